@@ -1,0 +1,222 @@
+/**
+ * Accounts, devices and API keys. Passwords are hashed with Argon2id; device tokens and API keys
+ * are random and stored only as SHA-256 hashes.
+ */
+import { type ApiScope, API_SCOPES, type Account, type AccountKind, type AccountRole, type ApiKey, type Device } from '@mmd/contracts';
+import { hash, verify } from '@node-rs/argon2';
+import { AppError, notFound } from '../errors.ts';
+import { newId } from '../lib/ids.ts';
+import { hashToken, newToken, tokenKind } from '../lib/tokens.ts';
+import { type Database, isUniqueViolation } from '../platform/db/index.ts';
+import type { AccountsTable, DevicesTable } from '../platform/db/schema.ts';
+
+/** Who is calling, as established from the bearer token. */
+export interface Principal {
+  accountId: string;
+  handle: string;
+  kind: AccountKind;
+  role: AccountRole;
+  /** Set when the caller used a device token. */
+  deviceId: string | null;
+  /** Set when the caller used an API key. */
+  apiKeyId: string | null;
+  /** What the caller may do; device tokens may do everything. */
+  scopes: ReadonlySet<ApiScope>;
+}
+
+export interface AccountsDeps {
+  db: Database;
+  clock: () => number;
+  argon2: { memoryKib: number; iterations: number };
+  /** Called after a device is revoked, so live connections using it close at once. */
+  onDeviceRevoked?: (accountId: string, deviceId: string) => void;
+}
+
+const ALL_SCOPES: ReadonlySet<ApiScope> = new Set(API_SCOPES);
+
+export function toAccount(row: AccountsTable): Account {
+  return { id: row.id, handle: row.handle, kind: row.kind, role: row.role, created_at: Number(row.created_at) };
+}
+
+function toDevice(row: DevicesTable, currentDeviceId: string | null): Device {
+  return {
+    id: row.id,
+    name: row.name,
+    created_at: Number(row.created_at),
+    last_seen_at: Number(row.last_seen_at),
+    current: row.id === currentDeviceId,
+  };
+}
+
+export function createAccounts(deps: AccountsDeps) {
+  const { db, clock } = deps;
+  const hashOptions = { memoryCost: deps.argon2.memoryKib, timeCost: deps.argon2.iterations, parallelism: 1 };
+  // Verifying against this when the handle is unknown makes both failures cost the same time,
+  // so response timing does not reveal which handles exist.
+  const decoyHash = hash('not-a-real-password', hashOptions);
+
+  async function addDevice(accountId: string, name: string) {
+    const token = newToken('device');
+    const now = clock();
+    const row: DevicesTable = {
+      id: newId('dev'),
+      account_id: accountId,
+      name,
+      token_hash: hashToken(token),
+      created_at: now,
+      last_seen_at: now,
+      revoked_at: null,
+      acked_cursor: 0,
+    };
+    await db.db.insertInto('devices').values(row).execute();
+    return { token, device: toDevice(row, row.id) };
+  }
+
+  return {
+    async createAccount(input: { handle: string; password: string; kind?: AccountKind; deviceName?: string }) {
+      const row: AccountsTable = {
+        id: newId('acc'),
+        handle: input.handle,
+        handle_key: input.handle.toLowerCase(),
+        password_hash: await hash(input.password, hashOptions),
+        kind: input.kind ?? 'person',
+        role: 'user',
+        created_at: clock(),
+      };
+      try {
+        await db.db.insertInto('accounts').values(row).execute();
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new AppError('handle_taken', `the handle "${input.handle}" is taken`);
+        throw err;
+      }
+      const { token, device } = await addDevice(row.id, input.deviceName ?? 'first device');
+      return { account: toAccount(row), token, device };
+    },
+
+    async login(input: { handle: string; password: string; deviceName?: string }) {
+      const row = await db.db.selectFrom('accounts').selectAll().where('handle_key', '=', input.handle.toLowerCase()).executeTakeFirst();
+      const ok = await verify(row?.password_hash ?? (await decoyHash), input.password).catch(() => false);
+      if (!row || !ok) throw new AppError('invalid_credentials', 'wrong handle or password');
+      const { token, device } = await addDevice(row.id, input.deviceName ?? 'new device');
+      return { token, device, account: toAccount(row) };
+    },
+
+    /** Resolves a bearer token to its principal, or null when unknown or revoked. */
+    async authenticate(token: string): Promise<Principal | null> {
+      const kind = tokenKind(token);
+      if (!kind || token.length > 200) return null;
+      const tokenHash = hashToken(token);
+      if (kind === 'device') {
+        const row = await db.db
+          .selectFrom('devices')
+          .innerJoin('accounts', 'accounts.id', 'devices.account_id')
+          .select(['devices.id as device_id', 'devices.last_seen_at', 'accounts.id', 'accounts.handle', 'accounts.kind', 'accounts.role'])
+          .where('devices.token_hash', '=', tokenHash)
+          .where('devices.revoked_at', 'is', null)
+          .executeTakeFirst();
+        if (!row) return null;
+        const now = clock();
+        // Touch last_seen at most once a minute: a write per request would be wasteful.
+        if (now - Number(row.last_seen_at) > 60_000) {
+          await db.db.updateTable('devices').set({ last_seen_at: now }).where('id', '=', row.device_id).execute();
+        }
+        return { accountId: row.id, handle: row.handle, kind: row.kind, role: row.role, deviceId: row.device_id, apiKeyId: null, scopes: ALL_SCOPES };
+      }
+      const row = await db.db
+        .selectFrom('api_keys')
+        .innerJoin('accounts', 'accounts.id', 'api_keys.account_id')
+        .select(['api_keys.id as key_id', 'api_keys.scopes', 'accounts.id', 'accounts.handle', 'accounts.kind', 'accounts.role'])
+        .where('api_keys.key_hash', '=', tokenHash)
+        .where('api_keys.revoked_at', 'is', null)
+        .executeTakeFirst();
+      if (!row) return null;
+      const scopes = new Set(JSON.parse(row.scopes) as ApiScope[]);
+      return { accountId: row.id, handle: row.handle, kind: row.kind, role: row.role, deviceId: null, apiKeyId: row.key_id, scopes };
+    },
+
+    async getAccount(accountId: string): Promise<Account> {
+      const row = await db.db.selectFrom('accounts').selectAll().where('id', '=', accountId).executeTakeFirst();
+      if (!row) throw notFound('account');
+      return toAccount(row);
+    },
+
+    async findByHandle(handle: string) {
+      return db.db.selectFrom('accounts').selectAll().where('handle_key', '=', handle.toLowerCase()).executeTakeFirst();
+    },
+
+    async listDevices(principal: Principal): Promise<Device[]> {
+      const rows = await db.db
+        .selectFrom('devices')
+        .selectAll()
+        .where('account_id', '=', principal.accountId)
+        .where('revoked_at', 'is', null)
+        .orderBy('created_at')
+        .execute();
+      return rows.map((r) => toDevice(r, principal.deviceId));
+    },
+
+    async revokeDevice(principal: Principal, deviceId: string) {
+      const result = await db.db
+        .updateTable('devices')
+        .set({ revoked_at: clock() })
+        .where('id', '=', deviceId)
+        .where('account_id', '=', principal.accountId)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
+      // Another account's device and an unknown id look the same: no probing for ids.
+      if (Number(result.numUpdatedRows) === 0) throw notFound('device');
+      deps.onDeviceRevoked?.(principal.accountId, deviceId);
+    },
+
+    async createApiKey(principal: Principal, input: { name: string; scopes: ApiScope[] }) {
+      if (principal.kind === 'person') {
+        throw new AppError('forbidden', 'API keys are for bot and business accounts; create one with kind "bot" or "business"');
+      }
+      if (principal.apiKeyId) throw new AppError('forbidden', 'an API key cannot create API keys; use a device session');
+      const key = newToken('api-key');
+      const row = {
+        id: newId('key'),
+        account_id: principal.accountId,
+        name: input.name,
+        scopes: JSON.stringify(input.scopes),
+        key_hash: hashToken(key),
+        created_at: clock(),
+        revoked_at: null,
+      };
+      await db.db.insertInto('api_keys').values(row).execute();
+      const apiKey: ApiKey = { id: row.id, name: row.name, scopes: input.scopes, created_at: row.created_at };
+      return { api_key: apiKey, key };
+    },
+
+    async listApiKeys(principal: Principal): Promise<ApiKey[]> {
+      const rows = await db.db
+        .selectFrom('api_keys')
+        .selectAll()
+        .where('account_id', '=', principal.accountId)
+        .where('revoked_at', 'is', null)
+        .orderBy('created_at')
+        .execute();
+      return rows.map((r) => ({ id: r.id, name: r.name, scopes: JSON.parse(r.scopes) as ApiScope[], created_at: Number(r.created_at) }));
+    },
+
+    async revokeApiKey(principal: Principal, keyId: string) {
+      if (principal.apiKeyId) throw new AppError('forbidden', 'an API key cannot revoke API keys; use a device session');
+      const result = await db.db
+        .updateTable('api_keys')
+        .set({ revoked_at: clock() })
+        .where('id', '=', keyId)
+        .where('account_id', '=', principal.accountId)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0) throw notFound('api key');
+    },
+
+    /** Grants a role (used offline by `mmd account role`). */
+    async setRole(handle: string, role: AccountRole) {
+      const result = await db.db.updateTable('accounts').set({ role }).where('handle_key', '=', handle.toLowerCase()).executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0) throw notFound('account');
+    },
+  };
+}
+
+export type Accounts = ReturnType<typeof createAccounts>;

@@ -1,0 +1,96 @@
+/**
+ * buildApp(deps) assembles MMD's HTTP and WebSocket API on a Fastify instance without listening,
+ * so tests drive it with inject() and main.ts decides where it listens.
+ */
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import websocket from '@fastify/websocket';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { accountRoutes } from './accounts/routes.ts';
+import { createAccounts } from './accounts/service.ts';
+import type { Config } from './config.ts';
+import { conversationRoutes } from './conversations/routes.ts';
+import { createConversations } from './conversations/service.ts';
+import { createAuthenticate } from './http/auth.ts';
+import { installJsonBodyParser } from './http/json-body.ts';
+import { installErrorHandling } from './http/problem.ts';
+import { messagingRoutes } from './messaging/routes.ts';
+import { createMessaging } from './messaging/service.ts';
+import type { Database } from './platform/db/index.ts';
+import type { EventBus } from './platform/pubsub/index.ts';
+import { createSyncHub } from './sync/hub.ts';
+import { syncRoutes } from './sync/routes.ts';
+import { createEventWriter } from './sync/write.ts';
+
+export interface AppDeps {
+  config: Config;
+  db: Database;
+  bus: EventBus;
+  clock?: () => number;
+  /** Pino logger options or false; tests pass false. */
+  logger?: boolean | object;
+}
+
+export async function buildApp(deps: AppDeps) {
+  const { config, db, bus } = deps;
+  const clock = deps.clock ?? Date.now;
+  const app = Fastify({
+    logger: deps.logger ?? { level: config.logLevel, redact: ['req.headers.authorization', 'req.query.token', 'password', 'token', 'key'] },
+    bodyLimit: config.bodyLimit,
+    // Behind a load balancer the client address comes from X-Forwarded-For; embedded, it is the peer.
+    trustProxy: false,
+    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+    genReqId: () => `req_${Math.random().toString(36).slice(2, 12)}`,
+    routerOptions: { maxParamLength: 200 },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  installErrorHandling(app);
+  installJsonBodyParser(app);
+
+  const hub = createSyncHub({ db, bus });
+  const write = createEventWriter(db, bus);
+  const accounts = createAccounts({
+    db,
+    clock,
+    argon2: { memoryKib: config.argon2MemoryKib, iterations: config.argon2Iterations },
+    onDeviceRevoked: (accountId, deviceId) => hub.closeAccount(accountId, 'device_revoked', 'this device was signed out', (s) => s.deviceId === deviceId),
+  });
+  const conversations = createConversations({ db, clock, write });
+  const messaging = createMessaging({ db, clock, write });
+  const authenticate = createAuthenticate(accounts);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'MMD API', version: '1.0.0', description: 'Smart messaging for rich media, with trust and safety built in. Errors are application/problem+json with a stable `code`.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(rateLimit, { global: false, errorResponseBuilder: (_req, context) => Object.assign(new Error(`rate limited; retry in ${Math.ceil(context.ttl / 1000)} s`), { statusCode: 429 }) });
+  await app.register(websocket, { options: { maxPayload: 16 * 1024 } });
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, async (request, reply) => {
+    try {
+      await db.db.selectFrom('accounts').select('id').limit(1).execute();
+      return { status: 'ready', live_connections: hub.stats().live };
+    } catch (err) {
+      request.log.warn({ err }, 'database not reachable');
+      return reply.status(503).type('application/problem+json').send({ type: 'https://mmd.dev/problems/unavailable', title: 'unavailable', status: 503, code: 'unavailable', detail: 'database not reachable' });
+    }
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  const limits = { login: config.loginRateLimit, signup: config.signupRateLimit, windowMs: config.rateLimitWindowMs };
+  await app.register(accountRoutes({ accounts, authenticate, limits }));
+  await app.register(conversationRoutes({ conversations, authenticate }));
+  await app.register(messagingRoutes({ messaging, authenticate }));
+  await app.register(syncRoutes({ db, hub, messaging, authenticate, wsFramesPerSecond: config.wsFramesPerSecond }));
+
+  app.addHook('onReady', async () => hub.start());
+  app.addHook('preClose', async () => hub.stop());
+
+  return { app: app as unknown as FastifyInstance, services: { accounts, conversations, messaging, hub } };
+}

@@ -1,0 +1,91 @@
+/**
+ * MMD's configuration: one schema, read once from `MMD_*` environment variables and an optional
+ * JSON file (`MMD_CONFIG_FILE`), every invalid setting reported together, then frozen.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { type Static, Type } from 'typebox';
+import { Value } from 'typebox/value';
+
+const ConfigSchema = Type.Object({
+  port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+  host: Type.String({ minLength: 1, default: '0.0.0.0' }),
+  dataDir: Type.String({ minLength: 1, default: './data' }),
+  /** postgres://… selects PostgreSQL; empty means SQLite at `${dataDir}/mmd.sqlite`. */
+  databaseUrl: Type.String({ default: '' }),
+  logLevel: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
+  /** Largest JSON body accepted, in bytes. Messages are at most 4,096 characters. */
+  bodyLimit: Type.Integer({ minimum: 1024, maximum: 16 * 1024 * 1024, default: 64 * 1024 }),
+  /** SQLite durability: FULL fsyncs every commit, so an acknowledged write survives power loss too. */
+  sqliteSynchronous: Type.Enum(['full', 'normal'], { default: 'full' }),
+  /** Failed-or-not login attempts allowed per handle and address in one window. */
+  loginRateLimit: Type.Integer({ minimum: 1, default: 10 }),
+  /** Accounts one address may create per window. */
+  signupRateLimit: Type.Integer({ minimum: 1, default: 30 }),
+  rateLimitWindowMs: Type.Integer({ minimum: 1000, default: 60_000 }),
+  /** Argon2id cost. The defaults follow OWASP's minimum (19 MiB, 2 passes). */
+  argon2MemoryKib: Type.Integer({ minimum: 1024, default: 19_456 }),
+  argon2Iterations: Type.Integer({ minimum: 1, default: 2 }),
+  /** Inbound WebSocket frames allowed per connection per second before it is closed. */
+  wsFramesPerSecond: Type.Integer({ minimum: 1, default: 50 }),
+});
+
+export type Config = Readonly<Static<typeof ConfigSchema>>;
+
+/** Environment variable name for each config key: port → MMD_PORT, dataDir → MMD_DATA_DIR. */
+function envName(key: string): string {
+  return `MMD_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+}
+
+/**
+ * Parses configuration from the environment (and the file it names). Throws a ConfigError that
+ * lists every bad or unknown setting at once.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const problems: string[] = [];
+  const raw: Record<string, unknown> = {};
+  const keys = Object.keys(ConfigSchema.properties);
+  const file = env.MMD_CONFIG_FILE;
+  if (file) {
+    try {
+      const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+        problems.push(`MMD_CONFIG_FILE ${file}: must hold a JSON object`);
+      } else {
+        for (const [k, v] of Object.entries(parsed)) {
+          if (keys.includes(k)) raw[k] = v;
+          else problems.push(`MMD_CONFIG_FILE ${file}: unknown key "${k}"`);
+        }
+      }
+    } catch (err) {
+      problems.push(`MMD_CONFIG_FILE ${file}: ${(err as Error).message}`);
+    }
+  }
+  const known = new Set([...keys.map(envName), 'MMD_CONFIG_FILE', 'MMD_TEST_POSTGRES_URL', 'MMD_TEST_REDIS_URL']);
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('MMD_') && !known.has(name)) problems.push(`${name}: not a setting MMD knows`);
+  }
+  for (const key of keys) {
+    const value = env[envName(key)];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  Object.assign(raw, overrides);
+  const converted = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, raw));
+  for (const error of Value.Errors(ConfigSchema, converted)) {
+    const key = error.instancePath.replace(/^\//, '');
+    problems.push(`${key ? envName(key) : 'config'}: ${error.message} (got ${JSON.stringify((converted as Record<string, unknown>)[key])})`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const config = converted as Static<typeof ConfigSchema>;
+  const databaseUrl = config.databaseUrl;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError([`MMD_DATABASE_URL: must start with postgres:// (leave it empty for SQLite)`]);
+  }
+  return Object.freeze({ ...config, dataDir: path.resolve(config.dataDir) });
+}

@@ -1,0 +1,49 @@
+/**
+ * One error type for everything MMD refuses on purpose, and one table from its stable code to the
+ * HTTP status. Anything thrown that is not an AppError is a bug: it is logged with the request id
+ * and answered as `internal_error` with no detail.
+ */
+import type { ErrorCode } from '@mmd/contracts';
+
+export const HTTP_STATUS: Record<ErrorCode, number> = {
+  validation_failed: 400,
+  malformed_json: 400,
+  invalid_utf8: 400,
+  body_too_large: 413,
+  unsupported_media_type: 415,
+  unauthenticated: 401,
+  invalid_credentials: 401,
+  forbidden: 403,
+  insufficient_scope: 403,
+  not_a_member: 403,
+  not_found: 404,
+  route_not_found: 404,
+  method_not_allowed: 405,
+  handle_taken: 409,
+  conflict: 409,
+  already_member: 409,
+  limit_reached: 409,
+  message_deleted: 410,
+  cursor_expired: 410,
+  rate_limited: 429,
+  internal_error: 500,
+  unavailable: 503,
+};
+
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly extra: { errors?: { path: string; message: string }[]; headers?: Record<string, string> } = {},
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+
+  get status(): number {
+    return HTTP_STATUS[this.code];
+  }
+}
+
+export const notFound = (what: string) => new AppError('not_found', `${what} not found`);
+export const forbidden = (why: string) => new AppError('forbidden', why);

@@ -1,0 +1,65 @@
+/**
+ * Every error leaves as application/problem+json with a stable `code`. Fastify's own errors
+ * (validation, body size, content type) are translated here, so no client ever sees a bare 500
+ * for bad input.
+ */
+import type { ErrorCode, Problem } from '@mmd/contracts';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, HTTP_STATUS } from '../errors.ts';
+
+const TITLES: Partial<Record<ErrorCode, string>> = {
+  validation_failed: 'The request is not valid',
+  internal_error: 'Something went wrong on our side',
+};
+
+export function sendProblem(reply: FastifyReply, request: FastifyRequest, code: ErrorCode, detail: string, errors?: Problem['errors']) {
+  const status = HTTP_STATUS[code];
+  const body: Problem = {
+    type: `https://mmd.dev/problems/${code.replace(/_/g, '-')}`,
+    title: TITLES[code] ?? code.replace(/_/g, ' '),
+    status,
+    code,
+    detail,
+    request_id: request.id,
+    ...(errors ? { errors } : {}),
+  };
+  return reply.status(status).type('application/problem+json').send(body);
+}
+
+/** Maps Fastify's own error codes (FST_ERR_*) to ours. */
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'body_too_large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'validation_failed',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'malformed_json',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'malformed_json',
+  FST_ERR_BAD_URL: 'validation_failed',
+  FST_ERR_ASYNC_CONSTRAINT: 'validation_failed',
+};
+
+export function installErrorHandling(app: FastifyInstance) {
+  app.setErrorHandler((error: FastifyError | AppError | Error, request, reply) => {
+    if (error instanceof AppError) {
+      if (error.extra.headers) reply.headers(error.extra.headers);
+      return sendProblem(reply, request, error.code, error.message, error.extra.errors);
+    }
+    const fastifyError = error as FastifyError;
+    if (fastifyError.validation) {
+      const errors = fastifyError.validation.map((v) => ({
+        path: `${fastifyError.validationContext ?? 'body'}${v.instancePath || ''}${v.keyword === 'required' ? `/${(v.params as { missingProperty?: string }).missingProperty}` : v.keyword === 'additionalProperties' ? `/${(v.params as { additionalProperty?: string }).additionalProperty}` : ''}`,
+        message: v.message ?? 'is invalid',
+      }));
+      return sendProblem(reply, request, 'validation_failed', errors.map((e) => `${e.path} ${e.message}`).join('; '), errors);
+    }
+    if (fastifyError.statusCode === 429) return sendProblem(reply, request, 'rate_limited', 'too many requests; slow down');
+    const mapped = fastifyError.code ? FASTIFY_CODES[fastifyError.code] : undefined;
+    if (mapped) return sendProblem(reply, request, mapped, fastifyError.message);
+    if (fastifyError.statusCode && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+      return sendProblem(reply, request, 'validation_failed', fastifyError.message);
+    }
+    request.log.error({ err: error, request_id: request.id }, 'unhandled error');
+    return sendProblem(reply, request, 'internal_error', `the request failed; quote request id ${request.id} when reporting it`);
+  });
+
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, request, 'route_not_found', `no route ${request.method} ${request.url.split('?')[0]}`));
+}

@@ -1,0 +1,67 @@
+/**
+ * Starting MMD: parse config → open the database and migrate → build the app → listen.
+ * `serve` and `migrate` are reachable here and through the `mmd` CLI.
+ */
+import path from 'node:path';
+import { buildApp } from './app.ts';
+import { ConfigError, type Config, loadConfig } from './config.ts';
+import { openDatabase } from './platform/db/index.ts';
+import { createLocalEventBus } from './platform/pubsub/index.ts';
+
+export function openDatabaseFor(config: Config) {
+  return openDatabase({
+    databaseUrl: config.databaseUrl || undefined,
+    sqlitePath: path.join(config.dataDir, 'mmd.sqlite'),
+    sqliteSynchronous: config.sqliteSynchronous,
+  });
+}
+
+export async function serve(config: Config) {
+  const db = openDatabaseFor(config);
+  await db.migrate();
+  const bus = createLocalEventBus();
+  const { app } = await buildApp({ config, db, bus });
+  const shutdown = async (signal: string) => {
+    app.log.info({ signal }, 'shutting down');
+    await app.close();
+    await db.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  await app.listen({ port: config.port, host: config.host });
+  app.log.info(`MMD is serving on http://localhost:${(app.server.address() as { port: number }).port} (${db.dialect}${db.dialect === 'sqlite' ? ` in ${config.dataDir}` : ''})`);
+  return app;
+}
+
+export async function migrate(config: Config) {
+  const db = openDatabaseFor(config);
+  try {
+    return await db.migrate();
+  } finally {
+    await db.close();
+  }
+}
+
+const isEntry = process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname);
+if (isEntry) {
+  const command = process.argv[2] ?? 'serve';
+  try {
+    const config = loadConfig();
+    if (command === 'migrate') {
+      const applied = await migrate(config);
+      console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
+    } else if (command === 'serve') {
+      await serve(config);
+    } else {
+      console.error(`unknown command "${command}" (expected serve or migrate)`);
+      process.exit(2);
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+}

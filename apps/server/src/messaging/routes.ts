@@ -1,0 +1,72 @@
+import { EditMessageBody, HistoryQuery, HistoryReply, Message, ReactBody, ReadBody, Receipts, SendMessageBody } from '@mmd/contracts';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { Authenticate } from '../http/auth.ts';
+import type { Messaging } from './service.ts';
+
+const Id = Type.String({ minLength: 1, maxLength: 64 });
+
+export function messagingRoutes(deps: { messaging: Messaging; authenticate: Authenticate }): FastifyPluginAsyncTypebox {
+  const { messaging, authenticate } = deps;
+  return async (app) => {
+    app.post('/v1/conversations/:id/messages', {
+      schema: {
+        tags: ['messages'],
+        summary: 'Send a message; a retry with the same idempotency_key returns the same message',
+        params: Type.Object({ id: Id }),
+        body: SendMessageBody,
+        response: { 200: Message, 201: Message },
+      },
+    }, async (request, reply) => {
+      const principal = await authenticate(request, 'messages:write');
+      const b = request.body;
+      const { message, replayed } = await messaging.send(principal, request.params.id, { text: b.text, replyTo: b.reply_to, forwardOf: b.forward_of, idempotencyKey: b.idempotency_key });
+      if (replayed) reply.header('idempotent-replayed', 'true');
+      return reply.status(replayed ? 200 : 201).send(message);
+    });
+
+    app.get('/v1/conversations/:id/messages', {
+      schema: { tags: ['messages'], summary: 'History: newest page, or pages after/before a seq', params: Type.Object({ id: Id }), querystring: HistoryQuery, response: { 200: HistoryReply } },
+    }, async (request) => {
+      const principal = await authenticate(request, 'messages:read');
+      const q = request.query;
+      return messaging.history(principal, request.params.id, { after: q.after, before: q.before, limit: q.limit ?? 50 });
+    });
+
+    app.post('/v1/conversations/:id/read', { schema: { tags: ['messages'], summary: 'Mark messages read up to a seq', params: Type.Object({ id: Id }), body: ReadBody } }, async (request) => {
+      const principal = await authenticate(request, 'messages:write');
+      return messaging.markRead(principal, request.params.id, request.body.up_to_seq);
+    });
+
+    app.get('/v1/messages/:id', { schema: { tags: ['messages'], params: Type.Object({ id: Id }), response: { 200: Message } } }, async (request) => {
+      const principal = await authenticate(request, 'messages:read');
+      return messaging.get(principal, request.params.id);
+    });
+
+    app.patch('/v1/messages/:id', { schema: { tags: ['messages'], summary: 'Edit your message', params: Type.Object({ id: Id }), body: EditMessageBody, response: { 200: Message } } }, async (request) => {
+      const principal = await authenticate(request, 'messages:write');
+      return messaging.edit(principal, request.params.id, request.body.text);
+    });
+
+    app.delete('/v1/messages/:id', { schema: { tags: ['messages'], summary: 'Delete for everyone (the sender, or an admin in groups and channels)', params: Type.Object({ id: Id }) } }, async (request, reply) => {
+      const principal = await authenticate(request, 'messages:write');
+      await messaging.remove(principal, request.params.id);
+      return reply.status(204).send();
+    });
+
+    app.put('/v1/messages/:id/reactions', { schema: { tags: ['messages'], summary: 'React with an emoji', params: Type.Object({ id: Id }), body: ReactBody, response: { 200: Message } } }, async (request) => {
+      const principal = await authenticate(request, 'messages:write');
+      return messaging.react(principal, request.params.id, request.body.emoji, true);
+    });
+
+    app.delete('/v1/messages/:id/reactions/:emoji', { schema: { tags: ['messages'], summary: 'Take your reaction back', params: Type.Object({ id: Id, emoji: Type.String({ minLength: 1, maxLength: 16 }) }), response: { 200: Message } } }, async (request) => {
+      const principal = await authenticate(request, 'messages:write');
+      return messaging.react(principal, request.params.id, request.params.emoji, false);
+    });
+
+    app.get('/v1/messages/:id/receipts', { schema: { tags: ['messages'], summary: 'Sent, delivered and read: per recipient in direct chats and small groups, counts everywhere', params: Type.Object({ id: Id }), response: { 200: Receipts } } }, async (request) => {
+      const principal = await authenticate(request, 'messages:read');
+      return messaging.receipts(principal, request.params.id);
+    });
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * The database handle: Kysely over SQLite (better-sqlite3, the embedded default) or PostgreSQL.
+ * This is the only place that knows which; the rest of the server sees `Database`.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, type Transaction, sql } from 'kysely';
+import pg from 'pg';
+import { migrateToLatest } from './migrations.ts';
+import type { DB } from './schema.ts';
+
+export type Dialect = 'sqlite' | 'postgres';
+export type Tx = Transaction<DB>;
+
+export interface Database {
+  readonly dialect: Dialect;
+  readonly db: Kysely<DB>;
+  /**
+   * Runs a transaction that may append events. Event cursors must become visible in the order
+   * they were numbered, or a client could skip one: SQLite has one writer, so that holds; on
+   * PostgreSQL a transaction-scoped advisory lock serialises event-writing transactions.
+   */
+  writeTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** A transaction that reads one consistent snapshot. */
+  readTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  migrate(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+// int8 (bigint, COUNT) arrives as a string from pg; every such value MMD stores fits in 2^53.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+const EVENT_LOCK_KEY = 7_710_001;
+
+export interface DatabaseOptions {
+  /** postgres://… for PostgreSQL; otherwise SQLite at `sqlitePath` (':memory:' allowed). */
+  databaseUrl?: string;
+  sqlitePath?: string;
+  sqliteSynchronous?: 'full' | 'normal';
+  /** PostgreSQL schema to use (tests give each run its own). */
+  pgSchema?: string;
+  pgPoolSize?: number;
+}
+
+export function openDatabase(options: DatabaseOptions): Database {
+  if (options.databaseUrl) return openPostgres(options.databaseUrl, options);
+  return openSqlite(options.sqlitePath ?? ':memory:', options.sqliteSynchronous ?? 'full');
+}
+
+function openSqlite(file: string, synchronous: 'full' | 'normal'): Database {
+  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+  const raw = new BetterSqlite3(file);
+  raw.pragma('journal_mode = WAL');
+  raw.pragma(`synchronous = ${synchronous.toUpperCase()}`);
+  raw.pragma('foreign_keys = ON');
+  // The CLI may write (e.g. `mmd account role`) while a server runs: wait instead of failing.
+  raw.pragma('busy_timeout = 5000');
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: raw }) });
+  return {
+    dialect: 'sqlite',
+    db,
+    writeTransaction: (fn) => db.transaction().execute(fn),
+    readTransaction: (fn) => db.transaction().execute(fn),
+    migrate: () => migrateToLatest(db as Kysely<unknown>, 'sqlite'),
+    close: () => db.destroy(),
+  };
+}
+
+function openPostgres(url: string, options: DatabaseOptions): Database {
+  const schema = options.pgSchema;
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.pgPoolSize ?? 10,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    dialect: 'postgres',
+    db,
+    writeTransaction: (fn) =>
+      db.transaction().execute(async (tx) => {
+        await sql`select pg_advisory_xact_lock(${EVENT_LOCK_KEY})`.execute(tx);
+        return fn(tx);
+      }),
+    readTransaction: (fn) => db.transaction().setIsolationLevel('repeatable read').execute(fn),
+    migrate: async () => {
+      if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
+      return migrateToLatest(db as Kysely<unknown>, 'postgres');
+    },
+    close: () => db.destroy(),
+  };
+}
+
+/** True when a unique constraint refused the write (both dialects). */
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}

@@ -1,0 +1,136 @@
+/**
+ * Schema migrations, in order. They run at start and through `mmd migrate`. Both dialects share
+ * them; the only difference is how the events table numbers its rows.
+ */
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+import type { Dialect } from './index.ts';
+
+function migrations(dialect: Dialect): Record<string, Migration> {
+  return {
+    '0001-messaging-core': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('accounts')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('handle', 'text', (c) => c.notNull())
+          .addColumn('handle_key', 'text', (c) => c.notNull().unique())
+          .addColumn('password_hash', 'text', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('role', 'text', (c) => c.notNull().defaultTo('user'))
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('devices')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
+          .addColumn('revoked_at', 'bigint')
+          .addColumn('acked_cursor', 'bigint', (c) => c.notNull().defaultTo(0))
+          .execute();
+        await db.schema.createIndex('devices_by_account').on('devices').columns(['account_id']).execute();
+        await db.schema
+          .createTable('api_keys')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('scopes', 'text', (c) => c.notNull())
+          .addColumn('key_hash', 'text', (c) => c.notNull().unique())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('revoked_at', 'bigint')
+          .execute();
+        await db.schema
+          .createTable('conversations')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('title', 'text')
+          .addColumn('handle', 'text')
+          .addColumn('handle_key', 'text', (c) => c.unique())
+          .addColumn('direct_key', 'text', (c) => c.unique())
+          .addColumn('created_by', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('last_seq', 'bigint', (c) => c.notNull().defaultTo(0))
+          .addColumn('member_count', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute();
+        await db.schema
+          .createTable('members')
+          .addColumn('conversation_id', 'text', (c) => c.notNull().references('conversations.id'))
+          .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
+          .addColumn('role', 'text', (c) => c.notNull())
+          .addColumn('joined_at', 'bigint', (c) => c.notNull())
+          .addColumn('joined_cursor', 'bigint', (c) => c.notNull())
+          .addColumn('left_cursor', 'bigint')
+          .addColumn('delivered_seq', 'bigint', (c) => c.notNull().defaultTo(0))
+          .addColumn('read_seq', 'bigint', (c) => c.notNull().defaultTo(0))
+          .addPrimaryKeyConstraint('members_pk', ['conversation_id', 'account_id'])
+          .execute();
+        await db.schema.createIndex('members_by_account').on('members').columns(['account_id', 'conversation_id']).execute();
+        // Receipt counts in big groups: "how many members have read up to seq N" is an index range.
+        await db.schema.createIndex('members_by_read').on('members').columns(['conversation_id', 'read_seq']).execute();
+        await db.schema.createIndex('members_by_delivered').on('members').columns(['conversation_id', 'delivered_seq']).execute();
+        await db.schema
+          .createTable('messages')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('conversation_id', 'text', (c) => c.notNull().references('conversations.id'))
+          .addColumn('seq', 'bigint', (c) => c.notNull())
+          .addColumn('sender_id', 'text', (c) => c.notNull())
+          .addColumn('text', 'text')
+          .addColumn('reply_to', 'text')
+          .addColumn('forward_origin_id', 'text')
+          .addColumn('forward_origin_conversation_id', 'text')
+          .addColumn('forward_origin_sender_id', 'text')
+          .addColumn('forward_hops', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('idempotency_key', 'text')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('edited_at', 'bigint')
+          .addColumn('deleted_at', 'bigint')
+          .addUniqueConstraint('messages_seq', ['conversation_id', 'seq'])
+          .addUniqueConstraint('messages_idempotency', ['conversation_id', 'sender_id', 'idempotency_key'])
+          .execute();
+        await db.schema.createIndex('messages_by_forward_origin').on('messages').columns(['forward_origin_id']).execute();
+        await db.schema
+          .createTable('reactions')
+          .addColumn('message_id', 'text', (c) => c.notNull().references('messages.id'))
+          .addColumn('account_id', 'text', (c) => c.notNull())
+          .addColumn('emoji', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('reactions_pk', ['message_id', 'account_id', 'emoji'])
+          .execute();
+        // SQLite: AUTOINCREMENT never reuses a number, even after the newest row is deleted.
+        // PostgreSQL: bigserial; commits are ordered by the advisory lock in writeTransaction.
+        await db.schema
+          .createTable('events')
+          .addColumn('id', dialect === 'sqlite' ? 'integer' : 'bigserial', (c) =>
+            dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey(),
+          )
+          .addColumn('conversation_id', 'text')
+          .addColumn('target_account_id', 'text')
+          .addColumn('type', 'text', (c) => c.notNull())
+          .addColumn('seq', 'bigint')
+          .addColumn('payload', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('events_by_conversation').on('events').columns(['conversation_id', 'id']).execute();
+        await db.schema.createIndex('events_by_target').on('events').columns(['target_account_id', 'id']).execute();
+        await sql`select 1`.execute(db);
+      },
+    },
+  };
+}
+
+class StaticProvider implements MigrationProvider {
+  constructor(private readonly dialect: Dialect) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return migrations(this.dialect);
+  }
+}
+
+/** Brings the schema up to date; returns the names of the migrations it applied. */
+export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: new StaticProvider(dialect) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error;
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

@@ -1,0 +1,263 @@
+/**
+ * The sync hub: delivers committed events to live connections (WebSocket streams and long-polls),
+ * each exactly once and in cursor order.
+ *
+ * Ordering: events are dispatched strictly by cursor. Cursors become visible in commit order (see
+ * platform/db), so when event N arrives every event before N is already committed or never will
+ * be; if the bus skipped any (another process, a crash between commit and publish), the hub reads
+ * the gap from the database before dispatching N. A slow poll catches events nobody published.
+ *
+ * Fan-out: conversation → live connections, so a channel post costs one lookup and one send of
+ * one pre-serialised string per online subscriber, not a database write per member.
+ *
+ * Catch-up: a connection resuming from a cursor is registered first and buffers live events while
+ * it reads the backlog and its memberships in one snapshot; then it replays the buffer past that
+ * snapshot and goes live. Nothing falls between the backlog and the live feed.
+ */
+import type { Database } from '../platform/db/index.ts';
+import type { EventBus } from '../platform/pubsub/index.ts';
+import { type StoredEvent, eventJson, eventsBetween, eventsVisibleTo, latestCursor } from './event-log.ts';
+
+/** Anything that wants an account's events live. */
+export interface Subscriber {
+  readonly accountId: string;
+  /** The device behind the connection, so revoking a device can close its connections. */
+  readonly deviceId?: string | null;
+  /** Called once per event, in cursor order. */
+  send(event: StoredEvent, json: string): void;
+  /** Called when the hub gives up on the subscriber (buffer overflow, shutdown). */
+  close(code: string, detail: string): void;
+}
+
+interface Live {
+  sub: Subscriber;
+  conversations: Set<string>;
+  lastSent: number;
+  /** Non-null while catching up: live events wait here. */
+  buffer: StoredEvent[] | null;
+  closed: boolean;
+}
+
+const CATCH_UP_PAGE = 500;
+const MAX_CATCH_UP_BUFFER = 100_000;
+
+/** Who joins or leaves a conversation because of an event. */
+function membershipChange(e: StoredEvent): { joined: string[]; left: string[] } | null {
+  if (e.type !== 'member.joined' && e.type !== 'member.removed' && e.type !== 'conversation.created') return null;
+  const data = JSON.parse(e.payload) as { account_id?: string; member_ids?: string[] };
+  if (e.type === 'conversation.created') return { joined: data.member_ids ?? [], left: [] };
+  if (!data.account_id) return null;
+  return e.type === 'member.joined' ? { joined: [data.account_id], left: [] } : { joined: [], left: [data.account_id] };
+}
+
+export interface SyncHub {
+  start(): Promise<void>;
+  /** Streams the account's events after `cursor`, then live. Resolves with the snapshot cursor once caught up. */
+  attach(sub: Subscriber, cursor: number): Promise<{ detach: () => void; cursor: number }>;
+  /** Stops delivering to every connection of one account (device revoked, account removed). */
+  closeAccount(accountId: string, code: string, detail: string, filter?: (s: Subscriber) => boolean): void;
+  stats(): { live: number; catchingUp: number; dispatchedUpTo: number };
+  stop(): Promise<void>;
+}
+
+export function createSyncHub(deps: { db: Database; bus: EventBus; pollMs?: number }): SyncHub {
+  const { db, bus } = deps;
+  const byConversation = new Map<string, Set<Live>>();
+  const byAccount = new Map<string, Set<Live>>();
+  const catchingUp = new Set<Live>();
+  const pending = new Map<number, StoredEvent>();
+  let dispatchedUpTo = 0;
+  let pumping = false;
+  let unsubscribe: (() => void) | null = null;
+  let poller: NodeJS.Timeout | null = null;
+  let stopped = false;
+
+  function index(live: Live, conversationId: string) {
+    live.conversations.add(conversationId);
+    let set = byConversation.get(conversationId);
+    if (!set) byConversation.set(conversationId, (set = new Set()));
+    set.add(live);
+  }
+  function unindex(live: Live, conversationId: string) {
+    live.conversations.delete(conversationId);
+    const set = byConversation.get(conversationId);
+    if (set) {
+      set.delete(live);
+      if (set.size === 0) byConversation.delete(conversationId);
+    }
+  }
+
+  function deliver(live: Live, e: StoredEvent, json: () => string) {
+    if (live.closed || e.id <= live.lastSent) return;
+    live.lastSent = e.id;
+    live.sub.send(e, json());
+  }
+
+  function dispatch(e: StoredEvent) {
+    dispatchedUpTo = Math.max(dispatchedUpTo, e.id);
+    let cached: string | null = null;
+    const json = () => (cached ??= eventJson(e));
+    for (const live of catchingUp) {
+      live.buffer!.push(e);
+      if (live.buffer!.length > MAX_CATCH_UP_BUFFER) drop(live, 'overloaded', 'too many events while catching up; reconnect');
+    }
+    const change = membershipChange(e);
+    if (change && e.conversation_id) {
+      for (const accountId of change.joined) {
+        for (const live of byAccount.get(accountId) ?? []) if (!live.buffer) index(live, e.conversation_id);
+      }
+    }
+    if (e.conversation_id) {
+      for (const live of byConversation.get(e.conversation_id) ?? []) deliver(live, e, json);
+    }
+    if (e.target_account_id) {
+      for (const live of byAccount.get(e.target_account_id) ?? []) if (!live.buffer) deliver(live, e, json);
+    }
+    if (change && e.conversation_id) {
+      // Removed members see their own removal (delivered above), then nothing more.
+      for (const accountId of change.left) {
+        for (const live of byAccount.get(accountId) ?? []) unindex(live, e.conversation_id);
+      }
+    }
+  }
+
+  async function pump() {
+    if (pumping) return;
+    pumping = true;
+    try {
+      while (pending.size > 0 && !stopped) {
+        const next = Math.min(...pending.keys());
+        const e = pending.get(next)!;
+        pending.delete(next);
+        if (next <= dispatchedUpTo) continue;
+        if (next > dispatchedUpTo + 1) {
+          for (const missed of await eventsBetween(db.db, dispatchedUpTo, next)) {
+            pending.delete(missed.id);
+            dispatch(missed);
+          }
+        }
+        dispatch(e);
+      }
+    } catch (err) {
+      // The database is unavailable: keep what we have; the poller retries.
+      console.error('sync hub: gap fill failed', err);
+    } finally {
+      pumping = false;
+    }
+  }
+
+  function receive(events: StoredEvent[]) {
+    for (const e of events) if (e.id > dispatchedUpTo) pending.set(e.id, e);
+    void pump();
+  }
+
+  async function poll() {
+    if (pumping || stopped) return;
+    try {
+      const newer = await eventsBetween(db.db, dispatchedUpTo, Number.MAX_SAFE_INTEGER);
+      receive(newer);
+    } catch {
+      // Transient; next tick tries again.
+    }
+  }
+
+  function drop(live: Live, code: string, detail: string) {
+    if (live.closed) return;
+    live.closed = true;
+    catchingUp.delete(live);
+    for (const c of [...live.conversations]) unindex(live, c);
+    const set = byAccount.get(live.sub.accountId);
+    set?.delete(live);
+    if (set && set.size === 0) byAccount.delete(live.sub.accountId);
+    live.sub.close(code, detail);
+  }
+
+  function detach(live: Live) {
+    if (live.closed) return;
+    live.closed = true;
+    catchingUp.delete(live);
+    for (const c of [...live.conversations]) unindex(live, c);
+    const set = byAccount.get(live.sub.accountId);
+    set?.delete(live);
+    if (set && set.size === 0) byAccount.delete(live.sub.accountId);
+  }
+
+  return {
+    async start() {
+      dispatchedUpTo = await latestCursor(db.db);
+      unsubscribe = bus.subscribe(receive);
+      poller = setInterval(() => void poll(), deps.pollMs ?? 1000);
+      poller.unref();
+    },
+
+    async attach(sub, cursor) {
+      const live: Live = { sub, conversations: new Set(), lastSent: cursor, buffer: [], closed: false };
+      let set = byAccount.get(sub.accountId);
+      if (!set) byAccount.set(sub.accountId, (set = new Set()));
+      set.add(live);
+      catchingUp.add(live);
+      const handle = { detach: () => detach(live), cursor };
+      try {
+        for (;;) {
+          const page = await db.readTransaction(async (tx) => {
+            const events = await eventsVisibleTo(tx, { accountId: sub.accountId, after: live.lastSent, limit: CATCH_UP_PAGE });
+            if (events.length === CATCH_UP_PAGE) return { events, snapshot: null };
+            const rows = await tx
+              .selectFrom('members')
+              .select('conversation_id')
+              .where('account_id', '=', sub.accountId)
+              .where('left_cursor', 'is', null)
+              .execute();
+            return { events, snapshot: { cursor: await latestCursor(tx), conversations: rows.map((r) => r.conversation_id) } };
+          });
+          if (live.closed) return handle;
+          for (const e of page.events) {
+            live.lastSent = e.id;
+            sub.send(e, eventJson(e));
+            if (live.closed) return handle;
+          }
+          if (!page.snapshot) continue;
+          // From here to going live runs without awaiting, so no event can slip between.
+          const snapshot = page.snapshot;
+          const conversations = new Set(snapshot.conversations);
+          live.lastSent = Math.max(live.lastSent, snapshot.cursor);
+          const buffered = live.buffer!;
+          live.buffer = null;
+          catchingUp.delete(live);
+          for (const e of buffered) {
+            if (e.id <= snapshot.cursor) continue;
+            const change = membershipChange(e);
+            const mine = change && e.conversation_id && change.joined.includes(sub.accountId);
+            if (mine) conversations.add(e.conversation_id!);
+            const visible = (e.conversation_id && conversations.has(e.conversation_id)) || e.target_account_id === sub.accountId;
+            if (visible) deliver(live, e, () => eventJson(e));
+            if (change && e.conversation_id && change.left.includes(sub.accountId)) conversations.delete(e.conversation_id);
+          }
+          for (const c of conversations) index(live, c);
+          handle.cursor = live.lastSent;
+          return handle;
+        }
+      } catch (err) {
+        detach(live);
+        throw err;
+      }
+    },
+
+    closeAccount(accountId, code, detail, filter) {
+      for (const live of [...(byAccount.get(accountId) ?? [])]) if (!filter || filter(live.sub)) drop(live, code, detail);
+    },
+
+    stats() {
+      let live = 0;
+      for (const s of byAccount.values()) live += s.size;
+      return { live, catchingUp: catchingUp.size, dispatchedUpTo };
+    },
+
+    async stop() {
+      stopped = true;
+      unsubscribe?.();
+      if (poller) clearInterval(poller);
+      for (const set of [...byAccount.values()]) for (const live of [...set]) drop(live, 'shutting_down', 'server is stopping');
+    },
+  };
+}

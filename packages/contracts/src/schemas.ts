@@ -1,0 +1,215 @@
+/**
+ * Request and response schemas of the MMD HTTP API (v1). The server validates against them and
+ * generates its OpenAPI document from them; the SDK takes its types from them. Field names are
+ * snake_case on the wire.
+ */
+import { type Static, Type } from 'typebox';
+
+/** Largest text a message may carry, in characters (Unicode code points). */
+export const MAX_MESSAGE_TEXT = 4096;
+/** Largest page of history or updates a client may ask for. */
+export const MAX_PAGE_LIMIT = 200;
+
+const Id = (description: string) => Type.String({ minLength: 1, maxLength: 64, description });
+const Millis = Type.Integer({ minimum: 0, description: 'Unix time in milliseconds' });
+
+export const Handle = Type.String({
+  minLength: 3,
+  maxLength: 32,
+  pattern: '^[A-Za-z][A-Za-z0-9_]{2,31}$',
+  description: 'A public name: a letter, then letters, digits or underscores; unique ignoring case',
+});
+export const Password = Type.String({ minLength: 8, maxLength: 256 });
+export const DeviceName = Type.String({ minLength: 1, maxLength: 64 });
+
+export const AccountKind = Type.Enum(['person', 'bot', 'business']);
+export type AccountKind = Static<typeof AccountKind>;
+export const AccountRole = Type.Enum(['user', 'moderator', 'admin']);
+export type AccountRole = Static<typeof AccountRole>;
+
+export const Account = Type.Object({
+  id: Id('account id'),
+  handle: Type.String(),
+  kind: AccountKind,
+  role: AccountRole,
+  created_at: Millis,
+});
+export type Account = Static<typeof Account>;
+
+export const Device = Type.Object({
+  id: Id('device id'),
+  name: Type.String(),
+  created_at: Millis,
+  last_seen_at: Millis,
+  current: Type.Boolean({ description: 'true for the device whose token made this request' }),
+});
+export type Device = Static<typeof Device>;
+
+export const CreateAccountBody = Type.Object(
+  { handle: Handle, password: Password, kind: Type.Optional(AccountKind), device_name: Type.Optional(DeviceName) },
+  { additionalProperties: false },
+);
+export type CreateAccountBody = Static<typeof CreateAccountBody>;
+export const CreateAccountReply = Type.Object({ account: Account, token: Type.String(), device: Device });
+export type CreateAccountReply = Static<typeof CreateAccountReply>;
+
+export const CreateSessionBody = Type.Object(
+  { handle: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: 256 }), device_name: Type.Optional(DeviceName) },
+  { additionalProperties: false },
+);
+export type CreateSessionBody = Static<typeof CreateSessionBody>;
+export const CreateSessionReply = Type.Object({ token: Type.String(), device: Device, account: Account });
+export type CreateSessionReply = Static<typeof CreateSessionReply>;
+
+/** What an API key may do. A device token may do everything its account may. */
+export const API_SCOPES = ['messages:read', 'messages:write', 'conversations:write', 'updates:read'] as const;
+export type ApiScope = (typeof API_SCOPES)[number];
+export const ApiScopeSchema = Type.Enum(['messages:read', 'messages:write', 'conversations:write', 'updates:read']);
+
+export const ApiKey = Type.Object({
+  id: Id('api key id'),
+  name: Type.String(),
+  scopes: Type.Array(ApiScopeSchema),
+  created_at: Millis,
+});
+export type ApiKey = Static<typeof ApiKey>;
+export const CreateApiKeyBody = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 64 }), scopes: Type.Array(ApiScopeSchema, { minItems: 1, maxItems: API_SCOPES.length, uniqueItems: true }) },
+  { additionalProperties: false },
+);
+export type CreateApiKeyBody = Static<typeof CreateApiKeyBody>;
+export const CreateApiKeyReply = Type.Object({ api_key: ApiKey, key: Type.String({ description: 'shown once; store it' }) });
+export type CreateApiKeyReply = Static<typeof CreateApiKeyReply>;
+
+export const ConversationKind = Type.Enum(['direct', 'group', 'channel']);
+export type ConversationKind = Static<typeof ConversationKind>;
+export const MemberRole = Type.Enum(['owner', 'admin', 'member']);
+export type MemberRole = Static<typeof MemberRole>;
+
+export const Conversation = Type.Object({
+  id: Id('conversation id'),
+  kind: ConversationKind,
+  title: Type.Union([Type.String(), Type.Null()]),
+  handle: Type.Union([Type.String(), Type.Null()]),
+  created_by: Type.String(),
+  created_at: Millis,
+  member_count: Type.Integer({ minimum: 0 }),
+  last_seq: Type.Integer({ minimum: 0, description: 'seq of the newest message' }),
+  my_role: Type.Union([MemberRole, Type.Null()]),
+  read_seq: Type.Integer({ minimum: 0, description: 'the caller has read every message up to this seq' }),
+  unread_count: Type.Integer({ minimum: 0 }),
+  peer: Type.Optional(
+    Type.Object({
+      account_id: Type.String(),
+      handle: Type.String(),
+      delivered_seq: Type.Integer({ minimum: 0 }),
+      read_seq: Type.Integer({ minimum: 0 }),
+    }, { description: 'direct chats only: the other person and how far they have received and read' }),
+  ),
+  last_message: Type.Optional(Type.Union([Type.Unknown(), Type.Null()])),
+});
+export type Conversation = Static<typeof Conversation>;
+
+export const CreateConversationBody = Type.Object(
+  {
+    kind: ConversationKind,
+    members: Type.Optional(Type.Array(Handle, { maxItems: 1000, uniqueItems: true })),
+    title: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    handle: Type.Optional(Handle),
+  },
+  { additionalProperties: false },
+);
+export type CreateConversationBody = Static<typeof CreateConversationBody>;
+
+export const Member = Type.Object({
+  account_id: Type.String(),
+  handle: Type.String(),
+  role: MemberRole,
+  joined_at: Millis,
+});
+export type Member = Static<typeof Member>;
+export const AddMemberBody = Type.Object({ handle: Handle }, { additionalProperties: false });
+export const SetRoleBody = Type.Object({ role: Type.Enum(['admin', 'member']) }, { additionalProperties: false });
+
+export const Reaction = Type.Object({ emoji: Type.String(), count: Type.Integer({ minimum: 1 }) });
+export const Forward = Type.Object({
+  origin_message_id: Type.String(),
+  origin_conversation_id: Type.String(),
+  origin_sender_id: Type.String(),
+  hops: Type.Integer({ minimum: 1, description: 'how many times this content has been forwarded' }),
+});
+
+export const Message = Type.Object({
+  id: Id('message id'),
+  conversation_id: Type.String(),
+  seq: Type.Integer({ minimum: 1 }),
+  sender_id: Type.String(),
+  sender_handle: Type.String(),
+  text: Type.Union([Type.String(), Type.Null()]),
+  reply_to: Type.Union([Type.String(), Type.Null()]),
+  forward: Type.Union([Forward, Type.Null()]),
+  reactions: Type.Array(Reaction),
+  created_at: Millis,
+  edited_at: Type.Union([Millis, Type.Null()]),
+  deleted: Type.Boolean(),
+});
+export type Message = Static<typeof Message>;
+
+export const SendMessageBody = Type.Object(
+  {
+    text: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_MESSAGE_TEXT })),
+    reply_to: Type.Optional(Id('message id in the same conversation')),
+    forward_of: Type.Optional(Id('a message the sender can read, in any conversation')),
+    idempotency_key: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+  },
+  { additionalProperties: false },
+);
+export type SendMessageBody = Static<typeof SendMessageBody>;
+export const EditMessageBody = Type.Object(
+  { text: Type.String({ minLength: 1, maxLength: MAX_MESSAGE_TEXT }) },
+  { additionalProperties: false },
+);
+export const ReactBody = Type.Object(
+  { emoji: Type.String({ minLength: 1, maxLength: 16 }) },
+  { additionalProperties: false },
+);
+export const ReadBody = Type.Object({ up_to_seq: Type.Integer({ minimum: 0 }) }, { additionalProperties: false });
+
+export const HistoryQuery = Type.Object(
+  {
+    after: Type.Optional(Type.Integer({ minimum: 0, description: 'messages with seq greater than this' })),
+    before: Type.Optional(Type.Integer({ minimum: 1, description: 'messages with seq less than this' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE_LIMIT, default: 50 })),
+  },
+  { additionalProperties: false },
+);
+export const HistoryReply = Type.Object({
+  messages: Type.Array(Message),
+  has_more: Type.Boolean(),
+});
+export type HistoryReply = Static<typeof HistoryReply>;
+
+export const Receipts = Type.Object({
+  message_id: Type.String(),
+  recipients: Type.Integer({ minimum: 0 }),
+  delivered: Type.Integer({ minimum: 0 }),
+  read: Type.Integer({ minimum: 0 }),
+  per_recipient: Type.Optional(
+    Type.Array(Type.Object({ account_id: Type.String(), handle: Type.String(), status: Type.Enum(['sent', 'delivered', 'read']) })),
+  ),
+});
+export type Receipts = Static<typeof Receipts>;
+
+export const UpdatesQuery = Type.Object(
+  {
+    cursor: Type.Optional(Type.Integer({ minimum: 0, description: 'the cursor of the last event received; 0 for everything' })),
+    timeout: Type.Optional(Type.Integer({ minimum: 0, maximum: 60, default: 0, description: 'seconds to wait for an event when none is ready' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE_LIMIT, default: 100 })),
+  },
+  { additionalProperties: false },
+);
+
+export const ConversationList = Type.Object({ conversations: Type.Array(Conversation) });
+export const MemberList = Type.Object({ members: Type.Array(Member), next: Type.Union([Type.String(), Type.Null()]) });
+export const DeviceList = Type.Object({ devices: Type.Array(Device) });
+export const ApiKeyList = Type.Object({ api_keys: Type.Array(ApiKey) });
