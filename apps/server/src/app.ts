@@ -68,7 +68,7 @@ export async function buildApp(deps: AppDeps) {
       security: [{ bearer: [] }],
     },
   });
-  await app.register(rateLimit, { global: false, errorResponseBuilder: (_req, context) => Object.assign(new Error(`rate limited; retry in ${Math.ceil(context.ttl / 1000)} s`), { statusCode: 429 }) });
+  await app.register(rateLimit, { global: false, hook: 'preHandler', errorResponseBuilder: (_req, context) => Object.assign(new Error(`rate limited; retry in ${Math.ceil(context.ttl / 1000)} s`), { statusCode: 429 }) });
   await app.register(websocket, { options: { maxPayload: 16 * 1024 } });
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));

@@ -34,7 +34,7 @@ export function accountRoutes(deps: { accounts: Accounts; authenticate: Authenti
         rateLimit: {
           max: limits.login,
           timeWindow: limits.windowMs,
-          // Per address and handle: one attacker cannot lock out a person from everywhere, and
+          // Per address and handle (runs after body parsing: preHandler): one attacker cannot lock out a person from everywhere, and
           // guessing one account's password stays slow.
           keyGenerator: (request) => `${request.ip}|${String((request.body as { handle?: unknown } | undefined)?.handle ?? '').toLowerCase()}`,
         },

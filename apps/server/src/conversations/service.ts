@@ -27,7 +27,7 @@ export function createConversations(deps: ConversationsDeps) {
   const { db, clock, write } = deps;
 
 
-  async function view(c: ConversationsTable, member: MembersTable | null): Promise<Conversation> {
+  async function view(c: ConversationsTable, member: MembersTable | null, executor: Database['db'] | Tx = db.db): Promise<Conversation> {
     const conversation: Conversation = {
       id: c.id,
       kind: c.kind,
@@ -42,7 +42,7 @@ export function createConversations(deps: ConversationsDeps) {
       unread_count: member ? Math.max(0, Number(c.last_seq) - Number(member.read_seq)) : 0,
     };
     if (c.kind === 'direct' && member) {
-      const peer = await db.db
+      const peer = await executor
         .selectFrom('members')
         .innerJoin('accounts', 'accounts.id', 'members.account_id')
         .select(['accounts.id', 'accounts.handle', 'members.delivered_seq', 'members.read_seq'])
@@ -87,7 +87,7 @@ export function createConversations(deps: ConversationsDeps) {
           const existing = await tx.selectFrom('conversations').selectAll().where('direct_key', '=', directKey).executeTakeFirst();
           if (existing) {
             const me = await tx.selectFrom('members').selectAll().where('conversation_id', '=', existing.id).where('account_id', '=', principal.accountId).executeTakeFirst();
-            return { conversation: await view(normaliseConversation(existing), me ? normaliseMember(me) : null), created: false };
+            return { conversation: await view(normaliseConversation(existing), me ? normaliseMember(me) : null, tx), created: false };
           }
         }
         const row: ConversationsTable = {
@@ -132,7 +132,7 @@ export function createConversations(deps: ConversationsDeps) {
       async function viewIn(tx: Tx, c: ConversationsTable, me: MembersTable) {
         // Inside the transaction the peer row is not visible to other connections yet (PostgreSQL),
         // so build the direct-chat peer from the transaction.
-        const conversation = await view(c, null);
+        const conversation = await view(c, null, tx);
         conversation.my_role = me.role;
         if (c.kind === 'direct') {
           const peer = await tx

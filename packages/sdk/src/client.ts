@@ -1,0 +1,230 @@
+/**
+ * MmdClient: every MMD API call as a typed method. The CLI, the web app and the end-to-end tests
+ * all talk to the server through it, so the API is exercised the way users exercise it.
+ */
+import type {
+  Account,
+  AccountKind,
+  ApiKey,
+  ApiScope,
+  Conversation,
+  ConversationKind,
+  CreateAccountReply,
+  CreateApiKeyReply,
+  CreateSessionReply,
+  Device,
+  HistoryReply,
+  Member,
+  Message,
+  Problem,
+  Receipts,
+  UpdatesReply,
+} from '@mmd/contracts';
+import { MmdError } from './errors.ts';
+import { type Stream, type StreamOptions, type WebSocketFactory, openStream } from './stream.ts';
+
+export interface ClientOptions {
+  /** e.g. http://localhost:8080 */
+  baseUrl: string;
+  /** A device token or API key. */
+  token?: string;
+  fetch?: typeof fetch;
+  /** How to open a WebSocket; defaults to the global WebSocket, else the `ws` package. */
+  webSocket?: WebSocketFactory;
+}
+
+export class MmdClient {
+  readonly baseUrl: string;
+  token: string | undefined;
+  private readonly fetchImpl: typeof fetch;
+  private readonly webSocket: WebSocketFactory | undefined;
+
+  constructor(options: ClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.token = options.token;
+    this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.webSocket = options.webSocket;
+  }
+
+  /** A client for the same server with another token. */
+  as(token: string): MmdClient {
+    return new MmdClient({ baseUrl: this.baseUrl, token, fetch: this.fetchImpl, webSocket: this.webSocket });
+  }
+
+  /** Low-level call: JSON in, JSON out, MmdError on any non-2xx answer. */
+  async request<T>(method: string, path: string, body?: unknown, init: { headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<T> {
+    const headers: Record<string, string> = { ...init.headers };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let response: Response;
+    try {
+      response = await this.fetchImpl(`${this.baseUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: init.signal });
+    } catch (err) {
+      throw new MmdError(0, null, `cannot reach ${this.baseUrl}: ${(err as Error).message}`);
+    }
+    const text = await response.text();
+    if (!response.ok) {
+      let problem: Problem | null = null;
+      try {
+        problem = JSON.parse(text) as Problem;
+      } catch {
+        // Not problem+json (a proxy's error page, say): keep the status.
+      }
+      throw new MmdError(response.status, problem, `HTTP ${response.status}`);
+    }
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  // Accounts and devices
+  createAccount(input: { handle: string; password: string; kind?: AccountKind; device_name?: string }) {
+    return this.request<CreateAccountReply>('POST', '/v1/accounts', input);
+  }
+  login(input: { handle: string; password: string; device_name?: string }) {
+    return this.request<CreateSessionReply>('POST', '/v1/sessions', input);
+  }
+  me() {
+    return this.request<Account>('GET', '/v1/me');
+  }
+  async devices() {
+    return (await this.request<{ devices: Device[] }>('GET', '/v1/devices')).devices;
+  }
+  revokeDevice(id: string) {
+    return this.request<void>('DELETE', `/v1/devices/${enc(id)}`);
+  }
+  createApiKey(input: { name: string; scopes: ApiScope[] }) {
+    return this.request<CreateApiKeyReply>('POST', '/v1/api-keys', input);
+  }
+  async apiKeys() {
+    return (await this.request<{ api_keys: ApiKey[] }>('GET', '/v1/api-keys')).api_keys;
+  }
+  revokeApiKey(id: string) {
+    return this.request<void>('DELETE', `/v1/api-keys/${enc(id)}`);
+  }
+
+  // Conversations
+  createConversation(input: { kind: ConversationKind; members?: string[]; title?: string; handle?: string }) {
+    return this.request<Conversation>('POST', '/v1/conversations', input);
+  }
+  /** Opens (or returns the existing) direct chat with a handle. */
+  openDirect(handle: string) {
+    return this.createConversation({ kind: 'direct', members: [handle] });
+  }
+  async conversations() {
+    return (await this.request<{ conversations: Conversation[] }>('GET', '/v1/conversations')).conversations;
+  }
+  conversation(id: string) {
+    return this.request<Conversation>('GET', `/v1/conversations/${enc(id)}`);
+  }
+  findChannel(handle: string) {
+    return this.request<Conversation>('GET', `/v1/channels/${enc(handle.replace(/^@/, ''))}`);
+  }
+  join(conversationId: string) {
+    return this.request<Conversation>('POST', `/v1/conversations/${enc(conversationId)}/join`);
+  }
+  members(conversationId: string, options: { after?: string; limit?: number } = {}) {
+    return this.request<{ members: Member[]; next: string | null }>('GET', `/v1/conversations/${enc(conversationId)}/members${query(options)}`);
+  }
+  addMember(conversationId: string, handle: string) {
+    return this.request<Member>('POST', `/v1/conversations/${enc(conversationId)}/members`, { handle });
+  }
+  removeMember(conversationId: string, accountId: string) {
+    return this.request<void>('DELETE', `/v1/conversations/${enc(conversationId)}/members/${enc(accountId)}`);
+  }
+  setRole(conversationId: string, accountId: string, role: 'admin' | 'member') {
+    return this.request<void>('PATCH', `/v1/conversations/${enc(conversationId)}/members/${enc(accountId)}`, { role });
+  }
+
+  // Messages
+  send(conversationId: string, input: { text?: string; reply_to?: string; forward_of?: string; idempotency_key?: string }) {
+    return this.request<Message>('POST', `/v1/conversations/${enc(conversationId)}/messages`, input);
+  }
+  history(conversationId: string, options: { after?: number; before?: number; limit?: number } = {}) {
+    return this.request<HistoryReply>('GET', `/v1/conversations/${enc(conversationId)}/messages${query(options)}`);
+  }
+  message(id: string) {
+    return this.request<Message>('GET', `/v1/messages/${enc(id)}`);
+  }
+  edit(id: string, text: string) {
+    return this.request<Message>('PATCH', `/v1/messages/${enc(id)}`, { text });
+  }
+  deleteMessage(id: string) {
+    return this.request<void>('DELETE', `/v1/messages/${enc(id)}`);
+  }
+  react(id: string, emoji: string) {
+    return this.request<Message>('PUT', `/v1/messages/${enc(id)}/reactions`, { emoji });
+  }
+  unreact(id: string, emoji: string) {
+    return this.request<Message>('DELETE', `/v1/messages/${enc(id)}/reactions/${enc(emoji)}`);
+  }
+  markRead(conversationId: string, upToSeq: number) {
+    return this.request<{ read_seq: number }>('POST', `/v1/conversations/${enc(conversationId)}/read`, { up_to_seq: upToSeq });
+  }
+  receipts(messageId: string) {
+    return this.request<Receipts>('GET', `/v1/messages/${enc(messageId)}/receipts`);
+  }
+
+  // Sync
+  /** Events after `cursor`; with `timeout` (seconds) waits for one when none is ready. */
+  updates(options: { cursor?: number; timeout?: number; limit?: number } = {}, signal?: AbortSignal) {
+    return this.request<UpdatesReply>('GET', `/v1/updates${query(options)}`, undefined, { signal });
+  }
+  ack(cursor: number) {
+    return this.request<void>('POST', '/v1/updates/ack', { cursor });
+  }
+
+  /** Follows every conversation live over one WebSocket, resuming from `cursor`. */
+  stream(options: StreamOptions): Stream {
+    const token = this.token;
+    if (!token) throw new MmdError(401, null, 'stream needs a token');
+    const wsBase = this.baseUrl.replace(/^http/, 'ws');
+    const factory = this.webSocket ?? defaultWebSocketFactory();
+    return openStream({ ...options, connect: factory, url: (cursor) => `${wsBase}/v1/stream?cursor=${cursor}&token=${encodeURIComponent(token)}` });
+  }
+}
+
+function enc(s: string) {
+  return encodeURIComponent(s);
+}
+
+function query(options: Record<string, string | number | undefined>) {
+  const entries = Object.entries(options).filter(([, v]) => v !== undefined) as [string, string | number][];
+  return entries.length ? `?${entries.map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`).join('&')}` : '';
+}
+
+let wsModule: Promise<typeof import('ws')> | null = null;
+function defaultWebSocketFactory(): WebSocketFactory {
+  const Native = (globalThis as { WebSocket?: new (url: string) => WebSocketLikeCtor }).WebSocket;
+  if (Native) return (url) => new Native(url) as unknown as ReturnType<WebSocketFactory>;
+  // Node 20 has no global WebSocket: load `ws` lazily so browsers never bundle it.
+  wsModule ??= import('ws');
+  return (url) => lazySocket(url, wsModule!);
+}
+type WebSocketLikeCtor = unknown;
+
+/** A WebSocketLike that queues listeners until the `ws` module has loaded. */
+function lazySocket(url: string, mod: Promise<typeof import('ws')>): ReturnType<WebSocketFactory> {
+  const listeners: [string, (e: { data?: unknown; code?: number; reason?: string }) => void][] = [];
+  let real: import('ws').WebSocket | null = null;
+  let closeRequested: [number | undefined, string | undefined] | null = null;
+  mod.then(({ WebSocket }) => {
+    real = new WebSocket(url);
+    for (const [type, fn] of listeners) real.addEventListener(type as 'message', fn as never);
+    if (closeRequested) real.close(...closeRequested);
+  });
+  return {
+    get readyState() {
+      return real ? real.readyState : 0;
+    },
+    send(data) {
+      real?.send(data);
+    },
+    close(code, reason) {
+      if (real) real.close(code, reason);
+      else closeRequested = [code, reason];
+    },
+    addEventListener(type, fn) {
+      listeners.push([type, fn]);
+      real?.addEventListener(type as 'message', fn as never);
+    },
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * The live stream: one WebSocket carrying every event of every conversation, resuming from the
+ * last cursor after a drop, so a flaky connection loses nothing and repeats nothing.
+ */
+import type { StreamServerFrame, SyncEvent } from '@mmd/contracts';
+
+/** The subset of the WebSocket API the stream needs (browsers' and the `ws` package's). */
+export interface WebSocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  addEventListener(type: 'open' | 'close' | 'error' | 'message', listener: (event: { data?: unknown; code?: number; reason?: string }) => void): void;
+}
+export type WebSocketFactory = (url: string) => WebSocketLike;
+
+export interface StreamOptions {
+  /** Resume after this cursor (0 or omitted: from the beginning). */
+  cursor?: number;
+  onEvent: (event: SyncEvent) => void;
+  /** Called each time the stream has caught up (again, after a reconnect). */
+  onReady?: (cursor: number) => void;
+  /** Called when the server refuses or drops the stream; reconnects follow unless closed. */
+  onError?: (error: { code: string; detail: string }) => void;
+  /** Reconnect after a drop (default true), with backoff from 250 ms up to 10 s. */
+  reconnect?: boolean;
+  /** Acknowledge received events so senders see "delivered" (default true). */
+  acknowledge?: boolean;
+}
+
+export interface Stream {
+  /** The cursor of the last event handed to onEvent. */
+  readonly cursor: number;
+  /** Resolves when the stream has first caught up. */
+  readonly ready: Promise<number>;
+  close(): void;
+}
+
+export function openStream(options: StreamOptions & { url: (cursor: number) => string; connect: WebSocketFactory }): Stream {
+  let cursor = options.cursor ?? 0;
+  let closed = false;
+  let socket: WebSocketLike | null = null;
+  let attempt = 0;
+  let ackTimer: ReturnType<typeof setTimeout> | null = null;
+  let resolveReady: (c: number) => void = () => {};
+  const ready = new Promise<number>((resolve) => {
+    resolveReady = resolve;
+  });
+
+  const ack = () => {
+    if (options.acknowledge === false || ackTimer) return;
+    ackTimer = setTimeout(() => {
+      ackTimer = null;
+      if (socket && socket.readyState === 1) socket.send(JSON.stringify({ type: 'ack', cursor }));
+    }, 200);
+  };
+
+  const connect = () => {
+    if (closed) return;
+    const ws = options.connect(options.url(cursor));
+    socket = ws;
+    ws.addEventListener('message', (message) => {
+      let frame: StreamServerFrame;
+      try {
+        frame = JSON.parse(String(message.data)) as StreamServerFrame;
+      } catch {
+        return;
+      }
+      if (frame.type === 'event') {
+        // The server never repeats an event on one connection; after a reconnect we resume from
+        // our cursor, so anything at or below it is a repeat and is dropped here.
+        if (frame.event.cursor <= cursor) return;
+        cursor = frame.event.cursor;
+        options.onEvent(frame.event);
+        ack();
+      } else if (frame.type === 'ready') {
+        attempt = 0;
+        cursor = Math.max(cursor, frame.cursor);
+        options.onReady?.(cursor);
+        resolveReady(cursor);
+      } else if (frame.type === 'error') {
+        options.onError?.({ code: frame.code, detail: frame.detail });
+      }
+    });
+    ws.addEventListener('close', (event) => {
+      if (socket === ws) socket = null;
+      if (closed || options.reconnect === false) return;
+      // 4001: this device was signed out; 1008: policy (bad token, flooding). Retrying won't help.
+      if (event.code === 4001 || event.code === 1008) {
+        options.onError?.({ code: event.code === 4001 ? 'device_revoked' : 'policy_violation', detail: String(event.reason ?? '') });
+        return;
+      }
+      const delay = Math.min(10_000, 250 * 2 ** attempt++);
+      setTimeout(connect, delay);
+    });
+    ws.addEventListener('error', () => {
+      // 'close' follows and decides about reconnecting.
+    });
+  };
+  connect();
+
+  return {
+    get cursor() {
+      return cursor;
+    },
+    ready,
+    close() {
+      closed = true;
+      if (ackTimer) clearTimeout(ackTimer);
+      if (socket && socket.readyState === 1) socket.send(JSON.stringify({ type: 'ack', cursor }));
+      socket?.close(1000, 'bye');
+    },
+  };
+}
