@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { type TestServer, onEachDatabase, rejectsWith, startTestServer } from './harness.ts';
+
+onEachDatabase('messages', (dialect) => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ dialect });
+  });
+  after(() => server.close());
+
+  async function pair() {
+    const alice = await server.signUp();
+    const bob = await server.signUp();
+    const chat = await alice.client.openDirect(bob.handle);
+    return { alice, bob, chat };
+  }
+
+  test('sends, replies, edits, deletes for everyone and reacts', async () => {
+    const { alice, bob, chat } = await pair();
+    const hello = await alice.client.send(chat.id, { text: 'Hello Bob 👋' });
+    assert.equal(hello.seq, 1);
+    assert.equal(hello.sender_handle, alice.handle);
+    const reply = await bob.client.send(chat.id, { text: 'Hi!', reply_to: hello.id });
+    assert.equal(reply.reply_to, hello.id);
+    assert.equal(reply.seq, 2);
+    const edited = await alice.client.edit(hello.id, 'Hello Bob!');
+    assert.equal(edited.text, 'Hello Bob!');
+    assert.ok(edited.edited_at);
+    const reacted = await bob.client.react(hello.id, '❤️');
+    assert.deepEqual(reacted.reactions, [{ emoji: '❤️', count: 1 }]);
+    assert.deepEqual((await alice.client.react(hello.id, '❤️')).reactions, [{ emoji: '❤️', count: 2 }]);
+    assert.deepEqual((await bob.client.unreact(hello.id, '❤️')).reactions, [{ emoji: '❤️', count: 1 }]);
+    await bob.client.deleteMessage(reply.id);
+    const { messages } = await alice.client.history(chat.id);
+    assert.deepEqual(messages.map((m) => [m.seq, m.text, m.deleted]), [[1, 'Hello Bob!', false], [2, null, true]]);
+  });
+
+  test('accepts 4,096 characters and refuses 4,097', async () => {
+    const { alice, chat } = await pair();
+    const longest = 'é'.repeat(4096);
+    assert.equal((await alice.client.send(chat.id, { text: longest })).text, longest);
+    await rejectsWith(alice.client.send(chat.id, { text: `${longest}x` }), 'validation_failed', 400);
+    await rejectsWith(alice.client.send(chat.id, {}), 'validation_failed', 400);
+  });
+
+  test('a retried send with the same idempotency key returns the same message, once', async () => {
+    const { alice, bob, chat } = await pair();
+    const first = await alice.client.send(chat.id, { text: 'pay £10', idempotency_key: 'order-42' });
+    const retried = await alice.client.send(chat.id, { text: 'pay £10', idempotency_key: 'order-42' });
+    assert.equal(retried.id, first.id);
+    const concurrent = await Promise.all(Array.from({ length: 8 }, () => alice.client.send(chat.id, { text: 'again', idempotency_key: 'burst' })));
+    assert.equal(new Set(concurrent.map((m) => m.id)).size, 1);
+    // The same key from another sender is another message.
+    const bobs = await bob.client.send(chat.id, { text: 'mine', idempotency_key: 'order-42' });
+    assert.notEqual(bobs.id, first.id);
+    const { messages } = await bob.client.history(chat.id);
+    assert.equal(messages.length, 3);
+  });
+
+  test('history pages backwards and forwards by seq without gaps or repeats', async () => {
+    const { alice, bob, chat } = await pair();
+    for (let i = 1; i <= 25; i++) await alice.client.send(chat.id, { text: `m${i}` });
+    const newest = await bob.client.history(chat.id, { limit: 10 });
+    assert.deepEqual(newest.messages.map((m) => m.seq), [16, 17, 18, 19, 20, 21, 22, 23, 24, 25]);
+    assert.equal(newest.has_more, true);
+    const older = await bob.client.history(chat.id, { before: 16, limit: 10 });
+    assert.deepEqual(older.messages.map((m) => m.seq), [6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
+    const oldest = await bob.client.history(chat.id, { before: 6, limit: 10 });
+    assert.deepEqual(oldest.messages.map((m) => m.seq), [1, 2, 3, 4, 5]);
+    assert.equal(oldest.has_more, false);
+    const forward = await bob.client.history(chat.id, { after: 20, limit: 10 });
+    assert.deepEqual(forward.messages.map((m) => m.seq), [21, 22, 23, 24, 25]);
+    await rejectsWith(bob.client.history(chat.id, { limit: 100_000 }), 'validation_failed', 400);
+    await rejectsWith(bob.client.request('GET', `/v1/conversations/${chat.id}/messages?limit=abc`), 'validation_failed', 400);
+  });
+
+  test('a forward links to the original and counts hops across chains', async () => {
+    const { alice, bob, chat } = await pair();
+    const carol = await server.signUp();
+    const original = await alice.client.send(chat.id, { text: 'look at this' });
+    const bobCarol = await bob.client.openDirect(carol.handle);
+    const once = await bob.client.send(bobCarol.id, { forward_of: original.id });
+    assert.equal(once.text, 'look at this');
+    assert.deepEqual(once.forward, { origin_message_id: original.id, origin_conversation_id: chat.id, origin_sender_id: alice.accountId, hops: 1 });
+    const group = await carol.client.createConversation({ kind: 'group', title: 'friends', members: [alice.handle] });
+    const twice = await carol.client.send(group.id, { forward_of: once.id });
+    assert.equal(twice.forward?.origin_message_id, original.id);
+    assert.equal(twice.forward?.hops, 2);
+    await rejectsWith(carol.client.edit(twice.id, 'changed'), 'forbidden', 403);
+  });
+
+  test('cannot forward what you cannot read, nor reply across conversations', async () => {
+    const { alice, chat } = await pair();
+    const eve = await server.signUp();
+    const secret = await alice.client.send(chat.id, { text: 'secret' });
+    const eveChat = await eve.client.openDirect(alice.handle);
+    await rejectsWith(eve.client.send(eveChat.id, { forward_of: secret.id }), 'not_a_member', 403);
+    await rejectsWith(alice.client.send(eveChat.id, { text: 'x', reply_to: secret.id }), 'validation_failed', 400);
+    await rejectsWith(alice.client.send(eveChat.id, { text: 'x', forward_of: secret.id }), 'validation_failed', 400);
+  });
+
+  test("only the sender edits; only the sender or a group admin deletes; nobody outside reacts", async () => {
+    const owner = await server.signUp();
+    const ann = await server.signUp();
+    const ben = await server.signUp();
+    const eve = await server.signUp();
+    const group = await owner.client.createConversation({ kind: 'group', title: 'g', members: [ann.handle, ben.handle] });
+    const annMsg = await ann.client.send(group.id, { text: 'spam' });
+    await rejectsWith(ben.client.edit(annMsg.id, 'hijack'), 'forbidden', 403);
+    await rejectsWith(ben.client.deleteMessage(annMsg.id), 'forbidden', 403);
+    await rejectsWith(eve.client.react(annMsg.id, '👍'), 'not_a_member', 403);
+    await rejectsWith(eve.client.message(annMsg.id), 'not_a_member', 403);
+    await owner.client.deleteMessage(annMsg.id);
+    await rejectsWith(ann.client.edit(annMsg.id, 'back'), 'message_deleted', 410);
+    await rejectsWith(ann.client.edit('msg_unknown', 'x'), 'not_found', 404);
+  });
+
+  test('receipts: per recipient in a direct chat, counts in a group', async () => {
+    const { alice, bob, chat } = await pair();
+    const m = await alice.client.send(chat.id, { text: 'did you get this?' });
+    let receipts = await alice.client.receipts(m.id);
+    assert.deepEqual(receipts.per_recipient?.map((r) => r.status), ['sent']);
+    const updates = await bob.client.updates();
+    await bob.client.ack(updates.cursor);
+    receipts = await alice.client.receipts(m.id);
+    assert.deepEqual(receipts.per_recipient?.map((r) => [r.handle, r.status]), [[bob.handle, 'delivered']]);
+    await bob.client.markRead(chat.id, m.seq);
+    receipts = await alice.client.receipts(m.id);
+    assert.deepEqual(receipts.per_recipient?.map((r) => r.status), ['read']);
+    assert.equal((await alice.client.conversation(chat.id)).peer?.read_seq, m.seq);
+    await rejectsWith(bob.client.receipts(m.id), 'forbidden', 403);
+
+    const owner = await server.signUp();
+    const members = await Promise.all([1, 2, 3].map(() => server.signUp()));
+    const group = await owner.client.createConversation({ kind: 'group', title: 'g', members: members.map((x) => x.handle) });
+    const post = await owner.client.send(group.id, { text: 'meeting at 5' });
+    await members[0]!.client.markRead(group.id, post.seq);
+    await members[1]!.client.ack((await members[1]!.client.updates()).cursor);
+    const counts = await owner.client.receipts(post.id);
+    assert.deepEqual([counts.recipients, counts.delivered, counts.read], [3, 2, 1]);
+  });
+
+  test('reading past the newest message clamps to it', async () => {
+    const { alice, bob, chat } = await pair();
+    await alice.client.send(chat.id, { text: 'one' });
+    assert.deepEqual(await bob.client.markRead(chat.id, 999), { read_seq: 1 });
+  });
+});
