@@ -14,7 +14,7 @@ import { conversationRoutes } from './conversations/routes.ts';
 import { createConversations } from './conversations/service.ts';
 import { createAuthenticate } from './http/auth.ts';
 import { installJsonBodyParser } from './http/json-body.ts';
-import { installErrorHandling } from './http/problem.ts';
+import { frameworkErrors, installErrorHandling } from './http/problem.ts';
 import { messagingRoutes } from './messaging/routes.ts';
 import { createMessaging } from './messaging/service.ts';
 import type { Database } from './platform/db/index.ts';
@@ -43,6 +43,7 @@ export async function buildApp(deps: AppDeps) {
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
     genReqId: () => `req_${Math.random().toString(36).slice(2, 12)}`,
     routerOptions: { maxParamLength: 200 },
+    frameworkErrors,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   installErrorHandling(app);

@@ -13,6 +13,8 @@ const ConfigSchema = Type.Object({
   dataDir: Type.String({ minLength: 1, default: './data' }),
   /** postgres://… selects PostgreSQL; empty means SQLite at `${dataDir}/mmd.sqlite`. */
   databaseUrl: Type.String({ default: '' }),
+  /** PostgreSQL schema holding MMD's tables (created if missing); lets several MMDs share a database. */
+  databaseSchema: Type.String({ pattern: '^[a-z_][a-z0-9_]{0,62}$', default: 'public' }),
   logLevel: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
   /** Largest JSON body accepted, in bytes. Messages are at most 4,096 characters. */
   bodyLimit: Type.Integer({ minimum: 1024, maximum: 16 * 1024 * 1024, default: 64 * 1024 }),
@@ -67,7 +69,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       problems.push(`MMD_CONFIG_FILE ${file}: ${(err as Error).message}`);
     }
   }
-  const known = new Set([...keys.map(envName), 'MMD_CONFIG_FILE', 'MMD_TEST_POSTGRES_URL', 'MMD_TEST_REDIS_URL']);
+  // The CLI's own settings (MMD_SERVER, MMD_TOKEN, MMD_CONFIG_DIR) and the test suite's live in the
+  // same environment; they are not server settings but not mistakes either.
+  const known = new Set([...keys.map(envName), 'MMD_CONFIG_FILE', 'MMD_SERVER', 'MMD_TOKEN', 'MMD_CONFIG_DIR', 'MMD_TEST_POSTGRES_URL', 'MMD_TEST_REDIS_URL']);
   for (const name of Object.keys(env)) {
     if (name.startsWith('MMD_') && !known.has(name)) problems.push(`${name}: not a setting MMD knows`);
   }

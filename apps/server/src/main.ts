@@ -13,6 +13,7 @@ export function openDatabaseFor(config: Config) {
     databaseUrl: config.databaseUrl || undefined,
     sqlitePath: path.join(config.dataDir, 'mmd.sqlite'),
     sqliteSynchronous: config.sqliteSynchronous,
+    pgSchema: config.databaseSchema === 'public' ? undefined : config.databaseSchema,
   });
 }
 

@@ -7,6 +7,7 @@ export const ERROR_CODES = [
   'malformed_json',
   'invalid_utf8',
   'body_too_large',
+  'uri_too_long',
   'unsupported_media_type',
   'unauthenticated',
   'invalid_credentials',

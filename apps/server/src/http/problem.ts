@@ -37,6 +37,12 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_ASYNC_CONSTRAINT: 'validation_failed',
 };
 
+/** Errors Fastify raises before routing (bad URLs, over-long parameters). */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const code: ErrorCode = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'uri_too_long' : 'validation_failed';
+  return sendProblem(reply, request, code, error.code === 'FST_ERR_BAD_URL' ? 'the URL is not valid (bad percent-encoding?)' : error.message.slice(0, 200));
+}
+
 export function installErrorHandling(app: FastifyInstance) {
   app.setErrorHandler((error: FastifyError | AppError | Error, request, reply) => {
     if (error instanceof AppError) {
@@ -59,6 +65,19 @@ export function installErrorHandling(app: FastifyInstance) {
     }
     request.log.error({ err: error, request_id: request.id }, 'unhandled error');
     return sendProblem(reply, request, 'internal_error', `the request failed; quote request id ${request.id} when reporting it`);
+  });
+
+  // NUL cannot be stored in PostgreSQL text and is never meaningful in an id or a query value.
+  app.addHook('preValidation', async (request) => {
+    for (const source of [request.params, request.query] as unknown[]) {
+      if (source && typeof source === 'object') {
+        for (const [key, value] of Object.entries(source)) {
+          if (typeof value === 'string' && value.includes('\u0000')) {
+            throw new AppError('validation_failed', `${key} may not contain NUL characters`, { errors: [{ path: key, message: 'contains NUL' }] });
+          }
+        }
+      }
+    }
   });
 
   app.setNotFoundHandler((request, reply) => sendProblem(reply, request, 'route_not_found', `no route ${request.method} ${request.url.split('?')[0]}`));

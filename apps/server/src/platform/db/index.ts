@@ -86,7 +86,7 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
     readTransaction: (fn) => db.transaction().setIsolationLevel('repeatable read').execute(fn),
     migrate: async () => {
       if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
-      return migrateToLatest(db as Kysely<unknown>, 'postgres');
+      return migrateToLatest(db as Kysely<unknown>, 'postgres', schema);
     },
     close: () => db.destroy(),
   };

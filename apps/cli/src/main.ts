@@ -1,0 +1,54 @@
+/**
+ * `mmd`: wires the commands together. Online commands talk to a server only through @mmd/sdk;
+ * `serve`, `migrate` and `account role` work on the local data directory or database.
+ * Exit codes: 0 success, 1 a refused or failed operation, 2 a usage error.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import pkg from '../package.json' with { type: 'json' };
+import { registerAccountCommands } from './commands/account.ts';
+import { registerConversationCommands } from './commands/conversations.ts';
+import { registerDeviceCommands } from './commands/devices.ts';
+import { registerMessageCommands } from './commands/messages.ts';
+import { registerServerCommands } from './commands/server.ts';
+import { registerSessionCommands } from './commands/session.ts';
+import { registerTailCommand } from './commands/tail.ts';
+import { report } from './errors.ts';
+
+const program = new Command('mmd')
+  .description('MMD messaging from the command line')
+  .version(pkg.version)
+  .addOption(
+    new Option('--server <url>', 'MMD server URL').env('MMD_SERVER').default('http://localhost:8080'),
+  )
+  .option('--json', 'machine-readable output: one JSON value per line')
+  .addHelpText(
+    'after',
+    '\nEnvironment: MMD_TOKEN (use this token instead of the saved session), MMD_CONFIG_DIR (default ~/.config/mmd).',
+  )
+  .configureHelp({ showGlobalOptions: true })
+  .showHelpAfterError('(add --help for usage)')
+  // Throw instead of exiting, so every usage error can exit 2 below (commander would exit 1).
+  // Set before the commands are added: subcommands inherit it.
+  .exitOverride();
+
+registerServerCommands(program);
+registerAccountCommands(program);
+registerSessionCommands(program);
+registerDeviceCommands(program);
+registerConversationCommands(program);
+registerMessageCommands(program);
+registerTailCommand(program);
+
+// `mmd … | head` closes stdout early; that is the reader's choice, not a failure.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  // Commander has already printed its message (or the help / version asked for).
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
+  process.exit(report(err));
+}
