@@ -1,0 +1,89 @@
+import type { LumaRegion } from './pdq-downsample.ts';
+import type { LumaPlane } from './working-image.ts';
+
+/*
+ * Finds the photo inside letterbox/pillarbox bars or an app screenshot. The surround's colour
+ * is the median of the image's outer edge, and trimming only happens on sides whose outermost
+ * line is uniform in that colour (a photo's own border almost never is). Rows then count as
+ * picture when a good share of their pixels differ from the surround — UI text rows in a
+ * screenshot stay below it, bars are empty — and the longest run of picture rows is kept;
+ * columns within those rows are trimmed only when nearly empty. A photo with a large area in
+ * the surround's colour may be trimmed too far, so callers hash the untrimmed image as well.
+ */
+
+/** Luma difference from the surround that makes a pixel part of the picture. */
+const PIXEL_THRESHOLD = 10;
+/** Share of picture pixels above which a row belongs to the picture (text rows stay below). */
+const ROW_SHARE = 0.4;
+/** Share of picture pixels above which a column belongs to the picture. */
+const COLUMN_SHARE = 0.1;
+/** Share of an outermost line that must match the surround for that side to be trimmed. */
+const UNIFORM_SIDE = 0.9;
+
+function median(values: number[]): number {
+  const s = values.slice().sort((a, b) => a - b);
+  return s[s.length >> 1] ?? 0;
+}
+
+/** Longest run of indices in [0, n) where `ok(i)` holds, as [start, end). */
+function longestRun(n: number, ok: (i: number) => boolean): [number, number] {
+  let best: [number, number] = [0, 0];
+  let start = -1;
+  for (let i = 0; i <= n; i++) {
+    if (i < n && ok(i)) {
+      if (start < 0) start = i;
+    } else if (start >= 0) {
+      if (i - start > best[1] - best[0]) best = [start, i];
+      start = -1;
+    }
+  }
+  return best;
+}
+
+/**
+ * The rectangle of a luma plane that holds the picture, or the whole plane when there is no
+ * uniform surround (or the result would be implausibly small).
+ */
+export function findContentRect(plane: LumaPlane): LumaRegion {
+  const { luma, width, height } = plane;
+  const whole = { x: 0, y: 0, width, height };
+  if (width < 16 || height < 16) return whole;
+  const at = (x: number, y: number) => luma[y * width + x]!;
+  const sides = [
+    Array.from({ length: width }, (_, x) => at(x, 0)),
+    Array.from({ length: width }, (_, x) => at(x, height - 1)),
+    Array.from({ length: height }, (_, y) => at(0, y)),
+    Array.from({ length: height }, (_, y) => at(width - 1, y)),
+  ];
+  const uniform = sides.map((side) => {
+    const m = median(side);
+    return side.filter((v) => Math.abs(v - m) <= PIXEL_THRESHOLD).length >= UNIFORM_SIDE * side.length;
+  });
+  // The surround's colour comes from the uniform sides only: with pillarbox bars the top and
+  // bottom edges are photo, and would drag an all-edge median away from the bar colour.
+  const bg = median(sides.filter((_, i) => uniform[i]).flat());
+  const isPicture = (v: number) => Math.abs(v - bg) > PIXEL_THRESHOLD;
+  const rowShare = (y: number, x0: number, x1: number) => {
+    let n = 0;
+    for (let x = x0; x < x1; x++) if (isPicture(at(x, y))) n++;
+    return n / Math.max(1, x1 - x0);
+  };
+  const colShare = (x: number, y0: number, y1: number) => {
+    let n = 0;
+    for (let y = y0; y < y1; y++) if (isPicture(at(x, y))) n++;
+    return n / Math.max(1, y1 - y0);
+  };
+  const uniformRows =
+    (uniform[0] && rowShare(0, 0, width) <= 1 - UNIFORM_SIDE) ||
+    (uniform[1] && rowShare(height - 1, 0, width) <= 1 - UNIFORM_SIDE);
+  const uniformCols =
+    (uniform[2] && colShare(0, 0, height) <= 1 - UNIFORM_SIDE) ||
+    (uniform[3] && colShare(width - 1, 0, height) <= 1 - UNIFORM_SIDE);
+  if (!uniformRows && !uniformCols) return whole;
+
+  const [y0, y1] = uniformRows ? longestRun(height, (y) => rowShare(y, 0, width) > ROW_SHARE) : [0, height];
+  const [x0, x1] = uniformCols ? longestRun(width, (x) => colShare(x, y0, y1) > COLUMN_SHARE) : [0, width];
+  const rect = { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
+  if (rect.width < Math.max(16, width * 0.2) || rect.height < Math.max(16, height * 0.1)) return whole;
+  return rect;
+}

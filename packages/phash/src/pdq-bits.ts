@@ -1,0 +1,16 @@
+import type { Hash256 } from './hash256.ts';
+import { emptyHash256, setHashBit } from './hash256.ts';
+
+/**
+ * Thresholds 16×16 DCT coefficients at their median: bit k = 16·row + column is 1 when that
+ * coefficient is strictly greater than the median. The median is the 128th smallest value (the
+ * lower median), which is what the reference's Torben selection returns for 256 values; ties
+ * at the median therefore become 0 bits.
+ */
+export function coefficientsToHash(coeffs: Float32Array): Hash256 {
+  const sorted = Float32Array.from(coeffs).sort();
+  const median = sorted[127]!;
+  const hash = emptyHash256();
+  for (let k = 0; k < 256; k++) if (coeffs[k]! > median) setHashBit(hash, k);
+  return hash;
+}

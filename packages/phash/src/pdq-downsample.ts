@@ -1,0 +1,139 @@
+import { boxFilterRows4, ColumnBoxFilter, jaroszWindowSize, ROW_BATCH } from './pdq-box-filter.ts';
+import { lumaRow } from './pdq-luma.ts';
+import type { PixelImage } from './pixel-image.ts';
+import { imageChannels } from './pixel-image.ts';
+
+/** Side of PDQ's downsampled image. */
+export const PDQ_DOWNSAMPLE_SIZE = 64;
+
+/** Largest side the exactness argument of the box filter's reciprocal trick covers (2^17). */
+export const PDQ_MAX_DIMENSION = 131072;
+
+/**
+ * Sample positions of the 64 decimation points along a dimension: the centre of each 1/64
+ * stripe, floor((i + 0.5) · n / 64), computed in double like the reference.
+ */
+function decimationIndices(n: number): Int32Array {
+  const idx = new Int32Array(PDQ_DOWNSAMPLE_SIZE);
+  for (let i = 0; i < PDQ_DOWNSAMPLE_SIZE; i++) idx[i] = Math.floor(((i + 0.5) * n) / PDQ_DOWNSAMPLE_SIZE);
+  return idx;
+}
+
+/**
+ * PDQ's blur-and-decimate: luma, then two rounds of (box along rows, box along columns) — a tent
+ * filter per Jarosz — then the value at the centre of each of 64×64 cells. Returns the 64×64
+ * row-major float image.
+ *
+ * The passes are streamed (luma → row box → column box → row box, 4 rows at a time) so the
+ * working set is a few rows rather than two full-resolution float copies, and the last column
+ * pass only runs on the 64 columns that are sampled. Every output equals the reference's
+ * full-image computation.
+ */
+export function pdqDownsample(image: PixelImage): Float32Array {
+  const channels = imageChannels(image);
+  return downsampleRows(image.width, image.height, (y, out) => lumaRow(image, channels, y, out));
+}
+
+/** Where a region of a luma plane lies, in pixels. */
+export interface LumaRegion {
+  /** Left edge. */
+  readonly x: number;
+  /** Top edge. */
+  readonly y: number;
+  /** Width (≥ 1). */
+  readonly width: number;
+  /** Height (≥ 1). */
+  readonly height: number;
+}
+
+/**
+ * {@link pdqDownsample} of a rectangle of an already computed row-major luma plane (of width
+ * `stride`); used to hash many regions of one image without recomputing luma.
+ */
+export function pdqDownsampleLuma(luma: Float32Array, stride: number, region: LumaRegion): Float32Array {
+  const { x, y, width, height } = region;
+  if (
+    x < 0 ||
+    y < 0 ||
+    width < 1 ||
+    height < 1 ||
+    x + width > stride ||
+    (y + height) * stride > luma.length
+  ) {
+    throw new RangeError('region outside the luma plane');
+  }
+  return downsampleRows(width, height, (row, out) => {
+    const start = (y + row) * stride + x;
+    out.set(luma.subarray(start, start + width));
+  });
+}
+
+/** The shared pipeline; `fillRow(y, out)` writes row y's luma into `out[0..width)`. */
+function downsampleRows(
+  width: number,
+  height: number,
+  fillRow: (y: number, out: Float32Array) => void,
+): Float32Array {
+  if (width > PDQ_MAX_DIMENSION || height > PDQ_MAX_DIMENSION) {
+    throw new RangeError(`image side over ${PDQ_MAX_DIMENSION} px`);
+  }
+  const windowAlongRows = jaroszWindowSize(width);
+  const windowAlongCols = jaroszWindowSize(height);
+  const sampleCols = decimationIndices(width);
+  const sampleRows = decimationIndices(height);
+  const size = PDQ_DOWNSAMPLE_SIZE;
+
+  // Batches of 4 rows, back to back. Rows past the image bottom in the last batch hold stale
+  // values; they are filtered along but never used.
+  const luma = new Float32Array(ROW_BATCH * width);
+  const pass1 = new Float32Array(ROW_BATCH * width);
+  const pass2 = new Float32Array(ROW_BATCH * width);
+  const pass3 = new Float32Array(ROW_BATCH * width);
+  // Output of the second row pass, kept only at the 64 sampled columns, for every row.
+  const narrow = new Float32Array(height * size);
+
+  let pass2First = 0;
+  let pass2Count = 0;
+  const flushSecondRowPass = (): void => {
+    boxFilterRows4(pass2, pass3, width, windowAlongRows);
+    for (let k = 0; k < pass2Count; k++) {
+      const src = k * width;
+      const dst = (pass2First + k) * size;
+      for (let j = 0; j < size; j++) narrow[dst + j] = pass3[src + sampleCols[j]!]!;
+    }
+    pass2First += pass2Count;
+    pass2Count = 0;
+  };
+  const collect = (done: number): void => {
+    if (done < 0) return;
+    if (++pass2Count === ROW_BATCH) flushSecondRowPass();
+  };
+
+  const firstColumnPass = new ColumnBoxFilter(width, height, windowAlongCols);
+  for (let y0 = 0; y0 < height; y0 += ROW_BATCH) {
+    const rows = Math.min(ROW_BATCH, height - y0);
+    for (let k = 0; k < rows; k++) fillRow(y0 + k, luma.subarray(k * width));
+    boxFilterRows4(luma, pass1, width, windowAlongRows);
+    for (let k = 0; k < rows; k++) collect(firstColumnPass.push(pass1, k * width, pass2, pass2Count * width));
+  }
+  const drainFirst = (): number => firstColumnPass.drain(pass2, pass2Count * width);
+  for (let done = drainFirst(); done >= 0; done = drainFirst()) collect(done);
+  if (pass2Count > 0) flushSecondRowPass();
+
+  const out = new Float32Array(size * size);
+  const secondColumnPass = new ColumnBoxFilter(size, height, windowAlongCols);
+  const filtered = new Float32Array(size);
+  let nextSample = 0;
+  const keep = (row: number): void => {
+    // Several cells can share a source row when the image is shorter than 64 pixels.
+    while (nextSample < size && sampleRows[nextSample] === row) {
+      out.set(filtered, nextSample * size);
+      nextSample++;
+    }
+  };
+  for (let y = 0; y < height; y++) keep(secondColumnPass.push(narrow, y * size, filtered, 0));
+  for (let row = secondColumnPass.drain(filtered, 0); row >= 0; row = secondColumnPass.drain(filtered, 0)) {
+    keep(row);
+  }
+  return out;
+}

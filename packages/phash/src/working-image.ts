@@ -1,0 +1,79 @@
+import type { PixelImage } from './pixel-image.ts';
+import { imageChannels } from './pixel-image.ts';
+
+/** A luma plane (row-major, values 0..255). */
+export interface LumaPlane {
+  /** Luma values, `width × height`. */
+  readonly luma: Float32Array;
+  /** Width in pixels. */
+  readonly width: number;
+  /** Height in pixels. */
+  readonly height: number;
+}
+
+/**
+ * Luma shrunk by an integer factor with area averaging, so the longer side is at most
+ * `maxSide`. Robust matching hashes dozens of regions; doing that on a ~512 px copy instead of a
+ * 12-megapixel original costs milliseconds, and PDQ reduces every region to 64×64 anyway.
+ * One pass over the pixels, no float-exactness concerns (these hashes are MMD's own, not
+ * compared with Meta's tools).
+ */
+export function workingLuma(image: PixelImage, maxSide = 512): LumaPlane {
+  return shrinkLuma(image, Math.max(1, Math.ceil(Math.max(image.width, image.height) / maxSide)));
+}
+
+/** Luma shrunk by a given integer factor with area averaging (partial edge blocks dropped). */
+export function shrinkLuma(image: PixelImage, factor: number): LumaPlane {
+  const channels = imageChannels(image);
+  const { data } = image;
+  const width = Math.max(1, Math.floor(image.width / factor));
+  const height = Math.max(1, Math.floor(image.height / factor));
+  const blockWidth = Math.min(factor, image.width);
+  const sums = new Float64Array(width);
+  const luma = new Float32Array(width * height);
+  // Integer luma weights ×1024 (0.299, 0.587, 0.114): integer arithmetic is ~2× faster here
+  // and the rounding is far below what PDQ can see.
+  const norm = 1 / (factor * factor * 1024);
+  const rowBytes = image.width * channels;
+  const step = factor * channels;
+  for (let oy = 0; oy < height; oy++) {
+    sums.fill(0);
+    const yEnd = Math.min(image.height, (oy + 1) * factor);
+    for (let y = oy * factor; y < yEnd; y++) {
+      // Output column by output column, so there is no division per input pixel.
+      let p = y * rowBytes;
+      for (let ox = 0; ox < width; ox++, p += step) {
+        let s = 0;
+        if (channels >= 3) {
+          for (let q = p, k = 0; k < blockWidth; k++, q += channels)
+            s += 306 * data[q]! + 601 * data[q + 1]! + 117 * data[q + 2]!;
+        } else {
+          for (let q = p, k = 0; k < blockWidth; k++, q += channels) s += 1024 * data[q]!;
+        }
+        sums[ox]! += s;
+      }
+    }
+    for (let x = 0; x < width; x++) luma[oy * width + x] = sums[x]! * norm;
+  }
+  return { luma, width, height };
+}
+
+/** A luma plane shrunk further by an integer factor with area averaging. */
+export function shrinkPlane(plane: LumaPlane, factor: number): LumaPlane {
+  if (factor === 1) return plane;
+  const width = Math.max(1, Math.floor(plane.width / factor));
+  const height = Math.max(1, Math.floor(plane.height / factor));
+  const luma = new Float32Array(width * height);
+  const norm = 1 / (factor * factor);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      let sum = 0;
+      for (let dy = 0; dy < factor; dy++) {
+        const row = (y * factor + dy) * plane.width + x * factor;
+        for (let dx = 0; dx < factor; dx++) sum += plane.luma[row + dx] ?? 0;
+      }
+      luma[y * width + x] = sum * norm;
+    }
+  }
+  return { luma, width, height };
+}
