@@ -32,11 +32,27 @@ export interface AppDeps {
   logger?: boolean | object;
 }
 
+/**
+ * Request logs name the method and path, never a credential: browsers cannot set headers on a
+ * WebSocket, so the stream's token may travel in the query string and is masked here.
+ */
+function loggerOptions(config: Config) {
+  return {
+    level: config.logLevel,
+    redact: ['req.headers.authorization', 'password', 'token', 'key'],
+    serializers: {
+      req(request: { method: string; url: string; id: string; ip?: string }) {
+        return { id: request.id, method: request.method, url: request.url.replace(/([?&]token=)[^&]*/gi, '$1[redacted]'), remoteAddress: request.ip };
+      },
+    },
+  };
+}
+
 export async function buildApp(deps: AppDeps) {
   const { config, db, bus } = deps;
   const clock = deps.clock ?? Date.now;
   const app = Fastify({
-    logger: deps.logger ?? { level: config.logLevel, redact: ['req.headers.authorization', 'req.query.token', 'password', 'token', 'key'] },
+    logger: deps.logger === false ? false : { ...loggerOptions(config), ...(typeof deps.logger === 'object' ? deps.logger : {}) },
     bodyLimit: config.bodyLimit,
     // Behind a load balancer the client address comes from X-Forwarded-For; embedded, it is the peer.
     trustProxy: false,

@@ -11,6 +11,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   invalid_utf8: 400,
   body_too_large: 413,
   uri_too_long: 414,
+  upgrade_required: 426,
   unsupported_media_type: 415,
   unauthenticated: 401,
   invalid_credentials: 401,

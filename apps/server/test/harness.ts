@@ -59,7 +59,8 @@ export async function startTestServer(options: { dialect: Dialect; config?: Part
     loginRateLimit: 1000,
     ...options.config,
   });
-  const pgSchema = options.dialect === 'postgres' ? `t_${process.pid}_${Date.now().toString(36)}_${(counter += 1)}` : undefined;
+  counter += 1;
+  const pgSchema = options.dialect === 'postgres' ? `t_${process.pid}_${Date.now().toString(36)}_${counter}` : undefined;
   if (options.dialect === 'postgres' && !POSTGRES_URL) throw new Error('MMD_TEST_POSTGRES_URL is not set');
   const db = openDatabase({
     databaseUrl: options.dialect === 'postgres' ? POSTGRES_URL : undefined,

@@ -8,6 +8,7 @@ export const ERROR_CODES = [
   'invalid_utf8',
   'body_too_large',
   'uri_too_long',
+  'upgrade_required',
   'unsupported_media_type',
   'unauthenticated',
   'invalid_credentials',

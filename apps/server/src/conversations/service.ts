@@ -9,7 +9,6 @@ import { newId } from '../lib/ids.ts';
 import { type Database, type Tx, isUniqueViolation } from '../platform/db/index.ts';
 import type { Emit, WriteWithEvents } from '../sync/write.ts';
 import type { ConversationsTable, MembersTable } from '../platform/db/schema.ts';
-import { type StoredEvent, appendEvent } from '../sync/event-log.ts';
 import { assertMayManage, isAdmin, normaliseConversation, normaliseMember, requireMember } from './access.ts';
 import { loadMessageViews } from '../messaging/views.ts';
 

@@ -10,7 +10,6 @@ import { newId } from '../lib/ids.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
 import type { MessagesTable } from '../platform/db/schema.ts';
 import type { Emit, WriteWithEvents } from '../sync/write.ts';
-import { type NewEvent, type StoredEvent, appendEvent } from '../sync/event-log.ts';
 import { loadMessageViews, toMessage } from './views.ts';
 
 /** Live receipt events go to direct chats and groups up to this size; larger ones ask for counts. */

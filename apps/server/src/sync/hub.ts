@@ -75,7 +75,10 @@ export function createSyncHub(deps: { db: Database; bus: EventBus; pollMs?: numb
   function index(live: Live, conversationId: string) {
     live.conversations.add(conversationId);
     let set = byConversation.get(conversationId);
-    if (!set) byConversation.set(conversationId, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      byConversation.set(conversationId, set);
+    }
     set.add(live);
   }
   function unindex(live: Live, conversationId: string) {
@@ -193,7 +196,10 @@ export function createSyncHub(deps: { db: Database; bus: EventBus; pollMs?: numb
     async attach(sub, cursor) {
       const live: Live = { sub, conversations: new Set(), lastSent: cursor, buffer: [], closed: false };
       let set = byAccount.get(sub.accountId);
-      if (!set) byAccount.set(sub.accountId, (set = new Set()));
+      if (!set) {
+        set = new Set();
+        byAccount.set(sub.accountId, set);
+      }
       set.add(live);
       catchingUp.add(live);
       const handle = { detach: () => detach(live), cursor };

@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { ConfigError, loadConfig } from '../src/config.ts';
+
+test('defaults serve on 8080 with data in ./data', () => {
+  const config = loadConfig({});
+  assert.equal(config.port, 8080);
+  assert.equal(config.dataDir, path.resolve('data'));
+  assert.equal(config.databaseUrl, '');
+  assert.ok(Object.isFrozen(config));
+});
+
+test('reads MMD_ variables, converting types', () => {
+  const config = loadConfig({ MMD_PORT: '9090', MMD_DATA_DIR: '/tmp/mmd-x', MMD_DATABASE_URL: 'postgres://u@h/db', MMD_LOG_LEVEL: 'warn' });
+  assert.equal(config.port, 9090);
+  assert.equal(config.dataDir, '/tmp/mmd-x');
+  assert.equal(config.databaseUrl, 'postgres://u@h/db');
+  assert.equal(config.logLevel, 'warn');
+});
+
+test('reports every invalid setting at once', () => {
+  assert.throws(
+    () => loadConfig({ MMD_PORT: 'eighty', MMD_LOG_LEVEL: 'loud', MMD_BODY_LIMIT: '-5', MMD_PROT: '80' }),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      const text = err.problems.join('\n');
+      for (const name of ['MMD_PORT', 'MMD_LOG_LEVEL', 'MMD_BODY_LIMIT', 'MMD_PROT']) assert.ok(text.includes(name), `${name} reported in:\n${text}`);
+      return true;
+    },
+  );
+});
+
+test('refuses a database URL that is not PostgreSQL', () => {
+  assert.throws(() => loadConfig({ MMD_DATABASE_URL: 'mysql://x' }), /MMD_DATABASE_URL/);
+});
+
+test('reads a JSON config file, with the environment taking precedence, and reports unknown keys', () => {
+  const file = path.join(tmpdir(), `mmd-config-${process.pid}.json`);
+  writeFileSync(file, JSON.stringify({ port: 7070, dataDir: '/tmp/from-file', logLevel: 'debug' }));
+  const config = loadConfig({ MMD_CONFIG_FILE: file, MMD_LOG_LEVEL: 'error' });
+  assert.equal(config.port, 7070);
+  assert.equal(config.logLevel, 'error');
+  writeFileSync(file, JSON.stringify({ prot: 1 }));
+  assert.throws(() => loadConfig({ MMD_CONFIG_FILE: file }), /unknown key "prot"/);
+  writeFileSync(file, '{ not json');
+  assert.throws(() => loadConfig({ MMD_CONFIG_FILE: file }), /MMD_CONFIG_FILE/);
+});
