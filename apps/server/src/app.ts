@@ -19,6 +19,19 @@ import { messagingRoutes } from './messaging/routes.ts';
 import { createMessaging } from './messaging/service.ts';
 import type { Database } from './platform/db/index.ts';
 import type { EventBus } from './platform/pubsub/index.ts';
+import { mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import type { JobPayloads } from './jobs.ts';
+import { filesRoute } from './media/files-route.ts';
+import { createMediaProcessor } from './media/process.ts';
+import { mediaRoutes } from './media/routes.ts';
+import { createMedia } from './media/service.ts';
+import { createUrlSigner } from './media/signing.ts';
+import { tusRoutes } from './media/tus.ts';
+import { type BlobStore, createBlobStore } from './platform/blobs/index.ts';
+import { type QueueWorker, createQueue } from './platform/queue/index.ts';
+import { serverSecret } from './platform/secrets.ts';
 import { createSyncHub } from './sync/hub.ts';
 import { syncRoutes } from './sync/routes.ts';
 import { createEventWriter } from './sync/write.ts';
@@ -30,6 +43,26 @@ export interface AppDeps {
   clock?: () => number;
   /** Pino logger options or false; tests pass false. */
   logger?: boolean | object;
+  /** Defaults to the store the config names. */
+  blobs?: BlobStore;
+  /** Run background jobs in this process (default true; the embedded default runs everything). */
+  worker?: boolean;
+}
+
+/** The blob store the config names: local files under the data dir, or an S3-compatible bucket. */
+export function blobStoreFor(config: Config): BlobStore {
+  if (config.blobStore === 's3') {
+    return createBlobStore({
+      kind: 's3',
+      bucket: config.s3Bucket,
+      region: config.s3Region,
+      endpoint: config.s3Endpoint || undefined,
+      forcePathStyle: config.s3ForcePathStyle,
+      ...(config.s3AccessKeyId ? { credentials: { accessKeyId: config.s3AccessKeyId, secretAccessKey: config.s3SecretAccessKey } } : {}),
+      tmpDir: path.join(config.dataDir, 'tmp'),
+    });
+  }
+  return createBlobStore({ kind: 'local', root: path.join(config.dataDir, 'blobs') });
 }
 
 /**
@@ -77,6 +110,15 @@ export async function buildApp(deps: AppDeps) {
   const messaging = createMessaging({ db, clock, write });
   const authenticate = createAuthenticate(accounts);
 
+  // Upload spooling and resumable uploads live beside the data; made up front so a first upload can't race it.
+  for (const dir of ['tmp', 'uploads']) mkdirSync(path.join(config.dataDir, dir), { recursive: true });
+  const blobs = deps.blobs ?? blobStoreFor(config);
+  const queue = createQueue<JobPayloads>({ kind: 'database' }, { db, clock, log: app.log });
+  const signer = createUrlSigner(await serverSecret(db, 'media-url-signing', config.signingSecret));
+  const media = createMedia({ db, blobs, signer, clock, config, enqueueProcessing: (tx, mediaId) => queue.enqueueIn(tx, 'media-process', { mediaId }, { dedupeKey: `media-process:${mediaId}` }) });
+  const processor = createMediaProcessor({ db, blobs, write, clock, config, log: app.log, buildMessage: (tx, id) => messaging.view(tx, id) });
+  let worker: QueueWorker | null = null;
+
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -105,9 +147,33 @@ export async function buildApp(deps: AppDeps) {
   await app.register(conversationRoutes({ conversations, authenticate }));
   await app.register(messagingRoutes({ messaging, authenticate }));
   await app.register(syncRoutes({ db, hub, messaging, authenticate, wsFramesPerSecond: config.wsFramesPerSecond }));
+  await app.register(mediaRoutes({ media, blobs, authenticate, maxSingleUpload: config.mediaMaxSingleUploadBytes }));
+  await app.register(tusRoutes({ accounts, media, directory: path.join(config.dataDir, 'uploads'), maxSize: Math.max(config.mediaMaxVideoBytes, config.mediaMaxDocumentBytes, config.mediaMaxAudioBytes, config.mediaMaxImageBytes), log: app.log }));
+  await app.register(filesRoute({ db, blobs, signer, clock }));
 
-  app.addHook('onReady', async () => hub.start());
-  app.addHook('preClose', async () => hub.stop());
+  app.addHook('onReady', async () => {
+    await hub.start();
+    if (deps.worker !== false) {
+      worker = queue.work(
+        {
+          'media-process': async (job) => {
+            try {
+              return await processor.process(job);
+            } catch (err) {
+              // Out of retries: the uploader must hear that it failed, not wait forever.
+              if (job.attempt >= job.maxAttempts) await processor.fail(job.payload.mediaId, 'processing kept failing; try uploading again');
+              throw err;
+            }
+          },
+        },
+        { concurrency: config.workerConcurrency || availableParallelism() },
+      );
+    }
+  });
+  app.addHook('preClose', async () => {
+    await worker?.stop({ timeoutMs: 5000 });
+    await hub.stop();
+  });
 
-  return { app: app as unknown as FastifyInstance, services: { accounts, conversations, messaging, hub } };
+  return { app: app as unknown as FastifyInstance, services: { accounts, conversations, messaging, hub, media, queue, blobs } };
 }

@@ -30,6 +30,31 @@ const ConfigSchema = Type.Object({
   argon2Iterations: Type.Integer({ minimum: 1, default: 2 }),
   /** Inbound WebSocket frames allowed per connection per second before it is closed. */
   wsFramesPerSecond: Type.Integer({ minimum: 1, default: 50 }),
+
+  // Media. Limits default to what phones produce; larger than 100 MB needs resumable (tus) upload.
+  mediaMaxImageBytes: Type.Integer({ minimum: 1, default: 30 * 1024 * 1024 }),
+  mediaMaxImagePixels: Type.Integer({ minimum: 1, default: 100_000_000 }),
+  mediaMaxVideoBytes: Type.Integer({ minimum: 1, default: 2 * 1024 * 1024 * 1024 }),
+  mediaMaxVideoSeconds: Type.Integer({ minimum: 1, default: 3 * 60 * 60 }),
+  mediaMaxAudioBytes: Type.Integer({ minimum: 1, default: 500 * 1024 * 1024 }),
+  mediaMaxDocumentBytes: Type.Integer({ minimum: 1, default: 2 * 1024 * 1024 * 1024 }),
+  mediaMaxSingleUploadBytes: Type.Integer({ minimum: 1, default: 100 * 1024 * 1024 }),
+  /** How long signed media URLs work. */
+  mediaUrlTtlSeconds: Type.Integer({ minimum: 10, default: 3600 }),
+  /** Keep the uploaded original (never served to others). Off by default: less to leak. */
+  mediaKeepOriginals: Type.Boolean({ default: false }),
+  /** HMAC key for signed URLs; empty means one generated once and kept in the database. */
+  signingSecret: Type.String({ default: '' }),
+  /** Background jobs run at once in this process; 0 means one per core. */
+  workerConcurrency: Type.Integer({ minimum: 0, default: 0 }),
+  /** Where blobs live: `local` under dataDir/blobs, or an S3-compatible bucket. */
+  blobStore: Type.Enum(['local', 's3'], { default: 'local' }),
+  s3Endpoint: Type.String({ default: '' }),
+  s3Region: Type.String({ default: 'us-east-1' }),
+  s3Bucket: Type.String({ default: '' }),
+  s3AccessKeyId: Type.String({ default: '' }),
+  s3SecretAccessKey: Type.String({ default: '' }),
+  s3ForcePathStyle: Type.Boolean({ default: true }),
 });
 
 export type Config = Readonly<Static<typeof ConfigSchema>>;
@@ -91,5 +116,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError([`MMD_DATABASE_URL: must start with postgres:// (leave it empty for SQLite)`]);
   }
+  if (config.blobStore === 's3' && !config.s3Bucket) throw new ConfigError(['MMD_S3_BUCKET: required when MMD_BLOB_STORE=s3']);
   return Object.freeze({ ...config, dataDir: path.resolve(config.dataDir) });
 }

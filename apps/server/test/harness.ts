@@ -14,6 +14,7 @@ import { buildApp } from '../src/app.ts';
 import { type Config, loadConfig } from '../src/config.ts';
 import { type Database, type Dialect, openDatabase } from '../src/platform/db/index.ts';
 import { createLocalEventBus } from '../src/platform/pubsub/index.ts';
+import type { BlobStore } from '../src/platform/blobs/index.ts';
 
 export const POSTGRES_URL = process.env.MMD_TEST_POSTGRES_URL;
 
@@ -46,7 +47,7 @@ export function uniqueHandle(prefix = 'user') {
   return `${prefix}${process.pid}x${counter}`;
 }
 
-export async function startTestServer(options: { dialect: Dialect; config?: Partial<Config> }): Promise<TestServer> {
+export async function startTestServer(options: { dialect: Dialect; config?: Partial<Config>; blobs?: BlobStore }): Promise<TestServer> {
   const dir = mkdtempSync(path.join(tmpdir(), 'mmd-test-'));
   // Cheap Argon2 keeps hundreds of sign-ups fast; production uses OWASP's cost (see config.ts).
   const config = loadConfig({}, {
@@ -69,7 +70,7 @@ export async function startTestServer(options: { dialect: Dialect; config?: Part
   });
   await db.migrate();
   const bus = createLocalEventBus();
-  const { app, services } = await buildApp({ config, db, bus, logger: false });
+  const { app, services } = await buildApp({ config, db, bus, logger: false, blobs: options.blobs });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
   const anonymous = new MmdClient({ baseUrl: url });

@@ -15,6 +15,8 @@ export const EVENT_TYPES = [
   'member.removed',
   'member.role_changed',
   'receipt.updated',
+  'message.failed',
+  'media.updated',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

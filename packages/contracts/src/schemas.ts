@@ -139,6 +139,19 @@ export const Forward = Type.Object({
   hops: Type.Integer({ minimum: 1, description: 'how many times this content has been forwarded' }),
 });
 
+export const MediaSummary = Type.Object({
+  id: Type.String(),
+  kind: Type.Union([Type.Enum(['image', 'video', 'audio', 'document']), Type.Null()]),
+  status: Type.Enum(['processing', 'ready', 'failed', 'removed']),
+  mime: Type.Union([Type.String(), Type.Null()]),
+  width: Type.Optional(Type.Integer()),
+  height: Type.Optional(Type.Integer()),
+  duration: Type.Optional(Type.Number()),
+  placeholder: Type.Optional(Type.String()),
+  filename: Type.Union([Type.String(), Type.Null()]),
+}, { description: 'an attached item; GET /v1/media/{id} gives its signed URLs' });
+export type MediaSummary = Static<typeof MediaSummary>;
+
 export const Message = Type.Object({
   id: Id('message id'),
   conversation_id: Type.String(),
@@ -149,6 +162,8 @@ export const Message = Type.Object({
   reply_to: Type.Union([Type.String(), Type.Null()]),
   forward: Type.Union([Forward, Type.Null()]),
   reactions: Type.Array(Reaction),
+  media: Type.Array(MediaSummary),
+  status: Type.Enum(['sent', 'pending', 'failed'], { description: 'pending: waiting for its media to finish processing (only the sender sees it)' }),
   created_at: Millis,
   edited_at: Type.Union([Millis, Type.Null()]),
   deleted: Type.Boolean(),
@@ -160,6 +175,7 @@ export const SendMessageBody = Type.Object(
     text: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_MESSAGE_TEXT })),
     reply_to: Type.Optional(Id('message id in the same conversation')),
     forward_of: Type.Optional(Id('a message the sender can read, in any conversation')),
+    media: Type.Optional(Type.Array(Id('a media item you uploaded'), { minItems: 1, maxItems: 10, description: 'up to 10 items: an album' })),
     idempotency_key: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
   },
   { additionalProperties: false },

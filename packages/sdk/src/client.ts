@@ -14,11 +14,13 @@ import type {
   CreateSessionReply,
   Device,
   HistoryReply,
+  MediaItem,
   Member,
   Message,
   Problem,
   Receipts,
   UpdatesReply,
+  UploadReply,
 } from '@mmd/contracts';
 import { MmdError } from './errors.ts';
 import { type Stream, type StreamOptions, type WebSocketFactory, openStream } from './stream.ts';
@@ -135,7 +137,7 @@ export class MmdClient {
   }
 
   // Messages
-  send(conversationId: string, input: { text?: string; reply_to?: string; forward_of?: string; idempotency_key?: string }) {
+  send(conversationId: string, input: { text?: string; reply_to?: string; forward_of?: string; idempotency_key?: string; media?: string[] }) {
     return this.request<Message>('POST', `/v1/conversations/${enc(conversationId)}/messages`, input);
   }
   history(conversationId: string, options: { after?: number; before?: number; limit?: number } = {}) {
@@ -161,6 +163,61 @@ export class MmdClient {
   }
   receipts(messageId: string) {
     return this.request<Receipts>('GET', `/v1/messages/${enc(messageId)}/receipts`);
+  }
+
+  // Media
+  /** Uploads a file in one request (raw body); use resumable uploads (tus, /v1/uploads) for large files. */
+  async upload(data: Uint8Array | Blob, options: { filename?: string; contentType?: string } = {}): Promise<UploadReply> {
+    const headers: Record<string, string> = { 'content-type': options.contentType ?? 'application/octet-stream' };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    const path = `/v1/media${options.filename ? `?filename=${encodeURIComponent(options.filename)}` : ''}`;
+    const response = await this.raw(path, { method: 'POST', headers, body: data as BodyInit });
+    return (await response.json()) as UploadReply;
+  }
+  media(id: string) {
+    return this.request<MediaItem>('GET', `/v1/media/${enc(id)}`);
+  }
+  /** Polls until the item is ready or failed (processing takes seconds for video). */
+  async waitForMedia(id: string, options: { timeoutMs?: number; intervalMs?: number } = {}): Promise<MediaItem> {
+    const deadline = Date.now() + (options.timeoutMs ?? 120_000);
+    for (;;) {
+      const item = await this.media(id);
+      if (item.status !== 'processing') return item;
+      if (Date.now() > deadline) throw new MmdError(0, null, `media ${id} still processing after ${options.timeoutMs ?? 120_000} ms`);
+      await new Promise((r) => setTimeout(r, options.intervalMs ?? 200));
+    }
+  }
+  /** The item adapted to at most `maxBytes` in one of the accepted MIME types. */
+  async adapt(id: string, options: { maxBytes: number; accept?: string[] }): Promise<{ bytes: Uint8Array; mime: string }> {
+    const accept = options.accept ? `&accept=${encodeURIComponent(options.accept.join(','))}` : '';
+    const headers: Record<string, string> = this.token ? { authorization: `Bearer ${this.token}` } : {};
+    const response = await this.raw(`/v1/media/${enc(id)}/adapt?max_bytes=${options.maxBytes}${accept}`, { headers });
+    return { bytes: new Uint8Array(await response.arrayBuffer()), mime: response.headers.get('content-type') ?? 'application/octet-stream' };
+  }
+  /** Fetches a (signed) media URL from a MediaItem, relative to the server. */
+  fetchFile(url: string, init: RequestInit = {}): Promise<Response> {
+    return this.fetchImpl(new URL(url, this.baseUrl).toString(), init);
+  }
+
+  /** A request whose non-2xx answer becomes an MmdError; the caller reads the body. */
+  private async raw(path: string, init: RequestInit): Promise<Response> {
+    let response: Response;
+    try {
+      response = await this.fetchImpl(`${this.baseUrl}${path}`, init);
+    } catch (err) {
+      throw new MmdError(0, null, `cannot reach ${this.baseUrl}: ${(err as Error).message}`);
+    }
+    if (!response.ok) {
+      const text = await response.text();
+      let problem: Problem | null = null;
+      try {
+        problem = JSON.parse(text) as Problem;
+      } catch {
+        // not problem+json
+      }
+      throw new MmdError(response.status, problem, `HTTP ${response.status}`);
+    }
+    return response;
   }
 
   // Sync

@@ -20,7 +20,7 @@ export function messagingRoutes(deps: { messaging: Messaging; authenticate: Auth
     }, async (request, reply) => {
       const principal = await authenticate(request, 'messages:write');
       const b = request.body;
-      const { message, replayed } = await messaging.send(principal, request.params.id, { text: b.text, replyTo: b.reply_to, forwardOf: b.forward_of, idempotencyKey: b.idempotency_key });
+      const { message, replayed } = await messaging.send(principal, request.params.id, { text: b.text, replyTo: b.reply_to, forwardOf: b.forward_of, idempotencyKey: b.idempotency_key, media: b.media });
       if (replayed) reply.header('idempotent-replayed', 'true');
       return reply.status(replayed ? 200 : 201).send(message);
     });

@@ -10,6 +10,7 @@ import { newId } from '../lib/ids.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
 import type { MessagesTable } from '../platform/db/schema.ts';
 import type { Emit, WriteWithEvents } from '../sync/write.ts';
+import { attachMedia } from '../media/attach.ts';
 import { loadMessageViews, toMessage } from './views.ts';
 
 /** Live receipt events go to direct chats and groups up to this size; larger ones ask for counts. */
@@ -61,11 +62,16 @@ export function createMessaging(deps: MessagingDeps) {
   }
 
   return {
-    async send(principal: Principal, conversationId: string, input: { text?: string; replyTo?: string; forwardOf?: string; idempotencyKey?: string }) {
-      if (input.text === undefined && input.forwardOf === undefined) {
-        throw new AppError('validation_failed', 'a message needs text or forward_of', { errors: [{ path: '/text', message: 'required unless forward_of is given' }] });
+    /** The API view of one message, as its event carries it. */
+    async view(executor: Database['db'] | Tx, messageId: string): Promise<Message> {
+      return single(executor, await loadMessage(executor, messageId));
+    },
+
+    async send(principal: Principal, conversationId: string, input: { text?: string; replyTo?: string; forwardOf?: string; idempotencyKey?: string; media?: string[] }) {
+      if (input.text === undefined && input.forwardOf === undefined && !input.media?.length) {
+        throw new AppError('validation_failed', 'a message needs text, media or forward_of', { errors: [{ path: '/text', message: 'required unless media or forward_of is given' }] });
       }
-      if (input.text !== undefined && input.forwardOf !== undefined) {
+      if ((input.text !== undefined || input.media?.length) && input.forwardOf !== undefined) {
         throw new AppError('validation_failed', 'a forward carries its original content; send text separately', { errors: [{ path: '/text', message: 'not allowed with forward_of' }] });
       }
       return write(async (tx, emit) => {
@@ -88,6 +94,7 @@ export function createMessaging(deps: MessagingDeps) {
           }
         }
         let text = input.text ?? null;
+        let mediaIds = input.media ?? [];
         let forward: Pick<MessagesTable, 'forward_origin_id' | 'forward_origin_conversation_id' | 'forward_origin_sender_id' | 'forward_hops'> = {
           forward_origin_id: null,
           forward_origin_conversation_id: null,
@@ -100,7 +107,10 @@ export function createMessaging(deps: MessagingDeps) {
           // Only content the sender can read may be forwarded.
           await requireMember(tx, source.conversation_id, principal.accountId);
           if (source.deleted_at !== null) throw new AppError('message_deleted', 'that message was deleted');
+          if (source.status !== 'sent') throw notFound('message to forward');
           text = source.text;
+          // The forward carries the same media items: already processed and checked, never re-uploaded.
+          mediaIds = (await tx.selectFrom('message_media').select('media_id').where('message_id', '=', source.id).orderBy('position').execute()).map((m) => m.media_id);
           forward = {
             forward_origin_id: source.forward_origin_id ?? source.id,
             forward_origin_conversation_id: source.forward_origin_conversation_id ?? source.conversation_id,
@@ -127,10 +137,17 @@ export function createMessaging(deps: MessagingDeps) {
           created_at: now,
           edited_at: null,
           deleted_at: null,
+          status: 'sent',
         };
         await tx.insertInto('messages').values(row).execute();
-        const message = toMessage(row, principal.handle, []);
-        await emit({ type: 'message.created', conversationId, seq: row.seq, data: message, at: now });
+        const attached = await attachMedia(tx, { messageId: row.id, mediaIds, senderId: principal.accountId, forwarded: input.forwardOf !== undefined });
+        if (attached.pending) {
+          // Held back until its media is ready; settlePendingMessages publishes it then.
+          row.status = 'pending';
+          await tx.updateTable('messages').set({ status: 'pending' }).where('id', '=', row.id).execute();
+        }
+        const message = toMessage(row, principal.handle, [], attached.summaries);
+        if (!attached.pending) await emit({ type: 'message.created', conversationId, seq: row.seq, data: message, at: now });
         // Your own message is read by you.
         await tx
           .updateTable('members')
@@ -144,7 +161,13 @@ export function createMessaging(deps: MessagingDeps) {
 
     async history(principal: Principal, conversationId: string, options: { after?: number; before?: number; limit: number }) {
       await requireMember(db.db, conversationId, principal.accountId);
-      let q = db.db.selectFrom('messages').selectAll().where('conversation_id', '=', conversationId).limit(options.limit + 1);
+      let q = db.db
+        .selectFrom('messages')
+        .selectAll()
+        .where('conversation_id', '=', conversationId)
+        // Messages still waiting for media, or whose media failed, exist only for their sender.
+        .where((eb) => eb.or([eb('status', '=', 'sent'), eb('sender_id', '=', principal.accountId)]))
+        .limit(options.limit + 1);
       const ascending = options.after !== undefined;
       if (options.after !== undefined) q = q.where('seq', '>', options.after);
       if (options.before !== undefined) q = q.where('seq', '<', options.before);
@@ -159,6 +182,7 @@ export function createMessaging(deps: MessagingDeps) {
     async get(principal: Principal, messageId: string): Promise<Message> {
       const row = await loadMessage(db.db, messageId);
       await requireMember(db.db, row.conversation_id, principal.accountId);
+      if (row.status !== 'sent' && row.sender_id !== principal.accountId) throw notFound('message');
       return single(db.db, row);
     },
 

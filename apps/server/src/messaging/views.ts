@@ -1,5 +1,6 @@
 /** Turns message rows into the API's Message shape, with sender handles and reaction counts. */
-import type { Message } from '@mmd/contracts';
+import type { MediaSummary, Message } from '@mmd/contracts';
+import { mediaOfMessages } from '../media/attach.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
 import type { MessagesTable } from '../platform/db/schema.ts';
 
@@ -21,10 +22,11 @@ export async function loadMessageViews(db: Database['db'] | Tx, rows: MessagesTa
     list.push({ emoji: r.emoji, count: Number(r.count) });
     byMessage.set(r.message_id, list);
   }
-  return rows.map((r) => toMessage(r, handles.get(r.sender_id) ?? 'deleted', byMessage.get(r.id) ?? []));
+  const media = await mediaOfMessages(db, rows.map((r) => r.id));
+  return rows.map((r) => toMessage(r, handles.get(r.sender_id) ?? 'deleted', byMessage.get(r.id) ?? [], media.get(r.id) ?? []));
 }
 
-export function toMessage(r: MessagesTable, senderHandle: string, reactions: { emoji: string; count: number }[]): Message {
+export function toMessage(r: MessagesTable, senderHandle: string, reactions: { emoji: string; count: number }[], media: MediaSummary[] = []): Message {
   const deleted = r.deleted_at !== null;
   return {
     id: r.id,
@@ -44,6 +46,8 @@ export function toMessage(r: MessagesTable, senderHandle: string, reactions: { e
           }
         : null,
     reactions: deleted ? [] : reactions,
+    media: deleted ? [] : media,
+    status: r.status,
     created_at: Number(r.created_at),
     edited_at: r.edited_at === null ? null : Number(r.edited_at),
     deleted,

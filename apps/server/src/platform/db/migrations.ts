@@ -117,6 +117,85 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await sql`select 1`.execute(db);
       },
     },
+    '0002-jobs': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('jobs')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('type', 'text', (c) => c.notNull())
+          .addColumn('payload', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('available_at', 'bigint', (c) => c.notNull())
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('max_attempts', 'integer', (c) => c.notNull())
+          .addColumn('lease_token', 'text')
+          .addColumn('dedupe_key', 'text', (c) => c.unique())
+          .addColumn('progress', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('result', 'text')
+          .addColumn('last_error', 'text')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .addColumn('finished_at', 'bigint')
+          .execute();
+        // Polling reads only live jobs in due order; finished jobs pile up outside this index. The
+        // condition is literal SQL so both planners can match it against the claim query's.
+        await db.schema
+          .createIndex('jobs_due')
+          .on('jobs')
+          .columns(['available_at'])
+          .where(sql<boolean>`status in ('queued', 'running')`)
+          .execute();
+        // Pruning old finished jobs. Partial too, so the planner never prefers it for polling.
+        await db.schema
+          .createIndex('jobs_finished')
+          .on('jobs')
+          .columns(['finished_at'])
+          .where(sql<boolean>`status in ('succeeded', 'failed')`)
+          .execute();
+      },
+    },
+    '0003-media': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('media')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('owner_id', 'text', (c) => c.notNull().references('accounts.id'))
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('kind', 'text')
+          .addColumn('mime', 'text')
+          .addColumn('filename', 'text')
+          .addColumn('size', 'bigint', (c) => c.notNull())
+          .addColumn('original_key', 'text', (c) => c.notNull())
+          .addColumn('width', 'integer')
+          .addColumn('height', 'integer')
+          .addColumn('duration_ms', 'bigint')
+          .addColumn('placeholder', 'text')
+          .addColumn('waveform', 'text')
+          .addColumn('renditions', 'text', (c) => c.notNull())
+          .addColumn('reason', 'text')
+          .addColumn('reason_code', 'text')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('media_by_original').on('media').columns(['original_key']).execute();
+        await db.schema.createIndex('media_by_owner').on('media').columns(['owner_id', 'created_at']).execute();
+        await db.schema
+          .createTable('message_media')
+          .addColumn('message_id', 'text', (c) => c.notNull().references('messages.id'))
+          .addColumn('media_id', 'text', (c) => c.notNull().references('media.id'))
+          .addColumn('position', 'integer', (c) => c.notNull())
+          .addPrimaryKeyConstraint('message_media_pk', ['message_id', 'position'])
+          .execute();
+        await db.schema.createIndex('message_media_by_media').on('message_media').columns(['media_id']).execute();
+        // sent | pending (media still processing: not yet delivered) | failed (media failed).
+        await db.schema.alterTable('messages').addColumn('status', 'text', (c) => c.notNull().defaultTo('sent')).execute();
+        await db.schema
+          .createTable('server_secrets')
+          .addColumn('name', 'text', (c) => c.primaryKey())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

@@ -76,6 +76,8 @@ export interface MessagesTable {
   created_at: number;
   edited_at: number | null;
   deleted_at: number | null;
+  /** sent | pending (waiting for its media) | failed (its media failed). */
+  status: 'sent' | 'pending' | 'failed';
 }
 
 export interface ReactionsTable {
@@ -98,6 +100,35 @@ export interface EventsTable {
   created_at: number;
 }
 
+/** A durable background job (platform/queue). */
+export interface JobsTable {
+  id: string;
+  type: string;
+  /** JSON. */
+  payload: string;
+  status: 'queued' | 'running' | 'succeeded' | 'failed';
+  /**
+   * When the job may next be claimed: its due time while queued, its lease expiry while running.
+   * One column serves both, so claiming is one range scan of one (partial) index.
+   */
+  available_at: number;
+  /** Claims so far, including one whose worker died. */
+  attempts: number;
+  max_attempts: number;
+  /** The current lease holder's token; completion must present it (fencing). */
+  lease_token: string | null;
+  /** At most one job per key, ever (until pruned). */
+  dedupe_key: string | null;
+  /** 0..100. */
+  progress: number;
+  /** JSON of the handler's return value, once succeeded. */
+  result: string | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+  finished_at: number | null;
+}
+
 export interface DB {
   accounts: AccountsTable;
   devices: DevicesTable;
@@ -107,4 +138,39 @@ export interface DB {
   messages: MessagesTable;
   reactions: ReactionsTable;
   events: EventsTable;
+  jobs: JobsTable;
+  media: MediaTable;
+  message_media: MessageMediaTable;
+  server_secrets: { name: string; value: string };
+}
+
+export interface MediaTable {
+  id: string;
+  owner_id: string;
+  status: 'processing' | 'ready' | 'failed' | 'removed';
+  kind: 'image' | 'video' | 'audio' | 'document' | null;
+  mime: string | null;
+  filename: string | null;
+  size: number;
+  /** Content address of the uploaded bytes (sha256/…); deleted after processing unless kept. */
+  original_key: string;
+  width: number | null;
+  height: number | null;
+  duration_ms: number | null;
+  placeholder: string | null;
+  /** JSON array of peaks 0..1 (audio). */
+  waveform: string | null;
+  /** JSON: rendition name → { key, mime, width?, height?, size? }. */
+  renditions: string;
+  reason: string | null;
+  reason_code: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface MessageMediaTable {
+  message_id: string;
+  media_id: string;
+  /** Order in the album, from 0. */
+  position: number;
 }

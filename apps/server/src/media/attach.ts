@@ -1,0 +1,93 @@
+/**
+ * Media in messages. A message whose media is still processing is stored as `pending` and reaches
+ * recipients (as its `message.created` event) the moment the last item is ready; if an item fails,
+ * the sender is told and nobody else ever sees the message.
+ */
+import { MAX_MEDIA_PER_MESSAGE } from '@mmd/contracts';
+import { AppError } from '../errors.ts';
+import type { Tx } from '../platform/db/index.ts';
+import type { Emit } from '../sync/write.ts';
+import { type MediaRow, type MediaSummary, summarise } from './store.ts';
+
+/** Checks the sender may attach these items and records them; says whether to hold the message. */
+export async function attachMedia(tx: Tx, options: { messageId: string; mediaIds: string[]; senderId: string; forwarded?: boolean }) {
+  const { mediaIds } = options;
+  if (mediaIds.length === 0) return { pending: false, summaries: [] as MediaSummary[] };
+  if (mediaIds.length > MAX_MEDIA_PER_MESSAGE) throw new AppError('validation_failed', `at most ${MAX_MEDIA_PER_MESSAGE} media items per message`);
+  if (new Set(mediaIds).size !== mediaIds.length) throw new AppError('validation_failed', 'a media item appears twice');
+  const rows = (await tx.selectFrom('media').selectAll().where('id', 'in', mediaIds).execute()) as MediaRow[];
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  for (const id of mediaIds) {
+    const row = byId.get(id);
+    // Forwards re-use media the sender can already see (checked by the caller through the source).
+    if (!row || (!options.forwarded && row.owner_id !== options.senderId)) throw new AppError('not_found', `media ${id} not found`);
+    if (row.status === 'failed' || row.status === 'removed') throw new AppError('validation_failed', `media ${id} cannot be sent: ${row.reason ?? 'it failed processing'}`);
+  }
+  await tx
+    .insertInto('message_media')
+    .values(mediaIds.map((media_id, position) => ({ message_id: options.messageId, media_id, position })))
+    .execute();
+  const ordered = mediaIds.map((id) => byId.get(id)!);
+  return { pending: ordered.some((r) => r.status !== 'ready'), summaries: ordered.map(summarise) };
+}
+
+/** Summaries of each message's media, in album order. */
+export async function mediaOfMessages(db: Pick<Tx, 'selectFrom'>, messageIds: string[]): Promise<Map<string, MediaSummary[]>> {
+  const result = new Map<string, MediaSummary[]>();
+  if (messageIds.length === 0) return result;
+  const rows = await db
+    .selectFrom('message_media')
+    .innerJoin('media', 'media.id', 'message_media.media_id')
+    .selectAll('media')
+    .select(['message_media.message_id', 'message_media.position'])
+    .where('message_media.message_id', 'in', messageIds)
+    .orderBy('message_media.position')
+    .execute();
+  for (const r of rows) {
+    const list = result.get(r.message_id) ?? [];
+    list.push(summarise(r as unknown as MediaRow));
+    result.set(r.message_id, list);
+  }
+  return result;
+}
+
+/**
+ * After an item finishes: every pending message that carried it and now has all its media ready
+ * is delivered; one with a failed item is marked failed and its sender told why.
+ */
+export async function settlePendingMessages(
+  tx: Tx,
+  emit: Emit,
+  options: { mediaId: string; now: number; buildMessage: (tx: Tx, messageId: string) => Promise<unknown> },
+) {
+  const pending = await tx
+    .selectFrom('message_media')
+    .innerJoin('messages', 'messages.id', 'message_media.message_id')
+    .select(['messages.id', 'messages.conversation_id', 'messages.seq', 'messages.sender_id'])
+    .where('message_media.media_id', '=', options.mediaId)
+    .where('messages.status', '=', 'pending')
+    .execute();
+  for (const message of pending) {
+    const items = await tx
+      .selectFrom('message_media')
+      .innerJoin('media', 'media.id', 'message_media.media_id')
+      .select(['media.status', 'media.reason'])
+      .where('message_media.message_id', '=', message.id)
+      .execute();
+    const failed = items.find((i) => i.status === 'failed' || i.status === 'removed');
+    if (failed) {
+      await tx.updateTable('messages').set({ status: 'failed' }).where('id', '=', message.id).execute();
+      await emit({
+        type: 'message.failed',
+        conversationId: null,
+        targetAccountId: message.sender_id,
+        data: { message_id: message.id, conversation_id: message.conversation_id, reason: failed.reason ?? 'a media item could not be processed' },
+        at: options.now,
+      });
+      continue;
+    }
+    if (items.some((i) => i.status !== 'ready')) continue;
+    await tx.updateTable('messages').set({ status: 'sent' }).where('id', '=', message.id).execute();
+    await emit({ type: 'message.created', conversationId: message.conversation_id, seq: Number(message.seq), data: await options.buildMessage(tx, message.id), at: options.now });
+  }
+}

@@ -1,0 +1,56 @@
+import { AdaptQuery, MediaItem, UploadReply } from '@mmd/contracts';
+import multipart from '@fastify/multipart';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { AppError } from '../errors.ts';
+import type { Authenticate } from '../http/auth.ts';
+import type { BlobStore } from '../platform/blobs/index.ts';
+import type { Media } from './service.ts';
+
+const Id = Type.String({ minLength: 1, maxLength: 64 });
+
+export function mediaRoutes(deps: { media: Media; blobs: BlobStore; authenticate: Authenticate; maxSingleUpload: number }): FastifyPluginAsyncTypebox {
+  const { media, authenticate } = deps;
+  return async (app) => {
+    await app.register(multipart, { limits: { files: 1, fields: 4, fileSize: deps.maxSingleUpload } });
+    // Any other content type is the file itself (a raw-body upload); read as a stream, never buffered.
+    app.addContentTypeParser('*', (_request, _payload, done) => done(null));
+
+    app.post('/v1/media', {
+      schema: {
+        tags: ['media'],
+        summary: 'Upload a file in one request: multipart/form-data (field "file") or the raw bytes as the body. Larger files: /v1/uploads (tus).',
+        querystring: Type.Object({ filename: Type.Optional(Type.String({ maxLength: 255 })) }, { additionalProperties: false }),
+        response: { 202: UploadReply },
+      },
+    }, async (request, reply) => {
+      const principal = await authenticate(request, 'messages:write');
+      const length = request.headers['content-length'] ? Number(request.headers['content-length']) : undefined;
+      let result: UploadReply;
+      if (request.isMultipart()) {
+        const part = await request.file();
+        if (!part) throw new AppError('validation_failed', 'the multipart body has no file part', { errors: [{ path: 'body/file', message: 'required' }] });
+        result = await media.upload(principal, part.file, { filename: part.filename, declaredLength: length });
+        if (part.file.truncated) throw new AppError('upload_too_large', 'the upload is too large for a single request; use /v1/uploads (tus)');
+      } else {
+        result = await media.upload(principal, request.raw, { filename: request.query.filename ?? null, declaredLength: length });
+      }
+      return reply.status(202).send(result);
+    });
+
+    app.get('/v1/media/:id', { schema: { tags: ['media'], summary: 'A media item: status, size, and signed rendition URLs', params: Type.Object({ id: Id }), response: { 200: MediaItem } } }, async (request) => {
+      const principal = await authenticate(request, 'messages:read');
+      return media.view(principal, request.params.id);
+    });
+
+    app.get('/v1/media/:id/adapt', {
+      schema: { tags: ['media'], summary: 'The item adapted to a byte budget and accepted formats (as an MMS centre does); the bytes themselves', params: Type.Object({ id: Id }), querystring: AdaptQuery },
+    }, async (request, reply) => {
+      const principal = await authenticate(request, 'messages:read');
+      const accept = (request.query.accept ?? 'image/jpeg,video/mp4,audio/mp4').split(',').map((s) => s.trim()).filter(Boolean);
+      const adapted = await media.adapt(principal, request.params.id, { maxBytes: request.query.max_bytes, accept });
+      const read = await deps.blobs.get(adapted.key);
+      return reply.header('content-type', adapted.mime).header('content-length', adapted.size).header('cache-control', 'private, max-age=3600').send(read.body);
+    });
+  };
+}

@@ -1,0 +1,122 @@
+/** Media rows: what an upload became, where its renditions live, and who may see it. */
+import type { MediaItem, MediaKind, MediaStatus } from '@mmd/contracts';
+import type { Database, Tx } from '../platform/db/index.ts';
+
+/** A stored rendition: blob key plus what a client needs to pick it. */
+export interface StoredRendition {
+  key: string;
+  mime: string;
+  width?: number;
+  height?: number;
+  size?: number;
+}
+
+export interface MediaRow {
+  id: string;
+  owner_id: string;
+  status: MediaStatus | 'removed';
+  kind: MediaKind | null;
+  mime: string | null;
+  filename: string | null;
+  size: number;
+  original_key: string;
+  width: number | null;
+  height: number | null;
+  duration_ms: number | null;
+  placeholder: string | null;
+  waveform: string | null;
+  renditions: string;
+  reason: string | null;
+  reason_code: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** What a message carries about each attached item (no URLs: those are signed per request). */
+export interface MediaSummary {
+  id: string;
+  kind: MediaKind | null;
+  status: MediaStatus | 'removed';
+  mime: string | null;
+  width?: number;
+  height?: number;
+  duration?: number;
+  placeholder?: string;
+  filename: string | null;
+}
+
+export function summarise(row: MediaRow): MediaSummary {
+  return {
+    id: row.id,
+    kind: row.kind,
+    status: row.status,
+    mime: row.mime,
+    ...(row.width ? { width: Number(row.width), height: Number(row.height) } : {}),
+    ...(row.duration_ms ? { duration: Number(row.duration_ms) / 1000 } : {}),
+    ...(row.placeholder ? { placeholder: row.placeholder } : {}),
+    filename: row.filename,
+  };
+}
+
+export function renditionsOf(row: MediaRow): Record<string, StoredRendition> {
+  return JSON.parse(row.renditions) as Record<string, StoredRendition>;
+}
+
+/** The API view, with every rendition's URL under one signed prefix. */
+export function toMediaItem(row: MediaRow, signedPrefix: string | null, expiresAt: number): MediaItem {
+  const renditions: MediaItem['renditions'] = {};
+  if (signedPrefix && row.status === 'ready') {
+    const own = `media/${row.id}/`;
+    for (const [name, r] of Object.entries(renditionsOf(row))) {
+      // The HLS master is addressed by its real path, so its relative links resolve beside it.
+      const urlPath = name === 'hls' && r.key.startsWith(own) ? r.key.slice(own.length) : name;
+      renditions[name] = { url: `${signedPrefix}/${urlPath}`, mime: r.mime, ...(r.width ? { width: r.width, height: r.height } : {}), ...(r.size ? { size: r.size } : {}) };
+    }
+    // Negotiated names: the file route picks AVIF, WebP or JPEG from the Accept header.
+    for (const base of ['thumbnail', 'preview']) {
+      const jpeg = renditionsOf(row)[`${base}.jpg`];
+      if (jpeg) renditions[base] = { url: `${signedPrefix}/${base}`, mime: 'image/*', width: jpeg.width, height: jpeg.height };
+    }
+  }
+  return {
+    id: row.id,
+    kind: row.kind,
+    status: row.status === 'removed' ? 'failed' : row.status,
+    ...(row.reason ? { reason: row.reason } : {}),
+    ...(row.reason_code ? { reason_code: row.reason_code } : {}),
+    mime: row.mime,
+    size: Number(row.size),
+    ...(row.width ? { width: Number(row.width), height: Number(row.height) } : {}),
+    ...(row.duration_ms ? { duration: Number(row.duration_ms) / 1000 } : {}),
+    ...(row.placeholder ? { placeholder: row.placeholder } : {}),
+    ...(row.waveform ? { waveform: JSON.parse(row.waveform) as number[] } : {}),
+    filename: row.filename,
+    renditions,
+    created_at: Number(row.created_at),
+    ...(signedPrefix && row.status === 'ready' ? { expires_at: expiresAt } : {}),
+  };
+}
+
+export async function loadMedia(db: Database['db'] | Tx, id: string): Promise<MediaRow | undefined> {
+  return (await db.selectFrom('media').selectAll().where('id', '=', id).executeTakeFirst()) as MediaRow | undefined;
+}
+
+/**
+ * May this account see this media item? Its uploader may; so may any current member of a
+ * conversation where a delivered, undeleted message carries it.
+ */
+export async function mayView(db: Database['db'], row: MediaRow, accountId: string): Promise<boolean> {
+  if (row.owner_id === accountId) return true;
+  const hit = await db
+    .selectFrom('message_media')
+    .innerJoin('messages', 'messages.id', 'message_media.message_id')
+    .innerJoin('members', (j) => j.onRef('members.conversation_id', '=', 'messages.conversation_id').on('members.account_id', '=', accountId))
+    .select('messages.id')
+    .where('message_media.media_id', '=', row.id)
+    .where('messages.deleted_at', 'is', null)
+    .where('messages.status', '=', 'sent')
+    .where('members.left_cursor', 'is', null)
+    .limit(1)
+    .executeTakeFirst();
+  return hit !== undefined;
+}
