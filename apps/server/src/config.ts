@@ -45,6 +45,11 @@ const ConfigSchema = Type.Object({
   mediaKeepOriginals: Type.Boolean({ default: false }),
   /** HMAC key for signed URLs; empty means one generated once and kept in the database. */
   signingSecret: Type.String({ default: '' }),
+  /**
+   * What this process does: `api` serves HTTP and WebSocket, `worker` runs background jobs (media
+   * processing). Embedded MMD runs both; a scaled-out deployment runs several of each.
+   */
+  roles: Type.String({ pattern: '^(api|worker)(,(api|worker))*$', default: 'api,worker' }),
   /** Background jobs run at once in this process; 0 means one per core. */
   workerConcurrency: Type.Integer({ minimum: 0, default: 0 }),
   /** Where blobs live: `local` under dataDir/blobs, or an S3-compatible bucket. */

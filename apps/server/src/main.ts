@@ -21,7 +21,8 @@ export async function serve(config: Config) {
   const db = openDatabaseFor(config);
   await db.migrate();
   const bus = createLocalEventBus();
-  const { app } = await buildApp({ config, db, bus });
+  const roles = new Set(config.roles.split(','));
+  const { app } = await buildApp({ config, db, bus, worker: roles.has('worker') });
   const shutdown = async (signal: string) => {
     app.log.info({ signal }, 'shutting down');
     await app.close();
@@ -30,6 +31,12 @@ export async function serve(config: Config) {
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  if (!roles.has('api')) {
+    // A worker-only process: jobs run once the app is ready; nothing listens.
+    await app.ready();
+    app.log.info(`MMD worker running (${db.dialect})`);
+    return app;
+  }
   await app.listen({ port: config.port, host: config.host });
   app.log.info(`MMD is serving on http://localhost:${(app.server.address() as { port: number }).port} (${db.dialect}${db.dialect === 'sqlite' ? ` in ${config.dataDir}` : ''})`);
   return app;
