@@ -166,7 +166,7 @@ export async function buildApp(deps: AppDeps) {
             }
           },
         },
-        { concurrency: config.workerConcurrency || availableParallelism() },
+        { concurrency: config.workerConcurrency || availableParallelism(), leaseMs: config.jobLeaseMs },
       );
     }
   });

@@ -52,6 +52,8 @@ const ConfigSchema = Type.Object({
   roles: Type.String({ pattern: '^(api|worker)(,(api|worker))*$', default: 'api,worker' }),
   /** Background jobs run at once in this process; 0 means one per core. */
   workerConcurrency: Type.Integer({ minimum: 0, default: 0 }),
+  /** A job whose worker stops heartbeating (crashed) is retried by another after this long. */
+  jobLeaseMs: Type.Integer({ minimum: 1000, default: 30_000 }),
   /** Where blobs live: `local` under dataDir/blobs, or an S3-compatible bucket. */
   blobStore: Type.Enum(['local', 's3'], { default: 'local' }),
   s3Endpoint: Type.String({ default: '' }),

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,6 +16,7 @@ import pg from 'pg';
 import { POSTGRES_URL, eventually } from './harness.ts';
 
 const root = path.resolve(import.meta.dirname, '../../..');
+const DATA = path.resolve(root, '../shared/data');
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -30,7 +31,7 @@ async function freePort(): Promise<number> {
 function startServer(env: Record<string, string>): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'apps/server/src/main.ts'), 'serve'], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', MMD_LOG_LEVEL: 'warn', MMD_HOST: '127.0.0.1', MMD_ARGON2_MEMORY_KIB: '1024', MMD_ARGON2_ITERATIONS: '1', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', MMD_LOG_LEVEL: 'warn', MMD_HOST: '127.0.0.1', MMD_ARGON2_MEMORY_KIB: '1024', MMD_ARGON2_ITERATIONS: '1', MMD_JOB_LEASE_MS: '2000', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   return child;
@@ -119,6 +120,19 @@ async function crashAndRecover(env: Record<string, string>) {
     const seqs = received.filter((e) => e.type === 'message.created').map((e) => (e.data as { seq: number }).seq);
     assert.deepEqual(seqs, Array.from({ length: total }, (_, i) => i + 1));
     stream.close();
+
+    // An acknowledged upload survives a crash too: killed right after the 202 (while it is being
+    // processed), it is processed to ready after the restart, when the crashed worker's lease ends.
+    const photo = readFileSync(path.join(DATA, 'photos', 'Elephants-large.jpg'));
+    const upload = await aliceClient.upload(photo, { filename: 'elephants.jpg' });
+    assert.equal(upload.status, 'processing');
+    server.kill('SIGKILL');
+    if (server.exitCode === null && server.signalCode === null) await new Promise((r) => server.once('exit', r));
+    server = startServer(serverEnv);
+    await waitReady(url);
+    const item = await aliceClient.waitForMedia(upload.id, { timeoutMs: 60_000 });
+    assert.equal(item.status, 'ready', item.reason ?? '');
+    assert.equal(item.width, 5640);
   } finally {
     server.kill('SIGKILL');
   }
