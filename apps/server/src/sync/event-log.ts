@@ -81,7 +81,12 @@ export async function eventsVisibleTo(
     ) visible
     order by id
     limit ${limit}`.execute(db);
-  return rows.rows.map((r) => ({ ...r, id: Number(r.id), seq: r.seq === null ? null : Number(r.seq), created_at: Number(r.created_at) }));
+  return rows.rows.map(normalise);
+}
+
+/** Integer columns as numbers, whatever the driver handed back. */
+function normalise(r: StoredEvent): StoredEvent {
+  return { ...r, id: Number(r.id), seq: r.seq === null ? null : Number(r.seq), created_at: Number(r.created_at) };
 }
 
 /** The newest cursor in the log (0 when empty). */
@@ -100,5 +105,5 @@ export async function eventsBetween(db: Database['db'], after: number, before: n
     .orderBy('id')
     .limit(10_000)
     .execute();
-  return rows.map((r) => ({ ...r, id: Number(r.id), seq: r.seq === null ? null : Number(r.seq), created_at: Number(r.created_at) }));
+  return rows.map((r) => normalise({ ...r, id: Number(r.id) }));
 }

@@ -166,12 +166,7 @@ export function createSyncHub(deps: { db: Database; bus: EventBus; pollMs?: numb
 
   function drop(live: Live, code: string, detail: string) {
     if (live.closed) return;
-    live.closed = true;
-    catchingUp.delete(live);
-    for (const c of [...live.conversations]) unindex(live, c);
-    const set = byAccount.get(live.sub.accountId);
-    set?.delete(live);
-    if (set && set.size === 0) byAccount.delete(live.sub.accountId);
+    detach(live);
     live.sub.close(code, detail);
   }
 
