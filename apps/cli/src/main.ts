@@ -8,6 +8,8 @@ import pkg from '../package.json' with { type: 'json' };
 import { registerAccountCommands } from './commands/account.ts';
 import { registerConversationCommands } from './commands/conversations.ts';
 import { registerDeviceCommands } from './commands/devices.ts';
+import { registerHashCommands } from './commands/hash.ts';
+import { registerMediaCommands } from './commands/media.ts';
 import { registerMessageCommands } from './commands/messages.ts';
 import { registerServerCommands } from './commands/server.ts';
 import { registerSessionCommands } from './commands/session.ts';
@@ -38,6 +40,8 @@ registerDeviceCommands(program);
 registerConversationCommands(program);
 registerMessageCommands(program);
 registerTailCommand(program);
+registerMediaCommands(program);
+registerHashCommands(program);
 
 // `mmd … | head` closes stdout early; that is the reader's choice, not a failure.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {

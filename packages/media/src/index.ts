@@ -52,3 +52,4 @@ export { type HlsPackage, type TranscodeHlsOptions, transcodeHls } from './video
 export { type TranscodedVideo, type TranscodeMp4Options, transcodeMp4 } from './video-mp4.ts';
 export { type ExtractPosterOptions, extractPoster, type VideoPoster } from './video-poster.ts';
 export type { VideoLimits } from './video-source.ts';
+export * from './hash-input.ts';

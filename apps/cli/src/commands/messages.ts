@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { integerIn } from '../args.ts';
 import { globals, signedInClient } from '../context.ts';
 import { CONV_HELP, resolveConversation } from '../conversation-ref.ts';
+import { UsageError } from '../errors.ts';
 import { emit, messageLine } from '../output.ts';
 
 const ATTEMPTS = 3;
@@ -40,9 +41,15 @@ async function sendWithRetry(
 export function registerMessageCommands(program: Command): void {
   program
     .command('send')
-    .description('send a text message')
+    .description('send a message: text, uploaded media (see `mmd upload`), or both')
     .argument('<conv>', CONV_HELP)
-    .argument('<text>', 'the message text')
+    .argument('[text]', 'the message text (the caption, with --media)')
+    .option(
+      '--media <id>',
+      'attach a media item; repeat for an album (up to 10)',
+      (id: string, ids: string[]) => [...ids, id],
+      [],
+    )
     .option('--reply-to <id>', 'message id this replies to')
     .option(
       '--idempotency-key <key>',
@@ -51,15 +58,18 @@ export function registerMessageCommands(program: Command): void {
     .action(
       async (
         conv: string,
-        text: string,
-        opts: { replyTo?: string; idempotencyKey?: string },
+        text: string | undefined,
+        opts: { media: string[]; replyTo?: string; idempotencyKey?: string },
         cmd: Command,
       ) => {
+        if (text === undefined && opts.media.length === 0)
+          throw new UsageError('nothing to send: give TEXT, --media ID, or both');
         const g = globals(cmd);
         const client = signedInClient(g);
         const conversationId = await resolveConversation(client, conv);
         const m = await sendWithRetry(client, conversationId, {
           text,
+          media: opts.media.length > 0 ? opts.media : undefined,
           reply_to: opts.replyTo,
           idempotency_key: opts.idempotencyKey ?? randomUUID(),
         });

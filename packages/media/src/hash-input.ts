@@ -1,0 +1,267 @@
+/**
+ * Decoding for perceptual hashing (PDQ, vPDQ). Hashes must be comparable with Meta's reference
+ * tools and with hashes other platforms share, so this decodes differently from the rendition
+ * pipeline: full resolution, the pixels as stored (no EXIF orientation, no video rotation),
+ * alpha dropped, 8-bit RGB. Limits and error codes are the library's usual ones.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { locateBinaries } from './binaries.ts';
+import { MediaError } from './errors.ts';
+import { FFMPEG_BASE_ARGS, fileUrl } from './ffmpeg-args.ts';
+import { inputPath, type MediaInput } from './input.ts';
+import { inspectMedia } from './inspect.ts';
+import { DEFAULT_MAX_IMAGE_PIXELS } from './limits.ts';
+import { sharpInputOptions } from './probe-image.ts';
+import { sharpError } from './sharp-errors.ts';
+import { TEMP_PREFIX } from './temp-dir.ts';
+import { openVideo, transcodeTimeoutMs } from './video-source.ts';
+
+/** Interleaved 8-bit RGB pixels, top row first: what PDQ hashes. */
+export interface HashImage {
+  data: Buffer;
+  width: number;
+  height: number;
+  channels: 3;
+}
+
+/** Options for {@link decodeImageForHashing}. */
+export interface DecodeImageForHashingOptions {
+  /** Pixel budget (default 100 MP), enforced before libvips decodes anything. */
+  maxPixels?: number;
+  /** sharp's pipeline timeout in seconds (default 60). */
+  timeoutSeconds?: number;
+}
+
+/**
+ * Decodes an image to full-resolution RGB as stored: PDQ references (and the hashes other
+ * platforms share) hash the stored pixels, so EXIF orientation is deliberately not applied.
+ * The content must sniff and decode as an image (never trusting the name); the pixel limit is
+ * checked from the header first, as everywhere in this library. Throws `empty_file`,
+ * `unsupported_type`, `corrupt_file`, `too_many_pixels` or `timeout`.
+ * @param input path or bytes
+ * @param options limits
+ */
+export async function decodeImageForHashing(
+  input: MediaInput,
+  options: DecodeImageForHashingOptions = {},
+): Promise<HashImage> {
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_IMAGE_PIXELS;
+  const info = await inspectMedia(input, { maxPixels });
+  if (info.kind !== 'image') {
+    throw new MediaError('unsupported_type', `expected an image, got ${info.mime}`, {
+      details: { mime: info.mime },
+    });
+  }
+  try {
+    // Same decode as the reference test vectors (sharp defaults: first page, no rotation), plus
+    // sRGB so grey, CMYK and 16-bit files also come out as 8-bit RGB.
+    const { data, info: out } = await sharp(input, sharpInputOptions(maxPixels))
+      .removeAlpha()
+      .toColourspace('srgb')
+      .timeout({ seconds: options.timeoutSeconds ?? 60 })
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    if (out.channels !== 3)
+      throw new MediaError('corrupt_file', `decoded to ${out.channels} channels, not RGB`);
+    return { data, width: out.width, height: out.height, channels: 3 };
+  } catch (error) {
+    throw sharpError(error, 'decoding image for hashing');
+  }
+}
+
+/** One decoded video frame: RGB pixels plus where it sits in the video. */
+export interface HashFrame extends HashImage {
+  /** Seconds from the start of the video stream. */
+  seconds: number;
+  /** Index among the sampled frames (0 = the first). */
+  frameNumber: number;
+}
+
+/** Options for {@link decodeVideoFramesForHashing}. */
+export interface DecodeVideoFramesOptions {
+  /** Frames sampled per second (default 1, as the vPDQ reference). */
+  fps?: number;
+  /** Stop after this many frames (ffmpeg is stopped too). */
+  maxFrames?: number;
+  /** Refuse longer videos with `too_long` (default 15 min, the library's video limit). */
+  maxSeconds?: number;
+  /** Refuse frames with a longer side, as `too_many_pixels` (default 8192). */
+  maxVideoSide?: number;
+  /** Kills ffmpeg and rejects with `aborted`. */
+  signal?: AbortSignal;
+  /** Kill ffmpeg after this long (default: 1 min plus 20× the video's duration). */
+  timeoutMs?: number;
+  /** Parent of the scratch directory used when the input is bytes. */
+  tmpRoot?: string;
+}
+
+/** How much of ffmpeg's stderr to keep for the error message. */
+const STDERR_TAIL = 4096;
+
+/**
+ * Decodes a video's frames for vPDQ: `fps` frames per second (ffmpeg's `fps` filter, set up to
+ * pick the frames the reference's one-frame-per-second sampling picks) at the stored resolution,
+ * without rotation, as RGB24 streamed from ffmpeg's stdout. Frames are produced on demand, so
+ * at most one frame is buffered here (ffmpeg waits while the caller hashes); ffmpeg is killed
+ * when the caller stops early, on abort and on timeout. The input is verified as a video within
+ * the size and duration limits first. Throws `unsupported_type`, `corrupt_file`, `too_long`,
+ * `too_many_pixels`, `timeout`, `aborted`, `binary_missing` or `invalid_options`.
+ * @param input path or bytes
+ * @param options sampling rate, limits and abort signal
+ */
+export async function* decodeVideoFramesForHashing(
+  input: MediaInput,
+  options: DecodeVideoFramesOptions = {},
+): AsyncGenerator<HashFrame, void, undefined> {
+  const fps = options.fps ?? 1;
+  const maxFrames = options.maxFrames;
+  if (!(Number.isFinite(fps) && fps > 0 && fps <= 240)) {
+    throw new MediaError('invalid_options', `fps must be in (0, 240], got ${fps}`);
+  }
+  if (maxFrames !== undefined && !(Number.isSafeInteger(maxFrames) && maxFrames > 0)) {
+    throw new MediaError('invalid_options', `maxFrames must be a positive integer, got ${maxFrames}`);
+  }
+  // ffmpeg needs a seekable file (MP4 indexes can sit at the end), so bytes go to scratch first.
+  const dir =
+    typeof input === 'string' ? undefined : await mkdtemp(join(options.tmpRoot ?? tmpdir(), TEMP_PREFIX));
+  try {
+    const path = await inputPath(input, dir ?? '');
+    const { video, durationSeconds } = await openVideo(path, {
+      maxVideoSeconds: options.maxSeconds,
+      maxVideoSide: options.maxVideoSide,
+      signal: options.signal,
+    });
+    const { ffmpeg } = await locateBinaries();
+    const args = [
+      ...FFMPEG_BASE_ARGS,
+      // Hash the stored frames, as the reference does; players rotate for display only.
+      '-noautorotate',
+      '-i',
+      fileUrl(path),
+      // `V`: the first real video stream, not cover art.
+      '-map',
+      '0:V:0',
+      '-an',
+      '-sn',
+      '-dn',
+      // round=up makes slot k the last frame at or before k/fps seconds: for whole frame rates
+      // exactly the frames the vPDQ reference hashes (0, 30, 60, … at 30 fps). The default
+      // (round=near) would take the frame half a slot later.
+      '-vf',
+      `fps=${fps}:round=up`,
+      ...(maxFrames === undefined ? [] : ['-frames:v', String(maxFrames)]),
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'rgb24',
+      'pipe:1',
+    ];
+    yield* readFrames(spawn(ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true }), {
+      // ffprobe's width/height are the decoded (stored, cropped) size that rawvideo emits.
+      width: video.width,
+      height: video.height,
+      fps,
+      maxFrames: maxFrames ?? Number.POSITIVE_INFINITY,
+      timeoutMs: options.timeoutMs ?? transcodeTimeoutMs(durationSeconds),
+      signal: options.signal,
+    });
+  } finally {
+    if (dir) await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+  }
+}
+
+interface ReadFramesOptions {
+  width: number;
+  height: number;
+  fps: number;
+  maxFrames: number;
+  timeoutMs: number;
+  signal: AbortSignal | undefined;
+}
+
+/** Cuts ffmpeg's raw stdout into frames, supervising the process (timeout, abort, exit status). */
+async function* readFrames(
+  child: ChildProcess,
+  o: ReadFramesOptions,
+): AsyncGenerator<HashFrame, void, undefined> {
+  let failure: MediaError | undefined;
+  // SIGKILL: a decoder stuck on hostile input may never look at SIGTERM.
+  const kill = (error: MediaError): void => {
+    failure ??= error;
+    child.kill('SIGKILL');
+  };
+  const timer = setTimeout(
+    () =>
+      kill(
+        new MediaError('timeout', `decoding frames exceeded ${o.timeoutMs} ms`, {
+          details: { timeoutMs: o.timeoutMs },
+        }),
+      ),
+    o.timeoutMs,
+  );
+  const onAbort = (): void => kill(new MediaError('aborted', 'operation aborted'));
+  if (o.signal?.aborted) onAbort();
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_TAIL);
+  });
+  const exited = new Promise<{ code: number | null; error?: Error }>((resolve) => {
+    child.once('error', (error) => resolve({ code: null, error }));
+    child.once('close', (code) => resolve({ code }));
+  });
+
+  const frameBytes = o.width * o.height * 3;
+  let frame = Buffer.allocUnsafe(frameBytes);
+  let filled = 0;
+  let produced = 0;
+  try {
+    try {
+      for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+        for (let offset = 0; offset < chunk.length; ) {
+          const n = chunk.copy(frame, filled, offset, Math.min(chunk.length, offset + frameBytes - filled));
+          filled += n;
+          offset += n;
+          if (filled < frameBytes) continue;
+          yield {
+            data: frame,
+            width: o.width,
+            height: o.height,
+            channels: 3,
+            seconds: produced / o.fps,
+            frameNumber: produced,
+          };
+          produced++;
+          if (produced >= o.maxFrames) return;
+          // A fresh buffer per frame: the caller may keep the previous one.
+          frame = Buffer.allocUnsafe(frameBytes);
+          filled = 0;
+        }
+      }
+    } catch (error) {
+      // A killed process can break the pipe; the reason for the kill is the real error.
+      if (!failure) throw error;
+    }
+    const { code, error } = await exited;
+    if (failure) throw failure;
+    if (error)
+      throw new MediaError('binary_missing', `cannot run ffmpeg: ${error.message}`, { cause: error });
+    if (code !== 0) {
+      throw new MediaError('corrupt_file', 'ffmpeg could not decode the video', {
+        details: { exitCode: code, stderr: stderr.slice(-2000) },
+      });
+    }
+    // A partial frame means the decoded size is not the probed one: every frame would be garbage.
+    if (filled > 0) throw new MediaError('corrupt_file', 'decoded frames do not match the probed size');
+    if (produced === 0) throw new MediaError('corrupt_file', 'no video frame could be decoded');
+  } finally {
+    clearTimeout(timer);
+    o.signal?.removeEventListener('abort', onAbort);
+    // Still running when the caller stopped early or something failed: nothing will read it.
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+}
