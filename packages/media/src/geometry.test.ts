@@ -27,6 +27,11 @@ test('ladder: never upscales, portrait uses the short side', () => {
   assert.equal(maxKbpsForShortSide(300), 700);
 });
 
+test('rounding to even sides never upscales an odd-sized source', () => {
+  assert.deepEqual(fitInside({ width: 720, height: 405 }), { width: 720, height: 404 });
+  assert.deepEqual(fitPixels({ width: 720, height: 405 }, 10_000_000), { width: 720, height: 404 });
+});
+
 test('geometry helpers keep aspect and even sides', () => {
   assert.deepEqual(fitInside({ width: 1920, height: 1080 }, undefined, 720), { width: 1280, height: 720 });
   assert.deepEqual(

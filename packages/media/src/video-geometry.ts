@@ -22,7 +22,13 @@ export function even(value: number): number {
  */
 export function fitInside(source: FrameSize, maxWidth?: number, maxHeight?: number): FrameSize {
   const scale = Math.min(1, (maxWidth ?? Infinity) / source.width, (maxHeight ?? Infinity) / source.height);
-  return { width: even(source.width * scale), height: even(source.height * scale) };
+  return noLarger({ width: even(source.width * scale), height: even(source.height * scale) }, source);
+}
+
+/** Rounding to even must not add a row: a 405-row source gives 404, never 406 (an upscale). */
+function noLarger(size: FrameSize, source: FrameSize): FrameSize {
+  const floorEven = (v: number) => Math.max(2, Math.floor(v / 2) * 2);
+  return { width: Math.min(size.width, floorEven(source.width)), height: Math.min(size.height, floorEven(source.height)) };
 }
 
 /**
@@ -41,7 +47,7 @@ export function sizeForHeight(source: FrameSize, height: number): FrameSize {
  */
 export function fitPixels(source: FrameSize, maxPixels: number): FrameSize {
   const scale = Math.min(1, Math.sqrt(maxPixels / (source.width * source.height)));
-  return { width: even(source.width * scale), height: even(source.height * scale) };
+  return noLarger({ width: even(source.width * scale), height: even(source.height * scale) }, source);
 }
 
 /**
