@@ -11,6 +11,7 @@ import { registerDeviceCommands } from './commands/devices.ts';
 import { registerHashCommands } from './commands/hash.ts';
 import { registerMediaCommands } from './commands/media.ts';
 import { registerMessageCommands } from './commands/messages.ts';
+import { registerSafetyCommands } from './commands/safety.ts';
 import { registerServerCommands } from './commands/server.ts';
 import { registerSessionCommands } from './commands/session.ts';
 import { registerTailCommand } from './commands/tail.ts';
@@ -42,6 +43,7 @@ registerMessageCommands(program);
 registerTailCommand(program);
 registerMediaCommands(program);
 registerHashCommands(program);
+registerSafetyCommands(program);
 
 // `mmd … | head` closes stdout early; that is the reader's choice, not a failure.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {

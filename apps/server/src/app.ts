@@ -29,6 +29,8 @@ import { mediaRoutes } from './media/routes.ts';
 import { createMedia } from './media/service.ts';
 import { createUrlSigner } from './media/signing.ts';
 import { tusRoutes } from './media/tus.ts';
+import { safetyRoutes } from './safety/routes.ts';
+import { createSafety } from './safety/service.ts';
 import { type BlobStore, createBlobStore } from './platform/blobs/index.ts';
 import { type QueueWorker, createQueue } from './platform/queue/index.ts';
 import { serverSecret } from './platform/secrets.ts';
@@ -116,7 +118,17 @@ export async function buildApp(deps: AppDeps) {
   const queue = createQueue<JobPayloads>({ kind: 'database' }, { db, clock, log: app.log });
   const signer = createUrlSigner(await serverSecret(db, 'media-url-signing', config.signingSecret));
   const media = createMedia({ db, blobs, signer, clock, config, enqueueProcessing: (tx, mediaId) => queue.enqueueIn(tx, 'media-process', { mediaId }, { dedupeKey: `media-process:${mediaId}` }) });
-  const processor = createMediaProcessor({ db, blobs, write, clock, config, log: app.log, buildMessage: (tx, id) => messaging.view(tx, id) });
+  const safety = createSafety({
+    db,
+    write,
+    blobs,
+    clock,
+    config,
+    log: app.log,
+    enqueueSweep: (tx, payload) => queue.enqueueIn(tx, 'safety-sweep', payload),
+    buildMessage: (tx, id) => messaging.view(tx, id),
+  });
+  const processor = createMediaProcessor({ db, blobs, write, clock, config, log: app.log, buildMessage: (tx, id) => messaging.view(tx, id), screen: safety.screen });
   let worker: QueueWorker | null = null;
 
   await app.register(swagger, {
@@ -150,9 +162,11 @@ export async function buildApp(deps: AppDeps) {
   await app.register(mediaRoutes({ media, blobs, authenticate, maxSingleUpload: config.mediaMaxSingleUploadBytes }));
   await app.register(tusRoutes({ accounts, media, directory: path.join(config.dataDir, 'uploads'), maxSize: Math.max(config.mediaMaxVideoBytes, config.mediaMaxDocumentBytes, config.mediaMaxAudioBytes, config.mediaMaxImageBytes), log: app.log }));
   await app.register(filesRoute({ db, blobs, signer, clock }));
+  await app.register(safetyRoutes({ safety, authenticate, db: db.db, clock, tmpDir: path.join(config.dataDir, 'tmp'), maxFileBytes: config.mediaMaxSingleUploadBytes, protectLimit: { max: 10, windowMs: config.rateLimitWindowMs } }));
 
   app.addHook('onReady', async () => {
     await hub.start();
+    await safety.start();
     if (deps.worker !== false) {
       worker = queue.work(
         {
@@ -165,6 +179,7 @@ export async function buildApp(deps: AppDeps) {
               throw err;
             }
           },
+          'safety-sweep': (job) => safety.sweeps.run(job.payload),
         },
         { concurrency: config.workerConcurrency || availableParallelism(), leaseMs: config.jobLeaseMs },
       );
@@ -173,7 +188,8 @@ export async function buildApp(deps: AppDeps) {
   app.addHook('preClose', async () => {
     await worker?.stop({ timeoutMs: 5000 });
     await hub.stop();
+    await safety.close();
   });
 
-  return { app: app as unknown as FastifyInstance, services: { accounts, conversations, messaging, hub, media, queue, blobs } };
+  return { app: app as unknown as FastifyInstance, services: { accounts, conversations, messaging, hub, media, queue, blobs, safety } };
 }

@@ -5,4 +5,6 @@
 export interface JobPayloads {
   /** Inspect, strip and transcode one upload into its renditions. */
   'media-process': { mediaId: string };
+  /** Find and act on stored uploads matching a bank's signals with ids in (afterSignalId, upToSignalId]. */
+  'safety-sweep': { bankId: string; afterSignalId: number; upToSignalId: number; caseRef?: string };
 }

@@ -17,6 +17,10 @@ export const EVENT_TYPES = [
   'receipt.updated',
   'message.failed',
   'media.updated',
+  /** To a reporter alone: the outcome of their report. */
+  'report.resolved',
+  /** A delivered item now matches a blur bank: show it behind a warning. */
+  'message.media_flagged',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

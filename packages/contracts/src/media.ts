@@ -10,7 +10,8 @@ export const MAX_MEDIA_PER_MESSAGE = 10;
 
 export const MediaKind = Type.Enum(['image', 'video', 'audio', 'document']);
 export type MediaKind = Static<typeof MediaKind>;
-export const MediaStatus = Type.Enum(['processing', 'ready', 'failed']);
+/** held: matched a hold bank and waits for a moderator (its messages wait too). */
+export const MediaStatus = Type.Enum(['processing', 'ready', 'failed', 'held']);
 export type MediaStatus = Static<typeof MediaStatus>;
 
 export const Rendition = Type.Object({
@@ -36,6 +37,7 @@ export const MediaItem = Type.Object({
   placeholder: Type.Optional(Type.String({ description: 'a tiny image as a data: URL, for instant display' })),
   waveform: Type.Optional(Type.Array(Type.Number(), { description: 'peaks 0..1 for voice notes and audio' })),
   filename: Type.Union([Type.String(), Type.Null()]),
+  blurred: Type.Optional(Type.Boolean({ description: 'matched a blur bank: show it behind a warning the viewer taps through' })),
   /**
    * By name: `thumbnail`, `preview` (AVIF/WebP/JPEG chosen from the Accept header),
    * `thumbnail.avif|webp|jpg`, `preview.…`, `poster`, `mp4`, `hls` (master playlist), `opus`,

@@ -21,6 +21,25 @@ import type {
   Receipts,
   UpdatesReply,
   UploadReply,
+  AddSignalsBody,
+  AddSignalsReply,
+  AuditList,
+  Bank,
+  BankFormat,
+  BankList,
+  CreateBankBody,
+  CreateReportBody,
+  DecisionBody,
+  DecisionReply,
+  ImportReply,
+  MatchReply,
+  ProtectBody,
+  ProtectCase,
+  Report,
+  Review,
+  ReviewList,
+  Takedown,
+  TakedownBody,
 } from '@mmd/contracts';
 import { MmdError } from './errors.ts';
 import { type Stream, type StreamOptions, type WebSocketFactory, openStream } from './stream.ts';
@@ -236,6 +255,85 @@ export class MmdClient {
     const wsBase = this.baseUrl.replace(/^http/, 'ws');
     const factory = this.webSocket ?? defaultWebSocketFactory();
     return openStream({ ...options, connect: factory, url: (cursor) => `${wsBase}/v1/stream?cursor=${cursor}&token=${encodeURIComponent(token)}` });
+  }
+
+  // Trust and safety. Reports: any member. Protection: anyone, no token. The rest: moderators.
+  /** Reports a message you can read. */
+  report(input: CreateReportBody) {
+    return this.request<Report>('POST', '/v1/reports', input);
+  }
+  createBank(input: CreateBankBody) {
+    return this.request<Bank>('POST', '/v1/safety/banks', input);
+  }
+  async banks() {
+    return (await this.request<BankList>('GET', '/v1/safety/banks')).banks;
+  }
+  bank(id: string) {
+    return this.request<Bank>('GET', `/v1/safety/banks/${enc(id)}`);
+  }
+  /** Adds pasted hashes; the reply names the sweep job that looks for existing copies. */
+  addSignals(bankId: string, hashes: AddSignalsBody['hashes']) {
+    return this.request<AddSignalsReply>('POST', `/v1/safety/banks/${enc(bankId)}/signals`, { hashes });
+  }
+  /** Adds a file's hashes (the server hashes it and keeps only the hashes). */
+  async addSignalsFromFile(bankId: string, data: Uint8Array | Blob, options: { filename?: string; label?: string } = {}) {
+    const form = new FormData();
+    if (options.label) form.append('label', options.label);
+    form.append('file', data instanceof Blob ? data : new Blob([data as BlobPart]), options.filename ?? 'file');
+    return (await (await this.raw(`/v1/safety/banks/${enc(bankId)}/signals/file`, { method: 'POST', headers: this.auth(), body: form })).json()) as AddSignalsReply;
+  }
+  /** Imports a bank file: `hma` text, `te` (ThreatExchange) or `json` (MMD). */
+  async importBank(bankId: string, file: string | Uint8Array, format: BankFormat) {
+    const contentType = format === 'hma' ? 'text/plain; charset=utf-8' : 'application/json';
+    const response = await this.raw(`/v1/safety/banks/${enc(bankId)}/import?format=${format}`, { method: 'POST', headers: { ...this.auth(), 'content-type': contentType }, body: file as BodyInit });
+    return (await response.json()) as ImportReply;
+  }
+  /** A bank as a file; `skipped` counts signals the format cannot carry (vPDQ in te). */
+  async exportBank(bankId: string, format: BankFormat): Promise<{ body: string; contentType: string; skipped: number }> {
+    const response = await this.raw(`/v1/safety/banks/${enc(bankId)}/export?format=${format}`, { headers: this.auth() });
+    return { body: await response.text(), contentType: response.headers.get('content-type') ?? '', skipped: Number(response.headers.get('x-mmd-skipped') ?? 0) };
+  }
+  /** Checks a file against every bank. */
+  async matchFile(data: Uint8Array | Blob, options: { filename?: string } = {}) {
+    const form = new FormData();
+    form.append('file', data instanceof Blob ? data : new Blob([data as BlobPart]), options.filename ?? 'file');
+    return (await (await this.raw('/v1/safety/match', { method: 'POST', headers: this.auth(), body: form })).json()) as MatchReply;
+  }
+  reviews(options: { status?: 'open' | 'escalated' | 'closed'; limit?: number; before?: number } = {}) {
+    return this.request<ReviewList>('GET', `/v1/safety/reviews${query(options)}`);
+  }
+  review(id: string) {
+    return this.request<Review>('GET', `/v1/safety/reviews/${enc(id)}`);
+  }
+  /** The blurred preview (JPEG bytes) of an item under review. */
+  async reviewPreview(reviewId: string, mediaId: string): Promise<Uint8Array> {
+    const response = await this.raw(`/v1/safety/reviews/${enc(reviewId)}/media/${enc(mediaId)}/preview`, { headers: this.auth() });
+    return new Uint8Array(await response.arrayBuffer());
+  }
+  /** The real preview; the server audits every reveal. */
+  async revealMedia(reviewId: string, mediaId: string): Promise<Uint8Array> {
+    const response = await this.raw(`/v1/safety/reviews/${enc(reviewId)}/media/${enc(mediaId)}/reveal`, { method: 'POST', headers: this.auth() });
+    return new Uint8Array(await response.arrayBuffer());
+  }
+  decideReview(id: string, body: DecisionBody) {
+    return this.request<DecisionReply>('POST', `/v1/safety/reviews/${enc(id)}/decision`, body);
+  }
+  takedown(body: TakedownBody) {
+    return this.request<Takedown>('POST', '/v1/safety/takedowns', body);
+  }
+  audit(options: { action?: string; actor?: string; since?: number; until?: number; before?: number; limit?: number } = {}) {
+    return this.request<AuditList>('GET', `/v1/safety/audit${query(options)}`);
+  }
+  /** Submits hashes computed on this device (see @mmd/phash); returns the case reference. */
+  protect(body: ProtectBody) {
+    return this.request<ProtectCase>('POST', '/v1/safety/protect', body);
+  }
+  protectStatus(reference: string) {
+    return this.request<ProtectCase>('GET', `/v1/safety/protect/${enc(reference)}`);
+  }
+
+  private auth(): Record<string, string> {
+    return this.token ? { authorization: `Bearer ${this.token}` } : {};
   }
 }
 

@@ -37,7 +37,15 @@ export interface ProcessDeps {
   /** The message as its event carries it, read inside the caller's transaction. */
   buildMessage: (tx: Tx, messageId: string) => Promise<unknown>;
   log: { warn(o: object, m: string): void; error(o: object, m: string): void };
+  /**
+   * Trust and safety (safety/screening.ts): hashes the upload and matches it against the banks
+   * before it may become ready, so nothing is delivered unchecked.
+   */
+  screen?: (upload: { row: MediaRow; input: string; kind: MediaRow['kind']; signal: AbortSignal }) => Promise<ScreenVerdict>;
 }
+
+/** What screening decided: deliver, deliver behind a warning, hold for a moderator, or refuse. */
+export type ScreenVerdict = { action: 'allow' } | { action: 'blur' } | { action: 'hold' } | { action: 'block'; reason: string; reasonCode: string };
 
 interface Outcome {
   width?: number;
@@ -135,8 +143,18 @@ export function createMediaProcessor(deps: ProcessDeps) {
           }
           throw err;
         }
+        const verdict: ScreenVerdict = deps.screen ? await deps.screen({ row, input, kind: outcome.kind, signal: job.signal }) : { action: 'allow' };
+        if (verdict.action === 'block') {
+          // Nothing of it may ever be served; the uploader hears a reason that names no bank.
+          await blobs.deletePrefix(`media/${row.id}/`).catch(() => {});
+          await finish(row, { status: 'failed', kind: outcome.kind, mime: outcome.mime, renditions: '{}', reason: verdict.reason, reason_code: verdict.reasonCode });
+          await dropOriginal(row);
+          return { blocked: true };
+        }
         await finish(row, {
-          status: 'ready',
+          // Held: renditions exist (moderators preview them) but nothing is served or delivered.
+          status: verdict.action === 'hold' ? 'held' : 'ready',
+          safety: verdict.action === 'blur' ? 'blur' : null,
           kind: outcome.kind,
           mime: outcome.mime,
           width: outcome.width ?? null,

@@ -19,6 +19,8 @@ export interface MediaRow {
   mime: string | null;
   filename: string | null;
   size: number;
+  /** 'blur' when it matched a blur bank (trust and safety): delivered behind a warning. */
+  safety?: 'blur' | null;
   original_key: string;
   width: number | null;
   height: number | null;
@@ -43,6 +45,7 @@ export interface MediaSummary {
   duration?: number;
   placeholder?: string;
   filename: string | null;
+  blurred?: boolean;
 }
 
 export function summarise(row: MediaRow): MediaSummary {
@@ -55,6 +58,7 @@ export function summarise(row: MediaRow): MediaSummary {
     ...(row.duration_ms ? { duration: Number(row.duration_ms) / 1000 } : {}),
     ...(row.placeholder ? { placeholder: row.placeholder } : {}),
     filename: row.filename,
+    ...(row.safety === 'blur' ? { blurred: true } : {}),
   };
 }
 
@@ -91,6 +95,7 @@ export function toMediaItem(row: MediaRow, signedPrefix: string | null, expiresA
     ...(row.placeholder ? { placeholder: row.placeholder } : {}),
     ...(row.waveform ? { waveform: JSON.parse(row.waveform) as number[] } : {}),
     filename: row.filename,
+    ...(row.safety === 'blur' ? { blurred: true } : {}),
     renditions,
     created_at: Number(row.created_at),
     ...(signedPrefix && row.status === 'ready' ? { expires_at: expiresAt } : {}),

@@ -142,12 +142,20 @@ export interface DB {
   media: MediaTable;
   message_media: MessageMediaTable;
   server_secrets: { name: string; value: string };
+  safety_banks: SafetyBanksTable;
+  safety_signals: SafetySignalsTable;
+  safety_media_hashes: SafetyMediaHashesTable;
+  safety_reviews: SafetyReviewsTable;
+  safety_reports: SafetyReportsTable;
+  safety_audit: SafetyAuditTable;
+  safety_cases: SafetyCasesTable;
 }
 
 export interface MediaTable {
   id: string;
   owner_id: string;
-  status: 'processing' | 'ready' | 'failed' | 'removed';
+  /** held: matched a hold bank, waits for a moderator; removed: taken down. */
+  status: 'processing' | 'ready' | 'failed' | 'removed' | 'held';
   kind: 'image' | 'video' | 'audio' | 'document' | null;
   mime: string | null;
   filename: string | null;
@@ -164,6 +172,8 @@ export interface MediaTable {
   renditions: string;
   reason: string | null;
   reason_code: string | null;
+  /** 'blur': delivered behind a warning (matched a blur bank). */
+  safety?: 'blur' | null;
   created_at: number;
   updated_at: number;
 }
@@ -173,4 +183,108 @@ export interface MessageMediaTable {
   media_id: string;
   /** Order in the album, from 0. */
   position: number;
+}
+
+/** A hash bank (trust and safety). */
+export interface SafetyBanksTable {
+  id: string;
+  name: string;
+  category: string;
+  source: string | null;
+  action: 'block' | 'hold' | 'blur';
+  pdq_threshold: number;
+  /** 'protect' | 'takedown' for the banks MMD keeps itself. */
+  system: 'protect' | 'takedown' | null;
+  created_by: string | null;
+  created_at: number;
+}
+
+export interface SafetySignalsTable {
+  /** Assigned in commit order; the in-memory index keys on it and polls past it. */
+  id: Generated<number>;
+  bank_id: string;
+  type: 'pdq' | 'vpdq' | 'sha256' | 'md5';
+  value: string;
+  /** `value`, or its SHA-256 for vPDQ: what uniqueness and look-ups use. */
+  value_key: string;
+  label: string | null;
+  quality: number | null;
+  /** JSON of MMD's crop-resistant reference hashes, when hashed from pixels. */
+  robust: string | null;
+  origin: 'paste' | 'upload' | 'import' | 'takedown' | 'protect';
+  /** The protection case that submitted it. */
+  case_ref: string | null;
+  created_by: string | null;
+  created_at: number;
+}
+
+/** Hashes of every stored upload, for takedowns and sweeps. */
+export interface SafetyMediaHashesTable {
+  id: Generated<number>;
+  media_id: string;
+  kind: string;
+  sha256: string;
+  md5: string;
+  pdq: string | null;
+  quality: number | null;
+  /** JSON robust query hashes (what an upload is checked with). */
+  query: string | null;
+  /** JSON robust reference hashes (what a bank stores once the item is taken down). */
+  reference: string | null;
+  /** JSON vPDQ frames (HMA compact form). */
+  vpdq: string | null;
+  removed_at: number | null;
+  created_at: number;
+}
+
+export interface SafetyReviewsTable {
+  id: string;
+  kind: 'report' | 'hold';
+  status: 'open' | 'escalated' | 'closed';
+  outcome: 'takedown' | 'dismiss' | null;
+  reason: string;
+  message_id: string | null;
+  media_id: string | null;
+  bank_id: string | null;
+  signal_id: number | null;
+  report_count: number;
+  created_at: number;
+  decided_at: number | null;
+  decided_by: string | null;
+  note: string | null;
+}
+
+export interface SafetyReportsTable {
+  id: string;
+  message_id: string;
+  reporter_id: string;
+  review_id: string;
+  reason: string;
+  note: string | null;
+  status: 'open' | 'resolved';
+  outcome: 'removed' | 'no_action' | null;
+  created_at: number;
+  resolved_at: number | null;
+}
+
+export interface SafetyAuditTable {
+  id: Generated<number>;
+  at: number;
+  /** null: MMD itself (screening, sweeps) or an anonymous protection request. */
+  actor_id: string | null;
+  action: string;
+  subject_type: string | null;
+  subject_id: string | null;
+  bank_id: string | null;
+  /** JSON object. */
+  detail: string;
+}
+
+/** A hash-only protection case (StopNCII model): no account, only a reference. */
+export interface SafetyCasesTable {
+  reference: string;
+  status: 'checking' | 'active';
+  copies_removed: number;
+  created_at: number;
+  last_checked_at: number | null;
 }

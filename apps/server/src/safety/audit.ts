@@ -1,0 +1,81 @@
+/**
+ * The safety audit log: one row per decision — screening verdicts, reviews, reveals, takedowns,
+ * sweeps, bank changes, protection requests — with who (null: MMD itself or an anonymous person)
+ * and when. Rows are only ever appended.
+ */
+import type { AuditEntry } from '@mmd/contracts';
+import type { Database, Tx } from '../platform/db/index.ts';
+
+export type Executor = Database['db'] | Tx;
+
+export const AUDIT_ACTIONS = [
+  'bank.created',
+  'signals.added',
+  'bank.imported',
+  'bank.exported',
+  'upload.blocked',
+  'upload.held',
+  'upload.blurred',
+  'match.checked',
+  'report.created',
+  'review.decided',
+  'hold.released',
+  'media.revealed',
+  'takedown',
+  'sweep.completed',
+  'protect.submitted',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+export interface AuditInput {
+  at: number;
+  actorId: string | null;
+  action: AuditAction;
+  subjectType?: 'media' | 'message' | 'review' | 'bank' | 'case' | 'takedown' | 'report';
+  subjectId?: string;
+  bankId?: string | null;
+  detail?: Record<string, unknown>;
+}
+
+export async function appendAudit(db: Executor, e: AuditInput): Promise<void> {
+  await db
+    .insertInto('safety_audit')
+    .values({
+      at: e.at,
+      actor_id: e.actorId,
+      action: e.action,
+      subject_type: e.subjectType ?? null,
+      subject_id: e.subjectId ?? null,
+      bank_id: e.bankId ?? null,
+      detail: JSON.stringify(e.detail ?? {}),
+    })
+    .execute();
+}
+
+/** Newest first; `before` pages back by id. */
+export async function listAudit(
+  db: Executor,
+  q: { action?: string; actor?: string; since?: number; until?: number; before?: number; limit: number },
+): Promise<{ entries: AuditEntry[]; next_before: number | null }> {
+  let query = db.selectFrom('safety_audit').selectAll().orderBy('id', 'desc').limit(q.limit + 1);
+  if (q.action) query = query.where('action', '=', q.action);
+  if (q.actor) query = query.where('actor_id', '=', q.actor);
+  if (q.since !== undefined) query = query.where('at', '>=', q.since);
+  if (q.until !== undefined) query = query.where('at', '<=', q.until);
+  if (q.before !== undefined) query = query.where('id', '<', q.before);
+  const rows = await query.execute();
+  const page = rows.slice(0, q.limit);
+  return {
+    entries: page.map((r) => ({
+      id: Number(r.id),
+      at: Number(r.at),
+      actor_id: r.actor_id,
+      action: r.action,
+      subject_type: r.subject_type,
+      subject_id: r.subject_id,
+      bank_id: r.bank_id,
+      detail: JSON.parse(r.detail) as Record<string, unknown>,
+    })),
+    next_before: rows.length > q.limit ? Number(page[page.length - 1]!.id) : null,
+  };
+}

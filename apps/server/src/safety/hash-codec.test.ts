@@ -1,0 +1,28 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { AppError } from '../errors.ts';
+import { formatVpdqCompact, normaliseSignal, parseVpdqAny, sampleFrames } from './hash-codec.ts';
+
+const h1 = 'f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22';
+const h2 = '0'.repeat(64);
+
+test('reads vPDQ as HMA compact JSON and as the reference tool’s lines, and writes HMA’s form', () => {
+  const fromLines = parseVpdqAny(`0,100,${h1.toUpperCase()},0.000\n1,49,${h2},1.000\n`);
+  const fromJson = parseVpdqAny(`["${h1},100,0.000", "${h2},49,1.000"]`);
+  assert.deepEqual(fromLines, fromJson);
+  assert.equal(formatVpdqCompact(fromLines), `["${h1},100,0.000","${h2},49,1.000"]`);
+  assert.equal(normaliseSignal('vpdq', `0,100,${h1},0\n`).value, `["${h1},100,0.000"]`);
+});
+
+test('refuses malformed hashes with the path that is wrong', () => {
+  for (const [type, value] of [['pdq', h1.slice(1)], ['md5', h1], ['sha256', 'g'.repeat(64)], ['vpdq', '[1,2]'], ['vpdq', `["${h1},101,0"]`], ['vpdq', '[]'], ['vpdq', '{"a":1}']] as const) {
+    assert.throws(() => normaliseSignal(type, value, '/hashes/3/value'), (err: AppError) => err.code === 'validation_failed' && err.extra.errors?.[0]?.path === '/hashes/3/value', `${type} ${value}`);
+  }
+  assert.equal(normaliseSignal('md5', ` ${'A'.repeat(32)} `).value, 'a'.repeat(32));
+});
+
+test('samples frames evenly', () => {
+  const frames = parseVpdqAny(Array.from({ length: 100 }, (_, i) => `${i},100,${h1},${i}`).join('\n'));
+  assert.deepEqual(sampleFrames(frames, 4).map((f) => f.frameNumber), [0, 25, 50, 75]);
+  assert.equal(sampleFrames(frames.slice(0, 3), 4).length, 3);
+});

@@ -1,0 +1,111 @@
+/**
+ * How hashes are written down: in the database, on the wire and in bank files. PDQ, SHA-256 and
+ * MD5 are lower-case hex; a vPDQ is HMA's compact JSON (`["pdqhex,quality,seconds", …]`), which
+ * HMA and python-threatexchange read as they are; a robust hash set is a small JSON object.
+ */
+import { type Hash256, hash256FromHex, hash256ToHex, type RobustHashes, type VpdqFeature } from '@mmd/phash';
+import type { RobustHashSet, SignalType } from '@mmd/contracts';
+import { AppError } from '../errors.ts';
+
+const HEX = { pdq: /^[0-9a-f]{64}$/, sha256: /^[0-9a-f]{64}$/, md5: /^[0-9a-f]{32}$/ } as const;
+
+/** The robust hash set as stored and sent: hex strings, anchor positions kept to 1/100 pixel. */
+export function encodeRobust(h: RobustHashes): RobustHashSet {
+  return {
+    global: h.global.map(hash256ToHex),
+    centre: h.centre.map(hash256ToHex),
+    anchors: h.anchors.map((a) => ({ hash: hash256ToHex(a.hash), x: Math.round(a.x * 100) / 100, y: Math.round(a.y * 100) / 100 })),
+  };
+}
+
+export function decodeRobust(set: RobustHashSet): RobustHashes {
+  return {
+    global: set.global.map((h) => hash256FromHex(h)),
+    centre: set.centre.map((h) => hash256FromHex(h)),
+    anchors: set.anchors.map((a) => ({ hash: hash256FromHex(a.hash), x: a.x, y: a.y })),
+  };
+}
+
+export function parseRobustJson(text: string | null): RobustHashes | null {
+  return text ? decodeRobust(JSON.parse(text) as RobustHashSet) : null;
+}
+
+/** A pasted PDQ hash alone behaves like a robust set with one whole-picture hash. */
+export function plainRobust(pdq: Hash256): RobustHashes {
+  return { global: [pdq], centre: [], anchors: [] };
+}
+
+/** vPDQ frames in HMA's compact JSON (python-threatexchange `vpdq_to_json`), without spaces. */
+export function formatVpdqCompact(frames: readonly VpdqFeature[]): string {
+  return JSON.stringify(frames.map((f) => `${hash256ToHex(f.hash)},${f.quality},${f.timestampSeconds.toFixed(3)}`));
+}
+
+/**
+ * Reads a vPDQ in HMA's compact JSON or the reference tool's `frame,quality,hex,seconds` lines.
+ * @throws AppError validation_failed naming what is wrong.
+ */
+export function parseVpdqAny(text: string, path = 'value'): VpdqFeature[] {
+  const trimmed = text.trim();
+  const frames: VpdqFeature[] = [];
+  const bad = (why: string) => new AppError('validation_failed', `${path}: not a vPDQ hash (${why})`, { errors: [{ path, message: why }] });
+  if (trimmed.startsWith('[')) {
+    let items: unknown;
+    try {
+      items = JSON.parse(trimmed);
+    } catch {
+      throw bad('malformed JSON');
+    }
+    if (!Array.isArray(items)) throw bad('expected a JSON list');
+    for (const [i, item] of items.entries()) {
+      if (typeof item !== 'string') throw bad(`frame ${i} is not a string`);
+      const [hex, quality, seconds, ...rest] = item.split(',');
+      frames.push(frame(hex, quality, seconds, i, rest.length > 0, bad));
+    }
+  } else {
+    for (const line of trimmed.split(/\r?\n/)) {
+      if (line.trim() === '') continue;
+      const [index, quality, hex, seconds, ...rest] = line.trim().split(',');
+      frames.push(frame(hex, quality, seconds, Number(index), rest.length > 0, bad));
+    }
+  }
+  if (frames.length === 0) throw bad('no frames');
+  if (frames.length > 20_000) throw bad('more than 20,000 frames');
+  return frames;
+}
+
+function frame(hex: string | undefined, quality: string | undefined, seconds: string | undefined, index: number, extra: boolean, bad: (why: string) => AppError): VpdqFeature {
+  const h = (hex ?? '').toLowerCase();
+  const q = Number(quality);
+  const t = Number(seconds);
+  if (extra || !HEX.pdq.test(h) || !Number.isInteger(q) || q < 0 || q > 100 || !Number.isFinite(t) || t < 0 || !Number.isInteger(index) || index < 0) {
+    throw bad(`frame ${index} should be pdq hex, quality 0-100 and seconds ≥ 0`);
+  }
+  return { frameNumber: index, quality: q, hash: hash256FromHex(h), timestampSeconds: t };
+}
+
+/** A hash value in its stored form, or a validation error naming `path`. */
+export function normaliseSignal(type: SignalType, value: string, path = 'value'): { value: string; frames?: VpdqFeature[] } {
+  if (type === 'vpdq') {
+    const frames = parseVpdqAny(value, path);
+    return { value: formatVpdqCompact(frames), frames };
+  }
+  const v = value.trim().toLowerCase();
+  if (!HEX[type].test(v)) {
+    const length = type === 'md5' ? 32 : 64;
+    throw new AppError('validation_failed', `${path}: a ${type} hash is ${length} hex digits`, { errors: [{ path, message: `expected ${length} hex digits` }] });
+  }
+  return { value: v };
+}
+
+/** Frames with PDQ quality at least 50, the reference's rule for frames worth matching. */
+export function usableFrames(frames: readonly VpdqFeature[]): VpdqFeature[] {
+  return frames.filter((f) => f.quality >= 50);
+}
+
+/** At most `n` frames spread evenly: enough to find a candidate video in the index. */
+export function sampleFrames(frames: readonly VpdqFeature[], n: number): VpdqFeature[] {
+  if (frames.length <= n) return [...frames];
+  const out: VpdqFeature[] = [];
+  for (let i = 0; i < n; i++) out.push(frames[Math.floor((i * frames.length) / n)]!);
+  return out;
+}

@@ -1,0 +1,113 @@
+/**
+ * The two near-duplicate indexes every process keeps in memory: bank signals (what uploads are
+ * checked against) and stored uploads (what takedowns and sweeps search). Both are loaded from the
+ * database on first use and then follow it by id: signal and media-hash ids are assigned in
+ * commit order (writeTransaction), so "rows with id > the last seen" is exactly what is new.
+ *
+ * Several processes on PostgreSQL: each one refreshes before every screening, match, sweep and
+ * takedown (one indexed query, usually empty), so none acts on a stale index; there is no timer.
+ * Removals only come from takedowns: the process doing one drops the items at once, others drop
+ * them when a search meets a row marked removed (searches always re-read candidates).
+ */
+import type { Hash256 } from '@mmd/phash';
+import { hash256FromHex } from '@mmd/phash';
+import type { Database } from '../platform/db/index.ts';
+import { parseRobustJson, parseVpdqAny, sampleFrames, usableFrames } from './hash-codec.ts';
+import { GroupIndex } from './group-index.ts';
+
+/** Frames of a video kept in an index: enough that a copy shares some, few enough to stay small. */
+export const INDEXED_FRAMES = 32;
+/** Anchors of a stored upload kept in the media index: the 20 an upload query uses. */
+const INDEXED_MEDIA_ANCHORS = 20;
+const PAGE = 2000;
+
+/** The hashes of a bank signal that go into the index (exact kinds are looked up in SQL). */
+export function signalIndexHashes(row: { type: string; value: string; robust: string | null }): Hash256[] {
+  if (row.type === 'pdq') {
+    const robust = parseRobustJson(row.robust);
+    if (!robust) return [hash256FromHex(row.value)];
+    return [...robust.global, ...robust.centre, ...robust.anchors.map((a) => a.hash)];
+  }
+  if (row.type === 'vpdq') return sampleFrames(usableFrames(parseVpdqAny(row.value)), INDEXED_FRAMES).map((f) => f.hash);
+  return [];
+}
+
+/** The hashes of a stored upload that go into the index. */
+export function mediaIndexHashes(row: { reference: string | null; vpdq: string | null }): Hash256[] {
+  const robust = parseRobustJson(row.reference);
+  if (robust) return [...robust.global, ...robust.centre, ...robust.anchors.slice(0, INDEXED_MEDIA_ANCHORS).map((a) => a.hash)];
+  if (row.vpdq) return sampleFrames(usableFrames(parseVpdqAny(row.vpdq)), INDEXED_FRAMES).map((f) => f.hash);
+  return [];
+}
+
+/**
+ * Bulk loading rebuilds the whole index once: right for a big batch (the first load), wrong for
+ * the handful of rows a refresh usually brings (a rebuild per upload would cost the index's size).
+ */
+function put(index: GroupIndex, groups: Array<readonly [number, Hash256[]]>) {
+  if (groups.length >= Math.max(1000, index.size / 8)) index.addMany(groups);
+  else for (const [group, hashes] of groups) index.add(group, hashes);
+}
+
+export function createSafetyIndexes(db: Database) {
+  const banks = new GroupIndex();
+  const media = new GroupIndex();
+  let signalCursor = 0;
+  let mediaCursor = 0;
+  let chain: Promise<void> = Promise.resolve();
+  let queued: Promise<void> | null = null;
+
+  async function load(): Promise<void> {
+    for (;;) {
+      const rows = await db.db
+        .selectFrom('safety_signals')
+        .select(['id', 'type', 'value', 'robust'])
+        .where('id', '>', signalCursor)
+        .orderBy('id')
+        .limit(PAGE)
+        .execute();
+      if (rows.length === 0) break;
+      put(banks, rows.map((r) => [Number(r.id), signalIndexHashes(r)] as const));
+      signalCursor = Number(rows[rows.length - 1]!.id);
+      if (rows.length < PAGE) break;
+    }
+    for (;;) {
+      const rows = await db.db
+        .selectFrom('safety_media_hashes')
+        .select(['id', 'reference', 'vpdq', 'removed_at'])
+        .where('id', '>', mediaCursor)
+        .orderBy('id')
+        .limit(PAGE)
+        .execute();
+      if (rows.length === 0) break;
+      put(media, rows.filter((r) => r.removed_at === null).map((r) => [Number(r.id), mediaIndexHashes(r)] as const));
+      mediaCursor = Number(rows[rows.length - 1]!.id);
+      if (rows.length < PAGE) break;
+    }
+  }
+
+  return {
+    banks,
+    media,
+    /**
+     * Brings both indexes up to every row committed before the call. Calls made while a load is
+     * running share the next load (which starts after it), never the running one, which may have
+     * read before their caller's commit.
+     */
+    refresh(): Promise<void> {
+      if (queued) return queued;
+      const next = chain.then(() => {
+        queued = null;
+        return load();
+      });
+      queued = next;
+      chain = next.catch(() => {});
+      return next;
+    },
+    stats() {
+      return { signals: banks.size, signalHashes: banks.hashCount, media: media.size, mediaHashes: media.hashCount };
+    },
+  };
+}
+
+export type SafetyIndexes = ReturnType<typeof createSafetyIndexes>;

@@ -1,0 +1,159 @@
+/**
+ * MMD's full matching scheme, in both directions:
+ * - matchBanks: is this upload in a bank? Exact digests by SQL; images by the crop-resistant PDQ
+ *   scheme (whole picture with rotations and mirrors, centre with tilts, agreeing anchored regions
+ *   for crops); videos by vPDQ. The index proposes candidates at distance 31; each is then checked
+ *   with the full rule and its bank's own threshold.
+ * - findCopies: which stored uploads are this item (or these hashes)? Same rules, searched over
+ *   the index of stored uploads, for takedowns and sweeps.
+ */
+import type { BankAction, BankCategory, BankMatch, MatchRule } from '@mmd/contracts';
+import { hash256FromHex, isVpdqMatch, matchRobust, matchVpdq, type RobustHashes, type VpdqFeature } from '@mmd/phash';
+import type { Database } from '../platform/db/index.ts';
+import { parseRobustJson, parseVpdqAny, plainRobust, usableFrames } from './hash-codec.ts';
+import type { SafetyIndexes } from './indexes.ts';
+
+/** What an upload is checked with. */
+export interface QueryHashes {
+  sha256: string;
+  md5: string;
+  image?: { query: RobustHashes };
+  video?: { frames: VpdqFeature[] };
+}
+
+/** A bank match with what acting on it needs. */
+export interface FoundMatch extends BankMatch {
+  bank_name: string;
+}
+
+const VIA_RULE = { global: 'pdq', centre: 'pdq_centre', anchors: 'pdq_crop' } as const satisfies Record<string, MatchRule>;
+
+function allHashes(r: RobustHashes) {
+  return [...r.global, ...r.centre, ...r.anchors.map((a) => a.hash)];
+}
+
+function chunks<T>(list: T[], n = 500): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += n) out.push(list.slice(i, i + n));
+  return out;
+}
+
+export function createMatcher(deps: { db: Database; indexes: SafetyIndexes }) {
+  const { db, indexes } = deps;
+
+  function signalQuery() {
+    return db.db
+      .selectFrom('safety_signals as s')
+      .innerJoin('safety_banks as b', 'b.id', 's.bank_id')
+      .select(['s.id', 's.type', 's.value', 's.label', 's.robust', 'b.id as bank_id', 'b.name as bank_name', 'b.action', 'b.category', 'b.pdq_threshold']);
+  }
+  type Row = Awaited<ReturnType<ReturnType<typeof signalQuery>['execute']>>[number];
+  const toMatch = (r: Row, rule: MatchRule, distance?: number): FoundMatch => ({
+    bank_id: r.bank_id,
+    bank_name: r.bank_name,
+    signal_id: Number(r.id),
+    label: r.label,
+    action: r.action as BankAction,
+    category: r.category as BankCategory,
+    rule,
+    ...(distance !== undefined ? { distance } : {}),
+  });
+
+  async function candidateRows(ids: number[]): Promise<Row[]> {
+    const out: Row[] = [];
+    for (const part of chunks(ids)) out.push(...(await signalQuery().where('s.id', 'in', part).execute()));
+    return out;
+  }
+
+  return {
+    /** Every bank signal the upload matches (one per signal), exact matches first. */
+    async matchBanks(q: QueryHashes): Promise<FoundMatch[]> {
+      await indexes.refresh();
+      const matches: FoundMatch[] = [];
+      const exact = await signalQuery()
+        .where((eb) => eb.or([eb.and([eb('s.type', '=', 'sha256'), eb('s.value_key', '=', q.sha256)]), eb.and([eb('s.type', '=', 'md5'), eb('s.value_key', '=', q.md5)])]))
+        .execute();
+      for (const r of exact) matches.push(toMatch(r, r.type as 'sha256' | 'md5'));
+      if (q.image) {
+        const candidates = indexes.banks.search(allHashes(q.image.query), 31);
+        for (const r of await candidateRows([...candidates.keys()])) {
+          if (r.type !== 'pdq') continue;
+          const reference = parseRobustJson(r.robust) ?? plainRobust(hash256FromHex(r.value));
+          const m = matchRobust(q.image.query, reference, { maxDistance: Number(r.pdq_threshold) });
+          if (m.matched) matches.push(toMatch(r, VIA_RULE[m.via!], m.via === 'anchors' ? undefined : m.score));
+        }
+      }
+      if (q.video) {
+        const frames = usableFrames(q.video.frames);
+        const candidates = indexes.banks.search(frames.map((f) => f.hash), 31);
+        for (const r of await candidateRows([...candidates.keys()])) {
+          if (r.type !== 'vpdq') continue;
+          if (isVpdqMatch(matchVpdq(frames, parseVpdqAny(r.value)))) matches.push(toMatch(r, 'vpdq'));
+        }
+      }
+      return matches;
+    },
+
+    /**
+     * Stored uploads (not removed) that are copies of the seed: same bytes, or a near-duplicate
+     * under the seed's rules. `reference` (the known image's robust set) drives the check; `query`
+     * (its rotations and mirrors) widens the search so mirrored copies are found too.
+     */
+    async findCopies(seed: {
+      sha256?: string[];
+      md5?: string[];
+      images?: Array<{ reference: RobustHashes; query?: RobustHashes; threshold: number }>;
+      videos?: Array<{ frames: VpdqFeature[] }>;
+    }): Promise<Map<string, MatchRule>> {
+      await indexes.refresh();
+      const found = new Map<string, MatchRule>();
+      const note = (mediaId: string, rule: MatchRule) => {
+        if (!found.has(mediaId)) found.set(mediaId, rule);
+      };
+      for (const [column, values] of [['sha256', seed.sha256 ?? []], ['md5', seed.md5 ?? []]] as const) {
+        for (const part of chunks([...new Set(values)])) {
+          const rows = await db.db.selectFrom('safety_media_hashes').select('media_id').where(column, 'in', part).where('removed_at', 'is', null).execute();
+          for (const r of rows) note(r.media_id, column);
+        }
+        if (column === 'sha256') {
+          // Uploads of the same bytes share their content address even before they are hashed.
+          for (const part of chunks([...new Set(values)].map((v) => `sha256/${v}`))) {
+            const rows = await db.db.selectFrom('media').select('id').where('original_key', 'in', part).where('status', '!=', 'removed').execute();
+            for (const r of rows) note(r.id, 'sha256');
+          }
+        }
+      }
+      const verify = async (ids: number[], check: (row: { query: string | null; vpdq: string | null }) => MatchRule | null) => {
+        for (const part of chunks(ids)) {
+          const rows = await db.db.selectFrom('safety_media_hashes').select(['id', 'media_id', 'query', 'vpdq', 'removed_at']).where('id', 'in', part).execute();
+          for (const r of rows) {
+            if (r.removed_at !== null) {
+              indexes.media.remove(Number(r.id));
+              continue;
+            }
+            const rule = check(r);
+            if (rule) note(r.media_id, rule);
+          }
+        }
+      };
+      for (const image of seed.images ?? []) {
+        const searched = [...allHashes(image.reference), ...(image.query ? [...image.query.global, ...image.query.centre] : [])];
+        const candidates = indexes.media.search(searched, 31);
+        await verify([...candidates.keys()], (row) => {
+          const query = parseRobustJson(row.query);
+          if (!query) return null;
+          const m = matchRobust(query, image.reference, { maxDistance: image.threshold });
+          return m.matched ? VIA_RULE[m.via!] : null;
+        });
+      }
+      for (const video of seed.videos ?? []) {
+        const frames = usableFrames(video.frames);
+        const candidates = indexes.media.search(frames.map((f) => f.hash), 31);
+        await verify([...candidates.keys()], (row) => (row.vpdq && isVpdqMatch(matchVpdq(parseVpdqAny(row.vpdq), frames)) ? 'vpdq' : null));
+      }
+      return found;
+    },
+  };
+}
+
+export type Matcher = ReturnType<typeof createMatcher>;

@@ -1,0 +1,195 @@
+/**
+ * Reports and the review queue. A member reports a message they can read; reports of one message
+ * share one review. Uploads held by a bank queue a review of their own. Moderators see previews
+ * blurred (previews.ts), then take down, dismiss or escalate; escalated reviews are decided by
+ * admins. Reporters hear the outcome (outcomes.ts).
+ */
+import type { CreateReportBody, DecisionBody, DecisionReply, Report, Review, ReviewList } from '@mmd/contracts';
+import type { Principal } from '../accounts/service.ts';
+import { requireMember } from '../conversations/access.ts';
+import { AppError, notFound } from '../errors.ts';
+import { settlePendingMessages } from '../media/attach.ts';
+import { type MediaRow, summarise } from '../media/store.ts';
+import type { Database, Tx } from '../platform/db/index.ts';
+import type { SafetyReviewsTable } from '../platform/db/schema.ts';
+import type { WriteWithEvents } from '../sync/write.ts';
+import { appendAudit } from './audit.ts';
+import { safetyId } from './ids.ts';
+import { resolveReports } from './outcomes.ts';
+import type { Takedowns } from './takedown.ts';
+
+type ReviewRow = SafetyReviewsTable;
+
+export function createReviews(deps: { db: Database; write: WriteWithEvents; takedowns: Takedowns; clock: () => number; buildMessage: (tx: Tx, messageId: string) => Promise<unknown> }) {
+  const { db, write, clock } = deps;
+
+  async function loadReview(id: string): Promise<ReviewRow> {
+    const row = await db.db.selectFrom('safety_reviews').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw notFound('review');
+    return row;
+  }
+
+  /** The API view of reviews, with their message, media and bank, in as few queries as the page needs. */
+  async function views(rows: ReviewRow[]): Promise<Review[]> {
+    if (rows.length === 0) return [];
+    const messageIds = rows.flatMap((r) => (r.message_id ? [r.message_id] : []));
+    const messages = messageIds.length
+      ? await db.db
+          .selectFrom('messages')
+          .innerJoin('conversations', 'conversations.id', 'messages.conversation_id')
+          .leftJoin('accounts', 'accounts.id', 'messages.sender_id')
+          .select(['messages.id', 'messages.conversation_id', 'conversations.kind', 'messages.sender_id', 'accounts.handle', 'messages.text', 'messages.deleted_at', 'messages.created_at'])
+          .where('messages.id', 'in', messageIds)
+          .execute()
+      : [];
+    const byMessage = new Map(messages.map((m) => [m.id, m]));
+    const attached = messageIds.length ? await db.db.selectFrom('message_media').select(['message_id', 'media_id']).where('message_id', 'in', messageIds).orderBy('position').execute() : [];
+    const mediaIds = [...new Set([...rows.flatMap((r) => (r.media_id ? [r.media_id] : [])), ...attached.map((a) => a.media_id)])];
+    const media = mediaIds.length ? ((await db.db.selectFrom('media').selectAll().where('id', 'in', mediaIds).execute()) as MediaRow[]) : [];
+    const byMedia = new Map(media.map((m) => [m.id, m]));
+    const bankIds = [...new Set(rows.flatMap((r) => (r.bank_id ? [r.bank_id] : [])))];
+    const banks = bankIds.length ? await db.db.selectFrom('safety_banks').select(['id', 'name', 'category']).where('id', 'in', bankIds).execute() : [];
+    const byBank = new Map(banks.map((b) => [b.id, b]));
+    const notes = await db.db.selectFrom('safety_reports').select(['review_id', 'note']).where('review_id', 'in', rows.map((r) => r.id)).where('note', 'is not', null).orderBy('created_at').execute();
+    return rows.map((r) => {
+      const m = r.message_id ? byMessage.get(r.message_id) : undefined;
+      const ids = r.media_id ? [r.media_id] : attached.filter((a) => a.message_id === r.message_id).map((a) => a.media_id);
+      const bank = r.bank_id ? byBank.get(r.bank_id) : undefined;
+      return {
+        id: r.id,
+        kind: r.kind,
+        status: r.status,
+        outcome: r.outcome,
+        reason: r.reason,
+        report_count: Number(r.report_count),
+        notes: notes.filter((n) => n.review_id === r.id).map((n) => n.note!),
+        message: m
+          ? { id: m.id, conversation_id: m.conversation_id, conversation_kind: m.kind, sender_id: m.sender_id, sender_handle: m.handle ?? 'deleted', text: m.deleted_at === null ? m.text : null, deleted: m.deleted_at !== null, created_at: Number(m.created_at) }
+          : null,
+        media: ids.flatMap((id) => {
+          const item = byMedia.get(id);
+          if (!item) return [];
+          const s = summarise(item);
+          const previewable = item.status !== 'removed' && item.status !== 'failed' && (item.kind === 'image' || item.kind === 'video');
+          return [{ id, kind: s.kind, status: s.status, ...(s.width ? { width: s.width, height: s.height } : {}), preview: previewable ? `/v1/safety/reviews/${r.id}/media/${id}/preview` : null }];
+        }),
+        bank: bank ? { id: bank.id, name: bank.name, category: bank.category as NonNullable<Review['bank']>['category'] } : null,
+        created_at: Number(r.created_at),
+        decided_at: r.decided_at === null ? null : Number(r.decided_at),
+        decided_by: r.decided_by,
+      };
+    });
+  }
+
+  /** Held upload released: ready, and the messages that waited for it are delivered now. */
+  async function release(tx: Tx, emit: Parameters<Parameters<WriteWithEvents>[0]>[1], mediaId: string, now: number) {
+    const changed = await tx.updateTable('media').set({ status: 'ready', updated_at: now }).where('id', '=', mediaId).where('status', '=', 'held').executeTakeFirst();
+    if (Number(changed.numUpdatedRows) === 0) return;
+    const row = (await tx.selectFrom('media').selectAll().where('id', '=', mediaId).executeTakeFirstOrThrow()) as MediaRow;
+    await emit({ type: 'media.updated', conversationId: null, targetAccountId: row.owner_id, data: { ...summarise(row), reason: null, reason_code: null }, at: now });
+    await settlePendingMessages(tx, emit, { mediaId, now, buildMessage: deps.buildMessage });
+  }
+
+  return {
+    views,
+
+    async report(principal: Principal, body: CreateReportBody): Promise<Report> {
+      const message = await db.db.selectFrom('messages').selectAll().where('id', '=', body.message_id).executeTakeFirst();
+      if (!message) throw notFound('message');
+      await requireMember(db.db, message.conversation_id, principal.accountId);
+      // Messages still waiting for media exist only for their sender.
+      if (message.status !== 'sent' && message.sender_id !== principal.accountId) throw notFound('message');
+      if (message.deleted_at !== null) throw new AppError('message_deleted', 'that message was deleted');
+      const now = clock();
+      return db.writeTransaction(async (tx) => {
+        const existing = await tx.selectFrom('safety_reports').selectAll().where('message_id', '=', message.id).where('reporter_id', '=', principal.accountId).executeTakeFirst();
+        // Reporting twice is one report: the queue counts people, not clicks.
+        if (existing) return toReport(existing);
+        let review = await tx.selectFrom('safety_reviews').select('id').where('message_id', '=', message.id).where('kind', '=', 'report').where('status', '!=', 'closed').executeTakeFirst();
+        if (!review) {
+          review = { id: safetyId('rev') };
+          await tx
+            .insertInto('safety_reviews')
+            .values({ id: review.id, kind: 'report', status: 'open', outcome: null, reason: body.reason, message_id: message.id, media_id: null, bank_id: null, signal_id: null, report_count: 0, created_at: now, decided_at: null, decided_by: null, note: null })
+            .execute();
+        }
+        await tx.updateTable('safety_reviews').set((eb) => ({ report_count: eb('report_count', '+', 1) })).where('id', '=', review.id).execute();
+        const row = { id: safetyId('rpt'), message_id: message.id, reporter_id: principal.accountId, review_id: review.id, reason: body.reason, note: body.note ?? null, status: 'open' as const, outcome: null, created_at: now, resolved_at: null };
+        await tx.insertInto('safety_reports').values(row).execute();
+        await appendAudit(tx, { at: now, actorId: principal.accountId, action: 'report.created', subjectType: 'message', subjectId: message.id, detail: { report_id: row.id, review_id: review.id, reason: body.reason } });
+        return toReport(row);
+      });
+    },
+
+    async list(query: { status: Review['status']; limit: number; before?: number }): Promise<ReviewList> {
+      let q = db.db.selectFrom('safety_reviews').selectAll().where('status', '=', query.status).orderBy('created_at', 'desc').orderBy('id').limit(query.limit + 1);
+      if (query.before !== undefined) q = q.where('created_at', '<', query.before);
+      const rows = await q.execute();
+      const page = rows.slice(0, query.limit);
+      return { reviews: await views(page), next_before: rows.length > query.limit ? Number(page[page.length - 1]!.created_at) : null };
+    },
+
+    async get(id: string): Promise<Review> {
+      return (await views([await loadReview(id)]))[0]!;
+    },
+
+    /** The media items a review covers (previews may show only these). */
+    async mediaOf(reviewId: string): Promise<string[]> {
+      const review = await loadReview(reviewId);
+      if (review.media_id) return [review.media_id];
+      if (!review.message_id) return [];
+      return (await db.db.selectFrom('message_media').select('media_id').where('message_id', '=', review.message_id).execute()).map((r) => r.media_id);
+    },
+
+    async decide(principal: Principal, id: string, body: DecisionBody): Promise<DecisionReply> {
+      const startedAt = performance.now();
+      const review = await loadReview(id);
+      if (review.status === 'closed') throw new AppError('conflict', `this review was already decided (${review.outcome})`);
+      if (review.status === 'escalated' && principal.role !== 'admin') throw new AppError('forbidden', 'an escalated review is decided by an admin');
+      if (body.action === 'escalate' && review.status === 'escalated') throw new AppError('conflict', 'this review is already escalated');
+      const now = clock();
+      const audit = (tx: Tx, extra: Record<string, unknown> = {}) =>
+        appendAudit(tx, { at: clock(), actorId: principal.accountId, action: 'review.decided', subjectType: 'review', subjectId: id, bankId: review.bank_id, detail: { decision: body.action, kind: review.kind, ...(body.note ? { note: body.note } : {}), ...extra } });
+      if (body.action === 'escalate') {
+        await write(async (tx) => {
+          await tx.updateTable('safety_reviews').set({ status: 'escalated', note: body.note ?? null }).where('id', '=', id).execute();
+          await audit(tx);
+        });
+        return { review: await this.get(id), takedown: null };
+      }
+      if (body.action === 'dismiss') {
+        await write(async (tx, emit) => {
+          const updated = await tx.updateTable('safety_reviews').set({ status: 'closed', outcome: 'dismiss', decided_at: now, decided_by: principal.accountId, note: body.note ?? null }).where('id', '=', id).where('status', '!=', 'closed').executeTakeFirst();
+          if (Number(updated.numUpdatedRows) === 0) throw new AppError('conflict', 'this review was decided meanwhile');
+          if (review.kind === 'hold' && review.media_id) {
+            await release(tx, emit, review.media_id, now);
+            await appendAudit(tx, { at: now, actorId: principal.accountId, action: 'hold.released', subjectType: 'media', subjectId: review.media_id, bankId: review.bank_id, detail: { review_id: id } });
+          }
+          await resolveReports(tx, emit, { reviewIds: [id], outcome: 'no_action', now });
+          await audit(tx);
+        });
+        return { review: await this.get(id), takedown: null };
+      }
+      const takedown = await deps.takedowns.run(principal.accountId, {
+        mediaIds: review.media_id ? [review.media_id] : [],
+        messageIds: review.message_id ? [review.message_id] : [],
+        bankId: body.bank_id ?? review.bank_id ?? undefined,
+        reason: body.note ?? `review ${id}: ${review.reason}`,
+        startedAt,
+        reviewId: id,
+      });
+      // The takedown closed this review (it covers the message or media); record who decided.
+      await write(async (tx) => {
+        await tx.updateTable('safety_reviews').set({ status: 'closed', outcome: 'takedown', decided_at: now, decided_by: principal.accountId, note: body.note ?? null }).where('id', '=', id).execute();
+        await audit(tx, { takedown_id: takedown.id });
+      });
+      return { review: await this.get(id), takedown };
+    },
+  };
+}
+
+function toReport(r: { id: string; message_id: string; reason: string; status: 'open' | 'resolved'; outcome: 'removed' | 'no_action' | null; created_at: number }): Report {
+  return { id: r.id, message_id: r.message_id, reason: r.reason as Report['reason'], status: r.status, outcome: r.outcome, created_at: Number(r.created_at) };
+}
+
+export type Reviews = ReturnType<typeof createReviews>;

@@ -1,0 +1,233 @@
+/**
+ * Trust and safety over HTTP. Moderators (role moderator or admin, on a device): banks, matching,
+ * the review queue, takedowns, the audit log. Any member: reports. Anyone, rate-limited: hash-only
+ * protection and its status by reference.
+ */
+import {
+  AddSignalsBody,
+  AddSignalsReply,
+  AuditList,
+  AuditQuery,
+  Bank,
+  BankList,
+  CreateBankBody,
+  CreateReportBody,
+  DecisionBody,
+  DecisionReply,
+  FormatQuery,
+  ImportReply,
+  MatchReply,
+  ProtectBody,
+  ProtectCase,
+  Report,
+  Review,
+  ReviewList,
+  ReviewsQuery,
+  Takedown,
+  TakedownBody,
+} from '@mmd/contracts';
+import multipart from '@fastify/multipart';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { isMediaError } from '@mmd/media';
+import { Type } from 'typebox';
+import { AppError } from '../errors.ts';
+import type { Authenticate } from '../http/auth.ts';
+import { requireModerator } from './access.ts';
+import { appendAudit } from './audit.ts';
+import { CASE_REFERENCE_PATTERN } from './ids.ts';
+import type { Safety } from './service.ts';
+import { withUploadedFile } from './uploaded-file.ts';
+
+const Id = Type.String({ minLength: 1, maxLength: 64 });
+const tags = ['safety'];
+
+export interface SafetyRouteDeps {
+  safety: Safety;
+  authenticate: Authenticate;
+  db: Parameters<typeof appendAudit>[0];
+  clock: () => number;
+  tmpDir: string;
+  maxFileBytes: number;
+  /** Protection requests per address per window (anonymous, so rate-limited). */
+  protectLimit: { max: number; windowMs: number };
+}
+
+/** A file the hasher cannot read is the caller's problem, said plainly. */
+async function hashing<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (isMediaError(err) && err.code !== 'timeout' && err.code !== 'binary_missing' && err.code !== 'aborted') {
+      throw new AppError('validation_failed', `the file cannot be hashed: ${err.message}`, { errors: [{ path: 'body/file', message: err.code }] });
+    }
+    throw err;
+  }
+}
+
+export function safetyRoutes(deps: SafetyRouteDeps): FastifyPluginAsyncTypebox {
+  const { safety, authenticate } = deps;
+  const moderator = (request: Parameters<typeof requireModerator>[1]) => requireModerator(authenticate, request);
+  return async (app) => {
+    await app.register(multipart, { limits: { files: 1, fields: 4, fileSize: deps.maxFileBytes } });
+    // Bank files in the hma format are text; JSON formats may also arrive as text or bytes.
+    app.addContentTypeParser(['text/plain', 'application/octet-stream'], { parseAs: 'buffer', bodyLimit: 64 * 1024 * 1024 }, (_request, body, done) => done(null, body));
+
+    app.post('/v1/reports', {
+      schema: { tags, summary: 'Report a message you can read (any member)', body: CreateReportBody, response: { 201: Report } },
+      config: { rateLimit: { max: 60, timeWindow: 60_000 } },
+    }, async (request, reply) => {
+      const principal = await authenticate(request, 'messages:write');
+      return reply.status(201).send(await safety.reviews.report(principal, request.body));
+    });
+
+    app.post('/v1/safety/banks', { schema: { tags, summary: 'Create a hash bank (moderators)', body: CreateBankBody, response: { 201: Bank } } }, async (request, reply) => {
+      const principal = await moderator(request);
+      return reply.status(201).send(await safety.banks.create(principal, request.body));
+    });
+
+    app.get('/v1/safety/banks', { schema: { tags, summary: 'Every hash bank with its signal count (moderators)', response: { 200: BankList } } }, async (request) => {
+      await moderator(request);
+      return { banks: await safety.banks.list() };
+    });
+
+    app.get('/v1/safety/banks/:id', { schema: { tags, summary: 'One hash bank (moderators)', params: Type.Object({ id: Id }), response: { 200: Bank } } }, async (request) => {
+      await moderator(request);
+      return safety.banks.get(request.params.id);
+    });
+
+    app.post('/v1/safety/banks/:id/signals', {
+      schema: { tags, summary: 'Add pasted hashes to a bank; a sweep then looks for existing copies (moderators)', params: Type.Object({ id: Id }), body: AddSignalsBody, response: { 201: AddSignalsReply } },
+      bodyLimit: 32 * 1024 * 1024,
+    }, async (request, reply) => {
+      const principal = await moderator(request);
+      return reply.status(201).send(await safety.banks.addHashes(principal, request.params.id, request.body));
+    });
+
+    app.post('/v1/safety/banks/:id/signals/file', {
+      schema: {
+        tags,
+        summary: 'Add a file’s hashes to a bank: multipart field "file" (hashed, never stored) and optional "label" (moderators)',
+        params: Type.Object({ id: Id }),
+        response: { 201: AddSignalsReply },
+      },
+    }, async (request, reply) => {
+      const principal = await moderator(request);
+      const result = await withUploadedFile(request, deps.tmpDir, (file, fields) =>
+        hashing(() => safety.banks.addFile(principal, request.params.id, file, fields.label?.trim().slice(0, 200) || null)),
+      );
+      return reply.status(201).send(result);
+    });
+
+    app.post('/v1/safety/banks/:id/import', {
+      schema: {
+        tags,
+        summary: 'Import a bank file as the body: hma (text lines "pdq <hex>"), te (ThreatExchange JSON) or json (MMD) (moderators)',
+        params: Type.Object({ id: Id }),
+        querystring: FormatQuery,
+        response: { 201: ImportReply },
+      },
+      bodyLimit: 64 * 1024 * 1024,
+    }, async (request, reply) => {
+      const principal = await moderator(request);
+      if (request.body === undefined || request.body === null) throw new AppError('validation_failed', 'send the bank file as the request body', { errors: [{ path: 'body', message: 'required' }] });
+      return reply.status(201).send(await safety.banks.import(principal, request.params.id, request.query.format, request.body));
+    });
+
+    app.get('/v1/safety/banks/:id/export', {
+      schema: { tags, summary: 'Export a bank: hma, te or json (moderators)', params: Type.Object({ id: Id }), querystring: FormatQuery },
+    }, async (request, reply) => {
+      const principal = await moderator(request);
+      const file = await safety.banks.export(principal, request.params.id, request.query.format);
+      return reply
+        .header('content-type', file.contentType)
+        .header('content-disposition', `attachment; filename="${file.filename}"`)
+        .header('x-mmd-skipped', String(file.skipped))
+        .send(file.body);
+    });
+
+    app.post('/v1/safety/match', {
+      schema: { tags, summary: 'Check a file (multipart field "file") against every bank under MMD’s full scheme (moderators)', response: { 200: MatchReply } },
+    }, async (request) => {
+      const principal = await moderator(request);
+      return withUploadedFile(request, deps.tmpDir, (file) => hashing(() => safety.banks.match(principal, file)));
+    });
+
+    app.get('/v1/safety/reviews', { schema: { tags, summary: 'The review queue, newest first (moderators)', querystring: ReviewsQuery, response: { 200: ReviewList } } }, async (request) => {
+      await moderator(request);
+      return safety.reviews.list({ status: request.query.status ?? 'open', limit: request.query.limit ?? 50, before: request.query.before });
+    });
+
+    app.get('/v1/safety/reviews/:id', { schema: { tags, summary: 'One review (moderators)', params: Type.Object({ id: Id }), response: { 200: Review } } }, async (request) => {
+      await moderator(request);
+      return safety.reviews.get(request.params.id);
+    });
+
+    const previewParams = Type.Object({ id: Id, mediaId: Id });
+    const mediaOfReview = async (reviewId: string, mediaId: string) => {
+      if (!(await safety.reviews.mediaOf(reviewId)).includes(mediaId)) throw new AppError('not_found', 'that media item is not part of this review');
+    };
+    app.get('/v1/safety/reviews/:id/media/:mediaId/preview', {
+      schema: { tags, summary: 'A strongly blurred preview of an item under review (JPEG; moderators)', params: previewParams },
+    }, async (request, reply) => {
+      await moderator(request);
+      await mediaOfReview(request.params.id, request.params.mediaId);
+      const bytes = await safety.previews.blurred(request.params.mediaId);
+      return reply.header('content-type', 'image/jpeg').header('cache-control', 'no-store').send(bytes);
+    });
+
+    app.post('/v1/safety/reviews/:id/media/:mediaId/reveal', {
+      schema: { tags, summary: 'The real preview of an item under review (JPEG); every reveal is audited (moderators)', params: previewParams },
+    }, async (request, reply) => {
+      const principal = await moderator(request);
+      await mediaOfReview(request.params.id, request.params.mediaId);
+      const bytes = await safety.previews.real(request.params.mediaId);
+      await appendAudit(deps.db, { at: deps.clock(), actorId: principal.accountId, action: 'media.revealed', subjectType: 'media', subjectId: request.params.mediaId, detail: { review_id: request.params.id } });
+      return reply.header('content-type', 'image/jpeg').header('cache-control', 'no-store').send(bytes);
+    });
+
+    app.post('/v1/safety/reviews/:id/decision', {
+      schema: { tags, summary: 'Decide a review: takedown (every copy, everywhere), dismiss (releases a held upload) or escalate (to admins) (moderators)', params: Type.Object({ id: Id }), body: DecisionBody, response: { 200: DecisionReply } },
+    }, async (request) => {
+      const principal = await moderator(request);
+      return safety.reviews.decide(principal, request.params.id, request.body);
+    });
+
+    app.post('/v1/safety/takedowns', {
+      schema: { tags, summary: 'Take down an item, its exact copies and near-duplicates from every conversation, and bank its hashes (moderators)', body: TakedownBody, response: { 201: Takedown } },
+    }, async (request, reply) => {
+      const principal = await moderator(request);
+      const b = request.body;
+      const result = await safety.takedowns.run(principal.accountId, {
+        mediaIds: b.media_id ? [b.media_id] : [],
+        messageIds: b.message_id ? [b.message_id] : [],
+        hashes: b.hashes,
+        bankId: b.bank_id,
+        reason: b.reason,
+      });
+      return reply.status(201).send(result);
+    });
+
+    app.get('/v1/safety/audit', { schema: { tags, summary: 'The safety audit log, newest first, filterable (moderators)', querystring: AuditQuery, response: { 200: AuditList } } }, async (request) => {
+      await moderator(request);
+      return safety.audit({ ...request.query, limit: request.query.limit ?? 100 });
+    });
+
+    app.post('/v1/safety/protect', {
+      schema: {
+        tags,
+        summary: 'Protect your images by their hashes alone (computed in your browser with @mmd/phash); no account needed. Keep the reference.',
+        security: [],
+        body: ProtectBody,
+        response: { 201: ProtectCase },
+      },
+      bodyLimit: 8 * 1024 * 1024,
+      config: { rateLimit: { max: deps.protectLimit.max, timeWindow: deps.protectLimit.windowMs } },
+    }, async (request, reply) => reply.status(201).send(await safety.protection.submit(request.body)));
+
+    app.get('/v1/safety/protect/:reference', {
+      schema: { tags, summary: 'The status of a protection case, by its reference', security: [], params: Type.Object({ reference: Type.String({ pattern: CASE_REFERENCE_PATTERN }) }), response: { 200: ProtectCase } },
+      // References are 80 random bits; the limit makes guessing pointless and keeps it cheap.
+      config: { rateLimit: { max: 120, timeWindow: deps.protectLimit.windowMs } },
+    }, async (request) => safety.protection.status(request.params.reference));
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * Screening: every upload is hashed and matched against the banks inside its processing job,
+ * before it can become ready, so nothing reaches a recipient unchecked — whatever the
+ * conversation kind and whether a person or a business API key sent it.
+ *
+ * Order closes a race with bank changes in another process: the upload's hashes are committed
+ * first, then the banks are read. A signal committed after that read is followed by its sweep,
+ * which reads stored hashes after its own commit — so it finds this upload. Either way it is caught.
+ */
+import { isMediaError } from '@mmd/media';
+import type { BankAction } from '@mmd/contracts';
+import type { Database } from '../platform/db/index.ts';
+import type { MediaRow } from '../media/store.ts';
+import type { ScreenVerdict } from '../media/process.ts';
+import { appendAudit } from './audit.ts';
+import type { Hasher } from './hasher.ts';
+import { safetyId } from './ids.ts';
+import type { FoundMatch, Matcher } from './matcher.ts';
+import { queryFrom, saveMediaHashes } from './media-hashes.ts';
+import { REMOVED_REASON } from './removal.ts';
+
+const STRENGTH: Record<BankAction, number> = { block: 3, hold: 2, blur: 1 };
+
+/** The match that decides: the strongest action wins (block over hold over blur). */
+export function decisive(matches: FoundMatch[]): FoundMatch | null {
+  let best: FoundMatch | null = null;
+  for (const m of matches) if (!best || STRENGTH[m.action] > STRENGTH[best.action]) best = m;
+  return best;
+}
+
+export function createScreening(deps: { db: Database; hasher: Hasher; matcher: Matcher; clock: () => number; log: { warn(o: object, m: string): void } }) {
+  const { db, clock } = deps;
+
+  return async function screen(upload: { row: MediaRow; input: string; kind: MediaRow['kind']; signal: AbortSignal }): Promise<ScreenVerdict> {
+    const { row } = upload;
+    let hashes: Awaited<ReturnType<Hasher['hashFile']>>;
+    try {
+      hashes = await deps.hasher.hashFile(upload.input, { kind: upload.kind ?? undefined, signal: upload.signal });
+    } catch (err) {
+      // Fail closed: the renditions decoded, so a file the hasher cannot read is suspicious, and
+      // letting it through unchecked would be a way around every bank.
+      if (isMediaError(err) && err.code !== 'timeout' && err.code !== 'binary_missing' && err.code !== 'aborted') {
+        deps.log.warn({ err, media: row.id }, 'upload could not be hashed for screening');
+        return { action: 'block', reason: 'This file could not be checked, so it cannot be shared', reasonCode: 'unverifiable' };
+      }
+      throw err;
+    }
+    await saveMediaHashes(db, { mediaId: row.id, hashes, now: clock() });
+    const matches = await deps.matcher.matchBanks({ sha256: hashes.sha256, md5: hashes.md5, ...queryFrom(hashes) });
+    const match = decisive(matches);
+    if (!match) return { action: 'allow' };
+    const now = clock();
+    await db.writeTransaction(async (tx) => {
+      await appendAudit(tx, {
+        at: now,
+        actorId: null,
+        action: `upload.${match.action === 'block' ? 'blocked' : match.action === 'hold' ? 'held' : 'blurred'}`,
+        subjectType: 'media',
+        subjectId: row.id,
+        bankId: match.bank_id,
+        detail: { owner_id: row.owner_id, kind: hashes.kind, signal_id: match.signal_id, rule: match.rule, ...(match.distance !== undefined ? { distance: match.distance } : {}), matches: matches.length },
+      });
+      if (match.action === 'hold') {
+        // One open review per item: a retried job must not queue it twice.
+        const open = await tx.selectFrom('safety_reviews').select('id').where('media_id', '=', row.id).where('kind', '=', 'hold').where('status', '!=', 'closed').executeTakeFirst();
+        if (!open) {
+          await tx
+            .insertInto('safety_reviews')
+            .values({ id: safetyId('rev'), kind: 'hold', status: 'open', outcome: null, reason: match.category, message_id: null, media_id: row.id, bank_id: match.bank_id, signal_id: match.signal_id, report_count: 0, created_at: now, decided_at: null, decided_by: null, note: null })
+            .execute();
+        }
+      }
+    });
+    if (match.action === 'block') return { action: 'block', reason: REMOVED_REASON, reasonCode: 'blocked' };
+    return { action: match.action };
+  };
+}

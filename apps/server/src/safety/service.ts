@@ -1,0 +1,67 @@
+/**
+ * Trust and safety, assembled: hash banks, upload screening, reports and reviews, takedowns,
+ * sweeps, hash-only protection and the audit log, over one hasher (thread pool) and the two
+ * near-duplicate indexes.
+ */
+import { availableParallelism } from 'node:os';
+import type { Config } from '../config.ts';
+import type { BlobStore } from '../platform/blobs/index.ts';
+import type { Database, Tx } from '../platform/db/index.ts';
+import { createThreadPool } from '../platform/queue/index.ts';
+import type { WriteWithEvents } from '../sync/write.ts';
+import { listAudit } from './audit.ts';
+import { createBanks } from './banks.ts';
+import { createHasher, type HashTasks } from './hasher.ts';
+import { createSafetyIndexes } from './indexes.ts';
+import { createMatcher } from './matcher.ts';
+import { createPreviews } from './previews.ts';
+import { createProtection } from './protect.ts';
+import { createRemoval } from './removal.ts';
+import { createReviews } from './reviews.ts';
+import { createScreening } from './screening.ts';
+import { createSweeps } from './sweep.ts';
+import { createTakedowns } from './takedown.ts';
+
+export interface SafetyDeps {
+  db: Database;
+  write: WriteWithEvents;
+  blobs: BlobStore;
+  clock: () => number;
+  config: Config;
+  log: { warn(o: object, m: string): void; error(o: object, m: string): void };
+  /** Queues a `safety-sweep` job inside the caller's transaction. */
+  enqueueSweep: (tx: Tx, payload: { bankId: string; afterSignalId: number; upToSignalId: number; caseRef?: string }) => Promise<{ id: string }>;
+  /** The message as its event carries it (delivering messages a released hold kept waiting). */
+  buildMessage: (tx: Tx, messageId: string) => Promise<unknown>;
+  /** Hashing threads (default: one per core). */
+  hashThreads?: number;
+}
+
+export function createSafety(deps: SafetyDeps) {
+  const { db, write, blobs, clock, config, log } = deps;
+  const pool = createThreadPool<HashTasks>({ file: new URL('./hash-tasks.ts', import.meta.url), size: deps.hashThreads ?? availableParallelism() });
+  const hasher = createHasher({ pool, maxPixels: config.mediaMaxImagePixels, maxVideoSeconds: config.mediaMaxVideoSeconds });
+  const indexes = createSafetyIndexes(db);
+  const matcher = createMatcher({ db, indexes });
+  const removal = createRemoval({ db, write, blobs, indexes, clock, log });
+  const takedowns = createTakedowns({ db, write, indexes, matcher, removal, clock });
+  const banks = createBanks({ db, hasher, matcher, clock, enqueueSweep: deps.enqueueSweep });
+
+  return {
+    banks,
+    takedowns,
+    indexes,
+    reviews: createReviews({ db, write, takedowns, clock, buildMessage: deps.buildMessage }),
+    previews: createPreviews({ db, blobs }),
+    protection: createProtection({ db, banks, clock }),
+    sweeps: createSweeps({ db, write, matcher, removal, clock }),
+    /** The media-processing hook (media/process.ts). */
+    screen: createScreening({ db, hasher, matcher, clock, log }),
+    audit: (q: Parameters<typeof listAudit>[1]) => listAudit(db.db, q),
+    /** Loads the indexes so the first upload does not pay for it. */
+    start: () => indexes.refresh(),
+    close: () => pool.close(),
+  };
+}
+
+export type Safety = ReturnType<typeof createSafety>;

@@ -1,0 +1,130 @@
+/**
+ * A takedown: the item, every exact copy and every near-duplicate, out of every direct chat, group
+ * and channel, and its hashes into a bank so it cannot come back. Order matters:
+ * 1. bank the hashes (committed first: from here on, any upload that finishes screening is
+ *    checked against them),
+ * 2. find copies among stored uploads (an upload hashed before step 1 committed is in the index
+ *    by now, see screening.ts),
+ * 3. remove them all (removal.ts), then close reviews and tell reporters.
+ */
+import type { PastedHash, Takedown } from '@mmd/contracts';
+import type { Static } from 'typebox';
+import { hash256FromHex } from '@mmd/phash';
+import { AppError, notFound } from '../errors.ts';
+import type { Database } from '../platform/db/index.ts';
+import type { WriteWithEvents } from '../sync/write.ts';
+import { appendAudit } from './audit.ts';
+import { formatVpdqCompact, normaliseSignal, plainRobust } from './hash-codec.ts';
+import { safetyId } from './ids.ts';
+import type { SafetyIndexes } from './indexes.ts';
+import type { Matcher } from './matcher.ts';
+import { loadSeeds, type MediaSeed } from './media-hashes.ts';
+import { closeReviewsForRemoved } from './outcomes.ts';
+import type { Removal } from './removal.ts';
+import { type BankRow, type NewSignal, insertSignals, loadBank, systemBank } from './store.ts';
+
+export interface TakedownInput {
+  mediaIds?: string[];
+  messageIds?: string[];
+  hashes?: Array<Static<typeof PastedHash>>;
+  bankId?: string;
+  reason: string;
+  /** When the decision was made (performance.now()); the reported duration runs from here. */
+  startedAt?: number;
+  /** The review this takedown decides, if any. */
+  reviewId?: string;
+}
+
+/** The signals that keep a seed item out for good. */
+function seedSignals(seed: MediaSeed): NewSignal[] {
+  const out: NewSignal[] = [{ type: 'sha256', value: seed.sha256, origin: 'takedown' }];
+  if (seed.md5) out.push({ type: 'md5', value: seed.md5, origin: 'takedown' });
+  if (seed.pdq) out.push({ type: 'pdq', value: seed.pdq, quality: seed.quality, robust: seed.referenceJson, origin: 'takedown' });
+  if (seed.vpdq) out.push({ type: 'vpdq', value: formatVpdqCompact(seed.vpdq), origin: 'takedown' });
+  return out;
+}
+
+export function createTakedowns(deps: { db: Database; write: WriteWithEvents; indexes: SafetyIndexes; matcher: Matcher; removal: Removal; clock: () => number }) {
+  const { db, write, matcher, removal, clock } = deps;
+
+  return {
+    async run(actorId: string | null, input: TakedownInput): Promise<Takedown> {
+      const startedAt = input.startedAt ?? performance.now();
+      if (!input.mediaIds?.length && !input.messageIds?.length && !input.hashes?.length) {
+        throw new AppError('validation_failed', 'name what to take down: media_id, message_id or hashes', { errors: [{ path: '/media_id', message: 'one of media_id, message_id, hashes is required' }] });
+      }
+      const mediaIds = new Set(input.mediaIds ?? []);
+      for (const id of mediaIds) if (!(await db.db.selectFrom('media').select('id').where('id', '=', id).executeTakeFirst())) throw notFound('media');
+      for (const id of input.messageIds ?? []) {
+        const message = await db.db.selectFrom('messages').select('id').where('id', '=', id).executeTakeFirst();
+        if (!message) throw notFound('message');
+        const attached = await db.db.selectFrom('message_media').select('media_id').where('message_id', '=', id).execute();
+        for (const a of attached) mediaIds.add(a.media_id);
+      }
+      const pasted = (input.hashes ?? []).map((h, i) => ({ ...h, ...normaliseSignal(h.type, h.value, `/hashes/${i}/value`) }));
+      const bank: BankRow = input.bankId ? await loadBank(db.db, input.bankId) : await systemBank(db.db, 'takedown', clock());
+      const seeds = await loadSeeds(db.db, [...mediaIds]);
+
+      // 1. Bank first, so nothing that finishes screening from now on gets through.
+      const signals: NewSignal[] = [
+        ...seeds.flatMap(seedSignals),
+        ...pasted.map((h) => ({ type: h.type, value: h.value, label: h.label ?? null, origin: 'takedown' as const })),
+      ];
+      const added = await db.writeTransaction((tx) => insertSignals(tx, { bankId: bank.id, signals, createdBy: actorId, now: clock() }));
+
+      // 2. Every stored copy: same bytes, or near-duplicates under the bank's threshold.
+      const copies = await matcher.findCopies({
+        sha256: [...seeds.map((s) => s.sha256), ...pasted.filter((h) => h.type === 'sha256').map((h) => h.value)],
+        md5: [...seeds.flatMap((s) => (s.md5 ? [s.md5] : [])), ...pasted.filter((h) => h.type === 'md5').map((h) => h.value)],
+        images: [
+          ...seeds.flatMap((s) => (s.reference ? [{ reference: s.reference, query: s.query ?? undefined, threshold: Number(bank.pdq_threshold) }] : [])),
+          ...pasted.filter((h) => h.type === 'pdq').map((h) => ({ reference: plainRobust(hash256FromHex(h.value)), threshold: Number(bank.pdq_threshold) })),
+        ],
+        videos: [...seeds.flatMap((s) => (s.vpdq ? [{ frames: s.vpdq }] : [])), ...pasted.flatMap((h) => (h.frames ? [{ frames: h.frames }] : []))],
+      });
+      for (const id of mediaIds) if (!copies.has(id)) copies.set(id, 'sha256');
+
+      // 3. Gone, everywhere.
+      const result = await removal.removeMedia([...copies.keys()], input.messageIds ?? []);
+      const id = safetyId('tkd');
+      const now = clock();
+      await write(async (tx, emit) => {
+        await closeReviewsForRemoved(tx, emit, { messageIds: result.messagesRemoved, mediaIds: [...copies.keys()], decidedBy: actorId, now });
+      });
+      const durationMs = Math.round((performance.now() - startedAt) * 10) / 10;
+      const takedown: Takedown = {
+        id,
+        bank_id: bank.id,
+        signals_added: added.length,
+        media_removed: result.mediaRemoved.length,
+        messages_removed: result.messagesRemoved.length,
+        conversations: result.conversations.size,
+        copies: [...copies].map(([media_id, rule]) => ({ media_id, rule })),
+        duration_ms: durationMs,
+      };
+      await appendAudit(db.db, {
+        at: now,
+        actorId,
+        action: 'takedown',
+        subjectType: 'takedown',
+        subjectId: id,
+        bankId: bank.id,
+        detail: {
+          reason: input.reason,
+          ...(input.reviewId ? { review_id: input.reviewId } : {}),
+          media: [...mediaIds],
+          messages: input.messageIds ?? [],
+          hashes: pasted.length,
+          media_removed: takedown.media_removed,
+          messages_removed: takedown.messages_removed,
+          conversations: takedown.conversations,
+          signals_added: takedown.signals_added,
+          duration_ms: durationMs,
+        },
+      });
+      return takedown;
+    },
+  };
+}
+
+export type Takedowns = ReturnType<typeof createTakedowns>;

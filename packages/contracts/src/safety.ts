@@ -1,0 +1,306 @@
+/**
+ * Trust and safety: hash banks and their signals, upload screening, reports and the review queue,
+ * takedowns, hash-only protection (the StopNCII model) and the audit log. Every endpoint except
+ * reports and protection is for moderators (account role `moderator` or `admin`).
+ */
+import { type Static, Type } from 'typebox';
+
+const Millis = Type.Integer({ minimum: 0, description: 'Unix time in milliseconds' });
+const Id = (description: string) => Type.String({ minLength: 1, maxLength: 64, description });
+
+/** What a bank is about; reports use the same words where they overlap. */
+export const BANK_CATEGORIES = ['ncii', 'child_safety', 'deepfake', 'terrorism', 'spam', 'other'] as const;
+export type BankCategory = (typeof BANK_CATEGORIES)[number];
+export const BankCategory = Type.Enum([...BANK_CATEGORIES], {
+  description: 'ncii: intimate imagery shared without consent; child_safety; deepfake; terrorism; spam; other',
+});
+
+/** What happens to an upload that matches: refused, held for review, or delivered behind a warning. */
+export const BANK_ACTIONS = ['block', 'hold', 'blur'] as const;
+export type BankAction = (typeof BANK_ACTIONS)[number];
+export const BankAction = Type.Enum([...BANK_ACTIONS]);
+
+/** Kinds of hash a bank holds. pdq and vpdq are perceptual; sha256 and md5 match exact files. */
+export const SIGNAL_TYPES = ['pdq', 'vpdq', 'sha256', 'md5'] as const;
+export type SignalType = (typeof SIGNAL_TYPES)[number];
+export const SignalType = Type.Enum([...SIGNAL_TYPES]);
+
+/** The largest PDQ distance a bank may use; the near-duplicate index answers up to it exactly. */
+export const MAX_PDQ_THRESHOLD = 31;
+
+export const Bank = Type.Object({
+  id: Id('bank id'),
+  name: Type.String(),
+  category: BankCategory,
+  source: Type.Union([Type.String(), Type.Null()], { description: 'where the hashes come from (a partner, an exchange, MMD moderators)' }),
+  action: BankAction,
+  pdq_threshold: Type.Integer({ minimum: 0, maximum: MAX_PDQ_THRESHOLD, description: 'largest PDQ distance that counts as a match' }),
+  system: Type.Union([Type.Enum(['protect', 'takedown']), Type.Null()], { description: 'banks MMD keeps itself: hash-only protection and takedowns' }),
+  signal_count: Type.Integer({ minimum: 0 }),
+  created_at: Millis,
+});
+export type Bank = Static<typeof Bank>;
+
+export const CreateBankBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+    category: BankCategory,
+    source: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    action: BankAction,
+    pdq_threshold: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_PDQ_THRESHOLD, default: MAX_PDQ_THRESHOLD })),
+  },
+  { additionalProperties: false },
+);
+export type CreateBankBody = Static<typeof CreateBankBody>;
+export const BankList = Type.Object({ banks: Type.Array(Bank) });
+export type BankList = Static<typeof BankList>;
+
+export const Signal = Type.Object({
+  id: Type.Integer({ minimum: 1 }),
+  bank_id: Type.String(),
+  type: SignalType,
+  value: Type.String({ description: 'hex for pdq/sha256/md5; HMA compact JSON (["hex,quality,seconds",…]) for vpdq' }),
+  label: Type.Union([Type.String(), Type.Null()]),
+  crop_resistant: Type.Boolean({ description: 'true when the signal came with MMD’s crop-resistant hash set (hashed from a file or a browser)' }),
+  created_at: Millis,
+});
+export type Signal = Static<typeof Signal>;
+
+export const PastedHash = Type.Object(
+  {
+    type: SignalType,
+    value: Type.String({ minLength: 1, maxLength: 2_000_000 }),
+    label: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+export const AddSignalsBody = Type.Object(
+  { hashes: Type.Array(PastedHash, { minItems: 1, maxItems: 10_000 }) },
+  { additionalProperties: false },
+);
+export type AddSignalsBody = Static<typeof AddSignalsBody>;
+export const AddSignalsReply = Type.Object({
+  added: Type.Integer({ minimum: 0 }),
+  duplicates: Type.Integer({ minimum: 0, description: 'already in the bank; left as they were' }),
+  signals: Type.Array(Signal, { description: 'the signals added (at most the first 100)' }),
+  sweep_job_id: Type.Union([Type.String(), Type.Null()], { description: 'the retroactive sweep looking for existing copies' }),
+});
+export type AddSignalsReply = Static<typeof AddSignalsReply>;
+
+/** hma: HMA/python-threatexchange signal file (`pdq <hex>` lines); te: ThreatExchange threat_updates JSON; json: MMD's own. */
+export const BANK_FORMATS = ['hma', 'te', 'json'] as const;
+export type BankFormat = (typeof BANK_FORMATS)[number];
+export const FormatQuery = Type.Object({ format: Type.Enum([...BANK_FORMATS], { default: 'json' }) }, { additionalProperties: false });
+export const ImportReply = Type.Object({
+  added: Type.Integer({ minimum: 0 }),
+  duplicates: Type.Integer({ minimum: 0 }),
+  skipped: Type.Integer({ minimum: 0, description: 'entries of a kind MMD does not match (text, URLs, TMK…) or marked deleted' }),
+  sweep_job_id: Type.Union([Type.String(), Type.Null()]),
+});
+export type ImportReply = Static<typeof ImportReply>;
+
+export const MATCH_RULES = ['sha256', 'md5', 'pdq', 'pdq_centre', 'pdq_crop', 'vpdq'] as const;
+export type MatchRule = (typeof MATCH_RULES)[number];
+export const BankMatch = Type.Object({
+  bank_id: Type.String(),
+  signal_id: Type.Integer(),
+  label: Type.Union([Type.String(), Type.Null()]),
+  action: BankAction,
+  category: BankCategory,
+  rule: Type.Enum([...MATCH_RULES], {
+    description: 'sha256/md5: same file; pdq: whole picture (any rotation or mirror); pdq_centre: its middle (captions, borders, tilts); pdq_crop: agreeing regions (crops); vpdq: video frames',
+  }),
+  distance: Type.Optional(Type.Integer({ minimum: 0, description: 'PDQ distance, for pdq and pdq_centre' })),
+});
+export type BankMatch = Static<typeof BankMatch>;
+export const MatchReply = Type.Object({
+  kind: Type.Enum(['image', 'video', 'audio', 'document']),
+  hashes: Type.Object({
+    sha256: Type.String(),
+    md5: Type.String(),
+    pdq: Type.Optional(Type.String()),
+    quality: Type.Optional(Type.Integer()),
+    vpdq_frames: Type.Optional(Type.Integer()),
+  }),
+  matches: Type.Array(BankMatch),
+});
+export type MatchReply = Static<typeof MatchReply>;
+
+/** Why a member reports a message. */
+export const REPORT_REASONS = ['ncii', 'child_safety', 'deepfake', 'harassment', 'spam', 'other'] as const;
+export type ReportReason = (typeof REPORT_REASONS)[number];
+export const ReportReason = Type.Enum([...REPORT_REASONS]);
+export const CreateReportBody = Type.Object(
+  {
+    message_id: Id('the message reported; you must be able to read it'),
+    reason: ReportReason,
+    note: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
+  },
+  { additionalProperties: false },
+);
+export type CreateReportBody = Static<typeof CreateReportBody>;
+export const Report = Type.Object({
+  id: Type.String(),
+  message_id: Type.String(),
+  reason: ReportReason,
+  status: Type.Enum(['open', 'resolved']),
+  outcome: Type.Union([Type.Enum(['removed', 'no_action']), Type.Null()]),
+  created_at: Millis,
+});
+export type Report = Static<typeof Report>;
+
+export const ReviewMedia = Type.Object({
+  id: Type.String(),
+  kind: Type.Union([Type.String(), Type.Null()]),
+  status: Type.String(),
+  width: Type.Optional(Type.Integer()),
+  height: Type.Optional(Type.Integer()),
+  preview: Type.Union([Type.String(), Type.Null()], { description: 'path of a strongly blurred preview; the real one only through /reveal (audited)' }),
+});
+export const Review = Type.Object({
+  id: Type.String(),
+  kind: Type.Enum(['report', 'hold'], { description: 'report: members reported a message; hold: an upload matched a hold bank' }),
+  status: Type.Enum(['open', 'escalated', 'closed']),
+  outcome: Type.Union([Type.Enum(['takedown', 'dismiss']), Type.Null()]),
+  reason: Type.String({ description: 'the report reason, or the matching bank category' }),
+  report_count: Type.Integer({ minimum: 0 }),
+  notes: Type.Array(Type.String(), { description: 'reporters’ notes' }),
+  message: Type.Union([
+    Type.Object({
+      id: Type.String(),
+      conversation_id: Type.String(),
+      conversation_kind: Type.String(),
+      sender_id: Type.String(),
+      sender_handle: Type.String(),
+      text: Type.Union([Type.String(), Type.Null()]),
+      deleted: Type.Boolean(),
+      created_at: Millis,
+    }),
+    Type.Null(),
+  ]),
+  media: Type.Array(ReviewMedia),
+  bank: Type.Union([Type.Object({ id: Type.String(), name: Type.String(), category: BankCategory }), Type.Null()]),
+  created_at: Millis,
+  decided_at: Type.Union([Millis, Type.Null()]),
+  decided_by: Type.Union([Type.String(), Type.Null()]),
+});
+export type Review = Static<typeof Review>;
+export const ReviewsQuery = Type.Object(
+  {
+    status: Type.Optional(Type.Enum(['open', 'escalated', 'closed'], { default: 'open' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
+    before: Type.Optional(Millis),
+  },
+  { additionalProperties: false },
+);
+export const ReviewList = Type.Object({ reviews: Type.Array(Review), next_before: Type.Union([Millis, Type.Null()]) });
+export type ReviewList = Static<typeof ReviewList>;
+
+export const DecisionBody = Type.Object(
+  {
+    action: Type.Enum(['takedown', 'dismiss', 'escalate']),
+    note: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
+    bank_id: Type.Optional(Id('takedown: the bank the hashes join (default: the matching bank, else MMD’s takedown bank)')),
+  },
+  { additionalProperties: false },
+);
+export type DecisionBody = Static<typeof DecisionBody>;
+
+export const Takedown = Type.Object({
+  id: Type.String(),
+  bank_id: Type.String({ description: 'where the hashes went, so the content cannot come back' }),
+  signals_added: Type.Integer({ minimum: 0 }),
+  media_removed: Type.Integer({ minimum: 0, description: 'the item, its exact copies and near-duplicates' }),
+  messages_removed: Type.Integer({ minimum: 0 }),
+  conversations: Type.Integer({ minimum: 0, description: 'distinct conversations that lost a message' }),
+  copies: Type.Array(Type.Object({ media_id: Type.String(), rule: Type.String() })),
+  duration_ms: Type.Number({ description: 'from the decision to the last copy gone (rows, events, files)' }),
+});
+export type Takedown = Static<typeof Takedown>;
+export const DecisionReply = Type.Object({ review: Review, takedown: Type.Union([Takedown, Type.Null()]) });
+export type DecisionReply = Static<typeof DecisionReply>;
+
+export const TakedownBody = Type.Object(
+  {
+    media_id: Type.Optional(Id('a media item')),
+    message_id: Type.Optional(Id('a message: its media and the message itself')),
+    hashes: Type.Optional(Type.Array(PastedHash, { minItems: 1, maxItems: 100 })),
+    bank_id: Type.Optional(Id('the bank the hashes join (default: MMD’s takedown bank)')),
+    reason: Type.String({ minLength: 1, maxLength: 1000 }),
+  },
+  { additionalProperties: false },
+);
+export type TakedownBody = Static<typeof TakedownBody>;
+
+const Hex64 = Type.String({ pattern: '^[0-9a-fA-F]{64}$' });
+/** MMD's crop-resistant hash set of one image, as @mmd/phash's robustReferenceHashes computes it. */
+export const RobustHashSet = Type.Object(
+  {
+    global: Type.Array(Hex64, { maxItems: 8 }),
+    centre: Type.Array(Hex64, { maxItems: 8 }),
+    anchors: Type.Array(
+      Type.Object({ hash: Hex64, x: Type.Number({ minimum: 0, maximum: 1e6 }), y: Type.Number({ minimum: 0, maximum: 1e6 }) }, { additionalProperties: false }),
+      { maxItems: 64 },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type RobustHashSet = Static<typeof RobustHashSet>;
+export const ProtectBody = Type.Object(
+  {
+    images: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            pdq: Hex64,
+            quality: Type.Integer({ minimum: 0, maximum: 100 }),
+            robust: Type.Optional(RobustHashSet),
+          },
+          { additionalProperties: false },
+        ),
+        { minItems: 1, maxItems: 20 },
+      ),
+    ),
+    videos: Type.Optional(
+      Type.Array(
+        Type.Object({ vpdq: Type.String({ minLength: 1, maxLength: 1_000_000, description: 'HMA compact JSON or the reference tool’s frame,quality,hex,seconds lines' }) }, { additionalProperties: false }),
+        { minItems: 1, maxItems: 5 },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ProtectBody = Static<typeof ProtectBody>;
+export const ProtectCase = Type.Object({
+  reference: Type.String({ description: 'keep it: the only way to follow the case' }),
+  status: Type.Enum(['checking', 'active'], { description: 'checking: looking for existing copies; active: copies removed, new uploads blocked' }),
+  submitted_at: Millis,
+  last_checked_at: Type.Union([Millis, Type.Null()]),
+  copies_removed: Type.Integer({ minimum: 0 }),
+});
+export type ProtectCase = Static<typeof ProtectCase>;
+
+export const AuditEntry = Type.Object({
+  id: Type.Integer(),
+  at: Millis,
+  actor_id: Type.Union([Type.String(), Type.Null()], { description: 'null for MMD itself (screening, sweeps) and anonymous protection' }),
+  action: Type.String(),
+  subject_type: Type.Union([Type.String(), Type.Null()]),
+  subject_id: Type.Union([Type.String(), Type.Null()]),
+  bank_id: Type.Union([Type.String(), Type.Null()]),
+  detail: Type.Record(Type.String(), Type.Unknown()),
+});
+export type AuditEntry = Static<typeof AuditEntry>;
+export const AuditQuery = Type.Object(
+  {
+    action: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    actor: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'an account id' })),
+    since: Type.Optional(Millis),
+    until: Type.Optional(Millis),
+    before: Type.Optional(Type.Integer({ minimum: 1, description: 'entries with a smaller id (paging)' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+  },
+  { additionalProperties: false },
+);
+export const AuditList = Type.Object({ entries: Type.Array(AuditEntry), next_before: Type.Union([Type.Integer(), Type.Null()]) });
+export type AuditList = Static<typeof AuditList>;
