@@ -44,7 +44,7 @@ async function waitReady(url: string) {
     } catch {
       return false;
     }
-  }, 20_000);
+  }, 60_000);
 }
 
 async function crashAndRecover(env: Record<string, string>) {
@@ -138,7 +138,7 @@ async function crashAndRecover(env: Record<string, string>) {
   }
 }
 
-test('acknowledged messages survive kill -9 and restart [sqlite]', { timeout: 120_000 }, async () => {
+test('acknowledged messages survive kill -9 and restart [sqlite]', { timeout: 300_000 }, async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'mmd-crash-'));
   try {
     await crashAndRecover({ MMD_DATA_DIR: dir });
@@ -147,7 +147,7 @@ test('acknowledged messages survive kill -9 and restart [sqlite]', { timeout: 12
   }
 });
 
-test('acknowledged messages survive kill -9 and restart [postgres]', { timeout: 120_000, skip: POSTGRES_URL ? false : 'PostgreSQL not run: MMD_TEST_POSTGRES_URL is not set' }, async () => {
+test('acknowledged messages survive kill -9 and restart [postgres]', { timeout: 300_000, skip: POSTGRES_URL ? false : 'PostgreSQL not run: MMD_TEST_POSTGRES_URL is not set' }, async () => {
   const schema = `crash_${process.pid}_${Date.now().toString(36)}`;
   const admin = new pg.Client({ connectionString: POSTGRES_URL });
   await admin.connect();
