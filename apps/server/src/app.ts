@@ -31,6 +31,7 @@ import { createUrlSigner } from './media/signing.ts';
 import { tusRoutes } from './media/tus.ts';
 import { safetyRoutes } from './safety/routes.ts';
 import { createSafety } from './safety/service.ts';
+import { webRoutes } from './web/routes.ts';
 import { type BlobStore, createBlobStore } from './platform/blobs/index.ts';
 import { type QueueWorker, createQueue } from './platform/queue/index.ts';
 import { serverSecret } from './platform/secrets.ts';
@@ -163,6 +164,7 @@ export async function buildApp(deps: AppDeps) {
   await app.register(tusRoutes({ accounts, media, directory: path.join(config.dataDir, 'uploads'), maxSize: Math.max(config.mediaMaxVideoBytes, config.mediaMaxDocumentBytes, config.mediaMaxAudioBytes, config.mediaMaxImageBytes), log: app.log }));
   await app.register(filesRoute({ db, blobs, signer, clock }));
   await app.register(safetyRoutes({ safety, authenticate, db: db.db, clock, tmpDir: path.join(config.dataDir, 'tmp'), maxFileBytes: config.mediaMaxSingleUploadBytes, protectLimit: { max: 10, windowMs: config.rateLimitWindowMs } }));
+  await app.register(webRoutes());
 
   app.addHook('onReady', async () => {
     await hub.start();

@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+// Builds the web app (apps/web → apps/web/dist) when the build is missing or older than its
+// sources (the app and the workspace packages it bundles). `--force` always builds. The server
+// serves whatever dist/ holds; without it, `/` says how to build.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const web = path.join(root, 'apps', 'web');
+const built = path.join(web, 'dist', 'index.html');
+const sources = [
+  path.join(web, 'src'),
+  path.join(web, 'index.html'),
+  path.join(web, 'vite.config.ts'),
+  path.join(web, 'package.json'),
+  path.join(root, 'packages', 'phash', 'src'),
+  path.join(root, 'packages', 'sdk', 'src'),
+  path.join(root, 'packages', 'contracts', 'src'),
+];
+
+function newest(p) {
+  if (!existsSync(p)) return 0;
+  const stat = statSync(p);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  let latest = stat.mtimeMs;
+  for (const name of readdirSync(p)) latest = Math.max(latest, newest(path.join(p, name)));
+  return latest;
+}
+
+const force = process.argv.includes('--force');
+if (!force && existsSync(built) && statSync(built).mtimeMs >= Math.max(...sources.map(newest))) {
+  process.exit(0);
+}
+console.error('building the web app (apps/web/dist)…');
+const result = spawnSync(
+  process.execPath,
+  [path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'],
+  { cwd: web, stdio: 'inherit' },
+);
+process.exit(result.status ?? 1);
