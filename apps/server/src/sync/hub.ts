@@ -129,7 +129,8 @@ export function createSyncHub(deps: { db: Database; bus: EventBus; pollMs?: numb
     pumping = true;
     try {
       while (pending.size > 0 && !stopped) {
-        const next = Math.min(...pending.keys());
+        let next = Number.POSITIVE_INFINITY;
+        for (const id of pending.keys()) if (id < next) next = id;
         const e = pending.get(next)!;
         pending.delete(next);
         if (next <= dispatchedUpTo) continue;

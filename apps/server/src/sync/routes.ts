@@ -20,6 +20,7 @@ import { waitForEvents } from './wait.ts';
 /** A connection that falls this far behind is closed; it resumes from its cursor on reconnect. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 const ACK_DEBOUNCE_MS = 300;
+const ACK_FLUSH_MS = 200;
 
 /** The stream frame for an event, built once and shared by every socket that gets it. */
 const frames = new WeakMap<StoredEvent, string>();

@@ -20,7 +20,10 @@ export function createEventWriter(db: Database, bus: EventBus): WriteWithEvents 
         return stored;
       }),
     );
-    bus.publish(events);
+    // After the caller has its answer: a channel post's fan-out to every online subscriber must
+    // not hold up the poster's 201. Order is safe — the hub dispatches by cursor, whatever order
+    // publishes arrive in.
+    if (events.length > 0) setImmediate(() => bus.publish(events));
     return result;
   };
 }
