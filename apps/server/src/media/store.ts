@@ -1,6 +1,7 @@
 /** Media rows: what an upload became, where its renditions live, and who may see it. */
 import type { MediaItem, MediaKind, MediaStatus } from '@mmd/contracts';
 import type { Database, Tx } from '../platform/db/index.ts';
+import type { MediaTable } from '../platform/db/schema.ts';
 
 /** A stored rendition: blob key plus what a client needs to pick it. */
 export interface StoredRendition {
@@ -11,28 +12,8 @@ export interface StoredRendition {
   size?: number;
 }
 
-export interface MediaRow {
-  id: string;
-  owner_id: string;
-  status: MediaStatus | 'removed';
-  kind: MediaKind | null;
-  mime: string | null;
-  filename: string | null;
-  size: number;
-  /** 'blur' when it matched a blur bank (trust and safety): delivered behind a warning. */
-  safety?: 'blur' | null;
-  original_key: string;
-  width: number | null;
-  height: number | null;
-  duration_ms: number | null;
-  placeholder: string | null;
-  waveform: string | null;
-  renditions: string;
-  reason: string | null;
-  reason_code: string | null;
-  created_at: number;
-  updated_at: number;
-}
+/** A media row as stored (the table's own type: one definition, in platform/db/schema.ts). */
+export type MediaRow = MediaTable;
 
 /** What a message carries about each attached item (no URLs: those are signed per request). */
 export interface MediaSummary {
