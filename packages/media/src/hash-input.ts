@@ -4,6 +4,8 @@
  * pipeline: full resolution, the pixels as stored (no EXIF orientation, no video rotation),
  * alpha dropped, 8-bit RGB. Limits and error codes are the library's usual ones.
  */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -264,4 +266,18 @@ async function* readFrames(
     // Still running when the caller stopped early or something failed: nothing will read it.
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
+}
+
+/**
+ * SHA-256 and MD5 of a file in one streaming pass (the exact hashes hash banks share), so a large
+ * video is never held in memory.
+ */
+export async function fileDigests(file: string): Promise<{ sha256: string; md5: string }> {
+  const sha256 = createHash('sha256');
+  const md5 = createHash('md5');
+  for await (const chunk of createReadStream(file)) {
+    sha256.update(chunk as Buffer);
+    md5.update(chunk as Buffer);
+  }
+  return { sha256: sha256.digest('hex'), md5: md5.digest('hex') };
 }

@@ -6,12 +6,11 @@
 import type { AccountKind, AccountRole } from '@mmd/sdk';
 import { Argument, type Command, Option } from 'commander';
 import { anonymousClient, globals } from '../context.ts';
-import { saveSession } from '../credentials.ts';
 import { CliError } from '../errors.ts';
 import { accountsService, describeDatabase, openExistingDatabase, serverConfig } from '../offline.ts';
 import { emit } from '../output.ts';
 import { readPassword } from '../password.ts';
-import { defaultDeviceName } from './session.ts';
+import { defaultDeviceName, rememberSession } from './session.ts';
 
 const KINDS = ['person', 'bot', 'business'] as const satisfies readonly AccountKind[];
 const ROLES = ['user', 'moderator', 'admin'] as const satisfies readonly AccountRole[];
@@ -40,17 +39,7 @@ export function registerAccountCommands(program: Command): void {
           kind: opts.kind,
           device_name: opts.device,
         });
-        saveSession(g.server, {
-          token: reply.token,
-          handle: reply.account.handle,
-          account_id: reply.account.id,
-          device_id: reply.device.id,
-        });
-        emit(
-          g,
-          { account: reply.account, device: reply.device },
-          () => `created @${reply.account.handle} (${reply.account.id}) and signed in on ${g.server}`,
-        );
+        rememberSession(g, reply, `created @${reply.account.handle} (${reply.account.id}) and signed in on ${g.server}`);
       },
     );
 

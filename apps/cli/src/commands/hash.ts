@@ -5,8 +5,6 @@
  * reference tools do, so the hashes can be exchanged with other platforms. Output is JSON lines.
  * @mmd/media and @mmd/phash (sharp, ffmpeg) are loaded only when these commands run.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import type { HashImage } from '@mmd/media';
 import type { DihedralTransform, Hash256, PdqIntermediate, RobustHashes, VpdqFeature } from '@mmd/phash';
@@ -45,7 +43,7 @@ export function registerHashCommands(program: Command): void {
                 quality: f.quality,
               })),
             };
-      printJson({ ...perceptual, ...(await exactHashes(file)) });
+      printJson({ ...perceptual, ...(await (await libraries()).media.fileDigests(file)) });
     });
 
   program
@@ -152,16 +150,6 @@ async function sniffKind(file: string): Promise<'image' | 'video' | undefined> {
   return sniffed?.kind;
 }
 
-/** SHA-256 and MD5 in one streaming pass, so a large video is never held in memory. */
-async function exactHashes(file: string): Promise<{ sha256: string; md5: string }> {
-  const sha256 = createHash('sha256');
-  const md5 = createHash('md5');
-  for await (const chunk of createReadStream(file)) {
-    sha256.update(chunk as Buffer);
-    md5.update(chunk as Buffer);
-  }
-  return { sha256: sha256.digest('hex'), md5: md5.digest('hex') };
-}
 
 /**
  * MMD's matching scheme, first rule that matches wins: plain PDQ, then QUERY rotated/mirrored

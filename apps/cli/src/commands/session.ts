@@ -13,6 +13,16 @@ export function defaultDeviceName(): string {
   return `mmd on ${hostname()}`.slice(0, 64);
 }
 
+/** Saves a new session and says so: the same for `account create` and `login`. */
+export function rememberSession(
+  g: ReturnType<typeof globals>,
+  reply: { token: string; account: { id: string; handle: string }; device: { id: string; name: string } },
+  describe: string,
+): void {
+  saveSession(g.server, { token: reply.token, handle: reply.account.handle, account_id: reply.account.id, device_id: reply.device.id });
+  emit(g, { account: reply.account, device: reply.device }, () => describe);
+}
+
 export function registerSessionCommands(program: Command): void {
   program
     .command('login')
@@ -28,17 +38,7 @@ export function registerSessionCommands(program: Command): void {
         password,
         device_name: opts.device,
       });
-      saveSession(g.server, {
-        token: reply.token,
-        handle: reply.account.handle,
-        account_id: reply.account.id,
-        device_id: reply.device.id,
-      });
-      emit(
-        g,
-        { account: reply.account, device: reply.device },
-        () => `signed in as @${reply.account.handle} on ${g.server} (device "${reply.device.name}")`,
-      );
+      rememberSession(g, reply, `signed in as @${reply.account.handle} on ${g.server} (device "${reply.device.name}")`);
     });
 
   program

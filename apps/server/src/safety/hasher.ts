@@ -4,9 +4,7 @@
  * @mmd/media (libvips and ffmpeg, off the event loop already); the pure-JS hashing goes to the
  * thread pool.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { decodeImageForHashing, decodeVideoFramesForHashing, inspectMedia, type MediaKind } from '@mmd/media';
+import { decodeImageForHashing, decodeVideoFramesForHashing, fileDigests, inspectMedia, type MediaKind } from '@mmd/media';
 import { hash256FromHex, type VpdqFeature } from '@mmd/phash';
 import type { ThreadPool } from '../platform/queue/index.ts';
 import type { FrameInput, ImageHashResult } from './hash-tasks.ts';
@@ -50,15 +48,6 @@ export function createHasher(options: HasherOptions) {
     return options.pool.run('hashFrames', [frames], { transfer: frames.map((f) => f.pixels) });
   }
 
-  async function digests(file: string): Promise<{ sha256: string; md5: string }> {
-    const sha256 = createHash('sha256');
-    const md5 = createHash('md5');
-    for await (const chunk of createReadStream(file)) {
-      sha256.update(chunk as Buffer);
-      md5.update(chunk as Buffer);
-    }
-    return { sha256: sha256.digest('hex'), md5: md5.digest('hex') };
-  }
 
   async function videoFrames(file: string, signal?: AbortSignal): Promise<VpdqFeature[]> {
     const inFlight: Array<Promise<Awaited<ReturnType<typeof runFrames>>>> = [];
@@ -90,7 +79,7 @@ export function createHasher(options: HasherOptions) {
      */
     async hashFile(file: string, known: { kind?: MediaKind; signal?: AbortSignal } = {}): Promise<FileHashes> {
       const kind = known.kind ?? (await inspectMedia(file, { maxPixels: options.maxPixels, maxVideoSeconds: options.maxVideoSeconds, maxAudioSeconds: options.maxVideoSeconds })).kind;
-      const exact = await digests(file);
+      const exact = await fileDigests(file);
       if (kind === 'image') {
         const decoded = await decodeImageForHashing(file, { maxPixels: options.maxPixels });
         return { kind, ...exact, image: await runImage(ownBuffer(decoded.data), decoded.width, decoded.height) };
