@@ -31,6 +31,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
+import { rng } from '../packages/phash/test/random-hashes.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -113,17 +114,7 @@ function median(values: number[]) {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-function mulberry32(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = mulberry32(20_240_601);
+const random = rng(20_240_601);
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -26,8 +26,8 @@ export function createConversations(deps: ConversationsDeps) {
   const { db, clock, write } = deps;
 
 
-  async function view(c: ConversationsTable, member: MembersTable | null, executor: Database['db'] | Tx = db.db): Promise<Conversation> {
-    const conversation: Conversation = {
+  function baseView(c: ConversationsTable, member: MembersTable | null): Conversation {
+    return {
       id: c.id,
       kind: c.kind,
       title: c.title,
@@ -40,17 +40,31 @@ export function createConversations(deps: ConversationsDeps) {
       read_seq: member ? Number(member.read_seq) : 0,
       unread_count: member ? Math.max(0, Number(c.last_seq) - Number(member.read_seq)) : 0,
     };
-    if (c.kind === 'direct' && member) {
-      const peer = await executor
+  }
+
+  /** The other person in each of these direct chats, in one query (not one per chat). */
+  async function peersOf(executor: Database['db'] | Tx, conversationIds: string[], accountId: string) {
+    const peers = new Map<string, NonNullable<Conversation['peer']>>();
+    for (let i = 0; i < conversationIds.length; i += 500) {
+      const rows = await executor
         .selectFrom('members')
         .innerJoin('accounts', 'accounts.id', 'members.account_id')
-        .select(['accounts.id', 'accounts.handle', 'members.delivered_seq', 'members.read_seq'])
-        .where('members.conversation_id', '=', c.id)
-        .where('members.account_id', '!=', member.account_id)
-        .executeTakeFirst();
-      if (peer) {
-        conversation.peer = { account_id: peer.id, handle: peer.handle, delivered_seq: Number(peer.delivered_seq), read_seq: Number(peer.read_seq) };
+        .select(['members.conversation_id', 'accounts.id', 'accounts.handle', 'members.delivered_seq', 'members.read_seq'])
+        .where('members.conversation_id', 'in', conversationIds.slice(i, i + 500))
+        .where('members.account_id', '!=', accountId)
+        .execute();
+      for (const r of rows) {
+        peers.set(r.conversation_id, { account_id: r.id, handle: r.handle, delivered_seq: Number(r.delivered_seq), read_seq: Number(r.read_seq) });
       }
+    }
+    return peers;
+  }
+
+  async function view(c: ConversationsTable, member: MembersTable | null, executor: Database['db'] | Tx = db.db): Promise<Conversation> {
+    const conversation = baseView(c, member);
+    if (c.kind === 'direct' && member) {
+      const peer = (await peersOf(executor, [c.id], member.account_id)).get(c.id);
+      if (peer) conversation.peer = peer;
     }
     return conversation;
   }
@@ -164,9 +178,10 @@ export function createConversations(deps: ConversationsDeps) {
         .where('members.left_cursor', 'is', null)
         .execute();
       const last = await lastMessages(db, rows.map((r) => r.id));
+      const peers = await peersOf(db.db, rows.filter((r) => r.kind === 'direct').map((r) => r.id), principal.accountId);
       const views: Conversation[] = [];
       for (const r of rows) {
-        const v = await view(normaliseConversation(r), {
+        const v = baseView(normaliseConversation(r), {
           conversation_id: r.id,
           account_id: r.my_account_id,
           role: r.my_role,
@@ -176,6 +191,8 @@ export function createConversations(deps: ConversationsDeps) {
           delivered_seq: Number(r.my_delivered_seq),
           read_seq: Number(r.my_read_seq),
         });
+        const peer = peers.get(r.id);
+        if (peer) v.peer = peer;
         v.last_message = last.get(r.id) ?? null;
         views.push(v);
       }
