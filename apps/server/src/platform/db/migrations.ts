@@ -329,7 +329,13 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect, sch
   // Naming the schema matters: Kysely looks for its bookkeeping tables by name, and would find
   // another schema's otherwise.
   const migrator = new Migrator({ db, provider: new StaticProvider(dialect), ...(schema ? { migrationTableSchema: schema } : {}) });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) throw error;
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migrator.migrateToLatest();
+    // Kysely's PostgreSQL introspection lists every schema's tables; one dropped at that moment by
+    // another tenant of the database (3F000: schema does not exist) fails the listing, not us.
+    // Migrations run in a transaction under a lock, so trying again is safe.
+    if (error && (error as { code?: string }).code === '3F000' && attempt < 3) continue;
+    if (error) throw error;
+    return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  }
 }
