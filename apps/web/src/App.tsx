@@ -1,25 +1,159 @@
-import { useEffect, useRef } from 'react';
-import { Home } from './pages/Home.tsx';
+import type { Account } from '@mmd/sdk';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { anonymousClient, errorText, saveToken, savedToken } from './api.ts';
+import { Console, type ConsoleSection } from './console/Console.tsx';
+import { Messenger } from './messenger/Messenger.tsx';
+import { Settings } from './messenger/Settings.tsx';
+import { SignIn } from './pages/SignIn.tsx';
 import { NotFound } from './pages/NotFound.tsx';
 import { Protect } from './pages/Protect.tsx';
 import { Link, usePath } from './router.tsx';
+import { type Session, SessionContext, isModerator } from './session.tsx';
 
-const TITLES: Record<string, string> = { '/': 'Messages', '/protect': 'Protect an image' };
+type Route =
+  | { page: 'messenger'; chatId: string | null }
+  | { page: 'settings' }
+  | { page: 'console'; section: ConsoleSection }
+  | { page: 'protect' }
+  | { page: 'not-found' };
+
+const CONSOLE_SECTIONS: Record<string, ConsoleSection> = {
+  '': 'reviews',
+  reviews: 'reviews',
+  banks: 'banks',
+  takedowns: 'takedowns',
+  audit: 'audit',
+};
+
+export function route(path: string): Route {
+  const parts = path.split('/').filter(Boolean);
+  if (parts.length === 0) return { page: 'messenger', chatId: null };
+  if (parts[0] === 'chats' && parts.length === 2) return { page: 'messenger', chatId: decodeURIComponent(parts[1] ?? '') };
+  if (parts[0] === 'settings' && parts.length === 1) return { page: 'settings' };
+  if (parts[0] === 'protect' && parts.length === 1) return { page: 'protect' };
+  if (parts[0] === 'console' && parts.length <= 2) {
+    const section = CONSOLE_SECTIONS[parts[1] ?? ''];
+    if (section) return { page: 'console', section };
+  }
+  return { page: 'not-found' };
+}
+
+function title(r: Route): string {
+  switch (r.page) {
+    case 'messenger':
+      return 'Messages';
+    case 'settings':
+      return 'Settings';
+    case 'console':
+      return 'Safety console';
+    case 'protect':
+      return 'Protect an image';
+    default:
+      return 'Not found';
+  }
+}
 
 export function App() {
-  const path = usePath().replace(/\/+$/, '') || '/';
+  const path = usePath();
+  const current = route(path);
   const main = useRef<HTMLElement>(null);
   const first = useRef(true);
+  const [token, setToken] = useState(savedToken);
+  const [me, setMe] = useState<Account | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+
+  const signOut = useCallback(
+    (options: { revoke?: boolean } = {}) => {
+      if (options.revoke && token) {
+        const client = anonymousClient.as(token);
+        client
+          .devices()
+          .then((devices) => {
+            const mine = devices.find((d) => d.current);
+            return mine ? client.revokeDevice(mine.id) : undefined;
+          })
+          .catch(() => {});
+      }
+      saveToken(null);
+      setToken(null);
+      setMe(null);
+    },
+    [token],
+  );
 
   useEffect(() => {
-    document.title = `${TITLES[path] ?? 'Not found'} · MMD`;
+    if (!token) return;
+    let live = true;
+    setLoadError(null);
+    anonymousClient
+      .as(token)
+      .me()
+      .then((account) => live && setMe(account))
+      .catch((err: unknown) => {
+        if (!live) return;
+        if ((err as { status?: number }).status === 401) signOut();
+        else setLoadError(errorText(err));
+      });
+    return () => {
+      live = false;
+    };
+  }, [token, signOut]);
+
+  const session: Session | null = useMemo(
+    () => (token && me ? { client: anonymousClient.as(token), me, signOut } : null),
+    [token, me, signOut],
+  );
+
+  useEffect(() => {
+    document.title = `${title(current)} · MMD`;
     // After navigating, move focus to the new page so screen readers announce it.
     if (first.current) first.current = false;
-    else main.current?.focus();
-  }, [path]);
+    else if (current.page !== 'messenger') main.current?.focus();
+  }, [current.page, path]);
+
+  const needsSession = current.page === 'messenger' || current.page === 'settings' || current.page === 'console';
+  let body: React.ReactNode;
+  if (current.page === 'protect') body = <Protect />;
+  else if (current.page === 'not-found') body = <NotFound />;
+  else if (!token)
+    body = (
+      <SignIn
+        onSignedIn={(t, account) => {
+          saveToken(t);
+          setToken(t);
+          setMe(account);
+        }}
+      />
+    );
+  else if (!session)
+    body = loadError ? (
+      <section className="card narrow">
+        <p className="error" role="alert">
+          {loadError}
+        </p>
+        <button type="button" onClick={() => window.location.reload()}>
+          Try again
+        </button>
+      </section>
+    ) : (
+      <p className="loading" aria-busy="true">
+        Loading…
+      </p>
+    );
+  else if (current.page === 'messenger') body = <Messenger chatId={current.chatId} />;
+  else if (current.page === 'settings') body = <Settings />;
+  else if (current.page === 'console')
+    body = isModerator(session.me) ? (
+      <Console section={current.section} />
+    ) : (
+      <section className="card narrow">
+        <h1>Safety console</h1>
+        <p>The safety console is for moderators. Ask an administrator if you need access.</p>
+      </section>
+    );
 
   return (
-    <>
+    <SessionContext.Provider value={session}>
       <a className="skip-link" href="#main">
         Skip to content
       </a>
@@ -30,21 +164,35 @@ export function App() {
         <nav aria-label="Main">
           <ul>
             <li>
-              <Link href="/" aria-current={path === '/' ? 'page' : undefined}>
+              <Link href="/" aria-current={current.page === 'messenger' ? 'page' : undefined}>
                 Messages
               </Link>
             </li>
+            {session && isModerator(session.me) && (
+              <li>
+                <Link href="/console" aria-current={current.page === 'console' ? 'page' : undefined}>
+                  Safety console
+                </Link>
+              </li>
+            )}
             <li>
-              <Link href="/protect" aria-current={path === '/protect' ? 'page' : undefined}>
+              <Link href="/protect" aria-current={current.page === 'protect' ? 'page' : undefined}>
                 Protect an image
               </Link>
             </li>
+            {session && (
+              <li>
+                <Link href="/settings" aria-current={current.page === 'settings' ? 'page' : undefined}>
+                  @{session.me.handle}
+                </Link>
+              </li>
+            )}
           </ul>
         </nav>
       </header>
-      <main id="main" ref={main} tabIndex={-1}>
-        {path === '/' ? <Home /> : path === '/protect' ? <Protect /> : <NotFound />}
+      <main id="main" ref={main} tabIndex={-1} className={needsSession && session ? `page-${current.page}` : undefined}>
+        {body}
       </main>
-    </>
+    </SessionContext.Provider>
   );
 }

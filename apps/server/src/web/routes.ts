@@ -128,10 +128,11 @@ export function webRoutes(options: { dist?: string } = {}): FastifyPluginAsync {
       if (path.extname(pathname)) return reply.callNotFound();
       return sendFile(reply, index, statSync(index).size, 'no-cache');
     };
-    // Page paths are one segment deep (/, /protect, /protect/) and built files live under /assets/.
-    // No catch-all '/*': it would swallow unmatched /v1/* paths before the router can say why
-    // (an over-long id is a 414, not a 404). Deeper client routes get a pattern of their own here.
-    for (const url of ['/', '/:page', '/:page/', '/assets/*'])
+    // Page paths are one segment deep (/, /protect, /settings), plus the app's two-segment routes
+    // (/chats/{id}, /console/{section}); built files live under /assets/. No catch-all '/*': it
+    // would swallow unmatched /v1/* paths before the router can say why (an over-long id is a 414,
+    // not a 404). Deeper client routes get a pattern of their own here.
+    for (const url of ['/', '/:page', '/:page/', '/chats/:id', '/console/:section', '/assets/*'])
       app.get(url, { schema: { hide: true } }, handler);
   };
 }

@@ -1,32 +1,10 @@
-/**
- * Sign in or create an account, then the conversation list. The messenger itself comes later;
- * this is the scaffold it grows from.
- */
-import type { Account, Conversation } from '@mmd/sdk';
-import { type FormEvent, useCallback, useEffect, useState } from 'react';
-import { anonymousClient, errorText, saveToken, savedToken } from '../api.ts';
+/** Sign in, or create an account: the door to the messenger and (for moderators) the console. */
+import type { Account } from '@mmd/sdk';
+import { type FormEvent, useState } from 'react';
+import { anonymousClient, errorText } from '../api.ts';
 import { Link } from '../router.tsx';
 
-export function Home() {
-  const [token, setToken] = useState(savedToken);
-  const signedOut = useCallback(() => {
-    saveToken(null);
-    setToken(null);
-  }, []);
-  if (!token) {
-    return (
-      <SignIn
-        onSignedIn={(t) => {
-          saveToken(t);
-          setToken(t);
-        }}
-      />
-    );
-  }
-  return <Conversations token={token} onSignedOut={signedOut} />;
-}
-
-function SignIn({ onSignedIn }: { onSignedIn: (token: string) => void }) {
+export function SignIn({ onSignedIn }: { onSignedIn: (token: string, account: Account) => void }) {
   const [mode, setMode] = useState<'sign-in' | 'sign-up'>('sign-in');
   const [handle, setHandle] = useState('');
   const [password, setPassword] = useState('');
@@ -41,7 +19,7 @@ function SignIn({ onSignedIn }: { onSignedIn: (token: string) => void }) {
       const input = { handle: handle.trim().replace(/^@/, ''), password, device_name: 'Web browser' };
       const reply =
         mode === 'sign-in' ? await anonymousClient.login(input) : await anonymousClient.createAccount(input);
-      onSignedIn(reply.token);
+      onSignedIn(reply.token, reply.account);
     } catch (err) {
       setError(errorText(err));
     } finally {
@@ -105,62 +83,6 @@ function SignIn({ onSignedIn }: { onSignedIn: (token: string) => void }) {
         Someone shared, or might share, an intimate image of you?{' '}
         <Link href="/protect">Protect it without an account</Link> — the image never leaves your device.
       </p>
-    </section>
-  );
-}
-
-function Conversations({ token, onSignedOut }: { token: string; onSignedOut: () => void }) {
-  const [me, setMe] = useState<Account | null>(null);
-  const [list, setList] = useState<Conversation[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-
-  useEffect(() => {
-    const client = anonymousClient.as(token);
-    let live = true;
-    Promise.all([client.me(), client.conversations()])
-      .then(([account, conversations]) => {
-        if (!live) return;
-        setMe(account);
-        setList(conversations);
-      })
-      .catch((err: unknown) => {
-        if (!live) return;
-        if ((err as { status?: number }).status === 401) onSignedOut();
-        else setError(errorText(err));
-      });
-    return () => {
-      live = false;
-    };
-  }, [token, onSignedOut]);
-
-  return (
-    <section className="card" aria-labelledby="conversations-title" aria-busy={list === null && !error}>
-      <div className="row">
-        <h1 id="conversations-title">Conversations</h1>
-        <button type="button" onClick={onSignedOut}>
-          Sign out
-        </button>
-      </div>
-      {me && <p className="hint">Signed in as @{me.handle}</p>}
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
-      {list === null && !error && <p>Loading…</p>}
-      {list && list.length === 0 && <p>No conversations yet.</p>}
-      {list && list.length > 0 && (
-        <ul className="conversations">
-          {list.map((c) => (
-            <li key={c.id}>
-              <span className="title">
-                {c.title ?? (c.peer ? `@${c.peer.handle}` : c.handle ? `@${c.handle}` : c.kind)}
-              </span>
-              {c.unread_count > 0 && <span className="badge">{c.unread_count} unread</span>}
-            </li>
-          ))}
-        </ul>
-      )}
     </section>
   );
 }
