@@ -104,12 +104,15 @@ export function App() {
     [token, me, signOut],
   );
 
+  const pageTitle = title(current);
+  const page = current.page;
   useEffect(() => {
-    document.title = `${title(current)} · MMD`;
-    // After navigating, move focus to the new page so screen readers announce it.
+    document.title = `${pageTitle} · MMD`;
+    // After navigating, move focus to the new page so screen readers announce it (the messenger
+    // moves focus itself, to the chat it opened).
     if (first.current) first.current = false;
-    else if (current.page !== 'messenger') main.current?.focus();
-  }, [current.page, path]);
+    else if (page !== 'messenger') main.current?.focus();
+  }, [pageTitle, page]);
 
   const needsSession = current.page === 'messenger' || current.page === 'settings' || current.page === 'console';
   let body: React.ReactNode;
