@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { SyncEvent } from '@mmd/sdk';
 import { WebSocket } from 'ws';
-import { type TestServer, eventually, onEachDatabase, startTestServer } from './harness.ts';
+import { type TestServer, eventually, onEachDatabase, rejectsWith, startTestServer } from './harness.ts';
 
 interface Message {
   id: string;
@@ -42,6 +42,24 @@ onEachDatabase('sync', (dialect) => {
     await eventually('edit, reaction and delete events', () => live.events.some((e) => e.type === 'message.deleted'));
     assert.deepEqual(live.events.map((e) => e.type), ['conversation.created', 'message.created', 'message.edited', 'reaction.changed', 'message.deleted']);
     live.stream.close();
+  });
+
+  test('a client that reads the state cursor, then loads, then follows from it misses nothing and replays nothing old', async () => {
+    const alice = await server.signUp();
+    const bob = await server.signUp();
+    const chat = await alice.client.openDirect(bob.handle);
+    await alice.client.send(chat.id, { text: 'old news' });
+    const cursor = await bob.client.updatesState();
+    assert.ok(cursor > 0);
+    // Sent after the state was read: it must arrive; what came before must not be replayed.
+    await alice.client.send(chat.id, { text: 'between state and stream' });
+    const live = follow(bob.client, cursor);
+    await live.stream.ready;
+    await alice.client.send(chat.id, { text: 'live' });
+    await eventually('both new messages', () => live.texts().length === 2);
+    assert.deepEqual(live.texts(), ['between state and stream', 'live']);
+    live.stream.close();
+    await rejectsWith(server.anonymous.updatesState(), 'unauthenticated', 401);
   });
 
   test('a client that reconnects with its cursor gets every missed event once, in order', async () => {

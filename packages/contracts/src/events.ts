@@ -41,6 +41,11 @@ export const UpdatesReply = Type.Object({
 });
 export type UpdatesReply = Static<typeof UpdatesReply>;
 
+export const UpdatesState = Type.Object({
+  cursor: Type.Integer({ minimum: 0, description: 'every later event comes after this cursor' }),
+});
+export type UpdatesState = Static<typeof UpdatesState>;
+
 /**
  * Frames on the WebSocket (`GET /v1/stream`). Server → client: `{type:"ready", cursor}` once
  * caught up, then `{type:"event", event}` for each event, and `{type:"error", code, detail}`.

@@ -244,6 +244,10 @@ export class MmdClient {
   updates(options: { cursor?: number; timeout?: number; limit?: number } = {}, signal?: AbortSignal) {
     return this.request<UpdatesReply>('GET', `/v1/updates${query(options)}`, undefined, { signal });
   }
+  /** The newest cursor: read it before loading lists, then `stream({ cursor })` misses nothing. */
+  async updatesState(): Promise<number> {
+    return (await this.request<{ cursor: number }>('GET', '/v1/updates/state')).cursor;
+  }
   ack(cursor: number) {
     return this.request<void>('POST', '/v1/updates/ack', { cursor });
   }

@@ -3,7 +3,7 @@
  * without WebSocket) and `GET /v1/stream` (WebSocket). Both resume from a cursor and deliver
  * every later event once, in order; both acknowledge delivery of what came before the cursor.
  */
-import { UpdatesQuery, UpdatesReply } from '@mmd/contracts';
+import { UpdatesQuery, UpdatesReply, UpdatesState } from '@mmd/contracts';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { WebSocket } from 'ws';
@@ -13,7 +13,7 @@ import { bearerToken } from '../http/auth.ts';
 import { AppError } from '../errors.ts';
 import type { Messaging } from '../messaging/service.ts';
 import type { Database } from '../platform/db/index.ts';
-import { type StoredEvent, eventsVisibleTo } from './event-log.ts';
+import { type StoredEvent, eventsVisibleTo, latestCursor } from './event-log.ts';
 import type { SyncHub } from './hub.ts';
 import { waitForEvents } from './wait.ts';
 
@@ -92,6 +92,23 @@ export function syncRoutes(deps: {
         const body = `{"events":[${page.map((e) => `{"cursor":${e.id},"type":"${e.type}","conversation_id":${e.conversation_id === null ? 'null' : JSON.stringify(e.conversation_id)},"at":${e.created_at},"data":${e.payload}}`).join(',')}],"cursor":${page.at(-1)?.id ?? cursor},"has_more":${events.length > limit}}`;
         // A string body skips the response serializer.
         return reply.send(body as never);
+      },
+    );
+
+    app.get(
+      '/v1/updates/state',
+      {
+        schema: {
+          tags: ['sync'],
+          summary: 'The newest cursor: load conversations after reading it, then follow updates from it',
+          response: { 200: UpdatesState },
+        },
+      },
+      async (request) => {
+        await authenticate(request, 'updates:read');
+        // Cursors become visible in commit order on both databases, so nothing below this one can
+        // still appear; a client that reads it before loading its lists misses nothing.
+        return { cursor: await latestCursor(db.db) };
       },
     );
 
