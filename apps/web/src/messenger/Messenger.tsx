@@ -1,3 +1,54 @@
+/**
+ * The messenger: the conversation list beside the open chat on a desktop, one at a time on a
+ * phone (the URL says which chat is open, so back and reload work).
+ */
+import { useEffect, useMemo } from 'react';
+import { CloseIcon } from '../icons.tsx';
+import { useSession } from '../session.tsx';
+import { ChatView } from './ChatView.tsx';
+import { ConversationList } from './ConversationList.tsx';
+import { StoreContext, useStore } from './context.ts';
+import './messenger.css';
+import { MessengerStore } from './store.ts';
+
 export function Messenger({ chatId }: { chatId: string | null }) {
-  return <section className="card"><h1>Messages</h1><p>{chatId}</p></section>;
+  const { client, me, signOut } = useSession();
+  const store = useMemo(() => new MessengerStore(client, me.id, () => signOut()), [client, me.id, signOut]);
+  useEffect(() => {
+    void store.start();
+    return () => store.stop();
+  }, [store]);
+  return (
+    <StoreContext.Provider value={store}>
+      <div className={`messenger${chatId ? ' chat-open' : ''}`}>
+        <ConversationList activeId={chatId} />
+        <section className="chat-pane" aria-label="Chat">
+          {chatId ? (
+            <ChatView key={chatId} conversationId={chatId} />
+          ) : (
+            <div className="chat-empty">
+              <p>Pick a conversation, or start a new one.</p>
+            </div>
+          )}
+        </section>
+        <Notices />
+      </div>
+    </StoreContext.Provider>
+  );
+}
+
+function Notices() {
+  const store = useStore();
+  return (
+    <div className="notices" role="status" aria-live="polite">
+      {store.notices.map((n) => (
+        <div key={n.id} className="notice">
+          <span>{n.text}</span>
+          <button type="button" className="icon" aria-label="Dismiss" onClick={() => store.dismiss(n.id)}>
+            <CloseIcon />
+          </button>
+        </div>
+      ))}
+    </div>
+  );
 }

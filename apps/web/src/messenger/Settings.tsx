@@ -1,3 +1,73 @@
+/** The account and its signed-in devices: see where you are signed in and sign a device out. */
+import type { Device } from '@mmd/sdk';
+import { useCallback, useEffect, useState } from 'react';
+import { errorText } from '../api.ts';
+import { useSession } from '../session.tsx';
+import { fullDate } from './format.ts';
+
 export function Settings() {
-  return <section className="card"><h1>Settings</h1></section>;
+  const { client, me, signOut } = useSession();
+  const [devices, setDevices] = useState<Device[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  const load = useCallback(() => {
+    client
+      .devices()
+      .then(setDevices)
+      .catch((err: unknown) => setError(errorText(err)));
+  }, [client]);
+  useEffect(load, [load]);
+
+  async function revoke(device: Device) {
+    if (!window.confirm(`Sign out “${device.name}”? It will need the password to sign in again.`)) return;
+    try {
+      await client.revokeDevice(device.id);
+      if (device.current) signOut();
+      else load();
+    } catch (err) {
+      setError(errorText(err));
+    }
+  }
+
+  return (
+    <section className="card" aria-labelledby="settings-title">
+      <h1 id="settings-title">Settings</h1>
+      <p>
+        Signed in as <strong>@{me.handle}</strong>
+        {me.role !== 'user' && ` (${me.role})`}.
+      </p>
+      <h2>Devices</h2>
+      <p className="hint">Everywhere this account is signed in. Signing a device out ends its session at once.</p>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      {!devices && !error && <p>Loading…</p>}
+      {devices && (
+        <ul className="pick-list static devices">
+          {devices.map((d) => (
+            <li key={d.id}>
+              <span>
+                <strong>{d.name}</strong>
+                {d.current && ' (this device)'}
+                <span className="hint">
+                  Signed in {fullDate(d.created_at)}
+                  {d.last_seen_at ? ` · last active ${fullDate(d.last_seen_at)}` : ''}
+                </span>
+              </span>
+              <button type="button" onClick={() => void revoke(d)}>
+                Sign out
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <div className="row">
+        <button type="button" className="danger" onClick={() => signOut({ revoke: true })}>
+          Sign out of this device
+        </button>
+      </div>
+    </section>
+  );
 }

@@ -1,0 +1,104 @@
+/** One open conversation: its header, the message history and the composer. */
+import { BackIcon } from '../icons.tsx';
+import type { Message } from '@mmd/sdk';
+import { useEffect, useRef, useState } from 'react';
+import { Link } from '../router.tsx';
+import { Avatar } from './Avatar.tsx';
+import { Composer } from './Composer.tsx';
+import { useStore } from './context.ts';
+import { conversationSubtitle, conversationTitle } from './format.ts';
+import { ForwardDialog } from './ForwardDialog.tsx';
+import { InfoDialog } from './InfoDialog.tsx';
+import { MembersDialog } from './MembersDialog.tsx';
+import { MessageList } from './MessageList.tsx';
+import { ReportDialog } from './ReportDialog.tsx';
+
+export type MessageAction = 'reply' | 'edit' | 'forward' | 'report' | 'info' | 'delete';
+
+export function ChatView({ conversationId }: { conversationId: string }) {
+  const store = useStore();
+  const conversation = store.conversation(conversationId);
+  const chat = store.chat(conversationId);
+  const [replyTo, setReplyTo] = useState<Message | null>(null);
+  const [editing, setEditing] = useState<Message | null>(null);
+  const [dialog, setDialog] = useState<{ kind: 'forward' | 'report' | 'info'; message: Message } | { kind: 'members' } | null>(null);
+  const heading = useRef<HTMLHeadingElement>(null);
+
+  useEffect(() => {
+    void store.openChat(conversationId);
+    heading.current?.focus();
+    const onVisible = () => store.markReadSoon(conversationId);
+    document.addEventListener('visibilitychange', onVisible);
+    return () => {
+      document.removeEventListener('visibilitychange', onVisible);
+      if (store.openChatId === conversationId) store.openChatId = null;
+    };
+  }, [store, conversationId]);
+
+  if (!conversation) {
+    return (
+      <div className="chat-empty">
+        {store.conversations === null || chat?.loading ? (
+          <p>Loading…</p>
+        ) : (
+          <p>
+            This conversation is not available. <Link href="/">Back to chats</Link>
+          </p>
+        )}
+      </div>
+    );
+  }
+
+  const title = conversationTitle(conversation);
+  const onAction = (action: MessageAction, message: Message) => {
+    if (action === 'reply') {
+      setEditing(null);
+      setReplyTo(message);
+    } else if (action === 'edit') {
+      setReplyTo(null);
+      setEditing(message);
+    } else if (action === 'delete') {
+      if (window.confirm('Delete this message for everyone?'))
+        store.client.deleteMessage(message.id).catch((err: unknown) => store.notify(String((err as Error).message)));
+    } else setDialog({ kind: action, message });
+  };
+
+  return (
+    <div className="chat">
+      <header className="chat-head">
+        <Link href="/" className="back" aria-label="Back to chats">
+          <BackIcon />
+        </Link>
+        <Avatar name={title} size={36} />
+        <div className="chat-head-text">
+          <h2 ref={heading} tabIndex={-1}>
+            {title}
+          </h2>
+          <p>
+            {conversationSubtitle(conversation)}
+            {conversation.my_role && conversation.my_role !== 'member' && conversation.kind !== 'direct' && ` · you are ${conversation.my_role === 'owner' ? 'the owner' : 'an admin'}`}
+          </p>
+        </div>
+        {conversation.kind !== 'direct' && (
+          <button type="button" onClick={() => setDialog({ kind: 'members' })}>
+            {conversation.kind === 'channel' ? 'Subscribers' : 'Members'}
+          </button>
+        )}
+      </header>
+      <MessageList conversation={conversation} chat={chat} onAction={onAction} />
+      <Composer
+        conversation={conversation}
+        replyTo={replyTo}
+        editing={editing}
+        onDone={() => {
+          setReplyTo(null);
+          setEditing(null);
+        }}
+      />
+      {dialog?.kind === 'forward' && <ForwardDialog message={dialog.message} onClose={() => setDialog(null)} />}
+      {dialog?.kind === 'report' && <ReportDialog message={dialog.message} onClose={() => setDialog(null)} />}
+      {dialog?.kind === 'info' && <InfoDialog message={dialog.message} onClose={() => setDialog(null)} />}
+      {dialog?.kind === 'members' && <MembersDialog conversation={conversation} onClose={() => setDialog(null)} />}
+    </div>
+  );
+}

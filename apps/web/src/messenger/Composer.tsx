@@ -1,0 +1,308 @@
+/**
+ * Writing a message: text (Enter sends, Shift+Enter starts a new line), files and albums with
+ * upload progress, voice notes recorded in the browser, replies and edits. Channels let only their
+ * admins post; everyone else sees why.
+ */
+import { AttachIcon, CloseIcon, MicIcon, SendIcon } from '../icons.tsx';
+import type { Conversation, Message } from '@mmd/sdk';
+import { type FormEvent, type KeyboardEvent, useEffect, useRef, useState } from 'react';
+import { errorText } from '../api.ts';
+import { rememberLocalPreview } from '../media/local-previews.ts';
+import { UploadProgress } from '../media/UploadProgress.tsx';
+import { VoiceRecorder } from '../media/VoiceRecorder.tsx';
+import { useStore } from './context.ts';
+import { messagePreview } from './format.ts';
+
+const MAX_TEXT = 4096;
+const MAX_ITEMS = 10;
+
+interface Attachment {
+  id: number;
+  file: File;
+  /** An object URL for images, shown in the tray. */
+  preview: string | null;
+  sent: number;
+  total: number;
+  mediaId: string | null;
+  error: string | null;
+}
+
+let attachmentIds = 0;
+
+export function Composer(props: { conversation: Conversation; replyTo: Message | null; editing: Message | null; onDone: () => void }) {
+  const { conversation, replyTo, editing, onDone } = props;
+  const store = useStore();
+  const [text, setText] = useState('');
+  const [attachments, setAttachments] = useState<Attachment[]>([]);
+  const [recording, setRecording] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const input = useRef<HTMLTextAreaElement>(null);
+  const files = useRef<HTMLInputElement>(null);
+
+  useEffect(() => {
+    if (editing) setText(editing.text ?? '');
+    if (editing || replyTo) input.current?.focus();
+  }, [editing, replyTo]);
+
+  // Grow with the text, up to a limit.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs when the text changes
+  useEffect(() => {
+    const el = input.current;
+    if (!el) return;
+    el.style.height = 'auto';
+    el.style.height = `${Math.min(el.scrollHeight, 160)}px`;
+  }, [text]);
+
+  const attachmentsRef = useRef(attachments);
+  attachmentsRef.current = attachments;
+  useEffect(
+    () => () => {
+      for (const a of attachmentsRef.current) if (a.preview) URL.revokeObjectURL(a.preview);
+    },
+    [],
+  );
+
+  if (conversation.my_role === null) {
+    return (
+      <div className="composer-note">
+        {conversation.kind === 'channel' ? (
+          <button
+            type="button"
+            className="primary"
+            onClick={() =>
+              store.client
+                .join(conversation.id)
+                .then((c) => store.upsertConversation(c))
+                .catch((err: unknown) => store.notify(errorText(err)))
+            }
+          >
+            Join channel
+          </button>
+        ) : (
+          <p>You are no longer a member of this conversation.</p>
+        )}
+      </div>
+    );
+  }
+  if (conversation.kind === 'channel' && conversation.my_role === 'member') {
+    return (
+      <div className="composer-note">
+        <p>Only the channel’s admins can post here.</p>
+      </div>
+    );
+  }
+
+  const patch = (id: number, change: Partial<Attachment>) =>
+    setAttachments((list) => list.map((a) => (a.id === id ? { ...a, ...change } : a)));
+
+  async function uploadOne(a: Attachment): Promise<string | null> {
+    if (a.mediaId) return a.mediaId;
+    patch(a.id, { error: null, sent: 0 });
+    try {
+      const reply = await store.client.upload(a.file, {
+        filename: a.file.name || undefined,
+        contentType: a.file.type || 'application/octet-stream',
+        onProgress: (sent, total) => patch(a.id, { sent, total }),
+      });
+      rememberLocalPreview(reply.id, a.file);
+      patch(a.id, { mediaId: reply.id, sent: a.file.size, total: a.file.size });
+      return reply.id;
+    } catch (err) {
+      patch(a.id, { error: errorText(err) });
+      return null;
+    }
+  }
+
+  function addFiles(list: FileList | File[]) {
+    const added = [...list].slice(0, MAX_ITEMS - attachments.length).map((file) => ({
+      id: ++attachmentIds,
+      file,
+      preview: file.type.startsWith('image/') ? URL.createObjectURL(file) : null,
+      sent: 0,
+      total: file.size,
+      mediaId: null,
+      error: null,
+    }));
+    if (list.length > added.length) setError(`At most ${MAX_ITEMS} items in one message.`);
+    setAttachments((current) => [...current, ...added]);
+  }
+
+  function removeAttachment(id: number) {
+    setAttachments((list) => {
+      const gone = list.find((a) => a.id === id);
+      if (gone?.preview) URL.revokeObjectURL(gone.preview);
+      return list.filter((a) => a.id !== id);
+    });
+  }
+
+  async function submit(event?: FormEvent) {
+    event?.preventDefault();
+    const body = text.trim();
+    if (busy) return;
+    setError(null);
+    if (editing) {
+      if (!body || body === editing.text) return onDone();
+      setBusy(true);
+      try {
+        store.upsertMessage(await store.client.edit(editing.id, body));
+        setText('');
+        onDone();
+      } catch (err) {
+        setError(errorText(err));
+      } finally {
+        setBusy(false);
+      }
+      return;
+    }
+    if (!body && attachments.length === 0) return;
+    setBusy(true);
+    try {
+      // Upload what is not uploaded yet, all at once; each shows its own progress.
+      const ids = await Promise.all(attachments.map((a) => uploadOne(a)));
+      if (ids.some((id) => id === null)) {
+        setError('Some files could not be uploaded. Retry or remove them.');
+        return;
+      }
+      store.send(conversation.id, { text: body || undefined, media: ids.length ? (ids as string[]) : undefined, reply_to: replyTo?.id });
+      for (const a of attachments) if (a.preview) URL.revokeObjectURL(a.preview);
+      setAttachments([]);
+      setText('');
+      onDone();
+      input.current?.focus();
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function sendVoice(file: File) {
+    setRecording(false);
+    const a: Attachment = { id: ++attachmentIds, file, preview: null, sent: 0, total: file.size, mediaId: null, error: null };
+    setAttachments((list) => [...list, a]);
+    const id = await uploadOne(a);
+    if (!id) return;
+    store.send(conversation.id, { media: [id], reply_to: replyTo?.id });
+    setAttachments((list) => list.filter((x) => x.id !== a.id));
+    onDone();
+  }
+
+  const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) {
+      event.preventDefault();
+      void submit();
+    } else if (event.key === 'Escape' && (editing || replyTo)) {
+      setText(editing ? '' : text);
+      onDone();
+    }
+  };
+
+  const context = editing ?? replyTo;
+  return (
+    <form
+      className="composer"
+      onSubmit={submit}
+      onDragOver={(e) => e.preventDefault()}
+      onDrop={(e) => {
+        e.preventDefault();
+        if (e.dataTransfer.files.length) addFiles(e.dataTransfer.files);
+      }}
+    >
+      {context && (
+        <div className="composer-context">
+          <div>
+            <strong>{editing ? 'Editing message' : `Replying to @${context.sender_handle}`}</strong>
+            <span className="quote-text">{messagePreview(context)}</span>
+          </div>
+          <button
+            type="button"
+            className="icon"
+            aria-label={editing ? 'Cancel editing' : 'Cancel reply'}
+            onClick={() => {
+              if (editing) setText('');
+              onDone();
+            }}
+          >
+            <CloseIcon />
+          </button>
+        </div>
+      )}
+      {attachments.length > 0 && (
+        <ul className="tray" aria-label="Attachments">
+          {attachments.map((a) => (
+            <li key={a.id} className="tray-item">
+              {a.preview ? <img src={a.preview} alt={a.file.name || 'Photo to send'} /> : <span className="tray-file">{a.file.type.startsWith('audio/') ? '🎤' : a.file.type.startsWith('video/') ? '🎬' : '📄'}</span>}
+              <span className="tray-name">{a.file.name || 'Voice note'}</span>
+              {busy || a.sent > 0 ? <UploadProgress sent={a.sent} total={a.total || a.file.size} label={`Uploading ${a.file.name || 'voice note'}`} /> : null}
+              {a.error && (
+                <span className="error" role="alert">
+                  {a.error}
+                </span>
+              )}
+              {!busy && (
+                <button type="button" className="icon" aria-label={`Remove ${a.file.name || 'attachment'}`} onClick={() => removeAttachment(a.id)}>
+                  <CloseIcon />
+                </button>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      {recording ? (
+        <VoiceRecorder onRecorded={(file) => void sendVoice(file)} onCancel={() => setRecording(false)} />
+      ) : (
+        <div className="composer-row">
+          {!editing && (
+            <>
+              <input
+                ref={files}
+                type="file"
+                multiple
+                hidden
+                onChange={(e) => {
+                  if (e.target.files) addFiles(e.target.files);
+                  e.target.value = '';
+                }}
+              />
+              <button type="button" className="icon" aria-label="Attach photos, videos or files" title="Attach" onClick={() => files.current?.click()} disabled={busy}>
+                <AttachIcon />
+              </button>
+            </>
+          )}
+          <label htmlFor={`composer-${conversation.id}`} className="visually-hidden">
+            Message
+          </label>
+          <textarea
+            id={`composer-${conversation.id}`}
+            ref={input}
+            rows={1}
+            maxLength={MAX_TEXT}
+            placeholder={attachments.length ? 'Add a caption' : 'Message'}
+            value={text}
+            onChange={(e) => setText(e.target.value)}
+            onKeyDown={onKeyDown}
+            onPaste={(e) => {
+              if (e.clipboardData.files.length) {
+                e.preventDefault();
+                addFiles(e.clipboardData.files);
+              }
+            }}
+          />
+          {text.trim() || attachments.length || editing ? (
+            <button type="submit" className="primary send" disabled={busy} aria-label={editing ? 'Save' : 'Send'} title={editing ? 'Save' : 'Send'}>
+              {editing ? 'Save' : <SendIcon />}
+            </button>
+          ) : (
+            <button type="button" className="icon" aria-label="Record a voice note" title="Record a voice note" onClick={() => setRecording(true)}>
+              <MicIcon />
+            </button>
+          )}
+        </div>
+      )}
+    </form>
+  );
+}

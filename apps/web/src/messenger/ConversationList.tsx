@@ -1,0 +1,108 @@
+/** Every conversation, most recent first, with unread counts and the last message, kept live. */
+import { ChannelIcon, GroupIcon } from '../icons.tsx';
+import type { Message } from '@mmd/sdk';
+import { useState } from 'react';
+import { Link } from '../router.tsx';
+import { Avatar } from './Avatar.tsx';
+import { useStore } from './context.ts';
+import { conversationTitle, listTime, messagePreview } from './format.ts';
+import { NewChatDialog } from './NewChatDialog.tsx';
+
+const CONNECTION_TEXT = {
+  connecting: 'Connecting…',
+  reconnecting: 'Reconnecting…',
+  offline: 'Offline — messages will be sent when you are back online',
+  live: null,
+} as const;
+
+export function ConversationList({ activeId }: { activeId: string | null }) {
+  const store = useStore();
+  const [filter, setFilter] = useState('');
+  const [creating, setCreating] = useState(false);
+  const list = store.conversations;
+  const needle = filter.trim().toLowerCase();
+  const shown = list?.filter((c) => !needle || conversationTitle(c).toLowerCase().includes(needle)) ?? null;
+  const status = CONNECTION_TEXT[store.connection];
+
+  return (
+    <nav className="chat-list-pane" aria-label="Conversations">
+      <div className="pane-head">
+        <h1>Chats</h1>
+        <button type="button" className="primary" onClick={() => setCreating(true)}>
+          New chat
+        </button>
+      </div>
+      {status && (
+        <p className={`connection ${store.connection}`} role="status">
+          {status}
+        </p>
+      )}
+      <div className="search">
+        <label htmlFor="chat-filter" className="visually-hidden">
+          Search conversations
+        </label>
+        <input
+          id="chat-filter"
+          type="search"
+          placeholder="Search"
+          value={filter}
+          onChange={(e) => setFilter(e.target.value)}
+        />
+      </div>
+      {store.loadError && (
+        <p className="error" role="alert">
+          {store.loadError}
+        </p>
+      )}
+      {shown === null && !store.loadError && <p className="pane-note">Loading…</p>}
+      {shown && shown.length === 0 && (
+        <p className="pane-note">{needle ? 'No conversation matches.' : 'No conversations yet. Start one with “New chat”.'}</p>
+      )}
+      {shown && shown.length > 0 && (
+        <ul className="chat-list">
+          {shown.map((c) => {
+            const title = conversationTitle(c);
+            const last = c.last_message as Message | null | undefined;
+            const mine = last && last.sender_id === store.meId;
+            const preview = messagePreview(last);
+            const who = last && !mine && c.kind === 'group' ? `@${last.sender_handle}: ` : mine ? 'You: ' : '';
+            return (
+              <li key={c.id}>
+                <Link
+                  href={`/chats/${encodeURIComponent(c.id)}`}
+                  className={`chat-link${c.id === activeId ? ' active' : ''}`}
+                  aria-current={c.id === activeId ? 'page' : undefined}
+                  aria-label={`${title}${c.kind === 'direct' ? '' : `, ${c.kind}`}${c.unread_count > 0 ? `, ${c.unread_count} unread` : ''}. ${who}${preview}`}
+                >
+                  <Avatar name={title} />
+                  <span className="chat-link-body">
+                    <span className="chat-link-top">
+                      <span className="chat-link-title">
+                        {c.kind === 'channel' && <ChannelIcon />}
+                        {c.kind === 'group' && <GroupIcon />}
+                        {title}
+                      </span>
+                      {last && <time dateTime={new Date(last.created_at).toISOString()}>{listTime(last.created_at)}</time>}
+                    </span>
+                    <span className="chat-link-bottom">
+                      <span className="chat-link-preview">
+                        {who}
+                        {preview}
+                      </span>
+                      {c.unread_count > 0 && (
+                        <span className="badge" aria-hidden="true">
+                          {c.unread_count > 999 ? '999+' : c.unread_count}
+                        </span>
+                      )}
+                    </span>
+                  </span>
+                </Link>
+              </li>
+            );
+          })}
+        </ul>
+      )}
+      {creating && <NewChatDialog onClose={() => setCreating(false)} />}
+    </nav>
+  );
+}

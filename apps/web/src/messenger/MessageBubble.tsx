@@ -1,0 +1,225 @@
+/** One message: who sent it, what it replies to or forwards, its media and text, reactions, ticks and actions. */
+import { ClockIcon, ForwardIcon, MoreIcon } from '../icons.tsx';
+import type { Conversation, Message } from '@mmd/sdk';
+import { useEffect, useRef, useState } from 'react';
+import { MediaAlbum } from '../media/MediaAlbum.tsx';
+import type { MessageAction } from './ChatView.tsx';
+import { useStore } from './context.ts';
+import { clock, fullDate, mediaLabel, messagePreview } from './format.ts';
+import type { OutgoingMessage } from './outbox.ts';
+
+export const QUICK_REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'];
+
+const TICK_LABEL = { sent: 'Sent', delivered: 'Delivered', read: 'Read' } as const;
+
+function Ticks({ state }: { state: 'sending' | 'sent' | 'delivered' | 'read' }) {
+  if (state === 'sending')
+    return (
+      <span className="ticks sending" role="img" aria-label="Sending">
+        <ClockIcon />
+      </span>
+    );
+  return (
+    <span className={`ticks ${state}`} role="img" aria-label={TICK_LABEL[state]} title={TICK_LABEL[state]}>
+      {state === 'sent' ? '✓' : '✓✓'}
+    </span>
+  );
+}
+
+function Quote({ message, onJump }: { message: Message | undefined; onJump?: () => void }) {
+  if (!message)
+    return (
+      <div className="quote">
+        <span className="quote-text">Reply to an earlier message</span>
+      </div>
+    );
+  return (
+    <button type="button" className="quote" onClick={onJump} aria-label={`Reply to @${message.sender_handle}: ${messagePreview(message)}. Show it.`}>
+      <span className="quote-sender">@{message.sender_handle}</span>
+      <span className="quote-text">{messagePreview(message)}</span>
+    </button>
+  );
+}
+
+export function MessageBubble(props: { message: Message; conversation: Conversation; replied: Message | undefined; onAction: (action: MessageAction, message: Message) => void }) {
+  const { message: m, conversation, replied, onAction } = props;
+  const store = useStore();
+  const mine = m.sender_id === store.meId;
+  const [menu, setMenu] = useState(false);
+  const canPost = conversation.kind !== 'channel' || conversation.my_role === 'owner' || conversation.my_role === 'admin';
+  const jump = () => {
+    const el = document.getElementById(`message-${replied?.id}`);
+    el?.scrollIntoView({ block: 'center', behavior: 'smooth' });
+    el?.focus();
+  };
+
+  if (m.deleted) {
+    return (
+      <div id={`message-${m.id}`} className={`bubble-row${mine ? ' mine' : ''}`} data-message-id={m.id}>
+        <div className="bubble deleted">
+          <span>🚫 This message was deleted</span>
+          <span className="meta">
+            <time dateTime={new Date(m.created_at).toISOString()}>{clock(m.created_at)}</time>
+          </span>
+        </div>
+      </div>
+    );
+  }
+
+  return (
+    <div id={`message-${m.id}`} className={`bubble-row${mine ? ' mine' : ''}`} data-message-id={m.id} tabIndex={-1}>
+      <article className={`bubble${m.media.length ? ' has-media' : ''}${m.status === 'failed' ? ' failed' : ''}`} aria-label={`${mine ? 'You' : `@${m.sender_handle}`}, ${clock(m.created_at)}`}>
+        {!mine && conversation.kind !== 'direct' && <span className="sender">@{m.sender_handle}</span>}
+        {m.forward && (
+          <span className="forwarded">
+            <ForwardIcon /> {m.forward.hops >= 5 ? 'Forwarded many times' : 'Forwarded'}
+          </span>
+        )}
+        {m.reply_to && <Quote message={replied} onJump={jump} />}
+        {m.media.length > 0 && <MediaAlbum media={m.media} />}
+        {m.text && <p className="text">{m.text}</p>}
+        <span className="meta">
+          {m.status === 'pending' && <span className="pending-note">Processing {mediaLabel(m)?.toLowerCase() ?? 'media'}… · </span>}
+          {m.status === 'failed' && <span className="failed-note">Not delivered · </span>}
+          {m.edited_at && <span>edited · </span>}
+          <time dateTime={new Date(m.created_at).toISOString()} title={fullDate(m.created_at)}>
+            {clock(m.created_at)}
+          </time>
+          {mine && m.status === 'sent' && conversation.kind !== 'channel' && <Ticks state={store.tick(conversation, m)} />}
+        </span>
+        {m.reactions.length > 0 && (
+          <div className="reactions">
+            {m.reactions.map((r) => {
+              const reacted = store.hasReacted(m.id, r.emoji);
+              return (
+                <button
+                  key={r.emoji}
+                  type="button"
+                  className={`reaction${reacted ? ' mine' : ''}`}
+                  aria-pressed={reacted}
+                  aria-label={`${r.emoji} ${r.count}${reacted ? ', including you' : ''}`}
+                  onClick={() => void store.toggleReaction(m, r.emoji)}
+                >
+                  {r.emoji} {r.count}
+                </button>
+              );
+            })}
+          </div>
+        )}
+      </article>
+      <div className="actions-anchor">
+        <button type="button" className="icon actions-button" aria-label="Message actions" aria-haspopup="menu" aria-expanded={menu} onClick={() => setMenu((v) => !v)}>
+          <MoreIcon />
+        </button>
+        {menu && (
+          <ActionsMenu
+            onClose={() => setMenu(false)}
+            items={[
+              canPost && { label: 'Reply', run: () => onAction('reply', m) },
+              { label: 'Forward', run: () => onAction('forward', m) },
+              m.text && { label: 'Copy text', run: () => void navigator.clipboard?.writeText(m.text ?? '') },
+              mine && m.text && m.media.length === 0 && !m.forward && { label: 'Edit', run: () => onAction('edit', m) },
+              mine && conversation.kind !== 'channel' && { label: 'Message info', run: () => onAction('info', m) },
+              mine && { label: 'Delete for everyone', run: () => onAction('delete', m) },
+              !mine && { label: 'Report', run: () => onAction('report', m) },
+            ]}
+            reactions={canPost || conversation.kind === 'channel' ? (emoji) => void store.toggleReaction(m, emoji) : undefined}
+          />
+        )}
+      </div>
+    </div>
+  );
+}
+
+function ActionsMenu(props: { items: (false | null | undefined | '' | { label: string; run: () => void })[]; reactions?: (emoji: string) => void; onClose: () => void }) {
+  const ref = useRef<HTMLDivElement>(null);
+  // The store re-renders often; the menu focuses its first item once, and closes with the latest callback.
+  const latestClose = useRef(props.onClose);
+  latestClose.current = props.onClose;
+  const onClose = () => latestClose.current();
+  useEffect(() => {
+    const menu = ref.current;
+    menu?.querySelector<HTMLButtonElement>('button')?.focus();
+    const outside = (event: PointerEvent) => {
+      if (menu && !menu.contains(event.target as Node) && !(event.target as Element).closest?.('.actions-button')) latestClose.current();
+    };
+    document.addEventListener('pointerdown', outside);
+    return () => document.removeEventListener('pointerdown', outside);
+  }, []);
+  const items = props.items.filter((i): i is { label: string; run: () => void } => Boolean(i));
+  const pick = (run: () => void) => {
+    onClose();
+    run();
+  };
+  return (
+    <div
+      ref={ref}
+      className="actions-menu"
+      role="menu"
+      onKeyDown={(event) => {
+        if (event.key === 'Escape') {
+          event.stopPropagation();
+          onClose();
+          (ref.current?.parentElement?.querySelector('.actions-button') as HTMLElement | null)?.focus();
+          return;
+        }
+        if (event.key !== 'ArrowDown' && event.key !== 'ArrowUp') return;
+        event.preventDefault();
+        const buttons = [...(ref.current?.querySelectorAll<HTMLButtonElement>('button') ?? [])];
+        const at = buttons.indexOf(document.activeElement as HTMLButtonElement);
+        buttons[(at + (event.key === 'ArrowDown' ? 1 : -1) + buttons.length) % buttons.length]?.focus();
+      }}
+    >
+      {props.reactions && (
+        <fieldset className="quick-reactions">
+          <legend className="visually-hidden">React</legend>
+          {QUICK_REACTIONS.map((emoji) => (
+            <button key={emoji} type="button" role="menuitem" aria-label={`React ${emoji}`} onClick={() => pick(() => props.reactions?.(emoji))}>
+              {emoji}
+            </button>
+          ))}
+        </fieldset>
+      )}
+      {items.map((item) => (
+        <button key={item.label} type="button" role="menuitem" onClick={() => pick(item.run)}>
+          {item.label}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+/** A message on its way: shown at once, with a retry when the server refused it. */
+export function OutgoingBubble({ item, replied }: { item: OutgoingMessage; replied: Message | undefined }) {
+  const store = useStore();
+  return (
+    <div className="bubble-row mine" data-outgoing={item.key}>
+      <article className="bubble outgoing" aria-label="You, sending">
+        {item.forward_of && (
+          <span className="forwarded">
+            <ForwardIcon /> Forwarded
+          </span>
+        )}
+        {item.reply_to && <Quote message={replied} />}
+        {item.media && item.media.length > 0 && <p className="pending-note">{item.media.length === 1 ? 'Attachment' : `${item.media.length} attachments`}</p>}
+        {item.text && <p className="text">{item.text}</p>}
+        <span className="meta">
+          {item.state === 'waiting' && <span>Waiting for the network · </span>}
+          <time dateTime={new Date(item.created_at).toISOString()}>{clock(item.created_at)}</time>
+          {item.state !== 'failed' && <Ticks state="sending" />}
+        </span>
+        {item.state === 'failed' && (
+          <div className="outgoing-failed" role="alert">
+            <span>Not sent: {item.error}</span>
+            <button type="button" onClick={() => store.outbox.retry(item.key)}>
+              Retry
+            </button>
+            <button type="button" onClick={() => store.outbox.discard(item.key)}>
+              Discard
+            </button>
+          </div>
+        )}
+      </article>
+    </div>
+  );
+}

@@ -1,0 +1,103 @@
+/**
+ * The history of one chat, oldest at the top. Scrolling near the top loads older messages and keeps
+ * what was on screen in place; new messages scroll into view when the reader was already at the
+ * bottom (or sent them). Media reserve their size before loading, so nothing jumps.
+ */
+import type { Conversation, Message } from '@mmd/sdk';
+import { Fragment, useEffect, useLayoutEffect, useRef } from 'react';
+import type { MessageAction } from './ChatView.tsx';
+import { useStore } from './context.ts';
+import { dayHeading } from './format.ts';
+import { MessageBubble, OutgoingBubble } from './MessageBubble.tsx';
+import type { ChatState } from './store.ts';
+
+export function MessageList(props: { conversation: Conversation; chat: ChatState | undefined; onAction: (action: MessageAction, message: Message) => void }) {
+  const { conversation, chat, onAction } = props;
+  const store = useStore();
+  const scroller = useRef<HTMLDivElement>(null);
+  const top = useRef<HTMLDivElement>(null);
+  const messages = chat?.messages ?? [];
+  const outgoing = store.outbox.forConversation(conversation.id);
+  const byId = new Map(messages.map((m) => [m.id, m]));
+
+  // Remember where we were before each render, to restore it after.
+  const before = useRef({ first: '', last: '', height: 0, top: 0, atBottom: true, count: 0 });
+  const snapshot = () => {
+    const el = scroller.current;
+    if (!el) return;
+    before.current = {
+      first: messages[0]?.id ?? '',
+      last: messages.at(-1)?.id ?? '',
+      height: el.scrollHeight,
+      top: el.scrollTop,
+      atBottom: el.scrollHeight - el.scrollTop - el.clientHeight < 80,
+      count: outgoing.length,
+    };
+  };
+
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const was = before.current;
+    const first = messages[0]?.id ?? '';
+    const last = messages.at(-1)?.id ?? '';
+    if (was.first && first !== was.first && last === was.last) {
+      // Older messages were added above: keep the same message under the reader's eyes.
+      el.scrollTop = was.top + (el.scrollHeight - was.height);
+    } else if (!was.last || was.atBottom || (last !== was.last && messages.at(-1)?.sender_id === store.meId) || outgoing.length > was.count) {
+      el.scrollTop = el.scrollHeight;
+    }
+    snapshot();
+  });
+
+  // Load older messages when the top comes into view.
+  useEffect(() => {
+    const sentinel = top.current;
+    const root = scroller.current;
+    if (!sentinel || !root) return;
+    const observer = new IntersectionObserver(
+      (entries) => {
+        if (entries.some((e) => e.isIntersecting)) void store.loadOlder(conversation.id);
+      },
+      { root, rootMargin: '400px 0px 0px 0px' },
+    );
+    observer.observe(sentinel);
+    return () => observer.disconnect();
+  }, [store, conversation.id]);
+
+  let lastDay = '';
+  return (
+    // A scrolling region must take focus so keyboard users can scroll it (arrow keys, Page Up).
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: see above
+    <div className="messages" ref={scroller} onScroll={snapshot} role="log" aria-label="Messages" aria-busy={chat?.loading ?? true} tabIndex={0}>
+      <div ref={top} className="history-top">
+        {chat?.loading && <p className="pane-note">Loading messages…</p>}
+        {chat && !chat.loading && !chat.hasMoreBefore && messages.length > 0 && <p className="pane-note">Beginning of the conversation</p>}
+        {chat?.error && (
+          <p className="error" role="alert">
+            {chat.error}
+          </p>
+        )}
+      </div>
+      {chat && !chat.loading && messages.length === 0 && outgoing.length === 0 && <p className="pane-note">No messages yet. Say hello!</p>}
+      {messages.map((m) => {
+        const day = dayHeading(m.created_at);
+        const heading = day !== lastDay;
+        lastDay = day;
+        return (
+          <Fragment key={m.id}>
+            {heading && (
+              <div className="day">
+                <span>{day}</span>
+              </div>
+            )}
+            <MessageBubble message={m} conversation={conversation} replied={m.reply_to ? byId.get(m.reply_to) : undefined} onAction={onAction} />
+          </Fragment>
+        );
+      })}
+      {outgoing.map((o) => (
+        <OutgoingBubble key={o.key} item={o} replied={o.reply_to ? byId.get(o.reply_to) : undefined} />
+      ))}
+    </div>
+  );
+}

@@ -1,0 +1,12 @@
+/** The messenger store for the signed-in person, and a hook that re-renders on every change. */
+import { createContext, useContext, useSyncExternalStore } from 'react';
+import type { MessengerStore } from './store.ts';
+
+export const StoreContext = createContext<MessengerStore | null>(null);
+
+export function useStore(): MessengerStore {
+  const store = useContext(StoreContext);
+  if (!store) throw new Error('useStore outside the messenger');
+  useSyncExternalStore(store.subscribe, store.getVersion);
+  return store;
+}

@@ -1,0 +1,75 @@
+/** How conversations, times and message previews read to a person. */
+import type { Conversation, Message } from '@mmd/sdk';
+
+export function conversationTitle(c: Conversation): string {
+  if (c.kind === 'direct') return c.peer ? `@${c.peer.handle}` : 'Direct chat';
+  return c.title ?? (c.handle ? `@${c.handle}` : c.kind === 'channel' ? 'Channel' : 'Group');
+}
+
+export function conversationSubtitle(c: Conversation): string {
+  if (c.kind === 'direct') return 'Direct chat';
+  const people = `${c.member_count.toLocaleString()} ${c.kind === 'channel' ? (c.member_count === 1 ? 'subscriber' : 'subscribers') : c.member_count === 1 ? 'member' : 'members'}`;
+  return c.kind === 'channel' ? `Channel${c.handle ? ` @${c.handle}` : ''} · ${people}` : `Group · ${people}`;
+}
+
+/** The letters on a conversation's avatar. */
+export function initials(title: string): string {
+  const words = title.replace(/^@/, '').split(/[\s_.-]+/).filter(Boolean);
+  return ((words[0]?.[0] ?? '?') + (words[1]?.[0] ?? '')).toUpperCase();
+}
+
+/** A stable hue per name, so the same person keeps the same colour. */
+export function hue(name: string): number {
+  let h = 0;
+  for (const ch of name) h = (h * 31 + (ch.codePointAt(0) ?? 0)) % 360;
+  return h;
+}
+
+const MEDIA_WORDS: Record<string, string> = { image: 'Photo', video: 'Video', audio: 'Voice note', document: 'Document' };
+
+export function mediaLabel(m: Message): string | null {
+  if (m.media.length === 0) return null;
+  if (m.media.length > 1) return `Album (${m.media.length})`;
+  const kind = m.media[0]?.kind;
+  return kind ? (MEDIA_WORDS[kind] ?? 'Attachment') : 'Attachment';
+}
+
+export function messagePreview(m: Message | null | undefined): string {
+  if (!m) return 'No messages yet';
+  if (m.deleted) return 'Message deleted';
+  const media = mediaLabel(m);
+  const text = m.text?.replace(/\s+/g, ' ').trim();
+  if (media && text) return `${media}: ${text}`;
+  return text || media || (m.forward ? 'Forwarded message' : '');
+}
+
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: 'short' });
+const dateFormat = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short' });
+const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'short' });
+
+export function clock(ms: number): string {
+  return timeFormat.format(ms);
+}
+
+export function fullDate(ms: number): string {
+  return fullFormat.format(ms);
+}
+
+/** Today: the time; this week: the day; older: the date. */
+export function listTime(ms: number, now = Date.now()): string {
+  const then = new Date(ms);
+  const today = new Date(now);
+  if (then.toDateString() === today.toDateString()) return timeFormat.format(then);
+  if (now - ms < 6 * 86_400_000) return dayFormat.format(then);
+  return dateFormat.format(then);
+}
+
+export function dayHeading(ms: number, now = Date.now()): string {
+  const then = new Date(ms);
+  const today = new Date(now);
+  const yesterday = new Date(now - 86_400_000);
+  if (then.toDateString() === today.toDateString()) return 'Today';
+  if (then.toDateString() === yesterday.toDateString()) return 'Yesterday';
+  return new Intl.DateTimeFormat(undefined, { weekday: 'long', day: 'numeric', month: 'long' }).format(then);
+}

@@ -1,0 +1,508 @@
+/**
+ * The messenger's live state for one signed-in person: conversations, the messages of the chats
+ * they opened, receipts and an outbox. It loads a snapshot (state cursor first, then lists) and
+ * follows one WebSocket stream from that cursor, so every event after the snapshot arrives once
+ * and every handler below is safe to run on data the snapshot already had.
+ *
+ * React reads it through useSyncExternalStore: every change bumps `version`.
+ */
+import type { Conversation, MediaSummary, Message, MmdClient, Stream, SyncEvent } from '@mmd/sdk';
+import { errorText } from '../api.ts';
+import { Outbox, type OutgoingMessage } from './outbox.ts';
+
+const PAGE = 50;
+
+export interface ChatState {
+  /** Oldest first. */
+  messages: Message[];
+  hasMoreBefore: boolean;
+  loading: boolean;
+  error: string | null;
+}
+
+export type Connection = 'connecting' | 'live' | 'reconnecting' | 'offline';
+
+export interface Notice {
+  id: number;
+  text: string;
+}
+
+interface Watermarks {
+  delivered: number;
+  read: number;
+}
+
+export class MessengerStore {
+  version = 0;
+  connection: Connection = 'connecting';
+  loadError: string | null = null;
+  conversations: Conversation[] | null = null;
+  readonly chats = new Map<string, ChatState>();
+  /** Group receipts seen live: conversation → account → watermarks. */
+  readonly watermarks = new Map<string, Map<string, Watermarks>>();
+  /** Emoji this person added, as far as this device has seen (the server keeps counts only). */
+  readonly myReactions = new Set<string>();
+  notices: Notice[] = [];
+  readonly outbox: Outbox;
+  /** The chat on screen, read as it arrives while the page is visible. */
+  openChatId: string | null = null;
+
+  private readonly listeners = new Set<() => void>();
+  private stream: Stream | null = null;
+  private stopped = false;
+  private noticeId = 0;
+  private readTimers = new Map<string, ReturnType<typeof setTimeout>>();
+
+  constructor(
+    readonly client: MmdClient,
+    readonly meId: string,
+    private readonly onSignedOut: () => void,
+  ) {
+    this.outbox = new Outbox(client, meId, {
+      changed: () => this.changed(),
+      sent: (message) => this.upsertMessage(message),
+    });
+  }
+
+  subscribe = (listener: () => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+  getVersion = () => this.version;
+
+  private changed() {
+    this.version++;
+    for (const listener of this.listeners) listener();
+  }
+
+  async start() {
+    this.stopped = false;
+    const onOnline = () => {
+      if (this.connection === 'offline') this.setConnection('reconnecting');
+      this.outbox.retryAll();
+    };
+    const onOffline = () => this.setConnection('offline');
+    window.addEventListener('online', onOnline);
+    window.addEventListener('offline', onOffline);
+    this.cleanup.push(() => {
+      window.removeEventListener('online', onOnline);
+      window.removeEventListener('offline', onOffline);
+    });
+    try {
+      // The cursor first: anything that happens while the lists load arrives on the stream.
+      const cursor = await this.client.updatesState();
+      const list = await this.client.conversations();
+      if (this.stopped) return;
+      this.conversations = sortConversations(list);
+      this.changed();
+      this.stream = this.client.stream({
+        cursor,
+        onEvent: (event) => this.apply(event),
+        onReady: () => this.setConnection('live'),
+        onError: (error) => {
+          if (error.code === 'device_revoked' || error.code === 'unauthenticated' || error.code === 'policy_violation') {
+            this.stop();
+            this.onSignedOut();
+            return;
+          }
+          this.setConnection(navigator.onLine ? 'reconnecting' : 'offline');
+        },
+      });
+      this.outbox.retryAll();
+    } catch (err) {
+      if ((err as { status?: number }).status === 401) {
+        this.onSignedOut();
+        return;
+      }
+      this.loadError = errorText(err);
+      this.changed();
+    }
+  }
+
+  private cleanup: (() => void)[] = [];
+
+  stop() {
+    this.stopped = true;
+    this.stream?.close();
+    this.stream = null;
+    for (const fn of this.cleanup.splice(0)) fn();
+    for (const timer of this.readTimers.values()) clearTimeout(timer);
+  }
+
+  private setConnection(connection: Connection) {
+    if (this.connection === connection) return;
+    this.connection = connection;
+    this.changed();
+  }
+
+  notify(text: string) {
+    const notice = { id: ++this.noticeId, text };
+    this.notices = [...this.notices, notice];
+    this.changed();
+    setTimeout(() => this.dismiss(notice.id), 6000);
+  }
+  dismiss(id: number) {
+    this.notices = this.notices.filter((n) => n.id !== id);
+    this.changed();
+  }
+
+  conversation(id: string): Conversation | undefined {
+    return this.conversations?.find((c) => c.id === id);
+  }
+
+  chat(id: string): ChatState | undefined {
+    return this.chats.get(id);
+  }
+
+  /** Loads the newest page of a chat the first time it is opened. */
+  async openChat(id: string) {
+    this.openChatId = id;
+    if (!this.chats.has(id)) {
+      this.chats.set(id, { messages: [], hasMoreBefore: false, loading: true, error: null });
+      this.changed();
+      try {
+        const [page] = await Promise.all([this.client.history(id, { limit: PAGE }), this.ensureConversation(id)]);
+        const chat = this.chats.get(id);
+        if (!chat) return;
+        // Live events may have arrived while the page loaded: keep both.
+        this.chats.set(id, { ...chat, messages: mergeMessages(page.messages, chat.messages), hasMoreBefore: page.has_more, loading: false });
+        this.seedGroupReceipts(id);
+      } catch (err) {
+        this.chats.set(id, { messages: [], hasMoreBefore: false, loading: false, error: errorText(err) });
+      }
+      this.changed();
+    }
+    this.markReadSoon(id);
+  }
+
+  /** Older messages, for scrolling up. */
+  async loadOlder(id: string) {
+    const chat = this.chats.get(id);
+    if (!chat || chat.loading || !chat.hasMoreBefore) return;
+    const before = chat.messages[0]?.seq;
+    this.chats.set(id, { ...chat, loading: true });
+    this.changed();
+    try {
+      const page = await this.client.history(id, { before, limit: PAGE });
+      const now = this.chats.get(id) ?? chat;
+      this.chats.set(id, { ...now, messages: mergeMessages(page.messages, now.messages), hasMoreBefore: page.has_more, loading: false });
+    } catch (err) {
+      const now = this.chats.get(id) ?? chat;
+      this.chats.set(id, { ...now, loading: false, error: errorText(err) });
+    }
+    this.changed();
+  }
+
+  /** A conversation this list does not have yet (just created, joined or added to). */
+  async ensureConversation(id: string): Promise<Conversation | null> {
+    const known = this.conversation(id);
+    if (known) return known;
+    try {
+      const conversation = await this.client.conversation(id);
+      this.upsertConversation(conversation);
+      return conversation;
+    } catch {
+      return null;
+    }
+  }
+
+  upsertConversation(conversation: Conversation) {
+    const list = this.conversations ?? [];
+    const others = list.filter((c) => c.id !== conversation.id);
+    this.conversations = sortConversations([...others, conversation]);
+    this.changed();
+  }
+
+  private patchConversation(id: string, patch: (c: Conversation) => Conversation) {
+    if (!this.conversations) return;
+    let found = false;
+    this.conversations = sortConversations(
+      this.conversations.map((c) => {
+        if (c.id !== id) return c;
+        found = true;
+        return patch(c);
+      }),
+    );
+    if (found) this.changed();
+  }
+
+  removeConversation(id: string) {
+    if (!this.conversations) return;
+    this.conversations = this.conversations.filter((c) => c.id !== id);
+    this.chats.delete(id);
+    this.changed();
+  }
+
+  /** Marks the open chat read up to its newest message, once things settle. */
+  markReadSoon(id: string) {
+    if (this.openChatId !== id || document.visibilityState !== 'visible') return;
+    const conversation = this.conversation(id);
+    if (!conversation || conversation.read_seq >= conversation.last_seq) return;
+    clearTimeout(this.readTimers.get(id));
+    this.readTimers.set(
+      id,
+      setTimeout(() => {
+        this.readTimers.delete(id);
+        const latest = this.conversation(id);
+        if (!latest || latest.read_seq >= latest.last_seq) return;
+        const upTo = latest.last_seq;
+        this.patchConversation(id, (c) => ({ ...c, read_seq: Math.max(c.read_seq, upTo), unread_count: 0 }));
+        this.client.markRead(id, upTo).catch(() => {
+          // Not fatal: the next message read retries.
+        });
+      }, 250),
+    );
+  }
+
+  upsertMessage(message: Message) {
+    const chat = this.chats.get(message.conversation_id);
+    if (chat) {
+      this.chats.set(message.conversation_id, { ...chat, messages: mergeMessages(chat.messages, [message]) });
+    }
+    this.patchConversation(message.conversation_id, (c) => {
+      const newer = message.seq >= c.last_seq;
+      const current = c.last_message as Message | null | undefined;
+      return {
+        ...c,
+        last_seq: Math.max(c.last_seq, message.seq),
+        last_message: newer || current?.id === message.id ? message : c.last_message,
+      };
+    });
+    this.changed();
+  }
+
+  private patchMessage(conversationId: string, messageId: string, patch: (m: Message) => Message) {
+    const chat = this.chats.get(conversationId);
+    if (chat) {
+      this.chats.set(conversationId, {
+        ...chat,
+        messages: chat.messages.map((m) => (m.id === messageId ? patch(m) : m)),
+      });
+    }
+    this.patchConversation(conversationId, (c) => {
+      const last = c.last_message as Message | null | undefined;
+      return last?.id === messageId ? { ...c, last_message: patch(last) } : c;
+    });
+    this.changed();
+  }
+
+  private patchMedia(mediaId: string, patch: (m: MediaSummary) => MediaSummary) {
+    for (const [id, chat] of this.chats) {
+      if (!chat.messages.some((m) => m.media.some((item) => item.id === mediaId))) continue;
+      this.chats.set(id, {
+        ...chat,
+        messages: chat.messages.map((m) =>
+          m.media.some((item) => item.id === mediaId) ? { ...m, media: m.media.map((item) => (item.id === mediaId ? patch(item) : item)) } : m,
+        ),
+      });
+    }
+    this.changed();
+  }
+
+  /** One event from the stream. Each case is idempotent: the snapshot may already hold its effect. */
+  apply(event: SyncEvent) {
+    const data = event.data as Record<string, unknown>;
+    switch (event.type) {
+      case 'message.created': {
+        const message = data as unknown as Message;
+        const conversation = this.conversation(message.conversation_id);
+        if (!conversation) {
+          void this.ensureConversation(message.conversation_id);
+          return;
+        }
+        const isNew = message.seq > conversation.last_seq;
+        this.upsertMessage(message);
+        if (isNew && message.sender_id !== this.meId && message.status === 'sent') {
+          this.patchConversation(message.conversation_id, (c) => ({ ...c, unread_count: c.unread_count + 1 }));
+          this.markReadSoon(message.conversation_id);
+        }
+        if (message.sender_id === this.meId) {
+          // Sent from this account (maybe another device): everything before it was seen.
+          this.patchConversation(message.conversation_id, (c) => ({ ...c, read_seq: Math.max(c.read_seq, message.seq) }));
+        }
+        return;
+      }
+      case 'message.edited':
+        this.upsertMessage(data as unknown as Message);
+        return;
+      case 'message.deleted': {
+        const id = String(data.id);
+        const conversationId = String(data.conversation_id);
+        this.patchMessage(conversationId, id, (m) => ({ ...m, deleted: true, text: null, media: [], reactions: [], reply_to: m.reply_to }));
+        if (data.reason === 'removed') this.notify('A message was removed for breaking the rules.');
+        return;
+      }
+      case 'reaction.changed': {
+        const messageId = String(data.message_id);
+        if (data.account_id === this.meId) {
+          const key = `${messageId}\u0000${String(data.emoji)}`;
+          if (data.action === 'added') this.myReactions.add(key);
+          else this.myReactions.delete(key);
+        }
+        if (event.conversation_id)
+          this.patchMessage(event.conversation_id, messageId, (m) => ({ ...m, reactions: data.reactions as Message['reactions'] }));
+        return;
+      }
+      case 'receipt.updated': {
+        if (!event.conversation_id) return;
+        const accountId = String(data.account_id);
+        const marks = { delivered: Number(data.delivered_seq), read: Number(data.read_seq) };
+        if (accountId === this.meId) {
+          this.patchConversation(event.conversation_id, (c) => ({
+            ...c,
+            read_seq: Math.max(c.read_seq, marks.read),
+            unread_count: marks.read >= c.last_seq ? 0 : c.unread_count,
+          }));
+          return;
+        }
+        this.patchConversation(event.conversation_id, (c) =>
+          c.peer && c.peer.account_id === accountId
+            ? { ...c, peer: { ...c.peer, delivered_seq: Math.max(c.peer.delivered_seq, marks.delivered), read_seq: Math.max(c.peer.read_seq, marks.read) } }
+            : c,
+        );
+        let map = this.watermarks.get(event.conversation_id);
+        if (!map) {
+          map = new Map();
+          this.watermarks.set(event.conversation_id, map);
+        }
+        const before = map.get(accountId);
+        map.set(accountId, { delivered: Math.max(before?.delivered ?? 0, marks.delivered), read: Math.max(before?.read ?? 0, marks.read) });
+        this.changed();
+        return;
+      }
+      case 'conversation.created':
+      case 'member.joined': {
+        if (!event.conversation_id) return;
+        if (event.type === 'member.joined' && data.account_id !== this.meId) {
+          this.patchConversation(event.conversation_id, (c) => ({ ...c, member_count: c.member_count + 1 }));
+          return;
+        }
+        // Created with me in it, or I was added: load the whole view (role, peer, counts).
+        this.client
+          .conversation(event.conversation_id)
+          .then((c) => this.upsertConversation(c))
+          .catch(() => {});
+        return;
+      }
+      case 'member.removed': {
+        if (!event.conversation_id) return;
+        if (data.account_id === this.meId) {
+          this.removeConversation(event.conversation_id);
+          if (!data.left) this.notify('You were removed from a conversation.');
+          return;
+        }
+        this.patchConversation(event.conversation_id, (c) => ({ ...c, member_count: Math.max(0, c.member_count - 1) }));
+        return;
+      }
+      case 'member.role_changed': {
+        if (!event.conversation_id || data.account_id !== this.meId) return;
+        this.patchConversation(event.conversation_id, (c) => ({ ...c, my_role: data.role as Conversation['my_role'] }));
+        return;
+      }
+      case 'message.failed': {
+        const conversationId = String(data.conversation_id);
+        this.patchMessage(conversationId, String(data.message_id), (m) => ({ ...m, status: 'failed' }));
+        this.notify(`A message could not be sent: ${String(data.reason ?? 'its media could not be processed')}.`);
+        return;
+      }
+      case 'media.updated': {
+        const item = data as unknown as MediaSummary;
+        this.patchMedia(item.id, (m) => ({ ...m, ...item }));
+        return;
+      }
+      case 'message.media_flagged': {
+        const mediaId = String(data.media_id);
+        this.patchMedia(mediaId, (m) => ({ ...m, blurred: true }));
+        return;
+      }
+      case 'report.resolved': {
+        const outcome = data.outcome === 'removed' ? 'the message was removed' : 'no rule was broken, so it stays';
+        this.notify(`Thanks for your report: a moderator reviewed it and ${outcome}.`);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /** Group ticks: when every member has received (or read) my newest message, all older ones too. */
+  private seedGroupReceipts(conversationId: string) {
+    const conversation = this.conversation(conversationId);
+    if (conversation?.kind !== 'group') return;
+    const mine = [...(this.chats.get(conversationId)?.messages ?? [])].reverse().find((m) => m.sender_id === this.meId && !m.deleted);
+    if (!mine) return;
+    this.client
+      .receipts(mine.id)
+      .then((r) => {
+        const map = this.watermarks.get(conversationId) ?? new Map<string, Watermarks>();
+        for (const p of r.per_recipient ?? []) {
+          const before = map.get(p.account_id);
+          const delivered = p.status === 'sent' ? 0 : mine.seq;
+          const read = p.status === 'read' ? mine.seq : 0;
+          map.set(p.account_id, { delivered: Math.max(before?.delivered ?? 0, delivered), read: Math.max(before?.read ?? 0, read) });
+        }
+        this.watermarks.set(conversationId, map);
+        this.changed();
+      })
+      .catch(() => {});
+  }
+
+  /** sent / delivered / read for a message of mine. */
+  tick(conversation: Conversation, message: Message): 'sent' | 'delivered' | 'read' {
+    if (conversation.kind === 'direct' && conversation.peer) {
+      if (conversation.peer.read_seq >= message.seq) return 'read';
+      if (conversation.peer.delivered_seq >= message.seq) return 'delivered';
+      return 'sent';
+    }
+    if (conversation.kind === 'group') {
+      const others = conversation.member_count - 1;
+      const marks = [...(this.watermarks.get(conversation.id)?.values() ?? [])];
+      if (others <= 0 || marks.length < others) return 'sent';
+      if (marks.every((m) => m.read >= message.seq)) return 'read';
+      if (marks.every((m) => m.delivered >= message.seq)) return 'delivered';
+    }
+    return 'sent';
+  }
+
+  hasReacted(messageId: string, emoji: string): boolean {
+    return this.myReactions.has(`${messageId}\u0000${emoji}`);
+  }
+
+  async toggleReaction(message: Message, emoji: string) {
+    const mine = this.hasReacted(message.id, emoji);
+    const key = `${message.id}\u0000${emoji}`;
+    try {
+      const updated = mine ? await this.client.unreact(message.id, emoji) : await this.client.react(message.id, emoji);
+      if (mine) this.myReactions.delete(key);
+      else this.myReactions.add(key);
+      this.upsertMessage(updated);
+    } catch (err) {
+      this.notify(errorText(err));
+    }
+  }
+
+  /** Queues a message: shown at once, sent when the server can be reached, never lost on a failure. */
+  send(conversationId: string, input: Omit<OutgoingMessage, 'key' | 'conversation_id' | 'state' | 'created_at' | 'error'>) {
+    this.outbox.add(conversationId, input);
+  }
+}
+
+export function mergeMessages(a: Message[], b: Message[]): Message[] {
+  const byId = new Map<string, Message>();
+  for (const m of a) byId.set(m.id, m);
+  for (const m of b) {
+    const current = byId.get(m.id);
+    // An edit or a deletion is newer than what we had; never resurrect a deleted message.
+    byId.set(m.id, current?.deleted && !m.deleted ? current : m);
+  }
+  return [...byId.values()].sort((x, y) => x.seq - y.seq);
+}
+
+function activity(c: Conversation): number {
+  const last = c.last_message as Message | null | undefined;
+  return last?.created_at ?? c.created_at;
+}
+
+export function sortConversations(list: Conversation[]): Conversation[] {
+  return [...list].sort((a, b) => activity(b) - activity(a));
+}

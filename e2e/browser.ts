@@ -1,0 +1,70 @@
+/**
+ * What the browser tests share: Debian's Chromium through playwright-core (with a fake camera and
+ * microphone for voice notes), a build of the web app that is never stale, and pages signed in as
+ * a given account.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
+import type { TestServer, User } from '../apps/server/test/harness.ts';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const ROOT = path.resolve(import.meta.dirname, '..');
+export const SCREENSHOTS = path.join(ROOT, 'docs', 'screenshots');
+
+/** Why the browser tests cannot run here, or false. */
+export const skipBrowser = existsSync(CHROMIUM) ? false : `browser test not run: ${CHROMIUM} is missing (apt-get install -y chromium)`;
+
+/** Builds apps/web when dist/ is missing or older than its sources (MMD_WEB_DIST: use that build as is). */
+export function buildWebApp() {
+  if (process.env.MMD_WEB_DIST) return;
+  const built = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build-web.mjs')], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(built.status, 0, `building apps/web failed:\n${built.stdout}\n${built.stderr}`);
+}
+
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-sync',
+      // A fake microphone (a beep) that needs no permission prompt: voice notes record for real.
+      '--use-fake-ui-for-media-stream',
+      '--use-fake-device-for-media-stream',
+      '--autoplay-policy=no-user-gesture-required',
+    ],
+  });
+}
+
+export const DESKTOP = { width: 1280, height: 800 };
+export const PHONE = { width: 390, height: 844 };
+
+/** A browser context signed in as `user` (the token the sign-in form would have stored). */
+export async function signedIn(browser: Browser, server: TestServer, user: User, viewport = DESKTOP): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
+  await context.grantPermissions(['microphone'], { origin: server.url });
+  await context.addInitScript((token) => {
+    if (!window.localStorage.getItem('mmd.token')) window.localStorage.setItem('mmd.token', token);
+  }, user.token);
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !/Failed to load resource/.test(message.text())) errors.push(message.text());
+  });
+  await page.goto(server.url);
+  await page.getByRole('heading', { name: 'Chats' }).waitFor();
+  return { context, page, errors };
+}
+
+export async function screenshot(page: Page, name: string) {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, name) });
+}
