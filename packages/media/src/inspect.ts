@@ -8,6 +8,7 @@ import {
   DEFAULT_MAX_VIDEO_SECONDS,
   DEFAULT_MAX_VIDEO_SIDE,
 } from './limits.ts';
+import { measureDuration } from './measure-duration.ts';
 import { type AvProbe, probeAv } from './probe-av.ts';
 import { type ImageProbe, probeImage } from './probe-image.ts';
 import { type MediaKind, SNIFF_BYTES, type SniffResult, sniffBytes } from './sniff.ts';
@@ -138,9 +139,19 @@ async function inspectAv(
   base: MediaInfo,
   options: InspectOptions,
 ): Promise<MediaInfo> {
-  const av = await withTempDir(options.tmpRoot, async (dir) =>
-    probeAv(await inputPath(input, dir), { signal: options.signal }),
-  );
+  const av = await withTempDir(options.tmpRoot, async (dir) => {
+    const path = await inputPath(input, dir);
+    const probe = await probeAv(path, { signal: options.signal });
+    if (probe.durationSeconds === undefined) {
+      // No stated duration (browser recordings): count the packets instead, up to the kind's limit.
+      const maxSeconds = probe.video
+        ? (options.maxVideoSeconds ?? DEFAULT_MAX_VIDEO_SECONDS)
+        : (options.maxAudioSeconds ?? DEFAULT_MAX_AUDIO_SECONDS);
+      const measured = await measureDuration(path, { maxSeconds, signal: options.signal });
+      if (measured !== undefined) probe.durationSeconds = measured;
+    }
+    return probe;
+  });
   const info: MediaInfo = { ...base, av };
   if (av.durationSeconds !== undefined) info.durationSeconds = av.durationSeconds;
   if (av.video) {

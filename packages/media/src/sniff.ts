@@ -72,9 +72,13 @@ function sniffContainer(b: Uint8Array): SniffResult | undefined {
     return result('mov', 'video/quicktime', 'video', 'mov');
   }
   if (startsWith(b, [0x1a, 0x45, 0xdf, 0xa3])) {
-    return ebmlDocType(b) === 'webm'
-      ? result('webm', 'video/webm', 'video', 'webm')
-      : result('mkv', 'video/x-matroska', 'video', 'mkv');
+    const webm = ebmlDocType(b) === 'webm';
+    // Voice notes recorded by browsers (Chromium's MediaRecorder) are audio-only WebM: the track
+    // list decides. When it is not in the head, stay with video; the probe refines it later.
+    if (matroskaTrackTypes(b)?.audioOnly) {
+      return webm ? result('webm', 'audio/webm', 'audio', 'webm') : result('mkv', 'audio/x-matroska', 'audio', 'mka');
+    }
+    return webm ? result('webm', 'video/webm', 'video', 'webm') : result('mkv', 'video/x-matroska', 'video', 'mkv');
   }
   if (startsWith(b, [0x00, 0x00, 0x01, 0xba]) || startsWith(b, [0x00, 0x00, 0x01, 0xb3])) {
     return result('mpeg-ps', 'video/mpeg', 'video', 'mpg');
@@ -125,6 +129,88 @@ function ebmlDocType(b: Uint8Array): string | undefined {
       if ((sizeByte & 0x80) === 0) return undefined;
       return ascii(b, i + 3, sizeByte & 0x7f);
     }
+  }
+  return undefined;
+}
+
+/** EBML element IDs the track walk needs (IDs keep their length-marker bits, as the spec writes them). */
+const EBML_HEADER = 0x1a45dfa3;
+const SEGMENT = 0x18538067;
+const TRACKS = 0x1654ae6b;
+const TRACK_ENTRY = 0xae;
+const TRACK_TYPE = 0x83;
+const CLUSTER = 0x1f43b675;
+/** Matroska TrackType values. */
+const TRACK_VIDEO = 1;
+const TRACK_AUDIO = 2;
+const TRACK_COMPLEX = 3;
+
+/** An EBML variable-length integer: its value and encoded length; `unknown` when all value bits are set. */
+function readVint(b: Uint8Array, offset: number, keepMarker: boolean): { value: number; length: number; unknown: boolean } | undefined {
+  const first = b[offset];
+  if (first === undefined || first === 0) return undefined;
+  const length = Math.clz32(first) - 23; // leading zeros within the byte, plus one
+  if (length > 8 || offset + length > b.length) return undefined;
+  let value = keepMarker ? first : first & (0xff >> length);
+  let allOnes = value === 0xff >> length;
+  for (let i = 1; i < length; i++) {
+    const byte = b[offset + i] ?? 0;
+    value = value * 256 + byte;
+    if (byte !== 0xff) allOnes = false;
+  }
+  return { value, length, unknown: !keepMarker && allOnes };
+}
+
+/** One EBML element header at `offset`: id, where its data starts and ends (undefined size: to `limit`). */
+function readElement(b: Uint8Array, offset: number, limit: number) {
+  const id = readVint(b, offset, true);
+  if (!id || id.length > 4) return undefined;
+  const size = readVint(b, offset + id.length, false);
+  if (!size) return undefined;
+  const start = offset + id.length + size.length;
+  return { id: id.value, start, end: size.unknown ? limit : start + size.value, unknownSize: size.unknown };
+}
+
+/**
+ * Reads the Matroska/WebM track list from the head: which track types the file declares. Returns
+ * undefined when the complete Tracks element is not inside `b` (or the structure is not what a
+ * muxer writes), so callers can keep their default. Browsers' MediaRecorder writes a Segment of
+ * unknown size, then Info and Tracks within the first few hundred bytes; ffmpeg puts a SeekHead first.
+ */
+function matroskaTrackTypes(b: Uint8Array): { types: number[]; audioOnly: boolean } | undefined {
+  const header = readElement(b, 0, b.length);
+  if (!header || header.id !== EBML_HEADER || header.unknownSize) return undefined;
+  const segment = readElement(b, header.end, b.length);
+  if (!segment || segment.id !== SEGMENT) return undefined;
+  let offset = segment.start;
+  const segmentEnd = Math.min(segment.end, b.length);
+  while (offset < segmentEnd) {
+    const element = readElement(b, offset, segmentEnd);
+    if (!element || element.id === CLUSTER || element.unknownSize) return undefined;
+    if (element.id === TRACKS) {
+      if (element.end > b.length) return undefined;
+      const types: number[] = [];
+      for (let entry = element.start; entry < element.end; ) {
+        const track = readElement(b, entry, element.end);
+        if (!track || track.end > element.end) return undefined;
+        if (track.id === TRACK_ENTRY) {
+          for (let field = track.start; field < track.end; ) {
+            const child = readElement(b, field, track.end);
+            if (!child || child.end > track.end) return undefined;
+            if (child.id === TRACK_TYPE) {
+              let value = 0;
+              for (let i = child.start; i < child.end; i++) value = value * 256 + (b[i] ?? 0);
+              types.push(value);
+            }
+            field = child.end;
+          }
+        }
+        entry = track.end;
+      }
+      const audioOnly = types.includes(TRACK_AUDIO) && !types.includes(TRACK_VIDEO) && !types.includes(TRACK_COMPLEX);
+      return { types, audioOnly };
+    }
+    offset = element.end;
   }
   return undefined;
 }

@@ -98,11 +98,14 @@ export function createMediaProcessor(deps: ProcessDeps) {
       return { kind: 'video', mime: info.mime, width: mp4.width, height: mp4.height, durationMs: Math.round(mp4.durationSeconds * 1000), placeholder: undefined, renditions };
     }
     if (info.kind === 'audio') {
-      const opus = await transcodeAudio({ input, format: 'ogg-opus', tmpRoot: work });
+      // Voice notes too: browsers record them as audio-only WebM (Opus) with no stated duration;
+      // inspect measured it, and each step below is held to the same limit inspect applied.
+      const audioLimits = { maxAudioSeconds: config.mediaMaxVideoSeconds, tmpRoot: work };
+      const opus = await transcodeAudio({ input, format: 'ogg-opus', ...audioLimits, onProgress: (f) => void progress(10 + f * 40) });
       await put('opus', opus.bytes, opus.mime);
-      const aac = await transcodeAudio({ input, format: 'm4a-aac', tmpRoot: work });
+      const aac = await transcodeAudio({ input, format: 'm4a-aac', ...audioLimits, onProgress: (f) => void progress(50 + f * 40) });
       await put('aac', aac.bytes, aac.mime);
-      const wave = await audioWaveform({ input, count: 64, tmpRoot: work });
+      const wave = await audioWaveform({ input, count: 64, ...audioLimits });
       return { kind: 'audio', mime: info.mime, durationMs: Math.round(opus.durationSeconds * 1000), waveform: wave.peaks.map((p) => Math.round(p * 1000) / 1000), renditions };
     }
     // Documents are served as uploaded (as an attachment, never inline), from the original blob.
@@ -124,7 +127,7 @@ export function createMediaProcessor(deps: ProcessDeps) {
     /** The `media-process` job. Idempotent: a finished item is left alone. */
     async process(job: { payload: { mediaId: string }; signal: AbortSignal; progress(p: number): Promise<void> }) {
       const row = await loadMedia(db.db, job.payload.mediaId);
-      if (!row || row.status !== 'processing') return { skipped: true };
+      if (row?.status !== 'processing') return { skipped: true };
       const work = await mkdtemp(path.join(tmpdir(), 'mmd-media-'));
       try {
         const input = path.join(work, 'original');

@@ -15,7 +15,10 @@ export function Dialog(props: { title: string; onClose: () => void; children: Re
     if (!dialog) return;
     const opener = document.activeElement as HTMLElement | null;
     if (!dialog.open) dialog.showModal();
-    const closed = () => onClose.current();
+    // StrictMode opens, closes and reopens in development: a stale close event must not end the reopened dialog.
+    const closed = () => {
+      if (!dialog.open) onClose.current();
+    };
     dialog.addEventListener('close', closed);
     return () => {
       dialog.removeEventListener('close', closed);

@@ -1,0 +1,195 @@
+/**
+ * The messenger in a real browser (Debian's Chromium through playwright-core), two people in two
+ * browser contexts against the real server: signing in, starting a chat, live delivery, unread
+ * counts, receipts as ticks, replies, reactions, edits, forwards, deletes, a photo and a voice note
+ * recorded from the (fake) microphone; a channel whose admin posts and whose subscriber sees it
+ * live and cannot post. Saves docs/screenshots/messenger-*.png.
+ */
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { type TestServer, startTestServer } from '../apps/server/test/harness.ts';
+import { DATA } from '../apps/server/test/safety-fixtures.ts';
+import { DESKTOP, PHONE, buildWebApp, launchBrowser, screenshot, signedIn, skipBrowser } from './browser.ts';
+
+const PHOTO = path.join(DATA, 'photos', 'Dune.jpg');
+
+/** The open chat's message list. */
+const log = (page: Page) => page.getByRole('log', { name: 'Messages' });
+/** A message bubble in the open chat, by its text. */
+const bubble = (page: Page, text: string | RegExp) =>
+  log(page)
+    .locator('[data-message-id]')
+    .filter({ has: page.locator('p.text').filter({ hasText: text }) });
+
+async function openActions(page: Page, text: string) {
+  const row = bubble(page, text);
+  await row.hover();
+  await row.getByRole('button', { name: 'Message actions' }).click();
+  return page.getByRole('menu');
+}
+
+describe('the messenger', { skip: skipBrowser }, () => {
+  let server: TestServer;
+  let browser: Browser;
+
+  before(async () => {
+    buildWebApp();
+    server = await startTestServer({ dialect: 'sqlite' });
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('two people chat live: unread counts, ticks, replies, reactions, edits, forwards, deletes', { timeout: 180_000 }, async () => {
+    const alice = await server.signUp();
+    const bob = await server.signUp();
+
+    // Alice signs in through the form, as a person would.
+    const aliceContext = await browser.newContext({ viewport: DESKTOP });
+    const a = await aliceContext.newPage();
+    const aliceErrors: string[] = [];
+    a.on('pageerror', (err) => aliceErrors.push(err.message));
+    await a.goto(server.url);
+    await a.getByLabel('Handle').fill(alice.handle);
+    await a.getByLabel('Password').fill(alice.password);
+    await a.getByRole('button', { name: 'Sign in' }).click();
+    await a.getByRole('heading', { name: 'Chats' }).waitFor();
+
+    const b = await signedIn(browser, server, bob, PHONE);
+
+    // Alice starts a direct chat by handle and writes; Bob's list shows it live, unread.
+    await a.getByRole('button', { name: 'New chat' }).click();
+    await a.getByLabel('Their handle').fill(`@${bob.handle}`);
+    await a.getByRole('button', { name: 'Start chat' }).click();
+    await a.getByRole('heading', { name: `@${bob.handle}`, level: 2 }).waitFor();
+    const composer = a.getByLabel('Message', { exact: true });
+    await composer.fill('Hi Bob! Are we still on for Saturday?');
+    await composer.press('Enter');
+    await composer.fill('Bring the map');
+    await composer.press('Enter');
+    await bubble(a, 'Bring the map').waitFor();
+
+    const bobsLink = b.page.getByRole('link', { name: new RegExp(`^@${alice.handle}, 2 unread`) });
+    await bobsLink.waitFor({ timeout: 15_000 });
+    // Alice's ticks: delivered (Bob's device received them) but not read yet.
+    await bubble(a, 'Bring the map').getByRole('img', { name: 'Delivered' }).waitFor({ timeout: 15_000 });
+
+    // Bob opens the chat: both messages are there, and Alice's ticks turn to read without a reload.
+    await bobsLink.click();
+    await bubble(b.page, 'Are we still on for Saturday?').waitFor();
+    await bubble(b.page, 'Bring the map').waitFor();
+    await bubble(a, 'Bring the map').getByRole('img', { name: 'Read' }).waitFor({ timeout: 15_000 });
+    await bubble(a, 'Are we still on for Saturday?').getByRole('img', { name: 'Read' }).waitFor();
+
+    // Bob replies to the first message; Alice sees the quote.
+    const menu = await openActions(b.page, 'Are we still on for Saturday?');
+    await menu.getByRole('menuitem', { name: 'Reply' }).click();
+    await b.page.getByText(`Replying to @${alice.handle}`).waitFor();
+    const bobComposer = b.page.getByLabel('Message', { exact: true });
+    await bobComposer.fill('Yes! 10am at the station');
+    await bobComposer.press('Enter');
+    const reply = bubble(a, '10am at the station');
+    await reply.waitFor();
+    assert.match((await reply.locator('.quote').textContent()) ?? '', /Are we still on for Saturday/);
+
+    // Alice reacts; Bob sees the count live.
+    const reactMenu = await openActions(a, '10am at the station');
+    await reactMenu.getByRole('menuitem', { name: 'React 👍' }).click();
+    await bubble(b.page, '10am at the station').getByRole('button', { name: /👍 1/ }).waitFor();
+
+    // Alice edits her message; Bob sees the new text marked edited.
+    const editMenu = await openActions(a, 'Bring the map');
+    await editMenu.getByRole('menuitem', { name: 'Edit' }).click();
+    await composer.fill('Bring the map and snacks');
+    await composer.press('Enter');
+    const edited = bubble(b.page, 'Bring the map and snacks');
+    await edited.waitFor();
+    assert.match((await edited.textContent()) ?? '', /edited/);
+
+    // Bob forwards Alice's message to a group; the copy is labelled Forwarded.
+    const carol = await server.signUp();
+    const group = await bob.client.createConversation({ kind: 'group', title: 'Saturday hike', members: [carol.handle] });
+    const forwardMenu = await openActions(b.page, 'Bring the map and snacks');
+    await forwardMenu.getByRole('menuitem', { name: 'Forward' }).click();
+    await b.page.getByRole('dialog', { name: 'Forward to…' }).getByRole('button', { name: 'Saturday hike' }).click();
+    await b.page.getByText('Forwarded to Saturday hike.').waitFor();
+    await b.page.goto(`${server.url}/chats/${group.id}`);
+    const copy = bubble(b.page, 'Bring the map and snacks');
+    await copy.waitFor();
+    assert.match((await copy.textContent()) ?? '', /Forwarded/);
+
+    // Alice deletes a message for everyone; it becomes a tombstone for both, live.
+    await b.page.goto(server.url);
+    await b.page.getByRole('link', { name: new RegExp(`^@${alice.handle}`) }).click();
+    await bubble(b.page, 'Are we still on for Saturday?').waitFor();
+    a.once('dialog', (d) => void d.accept());
+    const deleteMenu = await openActions(a, 'Are we still on for Saturday?');
+    await deleteMenu.getByRole('menuitem', { name: 'Delete for everyone' }).click();
+    await log(b.page).getByText('This message was deleted').first().waitFor();
+    assert.equal(await bubble(b.page, 'Are we still on for Saturday?').count(), 0);
+
+    await screenshot(a, 'messenger-desktop.png');
+    await screenshot(b.page, 'messenger-phone.png');
+    assert.deepEqual(aliceErrors, []);
+    assert.deepEqual(b.errors, []);
+    await aliceContext.close();
+    await b.context.close();
+  });
+
+  it('history loads as you scroll up, keeping your place', { timeout: 120_000 }, async () => {
+    const alice = await server.signUp();
+    const bob = await server.signUp();
+    const chat = await alice.client.openDirect(bob.handle);
+    for (let i = 1; i <= 130; i++) await alice.client.send(chat.id, { text: `note ${i}` });
+    const b = await signedIn(browser, server, bob);
+    await b.page.getByRole('link', { name: new RegExp(`^@${alice.handle}`) }).click();
+    await bubble(b.page, 'note 130').waitFor();
+    // The newest page only: the first message is not loaded yet.
+    assert.equal(await bubble(b.page, /^note 1\D/).count(), 0);
+    for (let n = 0; n < 20 && (await log(b.page).getByText('Beginning of the conversation').count()) === 0; n++) {
+      await log(b.page).evaluate((el) => el.scrollTo(0, 0));
+      await b.page.waitForTimeout(300);
+    }
+    await log(b.page).getByText('Beginning of the conversation').waitFor();
+    assert.equal(await log(b.page).locator('[data-message-id]').count(), 130);
+    await b.context.close();
+  });
+
+  it('a channel admin posts and a subscriber sees it live, but cannot post', { timeout: 120_000 }, async () => {
+    const admin = await server.signUp();
+    const reader = await server.signUp();
+    const channelHandle = `news${Date.now().toString(36)}`;
+    const a = await signedIn(browser, server, admin);
+    await a.page.getByRole('button', { name: 'New chat' }).click();
+    await a.page.getByRole('tab', { name: 'New channel' }).click();
+    await a.page.getByLabel('Channel name').fill('Harbour news');
+    await a.page.getByLabel(/Channel handle/).fill(channelHandle);
+    await a.page.getByRole('button', { name: 'Create channel' }).click();
+    await a.page.getByRole('heading', { name: 'Harbour news', level: 2 }).waitFor();
+
+    const r = await signedIn(browser, server, reader, PHONE);
+    await r.page.getByRole('button', { name: 'New chat' }).click();
+    await r.page.getByRole('tab', { name: 'Join a channel' }).click();
+    await r.page.getByLabel('Channel handle').fill(`@${channelHandle}`);
+    await r.page.getByRole('button', { name: 'Find' }).click();
+    await r.page.getByRole('button', { name: 'Join' }).click();
+    await r.page.getByRole('heading', { name: 'Harbour news', level: 2 }).waitFor();
+    await r.page.getByText('Only the channel’s admins can post here.').waitFor();
+    assert.equal(await r.page.getByLabel('Message', { exact: true }).count(), 0);
+
+    const composer = a.page.getByLabel('Message', { exact: true });
+    await composer.fill('The ferry leaves at 7:15 tomorrow');
+    await composer.press('Enter');
+    await bubble(r.page, 'The ferry leaves at 7:15 tomorrow').waitFor({ timeout: 15_000 });
+    await a.page.getByText('1 subscriber').or(a.page.getByText('2 subscribers')).first().waitFor();
+    await screenshot(r.page, 'messenger-channel-phone.png');
+    assert.deepEqual(a.errors, []);
+    assert.deepEqual(r.errors, []);
+    await a.context.close();
+    await r.context.close();
+  });
+});

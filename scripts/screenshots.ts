@@ -1,0 +1,99 @@
+/**
+ * Refreshes docs/screenshots/: starts a throwaway server (embedded SQLite), fills it with a small,
+ * believable set of people, chats, photos, a voice note, a channel and a report, then photographs
+ * the main screens in Debian's Chromium at desktop and phone sizes. Run: `npm run screenshots`.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { startTestServer } from '../apps/server/test/harness.ts';
+import { DATA, signUpModerator } from '../apps/server/test/safety-fixtures.ts';
+import { DESKTOP, PHONE, buildWebApp, launchBrowser, screenshot, signedIn } from '../e2e/browser.ts';
+
+const file = (...parts: string[]) => readFileSync(path.join(DATA, ...parts));
+
+buildWebApp();
+const server = await startTestServer({ dialect: 'sqlite' });
+try {
+  const amara = await server.signUp('amara');
+  const ben = await server.signUp('ben');
+  const chloe = await server.signUp('chloe');
+  const dev = await server.signUp('dev');
+
+  // A direct chat with a photo, a reply, a reaction and a voice note.
+  const direct = await amara.client.openDirect('ben');
+  await amara.client.send(direct.id, { text: 'Are we still on for the coast walk on Saturday?' });
+  const yes = await ben.client.send(direct.id, { text: 'Yes! Meet at the station at 10?' });
+  await amara.client.react(yes.id, '👍');
+  const dune = await amara.client.upload(file('photos', 'Dune.jpg'), { filename: 'Dune.jpg', contentType: 'image/jpeg' });
+  await amara.client.waitForMedia(dune.id);
+  await amara.client.send(direct.id, { text: 'This is where we could have lunch', media: [dune.id] });
+  const voice = await ben.client.upload(file('audio', 'complete.oga'), { filename: 'voice-note.oga', contentType: 'audio/ogg' });
+  await ben.client.waitForMedia(voice.id);
+  await ben.client.send(direct.id, { media: [voice.id] });
+  await ben.client.send(direct.id, { text: 'Perfect, I will bring the flask', reply_to: yes.id });
+
+  // A group with an album.
+  const group = await chloe.client.createConversation({ kind: 'group', title: 'Climbing club', members: ['amara', 'ben', 'dev'] });
+  await chloe.client.send(group.id, { text: 'Photos from Sunday at the crag 🧗' });
+  const album: string[] = [];
+  for (const name of ['Garden.jpg', 'GreenMeadow.jpg', 'YellowFlower.jpg', 'LadyBird.jpg']) {
+    const up = await chloe.client.upload(file('photos', name), { filename: name, contentType: 'image/jpeg' });
+    await chloe.client.waitForMedia(up.id);
+    album.push(up.id);
+  }
+  await chloe.client.send(group.id, { media: album });
+  await dev.client.send(group.id, { text: 'Great shots! Same time next week?' });
+
+  // A channel Amara follows.
+  const channel = await dev.client.createConversation({ kind: 'channel', title: 'Harbour news', handle: 'harbour' });
+  await amara.client.join(channel.id);
+  await dev.client.send(channel.id, { text: 'The ferry timetable changes on Monday: first departure 06:45.' });
+
+  // A report for the safety console.
+  const moderator = await signUpModerator(server);
+  const reported = await dev.client.upload(file('photos', 'Storm.jpg'), { filename: 'Storm.jpg', contentType: 'image/jpeg' });
+  await dev.client.waitForMedia(reported.id);
+  const bad = await dev.client.send(group.id, { text: 'look at this', media: [reported.id] });
+  await amara.client.report({ message_id: bad.id, reason: 'ncii', note: 'This is a private photo of a friend, shared without asking her.' });
+  const bank = await moderator.client.createBank({ name: 'StopNCII partner hashes', category: 'ncii', action: 'block', source: 'StopNCII' });
+  await moderator.client.addSignalsFromFile(bank.id, file('photos', 'RainDrops.jpg'), { filename: 'RainDrops.jpg', label: 'case 1042' });
+
+  const browser = await launchBrowser();
+  try {
+    const desktop = await signedIn(browser, server, amara, DESKTOP);
+    await desktop.page.getByRole('link', { name: /^@ben/ }).click();
+    await desktop.page.getByRole('log', { name: 'Messages' }).locator('img').first().waitFor();
+    await desktop.page.waitForTimeout(1500);
+    await screenshot(desktop.page, 'messenger-desktop.png');
+    await desktop.page.getByRole('link', { name: /^Climbing club/ }).click();
+    await desktop.page.waitForTimeout(1500);
+    await screenshot(desktop.page, 'messenger-group.png');
+
+    const phone = await signedIn(browser, server, ben, PHONE);
+    await screenshot(phone.page, 'messenger-list-phone.png');
+    await phone.page.getByRole('link', { name: /^@amara/ }).click();
+    await phone.page.waitForTimeout(1500);
+    await screenshot(phone.page, 'messenger-phone.png');
+
+    const reader = await signedIn(browser, server, amara, PHONE);
+    await reader.page.getByRole('link', { name: /^Harbour news/ }).click();
+    await reader.page.waitForTimeout(800);
+    await screenshot(reader.page, 'messenger-channel-phone.png');
+
+    const console_ = await signedIn(browser, server, moderator, DESKTOP);
+    await console_.page.goto(`${server.url}/console`);
+    await console_.page.waitForTimeout(1500);
+    await screenshot(console_.page, 'console-reviews.png');
+    await console_.page.goto(`${server.url}/console/banks`);
+    await console_.page.waitForTimeout(1000);
+    await screenshot(console_.page, 'console-banks.png');
+    await console_.page.goto(`${server.url}/console/audit`);
+    await console_.page.waitForTimeout(1000);
+    await screenshot(console_.page, 'console-audit.png');
+    console.log('screenshots saved in docs/screenshots/');
+  } finally {
+    await browser.close();
+  }
+} finally {
+  await server.close();
+}
