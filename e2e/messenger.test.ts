@@ -132,6 +132,41 @@ describe('the messenger', { skip: skipBrowser }, () => {
     await log(b.page).getByText('This message was deleted').first().waitFor();
     assert.equal(await bubble(b.page, 'Are we still on for Saturday?').count(), 0);
 
+    // Alice sends a photo with a caption: Bob sees the placeholder, then the sharp preview in the
+    // same box (no layout jump).
+    await a.locator('input[type="file"]').setInputFiles(PHOTO);
+    await composer.fill('Dune at sunset');
+    await a.getByRole('button', { name: 'Send', exact: true }).click();
+    const photo = bubble(b.page, 'Dune at sunset');
+    await photo.waitFor({ timeout: 60_000 });
+    const hit = photo.locator('.media-hit');
+    await hit.waitFor();
+    const boxBefore = await hit.boundingBox();
+    const sharp = photo.locator('img.media-img.loaded');
+    await sharp.waitFor({ timeout: 30_000 });
+    const boxAfter = await hit.boundingBox();
+    assert.ok(boxBefore && boxAfter && boxBefore.height > 50, 'the photo has a reserved box');
+    assert.equal(Math.round(boxAfter!.height), Math.round(boxBefore!.height), 'no layout jump when the photo loads');
+    const naturalWidth = await sharp.evaluate((img: HTMLImageElement) => img.naturalWidth);
+    assert.ok(naturalWidth > 100, `the preview decoded (${naturalWidth} px wide)`);
+    assert.match((await sharp.getAttribute('alt')) ?? '', /\S/, 'the photo has a text alternative');
+
+    // Bob records a voice note from the (fake) microphone; Alice gets a player with a waveform.
+    await b.page.getByRole('button', { name: 'Record a voice note' }).click();
+    const stop = b.page.getByRole('button', { name: 'Stop & send' });
+    await stop.waitFor();
+    await b.page.waitForFunction(() => {
+      const button = [...document.querySelectorAll('button')].find((x) => x.textContent?.includes('Stop & send'));
+      return button && !button.disabled;
+    });
+    await b.page.waitForTimeout(2000);
+    await stop.click();
+    const play = log(a).getByRole('button', { name: /^Play voice note/ }).last();
+    await play.waitFor({ timeout: 60_000 });
+    await log(a).getByRole('slider', { name: /Position in voice note/ }).last().waitFor();
+    await play.click();
+    await log(a).getByRole('button', { name: /^Pause voice note/ }).last().waitFor({ timeout: 10_000 });
+
     await screenshot(a, 'messenger-desktop.png');
     await screenshot(b.page, 'messenger-phone.png');
     assert.deepEqual(aliceErrors, []);

@@ -58,6 +58,8 @@ onEachDatabase('safety: access', (dialect) => {
     { method: 'GET', url: `/v1/safety/reviews/${ids.review}/media/med_x/preview`, ok: null, bad: {}, badCode: 'not_found' },
     { method: 'POST', url: `/v1/safety/reviews/${ids.review}/media/med_x/reveal`, ok: null, bad: {}, badCode: 'not_found' },
     { method: 'POST', url: `/v1/safety/reviews/${ids.review}/decision`, ok: json({ action: 'escalate' }), bad: json({ action: 'delete' }) },
+    { method: 'GET', url: '/v1/safety/takedowns', ok: {}, bad: { url: '/v1/safety/takedowns?status=pending' } },
+    { method: 'GET', url: '/v1/safety/takedowns/tkd_x', ok: null, bad: {}, badCode: 'not_found' },
     { method: 'POST', url: '/v1/safety/takedowns', ok: json({ message_id: ids.message, reason: 'spam' }), bad: json({ message_id: ids.message }) },
     { method: 'GET', url: '/v1/safety/audit', ok: {}, bad: { url: '/v1/safety/audit?limit=0' } },
   ];
@@ -83,7 +85,7 @@ onEachDatabase('safety: access', (dialect) => {
       .flatMap(([p, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${p}`))
       .sort();
     const covered = endpoints()
-      .map((e) => `${e.method} ${e.url.split('?')[0]!.replace(ids.bank!, '{id}').replace(ids.review!, '{id}').replace('med_x', '{mediaId}')}`)
+      .map((e) => `${e.method} ${e.url.split('?')[0]!.replace(ids.bank!, '{id}').replace(ids.review!, '{id}').replace('med_x', '{mediaId}').replace('tkd_x', '{id}')}`)
       .sort();
     assert.deepEqual(covered, documented);
   });

@@ -1,14 +1,17 @@
 import type { Account } from '@mmd/sdk';
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { Suspense, lazy, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { anonymousClient, errorText, saveToken, savedToken } from './api.ts';
-import { Console, type ConsoleSection } from './console/Console.tsx';
+import type { ConsoleSection } from './console/Console.tsx';
 import { Messenger } from './messenger/Messenger.tsx';
 import { Settings } from './messenger/Settings.tsx';
 import { SignIn } from './pages/SignIn.tsx';
 import { NotFound } from './pages/NotFound.tsx';
-import { Protect } from './pages/Protect.tsx';
 import { Link, usePath } from './router.tsx';
 import { type Session, SessionContext, isModerator } from './session.tsx';
+
+// Pages most people never open load on demand: the console (moderators) and /protect (hashing).
+const Console = lazy(() => import('./console/Console.tsx').then((m) => ({ default: m.Console })));
+const Protect = lazy(() => import('./pages/Protect.tsx').then((m) => ({ default: m.Protect })));
 
 type Route =
   | { page: 'messenger'; chatId: string | null }
@@ -194,7 +197,15 @@ export function App() {
         </nav>
       </header>
       <main id="main" ref={main} tabIndex={-1} className={needsSession && session ? `page-${current.page}` : undefined}>
-        {body}
+        <Suspense
+          fallback={
+            <p className="loading" aria-busy="true">
+              Loading…
+            </p>
+          }
+        >
+          {body}
+        </Suspense>
       </main>
     </SessionContext.Provider>
   );

@@ -37,6 +37,8 @@ export const Bank = Type.Object({
   pdq_threshold: Type.Integer({ minimum: 0, maximum: MAX_PDQ_THRESHOLD, description: 'largest PDQ distance that counts as a match' }),
   system: Type.Union([Type.Enum(['protect', 'takedown']), Type.Null()], { description: 'banks MMD keeps itself: hash-only protection and takedowns' }),
   signal_count: Type.Integer({ minimum: 0 }),
+  match_count: Type.Integer({ minimum: 0, description: 'distinct uploads that matched this bank: at screening, in a sweep, or taken down with it' }),
+  last_match_at: Type.Union([Millis, Type.Null()], { description: 'when the latest of those matched' }),
   created_at: Millis,
 });
 export type Bank = Static<typeof Bank>;
@@ -164,6 +166,9 @@ export const Review = Type.Object({
   outcome: Type.Union([Type.Enum(['takedown', 'dismiss']), Type.Null()]),
   reason: Type.String({ description: 'the report reason, or the matching bank category' }),
   report_count: Type.Integer({ minimum: 0 }),
+  reasons: Type.Array(Type.Object({ reason: ReportReason, count: Type.Integer({ minimum: 1 }) }), {
+    description: 'every reason reporters gave and how many gave it, most given first (empty for holds)',
+  }),
   notes: Type.Array(Type.String(), { description: 'reporters’ notes' }),
   message: Type.Union([
     Type.Object({
@@ -219,6 +224,49 @@ export const Takedown = Type.Object({
 export type Takedown = Static<typeof Takedown>;
 export const DecisionReply = Type.Object({ review: Review, takedown: Type.Union([Takedown, Type.Null()]) });
 export type DecisionReply = Static<typeof DecisionReply>;
+
+/** Where a running takedown is: hashes into the bank, searching for copies, removing them, closing reviews. */
+export const TAKEDOWN_STAGES = ['banking', 'finding', 'removing', 'closing', 'finished'] as const;
+export type TakedownStage = (typeof TAKEDOWN_STAGES)[number];
+export const TAKEDOWN_STATUSES = ['running', 'done', 'failed'] as const;
+export type TakedownStatus = (typeof TAKEDOWN_STATUSES)[number];
+/** A takedown as it runs and after: written at every step, so a console can show live progress. */
+export const TakedownRecord = Type.Object({
+  id: Type.String({ description: 'the id the takedown reply and the audit log carry' }),
+  status: Type.Enum([...TAKEDOWN_STATUSES], { description: 'failed: stopped by an error or by the server stopping; what was removed stays removed' }),
+  stage: Type.Enum([...TAKEDOWN_STAGES]),
+  reason: Type.String(),
+  actor_id: Type.Union([Type.String(), Type.Null()]),
+  actor_handle: Type.Union([Type.String(), Type.Null()]),
+  review_id: Type.Union([Type.String(), Type.Null()], { description: 'the review it decided, if any' }),
+  bank_id: Type.String(),
+  bank_name: Type.Union([Type.String(), Type.Null()]),
+  signals_added: Type.Integer({ minimum: 0 }),
+  copies_found: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { description: 'null until the search has finished' }),
+  media_removed: Type.Integer({ minimum: 0 }),
+  messages_removed: Type.Integer({ minimum: 0 }),
+  conversations: Type.Integer({ minimum: 0 }),
+  error: Type.Union([Type.String(), Type.Null()]),
+  started_at: Millis,
+  updated_at: Millis,
+  finished_at: Type.Union([Millis, Type.Null()]),
+  duration_ms: Type.Union([Type.Number({ minimum: 0 }), Type.Null()], { description: 'as in the takedown reply, once done' }),
+});
+export type TakedownRecord = Static<typeof TakedownRecord>;
+export const TakedownsQuery = Type.Object(
+  {
+    status: Type.Optional(Type.Enum([...TAKEDOWN_STATUSES])),
+    before: Type.Optional(Type.Integer({ minimum: 1, description: 'next_before of the previous page' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+  },
+  { additionalProperties: false },
+);
+export type TakedownsQuery = Static<typeof TakedownsQuery>;
+export const TakedownList = Type.Object({
+  takedowns: Type.Array(TakedownRecord, { description: 'newest first' }),
+  next_before: Type.Union([Type.Integer(), Type.Null()]),
+});
+export type TakedownList = Static<typeof TakedownList>;
 
 export const TakedownBody = Type.Object(
   {
@@ -280,10 +328,32 @@ export const ProtectCase = Type.Object({
 });
 export type ProtectCase = Static<typeof ProtectCase>;
 
+/** Everything the audit log records. */
+export const AUDIT_ACTIONS = [
+  'bank.created',
+  'signals.added',
+  'bank.imported',
+  'bank.exported',
+  'upload.blocked',
+  'upload.held',
+  'upload.blurred',
+  'match.checked',
+  'report.created',
+  'review.decided',
+  'hold.released',
+  'media.revealed',
+  'takedown',
+  'takedown.failed',
+  'sweep.completed',
+  'protect.submitted',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
 export const AuditEntry = Type.Object({
   id: Type.Integer(),
   at: Millis,
   actor_id: Type.Union([Type.String(), Type.Null()], { description: 'null for MMD itself (screening, sweeps) and anonymous protection' }),
+  actor_handle: Type.Union([Type.String(), Type.Null()]),
   action: Type.String(),
   subject_type: Type.Union([Type.String(), Type.Null()]),
   subject_id: Type.Union([Type.String(), Type.Null()]),
@@ -294,7 +364,7 @@ export type AuditEntry = Static<typeof AuditEntry>;
 export const AuditQuery = Type.Object(
   {
     action: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-    actor: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'an account id' })),
+    actor: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'an account id, or @handle' })),
     since: Type.Optional(Millis),
     until: Type.Optional(Millis),
     before: Type.Optional(Type.Integer({ minimum: 1, description: 'entries with a smaller id (paging)' })),

@@ -40,8 +40,11 @@ import type {
   ReviewList,
   Takedown,
   TakedownBody,
+  TakedownList,
+  TakedownRecord,
 } from '@mmd/contracts';
 import { MmdError } from './errors.ts';
+import { cancelled, uploadWithXhr } from './upload-xhr.ts';
 import { type Stream, type StreamOptions, type WebSocketFactory, openStream } from './stream.ts';
 
 export interface ClientOptions {
@@ -185,13 +188,36 @@ export class MmdClient {
   }
 
   // Media
-  /** Uploads a file in one request (raw body); use resumable uploads (tus, /v1/uploads) for large files. */
-  async upload(data: Uint8Array | Blob, options: { filename?: string; contentType?: string } = {}): Promise<UploadReply> {
+  /**
+   * Uploads a file in one request (raw body); use resumable uploads (tus, /v1/uploads) for large files.
+   * With `onProgress`, browsers upload through XMLHttpRequest (the only API with upload progress) and
+   * report bytes sent; elsewhere (Node) the body goes through fetch and no progress is reported.
+   * Aborting `signal` rejects with an MmdError (status 0) saying the upload was cancelled.
+   */
+  async upload(
+    data: Uint8Array | Blob,
+    options: {
+      filename?: string;
+      contentType?: string;
+      /** Bytes sent so far of the total; browsers only (XMLHttpRequest). */
+      onProgress?: (sent: number, total: number) => void;
+      signal?: AbortSignal;
+    } = {},
+  ): Promise<UploadReply> {
     const headers: Record<string, string> = { 'content-type': options.contentType ?? 'application/octet-stream' };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     const path = `/v1/media${options.filename ? `?filename=${encodeURIComponent(options.filename)}` : ''}`;
-    const response = await this.raw(path, { method: 'POST', headers, body: data as BodyInit });
-    return (await response.json()) as UploadReply;
+    if (options.onProgress && typeof XMLHttpRequest !== 'undefined') {
+      return uploadWithXhr<UploadReply>({ url: `${this.baseUrl}${path}`, headers, body: data, onProgress: options.onProgress, signal: options.signal, baseUrl: this.baseUrl });
+    }
+    if (options.signal?.aborted) throw cancelled();
+    try {
+      const response = await this.raw(path, { method: 'POST', headers, body: data as BodyInit, signal: options.signal });
+      return (await response.json()) as UploadReply;
+    } catch (err) {
+      if (options.signal?.aborted) throw cancelled();
+      throw err;
+    }
   }
   media(id: string) {
     return this.request<MediaItem>('GET', `/v1/media/${enc(id)}`);
@@ -292,10 +318,11 @@ export class MmdClient {
     const response = await this.raw(`/v1/safety/banks/${enc(bankId)}/import?format=${format}`, { method: 'POST', headers: { ...this.auth(), 'content-type': contentType }, body: file as BodyInit });
     return (await response.json()) as ImportReply;
   }
-  /** A bank as a file; `skipped` counts signals the format cannot carry (vPDQ in te). */
-  async exportBank(bankId: string, format: BankFormat): Promise<{ body: string; contentType: string; skipped: number }> {
+  /** A bank as a file, with the name the server suggests; `skipped` counts signals the format cannot carry (vPDQ in te). */
+  async exportBank(bankId: string, format: BankFormat): Promise<{ body: string; contentType: string; filename: string; skipped: number }> {
     const response = await this.raw(`/v1/safety/banks/${enc(bankId)}/export?format=${format}`, { headers: this.auth() });
-    return { body: await response.text(), contentType: response.headers.get('content-type') ?? '', skipped: Number(response.headers.get('x-mmd-skipped') ?? 0) };
+    const filename = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '')?.[1] ?? `bank.${format}`;
+    return { body: await response.text(), contentType: response.headers.get('content-type') ?? '', filename, skipped: Number(response.headers.get('x-mmd-skipped') ?? 0) };
   }
   /** Checks a file against every bank. */
   async matchFile(data: Uint8Array | Blob, options: { filename?: string } = {}) {
@@ -322,9 +349,18 @@ export class MmdClient {
   decideReview(id: string, body: DecisionBody) {
     return this.request<DecisionReply>('POST', `/v1/safety/reviews/${enc(id)}/decision`, body);
   }
+  /** Runs a takedown to the end; while it runs, `takedowns()` and `takedownStatus()` show its progress. */
   takedown(body: TakedownBody) {
     return this.request<Takedown>('POST', '/v1/safety/takedowns', body);
   }
+  /** Takedowns newest first, with their progress; page back with `before: next_before`. */
+  takedowns(options: { status?: TakedownRecord['status']; before?: number; limit?: number } = {}) {
+    return this.request<TakedownList>('GET', `/v1/safety/takedowns${query(options)}`);
+  }
+  takedownStatus(id: string) {
+    return this.request<TakedownRecord>('GET', `/v1/safety/takedowns/${enc(id)}`);
+  }
+  /** The audit log, newest first; `actor` is an account id or `@handle`. */
   audit(options: { action?: string; actor?: string; since?: number; until?: number; before?: number; limit?: number } = {}) {
     return this.request<AuditList>('GET', `/v1/safety/audit${query(options)}`);
   }

@@ -3,29 +3,10 @@
  * sweeps, bank changes, protection requests — with who (null: MMD itself or an anonymous person)
  * and when. Rows are only ever appended.
  */
-import type { AuditEntry } from '@mmd/contracts';
+import type { AuditAction, AuditEntry } from '@mmd/contracts';
 import type { Database, Tx } from '../platform/db/index.ts';
 
 export type Executor = Database['db'] | Tx;
-
-export const AUDIT_ACTIONS = [
-  'bank.created',
-  'signals.added',
-  'bank.imported',
-  'bank.exported',
-  'upload.blocked',
-  'upload.held',
-  'upload.blurred',
-  'match.checked',
-  'report.created',
-  'review.decided',
-  'hold.released',
-  'media.revealed',
-  'takedown',
-  'sweep.completed',
-  'protect.submitted',
-] as const;
-export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export interface AuditInput {
   at: number;
@@ -52,17 +33,29 @@ export async function appendAudit(db: Executor, e: AuditInput): Promise<void> {
     .execute();
 }
 
-/** Newest first; `before` pages back by id. */
+/** Newest first; `before` pages back by id. `actor` is an account id, or a handle after "@". */
 export async function listAudit(
   db: Executor,
   q: { action?: string; actor?: string; since?: number; until?: number; before?: number; limit: number },
 ): Promise<{ entries: AuditEntry[]; next_before: number | null }> {
-  let query = db.selectFrom('safety_audit').selectAll().orderBy('id', 'desc').limit(q.limit + 1);
-  if (q.action) query = query.where('action', '=', q.action);
-  if (q.actor) query = query.where('actor_id', '=', q.actor);
-  if (q.since !== undefined) query = query.where('at', '>=', q.since);
-  if (q.until !== undefined) query = query.where('at', '<=', q.until);
-  if (q.before !== undefined) query = query.where('id', '<', q.before);
+  let actorId = q.actor;
+  if (actorId?.startsWith('@')) {
+    const account = await db.selectFrom('accounts').select('id').where('handle_key', '=', actorId.slice(1).toLowerCase()).executeTakeFirst();
+    // Nobody by that handle: nothing they did, rather than everything.
+    if (!account) return { entries: [], next_before: null };
+    actorId = account.id;
+  }
+  let query = db
+    .selectFrom('safety_audit as a')
+    .leftJoin('accounts', 'accounts.id', 'a.actor_id')
+    .select(['a.id', 'a.at', 'a.actor_id', 'accounts.handle as actor_handle', 'a.action', 'a.subject_type', 'a.subject_id', 'a.bank_id', 'a.detail'])
+    .orderBy('a.id', 'desc')
+    .limit(q.limit + 1);
+  if (q.action) query = query.where('a.action', '=', q.action);
+  if (actorId) query = query.where('a.actor_id', '=', actorId);
+  if (q.since !== undefined) query = query.where('a.at', '>=', q.since);
+  if (q.until !== undefined) query = query.where('a.at', '<=', q.until);
+  if (q.before !== undefined) query = query.where('a.id', '<', q.before);
   const rows = await query.execute();
   const page = rows.slice(0, q.limit);
   return {
@@ -70,6 +63,7 @@ export async function listAudit(
       id: Number(r.id),
       at: Number(r.at),
       actor_id: r.actor_id,
+      actor_handle: r.actor_handle,
       action: r.action,
       subject_type: r.subject_type,
       subject_id: r.subject_id,

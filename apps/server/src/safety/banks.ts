@@ -13,6 +13,7 @@ import { formatBankFile, parseBankFile } from './formats.ts';
 import type { FileHashes, Hasher } from './hasher.ts';
 import { safetyId } from './ids.ts';
 import type { Matcher } from './matcher.ts';
+import { matchStats } from './matches.ts';
 import { queryFrom } from './media-hashes.ts';
 import { type NewSignal, type SignalRow, insertSignals, loadBank, signalCounts, toBank, toSignal } from './store.ts';
 
@@ -71,18 +72,20 @@ export function createBanks(deps: BanksDeps) {
         await tx.insertInto('safety_banks').values(row).execute();
         await appendAudit(tx, { at: now, actorId: principal.accountId, action: 'bank.created', subjectType: 'bank', subjectId: row.id, bankId: row.id, detail: { name: row.name, category: row.category, action: row.action, pdq_threshold: row.pdq_threshold } });
       });
-      return toBank(row, 0);
+      return toBank(row, { signals: 0, matches: undefined });
     },
 
     async list(): Promise<Bank[]> {
       const rows = await db.db.selectFrom('safety_banks').selectAll().orderBy('created_at').orderBy('id').execute();
-      const counts = await signalCounts(db.db, rows.map((r) => r.id));
-      return rows.map((r) => toBank(r, counts.get(r.id) ?? 0));
+      const ids = rows.map((r) => r.id);
+      const [signals, matches] = await Promise.all([signalCounts(db.db, ids), matchStats(db.db, ids)]);
+      return rows.map((r) => toBank(r, { signals: signals.get(r.id) ?? 0, matches: matches.get(r.id) }));
     },
 
     async get(id: string): Promise<Bank> {
       const row = await loadBank(db.db, id);
-      return toBank(row, (await signalCounts(db.db, [id])).get(id) ?? 0);
+      const [signals, matches] = await Promise.all([signalCounts(db.db, [id]), matchStats(db.db, [id])]);
+      return toBank(row, { signals: signals.get(id) ?? 0, matches: matches.get(id) });
     },
 
     async addHashes(principal: Principal, bankId: string, body: AddSignalsBody): Promise<AddSignalsReply> {

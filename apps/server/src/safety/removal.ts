@@ -21,11 +21,14 @@ export interface RemovalResult {
   conversations: Set<string>;
 }
 
+/** Called after every committed batch with the totals so far (a takedown shows them live). */
+export type RemovalProgress = (soFar: RemovalResult) => Promise<void>;
+
 export function createRemoval(deps: { db: Database; write: WriteWithEvents; blobs: BlobStore; indexes: SafetyIndexes; clock: () => number; log: { warn(o: object, m: string): void } }) {
   const { db, write, clock } = deps;
 
   /** Deletes messages for everyone (or fails them, if never delivered). Returns those changed. */
-  async function removeMessages(messageIds: string[], result: RemovalResult): Promise<void> {
+  async function removeMessages(messageIds: string[], result: RemovalResult, onProgress?: RemovalProgress): Promise<void> {
     for (let i = 0; i < messageIds.length; i += BATCH) {
       const part = messageIds.slice(i, i + BATCH);
       await write(async (tx, emit) => {
@@ -47,6 +50,7 @@ export function createRemoval(deps: { db: Database; write: WriteWithEvents; blob
           result.messagesRemoved.push(r.id);
         }
       });
+      await onProgress?.(result);
     }
   }
 
@@ -57,8 +61,8 @@ export function createRemoval(deps: { db: Database; write: WriteWithEvents; blob
       return result;
     },
 
-    /** Removes media items and every message carrying them, then their files. */
-    async removeMedia(mediaIds: string[], extraMessageIds: string[] = []): Promise<RemovalResult> {
+    /** Removes media items and every message carrying them (and `extraMessageIds`), then their files. */
+    async removeMedia(mediaIds: string[], options: { extraMessageIds?: string[]; onProgress?: RemovalProgress } = {}): Promise<RemovalResult> {
       const result: RemovalResult = { mediaRemoved: [], messagesRemoved: [], conversations: new Set() };
       const removed: MediaRow[] = [];
       for (let i = 0; i < mediaIds.length; i += BATCH) {
@@ -75,10 +79,11 @@ export function createRemoval(deps: { db: Database; write: WriteWithEvents; blob
             await emit({ type: 'media.updated', conversationId: null, targetAccountId: r.owner_id, data: { ...summarise(after), reason: REMOVED_REASON, reason_code: 'removed' }, at: now });
           }
           removed.push(...rows);
+          result.mediaRemoved.push(...ids);
         });
+        await options.onProgress?.(result);
       }
-      result.mediaRemoved = removed.map((r) => r.id);
-      const carrying: string[] = [...extraMessageIds];
+      const carrying: string[] = [...(options.extraMessageIds ?? [])];
       for (let i = 0; i < mediaIds.length; i += BATCH) {
         const rows = await db.db
           .selectFrom('message_media')
@@ -89,7 +94,7 @@ export function createRemoval(deps: { db: Database; write: WriteWithEvents; blob
           .execute();
         carrying.push(...rows.map((r) => r.id));
       }
-      await removeMessages([...new Set(carrying)], result);
+      await removeMessages([...new Set(carrying)], result, options.onProgress);
       // Files last: nothing serves them any more, and a crash here leaves only orphans, not leaks.
       const hashRows = result.mediaRemoved.length
         ? await db.db.selectFrom('safety_media_hashes').select('id').where('media_id', 'in', result.mediaRemoved).execute()

@@ -4,7 +4,7 @@
  * blurred (previews.ts), then take down, dismiss or escalate; escalated reviews are decided by
  * admins. Reporters hear the outcome (outcomes.ts).
  */
-import type { CreateReportBody, DecisionBody, DecisionReply, Report, Review, ReviewList } from '@mmd/contracts';
+import type { CreateReportBody, DecisionBody, DecisionReply, Report, ReportReason, Review, ReviewList } from '@mmd/contracts';
 import type { Principal } from '../accounts/service.ts';
 import { requireMember } from '../conversations/access.ts';
 import { AppError, notFound } from '../errors.ts';
@@ -50,7 +50,14 @@ export function createReviews(deps: { db: Database; write: WriteWithEvents; take
     const bankIds = [...new Set(rows.flatMap((r) => (r.bank_id ? [r.bank_id] : [])))];
     const banks = bankIds.length ? await db.db.selectFrom('safety_banks').select(['id', 'name', 'category']).where('id', 'in', bankIds).execute() : [];
     const byBank = new Map(banks.map((b) => [b.id, b]));
-    const notes = await db.db.selectFrom('safety_reports').select(['review_id', 'note']).where('review_id', 'in', rows.map((r) => r.id)).where('note', 'is not', null).orderBy('created_at').execute();
+    const reviewIds = rows.map((r) => r.id);
+    const notes = await db.db.selectFrom('safety_reports').select(['review_id', 'note']).where('review_id', 'in', reviewIds).where('note', 'is not', null).orderBy('created_at').execute();
+    const reasons = await db.db
+      .selectFrom('safety_reports')
+      .select(['review_id', 'reason', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('review_id', 'in', reviewIds)
+      .groupBy(['review_id', 'reason'])
+      .execute();
     return rows.map((r) => {
       const m = r.message_id ? byMessage.get(r.message_id) : undefined;
       const ids = r.media_id ? [r.media_id] : attached.filter((a) => a.message_id === r.message_id).map((a) => a.media_id);
@@ -62,6 +69,10 @@ export function createReviews(deps: { db: Database; write: WriteWithEvents; take
         outcome: r.outcome,
         reason: r.reason,
         report_count: Number(r.report_count),
+        reasons: reasons
+          .filter((x) => x.review_id === r.id)
+          .map((x) => ({ reason: x.reason as ReportReason, count: Number(x.n) }))
+          .sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason)),
         notes: notes.filter((n) => n.review_id === r.id).map((n) => n.note!),
         message: m
           ? { id: m.id, conversation_id: m.conversation_id, conversation_kind: m.kind, sender_id: m.sender_id, sender_handle: m.handle ?? 'deleted', text: m.deleted_at === null ? m.text : null, deleted: m.deleted_at !== null, created_at: Number(m.created_at) }

@@ -25,6 +25,9 @@ import {
   ReviewsQuery,
   Takedown,
   TakedownBody,
+  TakedownList,
+  TakedownRecord,
+  TakedownsQuery,
 } from '@mmd/contracts';
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -205,6 +208,20 @@ export function safetyRoutes(deps: SafetyRouteDeps): FastifyPluginAsyncTypebox {
         reason: b.reason,
       });
       return reply.status(201).send(result);
+    });
+
+    app.get('/v1/safety/takedowns', {
+      schema: { tags, summary: 'Takedowns, newest first, with their progress while they run (moderators)', querystring: TakedownsQuery, response: { 200: TakedownList } },
+    }, async (request) => {
+      await moderator(request);
+      return safety.takedownRecords.list({ status: request.query.status, before: request.query.before, limit: request.query.limit ?? 20 });
+    });
+
+    app.get('/v1/safety/takedowns/:id', {
+      schema: { tags, summary: 'One takedown and its progress (moderators)', params: Type.Object({ id: Id }), response: { 200: TakedownRecord } },
+    }, async (request) => {
+      await moderator(request);
+      return safety.takedownRecords.get(request.params.id);
     });
 
     app.get('/v1/safety/audit', { schema: { tags, summary: 'The safety audit log, newest first, filterable (moderators)', querystring: AuditQuery, response: { 200: AuditList } } }, async (request) => {

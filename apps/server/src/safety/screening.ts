@@ -16,6 +16,7 @@ import { appendAudit } from './audit.ts';
 import type { Hasher } from './hasher.ts';
 import { safetyId } from './ids.ts';
 import type { FoundMatch, Matcher } from './matcher.ts';
+import { recordMatches } from './matches.ts';
 import { queryFrom, saveMediaHashes } from './media-hashes.ts';
 import { REMOVED_REASON } from './removal.ts';
 
@@ -51,6 +52,10 @@ export function createScreening(deps: { db: Database; hasher: Hasher; matcher: M
     if (!match) return { action: 'allow' };
     const now = clock();
     await db.writeTransaction(async (tx) => {
+      // Every matching bank counts the item, not only the one whose action decides.
+      const perBank = new Map<string, FoundMatch>();
+      for (const m of matches) if (!perBank.has(m.bank_id)) perBank.set(m.bank_id, m);
+      await recordMatches(tx, { matches: [...perBank.values()].map((m) => ({ bankId: m.bank_id, mediaId: row.id, signalId: m.signal_id, rule: m.rule })), source: 'screening', now });
       await appendAudit(tx, {
         at: now,
         actorId: null,

@@ -21,6 +21,7 @@ import { createReviews } from './reviews.ts';
 import { createScreening } from './screening.ts';
 import { createSweeps } from './sweep.ts';
 import { createTakedowns } from './takedown.ts';
+import { failInterrupted, getRecord, listRecords } from './takedown-records.ts';
 
 export interface SafetyDeps {
   db: Database;
@@ -58,8 +59,17 @@ export function createSafety(deps: SafetyDeps) {
     /** The media-processing hook (media/process.ts). */
     screen: createScreening({ db, hasher, matcher, clock, log }),
     audit: (q: Parameters<typeof listAudit>[1]) => listAudit(db.db, q),
-    /** Loads the indexes so the first upload does not pay for it. */
-    start: () => indexes.refresh(),
+    /** Takedown records with their progress, for the console. */
+    takedownRecords: {
+      list: (q: Parameters<typeof listRecords>[1]) => listRecords(db.db, q),
+      get: (id: string) => getRecord(db.db, id),
+    },
+    /** Loads the indexes so the first upload does not pay for it, and closes takedowns a stopped process left running. */
+    async start() {
+      await indexes.refresh();
+      const interrupted = await failInterrupted(db.db, clock());
+      if (interrupted > 0) log.warn({ takedowns: interrupted }, 'takedowns left running by a stopped process marked failed');
+    },
     close: () => pool.close(),
   };
 }

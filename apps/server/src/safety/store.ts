@@ -5,6 +5,7 @@ import { notFound } from '../errors.ts';
 import type { SafetyBanksTable, SafetySignalsTable } from '../platform/db/schema.ts';
 import type { Executor } from './audit.ts';
 import { safetyId } from './ids.ts';
+import type { MatchStats } from './matches.ts';
 
 export type BankRow = SafetyBanksTable;
 export type SignalRow = Omit<SafetySignalsTable, 'id'> & { id: number };
@@ -25,7 +26,7 @@ export function valueKey(type: SignalType, value: string): string {
   return type === 'vpdq' ? createHash('sha256').update(value).digest('hex') : value;
 }
 
-export function toBank(row: BankRow, signalCount: number): Bank {
+export function toBank(row: BankRow, counts: { signals: number; matches: MatchStats | undefined }): Bank {
   return {
     id: row.id,
     name: row.name,
@@ -34,7 +35,9 @@ export function toBank(row: BankRow, signalCount: number): Bank {
     action: row.action,
     pdq_threshold: Number(row.pdq_threshold),
     system: row.system,
-    signal_count: signalCount,
+    signal_count: counts.signals,
+    match_count: counts.matches?.count ?? 0,
+    last_match_at: counts.matches?.lastAt ?? null,
     created_at: Number(row.created_at),
   };
 }

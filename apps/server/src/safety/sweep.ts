@@ -13,6 +13,7 @@ import { appendAudit } from './audit.ts';
 import { parseRobustJson, parseVpdqAny, plainRobust } from './hash-codec.ts';
 import { safetyId } from './ids.ts';
 import type { Matcher } from './matcher.ts';
+import { recordMatches } from './matches.ts';
 import { closeReviewsForRemoved } from './outcomes.ts';
 import type { Removal } from './removal.ts';
 import { loadBank } from './store.ts';
@@ -102,6 +103,7 @@ export function createSweeps(deps: { db: Database; write: WriteWithEvents; match
         }
         totals.matched += copies.size;
         if (copies.size > 0) {
+          await recordMatches(db.db, { matches: [...copies].map(([mediaId, rule]) => ({ bankId: bank.id, mediaId, signalId: signalOf.get(mediaId) ?? null, rule })), source: 'sweep', now: clock() });
           const done = await act(bank, [...copies.keys()], signalOf);
           totals.removed += done.removed;
           totals.messages += done.messages;

@@ -6,6 +6,7 @@
  * 2. find copies among stored uploads (an upload hashed before step 1 committed is in the index
  *    by now, see screening.ts),
  * 3. remove them all (removal.ts), then close reviews and tell reporters.
+ * Each step is written to the takedown's record (takedown-records.ts) as it completes.
  */
 import type { PastedHash, Takedown } from '@mmd/contracts';
 import type { Static } from 'typebox';
@@ -19,14 +20,18 @@ import { safetyId } from './ids.ts';
 import type { SafetyIndexes } from './indexes.ts';
 import type { Matcher } from './matcher.ts';
 import { loadSeeds, type MediaSeed } from './media-hashes.ts';
+import { recordMatches } from './matches.ts';
 import { closeReviewsForRemoved } from './outcomes.ts';
 import type { Removal } from './removal.ts';
 import { type BankRow, type NewSignal, insertSignals, loadBank, systemBank } from './store.ts';
+import { finishRecord, startRecord, updateRecord } from './takedown-records.ts';
+
+type PastedHashInput = Static<typeof PastedHash>;
 
 export interface TakedownInput {
   mediaIds?: string[];
   messageIds?: string[];
-  hashes?: Array<Static<typeof PastedHash>>;
+  hashes?: PastedHashInput[];
   bankId?: string;
   reason: string;
   /** When the decision was made (performance.now()); the reported duration runs from here. */
@@ -47,7 +52,87 @@ function seedSignals(seed: MediaSeed): NewSignal[] {
 export function createTakedowns(deps: { db: Database; write: WriteWithEvents; indexes: SafetyIndexes; matcher: Matcher; removal: Removal; clock: () => number }) {
   const { db, write, matcher, removal, clock } = deps;
 
+  /** The takedown proper, once its record exists; each step updates the record as it completes. */
+  async function proceed(run: {
+    id: string;
+    actorId: string | null;
+    input: TakedownInput;
+    startedAt: number;
+    bank: BankRow;
+    seeds: MediaSeed[];
+    mediaIds: Set<string>;
+    pasted: Array<PastedHashInput & ReturnType<typeof normaliseSignal>>;
+  }): Promise<Takedown> {
+    const { id, actorId, input, bank, seeds, mediaIds, pasted } = run;
+    // 1. Bank first, so nothing that finishes screening from now on gets through.
+    const signals: NewSignal[] = [
+      ...seeds.flatMap(seedSignals),
+      ...pasted.map((h) => ({ type: h.type, value: h.value, label: h.label ?? null, origin: 'takedown' as const })),
+    ];
+    const added = await db.writeTransaction((tx) => insertSignals(tx, { bankId: bank.id, signals, createdBy: actorId, now: clock() }));
+    await updateRecord(db.db, id, { stage: 'finding', signals_added: added.length, now: clock() });
+
+    // 2. Every stored copy: same bytes, or near-duplicates under the bank's threshold.
+    const copies = await matcher.findCopies({
+      sha256: [...seeds.map((s) => s.sha256), ...pasted.filter((h) => h.type === 'sha256').map((h) => h.value)],
+      md5: [...seeds.flatMap((s) => (s.md5 ? [s.md5] : [])), ...pasted.filter((h) => h.type === 'md5').map((h) => h.value)],
+      images: [
+        ...seeds.flatMap((s) => (s.reference ? [{ reference: s.reference, query: s.query ?? undefined, threshold: Number(bank.pdq_threshold) }] : [])),
+        ...pasted.filter((h) => h.type === 'pdq').map((h) => ({ reference: plainRobust(hash256FromHex(h.value)), threshold: Number(bank.pdq_threshold) })),
+      ],
+      videos: [...seeds.flatMap((s) => (s.vpdq ? [{ frames: s.vpdq }] : [])), ...pasted.flatMap((h) => (h.frames ? [{ frames: h.frames }] : []))],
+    });
+    for (const mediaId of mediaIds) if (!copies.has(mediaId)) copies.set(mediaId, 'sha256');
+    await recordMatches(db.db, { matches: [...copies].map(([mediaId, rule]) => ({ bankId: bank.id, mediaId, rule })), source: 'takedown', now: clock() });
+    await updateRecord(db.db, id, { stage: 'removing', copies_found: copies.size, now: clock() });
+
+    // 3. Gone, everywhere; the record follows each committed batch.
+    const result = await removal.removeMedia([...copies.keys()], {
+      extraMessageIds: input.messageIds ?? [],
+      onProgress: (soFar) => updateRecord(db.db, id, { media_removed: soFar.mediaRemoved.length, messages_removed: soFar.messagesRemoved.length, conversations: soFar.conversations.size, now: clock() }),
+    });
+    const counts = { media_removed: result.mediaRemoved.length, messages_removed: result.messagesRemoved.length, conversations: result.conversations.size };
+    await updateRecord(db.db, id, { stage: 'closing', ...counts, now: clock() });
+    const now = clock();
+    await write(async (tx, emit) => {
+      await closeReviewsForRemoved(tx, emit, { messageIds: result.messagesRemoved, mediaIds: [...copies.keys()], decidedBy: actorId, now });
+    });
+    const durationMs = Math.round((performance.now() - run.startedAt) * 10) / 10;
+    const takedown: Takedown = {
+      id,
+      bank_id: bank.id,
+      signals_added: added.length,
+      ...counts,
+      copies: [...copies].map(([media_id, rule]) => ({ media_id, rule })),
+      duration_ms: durationMs,
+    };
+    await finishRecord(db.db, id, { status: 'done', now: clock(), durationMs, ...counts });
+    await appendAudit(db.db, {
+      at: now,
+      actorId,
+      action: 'takedown',
+      subjectType: 'takedown',
+      subjectId: id,
+      bankId: bank.id,
+      detail: {
+        reason: input.reason,
+        ...(input.reviewId ? { review_id: input.reviewId } : {}),
+        media: [...mediaIds],
+        messages: input.messageIds ?? [],
+        hashes: pasted.length,
+        copies_found: copies.size,
+        media_removed: takedown.media_removed,
+        messages_removed: takedown.messages_removed,
+        conversations: takedown.conversations,
+        signals_added: takedown.signals_added,
+        duration_ms: durationMs,
+      },
+    });
+    return takedown;
+  }
+
   return {
+    /** Runs a takedown to the end and answers with its figures; its record shows progress meanwhile. */
     async run(actorId: string | null, input: TakedownInput): Promise<Takedown> {
       const startedAt = input.startedAt ?? performance.now();
       if (!input.mediaIds?.length && !input.messageIds?.length && !input.hashes?.length) {
@@ -65,64 +150,21 @@ export function createTakedowns(deps: { db: Database; write: WriteWithEvents; in
       const bank: BankRow = input.bankId ? await loadBank(db.db, input.bankId) : await systemBank(db.db, 'takedown', clock());
       const seeds = await loadSeeds(db.db, [...mediaIds]);
 
-      // 1. Bank first, so nothing that finishes screening from now on gets through.
-      const signals: NewSignal[] = [
-        ...seeds.flatMap(seedSignals),
-        ...pasted.map((h) => ({ type: h.type, value: h.value, label: h.label ?? null, origin: 'takedown' as const })),
-      ];
-      const added = await db.writeTransaction((tx) => insertSignals(tx, { bankId: bank.id, signals, createdBy: actorId, now: clock() }));
-
-      // 2. Every stored copy: same bytes, or near-duplicates under the bank's threshold.
-      const copies = await matcher.findCopies({
-        sha256: [...seeds.map((s) => s.sha256), ...pasted.filter((h) => h.type === 'sha256').map((h) => h.value)],
-        md5: [...seeds.flatMap((s) => (s.md5 ? [s.md5] : [])), ...pasted.filter((h) => h.type === 'md5').map((h) => h.value)],
-        images: [
-          ...seeds.flatMap((s) => (s.reference ? [{ reference: s.reference, query: s.query ?? undefined, threshold: Number(bank.pdq_threshold) }] : [])),
-          ...pasted.filter((h) => h.type === 'pdq').map((h) => ({ reference: plainRobust(hash256FromHex(h.value)), threshold: Number(bank.pdq_threshold) })),
-        ],
-        videos: [...seeds.flatMap((s) => (s.vpdq ? [{ frames: s.vpdq }] : [])), ...pasted.flatMap((h) => (h.frames ? [{ frames: h.frames }] : []))],
-      });
-      for (const id of mediaIds) if (!copies.has(id)) copies.set(id, 'sha256');
-
-      // 3. Gone, everywhere.
-      const result = await removal.removeMedia([...copies.keys()], input.messageIds ?? []);
+      // Everything above only checked the request; from here on the takedown is on record.
       const id = safetyId('tkd');
-      const now = clock();
-      await write(async (tx, emit) => {
-        await closeReviewsForRemoved(tx, emit, { messageIds: result.messagesRemoved, mediaIds: [...copies.keys()], decidedBy: actorId, now });
-      });
-      const durationMs = Math.round((performance.now() - startedAt) * 10) / 10;
-      const takedown: Takedown = {
-        id,
-        bank_id: bank.id,
-        signals_added: added.length,
-        media_removed: result.mediaRemoved.length,
-        messages_removed: result.messagesRemoved.length,
-        conversations: result.conversations.size,
-        copies: [...copies].map(([media_id, rule]) => ({ media_id, rule })),
-        duration_ms: durationMs,
-      };
-      await appendAudit(db.db, {
-        at: now,
-        actorId,
-        action: 'takedown',
-        subjectType: 'takedown',
-        subjectId: id,
-        bankId: bank.id,
-        detail: {
-          reason: input.reason,
-          ...(input.reviewId ? { review_id: input.reviewId } : {}),
-          media: [...mediaIds],
-          messages: input.messageIds ?? [],
-          hashes: pasted.length,
-          media_removed: takedown.media_removed,
-          messages_removed: takedown.messages_removed,
-          conversations: takedown.conversations,
-          signals_added: takedown.signals_added,
-          duration_ms: durationMs,
-        },
-      });
-      return takedown;
+      await startRecord(db.db, { id, reason: input.reason, actorId, reviewId: input.reviewId ?? null, bankId: bank.id, now: clock() });
+      try {
+        return await proceed({ id, actorId, input, startedAt, bank, seeds, mediaIds, pasted });
+      } catch (err) {
+        // Whatever was removed stays removed; the record says where it stopped and the log says why.
+        const error = err instanceof AppError ? err.message : 'an internal error stopped it; see the server log';
+        const now = clock();
+        // If the database itself is what failed, the record stays running until failInterrupted; the caller hears the first error.
+        await finishRecord(db.db, id, { status: 'failed', now, error })
+          .then(() => appendAudit(db.db, { at: now, actorId, action: 'takedown.failed', subjectType: 'takedown', subjectId: id, bankId: bank.id, detail: { reason: input.reason, error, ...(input.reviewId ? { review_id: input.reviewId } : {}) } }))
+          .catch(() => {});
+        throw err;
+      }
     },
   };
 }

@@ -1,5 +1,44 @@
-/** The safety console (moderators only). Placeholder until the console lands. */
+/**
+ * The safety console (moderators and admins; App.tsx checks): the review queue, hash banks,
+ * takedowns and the audit log, one section per route under /console.
+ */
+import { Link } from '../router.tsx';
+import { Audit } from './Audit.tsx';
+import { Banks } from './Banks.tsx';
+import { Reviews } from './Reviews.tsx';
+import { Takedowns } from './Takedowns.tsx';
+import './console.css';
+
 export type ConsoleSection = 'reviews' | 'banks' | 'takedowns' | 'audit';
+
+const SECTIONS: { section: ConsoleSection; label: string; href: string }[] = [
+  { section: 'reviews', label: 'Review queue', href: '/console/reviews' },
+  { section: 'banks', label: 'Hash banks', href: '/console/banks' },
+  { section: 'takedowns', label: 'Takedowns', href: '/console/takedowns' },
+  { section: 'audit', label: 'Audit log', href: '/console/audit' },
+];
+
 export function Console({ section }: { section: ConsoleSection }) {
-  return <section className="card"><h1>Safety console</h1><p>{section}</p></section>;
+  return (
+    <div className="console">
+      <header className="console-header">
+        <h1>Safety console</h1>
+        <nav aria-label="Safety console sections">
+          <ul className="console-nav">
+            {SECTIONS.map((s) => (
+              <li key={s.section}>
+                <Link href={s.href} aria-current={s.section === section ? 'page' : undefined}>
+                  {s.label}
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+      </header>
+      {section === 'reviews' && <Reviews />}
+      {section === 'banks' && <Banks />}
+      {section === 'takedowns' && <Takedowns />}
+      {section === 'audit' && <Audit />}
+    </div>
+  );
 }

@@ -4,6 +4,7 @@
  */
 import { type ColumnDefinitionBuilder, type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import type { Dialect } from './index.ts';
+import { safetyConsoleMigration } from './migrations/0005-safety-console.ts';
 
 function migrations(dialect: Dialect): Record<string, Migration> {
   return {
@@ -314,6 +315,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('media').addColumn('safety', 'text').execute();
       },
     },
+    '0005-safety-console': safetyConsoleMigration(dialect),
   };
 }
 

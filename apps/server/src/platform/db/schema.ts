@@ -149,6 +149,8 @@ export interface DB {
   safety_reports: SafetyReportsTable;
   safety_audit: SafetyAuditTable;
   safety_cases: SafetyCasesTable;
+  safety_matches: SafetyMatchesTable;
+  safety_takedowns: SafetyTakedownsTable;
 }
 
 export interface MediaTable {
@@ -287,4 +289,38 @@ export interface SafetyCasesTable {
   copies_removed: number;
   created_at: number;
   last_checked_at: number | null;
+}
+
+/** An upload that matched a bank (at screening, in a sweep, or taken down with it): one row per bank and item. */
+export interface SafetyMatchesTable {
+  bank_id: string;
+  media_id: string;
+  signal_id: number | null;
+  rule: string | null;
+  source: 'screening' | 'sweep' | 'takedown';
+  created_at: number;
+}
+
+/** A takedown, written as it runs so moderators can watch its progress. */
+export interface SafetyTakedownsTable {
+  /** Orders and pages the list. */
+  seq: Generated<number>;
+  id: string;
+  status: 'running' | 'done' | 'failed';
+  stage: 'banking' | 'finding' | 'removing' | 'closing' | 'finished';
+  reason: string;
+  actor_id: string | null;
+  review_id: string | null;
+  bank_id: string;
+  signals_added: number;
+  /** null until the search for copies has finished. */
+  copies_found: number | null;
+  media_removed: number;
+  messages_removed: number;
+  conversations: number;
+  error: string | null;
+  started_at: number;
+  updated_at: number;
+  finished_at: number | null;
+  duration_ms: number | null;
 }

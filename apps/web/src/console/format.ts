@@ -1,0 +1,99 @@
+/** Words and numbers the console shows: labels for the API's codes, times, durations, counts. */
+import type { AuditAction, BankAction, BankCategory, ReportReason, TakedownStage } from '@mmd/sdk';
+
+export const CATEGORY_LABELS: Record<BankCategory, string> = {
+  ncii: 'Intimate images (NCII)',
+  child_safety: 'Child safety',
+  deepfake: 'Deepfake',
+  terrorism: 'Terrorism',
+  spam: 'Spam',
+  other: 'Other',
+};
+
+export const BANK_ACTION_LABELS: Record<BankAction, string> = {
+  block: 'Block',
+  hold: 'Hold for review',
+  blur: 'Blur',
+};
+
+export const BANK_ACTION_HINTS: Record<BankAction, string> = {
+  block: 'Matching uploads are refused, and existing copies removed.',
+  hold: 'Matching uploads wait for a moderator; existing copies are queued for review.',
+  blur: 'Matching uploads are delivered behind a warning.',
+};
+
+export const REASON_LABELS: Record<ReportReason, string> = {
+  ncii: 'Intimate image without consent',
+  child_safety: 'Child safety',
+  deepfake: 'Deepfake',
+  harassment: 'Harassment',
+  spam: 'Spam',
+  other: 'Other',
+};
+
+export const AUDIT_ACTION_LABELS: Record<AuditAction, string> = {
+  'bank.created': 'Bank created',
+  'signals.added': 'Signals added',
+  'bank.imported': 'Bank imported',
+  'bank.exported': 'Bank exported',
+  'upload.blocked': 'Upload blocked',
+  'upload.held': 'Upload held',
+  'upload.blurred': 'Upload blurred',
+  'match.checked': 'File checked',
+  'report.created': 'Report',
+  'review.decided': 'Review decided',
+  'hold.released': 'Hold released',
+  'media.revealed': 'Media revealed',
+  takedown: 'Takedown',
+  'takedown.failed': 'Takedown failed',
+  'sweep.completed': 'Sweep completed',
+  'protect.submitted': 'Protection request',
+};
+
+export const STAGE_LABELS: Record<TakedownStage, string> = {
+  banking: 'Banking the hashes',
+  finding: 'Finding copies',
+  removing: 'Removing copies',
+  closing: 'Closing reviews',
+  finished: 'Finished',
+};
+
+const KIND_LABELS: Record<string, string> = { direct: 'Direct chat', group: 'Group', channel: 'Channel' };
+export const conversationKindLabel = (kind: string) => KIND_LABELS[kind] ?? kind;
+
+/** "1 copy", "3 copies". */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString()} ${n === 1 ? one : many}`;
+}
+
+const absolute = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+
+export function formatTime(ms: number): string {
+  return absolute.format(ms);
+}
+
+/** "just now", "4 minutes ago", "3 hours ago"; older than a day: the date and time. */
+export function formatAgo(ms: number, now = Date.now()): string {
+  const seconds = Math.round((ms - now) / 1000);
+  if (Math.abs(seconds) < 45) return 'just now';
+  const minutes = Math.round(seconds / 60);
+  if (Math.abs(minutes) < 60) return relative.format(minutes, 'minute');
+  const hours = Math.round(minutes / 60);
+  if (Math.abs(hours) < 24) return relative.format(hours, 'hour');
+  return absolute.format(ms);
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const minutes = Math.floor(ms / 60_000);
+  return `${minutes} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+/** A value for <input type="datetime-local"> as epoch milliseconds (local time), or undefined. */
+export function fromLocalInput(value: string): number | undefined {
+  if (!value) return undefined;
+  const ms = new Date(value).getTime();
+  return Number.isNaN(ms) ? undefined : ms;
+}

@@ -1,0 +1,322 @@
+/**
+ * The safety console in a real browser (Debian's Chromium through playwright-core), signed in as a
+ * moderator: create a bank, add a photo to it by file, export it; watch its match count rise when
+ * someone uploads a copy; see a member's report arrive in the queue on its own, blurred; reveal one
+ * item at a time; take it down and find the takedown and its figures, then the audit log filtered
+ * by action. Checks the pages fit a phone and break no CSP rule. Saves
+ * docs/screenshots/console-reviews.png and console-banks.png.
+ *
+ * Needs /usr/bin/chromium (apt-get install -y chromium); skipped with the reason when it is absent.
+ * Builds apps/web like protect.test.ts, unless MMD_WEB_DIST names a build to serve instead.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type Browser, type Locator, type Page, chromium } from 'playwright-core';
+import { type TestServer, eventually, startTestServer } from '../apps/server/test/harness.ts';
+import { DATA, signUpModerator, smallPhoto, uploadAndWait } from '../apps/server/test/safety-fixtures.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = path.resolve(import.meta.dirname, '..');
+const PHOTO = path.join(DATA, 'photos', 'Dune.jpg');
+const SCREENSHOTS = path.join(ROOT, 'docs', 'screenshots');
+const BANK = 'Console test bank';
+
+const skip = !existsSync(CHROMIUM)
+  ? `browser test not run: ${CHROMIUM} is missing (apt-get install -y chromium)`
+  : !existsSync(PHOTO)
+    ? `browser test not run: test photo not found at ${PHOTO}`
+    : false;
+
+/** The number under a label in a row of figures (<dt>label</dt><dd>n</dd>). */
+async function figure(scope: Locator, label: string): Promise<string> {
+  const dd = scope
+    .locator('.figures > div')
+    .filter({ has: scope.page().locator('dt', { hasText: label }) })
+    .locator('dd');
+  return ((await dd.first().textContent()) ?? '').trim();
+}
+
+async function figureBecomes(scope: Locator, label: string, value: string, ms = 20_000) {
+  try {
+    await eventually(`${label} to show ${value}`, async () => (await figure(scope, label)) === value, ms);
+  } catch {
+    assert.fail(`${label} shows ${await figure(scope, label)}, not ${value}`);
+  }
+}
+
+/** Nothing in the console wider than the window: no sideways scrolling on a phone. */
+async function fitsWidth(page: Page, what: string) {
+  const wide = await page.evaluate(() =>
+    [...document.querySelectorAll('.console, .console *')]
+      .filter(
+        (e) =>
+          e.getBoundingClientRect().right > window.innerWidth + 0.5 && !e.closest('.table-wrap, .detail'),
+      )
+      .map(
+        (e) =>
+          `${e.tagName.toLowerCase()}.${e.className} (${Math.round(e.getBoundingClientRect().right)} px)`,
+      ),
+  );
+  assert.deepEqual(wide, [], `${what}: wider than the window`);
+}
+
+describe('the safety console', { skip }, () => {
+  let server: TestServer;
+  let browser: Browser;
+
+  before(async () => {
+    if (!process.env.MMD_WEB_DIST) {
+      const built = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build-web.mjs')], {
+        cwd: ROOT,
+        encoding: 'utf8',
+      });
+      assert.equal(built.status, 0, `building apps/web failed:\n${built.stdout}\n${built.stderr}`);
+    }
+    server = await startTestServer({ dialect: 'sqlite' });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+        '--disable-sync',
+      ],
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('moderates from bank to takedown: matches, a blurred queue, one reveal at a time, figures and the audit log', {
+    timeout: 240_000,
+  }, async () => {
+    const [mod, alice, bob] = await Promise.all([signUpModerator(server), server.signUp(), server.signUp()]);
+    const context = await browser.newContext({
+      viewport: { width: 1280, height: 800 },
+      deviceScaleFactor: 1,
+      acceptDownloads: true,
+    });
+    await context.addInitScript((token) => window.localStorage.setItem('mmd.token', token), mod.token);
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    const cspViolations: string[] = [];
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error' && /Content Security Policy/i.test(message.text()))
+        cspViolations.push(message.text());
+    });
+
+    // A bank, made in the console, with a photo added by file.
+    await page.goto(`${server.url}/console/banks`);
+    await page.getByRole('heading', { name: 'Hash banks' }).waitFor();
+    const create = page.getByRole('complementary', { name: 'Create a bank' });
+    await create.getByLabel('Name').fill(BANK);
+    await create.getByLabel('Category').selectOption('ncii');
+    await create.getByLabel('When an upload matches').selectOption('blur');
+    await create.getByRole('button', { name: 'Create bank' }).click();
+    const bank = page.getByRole('article', { name: BANK });
+    await bank.waitFor();
+    assert.equal(await figure(bank, 'Signals'), '0');
+    assert.equal(await figure(bank, 'Matches'), '0');
+    await bank.getByText('Add signals, import or export').click();
+    await bank.getByLabel('File to hash').setInputFiles(PHOTO);
+    await bank.getByRole('button', { name: 'Hash and add' }).click();
+    await bank.getByText('Dune.jpg: Added 3 signals.').waitFor({ timeout: 30_000 });
+    await figureBecomes(bank, 'Signals', '3');
+
+    // Exported as a download.
+    await bank.getByLabel('Export format').selectOption('json');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      bank.getByRole('button', { name: 'Export', exact: true }).click(),
+    ]);
+    assert.equal(download.suggestedFilename(), 'Console_test_bank.json.json');
+    const exported = JSON.parse(readFileSync(await download.path(), 'utf8')) as {
+      format: string;
+      signals: { type: string }[];
+    };
+    assert.equal(exported.format, 'mmd-bank');
+    assert.deepEqual(exported.signals.map((s) => s.type).sort(), ['md5', 'pdq', 'sha256']);
+
+    // A partner's list, imported from an HMA file through the file picker, and a pasted hash.
+    await mod.client.createBank({
+      name: 'Partner hash list',
+      category: 'terrorism',
+      source: 'a partner platform',
+      action: 'block',
+    });
+    const partner = page.getByRole('article', { name: 'Partner hash list' });
+    await partner.waitFor();
+    await partner.getByText('Add signals, import or export').click();
+    await partner.getByLabel('Import format').selectOption('hma');
+    await partner.getByLabel('Bank file').setInputFiles({
+      name: 'partner.txt',
+      mimeType: 'text/plain',
+      buffer: Buffer.from(
+        `pdq ${'f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22'}\nvideo_md5 ${'b8ed4f8b2ec3c6f3e2b2a1dcd2e1a6f0'}\nurl https://example.com/x\n`,
+      ),
+    });
+    await partner.getByRole('button', { name: 'Import', exact: true }).click();
+    await partner
+      .getByText('partner.txt: Added 2 signals. Looking for copies already shared… 1 entry skipped')
+      .waitFor();
+    await partner.getByLabel('Hash type').selectOption('sha256');
+    await partner.getByLabel('Hashes, one per line').fill('not-a-hash');
+    await partner.getByRole('button', { name: 'Add hashes' }).click();
+    await partner.getByText(/^Not a sha256 hash/).waitFor();
+    await partner.getByLabel('Hashes, one per line').fill('ab'.repeat(32));
+    await partner.getByRole('button', { name: 'Add hashes' }).click();
+    await partner.getByText('Added 1 signal. Looking for copies already shared…').waitFor();
+    await figureBecomes(partner, 'Signals', '3');
+    await partner.getByText('Add signals, import or export').click();
+
+    // Someone shares a smaller copy of the photo: screening matches it, and the count rises on its own.
+    const copy = await uploadAndWait(alice.client, await smallPhoto('Dune.jpg'), 'dune-small.jpg');
+    assert.equal(copy.blurred, true, 'the copy matched the blur bank');
+    await figureBecomes(bank, 'Matches', '1');
+    assert.notEqual(await figure(bank, 'Last match'), 'Never');
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'console-banks.png') });
+
+    // The queue is open when the report comes in; it appears without a reload.
+    await page
+      .getByRole('navigation', { name: 'Safety console sections' })
+      .getByRole('link', { name: 'Review queue' })
+      .click();
+    await page.getByText('Nothing to review. New reports appear here on their own.').waitFor();
+    const other = await uploadAndWait(alice.client, await smallPhoto('GreenMeadow.jpg'), 'meadow.jpg');
+    const chat = await alice.client.openDirect(bob.handle);
+    const message = await alice.client.send(chat.id, { text: 'remember these?', media: [copy.id, other.id] });
+    await bob.client.report({
+      message_id: message.id,
+      reason: 'ncii',
+      note: 'This is me. I never agreed to this.',
+    });
+    const review = page.getByRole('article', { name: 'Reported direct chat message' });
+    await review.waitFor({ timeout: 15_000 });
+    await review.getByText('This is me. I never agreed to this.').waitFor();
+    assert.ok(await review.getByText(`@${alice.handle}`).isVisible());
+    assert.ok(await review.getByText('remember these?').isVisible());
+    assert.ok(await review.getByText('Intimate image without consent').isVisible());
+
+    // Blurred by default: two blurred previews from blob: URLs, nothing revealed.
+    const blurred = review.getByRole('img', { name: /^Blurred preview/ });
+    const revealed = page.getByRole('img', { name: /^Revealed preview/ });
+    await eventually('both blurred previews', async () => (await blurred.count()) === 2, 10_000);
+    for (const img of await blurred.all()) {
+      await eventually('the blurred preview to load', () =>
+        img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth > 0),
+      );
+      assert.match((await img.getAttribute('src')) ?? '', /^blob:/);
+    }
+    assert.equal(await revealed.count(), 0);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'console-reviews.png') });
+
+    // One revealed at a time; revealing the second hides the first; Hide hides it.
+    await review.getByRole('button', { name: 'Reveal image 1' }).click();
+    await review.getByRole('img', { name: 'Revealed preview of image 1' }).waitFor();
+    assert.equal(await revealed.count(), 1);
+    await review.getByRole('button', { name: 'Reveal image 2' }).click();
+    await review.getByRole('img', { name: 'Revealed preview of image 2' }).waitFor();
+    assert.equal(await revealed.count(), 1, 'only one item is revealed at a time');
+    await review.getByRole('img', { name: 'Blurred preview of image 1' }).waitFor();
+    await review.getByRole('button', { name: 'Hide image 2' }).click();
+    await eventually('nothing revealed', async () => (await revealed.count()) === 0);
+    const reveals = await mod.client.audit({ action: 'media.revealed', actor: mod.accountId });
+    assert.deepEqual(
+      reveals.entries.map((e) => e.subject_id).sort(),
+      [copy.id, other.id].sort(),
+      'each reveal was audited',
+    );
+
+    // The queue's tabs work from the keyboard.
+    await page.getByRole('tab', { name: 'Open' }).focus();
+    await page.keyboard.press('ArrowRight');
+    await eventually(
+      'the escalated tab',
+      async () =>
+        (await page.getByRole('tab', { name: 'Escalated' }).getAttribute('aria-selected')) === 'true',
+    );
+    await page.keyboard.press('ArrowLeft');
+    await review.waitFor();
+
+    // One click takes it down; the figures are announced.
+    await review.getByLabel('Note for the record (optional)').fill('Non-consensual intimate image');
+    await review.getByRole('button', { name: 'Take down' }).click();
+    const outcome = page.getByRole('status').filter({ hasText: 'Taken down everywhere' });
+    await outcome.waitFor({ timeout: 30_000 });
+    assert.equal(await figure(outcome, 'Copies found'), '2');
+    assert.equal(await figure(outcome, 'Copies removed'), '2');
+    assert.equal(await figure(outcome, 'Messages removed'), '1');
+    assert.equal(await figure(outcome, 'Conversations'), '1');
+    assert.match(await figure(outcome, 'Duration'), /^\d+(\.\d)? (ms|s)$/);
+    await review.waitFor({ state: 'detached' });
+    assert.equal((await bob.client.message(message.id)).deleted, true);
+
+    // The takedown is on record with the same figures.
+    await page
+      .getByRole('navigation', { name: 'Safety console sections' })
+      .getByRole('link', { name: 'Takedowns' })
+      .click();
+    const record = page.getByRole('article', { name: 'Non-consensual intimate image' });
+    await record.waitFor();
+    await record.getByText('Done', { exact: true }).waitFor();
+    assert.equal(await figure(record, 'Copies found'), '2');
+    assert.equal(await figure(record, 'Messages removed'), '1');
+    assert.ok(await record.getByText(`by @${mod.handle}`).isVisible());
+
+    // A manual takedown by pasted hash, with its reason.
+    const manual = page.getByRole('complementary', { name: 'Take something down' });
+    await manual.getByLabel('Pasted hashes').check();
+    await manual.getByLabel('Hash type').selectOption('md5');
+    await manual.getByLabel('Hashes, one per line').fill('0123456789abcdef0123456789abcdef');
+    await manual.getByLabel('Reason (for the record)').fill('Known spam attachment');
+    await manual.getByRole('button', { name: 'Take down everywhere' }).click();
+    await manual.getByText(/^Done: 0 copies found/).waitFor({ timeout: 30_000 });
+    await page
+      .getByRole('article', { name: 'Known spam attachment' })
+      .getByText('Done', { exact: true })
+      .waitFor();
+
+    // The audit log, filtered by action.
+    await page
+      .getByRole('navigation', { name: 'Safety console sections' })
+      .getByRole('link', { name: 'Audit log' })
+      .click();
+    await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+    await page.getByLabel('Action').selectOption('media.revealed');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.getByText('2 entries matching the filters.').waitFor();
+    const rows = page.locator('.audit-table tbody tr');
+    assert.equal(await rows.count(), 2);
+    for (const row of await rows.all()) {
+      assert.ok(await row.getByText('Media revealed').isVisible());
+      assert.ok(await row.getByText(`@${mod.handle}`).isVisible());
+    }
+    await page.getByLabel('Action').selectOption('takedown');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.getByText('2 entries matching the filters.').waitFor();
+
+    // Every section fits a phone.
+    await page.setViewportSize({ width: 390, height: 844 });
+    for (const section of ['reviews', 'banks', 'takedowns', 'audit']) {
+      await page.goto(`${server.url}/console/${section}`);
+      await page.getByRole('heading', { level: 2 }).first().waitFor();
+      await page.waitForLoadState('networkidle');
+      await fitsWidth(page, section);
+    }
+
+    assert.deepEqual(cspViolations, [], 'no CSP violations');
+    assert.deepEqual(pageErrors, []);
+    await context.close();
+  });
+});
