@@ -3,15 +3,14 @@
  * moderator: create a bank, add a photo to it by file, export it; watch its match count rise when
  * someone uploads a copy; see a member's report arrive in the queue on its own, blurred; reveal one
  * item at a time; take it down and find the takedown and its figures, then the audit log filtered
- * by action. Checks the pages fit a phone and break no CSP rule. Saves
- * docs/screenshots/console-reviews.png and console-banks.png.
+ * by action. Checks the pages fit a phone and break no CSP rule. (Screenshots: `npm run screenshots`.)
  *
  * Needs /usr/bin/chromium (apt-get install -y chromium); skipped with the reason when it is absent.
  * Builds apps/web like protect.test.ts, unless MMD_WEB_DIST names a build to serve instead.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Browser, type Locator, type Page, chromium } from 'playwright-core';
@@ -21,7 +20,6 @@ import { DATA, signUpModerator, smallPhoto, uploadAndWait } from '../apps/server
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = path.resolve(import.meta.dirname, '..');
 const PHOTO = path.join(DATA, 'photos', 'Dune.jpg');
-const SCREENSHOTS = path.join(ROOT, 'docs', 'screenshots');
 const BANK = 'Console test bank';
 
 const skip = !existsSync(CHROMIUM)
@@ -183,9 +181,7 @@ describe('the safety console', { skip }, () => {
     assert.equal(copy.blurred, true, 'the copy matched the blur bank');
     await figureBecomes(bank, 'Matches', '1');
     assert.notEqual(await figure(bank, 'Last match'), 'Never');
-    mkdirSync(SCREENSHOTS, { recursive: true });
     await page.evaluate(() => window.scrollTo(0, 0));
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'console-banks.png') });
 
     // The queue is open when the report comes in; it appears without a reload.
     await page
@@ -219,7 +215,6 @@ describe('the safety console', { skip }, () => {
       assert.match((await img.getAttribute('src')) ?? '', /^blob:/);
     }
     assert.equal(await revealed.count(), 0);
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'console-reviews.png') });
 
     // One revealed at a time; revealing the second hides the first; Hide hides it.
     await review.getByRole('button', { name: 'Reveal image 1' }).click();

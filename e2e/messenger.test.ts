@@ -3,7 +3,7 @@
  * browser contexts against the real server: signing in, starting a chat, live delivery, unread
  * counts, receipts as ticks, replies, reactions, edits, forwards, deletes, a photo and a voice note
  * recorded from the (fake) microphone; a channel whose admin posts and whose subscriber sees it
- * live and cannot post. Saves docs/screenshots/messenger-*.png.
+ * live and cannot post. (Screenshots: `npm run screenshots`.)
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { type TestServer, startTestServer } from '../apps/server/test/harness.ts';
 import { DATA } from '../apps/server/test/safety-fixtures.ts';
-import { DESKTOP, PHONE, buildWebApp, launchBrowser, screenshot, signedIn, skipBrowser } from './browser.ts';
+import { DESKTOP, PHONE, buildWebApp, launchBrowser, signedIn, skipBrowser } from './browser.ts';
 
 const PHOTO = path.join(DATA, 'photos', 'Dune.jpg');
 
@@ -167,8 +167,6 @@ describe('the messenger', { skip: skipBrowser }, () => {
     await play.click();
     await log(a).getByRole('button', { name: /^Pause voice note/ }).last().waitFor({ timeout: 10_000 });
 
-    await screenshot(a, 'messenger-desktop.png');
-    await screenshot(b.page, 'messenger-phone.png');
     assert.deepEqual(aliceErrors, []);
     assert.deepEqual(b.errors, []);
     await aliceContext.close();
@@ -221,7 +219,6 @@ describe('the messenger', { skip: skipBrowser }, () => {
     await composer.press('Enter');
     await bubble(r.page, 'The ferry leaves at 7:15 tomorrow').waitFor({ timeout: 15_000 });
     await a.page.getByText('1 subscriber').or(a.page.getByText('2 subscribers')).first().waitFor();
-    await screenshot(r.page, 'messenger-channel-phone.png');
     assert.deepEqual(a.errors, []);
     assert.deepEqual(r.errors, []);
     await a.context.close();

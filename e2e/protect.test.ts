@@ -2,13 +2,13 @@
  * The public /protect page in a real browser (Debian's Chromium through playwright-core): a person
  * picks a photo, the page hashes it on the device and sends only the hashes. Checks that the hash
  * the page sent is the PDQ the server computes for the same file, that no request carried image
- * bytes, and that the case reference comes back. Saves docs/screenshots/protect.png.
+ * bytes, and that the case reference comes back.
  *
  * Needs /usr/bin/chromium (apt-get install -y chromium); skipped with the reason when it is absent.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { hammingDistance, hash256FromHex } from '@mmd/phash';
@@ -20,7 +20,6 @@ import { DATA, signUpModerator } from '../apps/server/test/safety-fixtures.ts';
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = path.resolve(import.meta.dirname, '..');
 const PHOTO = path.join(DATA, 'photos', 'Dune.jpg');
-const SCREENSHOTS = path.join(ROOT, 'docs', 'screenshots');
 
 const skip = !existsSync(CHROMIUM)
   ? `browser test not run: ${CHROMIUM} is missing (apt-get install -y chromium)`
@@ -104,14 +103,11 @@ describe('the /protect page', { skip }, () => {
       { timeout: 60_000 },
     );
     await page.getByText('1 fingerprint ready to send.').waitFor();
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'protect.png'), fullPage: true });
 
     await send.click();
     const reference =
       (await page.getByTestId('case-reference').textContent({ timeout: 30_000 }))?.trim() ?? '';
     assert.match(reference, /\S{6,}/);
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'protect-reference.png'), fullPage: true });
     assert.deepEqual(pageErrors, []);
 
     // The reference names a real case.

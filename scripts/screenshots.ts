@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startTestServer } from '../apps/server/test/harness.ts';
-import { DATA, signUpModerator } from '../apps/server/test/safety-fixtures.ts';
-import { DESKTOP, PHONE, buildWebApp, launchBrowser, screenshot, signedIn } from '../e2e/browser.ts';
+import { DATA } from '../apps/server/test/safety-fixtures.ts';
+import { DESKTOP, PHONE, SCREENSHOTS, buildWebApp, launchBrowser, screenshot, signedIn } from '../e2e/browser.ts';
 
 const file = (...parts: string[]) => readFileSync(path.join(DATA, ...parts));
 
@@ -50,7 +50,8 @@ try {
   await dev.client.send(channel.id, { text: 'The ferry timetable changes on Monday: first departure 06:45.' });
 
   // A report for the safety console.
-  const moderator = await signUpModerator(server);
+  const moderator = await server.signUp('sam');
+  await server.db.db.updateTable('accounts').set({ role: 'moderator' }).where('id', '=', moderator.accountId).execute();
   const reported = await dev.client.upload(file('photos', 'Storm.jpg'), { filename: 'Storm.jpg', contentType: 'image/jpeg' });
   await dev.client.waitForMedia(reported.id);
   const bad = await dev.client.send(group.id, { text: 'look at this', media: [reported.id] });
@@ -90,6 +91,17 @@ try {
     await console_.page.goto(`${server.url}/console/audit`);
     await console_.page.waitForTimeout(1000);
     await screenshot(console_.page, 'console-audit.png');
+
+    // The public protection page, signed out, on a phone: before sending, then the case reference.
+    const visitor = await browser.newContext({ viewport: PHONE, deviceScaleFactor: 1 });
+    const protect = await visitor.newPage();
+    await protect.goto(`${server.url}/protect`);
+    await protect.getByLabel('Choose images to protect').setInputFiles(path.join(DATA, 'photos', 'Dune.jpg'));
+    await protect.getByText('1 fingerprint ready to send.').waitFor({ timeout: 60_000 });
+    await protect.screenshot({ path: path.join(SCREENSHOTS, 'protect.png'), fullPage: true });
+    await protect.getByRole('button', { name: 'Send fingerprints and protect' }).click();
+    await protect.getByTestId('case-reference').waitFor({ timeout: 30_000 });
+    await protect.screenshot({ path: path.join(SCREENSHOTS, 'protect-reference.png'), fullPage: true });
     console.log('screenshots saved in docs/screenshots/');
   } finally {
     await browser.close();
