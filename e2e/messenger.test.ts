@@ -91,9 +91,12 @@ describe('the messenger', { skip: skipBrowser }, () => {
     await b.page.getByText(`Replying to @${alice.handle}`).waitFor();
     const bobComposer = b.page.getByLabel('Message', { exact: true });
     await bobComposer.fill('Yes! 10am at the station');
+    // Alice sees Bob typing before he sends, then the indicator gives way to the message.
+    await a.getByText(`@${bob.handle} is typing…`).waitFor({ timeout: 10_000 });
     await bobComposer.press('Enter');
     const reply = bubble(a, '10am at the station');
     await reply.waitFor();
+    await a.getByText(`@${bob.handle} is typing…`).waitFor({ state: 'detached' });
     assert.match((await reply.locator('.quote').textContent()) ?? '', /Are we still on for Saturday/);
 
     // Alice reacts; Bob sees the count live.

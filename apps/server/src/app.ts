@@ -36,6 +36,7 @@ import { type BlobStore, createBlobStore } from './platform/blobs/index.ts';
 import { type QueueWorker, createQueue } from './platform/queue/index.ts';
 import { serverSecret } from './platform/secrets.ts';
 import { createSyncHub } from './sync/hub.ts';
+import { createTypingRelay } from './sync/typing.ts';
 import { syncRoutes } from './sync/routes.ts';
 import { createEventWriter } from './sync/write.ts';
 
@@ -159,7 +160,7 @@ export async function buildApp(deps: AppDeps) {
   await app.register(accountRoutes({ accounts, authenticate, limits }));
   await app.register(conversationRoutes({ conversations, authenticate }));
   await app.register(messagingRoutes({ messaging, authenticate }));
-  await app.register(syncRoutes({ db, hub, messaging, authenticate, wsFramesPerSecond: config.wsFramesPerSecond }));
+  await app.register(syncRoutes({ db, hub, messaging, authenticate, typing: createTypingRelay({ db }), wsFramesPerSecond: config.wsFramesPerSecond }));
   await app.register(mediaRoutes({ media, blobs, authenticate, maxSingleUpload: config.mediaMaxSingleUploadBytes }));
   await app.register(tusRoutes({ accounts, media, directory: path.join(config.dataDir, 'uploads'), maxSize: Math.max(config.mediaMaxVideoBytes, config.mediaMaxDocumentBytes, config.mediaMaxAudioBytes, config.mediaMaxImageBytes), log: app.log }));
   await app.register(filesRoute({ db, blobs, signer, clock }));

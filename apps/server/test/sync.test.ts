@@ -222,4 +222,37 @@ onEachDatabase('sync', (dialect) => {
     assert.equal(await closed, 1008);
     assert.equal((await user.client.me()).id, user.accountId, 'server still answers');
   });
+
+  test('typing reaches the other members of a direct chat or small group, live, and nobody else', async () => {
+    const ana = await server.signUp();
+    const ben = await server.signUp();
+    const outsider = await server.signUp();
+    const chat = await ana.client.openDirect(ben.handle);
+    const channel = await ana.client.createConversation({ kind: 'channel', title: 'news', handle: `n${ana.handle}` });
+    await ben.client.join(channel.id);
+    const seen = { ana: [] as string[], ben: [] as string[], outsider: [] as string[] };
+    const open = (who: keyof typeof seen, user: typeof ana) =>
+      user.client.stream({ onEvent: () => {}, onTyping: (t) => seen[who].push(`${t.handle}@${t.conversation_id}`) });
+    const streams = { ana: open('ana', ana), ben: open('ben', ben), outsider: open('outsider', outsider) };
+    await Promise.all(Object.values(streams).map((s) => s.ready));
+
+    streams.ana.typing(chat.id);
+    await eventually('ben sees ana typing', () => seen.ben.includes(`${ana.handle}@${chat.id}`));
+    // Not echoed to the typist; nothing for someone outside; outsiders cannot type into a chat.
+    streams.outsider.typing(chat.id);
+    // Channels have no typing indicator.
+    streams.ana.typing(channel.id);
+    // A burst counts once: a second frame straight away is dropped.
+    streams.ana.typing(chat.id);
+    await new Promise((r) => setTimeout(r, 400));
+    assert.deepEqual(seen.ana, []);
+    assert.deepEqual(seen.outsider, []);
+    assert.deepEqual(seen.ben, [`${ana.handle}@${chat.id}`]);
+    // Typing is ephemeral: a reconnecting client does not get it again.
+    const later = { events: 0, typing: 0 };
+    const again = ben.client.stream({ onEvent: () => later.events++, onTyping: () => later.typing++ });
+    await again.ready;
+    assert.equal(later.typing, 0);
+    for (const s of [...Object.values(streams), again]) s.close();
+  });
 });

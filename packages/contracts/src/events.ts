@@ -48,12 +48,21 @@ export type UpdatesState = Static<typeof UpdatesState>;
 
 /**
  * Frames on the WebSocket (`GET /v1/stream`). Server → client: `{type:"ready", cursor}` once
- * caught up, then `{type:"event", event}` for each event, and `{type:"error", code, detail}`.
- * Client → server: `{type:"ack", cursor}` (marks messages delivered) and `{type:"ping"}`.
+ * caught up, then `{type:"event", event}` for each event, `{type:"typing", …}` (ephemeral: never
+ * stored or replayed) and `{type:"error", code, detail}`. Client → server: `{type:"ack", cursor}`
+ * (marks messages delivered), `{type:"typing", conversation_id}` (direct chats and groups of up to
+ * 100; send at most every few seconds while typing) and `{type:"ping"}`.
  */
+export interface TypingFrame {
+  type: 'typing';
+  conversation_id: string;
+  account_id: string;
+  handle: string;
+}
 export type StreamServerFrame =
   | { type: 'ready'; cursor: number }
   | { type: 'event'; event: SyncEvent }
+  | TypingFrame
   | { type: 'pong' }
   | { type: 'error'; code: string; detail: string };
-export type StreamClientFrame = { type: 'ack'; cursor: number } | { type: 'ping' };
+export type StreamClientFrame = { type: 'ack'; cursor: number } | { type: 'typing'; conversation_id: string } | { type: 'ping' };

@@ -2,7 +2,7 @@
  * The live stream: one WebSocket carrying every event of every conversation, resuming from the
  * last cursor after a drop, so a flaky connection loses nothing and repeats nothing.
  */
-import type { StreamServerFrame, SyncEvent } from '@mmd/contracts';
+import type { StreamServerFrame, SyncEvent, TypingFrame } from '@mmd/contracts';
 
 /** The subset of the WebSocket API the stream needs (browsers' and the `ws` package's). */
 export interface WebSocketLike {
@@ -19,6 +19,8 @@ export interface StreamOptions {
   onEvent: (event: SyncEvent) => void;
   /** Called each time the stream has caught up (again, after a reconnect). */
   onReady?: (cursor: number) => void;
+  /** Someone else is typing in a direct chat or small group (lasts ~5 s unless repeated). */
+  onTyping?: (typing: Omit<TypingFrame, 'type'>) => void;
   /** Called when the server refuses or drops the stream; reconnects follow unless closed. */
   onError?: (error: { code: string; detail: string }) => void;
   /** Reconnect after a drop (default true), with backoff from 250 ms up to 10 s. */
@@ -32,6 +34,8 @@ export interface Stream {
   readonly cursor: number;
   /** Resolves when the stream has first caught up. */
   readonly ready: Promise<number>;
+  /** Tells the others in a conversation that this person is typing (dropped when disconnected). */
+  typing(conversationId: string): void;
   close(): void;
 }
 
@@ -77,6 +81,8 @@ export function openStream(options: StreamOptions & { url: (cursor: number) => s
         cursor = Math.max(cursor, frame.cursor);
         options.onReady?.(cursor);
         resolveReady(cursor);
+      } else if (frame.type === 'typing') {
+        options.onTyping?.({ conversation_id: frame.conversation_id, account_id: frame.account_id, handle: frame.handle });
       } else if (frame.type === 'error') {
         options.onError?.({ code: frame.code, detail: frame.detail });
       }
@@ -103,6 +109,9 @@ export function openStream(options: StreamOptions & { url: (cursor: number) => s
       return cursor;
     },
     ready,
+    typing(conversationId) {
+      if (socket && socket.readyState === 1) socket.send(JSON.stringify({ type: 'typing', conversation_id: conversationId }));
+    },
     close() {
       closed = true;
       if (ackTimer) clearTimeout(ackTimer);

@@ -15,6 +15,7 @@ import type { Messaging } from '../messaging/service.ts';
 import type { Database } from '../platform/db/index.ts';
 import { type StoredEvent, eventsVisibleTo, latestCursor } from './event-log.ts';
 import type { SyncHub } from './hub.ts';
+import type { TypingRelay } from './typing.ts';
 import { waitForEvents } from './wait.ts';
 
 /** A connection that falls this far behind is closed; it resumes from its cursor on reconnect. */
@@ -38,6 +39,7 @@ export function syncRoutes(deps: {
   hub: SyncHub;
   messaging: Messaging;
   authenticate: Authenticate;
+  typing: TypingRelay;
   wsFramesPerSecond: number;
 }): FastifyPluginAsyncTypebox {
   const { db, hub, messaging, authenticate } = deps;
@@ -182,7 +184,7 @@ export function syncRoutes(deps: {
             return socket.send(
               JSON.stringify({ type: 'error', code: 'validation_failed', detail: 'frames are JSON text' }),
             );
-          let frame: { type?: unknown; cursor?: unknown };
+          let frame: { type?: unknown; cursor?: unknown; conversation_id?: unknown };
           try {
             frame = JSON.parse(data.toString()) as typeof frame;
           } catch {
@@ -199,11 +201,19 @@ export function syncRoutes(deps: {
             }, ACK_DEBOUNCE_MS);
             return;
           }
+          if (frame?.type === 'typing' && typeof frame.conversation_id === 'string' && frame.conversation_id.length <= 64) {
+            // Ephemeral and best effort: no answer, and members-only (checked by the relay).
+            if (principal.scopes.has('messages:write'))
+              deps.typing
+                .typing(principal, frame.conversation_id)
+                .catch((err) => request.log.warn({ err }, 'typing indicator failed'));
+            return;
+          }
           socket.send(
             JSON.stringify({
               type: 'error',
               code: 'validation_failed',
-              detail: 'expected {"type":"ack","cursor":N} or {"type":"ping"}',
+              detail: 'expected {"type":"ack","cursor":N}, {"type":"typing","conversation_id":"…"} or {"type":"ping"}',
             }),
           );
         });
@@ -216,6 +226,13 @@ export function syncRoutes(deps: {
           }
         });
         socket.on('error', () => closeWith(1011, 'socket error'));
+        const disconnectTyping = deps.typing.connect({
+          accountId: principal.accountId,
+          send(frame) {
+            if (!closed && socket.bufferedAmount <= MAX_BUFFERED_BYTES) socket.send(frame);
+          },
+        });
+        socket.on('close', disconnectTyping);
 
         hub
           .attach(

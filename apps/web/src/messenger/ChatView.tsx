@@ -6,7 +6,7 @@ import { Link } from '../router.tsx';
 import { Avatar } from './Avatar.tsx';
 import { Composer } from './Composer.tsx';
 import { useStore } from './context.ts';
-import { conversationSubtitle, conversationTitle } from './format.ts';
+import { conversationSubtitle, conversationTitle, typingText } from './format.ts';
 import { ForwardDialog } from './ForwardDialog.tsx';
 import { InfoDialog } from './InfoDialog.tsx';
 import { MembersDialog } from './MembersDialog.tsx';
@@ -50,6 +50,7 @@ export function ChatView({ conversationId }: { conversationId: string }) {
   }
 
   const title = conversationTitle(conversation);
+  const typers = store.typers(conversationId);
   const onAction = (action: MessageAction, message: Message) => {
     if (action === 'reply') {
       setEditing(null);
@@ -74,9 +75,13 @@ export function ChatView({ conversationId }: { conversationId: string }) {
           <h2 ref={heading} tabIndex={-1}>
             {title}
           </h2>
-          <p>
-            {conversationSubtitle(conversation)}
-            {conversation.my_role && conversation.my_role !== 'member' && conversation.kind !== 'direct' && ` · you are ${conversation.my_role === 'owner' ? 'the owner' : 'an admin'}`}
+          <p aria-live="polite">
+            {typers.length > 0 ? (
+              <span className="typing">{typingText(typers)}</span>
+            ) : (
+              conversationSubtitle(conversation)
+            )}
+            {typers.length === 0 && conversation.my_role && conversation.my_role !== 'member' && conversation.kind !== 'direct' && ` · you are ${conversation.my_role === 'owner' ? 'the owner' : 'an admin'}`}
           </p>
         </div>
         {conversation.kind !== 'direct' && (

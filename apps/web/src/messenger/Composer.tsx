@@ -283,7 +283,10 @@ export function Composer(props: { conversation: Conversation; replyTo: Message |
             maxLength={MAX_TEXT}
             placeholder={attachments.length ? 'Add a caption' : 'Message'}
             value={text}
-            onChange={(e) => setText(e.target.value)}
+            onChange={(e) => {
+              setText(e.target.value);
+              if (e.target.value.trim() && !editing) store.typing(conversation.id);
+            }}
             onKeyDown={onKeyDown}
             onPaste={(e) => {
               if (e.clipboardData.files.length) {

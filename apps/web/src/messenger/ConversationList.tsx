@@ -5,7 +5,7 @@ import { useState } from 'react';
 import { Link } from '../router.tsx';
 import { Avatar } from './Avatar.tsx';
 import { useStore } from './context.ts';
-import { conversationTitle, listTime, messagePreview } from './format.ts';
+import { conversationTitle, listTime, messagePreview, typingText } from './format.ts';
 import { NewChatDialog } from './NewChatDialog.tsx';
 
 const CONNECTION_TEXT = {
@@ -65,6 +65,7 @@ export function ConversationList({ activeId }: { activeId: string | null }) {
             const last = c.last_message as Message | null | undefined;
             const mine = last && last.sender_id === store.meId;
             const preview = messagePreview(last);
+            const typers = store.typers(c.id);
             const who = last && !mine && c.kind === 'group' ? `@${last.sender_handle}: ` : mine ? 'You: ' : '';
             return (
               <li key={c.id}>
@@ -85,10 +86,14 @@ export function ConversationList({ activeId }: { activeId: string | null }) {
                       {last && <time dateTime={new Date(last.created_at).toISOString()}>{listTime(last.created_at)}</time>}
                     </span>
                     <span className="chat-link-bottom">
-                      <span className="chat-link-preview">
-                        {who}
-                        {preview}
-                      </span>
+                      {typers.length > 0 ? (
+                        <span className="chat-link-preview typing">{c.kind === 'direct' ? 'typing…' : typingText(typers)}</span>
+                      ) : (
+                        <span className="chat-link-preview">
+                          {who}
+                          {preview}
+                        </span>
+                      )}
                       {c.unread_count > 0 && (
                         <span className="badge" aria-hidden="true">
                           {c.unread_count > 999 ? '999+' : c.unread_count}

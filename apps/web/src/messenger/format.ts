@@ -73,3 +73,10 @@ export function dayHeading(ms: number, now = Date.now()): string {
   if (then.toDateString() === yesterday.toDateString()) return 'Yesterday';
   return new Intl.DateTimeFormat(undefined, { weekday: 'long', day: 'numeric', month: 'long' }).format(then);
 }
+
+/** "@ana is typing…", "@ana and @ben are typing…", "3 people are typing…". */
+export function typingText(handles: string[]): string {
+  if (handles.length === 1) return `@${handles[0]} is typing…`;
+  if (handles.length === 2) return `@${handles[0]} and @${handles[1]} are typing…`;
+  return `${handles.length} people are typing…`;
+}

@@ -11,6 +11,9 @@ import { errorText } from '../api.ts';
 import { Outbox, type OutgoingMessage } from './outbox.ts';
 
 const PAGE = 50;
+/** A typing indicator lasts this long unless repeated; clients repeat every TYPING_RESEND_MS. */
+const TYPING_SHOWN_MS = 6000;
+const TYPING_RESEND_MS = 3000;
 
 export interface ChatState {
   /** Oldest first. */
@@ -44,6 +47,9 @@ export class MessengerStore {
   readonly myReactions = new Set<string>();
   notices: Notice[] = [];
   readonly outbox: Outbox;
+  /** Who is typing where (conversation → account → handle and until when), from the stream. */
+  readonly typingNow = new Map<string, Map<string, { handle: string; until: number }>>();
+  private lastTypingSent = new Map<string, number>();
   /** The chat on screen, read as it arrives while the page is visible. */
   openChatId: string | null = null;
 
@@ -98,6 +104,7 @@ export class MessengerStore {
       this.stream = this.client.stream({
         cursor,
         onEvent: (event) => this.apply(event),
+        onTyping: (t) => this.someoneTyping(t.conversation_id, t.account_id, t.handle),
         onReady: () => this.setConnection('live'),
         onError: (error) => {
           if (error.code === 'device_revoked' || error.code === 'unauthenticated' || error.code === 'policy_violation') {
@@ -144,6 +151,41 @@ export class MessengerStore {
   dismiss(id: number) {
     this.notices = this.notices.filter((n) => n.id !== id);
     this.changed();
+  }
+
+  private someoneTyping(conversationId: string, accountId: string, handle: string) {
+    let who = this.typingNow.get(conversationId);
+    if (!who) {
+      who = new Map();
+      this.typingNow.set(conversationId, who);
+    }
+    const until = Date.now() + TYPING_SHOWN_MS;
+    who.set(accountId, { handle, until });
+    this.changed();
+    setTimeout(() => {
+      if (who.get(accountId)?.until !== until) return;
+      this.stopTyping(conversationId, accountId);
+    }, TYPING_SHOWN_MS);
+  }
+
+  private stopTyping(conversationId: string, accountId: string) {
+    const who = this.typingNow.get(conversationId);
+    if (!who?.delete(accountId)) return;
+    if (who.size === 0) this.typingNow.delete(conversationId);
+    this.changed();
+  }
+
+  /** Handles of the people typing in a conversation now. */
+  typers(conversationId: string): string[] {
+    return [...(this.typingNow.get(conversationId)?.values() ?? [])].map((t) => t.handle);
+  }
+
+  /** Tells the others this person is typing, at most once every few seconds per conversation. */
+  typing(conversationId: string) {
+    const now = Date.now();
+    if (now - (this.lastTypingSent.get(conversationId) ?? 0) < TYPING_RESEND_MS) return;
+    this.lastTypingSent.set(conversationId, now);
+    this.stream?.typing(conversationId);
   }
 
   conversation(id: string): Conversation | undefined {
@@ -311,6 +353,8 @@ export class MessengerStore {
           return;
         }
         const isNew = message.seq > conversation.last_seq;
+        this.stopTyping(message.conversation_id, message.sender_id);
+        if (message.sender_id === this.meId) this.lastTypingSent.delete(message.conversation_id);
         this.upsertMessage(message);
         if (isNew && message.sender_id !== this.meId && message.status === 'sent') {
           this.patchConversation(message.conversation_id, (c) => ({ ...c, unread_count: c.unread_count + 1 }));
