@@ -114,6 +114,15 @@ describe('the /protect page', { skip }, () => {
     const status = await server.anonymous.protectStatus(reference);
     assert.equal(status.reference, reference);
 
+    // Anyone holding the reference can follow the case on the same page; a wrong one is told so.
+    await page.getByLabel('Your case reference').fill('not-a-real-reference');
+    await page.getByRole('button', { name: 'Check status' }).click();
+    await page.getByText('No case has that reference.').waitFor();
+    await page.getByLabel('Your case reference').fill(reference);
+    await page.getByRole('button', { name: 'Check status' }).click();
+    await page.locator('.case-lookup').getByText('Copies removed so far').waitFor();
+    assert.equal(await page.locator('.case-lookup [data-testid="copies-removed"]').textContent(), String(status.copies_removed));
+
     // Exactly one protect call, JSON, and the only request with a body.
     const protectCalls = seen.filter(
       (r) => r.method === 'POST' && new URL(r.url).pathname === '/v1/safety/protect',

@@ -11,7 +11,7 @@ import { type Session, SessionContext, isModerator } from './session.tsx';
 
 // Pages most people never open load on demand: the console (moderators) and /protect (hashing).
 const Console = lazy(() => import('./console/Console.tsx').then((m) => ({ default: m.Console })));
-const Protect = lazy(() => import('./pages/Protect.tsx').then((m) => ({ default: m.Protect })));
+const Protect = lazy(() => import('./pages/Protect.tsx').then((m) => ({ default: m.ProtectPage })));
 
 type Route =
   | { page: 'messenger'; chatId: string | null }

@@ -7,6 +7,7 @@ import type { ProtectCase } from '@mmd/sdk';
 import { type ChangeEvent, type DragEvent, useEffect, useId, useRef, useState } from 'react';
 import { anonymousClient, errorText } from '../api.ts';
 import { type HashOutcome, type ImageHashes, MIN_QUALITY, hashImageFile } from '../hashing.ts';
+import { CaseFacts, CaseLookup, useLiveCase } from './CaseLookup.tsx';
 
 const MAX_IMAGES = 20;
 
@@ -32,6 +33,7 @@ export function Protect() {
   const resultHeading = useRef<HTMLHeadingElement>(null);
   const previews = useRef<string[]>([]);
   const hintId = useId();
+  const liveResult = useLiveCase(result);
 
   // Previews are local object URLs; release them when the page goes.
   useEffect(
@@ -145,16 +147,9 @@ export function Protect() {
             {copied ? 'Copied' : 'Copy reference'}
           </button>
         </p>
-        <dl className="facts">
-          <dt>Status</dt>
-          <dd>
-            {result.status === 'active'
-              ? 'Active: copies are removed and new uploads are blocked'
-              : 'Checking for copies already shared here'}
-          </dd>
-          <dt>Copies removed so far</dt>
-          <dd>{result.copies_removed}</dd>
-        </dl>
+        <div aria-live="polite">
+          <CaseFacts found={liveResult ?? result} />
+        </div>
         <p className="local-note">Only fingerprints were sent. Your images stayed on this device.</p>
         <button type="button" className="link" onClick={startOver}>
           Protect more images
@@ -249,6 +244,16 @@ export function Protect() {
         {sending ? 'Sending fingerprints…' : 'Send fingerprints and protect'}
       </button>
     </section>
+  );
+}
+
+/** The protect page: protect new images, or follow a case already opened. */
+export function ProtectPage() {
+  return (
+    <>
+      <Protect />
+      <CaseLookup />
+    </>
   );
 }
 
