@@ -58,6 +58,9 @@ try {
   await amara.client.report({ message_id: bad.id, reason: 'ncii', note: 'This is a private photo of a friend, shared without asking her.' });
   const bank = await moderator.client.createBank({ name: 'StopNCII partner hashes', category: 'ncii', action: 'block', source: 'StopNCII' });
   await moderator.client.addSignalsFromFile(bank.id, file('photos', 'RainDrops.jpg'), { filename: 'RainDrops.jpg', label: 'case 1042' });
+  // Someone tries to share a banked photo: it is refused, and the bank's match count shows it.
+  const blocked = await dev.client.upload(file('photos', 'RainDrops.jpg'), { filename: 'drops.jpg', contentType: 'image/jpeg' });
+  await dev.client.waitForMedia(blocked.id).catch(() => {});
 
   const browser = await launchBrowser();
   try {

@@ -110,12 +110,13 @@ export function App() {
   const pageTitle = title(current);
   const page = current.page;
   useEffect(() => {
-    document.title = `${pageTitle} · MMD`;
+    // The messenger writes its own title, with the unread count.
+    if (page !== 'messenger' || !session) document.title = `${pageTitle} · MMD`;
     // After navigating, move focus to the new page so screen readers announce it (the messenger
     // moves focus itself, to the chat it opened).
     if (first.current) first.current = false;
     else if (page !== 'messenger') main.current?.focus();
-  }, [pageTitle, page]);
+  }, [pageTitle, page, session]);
 
   const needsSession = current.page === 'messenger' || current.page === 'settings' || current.page === 'console';
   let body: React.ReactNode;

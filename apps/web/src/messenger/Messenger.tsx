@@ -32,9 +32,20 @@ export function Messenger({ chatId }: { chatId: string | null }) {
           )}
         </section>
         <Notices />
+        <UnreadTitle />
       </div>
     </StoreContext.Provider>
   );
+}
+
+/** "(3) Messages · MMD": unread messages show in the tab while the person is elsewhere. */
+function UnreadTitle() {
+  const store = useStore();
+  const total = (store.conversations ?? []).reduce((sum, c) => sum + c.unread_count, 0);
+  useEffect(() => {
+    document.title = `${total > 0 ? `(${total}) ` : ''}Messages · MMD`;
+  }, [total]);
+  return null;
 }
 
 function Notices() {
