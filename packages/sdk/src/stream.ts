@@ -21,6 +21,8 @@ export interface StreamOptions {
   onReady?: (cursor: number) => void;
   /** Someone else is typing in a direct chat or small group (lasts ~5 s unless repeated). */
   onTyping?: (typing: Omit<TypingFrame, 'type'>) => void;
+  /** Called when the connection drops and a reconnect is scheduled (onReady follows when it is back). */
+  onDisconnect?: () => void;
   /** Called when the server refuses or drops the stream; reconnects follow unless closed. */
   onError?: (error: { code: string; detail: string }) => void;
   /** Reconnect after a drop (default true), with backoff from 250 ms up to 10 s. */
@@ -96,6 +98,7 @@ export function openStream(options: StreamOptions & { url: (cursor: number) => s
         return;
       }
       const delay = Math.min(10_000, 250 * 2 ** attempt++);
+      options.onDisconnect?.();
       setTimeout(connect, delay);
     });
     ws.addEventListener('error', () => {

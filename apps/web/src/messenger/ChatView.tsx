@@ -5,6 +5,7 @@ import { useEffect, useRef, useState } from 'react';
 import { Link } from '../router.tsx';
 import { Avatar } from './Avatar.tsx';
 import { Composer } from './Composer.tsx';
+import { ConnectionStatus } from './ConnectionStatus.tsx';
 import { useStore } from './context.ts';
 import { conversationSubtitle, conversationTitle, typingText } from './format.ts';
 import { ForwardDialog } from './ForwardDialog.tsx';
@@ -90,6 +91,7 @@ export function ChatView({ conversationId }: { conversationId: string }) {
           </button>
         )}
       </header>
+      <ConnectionStatus inChat />
       <MessageList conversation={conversation} chat={chat} onAction={onAction} />
       <Composer
         conversation={conversation}

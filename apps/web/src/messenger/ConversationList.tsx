@@ -6,14 +6,9 @@ import { Link } from '../router.tsx';
 import { Avatar } from './Avatar.tsx';
 import { useStore } from './context.ts';
 import { conversationTitle, listTime, messagePreview, typingText } from './format.ts';
+import { ConnectionStatus } from './ConnectionStatus.tsx';
 import { NewChatDialog } from './NewChatDialog.tsx';
 
-const CONNECTION_TEXT = {
-  connecting: 'Connecting…',
-  reconnecting: 'Reconnecting…',
-  offline: 'Offline — messages will be sent when you are back online',
-  live: null,
-} as const;
 
 export function ConversationList({ activeId }: { activeId: string | null }) {
   const store = useStore();
@@ -22,7 +17,6 @@ export function ConversationList({ activeId }: { activeId: string | null }) {
   const list = store.conversations;
   const needle = filter.trim().toLowerCase();
   const shown = list?.filter((c) => !needle || conversationTitle(c).toLowerCase().includes(needle)) ?? null;
-  const status = CONNECTION_TEXT[store.connection];
 
   return (
     <nav className="chat-list-pane" aria-label="Conversations">
@@ -32,11 +26,7 @@ export function ConversationList({ activeId }: { activeId: string | null }) {
           New chat
         </button>
       </div>
-      {status && (
-        <p className={`connection ${store.connection}`} role="status">
-          {status}
-        </p>
-      )}
+      <ConnectionStatus />
       <div className="search">
         <label htmlFor="chat-filter" className="visually-hidden">
           Search conversations

@@ -36,9 +36,11 @@ export function MembersDialog({ conversation, onClose }: { conversation: Convers
     },
     [store, conversation.id],
   );
+  // Reloads when someone joins or leaves while the dialog is open (the count comes from the stream).
+  // biome-ignore lint/correctness/useExhaustiveDependencies: member_count is the trigger, not an input
   useEffect(() => {
     void load();
-  }, [load]);
+  }, [load, conversation.member_count, conversation.my_role]);
 
   const act = async (run: () => Promise<unknown>) => {
     setError(null);
@@ -98,10 +100,15 @@ export function MembersDialog({ conversation, onClose }: { conversation: Convers
             {ROLE[m.role] && <span className="role">{ROLE[m.role]}</span>}
             {manager && m.account_id !== store.meId && m.role !== 'owner' && (
               <span className="member-actions">
-                <button type="button" onClick={() => void act(() => store.client.setRole(conversation.id, m.account_id, m.role === 'admin' ? 'member' : 'admin'))}>
+                {/* Every row has these buttons: their names say whose they are, for screen readers. */}
+                <button
+                  type="button"
+                  aria-label={`${m.role === 'admin' ? 'Remove admin' : 'Make admin'}: @${m.handle}`}
+                  onClick={() => void act(() => store.client.setRole(conversation.id, m.account_id, m.role === 'admin' ? 'member' : 'admin'))}
+                >
                   {m.role === 'admin' ? 'Remove admin' : 'Make admin'}
                 </button>
-                <button type="button" onClick={() => void act(() => store.client.removeMember(conversation.id, m.account_id))}>
+                <button type="button" aria-label={`Remove: @${m.handle}`} onClick={() => void act(() => store.client.removeMember(conversation.id, m.account_id))}>
                   Remove
                 </button>
               </span>

@@ -147,7 +147,11 @@ function ActionsMenu(props: { items: (false | null | undefined | '' | { label: s
     return () => document.removeEventListener('pointerdown', outside);
   }, []);
   const items = props.items.filter((i): i is { label: string; run: () => void } => Boolean(i));
+  const focusOpener = () => (ref.current?.parentElement?.querySelector('.actions-button') as HTMLElement | null)?.focus();
   const pick = (run: () => void) => {
+    // Focus goes back to the button before the menu goes, not to the page: a dialog that `run` opens
+    // then hands it back there on closing, and the composer takes it for a reply or an edit.
+    focusOpener();
     onClose();
     run();
   };
@@ -160,7 +164,7 @@ function ActionsMenu(props: { items: (false | null | undefined | '' | { label: s
         if (event.key === 'Escape') {
           event.stopPropagation();
           onClose();
-          (ref.current?.parentElement?.querySelector('.actions-button') as HTMLElement | null)?.focus();
+          focusOpener();
           return;
         }
         if (event.key !== 'ArrowDown' && event.key !== 'ArrowUp') return;

@@ -29,6 +29,12 @@ export function NewChatDialog({ onClose }: { onClose: () => void }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
+  const pickMode = (next: Mode) => {
+    setMode(next);
+    setError(null);
+    setFound(null);
+  };
+
   const open = (c: Conversation) => {
     store.upsertConversation(c);
     onClose();
@@ -59,18 +65,27 @@ export function NewChatDialog({ onClose }: { onClose: () => void }) {
 
   return (
     <Dialog title="New chat" onClose={onClose}>
-      <div className="segmented" role="tablist" aria-label="What to start">
+      <div
+        className="segmented"
+        role="tablist"
+        aria-label="What to start"
+        onKeyDown={(event) => {
+          if (event.key !== 'ArrowRight' && event.key !== 'ArrowLeft') return;
+          const at = MODES.findIndex((m) => m.mode === mode);
+          const next = MODES[(at + (event.key === 'ArrowRight' ? 1 : MODES.length - 1)) % MODES.length]!;
+          pickMode(next.mode);
+          const tabs = event.currentTarget.querySelectorAll<HTMLButtonElement>('[role="tab"]');
+          tabs[MODES.indexOf(next)]?.focus();
+        }}
+      >
         {MODES.map((m) => (
           <button
             key={m.mode}
             type="button"
             role="tab"
             aria-selected={mode === m.mode}
-            onClick={() => {
-              setMode(m.mode);
-              setError(null);
-              setFound(null);
-            }}
+            tabIndex={mode === m.mode ? 0 : -1}
+            onClick={() => pickMode(m.mode)}
           >
             {m.label}
           </button>

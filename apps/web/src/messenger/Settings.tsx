@@ -56,7 +56,7 @@ export function Settings() {
                   {d.last_seen_at ? ` · last active ${fullDate(d.last_seen_at)}` : ''}
                 </span>
               </span>
-              <button type="button" onClick={() => void revoke(d)}>
+              <button type="button" aria-label={`Sign out: ${d.name}${d.current ? ' (this device)' : ''}`} onClick={() => void revoke(d)}>
                 Sign out
               </button>
             </li>

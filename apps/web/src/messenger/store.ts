@@ -83,11 +83,17 @@ export class MessengerStore {
 
   async start() {
     this.stopped = false;
+    // A short outage often leaves the WebSocket open: no close, so no new 'ready' to say "live"
+    // again. Back online, go back to what it was; a socket that did drop reports 'ready' anew.
+    let beforeOffline: Connection = this.connection;
     const onOnline = () => {
-      if (this.connection === 'offline') this.setConnection('reconnecting');
+      if (this.connection === 'offline') this.setConnection(beforeOffline === 'live' ? 'live' : 'reconnecting');
       this.outbox.retryAll();
     };
-    const onOffline = () => this.setConnection('offline');
+    const onOffline = () => {
+      if (this.connection !== 'offline') beforeOffline = this.connection;
+      this.setConnection('offline');
+    };
     window.addEventListener('online', onOnline);
     window.addEventListener('offline', onOffline);
     this.cleanup.push(() => {
@@ -106,6 +112,7 @@ export class MessengerStore {
         onEvent: (event) => this.apply(event),
         onTyping: (t) => this.someoneTyping(t.conversation_id, t.account_id, t.handle),
         onReady: () => this.setConnection('live'),
+        onDisconnect: () => this.setConnection(navigator.onLine ? 'reconnecting' : 'offline'),
         onError: (error) => {
           if (error.code === 'device_revoked' || error.code === 'unauthenticated' || error.code === 'policy_violation') {
             this.stop();
@@ -363,6 +370,9 @@ export class MessengerStore {
         if (message.sender_id === this.meId) {
           // Sent from this account (maybe another device): everything before it was seen.
           this.patchConversation(message.conversation_id, (c) => ({ ...c, read_seq: Math.max(c.read_seq, message.seq) }));
+          // It may be a send whose answer was lost: it would show twice (sent, and waiting) until
+          // the retry's backoff. The server is reachable, so retry now; the same key answers at once.
+          this.outbox.retryAll();
         }
         return;
       }
