@@ -32,7 +32,8 @@ const bubble = (page: Page, text: string | RegExp) =>
     .locator('[data-message-id]')
     .filter({ has: page.locator('p.text').filter({ hasText: text }) });
 /** A conversation in the list, by the start of its accessible name. */
-const chatLink = (page: Page, title: string) => page.getByRole('link', { name: new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`) });
+const chatLink = (page: Page, title: string) =>
+  page.getByRole('link', { name: new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/, /g, '\\s*, ')}\\b`) });
 /** A person's handle as it reads on the page, not matching longer ones (test handles end in a counter). */
 const handleText = (user: User) => new RegExp(`@${user.handle}(?!\\d)`);
 /** How many messages with exactly this text `user` can read in a conversation. */
@@ -54,7 +55,10 @@ function focused(page: Page) {
     const el = document.activeElement as HTMLElement | null;
     if (!el) return '';
     const labelled = el.id ? document.querySelector(`label[for="${CSS.escape(el.id)}"]`)?.textContent : null;
-    return `${el.tagName.toLowerCase()}|${(el.getAttribute('aria-label') ?? labelled ?? el.textContent?.trim() ?? '').slice(0, 60)}`;
+    // Text a screen reader would read: without decorative (aria-hidden) parts such as avatars.
+    const copy = el.cloneNode(true) as HTMLElement;
+    for (const hidden of copy.querySelectorAll('[aria-hidden="true"]')) hidden.remove();
+    return `${el.tagName.toLowerCase()}|${(el.getAttribute('aria-label') ?? labelled ?? copy.textContent?.trim() ?? '').slice(0, 60)}`;
   });
 }
 

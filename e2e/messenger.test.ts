@@ -73,7 +73,7 @@ describe('the messenger', { skip: skipBrowser }, () => {
     await composer.press('Enter');
     await bubble(a, 'Bring the map').waitFor();
 
-    const bobsLink = b.page.getByRole('link', { name: new RegExp(`^@${alice.handle}, 2 unread`) });
+    const bobsLink = b.page.getByRole('link', { name: new RegExp(`^@${alice.handle}\\s*, 2 unread`) });
     await bobsLink.waitFor({ timeout: 15_000 });
     assert.equal(await b.page.title(), '(2) Messages · MMD', 'unread count in the tab title');
     // Alice's ticks: delivered (Bob's device received them) but not read yet.

@@ -63,7 +63,6 @@ export function ConversationList({ activeId }: { activeId: string | null }) {
                   href={`/chats/${encodeURIComponent(c.id)}`}
                   className={`chat-link${c.id === activeId ? ' active' : ''}`}
                   aria-current={c.id === activeId ? 'page' : undefined}
-                  aria-label={`${title}${c.kind === 'direct' ? '' : `, ${c.kind}`}${c.unread_count > 0 ? `, ${c.unread_count} unread` : ''}. ${who}${preview}`}
                 >
                   <Avatar name={title} />
                   <span className="chat-link-body">
@@ -72,6 +71,10 @@ export function ConversationList({ activeId }: { activeId: string | null }) {
                         {c.kind === 'channel' && <ChannelIcon />}
                         {c.kind === 'group' && <GroupIcon />}
                         {title}
+                        <span className="visually-hidden">
+                          {c.kind === 'direct' ? '' : `, ${c.kind}`}
+                          {c.unread_count > 0 ? `, ${c.unread_count} unread` : ''}
+                        </span>
                       </span>
                       {last && <time dateTime={new Date(last.created_at).toISOString()}>{listTime(last.created_at)}</time>}
                     </span>

@@ -34,8 +34,10 @@ function Quote({ message, onJump }: { message: Message | undefined; onJump?: () 
       </div>
     );
   return (
-    <button type="button" className="quote" onClick={onJump} aria-label={`Reply to @${message.sender_handle}: ${messagePreview(message)}. Show it.`}>
-      <span className="quote-sender">@{message.sender_handle}</span>
+    <button type="button" className="quote" onClick={onJump} title="Show the message this replies to">
+      <span className="quote-sender">
+        <span className="visually-hidden">Reply to </span>@{message.sender_handle}
+      </span>
       <span className="quote-text">{messagePreview(message)}</span>
     </button>
   );
