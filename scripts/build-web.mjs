@@ -3,7 +3,8 @@
 // sources (the app and the workspace packages it bundles). `--force` always builds. The server
 // serves whatever dist/ holds; without it, `/` says how to build.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import zlib, { brotliCompressSync, gzipSync } from 'node:zlib';
 import path from 'node:path';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
@@ -38,4 +39,18 @@ const result = spawnSync(
   [path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'],
   { cwd: web, stdio: 'inherit' },
 );
+if (result.status === 0) precompress(path.join(web, 'dist', 'assets'));
 process.exit(result.status ?? 1);
+
+/** Brotli and gzip copies of the text assets, so the server sends them compressed without work per request. */
+function precompress(dir) {
+  if (!existsSync(dir)) return;
+  for (const name of readdirSync(dir)) {
+    if (!/\.(js|mjs|css|svg|json)$/.test(name)) continue;
+    const file = path.join(dir, name);
+    const body = readFileSync(file);
+    if (body.length < 1024) continue;
+    writeFileSync(`${file}.br`, brotliCompressSync(body, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }));
+    writeFileSync(`${file}.gz`, gzipSync(body, { level: 9 }));
+  }
+}

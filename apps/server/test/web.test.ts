@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import { after, describe, it } from 'node:test';
 import Fastify from 'fastify';
 import { installErrorHandling } from '../src/http/problem.ts';
@@ -49,6 +50,26 @@ describe('web app routes', () => {
     const css = await app.inject({ url: '/assets/index-abc.css' });
     assert.match(css.headers['content-type'] as string, /^text\/css/);
     assert.equal((await app.inject({ method: 'HEAD', url: '/' })).statusCode, 200);
+    await app.close();
+  });
+
+  it('sends the build\'s brotli or gzip copy to clients that accept it, the plain file to others', async () => {
+    const big = `console.log(${JSON.stringify('x'.repeat(5000))});`;
+    writeFileSync(path.join(dist, 'assets', 'big-abc.js'), big);
+    writeFileSync(path.join(dist, 'assets', 'big-abc.js.br'), brotliCompressSync(big));
+    writeFileSync(path.join(dist, 'assets', 'big-abc.js.gz'), gzipSync(big));
+    const app = await appWith(dist);
+    const br = await app.inject({ url: '/assets/big-abc.js', headers: { 'accept-encoding': 'gzip, deflate, br' } });
+    assert.equal(br.headers['content-encoding'], 'br');
+    assert.equal(br.headers.vary, 'accept-encoding');
+    assert.match(br.headers['content-type'] as string, /^text\/javascript/);
+    assert.equal(brotliDecompressSync(br.rawPayload).toString(), big);
+    const gz = await app.inject({ url: '/assets/big-abc.js', headers: { 'accept-encoding': 'gzip' } });
+    assert.equal(gz.headers['content-encoding'], 'gzip');
+    assert.equal(gunzipSync(gz.rawPayload).toString(), big);
+    const plain = await app.inject({ url: '/assets/big-abc.js' });
+    assert.equal(plain.headers['content-encoding'], undefined);
+    assert.equal(plain.body, big);
     await app.close();
   });
 

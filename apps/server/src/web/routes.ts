@@ -68,8 +68,29 @@ const NOT_BUILT = `<!doctype html>
 </body></html>
 `;
 
-function sendFile(reply: FastifyReply, file: string, size: number, cache: string) {
+/** The build's precompressed copy (scripts/build-web.mjs writes .br and .gz) the client accepts. */
+function precompressed(file: string, acceptEncoding: string): { file: string; size: number; encoding: string } | null {
+  for (const [encoding, ext] of [['br', '.br'], ['gzip', '.gz']] as const) {
+    if (!new RegExp(`\\b${encoding}\\b`).test(acceptEncoding)) continue;
+    try {
+      const stat = statSync(file + ext);
+      if (stat.isFile()) return { file: file + ext, size: stat.size, encoding };
+    } catch {
+      // no such copy: try the next, or send the file as it is
+    }
+  }
+  return null;
+}
+
+function sendFile(reply: FastifyReply, file: string, size: number, cache: string, acceptEncoding = '') {
   const type = CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
+  const compressed = /^(text\/|application\/json|image\/svg)/.test(type) ? precompressed(file, acceptEncoding) : null;
+  if (compressed) {
+    file = compressed.file;
+    size = compressed.size;
+    reply.header('content-encoding', compressed.encoding);
+  }
+  if (/^(text\/|application\/json|image\/svg)/.test(type)) reply.header('vary', 'accept-encoding');
   reply
     .header('content-type', type)
     .header('content-length', size)
@@ -123,6 +144,7 @@ export function webRoutes(options: { dist?: string } = {}): FastifyPluginAsync {
           found.file,
           found.size,
           pathname.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
+          String(request.headers['accept-encoding'] ?? ''),
         );
       // A missing file (it has an extension) is a 404; any other path is a page of the app.
       if (path.extname(pathname)) return reply.callNotFound();
