@@ -67,7 +67,7 @@ try {
   const b = await signedIn(browser, server, bob, DESKTOP);
   for (const page of [a.page, b.page]) {
     await page.goto(`${server.url}/chats/${chat.id}`);
-    await page.getByRole('log', { name: 'Messages' }).getByText('warm-up').first().waitFor();
+    await page.getByRole('log', { name: 'Messages' }).getByText(`sdk ${MESSAGES - 1}`, { exact: true }).waitFor();
   }
   // Bob's page notes when each text appears; both tabs share the machine's clock (Date.now()).
   await b.page.evaluate(() => {
