@@ -61,8 +61,16 @@ export function createSafety(deps: SafetyDeps) {
     audit: (q: Parameters<typeof listAudit>[1]) => listAudit(db.db, q),
     /** Takedown records with their progress, for the console. */
     takedownRecords: {
-      list: (q: Parameters<typeof listRecords>[1]) => listRecords(db.db, q),
-      get: (id: string) => getRecord(db.db, id),
+      // A record whose process died (or whose final write failed) stops being "running" as soon
+      // as anyone looks at it after a stretch with no progress, not only at the next start.
+      list: async (q: Parameters<typeof listRecords>[1]) => {
+        await failInterrupted(db.db, clock());
+        return listRecords(db.db, q);
+      },
+      get: async (id: string) => {
+        await failInterrupted(db.db, clock());
+        return getRecord(db.db, id);
+      },
     },
     /** Loads the indexes so the first upload does not pay for it, and closes takedowns a stopped process left running. */
     async start() {

@@ -12,8 +12,8 @@ import type { Executor } from './audit.ts';
 type Row = Omit<SafetyTakedownsTable, 'seq'>;
 export type TakedownProgress = Partial<Pick<Row, 'stage' | 'bank_id' | 'signals_added' | 'copies_found' | 'media_removed' | 'messages_removed' | 'conversations'>>;
 
-/** A running takedown writes at least once per batch of 500; ten minutes without a write means its process stopped. */
-export const INTERRUPTED_AFTER_MS = 10 * 60_000;
+/** A running takedown writes at least once per batch of 500 (seconds apart); three minutes without a write means its process stopped. */
+export const INTERRUPTED_AFTER_MS = 3 * 60_000;
 export const INTERRUPTED_ERROR = 'interrupted: the server stopped during the takedown; run it again to finish (what was removed stays removed)';
 
 export async function startRecord(db: Executor, row: { id: string; reason: string; actorId: string | null; reviewId: string | null; bankId: string; now: number }): Promise<void> {
