@@ -2,6 +2,8 @@ import type { Account } from '@mmd/sdk';
 import { Suspense, lazy, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { anonymousClient, errorText, saveToken, savedToken } from './api.ts';
 import type { ConsoleSection } from './console/Console.tsx';
+import { forgetAllLocalPreviews } from './media/local-previews.ts';
+import { forgetReveals } from './media/reveal.ts';
 import { Messenger } from './messenger/Messenger.tsx';
 import { Settings } from './messenger/Settings.tsx';
 import { SignIn } from './pages/SignIn.tsx';
@@ -31,7 +33,13 @@ const CONSOLE_SECTIONS: Record<string, ConsoleSection> = {
 export function route(path: string): Route {
   const parts = path.split('/').filter(Boolean);
   if (parts.length === 0) return { page: 'messenger', chatId: null };
-  if (parts[0] === 'chats' && parts.length === 2) return { page: 'messenger', chatId: decodeURIComponent(parts[1] ?? '') };
+  if (parts[0] === 'chats' && parts.length === 2) {
+    try {
+      return { page: 'messenger', chatId: decodeURIComponent(parts[1] ?? '') };
+    } catch {
+      return { page: 'not-found' };
+    }
+  }
   if (parts[0] === 'settings' && parts.length === 1) return { page: 'settings' };
   if (parts[0] === 'protect' && parts.length === 1) return { page: 'protect' };
   if (parts[0] === 'console' && parts.length <= 2) {
@@ -78,6 +86,9 @@ export function App() {
           .catch(() => {});
       }
       saveToken(null);
+      // Nothing of this person's stays for the next one on this browser.
+      forgetReveals();
+      forgetAllLocalPreviews();
       setToken(null);
       setMe(null);
     },

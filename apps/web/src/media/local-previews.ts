@@ -98,3 +98,8 @@ async function measure(preview: LocalPreview): Promise<{ width: number; height: 
     return null; // a format this browser cannot show (HEIC, say): the neutral box it is
   }
 }
+
+/** Releases every local preview (signing out). */
+export function forgetAllLocalPreviews(): void {
+  for (const id of [...previews.keys()]) forgetLocalPreview(id);
+}

@@ -24,3 +24,9 @@ export function useRevealed(id: string): [boolean, () => void] {
   }, [id]);
   return [shown, reveal];
 }
+
+/** Forgets every choice (signing out: the next person on this browser sees the warnings again). */
+export function forgetReveals(): void {
+  revealed.clear();
+  for (const listener of [...listeners]) listener();
+}

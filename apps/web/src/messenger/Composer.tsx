@@ -115,6 +115,11 @@ export function Composer(props: { conversation: Conversation; replyTo: Message |
   }
 
   function addFiles(list: FileList | File[]) {
+    // While a send is uploading, new files would be cleared with it unsent: ask to wait instead.
+    if (busy) {
+      setError('Wait for the upload to finish, then add more files.');
+      return;
+    }
     const added = [...list].slice(0, MAX_ITEMS - attachments.length).map((file) => ({
       id: ++attachmentIds,
       file,
@@ -165,9 +170,11 @@ export function Composer(props: { conversation: Conversation; replyTo: Message |
         return;
       }
       store.send(conversation.id, { text: body || undefined, media: ids.length ? (ids as string[]) : undefined, reply_to: replyTo?.id });
+      const sent = new Set(attachments.map((a) => a.id));
       for (const a of attachments) if (a.preview) URL.revokeObjectURL(a.preview);
-      setAttachments([]);
-      setText('');
+      setAttachments((list) => list.filter((a) => !sent.has(a.id)));
+      // Text typed while the files uploaded is kept: only what was sent is cleared.
+      setText((now) => (now.trim() === body ? '' : now));
       onDone();
       input.current?.focus();
     } finally {
@@ -177,13 +184,20 @@ export function Composer(props: { conversation: Conversation; replyTo: Message |
 
   async function sendVoice(file: File) {
     setRecording(false);
+    // A voice note goes on its own, at once; the text field waits until it is on its way.
     const a: Attachment = { id: ++attachmentIds, file, preview: null, sent: 0, total: file.size, mediaId: null, error: null };
     setAttachments((list) => [...list, a]);
-    const id = await uploadOne(a);
-    if (!id) return;
-    store.send(conversation.id, { media: [id], reply_to: replyTo?.id });
-    setAttachments((list) => list.filter((x) => x.id !== a.id));
-    onDone();
+    setBusy(true);
+    try {
+      const id = await uploadOne(a);
+      if (!id) return;
+      store.send(conversation.id, { media: [id], reply_to: replyTo?.id });
+      setAttachments((list) => list.filter((x) => x.id !== a.id));
+      onDone();
+    } finally {
+      setBusy(false);
+      input.current?.focus();
+    }
   }
 
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
@@ -253,7 +267,14 @@ export function Composer(props: { conversation: Conversation; replyTo: Message |
         </p>
       )}
       {recording ? (
-        <VoiceRecorder onRecorded={(file) => void sendVoice(file)} onCancel={() => setRecording(false)} />
+        <VoiceRecorder
+          onRecorded={(file) => void sendVoice(file)}
+          onCancel={() => {
+            setRecording(false);
+            // The recorder is gone: give focus back to the message field, not to the page.
+            requestAnimationFrame(() => input.current?.focus());
+          }}
+        />
       ) : (
         <div className="composer-row">
           {!editing && (

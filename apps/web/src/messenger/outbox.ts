@@ -28,11 +28,14 @@ export class Outbox {
   private readonly busy = new Set<string>();
   private attempts = new Map<string, number>();
   private timer: ReturnType<typeof setTimeout> | null = null;
+  private stopped = false;
+  /** Keys this outbox finished with (sent or discarded): never taken back from storage. */
+  private readonly done = new Set<string>();
 
   constructor(
     private readonly client: MmdClient,
     accountId: string,
-    private readonly hooks: { changed(): void; sent(message: Message): void },
+    private readonly hooks: { changed(): void; sent(message: Message): void; unauthorized(): void },
   ) {
     this.storageKey = `mmd.outbox.${accountId}`;
     this.items = this.load();
@@ -73,18 +76,37 @@ export class Outbox {
   }
 
   discard(key: string) {
+    this.done.add(key);
     this.items = this.items.filter((i) => i.key !== key);
     this.save();
     this.hooks.changed();
   }
 
+  /** Stops sending (the page that owned it went away); what is unsent stays stored. */
+  stop() {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** Forgets everything unsent, on this device too (signing out). */
+  clear() {
+    this.stop();
+    this.items = [];
+    try {
+      window.localStorage.removeItem(this.storageKey);
+    } catch {
+      // nothing stored
+    }
+  }
+
   private async flush(conversationId: string) {
-    if (this.busy.has(conversationId)) return;
+    if (this.busy.has(conversationId) || this.stopped) return;
     this.busy.add(conversationId);
     try {
       for (;;) {
         const next = this.items.find((i) => i.conversation_id === conversationId && i.state === 'sending');
-        if (!next) return;
+        if (!next || this.stopped) return;
         try {
           const message = await this.client.send(conversationId, {
             text: next.text,
@@ -94,11 +116,18 @@ export class Outbox {
             idempotency_key: next.key,
           });
           this.attempts.delete(conversationId);
+          this.done.add(next.key);
           this.items = this.items.filter((i) => i.key !== next.key);
           this.save();
           this.hooks.sent(message);
         } catch (err) {
           const status = (err as { status?: number }).status ?? 0;
+          if (status === 401) {
+            // Signed out elsewhere: keep it waiting (the store decides whether to sign out).
+            for (const i of this.items) if (i.conversation_id === conversationId && i.state === 'sending') this.update(i.key, { state: 'waiting' });
+            this.hooks.unauthorized();
+            return;
+          }
           // No answer, or the server is overloaded: keep it and try again later with the same key.
           if (status === 0 || status === 429 || status >= 500) {
             for (const i of this.items) if (i.conversation_id === conversationId && i.state === 'sending') this.update(i.key, { state: 'waiting' });
@@ -129,19 +158,32 @@ export class Outbox {
     this.hooks.changed();
   }
 
-  private load(): OutgoingMessage[] {
+  private read(): OutgoingMessage[] {
     try {
       const raw = window.localStorage.getItem(this.storageKey);
       const items = raw ? (JSON.parse(raw) as OutgoingMessage[]) : [];
-      // After a reload everything unsent is tried again (the key makes a repeat harmless).
+      // Whatever was unsent is tried again (the key makes a repeat harmless).
       return Array.isArray(items) ? items.map((i) => (i.state === 'failed' ? i : { ...i, state: 'sending' as const })) : [];
     } catch {
       return [];
     }
   }
 
+  private load(): OutgoingMessage[] {
+    return this.read();
+  }
+
   private save() {
     try {
+      // Another tab (or an earlier page of this one) may have stored messages this outbox has not
+      // seen: keep them, and send them too — their idempotency keys make a double send harmless.
+      const stored = this.read();
+      const known = new Set(this.items.map((i) => i.key));
+      const others = stored.filter((i) => !known.has(i.key) && !this.done.has(i.key));
+      if (others.length) {
+        this.items = [...this.items, ...others].sort((a, b) => a.created_at - b.created_at);
+        for (const conversationId of new Set(others.map((i) => i.conversation_id))) queueMicrotask(() => void this.flush(conversationId));
+      }
       window.localStorage.setItem(this.storageKey, JSON.stringify(this.items));
     } catch {
       // Storage full or unavailable: the outbox still works for this tab.

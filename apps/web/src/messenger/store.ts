@@ -55,7 +55,6 @@ export class MessengerStore {
 
   private readonly listeners = new Set<() => void>();
   private stream: Stream | null = null;
-  private stopped = false;
   private noticeId = 0;
   private readTimers = new Map<string, ReturnType<typeof setTimeout>>();
 
@@ -67,6 +66,7 @@ export class MessengerStore {
     this.outbox = new Outbox(client, meId, {
       changed: () => this.changed(),
       sent: (message) => this.upsertMessage(message),
+      unauthorized: () => this.checkSignedIn(),
     });
   }
 
@@ -82,12 +82,16 @@ export class MessengerStore {
   }
 
   async start() {
-    this.stopped = false;
+    // Each start is one generation: a stop (or a newer start, as React's StrictMode does in
+    // development) makes every await of an older one give up, so one stream at most is open.
+    const generation = ++this.generation;
+    const current = () => generation === this.generation;
     // A short outage often leaves the WebSocket open: no close, so no new 'ready' to say "live"
     // again. Back online, go back to what it was; a socket that did drop reports 'ready' anew.
     let beforeOffline: Connection = this.connection;
     const onOnline = () => {
       if (this.connection === 'offline') this.setConnection(beforeOffline === 'live' ? 'live' : 'reconnecting');
+      if (!this.stream) void this.load(generation);
       this.outbox.retryAll();
     };
     const onOffline = () => {
@@ -100,23 +104,38 @@ export class MessengerStore {
       window.removeEventListener('online', onOnline);
       window.removeEventListener('offline', onOffline);
     });
+    if (current()) await this.load(generation);
+  }
+
+  /** The snapshot, then the stream; retried with backoff until it works or the store stops. */
+  private async load(generation: number, attempt = 0): Promise<void> {
+    const current = () => generation === this.generation;
     try {
       // The cursor first: anything that happens while the lists load arrives on the stream.
       const cursor = await this.client.updatesState();
       const list = await this.client.conversations();
-      if (this.stopped) return;
+      if (!current() || this.stream) return;
       this.conversations = sortConversations(list);
+      this.loadError = null;
       this.changed();
+      let drops = 0;
       this.stream = this.client.stream({
         cursor,
         onEvent: (event) => this.apply(event),
         onTyping: (t) => this.someoneTyping(t.conversation_id, t.account_id, t.handle),
-        onReady: () => this.setConnection('live'),
-        onDisconnect: () => this.setConnection(navigator.onLine ? 'reconnecting' : 'offline'),
+        onReady: () => {
+          drops = 0;
+          this.setConnection('live');
+        },
+        onDisconnect: () => {
+          this.setConnection(navigator.onLine ? 'reconnecting' : 'offline');
+          // A browser cannot see why an upgrade was refused: after a few failed reconnects, ask
+          // whether this device was signed out meanwhile.
+          if (++drops % 3 === 0 && navigator.onLine) this.checkSignedIn();
+        },
         onError: (error) => {
-          if (error.code === 'device_revoked' || error.code === 'unauthenticated' || error.code === 'policy_violation') {
-            this.stop();
-            this.onSignedOut();
+          if (error.code === 'device_revoked' || error.code === 'unauthenticated') {
+            this.signedOut();
             return;
           }
           this.setConnection(navigator.onLine ? 'reconnecting' : 'offline');
@@ -124,21 +143,42 @@ export class MessengerStore {
       });
       this.outbox.retryAll();
     } catch (err) {
+      if (!current()) return;
       if ((err as { status?: number }).status === 401) {
-        this.onSignedOut();
+        this.signedOut();
         return;
       }
       this.loadError = errorText(err);
       this.changed();
+      const delay = Math.min(30_000, 1000 * 2 ** attempt);
+      const timer = setTimeout(() => {
+        if (current() && !this.stream) void this.load(generation, attempt + 1);
+      }, delay);
+      this.cleanup.push(() => clearTimeout(timer));
     }
   }
 
+  /** Signs out when the server no longer knows this device's token. */
+  checkSignedIn() {
+    this.client.me().catch((err: unknown) => {
+      if ((err as { status?: number }).status === 401) this.signedOut();
+    });
+  }
+
+  private signedOut() {
+    this.stop();
+    this.outbox.clear();
+    this.onSignedOut();
+  }
+
+  private generation = 0;
   private cleanup: (() => void)[] = [];
 
   stop() {
-    this.stopped = true;
+    this.generation++;
     this.stream?.close();
     this.stream = null;
+    this.outbox.stop();
     for (const fn of this.cleanup.splice(0)) fn();
     for (const timer of this.readTimers.values()) clearTimeout(timer);
   }
@@ -206,23 +246,37 @@ export class MessengerStore {
   /** Loads the newest page of a chat the first time it is opened. */
   async openChat(id: string) {
     this.openChatId = id;
-    if (!this.chats.has(id)) {
-      this.chats.set(id, { messages: [], hasMoreBefore: false, loading: true, error: null });
-      this.changed();
-      try {
-        const [page] = await Promise.all([this.client.history(id, { limit: PAGE }), this.ensureConversation(id)]);
-        const chat = this.chats.get(id);
-        if (!chat) return;
-        // Live events may have arrived while the page loaded: keep both.
-        this.chats.set(id, { ...chat, messages: mergeMessages(page.messages, chat.messages), hasMoreBefore: page.has_more, loading: false });
-        this.seedGroupReceipts(id);
-      } catch (err) {
-        this.chats.set(id, { messages: [], hasMoreBefore: false, loading: false, error: errorText(err) });
-      }
-      this.changed();
+    const known = this.chats.get(id);
+    // Loaded (or loading) already; a load that failed is tried again.
+    if (known && !(known.error && known.messages.length === 0)) {
+      this.markReadSoon(id);
+      return;
     }
+    this.chats.set(id, { messages: [], hasMoreBefore: false, loading: true, error: null });
+    // Events for this chat that arrive while its first page loads would patch nothing (the
+    // messages are not here yet) and the page may predate them: keep them and replay them after.
+    this.loadingEvents.set(id, []);
+    this.changed();
+    try {
+      const [page] = await Promise.all([this.client.history(id, { limit: PAGE }), this.ensureConversation(id)]);
+      const chat = this.chats.get(id);
+      if (!chat) return;
+      // Live events may have arrived while the page loaded: keep both.
+      this.chats.set(id, { ...chat, messages: mergeMessages(page.messages, chat.messages), hasMoreBefore: page.has_more, loading: false });
+      this.seedGroupReceipts(id);
+      const missed = this.loadingEvents.get(id) ?? [];
+      this.loadingEvents.delete(id);
+      for (const event of missed) this.apply(event);
+    } catch (err) {
+      this.loadingEvents.delete(id);
+      this.chats.set(id, { messages: [], hasMoreBefore: false, loading: false, error: errorText(err) });
+    }
+    this.changed();
     this.markReadSoon(id);
   }
+
+  /** Chat → events seen while its first page was loading (replayed once it is here). */
+  private readonly loadingEvents = new Map<string, SyncEvent[]>();
 
   /** Older messages, for scrolling up. */
   async loadOlder(id: string) {
@@ -253,6 +307,23 @@ export class MessengerStore {
     } catch {
       return null;
     }
+  }
+
+  /** Re-reads one conversation (member counts come from the server, not from ±1 on events). */
+  private refreshConversation(id: string, delta: number) {
+    const known = this.conversation(id);
+    if (!known) return;
+    // A channel may have 200,000 subscribers: a join must not make each of them call the server.
+    if (known.kind === 'channel') {
+      this.patchConversation(id, (c) => ({ ...c, member_count: Math.max(0, c.member_count + delta) }));
+      return;
+    }
+    this.client
+      .conversation(id)
+      .then((c) => {
+        if (this.conversation(id)) this.upsertConversation(c);
+      })
+      .catch(() => {});
   }
 
   upsertConversation(conversation: Conversation) {
@@ -351,6 +422,12 @@ export class MessengerStore {
   /** One event from the stream. Each case is idempotent: the snapshot may already hold its effect. */
   apply(event: SyncEvent) {
     const data = event.data as Record<string, unknown>;
+    if (this.loadingEvents.size > 0) {
+      const chatId = event.conversation_id ?? (typeof data.conversation_id === 'string' ? data.conversation_id : null);
+      // media.updated names no conversation: any loading chat may hold the item.
+      if (chatId) this.loadingEvents.get(chatId)?.push(event);
+      else for (const list of this.loadingEvents.values()) list.push(event);
+    }
     switch (event.type) {
       case 'message.created': {
         const message = data as unknown as Message;
@@ -359,7 +436,10 @@ export class MessengerStore {
           void this.ensureConversation(message.conversation_id);
           return;
         }
-        const isNew = message.seq > conversation.last_seq;
+        // Messages with media are published when their media is ready, after later ones: one
+        // above the read mark that this device has not shown yet is new too.
+        const shown = this.chats.get(message.conversation_id)?.messages.some((m) => m.id === message.id) ?? false;
+        const isNew = message.seq > conversation.last_seq || (message.media.length > 0 && message.seq > conversation.read_seq && !shown);
         this.stopTyping(message.conversation_id, message.sender_id);
         if (message.sender_id === this.meId) this.lastTypingSent.delete(message.conversation_id);
         this.upsertMessage(message);
@@ -428,7 +508,7 @@ export class MessengerStore {
       case 'member.joined': {
         if (!event.conversation_id) return;
         if (event.type === 'member.joined' && data.account_id !== this.meId) {
-          this.patchConversation(event.conversation_id, (c) => ({ ...c, member_count: c.member_count + 1 }));
+          this.refreshConversation(event.conversation_id, +1);
           return;
         }
         // Created with me in it, or I was added: load the whole view (role, peer, counts).
@@ -445,7 +525,9 @@ export class MessengerStore {
           if (!data.left) this.notify('You were removed from a conversation.');
           return;
         }
-        this.patchConversation(event.conversation_id, (c) => ({ ...c, member_count: Math.max(0, c.member_count - 1) }));
+        // Their receipts no longer count towards "everyone has read it".
+        this.watermarks.get(event.conversation_id)?.delete(String(data.account_id));
+        this.refreshConversation(event.conversation_id, -1);
         return;
       }
       case 'member.role_changed': {
