@@ -1,7 +1,8 @@
 /** One open conversation: its header, the message history and the composer. */
 import { BackIcon } from '../icons.tsx';
 import type { Message } from '@mmd/sdk';
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { errorText } from '../api.ts';
 import { Link } from '../router.tsx';
 import { Avatar } from './Avatar.tsx';
 import { Composer } from './Composer.tsx';
@@ -36,6 +37,23 @@ export function ChatView({ conversationId }: { conversationId: string }) {
     };
   }, [store, conversationId]);
 
+  // Stable across renders, so memoised message bubbles do not re-render for its sake.
+  const onAction = useCallback(
+    (action: MessageAction, message: Message) => {
+      if (action === 'reply') {
+        setEditing(null);
+        setReplyTo(message);
+      } else if (action === 'edit') {
+        setReplyTo(null);
+        setEditing(message);
+      } else if (action === 'delete') {
+        if (window.confirm('Delete this message for everyone?'))
+          store.client.deleteMessage(message.id).catch((err: unknown) => store.notify(errorText(err)));
+      } else setDialog({ kind: action, message });
+    },
+    [store],
+  );
+
   if (!conversation) {
     return (
       <div className="chat-empty">
@@ -52,18 +70,6 @@ export function ChatView({ conversationId }: { conversationId: string }) {
 
   const title = conversationTitle(conversation);
   const typers = store.typers(conversationId);
-  const onAction = (action: MessageAction, message: Message) => {
-    if (action === 'reply') {
-      setEditing(null);
-      setReplyTo(message);
-    } else if (action === 'edit') {
-      setReplyTo(null);
-      setEditing(message);
-    } else if (action === 'delete') {
-      if (window.confirm('Delete this message for everyone?'))
-        store.client.deleteMessage(message.id).catch((err: unknown) => store.notify(String((err as Error).message)));
-    } else setDialog({ kind: action, message });
-  };
 
   return (
     <div className="chat">

@@ -1,10 +1,10 @@
 /** One message: who sent it, what it replies to or forwards, its media and text, reactions, ticks and actions. */
 import { ClockIcon, ForwardIcon, MoreIcon } from '../icons.tsx';
 import type { Conversation, Message } from '@mmd/sdk';
-import { useEffect, useRef, useState } from 'react';
+import { memo, useEffect, useRef, useState } from 'react';
 import { MediaAlbum } from '../media/MediaAlbum.tsx';
 import type { MessageAction } from './ChatView.tsx';
-import { useStore } from './context.ts';
+import { useStore, useStoreRef } from './context.ts';
 import { clock, fullDate, mediaLabel, messagePreview } from './format.ts';
 import type { OutgoingMessage } from './outbox.ts';
 
@@ -43,10 +43,28 @@ function Quote({ message, onJump }: { message: Message | undefined; onJump?: () 
   );
 }
 
-export function MessageBubble(props: { message: Message; conversation: Conversation; replied: Message | undefined; onAction: (action: MessageAction, message: Message) => void }) {
-  const { message: m, conversation, replied, onAction } = props;
-  const store = useStore();
+export interface MessageBubbleProps {
+  message: Message;
+  kind: Conversation['kind'];
+  myRole: Conversation['my_role'];
+  replied: Message | undefined;
+  onAction: (action: MessageAction, message: Message) => void;
+  /** For my messages: the receipt state to show as ticks. */
+  tick: 'sent' | 'delivered' | 'read' | null;
+  /** The emoji I reacted with, joined by spaces (a string, so unchanged bubbles skip rendering). */
+  myReactions: string;
+}
+
+/**
+ * One message. Memoised: a chat re-renders on every store change (typing, receipts, a new
+ * message), and only bubbles whose own props changed render again.
+ */
+export const MessageBubble = memo(function MessageBubble(props: MessageBubbleProps) {
+  const { message: m, kind, myRole, replied, onAction, tick } = props;
+  const store = useStoreRef();
   const mine = m.sender_id === store.meId;
+  const conversation = { kind, my_role: myRole };
+  const reactedWith = new Set(props.myReactions.split(' ').filter(Boolean));
   const [menu, setMenu] = useState(false);
   const canPost = conversation.kind !== 'channel' || conversation.my_role === 'owner' || conversation.my_role === 'admin';
   const jump = () => {
@@ -87,12 +105,12 @@ export function MessageBubble(props: { message: Message; conversation: Conversat
           <time dateTime={new Date(m.created_at).toISOString()} title={fullDate(m.created_at)}>
             {clock(m.created_at)}
           </time>
-          {mine && m.status === 'sent' && conversation.kind !== 'channel' && <Ticks state={store.tick(conversation, m)} />}
+          {mine && m.status === 'sent' && tick && <Ticks state={tick} />}
         </span>
         {m.reactions.length > 0 && (
           <div className="reactions">
             {m.reactions.map((r) => {
-              const reacted = store.hasReacted(m.id, r.emoji);
+              const reacted = reactedWith.has(r.emoji);
               return (
                 <button
                   key={r.emoji}
@@ -131,7 +149,7 @@ export function MessageBubble(props: { message: Message; conversation: Conversat
       </div>
     </div>
   );
-}
+});
 
 function ActionsMenu(props: { items: (false | null | undefined | '' | { label: string; run: () => void })[]; reactions?: (emoji: string) => void; onClose: () => void }) {
   const ref = useRef<HTMLDivElement>(null);

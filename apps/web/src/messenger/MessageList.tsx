@@ -91,7 +91,15 @@ export function MessageList(props: { conversation: Conversation; chat: ChatState
                 <span>{day}</span>
               </div>
             )}
-            <MessageBubble message={m} conversation={conversation} replied={m.reply_to ? byId.get(m.reply_to) : undefined} onAction={onAction} />
+            <MessageBubble
+              message={m}
+              kind={conversation.kind}
+              myRole={conversation.my_role}
+              replied={m.reply_to ? byId.get(m.reply_to) : undefined}
+              onAction={onAction}
+              tick={m.sender_id === store.meId && conversation.kind !== 'channel' ? store.tick(conversation, m) : null}
+              myReactions={m.reactions.filter((r) => store.hasReacted(m.id, r.emoji)).map((r) => r.emoji).join(' ')}
+            />
           </Fragment>
         );
       })}

@@ -10,3 +10,10 @@ export function useStore(): MessengerStore {
   useSyncExternalStore(store.subscribe, store.getVersion);
   return store;
 }
+
+/** The store without re-rendering on its changes: for components whose props carry what they show. */
+export function useStoreRef(): MessengerStore {
+  const store = useContext(StoreContext);
+  if (!store) throw new Error('useStoreRef outside the messenger');
+  return store;
+}
