@@ -44,6 +44,7 @@ import type {
   TakedownRecord,
 } from '@mmd/contracts';
 import { MmdError } from './errors.ts';
+import { uploadResumable } from './upload-tus.ts';
 import { cancelled, uploadWithXhr } from './upload-xhr.ts';
 import { type Stream, type StreamOptions, type WebSocketFactory, openStream } from './stream.ts';
 
@@ -218,6 +219,16 @@ export class MmdClient {
       if (options.signal?.aborted) throw cancelled();
       throw err;
     }
+  }
+  /**
+   * Resumable upload (tus): chunked, resumes after a dropped connection, for files above the
+   * single-request limit (100 MB by default) up to the per-type limits (2 GB video/documents).
+   */
+  uploadResumable(
+    data: Uint8Array | Blob,
+    options: { filename?: string; contentType?: string; onProgress?: (sent: number, total: number) => void; signal?: AbortSignal; chunkSize?: number } = {},
+  ): Promise<UploadReply> {
+    return uploadResumable(data, { ...options, baseUrl: this.baseUrl, headers: this.auth() });
   }
   media(id: string) {
     return this.request<MediaItem>('GET', `/v1/media/${enc(id)}`);

@@ -15,6 +15,8 @@ import { messagePreview } from './format.ts';
 
 const MAX_TEXT = 4096;
 const MAX_ITEMS = 10;
+/** Files above this size upload resumably (tus) rather than in one request. */
+const RESUMABLE_ABOVE = 32 * 1024 * 1024;
 
 interface Attachment {
   id: number;
@@ -100,11 +102,20 @@ export function Composer(props: { conversation: Conversation; replyTo: Message |
     if (a.mediaId) return a.mediaId;
     patch(a.id, { error: null, sent: 0 });
     try {
-      const reply = await store.client.upload(a.file, {
+      const options = {
         filename: a.file.name || undefined,
         contentType: a.file.type || 'application/octet-stream',
-        onProgress: (sent, total) => patch(a.id, { sent, total }),
-      });
+        onProgress: (sent: number, total: number) => patch(a.id, { sent, total }),
+      };
+      // Big files go resumable (chunks that survive a dropped connection); so does any file the
+      // server finds too big for one request (413).
+      const reply =
+        a.file.size > RESUMABLE_ABOVE
+          ? await store.client.uploadResumable(a.file, options)
+          : await store.client.upload(a.file, options).catch((err: unknown) => {
+              if ((err as { status?: number }).status === 413) return store.client.uploadResumable(a.file, options);
+              throw err;
+            });
       rememberLocalPreview(reply.id, a.file);
       patch(a.id, { mediaId: reply.id, sent: a.file.size, total: a.file.size });
       return reply.id;
