@@ -4,7 +4,7 @@
  * server's next_before cursor.
  */
 import type { AuditAction, AuditEntry } from '@mmd/sdk';
-import { type FormEvent, useCallback, useEffect, useId, useState } from 'react';
+import { type FormEvent, useCallback, useEffect, useId, useRef, useState } from 'react';
 import { errorText } from '../api.ts';
 import { useSession } from '../session.tsx';
 import { AUDIT_ACTION_LABELS, formatTime, fromLocalInput } from './format.ts';
@@ -31,18 +31,22 @@ export function Audit() {
   const [until, setUntil] = useState('');
   const id = useId();
 
+  // Only the newest request's answer is shown: changing the filters mid-request drops the old one.
+  const requestSeq = useRef(0);
   const load = useCallback(
     async (f: Filters, before?: number) => {
+      const seq = ++requestSeq.current;
       setLoading(true);
       setError(null);
       try {
         const page = await client.audit({ ...f, limit: PAGE, ...(before ? { before } : {}) });
+        if (seq !== requestSeq.current) return;
         setEntries((list) => (before && list ? [...list, ...page.entries] : page.entries));
         setNextBefore(page.next_before);
       } catch (err) {
-        setError(errorText(err));
+        if (seq === requestSeq.current) setError(errorText(err));
       } finally {
-        setLoading(false);
+        if (seq === requestSeq.current) setLoading(false);
       }
     },
     [client],

@@ -55,9 +55,13 @@ export function Reviews() {
   const revealSeq = useRef(0);
   const tabIds = useId();
 
+  // A poll that was in flight when the tab changed must not fill the new tab with the old list.
+  const statusNow = useRef(status);
+  statusNow.current = status;
   const load = useCallback(async () => {
     try {
       const page = await client.reviews({ status, limit: 50 });
+      if (statusNow.current !== status) return;
       setReviews(page.reviews);
       setNextBefore((current) => (older.length > 0 ? current : page.next_before));
       setError(null);

@@ -29,13 +29,18 @@ export function useLiveCase(initial: ProtectCase | null): ProtectCase | null {
   const checking = current?.status === 'checking';
   useEffect(() => {
     if (!reference || !checking) return;
+    let live = true;
     const timer = setInterval(() => {
       anonymousClient
         .protectStatus(reference)
-        .then(setCurrent)
+        // A poll answered after another case was looked up must not replace it.
+        .then((found) => live && setCurrent(found))
         .catch(() => {});
     }, 3000);
-    return () => clearInterval(timer);
+    return () => {
+      live = false;
+      clearInterval(timer);
+    };
   }, [reference, checking]);
   return current;
 }
