@@ -27,13 +27,15 @@ export function canPlayOpus(): boolean {
  * its URL; it returns false when that was already tried, and the caller should show an error.
  */
 export function useStableUrl(url: string | undefined, refresh: () => void): { src: string | undefined; failed(): boolean } {
-  const [state, setState] = useState<{ src: string | undefined; bad: string | undefined; retried: boolean }>({ src: url, bad: undefined, retried: false });
+  const [state, setState] = useState<{ src: string | undefined; bad: string | undefined; retriedAt: number }>({ src: url, bad: undefined, retriedAt: 0 });
   useEffect(() => {
     setState((s) => (url && url !== s.bad && (s.src === undefined || s.src === s.bad) ? { ...s, src: url } : s));
   }, [url]);
   const failed = () => {
-    if (state.retried) return false;
-    setState((s) => ({ src: undefined, bad: s.src, retried: true }));
+    // One fresh URL per minute: a tab open for hours renews each time its links expire, while an
+    // item that is really gone does not loop.
+    if (Date.now() - state.retriedAt < 60_000) return false;
+    setState((s) => ({ src: undefined, bad: s.src, retriedAt: Date.now() }));
     refresh();
     return true;
   };
