@@ -6,17 +6,12 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { type TestServer, startTestServer } from '../apps/server/test/harness.ts';
 import { DATA } from '../apps/server/test/safety-fixtures.ts';
-import { DESKTOP, buildWebApp, launchBrowser, signedIn, skipBrowser } from './browser.ts';
+import { bubble, buildWebApp, DESKTOP, launchBrowser, signedIn, skipBrowser } from './browser.ts';
 
 const BIG = path.join(DATA, 'photos', 'Elephants-large.jpg');
-const bubble = (page: Page, text: string) =>
-  page
-    .getByRole('log', { name: 'Messages' })
-    .locator('[data-message-id]')
-    .filter({ has: page.locator('p.text').filter({ hasText: text }) });
 
 describe('big files from the browser', { skip: skipBrowser }, () => {
   let server: TestServer;

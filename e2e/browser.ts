@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
+import { type Browser, type BrowserContext, type Locator, type Page, chromium } from 'playwright-core';
 import type { TestServer, User } from '../apps/server/test/harness.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -67,4 +67,16 @@ export async function signedIn(browser: Browser, server: TestServer, user: User,
 export async function screenshot(page: Page, name: string) {
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SCREENSHOTS, name) });
+}
+
+/** The open chat's message list. */
+export function messageLog(page: Page): Locator {
+  return page.getByRole('log', { name: 'Messages' });
+}
+
+/** A message in the open chat, by its own text (not a reply's quote of it). */
+export function bubble(page: Page, text: string | RegExp): Locator {
+  return messageLog(page)
+    .locator('[data-message-id]')
+    .filter({ has: page.locator('p.text').filter({ hasText: text }) });
 }

@@ -9,21 +9,19 @@
  * Builds apps/web like protect.test.ts, unless MMD_WEB_DIST names a build to serve instead.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type Browser, type Locator, type Page, chromium } from 'playwright-core';
+import { type Browser, type Locator, type Page } from 'playwright-core';
 import { type TestServer, eventually, startTestServer } from '../apps/server/test/harness.ts';
 import { DATA, signUpModerator, smallPhoto, uploadAndWait } from '../apps/server/test/safety-fixtures.ts';
+import { buildWebApp, launchBrowser, skipBrowser } from './browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ROOT = path.resolve(import.meta.dirname, '..');
 const PHOTO = path.join(DATA, 'photos', 'Dune.jpg');
 const BANK = 'Console test bank';
 
-const skip = !existsSync(CHROMIUM)
-  ? `browser test not run: ${CHROMIUM} is missing (apt-get install -y chromium)`
+const skip = skipBrowser
+  ? skipBrowser
   : !existsSync(PHOTO)
     ? `browser test not run: test photo not found at ${PHOTO}`
     : false;
@@ -66,26 +64,9 @@ describe('the safety console', { skip }, () => {
   let browser: Browser;
 
   before(async () => {
-    if (!process.env.MMD_WEB_DIST) {
-      const built = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build-web.mjs')], {
-        cwd: ROOT,
-        encoding: 'utf8',
-      });
-      assert.equal(built.status, 0, `building apps/web failed:\n${built.stdout}\n${built.stderr}`);
-    }
+    buildWebApp();
     server = await startTestServer({ dialect: 'sqlite' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchBrowser();
   });
 
   after(async () => {

@@ -16,7 +16,7 @@ import { locateBinaries } from '@mmd/media';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { type TestServer, type User, startTestServer } from '../apps/server/test/harness.ts';
 import { DATA, signUpModerator } from '../apps/server/test/safety-fixtures.ts';
-import { PHONE, buildWebApp, launchBrowser, signedIn, skipBrowser } from './browser.ts';
+import { bubble, buildWebApp, launchBrowser, messageLog, PHONE, signedIn, skipBrowser } from './browser.ts';
 
 const photo = (name: string) => path.join(DATA, 'photos', name);
 /** Three photos of about a megabyte each: big enough that a throttled upload shows its progress. */
@@ -24,13 +24,6 @@ const ALBUM = ['Dune.jpg', 'Elephants.jpg', 'RainDrops.jpg'].map(photo);
 /** The photo a blur bank knows; no other test here sends it. */
 const SENSITIVE = photo('LadyBird.jpg');
 
-/** The open chat's message list. */
-const log = (page: Page) => page.getByRole('log', { name: 'Messages' });
-/** A message bubble in the open chat, by its text. */
-const bubble = (page: Page, text: string | RegExp) =>
-  log(page)
-    .locator('[data-message-id]')
-    .filter({ has: page.locator('p.text').filter({ hasText: text }) });
 /** A conversation in the list, by the start of its accessible name. */
 const chatLink = (page: Page, title: string) =>
   page.getByRole('link', { name: new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/, /g, '\\s*, ')}\\b`) });
@@ -199,7 +192,7 @@ describe('the messenger, further', { skip: skipBrowser }, () => {
     await chatLink(b.page, `@${alice.handle}`).click();
     const album = bubble(b.page, 'Three from the trip');
     await album.waitFor({ timeout: 30_000 });
-    assert.equal(await log(b.page).locator('[data-message-id]').count(), 1, 'one message, not three');
+    assert.equal(await messageLog(b.page).locator('[data-message-id]').count(), 1, 'one message, not three');
     const tiles = album.locator('.media-tile');
     await album.locator('img.media-img.loaded').nth(2).waitFor({ timeout: 60_000 });
     assert.equal(await tiles.count(), 3);

@@ -11,17 +11,9 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { type TestServer, startTestServer } from '../apps/server/test/harness.ts';
 import { DATA } from '../apps/server/test/safety-fixtures.ts';
-import { DESKTOP, PHONE, buildWebApp, launchBrowser, signedIn, skipBrowser } from './browser.ts';
+import { bubble, buildWebApp, DESKTOP, launchBrowser, messageLog, PHONE, signedIn, skipBrowser } from './browser.ts';
 
 const PHOTO = path.join(DATA, 'photos', 'Dune.jpg');
-
-/** The open chat's message list. */
-const log = (page: Page) => page.getByRole('log', { name: 'Messages' });
-/** A message bubble in the open chat, by its text. */
-const bubble = (page: Page, text: string | RegExp) =>
-  log(page)
-    .locator('[data-message-id]')
-    .filter({ has: page.locator('p.text').filter({ hasText: text }) });
 
 async function openActions(page: Page, text: string) {
   const row = bubble(page, text);
@@ -133,7 +125,7 @@ describe('the messenger', { skip: skipBrowser }, () => {
     a.once('dialog', (d) => void d.accept());
     const deleteMenu = await openActions(a, 'Are we still on for Saturday?');
     await deleteMenu.getByRole('menuitem', { name: 'Delete for everyone' }).click();
-    await log(b.page).getByText('This message was deleted').first().waitFor();
+    await messageLog(b.page).getByText('This message was deleted').first().waitFor();
     assert.equal(await bubble(b.page, 'Are we still on for Saturday?').count(), 0);
 
     // Alice sends a photo with a caption: Bob sees the placeholder, then the sharp preview in the
@@ -165,11 +157,11 @@ describe('the messenger', { skip: skipBrowser }, () => {
     });
     await b.page.waitForTimeout(2000);
     await stop.click();
-    const play = log(a).getByRole('button', { name: /^Play voice note/ }).last();
+    const play = messageLog(a).getByRole('button', { name: /^Play voice note/ }).last();
     await play.waitFor({ timeout: 60_000 });
-    await log(a).getByRole('slider', { name: /Position in voice note/ }).last().waitFor();
+    await messageLog(a).getByRole('slider', { name: /Position in voice note/ }).last().waitFor();
     await play.click();
-    await log(a).getByRole('button', { name: /^Pause voice note/ }).last().waitFor({ timeout: 10_000 });
+    await messageLog(a).getByRole('button', { name: /^Pause voice note/ }).last().waitFor({ timeout: 10_000 });
 
     assert.deepEqual(aliceErrors, []);
     assert.deepEqual(b.errors, []);
@@ -187,12 +179,12 @@ describe('the messenger', { skip: skipBrowser }, () => {
     await bubble(b.page, 'note 130').waitFor();
     // The newest page only: the first message is not loaded yet.
     assert.equal(await bubble(b.page, /^note 1\D/).count(), 0);
-    for (let n = 0; n < 20 && (await log(b.page).getByText('Beginning of the conversation').count()) === 0; n++) {
-      await log(b.page).evaluate((el) => el.scrollTo(0, 0));
+    for (let n = 0; n < 20 && (await messageLog(b.page).getByText('Beginning of the conversation').count()) === 0; n++) {
+      await messageLog(b.page).evaluate((el) => el.scrollTo(0, 0));
       await b.page.waitForTimeout(300);
     }
-    await log(b.page).getByText('Beginning of the conversation').waitFor();
-    assert.equal(await log(b.page).locator('[data-message-id]').count(), 130);
+    await messageLog(b.page).getByText('Beginning of the conversation').waitFor();
+    assert.equal(await messageLog(b.page).locator('[data-message-id]').count(), 130);
     await b.context.close();
   });
 

@@ -11,15 +11,10 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { type TestServer, startTestServer } from '../apps/server/test/harness.ts';
 import { DATA, signUpModerator } from '../apps/server/test/safety-fixtures.ts';
-import { DESKTOP, PHONE, buildWebApp, launchBrowser, signedIn, skipBrowser } from './browser.ts';
+import { bubble, buildWebApp, DESKTOP, launchBrowser, messageLog, PHONE, signedIn, skipBrowser } from './browser.ts';
 
 const PHOTO = path.join(DATA, 'photos', 'Dune.jpg');
 
-const log = (page: Page) => page.getByRole('log', { name: 'Messages' });
-const bubble = (page: Page, text: string) =>
-  log(page)
-    .locator('[data-message-id]')
-    .filter({ has: page.locator('p.text').filter({ hasText: text }) });
 
 /** Marks the page; if it reloads, the mark is gone. */
 async function mark(page: Page) {
@@ -101,8 +96,8 @@ describe('reporting and taking down from the browser', { skip: skipBrowser }, ()
       [c.page, 'beach day again'],
     ] as const) {
       await bubble(page, text).waitFor({ state: 'detached', timeout: 20_000 });
-      await log(page).getByText('This message was deleted').first().waitFor();
-      assert.equal(await log(page).locator('img.media-img').count(), 0, 'no photo left in the chat');
+      await messageLog(page).getByText('This message was deleted').first().waitFor();
+      assert.equal(await messageLog(page).locator('img.media-img').count(), 0, 'no photo left in the chat');
       await notReloaded(page);
     }
     // The reporter hears the outcome.

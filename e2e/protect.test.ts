@@ -7,22 +7,20 @@
  * Needs /usr/bin/chromium (apt-get install -y chromium); skipped with the reason when it is absent.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { hammingDistance, hash256FromHex } from '@mmd/phash';
 import type { ProtectBody } from '@mmd/sdk';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { type TestServer, eventually, startTestServer } from '../apps/server/test/harness.ts';
 import { DATA, signUpModerator } from '../apps/server/test/safety-fixtures.ts';
+import { buildWebApp, launchBrowser, skipBrowser } from './browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ROOT = path.resolve(import.meta.dirname, '..');
 const PHOTO = path.join(DATA, 'photos', 'Dune.jpg');
 
-const skip = !existsSync(CHROMIUM)
-  ? `browser test not run: ${CHROMIUM} is missing (apt-get install -y chromium)`
+const skip = skipBrowser
+  ? skipBrowser
   : !existsSync(PHOTO)
     ? `browser test not run: test photo not found at ${PHOTO}`
     : false;
@@ -41,24 +39,9 @@ describe('the /protect page', { skip }, () => {
 
   before(async () => {
     // Builds apps/web when dist/ is missing or older than its sources, so the test never checks a stale build.
-    const built = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build-web.mjs')], {
-      cwd: ROOT,
-      encoding: 'utf8',
-    });
-    assert.equal(built.status, 0, `building apps/web failed:\n${built.stdout}\n${built.stderr}`);
+    buildWebApp();
     server = await startTestServer({ dialect: 'sqlite' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchBrowser();
   });
 
   after(async () => {
