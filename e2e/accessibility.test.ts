@@ -10,9 +10,9 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { type TestServer, startTestServer } from '../apps/server/test/harness.ts';
+import type { TestServer } from '../apps/server/test/harness.ts';
 import { DATA, signUpModerator } from '../apps/server/test/safety-fixtures.ts';
-import { DESKTOP, PHONE, buildWebApp, launchBrowser, signedIn, skipBrowser } from './browser.ts';
+import { closeBrowserSuite, DESKTOP, openBrowserSuite, PHONE, signedIn, skipBrowser } from './browser.ts';
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -45,14 +45,9 @@ describe('accessibility of the main screens (axe-core)', { skip: skipBrowser }, 
   let server: TestServer;
   let browser: Browser;
   before(async () => {
-    buildWebApp();
-    server = await startTestServer({ dialect: 'sqlite' });
-    browser = await launchBrowser();
+    ({ server, browser } = await openBrowserSuite());
   });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  after(() => closeBrowserSuite({ server, browser }));
 
   it('no serious or critical violations on any main screen, desktop and phone', { timeout: 240_000 }, async () => {
     const ana = await server.signUp();

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { type TestServer, startTestServer } from '../apps/server/test/harness.ts';
+import type { TestServer } from '../apps/server/test/harness.ts';
 import { DATA } from '../apps/server/test/safety-fixtures.ts';
-import { bubble, buildWebApp, DESKTOP, launchBrowser, signedIn, skipBrowser } from './browser.ts';
+import { bubble, closeBrowserSuite, DESKTOP, openBrowserSuite, signedIn, skipBrowser } from './browser.ts';
 
 const BIG = path.join(DATA, 'photos', 'Elephants-large.jpg');
 
@@ -17,14 +17,9 @@ describe('big files from the browser', { skip: skipBrowser }, () => {
   let server: TestServer;
   let browser: Browser;
   before(async () => {
-    buildWebApp();
-    server = await startTestServer({ dialect: 'sqlite', config: { mediaMaxSingleUploadBytes: 2 * 1024 * 1024 } });
-    browser = await launchBrowser();
+    ({ server, browser } = await openBrowserSuite({ mediaMaxSingleUploadBytes: 2 * 1024 * 1024 }));
   });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  after(() => closeBrowserSuite({ server, browser }));
 
   it('a file above the single-request limit is sent resumably, with progress, and arrives', { timeout: 180_000 }, async () => {
     const alice = await server.signUp();

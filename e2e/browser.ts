@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { type Browser, type BrowserContext, type Locator, type Page, chromium } from 'playwright-core';
-import type { TestServer, User } from '../apps/server/test/harness.ts';
+import { type TestServer, type User, startTestServer } from '../apps/server/test/harness.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const ROOT = path.resolve(import.meta.dirname, '..');
@@ -79,4 +79,16 @@ export function bubble(page: Page, text: string | RegExp): Locator {
   return messageLog(page)
     .locator('[data-message-id]')
     .filter({ has: page.locator('p.text').filter({ hasText: text }) });
+}
+
+/** What each browser suite starts: a fresh web build if needed, a real server, and Chromium. */
+export async function openBrowserSuite(config: Parameters<typeof startTestServer>[0]['config'] = {}): Promise<{ server: TestServer; browser: Browser }> {
+  buildWebApp();
+  const server = await startTestServer({ dialect: 'sqlite', config });
+  return { server, browser: await launchBrowser() };
+}
+
+export async function closeBrowserSuite(suite: { server?: TestServer; browser?: Browser }) {
+  await suite.browser?.close();
+  await suite.server?.close();
 }

@@ -12,10 +12,10 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type Browser, type Locator, type Page } from 'playwright-core';
-import { type TestServer, eventually, startTestServer } from '../apps/server/test/harness.ts';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { type TestServer, eventually } from '../apps/server/test/harness.ts';
 import { DATA, signUpModerator, smallPhoto, uploadAndWait } from '../apps/server/test/safety-fixtures.ts';
-import { buildWebApp, launchBrowser, skipBrowser } from './browser.ts';
+import { closeBrowserSuite, openBrowserSuite, skipBrowser } from './browser.ts';
 
 const PHOTO = path.join(DATA, 'photos', 'Dune.jpg');
 const BANK = 'Console test bank';
@@ -64,15 +64,9 @@ describe('the safety console', { skip }, () => {
   let browser: Browser;
 
   before(async () => {
-    buildWebApp();
-    server = await startTestServer({ dialect: 'sqlite' });
-    browser = await launchBrowser();
+    ({ server, browser } = await openBrowserSuite());
   });
-
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  after(() => closeBrowserSuite({ server, browser }));
 
   it('moderates from bank to takedown: matches, a blurred queue, one reveal at a time, figures and the audit log', {
     timeout: 240_000,

@@ -14,9 +14,9 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { locateBinaries } from '@mmd/media';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { type TestServer, type User, startTestServer } from '../apps/server/test/harness.ts';
+import type { TestServer, User } from '../apps/server/test/harness.ts';
 import { DATA, signUpModerator } from '../apps/server/test/safety-fixtures.ts';
-import { bubble, buildWebApp, launchBrowser, messageLog, PHONE, signedIn, skipBrowser } from './browser.ts';
+import { bubble, closeBrowserSuite, messageLog, openBrowserSuite, PHONE, signedIn, skipBrowser } from './browser.ts';
 
 const photo = (name: string) => path.join(DATA, 'photos', name);
 /** Three photos of about a megabyte each: big enough that a throttled upload shows its progress. */
@@ -91,14 +91,11 @@ describe('the messenger, further', { skip: skipBrowser }, () => {
   let scratch: string;
 
   before(async () => {
-    buildWebApp();
     scratch = mkdtempSync(path.join(tmpdir(), 'mmd-more-'));
-    server = await startTestServer({ dialect: 'sqlite' });
-    browser = await launchBrowser();
+    ({ server, browser } = await openBrowserSuite());
   });
   after(async () => {
-    await browser?.close();
-    await server?.close();
+    await closeBrowserSuite({ server, browser });
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
 

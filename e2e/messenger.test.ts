@@ -9,9 +9,9 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { type TestServer, startTestServer } from '../apps/server/test/harness.ts';
+import type { TestServer } from '../apps/server/test/harness.ts';
 import { DATA } from '../apps/server/test/safety-fixtures.ts';
-import { bubble, buildWebApp, DESKTOP, launchBrowser, messageLog, PHONE, signedIn, skipBrowser } from './browser.ts';
+import { bubble, closeBrowserSuite, DESKTOP, messageLog, openBrowserSuite, PHONE, signedIn, skipBrowser } from './browser.ts';
 
 const PHOTO = path.join(DATA, 'photos', 'Dune.jpg');
 
@@ -27,14 +27,9 @@ describe('the messenger', { skip: skipBrowser }, () => {
   let browser: Browser;
 
   before(async () => {
-    buildWebApp();
-    server = await startTestServer({ dialect: 'sqlite' });
-    browser = await launchBrowser();
+    ({ server, browser } = await openBrowserSuite());
   });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  after(() => closeBrowserSuite({ server, browser }));
 
   it('two people chat live: unread counts, ticks, replies, reactions, edits, forwards, deletes', { timeout: 180_000 }, async () => {
     const alice = await server.signUp();

@@ -9,9 +9,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { type TestServer, startTestServer } from '../apps/server/test/harness.ts';
+import type { TestServer } from '../apps/server/test/harness.ts';
 import { DATA, signUpModerator } from '../apps/server/test/safety-fixtures.ts';
-import { bubble, buildWebApp, DESKTOP, launchBrowser, messageLog, PHONE, signedIn, skipBrowser } from './browser.ts';
+import { bubble, closeBrowserSuite, DESKTOP, messageLog, openBrowserSuite, PHONE, signedIn, skipBrowser } from './browser.ts';
 
 const PHOTO = path.join(DATA, 'photos', 'Dune.jpg');
 
@@ -30,14 +30,9 @@ describe('reporting and taking down from the browser', { skip: skipBrowser }, ()
   let server: TestServer;
   let browser: Browser;
   before(async () => {
-    buildWebApp();
-    server = await startTestServer({ dialect: 'sqlite' });
-    browser = await launchBrowser();
+    ({ server, browser } = await openBrowserSuite());
   });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  after(() => closeBrowserSuite({ server, browser }));
 
   it('a member reports a photo, a moderator takes it down in the console, and it disappears from every open chat', { timeout: 240_000 }, async () => {
     const alice = await server.signUp();

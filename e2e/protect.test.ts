@@ -13,9 +13,9 @@ import { after, before, describe, it } from 'node:test';
 import { hammingDistance, hash256FromHex } from '@mmd/phash';
 import type { ProtectBody } from '@mmd/sdk';
 import type { Browser } from 'playwright-core';
-import { type TestServer, eventually, startTestServer } from '../apps/server/test/harness.ts';
+import { type TestServer, eventually } from '../apps/server/test/harness.ts';
 import { DATA, signUpModerator } from '../apps/server/test/safety-fixtures.ts';
-import { buildWebApp, launchBrowser, skipBrowser } from './browser.ts';
+import { closeBrowserSuite, openBrowserSuite, skipBrowser } from './browser.ts';
 
 const PHOTO = path.join(DATA, 'photos', 'Dune.jpg');
 
@@ -38,16 +38,9 @@ describe('the /protect page', { skip }, () => {
   let browser: Browser;
 
   before(async () => {
-    // Builds apps/web when dist/ is missing or older than its sources, so the test never checks a stale build.
-    buildWebApp();
-    server = await startTestServer({ dialect: 'sqlite' });
-    browser = await launchBrowser();
+    ({ server, browser } = await openBrowserSuite());
   });
-
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  after(() => closeBrowserSuite({ server, browser }));
 
   it('hashes a photo on the device, sends only the hashes and shows the case reference', {
     timeout: 120_000,
