@@ -18,7 +18,9 @@ import {
 } from './format.ts';
 import { usePolling } from './use-polling.ts';
 
-const POLL_MS = 3000;
+// Each refresh counts signals and matches per bank (two grouped counts): every 10 s is live enough
+// for match counts and light on the database when banks hold millions of signals.
+const POLL_MS = 10_000;
 const FORMATS: { format: BankFormat; label: string }[] = [
   { format: 'json', label: 'MMD (JSON, keeps crop-resistant hashes)' },
   { format: 'hma', label: 'HMA signal file (text)' },
