@@ -1,5 +1,5 @@
 /** One open conversation: its header, the message history and the composer. */
-import { BackIcon } from '../icons.tsx';
+import { BackIcon, GroupIcon } from '../icons.tsx';
 import type { Message } from '@mmd/sdk';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { errorText } from '../api.ts';
@@ -92,8 +92,9 @@ export function ChatView({ conversationId }: { conversationId: string }) {
           </p>
         </div>
         {conversation.kind !== 'direct' && (
-          <button type="button" onClick={() => setDialog({ kind: 'members' })}>
-            {conversation.kind === 'channel' ? 'Subscribers' : 'Members'}
+          <button type="button" className="members-button" onClick={() => setDialog({ kind: 'members' })}>
+            <GroupIcon size={20} />
+            <span className="members-button-label">{conversation.kind === 'channel' ? 'Subscribers' : 'Members'}</span>
           </button>
         )}
       </header>
