@@ -76,9 +76,17 @@ export class MessengerStore {
   };
   getVersion = () => this.version;
 
+  private notifyQueued = false;
+
+  /** One render per burst: an event often changes several things (message, list, unread). */
   private changed() {
     this.version++;
-    for (const listener of this.listeners) listener();
+    if (this.notifyQueued) return;
+    this.notifyQueued = true;
+    queueMicrotask(() => {
+      this.notifyQueued = false;
+      for (const listener of this.listeners) listener();
+    });
   }
 
   async start() {
