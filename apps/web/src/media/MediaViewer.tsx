@@ -3,8 +3,9 @@
  * goes back to the photo that opened it), with previous/next for albums (buttons and arrow keys).
  */
 import type { MediaSummary } from '@mmd/sdk';
-import { useEffect, useRef, useState } from 'react';
+import { useRef, useState } from 'react';
 import { useSession } from '../session.tsx';
+import { useModal } from '../use-modal.ts';
 import { describeImage } from './format.ts';
 import { useMediaItem } from './media-cache.ts';
 import { useRevealed } from './reveal.ts';
@@ -14,26 +15,7 @@ import './media.css';
 export function MediaViewer({ items, start = 0, onClose }: { items: MediaSummary[]; start?: number; onClose(): void }) {
   const ref = useRef<HTMLDialogElement>(null);
   const [index, setIndex] = useState(Math.min(Math.max(0, start), items.length - 1));
-  const close = useRef(onClose);
-  close.current = onClose;
-
-  useEffect(() => {
-    const dialog = ref.current;
-    if (!dialog) return;
-    const opener = document.activeElement as HTMLElement | null;
-    if (!dialog.open) dialog.showModal();
-    // `close` is dispatched later than close() is called: a stale one (React's StrictMode closes and
-    // reopens once in development) finds the dialog open again and must not end the viewer.
-    const closed = () => {
-      if (!dialog.open) close.current();
-    };
-    dialog.addEventListener('close', closed);
-    return () => {
-      dialog.removeEventListener('close', closed);
-      if (dialog.open) dialog.close();
-      opener?.focus?.();
-    };
-  }, []);
+  useModal(ref, onClose);
 
   const item = items[index];
   if (!item) return null;

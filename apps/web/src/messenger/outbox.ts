@@ -38,7 +38,7 @@ export class Outbox {
     private readonly hooks: { changed(): void; sent(message: Message): void; unauthorized(): void },
   ) {
     this.storageKey = `mmd.outbox.${accountId}`;
-    this.items = this.load();
+    this.items = this.read();
   }
 
   add(conversationId: string, input: Pick<OutgoingMessage, 'text' | 'reply_to' | 'forward_of' | 'media'>) {
@@ -167,10 +167,6 @@ export class Outbox {
     } catch {
       return [];
     }
-  }
-
-  private load(): OutgoingMessage[] {
-    return this.read();
   }
 
   private save() {
