@@ -1,7 +1,7 @@
 /**
  * bench:safety — trust and safety on this machine, in one run:
  *
- *   node --import tsx bench/safety.ts [--quick] [--conversations=1000]
+ *   node --import tsx bench/safety.ts [--quick] [--conversations=1000] [--matching-only]
  *
  *  1. PDQ: hashes/s on the shared photos (full resolution, pixels decoded beforehand, one thread),
  *     and the server's whole per-image screening hash (PDQ + both crop-resistant sets) per photo,
@@ -12,7 +12,10 @@
  *     in the same run (packages/phash/scripts/index-speed.ts, run as it is).
  *  4. Recall and false-match rate per transformation, plain PDQ vs MMD's scheme, with the
  *     transformations and photo sets of packages/phash/scripts/robust-eval.ts.
- *  5. Takedown through a real server (SQLite, in this process): one photo present in 1,000
+ *  5. Crop recall (plain crops, and crops also resized) and false matches on shared overlays (the
+ *     same app chrome, caption or watermark over different photos), per development/test split
+ *     (packages/phash/scripts/crop-overlay-eval.ts).
+ *  6. Takedown through a real server (SQLite, in this process): one photo present in 1,000
  *     conversations (direct chats, groups, channels) plus exact and re-encoded copies, with live
  *     clients; the time from the decision to the last copy gone. Baseline: the sender deleting the
  *     same number of messages one request at a time.
@@ -28,6 +31,7 @@ import { coefficientsToHash, hammingDistance, pdqHash, pdqIntermediate, robustQu
 import { MmdClient, type SyncEvent } from '@mmd/sdk';
 import sharp from 'sharp';
 import { negativeSet, referencePhotos } from '../packages/phash/scripts/photo-set.ts';
+import { hashSplit, scoreSplit } from '../packages/phash/scripts/crop-overlay-eval.ts';
 import { TRANSFORMS, applyTransform } from '../packages/phash/scripts/transforms.ts';
 import { matchRobust } from '../packages/phash/src/robust-match.ts';
 import { buildApp } from '../apps/server/src/app.ts';
@@ -42,6 +46,8 @@ const root = path.resolve(here, '..');
 const DATA = path.resolve(root, '../shared/data');
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
+/** Matching quality only (recall and false matches): skips the timed sections, for a busy machine. */
+const matchingOnly = argv.includes('--matching-only');
 const conversationsArg = argv.find((a) => a.startsWith('--conversations='));
 const CONVERSATIONS = conversationsArg ? Number(conversationsArg.split('=')[1]) : quick ? 200 : 1000;
 const log = (m: string) => process.stderr.write(`[bench:safety] ${m}\n`);
@@ -209,6 +215,17 @@ async function benchRobust() {
   };
 }
 
+/**
+ * Crop recall (plain crops and crops also resized) and false matches on shared overlays, on the
+ * development and the test split apart (packages/phash/scripts/crop-overlay-eval.ts). The
+ * matcher's parameters were chosen on the development split only.
+ */
+async function benchCropsAndOverlays() {
+  const out: Record<string, ReturnType<typeof scoreSplit>> = {};
+  for (const split of ['development', 'test'] as const) out[split] = scoreSplit(await hashSplit(split, log));
+  return out;
+}
+
 async function benchTakedown() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mmd-bench-safety-'));
   const config = loadConfig({}, { dataDir: dir, port: 0, host: '127.0.0.1', argon2MemoryKib: 1024, argon2Iterations: 1, signupRateLimit: 1_000_000, loginRateLimit: 1_000_000, logLevel: 'warn', sqliteSynchronous: 'normal' });
@@ -323,13 +340,15 @@ const startedAt = Date.now();
 const loadAtStart = os.loadavg()[0]!;
 const machine = { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.availableParallelism(), memoryGb: round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` };
 log('pdq');
-const pdq = await benchPdq();
+const pdq = matchingOnly ? null : await benchPdq();
 log('vpdq');
-const vpdq = await benchVpdq();
-const index = benchIndex();
+const vpdq = matchingOnly ? null : await benchVpdq();
+const index = matchingOnly ? null : benchIndex();
 const robust = await benchRobust();
+log('crops and shared overlays');
+const cropsAndOverlays = await benchCropsAndOverlays();
 log('takedown');
-const takedown = await benchTakedown();
+const takedown = matchingOnly ? null : await benchTakedown();
 // The machine may be shared: the 1-minute load average before and after says how busy it was.
 const load = { oneMinuteAtStart: round(loadAtStart, 2), oneMinuteAtEnd: round(os.loadavg()[0]!, 2) };
-console.log(JSON.stringify({ bench: 'safety', quick, machine, load, pdq, vpdq, index, robust, takedown, seconds: Math.round((Date.now() - startedAt) / 1000) }, null, 2));
+console.log(JSON.stringify({ bench: 'safety', quick, matchingOnly, machine, load, pdq, vpdq, index, robust, cropsAndOverlays, takedown, seconds: Math.round((Date.now() - startedAt) / 1000) }, null, 2));

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { type TestServer, eventually } from '../apps/server/test/harness.ts';
-import { DATA, signUpModerator, smallPhoto, uploadAndWait } from '../apps/server/test/safety-fixtures.ts';
+import { DATA, browserHashes, jobResult, signUpModerator, smallPhoto, uploadAndWait } from '../apps/server/test/safety-fixtures.ts';
 import { closeBrowserSuite, openBrowserSuite, skipBrowser } from './browser.ts';
 
 const PHOTO = path.join(DATA, 'photos', 'Dune.jpg');
@@ -278,7 +278,7 @@ describe('the safety console', { skip }, () => {
 
     // Every section fits a phone.
     await page.setViewportSize({ width: 390, height: 844 });
-    for (const section of ['reviews', 'banks', 'takedowns', 'audit']) {
+    for (const section of ['reviews', 'cases', 'banks', 'takedowns', 'audit']) {
       await page.goto(`${server.url}/console/${section}`);
       await page.getByRole('heading', { level: 2 }).first().waitFor();
       await page.waitForLoadState('networkidle');
@@ -286,6 +286,39 @@ describe('the safety console', { skip }, () => {
     }
 
     assert.deepEqual(cspViolations, [], 'no CSP violations');
+    assert.deepEqual(pageErrors, []);
+    await context.close();
+  });
+
+  it('shows a protection case with the upload it held, blurred, and confirms it', { timeout: 180_000 }, async () => {
+    const [mod, alice, bob] = await Promise.all([signUpModerator(server), server.signUp(), server.signUp()]);
+    const image = await smallPhoto('LadyBird.jpg', 700);
+    const opened = await server.anonymous.protect({ images: [await browserHashes(image)].map((h) => ({ pdq: h.pdq, quality: h.quality, robust: h.robust })) });
+    const submitted = await server.db.db.selectFrom('safety_audit').select('detail').where('subject_id', '=', opened.reference).executeTakeFirstOrThrow();
+    await jobResult(server, (JSON.parse(submitted.detail) as { sweep_job_id: string }).sweep_job_id);
+    const held = await uploadAndWait(alice.client, image);
+    assert.equal(held.status, 'held');
+    const chat = await alice.client.openDirect(bob.handle);
+    await alice.client.send(chat.id, { media: [held.id] });
+
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
+    await context.addInitScript((token) => window.localStorage.setItem('mmd.token', token), mod.token);
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    await page.goto(`${server.url}/console/cases`);
+    await page.getByRole('heading', { name: 'Protection cases' }).waitFor();
+    const card = page.locator(`[data-case="${opened.reference}"]`);
+    await card.waitFor({ timeout: 20_000 });
+    assert.ok(await card.getByText('New upload, held').isVisible());
+    await card.getByRole('img', { name: /Blurred preview/ }).waitFor();
+    await card.getByRole('button', { name: 'Confirm: take down and block' }).click();
+    // Whatever the page says first (the outcome, or an error) is what the assertion shows.
+    await page.getByText(/Case confirmed|could not|error/i).first().waitFor({ timeout: 30_000 }).catch(() => {});
+    const shown = (await page.locator('.console').textContent()) ?? '';
+    assert.match(shown, /Case confirmed: 1 copy removed, its hashes now block/, shown.slice(0, 2000));
+    assert.equal((await server.anonymous.protectStatus(opened.reference)).status, 'action_taken');
+    assert.equal((await alice.client.media(held.id).catch(() => null))?.status ?? 'gone', 'gone', 'the held upload was taken down');
     assert.deepEqual(pageErrors, []);
     await context.close();
   });

@@ -146,8 +146,8 @@ describe('the messenger, further', { skip: skipBrowser }, () => {
     // Carol leaves from the Members dialog; the group leaves her list, and the count drops for the others.
     await chatLink(c.page, 'Allotment crew').click();
     await c.page.getByRole('button', { name: 'Members' }).click();
-    c.page.once('dialog', (confirm) => void confirm.accept());
     await c.page.getByRole('dialog', { name: /^Members/ }).getByRole('button', { name: 'Leave group' }).click();
+    await c.page.getByRole('dialog', { name: 'Leave Allotment crew?' }).getByRole('button', { name: 'Leave', exact: true }).click();
     await chatLink(c.page, 'Allotment crew').waitFor({ state: 'detached' });
     await c.page.waitForURL(`${server.url}/`);
     await c.page.getByRole('heading', { name: 'Chats' }).waitFor();
@@ -247,7 +247,7 @@ describe('the messenger, further', { skip: skipBrowser }, () => {
     const view = row.getByRole('button', { name: /^View photo that may contain sensitive content/ });
     await view.waitFor();
     // Nothing clear is shown, or even downloaded: no preview or thumbnail rendition of this item.
-    const clear = new RegExp(`/v1/files/${id}/\\d+/[^/]+/(preview|thumbnail)\\b`);
+    const clear = new RegExp(`/v1/files/${id}/[^/]+/\\d+/[^/]+/(preview|thumbnail)\\b`);
     const sources = await b.page.locator('img').evaluateAll((imgs) => imgs.map((img) => (img as HTMLImageElement).currentSrc || (img as HTMLImageElement).src));
     assert.deepEqual(sources.filter((src) => clear.test(src)), [], 'no image shows the clear photo');
     assert.deepEqual(fetched.filter((url) => clear.test(url)), [], 'the clear photo was not fetched');
@@ -337,12 +337,13 @@ describe('the messenger, further', { skip: skipBrowser }, () => {
     const here = devices.filter({ hasText: '(this device)' });
     assert.equal(await here.count(), 1, 'exactly one device is this one');
     assert.match((await here.textContent()) ?? '', /first device/);
-    const other = devices.filter({ hasText: 'Web browser' });
+    // Signed in from the form: named for its browser and system, not "Web browser".
+    const other = devices.filter({ hasText: 'Chrome on Linux' });
     assert.equal(await other.count(), 1);
     assert.doesNotMatch((await other.textContent()) ?? '', /this device/);
 
-    laptop.page.once('dialog', (confirm) => void confirm.accept());
-    await other.getByRole('button', { name: 'Sign out: Web browser' }).click();
+    await other.getByRole('button', { name: 'Sign out: Chrome on Linux' }).click();
+    await laptop.page.getByRole('dialog', { name: 'Sign out “Chrome on Linux”?' }).getByRole('button', { name: 'Sign out', exact: true }).click();
     await devices.nth(1).waitFor({ state: 'detached', timeout: 10_000 });
     assert.match((await devices.first().textContent()) ?? '', /\(this device\)/);
 

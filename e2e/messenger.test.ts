@@ -117,9 +117,9 @@ describe('the messenger', { skip: skipBrowser }, () => {
     await b.page.goto(server.url);
     await b.page.getByRole('link', { name: new RegExp(`^@${alice.handle}`) }).click();
     await bubble(b.page, 'Are we still on for Saturday?').waitFor();
-    a.once('dialog', (d) => void d.accept());
     const deleteMenu = await openActions(a, 'Are we still on for Saturday?');
     await deleteMenu.getByRole('menuitem', { name: 'Delete for everyone' }).click();
+    await a.getByRole('dialog', { name: 'Delete this message for everyone?' }).getByRole('button', { name: 'Delete', exact: true }).click();
     await messageLog(b.page).getByText('This message was deleted').first().waitFor();
     assert.equal(await bubble(b.page, 'Are we still on for Saturday?').count(), 0);
 
@@ -181,6 +181,40 @@ describe('the messenger', { skip: skipBrowser }, () => {
     await messageLog(b.page).getByText('Beginning of the conversation').waitFor();
     assert.equal(await messageLog(b.page).locator('[data-message-id]').count(), 130);
     await b.context.close();
+  });
+
+  it('a message sent while the page is still loading shows, whichever request answers first', { timeout: 120_000 }, async () => {
+    // Opening a chat by its URL loads the chat's first page and the stream's starting cursor at
+    // once. The cursor request is held here while Alice's other device sends: the page must not
+    // settle on a first page read before that cursor, or the message is in neither.
+    const alice = await server.signUp();
+    const bob = await server.signUp();
+    const chat = await alice.client.openDirect(bob.handle);
+    await alice.client.send(chat.id, { text: 'already here' });
+    const a = await signedIn(browser, server, alice);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let held!: () => void;
+    const cursorAsked = new Promise<void>((resolve) => {
+      held = resolve;
+    });
+    await a.page.route('**/v1/updates/state', async (route) => {
+      held();
+      await released;
+      await route.continue();
+    });
+    await a.page.goto(`${server.url}/chats/${chat.id}`);
+    await cursorAsked;
+    // Give a first-page request (if the page makes one now) time to be answered.
+    await a.page.waitForTimeout(500);
+    await alice.client.send(chat.id, { text: 'sent from my phone meanwhile' });
+    release();
+    await bubble(a.page, 'already here').waitFor();
+    await bubble(a.page, 'sent from my phone meanwhile').waitFor({ timeout: 10_000 });
+    assert.deepEqual(a.errors, []);
+    await a.context.close();
   });
 
   it('a channel admin posts and a subscriber sees it live, but cannot post', { timeout: 120_000 }, async () => {

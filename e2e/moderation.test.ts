@@ -91,7 +91,7 @@ describe('reporting and taking down from the browser', { skip: skipBrowser }, ()
       [c.page, 'beach day again'],
     ] as const) {
       await bubble(page, text).waitFor({ state: 'detached', timeout: 20_000 });
-      await messageLog(page).getByText('This message was deleted').first().waitFor();
+      await messageLog(page).getByText('Removed by moderators').first().waitFor();
       assert.equal(await messageLog(page).locator('img.media-img').count(), 0, 'no photo left in the chat');
       await notReloaded(page);
     }

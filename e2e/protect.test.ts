@@ -86,9 +86,14 @@ describe('the /protect page', { skip }, () => {
     assert.match(reference, /\S{6,}/);
     assert.deepEqual(pageErrors, []);
 
-    // The reference names a real case.
+    // The reference names a real case, and the page follows it without a reload: received, then
+    // under review once the first search for copies has run (it used to stay on "Checking…").
     const status = await server.anonymous.protectStatus(reference);
     assert.equal(status.reference, reference);
+    await page
+      .locator('[data-testid="case-status"][data-status="under_review"]')
+      .waitFor({ timeout: 30_000 });
+    assert.match((await page.getByTestId('case-status').textContent()) ?? '', /Under review/);
 
     // Anyone holding the reference can follow the case on the same page; a wrong one is told so.
     await page.getByLabel('Your case reference').fill('not-a-real-reference');
@@ -96,8 +101,13 @@ describe('the /protect page', { skip }, () => {
     await page.getByText('No case has that reference.').waitFor();
     await page.getByLabel('Your case reference').fill(reference);
     await page.getByRole('button', { name: 'Check status' }).click();
-    await page.locator('.case-lookup').getByText('Copies removed so far').waitFor();
-    assert.equal(await page.locator('.case-lookup [data-testid="copies-removed"]').textContent(), String(status.copies_removed));
+    await page.locator('.case-lookup [data-testid="case-status"][data-status="under_review"]').waitFor();
+    // The submitter sees the state and dates only: nothing about copies found.
+    assert.deepEqual(await page.locator('.case-lookup dt').allTextContents(), [
+      'Status',
+      'Submitted',
+      'Last change',
+    ]);
 
     // Exactly one protect call, JSON, and the only request with a body.
     const protectCalls = seen.filter(
@@ -147,7 +157,7 @@ describe('the /protect page', { skip }, () => {
     );
     assert.equal(image.quality, match.hashes.quality);
 
-    // And the protection works: the same file now matches the protection bank.
+    // And the protection works: the same file now matches the protection bank (which holds for review).
     const again = await eventually(
       'the protected hash to be matchable',
       async () => {
@@ -157,6 +167,10 @@ describe('the /protect page', { skip }, () => {
       15_000,
     );
     assert.ok(again.matches.length > 0);
+    assert.ok(
+      again.matches.every((m) => m.action === 'hold'),
+      'a match is held for a moderator, never blocked outright',
+    );
 
     await context.close();
   });

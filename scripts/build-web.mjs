@@ -13,6 +13,7 @@ const built = path.join(web, 'dist', 'index.html');
 const sources = [
   path.join(web, 'src'),
   path.join(web, 'index.html'),
+  path.join(web, 'public'),
   path.join(web, 'vite.config.ts'),
   path.join(web, 'package.json'),
   path.join(root, 'packages', 'phash', 'src'),

@@ -12,11 +12,13 @@ export interface Globals {
   /** Normalised server URL; also the key of the saved session. */
   server: string;
   json: boolean;
+  /** --business / MMD_BUSINESS: the business a team member acts for (id or @handle). */
+  business?: string;
 }
 
 export function globals(cmd: Command): Globals {
-  const opts = cmd.optsWithGlobals<{ server: string; json?: boolean }>();
-  return { server: normaliseServer(opts.server), json: opts.json === true };
+  const opts = cmd.optsWithGlobals<{ server: string; json?: boolean; business?: string }>();
+  return { server: normaliseServer(opts.server), json: opts.json === true, ...(opts.business ? { business: opts.business } : {}) };
 }
 
 /** `http://Host:8080/` and `http://host:8080` are one server, so they share one saved session. */
@@ -45,4 +47,20 @@ export function signedInClient(g: Globals): MmdClient {
       'unauthenticated',
     );
   return new MmdClient({ baseUrl: g.server, token });
+}
+
+/**
+ * A client acting for a business: the business account's own session as it is, or a team
+ * member's session naming the business (--business or MMD_BUSINESS: its id, or @handle among the
+ * businesses the member works for).
+ */
+export async function businessClient(g: Globals): Promise<MmdClient> {
+  const client = signedInClient(g);
+  if (!g.business) return client;
+  if (g.business.startsWith('acc_')) return client.forBusiness(g.business);
+  const handle = g.business.replace(/^@/, '').toLowerCase();
+  const mine = await client.myBusinesses();
+  const found = mine.businesses.find((b) => b.business.handle.toLowerCase() === handle);
+  if (!found) throw new CliError(`you are on no team of a business @${handle}`, 'not_found');
+  return client.forBusiness(found.business.id);
 }

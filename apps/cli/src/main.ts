@@ -6,11 +6,15 @@
 import { Command, CommanderError, Option } from 'commander';
 import pkg from '../package.json' with { type: 'json' };
 import { registerAccountCommands } from './commands/account.ts';
+import { registerBotCommands } from './commands/bots.ts';
+import { registerCampaignCommands } from './commands/campaigns.ts';
+import { registerContactCommands } from './commands/contacts.ts';
 import { registerConversationCommands } from './commands/conversations.ts';
 import { registerDeviceCommands } from './commands/devices.ts';
 import { registerHashCommands } from './commands/hash.ts';
 import { registerMediaCommands } from './commands/media.ts';
 import { registerMessageCommands } from './commands/messages.ts';
+import { registerPollCommands } from './commands/poll.ts';
 import { registerSafetyCommands } from './commands/safety.ts';
 import { registerServerCommands } from './commands/server.ts';
 import { registerSessionCommands } from './commands/session.ts';
@@ -24,9 +28,10 @@ const program = new Command('mmd')
     new Option('--server <url>', 'MMD server URL').env('MMD_SERVER').default('http://localhost:8080'),
   )
   .option('--json', 'machine-readable output: one JSON value per line')
+  .addOption(new Option('--business <id|@handle>', 'act for this business as a member of its team (business commands)').env('MMD_BUSINESS'))
   .addHelpText(
     'after',
-    '\nEnvironment: MMD_TOKEN (use this token instead of the saved session), MMD_CONFIG_DIR (default ~/.config/mmd).',
+    '\nEnvironment: MMD_TOKEN (use this token instead of the saved session), MMD_BUSINESS (as --business), MMD_CONFIG_DIR (default ~/.config/mmd).',
   )
   .configureHelp({ showGlobalOptions: true })
   .showHelpAfterError('(add --help for usage)')
@@ -40,10 +45,14 @@ registerSessionCommands(program);
 registerDeviceCommands(program);
 registerConversationCommands(program);
 registerMessageCommands(program);
+registerPollCommands(program);
 registerTailCommand(program);
 registerMediaCommands(program);
 registerHashCommands(program);
 registerSafetyCommands(program);
+registerBotCommands(program);
+registerContactCommands(program);
+registerCampaignCommands(program);
 
 // `mmd … | head` closes stdout early; that is the reader's choice, not a failure.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {

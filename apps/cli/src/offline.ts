@@ -58,5 +58,6 @@ export async function accountsService(
     db,
     clock: Date.now,
     argon2: { memoryKib: config.argon2MemoryKib, iterations: config.argon2Iterations },
+    deviceIdleMs: config.deviceIdleDays * 24 * 60 * 60 * 1000,
   });
 }

@@ -5,9 +5,11 @@
  */
 import { CliError, UsageError } from './errors.ts';
 
-export async function readPassword(options: { given?: string; confirm?: boolean }): Promise<string> {
+export async function readPassword(options: { given?: string; confirm?: boolean; rule?: string }): Promise<string> {
   if (options.given !== undefined) return options.given;
   if (process.stdin.isTTY) {
+    // Choosing a new password: say what the server will accept before asking for it.
+    if (options.rule) process.stderr.write(`${options.rule}\n`);
     const password = await promptHidden('password: ');
     if (options.confirm && (await promptHidden('password again: ')) !== password)
       throw new UsageError('the passwords do not match');

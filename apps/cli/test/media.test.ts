@@ -113,6 +113,13 @@ describe('mmd upload / media / send --media (online)', { skip: noData, concurren
     // The recipient can open the attached item: it really went with the message.
     const seen = await bob.client.waitForMedia(ids[1]!);
     assert.equal(seen.status, 'ready');
+    // Held (here: as a hold bank leaves it): no number is printed, since it has none yet.
+    const heldId = (await alice.client.upload(bytes)).id;
+    await alice.client.waitForMedia(heldId);
+    await server.db.db.updateTable('media').set({ status: 'held' }).where('id', '=', heldId).execute();
+    const held = await alice.mmd('send', `@${bob.handle}`, 'wait for it', '--media', heldId);
+    assert.equal(held.code, 0, held.stderr);
+    assert.match(held.stdout, /^held \S+ in \S+: it goes out, and takes its number, once its media is ready\n$/);
     const empty = await alice.mmd('send', `@${bob.handle}`);
     assert.equal(empty.code, 2);
     assert.match(empty.stderr, /nothing to send/);

@@ -25,7 +25,7 @@ test('mmd serve on a data dir, then account role and migrate offline', async () 
   };
   const server = start(['serve'], env);
   try {
-    const [, port] = await waitFor(server.stdout, /MMD is serving on http:\/\/localhost:(\d+)/, 20_000);
+    const [, port] = await waitFor(server.stdout, /MMD is serving on http:\/\/localhost:(\d+)/, 60_000);
     const url = `http://127.0.0.1:${port}`;
     const handle = uniqueHandle('carol');
     const created = await run(

@@ -7,6 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Message } from '@mmd/sdk';
+import sharp from 'sharp';
 import { startTestServer, type TestServer, uniqueHandle } from '../../server/test/harness.ts';
 import { exited, run, start, tempDir, waitFor } from './run-cli.ts';
 
@@ -63,6 +64,27 @@ describe('mmd (online)', { concurrency: true }, () => {
     const missing = await alice.mmd('send', '@nobody_here_at_all', 'hi');
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /^error: .+ \(not_found\)\n$/, 'one line, no stack trace');
+  });
+
+  test('account create with a weak password exits 1 with weak_password and says why; nothing is saved', async () => {
+    const env = { MMD_SERVER: server.url, MMD_CONFIG_DIR: tempDir() };
+    const weak = await run(['account', 'create', uniqueHandle('weak'), '--password', 'password123'], env);
+    assert.equal(weak.code, 1);
+    assert.match(weak.stderr, /^error: This password is too common.+ \(weak_password\)\n$/);
+    const help = await run(['account', 'create', '--help'], env);
+    assert.match(help.stdout.replace(/\s+/g, ' '), /At least 10 characters, not your handle/);
+  });
+
+  test('a session expired from disuse says to sign in again, and logout still forgets it', async () => {
+    const dora = await cliUser('dora');
+    const long = Date.now() - 365 * 24 * 60 * 60 * 1000;
+    await server.db.db.updateTable('devices').set({ last_seen_at: long }).where('account_id', '=', (await dora.client.me()).id).execute();
+    const who = await dora.mmd('whoami');
+    assert.equal(who.code, 1);
+    assert.match(who.stderr, /sign in again \(session_expired\)\n$/);
+    const out = await dora.mmd('logout');
+    assert.equal(out.code, 0, out.stderr);
+    assert.ok(!readFileSync(path.join(dora.env.MMD_CONFIG_DIR, 'credentials.json'), 'utf8').includes(dora.token));
   });
 
   test('login: a wrong password exits 1 with the error code; the right one from stdin signs in', async () => {
@@ -126,6 +148,69 @@ describe('mmd (online)', { concurrency: true }, () => {
     assert.equal(reply.has_more, true);
   });
 
+  test('a channel is @handle, as in the web app; #handle still works, with a hint', async () => {
+    const alice = await cliUser('alice');
+    const name = uniqueHandle('news');
+    const created = await alice.mmd('channel', 'create', `@${name}`, '--title', 'News');
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(created.stdout, new RegExp(`@${name}$`, 'm'), 'the channel is printed as @handle');
+
+    const sent = await alice.mmd('send', `@${name}`, 'first post');
+    assert.equal(sent.code, 0, sent.stderr);
+    assert.equal(sent.stderr, '', 'no hint for the one notation');
+    const old = await alice.mmd('send', `#${name}`, 'second post');
+    assert.equal(old.code, 0, old.stderr);
+    assert.match(old.stderr, new RegExp(`hint: channels are written @${name} now`));
+    const history = await alice.mmd('history', `@${name}`);
+    assert.deepEqual(
+      history.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.replace(/^.*: /, '')),
+      ['first post', 'second post'],
+    );
+    // A handle that is neither a person nor a channel is still a plain not_found.
+    const missing = await alice.mmd('send', '@nobody_here_at_all', 'hi');
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /\(not_found\)/);
+  });
+
+  // Two tails start at once in this suite (each a tsx child process): on a busy machine one can
+  // take well over 20 s to say it is following, hence the generous 60 s wait below.
+  test('history and tail show attachments and reactions', async () => {
+    const alice = await cliUser('alice');
+    const bob = await server.signUp(uniqueHandle('bob'));
+    const chat = await bob.client.openDirect(alice.handle);
+    const png = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#3a7' } })
+      .png()
+      .toBuffer();
+    const upload = await bob.client.upload(png, { filename: 'dot.png', contentType: 'image/png' });
+    assert.equal((await bob.client.waitForMedia(upload.id)).status, 'ready');
+    const photo = await bob.client.send(chat.id, { text: 'look', media: [upload.id] });
+    await alice.client.react(photo.id, '👍');
+
+    const history = await alice.mmd('history', `@${bob.handle}`);
+    assert.equal(history.code, 0, history.stderr);
+    assert.match(history.stdout, /: \[photo 64×48\] look \(👍 1\)$/m);
+
+    const tail = start(['tail'], alice.env);
+    try {
+      await waitFor(tail.stderr, /following all conversations/, 60_000);
+      const printed = waitFor(tail.stdout, /reactions on message #1: .*\n/);
+      await bob.client.react(photo.id, '❤️');
+      const [line] = await printed;
+      assert.match(line, /^reactions on message #1: (👍 1, ❤️ 1|❤️ 1, 👍 1)\)\n$/);
+      const more = waitFor(tail.stdout, /.*\[photo.*\n/);
+      const upload2 = await bob.client.upload(png, { filename: 'dot2.png', contentType: 'image/png' });
+      await bob.client.send(chat.id, { media: [upload2.id] });
+      const [second] = await more;
+      assert.match(second, new RegExp(`@${bob.handle}: \\[photo 64×48\\]\\n$`));
+    } finally {
+      tail.kill('SIGTERM');
+    }
+    assert.equal(await exited(tail), 0);
+  });
+
   test('tail prints a message another user sends after it started, then exits cleanly on SIGTERM', async () => {
     const alice = await cliUser('alice');
     const bob = await server.signUp(uniqueHandle('bob'));
@@ -134,7 +219,7 @@ describe('mmd (online)', { concurrency: true }, () => {
 
     const tail = start(['tail'], alice.env);
     try {
-      await waitFor(tail.stderr, /following all conversations/, 20_000);
+      await waitFor(tail.stderr, /following all conversations/, 60_000);
       const printed = waitFor(tail.stdout, /.*\n/);
       await bob.client.send(chat.id, { text: 'live one' });
       const [line] = await printed;

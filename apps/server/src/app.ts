@@ -8,37 +8,55 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { accountRoutes } from './accounts/routes.ts';
+import { automationRoutes, createAutomationRunner, createAutomationService, createSecretBox, type OutboundFetch } from './automation/index.ts';
+import { createPrivacy } from './accounts/privacy.ts';
+import { privacyRoutes } from './accounts/privacy-routes.ts';
 import { createAccounts } from './accounts/service.ts';
 import type { Config } from './config.ts';
+import { attributeDefs, contactsRoutes, createContacts, recordActivity } from './contacts/index.ts';
+import { contactImportRoutes, createContactImports } from './contacts/imports.ts';
+import { createSegments, segmentRoutes } from './segments/index.ts';
 import { conversationRoutes } from './conversations/routes.ts';
 import { createConversations } from './conversations/service.ts';
-import { createAuthenticate } from './http/auth.ts';
+import { createAuthenticate, installScopeGuard } from './http/auth.ts';
+import { installBusinessLimits } from './http/business-limits.ts';
 import { installJsonBodyParser } from './http/json-body.ts';
+import { installSlowBodyGuard } from './http/slow-body.ts';
 import { frameworkErrors, installErrorHandling } from './http/problem.ts';
+import { createInteractive } from './interactive/service.ts';
+import { interactiveRoutes } from './interactive/routes.ts';
 import { messagingRoutes } from './messaging/routes.ts';
 import { createMessaging } from './messaging/service.ts';
 import type { Database } from './platform/db/index.ts';
 import type { EventBus } from './platform/pubsub/index.ts';
-import { mkdirSync } from 'node:fs';
+import { makePrivateDir } from './platform/private-files.ts';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import type { JobPayloads } from './jobs.ts';
+import type { CampaignJobPayloads, CoreJobPayloads, ImportJobPayloads, TemplateMediaJobPayloads, WebhookJobPayloads } from './jobs.ts';
 import { filesRoute } from './media/files-route.ts';
-import { createMediaProcessor } from './media/process.ts';
+import { type MediaProcessor, createMediaProcessor } from './media/process.ts';
 import { mediaRoutes } from './media/routes.ts';
 import { createMedia } from './media/service.ts';
-import { createUrlSigner } from './media/signing.ts';
-import { tusRoutes } from './media/tus.ts';
+import { createUrlSigner, redactUrl } from './media/signing.ts';
+import { createResumableUploads } from './media/tus.ts';
 import { safetyRoutes } from './safety/routes.ts';
 import { createSafety } from './safety/service.ts';
 import { webRoutes } from './web/routes.ts';
 import { type BlobStore, createBlobStore } from './platform/blobs/index.ts';
 import { type QueueWorker, createQueue } from './platform/queue/index.ts';
 import { serverSecret } from './platform/secrets.ts';
+import { outboundFetch } from './platform/outbound.ts';
 import { createSyncHub } from './sync/hub.ts';
 import { createTypingRelay } from './sync/typing.ts';
 import { syncRoutes } from './sync/routes.ts';
-import { createEventWriter } from './sync/write.ts';
+import { type EventTap, createEventWriter } from './sync/write.ts';
+import { createTelegram } from './telegram/index.ts';
+import { API_SCOPES } from '@mmd/contracts';
+import { botRoutes, createBots, createWebhooks } from './bots/index.ts';
+import { businessRoutes, createBusiness } from './business/index.ts';
+import { createInbox, inboxRoutes } from './inbox/index.ts';
+import { createLinkSigner, createPersonaliser, createTemplates, templateRoutes } from './templates/index.ts';
+import { type CampaignJobs, type CampaignPorts, campaignRoutes, createCampaigns, createPlanner, createSender, createTracking, capabilityPorts, createNotifications } from './campaigns/index.ts';
 
 export interface AppDeps {
   config: Config;
@@ -51,6 +69,10 @@ export interface AppDeps {
   blobs?: BlobStore;
   /** Run background jobs in this process (default true; the embedded default runs everything). */
   worker?: boolean;
+  /** Automation's outbound HTTP (assistant, rule webhooks); defaults to platform/outbound.ts. */
+  automationFetch?: OutboundFetch;
+  /** Replaces campaigns' ports to contacts, segments and templates (tests). */
+  campaignPorts?: Partial<CampaignPorts>;
 }
 
 /** The blob store the config names: local files under the data dir, or an S3-compatible bucket. */
@@ -71,7 +93,8 @@ export function blobStoreFor(config: Config): BlobStore {
 
 /**
  * Request logs name the method and path, never a credential: browsers cannot set headers on a
- * WebSocket, so the stream's token may travel in the query string and is masked here.
+ * WebSocket, so the stream's token may travel in the query string, and a signed media link is a
+ * credential until it expires; both are masked here.
  */
 function loggerOptions(config: Config) {
   return {
@@ -79,7 +102,9 @@ function loggerOptions(config: Config) {
     redact: ['req.headers.authorization', 'password', 'token', 'key'],
     serializers: {
       req(request: { method: string; url: string; id: string; ip?: string }) {
-        return { id: request.id, method: request.method, url: request.url.replace(/([?&]token=)[^&]*/gi, '$1[redacted]'), remoteAddress: request.ip };
+        // The Telegram path carries the bot's token in the path itself, as Telegram's API does.
+        const url = redactUrl(request.url).replace(/^\/telegram\/(file\/)?bot[^/?]+/, '/telegram/$1bot[redacted]');
+        return { id: request.id, method: request.method, url, remoteAddress: request.ip };
       },
     },
   };
@@ -93,33 +118,104 @@ export async function buildApp(deps: AppDeps) {
     bodyLimit: config.bodyLimit,
     // Behind a load balancer the client address comes from X-Forwarded-For; embedded, it is the peer.
     trustProxy: false,
-    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true, allowUnionTypes: true } },
     genReqId: () => `req_${Math.random().toString(36).slice(2, 12)}`,
     routerOptions: { maxParamLength: 200 },
+    // Connections cannot be held open for free: slow headers, a request that takes too long to
+    // arrive, an idle keep-alive or a silent socket are cut (WebSockets set their own, none).
+    connectionTimeout: config.httpIdleTimeoutMs,
+    keepAliveTimeout: config.httpKeepAliveTimeoutMs,
+    requestTimeout: config.httpRequestTimeoutMs,
+    http: {
+      headersTimeout: Math.min(config.httpHeadersTimeoutMs, config.httpRequestTimeoutMs),
+      // Node checks those two timeouts on this interval (default 30 s, far coarser than they are).
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(config.httpHeadersTimeoutMs / 2))),
+    },
     frameworkErrors,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   installErrorHandling(app);
   installJsonBodyParser(app);
+  installSlowBodyGuard(app as unknown as FastifyInstance, { windowMs: config.httpBodyTimeoutMs, minBytesPerSecond: config.httpBodyMinBytesPerSecond });
 
   const hub = createSyncHub({ db, bus });
-  const write = createEventWriter(db, bus);
+  // Taps see each event inside its transaction (webhook deliveries commit with their event).
+  const taps: EventTap[] = [];
+  const write = createEventWriter(db, bus, taps);
   const accounts = createAccounts({
     db,
     clock,
     argon2: { memoryKib: config.argon2MemoryKib, iterations: config.argon2Iterations },
+    deviceIdleMs: config.deviceIdleDays * 24 * 60 * 60 * 1000,
     onDeviceRevoked: (accountId, deviceId) => hub.closeAccount(accountId, 'device_revoked', 'this device was signed out', (s) => s.deviceId === deviceId),
+    onApiKeyRevoked: (accountId, keyId) => hub.closeAccount(accountId, 'api_key_revoked', 'this API key was revoked', (s) => s.apiKeyId === keyId),
   });
   const conversations = createConversations({ db, clock, write });
-  const messaging = createMessaging({ db, clock, write });
-  const authenticate = createAuthenticate(accounts);
+  const business = createBusiness({ db, clock });
+  // The queue is made before messaging: a poll or form with closes_at schedules its closing job.
+  const queue = createQueue<CoreJobPayloads>({ kind: 'database' }, { db, clock, log: app.log });
+  const messaging = createMessaging({
+    db,
+    clock,
+    write,
+    scheduleClose: (tx, { messageId, at }) => queue.enqueueIn(tx, 'interactive-close', { messageId }, { runAt: at, dedupeKey: `interactive-close:${messageId}` }),
+  });
+  const interactive = createInteractive({ db, clock, write, bus, messaging, log: app.log, callbackWaitMs: config.interactiveCallbackWaitMs, coalesceMs: config.pollCoalesceMs });
+  const bots = createBots({
+    db,
+    clock,
+    maxPerOwner: config.botMaxPerOwner,
+    onTokenRevoked: (botId) => hub.closeAccount(botId, 'bot_token_revoked', "this bot's token was rotated or the bot deleted"),
+    onDeleted: (botId) => webhooks.removeAllOf(botId),
+  });
+  const authenticate = createAuthenticate(accounts, { resolveBotToken: (token) => bots.resolveToken(token) });
+  // Webhook deliveries have a queue (and worker) of their own: a hanging receiver must never hold
+  // the slots media processing needs, nor the reverse.
+  const webhookQueue = createQueue<WebhookJobPayloads>({ kind: 'database' }, { db, clock, log: app.log });
+  const webhooks = createWebhooks({
+    db,
+    write,
+    clock,
+    log: app.log,
+    config: {
+      allowPrivate: config.outboundAllowPrivate,
+      timeoutMs: config.outboundTimeoutMs,
+      perReceiverConcurrency: config.webhookPerReceiverConcurrency,
+      retryBaseMs: config.webhookRetryBaseMs,
+      retryMaxDelayMs: config.webhookRetryMaxDelayMs,
+      retryWindowMs: config.webhookRetryWindowMs,
+      disableAfterMs: config.webhookDisableAfterMs,
+      maxPerAccount: config.webhookMaxPerAccount,
+      // At most a job's lease: a crashed sender's reclaimed job must find the lock expired.
+      lockMs: Math.min(config.jobLeaseMs, 15_000),
+    },
+    enqueue: async (tx, webhookId, options) => {
+      if (tx) await webhookQueue.enqueueIn(tx, 'webhook-deliver', { webhookId }, options);
+      else await webhookQueue.enqueue('webhook-deliver', { webhookId }, options);
+    },
+    ownerOf: (accountId) => bots.ownerOf(accountId),
+  });
+  taps.push(webhooks.tap);
+  let webhookWorker: QueueWorker | null = null;
 
   // Upload spooling and resumable uploads live beside the data; made up front so a first upload can't race it.
-  for (const dir of ['tmp', 'uploads']) mkdirSync(path.join(config.dataDir, dir), { recursive: true });
+  makePrivateDir(config.dataDir);
+  for (const dir of ['tmp', 'uploads']) makePrivateDir(path.join(config.dataDir, dir));
   const blobs = deps.blobs ?? blobStoreFor(config);
-  const queue = createQueue<JobPayloads>({ kind: 'database' }, { db, clock, log: app.log });
   const signer = createUrlSigner(await serverSecret(db, 'media-url-signing', config.signingSecret));
-  const media = createMedia({ db, blobs, signer, clock, config, enqueueProcessing: (tx, mediaId) => queue.enqueueIn(tx, 'media-process', { mediaId }, { dedupeKey: `media-process:${mediaId}` }) });
+  // Personalised template renders are processed on a queue (and worker) of their own: a campaign's
+  // thousands of renders never hold the slots people's uploads need.
+  const renderQueue = createQueue<TemplateMediaJobPayloads>({ kind: 'database' }, { db, clock, log: app.log });
+  let renderWorker: QueueWorker | null = null;
+  const media = createMedia({
+    db,
+    blobs,
+    signer,
+    clock,
+    config,
+    enqueueProcessing: (tx, mediaId) => queue.enqueueIn(tx, 'media-process', { mediaId }, { dedupeKey: `media-process:${mediaId}` }),
+    enqueueIngested: (tx, mediaId) => renderQueue.enqueueIn(tx, 'template-media-process', { mediaId }, { dedupeKey: `template-media-process:${mediaId}` }),
+  });
   const safety = createSafety({
     db,
     write,
@@ -127,11 +223,124 @@ export async function buildApp(deps: AppDeps) {
     clock,
     config,
     log: app.log,
-    enqueueSweep: (tx, payload) => queue.enqueueIn(tx, 'safety-sweep', payload),
-    buildMessage: (tx, id) => messaging.view(tx, id),
+    enqueueSweep: (tx, payload, options) => queue.enqueueIn(tx, 'safety-sweep', payload, options),
   });
-  const processor = createMediaProcessor({ db, blobs, write, clock, config, log: app.log, buildMessage: (tx, id) => messaging.view(tx, id), screen: safety.screen });
+  const resumable = createResumableUploads({
+    accounts,
+    media,
+    directory: path.join(config.dataDir, 'uploads'),
+    maxSize: Math.max(config.mediaMaxVideoBytes, config.mediaMaxDocumentBytes, config.mediaMaxAudioBytes, config.mediaMaxImageBytes),
+    expiryMs: config.mediaResumableExpiryMs,
+    sweepMs: config.mediaResumableSweepMs,
+    createLimit: { max: config.mediaUploadRateLimit, windowMs: config.mediaUploadRateWindowMs },
+    clock,
+    log: app.log,
+  });
+  const processor = createMediaProcessor({ db, blobs, write, clock, config, log: app.log, screen: safety.screen });
   let worker: QueueWorker | null = null;
+
+  const box = createSecretBox(await serverSecret(db, 'automation-secrets', ''));
+  const automation = createAutomationService({ db, clock, box });
+  const automationFetch: OutboundFetch =
+    deps.automationFetch ??
+    (async (url, init) => {
+      const answer = await outboundFetch({ url, method: 'POST', headers: init.headers, body: init.body, signal: init.signal, allowPrivate: config.outboundAllowPrivate, timeoutMs: config.outboundTimeoutMs });
+      return { status: answer.status, text: async () => answer.body.toString('utf8') };
+    });
+  const automationRunner = createAutomationRunner({
+    db,
+    clock,
+    box,
+    send: (principal, conversationId, input) => messaging.send(principal, conversationId, input),
+    history: (principal, conversationId, options) => messaging.history(principal, conversationId, options),
+    enqueueRun: (tx, payload, options) => queue.enqueueIn(tx, 'automation-run', payload, options),
+    enqueueWebhook: (payload, options) => queue.enqueue('automation-webhook', payload, options),
+    fetch: automationFetch,
+    rateLimit: { max: config.automationRepliesPerWindow, windowMs: config.automationReplyWindowMs },
+    log: app.log,
+  });
+  taps.push(automationRunner.tap);
+  // After automation's tap: the inbox reads the hand-off state the same transaction leaves. Its
+  // team events go through a writer without taps (no webhook, no automation ever sees them).
+  const inbox = createInbox({ db, clock, write: createEventWriter(db, bus), business, messaging, automation, media });
+  taps.push(inbox.tap);
+  const contacts = createContacts({
+    db,
+    clock,
+    business,
+    secret: await serverSecret(db, 'contacts-unsubscribe', ''),
+    publicUrl: config.publicUrl,
+    openChat: async (person, businessHandle) => (await conversations.create(person, { kind: 'direct', members: [businessHandle] })).conversation,
+    send: (principal, conversationId, input) => messaging.send(principal, conversationId, input),
+    enqueueReply: (tx, payload, options) => queue.enqueueIn(tx, 'contacts-reply', payload, options),
+    log: app.log,
+    eraseElsewhere: [async (tx, key) => `internal notes in the team inbox (${await inbox.eraseNotesAbout(tx, key.businessId, key.accountId)})`],
+  });
+  taps.push(contacts.chat.tap);
+  // Contact imports have a queue (and worker) of their own: a million-row file must never hold
+  // the slots media processing and automation need.
+  const importQueue = createQueue<ImportJobPayloads>({ kind: 'database' }, { db, clock, log: app.log });
+  let importWorker: QueueWorker | null = null;
+  const contactImports = createContactImports({
+    db,
+    clock,
+    dataDir: config.dataDir,
+    maxBytes: config.importMaxBytes,
+    batchRows: config.importBatchRows,
+    batchPauseMs: config.importBatchPauseMs,
+    maxPending: config.importMaxPending,
+    enqueue: (tx, importId) => importQueue.enqueueIn(tx, 'contacts-import', { importId }, { dedupeKey: `contacts-import:${importId}`, maxAttempts: 10 }),
+    log: app.log,
+  });
+  const segments = createSegments({ db, clock, attributeTypes: (businessId) => attributeDefs(db.db, businessId) });
+
+  // Campaigns plan and send on a queue (and worker) of their own: a million-recipient backlog
+  // never holds the slots media processing, automation or webhooks need.
+  const campaignQueue = createQueue<CampaignJobPayloads>({ kind: 'database' }, { db, clock, log: app.log });
+  // Templates are made further down (with the routes); the ports reach them only when called.
+  const campaignPorts: CampaignPorts = { ...capabilityPorts({ db, contacts, segments, templates: () => templates }), ...deps.campaignPorts };
+  const openDirect = (principal: Parameters<typeof conversations.create>[0], handle: string) => conversations.create(principal, { kind: 'direct', members: [handle] });
+  const campaignSender = createSender({
+    db,
+    clock,
+    ports: campaignPorts,
+    enqueue: async (tx, payload, options) => {
+      if (tx) await campaignQueue.enqueueIn(tx, 'campaign-send', payload, { ...options, maxAttempts: 20 });
+      else await campaignQueue.enqueue('campaign-send', payload, { ...options, maxAttempts: 20 });
+    },
+    send: (principal, conversationId, input) => messaging.send(principal, conversationId, input as Parameters<typeof messaging.send>[2]),
+    openDirect,
+    config: { lanes: config.campaignLanes, batchSize: config.campaignBatchSize, claimMs: config.campaignClaimMs, sliceMs: 5000, idleMs: 250 },
+    log: app.log,
+  });
+  const campaignJobs: CampaignJobs = {
+    plan: (tx, runId, runAt) => campaignQueue.enqueueIn(tx, 'campaign-plan', { runId }, { runAt, dedupeKey: `campaign-plan:${runId}:${runAt}`, maxAttempts: 20 }),
+    send: (tx, runId) => campaignSender.start(tx, runId),
+  };
+  const campaigns = createCampaigns({
+    db,
+    clock,
+    ports: campaignPorts,
+    business,
+    jobs: campaignJobs,
+    sendAs: (principal, conversationId, input) => messaging.send(principal, conversationId, input as Parameters<typeof messaging.send>[2]),
+    openDirect,
+  });
+  const campaignPlanner = createPlanner({ db, clock, ports: campaignPorts, business, jobs: campaignJobs, newRun: (tx, options) => campaigns.newRun(tx, options), pageSize: 1000 });
+  const notifications = createNotifications({
+    db,
+    clock,
+    ports: campaignPorts,
+    write,
+    enqueueSend: (tx, notificationId) => campaignQueue.enqueueIn(tx, 'notification-send', { notificationId }, { dedupeKey: `notification-send:${notificationId}`, maxAttempts: 10 }),
+    enqueueEvent: (tx, payload) => campaignQueue.enqueueIn(tx, 'notification-event', payload, { dedupeKey: `notification-event:${payload.notificationId}:${payload.status}` }),
+    send: (principal, conversationId, input) => messaging.send(principal, conversationId, input as Parameters<typeof messaging.send>[2]),
+    openDirect,
+    log: app.log,
+  });
+  const campaignTracking = createTracking({ db, clock, onNotificationReceipt: (tx, options) => notifications.onReceipt(tx, options) });
+  taps.push(campaignTracking.tap);
+  let campaignWorker: QueueWorker | null = null;
 
   await app.register(swagger, {
     openapi: {
@@ -141,8 +350,12 @@ export async function buildApp(deps: AppDeps) {
       security: [{ bearer: [] }],
     },
   });
+  // Before @fastify/rate-limit's own onRoute hook: it reads the per-account limits this adds.
+  installBusinessLimits(app, config, authenticate);
   await app.register(rateLimit, { global: false, hook: 'preHandler', errorResponseBuilder: (_req, context) => Object.assign(new Error(`rate limited; retry in ${Math.ceil(context.ttl / 1000)} s`), { statusCode: 429 }) });
   await app.register(websocket, { options: { maxPayload: 16 * 1024 } });
+  // Before any route is added: every route's declared scope is checked before its body is validated.
+  installScopeGuard(app, authenticate);
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async (request, reply) => {
@@ -156,43 +369,135 @@ export async function buildApp(deps: AppDeps) {
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  const limits = { login: config.loginRateLimit, signup: config.signupRateLimit, windowMs: config.rateLimitWindowMs };
+  const limits = { login: config.loginRateLimit, loginPerAddress: config.loginAddressRateLimit, signup: config.signupRateLimit, windowMs: config.rateLimitWindowMs };
   await app.register(accountRoutes({ accounts, authenticate, limits }));
+  await app.register(privacyRoutes({ privacy: createPrivacy({ db, clock }), authenticate }));
   await app.register(conversationRoutes({ conversations, authenticate }));
   await app.register(messagingRoutes({ messaging, authenticate }));
-  await app.register(syncRoutes({ db, hub, messaging, authenticate, typing: createTypingRelay({ db }), wsFramesPerSecond: config.wsFramesPerSecond }));
+  await app.register(interactiveRoutes({ interactive, authenticate }));
+  const typing = createTypingRelay({ db });
+  await app.register(syncRoutes({ db, hub, messaging, authenticate, typing, wsFramesPerSecond: config.wsFramesPerSecond }));
   await app.register(mediaRoutes({ media, blobs, authenticate, maxSingleUpload: config.mediaMaxSingleUploadBytes }));
-  await app.register(tusRoutes({ accounts, media, directory: path.join(config.dataDir, 'uploads'), maxSize: Math.max(config.mediaMaxVideoBytes, config.mediaMaxDocumentBytes, config.mediaMaxAudioBytes, config.mediaMaxImageBytes), log: app.log }));
+  await app.register(resumable.routes);
   await app.register(filesRoute({ db, blobs, signer, clock }));
-  await app.register(safetyRoutes({ safety, authenticate, db: db.db, clock, tmpDir: path.join(config.dataDir, 'tmp'), maxFileBytes: config.mediaMaxSingleUploadBytes, protectLimit: { max: 10, windowMs: config.rateLimitWindowMs } }));
+  await app.register(
+    safetyRoutes({
+      safety,
+      authenticate,
+      db: db.db,
+      clock,
+      tmpDir: path.join(config.dataDir, 'tmp'),
+      maxFileBytes: config.mediaMaxSingleUploadBytes,
+      protectLimit: { max: config.protectRequestsPerWindow, windowMs: config.rateLimitWindowMs },
+    }),
+  );
+  const botPrincipal = (account: { id: string; handle: string; kind: string }) =>
+    account.kind === 'bot' ? { accountId: account.id, handle: account.handle, kind: 'bot' as const, role: 'user' as const, deviceId: null, apiKeyId: null, scopes: new Set(API_SCOPES) } : null;
+  const telegram = createTelegram({
+    db,
+    hub,
+    clock,
+    accounts,
+    conversations,
+    messaging,
+    media,
+    blobs,
+    typing,
+    log: app.log,
+    // A bot's token (bots capability); a bot account's device token or API key works too.
+    async authenticateBot(token) {
+      const principal = token.startsWith('mmd_b_') ? await bots.resolveToken(token) : await accounts.authenticate(token);
+      return principal?.kind === 'bot' ? principal : null;
+    },
+    principalOf: async (botId) => botPrincipal(await accounts.getAccount(botId).catch(() => ({ id: '', handle: '', kind: 'none' }))),
+    outbound: { allowPrivate: config.outboundAllowPrivate, timeoutMs: config.outboundTimeoutMs },
+    maxUploadBytes: config.mediaMaxSingleUploadBytes,
+    mediaWaitMs: config.telegramMediaWaitMs,
+    commands: { get: (bot) => bots.commands(bot, bot.accountId), set: (bot, commands) => bots.setCommands(bot, bot.accountId, commands) },
+    interactive,
+    editButtons: (principal, messageId, buttons) => interactive.editButtons(principal, messageId, buttons),
+  });
+  await app.register(telegram.routes);
+  await app.register(botRoutes({ bots, webhooks, authenticate, createLimit: { max: config.signupRateLimit, windowMs: config.rateLimitWindowMs } }));
+  await app.register(automationRoutes({ automation, authenticate }));
+  await app.register(businessRoutes({ business, authenticate }));
+  await app.register(inboxRoutes({ inbox, business, authenticate }));
+  const templates = createTemplates({
+    db,
+    clock,
+    log: app.log,
+    personaliser: createPersonaliser({ db, blobs, clock, log: app.log, config, ingest: (ownerId, file, filename) => media.ingest(ownerId, file, filename) }),
+    links: createLinkSigner(await serverSecret(db, 'template-links', '')),
+    publicUrl: config.publicUrl,
+    outboundAllowPrivate: config.outboundAllowPrivate,
+    settings: (businessId) => business.settings(businessId),
+    contactOf: (businessId, contactId) => contacts.core.templateContact(businessId, contactId),
+    mediaUrl: (mediaId, viewerId, rendition) => `${signer.prefix(mediaId, viewerId, clock() + config.mediaUrlTtlSeconds * 1000)}/${rendition}`,
+  });
+  // A followed tracked link in a campaign message: the recipient clicked.
+  templates.onClick((click) => campaignTracking.clicked(click));
+  // …and, for segments' "clicked" activity, the contact did (a preview's link is not a contact's click).
+  templates.onClick((click) => (click.contactId !== null && click.context !== 'preview' ? recordActivity(db.db, { businessId: click.businessId, contactId: click.contactId, kind: 'click', at: click.at }) : undefined));
+  await app.register(templateRoutes({ templates, business, authenticate, previewLimit: { max: config.templatePreviewsPerWindow, windowMs: config.rateLimitWindowMs } }));
+  await app.register(contactsRoutes({ contacts, authenticate, publicLimit: { max: config.signupRateLimit, windowMs: config.rateLimitWindowMs } }));
+  await app.register(contactImportRoutes({ imports: contactImports, business, authenticate, maxBytes: config.importMaxBytes }));
+  await app.register(segmentRoutes({ segments, business, authenticate }));
+  await app.register(campaignRoutes({ campaigns, notifications, business, authenticate }));
   await app.register(webRoutes());
 
   app.addHook('onReady', async () => {
     await hub.start();
     await safety.start();
+    telegram.start();
     if (deps.worker !== false) {
+      const processMedia = async (job: Parameters<MediaProcessor['process']>[0] & { attempt: number; maxAttempts: number }) => {
+        try {
+          return await processor.process(job);
+        } catch (err) {
+          // Out of retries: the uploader must hear that it failed, not wait forever.
+          if (job.attempt >= job.maxAttempts) await processor.fail(job.payload.mediaId, 'processing kept failing; try uploading again');
+          throw err;
+        }
+      };
       worker = queue.work(
         {
-          'media-process': async (job) => {
-            try {
-              return await processor.process(job);
-            } catch (err) {
-              // Out of retries: the uploader must hear that it failed, not wait forever.
-              if (job.attempt >= job.maxAttempts) await processor.fail(job.payload.mediaId, 'processing kept failing; try uploading again');
-              throw err;
-            }
-          },
+          'media-process': processMedia,
           'safety-sweep': (job) => safety.sweeps.run(job.payload),
+          'automation-run': (job) => automationRunner.run(job.payload, { final: job.attempt >= job.maxAttempts }),
+          'automation-webhook': (job) => automationRunner.webhook(job.payload, job.signal),
+          'interactive-close': (job) => interactive.closeDue(job.payload.messageId),
+          'contacts-reply': (job) => contacts.chat.runReply(job.payload),
         },
         { concurrency: config.workerConcurrency || availableParallelism(), leaseMs: config.jobLeaseMs },
+      );
+      webhookWorker = webhookQueue.work({ 'webhook-deliver': (job) => webhooks.drain(job.payload.webhookId, job.signal) }, { concurrency: config.webhookConcurrency, leaseMs: config.jobLeaseMs });
+      renderWorker = renderQueue.work({ 'template-media-process': processMedia }, { concurrency: 1, leaseMs: config.jobLeaseMs });
+      importWorker = importQueue.work({ 'contacts-import': (job) => contactImports.run(job.payload.importId, job) }, { concurrency: config.importConcurrency, leaseMs: config.jobLeaseMs });
+      campaignWorker = campaignQueue.work(
+        {
+          'campaign-plan': async (job) => {
+            // Sends past the attribution window no longer move a funnel: forget them as runs begin.
+            await campaignTracking.prune();
+            return campaignPlanner.plan(job.payload.runId, job.signal);
+          },
+          'campaign-send': (job) => campaignSender.lane(job.payload, job.signal),
+          'notification-send': (job) => notifications.deliver(job.payload.notificationId),
+          'notification-event': (job) => notifications.announce(job.payload),
+        },
+        { concurrency: config.campaignConcurrency, leaseMs: config.jobLeaseMs, pollMs: 250 },
       );
     }
   });
   app.addHook('preClose', async () => {
-    await worker?.stop({ timeoutMs: 5000 });
+    await telegram.stop();
+    await Promise.all([worker?.stop({ timeoutMs: 5000 }), webhookWorker?.stop({ timeoutMs: 5000 }), renderWorker?.stop({ timeoutMs: 5000 }), importWorker?.stop({ timeoutMs: 5000 }), campaignWorker?.stop({ timeoutMs: 5000 })]);
+    interactive.stop();
     await hub.stop();
     await safety.close();
   });
 
-  return { app: app as unknown as FastifyInstance, services: { accounts, conversations, messaging, hub, media, queue, blobs, safety } };
+  return {
+    app: app as unknown as FastifyInstance,
+    services: { accounts, business, conversations, messaging, interactive, hub, media, queue, blobs, safety, resumable, telegram, bots, webhooks, webhookQueue, automation, automationRunner, inbox, templates, contacts, contactImports, importQueue, segments, campaigns, campaignQueue, campaignTracking, notifications },
+  };
 }

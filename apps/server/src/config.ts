@@ -22,14 +22,68 @@ const ConfigSchema = Type.Object({
   sqliteSynchronous: Type.Enum(['full', 'normal'], { default: 'full' }),
   /** Failed-or-not login attempts allowed per handle and address in one window. */
   loginRateLimit: Type.Integer({ minimum: 1, default: 10 }),
+  /**
+   * Login attempts allowed per address in one window, whatever the handles: trying one password
+   * on many handles costs the server an Argon2 hash each, so it is capped too.
+   */
+  loginAddressRateLimit: Type.Integer({ minimum: 1, default: 30 }),
+  /** A device token unused for this many days stops working (`session_expired`): sign in again. */
+  deviceIdleDays: Type.Integer({ minimum: 1, maximum: 3650, default: 90 }),
   /** Accounts one address may create per window. */
   signupRateLimit: Type.Integer({ minimum: 1, default: 30 }),
   rateLimitWindowMs: Type.Integer({ minimum: 1000, default: 60_000 }),
+  /** Per account and window (rateLimitWindowMs), see http/business-limits.ts: segment counts. */
+  businessCountRateLimit: Type.Integer({ minimum: 1, default: 60 }),
+  /** Contact list pages and single contacts. */
+  businessReadRateLimit: Type.Integer({ minimum: 1, default: 600 }),
+  /** Inbox notes and replies. */
+  inboxWriteRateLimit: Type.Integer({ minimum: 1, default: 120 }),
+  /** An import's error-report CSV. */
+  importReportRateLimit: Type.Integer({ minimum: 1, default: 30 }),
   /** Argon2id cost. The defaults follow OWASP's minimum (19 MiB, 2 passes). */
   argon2MemoryKib: Type.Integer({ minimum: 1024, default: 19_456 }),
   argon2Iterations: Type.Integer({ minimum: 1, default: 2 }),
+  /**
+   * Hash-only protection (POST /v1/safety/protect) is anonymous, so every limit is on the server's
+   * side: requests per address per window, signals (hashed images + videos) per request, per
+   * address per UTC day and for everyone together per UTC day.
+   */
+  protectRequestsPerWindow: Type.Integer({ minimum: 1, default: 10 }),
+  protectMaxSignalsPerSubmission: Type.Integer({ minimum: 1, maximum: 25, default: 20 }),
+  protectMaxSignalsPerAddressPerDay: Type.Integer({ minimum: 1, default: 60 }),
+  protectMaxSignalsPerDay: Type.Integer({ minimum: 1, default: 5000 }),
+  /**
+   * Off (default): nothing a protection case matches is removed or blocked before a moderator
+   * confirms the case. On: an item that matches a case AND a bank marked trusted is blocked
+   * (new upload) or removed (already shared) at once, the trusted source standing in for the
+   * moderator; everything else still waits.
+   */
+  protectTrustedAutoAction: Type.Boolean({ default: false }),
   /** Inbound WebSocket frames allowed per connection per second before it is closed. */
   wsFramesPerSecond: Type.Integer({ minimum: 1, default: 50 }),
+  /** How long a callback button tap waits for the bot's answer, and how long the bot may answer (ms). */
+  interactiveCallbackWaitMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 15_000 }),
+  /** A poll's votes within this window become one `poll.updated` event with the latest counts (ms). */
+  pollCoalesceMs: Type.Integer({ minimum: 10, maximum: 10_000, default: 250 }),
+  /**
+   * Telegram path: how long sendPhoto and friends wait for the upload to be processed before
+   * answering (Telegram answers at once; a webhook handler waiting on its own send must not time out).
+   */
+  telegramMediaWaitMs: Type.Integer({ minimum: 0, maximum: 120_000, default: 5_000 }),
+
+  // HTTP connections. Node's own defaults let a client hold a connection open for ever by sending
+  // a body one byte at a time; these cut slow headers, trickling bodies and idle sockets.
+  /** Time allowed for a request's headers to arrive. */
+  httpHeadersTimeoutMs: Type.Integer({ minimum: 100, default: 10_000 }),
+  /** Time allowed for a whole request (headers and body) to arrive; larger files go by tus, in chunks. */
+  httpRequestTimeoutMs: Type.Integer({ minimum: 100, default: 120_000 }),
+  /** A request body must deliver at least httpBodyMinBytesPerSecond over each window this long, or it is cut. */
+  httpBodyTimeoutMs: Type.Integer({ minimum: 100, default: 15_000 }),
+  httpBodyMinBytesPerSecond: Type.Integer({ minimum: 0, default: 1024 }),
+  /** An idle keep-alive connection is closed after this long. */
+  httpKeepAliveTimeoutMs: Type.Integer({ minimum: 100, default: 5_000 }),
+  /** A socket with no traffic at all for this long is closed (above the 60 s long-poll; WebSockets are exempt). */
+  httpIdleTimeoutMs: Type.Integer({ minimum: 100, default: 120_000 }),
 
   // Media. Limits default to what phones produce; larger than 100 MB needs resumable (tus) upload.
   mediaMaxImageBytes: Type.Integer({ minimum: 1, default: 30 * 1024 * 1024 }),
@@ -39,10 +93,35 @@ const ConfigSchema = Type.Object({
   mediaMaxAudioBytes: Type.Integer({ minimum: 1, default: 500 * 1024 * 1024 }),
   mediaMaxDocumentBytes: Type.Integer({ minimum: 1, default: 2 * 1024 * 1024 * 1024 }),
   mediaMaxSingleUploadBytes: Type.Integer({ minimum: 1, default: 100 * 1024 * 1024 }),
-  /** How long signed media URLs work. */
-  mediaUrlTtlSeconds: Type.Integer({ minimum: 10, default: 3600 }),
+  /**
+   * How long signed media URLs work. Short, because a copied link works for anyone until then;
+   * clients ask for the item again before it runs out (the web app does so at four fifths).
+   */
+  mediaUrlTtlSeconds: Type.Integer({ minimum: 10, maximum: 3600, default: 600 }),
   /** Keep the uploaded original (never served to others). Off by default: less to leak. */
   mediaKeepOriginals: Type.Boolean({ default: false }),
+  /**
+   * Pixels decoded at once by this process's media jobs (images count their pixels, videos eight
+   * frames); a job waits for its share. The default lets one picture at the pixel limit run alone.
+   */
+  mediaDecodePixelBudget: Type.Integer({ minimum: 1, default: 100_000_000 }),
+  /** Uploads one account may make per window (single, multipart and tus alike). */
+  mediaUploadRateLimit: Type.Integer({ minimum: 1, default: 200 }),
+  mediaUploadRateWindowMs: Type.Integer({ minimum: 1000, default: 60 * 60 * 1000 }),
+  /** Items one account may have waiting or processing at once; more uploads wait for those to finish. */
+  mediaMaxProcessingPerAccount: Type.Integer({ minimum: 1, default: 20 }),
+  /** Template previews one account may ask for per window (rateLimitWindowMs), per business it acts for. */
+  templatePreviewsPerWindow: Type.Integer({ minimum: 1, default: 30 }),
+  /** New personalised renders (each a stored media item) one business's previews may make per hour; cached ones are free. */
+  templatePreviewRendersPerHour: Type.Integer({ minimum: 1, default: 60 }),
+  /** Budget adaptations one account may request per window (rateLimitWindowMs). */
+  mediaAdaptRateLimit: Type.Integer({ minimum: 1, default: 30 }),
+  /** Adapted copies kept per item; the least recently made is evicted past this. */
+  mediaAdaptCopiesPerItem: Type.Integer({ minimum: 1, default: 6 }),
+  /** A resumable (tus) upload not finished within this long is deleted with its bytes. */
+  mediaResumableExpiryMs: Type.Integer({ minimum: 1000, default: 24 * 60 * 60 * 1000 }),
+  /** How often expired resumable uploads are swept. */
+  mediaResumableSweepMs: Type.Integer({ minimum: 100, default: 60 * 60 * 1000 }),
   /** HMAC key for signed URLs; empty means one generated once and kept in the database. */
   signingSecret: Type.String({ default: '' }),
   /**
@@ -54,6 +133,58 @@ const ConfigSchema = Type.Object({
   workerConcurrency: Type.Integer({ minimum: 0, default: 0 }),
   /** A job whose worker stops heartbeating (crashed) is retried by another after this long. */
   jobLeaseMs: Type.Integer({ minimum: 1000, default: 30_000 }),
+  /**
+   * Outbound HTTP to user-chosen URLs (webhooks, Telegram's setWebhook, files fetched by URL) may
+   * reach private, loopback and link-local addresses. Off by default (SSRF); for receivers on the
+   * operator's own network, and for tests. Cloud metadata addresses stay refused.
+   */
+  outboundAllowPrivate: Type.Boolean({ default: false }),
+  /**
+   * The https origin people reach this server at (https://mmd.example.com). Tracked links in
+   * template messages (url and call buttons) point there; empty: url buttons carry their URL
+   * untracked and call buttons copy the number.
+   */
+  publicUrl: Type.String({ default: '', pattern: '^(https://[^/?#\\s]+)?$' }),
+  /** Deadline for one outbound request (DNS, connect, headers and body together). */
+  outboundTimeoutMs: Type.Integer({ minimum: 100, maximum: 120_000, default: 10_000 }),
+  /** Webhook deliveries running at once in this process, over all receivers. */
+  webhookConcurrency: Type.Integer({ minimum: 1, maximum: 1000, default: 32 }),
+  /**
+   * Campaign sender lanes per run (parallel jobs on the campaign queue, sharing the run's
+   * throttle); the campaign worker runs this many jobs at once per process, apart from media work.
+   */
+  campaignLanes: Type.Integer({ minimum: 1, maximum: 64, default: 2 }),
+  campaignConcurrency: Type.Integer({ minimum: 1, maximum: 256, default: 4 }),
+  /** Recipients a sender lane claims at once (capped by the throttle's tokens). */
+  campaignBatchSize: Type.Integer({ minimum: 1, maximum: 5000, default: 200 }),
+  /** A claimed recipient is taken over by another lane after this long (a lane killed mid-batch). */
+  campaignClaimMs: Type.Integer({ minimum: 1000, default: 60_000 }),
+  /** Requests in flight to one receiver at once (per process): a slow receiver only slows itself. */
+  webhookPerReceiverConcurrency: Type.Integer({ minimum: 1, maximum: 64, default: 4 }),
+  /** First retry delay of a failed delivery; doubles per attempt (with jitter) up to webhookRetryMaxDelayMs. */
+  webhookRetryBaseMs: Type.Integer({ minimum: 10, default: 1_000 }),
+  webhookRetryMaxDelayMs: Type.Integer({ minimum: 10, default: 60 * 60 * 1000 }),
+  /** A delivery still failing this long after it was created is given up (status `failed`; replay re-sends it). */
+  webhookRetryWindowMs: Type.Integer({ minimum: 100, default: 24 * 60 * 60 * 1000 }),
+  /** A webhook failing without a single success for this long (and at least 5 attempts) is disabled; its owner is told. */
+  webhookDisableAfterMs: Type.Integer({ minimum: 100, default: 24 * 60 * 60 * 1000 }),
+  /** Webhooks one account may have. */
+  webhookMaxPerAccount: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
+  /** Automation answers at most this many messages per conversation per automationReplyWindowMs (a chatty contact or a loop stops there). */
+  automationRepliesPerWindow: Type.Integer({ minimum: 1, maximum: 1000, default: 10 }),
+  automationReplyWindowMs: Type.Integer({ minimum: 1000, default: 10 * 60 * 1000 }),
+  /** Bots one person may own. */
+  botMaxPerOwner: Type.Integer({ minimum: 1, maximum: 1000, default: 20 }),
+  /** Largest contact import file (CSV/JSON), spooled to dataDir/imports while its job runs. */
+  importMaxBytes: Type.Integer({ minimum: 1024, default: 1024 * 1024 * 1024 }),
+  /** Rows an import writes per transaction: a crash resumes after the last committed batch. */
+  importBatchRows: Type.Integer({ minimum: 1, maximum: 10_000, default: 1000 }),
+  /** Pause after each import batch, so a long import leaves the database to live traffic between batches (SQLite has one writer). */
+  importBatchPauseMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 0 }),
+  /** Imports running at once in this process (their own queue: media and messages never wait behind one). */
+  importConcurrency: Type.Integer({ minimum: 1, maximum: 16, default: 1 }),
+  /** Imports one business may have queued or running at once. */
+  importMaxPending: Type.Integer({ minimum: 1, maximum: 100, default: 3 }),
   /** Where blobs live: `local` under dataDir/blobs, or an S3-compatible bucket. */
   blobStore: Type.Enum(['local', 's3'], { default: 'local' }),
   s3Endpoint: Type.String({ default: '' }),

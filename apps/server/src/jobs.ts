@@ -6,5 +6,40 @@ export interface JobPayloads {
   /** Inspect, strip and transcode one upload into its renditions. */
   'media-process': { mediaId: string };
   /** Find and act on stored uploads matching a bank's signals with ids in (afterSignalId, upToSignalId]. */
+  /** A poll or form reached its closes_at: mark it closed and tell the conversation. */
+  'interactive-close': { messageId: string };
   'safety-sweep': { bankId: string; afterSignalId: number; upToSignalId: number; caseRef?: string };
+  /** A business's automation answers one contact message (rules, greeting, away, assistant). */
+  'automation-run': { businessId: string; conversationId: string; messageId: string };
+  /** One rule webhook call, signed per Standard Webhooks. */
+  'automation-webhook': { businessId: string; conversationId: string; messageId: string; ruleId: string; url: string; deliveryId: string };
+  /** Confirm a STOP / START / HELP or a double opt-in in the person's chat with the business (contacts/chat.ts). */
+  'contacts-reply': { businessId: string; conversationId: string; messageId: string; kind: 'stop' | 'start' | 'help' | 'confirmed' | 'confirm_request'; lang: 'en' | 'fr' | 'es' | 'de' | 'pt' };
+  /**
+   * A personalised template render's media processing: the same work as media-process, run by a
+   * worker of its own, so a campaign's thousands of renders never hold the slots people's uploads need.
+   */
+  'template-media-process': { mediaId: string };
+  /** Send a webhook's due deliveries (bots/webhooks.ts); run by its own worker, apart from media work. */
+  'webhook-deliver': { webhookId: string };
+  /** Write an uploaded contact file in batches (contacts/import.ts); run by its own worker. */
+  'contacts-import': { importId: string };
+  /** Page through a campaign run's audience, writing its recipients (campaigns/planner.ts). */
+  'campaign-plan': { runId: number };
+  /** One sender lane of a campaign run: claim due recipients, send, hand over (campaigns/sender.ts). */
+  'campaign-send': { runId: number; chain: number; lane: number; step: number };
+  /** Send one transactional notification (idempotent: its message carries the notification's key). */
+  'notification-send': { notificationId: string };
+  /** Tell the business (its stream and webhooks) that a notification was delivered or read. */
+  'notification-event': { notificationId: string; status: 'delivered' | 'read' };
 }
+
+/** Job types the general worker runs; webhook deliveries have a worker of their own (isolation). */
+export type CoreJobPayloads = Omit<JobPayloads, 'webhook-deliver' | 'template-media-process' | 'contacts-import' | 'campaign-plan' | 'campaign-send' | 'notification-send' | 'notification-event'>;
+export type WebhookJobPayloads = Pick<JobPayloads, 'webhook-deliver'>;
+/** Personalised template renders' processing, on a worker of its own (templates/personalise.ts). */
+export type TemplateMediaJobPayloads = Pick<JobPayloads, 'template-media-process'>;
+/** Contact imports run minutes for a million rows: a worker of their own, so media and messages never wait. */
+export type ImportJobPayloads = Pick<JobPayloads, 'contacts-import'>;
+/** Campaign planning and sending: a queue and worker of their own, so a backlog never starves media or chats. */
+export type CampaignJobPayloads = Pick<JobPayloads, 'campaign-plan' | 'campaign-send' | 'notification-send' | 'notification-event'>;

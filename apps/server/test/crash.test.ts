@@ -5,53 +5,19 @@
  * that stayed connected through the crash resumes from its cursor without gaps or repeats.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { test } from 'node:test';
 import { MmdClient, MmdError, type SyncEvent } from '@mmd/sdk';
-import pg from 'pg';
-import { POSTGRES_URL, eventually } from './harness.ts';
+import { crashTestOnEachDatabase, freePort, killHard, spawnServer, waitReady } from './child-server.ts';
+import { eventually } from './harness.ts';
 
-const root = path.resolve(import.meta.dirname, '../../..');
-const DATA = path.resolve(root, '../shared/data');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function startServer(env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'apps/server/src/main.ts'), 'serve'], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', MMD_LOG_LEVEL: 'warn', MMD_HOST: '127.0.0.1', MMD_ARGON2_MEMORY_KIB: '1024', MMD_ARGON2_ITERATIONS: '1', MMD_JOB_LEASE_MS: '2000', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  return child;
-}
-
-async function waitReady(url: string) {
-  await eventually('server ready', async () => {
-    try {
-      return (await fetch(`${url}/readyz`)).ok;
-    } catch {
-      return false;
-    }
-  }, 60_000);
-}
+const DATA = path.resolve(import.meta.dirname, '../../../../shared/data');
 
 async function crashAndRecover(env: Record<string, string>) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const serverEnv = { ...env, MMD_PORT: String(port) };
-  let server = startServer(serverEnv);
+  let server = spawnServer(serverEnv);
   try {
     await waitReady(url);
     const anonymous = new MmdClient({ baseUrl: url });
@@ -88,7 +54,7 @@ async function crashAndRecover(env: Record<string, string>) {
     assert.ok(acknowledged.size >= 100, `some sends were acknowledged before the crash (${acknowledged.size})`);
     if (server.exitCode === null && server.signalCode === null) await new Promise((r) => server.once('exit', r));
 
-    server = startServer(serverEnv);
+    server = spawnServer(serverEnv);
     await waitReady(url);
 
     // Every acknowledged message survived, with the id the client was given.
@@ -126,35 +92,15 @@ async function crashAndRecover(env: Record<string, string>) {
     const photo = readFileSync(path.join(DATA, 'photos', 'Elephants-large.jpg'));
     const upload = await aliceClient.upload(photo, { filename: 'elephants.jpg' });
     assert.equal(upload.status, 'processing');
-    server.kill('SIGKILL');
-    if (server.exitCode === null && server.signalCode === null) await new Promise((r) => server.once('exit', r));
-    server = startServer(serverEnv);
+    await killHard(server);
+    server = spawnServer(serverEnv);
     await waitReady(url);
     const item = await aliceClient.waitForMedia(upload.id, { timeoutMs: 60_000 });
     assert.equal(item.status, 'ready', item.reason ?? '');
     assert.equal(item.width, 5640);
   } finally {
-    server.kill('SIGKILL');
+    await killHard(server);
   }
 }
 
-test('acknowledged messages survive kill -9 and restart [sqlite]', { timeout: 300_000 }, async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'mmd-crash-'));
-  try {
-    await crashAndRecover({ MMD_DATA_DIR: dir });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
-
-test('acknowledged messages survive kill -9 and restart [postgres]', { timeout: 300_000, skip: POSTGRES_URL ? false : 'PostgreSQL not run: MMD_TEST_POSTGRES_URL is not set' }, async () => {
-  const schema = `crash_${process.pid}_${Date.now().toString(36)}`;
-  const admin = new pg.Client({ connectionString: POSTGRES_URL });
-  await admin.connect();
-  try {
-    await crashAndRecover({ MMD_DATABASE_URL: POSTGRES_URL!, MMD_DATABASE_SCHEMA: schema, MMD_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'mmd-crash-')) });
-  } finally {
-    await admin.query(`drop schema if exists ${schema} cascade`);
-    await admin.end();
-  }
-});
+crashTestOnEachDatabase('acknowledged messages survive kill -9 and restart', crashAndRecover);

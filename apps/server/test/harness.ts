@@ -12,9 +12,10 @@ import { MmdClient, MmdError } from '@mmd/sdk';
 import { sql } from 'kysely';
 import { buildApp } from '../src/app.ts';
 import { type Config, loadConfig } from '../src/config.ts';
-import { type Database, type Dialect, openDatabase } from '../src/platform/db/index.ts';
+import { type Database, type DatabaseOptions, type Dialect, openDatabase } from '../src/platform/db/index.ts';
 import { createLocalEventBus } from '../src/platform/pubsub/index.ts';
 import type { BlobStore } from '../src/platform/blobs/index.ts';
+import type { CampaignPorts } from '../src/campaigns/index.ts';
 
 export const POSTGRES_URL = process.env.MMD_TEST_POSTGRES_URL;
 
@@ -22,6 +23,8 @@ export interface TestServer {
   url: string;
   dialect: Dialect;
   db: Database;
+  /** How to open the same database from another process. */
+  databaseOptions: DatabaseOptions;
   config: Config;
   app: Awaited<ReturnType<typeof buildApp>>['app'];
   services: Awaited<ReturnType<typeof buildApp>>['services'];
@@ -47,7 +50,16 @@ export function uniqueHandle(prefix = 'user') {
   return `${prefix}${process.pid}x${counter}`;
 }
 
-export async function startTestServer(options: { dialect: Dialect; config?: Partial<Config>; blobs?: BlobStore }): Promise<TestServer> {
+export async function startTestServer(options: {
+  dialect: Dialect;
+  config?: Partial<Config>;
+  blobs?: BlobStore;
+  logger?: object;
+  clock?: () => number;
+  worker?: boolean;
+  pgPoolSize?: number;
+  campaignPorts?: Partial<CampaignPorts>;
+}): Promise<TestServer> {
   const dir = mkdtempSync(path.join(tmpdir(), 'mmd-test-'));
   // Cheap Argon2 keeps hundreds of sign-ups fast; production uses OWASP's cost (see config.ts).
   const config = loadConfig({}, {
@@ -58,19 +70,21 @@ export async function startTestServer(options: { dialect: Dialect; config?: Part
     argon2Iterations: 1,
     signupRateLimit: 100_000,
     loginRateLimit: 1000,
+    loginAddressRateLimit: 100_000,
     ...options.config,
   });
   counter += 1;
   const pgSchema = options.dialect === 'postgres' ? `t_${process.pid}_${Date.now().toString(36)}_${counter}` : undefined;
   if (options.dialect === 'postgres' && !POSTGRES_URL) throw new Error('MMD_TEST_POSTGRES_URL is not set');
-  const db = openDatabase({
+  const databaseOptions: DatabaseOptions = {
     databaseUrl: options.dialect === 'postgres' ? POSTGRES_URL : undefined,
     sqlitePath: path.join(dir, 'mmd.sqlite'),
     pgSchema,
-  });
+  };
+  const db = openDatabase({ ...databaseOptions, pgPoolSize: options.pgPoolSize });
   await db.migrate();
   const bus = createLocalEventBus();
-  const { app, services } = await buildApp({ config, db, bus, logger: false, blobs: options.blobs });
+  const { app, services } = await buildApp({ config, db, bus, logger: options.logger ?? false, blobs: options.blobs, clock: options.clock, worker: options.worker, campaignPorts: options.campaignPorts });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
   const anonymous = new MmdClient({ baseUrl: url });
@@ -78,6 +92,7 @@ export async function startTestServer(options: { dialect: Dialect; config?: Part
     url,
     dialect: options.dialect,
     db,
+    databaseOptions,
     config,
     app,
     services,
@@ -106,6 +121,19 @@ export function onEachDatabase(name: string, suite: (dialect: Dialect) => void) 
   else describe(`${name} [postgres]`, { skip: 'PostgreSQL not run: MMD_TEST_POSTGRES_URL is not set' }, () => {});
 }
 
+export interface TestBot {
+  token: string;
+  handle: string;
+  accountId: string;
+}
+
+/** A bot made as people make them: a person creates it and gets its token (shown once). */
+export async function newBot(server: TestServer): Promise<TestBot> {
+  const owner = await server.signUp();
+  const { bot, token } = await owner.client.createBot({ handle: uniqueHandle('bot'), name: 'Test bot' });
+  return { token, handle: bot.handle, accountId: bot.id };
+}
+
 /** Waits until `predicate` holds, polling; fails with `what` after `ms`. */
 export async function eventually<T>(what: string, probe: () => T | Promise<T>, ms = 5000): Promise<NonNullable<T>> {
   const deadline = Date.now() + ms;
@@ -125,4 +153,24 @@ export async function rejectsWith(promise: Promise<unknown>, code: string, statu
     if (status) assert.equal(err.status, status);
     return true;
   });
+}
+
+/** A team member of a business: the person, and their client acting for the business. */
+export interface TeamMember extends User {
+  /** The person's client with `x-mmd-business` set: what they use for /v1/business/* calls. */
+  acting: MmdClient;
+}
+
+/**
+ * A business account with a team as people make one: the business signs up, then adds an admin,
+ * an agent and an analyst by handle. `business.client` is the business account itself (the owner).
+ */
+export async function newBusinessTeam(server: TestServer): Promise<{ business: User; admin: TeamMember; agent: TeamMember; analyst: TeamMember }> {
+  const business = await server.signUp(uniqueHandle('biz'), { kind: 'business' });
+  const member = async (role: 'admin' | 'agent' | 'analyst'): Promise<TeamMember> => {
+    const person = await server.signUp(uniqueHandle(role));
+    await business.client.putBusinessMember(person.handle, role);
+    return { ...person, acting: person.client.forBusiness(business.accountId) };
+  };
+  return { business, admin: await member('admin'), agent: await member('agent'), analyst: await member('analyst') };
 }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { MmdError } from '@mmd/sdk';
+import type { MmdError } from '@mmd/sdk';
 import { DATA, noData } from './safety-fixtures.ts';
 import { type TestServer, onEachDatabase, startTestServer } from './harness.ts';
 

@@ -36,6 +36,28 @@ onEachDatabase('messages', (dialect) => {
     assert.deepEqual(messages.map((m) => [m.seq, m.text, m.deleted]), [[1, 'Hello Bob!', false], [2, null, true]]);
   });
 
+  test('a bot’s and a business’s messages say who sent them (sender_kind), in the reply, the event and history; a person’s do not', async () => {
+    const person = await server.signUp();
+    const bot = await server.signUp(undefined, { kind: 'bot' });
+    const shop = await server.signUp(undefined, { kind: 'business' });
+    const withBot = await person.client.openDirect(bot.handle);
+    const withShop = await person.client.openDirect(shop.handle);
+    const cursor = await person.client.updatesState();
+    const fromBot = await bot.client.send(withBot.id, { text: 'beep' });
+    const fromShop = await shop.client.send(withShop.id, { text: 'welcome' });
+    const fromPerson = await person.client.send(withBot.id, { text: 'hi' });
+    assert.equal(fromBot.sender_kind, 'bot');
+    assert.equal(fromShop.sender_kind, 'business');
+    assert.equal('sender_kind' in fromPerson, false);
+    const events = (await person.client.updates({ cursor })).events.filter((e) => e.type === 'message.created');
+    assert.deepEqual(
+      events.map((e) => (e.type === 'message.created' ? [e.data.text, e.data.sender_kind ?? null] : null)),
+      [['beep', 'bot'], ['welcome', 'business'], ['hi', null]],
+    );
+    const history = (await person.client.history(withBot.id)).messages;
+    assert.deepEqual(history.map((m) => [m.text, m.sender_kind ?? null]), [['beep', 'bot'], ['hi', null]]);
+  });
+
   test('accepts 4,096 characters and refuses 4,097', async () => {
     const { alice, chat } = await pair();
     const longest = 'é'.repeat(4096);

@@ -3,9 +3,11 @@
  * route in the OpenAPI document, plus the classic malformed requests.
  */
 import assert from 'node:assert/strict';
+import net from 'node:net';
+import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
-import { type TestServer, onEachDatabase, startTestServer } from './harness.ts';
+import { type TestServer, eventually, onEachDatabase, startTestServer } from './harness.ts';
 
 type InjectResponse = { statusCode: number; headers: Record<string, unknown>; body: string };
 
@@ -66,6 +68,54 @@ onEachDatabase('robustness', (dialect) => {
         ),
         { numRuns: 25, seed: 20261121 },
       );
+    }
+  });
+
+  test('a lone surrogate escape is refused with 400 invalid_utf8, in a value or a key; a proper pair is kept', async () => {
+    const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const post = (payload: string) =>
+      server.app.inject({ method: 'POST', url: `/v1/conversations/${ids.id}/messages`, headers: auth, payload }) as Promise<InjectResponse>;
+    for (const payload of ['{"text":"a\\ud800b"}', '{"text":"end\\udfff"}', '{"text":"x","\\udc00":1}']) {
+      const res = await post(payload);
+      assert.equal(res.statusCode, 400, payload);
+      assertClearError(res, payload);
+      assert.equal((JSON.parse(res.body) as { code: string }).code, 'invalid_utf8', payload);
+    }
+    const ok = await post('{"text":"smile \\ud83d\\ude00"}');
+    assert.equal(ok.statusCode, 201, ok.body);
+    assert.equal((JSON.parse(ok.body) as { text: string }).text, 'smile 😀');
+  });
+
+  test('a client that hangs up mid-upload is logged as an abort, not as an error', async () => {
+    const lines: { level: number; msg: string }[] = [];
+    const logs = new Writable({
+      write(chunk, _encoding, done) {
+        for (const line of String(chunk).split('\n')) if (line) lines.push(JSON.parse(line) as { level: number; msg: string });
+        done();
+      },
+    });
+    const own = await startTestServer({ dialect, logger: { level: 'info', stream: logs } });
+    try {
+      const user = await own.signUp();
+      const { port } = new URL(own.url);
+      for (const [url, type] of [['/v1/media?filename=a.jpg', 'image/jpeg'], ['/v1/accounts', 'application/json']]) {
+        await new Promise<void>((resolve) => {
+          const socket = net.connect(Number(port), '127.0.0.1', () => {
+            socket.write(`POST ${url} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${user.token}\r\ncontent-type: ${type}\r\ncontent-length: 100000\r\n\r\n${'x'.repeat(5000)}`);
+            setTimeout(() => {
+              socket.destroy();
+              resolve();
+            }, 100);
+          });
+        });
+      }
+      // Sign-up, then the two cut requests; give their handlers time to fail.
+      await eventually('both cut requests', () => lines.filter((l) => l.msg === 'incoming request').length >= 3);
+      await new Promise((r) => setTimeout(r, 500));
+      assert.deepEqual(lines.filter((l) => l.level >= 50).map((l) => l.msg), []);
+      assert.equal((await user.client.me()).id, user.accountId, 'server still answers');
+    } finally {
+      await own.close();
     }
   });
 

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { type TestServer, type User, onEachDatabase, rejectsWith, startTestServer } from './harness.ts';
-import { signUpModerator } from './safety-fixtures.ts';
+import { jobResult, signUpModerator } from './safety-fixtures.ts';
 
 type Inject = { statusCode: number; headers: Record<string, unknown>; body: string };
 
@@ -30,7 +30,21 @@ onEachDatabase('safety: access', (dialect) => {
     const message = await alice.client.send(chat.id, { text: 'buy followers now' });
     await bob.client.report({ message_id: message.id, reason: 'spam' });
     const review = (await mod.client.reviews()).reviews[0]!;
-    Object.assign(ids, { bank: bank.id, review: review.id, message: message.id, chat: chat.id });
+    const opened = await server.anonymous.protect({ images: [{ pdq: 'a'.repeat(64), quality: 90 }] });
+    // Its sweep audits when it ends: let it end before the tests count audit entries.
+    const submitted = await server.db.db
+      .selectFrom('safety_audit')
+      .select('detail')
+      .where('subject_id', '=', opened.reference)
+      .executeTakeFirstOrThrow();
+    await jobResult(server, (JSON.parse(submitted.detail) as { sweep_job_id: string }).sweep_job_id);
+    Object.assign(ids, {
+      bank: bank.id,
+      review: review.id,
+      message: message.id,
+      chat: chat.id,
+      case: opened.reference,
+    });
   });
   after(() => server.close());
 
@@ -47,11 +61,46 @@ onEachDatabase('safety: access', (dialect) => {
   const endpoints = () => [
     { method: 'POST', url: '/v1/safety/banks', ok: json({ name: 'x', category: 'spam', action: 'block' }), bad: json({ name: 'x', category: 'gossip', action: 'block' }) },
     { method: 'GET', url: '/v1/safety/banks', ok: {}, bad: null },
-    { method: 'GET', url: `/v1/safety/banks/${ids.bank}`, ok: {}, bad: { url: `/v1/safety/banks/${'x'.repeat(65)}` } },
-    { method: 'POST', url: `/v1/safety/banks/${ids.bank}/signals`, ok: json({ hashes: [{ type: 'md5', value: '0'.repeat(32) }] }), bad: json({ hashes: [{ type: 'crc32', value: '00' }] }) },
-    { method: 'POST', url: `/v1/safety/banks/${ids.bank}/signals/file`, ok: form(), bad: json({ file: 'not multipart' }) },
-    { method: 'POST', url: `/v1/safety/banks/${ids.bank}/import?format=hma`, ok: { headers: { 'content-type': 'text/plain' }, payload: `video_md5 ${'1'.repeat(32)}\n` }, bad: { url: `/v1/safety/banks/${ids.bank}/import?format=csv`, headers: { 'content-type': 'text/plain' }, payload: 'x' } },
-    { method: 'GET', url: `/v1/safety/banks/${ids.bank}/export?format=hma`, ok: {}, bad: { url: `/v1/safety/banks/${ids.bank}/export?format=xml` } },
+    {
+      method: 'GET',
+      url: `/v1/safety/banks/${ids.bank}`,
+      ok: {},
+      bad: { url: `/v1/safety/banks/${'x'.repeat(65)}` },
+    },
+    {
+      method: 'PATCH',
+      url: `/v1/safety/banks/${ids.bank}`,
+      ok: json({ trusted: true }),
+      bad: json({ trusted: true, action: 'blur' }),
+    },
+    {
+      method: 'POST',
+      url: `/v1/safety/banks/${ids.bank}/signals`,
+      ok: json({ hashes: [{ type: 'md5', value: '0'.repeat(32) }] }),
+      bad: json({ hashes: [{ type: 'crc32', value: '00' }] }),
+    },
+    {
+      method: 'POST',
+      url: `/v1/safety/banks/${ids.bank}/signals/file`,
+      ok: form(),
+      bad: json({ file: 'not multipart' }),
+    },
+    {
+      method: 'POST',
+      url: `/v1/safety/banks/${ids.bank}/import?format=hma`,
+      ok: { headers: { 'content-type': 'text/plain' }, payload: `video_md5 ${'1'.repeat(32)}\n` },
+      bad: {
+        url: `/v1/safety/banks/${ids.bank}/import?format=csv`,
+        headers: { 'content-type': 'text/plain' },
+        payload: 'x',
+      },
+    },
+    {
+      method: 'GET',
+      url: `/v1/safety/banks/${ids.bank}/export?format=hma`,
+      ok: {},
+      bad: { url: `/v1/safety/banks/${ids.bank}/export?format=xml` },
+    },
     { method: 'POST', url: '/v1/safety/match', ok: form(), bad: json({}) },
     { method: 'GET', url: '/v1/safety/reviews', ok: {}, bad: { url: '/v1/safety/reviews?status=pending' } },
     { method: 'GET', url: `/v1/safety/reviews/${ids.review}`, ok: {}, bad: { url: '/v1/safety/reviews/rev_nope' }, badCode: 'not_found' },
@@ -62,6 +111,20 @@ onEachDatabase('safety: access', (dialect) => {
     { method: 'GET', url: '/v1/safety/takedowns/tkd_x', ok: null, bad: {}, badCode: 'not_found' },
     { method: 'POST', url: '/v1/safety/takedowns', ok: json({ message_id: ids.message, reason: 'spam' }), bad: json({ message_id: ids.message }) },
     { method: 'GET', url: '/v1/safety/audit', ok: {}, bad: { url: '/v1/safety/audit?limit=0' } },
+    { method: 'GET', url: '/v1/safety/cases', ok: {}, bad: { url: '/v1/safety/cases?status=active' } },
+    {
+      method: 'GET',
+      url: `/v1/safety/cases/${ids.case}`,
+      ok: {},
+      bad: { url: '/v1/safety/cases/P-0000-0000-0000-0000' },
+      badCode: 'not_found',
+    },
+    {
+      method: 'POST',
+      url: `/v1/safety/cases/${ids.case}/decision`,
+      ok: json({ action: 'reject' }),
+      bad: json({ action: 'delete' }),
+    },
   ];
 
   async function call(e: { method: string; url: string }, variant: { url?: string; headers?: Record<string, string>; payload?: string }, token?: string): Promise<Inject> {
@@ -85,7 +148,10 @@ onEachDatabase('safety: access', (dialect) => {
       .flatMap(([p, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${p}`))
       .sort();
     const covered = endpoints()
-      .map((e) => `${e.method} ${e.url.split('?')[0]!.replace(ids.bank!, '{id}').replace(ids.review!, '{id}').replace('med_x', '{mediaId}').replace('tkd_x', '{id}')}`)
+      .map(
+        (e) =>
+          `${e.method} ${e.url.split('?')[0]!.replace(ids.bank!, '{id}').replace(ids.review!, '{id}').replace('med_x', '{mediaId}').replace('tkd_x', '{id}').replace(ids.case!, '{reference}')}`,
+      )
       .sort();
     assert.deepEqual(covered, documented);
   });
@@ -158,7 +224,7 @@ onEachDatabase('safety: access', (dialect) => {
     assert.ok(!(await alice.client.updates({ limit: 200 })).events.some((e) => e.type === 'report.resolved'), 'the reported person is not told who reported');
   });
 
-  test('protection needs no account, is rate-limited, and refuses bad hashes', async () => {
+  test('protection needs no account, is rate-limited, and refuses bad hashes (the full table: safety-protect.test.ts)', async () => {
     const pdq = 'a'.repeat(64);
     await rejectsWith(server.anonymous.protect({}), 'validation_failed', 400);
     await rejectsWith(server.anonymous.protect({ images: [{ pdq: 'zz', quality: 90 }] }), 'validation_failed', 400);

@@ -113,6 +113,105 @@ onEachDatabase('safety: banks and screening', (dialect) => {
     }
   });
 
+  test('a crop matched only through anchored regions is held for review, not blocked, and the bank threshold applies to that route', {
+    skip: noData,
+    timeout: 120_000,
+  }, async () => {
+    const image = await smallPhoto('TwoWings.jpg', 900);
+    const cropped = await crop(image, 0.25);
+    // Threshold 0: every route — anchored regions included — needs identical hashes, which a
+    // re-encoded crop does not give (it matches from distance 2 on).
+    const strict = await mod.client.createBank({
+      name: 'Strict crops',
+      category: 'ncii',
+      action: 'block',
+      pdq_threshold: 0,
+    });
+    await mod.client.addSignalsFromFile(strict.id, image, { filename: 'strict.jpg' });
+    const loose = await mod.client.createBank({ name: 'Crops', category: 'ncii', action: 'block' });
+    await mod.client.addSignalsFromFile(loose.id, image, { filename: 'loose.jpg' });
+    const matched = await mod.client.matchFile(cropped);
+    assert.deepEqual(
+      matched.matches.filter((m) => m.bank_id === strict.id),
+      [],
+      "the strict bank's threshold holds for anchored regions",
+    );
+    assert.deepEqual(
+      matched.matches.filter((m) => m.bank_id === loose.id).map((m) => [m.rule, m.action]),
+      [['pdq_crop', 'block']],
+    );
+    assert.ok(
+      matched.matches.every((m) => m.rule === 'pdq_crop'),
+      'only anchored regions match this crop',
+    );
+
+    const chat = await alice.client.openDirect(bob.handle);
+    const { id } = await alice.client.upload(cropped);
+    const sent = await alice.client.send(chat.id, { text: 'look', media: [id] });
+    assert.equal(sent.status, 'pending');
+    const item = await alice.client.waitForMedia(id, { timeoutMs: 60_000 });
+    assert.equal(item.status, 'held', 'a crop-only match against a block bank waits for a moderator');
+    const review = await eventually('the crop is queued for review', async () =>
+      (await mod.client.reviews()).reviews.find((r) => r.media[0]?.id === id),
+    );
+    assert.equal(review.kind, 'hold');
+    const audited = (await mod.client.audit({ action: 'upload.held', limit: 5 })).entries.find(
+      (e) => e.subject_id === id,
+    );
+    assert.equal(audited?.detail.rule, 'pdq_crop');
+    assert.equal(
+      (await mod.client.audit({ action: 'upload.blocked', limit: 50 })).entries.filter(
+        (e) => e.subject_id === id,
+      ).length,
+      0,
+    );
+  });
+
+  test('a block sweep and a takedown queue copies found only through anchored regions for review instead of removing them', {
+    skip: noData,
+    timeout: 120_000,
+  }, async () => {
+    const image = await smallPhoto('Blinds.jpg', 900);
+    const chat = await alice.client.openDirect(bob.handle);
+    const croppedItem = await uploadAndWait(alice.client, await crop(image, 0.2), 'crop.jpg');
+    const cropMessage = await alice.client.send(chat.id, { media: [croppedItem.id] });
+    const original = await uploadAndWait(alice.client, image, 'original.jpg');
+    const originalMessage = await alice.client.send(chat.id, { media: [original.id] });
+
+    const bank = await mod.client.createBank({ name: 'Blinds', category: 'other', action: 'block' });
+    const added = await mod.client.addSignalsFromFile(bank.id, image, { filename: 'blinds.jpg' });
+    const swept = await jobResult(server, added.sweep_job_id);
+    assert.deepEqual(
+      { matched: swept.matched, removed: swept.removed, held: swept.held },
+      { matched: 2, removed: 1, held: 1 },
+      'the exact copy goes, the crop is queued',
+    );
+    assert.equal((await bob.client.message(originalMessage.id)).deleted, true);
+    assert.equal(
+      (await bob.client.message(cropMessage.id)).deleted,
+      false,
+      'the crop stays up until a moderator decides',
+    );
+    const review = (await mod.client.reviews()).reviews.find((r) => r.media[0]?.id === croppedItem.id);
+    assert.equal(review?.kind, 'hold');
+
+    // A takedown of a photo: the moderator decided on it and its exact copies, not on its crop.
+    const other = await smallPhoto('RainDrops.jpg', 900);
+    const otherCrop = await uploadAndWait(alice.client, await crop(other, 0.2), 'crop.jpg');
+    const otherCropMessage = await alice.client.send(chat.id, { media: [otherCrop.id] });
+    const otherItem = await uploadAndWait(alice.client, other, 'other.jpg');
+    const takedown = await mod.client.takedown({ media_id: otherItem.id, reason: 'test' });
+    assert.deepEqual(takedown.copies.find((c) => c.media_id === otherCrop.id)?.rule, 'pdq_crop');
+    assert.equal(takedown.queued_for_review, 1);
+    assert.equal(takedown.media_removed, 1);
+    assert.equal((await bob.client.message(otherCropMessage.id)).deleted, false);
+    assert.equal(
+      (await mod.client.reviews()).reviews.find((r) => r.media[0]?.id === otherCrop.id)?.kind,
+      'hold',
+    );
+    assert.notEqual((await alice.client.media(otherCrop.id)).status, 'removed');
+  });
+
   test('a hold bank keeps an upload and its message back until a moderator decides', { skip: noData }, async () => {
     const bank = await mod.client.createBank({ name: 'Review first', category: 'ncii', action: 'hold' });
     const image = await smallPhoto('Dune.jpg');

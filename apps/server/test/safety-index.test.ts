@@ -27,7 +27,8 @@ onEachDatabase('safety: indexes across processes', (dialect) => {
     await other.refresh();
     const before = other.stats();
 
-    const image = await smallPhoto('YellowFlower.jpg');
+    // 1000 px wide: a crop's anchored regions must spread over the picture, which a 640 px crop is too small for.
+    const image = await smallPhoto('YellowFlower.jpg', 1000);
     const query = await browserHashes(await crop(image, 0.2));
     const probe = { sha256: '0'.repeat(64), md5: '0'.repeat(32), image: { query: decodeRobust(query.robust) } };
     assert.deepEqual(await matcher.matchBanks(probe), []);

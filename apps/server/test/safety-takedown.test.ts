@@ -3,7 +3,8 @@
  * photo shared in a direct chat, a group and a channel (as an upload, a forward, an exact copy and
  * a re-encoded near-duplicate) is reported, taken down, and disappears for every connected client
  * and from history; its URLs die; edited re-uploads are refused. And the StopNCII model: hashes
- * alone, computed as a browser would, remove a copy already shared and block the photo and crops.
+ * alone, computed as a browser would, hold copies for a moderator; a confirmed case removes them
+ * and blocks the photo and crops.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -105,17 +106,25 @@ onEachDatabase('safety: takedown everywhere', (dialect) => {
       assert.ok(stored.every((s) => s.status === 'removed' && s.renditions === '{}'));
       for (const key of renditionKeys) assert.equal(await server.services.blobs.exists(key), false, `${key} deleted from storage`);
 
-      // It cannot come back: a 20% crop in greyscale, or with more contrast, is refused.
+      // It cannot come back unseen: a 20% crop in greyscale, or with more contrast, is refused when
+      // the centre of the picture matches, and held for a moderator when only anchored regions do
+      // (weaker evidence: different pictures can share regions).
       for (const [what, edited] of [['cropped 20% and greyscale', await greyscale(await crop(original, 0.2))], ['cropped 20% with more contrast', await moreContrast(await crop(original, 0.2))]] as const) {
         const again = await uploadAndWait(bob.client, edited);
-        assert.equal(again.status, 'failed', `${what}: refused`);
-        assert.equal(again.reason_code, 'blocked');
-        assert.equal(again.reason, "This file can't be shared on MMD", 'the reason names no bank');
+        const action = again.status === 'held' ? 'upload.held' : 'upload.blocked';
+        const verdict = (await server.services.safety.audit({ action, limit: 10 })).entries.find((e) => e.subject_id === again.id);
+        assert.ok(verdict, `${what}: stopped (${again.status})`);
+        assert.equal(verdict.bank_id, takedown.bank_id);
+        if (again.status === 'held') {
+          assert.equal(verdict.detail.rule, 'pdq_crop', `${what}: held only on a crop match`);
+        } else {
+          assert.equal(again.status, 'failed', `${what}: refused`);
+          assert.equal(again.reason_code, 'blocked');
+          assert.equal(again.reason, "This file can't be shared on MMD", 'the reason names no bank');
+          // Plain PDQ misses a 20% crop; MMD's centre hash is what caught it.
+          assert.equal(verdict.detail.rule, 'pdq_centre');
+        }
       }
-      const blocked = await server.services.safety.audit({ action: 'upload.blocked', limit: 10 });
-      assert.ok(blocked.entries.length >= 2 && blocked.entries.every((e) => e.bank_id === takedown.bank_id));
-      // Plain PDQ misses a 20% crop; MMD's crop-resistant scheme is what caught these.
-      for (const e of blocked.entries.slice(0, 2)) assert.match(String(e.detail.rule), /^pdq_(crop|centre)$/);
       const audited = await mod.client.audit({ action: 'takedown' });
       assert.equal(audited.entries[0]?.detail.messages_removed, 4);
     } finally {
@@ -123,7 +132,9 @@ onEachDatabase('safety: takedown everywhere', (dialect) => {
     }
   });
 
-  test('hash-only protection removes a copy already shared and blocks the photo and a crop of it', { skip: noData }, async () => {
+  test('hash-only protection holds copies for a moderator, and only a confirmed case removes them and blocks the photo and a crop', {
+    skip: noData,
+  }, async () => {
     const image = await smallPhoto('LadyBird.jpg', 1000);
     const chat = await alice.client.openDirect(carol.handle);
     const shared = await uploadAndWait(alice.client, image);
@@ -134,19 +145,54 @@ onEachDatabase('safety: takedown everywhere', (dialect) => {
       const hashes = await browserHashes(image);
       const opened = await server.anonymous.protect({ images: [{ pdq: hashes.pdq, quality: hashes.quality, robust: hashes.robust }] });
       assert.match(opened.reference, /^P-[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$/);
-      assert.equal(opened.status, 'checking');
-      const sweep = (await mod.client.audit({ action: 'signals.added', limit: 1 })).entries[0]!.detail.sweep_job_id as string;
-      const done = await jobResult(server, sweep);
-      assert.equal(done.removed, 1);
-      await eventually('the shared copy disappears live', () => findEvent(carolSees.events, 'message.deleted', (d) => d.id === message.id));
+      assert.equal(opened.status, 'received');
+      const audit = await server.db.db
+        .selectFrom('safety_audit')
+        .select('detail')
+        .where('action', '=', 'protect.submitted')
+        .where('subject_id', '=', opened.reference)
+        .executeTakeFirstOrThrow();
+      const done = await jobResult(
+        server,
+        (JSON.parse(audit.detail) as { sweep_job_id: string }).sweep_job_id,
+      );
+      // A claim anyone can make removes nothing: the shared copy goes to review and stays up.
+      assert.equal(done.removed, 0);
+      assert.equal(done.held, 1);
       const status = await server.anonymous.protectStatus(opened.reference);
-      assert.equal(status.status, 'active');
-      assert.equal(status.copies_removed, 1);
-      assert.deepEqual(Object.keys(status).sort(), ['copies_removed', 'last_checked_at', 'reference', 'status', 'submitted_at'], 'the case shows its status and nothing else');
+      assert.equal(status.status, 'under_review');
+      assert.deepEqual(
+        Object.keys(status).sort(),
+        ['reference', 'status', 'submitted_at', 'updated_at'],
+        'the case shows its state and nothing else',
+      );
+      assert.equal(
+        (await carol.client.history(chat.id)).messages.find((m) => m.id === message.id)?.deleted,
+        false,
+      );
 
-      for (const [what, bytes] of [['the photo', image], ['a 20% crop', await crop(image, 0.2)]] as const) {
+      // A crop uploaded now is held, not delivered and not refused.
+      const cropped = await uploadAndWait(bob.client, await crop(image, 0.2));
+      assert.equal(cropped.status, 'held', 'a 20% crop is held for review');
+
+      const decided = await mod.client.decideCase(opened.reference, {
+        action: 'confirm',
+        note: 'confirmed against the blurred previews',
+      });
+      assert.equal(decided.case.status, 'action_taken');
+      assert.deepEqual(
+        new Set(decided.takedown?.copies.map((c) => c.media_id)),
+        new Set([shared.id, cropped.id]),
+      );
+      await eventually('the shared copy disappears live', () =>
+        findEvent(carolSees.events, 'message.deleted', (d) => d.id === message.id),
+      );
+      assert.equal((await server.anonymous.protectStatus(opened.reference)).status, 'action_taken');
+
+      // The moderator confirmed the photo and that very crop, so both files are banked as they are.
+      for (const [what, bytes] of [['the photo', image], ['the 20% crop', await crop(image, 0.2)]] as const) {
         const again = await uploadAndWait(bob.client, bytes);
-        assert.equal(again.status, 'failed', `${what} is blocked`);
+        assert.equal(again.status, 'failed', `${what} is blocked once the case is confirmed`);
         assert.equal(again.reason_code, 'blocked');
       }
       await rejectsWith(server.anonymous.protectStatus('P-0000-0000-0000-0000'), 'not_found', 404);

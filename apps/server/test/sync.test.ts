@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { type TestContext, after, before, test } from 'node:test';
 import type { SyncEvent } from '@mmd/sdk';
 import { WebSocket } from 'ws';
 import { type TestServer, eventually, onEachDatabase, rejectsWith, startTestServer } from './harness.ts';
@@ -18,19 +20,21 @@ onEachDatabase('sync', (dialect) => {
   });
   after(() => server.close());
 
-  function follow(client: TestServer['anonymous'], cursor = 0) {
+  /** Follows an account's stream until the test ends (closed in t.after, so a failing assertion cannot leave it open). */
+  function follow(t: TestContext, client: TestServer['anonymous'], cursor = 0) {
     const events: SyncEvent[] = [];
     const errors: { code: string; detail: string }[] = [];
     const stream = client.stream({ cursor, onEvent: (e) => events.push(e), onError: (e) => errors.push(e) });
+    t.after(() => stream.close());
     const texts = () => events.filter((e) => e.type === 'message.created').map((e) => (e.data as Message).text);
     return { stream, events, errors, texts };
   }
 
-  test('the stream delivers new messages live, carrying the message itself', async () => {
+  test('the stream delivers new messages live, carrying the message itself', async (t) => {
     const alice = await server.signUp();
     const bob = await server.signUp();
     const chat = await alice.client.openDirect(bob.handle);
-    const live = follow(bob.client);
+    const live = follow(t, bob.client);
     await live.stream.ready;
     const sent = await alice.client.send(chat.id, { text: 'are you there?' });
     const event = await eventually('message event', () => live.events.find((e) => e.type === 'message.created'));
@@ -40,11 +44,12 @@ onEachDatabase('sync', (dialect) => {
     await alice.client.react(sent.id, '👀');
     await alice.client.deleteMessage(sent.id);
     await eventually('edit, reaction and delete events', () => live.events.some((e) => e.type === 'message.deleted'));
-    assert.deepEqual(live.events.map((e) => e.type), ['conversation.created', 'message.created', 'message.edited', 'reaction.changed', 'message.deleted']);
-    live.stream.close();
+    // Bob's own delivery receipt (his stream acknowledges) may arrive anywhere in between.
+    const types = live.events.map((e) => e.type).filter((type) => type !== 'receipt.updated');
+    assert.deepEqual(types, ['conversation.created', 'message.created', 'message.edited', 'reaction.changed', 'message.deleted']);
   });
 
-  test('a client that reads the state cursor, then loads, then follows from it misses nothing and replays nothing old', async () => {
+  test('a client that reads the state cursor, then loads, then follows from it misses nothing and replays nothing old', async (t) => {
     const alice = await server.signUp();
     const bob = await server.signUp();
     const chat = await alice.client.openDirect(bob.handle);
@@ -53,27 +58,26 @@ onEachDatabase('sync', (dialect) => {
     assert.ok(cursor > 0);
     // Sent after the state was read: it must arrive; what came before must not be replayed.
     await alice.client.send(chat.id, { text: 'between state and stream' });
-    const live = follow(bob.client, cursor);
+    const live = follow(t, bob.client, cursor);
     await live.stream.ready;
     await alice.client.send(chat.id, { text: 'live' });
     await eventually('both new messages', () => live.texts().length === 2);
     assert.deepEqual(live.texts(), ['between state and stream', 'live']);
-    live.stream.close();
     await rejectsWith(server.anonymous.updatesState(), 'unauthenticated', 401);
   });
 
-  test('a client that reconnects with its cursor gets every missed event once, in order', async () => {
+  test('a client that reconnects with its cursor gets every missed event once, in order', async (t) => {
     const alice = await server.signUp();
     const bob = await server.signUp();
     const chat = await alice.client.openDirect(bob.handle);
-    const first = follow(bob.client);
+    const first = follow(t, bob.client);
     await first.stream.ready;
     for (let i = 1; i <= 5; i++) await alice.client.send(chat.id, { text: `before ${i}` });
     await eventually('first five', () => first.texts().length === 5);
     const cursor = first.stream.cursor;
     first.stream.close();
     for (let i = 1; i <= 40; i++) await alice.client.send(chat.id, { text: `while away ${i}` });
-    const second = follow(bob.client, cursor);
+    const second = follow(t, bob.client, cursor);
     await second.stream.ready;
     for (let i = 1; i <= 5; i++) await alice.client.send(chat.id, { text: `after ${i}` });
     await eventually('all 45', () => second.texts().length === 45);
@@ -81,10 +85,72 @@ onEachDatabase('sync', (dialect) => {
     const cursors = second.events.map((e) => e.cursor);
     assert.deepEqual(cursors, [...cursors].sort((a, b) => a - b));
     assert.equal(new Set(cursors).size, cursors.length);
-    second.stream.close();
   });
 
-  test('messages sent while a client is catching up are neither lost nor doubled', async () => {
+  test('a gap of 12,001 events written by another process is delivered whole, in order, before the next event', async (t) => {
+    const alice = await server.signUp();
+    const bob = await server.signUp();
+    const chat = await alice.client.openDirect(bob.handle);
+    const live = follow(t, bob.client);
+    await live.stream.ready;
+    // Another process appends 12,001 events and publishes none of them on this server's bus.
+    const script = path.join(import.meta.dirname, 'fixtures', 'write-events.ts');
+    const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(server.databaseOptions), chat.id, '12001'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => String(d).includes('committed') && resolve());
+      child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`writer exited with ${code}`))));
+    });
+    // This send is published: the hub must read the whole gap before dispatching it.
+    await alice.client.send(chat.id, { text: 'after the gap' });
+    await eventually('all 12,002 messages', () => live.texts().length >= 12_002, 30_000);
+    await new Promise((r) => setTimeout(r, 100));
+    const texts = live.texts();
+    assert.equal(texts.length, 12_002);
+    assert.equal(texts[0], 'from elsewhere 1');
+    assert.equal(texts[12_000], 'from elsewhere 12001');
+    assert.equal(texts[12_001], 'after the gap');
+    const cursors = live.events.map((e) => e.cursor);
+    assert.deepEqual(cursors, [...cursors].sort((a, b) => a - b));
+    assert.equal(new Set(cursors).size, cursors.length);
+  });
+
+  test('a cursor beyond the newest event (a restored server) is refused as cursor_expired, and the SDK stream recovers from the state cursor', async (t) => {
+    const alice = await server.signUp();
+    const bob = await server.signUp();
+    const chat = await alice.client.openDirect(bob.handle);
+    await alice.client.send(chat.id, { text: 'before the restore' });
+    const newest = await bob.client.updatesState();
+    const ahead = newest + 1000;
+    await rejectsWith(bob.client.updates({ cursor: ahead }), 'cursor_expired', 410);
+    // A long-poll answers at once instead of waiting for an event that will never come.
+    const began = Date.now();
+    await rejectsWith(bob.client.updates({ cursor: ahead, timeout: 10 }), 'cursor_expired', 410);
+    assert.ok(Date.now() - began < 5000);
+
+    const resets: number[] = [];
+    const errors: string[] = [];
+    const texts: string[] = [];
+    const stream = bob.client.stream({
+      cursor: ahead,
+      onEvent: (e) => e.type === 'message.created' && texts.push((e.data as Message).text ?? ''),
+      onError: (e) => errors.push(e.code),
+      onReset: (cursor) => void resets.push(cursor),
+    });
+    t.after(() => stream.close());
+    await stream.ready;
+    assert.deepEqual(errors, ['cursor_expired']);
+    assert.equal(resets.length, 1);
+    assert.ok(resets[0]! >= newest && resets[0]! < ahead, 'resumed from the state cursor');
+    assert.equal(stream.cursor, resets[0]);
+    // Not deaf: the next message arrives, and nothing before the state cursor is replayed.
+    await alice.client.send(chat.id, { text: 'after the restore' });
+    await eventually('the next message', () => texts.length > 0);
+    assert.deepEqual(texts, ['after the restore']);
+  });
+
+  test('messages sent while a client is catching up are neither lost nor doubled', async (t) => {
     const alice = await server.signUp();
     const bob = await server.signUp();
     const chat = await alice.client.openDirect(bob.handle);
@@ -93,14 +159,79 @@ onEachDatabase('sync', (dialect) => {
     const sending = (async () => {
       for (let i = 0; i < 60; i++) await alice.client.send(chat.id, { text: `racing ${i}` });
     })();
-    const streams = Array.from({ length: 4 }, () => follow(bob.client));
+    const streams = Array.from({ length: 4 }, () => follow(t, bob.client));
     await sending;
     for (const s of streams) {
       await eventually('120 messages', () => s.texts().length >= 120);
       await new Promise((r) => setTimeout(r, 50));
       const seqs = s.events.filter((e) => e.type === 'message.created').map((e) => (e.data as Message).seq);
       assert.deepEqual(seqs, Array.from({ length: 120 }, (_, i) => i + 1));
-      s.stream.close();
+    }
+  });
+
+  test('a burst of acknowledgements is written in a few transactions, and the delivered mark ends at the newest', async (t) => {
+    const alice = await server.signUp();
+    const bob = await server.signUp();
+    const chat = await alice.client.openDirect(bob.handle);
+    const sent = [];
+    for (let i = 0; i < 40; i++) sent.push(await alice.client.send(chat.id, { text: `m${i}` }));
+    const page = await bob.client.updates({ limit: 100 });
+    const cursors = page.events.filter((e) => e.type === 'message.created').map((e) => e.cursor);
+    assert.equal(cursors.length, 40);
+    // Count the database's write transactions while Bob's devices acknowledge, out of order.
+    let transactions = 0;
+    const original = server.db.writeTransaction;
+    server.db.writeTransaction = (fn) => {
+      transactions++;
+      return original(fn);
+    };
+    t.after(() => {
+      server.db.writeTransaction = original;
+    });
+    const shuffled = [...cursors].sort(() => Math.random() - 0.5);
+    await Promise.all(shuffled.map((cursor) => bob.client.ack(cursor)));
+    server.db.writeTransaction = original;
+    assert.ok(transactions <= 4, `40 acknowledgements took ${transactions} transactions`);
+    const receipts = await alice.client.receipts(sent.at(-1)!.id);
+    assert.equal(receipts.delivered, 1, 'the newest message counts as delivered');
+    const member = await server.db.db
+      .selectFrom('members')
+      .select('delivered_seq')
+      .where('conversation_id', '=', chat.id)
+      .where('account_id', '=', bob.accountId)
+      .executeTakeFirstOrThrow();
+    assert.equal(Number(member.delivered_seq), sent.at(-1)!.seq);
+  });
+
+  test('acknowledgements still waiting for their batch are written when the server shuts down', async () => {
+    const own = await startTestServer({ dialect });
+    let open = true;
+    try {
+      const alice = await own.signUp();
+      const bob = await own.signUp();
+      const chat = await alice.client.openDirect(bob.handle);
+      const message = await alice.client.send(chat.id, { text: 'ack me' });
+      const ws = new WebSocket(`${own.url.replace('http', 'ws')}/v1/stream?token=${bob.token}`);
+      const frames: { type: string; cursor?: number; event?: { cursor: number; type: string } }[] = [];
+      ws.on('message', (d) => frames.push(JSON.parse(String(d))));
+      ws.on('error', () => {});
+      const event = await eventually('the message event', () => frames.find((f) => f.event?.type === 'message.created')?.event);
+      // The ack, then a ping: its pong proves the ack frame was taken in; then stop at once.
+      ws.send(JSON.stringify({ type: 'ack', cursor: event.cursor }));
+      ws.send('{"type":"ping"}');
+      await eventually('pong', () => frames.some((f) => f.type === 'pong'));
+      await own.app.close();
+      open = false;
+      const member = await own.db.db
+        .selectFrom('members')
+        .select('delivered_seq')
+        .where('conversation_id', '=', chat.id)
+        .where('account_id', '=', bob.accountId)
+        .executeTakeFirstOrThrow();
+      assert.equal(Number(member.delivered_seq), message.seq);
+    } finally {
+      if (open) await own.app.close();
+      await own.close();
     }
   });
 
@@ -130,11 +261,39 @@ onEachDatabase('sync', (dialect) => {
     assert.equal(page2.has_more, false);
   });
 
-  test('a removed member stops receiving at once, and sees their removal', async () => {
+  test('paging through updates across several conversations gives every visible event once, in cursor order', async () => {
+    const owner = await server.signUp();
+    const ann = await server.signUp();
+    const groups = await Promise.all([1, 2, 3].map((i) => owner.client.createConversation({ kind: 'group', title: `g${i}`, members: [ann.handle] })));
+    const outside = await owner.client.createConversation({ kind: 'group', title: 'not for ann' });
+    for (let i = 0; i < 8; i++) {
+      await owner.client.send(groups[i % 3]!.id, { text: `in ${i % 3}: ${i}` });
+      await owner.client.send(outside.id, { text: `outside ${i}` });
+    }
+    await owner.client.removeMember(groups[0]!.id, ann.accountId);
+    await owner.client.send(groups[0]!.id, { text: 'after removal' });
+    await owner.client.send(groups[1]!.id, { text: 'last' });
+    const whole = await ann.client.updates({ limit: 200 });
+    assert.equal(whole.has_more, false);
+    const paged = [];
+    let cursor = 0;
+    for (;;) {
+      const page = await ann.client.updates({ cursor, limit: 3 });
+      paged.push(...page.events);
+      cursor = page.cursor;
+      if (!page.has_more) break;
+    }
+    assert.deepEqual(paged.map((e) => e.cursor), whole.events.map((e) => e.cursor));
+    const texts = whole.events.filter((e) => e.type === 'message.created').map((e) => (e.data as Message).text);
+    assert.deepEqual(texts, ['in 0: 0', 'in 1: 1', 'in 2: 2', 'in 0: 3', 'in 1: 4', 'in 2: 5', 'in 0: 6', 'in 1: 7', 'last']);
+    assert.ok(whole.events.some((e) => e.type === 'member.removed'), 'ann sees her own removal');
+  });
+
+  test('a removed member stops receiving at once, and sees their removal', async (t) => {
     const owner = await server.signUp();
     const ann = await server.signUp();
     const group = await owner.client.createConversation({ kind: 'group', title: 'g', members: [ann.handle] });
-    const live = follow(ann.client);
+    const live = follow(t, ann.client);
     await live.stream.ready;
     await owner.client.send(group.id, { text: 'before removal' });
     await eventually('first message', () => live.texts().length === 1);
@@ -143,47 +302,44 @@ onEachDatabase('sync', (dialect) => {
     await eventually('removal event', () => live.events.some((e) => e.type === 'member.removed'));
     await new Promise((r) => setTimeout(r, 200));
     assert.deepEqual(live.texts(), ['before removal']);
-    live.stream.close();
     // Catching up from zero later shows the same window: nothing after the removal.
     const later = await ann.client.updates({ cursor: 0, limit: 100 });
     assert.ok(!later.events.some((e) => (e.data as Message).text === 'after removal'));
     assert.ok(later.events.some((e) => (e.data as Message).text === 'before removal'));
   });
 
-  test('a new member starts receiving at once after being added', async () => {
+  test('a new member starts receiving at once after being added', async (t) => {
     const owner = await server.signUp();
     const ann = await server.signUp();
     const group = await owner.client.createConversation({ kind: 'group', title: 'g' });
     await owner.client.send(group.id, { text: 'before joining' });
-    const live = follow(ann.client);
+    const live = follow(t, ann.client);
     await live.stream.ready;
     await owner.client.addMember(group.id, ann.handle);
     await owner.client.send(group.id, { text: 'welcome' });
     await eventually('welcome', () => live.texts().includes('welcome'));
     assert.deepEqual(live.texts(), ['welcome']);
     assert.ok(live.events.some((e) => e.type === 'member.joined'));
-    live.stream.close();
   });
 
-  test('channel subscribers all receive a post live', async () => {
+  test('channel subscribers all receive a post live', async (t) => {
     const owner = await server.signUp();
     const channel = await owner.client.createConversation({ kind: 'channel', handle: `c${Date.now().toString(36)}${dialect}` });
     const readers = await Promise.all(Array.from({ length: 20 }, () => server.signUp()));
     await Promise.all(readers.map((r) => r.client.join(channel.id)));
-    const lives = readers.map((r) => follow(r.client));
+    const lives = readers.map((r) => follow(t, r.client));
     await Promise.all(lives.map((l) => l.stream.ready));
     await owner.client.send(channel.id, { text: 'breaking news' });
     for (const l of lives) await eventually('post', () => l.texts().includes('breaking news'));
-    for (const l of lives) l.stream.close();
   });
 
-  test('signing a device out closes its stream; another device keeps streaming', async () => {
+  test('signing a device out closes its stream; another device keeps streaming', async (t) => {
     const alice = await server.signUp();
     const bob = await server.signUp();
     const chat = await alice.client.openDirect(bob.handle);
     const phone = await server.anonymous.login({ handle: bob.handle, password: bob.password, device_name: 'phone' });
-    const onPhone = follow(server.anonymous.as(phone.token));
-    const onLaptop = follow(bob.client);
+    const onPhone = follow(t, server.anonymous.as(phone.token));
+    const onLaptop = follow(t, bob.client);
     await Promise.all([onPhone.stream.ready, onLaptop.stream.ready]);
     await bob.client.revokeDevice(phone.device.id);
     await eventually('revocation notice', () => onPhone.errors.some((e) => e.code === 'device_revoked'));
@@ -191,8 +347,30 @@ onEachDatabase('sync', (dialect) => {
     await eventually('laptop gets it', () => onLaptop.texts().includes('still here?'));
     await new Promise((r) => setTimeout(r, 100));
     assert.deepEqual(onPhone.texts(), []);
-    onLaptop.stream.close();
-    onPhone.stream.close();
+  });
+
+  test('the sync endpoints refuse strangers, keys without updates:read and bad input with stable codes', async () => {
+    const user = await server.signUp(undefined, { kind: 'bot' });
+    const { key } = await user.client.createApiKey({ name: 'no updates', scopes: ['messages:read'] });
+    const keyed = server.anonymous.as(key);
+    for (const [who, client, code, status] of [
+      ['anonymous', server.anonymous, 'unauthenticated', 401],
+      ['a key without updates:read', keyed, 'insufficient_scope', 403],
+    ] as const) {
+      await rejectsWith(client.updates(), code, status).catch((err) => assert.fail(`${who}: ${err}`));
+      await rejectsWith(client.updatesState(), code, status);
+      await rejectsWith(client.ack(1), code, status);
+    }
+    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/v1/stream?token=${key}`);
+    const status = await new Promise<number>((resolve) => {
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('open', () => resolve(101));
+      ws.on('error', () => {});
+    });
+    assert.equal(status, 403);
+    await rejectsWith(user.client.request('POST', '/v1/updates/ack', { cursor: -1 }), 'validation_failed', 400);
+    await rejectsWith(user.client.request('POST', '/v1/updates/ack', { cursor: 'all' }), 'validation_failed', 400);
+    await rejectsWith(user.client.updates({ cursor: Number.MAX_SAFE_INTEGER }), 'cursor_expired', 410);
   });
 
   test('the stream refuses a missing or bad token before upgrading', async () => {
@@ -223,7 +401,7 @@ onEachDatabase('sync', (dialect) => {
     assert.equal((await user.client.me()).id, user.accountId, 'server still answers');
   });
 
-  test('typing reaches the other members of a direct chat or small group, live, and nobody else', async () => {
+  test('typing reaches the other members of a direct chat or small group, live, and nobody else', async (t) => {
     const ana = await server.signUp();
     const ben = await server.signUp();
     const outsider = await server.signUp();
@@ -234,6 +412,9 @@ onEachDatabase('sync', (dialect) => {
     const open = (who: keyof typeof seen, user: typeof ana) =>
       user.client.stream({ onEvent: () => {}, onTyping: (t) => seen[who].push(`${t.handle}@${t.conversation_id}`) });
     const streams = { ana: open('ana', ana), ben: open('ben', ben), outsider: open('outsider', outsider) };
+    t.after(() => {
+      for (const s of Object.values(streams)) s.close();
+    });
     await Promise.all(Object.values(streams).map((s) => s.ready));
 
     streams.ana.typing(chat.id);
@@ -251,8 +432,9 @@ onEachDatabase('sync', (dialect) => {
     // Typing is ephemeral: a reconnecting client does not get it again.
     const later = { events: 0, typing: 0 };
     const again = ben.client.stream({ onEvent: () => later.events++, onTyping: () => later.typing++ });
+    t.after(() => again.close());
     await again.ready;
     assert.equal(later.typing, 0);
-    for (const s of [...Object.values(streams), again]) s.close();
+
   });
 });

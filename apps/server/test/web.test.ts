@@ -31,7 +31,7 @@ describe('web app routes', () => {
 
   it('serves index.html at / and for client-side routes', async () => {
     const app = await appWith(dist);
-    for (const url of ['/', '/protect', '/protect/', '/protect?x=1', '/chats/c_123', '/console/banks', '/settings']) {
+    for (const url of ['/', '/protect', '/protect/', '/protect?x=1', '/chats/c_123', '/console/banks', '/settings', '/business', '/business/acme/settings', '/business/acme/contacts/ct_1']) {
       const res = await app.inject({ url });
       assert.equal(res.statusCode, 200, url);
       assert.match(res.headers['content-type'] as string, /^text\/html/);

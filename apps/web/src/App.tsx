@@ -1,6 +1,7 @@
 import type { Account } from '@mmd/sdk';
 import { Suspense, lazy, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { anonymousClient, errorText, saveToken, savedToken } from './api.ts';
+import type { BusinessRoute } from './business/Business.tsx';
 import type { ConsoleSection } from './console/Console.tsx';
 import { forgetAllLocalPreviews } from './media/local-previews.ts';
 import { forgetReveals } from './media/reveal.ts';
@@ -14,18 +15,27 @@ import { type Session, SessionContext, isModerator } from './session.tsx';
 // Pages most people never open load on demand: the console (moderators) and /protect (hashing).
 const Console = lazy(() => import('./console/Console.tsx').then((m) => ({ default: m.Console })));
 const Protect = lazy(() => import('./pages/Protect.tsx').then((m) => ({ default: m.ProtectPage })));
+const Bots = lazy(() => import('./bots/BotsPage.tsx').then((m) => ({ default: m.BotsPage })));
+const Business = lazy(() => import('./business/Business.tsx').then((m) => ({ default: m.Business })));
+const Subscribe = lazy(() => import('./pages/Subscribe.tsx').then((m) => ({ default: m.SubscribePage })));
+const Unsubscribe = lazy(() => import('./pages/Subscribe.tsx').then((m) => ({ default: m.UnsubscribePage })));
 
 type Route =
   | { page: 'messenger'; chatId: string | null }
   | { page: 'settings' }
   | { page: 'console'; section: ConsoleSection }
   | { page: 'protect' }
+  | { page: 'bots' }
+  | ({ page: 'business' } & BusinessRoute)
+  | { page: 'subscribe'; handle: string }
+  | { page: 'unsubscribe'; token: string }
   | { page: 'not-found' };
 
 const CONSOLE_SECTIONS: Record<string, ConsoleSection> = {
   '': 'reviews',
   reviews: 'reviews',
   banks: 'banks',
+  cases: 'cases',
   takedowns: 'takedowns',
   audit: 'audit',
 };
@@ -42,6 +52,23 @@ export function route(path: string): Route {
   }
   if (parts[0] === 'settings' && parts.length === 1) return { page: 'settings' };
   if (parts[0] === 'protect' && parts.length === 1) return { page: 'protect' };
+  if (parts[0] === 'bots' && parts.length === 1) return { page: 'bots' };
+  if (parts[0] === 'business') {
+    try {
+      const [handle, section, ...rest] = parts.slice(1).map(decodeURIComponent);
+      return { page: 'business', handle: handle ?? null, section: section ?? '', rest };
+    } catch {
+      return { page: 'not-found' };
+    }
+  }
+  if ((parts[0] === 'c' || parts[0] === 'u') && parts.length === 2) {
+    try {
+      const value = decodeURIComponent(parts[1] ?? '');
+      return parts[0] === 'c' ? { page: 'subscribe', handle: value.replace(/^@/, '') } : { page: 'unsubscribe', token: value };
+    } catch {
+      return { page: 'not-found' };
+    }
+  }
   if (parts[0] === 'console' && parts.length <= 2) {
     const section = CONSOLE_SECTIONS[parts[1] ?? ''];
     if (section) return { page: 'console', section };
@@ -59,6 +86,14 @@ function title(r: Route): string {
       return 'Safety console';
     case 'protect':
       return 'Protect an image';
+    case 'bots':
+      return 'Bots & automation';
+    case 'business':
+      return 'Business';
+    case 'subscribe':
+      return 'Subscribe';
+    case 'unsubscribe':
+      return 'Unsubscribe';
     default:
       return 'Not found';
   }
@@ -72,6 +107,8 @@ export function App() {
   const [token, setToken] = useState(savedToken);
   const [me, setMe] = useState<Account | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
+  // Why the sign-in page is showing, when the server ended the session on its own.
+  const [signedOutNotice, setSignedOutNotice] = useState<string | null>(null);
 
   const signOut = useCallback(
     (options: { revoke?: boolean } = {}) => {
@@ -105,8 +142,11 @@ export function App() {
       .then((account) => live && setMe(account))
       .catch((err: unknown) => {
         if (!live) return;
-        if ((err as { status?: number }).status === 401) signOut();
-        else setLoadError(errorText(err));
+        if ((err as { status?: number }).status === 401) {
+          if ((err as { code?: string }).code === 'session_expired')
+            setSignedOutNotice('This browser was signed out because it was not used for a long time. Sign in again.');
+          signOut();
+        } else setLoadError(errorText(err));
       });
     return () => {
       live = false;
@@ -117,6 +157,23 @@ export function App() {
     () => (token && me ? { client: anonymousClient.as(token), me, signOut } : null),
     [token, me, signOut],
   );
+
+  // The header links to the business console for a business account and for its team members.
+  const [worksForBusiness, setWorksForBusiness] = useState(false);
+  useEffect(() => {
+    if (!session || session.me.kind === 'business') {
+      setWorksForBusiness(session !== null);
+      return;
+    }
+    let live = true;
+    session.client
+      .myBusinesses()
+      .then((r) => live && setWorksForBusiness(r.businesses.length > 0))
+      .catch(() => {});
+    return () => {
+      live = false;
+    };
+  }, [session]);
 
   const pageTitle = title(current);
   const page = current.page;
@@ -129,19 +186,22 @@ export function App() {
     else if (page !== 'messenger') main.current?.focus();
   }, [pageTitle, page, session]);
 
-  const needsSession = current.page === 'messenger' || current.page === 'settings' || current.page === 'console';
+  const needsSession = current.page === 'messenger' || current.page === 'settings' || current.page === 'console' || current.page === 'bots' || current.page === 'business';
+  const onSignedIn = (t: string, account: Account) => {
+    setSignedOutNotice(null);
+    saveToken(t);
+    setToken(t);
+    setMe(account);
+  };
   let body: React.ReactNode;
   if (current.page === 'protect') body = <Protect />;
+  // Anyone may read a subscribe page (it offers its own sign-in) or use an unsubscribe link.
+  else if (current.page === 'subscribe') body = token && !session ? <p className="loading" aria-busy="true">Loading…</p> : <Subscribe handle={current.handle} onSignedIn={onSignedIn} />;
+  else if (current.page === 'unsubscribe') body = <Unsubscribe token={current.token} />;
   else if (current.page === 'not-found') body = <NotFound />;
   else if (!token)
     body = (
-      <SignIn
-        onSignedIn={(t, account) => {
-          saveToken(t);
-          setToken(t);
-          setMe(account);
-        }}
-      />
+      <SignIn notice={signedOutNotice} onSignedIn={onSignedIn} />
     );
   else if (!session)
     body = loadError ? (
@@ -160,6 +220,8 @@ export function App() {
     );
   else if (current.page === 'messenger') body = <Messenger chatId={current.chatId} />;
   else if (current.page === 'settings') body = <Settings />;
+  else if (current.page === 'bots') body = <Bots />;
+  else if (current.page === 'business') body = <Business route={current} />;
   else if (current.page === 'console')
     body = isModerator(session.me) ? (
       <Console section={current.section} />
@@ -190,6 +252,21 @@ export function App() {
               <li>
                 <Link href="/console" aria-current={current.page === 'console' ? 'page' : undefined}>
                   Safety console
+                </Link>
+              </li>
+            )}
+            {session && worksForBusiness && (
+              <li>
+                <Link href="/business" aria-current={current.page === 'business' ? 'page' : undefined}>
+                  Business
+                </Link>
+              </li>
+            )}
+            {session && (
+              // On a phone the header has no room for it (Settings links to it).
+              <li className="wide-only">
+                <Link href="/bots" aria-current={current.page === 'bots' ? 'page' : undefined} title="Bots & automation">
+                  Bots
                 </Link>
               </li>
             )}

@@ -64,3 +64,14 @@ export const ForwardIcon = ({ size = 13 }: { size?: number }) => (
     <path d="M14 5l6 6-6 6M20 11H9a5 5 0 0 0-5 5v3" />
   </Svg>
 );
+export const PollIcon = () => (
+  <Svg>
+    <path d="M5 20V11M12 20V4M19 20v-6" />
+  </Svg>
+);
+export const KeyboardIcon = () => (
+  <Svg>
+    <rect x="2.5" y="6" width="19" height="12" rx="2" />
+    <path d="M6 10h.01M10 10h.01M14 10h.01M18 10h.01M7 14h10" />
+  </Svg>
+);

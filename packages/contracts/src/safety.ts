@@ -34,8 +34,18 @@ export const Bank = Type.Object({
   category: BankCategory,
   source: Type.Union([Type.String(), Type.Null()], { description: 'where the hashes come from (a partner, an exchange, MMD moderators)' }),
   action: BankAction,
-  pdq_threshold: Type.Integer({ minimum: 0, maximum: MAX_PDQ_THRESHOLD, description: 'largest PDQ distance that counts as a match' }),
-  system: Type.Union([Type.Enum(['protect', 'takedown']), Type.Null()], { description: 'banks MMD keeps itself: hash-only protection and takedowns' }),
+  pdq_threshold: Type.Integer({
+    minimum: 0,
+    maximum: MAX_PDQ_THRESHOLD,
+    description: 'largest PDQ distance that counts as a match',
+  }),
+  system: Type.Union([Type.Enum(['protect', 'takedown']), Type.Null()], {
+    description: 'banks MMD keeps itself: hash-only protection and takedowns',
+  }),
+  trusted: Type.Boolean({
+    description:
+      'a source the operator vouches for (e.g. a partner’s verified list); with MMD_PROTECT_TRUSTED_AUTO_ACTION, an item matching both a protection case and a trusted bank is acted on without waiting for a moderator',
+  }),
   signal_count: Type.Integer({ minimum: 0 }),
   match_count: Type.Integer({ minimum: 0, description: 'distinct uploads that matched this bank: at screening, in a sweep, or taken down with it' }),
   last_match_at: Type.Union([Millis, Type.Null()], { description: 'when the latest of those matched' }),
@@ -49,11 +59,20 @@ export const CreateBankBody = Type.Object(
     category: BankCategory,
     source: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     action: BankAction,
-    pdq_threshold: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_PDQ_THRESHOLD, default: MAX_PDQ_THRESHOLD })),
+    pdq_threshold: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: MAX_PDQ_THRESHOLD, default: MAX_PDQ_THRESHOLD }),
+    ),
+    trusted: Type.Optional(Type.Boolean({ default: false })),
   },
   { additionalProperties: false },
 );
 export type CreateBankBody = Static<typeof CreateBankBody>;
+/** Changes a bank's settings (moderators; audited). */
+export const UpdateBankBody = Type.Object(
+  { trusted: Type.Boolean({ description: 'mark the bank as a trusted source, or stop trusting it' }) },
+  { additionalProperties: false },
+);
+export type UpdateBankBody = Static<typeof UpdateBankBody>;
 export const BankList = Type.Object({ banks: Type.Array(Bank) });
 export type BankList = Static<typeof BankList>;
 
@@ -148,8 +167,23 @@ export const Report = Type.Object({
   status: Type.Enum(['open', 'resolved']),
   outcome: Type.Union([Type.Enum(['removed', 'no_action']), Type.Null()]),
   created_at: Millis,
+  resolved_at: Type.Union([Millis, Type.Null()], { description: 'when a moderator decided (or the content was removed by another route)' }),
 });
 export type Report = Static<typeof Report>;
+
+export const MyReportsQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
+    before: Type.Optional(Millis),
+  },
+  { additionalProperties: false },
+);
+export type MyReportsQuery = Static<typeof MyReportsQuery>;
+export const ReportList = Type.Object(
+  { reports: Type.Array(Report), next_before: Type.Union([Millis, Type.Null()]) },
+  { description: 'your own reports, newest first, with their outcomes (a reporter who was offline learns them here)' },
+);
+export type ReportList = Static<typeof ReportList>;
 
 export const ReviewMedia = Type.Object({
   id: Type.String(),
@@ -219,6 +253,7 @@ export const Takedown = Type.Object({
   messages_removed: Type.Integer({ minimum: 0 }),
   conversations: Type.Integer({ minimum: 0, description: 'distinct conversations that lost a message' }),
   copies: Type.Array(Type.Object({ media_id: Type.String(), rule: Type.String() })),
+  queued_for_review: Type.Integer({ minimum: 0, description: 'copies found only through anchored regions (rule pdq_crop): queued for a moderator, not removed' }),
   duration_ms: Type.Number({ description: 'from the decision to the last copy gone (rows, events, files)' }),
 });
 export type Takedown = Static<typeof Takedown>;
@@ -294,6 +329,9 @@ export const RobustHashSet = Type.Object(
   { additionalProperties: false },
 );
 export type RobustHashSet = Static<typeof RobustHashSet>;
+/** Signals one protection request may carry (images + videos); the operator's cap may be lower. */
+export const MAX_PROTECT_IMAGES = 20;
+export const MAX_PROTECT_VIDEOS = 5;
 export const ProtectBody = Type.Object(
   {
     images: Type.Optional(
@@ -301,36 +339,141 @@ export const ProtectBody = Type.Object(
         Type.Object(
           {
             pdq: Hex64,
-            quality: Type.Integer({ minimum: 0, maximum: 100 }),
+            quality: Type.Integer({
+              minimum: 0,
+              maximum: 100,
+              description:
+                'PDQ quality as the browser computed it; the server does not trust it (it checks the hash itself)',
+            }),
             robust: Type.Optional(RobustHashSet),
           },
           { additionalProperties: false },
         ),
-        { minItems: 1, maxItems: 20 },
+        { minItems: 1, maxItems: MAX_PROTECT_IMAGES },
       ),
     ),
     videos: Type.Optional(
       Type.Array(
-        Type.Object({ vpdq: Type.String({ minLength: 1, maxLength: 1_000_000, description: 'HMA compact JSON or the reference tool’s frame,quality,hex,seconds lines' }) }, { additionalProperties: false }),
-        { minItems: 1, maxItems: 5 },
+        Type.Object(
+          {
+            vpdq: Type.String({
+              minLength: 1,
+              maxLength: 1_000_000,
+              description: 'HMA compact JSON or the reference tool’s frame,quality,hex,seconds lines',
+            }),
+          },
+          { additionalProperties: false },
+        ),
+        { minItems: 1, maxItems: MAX_PROTECT_VIDEOS },
       ),
     ),
   },
   { additionalProperties: false },
 );
 export type ProtectBody = Static<typeof ProtectBody>;
+
+/**
+ * Where a protection case is, as its submitter sees it. received: hashes stored, the first search
+ * for copies not yet done; under_review: matches (now or later) are held for a moderator, nothing
+ * is removed; action_taken: a moderator confirmed the case, copies were taken down and the hashes
+ * now block; closed: a moderator reviewed it and no action was taken.
+ */
+export const CASE_STATUSES = ['received', 'under_review', 'action_taken', 'closed'] as const;
+export type CaseStatus = (typeof CASE_STATUSES)[number];
+/** What the submitter sees: the same shape for every case, whatever the hashes matched. */
 export const ProtectCase = Type.Object({
   reference: Type.String({ description: 'keep it: the only way to follow the case' }),
-  status: Type.Enum(['checking', 'active'], { description: 'checking: looking for existing copies; active: copies removed, new uploads blocked' }),
+  status: Type.Enum([...CASE_STATUSES], {
+    description:
+      'received: stored, not yet checked; under_review: matches go to a moderator, nothing is removed before they decide; action_taken: a moderator confirmed it, copies were removed and new ones are blocked; closed: reviewed, no action',
+  }),
   submitted_at: Millis,
-  last_checked_at: Type.Union([Millis, Type.Null()]),
-  copies_removed: Type.Integer({ minimum: 0 }),
+  updated_at: Millis,
 });
 export type ProtectCase = Static<typeof ProtectCase>;
+
+/** An item a protection case matched: a new upload held at screening, or a copy already shared. */
+export const CaseItem = Type.Object({
+  media_id: Type.String(),
+  kind: Type.Union([Type.String(), Type.Null()]),
+  status: Type.String({
+    description:
+      'held: waiting for this decision, never delivered; ready: already shared, still visible; removed/failed: gone',
+  }),
+  source: Type.Enum(['screening', 'sweep'], {
+    description: 'screening: a new upload, held; sweep: a copy that was already shared',
+  }),
+  review_id: Type.Union([Type.String(), Type.Null()], {
+    description:
+      'the review of this item; its blurred preview is under /v1/safety/reviews/{id}/media/{media_id}/preview',
+  }),
+  preview: Type.Union([Type.String(), Type.Null()], { description: 'path of the strongly blurred preview' }),
+  auto_action: Type.Boolean({
+    description: 'acted on without a moderator, because a trusted bank matched it too',
+  }),
+  matched_at: Millis,
+});
+export type CaseItem = Static<typeof CaseItem>;
+/** A protection case as moderators see it. */
+export const CaseDetail = Type.Object({
+  reference: Type.String(),
+  status: Type.Enum([...CASE_STATUSES]),
+  submitted_at: Millis,
+  updated_at: Millis,
+  images: Type.Integer({ minimum: 0 }),
+  videos: Type.Integer({ minimum: 0 }),
+  items: Type.Array(CaseItem, { description: 'what its hashes matched, newest first (at most 200)' }),
+  item_count: Type.Integer({ minimum: 0 }),
+  decided_at: Type.Union([Millis, Type.Null()]),
+  decided_by: Type.Union([Type.String(), Type.Null()]),
+  note: Type.Union([Type.String(), Type.Null()]),
+});
+export type CaseDetail = Static<typeof CaseDetail>;
+export const CasesQuery = Type.Object(
+  {
+    status: Type.Optional(
+      Type.Enum([...CASE_STATUSES], {
+        description: 'default: cases waiting for a decision that matched something',
+      }),
+    ),
+    matched: Type.Optional(
+      Type.Boolean({
+        description: 'only cases whose hashes matched at least one item (default true for open cases)',
+      }),
+    ),
+    before: Type.Optional(Millis),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
+  },
+  { additionalProperties: false },
+);
+export type CasesQuery = Static<typeof CasesQuery>;
+export const CaseList = Type.Object({
+  cases: Type.Array(CaseDetail),
+  next_before: Type.Union([Millis, Type.Null()]),
+});
+export type CaseList = Static<typeof CaseList>;
+export const CaseDecisionBody = Type.Object(
+  {
+    action: Type.Enum(['confirm', 'reject'], {
+      description:
+        'confirm: take down every item it matched and add its hashes to the takedown (block) bank; reject: retire its hashes and release what it held',
+    }),
+    note: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
+  },
+  { additionalProperties: false },
+);
+export type CaseDecisionBody = Static<typeof CaseDecisionBody>;
+export const CaseDecisionReply = Type.Object({
+  case: CaseDetail,
+  takedown: Type.Union([Takedown, Type.Null()]),
+  released: Type.Integer({ minimum: 0, description: 'held items released (reject)' }),
+});
+export type CaseDecisionReply = Static<typeof CaseDecisionReply>;
 
 /** Everything the audit log records. */
 export const AUDIT_ACTIONS = [
   'bank.created',
+  'bank.updated',
   'signals.added',
   'bank.imported',
   'bank.exported',
@@ -346,6 +489,8 @@ export const AUDIT_ACTIONS = [
   'takedown.failed',
   'sweep.completed',
   'protect.submitted',
+  'case.confirmed',
+  'case.rejected',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -4,6 +4,9 @@
  * snake_case on the wire.
  */
 import { type Static, Type } from 'typebox';
+import { PASSWORD_RULE } from './password.ts';
+import { MediaSummary } from './media-summary.ts';
+import { InteractiveMessageFields, InteractiveSendFields, MessageContentType } from './interactive.ts';
 
 /** Largest text a message may carry, in characters (Unicode code points). */
 export const MAX_MESSAGE_TEXT = 4096;
@@ -19,7 +22,11 @@ export const Handle = Type.String({
   pattern: '^[A-Za-z][A-Za-z0-9_]{2,31}$',
   description: 'A public name: a letter, then letters, digits or underscores; unique ignoring case',
 });
-export const Password = Type.String({ minLength: 8, maxLength: 256 });
+/**
+ * A new password. Length is checked by the server with the rest of the rule, so every breach of
+ * it answers one code, `weak_password`.
+ */
+export const Password = Type.String({ minLength: 1, maxLength: 256, description: `${PASSWORD_RULE} Refused with code weak_password.` });
 export const DeviceName = Type.String({ minLength: 1, maxLength: 64 });
 
 export const AccountKind = Type.Enum(['person', 'bot', 'business']);
@@ -62,9 +69,22 @@ export const CreateSessionReply = Type.Object({ token: Type.String(), device: De
 export type CreateSessionReply = Static<typeof CreateSessionReply>;
 
 /** What an API key may do. A device token may do everything its account may. */
-export const API_SCOPES = ['messages:read', 'messages:write', 'conversations:write', 'updates:read'] as const;
+export const API_SCOPES = [
+  'messages:read',
+  'messages:write',
+  'conversations:write',
+  'updates:read',
+  // A business's API keys (business messaging): what each key may do on the business's behalf.
+  'business:read',
+  'contacts:write',
+  'contacts:export',
+  'templates:write',
+  'campaigns:write',
+  'notifications:write',
+  'inbox:write',
+] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
-export const ApiScopeSchema = Type.Enum(['messages:read', 'messages:write', 'conversations:write', 'updates:read']);
+export const ApiScopeSchema = Type.Enum([...API_SCOPES]);
 
 export const ApiKey = Type.Object({
   id: Id('api key id'),
@@ -98,6 +118,9 @@ export const Conversation = Type.Object({
   my_role: Type.Union([MemberRole, Type.Null()]),
   read_seq: Type.Integer({ minimum: 0, description: 'the caller has read every message up to this seq' }),
   unread_count: Type.Integer({ minimum: 0 }),
+  history_visible: Type.Boolean({
+    description: 'groups: new members read messages sent before they joined (never what was sent while they were out); channels and direct chats: always true',
+  }),
   peer: Type.Optional(
     Type.Object({
       account_id: Type.String(),
@@ -107,6 +130,9 @@ export const Conversation = Type.Object({
     }, { description: 'direct chats only: the other person and how far they have received and read' }),
   ),
   last_message: Type.Optional(Type.Union([Type.Unknown(), Type.Null()])),
+  invited: Type.Optional(
+    Type.Array(Type.String(), { description: 'on creation: handles invited instead of added (their privacy settings); they join if they accept' }),
+  ),
 });
 export type Conversation = Static<typeof Conversation>;
 
@@ -120,6 +146,16 @@ export const CreateConversationBody = Type.Object(
   { additionalProperties: false },
 );
 export type CreateConversationBody = Static<typeof CreateConversationBody>;
+
+/** What a group's or channel's admins may change (at least one field). */
+export const UpdateConversationBody = Type.Object(
+  {
+    title: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    history_visible: Type.Optional(Type.Boolean({ description: 'groups only: new members read earlier history' })),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type UpdateConversationBody = Static<typeof UpdateConversationBody>;
 
 export const Member = Type.Object({
   account_id: Type.String(),
@@ -139,19 +175,7 @@ export const Forward = Type.Object({
   hops: Type.Integer({ minimum: 1, description: 'how many times this content has been forwarded' }),
 });
 
-export const MediaSummary = Type.Object({
-  id: Type.String(),
-  kind: Type.Union([Type.Enum(['image', 'video', 'audio', 'document']), Type.Null()]),
-  status: Type.Enum(['processing', 'ready', 'failed', 'removed', 'held']),
-  mime: Type.Union([Type.String(), Type.Null()]),
-  width: Type.Optional(Type.Integer()),
-  height: Type.Optional(Type.Integer()),
-  duration: Type.Optional(Type.Number()),
-  placeholder: Type.Optional(Type.String()),
-  filename: Type.Union([Type.String(), Type.Null()]),
-  blurred: Type.Optional(Type.Boolean({ description: 'show behind a warning the viewer taps through (matched a blur bank)' })),
-}, { description: 'an attached item; GET /v1/media/{id} gives its signed URLs' });
-export type MediaSummary = Static<typeof MediaSummary>;
+export { MediaSummary } from './media-summary.ts';
 
 export const Message = Type.Object({
   id: Id('message id'),
@@ -168,6 +192,16 @@ export const Message = Type.Object({
   created_at: Millis,
   edited_at: Type.Union([Millis, Type.Null()]),
   deleted: Type.Boolean(),
+  removed: Type.Optional(Type.Boolean({ description: 'present (true) on a deleted message that moderators took down, rather than a person deleting it' })),
+  automated: Type.Optional(Type.Boolean({ description: "present (true) when a business's automation (a rule or the assistant) sent it, not a person: clients label it" })),
+  sender_kind: Type.Optional(Type.Enum(['bot', 'business'], { description: 'present when a bot or a business account sent it (absent for people): clients label it' })),
+  agent: Type.Optional(
+    Type.Object(
+      { id: Type.String(), handle: Type.String() },
+      { description: "present on a business's message that a person on its team wrote (team inbox): clients show \"Business · handle\"" },
+    ),
+  ),
+  ...InteractiveMessageFields,
 });
 export type Message = Static<typeof Message>;
 
@@ -178,6 +212,7 @@ export const SendMessageBody = Type.Object(
     forward_of: Type.Optional(Id('a message the sender can read, in any conversation')),
     media: Type.Optional(Type.Array(Id('a media item you uploaded'), { minItems: 1, maxItems: 10, description: 'up to 10 items: an album' })),
     idempotency_key: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    ...InteractiveSendFields,
   },
   { additionalProperties: false },
 );
@@ -197,6 +232,7 @@ export const HistoryQuery = Type.Object(
     after: Type.Optional(Type.Integer({ minimum: 0, description: 'messages with seq greater than this' })),
     before: Type.Optional(Type.Integer({ minimum: 1, description: 'messages with seq less than this' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE_LIMIT, default: 50 })),
+    type: Type.Optional(MessageContentType),
   },
   { additionalProperties: false },
 );

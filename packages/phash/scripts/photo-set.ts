@@ -25,3 +25,52 @@ export function negativeSet(): Array<{ file: string; scene: string }> {
   }
   return list;
 }
+
+/** Which half of the photos a figure comes from: parameters are chosen on `development` only. */
+export type Split = 'development' | 'test';
+
+/*
+ * The development/test split of photos/, photos-more/ and the bridge photo (one file per scene;
+ * Elephants-large is left out as a copy of Elephants). Fixed by name, alternating through each
+ * folder, so both halves hold large colour photos and small or greyscale images.
+ */
+const SPLIT: Record<Split, string[]> = {
+  development: [
+    'photos/Aqua.jpg',
+    'photos/Dune.jpg',
+    'photos/Elephants.jpg',
+    'photos/Garden.jpg',
+    'photos/LadyBird.jpg',
+    'photos/Storm.jpg',
+    'photos/Wood.jpg',
+    'photos-more/astronaut.png',
+    'photos-more/camera.png',
+    'photos-more/coffee.png',
+    'photos-more/grass.png',
+    'photos-more/hubble_deep_field.jpg',
+    'photos-more/moon.png',
+    'photos-more/retina.jpg',
+  ],
+  test: [
+    'photos/Blinds.jpg',
+    'photos/FreshFlower.jpg',
+    'photos/GreenMeadow.jpg',
+    'photos/RainDrops.jpg',
+    'photos/TwoWings.jpg',
+    'photos/YellowFlower.jpg',
+    'pdq/bridge-mods/aaa-orig.jpg',
+    'photos-more/brick.png',
+    'photos-more/chelsea.png',
+    'photos-more/coins.png',
+    'photos-more/gravel.png',
+    'photos-more/ihc.png',
+    'photos-more/motorcycle_left.png',
+    'photos-more/page.png',
+    'photos-more/rocket.jpg',
+  ],
+};
+
+/** The photos of one split, each a different scene. */
+export function splitPhotos(split: Split): string[] {
+  return SPLIT[split].map((f) => join(DATA_DIR, f));
+}

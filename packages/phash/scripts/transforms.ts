@@ -3,6 +3,7 @@
  * `make-transforms.ts` (writes them to disk), `robust-eval.ts` (measures recall) and the
  * stretch test. Node only; never imported by the library.
  */
+import { basename } from 'node:path';
 import type { Sharp } from 'sharp';
 import sharp from 'sharp';
 
@@ -89,7 +90,8 @@ async function phoneScreenshot(photo: Buffer, seed: string): Promise<Sharp> {
 export async function applyTransform(file: string, name: TransformName): Promise<Buffer> {
   const input = sharp(file);
   const { width = 0, height = 0 } = await input.metadata();
-  const seed = `${file}:${name}`;
+  // The file's name, not its path: the same crops wherever the data folder is.
+  const seed = `${basename(file)}:${name}`;
   const crop = (keep: number) => {
     const w = Math.round(width * keep);
     const h = Math.round(height * keep);

@@ -19,6 +19,13 @@ export interface BlobAnchorOptions {
   readonly margin: number;
   /** Blur radii of the difference of Gaussians (inner, outer). */
   readonly radii?: readonly [number, number];
+  /** Only centres inside this rectangle count (default: the whole plane). */
+  readonly within?: {
+    readonly x: number;
+    readonly y: number;
+    readonly width: number;
+    readonly height: number;
+  };
 }
 
 /** SIFT's edge test with curvature ratio 10: (r + 1)² / r. */
@@ -42,9 +49,10 @@ export function findBlobAnchors(plane: LumaPlane, options: BlobAnchorOptions): B
   const dog = new Float32Array(a.length);
   for (let i = 0; i < dog.length; i++) dog[i] = a[i]! - b[i]!;
   const m = Math.max(2, Math.ceil(options.margin));
+  const w = options.within ?? { x: 0, y: 0, width, height };
   const found: BlobAnchor[] = [];
-  for (let y = m; y < height - m; y++) {
-    for (let x = m; x < width - m; x++) {
+  for (let y = Math.max(m, w.y); y < Math.min(height - m, w.y + w.height); y++) {
+    for (let x = Math.max(m, w.x); x < Math.min(width - m, w.x + w.width); x++) {
       const i = y * width + x;
       const v = dog[i]!;
       const mag = Math.abs(v);

@@ -35,7 +35,7 @@ function boxRows(src: Float32Array, dst: Float32Array, width: number, height: nu
       dst[base + x] = sum * norm;
       const add = x + radius + 1;
       const drop = x - radius;
-      sum += src[base + (add > last ? last : add)]! - src[base + (drop < 0 ? 0 : drop)]!;
+      sum += src[base + Math.min(add, last)]! - src[base + Math.max(drop, 0)]!;
     }
   }
 }

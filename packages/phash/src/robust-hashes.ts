@@ -106,7 +106,10 @@ function planes(image: PixelImage): { anchorPlane: LumaPlane; working: LumaPlane
 function anchorHashes(plane: LumaPlane, count: number): AnchorHash[] {
   const size = ROBUST_PARAMS.anchorRegion;
   const out: AnchorHash[] = [];
-  for (const a of findBlobAnchors(plane, { count, margin: size / 2 + 1 })) {
+  // Only the picture: anchors on app chrome, caption bars or letterbox text around it are shared
+  // by every screenshot or meme made with the same app, whatever the picture.
+  const within = findContentRect(plane);
+  for (const a of findBlobAnchors(plane, { count, margin: size / 2 + 1, within })) {
     // Resample at the sub-pixel anchor so the region is centred on the blob, not the grid.
     const region = rotatedRegion(
       plane,

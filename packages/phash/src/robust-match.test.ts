@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import sharp from 'sharp';
+import { applyOverlay, OVERLAYS } from '../scripts/overlays.ts';
 import { applyTransform, TRANSFORMS } from '../scripts/transforms.ts';
 import { dataPath, decodeRgb, SKIP_NO_DATA } from '../test/data.ts';
+import { flipBits, randomHash, rng } from '../test/random-hashes.ts';
 import { findBlobAnchors } from './blob-anchors.ts';
 import { findContentRect } from './content-rect.ts';
 import { pdqIntermediate } from './pdq.ts';
 import type { PixelImage } from './pixel-image.ts';
-import type { RobustHashes } from './robust-hashes.ts';
+import type { AnchorHash, RobustHashes } from './robust-hashes.ts';
 import { robustQueryHashes, robustReferenceHashes } from './robust-hashes.ts';
 import { matchRobust } from './robust-match.ts';
 import { shrinkLuma } from './working-image.ts';
@@ -51,6 +53,80 @@ test('area shrinking averages blocks and drops partial edge blocks', () => {
 });
 
 /*
+ * The geometric check of anchored regions, on hand-made anchor sets: a crop moves every anchor by
+ * one offset and keeps their hashes within a few bits; overlays and look-alikes do not.
+ */
+describe('anchor matches must be geometrically consistent', () => {
+  const next = rng(7);
+  /** 12 anchors spread over a 240×180 (1/4-scale) picture. */
+  const reference: AnchorHash[] = Array.from({ length: 12 }, (_, i) => ({
+    hash: randomHash(next),
+    x: 40 + (i % 4) * 50 + next() * 10,
+    y: 40 + Math.floor(i / 4) * 45 + next() * 10,
+  }));
+  const set = (anchors: AnchorHash[]): RobustHashes => ({ global: [], centre: [], anchors });
+  /** The same regions in a crop that starts at (30, 20): positions shifted, a few bits changed. */
+  const cropped = reference.map((a) => ({ hash: flipBits(a.hash, 6, next), x: a.x - 30, y: a.y - 20 }));
+
+  test('a crop matches through anchors, at the offset it was cut at', () => {
+    const m = matchRobust(set(cropped), set(reference));
+    assert.equal(m.via, 'anchors');
+    assert.equal(m.score, 12);
+    assert.ok(
+      Math.abs(m.geometry!.dx - 30) < 1e-9 && Math.abs(m.geometry!.dy - 20) < 1e-9,
+      JSON.stringify(m.geometry),
+    );
+  });
+
+  test('the threshold given for the whole picture also caps anchored regions', () => {
+    assert.equal(
+      matchRobust(set(cropped), set(reference), { maxDistance: 5 }).matched,
+      false,
+      '6 bits apart, threshold 5',
+    );
+    assert.equal(matchRobust(set(cropped), set(reference), { maxDistance: 6 }).via, 'anchors');
+  });
+
+  test('regions agreeing along one line only (a caption) do not match', () => {
+    // Anchors 0–3 are the top row (y within 10 px of each other): letters of one caption line.
+    const query = reference.slice(0, 4);
+    const m = matchRobust(set(query), set(reference));
+    assert.equal(m.matched, false, JSON.stringify(m));
+  });
+
+  test('regions agreeing in one small patch (a logo) do not match', () => {
+    const logo = [
+      { hash: randomHash(next), x: 200, y: 150 },
+      { hash: randomHash(next), x: 207, y: 151 },
+      { hash: randomHash(next), x: 203, y: 157 },
+    ];
+    const withLogo = set([...reference, ...logo]);
+    // Half of the query agrees, but all of it within 7 px: one mark, not the picture.
+    const rest = reference.slice(0, 3).map((a) => ({ hash: randomHash(next), x: a.x, y: a.y }));
+    const m = matchRobust(set([...logo, ...rest]), withLogo);
+    assert.equal(m.matched, false, JSON.stringify(m));
+  });
+
+  test('regions agreeing across the picture but a small share of the overlap do not match', () => {
+    // Three shared regions far apart (a caption's letters and a corner mark), the rest of the
+    // query a different picture in the same place.
+    const shared = [0, 7, 10].map((i) => reference[i]!);
+    const others = reference
+      .filter((a) => !shared.includes(a))
+      .map((a) => ({ hash: randomHash(next), x: a.x, y: a.y }));
+    const more = Array.from({ length: 6 }, (_, i) => ({
+      hash: randomHash(next),
+      x: 60 + i * 25,
+      y: 70 + (i % 2) * 40,
+    }));
+    const m = matchRobust(set([...shared, ...others, ...more]), set(reference));
+    assert.equal(m.matched, false, JSON.stringify(m));
+    // The same three regions alone are a real share of the overlap: a crop of the reference.
+    assert.equal(matchRobust(set(shared), set(reference)).via, 'anchors');
+  });
+});
+
+/*
  * End to end on real photos, generated edits included (the full 15-photo evaluation is
  * scripts/robust-eval.ts). Two photos that pass every transformation there are used as queries;
  * four different scenes as references, so each query is also checked for false matches.
@@ -90,5 +166,44 @@ describe('robust matching on real photos', { skip: SKIP_NO_DATA }, () => {
       for (const b of refs)
         assert.equal(matchRobust(q, b.hashes!).matched, a === b, `${a.name} vs ${b.name}`);
     }
+  });
+});
+
+/*
+ * Shared overlays: the same app chrome, caption or watermark over two different photos gives many
+ * identical regions in identical places. None of them may make the two photos match; the photo
+ * under its overlay still matches its own reference.
+ */
+describe('shared overlays on different photos', { skip: SKIP_NO_DATA }, () => {
+  const a = dataPath('photos', 'Dune.jpg');
+  const b = dataPath('photos', 'Garden.jpg');
+
+  test('two different photos under the same overlay do not match', async () => {
+    const wrong: string[] = [];
+    for (const overlay of OVERLAYS) {
+      const ra = robustReferenceHashes(await decodeBuffer(await applyOverlay(a, overlay)));
+      const qb = robustQueryHashes(await decodeBuffer(await applyOverlay(b, overlay)));
+      const m = matchRobust(qb, ra);
+      if (m.matched) wrong.push(`${overlay} via ${m.via} (${m.score})`);
+    }
+    assert.deepEqual(wrong, []);
+  });
+
+  test('a plain crop of a photo matches it through anchors at the crop offset', async () => {
+    const image = await decodeRgb(a);
+    const reference = robustReferenceHashes(image);
+    const left = 400;
+    const top = 240;
+    const bytes = await sharp(a)
+      .extract({ left, top, width: 1000, height: 640 })
+      .jpeg({ quality: 90 })
+      .toBuffer();
+    const m = matchRobust(robustQueryHashes(await decodeBuffer(bytes)), reference);
+    assert.equal(m.via, 'anchors');
+    // 1/4-scale anchor plane: the translation is the crop offset divided by 4.
+    assert.ok(
+      Math.abs(m.geometry!.dx - left / 4) <= 1.5 && Math.abs(m.geometry!.dy - top / 4) <= 1.5,
+      JSON.stringify(m.geometry),
+    );
   });
 });

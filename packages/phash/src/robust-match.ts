@@ -1,27 +1,58 @@
 import { hammingDistance } from './hamming.ts';
 import type { Hash256 } from './hash256.ts';
-import type { RobustHashes } from './robust-hashes.ts';
+import type { AnchorHash, RobustHashes } from './robust-hashes.ts';
 
 /** Thresholds of {@link matchRobust}. */
 export interface RobustMatchOptions {
   /** PDQ distance for a global or centre hash pair. Default 31 (PDQ's usual threshold). */
   readonly maxDistance?: number;
-  /** PDQ distance for an anchor pair. Default 31. */
+  /**
+   * PDQ distance for an anchor pair. Default 18 (regions of a plain crop are the same pixels, so
+   * true pairs sit far below PDQ's 31; shared overlays on different photos reach the 20s), and
+   * never more than `maxDistance`.
+   */
   readonly anchorMaxDistance?: number;
-  /** Anchor pairs that must agree on one translation. Default 2. */
+  /** Distinct anchor pairs that must agree on one translation. Default 3. */
   readonly minAnchorVotes?: number;
   /** How far (1/4-scale pixels) two anchor pairs' translations may differ and still agree. */
   readonly translationTolerance?: number;
+  /**
+   * Share of the query's anchors that land inside the reference's anchored area under the
+   * translation and must agree with it. Default 0.25.
+   */
+  readonly minInlierShare?: number;
+  /** Extent (1/4-scale pixels) the agreeing anchors must cover both across and down. Default 16. */
+  readonly minAnchorSpread?: number;
+}
+
+/** Where a crop sits in the reference, for a match made through anchors. */
+export interface AnchorGeometry {
+  /** Translation from query to reference, 1/4-scale pixels (the scale is 1: plain crops). */
+  readonly dx: number;
+  readonly dy: number;
+  /** Agreeing anchor pairs, each anchor used once. */
+  readonly inliers: number;
+  /** Query anchors that land inside the reference's anchored area under the translation. */
+  readonly overlapping: number;
+  /** Extent of the agreeing anchors across and down, 1/4-scale pixels. */
+  readonly spreadX: number;
+  readonly spreadY: number;
 }
 
 /** Outcome of {@link matchRobust}. */
 export interface RobustMatch {
   /** Whether the query shows the reference image. */
   readonly matched: boolean;
-  /** Which family of hashes decided it. */
+  /**
+   * Which family of hashes decided it. `anchors` means only the regions agreed — a crop, or
+   * something that only shares parts of the picture — and callers treat it as weaker evidence
+   * (MMD's server sends such matches to human review, never removes on them).
+   */
   readonly via: 'global' | 'centre' | 'anchors' | null;
   /** Best global/centre distance, or the number of agreeing anchor pairs for `anchors`. */
   readonly score: number;
+  /** For `anchors`: the geometry the agreeing pairs share. */
+  readonly geometry?: AnchorGeometry;
 }
 
 function closest(a: readonly Hash256[], b: readonly Hash256[]): number {
@@ -30,12 +61,59 @@ function closest(a: readonly Hash256[], b: readonly Hash256[]): number {
   return best;
 }
 
+interface Pair {
+  readonly q: number;
+  readonly r: number;
+  readonly dx: number;
+  readonly dy: number;
+  readonly distance: number;
+}
+
+function span(values: number[]): number {
+  return values.length === 0 ? 0 : Math.max(...values) - Math.min(...values);
+}
+
+/**
+ * The best-supported translation between two anchor sets: for each candidate pair's translation,
+ * the pairs within `tolerance` of it, closest first, each query and reference anchor used at most
+ * once (a repeated pattern — a row of letters, tiles — cannot vote many times through one anchor).
+ */
+function bestTranslation(pairs: readonly Pair[], tolerance: number): Pair[] {
+  let best: Pair[] = [];
+  for (const p of pairs) {
+    const agreeing = pairs
+      .filter((u) => Math.abs(u.dx - p.dx) <= tolerance && Math.abs(u.dy - p.dy) <= tolerance)
+      .sort((a, b) => a.distance - b.distance);
+    if (agreeing.length <= best.length) continue;
+    const usedQ = new Set<number>();
+    const usedR = new Set<number>();
+    const kept: Pair[] = [];
+    for (const u of agreeing) {
+      if (usedQ.has(u.q) || usedR.has(u.r)) continue;
+      usedQ.add(u.q);
+      usedR.add(u.r);
+      kept.push(u);
+    }
+    if (kept.length > best.length) best = kept;
+  }
+  return best;
+}
+
 /*
- * The rule that keeps false matches rare: global and centre hashes are few per image and use
- * PDQ's own threshold. Anchors are many (20 × 40 pairs per image pair), so one close pair is
- * not enough: at least two must agree on the same translation — a geometric check that random
- * look-alike regions essentially never pass. On the 14 scenes of the shared photo set the
- * closest different-scene pair of any kind stays far above the thresholds (see robust-eval).
+ * The rules that keep false matches rare. Global and centre hashes are few per image and use
+ * PDQ's own threshold (or the bank's). Anchors are many (20 × 40 pairs per image pair) and a
+ * region can be shared by different pictures — the same app chrome, caption or watermark — so
+ * anchors must agree on one geometry, as a real crop does:
+ * - one translation at scale 1 (anchors live on a fixed 1/4-scale plane, so a plain crop keeps
+ *   every distance between them), each pair within `translationTolerance` of it;
+ * - at least `minAnchorVotes` distinct pairs, each anchor counted once;
+ * - a real share of the overlap: of the query's anchors that land inside the reference's
+ *   anchored area, at least `minInlierShare` agree (a shared caption on two different photos
+ *   agrees on its letters while the picture around them disagrees);
+ * - spread: the agreeing anchors cover at least `minAnchorSpread` across and down (not one line
+ *   of text, not one corner logo).
+ * Anchors are also taken only inside the picture (robust-hashes.ts trims uniform surrounds such
+ * as app chrome and caption bars), which removes most shared overlays before matching.
  */
 
 /** Decides whether `query` (from {@link robustQueryHashes}) shows `reference`. */
@@ -49,21 +127,59 @@ export function matchRobust(
   if (g <= maxDistance) return { matched: true, via: 'global', score: g };
   const c = closest(query.centre, reference.centre);
   if (c <= maxDistance) return { matched: true, via: 'centre', score: c };
-  const anchorMax = options.anchorMaxDistance ?? 31;
-  const tolerance = options.translationTolerance ?? 1.5;
-  const shifts: Array<[number, number]> = [];
-  for (const q of query.anchors) {
-    for (const r of reference.anchors) {
-      if (hammingDistance(q.hash, r.hash) <= anchorMax) shifts.push([r.x - q.x, r.y - q.y]);
+  const none: RobustMatch = { matched: false, via: null, score: Math.min(g, c) };
+  const geometry = anchorGeometry(query.anchors, reference.anchors, {
+    maxDistance: Math.min(maxDistance, options.anchorMaxDistance ?? 18),
+    tolerance: options.translationTolerance ?? 1.5,
+  });
+  if (!geometry) return none;
+  const spread = options.minAnchorSpread ?? 16;
+  if (
+    geometry.inliers >= (options.minAnchorVotes ?? 3) &&
+    geometry.inliers >= (options.minInlierShare ?? 0.25) * geometry.overlapping &&
+    geometry.spreadX >= spread &&
+    geometry.spreadY >= spread
+  ) {
+    return { matched: true, via: 'anchors', score: geometry.inliers, geometry };
+  }
+  return none;
+}
+
+/** The best translation between two anchor sets and how well it is supported, or null if no pair is close. */
+function anchorGeometry(
+  query: readonly AnchorHash[],
+  reference: readonly AnchorHash[],
+  options: { maxDistance: number; tolerance: number },
+): AnchorGeometry | null {
+  const pairs: Pair[] = [];
+  for (const [qi, q] of query.entries()) {
+    for (const [ri, r] of reference.entries()) {
+      const distance = hammingDistance(q.hash, r.hash);
+      if (distance <= options.maxDistance)
+        pairs.push({ q: qi, r: ri, dx: r.x - q.x, dy: r.y - q.y, distance });
     }
   }
-  let votes = 0;
-  for (const [tx, ty] of shifts) {
-    let agree = 0;
-    for (const [ux, uy] of shifts)
-      if (Math.abs(ux - tx) <= tolerance && Math.abs(uy - ty) <= tolerance) agree++;
-    votes = Math.max(votes, agree);
-  }
-  if (votes >= (options.minAnchorVotes ?? 2)) return { matched: true, via: 'anchors', score: votes };
-  return { matched: false, via: null, score: Math.min(g, c) };
+  const inliers = bestTranslation(pairs, options.tolerance);
+  if (inliers.length === 0) return null;
+  const dx = inliers.reduce((s, p) => s + p.dx, 0) / inliers.length;
+  const dy = inliers.reduce((s, p) => s + p.dy, 0) / inliers.length;
+  // The reference's anchored area: where its anchors are (the picture minus region margins).
+  const rx = reference.map((a) => a.x);
+  const ry = reference.map((a) => a.y);
+  const [x0, x1, y0, y1] = [Math.min(...rx), Math.max(...rx), Math.min(...ry), Math.max(...ry)];
+  const slack = options.tolerance;
+  const overlapping = query.filter((a) => {
+    const x = a.x + dx;
+    const y = a.y + dy;
+    return x >= x0 - slack && x <= x1 + slack && y >= y0 - slack && y <= y1 + slack;
+  }).length;
+  const agreeing = inliers.map((p) => query[p.q]!);
+  return {
+    dx,
+    dy,
+    inliers: inliers.length,
+    overlapping,
+    spreadX: span(agreeing.map((a) => a.x)),
+    spreadY: span(agreeing.map((a) => a.y)),
+  };
 }

@@ -3,6 +3,44 @@
  * all talk to the server through it, so the API is exercised the way users exercise it.
  */
 import type {
+  ApproveTemplateBody,
+  CreateMessageTemplateBody,
+  MessageTemplate,
+  MessageTemplateList,
+  PreviewTemplateBody,
+  TemplatePreview,
+  UpdateMessageTemplateBody,
+  Campaign,
+  CampaignDetail,
+  CampaignList,
+  CampaignRecipientList,
+  CreateCampaignBody,
+  CreateNotificationBody,
+  Notification,
+  RecipientStatus,
+  ResendCampaignBody,
+  TestCampaignBody,
+  TestCampaignReply,
+  BusinessMember,
+  BusinessMemberList,
+  BusinessProfile,
+  BusinessRole,
+  BusinessSelf,
+  MyBusinesses,
+  UpdateBusinessBody,
+  AnswerCallbackBody,
+  ButtonInput,
+  CardInput,
+  FormAnswers,
+  FormInput,
+  FormResults,
+  InteractionBody,
+  InteractionReply,
+  ListInput,
+  MessageContentType,
+  PollInput,
+  PollVoters,
+  SendMessageBody,
   Account,
   AccountKind,
   ApiKey,
@@ -20,6 +58,11 @@ import type {
   Problem,
   Receipts,
   UpdatesReply,
+  UpdateConversationBody,
+  Block,
+  Invitation,
+  InvitedReply,
+  Privacy,
   UploadReply,
   AddSignalsBody,
   AddSignalsReply,
@@ -33,16 +76,34 @@ import type {
   DecisionReply,
   ImportReply,
   MatchReply,
+  CaseDecisionBody,
+  CaseDecisionReply,
+  CaseDetail,
+  CaseList,
+  CaseStatus,
   ProtectBody,
   ProtectCase,
+  UpdateBankBody,
   Report,
   Review,
   ReviewList,
+  ReportList,
   Takedown,
   TakedownBody,
   TakedownList,
   TakedownRecord,
+  Bot,
+  BotCommand,
+  BotWithToken,
+  CreatedWebhook,
+  DeliveryList,
+  Webhook,
+  WebhookDelivery,
 } from '@mmd/contracts';
+import { AutomationApi } from './automation.ts';
+import { InboxApi } from './inbox.ts';
+import { ContactsApi } from './contacts.ts';
+import { ContactImportsApi, SegmentsApi } from './audience.ts';
 import { MmdError } from './errors.ts';
 import { uploadResumable } from './upload-tus.ts';
 import { cancelled, uploadWithXhr } from './upload-xhr.ts';
@@ -56,6 +117,8 @@ export interface ClientOptions {
   fetch?: typeof fetch;
   /** How to open a WebSocket; defaults to the global WebSocket, else the `ws` package. */
   webSocket?: WebSocketFactory;
+  /** The business a team member acts for (sent as `x-mmd-business` on every request); see forBusiness(). */
+  business?: string;
 }
 
 export class MmdClient {
@@ -63,12 +126,51 @@ export class MmdClient {
   token: string | undefined;
   private readonly fetchImpl: typeof fetch;
   private readonly webSocket: WebSocketFactory | undefined;
+  /** The business this client acts for, if any (`x-mmd-business`). */
+  readonly business: string | undefined;
 
   constructor(options: ClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.token = options.token;
     this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.webSocket = options.webSocket;
+    this.business = options.business;
+  }
+
+  /**
+   * A client for the same account acting for a business it works for: every request names the
+   * business in the `x-mmd-business` header. (A business account's own client needs no such call.)
+   */
+  forBusiness(businessId: string): MmdClient {
+    return new MmdClient({ baseUrl: this.baseUrl, token: this.token, fetch: this.fetchImpl, webSocket: this.webSocket, business: businessId });
+  }
+
+  /** Automation for business accounts: settings, rules, templates, try, handover, tags. */
+  get automation(): AutomationApi {
+    return new AutomationApi((method, path, body) => this.request(method, path, body));
+  }
+
+  /** The team inbox of the business this client acts for (forBusiness(id), or the business account itself). */
+  get inbox(): InboxApi {
+    return new InboxApi((method, path, body) => this.request(method, path, body));
+  }
+
+  /** Contacts and consent: a business's customers and ledger (on forBusiness(id) as a team member), and a person's own consents. */
+  get contacts(): ContactsApi {
+    return new ContactsApi((method, path, body) => this.request(method, path, body));
+  }
+
+  /** Contact import (streamed upload, progress, error report) and CSV export, for a business. */
+  get contactImports(): ContactImportsApi {
+    return new ContactImportsApi(
+      (method, path, body) => this.request(method, path, body),
+      (path, init) => this.raw(path, { ...init, headers: { ...this.auth(), ...(init.headers as Record<string, string> | undefined) } }),
+    );
+  }
+
+  /** A business's segments: saved audience rules and their live counts. */
+  get segments(): SegmentsApi {
+    return new SegmentsApi((method, path, body) => this.request(method, path, body));
   }
 
   /** A client for the same server with another token. */
@@ -80,6 +182,7 @@ export class MmdClient {
   async request<T>(method: string, path: string, body?: unknown, init: { headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<T> {
     const headers: Record<string, string> = { ...init.headers };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
+    if (this.business) headers['x-mmd-business'] = this.business;
     if (body !== undefined) headers['content-type'] = 'application/json';
     let response: Response;
     try {
@@ -140,6 +243,10 @@ export class MmdClient {
   conversation(id: string) {
     return this.request<Conversation>('GET', `/v1/conversations/${enc(id)}`);
   }
+  /** Admins: rename a group or channel, or choose whether a group's new members read its earlier history. */
+  updateConversation(id: string, input: UpdateConversationBody) {
+    return this.request<Conversation>('PATCH', `/v1/conversations/${enc(id)}`, input);
+  }
   findChannel(handle: string) {
     return this.request<Conversation>('GET', `/v1/channels/${enc(handle.replace(/^@/, ''))}`);
   }
@@ -149,8 +256,39 @@ export class MmdClient {
   members(conversationId: string, options: { after?: string; limit?: number } = {}) {
     return this.request<{ members: Member[]; next: string | null }>('GET', `/v1/conversations/${enc(conversationId)}/members${query(options)}`);
   }
+  /** Adds someone (admins). When their privacy setting asks for it, they are invited instead: `{invited: true}`. */
   addMember(conversationId: string, handle: string) {
-    return this.request<Member>('POST', `/v1/conversations/${enc(conversationId)}/members`, { handle });
+    return this.request<Member | InvitedReply>('POST', `/v1/conversations/${enc(conversationId)}/members`, { handle: handle.replace(/^@/, '') });
+  }
+  /** Invitations waiting for your answer (people who could not add you directly). */
+  async invitations() {
+    return (await this.request<{ invitations: Invitation[] }>('GET', '/v1/invitations')).invitations;
+  }
+  /** Accepts an invitation: you join, and get the conversation. */
+  acceptInvitation(id: string) {
+    return this.request<Conversation>('POST', `/v1/invitations/${enc(id)}/accept`);
+  }
+  declineInvitation(id: string) {
+    return this.request<void>('POST', `/v1/invitations/${enc(id)}/decline`);
+  }
+
+  // Blocks and privacy
+  /** Blocks an account: it can no longer write to you in a direct chat, open one, or add you anywhere. */
+  block(handle: string) {
+    return this.request<Block>('POST', '/v1/blocks', { handle: handle.replace(/^@/, '') });
+  }
+  unblock(handle: string) {
+    return this.request<void>('DELETE', `/v1/blocks/${enc(handle.replace(/^@/, ''))}`);
+  }
+  async blocks() {
+    return (await this.request<{ blocks: Block[] }>('GET', '/v1/blocks')).blocks;
+  }
+  /** Who may add you to groups and channels. */
+  privacy() {
+    return this.request<Privacy>('GET', '/v1/account/privacy');
+  }
+  setPrivacy(input: Privacy) {
+    return this.request<Privacy>('PATCH', '/v1/account/privacy', input);
   }
   removeMember(conversationId: string, accountId: string) {
     return this.request<void>('DELETE', `/v1/conversations/${enc(conversationId)}/members/${enc(accountId)}`);
@@ -160,10 +298,12 @@ export class MmdClient {
   }
 
   // Messages
-  send(conversationId: string, input: { text?: string; reply_to?: string; forward_of?: string; idempotency_key?: string; media?: string[] }) {
+  /** Sends a message: text, media, a reply or a forward, and any interactive content (see the helpers below). */
+  send(conversationId: string, input: SendMessageBody) {
     return this.request<Message>('POST', `/v1/conversations/${enc(conversationId)}/messages`, input);
   }
-  history(conversationId: string, options: { after?: number; before?: number; limit?: number } = {}) {
+  /** History; `type` keeps only messages carrying that interactive content (`poll`, `form`, …, `interactive`: any). */
+  history(conversationId: string, options: { after?: number; before?: number; limit?: number; type?: MessageContentType } = {}) {
     return this.request<HistoryReply>('GET', `/v1/conversations/${enc(conversationId)}/messages${query(options)}`);
   }
   message(id: string) {
@@ -186,6 +326,74 @@ export class MmdClient {
   }
   receipts(messageId: string) {
     return this.request<Receipts>('GET', `/v1/messages/${enc(messageId)}/receipts`);
+  }
+
+  // Interactive messages
+  /** Text with rows of buttons under it (bot and business accounts). */
+  sendButtons(conversationId: string, text: string, buttons: ButtonInput[][], extra: Omit<SendMessageBody, 'text' | 'buttons'> = {}) {
+    return this.send(conversationId, { ...extra, text, buttons });
+  }
+  /** A poll or quiz (anyone may send one). */
+  sendPoll(conversationId: string, poll: PollInput, extra: Omit<SendMessageBody, 'poll'> = {}) {
+    return this.send(conversationId, { ...extra, poll });
+  }
+  /** A form or survey (bot and business accounts). */
+  sendForm(conversationId: string, form: FormInput, extra: Omit<SendMessageBody, 'form'> = {}) {
+    return this.send(conversationId, { ...extra, form });
+  }
+  /** A list: a button opening sections of rows (bot and business accounts). */
+  sendList(conversationId: string, list: ListInput, extra: Omit<SendMessageBody, 'list'> = {}) {
+    return this.send(conversationId, { ...extra, list });
+  }
+  /** One card, or a carousel of 2–10 (bot and business accounts). */
+  sendCards(conversationId: string, cards: CardInput[], extra: Omit<SendMessageBody, 'cards'> = {}) {
+    return this.send(conversationId, { ...extra, cards });
+  }
+  /** Any interaction with a message (the helpers below name each kind). */
+  interact(messageId: string, body: InteractionBody) {
+    return this.request<InteractionReply>('POST', `/v1/messages/${enc(messageId)}/interactions`, body);
+  }
+  /** Taps a button. A callback button resolves with the bot's answer (or `answer: null` after 15 s); a reply button with the message sent. */
+  tapButton(messageId: string, buttonId: string) {
+    return this.interact(messageId, { kind: 'button', id: buttonId });
+  }
+  /** Picks a list row: sent as your message replying to the list. */
+  pickListRow(messageId: string, rowId: string) {
+    return this.interact(messageId, { kind: 'list', row_id: rowId });
+  }
+  /** Votes (replacing an earlier vote); `[]` retracts. */
+  vote(messageId: string, options: number[]) {
+    return this.interact(messageId, { kind: 'poll', options });
+  }
+  /** Submits (or edits) your answers to a form. */
+  submitForm(messageId: string, answers: FormAnswers) {
+    return this.interact(messageId, { kind: 'form', answers });
+  }
+  /** A bot answers a callback query (from a `callback.query` event), once. */
+  answerCallback(queryId: string, answer: AnswerCallbackBody = {}) {
+    return this.request<void>('POST', `/v1/callbacks/${enc(queryId)}/answer`, answer);
+  }
+  /** Replaces (null: removes) your message's buttons. */
+  editButtons(messageId: string, buttons: ButtonInput[][] | null) {
+    return this.request<Message>('PUT', `/v1/messages/${enc(messageId)}/buttons`, { buttons });
+  }
+  /** Closes your poll or form. */
+  closePoll(messageId: string) {
+    return this.request<InteractionReply>('POST', `/v1/messages/${enc(messageId)}/close`, {});
+  }
+  /** Who chose an option of a public poll, a page at a time (`after`: the previous page's `next`). */
+  pollVoters(messageId: string, option: number, options: { after?: string; limit?: number } = {}) {
+    return this.request<PollVoters>('GET', `/v1/messages/${enc(messageId)}/poll/voters${query({ option, ...options })}`);
+  }
+  /** Your form's results: aggregates per question and every submission. */
+  formResults(messageId: string) {
+    return this.request<FormResults>('GET', `/v1/messages/${enc(messageId)}/form/results`);
+  }
+  /** Your form's submissions as CSV text. */
+  async formResultsCsv(messageId: string): Promise<string> {
+    const headers: Record<string, string> = this.token ? { authorization: `Bearer ${this.token}` } : {};
+    const response = await this.raw(`/v1/messages/${enc(messageId)}/form/results.csv`, { headers });
+    return response.text();
   }
 
   // Media
@@ -277,7 +485,11 @@ export class MmdClient {
   }
 
   // Sync
-  /** Events after `cursor`; with `timeout` (seconds) waits for one when none is ready. */
+  /**
+   * Events after `cursor`; with `timeout` (seconds) waits for one when none is ready. Fails with
+   * `cursor_expired` (410) when the cursor is beyond the newest event (the server's database was
+   * restored from a backup): reload, then continue from `updatesState()`.
+   */
   updates(options: { cursor?: number; timeout?: number; limit?: number } = {}, signal?: AbortSignal) {
     return this.request<UpdatesReply>('GET', `/v1/updates${query(options)}`, undefined, { signal });
   }
@@ -295,7 +507,12 @@ export class MmdClient {
     if (!token) throw new MmdError(401, null, 'stream needs a token');
     const wsBase = this.baseUrl.replace(/^http/, 'ws');
     const factory = this.webSocket ?? defaultWebSocketFactory();
-    return openStream({ ...options, connect: factory, url: (cursor) => `${wsBase}/v1/stream?cursor=${cursor}&token=${encodeURIComponent(token)}` });
+    return openStream({
+      ...options,
+      connect: factory,
+      url: (cursor) => `${wsBase}/v1/stream?cursor=${cursor}&token=${encodeURIComponent(token)}`,
+      newestCursor: () => this.updatesState(),
+    });
   }
 
   // Trust and safety. Reports: any member. Protection: anyone, no token. The rest: moderators.
@@ -311,6 +528,10 @@ export class MmdClient {
   }
   bank(id: string) {
     return this.request<Bank>('GET', `/v1/safety/banks/${enc(id)}`);
+  }
+  /** Marks a bank trusted (or not); audited. */
+  updateBank(id: string, body: UpdateBankBody) {
+    return this.request<Bank>('PATCH', `/v1/safety/banks/${enc(id)}`, body);
   }
   /** Adds pasted hashes; the reply names the sweep job that looks for existing copies. */
   addSignals(bankId: string, hashes: AddSignalsBody['hashes']) {
@@ -340,6 +561,10 @@ export class MmdClient {
     const form = new FormData();
     form.append('file', data instanceof Blob ? data : new Blob([data as BlobPart]), options.filename ?? 'file');
     return (await (await this.raw('/v1/safety/match', { method: 'POST', headers: this.auth(), body: form })).json()) as MatchReply;
+  }
+  /** Your own reports, newest first, with their outcomes (`status`, `outcome`, `resolved_at`). */
+  myReports(options: { limit?: number; before?: number } = {}) {
+    return this.request<ReportList>('GET', `/v1/reports${query(options)}`);
   }
   reviews(options: { status?: 'open' | 'escalated' | 'closed'; limit?: number; before?: number } = {}) {
     return this.request<ReviewList>('GET', `/v1/safety/reviews${query(options)}`);
@@ -379,12 +604,215 @@ export class MmdClient {
   protect(body: ProtectBody) {
     return this.request<ProtectCase>('POST', '/v1/safety/protect', body);
   }
+  /** The submitter's view of a case: its state and dates, nothing else. */
   protectStatus(reference: string) {
     return this.request<ProtectCase>('GET', `/v1/safety/protect/${enc(reference)}`);
   }
+  /** Protection cases for moderators: by default the open ones that matched something. */
+  cases(options: { status?: CaseStatus; matched?: boolean; before?: number; limit?: number } = {}) {
+    return this.request<CaseList>(
+      'GET',
+      `/v1/safety/cases${query({ ...options, matched: options.matched === undefined ? undefined : String(options.matched) })}`,
+    );
+  }
+  /** One protection case with what it matched (moderators). */
+  protectCase(reference: string) {
+    return this.request<CaseDetail>('GET', `/v1/safety/cases/${enc(reference)}`);
+  }
+  /** Confirms (takedown + block) or rejects (release) a protection case (moderators). */
+  decideCase(reference: string, body: CaseDecisionBody) {
+    return this.request<CaseDecisionReply>('POST', `/v1/safety/cases/${enc(reference)}/decision`, body);
+  }
+
+  // Bots and webhooks
+  /** Creates a bot you own (people only); the token in the reply is shown once. */
+  createBot(input: { handle: string; name: string }) {
+    return this.request<BotWithToken>('POST', '/v1/bots', input);
+  }
+  /** The bots you own. */
+  async bots() {
+    return (await this.request<{ bots: Bot[] }>('GET', '/v1/bots')).bots;
+  }
+  /** The calling bot (with a bot token; people get `bot_only`). */
+  botMe() {
+    return this.request<Bot>('GET', '/v1/bots/me');
+  }
+  /** A bot you own, or (with the bot's token) the bot itself. */
+  bot(id: string) {
+    return this.request<Bot>('GET', `/v1/bots/${enc(id)}`);
+  }
+  updateBot(id: string, input: { name?: string }) {
+    return this.request<Bot>('PATCH', `/v1/bots/${enc(id)}`, input);
+  }
+  /** Deletes a bot: its token stops working, its connections close, its webhooks stop. */
+  deleteBot(id: string) {
+    return this.request<void>('DELETE', `/v1/bots/${enc(id)}`);
+  }
+  /** A new token for a bot; the old one stops working at once. Shown once. */
+  rotateBotToken(id: string) {
+    return this.request<BotWithToken>('POST', `/v1/bots/${enc(id)}/token`);
+  }
+  /** Replaces a bot's commands (its owner, or the bot itself). */
+  async setBotCommands(id: string, commands: BotCommand[]) {
+    return (await this.request<{ commands: BotCommand[] }>('PUT', `/v1/bots/${enc(id)}/commands`, { commands })).commands;
+  }
+  async botCommands(id: string) {
+    return (await this.request<{ commands: BotCommand[] }>('GET', `/v1/bots/${enc(id)}/commands`)).commands;
+  }
+  /** A bot's commands by handle, for a "/" menu (empty for accounts that are not bots). */
+  async commandsOf(handle: string) {
+    return (await this.request<{ commands: BotCommand[] }>('GET', `/v1/accounts/${enc(handle)}/commands`)).commands;
+  }
+  /**
+   * Registers a webhook: for your own account (a bot with its token, a business), or with
+   * `bot` for a bot you own. The `whsec_` secret in the reply is shown once.
+   */
+  createWebhook(input: { url: string; events?: string[]; bot?: string }) {
+    const { bot, ...body } = input;
+    return this.request<CreatedWebhook>('POST', bot ? `/v1/bots/${enc(bot)}/webhooks` : '/v1/webhooks', body);
+  }
+  /** Your account's webhooks, or (with `bot`) your bot's. */
+  async webhooks(options: { bot?: string } = {}) {
+    return (await this.request<{ webhooks: Webhook[] }>('GET', options.bot ? `/v1/bots/${enc(options.bot)}/webhooks` : '/v1/webhooks')).webhooks;
+  }
+  webhook(id: string) {
+    return this.request<Webhook>('GET', `/v1/webhooks/${enc(id)}`);
+  }
+  /** `enabled: true` re-enables a disabled webhook; `events: null` means every event type. */
+  updateWebhook(id: string, input: { enabled?: boolean; events?: string[] | null }) {
+    return this.request<Webhook>('PATCH', `/v1/webhooks/${enc(id)}`, input);
+  }
+  deleteWebhook(id: string) {
+    return this.request<void>('DELETE', `/v1/webhooks/${enc(id)}`);
+  }
+  /** A webhook's delivery log, newest first (pass `next` back as `before`). */
+  webhookDeliveries(id: string, options: { before?: string; limit?: number; status?: 'pending' | 'succeeded' | 'failed' | 'dropped' } = {}) {
+    return this.request<DeliveryList>('GET', `/v1/webhooks/${enc(id)}/deliveries${query(options)}`);
+  }
+  /** Sends a delivery again, with the same webhook-id. */
+  replayDelivery(webhookId: string, deliveryId: string) {
+    return this.request<WebhookDelivery>('POST', `/v1/webhooks/${enc(webhookId)}/deliveries/${enc(deliveryId)}/replay`);
+  }
 
   private auth(): Record<string, string> {
-    return this.token ? { authorization: `Bearer ${this.token}` } : {};
+    const headers: Record<string, string> = this.token ? { authorization: `Bearer ${this.token}` } : {};
+    if (this.business) headers['x-mmd-business'] = this.business;
+    return headers;
+  }
+
+  // Business messaging: the business, its settings and its team. Call on forBusiness(id) as a
+  // team member, or on the business account's own client.
+  /** The business this client acts for, its settings and your role on its team. */
+  businessSelf() {
+    return this.request<BusinessSelf>('GET', '/v1/business');
+  }
+  updateBusiness(body: UpdateBusinessBody) {
+    return this.request<BusinessSelf>('PATCH', '/v1/business', body);
+  }
+  businessMembers() {
+    return this.request<BusinessMemberList>('GET', '/v1/business/members');
+  }
+  /** Adds a person (by handle) to the team, or changes their role. */
+  putBusinessMember(handle: string, role: BusinessRole) {
+    return this.request<BusinessMember>('PUT', `/v1/business/members/${enc(handle)}`, { role });
+  }
+  /** Removes someone (account id or handle) from the team; your own id or handle leaves it. */
+  async removeBusinessMember(account: string) {
+    await this.request<void>('DELETE', `/v1/business/members/${enc(account)}`);
+  }
+  /** The businesses you work for, with your role. */
+  myBusinesses() {
+    return this.request<MyBusinesses>('GET', '/v1/me/businesses');
+  }
+  /** A business's public profile (display name, photo, verified mark). */
+  businessProfile(handle: string) {
+    return this.request<BusinessProfile>('GET', `/v1/businesses/${enc(handle)}`);
+  }
+  // Templates of a business (read: any role; write and approve: owners and admins).
+  /** The business's templates by name (archived ones too with `archived: true`). */
+  listTemplates(options: { archived?: boolean } = {}) {
+    return this.request<MessageTemplateList>('GET', `/v1/business/templates${options.archived ? '?archived=true' : ''}`);
+  }
+  /** Creates a template; its first version is a draft. */
+  createTemplate(body: CreateMessageTemplateBody) {
+    return this.request<MessageTemplate>('POST', '/v1/business/templates', body);
+  }
+  getTemplate(id: string) {
+    return this.request<MessageTemplate>('GET', `/v1/business/templates/${enc(id)}`);
+  }
+  /** Renames, or changes the content: a content change is a new draft version. */
+  updateTemplate(id: string, body: UpdateMessageTemplateBody) {
+    return this.request<MessageTemplate>('PATCH', `/v1/business/templates/${enc(id)}`, body);
+  }
+  /** Archives a template (its versions stay for campaigns that name them). */
+  async archiveTemplate(id: string) {
+    await this.request<void>('DELETE', `/v1/business/templates/${enc(id)}`);
+  }
+  /** Approves a draft (the newest by default): only approved versions are sent. */
+  approveTemplate(id: string, body: ApproveTemplateBody = {}) {
+    return this.request<MessageTemplate>('POST', `/v1/business/templates/${enc(id)}/approve`, body);
+  }
+  /** Renders a version for a contact or given variables, with the personalised media as a link. */
+  previewTemplate(id: string, body: PreviewTemplateBody) {
+    return this.request<TemplatePreview>('POST', `/v1/business/templates/${enc(id)}/preview`, body);
+  }
+  /** Public profiles of those of these accounts (at most 100) that are businesses: name and verified mark, for chat lists. */
+  async businessProfiles(accountIds: string[]) {
+    return (await this.request<{ businesses: BusinessProfile[] }>('GET', `/v1/businesses?ids=${accountIds.map(enc).join(',')}`)).businesses;
+  }
+  /** Sets or clears a business's verified mark (instance admins). */
+  setBusinessVerified(businessId: string, verified: boolean) {
+    return this.request<BusinessProfile>('PUT', `/v1/admin/businesses/${enc(businessId)}/verified`, { verified });
+  }
+
+  // Campaigns: call on forBusiness(id) as a team member, or on the business account's client.
+  /** The business's campaigns, newest first (pass `next_cursor` back as `cursor`). */
+  campaigns(options: { cursor?: string; limit?: number } = {}) {
+    return this.request<CampaignList>('GET', `/v1/business/campaigns${query(options)}`);
+  }
+  /** Creates a campaign as a draft; every problem (past schedule, throttle 0, empty audience…) is refused here. */
+  createCampaign(body: CreateCampaignBody) {
+    return this.request<Campaign>('POST', '/v1/business/campaigns', body);
+  }
+  /** A campaign with its runs and funnel counts, overall and per variant. */
+  campaign(id: string) {
+    return this.request<CampaignDetail>('GET', `/v1/business/campaigns/${enc(id)}`);
+  }
+  startCampaign(id: string) {
+    return this.request<CampaignDetail>('POST', `/v1/business/campaigns/${enc(id)}/start`);
+  }
+  pauseCampaign(id: string) {
+    return this.request<CampaignDetail>('POST', `/v1/business/campaigns/${enc(id)}/pause`);
+  }
+  resumeCampaign(id: string) {
+    return this.request<CampaignDetail>('POST', `/v1/business/campaigns/${enc(id)}/resume`);
+  }
+  cancelCampaign(id: string) {
+    return this.request<CampaignDetail>('POST', `/v1/business/campaigns/${enc(id)}/cancel`);
+  }
+  /** A follow-up run to the last run's failed or unread recipients. */
+  resendCampaign(id: string, body: ResendCampaignBody) {
+    return this.request<CampaignDetail>('POST', `/v1/business/campaigns/${enc(id)}/resend`, body);
+  }
+  /** Sends each variant, marked as a test, to team members (default: yourself). */
+  testCampaign(id: string, body: TestCampaignBody = {}) {
+    return this.request<TestCampaignReply>('POST', `/v1/business/campaigns/${enc(id)}/test`, body);
+  }
+  /** Recipients and their status, a page at a time. */
+  campaignRecipients(id: string, options: { status?: RecipientStatus; cursor?: string; limit?: number } = {}) {
+    return this.request<CampaignRecipientList>('GET', `/v1/business/campaigns/${enc(id)}/recipients${query(options)}`);
+  }
+  /** A transactional message to one contact; the same idempotency key returns the same notification and never sends twice. */
+  notify(body: CreateNotificationBody) {
+    return this.request<Notification>('POST', '/v1/notifications', body);
+  }
+  notification(id: string) {
+    return this.request<Notification>('GET', `/v1/notifications/${enc(id)}`);
+  }
+  /** Every recipient and their status as CSV. */
+  async exportCampaign(id: string): Promise<string> {
+    const response = await this.raw(`/v1/business/campaigns/${enc(id)}/export`, { headers: this.auth() });
+    return response.text();
   }
 }
 
@@ -412,13 +840,24 @@ function lazySocket(url: string, mod: Promise<typeof import('ws')>): ReturnType<
   const listeners: [string, (e: { data?: unknown; code?: number; reason?: string }) => void][] = [];
   let real: import('ws').WebSocket | null = null;
   let closeRequested: [number | undefined, string | undefined] | null = null;
-  mod.then(({ WebSocket }) => {
-    real = new WebSocket(url);
-    for (const [type, fn] of listeners) real.addEventListener(type as 'message', fn as never);
-    if (closeRequested) real.close(...closeRequested);
-  });
+  let failed = false;
+  mod
+    .then(({ WebSocket }) => {
+      real = new WebSocket(url);
+      for (const [type, fn] of listeners) real.addEventListener(type as 'message', fn as never);
+      if (closeRequested) real.close(...closeRequested);
+    })
+    .catch((err: unknown) => {
+      // `ws` failed to load or refused the URL: report it as an abnormal close (1006), as a
+      // browser's socket would, so the stream's own reconnect and disconnect handling applies.
+      failed = true;
+      const reason = err instanceof Error ? err.message : String(err);
+      for (const [type, fn] of listeners) if (type === 'error') fn({});
+      for (const [type, fn] of listeners) if (type === 'close') fn({ code: 1006, reason });
+    });
   return {
     get readyState() {
+      if (failed) return 3;
       return real ? real.readyState : 0;
     },
     send(data) {

@@ -25,6 +25,14 @@ export interface StreamOptions {
   onDisconnect?: () => void;
   /** Called when the server refuses or drops the stream; reconnects follow unless closed. */
   onError?: (error: { code: string; detail: string }) => void;
+  /**
+   * The server does not know this stream's cursor (its database was restored from a backup, so the
+   * cursor is beyond its newest event): what the app holds may be stale or gone. The stream reads
+   * the newest cursor, calls this with it, and once the returned promise settles resumes from it.
+   * Reload your lists here, as on first load. Without it the stream still resumes from the newest
+   * cursor, and the events the app missed stay missed.
+   */
+  onReset?: (cursor: number) => void | Promise<void>;
   /** Reconnect after a drop (default true), with backoff from 250 ms up to 10 s. */
   reconnect?: boolean;
   /** Acknowledge received events so senders see "delivered" (default true). */
@@ -41,7 +49,12 @@ export interface Stream {
   close(): void;
 }
 
-export function openStream(options: StreamOptions & { url: (cursor: number) => string; connect: WebSocketFactory }): Stream {
+/** Close code the server sends with `cursor_expired` (a browser sees the code, not the HTTP status). */
+const CURSOR_EXPIRED_CLOSE = 4010;
+
+export function openStream(
+  options: StreamOptions & { url: (cursor: number) => string; connect: WebSocketFactory; newestCursor: () => Promise<number> },
+): Stream {
   let cursor = options.cursor ?? 0;
   let closed = false;
   let socket: WebSocketLike | null = null;
@@ -58,6 +71,23 @@ export function openStream(options: StreamOptions & { url: (cursor: number) => s
       ackTimer = null;
       if (socket && socket.readyState === 1) socket.send(JSON.stringify({ type: 'ack', cursor }));
     }, 200);
+  };
+
+  // Start over from the newest cursor: read it first, let the app reload, then follow from it, so
+  // whatever happens while the app reloads arrives on the stream.
+  const reset = async () => {
+    if (closed) return;
+    try {
+      const newest = await options.newestCursor();
+      if (closed) return;
+      await options.onReset?.(newest);
+      cursor = newest;
+      connect();
+    } catch {
+      if (closed) return;
+      options.onDisconnect?.();
+      setTimeout(reset, Math.min(10_000, 250 * 2 ** attempt++));
+    }
   };
 
   const connect = () => {
@@ -92,14 +122,17 @@ export function openStream(options: StreamOptions & { url: (cursor: number) => s
     ws.addEventListener('close', (event) => {
       if (socket === ws) socket = null;
       if (closed || options.reconnect === false) return;
-      // 4001: this device was signed out; 1008: policy (bad token, flooding). Retrying won't help.
+      // 4001: the credential was revoked (the reason starts with device_revoked or api_key_revoked);
+      // 1008: policy (bad token, flooding). Retrying won't help.
       if (event.code === 4001 || event.code === 1008) {
-        options.onError?.({ code: event.code === 4001 ? 'device_revoked' : 'policy_violation', detail: String(event.reason ?? '') });
+        const reason = String(event.reason ?? '');
+        const named = /^(device_revoked|api_key_revoked):/.exec(reason)?.[1];
+        options.onError?.({ code: event.code === 4001 ? (named ?? 'device_revoked') : 'policy_violation', detail: reason });
         return;
       }
       const delay = Math.min(10_000, 250 * 2 ** attempt++);
       options.onDisconnect?.();
-      setTimeout(connect, delay);
+      setTimeout(event.code === CURSOR_EXPIRED_CLOSE ? reset : connect, delay);
     });
     ws.addEventListener('error', () => {
       // 'close' follows and decides about reconnecting.

@@ -3,7 +3,7 @@
  * roles are granted on the database by whoever runs the server, never over the API).
  */
 
-import type { AccountKind, AccountRole } from '@mmd/sdk';
+import { type AccountKind, type AccountRole, PASSWORD_RULE } from '@mmd/sdk';
 import { Argument, type Command, Option } from 'commander';
 import { anonymousClient, globals } from '../context.ts';
 import { CliError } from '../errors.ts';
@@ -22,7 +22,7 @@ export function registerAccountCommands(program: Command): void {
     .command('create')
     .description('create an account and sign in to it on this machine')
     .argument('<handle>', 'a letter, then letters, digits or underscores (3-32)')
-    .option('--password <password>', 'the password (otherwise prompted on a terminal, or read from stdin)')
+    .option('--password <password>', `the password (otherwise prompted on a terminal, or read from stdin). ${PASSWORD_RULE}`)
     .addOption(new Option('--kind <kind>', 'kind of account').choices(KINDS).default('person'))
     .option('--device <name>', 'name for this device', defaultDeviceName())
     .action(
@@ -32,7 +32,7 @@ export function registerAccountCommands(program: Command): void {
         cmd: Command,
       ) => {
         const g = globals(cmd);
-        const password = await readPassword({ given: opts.password, confirm: true });
+        const password = await readPassword({ given: opts.password, confirm: true, rule: PASSWORD_RULE });
         const reply = await anonymousClient(g).createAccount({
           handle: handle.replace(/^@/, ''),
           password,

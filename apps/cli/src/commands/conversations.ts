@@ -68,7 +68,7 @@ export function registerConversationCommands(program: Command): void {
   channel
     .command('create')
     .description('create a channel with a public handle; you are its owner')
-    .argument('<handle>', 'the channel handle (#news or news)')
+    .argument('<handle>', 'the channel handle (@news or news)')
     .option('--title <title>', 'display title')
     .action(async (handle: string, opts: { title?: string }, cmd: Command) => {
       const g = globals(cmd);
@@ -82,7 +82,7 @@ export function registerConversationCommands(program: Command): void {
   channel
     .command('join')
     .description('join a channel by its handle')
-    .argument('<handle>', 'the channel handle (#news or news)')
+    .argument('<handle>', 'the channel handle (@news or news)')
     .action(async (handle: string, _opts: object, cmd: Command) => {
       const g = globals(cmd);
       const client = signedInClient(g);
@@ -113,6 +113,6 @@ export function registerConversationCommands(program: Command): void {
       const g = globals(cmd);
       const client = signedInClient(g);
       const m = await client.addMember(await resolveConversation(client, conv), bare(handle));
-      emit(g, m, () => `added @${m.handle} as ${m.role}`);
+      emit(g, m, () => ('invited' in m ? `@${m.handle} was invited (their privacy setting); they join if they accept` : `added @${m.handle} as ${m.role}`));
     });
 }

@@ -13,6 +13,13 @@ const SCOPES = [
   'messages:write',
   'conversations:write',
   'updates:read',
+  'business:read',
+  'contacts:write',
+  'contacts:export',
+  'templates:write',
+  'campaigns:write',
+  'notifications:write',
+  'inbox:write',
 ] as const satisfies readonly ApiScope[];
 const everyScopeListed: [Exclude<ApiScope, (typeof SCOPES)[number]>] extends [never] ? true : never = true;
 void everyScopeListed;

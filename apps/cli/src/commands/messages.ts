@@ -1,12 +1,13 @@
 /** `mmd send` and `mmd history`. */
 import { randomUUID } from 'node:crypto';
-import { type Message, type MmdClient, MmdError } from '@mmd/sdk';
+import { type ButtonInput, type Message, type MmdClient, MmdError } from '@mmd/sdk';
 import type { Command } from 'commander';
 import { integerIn } from '../args.ts';
 import { globals, signedInClient } from '../context.ts';
 import { CONV_HELP, resolveConversation } from '../conversation-ref.ts';
 import { UsageError } from '../errors.ts';
 import { emit, messageLine } from '../output.ts';
+import { BUTTONS_HELP, buttonRows, quickReplyRows } from './poll.ts';
 
 const ATTEMPTS = 3;
 
@@ -51,6 +52,12 @@ export function registerMessageCommands(program: Command): void {
       [],
     )
     .option('--reply-to <id>', 'message id this replies to')
+    .option('--buttons <rows>', BUTTONS_HELP, (raw: string, rows: ButtonInput[][] | undefined) => buttonRows(raw, rows))
+    .option(
+      '--quick-replies <rows>',
+      "a keyboard replacing the recipient's composer (bots and businesses): replies split by \",\", rows by \";\", e.g. 'S,M,L;Cancel'",
+      (raw: string, rows: { text: string }[][] | undefined) => quickReplyRows(raw, rows),
+    )
     .option(
       '--idempotency-key <key>',
       'dedupe key (default: a fresh one per invocation, reused by its retries)',
@@ -59,7 +66,7 @@ export function registerMessageCommands(program: Command): void {
       async (
         conv: string,
         text: string | undefined,
-        opts: { media: string[]; replyTo?: string; idempotencyKey?: string },
+        opts: { media: string[]; replyTo?: string; idempotencyKey?: string; buttons?: ButtonInput[][]; quickReplies?: { text: string }[][] },
         cmd: Command,
       ) => {
         if (text === undefined && opts.media.length === 0)
@@ -72,8 +79,16 @@ export function registerMessageCommands(program: Command): void {
           media: opts.media.length > 0 ? opts.media : undefined,
           reply_to: opts.replyTo,
           idempotency_key: opts.idempotencyKey ?? randomUUID(),
+          ...(opts.buttons?.length ? { buttons: opts.buttons } : {}),
+          ...(opts.quickReplies?.length ? { quick_replies: { rows: opts.quickReplies } } : {}),
         });
-        emit(g, m, () => `sent ${m.id} (#${m.seq} in ${m.conversation_id})`);
+        // A held message (its media still processing, or under review) has no number yet: it takes
+        // one when it goes out, so printing one now would name another message.
+        emit(g, m, () =>
+          m.status === 'pending'
+            ? `held ${m.id} in ${m.conversation_id}: it goes out, and takes its number, once its media is ready`
+            : `sent ${m.id} (#${m.seq} in ${m.conversation_id})`,
+        );
       },
     );
 

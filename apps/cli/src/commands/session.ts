@@ -51,10 +51,11 @@ export function registerSessionCommands(program: Command): void {
       try {
         await new MmdClient({ baseUrl: g.server, token: saved.token }).revokeDevice(saved.device_id);
       } catch (err) {
-        // Already signed out elsewhere: the token is dead, so forgetting it is all that is left.
+        // Already signed out elsewhere, or expired from disuse: the token is dead, so forgetting
+        // it is all that is left.
         // Anything else (server unreachable) keeps the session, so `mmd logout` can be retried
         // rather than leaving a live token behind.
-        if (!(err instanceof MmdError && (err.code === 'unauthenticated' || err.code === 'not_found')))
+        if (!(err instanceof MmdError && (err.code === 'unauthenticated' || err.code === 'session_expired' || err.code === 'not_found')))
           throw err;
       }
       removeSession(g.server);

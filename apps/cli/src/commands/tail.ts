@@ -8,13 +8,20 @@ import type { Command } from 'commander';
 import { integerIn } from '../args.ts';
 import { globals, signedInClient } from '../context.ts';
 import { CONV_HELP, resolveConversation } from '../conversation-ref.ts';
-import { conversationLabel, formatTime, messageLine, printJson, printLine } from '../output.ts';
+import {
+  conversationLabel,
+  formatTime,
+  messageLine,
+  printJson,
+  printLine,
+  reactionsText,
+} from '../output.ts';
 
-const MESSAGE_EVENTS = new Set(['message.created', 'message.edited', 'message.deleted']);
+const MESSAGE_EVENTS = new Set(['message.created', 'message.edited', 'message.deleted', 'reaction.changed']);
 /** The stream gives up after these (signed out, or refused by policy): so does tail. */
-const FATAL = new Set(['device_revoked', 'policy_violation']);
+const FATAL = new Set(['device_revoked', 'api_key_revoked', 'policy_violation']);
 
-/** Conversation names (`#news`, `dm @bob`, a group's title) for lines when following everything. */
+/** Conversation names (`@news`, `dm @bob`, a group's title) for lines when following everything. */
 function labelCache(client: MmdClient) {
   const labels = new Map<string, Promise<string>>();
   return {
@@ -38,7 +45,7 @@ function labelCache(client: MmdClient) {
 export function registerTailCommand(program: Command): void {
   program
     .command('tail')
-    .description('follow new messages live (with edits and deletions) until Ctrl-C')
+    .description('follow new messages live (with media, edits, deletions and reactions) until Ctrl-C')
     .argument('[conv]', `only this conversation: ${CONV_HELP}`)
     .option(
       '--cursor <n>',
@@ -59,6 +66,18 @@ export function registerTailCommand(program: Command): void {
         if (event.type === 'message.deleted') {
           const { seq } = event.data as { seq: number };
           return `[${formatTime(event.at)}] ${where ? `${where} | ` : ''}(message #${seq} deleted)`;
+        }
+        if (event.type === 'reaction.changed') {
+          // The event names the message by id; its seq (the number history prints) needs one read.
+          const { message_id, reactions } = event.data as {
+            message_id: string;
+            reactions: Message['reactions'];
+          };
+          const seq = await client.message(message_id).then(
+            (m) => `#${m.seq}`,
+            () => message_id,
+          );
+          return `[${formatTime(event.at)}] ${where ? `${where} | ` : ''}(reactions on message ${seq}: ${reactionsText(reactions) || 'none'})`;
         }
         const m = event.data as Message;
         return messageLine(m, { at: event.type === 'message.edited' ? event.at : m.created_at, where });

@@ -11,16 +11,19 @@ import {
 } from '@mmd/contracts';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { AppError } from '../errors.ts';
 import type { Authenticate } from '../http/auth.ts';
+import { createWindowLimiter } from '../http/window-limit.ts';
 import type { Accounts } from './service.ts';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
-export function accountRoutes(deps: { accounts: Accounts; authenticate: Authenticate; limits: { login: number; signup: number; windowMs: number } }): FastifyPluginAsyncTypebox {
+export function accountRoutes(deps: { accounts: Accounts; authenticate: Authenticate; limits: { login: number; loginPerAddress: number; signup: number; windowMs: number } }): FastifyPluginAsyncTypebox {
   const { accounts, authenticate, limits } = deps;
+  const perAddress = createWindowLimiter({ max: limits.loginPerAddress, windowMs: limits.windowMs });
   return async (app) => {
     app.post('/v1/accounts', {
-      schema: { tags: ['accounts'], summary: 'Create an account and its first device session', body: CreateAccountBody, response: { 201: CreateAccountReply } },
+      schema: { 'x-mmd-scope': 'public', tags: ['accounts'], summary: 'Create an account and its first device session', body: CreateAccountBody, response: { 201: CreateAccountReply } },
       config: { rateLimit: { max: limits.signup, timeWindow: limits.windowMs } },
     }, async (request, reply) => {
       const b = request.body;
@@ -29,7 +32,7 @@ export function accountRoutes(deps: { accounts: Accounts; authenticate: Authenti
     });
 
     app.post('/v1/sessions', {
-      schema: { tags: ['accounts'], summary: 'Log in: a new device session', body: CreateSessionBody, response: { 201: CreateSessionReply } },
+      schema: { 'x-mmd-scope': 'public', tags: ['accounts'], summary: 'Log in: a new device session', body: CreateSessionBody, response: { 201: CreateSessionReply } },
       config: {
         rateLimit: {
           max: limits.login,
@@ -39,39 +42,44 @@ export function accountRoutes(deps: { accounts: Accounts; authenticate: Authenti
           keyGenerator: (request) => `${request.ip}|${String((request.body as { handle?: unknown } | undefined)?.handle ?? '').toLowerCase()}`,
         },
       },
+      // And per address alone: spraying one password over many handles costs an Argon2 hash per try.
+      preHandler: async (request) => {
+        const waitMs = perAddress.hit(request.ip);
+        if (waitMs > 0) throw new AppError('rate_limited', `too many sign-in attempts from this address; retry in ${Math.ceil(waitMs / 1000)} s`, { headers: { 'retry-after': String(Math.ceil(waitMs / 1000)) } });
+      },
     }, async (request, reply) => {
       const b = request.body;
       return reply.status(201).send(await accounts.login({ handle: b.handle, password: b.password, deviceName: b.device_name }));
     });
 
-    app.get('/v1/me', { schema: { tags: ['accounts'], summary: 'The calling account', response: { 200: Account } } }, async (request) => {
+    app.get('/v1/me', { schema: { 'x-mmd-scope': 'account', tags: ['accounts'], summary: 'The calling account', response: { 200: Account } } }, async (request) => {
       const principal = await authenticate(request);
       return accounts.getAccount(principal.accountId);
     });
 
-    app.get('/v1/devices', { schema: { tags: ['accounts'], summary: 'Your signed-in devices', response: { 200: DeviceList } } }, async (request) => {
+    app.get('/v1/devices', { schema: { 'x-mmd-scope': 'device', tags: ['accounts'], summary: 'Your signed-in devices', response: { 200: DeviceList } } }, async (request) => {
       const principal = await authenticate(request);
       if (principal.apiKeyId) return { devices: [] };
       return { devices: await accounts.listDevices(principal) };
     });
 
-    app.delete('/v1/devices/:id', { schema: { tags: ['accounts'], summary: 'Sign a device out (its token stops working at once)', params: IdParams } }, async (request, reply) => {
+    app.delete('/v1/devices/:id', { schema: { 'x-mmd-scope': 'device', tags: ['accounts'], summary: 'Sign a device out (its token stops working at once)', params: IdParams } }, async (request, reply) => {
       const principal = await authenticate(request);
       await accounts.revokeDevice(principal, request.params.id);
       return reply.status(204).send();
     });
 
-    app.post('/v1/api-keys', { schema: { tags: ['accounts'], summary: 'Create a scoped API key (bot and business accounts)', body: CreateApiKeyBody, response: { 201: CreateApiKeyReply } } }, async (request, reply) => {
+    app.post('/v1/api-keys', { schema: { 'x-mmd-scope': 'device', tags: ['accounts'], summary: 'Create a scoped API key (bot and business accounts)', body: CreateApiKeyBody, response: { 201: CreateApiKeyReply } } }, async (request, reply) => {
       const principal = await authenticate(request);
       return reply.status(201).send(await accounts.createApiKey(principal, request.body));
     });
 
-    app.get('/v1/api-keys', { schema: { tags: ['accounts'], summary: 'Your API keys (never the secret)', response: { 200: ApiKeyList } } }, async (request) => {
+    app.get('/v1/api-keys', { schema: { 'x-mmd-scope': 'device', tags: ['accounts'], summary: 'Your API keys (never the secret)', response: { 200: ApiKeyList } } }, async (request) => {
       const principal = await authenticate(request);
       return { api_keys: await accounts.listApiKeys(principal) };
     });
 
-    app.delete('/v1/api-keys/:id', { schema: { tags: ['accounts'], summary: 'Revoke an API key', params: IdParams } }, async (request, reply) => {
+    app.delete('/v1/api-keys/:id', { schema: { 'x-mmd-scope': 'device', tags: ['accounts'], summary: 'Revoke an API key', params: IdParams } }, async (request, reply) => {
       const principal = await authenticate(request);
       await accounts.revokeApiKey(principal, request.params.id);
       return reply.status(204).send();

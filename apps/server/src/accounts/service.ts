@@ -7,8 +7,10 @@ import { hash, verify } from '@node-rs/argon2';
 import { AppError, notFound } from '../errors.ts';
 import { newId } from '../lib/ids.ts';
 import { hashToken, newToken, tokenKind } from '../lib/tokens.ts';
-import { type Database, isUniqueViolation } from '../platform/db/index.ts';
-import type { AccountsTable, DevicesTable } from '../platform/db/schema.ts';
+import type { Database } from '../platform/db/index.ts';
+import { insertAccountRow } from './bot-accounts.ts';
+import { assertPasswordAllowed } from './password-policy.ts';
+import type { AccountsTable, DevicesTable } from './schema.ts';
 
 /** Who is calling, as established from the bearer token. */
 export interface Principal {
@@ -22,17 +24,23 @@ export interface Principal {
   apiKeyId: string | null;
   /** What the caller may do; device tokens may do everything. */
   scopes: ReadonlySet<ApiScope>;
+  /** Set when the caller used a bot token (bots capability): the bot acting as itself. */
+  botToken?: boolean;
 }
 
 export interface AccountsDeps {
   db: Database;
   clock: () => number;
   argon2: { memoryKib: number; iterations: number };
+  /** A device token unused for this long stops working (`session_expired`); its owner signs in again. */
+  deviceIdleMs: number;
   /** Called after a device is revoked, so live connections using it close at once. */
   onDeviceRevoked?: (accountId: string, deviceId: string) => void;
+  /** Called after an API key is revoked, so its live connections and long-polls close at once. */
+  onApiKeyRevoked?: (accountId: string, keyId: string) => void;
 }
 
-const ALL_SCOPES: ReadonlySet<ApiScope> = new Set(API_SCOPES);
+export const ALL_SCOPES: ReadonlySet<ApiScope> = new Set(API_SCOPES);
 
 export function toAccount(row: AccountsTable): Account {
   return { id: row.id, handle: row.handle, kind: row.kind, role: row.role, created_at: Number(row.created_at) };
@@ -72,8 +80,48 @@ export function createAccounts(deps: AccountsDeps) {
     return { token, device: toDevice(row, row.id) };
   }
 
+  /**
+   * Resolves a bearer token to its principal; `expired` for a device token unused for longer
+   * than the idle limit (so the client can tell its user to sign in again), null when unknown
+   * or revoked.
+   */
+  async function resolve(token: string): Promise<Principal | 'expired' | null> {
+    const kind = tokenKind(token);
+    // Bot tokens belong to the bots capability (http/auth.ts sends them there).
+    if (!kind || kind === 'bot' || token.length > 200) return null;
+    const tokenHash = hashToken(token);
+    if (kind === 'device') {
+      const row = await db.db
+        .selectFrom('devices')
+        .innerJoin('accounts', 'accounts.id', 'devices.account_id')
+        .select(['devices.id as device_id', 'devices.last_seen_at', 'accounts.id', 'accounts.handle', 'accounts.kind', 'accounts.role'])
+        .where('devices.token_hash', '=', tokenHash)
+        .where('devices.revoked_at', 'is', null)
+        .executeTakeFirst();
+      if (!row) return null;
+      const now = clock();
+      if (now - Number(row.last_seen_at) > deps.deviceIdleMs) return 'expired';
+      // Touch last_seen at most once a minute: a write per request would be wasteful.
+      if (now - Number(row.last_seen_at) > 60_000) {
+        await db.db.updateTable('devices').set({ last_seen_at: now }).where('id', '=', row.device_id).execute();
+      }
+      return { accountId: row.id, handle: row.handle, kind: row.kind, role: row.role, deviceId: row.device_id, apiKeyId: null, scopes: ALL_SCOPES };
+    }
+    const row = await db.db
+      .selectFrom('api_keys')
+      .innerJoin('accounts', 'accounts.id', 'api_keys.account_id')
+      .select(['api_keys.id as key_id', 'api_keys.scopes', 'accounts.id', 'accounts.handle', 'accounts.kind', 'accounts.role'])
+      .where('api_keys.key_hash', '=', tokenHash)
+      .where('api_keys.revoked_at', 'is', null)
+      .executeTakeFirst();
+    if (!row) return null;
+    const scopes = new Set(JSON.parse(row.scopes) as ApiScope[]);
+    return { accountId: row.id, handle: row.handle, kind: row.kind, role: row.role, deviceId: null, apiKeyId: row.key_id, scopes };
+  }
+
   return {
     async createAccount(input: { handle: string; password: string; kind?: AccountKind; deviceName?: string }) {
+      assertPasswordAllowed(input.password, input.handle);
       const row: AccountsTable = {
         id: newId('acc'),
         handle: input.handle,
@@ -83,12 +131,7 @@ export function createAccounts(deps: AccountsDeps) {
         role: 'user',
         created_at: clock(),
       };
-      try {
-        await db.db.insertInto('accounts').values(row).execute();
-      } catch (err) {
-        if (isUniqueViolation(err)) throw new AppError('handle_taken', `the handle "${input.handle}" is taken`);
-        throw err;
-      }
+      await db.writeTransaction((tx) => insertAccountRow(tx, row));
       const { token, device } = await addDevice(row.id, input.deviceName ?? 'first device');
       return { account: toAccount(row), token, device };
     },
@@ -101,38 +144,13 @@ export function createAccounts(deps: AccountsDeps) {
       return { token, device, account: toAccount(row) };
     },
 
-    /** Resolves a bearer token to its principal, or null when unknown or revoked. */
+    /** Resolves a bearer token to its principal, or null when unknown, revoked or idle too long. */
     async authenticate(token: string): Promise<Principal | null> {
-      const kind = tokenKind(token);
-      if (!kind || token.length > 200) return null;
-      const tokenHash = hashToken(token);
-      if (kind === 'device') {
-        const row = await db.db
-          .selectFrom('devices')
-          .innerJoin('accounts', 'accounts.id', 'devices.account_id')
-          .select(['devices.id as device_id', 'devices.last_seen_at', 'accounts.id', 'accounts.handle', 'accounts.kind', 'accounts.role'])
-          .where('devices.token_hash', '=', tokenHash)
-          .where('devices.revoked_at', 'is', null)
-          .executeTakeFirst();
-        if (!row) return null;
-        const now = clock();
-        // Touch last_seen at most once a minute: a write per request would be wasteful.
-        if (now - Number(row.last_seen_at) > 60_000) {
-          await db.db.updateTable('devices').set({ last_seen_at: now }).where('id', '=', row.device_id).execute();
-        }
-        return { accountId: row.id, handle: row.handle, kind: row.kind, role: row.role, deviceId: row.device_id, apiKeyId: null, scopes: ALL_SCOPES };
-      }
-      const row = await db.db
-        .selectFrom('api_keys')
-        .innerJoin('accounts', 'accounts.id', 'api_keys.account_id')
-        .select(['api_keys.id as key_id', 'api_keys.scopes', 'accounts.id', 'accounts.handle', 'accounts.kind', 'accounts.role'])
-        .where('api_keys.key_hash', '=', tokenHash)
-        .where('api_keys.revoked_at', 'is', null)
-        .executeTakeFirst();
-      if (!row) return null;
-      const scopes = new Set(JSON.parse(row.scopes) as ApiScope[]);
-      return { accountId: row.id, handle: row.handle, kind: row.kind, role: row.role, deviceId: null, apiKeyId: row.key_id, scopes };
+      const resolved = await resolve(token);
+      return resolved === 'expired' ? null : resolved;
     },
+
+    resolve,
 
     async getAccount(accountId: string): Promise<Account> {
       const row = await db.db.selectFrom('accounts').selectAll().where('id', '=', accountId).executeTakeFirst();
@@ -150,6 +168,8 @@ export function createAccounts(deps: AccountsDeps) {
         .selectAll()
         .where('account_id', '=', principal.accountId)
         .where('revoked_at', 'is', null)
+        // Idle-expired devices are signed out: they no longer count as signed-in devices.
+        .where('last_seen_at', '>=', clock() - deps.deviceIdleMs)
         .orderBy('created_at')
         .execute();
       return rows.map((r) => toDevice(r, principal.deviceId));
@@ -209,6 +229,7 @@ export function createAccounts(deps: AccountsDeps) {
         .where('revoked_at', 'is', null)
         .executeTakeFirst();
       if (Number(result.numUpdatedRows) === 0) throw notFound('api key');
+      deps.onApiKeyRevoked?.(principal.accountId, keyId);
     },
 
     /** Grants a role (used offline by `mmd account role`). */

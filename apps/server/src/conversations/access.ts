@@ -1,7 +1,12 @@
 /** Who may do what in a conversation: the one place these rules live. */
 import { AppError, notFound } from '../errors.ts';
+import type { Expression, ExpressionBuilder, SqlBool } from 'kysely';
 import type { Database, Tx } from '../platform/db/index.ts';
-import type { ConversationsTable, MembersTable } from '../platform/db/schema.ts';
+import type { DB } from '../schema.ts';
+import type { ConversationsTable, MembersTable } from './schema.ts';
+
+/** Groups up to this size show new members their earlier history unless an admin says otherwise. */
+export const HISTORY_VISIBLE_DEFAULT_MAX_MEMBERS = 100;
 
 export interface Membership {
   conversation: ConversationsTable;
@@ -23,6 +28,107 @@ export async function requireMember(db: Database['db'] | Tx, conversationId: str
   return { conversation: normaliseConversation(conversation), member: normaliseMember(member) };
 }
 
+/** Does a newcomer read what was sent before they joined? */
+export function historyVisible(c: ConversationsTable): boolean {
+  if (c.kind !== 'group') return true;
+  if (c.history_visible === null || c.history_visible === undefined) return Number(c.member_count) <= HISTORY_VISIBLE_DEFAULT_MAX_MEMBERS;
+  return Number(c.history_visible) === 1;
+}
+
+/** Seqs from `from` to `to` (inclusive; `to` null: up to now). */
+export interface SeqRange {
+  from: number;
+  to: number | null;
+}
+
+/**
+ * The messages one member may read, as seq ranges, or null for all of them (channels and direct
+ * chats). In a group: each stay of theirs, and — when the group shows history to newcomers —
+ * everything before their first stay. What was sent while they were out stays unread.
+ */
+export function rangesOf(conversation: ConversationsTable, windows: { from_seq: number; to_seq: number | null }[]): SeqRange[] | null {
+  if (conversation.kind !== 'group') return null;
+  const ranges = windows
+    .map((w) => ({ from: Number(w.from_seq), to: w.to_seq === null ? null : Number(w.to_seq) }))
+    .sort((a, b) => a.from - b.from);
+  if (ranges[0] && historyVisible(conversation)) ranges[0] = { ...ranges[0], from: 1 };
+  return ranges;
+}
+
+export async function readableRanges(db: Database['db'] | Tx, { conversation, member }: Membership): Promise<SeqRange[] | null> {
+  if (conversation.kind !== 'group') return null;
+  const windows = await db
+    .selectFrom('member_windows')
+    .select(['from_seq', 'to_seq'])
+    .where('conversation_id', '=', conversation.id)
+    .where('account_id', '=', member.account_id)
+    .execute();
+  return rangesOf(conversation, windows);
+}
+
+/** May this account, a current member, read the message with this seq? (Its stays; see readableRanges.) */
+export async function mayReadSeq(db: Database['db'] | Tx, options: { conversationId: string; accountId: string; seq: number }): Promise<boolean> {
+  const conversation = await db.selectFrom('conversations').selectAll().where('id', '=', options.conversationId).executeTakeFirst();
+  const member = await db
+    .selectFrom('members')
+    .selectAll()
+    .where('conversation_id', '=', options.conversationId)
+    .where('account_id', '=', options.accountId)
+    .where('left_cursor', 'is', null)
+    .executeTakeFirst();
+  if (!conversation || !member) return false;
+  const ranges = await readableRanges(db, { conversation: normaliseConversation(conversation), member: normaliseMember(member) });
+  return inRanges(ranges, options.seq);
+}
+
+export function inRanges(ranges: SeqRange[] | null, seq: number): boolean {
+  return ranges === null || ranges.some((r) => seq >= r.from && (r.to === null || seq <= r.to));
+}
+
+/** A where-clause on messages.seq for these ranges (callers handle null, "everything", themselves). */
+export function seqIn(eb: ExpressionBuilder<DB, 'messages'>, ranges: SeqRange[]): Expression<SqlBool> {
+  if (ranges.length === 0) return eb.lit(false);
+  return eb.or(ranges.map((r) => (r.to === null ? eb('messages.seq', '>=', r.from) : eb.and([eb('messages.seq', '>=', r.from), eb('messages.seq', '<=', r.to)]))));
+}
+
+/**
+ * A where-clause on a `members` query: those who may read the message at `seq`. In a group that
+ * hides earlier history, only members whose stay covers it (a newcomer, or one who was out when
+ * it was sent, received nothing); elsewhere every current member.
+ */
+export function readersOfSeq(eb: ExpressionBuilder<DB, 'members'>, conversation: ConversationsTable, seq: number): Expression<SqlBool> {
+  if (conversation.kind !== 'group' || historyVisible(conversation)) return eb.lit(true);
+  return eb.exists(
+    eb
+      .selectFrom('member_windows')
+      .select('member_windows.from_seq')
+      .whereRef('member_windows.conversation_id', '=', 'members.conversation_id')
+      .whereRef('member_windows.account_id', '=', 'members.account_id')
+      .where('member_windows.from_seq', '<=', seq)
+      .where((w) => w.or([w('member_windows.to_seq', 'is', null), w('member_windows.to_seq', '>=', seq)])),
+  );
+}
+
+// Bidi embeddings, overrides, isolates and marks: they reorder what follows them, so a title could
+// make the text after it (a sender's name, a message) read differently from what it is.
+const BIDI_CONTROLS = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
+const CONTROL = /\p{Cc}/u;
+// What draws nothing: spaces, format characters, lone combining marks, and the blank letters
+// (Hangul fillers, braille blank) that impersonators use for "empty" names.
+const INVISIBLE = /[\p{White_Space}\p{Cf}\p{M}\p{Co}\p{Cn}\u115F\u1160\u3164\uFFA0\u2800]/gu;
+
+/** Refuses a group or channel title that reorders text around it or shows nothing. */
+export function assertValidTitle(title: string) {
+  const problem = BIDI_CONTROLS.test(title)
+    ? 'may not contain bidirectional control characters'
+    : CONTROL.test(title)
+      ? 'may not contain control characters'
+      : title.replace(INVISIBLE, '') === ''
+        ? 'needs at least one visible character'
+        : null;
+  if (problem) throw new AppError('validation_failed', `the title ${problem}`, { errors: [{ path: '/title', message: problem }] });
+}
+
 export function isAdmin(member: MembersTable): boolean {
   return member.role === 'owner' || member.role === 'admin';
 }
@@ -42,7 +148,13 @@ export function assertMayManage({ conversation, member }: Membership) {
 // PostgreSQL returns bigint columns through our int8 parser as numbers already; SQLite returns
 // numbers; these keep the types honest if a driver ever hands back strings.
 export function normaliseConversation(c: ConversationsTable): ConversationsTable {
-  return { ...c, created_at: Number(c.created_at), last_seq: Number(c.last_seq), member_count: Number(c.member_count) };
+  return {
+    ...c,
+    created_at: Number(c.created_at),
+    last_seq: Number(c.last_seq),
+    member_count: Number(c.member_count),
+    history_visible: c.history_visible === null || c.history_visible === undefined ? null : Number(c.history_visible),
+  };
 }
 export function normaliseMember(m: MembersTable): MembersTable {
   return {

@@ -1,4 +1,4 @@
-import { AddMemberBody, Conversation, ConversationList, CreateConversationBody, MemberList, SetRoleBody } from '@mmd/contracts';
+import { AddMemberBody, Conversation, ConversationList, CreateConversationBody, InvitationList, InvitedReply, Member, MemberList, SetRoleBody, UpdateConversationBody } from '@mmd/contracts';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Authenticate } from '../http/auth.ts';
@@ -10,59 +10,93 @@ export function conversationRoutes(deps: { conversations: Conversations; authent
   const { conversations, authenticate } = deps;
   return async (app) => {
     app.post('/v1/conversations', {
-      schema: { tags: ['conversations'], summary: 'Open a direct chat, create a group or a channel', body: CreateConversationBody, response: { 200: Conversation, 201: Conversation } },
+      schema: { 'x-mmd-scope': 'conversations:write', tags: ['conversations'], summary: 'Open a direct chat, create a group or a channel', body: CreateConversationBody, response: { 200: Conversation, 201: Conversation } },
     }, async (request, reply) => {
-      const principal = await authenticate(request, 'conversations:write');
+      const principal = await authenticate(request);
       const { conversation, created } = await conversations.create(principal, request.body);
       // Opening a direct chat that exists returns it: one chat per pair.
       return reply.status(created ? 201 : 200).send(conversation);
     });
 
-    app.get('/v1/conversations', { schema: { tags: ['conversations'], summary: 'Your conversations, most recent first', response: { 200: ConversationList } } }, async (request) => {
-      const principal = await authenticate(request, 'messages:read');
+    app.get('/v1/conversations', { schema: { 'x-mmd-scope': 'messages:read', tags: ['conversations'], summary: 'Your conversations, most recent first', response: { 200: ConversationList } } }, async (request) => {
+      const principal = await authenticate(request);
       return { conversations: await conversations.list(principal) };
     });
 
-    app.get('/v1/conversations/:id', { schema: { tags: ['conversations'], params: Type.Object({ id: Id }), response: { 200: Conversation } } }, async (request) => {
-      const principal = await authenticate(request, 'messages:read');
+    app.get('/v1/conversations/:id', { schema: { 'x-mmd-scope': 'messages:read', tags: ['conversations'], params: Type.Object({ id: Id }), response: { 200: Conversation } } }, async (request) => {
+      const principal = await authenticate(request);
       return conversations.get(principal, request.params.id);
     });
 
-    app.get('/v1/channels/:handle', { schema: { tags: ['conversations'], summary: 'Find a channel by its public handle', params: Type.Object({ handle: Type.String({ minLength: 1, maxLength: 64 }) }), response: { 200: Conversation } } }, async (request) => {
+    app.patch('/v1/conversations/:id', {
+      schema: { 'x-mmd-scope': 'conversations:write', tags: ['conversations'], summary: "Rename a group or channel, or set whether a group's new members read earlier history (admins)", params: Type.Object({ id: Id }), body: UpdateConversationBody, response: { 200: Conversation } },
+    }, async (request) => {
+      const principal = await authenticate(request);
+      return conversations.update(principal, request.params.id, request.body);
+    });
+
+    app.get('/v1/channels/:handle', { schema: { 'x-mmd-scope': 'messages:read', tags: ['conversations'], summary: 'Find a channel by its public handle', params: Type.Object({ handle: Type.String({ minLength: 1, maxLength: 64 }) }), response: { 200: Conversation } } }, async (request) => {
       await authenticate(request);
       return conversations.findChannel(request.params.handle);
     });
 
-    app.post('/v1/conversations/:id/join', { schema: { tags: ['conversations'], summary: 'Join a channel', params: Type.Object({ id: Id }), response: { 200: Conversation } } }, async (request) => {
-      const principal = await authenticate(request, 'conversations:write');
+    app.post('/v1/conversations/:id/join', { schema: { 'x-mmd-scope': 'conversations:write', tags: ['conversations'], summary: 'Join a channel', params: Type.Object({ id: Id }), response: { 200: Conversation } } }, async (request) => {
+      const principal = await authenticate(request);
       return conversations.join(principal, request.params.id);
     });
 
     app.get('/v1/conversations/:id/members', {
       schema: {
+        'x-mmd-scope': 'messages:read',
         tags: ['conversations'],
         params: Type.Object({ id: Id }),
         querystring: Type.Object({ after: Type.Optional(Id), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })) }, { additionalProperties: false }),
         response: { 200: MemberList },
       },
     }, async (request) => {
-      const principal = await authenticate(request, 'messages:read');
+      const principal = await authenticate(request);
       return conversations.listMembers(principal, request.params.id, { after: request.query.after, limit: request.query.limit ?? 100 });
     });
 
-    app.post('/v1/conversations/:id/members', { schema: { tags: ['conversations'], summary: 'Add a member (admins)', params: Type.Object({ id: Id }), body: AddMemberBody } }, async (request, reply) => {
-      const principal = await authenticate(request, 'conversations:write');
-      return reply.status(201).send(await conversations.addMember(principal, request.params.id, request.body.handle));
+    app.post('/v1/conversations/:id/members', {
+      schema: {
+        'x-mmd-scope': 'conversations:write',
+        tags: ['conversations'],
+        summary: 'Add a member (admins); 202 when their privacy setting asks for an invitation instead',
+        params: Type.Object({ id: Id }),
+        body: AddMemberBody,
+        response: { 201: Member, 202: InvitedReply },
+      },
+    }, async (request, reply) => {
+      const principal = await authenticate(request);
+      const result = await conversations.addMember(principal, request.params.id, request.body.handle);
+      return 'invited' in result ? reply.status(202).send(result) : reply.status(201).send(result);
     });
 
-    app.delete('/v1/conversations/:id/members/:accountId', { schema: { tags: ['conversations'], summary: 'Remove a member (admins), or leave (yourself)', params: Type.Object({ id: Id, accountId: Id }) } }, async (request, reply) => {
-      const principal = await authenticate(request, 'conversations:write');
+    app.get('/v1/invitations', { schema: { 'x-mmd-scope': 'conversations:write', tags: ['conversations'], summary: 'Invitations to groups and channels waiting for your answer', response: { 200: InvitationList } } }, async (request) => {
+      const principal = await authenticate(request);
+      return { invitations: await conversations.invitations(principal) };
+    });
+
+    app.post('/v1/invitations/:id/accept', { schema: { 'x-mmd-scope': 'conversations:write', tags: ['conversations'], summary: 'Accept an invitation: you join the conversation', params: Type.Object({ id: Id }), response: { 200: Conversation } } }, async (request) => {
+      const principal = await authenticate(request);
+      return (await conversations.answerInvitation(principal, request.params.id, true))!;
+    });
+
+    app.post('/v1/invitations/:id/decline', { schema: { 'x-mmd-scope': 'conversations:write', tags: ['conversations'], summary: 'Decline an invitation', params: Type.Object({ id: Id }) } }, async (request, reply) => {
+      const principal = await authenticate(request);
+      await conversations.answerInvitation(principal, request.params.id, false);
+      return reply.status(204).send();
+    });
+
+    app.delete('/v1/conversations/:id/members/:accountId', { schema: { 'x-mmd-scope': 'conversations:write', tags: ['conversations'], summary: 'Remove a member (admins), or leave (yourself)', params: Type.Object({ id: Id, accountId: Id }) } }, async (request, reply) => {
+      const principal = await authenticate(request);
       await conversations.removeMember(principal, request.params.id, request.params.accountId);
       return reply.status(204).send();
     });
 
-    app.patch('/v1/conversations/:id/members/:accountId', { schema: { tags: ['conversations'], summary: 'Promote to admin or demote to member', params: Type.Object({ id: Id, accountId: Id }), body: SetRoleBody } }, async (request, reply) => {
-      const principal = await authenticate(request, 'conversations:write');
+    app.patch('/v1/conversations/:id/members/:accountId', { schema: { 'x-mmd-scope': 'conversations:write', tags: ['conversations'], summary: 'Promote to admin or demote to member', params: Type.Object({ id: Id, accountId: Id }), body: SetRoleBody } }, async (request, reply) => {
+      const principal = await authenticate(request);
       await conversations.setRole(principal, request.params.id, request.params.accountId, request.body.role);
       return reply.status(204).send();
     });

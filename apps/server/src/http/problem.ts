@@ -43,6 +43,13 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
   return sendProblem(reply, request, code, error.code === 'FST_ERR_BAD_URL' ? 'the URL is not valid (bad percent-encoding?)' : error.message.slice(0, 200));
 }
 
+/** The request failed because its connection closed before the body arrived. */
+function clientWentAway(error: Error, request: FastifyRequest): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  const aborted = code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || error.message === 'aborted';
+  return aborted && request.raw.socket.destroyed;
+}
+
 export function installErrorHandling(app: FastifyInstance) {
   app.setErrorHandler((error: FastifyError | AppError | Error, request, reply) => {
     if (error instanceof AppError) {
@@ -62,6 +69,12 @@ export function installErrorHandling(app: FastifyInstance) {
     if (mapped) return sendProblem(reply, request, mapped, fastifyError.message);
     if (fastifyError.statusCode && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
       return sendProblem(reply, request, 'validation_failed', fastifyError.message);
+    }
+    if (clientWentAway(error, request)) {
+      // Not a fault: the client hung up mid-request (a cancelled upload, a closed tab). Nobody is
+      // left to answer, and an error-level line per cancelled upload would drown real faults.
+      request.log.info({ request_id: request.id, reason: error.message }, 'client aborted the request');
+      return reply;
     }
     request.log.error({ err: error, request_id: request.id }, 'unhandled error');
     return sendProblem(reply, request, 'internal_error', `the request failed; quote request id ${request.id} when reporting it`);

@@ -6,7 +6,8 @@
 import { MAX_MEDIA_PER_MESSAGE } from '@mmd/contracts';
 import { AppError } from '../errors.ts';
 import type { Tx } from '../platform/db/index.ts';
-import type { Emit } from '../sync/write.ts';
+import { deliverPending, failPending, pendingAmong } from '../messaging/index.ts';
+import type { Emit } from '../sync/index.ts';
 import { type MediaRow, type MediaSummary, summarise } from './store.ts';
 
 /** Checks the sender may attach these items and records them; says whether to hold the message. */
@@ -55,39 +56,24 @@ export async function mediaOfMessages(db: Pick<Tx, 'selectFrom'>, messageIds: st
  * After an item finishes: every pending message that carried it and now has all its media ready
  * is delivered; one with a failed item is marked failed and its sender told why.
  */
-export async function settlePendingMessages(
-  tx: Tx,
-  emit: Emit,
-  options: { mediaId: string; now: number; buildMessage: (tx: Tx, messageId: string) => Promise<unknown> },
-) {
-  const pending = await tx
-    .selectFrom('message_media')
-    .innerJoin('messages', 'messages.id', 'message_media.message_id')
-    .select(['messages.id', 'messages.conversation_id', 'messages.seq', 'messages.sender_id'])
-    .where('message_media.media_id', '=', options.mediaId)
-    .where('messages.status', '=', 'pending')
-    .execute();
-  for (const message of pending) {
+export async function settlePendingMessages(tx: Tx, emit: Emit, options: { mediaId: string; now: number }) {
+  const carrying = await tx.selectFrom('message_media').select('message_id').where('media_id', '=', options.mediaId).execute();
+  for (const messageId of await pendingAmong(
+    tx,
+    carrying.map((c) => c.message_id),
+  )) {
     const items = await tx
       .selectFrom('message_media')
       .innerJoin('media', 'media.id', 'message_media.media_id')
       .select(['media.status', 'media.reason'])
-      .where('message_media.message_id', '=', message.id)
+      .where('message_media.message_id', '=', messageId)
       .execute();
     const failed = items.find((i) => i.status === 'failed' || i.status === 'removed');
     if (failed) {
-      await tx.updateTable('messages').set({ status: 'failed' }).where('id', '=', message.id).execute();
-      await emit({
-        type: 'message.failed',
-        conversationId: null,
-        targetAccountId: message.sender_id,
-        data: { message_id: message.id, conversation_id: message.conversation_id, reason: failed.reason ?? 'a media item could not be processed' },
-        at: options.now,
-      });
+      await failPending(tx, emit, { messageId, reason: failed.reason ?? 'a media item could not be processed', now: options.now });
       continue;
     }
     if (items.some((i) => i.status !== 'ready')) continue;
-    await tx.updateTable('messages').set({ status: 'sent' }).where('id', '=', message.id).execute();
-    await emit({ type: 'message.created', conversationId: message.conversation_id, seq: Number(message.seq), data: await options.buildMessage(tx, message.id), at: options.now });
+    await deliverPending(tx, emit, { messageId, now: options.now });
   }
 }

@@ -1,6 +1,7 @@
 /**
  * Serving media through signed URLs: checks the signature and expiry, that the item still may be
- * served (a takedown stops every URL at once), picks AVIF/WebP/JPEG from the Accept header for
+ * served (a takedown stops every URL at once) and that the viewer the link was signed for may
+ * still see it (one indexed query: leaving, removal or deletion stops their links at once), picks AVIF/WebP/JPEG from the Accept header for
  * negotiated names, and answers range requests. Renditions are immutable, so caches may keep them
  * until the URL expires.
  */
@@ -9,10 +10,11 @@ import { AppError, notFound } from '../errors.ts';
 import { type BlobStore, isBlobError } from '../platform/blobs/index.ts';
 import type { Database } from '../platform/db/index.ts';
 import type { UrlSigner } from './signing.ts';
-import { type MediaRow, loadMedia, renditionsOf } from './store.ts';
+import { type MediaRow, loadMedia, mayView, renditionsOf } from './store.ts';
 
 interface Params {
   mediaId: string;
+  viewerId: string;
   expires: string;
   signature: string;
   '*': string;
@@ -57,11 +59,12 @@ function parseRange(header: string | undefined, size: number): { start: number; 
 export function filesRoute(deps: { db: Database; blobs: BlobStore; signer: UrlSigner; clock: () => number }): FastifyPluginAsync {
   return async (app) => {
     const handler = async (request: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
-      const { mediaId, expires, signature } = request.params;
+      const { mediaId, viewerId, expires, signature } = request.params;
       const name = request.params['*'];
-      if (!deps.signer.verify(mediaId, expires, signature, deps.clock())) throw new AppError('link_expired', 'this media link is invalid or has expired; ask for the item again');
+      if (!deps.signer.verify({ mediaId, viewerId, expires, signature }, deps.clock())) throw new AppError('link_expired', 'this media link is invalid or has expired; ask for the item again');
       const row = await loadMedia(deps.db.db, mediaId);
-      if (!row || row.status !== 'ready') throw notFound('media');
+      // A viewer who lost access (left, removed, the message deleted) gets what a stranger gets.
+      if (row?.status !== 'ready' || !(await mayView(deps.db.db, row, viewerId))) throw notFound('media');
       const target = resolveKey(row, name, String(request.headers.accept ?? ''));
       if (!target) throw notFound('rendition');
       let info: Awaited<ReturnType<BlobStore['stat']>>;
@@ -83,7 +86,10 @@ export function filesRoute(deps: { db: Database; blobs: BlobStore; signer: UrlSi
         .header('accept-ranges', 'bytes')
         .header('cache-control', `private, max-age=${maxAge}, immutable`)
         .header('etag', `"${Buffer.from(target.key).toString('base64url')}"`)
-        .header('x-content-type-options', 'nosniff');
+        .header('x-content-type-options', 'nosniff')
+        // Uploaded HTML and SVG are served as attachments, but a browser that renders one anyway
+        // (opened from a download, an old client) runs it sandboxed: no scripts, no same origin.
+        .header('content-security-policy', 'sandbox');
       if (target.negotiated) reply.header('vary', 'Accept');
       if (name === 'file') {
         const filename = (row.filename ?? 'file').replace(/[^\w.\- ]/g, '_');
@@ -95,6 +101,7 @@ export function filesRoute(deps: { db: Database; blobs: BlobStore; signer: UrlSi
       reply.header('content-length', read.end - read.start + 1);
       return reply.send(read.body);
     };
-    app.get<{ Params: Params }>('/v1/files/:mediaId/:expires/:signature/*', { schema: { hide: true } }, handler);
+    // The signature is the credential: no bearer token (an <img> or <video> cannot send one).
+    app.get<{ Params: Params }>('/v1/files/:mediaId/:viewerId/:expires/:signature/*', { schema: { hide: true, 'x-mmd-scope': 'public' } }, handler);
   };
 }

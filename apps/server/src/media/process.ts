@@ -13,6 +13,7 @@ import {
   extractPoster,
   inspectMedia,
   isMediaError,
+  type MediaInfo,
   processImage,
   transcodeAudio,
   transcodeHls,
@@ -20,10 +21,11 @@ import {
 } from '@mmd/media';
 import type { Config } from '../config.ts';
 import type { BlobStore } from '../platform/blobs/index.ts';
-import type { Database, Tx } from '../platform/db/index.ts';
+import type { Database } from '../platform/db/index.ts';
 import { PermanentJobError } from '../platform/queue/index.ts';
-import type { WriteWithEvents } from '../sync/write.ts';
+import type { WriteWithEvents } from '../sync/index.ts';
 import { settlePendingMessages } from './attach.ts';
+import { type PixelGate, createPixelGate, pixelWeight } from './processing-gate.ts';
 import { type MediaRow, type StoredRendition, loadMedia, summarise } from './store.ts';
 
 const EXTENSIONS: Record<string, string> = { 'image/avif': 'avif', 'image/webp': 'webp', 'image/jpeg': 'jpg' };
@@ -34,14 +36,15 @@ export interface ProcessDeps {
   write: WriteWithEvents;
   clock: () => number;
   config: Config;
-  /** The message as its event carries it, read inside the caller's transaction. */
-  buildMessage: (tx: Tx, messageId: string) => Promise<unknown>;
   log: { warn(o: object, m: string): void; error(o: object, m: string): void };
   /**
-   * Trust and safety (safety/screening.ts): hashes the upload and matches it against the banks
-   * before it may become ready, so nothing is delivered unchecked.
+   * Trust and safety (safety/screening.ts): hashes the original and matches it against the banks
+   * after inspection and before any rendition is made, so nothing is delivered unchecked and a
+   * banned file never costs a transcode.
    */
   screen?: (upload: { row: MediaRow; input: string; kind: MediaRow['kind']; signal: AbortSignal }) => Promise<ScreenVerdict>;
+  /** Bounds decode memory across this process's jobs (default: a budget of mediaDecodePixelBudget). */
+  gate?: PixelGate;
 }
 
 /** What screening decided: deliver, deliver behind a warning, hold for a moderator, or refuse. */
@@ -60,14 +63,9 @@ interface Outcome {
 
 export function createMediaProcessor(deps: ProcessDeps) {
   const { db, blobs, config } = deps;
+  const gate = deps.gate ?? createPixelGate(config.mediaDecodePixelBudget);
 
-  async function produce(row: MediaRow, input: string, work: string, progress: (p: number) => Promise<void>): Promise<Outcome> {
-    const info = await inspectMedia(input, {
-      maxPixels: config.mediaMaxImagePixels,
-      maxVideoSeconds: config.mediaMaxVideoSeconds,
-      maxAudioSeconds: config.mediaMaxVideoSeconds,
-      tmpRoot: work,
-    });
+  async function produce(row: MediaRow, info: MediaInfo, input: string, work: string, progress: (p: number) => Promise<void>): Promise<Outcome> {
     const prefix = `media/${row.id}`;
     const renditions: Record<string, StoredRendition> = {};
     const put = async (name: string, body: Buffer | { file: string }, mime: string, extra: Partial<StoredRendition> = {}) => {
@@ -119,7 +117,7 @@ export function createMediaProcessor(deps: ProcessDeps) {
       await tx.updateTable('media').set({ ...update, updated_at: now }).where('id', '=', row.id).where('status', '=', 'processing').execute();
       const updated = (await loadMedia(tx, row.id))!;
       await emit({ type: 'media.updated', conversationId: null, targetAccountId: row.owner_id, data: { ...summarise(updated), reason: updated.reason, reason_code: updated.reason_code }, at: now });
-      await settlePendingMessages(tx, emit, { mediaId: row.id, now, buildMessage: deps.buildMessage });
+      await settlePendingMessages(tx, emit, { mediaId: row.id, now });
     });
   }
 
@@ -133,26 +131,39 @@ export function createMediaProcessor(deps: ProcessDeps) {
         const input = path.join(work, 'original');
         const original = await blobs.get(row.original_key);
         await pipeline(original.body, createWriteStream(input));
-        let outcome: Outcome;
-        try {
-          outcome = await produce(row, input, work, (p) => job.progress(Math.round(p)));
-        } catch (err) {
+        // A file that is itself the problem (retrying cannot help): say why, plainly.
+        const refuse = async (err: unknown): Promise<never> => {
           if (isMediaError(err) && err.code !== 'timeout' && err.code !== 'binary_missing' && err.code !== 'aborted') {
-            // The file itself is the problem: retrying cannot help. Say why, plainly.
             await blobs.deletePrefix(`media/${row.id}/`).catch(() => {});
             await finish(row, { status: 'failed', reason: err.message, reason_code: err.code });
             await dropOriginal(row);
             throw new PermanentJobError(`${err.code}: ${err.message}`);
           }
           throw err;
-        }
-        const verdict: ScreenVerdict = deps.screen ? await deps.screen({ row, input, kind: outcome.kind, signal: job.signal }) : { action: 'allow' };
-        if (verdict.action === 'block') {
-          // Nothing of it may ever be served; the uploader hears a reason that names no bank.
-          await blobs.deletePrefix(`media/${row.id}/`).catch(() => {});
-          await finish(row, { status: 'failed', kind: outcome.kind, mime: outcome.mime, renditions: '{}', reason: verdict.reason, reason_code: verdict.reasonCode });
-          await dropOriginal(row);
-          return { blocked: true };
+        };
+        // Type from content and every limit (size, pixels, duration) from headers: nothing is decoded yet.
+        const info = await inspectMedia(input, {
+          maxPixels: config.mediaMaxImagePixels,
+          maxVideoSeconds: config.mediaMaxVideoSeconds,
+          maxAudioSeconds: config.mediaMaxVideoSeconds,
+          tmpRoot: work,
+        }).catch(refuse);
+        const release = await gate.acquire(pixelWeight(info), job.signal);
+        let outcome: Outcome;
+        let verdict: ScreenVerdict;
+        try {
+          // Screening first, on the original: a banned file is stopped before it costs a transcode.
+          verdict = deps.screen ? await deps.screen({ row, input, kind: info.kind, signal: job.signal }) : { action: 'allow' };
+          if (verdict.action === 'block') {
+            // Nothing of it may ever be served; the uploader hears a reason that names no bank.
+            await blobs.deletePrefix(`media/${row.id}/`).catch(() => {});
+            await finish(row, { status: 'failed', kind: info.kind, mime: info.mime, renditions: '{}', reason: verdict.reason, reason_code: verdict.reasonCode });
+            await dropOriginal(row);
+            return { blocked: true };
+          }
+          outcome = await produce(row, info, input, work, (p) => job.progress(Math.round(p))).catch(refuse);
+        } finally {
+          release();
         }
         await finish(row, {
           // Held: renditions exist (moderators preview them) but nothing is served or delivered.

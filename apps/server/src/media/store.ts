@@ -1,7 +1,8 @@
 /** Media rows: what an upload became, where its renditions live, and who may see it. */
 import type { MediaItem, MediaKind, MediaStatus } from '@mmd/contracts';
+import { mayReadSeq } from '../conversations/index.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
-import type { MediaTable } from '../platform/db/schema.ts';
+import type { MediaTable } from './schema.ts';
 
 /** A stored rendition: blob key plus what a client needs to pick it. */
 export interface StoredRendition {
@@ -12,7 +13,7 @@ export interface StoredRendition {
   size?: number;
 }
 
-/** A media row as stored (the table's own type: one definition, in platform/db/schema.ts). */
+/** A media row as stored (the table's own type: one definition, in media/schema.ts). */
 export type MediaRow = MediaTable;
 
 /** What a message carries about each attached item (no URLs: those are signed per request). */
@@ -89,20 +90,24 @@ export async function loadMedia(db: Database['db'] | Tx, id: string): Promise<Me
 
 /**
  * May this account see this media item? Its uploader may; so may any current member of a
- * conversation where a delivered, undeleted message carries it.
+ * conversation where a delivered, undeleted message carries it — and, in a group, only if that
+ * message is one the member may read (their stays, see conversations/access.ts).
  */
 export async function mayView(db: Database['db'], row: MediaRow, accountId: string): Promise<boolean> {
   if (row.owner_id === accountId) return true;
-  const hit = await db
+  const carriers = await db
     .selectFrom('message_media')
     .innerJoin('messages', 'messages.id', 'message_media.message_id')
     .innerJoin('members', (j) => j.onRef('members.conversation_id', '=', 'messages.conversation_id').on('members.account_id', '=', accountId))
-    .select('messages.id')
+    .select(['messages.conversation_id', 'messages.seq'])
     .where('message_media.media_id', '=', row.id)
     .where('messages.deleted_at', 'is', null)
     .where('messages.status', '=', 'sent')
     .where('members.left_cursor', 'is', null)
-    .limit(1)
-    .executeTakeFirst();
-  return hit !== undefined;
+    .limit(100)
+    .execute();
+  for (const c of carriers) {
+    if (await mayReadSeq(db, { conversationId: c.conversation_id, accountId, seq: Number(c.seq) })) return true;
+  }
+  return false;
 }

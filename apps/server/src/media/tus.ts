@@ -2,19 +2,110 @@
  * Resumable uploads with the tus protocol (`/v1/uploads`), for large videos and documents and
  * flaky connections. Each upload belongs to the account that created it; when the last byte
  * arrives it becomes a media item like any other, and the response carries `MMD-Media-Id`.
+ *
+ * The same limits as single-request uploads: every PATCH streams through the upload gate (type
+ * sniffed from the first bytes, that type's size limit applied to the bytes and to the declared
+ * Upload-Length), creations count towards the account's upload rate, and an upload left
+ * unfinished expires and is swept with its bytes.
  */
-import { rm } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { FileStore } from '@tus/file-store';
 import { Server } from '@tus/server';
 import type { FastifyPluginAsync } from 'fastify';
-import type { Accounts, Principal } from '../accounts/service.ts';
+import type { Accounts, Principal } from '../accounts/index.ts';
+import { AppError } from '../errors.ts';
 import type { Media } from './service.ts';
+import { GATE_HEAD_BYTES, type KindLimits, createUploadGate, limitFor, tooLarge } from './upload-gate.ts';
+import { createWindowLimiter } from './window-limiter.ts';
 
-export function tusRoutes(deps: { accounts: Accounts; media: Media; directory: string; maxSize: number; log: { error(o: object, m: string): void } }): FastifyPluginAsync {
+export interface TusDeps {
+  accounts: Accounts;
+  media: Media;
+  directory: string;
+  maxSize: number;
+  /** Unfinished uploads older than this are refused and swept. */
+  expiryMs: number;
+  /** How often the sweep runs. */
+  sweepMs: number;
+  /** Creations per account per window (the same number as single uploads). */
+  createLimit: { max: number; windowMs: number };
+  clock: () => number;
+  log: { error(o: object, m: string): void; info(o: object, m: string): void };
+}
+
+const refuse = (status_code: number, code: string, detail: string, headers?: Record<string, string>) => ({
+  status_code,
+  body: JSON.stringify({
+    type: `https://mmd.dev/problems/${code}`,
+    title: code,
+    status: status_code,
+    code,
+    detail,
+  }),
+  ...(headers ? { headers } : {}),
+});
+const fromAppError = (err: AppError) => refuse(err.status, err.code, err.message, err.extra.headers);
+
+async function readStoredHead(file: string, length: number): Promise<Buffer> {
+  const handle = await open(file, 'r');
+  try {
+    const buffer = Buffer.alloc(length);
+    const { bytesRead } = await handle.read(buffer, 0, length, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A FileStore whose writes pass through the upload gate; a refused upload is deleted at once. */
+class GatedFileStore extends FileStore {
+  constructor(
+    options: { directory: string; expirationPeriodInMilliseconds: number },
+    private readonly gateLimits: { limits: KindLimits; maxSize: number },
+  ) {
+    super(options);
+  }
+
+  override async write(readable: Readable, id: string, offset: number): Promise<number> {
+    const upload = await this.getUpload(id);
+    const file = path.join(this.directory, id);
+    const storedHead = offset > 0 ? await readStoredHead(file, Math.min(offset, GATE_HEAD_BYTES)) : undefined;
+    const gate = createUploadGate(this.gateLimits.limits, this.gateLimits.maxSize, {
+      offset,
+      storedHead,
+      declaredLength: upload.size,
+    });
+    let refusal: AppError | null = null;
+    gate.on('error', (err) => {
+      if (err instanceof AppError) refusal = err;
+    });
+    readable.on('error', (err) => gate.destroy(err));
+    try {
+      return await super.write(readable.pipe(gate), id, offset);
+    } catch (err) {
+      if (refusal) {
+        // Nothing of a refused upload is kept; resuming it finds nothing.
+        await this.remove(id).catch(() => {});
+        throw fromAppError(refusal);
+      }
+      throw err;
+    }
+  }
+}
+
+export function createResumableUploads(deps: TusDeps): {
+  routes: FastifyPluginAsync;
+  sweepExpired(): Promise<unknown>;
+} {
   const principals = new WeakMap<Request, Principal>();
-  const datastore = new FileStore({ directory: deps.directory });
-  const refuse = (status_code: number, code: string, detail: string) => ({ status_code, body: JSON.stringify({ status: status_code, code, detail }) });
+  const limits = deps.media.limits;
+  const datastore = new GatedFileStore(
+    { directory: deps.directory, expirationPeriodInMilliseconds: deps.expiryMs },
+    { limits, maxSize: deps.maxSize },
+  );
+  const creations = createWindowLimiter({ ...deps.createLimit, clock: deps.clock });
 
   const tus = new Server({
     path: '/v1/uploads',
@@ -26,25 +117,44 @@ export function tusRoutes(deps: { accounts: Accounts; media: Media; directory: s
       const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
       const principal = token ? await deps.accounts.authenticate(token) : null;
       if (!principal) throw refuse(401, 'unauthenticated', 'send a bearer token in the Authorization header');
-      if (!principal.scopes.has('messages:write')) throw refuse(403, 'insufficient_scope', 'uploading needs the "messages:write" scope');
+      if (!principal.scopes.has('messages:write'))
+        throw refuse(403, 'insufficient_scope', 'uploading needs the "messages:write" scope');
       principals.set(req, principal);
       if (req.method !== 'POST' && uploadId) {
         const upload = await datastore.getUpload(uploadId).catch(() => null);
         // Someone else's upload looks exactly like a missing one.
-        if (!upload || upload.metadata?.owner !== principal.accountId) throw refuse(404, 'not_found', 'upload not found');
+        if (!upload || upload.metadata?.owner !== principal.accountId)
+          throw refuse(404, 'not_found', 'upload not found');
       }
     },
     async onUploadCreate(req, upload) {
       const principal = principals.get(req)!;
+      try {
+        await deps.media.admit(principal);
+      } catch (err) {
+        if (err instanceof AppError) throw fromAppError(err);
+        throw err;
+      }
+      const wait = creations.take(principal.accountId);
+      if (wait > 0) {
+        const seconds = String(Math.ceil(wait / 1000));
+        throw refuse(429, 'rate_limited', `too many resumable uploads started; retry in ${seconds} s`, {
+          'Retry-After': seconds,
+        });
+      }
       return { metadata: { ...upload.metadata, owner: principal.accountId } };
     },
     async onUploadFinish(req, upload) {
       const principal = principals.get(req)!;
       const file = path.join(deps.directory, upload.id);
       try {
+        // The gate saw every byte; this re-check covers an upload whose head arrived in slivers.
+        const limit = limitFor(await readStoredHead(file, GATE_HEAD_BYTES), limits, deps.maxSize);
+        if (upload.offset > limit) throw tooLarge(limit);
         const created = await deps.media.uploadFromFile(principal, file, upload.metadata?.filename ?? null);
         return { headers: { 'MMD-Media-Id': created.id, 'Access-Control-Expose-Headers': 'MMD-Media-Id' } };
       } catch (err) {
+        if (err instanceof AppError) throw fromAppError(err);
         deps.log.error({ err }, 'finishing a resumable upload failed');
         throw refuse(500, 'internal_error', 'the upload could not be stored; try again');
       } finally {
@@ -54,15 +164,50 @@ export function tusRoutes(deps: { accounts: Accounts; media: Media; directory: s
     },
   });
 
-  return async (app) => {
+  // Abandoned uploads: swept on a timer, so their bytes do not fill the disk.
+  let sweeping: Promise<unknown> | null = null;
+  const sweepExpired = () => {
+    sweeping ??= datastore
+      .deleteExpired()
+      .then((count) => {
+        if (count > 0) deps.log.info({ count }, 'expired resumable uploads deleted');
+      })
+      .catch((err) => deps.log.error({ err }, 'sweeping expired resumable uploads failed'))
+      .finally(() => {
+        sweeping = null;
+      });
+    return sweeping;
+  };
+
+  const routes: FastifyPluginAsync = async (app) => {
     // tus reads the body itself; Fastify must leave the stream alone.
     app.addContentTypeParser('application/offset+octet-stream', (_request, _payload, done) => done(null));
-    const handle = async (request: { raw: import('node:http').IncomingMessage }, reply: { hijack(): void; raw: import('node:http').ServerResponse }) => {
+    const handle = async (
+      request: { raw: import('node:http').IncomingMessage },
+      reply: { hijack(): void; raw: import('node:http').ServerResponse },
+    ) => {
       reply.hijack();
       await tus.handle(request.raw, reply.raw);
     };
     for (const url of ['/v1/uploads', '/v1/uploads/*']) {
-      app.route({ method: ['POST', 'PATCH', 'HEAD', 'DELETE', 'OPTIONS'], url, schema: { hide: true }, handler: handle });
+      app.route({
+        method: ['POST', 'PATCH', 'HEAD', 'DELETE', 'OPTIONS'],
+        url,
+        schema: { hide: true, 'x-mmd-scope': 'messages:write' },
+        handler: handle,
+      });
     }
+
+    let timer: NodeJS.Timeout | null = null;
+    app.addHook('onReady', async () => {
+      timer = setInterval(() => void sweepExpired(), deps.sweepMs);
+      timer.unref();
+    });
+    app.addHook('onClose', async () => {
+      if (timer) clearInterval(timer);
+      await sweeping;
+    });
   };
+
+  return { routes, sweepExpired };
 }

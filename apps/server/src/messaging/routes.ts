@@ -11,6 +11,7 @@ export function messagingRoutes(deps: { messaging: Messaging; authenticate: Auth
   return async (app) => {
     app.post('/v1/conversations/:id/messages', {
       schema: {
+        'x-mmd-scope': 'messages:write',
         tags: ['messages'],
         summary: 'Send a message; a retry with the same idempotency_key returns the same message',
         params: Type.Object({ id: Id }),
@@ -18,54 +19,61 @@ export function messagingRoutes(deps: { messaging: Messaging; authenticate: Auth
         response: { 200: Message, 201: Message },
       },
     }, async (request, reply) => {
-      const principal = await authenticate(request, 'messages:write');
+      const principal = await authenticate(request);
       const b = request.body;
-      const { message, replayed } = await messaging.send(principal, request.params.id, { text: b.text, replyTo: b.reply_to, forwardOf: b.forward_of, idempotencyKey: b.idempotency_key, media: b.media });
+      const { message, replayed } = await messaging.send(principal, request.params.id, {
+        text: b.text,
+        replyTo: b.reply_to,
+        forwardOf: b.forward_of,
+        idempotencyKey: b.idempotency_key,
+        media: b.media,
+        interactive: { buttons: b.buttons, quick_replies: b.quick_replies, list: b.list, cards: b.cards, poll: b.poll, form: b.form },
+      });
       if (replayed) reply.header('idempotent-replayed', 'true');
       return reply.status(replayed ? 200 : 201).send(message);
     });
 
     app.get('/v1/conversations/:id/messages', {
-      schema: { tags: ['messages'], summary: 'History: newest page, or pages after/before a seq', params: Type.Object({ id: Id }), querystring: HistoryQuery, response: { 200: HistoryReply } },
+      schema: { 'x-mmd-scope': 'messages:read', tags: ['messages'], summary: 'History: newest page, or pages after/before a seq', params: Type.Object({ id: Id }), querystring: HistoryQuery, response: { 200: HistoryReply } },
     }, async (request) => {
-      const principal = await authenticate(request, 'messages:read');
+      const principal = await authenticate(request);
       const q = request.query;
-      return messaging.history(principal, request.params.id, { after: q.after, before: q.before, limit: q.limit ?? 50 });
+      return messaging.history(principal, request.params.id, { after: q.after, before: q.before, limit: q.limit ?? 50, type: q.type });
     });
 
-    app.post('/v1/conversations/:id/read', { schema: { tags: ['messages'], summary: 'Mark messages read up to a seq', params: Type.Object({ id: Id }), body: ReadBody } }, async (request) => {
-      const principal = await authenticate(request, 'messages:write');
+    app.post('/v1/conversations/:id/read', { schema: { 'x-mmd-scope': 'messages:write', tags: ['messages'], summary: 'Mark messages read up to a seq', params: Type.Object({ id: Id }), body: ReadBody } }, async (request) => {
+      const principal = await authenticate(request);
       return messaging.markRead(principal, request.params.id, request.body.up_to_seq);
     });
 
-    app.get('/v1/messages/:id', { schema: { tags: ['messages'], params: Type.Object({ id: Id }), response: { 200: Message } } }, async (request) => {
-      const principal = await authenticate(request, 'messages:read');
+    app.get('/v1/messages/:id', { schema: { 'x-mmd-scope': 'messages:read', tags: ['messages'], params: Type.Object({ id: Id }), response: { 200: Message } } }, async (request) => {
+      const principal = await authenticate(request);
       return messaging.get(principal, request.params.id);
     });
 
-    app.patch('/v1/messages/:id', { schema: { tags: ['messages'], summary: 'Edit your message', params: Type.Object({ id: Id }), body: EditMessageBody, response: { 200: Message } } }, async (request) => {
-      const principal = await authenticate(request, 'messages:write');
+    app.patch('/v1/messages/:id', { schema: { 'x-mmd-scope': 'messages:write', tags: ['messages'], summary: 'Edit your message', params: Type.Object({ id: Id }), body: EditMessageBody, response: { 200: Message } } }, async (request) => {
+      const principal = await authenticate(request);
       return messaging.edit(principal, request.params.id, request.body.text);
     });
 
-    app.delete('/v1/messages/:id', { schema: { tags: ['messages'], summary: 'Delete for everyone (the sender, or an admin in groups and channels)', params: Type.Object({ id: Id }) } }, async (request, reply) => {
-      const principal = await authenticate(request, 'messages:write');
+    app.delete('/v1/messages/:id', { schema: { 'x-mmd-scope': 'messages:write', tags: ['messages'], summary: 'Delete for everyone (the sender, or an admin in groups and channels)', params: Type.Object({ id: Id }) } }, async (request, reply) => {
+      const principal = await authenticate(request);
       await messaging.remove(principal, request.params.id);
       return reply.status(204).send();
     });
 
-    app.put('/v1/messages/:id/reactions', { schema: { tags: ['messages'], summary: 'React with an emoji', params: Type.Object({ id: Id }), body: ReactBody, response: { 200: Message } } }, async (request) => {
-      const principal = await authenticate(request, 'messages:write');
+    app.put('/v1/messages/:id/reactions', { schema: { 'x-mmd-scope': 'messages:write', tags: ['messages'], summary: 'React with an emoji', params: Type.Object({ id: Id }), body: ReactBody, response: { 200: Message } } }, async (request) => {
+      const principal = await authenticate(request);
       return messaging.react(principal, request.params.id, request.body.emoji, true);
     });
 
-    app.delete('/v1/messages/:id/reactions/:emoji', { schema: { tags: ['messages'], summary: 'Take your reaction back', params: Type.Object({ id: Id, emoji: Type.String({ minLength: 1, maxLength: 16 }) }), response: { 200: Message } } }, async (request) => {
-      const principal = await authenticate(request, 'messages:write');
+    app.delete('/v1/messages/:id/reactions/:emoji', { schema: { 'x-mmd-scope': 'messages:write', tags: ['messages'], summary: 'Take your reaction back', params: Type.Object({ id: Id, emoji: Type.String({ minLength: 1, maxLength: 16 }) }), response: { 200: Message } } }, async (request) => {
+      const principal = await authenticate(request);
       return messaging.react(principal, request.params.id, request.params.emoji, false);
     });
 
-    app.get('/v1/messages/:id/receipts', { schema: { tags: ['messages'], summary: 'Sent, delivered and read: per recipient in direct chats and small groups, counts everywhere', params: Type.Object({ id: Id }), response: { 200: Receipts } } }, async (request) => {
-      const principal = await authenticate(request, 'messages:read');
+    app.get('/v1/messages/:id/receipts', { schema: { 'x-mmd-scope': 'messages:read', tags: ['messages'], summary: 'Sent, delivered and read: per recipient in direct chats and small groups, counts everywhere', params: Type.Object({ id: Id }), response: { 200: Receipts } } }, async (request) => {
+      const principal = await authenticate(request);
       return messaging.receipts(principal, request.params.id);
     });
   };

@@ -2,16 +2,28 @@
  * Messages: send (idempotent), history, edit, delete for everyone, reactions, forwards, read and
  * delivery receipts. A send writes one message row and one event row, whatever the audience.
  */
-import type { Message, Receipts } from '@mmd/contracts';
-import type { Principal } from '../accounts/service.ts';
-import { assertMayPost, isAdmin, requireMember } from '../conversations/access.ts';
+import type { Message, MessageContentType, Receipts } from '@mmd/contracts';
+import type { Principal } from '../accounts/index.ts';
+import { type Membership, assertMayPost, inRanges, isAdmin, readableRanges, readersOfSeq, requireMember, seqIn, nextSeq, raiseWatermarks } from '../conversations/index.ts';
+import { hasBlocked } from '../accounts/index.ts';
 import { AppError, notFound } from '../errors.ts';
 import { newId } from '../lib/ids.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
-import type { MessagesTable } from '../platform/db/schema.ts';
-import type { Emit, WriteWithEvents } from '../sync/write.ts';
-import { attachMedia } from '../media/attach.ts';
-import { loadMessageViews, toMessage } from './views.ts';
+import type { MessagesTable } from './schema.ts';
+import { type Emit, type WriteWithEvents, latestCursor } from '../sync/index.ts';
+import { attachMedia, loadMediaRows, mediaOfMessageIds } from '../media/index.ts';
+import { type InteractiveInput, hasInteractive, messagesOfType, prepareInteractive, storeInteractive } from '../interactive/index.ts';
+import { deleteForEveryone } from './delete.ts';
+import { audienceOf, loadMessageViews, positionOf, toMessage } from './views.ts';
+
+/**
+ * Order within a page: a held message (position P: written after seq P - 1) sorts after the sent
+ * message P, so the sent message with a seq always comes first where both could stand (a lookup
+ * "the message after seq N" finds the sent one).
+ */
+function sortKey(r: MessagesTable): number {
+  return r.status === 'sent' ? Number(r.seq) : positionOf(r) + 0.5;
+}
 
 /** Live receipt events go to direct chats and groups up to this size; larger ones ask for counts. */
 export const LIVE_RECEIPTS_MAX_MEMBERS = 100;
@@ -21,6 +33,8 @@ export interface MessagingDeps {
   clock: () => number;
   /** Transactions whose events reach live clients after commit. */
   write: WriteWithEvents;
+  /** Announces a poll or form as closed at its closes_at (a durable job). */
+  scheduleClose?: (tx: Tx, options: { messageId: string; at: number }) => Promise<unknown>;
 }
 
 export function createMessaging(deps: MessagingDeps) {
@@ -33,8 +47,34 @@ export function createMessaging(deps: MessagingDeps) {
     return row;
   }
 
-  async function single(tx: Database['db'] | Tx, row: MessagesTable): Promise<Message> {
-    const [view] = await loadMessageViews(tx, [row]);
+  /**
+   * A message held back (pending its media, or failed) exists for its sender alone, and one sent
+   * outside the caller's stays in a group (see readableRanges) does not exist for them either:
+   * not found, whatever the path (get, receipts, reactions, replies, forwards).
+   */
+  async function assertVisible(tx: Database['db'] | Tx, membership: Membership, row: Pick<MessagesTable, 'status' | 'sender_id' | 'seq' | 'held_after'>) {
+    const accountId = membership.member.account_id;
+    if (row.status !== 'sent' && row.sender_id !== accountId) throw notFound('message');
+    if (!inRanges(await readableRanges(tx, membership), positionOf(row))) throw notFound('message');
+  }
+
+  /** Its sender sees a held message but cannot change it until it is released: an edit or a reaction would reach every member. */
+  function assertReleased(row: MessagesTable) {
+    if (row.status !== 'sent') throw new AppError('conflict', 'this message is not delivered yet; it cannot be edited or reacted to until it is');
+  }
+
+  /** In a direct chat, a block either way stops messages and reactions (groups are shared spaces: not there). */
+  async function assertNotBlocked(tx: Tx, { conversation, member }: Membership) {
+    if (conversation.kind !== 'direct' || !conversation.direct_key) return;
+    const peer = conversation.direct_key.split(':').find((id) => id !== member.account_id);
+    if (!peer) return;
+    if (await hasBlocked(tx, peer, member.account_id)) throw new AppError('forbidden', 'this account does not accept messages from you');
+    if (await hasBlocked(tx, member.account_id, peer)) throw new AppError('forbidden', 'you blocked this account; unblock it to write');
+  }
+
+  /** One message's view: for `viewerId`, or as events carry it (null). */
+  async function single(tx: Database['db'] | Tx, row: MessagesTable, viewerId: string | null = null): Promise<Message> {
+    const [view] = await loadMessageViews(tx, [row], { viewerId, now: clock() });
     return view!;
   }
 
@@ -45,17 +85,9 @@ export function createMessaging(deps: MessagingDeps) {
     options: { conversationId: string; accountId: string; delivered: number; read: number; kind: string; memberCount: number },
   ) {
     const { conversationId, accountId } = options;
-    const current = await tx
-      .selectFrom('members')
-      .select(['delivered_seq', 'read_seq'])
-      .where('conversation_id', '=', conversationId)
-      .where('account_id', '=', accountId)
-      .executeTakeFirst();
-    if (!current) return;
-    const read = Math.max(Number(current.read_seq), options.read);
-    const delivered = Math.max(Number(current.delivered_seq), options.delivered, read);
-    if (read === Number(current.read_seq) && delivered === Number(current.delivered_seq)) return;
-    await tx.updateTable('members').set({ read_seq: read, delivered_seq: delivered }).where('conversation_id', '=', conversationId).where('account_id', '=', accountId).execute();
+    const raised = await raiseWatermarks(tx, { conversationId, accountId, delivered: options.delivered, read: options.read });
+    if (!raised) return;
+    const { delivered, read } = raised;
     if (options.kind === 'direct' || (options.kind === 'group' && options.memberCount <= LIVE_RECEIPTS_MAX_MEMBERS)) {
       await emit({ type: 'receipt.updated', conversationId, data: { account_id: accountId, delivered_seq: delivered, read_seq: read }, at: clock() });
     }
@@ -63,20 +95,62 @@ export function createMessaging(deps: MessagingDeps) {
 
   const api = {
     /** The API view of one message, as its event carries it. */
-    async view(executor: Database['db'] | Tx, messageId: string): Promise<Message> {
-      return single(executor, await loadMessage(executor, messageId));
+    async view(executor: Database['db'] | Tx, messageId: string, viewerId: string | null = null): Promise<Message> {
+      return single(executor, await loadMessage(executor, messageId), viewerId);
     },
 
-    async send(principal: Principal, conversationId: string, input: { text?: string; replyTo?: string; forwardOf?: string; idempotencyKey?: string; media?: string[] }) {
-      if (input.text === undefined && input.forwardOf === undefined && !input.media?.length) {
-        throw new AppError('validation_failed', 'a message needs text, media or forward_of', { errors: [{ path: '/text', message: 'required unless media or forward_of is given' }] });
+    /**
+     * The message row, for a caller who may see it; 404 for anyone else, member or not, so the
+     * answer never says whether a message exists (interactions use it).
+     */
+    async readable(principal: Principal, messageId: string): Promise<MessagesTable> {
+      const row = await loadMessage(db.db, messageId);
+      const membership = await requireMember(db.db, row.conversation_id, principal.accountId).catch((err: unknown) => {
+        throw err instanceof AppError && err.code === 'not_a_member' ? notFound('message') : err;
+      });
+      await assertVisible(db.db, membership, row);
+      return row;
+    },
+
+    async send(
+      principal: Principal,
+      conversationId: string,
+      input: {
+        text?: string;
+        replyTo?: string;
+        forwardOf?: string;
+        idempotencyKey?: string;
+        media?: string[];
+        automated?: boolean;
+        interactive?: InteractiveInput;
+        /** A business's message written by this person on its team (the inbox checked the role). */
+        agent?: { id: string; handle: string };
+        /**
+         * Address the live `message.created` event to this member alone (a campaign's message
+         * in a business's direct chat: the business's own devices and its team's browsers must
+         * not get one live event per recipient of a million; they read the chat's history).
+         */
+        eventTo?: string;
+      },
+    ) {
+      if (input.agent && principal.kind !== 'business') throw new AppError('forbidden', 'only a business names the team member who wrote');
+      // Limits and who may send what, before anything is written (interactive_limit, interactive_not_allowed).
+      const prepared = prepareInteractive(input.interactive, { kind: principal.kind, now: clock() });
+      if (input.text === undefined && input.forwardOf === undefined && !input.media?.length && !prepared?.standsAlone) {
+        throw new AppError('validation_failed', 'a message needs text, media or forward_of (buttons and quick replies go under text or media)', {
+          errors: [{ path: '/text', message: 'required unless media, forward_of, list, cards, poll or form is given' }],
+        });
       }
-      if ((input.text !== undefined || input.media?.length) && input.forwardOf !== undefined) {
+      if ((input.text !== undefined || input.media?.length || hasInteractive(input.interactive)) && input.forwardOf !== undefined) {
         throw new AppError('validation_failed', 'a forward carries its original content; send text separately', { errors: [{ path: '/text', message: 'not allowed with forward_of' }] });
+      }
+      if (prepared?.mediaIds.length && input.media?.length) {
+        throw new AppError('validation_failed', 'cards carry their own media: send media or cards', { errors: [{ path: '/media', message: 'not allowed with cards' }] });
       }
       return write(async (tx, emit) => {
         const membership = await requireMember(tx, conversationId, principal.accountId);
         assertMayPost(membership);
+        await assertNotBlocked(tx, membership);
         if (input.idempotencyKey) {
           const existing = await tx
             .selectFrom('messages')
@@ -85,11 +159,15 @@ export function createMessaging(deps: MessagingDeps) {
             .where('sender_id', '=', principal.accountId)
             .where('idempotency_key', '=', input.idempotencyKey)
             .executeTakeFirst();
-          if (existing) return { message: await single(tx, existing), replayed: true };
+          if (existing) return { message: await single(tx, existing, principal.accountId), replayed: true };
         }
         if (input.replyTo) {
-          const parent = await tx.selectFrom('messages').select(['conversation_id']).where('id', '=', input.replyTo).executeTakeFirst();
-          if (!parent || parent.conversation_id !== conversationId) {
+          const parent = await tx.selectFrom('messages').select(['conversation_id', 'status', 'sender_id', 'seq', 'held_after']).where('id', '=', input.replyTo).executeTakeFirst();
+          // A message the sender cannot read is as good as absent: replying to it must not confirm it exists.
+          // Nor is a held one, even the sender's own: the reply would name it to everyone before it is out.
+          const readable =
+            parent && parent.status === 'sent' && parent.conversation_id === conversationId && (await assertVisible(tx, membership, parent).then(() => true, () => false));
+          if (!readable) {
             throw new AppError('validation_failed', 'reply_to must be a message in this conversation', { errors: [{ path: '/reply_to', message: 'not in this conversation' }] });
           }
         }
@@ -105,12 +183,16 @@ export function createMessaging(deps: MessagingDeps) {
           const source = await tx.selectFrom('messages').selectAll().where('id', '=', input.forwardOf).executeTakeFirst();
           if (!source) throw notFound('message to forward');
           // Only content the sender can read may be forwarded.
-          await requireMember(tx, source.conversation_id, principal.accountId);
-          if (source.deleted_at !== null) throw new AppError('message_deleted', 'that message was deleted');
+          const sourceMembership = await requireMember(tx, source.conversation_id, principal.accountId);
+          // A held message is not forwarded, not even by its sender, until it is released.
           if (source.status !== 'sent') throw notFound('message to forward');
+          await assertVisible(tx, sourceMembership, source).catch(() => {
+            throw notFound('message to forward');
+          });
+          if (source.deleted_at !== null) throw new AppError('message_deleted', 'that message was deleted');
           text = source.text;
           // The forward carries the same media items: already processed and checked, never re-uploaded.
-          mediaIds = (await tx.selectFrom('message_media').select('media_id').where('message_id', '=', source.id).orderBy('position').execute()).map((m) => m.media_id);
+          mediaIds = (await mediaOfMessageIds(tx, [source.id])).map((m) => m.mediaId);
           forward = {
             forward_origin_id: source.forward_origin_id ?? source.id,
             forward_origin_conversation_id: source.forward_origin_conversation_id ?? source.conversation_id,
@@ -118,17 +200,19 @@ export function createMessaging(deps: MessagingDeps) {
             forward_hops: Number(source.forward_hops) + 1,
           };
         }
-        const bumped = await tx
-          .updateTable('conversations')
-          .set((eb) => ({ last_seq: eb('last_seq', '+', 1) }))
-          .where('id', '=', conversationId)
-          .returning('last_seq')
-          .executeTakeFirstOrThrow();
         const now = clock();
+        // Written held: a private placeholder seq, so nothing public counts it before we know
+        // whether its media lets it go out now. Writes are serialised (platform/db), so the
+        // smallest placeholder so far is still the smallest when we take the next one below it.
+        const lowest = await tx
+          .selectFrom('messages')
+          .select((eb) => eb.fn.min('seq').as('min'))
+          .where('conversation_id', '=', conversationId)
+          .executeTakeFirst();
         const row: MessagesTable = {
           id: newId('msg'),
           conversation_id: conversationId,
-          seq: Number(bumped.last_seq),
+          seq: Math.min(0, Number(lowest?.min ?? 0)) - 1,
           sender_id: principal.accountId,
           text,
           reply_to: input.replyTo ?? null,
@@ -137,37 +221,62 @@ export function createMessaging(deps: MessagingDeps) {
           created_at: now,
           edited_at: null,
           deleted_at: null,
-          status: 'sent',
+          deleted_reason: null,
+          status: 'pending',
+          automated: input.automated ? 1 : 0,
+          agent_id: input.agent?.id ?? null,
+          held_after: membership.conversation.last_seq,
+          written_cursor: await latestCursor(tx),
         };
         await tx.insertInto('messages').values(row).execute();
+        if (prepared) {
+          if (prepared.mediaIds.length > 0) {
+            // A card's header is the sender's own image or video, already processed: a card is never held back.
+            const items = new Map((await loadMediaRows(tx, prepared.mediaIds)).map((m) => [m.id, m]));
+            for (const id of prepared.mediaIds) {
+              const item = items.get(id);
+              if (!item || item.owner_id !== principal.accountId) throw notFound(`media ${id}`);
+              if (item.status !== 'ready' || (item.kind !== 'image' && item.kind !== 'video')) {
+                throw new AppError('validation_failed', `media ${id} cannot head a card: it must be a ready image or video`, { errors: [{ path: '/cards', message: `media ${id} is not a ready image or video` }] });
+              }
+            }
+            mediaIds = prepared.mediaIds;
+          }
+          await storeInteractive(tx, { messageId: row.id, conversationId, senderId: principal.accountId, prepared, now });
+          if (prepared.closesAt !== null) await deps.scheduleClose?.(tx, { messageId: row.id, at: prepared.closesAt });
+        }
         const attached = await attachMedia(tx, { messageId: row.id, mediaIds, senderId: principal.accountId, forwarded: input.forwardOf !== undefined });
         if (attached.pending) {
-          // Held back until its media is ready; settlePendingMessages publishes it then.
-          row.status = 'pending';
-          await tx.updateTable('messages').set({ status: 'pending' }).where('id', '=', row.id).execute();
+          // Held back until its media is ready; deliverPending gives it a seq and publishes it
+          // then. Until then it exists for its sender alone: no seq, no count, no event.
+          return { message: prepared ? await single(tx, row, principal.accountId) : toMessage(row, principal.handle, [], attached.summaries, principal.kind, input.agent), replayed: false };
         }
-        const message = toMessage(row, principal.handle, [], attached.summaries);
-        if (!attached.pending) await emit({ type: 'message.created', conversationId, seq: row.seq, data: message, at: now });
+        const seq = await nextSeq(tx, conversationId);
+        Object.assign(row, { seq, status: 'sent', held_after: null, written_cursor: null });
+        await tx.updateTable('messages').set({ seq, status: 'sent', held_after: null, written_cursor: null }).where('id', '=', row.id).execute();
+        // Interactive content is seen per viewer (callback data by the sender only): the event carries everyone's view, the sender gets theirs.
+        const message = prepared ? await single(tx, row) : toMessage(row, principal.handle, [], attached.summaries, principal.kind, input.agent);
+        await emit({ type: 'message.created', conversationId, seq, data: message, at: now, ...(input.eventTo ? { targetAccountId: input.eventTo } : {}) });
         // Your own message is read by you.
-        await tx
-          .updateTable('members')
-          .set({ read_seq: row.seq, delivered_seq: row.seq })
-          .where('conversation_id', '=', conversationId)
-          .where('account_id', '=', principal.accountId)
-          .execute();
-        return { message, replayed: false };
+        await raiseWatermarks(tx, { conversationId, accountId: principal.accountId, delivered: seq, read: seq });
+        return { message: prepared ? await single(tx, row, principal.accountId) : message, replayed: false };
       });
     },
 
-    async history(principal: Principal, conversationId: string, options: { after?: number; before?: number; limit: number }) {
-      await requireMember(db.db, conversationId, principal.accountId);
+    async history(principal: Principal, conversationId: string, options: { after?: number; before?: number; limit: number; type?: MessageContentType }) {
+      const ranges = await readableRanges(db.db, await requireMember(db.db, conversationId, principal.accountId));
+      if (ranges?.length === 0) return { messages: [], has_more: false };
+      // Only sent messages have seqs; they page as before, and no one's held message takes a place.
       let q = db.db
         .selectFrom('messages')
         .selectAll()
         .where('conversation_id', '=', conversationId)
-        // Messages still waiting for media, or whose media failed, exist only for their sender.
-        .where((eb) => eb.or([eb('status', '=', 'sent'), eb('sender_id', '=', principal.accountId)]))
+        .where('status', '=', 'sent')
         .limit(options.limit + 1);
+      // Groups: only the stretches the caller was there for (and earlier history, if shown).
+      if (ranges) q = q.where((eb) => seqIn(eb, ranges));
+      // ?type=poll and friends: only messages carrying that kind of interactive content.
+      if (options.type) q = q.where('id', 'in', messagesOfType(db.db, conversationId, options.type));
       const ascending = options.after !== undefined;
       if (options.after !== undefined) q = q.where('seq', '>', options.after);
       if (options.before !== undefined) q = q.where('seq', '<', options.before);
@@ -176,28 +285,48 @@ export function createMessaging(deps: MessagingDeps) {
       const hasMore = rows.length > options.limit;
       const page = rows.slice(0, options.limit);
       if (!ascending) page.reverse();
-      return { messages: await loadMessageViews(db.db, page), has_more: hasMore };
+      // The caller's own held messages (pending or failed) exist for them alone. One written
+      // after seq A shows at position A + 1 (sortKey: just after the sent message A + 1) when that
+      // falls inside this page's span; the edge page also takes those after its last message.
+      const lo = ascending ? options.after! : hasMore ? Number(page[0]!.seq) : 0;
+      const hi = ascending ? (hasMore ? Number(page.at(-1)!.seq) : null) : (options.before ?? null);
+      let own = db.db
+        .selectFrom('messages')
+        .selectAll()
+        .where('conversation_id', '=', conversationId)
+        .where('sender_id', '=', principal.accountId)
+        .where('status', '!=', 'sent')
+        .where('held_after', '>=', lo - 1);
+      if (hi !== null) own = own.where('held_after', '<', hi - 1);
+      if (options.type) own = own.where('id', 'in', messagesOfType(db.db, conversationId, options.type));
+      const held = (await own.orderBy('created_at').limit(1000).execute()).filter((r) => inRanges(ranges, positionOf(r)));
+      const merged = held.length === 0 ? page : [...page, ...held].sort((a, b) => sortKey(a) - sortKey(b) || Number(a.created_at) - Number(b.created_at));
+      return { messages: await loadMessageViews(db.db, merged, { viewerId: principal.accountId, now: clock() }), has_more: hasMore };
     },
 
     async get(principal: Principal, messageId: string): Promise<Message> {
       const row = await loadMessage(db.db, messageId);
-      await requireMember(db.db, row.conversation_id, principal.accountId);
-      if (row.status !== 'sent' && row.sender_id !== principal.accountId) throw notFound('message');
-      return single(db.db, row);
+      await assertVisible(db.db, await requireMember(db.db, row.conversation_id, principal.accountId), row);
+      return single(db.db, row, principal.accountId);
     },
 
     async edit(principal: Principal, messageId: string, text: string): Promise<Message> {
       return write(async (tx, emit) => {
         const row = await loadMessage(tx, messageId);
-        await requireMember(tx, row.conversation_id, principal.accountId);
+        const membership = await requireMember(tx, row.conversation_id, principal.accountId);
+        await assertVisible(tx, membership, row);
         if (row.sender_id !== principal.accountId) throw new AppError('forbidden', 'only the sender edits a message');
+        // Rights are those of today, not of when the message was sent: a demoted channel admin no
+        // longer speaks for the channel, old posts included.
+        assertMayPost(membership);
         if (row.deleted_at !== null) throw new AppError('message_deleted', 'that message was deleted');
+        assertReleased(row);
         if (row.forward_origin_id) throw new AppError('forbidden', 'a forwarded message cannot be edited');
         const now = clock();
         await tx.updateTable('messages').set({ text, edited_at: now }).where('id', '=', messageId).execute();
         const message = await single(tx, { ...row, text, edited_at: now });
-        await emit({ type: 'message.edited', conversationId: row.conversation_id, data: message, at: now });
-        return message;
+        await emit({ type: 'message.edited', conversationId: row.conversation_id, membersJoinedBy: audienceOf(row), data: message, at: now });
+        return single(tx, { ...row, text, edited_at: now }, principal.accountId);
       });
     },
 
@@ -205,22 +334,23 @@ export function createMessaging(deps: MessagingDeps) {
       await write(async (tx, emit) => {
         const row = await loadMessage(tx, messageId);
         const membership = await requireMember(tx, row.conversation_id, principal.accountId);
+        await assertVisible(tx, membership, row);
         const moderating = membership.conversation.kind !== 'direct' && isAdmin(membership.member);
+        if (membership.conversation.kind === 'channel' && !moderating) throw new AppError('forbidden', 'only admins delete channel posts');
         if (row.sender_id !== principal.accountId && !moderating) throw new AppError('forbidden', 'only the sender or an admin deletes a message');
         if (row.deleted_at !== null) return;
-        const now = clock();
-        // Delete for everyone: the content goes; the row stays so seqs and replies keep their place.
-        await tx.updateTable('messages').set({ text: null, deleted_at: now }).where('id', '=', messageId).execute();
-        await tx.deleteFrom('reactions').where('message_id', '=', messageId).execute();
-        await emit({ type: 'message.deleted', conversationId: row.conversation_id, data: { id: row.id, conversation_id: row.conversation_id, seq: Number(row.seq), by: principal.accountId }, at: now });
+        await deleteForEveryone(tx, emit, { messageIds: [messageId], actor: principal.accountId, now: clock() });
       });
     },
 
     async react(principal: Principal, messageId: string, emoji: string, on: boolean): Promise<Message> {
       return write(async (tx, emit) => {
         const row = await loadMessage(tx, messageId);
-        await requireMember(tx, row.conversation_id, principal.accountId);
+        const membership = await requireMember(tx, row.conversation_id, principal.accountId);
+        await assertVisible(tx, membership, row);
         if (row.deleted_at !== null) throw new AppError('message_deleted', 'that message was deleted');
+        assertReleased(row);
+        await assertNotBlocked(tx, membership);
         const now = clock();
         let changed: boolean;
         if (on) {
@@ -234,11 +364,12 @@ export function createMessaging(deps: MessagingDeps) {
           const result = await tx.deleteFrom('reactions').where('message_id', '=', messageId).where('account_id', '=', principal.accountId).where('emoji', '=', emoji).executeTakeFirst();
           changed = Number(result.numDeletedRows) > 0;
         }
-        const message = await single(tx, row);
+        const message = await single(tx, row, principal.accountId);
         if (changed) {
           await emit({
             type: 'reaction.changed',
             conversationId: row.conversation_id,
+            membersJoinedBy: audienceOf(row),
             data: { message_id: messageId, account_id: principal.accountId, emoji, action: on ? 'added' : 'removed', reactions: message.reactions },
             at: now,
           });
@@ -257,15 +388,9 @@ export function createMessaging(deps: MessagingDeps) {
     },
 
     /**
-     * A device says it holds every event up to `cursor`: the messages among them are delivered.
-     * Only memberships with undelivered messages are touched.
-     */
-    async acknowledge(accountId: string, cursor: number) {
-      await api.acknowledgeMany([{ accountId, cursor }]);
-    },
-
-    /**
-     * Several devices' acknowledgements in one transaction (one fsync): a channel post to 10,000
+     * Devices say they hold every event up to their cursors: the messages among them are
+     * delivered. Several accounts' acknowledgements in one transaction (one fsync; sync/acks.ts
+     * batches them): a channel post to 10,000
      * online subscribers brings 10,000 acks, which one by one took seconds (bench:messaging).
      * Only memberships with undelivered messages are touched.
      */
@@ -304,15 +429,22 @@ export function createMessaging(deps: MessagingDeps) {
 
     async receipts(principal: Principal, messageId: string): Promise<Receipts> {
       const row = await loadMessage(db.db, messageId);
-      const { conversation, member } = await requireMember(db.db, row.conversation_id, principal.accountId);
+      const membership = await requireMember(db.db, row.conversation_id, principal.accountId);
+      const { conversation, member } = membership;
+      await assertVisible(db.db, membership, row);
       if (row.sender_id !== principal.accountId && !isAdmin(member)) throw new AppError('forbidden', 'only the sender sees who received a message');
       const seq = Number(row.seq);
       const base = db.db
         .selectFrom('members')
         .where('conversation_id', '=', row.conversation_id)
         .where('left_cursor', 'is', null)
-        .where('account_id', '!=', row.sender_id);
+        .where('account_id', '!=', row.sender_id)
+        // Only those who can read it received it (a newcomer to a group hiding its history did not).
+        .where((eb) => readersOfSeq(eb, conversation, seq));
+      // A held message (its sender asking) has no seq yet: nobody has it.
+      const held = row.status !== 'sent';
       const count = async (column?: 'delivered_seq' | 'read_seq') => {
+        if (column && held) return 0;
         const q = column ? base.where(column, '>=', seq) : base;
         const r = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
         return Number(r.n);
@@ -323,7 +455,7 @@ export function createMessaging(deps: MessagingDeps) {
         result.per_recipient = rows.map((r) => ({
           account_id: r.id,
           handle: r.handle,
-          status: Number(r.read_seq) >= seq ? 'read' : Number(r.delivered_seq) >= seq ? 'delivered' : 'sent',
+          status: held ? 'sent' : Number(r.read_seq) >= seq ? 'read' : Number(r.delivered_seq) >= seq ? 'delivered' : 'sent',
         }));
       }
       return result;

@@ -1,6 +1,6 @@
 /** Who may moderate: accounts an admin made moderators (or admins), signed in on a device. */
 import type { FastifyRequest } from 'fastify';
-import type { Principal } from '../accounts/service.ts';
+import type { Principal } from '../accounts/index.ts';
 import { AppError } from '../errors.ts';
 import type { Authenticate } from '../http/auth.ts';
 

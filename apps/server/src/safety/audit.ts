@@ -4,6 +4,7 @@
  * and when. Rows are only ever appended.
  */
 import type { AuditAction, AuditEntry } from '@mmd/contracts';
+import { accountIdByHandle, handlesOf } from '../accounts/index.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
 
 export type Executor = Database['db'] | Tx;
@@ -40,15 +41,14 @@ export async function listAudit(
 ): Promise<{ entries: AuditEntry[]; next_before: number | null }> {
   let actorId = q.actor;
   if (actorId?.startsWith('@')) {
-    const account = await db.selectFrom('accounts').select('id').where('handle_key', '=', actorId.slice(1).toLowerCase()).executeTakeFirst();
+    const account = await accountIdByHandle(db, actorId.slice(1));
     // Nobody by that handle: nothing they did, rather than everything.
     if (!account) return { entries: [], next_before: null };
-    actorId = account.id;
+    actorId = account;
   }
   let query = db
     .selectFrom('safety_audit as a')
-    .leftJoin('accounts', 'accounts.id', 'a.actor_id')
-    .select(['a.id', 'a.at', 'a.actor_id', 'accounts.handle as actor_handle', 'a.action', 'a.subject_type', 'a.subject_id', 'a.bank_id', 'a.detail'])
+    .select(['a.id', 'a.at', 'a.actor_id', 'a.action', 'a.subject_type', 'a.subject_id', 'a.bank_id', 'a.detail'])
     .orderBy('a.id', 'desc')
     .limit(q.limit + 1);
   if (q.action) query = query.where('a.action', '=', q.action);
@@ -58,12 +58,16 @@ export async function listAudit(
   if (q.before !== undefined) query = query.where('a.id', '<', q.before);
   const rows = await query.execute();
   const page = rows.slice(0, q.limit);
+  const handles = await handlesOf(
+    db,
+    page.flatMap((r) => (r.actor_id ? [r.actor_id] : [])),
+  );
   return {
     entries: page.map((r) => ({
       id: Number(r.id),
       at: Number(r.at),
       actor_id: r.actor_id,
-      actor_handle: r.actor_handle,
+      actor_handle: r.actor_id ? (handles.get(r.actor_id) ?? null) : null,
       action: r.action,
       subject_type: r.subject_type,
       subject_id: r.subject_id,

@@ -4,8 +4,18 @@
  * them. Adding signals queues a retroactive sweep in the same transaction, so a bank never grows
  * without the server looking for what is already there.
  */
-import type { AddSignalsBody, AddSignalsReply, Bank, BankFormat, CreateBankBody, ImportReply, MatchReply } from '@mmd/contracts';
-import type { Principal } from '../accounts/service.ts';
+import type {
+  AddSignalsBody,
+  AddSignalsReply,
+  Bank,
+  BankFormat,
+  CreateBankBody,
+  ImportReply,
+  MatchReply,
+  UpdateBankBody,
+} from '@mmd/contracts';
+import type { Principal } from '../accounts/index.ts';
+import { AppError } from '../errors.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
 import { appendAudit } from './audit.ts';
 import { formatVpdqCompact, normaliseSignal } from './hash-codec.ts';
@@ -23,7 +33,7 @@ export interface BanksDeps {
   matcher: Matcher;
   clock: () => number;
   /** Queues the sweep for new signals inside the transaction that stores them. */
-  enqueueSweep: (tx: Tx, payload: { bankId: string; afterSignalId: number; upToSignalId: number; caseRef?: string }) => Promise<{ id: string }>;
+  enqueueSweep: (tx: Tx, payload: { bankId: string; afterSignalId: number; upToSignalId: number; caseRef?: string }, options?: { runAt?: number }) => Promise<{ id: string }>;
 }
 
 /** The signals a hashed file contributes: its exact digests and its perceptual hash. */
@@ -67,12 +77,66 @@ export function createBanks(deps: BanksDeps) {
 
     async create(principal: Principal, body: CreateBankBody): Promise<Bank> {
       const now = clock();
-      const row = { id: safetyId('bnk'), name: body.name.trim(), category: body.category, source: body.source ?? null, action: body.action, pdq_threshold: body.pdq_threshold ?? 31, system: null, created_by: principal.accountId, created_at: now };
+      const row = {
+        id: safetyId('bnk'),
+        name: body.name.trim(),
+        category: body.category,
+        source: body.source ?? null,
+        action: body.action,
+        pdq_threshold: body.pdq_threshold ?? 31,
+        system: null,
+        trusted: body.trusted ? 1 : 0,
+        created_by: principal.accountId,
+        created_at: now,
+      };
       await db.writeTransaction(async (tx) => {
         await tx.insertInto('safety_banks').values(row).execute();
-        await appendAudit(tx, { at: now, actorId: principal.accountId, action: 'bank.created', subjectType: 'bank', subjectId: row.id, bankId: row.id, detail: { name: row.name, category: row.category, action: row.action, pdq_threshold: row.pdq_threshold } });
+        await appendAudit(tx, {
+          at: now,
+          actorId: principal.accountId,
+          action: 'bank.created',
+          subjectType: 'bank',
+          subjectId: row.id,
+          bankId: row.id,
+          detail: {
+            name: row.name,
+            category: row.category,
+            action: row.action,
+            pdq_threshold: row.pdq_threshold,
+            trusted: row.trusted === 1,
+          },
+        });
       });
       return toBank(row, { signals: 0, matches: undefined });
+    },
+
+    /** Marks a bank trusted or not. MMD's own protect bank never is: anyone can add to it. */
+    async update(principal: Principal, id: string, body: UpdateBankBody): Promise<Bank> {
+      const bank = await loadBank(db.db, id);
+      if (bank.system === 'protect' && body.trusted)
+        throw new AppError(
+          'validation_failed',
+          'the protection bank holds hashes anyone sent; it cannot be trusted',
+          { errors: [{ path: '/trusted', message: 'not for the protection bank' }] },
+        );
+      await db.writeTransaction(async (tx) => {
+        const now = clock();
+        await tx
+          .updateTable('safety_banks')
+          .set({ trusted: body.trusted ? 1 : 0 })
+          .where('id', '=', id)
+          .execute();
+        await appendAudit(tx, {
+          at: now,
+          actorId: principal.accountId,
+          action: 'bank.updated',
+          subjectType: 'bank',
+          subjectId: id,
+          bankId: id,
+          detail: { trusted: body.trusted, was_trusted: Number(bank.trusted) === 1 },
+        });
+      });
+      return this.get(id);
     },
 
     async list(): Promise<Bank[]> {

@@ -6,7 +6,20 @@ import { formatBankFile, parseBankFile } from './formats.ts';
 import type { SignalRow } from './store.ts';
 
 const pdq = 'f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22';
-const bank: Bank = { id: 'bnk_1', name: 'Partner', category: 'terrorism', source: null, action: 'block', pdq_threshold: 31, system: null, signal_count: 2, match_count: 0, last_match_at: null, created_at: 0 };
+const bank: Bank = {
+  id: 'bnk_1',
+  name: 'Partner',
+  category: 'terrorism',
+  source: null,
+  action: 'block',
+  pdq_threshold: 31,
+  system: null,
+  trusted: false,
+  signal_count: 2,
+  match_count: 0,
+  last_match_at: null,
+  created_at: 0,
+};
 const row = (id: number, type: SignalRow['type'], value: string, label: string | null = null): SignalRow => ({
   id, bank_id: bank.id, type, value, value_key: value, label, quality: null, robust: null, origin: 'paste', case_ref: null, created_by: null, created_at: 1_700_000_000_000,
 });

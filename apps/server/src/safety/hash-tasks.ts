@@ -6,6 +6,7 @@
  */
 import { hash256ToHex, pdqHash, pdqIntermediate, robustQueryHashes, robustReferenceHashes, coefficientsToHash } from '@mmd/phash';
 import type { RobustHashSet } from '@mmd/contracts';
+import { decodeImageForHashing, isMediaError, type MediaErrorCode } from '@mmd/media';
 import { encodeRobust } from './hash-codec.ts';
 
 export interface ImageHashResult {
@@ -19,7 +20,32 @@ export interface ImageHashResult {
 }
 
 export function hashImage(pixels: ArrayBuffer, width: number, height: number): ImageHashResult {
-  const image = { data: new Uint8Array(pixels), width, height, channels: 3 as const };
+  return hashPixels(new Uint8Array(pixels), width, height);
+}
+
+/** A MediaError crossing the thread boundary as a value (thrown errors lose their code there). */
+export interface TaskMediaError {
+  mediaError: { code: MediaErrorCode; message: string };
+}
+
+/**
+ * Decodes the image file here, on the pool thread, and hashes it: a 100-megapixel picture is
+ * 300 MB of pixels, and handing that to a thread costs the event loop seconds (sharp's buffers
+ * cannot be transferred, only copied), so the pixels never reach the main thread at all.
+ */
+export async function hashImageFile(file: string, maxPixels: number): Promise<ImageHashResult | TaskMediaError> {
+  let decoded: Awaited<ReturnType<typeof decodeImageForHashing>>;
+  try {
+    decoded = await decodeImageForHashing(file, { maxPixels });
+  } catch (err) {
+    if (isMediaError(err)) return { mediaError: { code: err.code, message: err.message } };
+    throw err;
+  }
+  return hashPixels(decoded.data, decoded.width, decoded.height);
+}
+
+function hashPixels(data: Uint8Array, width: number, height: number): ImageHashResult {
+  const image = { data, width, height, channels: 3 as const };
   // One full-resolution pass serves the plain hash and both robust sets.
   const it = pdqIntermediate(image);
   return {

@@ -4,7 +4,7 @@
  * @mmd/media (libvips and ffmpeg, off the event loop already); the pure-JS hashing goes to the
  * thread pool.
  */
-import { decodeImageForHashing, decodeVideoFramesForHashing, fileDigests, inspectMedia, type MediaKind } from '@mmd/media';
+import { MediaError, decodeVideoFramesForHashing, fileDigests, inspectMedia, type MediaKind } from '@mmd/media';
 import { hash256FromHex, type VpdqFeature } from '@mmd/phash';
 import type { ThreadPool } from '../platform/queue/index.ts';
 import type { FrameInput, ImageHashResult } from './hash-tasks.ts';
@@ -38,9 +38,11 @@ function ownBuffer(b: Buffer): ArrayBuffer {
 export function createHasher(options: HasherOptions) {
   const framesPerTask = options.framesPerTask ?? 4;
 
-  function runImage(pixels: ArrayBuffer, width: number, height: number): Promise<ImageHashResult> {
-    if (!options.pool) return Promise.resolve(tasks.hashImage(pixels, width, height));
-    return options.pool.run('hashImage', [pixels, width, height], { transfer: [pixels] });
+  /** Decoded and hashed on the pool thread, so no full-resolution pixels cross to the event loop. */
+  async function runImageFile(file: string): Promise<ImageHashResult> {
+    const result = options.pool ? await options.pool.run('hashImageFile', [file, options.maxPixels]) : await tasks.hashImageFile(file, options.maxPixels);
+    if ('mediaError' in result) throw new MediaError(result.mediaError.code, result.mediaError.message);
+    return result;
   }
 
   function runFrames(frames: FrameInput[]) {
@@ -81,8 +83,7 @@ export function createHasher(options: HasherOptions) {
       const kind = known.kind ?? (await inspectMedia(file, { maxPixels: options.maxPixels, maxVideoSeconds: options.maxVideoSeconds, maxAudioSeconds: options.maxVideoSeconds })).kind;
       const exact = await fileDigests(file);
       if (kind === 'image') {
-        const decoded = await decodeImageForHashing(file, { maxPixels: options.maxPixels });
-        return { kind, ...exact, image: await runImage(ownBuffer(decoded.data), decoded.width, decoded.height) };
+        return { kind, ...exact, image: await runImageFile(file) };
       }
       if (kind === 'video') return { kind, ...exact, video: { frames: await videoFrames(file, known.signal) } };
       return { kind, ...exact };

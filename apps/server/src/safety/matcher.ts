@@ -3,12 +3,16 @@
  * - matchBanks: is this upload in a bank? Exact digests by SQL; images by the crop-resistant PDQ
  *   scheme (whole picture with rotations and mirrors, centre with tilts, agreeing anchored regions
  *   for crops); videos by vPDQ. The index proposes candidates at distance 31; each is then checked
- *   with the full rule and its bank's own threshold.
+ *   with the full rule and its bank's own threshold, on every route (anchored regions included).
+ * - Every match names its route (`rule`). A match through anchored regions alone (`pdq_crop`) is
+ *   weaker evidence — two different pictures can share regions (the same app chrome, caption or
+ *   watermark) — so it never blocks or removes by itself: see {@link actionFor}.
  * - findCopies: which stored uploads are this item (or these hashes)? Same rules, searched over
  *   the index of stored uploads, for takedowns and sweeps.
  */
 import type { BankAction, BankCategory, BankMatch, MatchRule } from '@mmd/contracts';
 import { hash256FromHex, isVpdqMatch, matchRobust, matchVpdq, type RobustHashes, type VpdqFeature } from '@mmd/phash';
+import { liveMediaWithOriginals } from '../media/index.ts';
 import type { Database } from '../platform/db/index.ts';
 import { parseRobustJson, parseVpdqAny, plainRobust, usableFrames } from './hash-codec.ts';
 import type { SafetyIndexes } from './indexes.ts';
@@ -24,6 +28,18 @@ export interface QueryHashes {
 /** A bank match with what acting on it needs. */
 export interface FoundMatch extends BankMatch {
   bank_name: string;
+}
+
+/** The rule of a match made only through anchored regions (a crop, or a shared part of a picture). */
+export const CROP_ONLY_RULE = 'pdq_crop' satisfies MatchRule;
+
+/**
+ * What a match may do by itself: its bank's action, except that a block found only through
+ * anchored regions is held for a moderator's review instead (a false crop match must never
+ * remove anyone's content). Blur already leaves the item up, so it stays.
+ */
+export function actionFor(match: { action: BankAction; rule: MatchRule | string | null }): BankAction {
+  return match.rule === CROP_ONLY_RULE && match.action === 'block' ? 'hold' : match.action;
 }
 
 const VIA_RULE = { global: 'pdq', centre: 'pdq_centre', anchors: 'pdq_crop' } as const satisfies Record<string, MatchRule>;
@@ -79,7 +95,8 @@ export function createMatcher(deps: { db: Database; indexes: SafetyIndexes }) {
         for (const r of await candidateRows([...candidates.keys()])) {
           if (r.type !== 'pdq') continue;
           const reference = parseRobustJson(r.robust) ?? plainRobust(hash256FromHex(r.value));
-          const m = matchRobust(q.image.query, reference, { maxDistance: Number(r.pdq_threshold) });
+          const threshold = Number(r.pdq_threshold);
+          const m = matchRobust(q.image.query, reference, { maxDistance: threshold, anchorMaxDistance: threshold });
           if (m.matched) matches.push(toMatch(r, VIA_RULE[m.via!], m.via === 'anchors' ? undefined : m.score));
         }
       }
@@ -118,8 +135,7 @@ export function createMatcher(deps: { db: Database; indexes: SafetyIndexes }) {
         if (column === 'sha256') {
           // Uploads of the same bytes share their content address even before they are hashed.
           for (const part of chunks([...new Set(values)].map((v) => `sha256/${v}`))) {
-            const rows = await db.db.selectFrom('media').select('id').where('original_key', 'in', part).where('status', '!=', 'removed').execute();
-            for (const r of rows) note(r.id, 'sha256');
+            for (const id of await liveMediaWithOriginals(db.db, part)) note(id, 'sha256');
           }
         }
       }
@@ -142,7 +158,7 @@ export function createMatcher(deps: { db: Database; indexes: SafetyIndexes }) {
         await verify([...candidates.keys()], (row) => {
           const query = parseRobustJson(row.query);
           if (!query) return null;
-          const m = matchRobust(query, image.reference, { maxDistance: image.threshold });
+          const m = matchRobust(query, image.reference, { maxDistance: image.threshold, anchorMaxDistance: image.threshold });
           return m.matched ? VIA_RULE[m.via!] : null;
         });
       }

@@ -3,8 +3,9 @@
  * hashes — so a bank can say how much it catches. One row per bank and item: a retried job or a
  * second look at the same item counts once.
  */
-import type { SafetyMatchesTable } from '../platform/db/schema.ts';
+import type { SafetyMatchesTable } from './schema.ts';
 import type { Executor } from './audit.ts';
+import { safetyId } from './ids.ts';
 
 export type MatchSource = SafetyMatchesTable['source'];
 
@@ -41,4 +42,22 @@ export async function matchStats(db: Executor, bankIds: string[]): Promise<Map<s
     .groupBy('bank_id')
     .execute();
   return new Map(rows.map((r) => [r.bank_id, { count: Number(r.n), lastAt: r.last === null ? null : Number(r.last) }]));
+}
+
+/**
+ * Queues a review (kind `hold`) for each item that has no open one, for matches that must not act
+ * by themselves (a crop match against a block bank). Delivered content stays up meanwhile.
+ */
+export async function queueForReview(db: Executor, options: { mediaIds: string[]; bank: { id: string; category: string }; now: number }): Promise<number> {
+  let queued = 0;
+  for (const mediaId of options.mediaIds) {
+    const open = await db.selectFrom('safety_reviews').select('id').where('media_id', '=', mediaId).where('status', '!=', 'closed').executeTakeFirst();
+    if (open) continue;
+    await db
+      .insertInto('safety_reviews')
+      .values({ id: safetyId('rev'), kind: 'hold', status: 'open', outcome: null, reason: options.bank.category, message_id: null, media_id: mediaId, bank_id: options.bank.id, signal_id: null, report_count: 0, created_at: options.now, decided_at: null, decided_by: null, note: null })
+      .execute();
+    queued++;
+  }
+  return queued;
 }

@@ -4,6 +4,7 @@
  * screening.ts for why that order closes the race with a concurrent bank change).
  */
 import type { RobustHashes, VpdqFeature } from '@mmd/phash';
+import { loadMediaRows } from '../media/index.ts';
 import type { Database } from '../platform/db/index.ts';
 import type { Executor } from './audit.ts';
 import { decodeRobust, formatVpdqCompact, parseRobustJson, parseVpdqAny } from './hash-codec.ts';
@@ -58,7 +59,7 @@ export async function loadSeeds(db: Executor, mediaIds: string[]): Promise<Media
   if (mediaIds.length === 0) return [];
   const rows = await db.selectFrom('safety_media_hashes').selectAll().where('media_id', 'in', mediaIds).execute();
   const byId = new Map(rows.map((r) => [r.media_id, r]));
-  const media = await db.selectFrom('media').select(['id', 'original_key']).where('id', 'in', mediaIds).execute();
+  const media = await loadMediaRows(db, mediaIds);
   return media.map((m) => {
     const r = byId.get(m.id);
     const sha256 = r?.sha256 ?? m.original_key.replace(/^sha256\//, '');

@@ -3,8 +3,9 @@
  * is taken down by any route (a takedown, a sweep, another review), their reports are resolved
  * and each reporter gets a `report.resolved` event addressed to them alone.
  */
+import type { ReportReason } from '@mmd/contracts';
 import type { Tx } from '../platform/db/index.ts';
-import type { Emit } from '../sync/write.ts';
+import type { Emit } from '../sync/index.ts';
 
 export type ReportOutcome = 'removed' | 'no_action';
 
@@ -19,7 +20,7 @@ export async function resolveReports(tx: Tx, emit: Emit, options: { reviewIds: s
       type: 'report.resolved',
       conversationId: null,
       targetAccountId: r.reporter_id,
-      data: { report_id: r.id, message_id: r.message_id, reason: r.reason, outcome: options.outcome },
+      data: { report_id: r.id, message_id: r.message_id, reason: r.reason as ReportReason, outcome: options.outcome },
       at: options.now,
     });
   }

@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { notFound } from '../errors.ts';
 import type { BlobStore } from '../platform/blobs/index.ts';
 import type { Database } from '../platform/db/index.ts';
-import { type MediaRow, loadMedia, renditionsOf } from '../media/store.ts';
+import { type MediaRow, loadMedia, renditionsOf } from '../media/index.ts';
 
 /** Longest side of the blurred preview; the picture is first shrunk to BLUR_DETAIL px, then scaled up soft. */
 const BLUR_SIDE = 320;

@@ -1,62 +1,644 @@
 /**
  * Hash-only protection (the StopNCII model): a person hashes their own images in their browser
- * with @mmd/phash — PDQ with its quality and, optionally, MMD's crop-resistant set and vPDQ for
- * videos — and sends only those hashes. They join the protection bank (block), a sweep removes
- * copies already here, and the person gets a reference: the only key to the case, which shows its
- * status and nothing else. No account, no image, no contact details.
+ * with @mmd/phash — PDQ and, optionally, MMD's crop-resistant set and vPDQ for videos — and sends
+ * only those hashes. Anyone can do this, with no account, so a submission is a *claim*, not a
+ * verdict:
+ * - its signals join the `protect` bank, whose action is hold: a new upload they match is held
+ *   (never delivered, the sender sees "pending review") and an existing copy gets a review, with
+ *   blurred previews; nothing is removed or blocked,
+ * - until a moderator confirms the case (takedown of what it matched + its hashes into the
+ *   takedown bank, which blocks) or rejects it (its hashes retired, what it held released).
+ * - With `protectTrustedAutoAction`, an item that also matches a bank the operator marked trusted
+ *   is acted on at once (screening.ts, sweep.ts); nothing else is.
+ *
+ * The submitter's view is the case's state alone, and every submission does the same work
+ * whatever its hashes match: each case stores its own copy of its signals (never "already known,
+ * skipped") and queues its own sweep, so neither the answer nor its timing says whether the hash
+ * was known or how many copies exist. Limits: requests per address per window (routes.ts), signals
+ * per request, per address per UTC day and for everyone per UTC day (here).
  */
-import type { ProtectBody, ProtectCase } from '@mmd/contracts';
+import { createHmac } from 'node:crypto';
+import type {
+  CaseDecisionBody,
+  CaseDecisionReply,
+  CaseDetail,
+  CaseItem,
+  CaseList,
+  CaseStatus,
+  ProtectBody,
+  ProtectCase,
+  RobustHashSet,
+  Takedown,
+} from '@mmd/contracts';
+import { hammingDistance, hash256FromHex } from '@mmd/phash';
+import type { Principal } from '../accounts/index.ts';
+import type { Config } from '../config.ts';
 import { AppError, notFound } from '../errors.ts';
-import type { Database } from '../platform/db/index.ts';
-import { appendAudit } from './audit.ts';
+import { loadMediaRows } from '../media/index.ts';
+import type { Database, Tx } from '../platform/db/index.ts';
+import { appendAudit, type Executor } from './audit.ts';
 import type { Banks } from './banks.ts';
-import { normaliseSignal } from './hash-codec.ts';
+import { formatVpdqCompact, parseVpdqAny } from './hash-codec.ts';
 import { caseReference } from './ids.ts';
-import { type NewSignal, systemBank } from './store.ts';
+import type { SafetyIndexes } from './indexes.ts';
+import type { Reviews } from './reviews.ts';
+import { type NewSignal, systemBank, valueKey } from './store.ts';
+import type { Takedowns } from './takedown.ts';
 
-/** PDQ's own floor: hashes of flat or tiny images say too little to match safely. */
-const MIN_QUALITY = 50;
+/** A client that says its own hash is weak is believed; one that says it is strong is not (see balancedHash). */
+const MIN_CLAIMED_QUALITY = 50;
+/**
+ * PDQ sets a bit when its DCT coefficient is strictly above the median (the 128th of 256), so a
+ * real hash has at most 128 bits set, and exactly 128 unless coefficients tie — which happens on
+ * flat, featureless pictures (an all-black frame hashes to all zeros). A hash far from 128 is
+ * either such a picture, whose hash would match every other flat upload, or made up. This is the
+ * server's own quality check: the claimed quality is never what lets a hash in.
+ */
+const MIN_BITS = 112;
+const MAX_BITS = 128;
+const ZERO = new Uint8Array(32);
+const DAY_MS = 86_400_000;
+/** A case's first search starts 1–2 s after it is answered (see submit). */
+const SWEEP_DELAY_MS = 1000;
+const OPEN: CaseStatus[] = ['received', 'under_review'];
 
-export function createProtection(deps: { db: Database; banks: Banks; clock: () => number }) {
-  const { db, clock } = deps;
+export function balancedHash(hex: string): boolean {
+  const bits = hammingDistance(hash256FromHex(hex), ZERO);
+  return bits >= MIN_BITS && bits <= MAX_BITS;
+}
+
+type ProtectConfig = Pick<
+  Config,
+  'protectMaxSignalsPerSubmission' | 'protectMaxSignalsPerAddressPerDay' | 'protectMaxSignalsPerDay'
+>;
+
+export interface ProtectionDeps {
+  db: Database;
+  banks: Banks;
+  /** Queues the case's sweep inside the transaction that stores its signals. */
+  enqueueSweep: (
+    tx: Tx,
+    payload: { bankId: string; afterSignalId: number; upToSignalId: number; caseRef?: string },
+    options?: { runAt?: number },
+  ) => Promise<{ id: string }>;
+  reviews: Reviews;
+  takedowns: Takedowns;
+  indexes: SafetyIndexes;
+  config: ProtectConfig;
+  clock: () => number;
+  /** Keys addresses so the quota table cannot be read back into them. */
+  addressSecret: () => Promise<Buffer>;
+}
+
+const invalid = (path: string, message: string, detail: string) =>
+  new AppError('validation_failed', detail, { errors: [{ path, message }] });
+
+/** The signals a request contributes, checked by the server, never trusting the client's quality. */
+export function protectSignals(body: ProtectBody, reference: string): NewSignal[] {
+  const images = body.images ?? [];
+  const videos = body.videos ?? [];
+  const out: NewSignal[] = [];
+  for (const [n, image] of images.entries()) {
+    const pdq = image.pdq.toLowerCase();
+    if (image.quality < MIN_CLAIMED_QUALITY) {
+      throw invalid(
+        `/images/${n}/quality`,
+        `must be at least ${MIN_CLAIMED_QUALITY}`,
+        `image ${n + 1} is too plain to protect reliably (PDQ quality ${image.quality} < ${MIN_CLAIMED_QUALITY})`,
+      );
+    }
+    if (!balancedHash(pdq))
+      throw invalid(
+        `/images/${n}/pdq`,
+        'not the PDQ hash of a detailed picture',
+        `image ${n + 1}: this hash cannot come from a picture detailed enough to protect`,
+      );
+    out.push({
+      type: 'pdq',
+      value: pdq,
+      quality: null,
+      robust: image.robust ? JSON.stringify(cleanRobust(image.robust)) : null,
+      origin: 'protect',
+      caseRef: reference,
+    });
+  }
+  for (const [n, video] of videos.entries()) {
+    const path = `/videos/${n}/vpdq`;
+    // Frames of flat pictures (fades, black frames) would match every video that has them.
+    const frames = parseVpdqAny(video.vpdq, path).filter((f) => {
+      const bits = hammingDistance(f.hash, ZERO);
+      return bits >= MIN_BITS && bits <= MAX_BITS;
+    });
+    if (frames.length === 0)
+      throw invalid(
+        path,
+        'no frame detailed enough to match',
+        `video ${n + 1}: no frame is detailed enough to protect`,
+      );
+    out.push({ type: 'vpdq', value: formatVpdqCompact(frames), origin: 'protect', caseRef: reference });
+  }
+  return out;
+}
+
+/** A browser's crop-resistant set, lower-cased, without the hashes of flat regions. */
+function cleanRobust(set: RobustHashSet): RobustHashSet {
+  const keep = (h: string) => balancedHash(h);
+  return {
+    global: set.global.map((h) => h.toLowerCase()).filter(keep),
+    centre: set.centre.map((h) => h.toLowerCase()).filter(keep),
+    anchors: set.anchors.map((a) => ({ ...a, hash: a.hash.toLowerCase() })).filter((a) => keep(a.hash)),
+  };
+}
+
+function untilNextDay(now: number): string {
+  return String(Math.max(1, Math.ceil((DAY_MS - (now % DAY_MS)) / 1000)));
+}
+
+type CaseRow = {
+  reference: string;
+  status: CaseStatus;
+  created_at: number;
+  updated_at: number | null;
+  last_checked_at: number | null;
+  images: number | null;
+  videos: number | null;
+  decided_at: number | null;
+  decided_by: string | null;
+  note: string | null;
+};
+
+function publicView(row: CaseRow): ProtectCase {
+  return {
+    reference: row.reference,
+    status: row.status,
+    submitted_at: Number(row.created_at),
+    updated_at: Number(row.updated_at ?? row.created_at),
+  };
+}
+
+/** Open cases among those that own these protect-bank signals: signal id → case reference. */
+export async function casesOfSignals(db: Executor, signalIds: number[]): Promise<Map<number, string>> {
+  if (signalIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('safety_signals as s')
+    .innerJoin('safety_cases as c', 'c.reference', 's.case_ref')
+    .select(['s.id', 's.case_ref'])
+    .where('s.id', 'in', signalIds)
+    .where('c.status', 'in', OPEN)
+    .execute();
+  return new Map(rows.map((r) => [Number(r.id), r.case_ref!]));
+}
+
+/** Notes that these cases matched an item (once per case and item). */
+export async function recordCaseItems(
+  tx: Executor,
+  options: {
+    cases: Iterable<string>;
+    mediaId: string;
+    source: 'screening' | 'sweep';
+    autoAction: boolean;
+    now: number;
+  },
+): Promise<void> {
+  const refs = [...new Set(options.cases)];
+  if (refs.length === 0) return;
+  await tx
+    .insertInto('safety_case_items')
+    .values(
+      refs.map((case_ref) => ({
+        case_ref,
+        media_id: options.mediaId,
+        source: options.source,
+        auto_action: options.autoAction ? 1 : 0,
+        created_at: options.now,
+      })),
+    )
+    .onConflict((oc) => oc.columns(['case_ref', 'media_id']).doNothing())
+    .execute();
+  if (options.autoAction)
+    await tx
+      .updateTable('safety_case_items')
+      .set({ auto_action: 1 })
+      .where('case_ref', 'in', refs)
+      .where('media_id', '=', options.mediaId)
+      .execute();
+  // The case has something for a moderator to look at: it is under review from here on.
+  await tx
+    .updateTable('safety_cases')
+    .set({ status: 'under_review', updated_at: options.now })
+    .where('reference', 'in', refs)
+    .where('status', '=', 'received')
+    .execute();
+}
+
+/** Ids of the banks the operator marked trusted. */
+export async function trustedBankIds(db: Executor): Promise<Set<string>> {
+  const rows = await db.selectFrom('safety_banks').select('id').where('trusted', '=', 1).execute();
+  return new Set(rows.map((r) => r.id));
+}
+
+export function createProtection(deps: ProtectionDeps) {
+  const { db, clock, config } = deps;
+
+  async function addressKey(address: string): Promise<string> {
+    return createHmac('sha256', await deps.addressSecret())
+      .update(`protect:${address}`)
+      .digest('base64url')
+      .slice(0, 32);
+  }
+
+  /** Checks and counts today's allowance for this address and for everyone, inside the case's transaction. */
+  async function spend(tx: Tx, key: string, signals: number, now: number) {
+    const day = Math.floor(now / DAY_MS);
+    const rows = await tx
+      .selectFrom('safety_protect_quota')
+      .select(['address_key', 'signals'])
+      .where('day', '=', day)
+      .where('address_key', 'in', [key, '*'])
+      .execute();
+    const used = (k: string) => Number(rows.find((r) => r.address_key === k)?.signals ?? 0);
+    const headers = { 'retry-after': untilNextDay(now) };
+    if (used(key) + signals > config.protectMaxSignalsPerAddressPerDay) {
+      throw new AppError(
+        'daily_limit_reached',
+        `this address may protect ${config.protectMaxSignalsPerAddressPerDay} images or videos a day; try again tomorrow (UTC)`,
+        { headers },
+      );
+    }
+    if (used('*') + signals > config.protectMaxSignalsPerDay) {
+      throw new AppError(
+        'daily_capacity_reached',
+        'this server has taken all the protection requests it can today; try again tomorrow (UTC)',
+        { headers },
+      );
+    }
+    for (const k of [key, '*']) {
+      await tx
+        .insertInto('safety_protect_quota')
+        .values({ address_key: k, day, signals, submissions: 1 })
+        .onConflict((oc) =>
+          oc
+            .columns(['address_key', 'day'])
+            .doUpdateSet((eb) => ({
+              signals: eb('safety_protect_quota.signals', '+', signals),
+              submissions: eb('safety_protect_quota.submissions', '+', 1),
+            })),
+        )
+        .execute();
+    }
+  }
+
+  async function loadCase(reference: string): Promise<CaseRow> {
+    const row = await db.db
+      .selectFrom('safety_cases')
+      .selectAll()
+      .where('reference', '=', reference)
+      .executeTakeFirst();
+    if (!row) throw notFound('case');
+    return row as CaseRow;
+  }
+
+  /** The moderator's view of cases: what each one matched, with the review and blurred preview of each item. */
+  async function details(rows: CaseRow[]): Promise<CaseDetail[]> {
+    if (rows.length === 0) return [];
+    const refs = rows.map((r) => r.reference);
+    const items = await db.db
+      .selectFrom('safety_case_items as i')
+      .select(['i.case_ref', 'i.media_id', 'i.source', 'i.auto_action', 'i.created_at'])
+      .where('i.case_ref', 'in', refs)
+      .orderBy('i.created_at', 'desc')
+      .execute();
+    const mediaIds = [...new Set(items.map((i) => i.media_id))];
+    const media = new Map((await loadMediaRows(db.db, mediaIds)).map((m) => [m.id, m]));
+    const reviews = mediaIds.length
+      ? await db.db
+          .selectFrom('safety_reviews')
+          .select(['id', 'media_id', 'status', 'created_at'])
+          .where('media_id', 'in', mediaIds)
+          .where('kind', '=', 'hold')
+          .orderBy('created_at')
+          .execute()
+      : [];
+    // The newest review of each item: the one a moderator would decide.
+    const reviewOf = new Map(reviews.map((r) => [r.media_id!, r.id]));
+    return rows.map((row) => {
+      const mine = items.filter((i) => i.case_ref === row.reference);
+      const view: CaseItem[] = mine.slice(0, 200).map((i) => {
+        const review = reviewOf.get(i.media_id) ?? null;
+        const item = media.get(i.media_id);
+        const status = item?.status ?? 'removed';
+        const previewable =
+          review !== null &&
+          status !== 'removed' &&
+          status !== 'failed' &&
+          (item?.kind === 'image' || item?.kind === 'video');
+        return {
+          media_id: i.media_id,
+          kind: item?.kind ?? null,
+          status,
+          source: i.source,
+          review_id: review,
+          preview: previewable ? `/v1/safety/reviews/${review}/media/${i.media_id}/preview` : null,
+          auto_action: Number(i.auto_action) === 1,
+          matched_at: Number(i.created_at),
+        };
+      });
+      return {
+        reference: row.reference,
+        status: row.status,
+        submitted_at: Number(row.created_at),
+        updated_at: Number(row.updated_at ?? row.created_at),
+        images: Number(row.images ?? 0),
+        videos: Number(row.videos ?? 0),
+        items: view,
+        item_count: mine.length,
+        decided_at: row.decided_at === null ? null : Number(row.decided_at),
+        decided_by: row.decided_by,
+        note: row.note,
+      };
+    });
+  }
+
+  /** Items this case matched that no other open case also claims: what a rejection may release. */
+  async function releasable(reference: string): Promise<string[]> {
+    const items = await db.db
+      .selectFrom('safety_case_items')
+      .select('media_id')
+      .where('case_ref', '=', reference)
+      .execute();
+    if (items.length === 0) return [];
+    const ids = items.map((i) => i.media_id);
+    const claimed = await db.db
+      .selectFrom('safety_case_items as i')
+      .innerJoin('safety_cases as c', 'c.reference', 'i.case_ref')
+      .select('i.media_id')
+      .where('i.media_id', 'in', ids)
+      .where('i.case_ref', '!=', reference)
+      .where('c.status', 'in', OPEN)
+      .execute();
+    const taken = new Set(claimed.map((c) => c.media_id));
+    return ids.filter((id) => !taken.has(id));
+  }
 
   return {
-    async submit(body: ProtectBody): Promise<ProtectCase> {
+    /** Opens a case. The answer has the same shape, and costs the same work, whatever the hashes match. */
+    async submit(body: ProtectBody, address: string): Promise<ProtectCase> {
       const images = body.images ?? [];
       const videos = body.videos ?? [];
       if (images.length === 0 && videos.length === 0) {
-        throw new AppError('validation_failed', 'send the hashes of at least one image or video', { errors: [{ path: '/images', message: 'images or videos required' }] });
+        throw invalid(
+          '/images',
+          'images or videos required',
+          'send the hashes of at least one image or video',
+        );
       }
-      const weak = images.findIndex((i) => i.quality < MIN_QUALITY);
-      if (weak >= 0) {
-        throw new AppError('validation_failed', `image ${weak + 1} is too plain to protect reliably (PDQ quality ${images[weak]!.quality} < ${MIN_QUALITY})`, { errors: [{ path: `/images/${weak}/quality`, message: `must be at least ${MIN_QUALITY}` }] });
+      if (images.length + videos.length > config.protectMaxSignalsPerSubmission) {
+        throw invalid(
+          '/images',
+          `at most ${config.protectMaxSignalsPerSubmission} images and videos together`,
+          `send at most ${config.protectMaxSignalsPerSubmission} images and videos in one request`,
+        );
       }
       const reference = caseReference();
-      const signals: NewSignal[] = [
-        ...images.map((i, n) => ({
-          type: 'pdq' as const,
-          value: normaliseSignal('pdq', i.pdq, `/images/${n}/pdq`).value,
-          quality: i.quality,
-          robust: i.robust ? JSON.stringify({ global: i.robust.global.map((h) => h.toLowerCase()), centre: i.robust.centre.map((h) => h.toLowerCase()), anchors: i.robust.anchors.map((a) => ({ ...a, hash: a.hash.toLowerCase() })) }) : null,
-          origin: 'protect' as const,
-          caseRef: reference,
-        })),
-        ...videos.map((v, n) => ({ type: 'vpdq' as const, value: normaliseSignal('vpdq', v.vpdq, `/videos/${n}/vpdq`).value, origin: 'protect' as const, caseRef: reference })),
-      ];
+      const signals = protectSignals(body, reference);
+      const key = await addressKey(address);
       const now = clock();
       const bank = await systemBank(db.db, 'protect', now);
-      await db.writeTransaction((tx) => tx.insertInto('safety_cases').values({ reference, status: 'checking', copies_removed: 0, created_at: now, last_checked_at: null }).execute());
-      const { added } = await deps.banks.add(null, bank.id, signals, { action: 'signals.added', detail: { origin: 'protect', images: images.length, videos: videos.length } }, reference);
-      // Hashes someone else protected already sweep and block as they are; this case has nothing new to check.
-      if (added.length === 0) await db.db.updateTable('safety_cases').set({ status: 'active', last_checked_at: now }).where('reference', '=', reference).execute();
-      await appendAudit(db.db, { at: now, actorId: null, action: 'protect.submitted', subjectType: 'case', subjectId: reference, bankId: bank.id, detail: { images: images.length, videos: videos.length, crop_resistant: images.filter((i) => i.robust).length, new_signals: added.length } });
-      return this.status(reference);
+      await db.writeTransaction(async (tx) => {
+        await spend(tx, key, signals.length, now);
+        await tx
+          .insertInto('safety_cases')
+          .values({
+            reference,
+            status: 'received',
+            copies_removed: 0,
+            created_at: now,
+            last_checked_at: null,
+            updated_at: now,
+            images: images.length,
+            videos: videos.length,
+            decided_at: null,
+            decided_by: null,
+            note: null,
+          })
+          .execute();
+        // The value key carries the case, so a hash another case (or this one) already sent is
+        // stored again: a known hash costs the same rows and the same sweep as a new one.
+        const rows = signals.map((s) => ({
+          bank_id: bank.id,
+          type: s.type,
+          value: s.value,
+          value_key: `${reference}:${valueKey(s.type, s.value)}`,
+          label: null,
+          quality: null,
+          robust: s.robust ?? null,
+          origin: 'protect' as const,
+          case_ref: reference,
+          created_by: null,
+          created_at: now,
+        }));
+        const inserted = await tx
+          .insertInto('safety_signals')
+          .values(rows)
+          .onConflict((oc) => oc.columns(['bank_id', 'type', 'value_key']).doNothing())
+          .returning('id')
+          .execute();
+        const ids = inserted.map((r) => Number(r.id)).sort((a, b) => a - b);
+        // The search starts after the answer has gone, never beside it: a known hash's search does
+        // more work, and in the same process that would otherwise slow this answer down.
+        const job = await deps.enqueueSweep(
+          tx,
+          { bankId: bank.id, afterSignalId: ids[0]! - 1, upToSignalId: ids[ids.length - 1]!, caseRef: reference },
+          { runAt: now + SWEEP_DELAY_MS + Math.floor(Math.random() * SWEEP_DELAY_MS) },
+        );
+        await appendAudit(tx, {
+          at: now,
+          actorId: null,
+          action: 'protect.submitted',
+          subjectType: 'case',
+          subjectId: reference,
+          bankId: bank.id,
+          detail: {
+            images: images.length,
+            videos: videos.length,
+            crop_resistant: images.filter((i) => i.robust).length,
+            signals: ids.length,
+            sweep_job_id: job.id,
+          },
+        });
+      });
+      return { reference, status: 'received', submitted_at: now, updated_at: now };
     },
 
+    /** The submitter's view: state and dates, nothing about what matched. */
     async status(reference: string): Promise<ProtectCase> {
-      const row = await db.db.selectFrom('safety_cases').selectAll().where('reference', '=', reference).executeTakeFirst();
-      if (!row) throw notFound('case');
-      return { reference: row.reference, status: row.status, submitted_at: Number(row.created_at), last_checked_at: row.last_checked_at === null ? null : Number(row.last_checked_at), copies_removed: Number(row.copies_removed) };
+      return publicView(await loadCase(reference));
+    },
+
+    async list(query: {
+      status?: CaseStatus;
+      matched?: boolean;
+      before?: number;
+      limit: number;
+    }): Promise<CaseList> {
+      let q = db.db
+        .selectFrom('safety_cases')
+        .selectAll()
+        .orderBy('created_at', 'desc')
+        .orderBy('reference')
+        .limit(query.limit + 1);
+      q = query.status ? q.where('status', '=', query.status) : q.where('status', 'in', OPEN);
+      // By default only cases with something to decide: most submissions match nothing here.
+      if (query.matched ?? true)
+        q = q.where((eb) =>
+          eb.exists(
+            eb
+              .selectFrom('safety_case_items as i')
+              .select('i.media_id')
+              .whereRef('i.case_ref', '=', 'safety_cases.reference'),
+          ),
+        );
+      if (query.before !== undefined) q = q.where('created_at', '<', query.before);
+      const rows = (await q.execute()) as CaseRow[];
+      const page = rows.slice(0, query.limit);
+      return {
+        cases: await details(page),
+        next_before: rows.length > query.limit ? Number(page[page.length - 1]!.created_at) : null,
+      };
+    },
+
+    async get(reference: string): Promise<CaseDetail> {
+      return (await details([await loadCase(reference)]))[0]!;
+    },
+
+    /**
+     * A moderator's decision. Confirm: the case's hashes join the takedown bank (block from now
+     * on, and its sweep removes copies not yet found), then everything the case matched is taken
+     * down. Reject: the case's hashes leave the protect bank and what only it held is released.
+     */
+    async decide(
+      principal: Principal,
+      reference: string,
+      body: CaseDecisionBody,
+    ): Promise<CaseDecisionReply> {
+      const row = await loadCase(reference);
+      if (!OPEN.includes(row.status))
+        throw new AppError('conflict', `this case was already decided (${row.status})`);
+      const now = clock();
+      const claim = async (status: CaseStatus) => {
+        const updated = await db.db
+          .updateTable('safety_cases')
+          .set({
+            status,
+            updated_at: now,
+            decided_at: now,
+            decided_by: principal.accountId,
+            note: body.note ?? null,
+          })
+          .where('reference', '=', reference)
+          .where('status', 'in', OPEN)
+          .executeTakeFirst();
+        if (Number(updated.numUpdatedRows) === 0)
+          throw new AppError('conflict', 'this case was decided meanwhile');
+      };
+      let takedown: Takedown | null = null;
+      let released = 0;
+      if (body.action === 'confirm') {
+        await claim('action_taken');
+        const block = await systemBank(db.db, 'takedown', now);
+        // What the case matched goes first, as one takedown (its record and figures are this
+        // decision's); then the case's own hashes join the block bank, whose sweep finds the rest.
+        const matched = await db.db.selectFrom('safety_case_items').select('media_id').where('case_ref', '=', reference).execute();
+        const items = (await loadMediaRows(db.db, [...new Set(matched.map((i) => i.media_id))])).filter((m) => m.status !== 'removed' && m.status !== 'failed');
+        if (items.length > 0) {
+          takedown = await deps.takedowns.run(principal.accountId, {
+            mediaIds: items.map((m) => m.id),
+            bankId: block.id,
+            reason: body.note ?? `protection case ${reference} confirmed`,
+          });
+        }
+        const signals = await db.db
+          .selectFrom('safety_signals')
+          .select(['type', 'value', 'robust'])
+          .where('case_ref', '=', reference)
+          .execute();
+        const added = await deps.banks.add(
+          principal,
+          block.id,
+          signals.map((s) => ({
+            type: s.type,
+            value: s.value,
+            robust: s.robust,
+            origin: 'protect',
+            caseRef: reference,
+          })),
+          { action: 'signals.added', detail: { origin: 'protect', case: reference } },
+        );
+        await appendAudit(db.db, {
+          at: clock(),
+          actorId: principal.accountId,
+          action: 'case.confirmed',
+          subjectType: 'case',
+          subjectId: reference,
+          bankId: block.id,
+          detail: {
+            signals_added: added.added.length,
+            items: items.length,
+            ...(takedown ? { takedown_id: takedown.id, media_removed: takedown.media_removed } : {}),
+            ...(body.note ? { note: body.note } : {}),
+          },
+        });
+      } else {
+        await claim('closed');
+        const signals = await db.db
+          .selectFrom('safety_signals')
+          .select('id')
+          .where('case_ref', '=', reference)
+          .where('origin', '=', 'protect')
+          .execute();
+        // Retired: this process forgets them at once; others meet no row when a search proposes them.
+        await db.writeTransaction((tx) =>
+          tx
+            .deleteFrom('safety_signals')
+            .where('case_ref', '=', reference)
+            .where('origin', '=', 'protect')
+            .execute(),
+        );
+        for (const s of signals) deps.indexes.banks.remove(Number(s.id));
+        const protectBank = await systemBank(db.db, 'protect', now);
+        for (const mediaId of await releasable(reference)) {
+          // Only reviews this case's bank opened; a review some other bank opened stays as it is.
+          const reviews = await db.db
+            .selectFrom('safety_reviews')
+            .select(['id', 'status'])
+            .where('media_id', '=', mediaId)
+            .where('kind', '=', 'hold')
+            .where('bank_id', '=', protectBank.id)
+            .where('status', '=', 'open')
+            .execute();
+          for (const review of reviews) {
+            await deps.reviews.decide(principal, review.id, {
+              action: 'dismiss',
+              note: `protection case ${reference} rejected`,
+            });
+            released++;
+          }
+        }
+        await appendAudit(db.db, {
+          at: clock(),
+          actorId: principal.accountId,
+          action: 'case.rejected',
+          subjectType: 'case',
+          subjectId: reference,
+          bankId: protectBank.id,
+          detail: {
+            signals_retired: signals.length,
+            reviews_dismissed: released,
+            ...(body.note ? { note: body.note } : {}),
+          },
+        });
+      }
+      return { case: await this.get(reference), takedown, released };
     },
   };
 }

@@ -4,15 +4,15 @@
  * blurred (previews.ts), then take down, dismiss or escalate; escalated reviews are decided by
  * admins. Reporters hear the outcome (outcomes.ts).
  */
-import type { CreateReportBody, DecisionBody, DecisionReply, Report, ReportReason, Review, ReviewList } from '@mmd/contracts';
-import type { Principal } from '../accounts/service.ts';
-import { requireMember } from '../conversations/access.ts';
+import type { CreateReportBody, DecisionBody, DecisionReply, Report, ReportList, ReportReason, Review, ReviewList } from '@mmd/contracts';
+import type { Principal } from '../accounts/index.ts';
+import { requireMember } from '../conversations/index.ts';
 import { AppError, notFound } from '../errors.ts';
-import { settlePendingMessages } from '../media/attach.ts';
-import { type MediaRow, summarise } from '../media/store.ts';
+import { loadMediaRows, mediaOfMessageIds, releaseHeld, summarise } from '../media/index.ts';
+import { findMessage, messagesForReview } from '../messaging/index.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
-import type { SafetyReviewsTable } from '../platform/db/schema.ts';
-import type { WriteWithEvents } from '../sync/write.ts';
+import type { SafetyReviewsTable } from './schema.ts';
+import type { WriteWithEvents } from '../sync/index.ts';
 import { appendAudit } from './audit.ts';
 import { safetyId } from './ids.ts';
 import { resolveReports } from './outcomes.ts';
@@ -20,7 +20,7 @@ import type { Takedowns } from './takedown.ts';
 
 type ReviewRow = SafetyReviewsTable;
 
-export function createReviews(deps: { db: Database; write: WriteWithEvents; takedowns: Takedowns; clock: () => number; buildMessage: (tx: Tx, messageId: string) => Promise<unknown> }) {
+export function createReviews(deps: { db: Database; write: WriteWithEvents; takedowns: Takedowns; clock: () => number }) {
   const { db, write, clock } = deps;
 
   async function loadReview(id: string): Promise<ReviewRow> {
@@ -33,19 +33,11 @@ export function createReviews(deps: { db: Database; write: WriteWithEvents; take
   async function views(rows: ReviewRow[]): Promise<Review[]> {
     if (rows.length === 0) return [];
     const messageIds = rows.flatMap((r) => (r.message_id ? [r.message_id] : []));
-    const messages = messageIds.length
-      ? await db.db
-          .selectFrom('messages')
-          .innerJoin('conversations', 'conversations.id', 'messages.conversation_id')
-          .leftJoin('accounts', 'accounts.id', 'messages.sender_id')
-          .select(['messages.id', 'messages.conversation_id', 'conversations.kind', 'messages.sender_id', 'accounts.handle', 'messages.text', 'messages.deleted_at', 'messages.created_at'])
-          .where('messages.id', 'in', messageIds)
-          .execute()
-      : [];
+    const messages = await messagesForReview(db.db, messageIds);
     const byMessage = new Map(messages.map((m) => [m.id, m]));
-    const attached = messageIds.length ? await db.db.selectFrom('message_media').select(['message_id', 'media_id']).where('message_id', 'in', messageIds).orderBy('position').execute() : [];
-    const mediaIds = [...new Set([...rows.flatMap((r) => (r.media_id ? [r.media_id] : [])), ...attached.map((a) => a.media_id)])];
-    const media = mediaIds.length ? ((await db.db.selectFrom('media').selectAll().where('id', 'in', mediaIds).execute()) as MediaRow[]) : [];
+    const attached = await mediaOfMessageIds(db.db, messageIds);
+    const mediaIds = [...new Set([...rows.flatMap((r) => (r.media_id ? [r.media_id] : [])), ...attached.map((a) => a.mediaId)])];
+    const media = await loadMediaRows(db.db, mediaIds);
     const byMedia = new Map(media.map((m) => [m.id, m]));
     const bankIds = [...new Set(rows.flatMap((r) => (r.bank_id ? [r.bank_id] : [])))];
     const banks = bankIds.length ? await db.db.selectFrom('safety_banks').select(['id', 'name', 'category']).where('id', 'in', bankIds).execute() : [];
@@ -60,7 +52,7 @@ export function createReviews(deps: { db: Database; write: WriteWithEvents; take
       .execute();
     return rows.map((r) => {
       const m = r.message_id ? byMessage.get(r.message_id) : undefined;
-      const ids = r.media_id ? [r.media_id] : attached.filter((a) => a.message_id === r.message_id).map((a) => a.media_id);
+      const ids = r.media_id ? [r.media_id] : attached.filter((a) => a.messageId === r.message_id).map((a) => a.mediaId);
       const bank = r.bank_id ? byBank.get(r.bank_id) : undefined;
       return {
         id: r.id,
@@ -75,7 +67,7 @@ export function createReviews(deps: { db: Database; write: WriteWithEvents; take
           .sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason)),
         notes: notes.filter((n) => n.review_id === r.id).map((n) => n.note!),
         message: m
-          ? { id: m.id, conversation_id: m.conversation_id, conversation_kind: m.kind, sender_id: m.sender_id, sender_handle: m.handle ?? 'deleted', text: m.deleted_at === null ? m.text : null, deleted: m.deleted_at !== null, created_at: Number(m.created_at) }
+          ? { id: m.id, conversation_id: m.conversationId, conversation_kind: m.conversationKind, sender_id: m.senderId, sender_handle: m.senderHandle ?? 'deleted', text: m.text, deleted: m.deleted, created_at: m.createdAt }
           : null,
         media: ids.flatMap((id) => {
           const item = byMedia.get(id);
@@ -92,20 +84,11 @@ export function createReviews(deps: { db: Database; write: WriteWithEvents; take
     });
   }
 
-  /** Held upload released: ready, and the messages that waited for it are delivered now. */
-  async function release(tx: Tx, emit: Parameters<Parameters<WriteWithEvents>[0]>[1], mediaId: string, now: number) {
-    const changed = await tx.updateTable('media').set({ status: 'ready', updated_at: now }).where('id', '=', mediaId).where('status', '=', 'held').executeTakeFirst();
-    if (Number(changed.numUpdatedRows) === 0) return;
-    const row = (await tx.selectFrom('media').selectAll().where('id', '=', mediaId).executeTakeFirstOrThrow()) as MediaRow;
-    await emit({ type: 'media.updated', conversationId: null, targetAccountId: row.owner_id, data: { ...summarise(row), reason: null, reason_code: null }, at: now });
-    await settlePendingMessages(tx, emit, { mediaId, now, buildMessage: deps.buildMessage });
-  }
-
   return {
     views,
 
     async report(principal: Principal, body: CreateReportBody): Promise<Report> {
-      const message = await db.db.selectFrom('messages').selectAll().where('id', '=', body.message_id).executeTakeFirst();
+      const message = await findMessage(db.db, body.message_id);
       if (!message) throw notFound('message');
       await requireMember(db.db, message.conversation_id, principal.accountId);
       // Messages still waiting for media exist only for their sender.
@@ -132,6 +115,15 @@ export function createReviews(deps: { db: Database; write: WriteWithEvents; take
       });
     },
 
+    /** The reporter's own reports, newest first: only ever theirs, so it reveals nothing of others'. */
+    async mine(principal: Principal, query: { limit: number; before?: number }): Promise<ReportList> {
+      let q = db.db.selectFrom('safety_reports').selectAll().where('reporter_id', '=', principal.accountId).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(query.limit + 1);
+      if (query.before !== undefined) q = q.where('created_at', '<', query.before);
+      const rows = await q.execute();
+      const page = rows.slice(0, query.limit);
+      return { reports: page.map(toReport), next_before: rows.length > query.limit ? Number(page[page.length - 1]!.created_at) : null };
+    },
+
     async list(query: { status: Review['status']; limit: number; before?: number }): Promise<ReviewList> {
       let q = db.db.selectFrom('safety_reviews').selectAll().where('status', '=', query.status).orderBy('created_at', 'desc').orderBy('id').limit(query.limit + 1);
       if (query.before !== undefined) q = q.where('created_at', '<', query.before);
@@ -149,7 +141,7 @@ export function createReviews(deps: { db: Database; write: WriteWithEvents; take
       const review = await loadReview(reviewId);
       if (review.media_id) return [review.media_id];
       if (!review.message_id) return [];
-      return (await db.db.selectFrom('message_media').select('media_id').where('message_id', '=', review.message_id).execute()).map((r) => r.media_id);
+      return (await mediaOfMessageIds(db.db, [review.message_id])).map((r) => r.mediaId);
     },
 
     async decide(principal: Principal, id: string, body: DecisionBody): Promise<DecisionReply> {
@@ -173,7 +165,7 @@ export function createReviews(deps: { db: Database; write: WriteWithEvents; take
           const updated = await tx.updateTable('safety_reviews').set({ status: 'closed', outcome: 'dismiss', decided_at: now, decided_by: principal.accountId, note: body.note ?? null }).where('id', '=', id).where('status', '!=', 'closed').executeTakeFirst();
           if (Number(updated.numUpdatedRows) === 0) throw new AppError('conflict', 'this review was decided meanwhile');
           if (review.kind === 'hold' && review.media_id) {
-            await release(tx, emit, review.media_id, now);
+            await releaseHeld(tx, emit, { mediaId: review.media_id, now });
             await appendAudit(tx, { at: now, actorId: principal.accountId, action: 'hold.released', subjectType: 'media', subjectId: review.media_id, bankId: review.bank_id, detail: { review_id: id } });
           }
           await resolveReports(tx, emit, { reviewIds: [id], outcome: 'no_action', now });
@@ -181,10 +173,18 @@ export function createReviews(deps: { db: Database; write: WriteWithEvents; take
         });
         return { review: await this.get(id), takedown: null };
       }
+      // The protect bank only holds (anyone can add to it): what a moderator takes down goes to a bank that blocks.
+      const matched = review.bank_id
+        ? await db.db
+            .selectFrom('safety_banks')
+            .select('system')
+            .where('id', '=', review.bank_id)
+            .executeTakeFirst()
+        : undefined;
       const takedown = await deps.takedowns.run(principal.accountId, {
         mediaIds: review.media_id ? [review.media_id] : [],
         messageIds: review.message_id ? [review.message_id] : [],
-        bankId: body.bank_id ?? review.bank_id ?? undefined,
+        bankId: body.bank_id ?? (matched?.system === 'protect' ? undefined : (review.bank_id ?? undefined)),
         reason: body.note ?? `review ${id}: ${review.reason}`,
         startedAt,
         reviewId: id,
@@ -199,8 +199,8 @@ export function createReviews(deps: { db: Database; write: WriteWithEvents; take
   };
 }
 
-function toReport(r: { id: string; message_id: string; reason: string; status: 'open' | 'resolved'; outcome: 'removed' | 'no_action' | null; created_at: number }): Report {
-  return { id: r.id, message_id: r.message_id, reason: r.reason as Report['reason'], status: r.status, outcome: r.outcome, created_at: Number(r.created_at) };
+function toReport(r: { id: string; message_id: string; reason: string; status: 'open' | 'resolved'; outcome: 'removed' | 'no_action' | null; created_at: number; resolved_at: number | null }): Report {
+  return { id: r.id, message_id: r.message_id, reason: r.reason as Report['reason'], status: r.status, outcome: r.outcome, created_at: Number(r.created_at), resolved_at: r.resolved_at === null ? null : Number(r.resolved_at) };
 }
 
 export type Reviews = ReturnType<typeof createReviews>;

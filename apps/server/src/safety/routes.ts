@@ -10,6 +10,11 @@ import {
   AuditQuery,
   Bank,
   BankList,
+  CaseDecisionBody,
+  CaseDecisionReply,
+  CaseDetail,
+  CaseList,
+  CasesQuery,
   CreateBankBody,
   CreateReportBody,
   DecisionBody,
@@ -17,9 +22,11 @@ import {
   FormatQuery,
   ImportReply,
   MatchReply,
+  MyReportsQuery,
   ProtectBody,
   ProtectCase,
   Report,
+  ReportList,
   Review,
   ReviewList,
   ReviewsQuery,
@@ -28,6 +35,7 @@ import {
   TakedownList,
   TakedownRecord,
   TakedownsQuery,
+  UpdateBankBody,
 } from '@mmd/contracts';
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -76,30 +84,44 @@ export function safetyRoutes(deps: SafetyRouteDeps): FastifyPluginAsyncTypebox {
     app.addContentTypeParser(['text/plain', 'application/octet-stream'], { parseAs: 'buffer', bodyLimit: 64 * 1024 * 1024 }, (_request, body, done) => done(null, body));
 
     app.post('/v1/reports', {
-      schema: { tags, summary: 'Report a message you can read (any member)', body: CreateReportBody, response: { 201: Report } },
+      schema: { 'x-mmd-scope': 'messages:write', tags, summary: 'Report a message you can read (any member)', body: CreateReportBody, response: { 201: Report } },
       config: { rateLimit: { max: 60, timeWindow: 60_000 } },
     }, async (request, reply) => {
-      const principal = await authenticate(request, 'messages:write');
+      const principal = await authenticate(request);
       return reply.status(201).send(await safety.reviews.report(principal, request.body));
     });
 
-    app.post('/v1/safety/banks', { schema: { tags, summary: 'Create a hash bank (moderators)', body: CreateBankBody, response: { 201: Bank } } }, async (request, reply) => {
+    app.get('/v1/reports', {
+      schema: { 'x-mmd-scope': 'messages:read', tags, summary: 'Your own reports with their outcomes, newest first (the reporter alone)', querystring: MyReportsQuery, response: { 200: ReportList } },
+    }, async (request) => {
+      const principal = await authenticate(request);
+      return safety.reviews.mine(principal, { limit: request.query.limit ?? 50, before: request.query.before });
+    });
+
+    app.post('/v1/safety/banks', { schema: { 'x-mmd-scope': 'device', tags, summary: 'Create a hash bank (moderators)', body: CreateBankBody, response: { 201: Bank } } }, async (request, reply) => {
       const principal = await moderator(request);
       return reply.status(201).send(await safety.banks.create(principal, request.body));
     });
 
-    app.get('/v1/safety/banks', { schema: { tags, summary: 'Every hash bank with its signal count (moderators)', response: { 200: BankList } } }, async (request) => {
+    app.get('/v1/safety/banks', { schema: { 'x-mmd-scope': 'device', tags, summary: 'Every hash bank with its signal count (moderators)', response: { 200: BankList } } }, async (request) => {
       await moderator(request);
       return { banks: await safety.banks.list() };
     });
 
-    app.get('/v1/safety/banks/:id', { schema: { tags, summary: 'One hash bank (moderators)', params: Type.Object({ id: Id }), response: { 200: Bank } } }, async (request) => {
+    app.get('/v1/safety/banks/:id', { schema: { 'x-mmd-scope': 'device', tags, summary: 'One hash bank (moderators)', params: Type.Object({ id: Id }), response: { 200: Bank } } }, async (request) => {
       await moderator(request);
       return safety.banks.get(request.params.id);
     });
 
+    app.patch('/v1/safety/banks/:id', {
+      schema: { 'x-mmd-scope': 'device', tags, summary: 'Change a bank’s settings: mark it trusted or not (moderators; audited)', params: Type.Object({ id: Id }), body: UpdateBankBody, response: { 200: Bank } },
+    }, async (request) => {
+      const principal = await moderator(request);
+      return safety.banks.update(principal, request.params.id, request.body);
+    });
+
     app.post('/v1/safety/banks/:id/signals', {
-      schema: { tags, summary: 'Add pasted hashes to a bank; a sweep then looks for existing copies (moderators)', params: Type.Object({ id: Id }), body: AddSignalsBody, response: { 201: AddSignalsReply } },
+      schema: { 'x-mmd-scope': 'device', tags, summary: 'Add pasted hashes to a bank; a sweep then looks for existing copies (moderators)', params: Type.Object({ id: Id }), body: AddSignalsBody, response: { 201: AddSignalsReply } },
       bodyLimit: 32 * 1024 * 1024,
     }, async (request, reply) => {
       const principal = await moderator(request);
@@ -108,6 +130,7 @@ export function safetyRoutes(deps: SafetyRouteDeps): FastifyPluginAsyncTypebox {
 
     app.post('/v1/safety/banks/:id/signals/file', {
       schema: {
+        'x-mmd-scope': 'device',
         tags,
         summary: 'Add a file’s hashes to a bank: multipart field "file" (hashed, never stored) and optional "label" (moderators)',
         params: Type.Object({ id: Id }),
@@ -123,6 +146,7 @@ export function safetyRoutes(deps: SafetyRouteDeps): FastifyPluginAsyncTypebox {
 
     app.post('/v1/safety/banks/:id/import', {
       schema: {
+        'x-mmd-scope': 'device',
         tags,
         summary: 'Import a bank file as the body: hma (text lines "pdq <hex>"), te (ThreatExchange JSON) or json (MMD) (moderators)',
         params: Type.Object({ id: Id }),
@@ -137,7 +161,7 @@ export function safetyRoutes(deps: SafetyRouteDeps): FastifyPluginAsyncTypebox {
     });
 
     app.get('/v1/safety/banks/:id/export', {
-      schema: { tags, summary: 'Export a bank: hma, te or json (moderators)', params: Type.Object({ id: Id }), querystring: FormatQuery },
+      schema: { 'x-mmd-scope': 'device', tags, summary: 'Export a bank: hma, te or json (moderators)', params: Type.Object({ id: Id }), querystring: FormatQuery },
     }, async (request, reply) => {
       const principal = await moderator(request);
       const file = await safety.banks.export(principal, request.params.id, request.query.format);
@@ -149,18 +173,18 @@ export function safetyRoutes(deps: SafetyRouteDeps): FastifyPluginAsyncTypebox {
     });
 
     app.post('/v1/safety/match', {
-      schema: { tags, summary: 'Check a file (multipart field "file") against every bank under MMD’s full scheme (moderators)', response: { 200: MatchReply } },
+      schema: { 'x-mmd-scope': 'device', tags, summary: 'Check a file (multipart field "file") against every bank under MMD’s full scheme (moderators)', response: { 200: MatchReply } },
     }, async (request) => {
       const principal = await moderator(request);
       return withUploadedFile(request, deps.tmpDir, (file) => hashing(() => safety.banks.match(principal, file)));
     });
 
-    app.get('/v1/safety/reviews', { schema: { tags, summary: 'The review queue, newest first (moderators)', querystring: ReviewsQuery, response: { 200: ReviewList } } }, async (request) => {
+    app.get('/v1/safety/reviews', { schema: { 'x-mmd-scope': 'device', tags, summary: 'The review queue, newest first (moderators)', querystring: ReviewsQuery, response: { 200: ReviewList } } }, async (request) => {
       await moderator(request);
       return safety.reviews.list({ status: request.query.status ?? 'open', limit: request.query.limit ?? 50, before: request.query.before });
     });
 
-    app.get('/v1/safety/reviews/:id', { schema: { tags, summary: 'One review (moderators)', params: Type.Object({ id: Id }), response: { 200: Review } } }, async (request) => {
+    app.get('/v1/safety/reviews/:id', { schema: { 'x-mmd-scope': 'device', tags, summary: 'One review (moderators)', params: Type.Object({ id: Id }), response: { 200: Review } } }, async (request) => {
       await moderator(request);
       return safety.reviews.get(request.params.id);
     });
@@ -170,7 +194,7 @@ export function safetyRoutes(deps: SafetyRouteDeps): FastifyPluginAsyncTypebox {
       if (!(await safety.reviews.mediaOf(reviewId)).includes(mediaId)) throw new AppError('not_found', 'that media item is not part of this review');
     };
     app.get('/v1/safety/reviews/:id/media/:mediaId/preview', {
-      schema: { tags, summary: 'A strongly blurred preview of an item under review (JPEG; moderators)', params: previewParams },
+      schema: { 'x-mmd-scope': 'device', tags, summary: 'A strongly blurred preview of an item under review (JPEG; moderators)', params: previewParams },
     }, async (request, reply) => {
       await moderator(request);
       await mediaOfReview(request.params.id, request.params.mediaId);
@@ -179,7 +203,7 @@ export function safetyRoutes(deps: SafetyRouteDeps): FastifyPluginAsyncTypebox {
     });
 
     app.post('/v1/safety/reviews/:id/media/:mediaId/reveal', {
-      schema: { tags, summary: 'The real preview of an item under review (JPEG); every reveal is audited (moderators)', params: previewParams },
+      schema: { 'x-mmd-scope': 'device', tags, summary: 'The real preview of an item under review (JPEG); every reveal is audited (moderators)', params: previewParams },
     }, async (request, reply) => {
       const principal = await moderator(request);
       await mediaOfReview(request.params.id, request.params.mediaId);
@@ -189,14 +213,14 @@ export function safetyRoutes(deps: SafetyRouteDeps): FastifyPluginAsyncTypebox {
     });
 
     app.post('/v1/safety/reviews/:id/decision', {
-      schema: { tags, summary: 'Decide a review: takedown (every copy, everywhere), dismiss (releases a held upload) or escalate (to admins) (moderators)', params: Type.Object({ id: Id }), body: DecisionBody, response: { 200: DecisionReply } },
+      schema: { 'x-mmd-scope': 'device', tags, summary: 'Decide a review: takedown (every copy, everywhere), dismiss (releases a held upload) or escalate (to admins) (moderators)', params: Type.Object({ id: Id }), body: DecisionBody, response: { 200: DecisionReply } },
     }, async (request) => {
       const principal = await moderator(request);
       return safety.reviews.decide(principal, request.params.id, request.body);
     });
 
     app.post('/v1/safety/takedowns', {
-      schema: { tags, summary: 'Take down an item, its exact copies and near-duplicates from every conversation, and bank its hashes (moderators)', body: TakedownBody, response: { 201: Takedown } },
+      schema: { 'x-mmd-scope': 'device', tags, summary: 'Take down an item, its exact copies and near-duplicates from every conversation, and bank its hashes (moderators)', body: TakedownBody, response: { 201: Takedown } },
     }, async (request, reply) => {
       const principal = await moderator(request);
       const b = request.body;
@@ -211,40 +235,71 @@ export function safetyRoutes(deps: SafetyRouteDeps): FastifyPluginAsyncTypebox {
     });
 
     app.get('/v1/safety/takedowns', {
-      schema: { tags, summary: 'Takedowns, newest first, with their progress while they run (moderators)', querystring: TakedownsQuery, response: { 200: TakedownList } },
+      schema: { 'x-mmd-scope': 'device', tags, summary: 'Takedowns, newest first, with their progress while they run (moderators)', querystring: TakedownsQuery, response: { 200: TakedownList } },
     }, async (request) => {
       await moderator(request);
       return safety.takedownRecords.list({ status: request.query.status, before: request.query.before, limit: request.query.limit ?? 20 });
     });
 
     app.get('/v1/safety/takedowns/:id', {
-      schema: { tags, summary: 'One takedown and its progress (moderators)', params: Type.Object({ id: Id }), response: { 200: TakedownRecord } },
+      schema: { 'x-mmd-scope': 'device', tags, summary: 'One takedown and its progress (moderators)', params: Type.Object({ id: Id }), response: { 200: TakedownRecord } },
     }, async (request) => {
       await moderator(request);
       return safety.takedownRecords.get(request.params.id);
     });
 
-    app.get('/v1/safety/audit', { schema: { tags, summary: 'The safety audit log, newest first, filterable (moderators)', querystring: AuditQuery, response: { 200: AuditList } } }, async (request) => {
+    app.get('/v1/safety/audit', { schema: { 'x-mmd-scope': 'device', tags, summary: 'The safety audit log, newest first, filterable (moderators)', querystring: AuditQuery, response: { 200: AuditList } } }, async (request) => {
       await moderator(request);
       return safety.audit({ ...request.query, limit: request.query.limit ?? 100 });
     });
 
+    const Reference = Type.String({ pattern: CASE_REFERENCE_PATTERN });
+    app.get('/v1/safety/cases', {
+      schema: { 'x-mmd-scope': 'device', tags, summary: 'Protection cases, newest first: by default the open ones that matched something (moderators)', querystring: CasesQuery, response: { 200: CaseList } },
+    }, async (request) => {
+      await moderator(request);
+      const q = request.query;
+      return safety.protection.list({ status: q.status, matched: q.matched, before: q.before, limit: q.limit ?? 50 });
+    });
+
+    app.get('/v1/safety/cases/:reference', {
+      schema: { 'x-mmd-scope': 'device', tags, summary: 'One protection case with the items it matched and their reviews (moderators)', params: Type.Object({ reference: Reference }), response: { 200: CaseDetail } },
+    }, async (request) => {
+      await moderator(request);
+      return safety.protection.get(request.params.reference);
+    });
+
+    app.post('/v1/safety/cases/:reference/decision', {
+      schema: {
+        'x-mmd-scope': 'device',
+        tags,
+        summary: 'Decide a protection case: confirm (take down what it matched, block its hashes) or reject (retire its hashes, release what it held) (moderators; audited)',
+        params: Type.Object({ reference: Reference }),
+        body: CaseDecisionBody,
+        response: { 200: CaseDecisionReply },
+      },
+    }, async (request) => {
+      const principal = await moderator(request);
+      return safety.protection.decide(principal, request.params.reference, request.body);
+    });
+
     app.post('/v1/safety/protect', {
       schema: {
+        'x-mmd-scope': 'public',
         tags,
-        summary: 'Protect your images by their hashes alone (computed in your browser with @mmd/phash); no account needed. Keep the reference.',
+        summary: 'Protect your images by their hashes alone (computed in your browser with @mmd/phash); no account needed. Opens a case a moderator decides; keep the reference.',
         security: [],
         body: ProtectBody,
         response: { 201: ProtectCase },
       },
       bodyLimit: 8 * 1024 * 1024,
       config: { rateLimit: { max: deps.protectLimit.max, timeWindow: deps.protectLimit.windowMs } },
-    }, async (request, reply) => reply.status(201).send(await safety.protection.submit(request.body)));
+    }, async (request, reply) => reply.status(201).header('cache-control', 'no-store').send(await safety.protection.submit(request.body, request.ip)));
 
     app.get('/v1/safety/protect/:reference', {
-      schema: { tags, summary: 'The status of a protection case, by its reference', security: [], params: Type.Object({ reference: Type.String({ pattern: CASE_REFERENCE_PATTERN }) }), response: { 200: ProtectCase } },
+      schema: { 'x-mmd-scope': 'public', tags, summary: 'The state of a protection case, by its reference', security: [], params: Type.Object({ reference: Reference }), response: { 200: ProtectCase } },
       // References are 80 random bits; the limit makes guessing pointless and keeps it cheap.
       config: { rateLimit: { max: 120, timeWindow: deps.protectLimit.windowMs } },
-    }, async (request) => safety.protection.status(request.params.reference));
+    }, async (request, reply) => reply.header('cache-control', 'no-store').send(await safety.protection.status(request.params.reference)));
   };
 }

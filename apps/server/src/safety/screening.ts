@@ -10,52 +10,120 @@
 import { isMediaError } from '@mmd/media';
 import type { BankAction } from '@mmd/contracts';
 import type { Database } from '../platform/db/index.ts';
-import type { MediaRow } from '../media/store.ts';
-import type { ScreenVerdict } from '../media/process.ts';
+import type { MediaRow, ScreenVerdict } from '../media/index.ts';
 import { appendAudit } from './audit.ts';
 import type { Hasher } from './hasher.ts';
 import { safetyId } from './ids.ts';
-import type { FoundMatch, Matcher } from './matcher.ts';
+import { actionFor, CROP_ONLY_RULE, type FoundMatch, type Matcher } from './matcher.ts';
 import { recordMatches } from './matches.ts';
 import { queryFrom, saveMediaHashes } from './media-hashes.ts';
+import { casesOfSignals, recordCaseItems, trustedBankIds } from './protect.ts';
 import { REMOVED_REASON } from './removal.ts';
 
 const STRENGTH: Record<BankAction, number> = { block: 3, hold: 2, blur: 1 };
 
-/** The match that decides: the strongest action wins (block over hold over blur). */
+/**
+ * The match that decides: the strongest action wins (block over hold over blur), each match
+ * carrying what it may do by itself (actionFor: a block found only through anchored regions holds).
+ */
 export function decisive(matches: FoundMatch[]): FoundMatch | null {
   let best: FoundMatch | null = null;
-  for (const m of matches) if (!best || STRENGTH[m.action] > STRENGTH[best.action]) best = m;
+  for (const found of matches) {
+    const m = { ...found, action: actionFor(found) };
+    if (!best || STRENGTH[m.action] > STRENGTH[best.action]) best = m;
+  }
   return best;
 }
 
-export function createScreening(deps: { db: Database; hasher: Hasher; matcher: Matcher; clock: () => number; log: { warn(o: object, m: string): void } }) {
+export function createScreening(deps: {
+  db: Database;
+  hasher: Hasher;
+  matcher: Matcher;
+  clock: () => number;
+  log: { warn(o: object, m: string): void };
+  /** config.protectTrustedAutoAction: block an upload that matches a protection case and a trusted bank. */
+  autoAction: boolean;
+}) {
   const { db, clock } = deps;
 
-  return async function screen(upload: { row: MediaRow; input: string; kind: MediaRow['kind']; signal: AbortSignal }): Promise<ScreenVerdict> {
+  return async function screen(upload: {
+    row: MediaRow;
+    input: string;
+    kind: MediaRow['kind'];
+    signal: AbortSignal;
+  }): Promise<ScreenVerdict> {
     const { row } = upload;
     let hashes: Awaited<ReturnType<Hasher['hashFile']>>;
     try {
-      hashes = await deps.hasher.hashFile(upload.input, { kind: upload.kind ?? undefined, signal: upload.signal });
+      hashes = await deps.hasher.hashFile(upload.input, {
+        kind: upload.kind ?? undefined,
+        signal: upload.signal,
+      });
     } catch (err) {
-      // Fail closed: the renditions decoded, so a file the hasher cannot read is suspicious, and
-      // letting it through unchecked would be a way around every bank.
-      if (isMediaError(err) && err.code !== 'timeout' && err.code !== 'binary_missing' && err.code !== 'aborted') {
+      // Fail closed: screening runs before any rendition, so a file that does not decode is
+      // refused here. A damaged file is told as such (what the renditions would have said); any
+      // other failure is suspicious, and letting it through unchecked would bypass every bank.
+      if (isMediaError(err, 'corrupt_file')) {
+        return { action: 'block', reason: err.message, reasonCode: 'corrupt_file' };
+      }
+      if (
+        isMediaError(err) &&
+        err.code !== 'timeout' &&
+        err.code !== 'binary_missing' &&
+        err.code !== 'aborted'
+      ) {
         deps.log.warn({ err, media: row.id }, 'upload could not be hashed for screening');
-        return { action: 'block', reason: 'This file could not be checked, so it cannot be shared', reasonCode: 'unverifiable' };
+        return {
+          action: 'block',
+          reason: 'This file could not be checked, so it cannot be shared',
+          reasonCode: 'unverifiable',
+        };
       }
       throw err;
     }
     await saveMediaHashes(db, { mediaId: row.id, hashes, now: clock() });
-    const matches = await deps.matcher.matchBanks({ sha256: hashes.sha256, md5: hashes.md5, ...queryFrom(hashes) });
-    const match = decisive(matches);
-    if (!match) return { action: 'allow' };
+    const matches = await deps.matcher.matchBanks({
+      sha256: hashes.sha256,
+      md5: hashes.md5,
+      ...queryFrom(hashes),
+    });
+    const decided = decisive(matches);
+    if (!decided) return { action: 'allow' };
+    // Protection cases are claims anyone can make: their matches are held (the protect bank's
+    // action), unless a source the operator trusts says the same and the operator allows acting on that.
+    const caseOf = await casesOfSignals(
+      db.db,
+      matches.map((m) => m.signal_id),
+    );
+    const cases = matches.flatMap((m) => caseOf.get(m.signal_id) ?? []);
+    const trustedBanks =
+      deps.autoAction && cases.length > 0 ? await trustedBankIds(db.db) : new Set<string>();
+    // A crop-only match is weaker evidence and never acts alone, trusted or not.
+    const trusted = matches.find((m) => trustedBanks.has(m.bank_id) && m.rule !== CROP_ONLY_RULE);
+    const match: FoundMatch =
+      trusted && decided.action !== 'block' ? { ...trusted, action: 'block' } : decided;
     const now = clock();
     await db.writeTransaction(async (tx) => {
+      await recordCaseItems(tx, {
+        cases,
+        mediaId: row.id,
+        source: 'screening',
+        autoAction: trusted !== undefined,
+        now,
+      });
       // Every matching bank counts the item, not only the one whose action decides.
       const perBank = new Map<string, FoundMatch>();
       for (const m of matches) if (!perBank.has(m.bank_id)) perBank.set(m.bank_id, m);
-      await recordMatches(tx, { matches: [...perBank.values()].map((m) => ({ bankId: m.bank_id, mediaId: row.id, signalId: m.signal_id, rule: m.rule })), source: 'screening', now });
+      await recordMatches(tx, {
+        matches: [...perBank.values()].map((m) => ({
+          bankId: m.bank_id,
+          mediaId: row.id,
+          signalId: m.signal_id,
+          rule: m.rule,
+        })),
+        source: 'screening',
+        now,
+      });
       await appendAudit(tx, {
         at: now,
         actorId: null,
@@ -63,15 +131,45 @@ export function createScreening(deps: { db: Database; hasher: Hasher; matcher: M
         subjectType: 'media',
         subjectId: row.id,
         bankId: match.bank_id,
-        detail: { owner_id: row.owner_id, kind: hashes.kind, signal_id: match.signal_id, rule: match.rule, ...(match.distance !== undefined ? { distance: match.distance } : {}), matches: matches.length },
+        detail: {
+          owner_id: row.owner_id,
+          kind: hashes.kind,
+          signal_id: match.signal_id,
+          rule: match.rule,
+          ...(match.distance !== undefined ? { distance: match.distance } : {}),
+          matches: matches.length,
+          ...(cases.length > 0 ? { cases: [...new Set(cases)] } : {}),
+          ...(trusted ? { auto_action: 'protect+trusted' } : {}),
+        },
       });
       if (match.action === 'hold') {
         // One open review per item: a retried job must not queue it twice.
-        const open = await tx.selectFrom('safety_reviews').select('id').where('media_id', '=', row.id).where('kind', '=', 'hold').where('status', '!=', 'closed').executeTakeFirst();
+        const open = await tx
+          .selectFrom('safety_reviews')
+          .select('id')
+          .where('media_id', '=', row.id)
+          .where('kind', '=', 'hold')
+          .where('status', '!=', 'closed')
+          .executeTakeFirst();
         if (!open) {
           await tx
             .insertInto('safety_reviews')
-            .values({ id: safetyId('rev'), kind: 'hold', status: 'open', outcome: null, reason: match.category, message_id: null, media_id: row.id, bank_id: match.bank_id, signal_id: match.signal_id, report_count: 0, created_at: now, decided_at: null, decided_by: null, note: null })
+            .values({
+              id: safetyId('rev'),
+              kind: 'hold',
+              status: 'open',
+              outcome: null,
+              reason: match.category,
+              message_id: null,
+              media_id: row.id,
+              bank_id: match.bank_id,
+              signal_id: match.signal_id,
+              report_count: 0,
+              created_at: now,
+              decided_at: null,
+              decided_by: null,
+              note: null,
+            })
             .execute();
         }
       }

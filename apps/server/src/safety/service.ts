@@ -8,7 +8,8 @@ import type { Config } from '../config.ts';
 import type { BlobStore } from '../platform/blobs/index.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
 import { createThreadPool } from '../platform/queue/index.ts';
-import type { WriteWithEvents } from '../sync/write.ts';
+import { serverSecret } from '../platform/secrets.ts';
+import type { WriteWithEvents } from '../sync/index.ts';
 import { listAudit } from './audit.ts';
 import { createBanks } from './banks.ts';
 import { createHasher, type HashTasks } from './hasher.ts';
@@ -31,9 +32,7 @@ export interface SafetyDeps {
   config: Config;
   log: { warn(o: object, m: string): void; error(o: object, m: string): void };
   /** Queues a `safety-sweep` job inside the caller's transaction. */
-  enqueueSweep: (tx: Tx, payload: { bankId: string; afterSignalId: number; upToSignalId: number; caseRef?: string }) => Promise<{ id: string }>;
-  /** The message as its event carries it (delivering messages a released hold kept waiting). */
-  buildMessage: (tx: Tx, messageId: string) => Promise<unknown>;
+  enqueueSweep: (tx: Tx, payload: { bankId: string; afterSignalId: number; upToSignalId: number; caseRef?: string }, options?: { runAt?: number }) => Promise<{ id: string }>;
   /** Hashing threads (default: one per core). */
   hashThreads?: number;
 }
@@ -47,17 +46,32 @@ export function createSafety(deps: SafetyDeps) {
   const removal = createRemoval({ db, write, blobs, indexes, clock, log });
   const takedowns = createTakedowns({ db, write, indexes, matcher, removal, clock });
   const banks = createBanks({ db, hasher, matcher, clock, enqueueSweep: deps.enqueueSweep });
+  const reviews = createReviews({ db, write, takedowns, clock });
+  let addressSecret: Promise<Buffer> | null = null;
 
   return {
     banks,
     takedowns,
     indexes,
-    reviews: createReviews({ db, write, takedowns, clock, buildMessage: deps.buildMessage }),
+    reviews,
     previews: createPreviews({ db, blobs }),
-    protection: createProtection({ db, banks, clock }),
-    sweeps: createSweeps({ db, write, matcher, removal, clock }),
+    protection: createProtection({
+      db,
+      banks,
+      enqueueSweep: deps.enqueueSweep,
+      reviews,
+      takedowns,
+      indexes,
+      config,
+      clock,
+      addressSecret: () => {
+        addressSecret ??= serverSecret(db, 'protect-address-key', '');
+        return addressSecret;
+      },
+    }),
+    sweeps: createSweeps({ db, write, matcher, removal, clock, autoAction: config.protectTrustedAutoAction }),
     /** The media-processing hook (media/process.ts). */
-    screen: createScreening({ db, hasher, matcher, clock, log }),
+    screen: createScreening({ db, hasher, matcher, clock, log, autoAction: config.protectTrustedAutoAction }),
     audit: (q: Parameters<typeof listAudit>[1]) => listAudit(db.db, q),
     /** Takedown records with their progress, for the console. */
     takedownRecords: {

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { Bank, BankAction, BankCategory, Signal, SignalType } from '@mmd/contracts';
 import { notFound } from '../errors.ts';
-import type { SafetyBanksTable, SafetySignalsTable } from '../platform/db/schema.ts';
+import type { SafetyBanksTable, SafetySignalsTable } from './schema.ts';
 import type { Executor } from './audit.ts';
 import { safetyId } from './ids.ts';
 import type { MatchStats } from './matches.ts';
@@ -35,6 +35,7 @@ export function toBank(row: BankRow, counts: { signals: number; matches: MatchSt
     action: row.action,
     pdq_threshold: Number(row.pdq_threshold),
     system: row.system,
+    trusted: Number(row.trusted) === 1,
     signal_count: counts.signals,
     match_count: counts.matches?.count ?? 0,
     last_match_at: counts.matches?.lastAt ?? null,
@@ -78,14 +79,34 @@ export async function signalCounts(db: Executor, bankIds: string[]): Promise<Map
 export async function systemBank(db: Executor, system: 'protect' | 'takedown', now: number): Promise<BankRow> {
   const existing = await db.selectFrom('safety_banks').selectAll().where('system', '=', system).executeTakeFirst();
   if (existing) return existing;
-  const spec: Record<typeof system, { name: string; category: BankCategory; action: BankAction; source: string }> = {
-    protect: { name: 'Hash-only protection', category: 'ncii', action: 'block', source: 'people protecting their own images (hashes computed on their devices)' },
+  const spec: Record<
+    typeof system,
+    { name: string; category: BankCategory; action: BankAction; source: string }
+  > = {
+    // Anyone may send these, unverified: a match is held for a moderator, never blocked outright.
+    protect: {
+      name: 'Hash-only protection',
+      category: 'ncii',
+      action: 'hold',
+      source: 'people protecting their own images (hashes computed on their devices)',
+    },
     takedown: { name: 'Takedowns', category: 'other', action: 'block', source: 'MMD moderators' },
   };
   const s = spec[system];
   await db
     .insertInto('safety_banks')
-    .values({ id: safetyId('bnk'), name: s.name, category: s.category, source: s.source, action: s.action, pdq_threshold: 31, system, created_by: null, created_at: now })
+    .values({
+      id: safetyId('bnk'),
+      name: s.name,
+      category: s.category,
+      source: s.source,
+      action: s.action,
+      pdq_threshold: 31,
+      system,
+      trusted: 0,
+      created_by: null,
+      created_at: now,
+    })
     .onConflict((oc) => oc.column('system').doNothing())
     .execute();
   return db.selectFrom('safety_banks').selectAll().where('system', '=', system).executeTakeFirstOrThrow();

@@ -1,18 +1,21 @@
 /**
  * Retroactive sweeps (the `safety-sweep` job): when signals join a bank, find what is already on
  * the server and act by the bank's action — block removes every copy (removal.ts), hold queues a
- * review per item, blur flags items so clients show them behind a warning. Idempotent: a rerun
- * finds removed items gone, open reviews open and flags set.
+ * review per item, blur flags items so clients show them behind a warning. A copy a block bank
+ * found only through anchored regions (a crop match) is queued for review instead of removed.
+ * Idempotent: a rerun finds removed items gone, open reviews open and flags set.
  */
 import { hash256FromHex } from '@mmd/phash';
 import type { JobPayloads } from '../jobs.ts';
+import { flagBlurred, messagesCarrying } from '../media/index.ts';
+import { visibleMessagesAmong } from '../messaging/index.ts';
 import type { Database } from '../platform/db/index.ts';
-import type { WriteWithEvents } from '../sync/write.ts';
-import { summarise, type MediaRow } from '../media/store.ts';
+import type { WriteWithEvents } from '../sync/index.ts';
 import { appendAudit } from './audit.ts';
 import { parseRobustJson, parseVpdqAny, plainRobust } from './hash-codec.ts';
+import { recordCaseItems, trustedBankIds } from './protect.ts';
 import { safetyId } from './ids.ts';
-import type { Matcher } from './matcher.ts';
+import { actionFor, CROP_ONLY_RULE, type Matcher } from './matcher.ts';
 import { recordMatches } from './matches.ts';
 import { closeReviewsForRemoved } from './outcomes.ts';
 import type { Removal } from './removal.ts';
@@ -20,21 +23,67 @@ import { loadBank } from './store.ts';
 
 const PAGE = 200;
 
-export function createSweeps(deps: { db: Database; write: WriteWithEvents; matcher: Matcher; removal: Removal; clock: () => number }) {
+export function createSweeps(deps: {
+  db: Database;
+  write: WriteWithEvents;
+  matcher: Matcher;
+  removal: Removal;
+  clock: () => number;
+  /** config.protectTrustedAutoAction: a copy a protection case found is removed at once if a trusted bank matches it too. */
+  autoAction: boolean;
+}) {
   const { db, write, clock } = deps;
 
-  async function act(bank: Awaited<ReturnType<typeof loadBank>>, mediaIds: string[], signalOf: Map<string, number>) {
-    if (bank.action === 'block') {
-      const r = await deps.removal.removeMedia(mediaIds);
-      await write(async (tx, emit) => closeReviewsForRemoved(tx, emit, { messageIds: r.messagesRemoved, mediaIds, decidedBy: null, now: clock() }));
-      return { removed: r.mediaRemoved.length, messages: r.messagesRemoved.length, held: 0, blurred: 0 };
+  /** The copies (of those a case found) that a trusted bank also matches. */
+  async function trustedAlso(mediaIds: string[]): Promise<Set<string>> {
+    const trusted = await trustedBankIds(db.db);
+    const out = new Set<string>();
+    if (trusted.size === 0 || mediaIds.length === 0) return out;
+    const rows = await db.db
+      .selectFrom('safety_media_hashes')
+      .select(['media_id', 'sha256', 'md5', 'query', 'vpdq'])
+      .where('media_id', 'in', mediaIds)
+      .execute();
+    for (const r of rows) {
+      const query = parseRobustJson(r.query);
+      const matches = await deps.matcher.matchBanks({
+        sha256: r.sha256,
+        md5: r.md5,
+        ...(query ? { image: { query } } : {}),
+        ...(r.vpdq ? { video: { frames: parseVpdqAny(r.vpdq) } } : {}),
+      });
+      // A crop-only match is weaker evidence and never acts alone, trusted or not.
+      if (matches.some((m) => trusted.has(m.bank_id) && m.rule !== CROP_ONLY_RULE)) out.add(r.media_id);
+    }
+    return out;
+  }
+
+  async function act(
+    bank: Awaited<ReturnType<typeof loadBank>>,
+    mediaIds: string[],
+    signalOf: Map<string, number>,
+    rules: Map<string, string>,
+  ) {
+    // What each copy may do by itself: a block bank's copies found only through anchored regions
+    // are queued for review (actionFor), never removed on that evidence.
+    const actionOf = (mediaId: string) => actionFor({ action: bank.action, rule: rules.get(mediaId) ?? null });
+    const toRemove = mediaIds.filter((id) => actionOf(id) === 'block');
+    const rest = mediaIds.filter((id) => actionOf(id) !== 'block');
+    let removed = 0;
+    let messages = 0;
+    if (toRemove.length > 0) {
+      const r = await deps.removal.removeMedia(toRemove);
+      await write(async (tx, emit) => closeReviewsForRemoved(tx, emit, { messageIds: r.messagesRemoved, mediaIds: toRemove, decidedBy: null, now: clock() }));
+      removed = r.mediaRemoved.length;
+      messages = r.messagesRemoved.length;
     }
     let held = 0;
     let blurred = 0;
+    if (rest.length === 0) return { removed, messages, held, blurred };
     await write(async (tx, emit) => {
       const now = clock();
-      for (const mediaId of mediaIds) {
-        if (bank.action === 'hold') {
+      for (const mediaId of rest) {
+        if (actionOf(mediaId) === 'hold') {
           const open = await tx.selectFrom('safety_reviews').select('id').where('media_id', '=', mediaId).where('status', '!=', 'closed').executeTakeFirst();
           if (open) continue;
           // Already delivered: it stays visible until a moderator decides (a false match must not hide it).
@@ -44,26 +93,16 @@ export function createSweeps(deps: { db: Database; write: WriteWithEvents; match
             .execute();
           held++;
         } else {
-          const changed = await tx.updateTable('media').set({ safety: 'blur', updated_at: now }).where('id', '=', mediaId).where('status', 'in', ['ready', 'held']).where((eb) => eb.or([eb('safety', 'is', null), eb('safety', '!=', 'blur')])).executeTakeFirst();
-          if (Number(changed.numUpdatedRows) === 0) continue;
+          if (!(await flagBlurred(tx, emit, { mediaId, now }))) continue;
           blurred++;
-          const row = (await tx.selectFrom('media').selectAll().where('id', '=', mediaId).executeTakeFirstOrThrow()) as MediaRow;
-          await emit({ type: 'media.updated', conversationId: null, targetAccountId: row.owner_id, data: { ...summarise(row), reason: null, reason_code: null }, at: now });
-          const messages = await tx
-            .selectFrom('message_media')
-            .innerJoin('messages', 'messages.id', 'message_media.message_id')
-            .select(['messages.id', 'messages.conversation_id'])
-            .where('message_media.media_id', '=', mediaId)
-            .where('messages.status', '=', 'sent')
-            .where('messages.deleted_at', 'is', null)
-            .execute();
+          const messages = await visibleMessagesAmong(tx, await messagesCarrying(tx, [mediaId]));
           for (const m of messages) {
-            await emit({ type: 'message.media_flagged', conversationId: m.conversation_id, data: { message_id: m.id, conversation_id: m.conversation_id, media_id: mediaId, blurred: true }, at: now });
+            await emit({ type: 'message.media_flagged', conversationId: m.conversationId, data: { message_id: m.id, conversation_id: m.conversationId, media_id: mediaId, blurred: true }, at: now });
           }
         }
       }
     });
-    return { removed: 0, messages: 0, held, blurred };
+    return { removed, messages, held, blurred };
   }
 
   return {
@@ -103,8 +142,48 @@ export function createSweeps(deps: { db: Database; write: WriteWithEvents; match
         }
         totals.matched += copies.size;
         if (copies.size > 0) {
-          await recordMatches(db.db, { matches: [...copies].map(([mediaId, rule]) => ({ bankId: bank.id, mediaId, signalId: signalOf.get(mediaId) ?? null, rule })), source: 'sweep', now: clock() });
-          const done = await act(bank, [...copies.keys()], signalOf);
+          await recordMatches(db.db, {
+            matches: [...copies].map(([mediaId, rule]) => ({
+              bankId: bank.id,
+              mediaId,
+              signalId: signalOf.get(mediaId) ?? null,
+              rule,
+            })),
+            source: 'sweep',
+            now: clock(),
+          });
+          let ids = [...copies.keys()];
+          if (payload.caseRef) {
+            // A protection case's copies wait for a moderator (the protect bank holds), except
+            // those a trusted bank also matches, when the operator allows acting on that alone.
+            const auto = deps.autoAction ? await trustedAlso(ids.filter((id) => copies.get(id) !== CROP_ONLY_RULE)) : new Set<string>();
+            const caseRef = payload.caseRef;
+            await db.writeTransaction(async (tx) => {
+              for (const mediaId of ids)
+                await recordCaseItems(tx, {
+                  cases: [caseRef],
+                  mediaId,
+                  source: 'sweep',
+                  autoAction: auto.has(mediaId),
+                  now: clock(),
+                });
+            });
+            if (auto.size > 0) {
+              const r = await deps.removal.removeMedia([...auto]);
+              await write(async (tx, emit) =>
+                closeReviewsForRemoved(tx, emit, {
+                  messageIds: r.messagesRemoved,
+                  mediaIds: [...auto],
+                  decidedBy: null,
+                  now: clock(),
+                }),
+              );
+              totals.removed += r.mediaRemoved.length;
+              totals.messages += r.messagesRemoved.length;
+              ids = ids.filter((id) => !auto.has(id));
+            }
+          }
+          const done = await act(bank, ids, signalOf, copies);
           totals.removed += done.removed;
           totals.messages += done.messages;
           totals.held += done.held;
@@ -115,9 +194,16 @@ export function createSweeps(deps: { db: Database; write: WriteWithEvents; match
       const now = clock();
       await db.writeTransaction(async (tx) => {
         if (payload.caseRef) {
+          // Checked, whatever it found: the submitter sees "under review" either way.
           await tx
             .updateTable('safety_cases')
-            .set((eb) => ({ status: 'active', last_checked_at: now, copies_removed: eb('copies_removed', '+', totals.removed) }))
+            .set({ status: 'under_review', updated_at: now })
+            .where('reference', '=', payload.caseRef)
+            .where('status', '=', 'received')
+            .execute();
+          await tx
+            .updateTable('safety_cases')
+            .set({ last_checked_at: now })
             .where('reference', '=', payload.caseRef)
             .execute();
         }

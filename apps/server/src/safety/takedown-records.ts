@@ -5,8 +5,9 @@
  * `failInterrupted` marks such rows failed once they have not moved for a while.
  */
 import type { TakedownList, TakedownRecord, TakedownStatus } from '@mmd/contracts';
+import { handlesOf } from '../accounts/index.ts';
 import { notFound } from '../errors.ts';
-import type { SafetyTakedownsTable } from '../platform/db/schema.ts';
+import type { SafetyTakedownsTable } from './schema.ts';
 import type { Executor } from './audit.ts';
 
 type Row = Omit<SafetyTakedownsTable, 'seq'>;
@@ -69,22 +70,21 @@ export async function failInterrupted(db: Executor, now: number): Promise<number
 function query(db: Executor) {
   return db
     .selectFrom('safety_takedowns as t')
-    .leftJoin('accounts', 'accounts.id', 't.actor_id')
     .leftJoin('safety_banks', 'safety_banks.id', 't.bank_id')
     .selectAll('t')
-    .select(['accounts.handle as actor_handle', 'safety_banks.name as bank_name']);
+    .select(['safety_banks.name as bank_name']);
 }
 type ViewRow = Awaited<ReturnType<ReturnType<typeof query>['execute']>>[number];
 
 const n = (v: number | null) => (v === null ? null : Number(v));
-function toRecord(r: ViewRow): TakedownRecord {
+function toRecord(r: ViewRow, handles: Map<string, string>): TakedownRecord {
   return {
     id: r.id,
     status: r.status,
     stage: r.stage,
     reason: r.reason,
     actor_id: r.actor_id,
-    actor_handle: r.actor_handle,
+    actor_handle: r.actor_id ? (handles.get(r.actor_id) ?? null) : null,
     review_id: r.review_id,
     bank_id: r.bank_id,
     bank_name: r.bank_name,
@@ -108,11 +108,15 @@ export async function listRecords(db: Executor, q: { status?: TakedownStatus; be
   if (q.before !== undefined) select = select.where('t.seq', '<', q.before);
   const rows = await select.execute();
   const page = rows.slice(0, q.limit);
-  return { takedowns: page.map(toRecord), next_before: rows.length > q.limit ? Number(page[page.length - 1]!.seq) : null };
+  const handles = await handlesOf(
+    db,
+    page.flatMap((r) => (r.actor_id ? [r.actor_id] : [])),
+  );
+  return { takedowns: page.map((r) => toRecord(r, handles)), next_before: rows.length > q.limit ? Number(page[page.length - 1]!.seq) : null };
 }
 
 export async function getRecord(db: Executor, id: string): Promise<TakedownRecord> {
   const row = await query(db).where('t.id', '=', id).executeTakeFirst();
   if (!row) throw notFound('takedown');
-  return toRecord(row);
+  return toRecord(row, await handlesOf(db, row.actor_id ? [row.actor_id] : []));
 }

@@ -4,7 +4,8 @@
  * 1. bank the hashes (committed first: from here on, any upload that finishes screening is
  *    checked against them),
  * 2. find copies among stored uploads (an upload hashed before step 1 committed is in the index
- *    by now, see screening.ts),
+ *    by now, see screening.ts); a copy found only through anchored regions (a crop match) is
+ *    queued for a moderator's review instead of removed,
  * 3. remove them all (removal.ts), then close reviews and tell reporters.
  * Each step is written to the takedown's record (takedown-records.ts) as it completes.
  */
@@ -12,15 +13,17 @@ import type { PastedHash, Takedown } from '@mmd/contracts';
 import type { Static } from 'typebox';
 import { hash256FromHex } from '@mmd/phash';
 import { AppError, notFound } from '../errors.ts';
+import { loadMedia, mediaOfMessageIds } from '../media/index.ts';
+import { findMessage } from '../messaging/index.ts';
 import type { Database } from '../platform/db/index.ts';
-import type { WriteWithEvents } from '../sync/write.ts';
+import type { WriteWithEvents } from '../sync/index.ts';
 import { appendAudit } from './audit.ts';
 import { formatVpdqCompact, normaliseSignal, plainRobust } from './hash-codec.ts';
 import { safetyId } from './ids.ts';
 import type { SafetyIndexes } from './indexes.ts';
-import type { Matcher } from './matcher.ts';
+import { actionFor, type Matcher } from './matcher.ts';
 import { loadSeeds, type MediaSeed } from './media-hashes.ts';
-import { recordMatches } from './matches.ts';
+import { queueForReview, recordMatches } from './matches.ts';
 import { closeReviewsForRemoved } from './outcomes.ts';
 import type { Removal } from './removal.ts';
 import { type BankRow, type NewSignal, insertSignals, loadBank, systemBank } from './store.ts';
@@ -84,10 +87,15 @@ export function createTakedowns(deps: { db: Database; write: WriteWithEvents; in
     });
     for (const mediaId of mediaIds) if (!copies.has(mediaId)) copies.set(mediaId, 'sha256');
     await recordMatches(db.db, { matches: [...copies].map(([mediaId, rule]) => ({ bankId: bank.id, mediaId, rule })), source: 'takedown', now: clock() });
-    await updateRecord(db.db, id, { stage: 'removing', copies_found: copies.size, now: clock() });
+    // The moderator decided on the named items; a copy found only through anchored regions may be a
+    // different picture sharing a part with them (app chrome, a caption), so a moderator looks at it first.
+    const queued = [...copies].filter(([mediaId, rule]) => !mediaIds.has(mediaId) && actionFor({ action: 'block', rule }) !== 'block').map(([mediaId]) => mediaId);
+    const toRemove = [...copies.keys()].filter((mediaId) => !queued.includes(mediaId));
+    if (queued.length > 0) await db.writeTransaction((tx) => queueForReview(tx, { mediaIds: queued, bank, now: clock() }));
+    await updateRecord(db.db, id, { stage: 'removing', copies_found: toRemove.length, now: clock() });
 
     // 3. Gone, everywhere; the record follows each committed batch.
-    const result = await removal.removeMedia([...copies.keys()], {
+    const result = await removal.removeMedia(toRemove, {
       extraMessageIds: input.messageIds ?? [],
       onProgress: (soFar) => updateRecord(db.db, id, { media_removed: soFar.mediaRemoved.length, messages_removed: soFar.messagesRemoved.length, conversations: soFar.conversations.size, now: clock() }),
     });
@@ -95,7 +103,7 @@ export function createTakedowns(deps: { db: Database; write: WriteWithEvents; in
     await updateRecord(db.db, id, { stage: 'closing', ...counts, now: clock() });
     const now = clock();
     await write(async (tx, emit) => {
-      await closeReviewsForRemoved(tx, emit, { messageIds: result.messagesRemoved, mediaIds: [...copies.keys()], decidedBy: actorId, now });
+      await closeReviewsForRemoved(tx, emit, { messageIds: result.messagesRemoved, mediaIds: toRemove, decidedBy: actorId, now });
     });
     const durationMs = Math.round((performance.now() - run.startedAt) * 10) / 10;
     const takedown: Takedown = {
@@ -104,6 +112,7 @@ export function createTakedowns(deps: { db: Database; write: WriteWithEvents; in
       signals_added: added.length,
       ...counts,
       copies: [...copies].map(([media_id, rule]) => ({ media_id, rule })),
+      queued_for_review: queued.length,
       duration_ms: durationMs,
     };
     await finishRecord(db.db, id, { status: 'done', now: clock(), durationMs, ...counts });
@@ -121,6 +130,7 @@ export function createTakedowns(deps: { db: Database; write: WriteWithEvents; in
         messages: input.messageIds ?? [],
         hashes: pasted.length,
         copies_found: copies.size,
+        queued_for_review: queued.length,
         media_removed: takedown.media_removed,
         messages_removed: takedown.messages_removed,
         conversations: takedown.conversations,
@@ -139,12 +149,10 @@ export function createTakedowns(deps: { db: Database; write: WriteWithEvents; in
         throw new AppError('validation_failed', 'name what to take down: media_id, message_id or hashes', { errors: [{ path: '/media_id', message: 'one of media_id, message_id, hashes is required' }] });
       }
       const mediaIds = new Set(input.mediaIds ?? []);
-      for (const id of mediaIds) if (!(await db.db.selectFrom('media').select('id').where('id', '=', id).executeTakeFirst())) throw notFound('media');
+      for (const id of mediaIds) if (!(await loadMedia(db.db, id))) throw notFound('media');
       for (const id of input.messageIds ?? []) {
-        const message = await db.db.selectFrom('messages').select('id').where('id', '=', id).executeTakeFirst();
-        if (!message) throw notFound('message');
-        const attached = await db.db.selectFrom('message_media').select('media_id').where('message_id', '=', id).execute();
-        for (const a of attached) mediaIds.add(a.media_id);
+        if (!(await findMessage(db.db, id))) throw notFound('message');
+        for (const a of await mediaOfMessageIds(db.db, [id])) mediaIds.add(a.mediaId);
       }
       const pasted = (input.hashes ?? []).map((h, i) => ({ ...h, ...normaliseSignal(h.type, h.value, `/hashes/${i}/value`) }));
       const bank: BankRow = input.bankId ? await loadBank(db.db, input.bankId) : await systemBank(db.db, 'takedown', clock());

@@ -14,6 +14,8 @@
  * it reads the backlog and its memberships in one snapshot; then it replays the buffer past that
  * snapshot and goes live. Nothing falls between the backlog and the live feed.
  */
+import { AppError } from '../errors.ts';
+import { membershipsOf } from '../conversations/index.ts';
 import type { Database } from '../platform/db/index.ts';
 import type { EventBus } from '../platform/pubsub/index.ts';
 import { type StoredEvent, eventJson, eventsBetween, eventsVisibleTo, latestCursor } from './event-log.ts';
@@ -23,6 +25,8 @@ export interface Subscriber {
   readonly accountId: string;
   /** The device behind the connection, so revoking a device can close its connections. */
   readonly deviceId?: string | null;
+  /** The API key behind the connection, so revoking the key can close its connections. */
+  readonly apiKeyId?: string | null;
   /** Called once per event, in cursor order. */
   send(event: StoredEvent, json: string): void;
   /** Called when the hub gives up on the subscriber (buffer overflow, shutdown). */
@@ -31,7 +35,8 @@ export interface Subscriber {
 
 interface Live {
   sub: Subscriber;
-  conversations: Set<string>;
+  /** Conversation → the cursor its current stay began at (a released held message checks it). */
+  conversations: Map<string, number>;
   lastSent: number;
   /** Non-null while catching up: live events wait here. */
   buffer: StoredEvent[] | null;
@@ -40,6 +45,13 @@ interface Live {
 
 const CATCH_UP_PAGE = 500;
 const MAX_CATCH_UP_BUFFER = 100_000;
+/** Events read per query while filling a gap; a gap may span many pages. */
+const GAP_PAGE = 5_000;
+
+/** Does a member whose stay began at `joinedCursor` receive this conversation event? */
+function reaches(e: StoredEvent, joinedCursor: number): boolean {
+  return e.members_joined_by === null || e.members_joined_by === undefined || joinedCursor <= e.members_joined_by;
+}
 
 /** Who joins or leaves a conversation because of an event. */
 function membershipChange(e: StoredEvent): { joined: string[]; left: string[] } | null {
@@ -50,9 +62,17 @@ function membershipChange(e: StoredEvent): { joined: string[]; left: string[] } 
   return e.type === 'member.joined' ? { joined: [data.account_id], left: [] } : { joined: [], left: [data.account_id] };
 }
 
+/** The answer to a cursor beyond the newest event: the client must reload and resume from the state cursor. */
+export function cursorAhead(cursor: number, newest: number): AppError {
+  return new AppError('cursor_expired', `cursor ${cursor} is beyond the newest event (${newest}): reload from GET /v1/updates/state`);
+}
+
 export interface SyncHub {
   start(): Promise<void>;
-  /** Streams the account's events after `cursor`, then live. Resolves with the snapshot cursor once caught up. */
+  /**
+   * Streams the account's events after `cursor`, then live. Resolves with the snapshot cursor once
+   * caught up; rejects with `cursor_expired` if `cursor` is beyond the newest event.
+   */
   attach(sub: Subscriber, cursor: number): Promise<{ detach: () => void; cursor: number }>;
   /** Stops delivering to every connection of one account (device revoked, account removed). */
   closeAccount(accountId: string, code: string, detail: string, filter?: (s: Subscriber) => boolean): void;
@@ -72,8 +92,8 @@ export function createSyncHub(deps: { db: Database; bus: EventBus; pollMs?: numb
   let poller: NodeJS.Timeout | null = null;
   let stopped = false;
 
-  function index(live: Live, conversationId: string) {
-    live.conversations.add(conversationId);
+  function index(live: Live, conversationId: string, joinedCursor: number) {
+    live.conversations.set(conversationId, joinedCursor);
     let set = byConversation.get(conversationId);
     if (!set) {
       set = new Set();
@@ -107,11 +127,14 @@ export function createSyncHub(deps: { db: Database; bus: EventBus; pollMs?: numb
     const change = membershipChange(e);
     if (change && e.conversation_id) {
       for (const accountId of change.joined) {
-        for (const live of byAccount.get(accountId) ?? []) if (!live.buffer) index(live, e.conversation_id);
+        for (const live of byAccount.get(accountId) ?? []) if (!live.buffer) index(live, e.conversation_id, e.id);
       }
     }
-    if (e.conversation_id) {
-      for (const live of byConversation.get(e.conversation_id) ?? []) deliver(live, e, json);
+    // A conversation event addressed to one account (a channel subscriber's own join) is for it alone.
+    if (e.conversation_id && !e.target_account_id) {
+      for (const live of byConversation.get(e.conversation_id) ?? []) {
+        if (reaches(e, live.conversations.get(e.conversation_id) ?? 0)) deliver(live, e, json);
+      }
     }
     if (e.target_account_id) {
       for (const live of byAccount.get(e.target_account_id) ?? []) if (!live.buffer) deliver(live, e, json);
@@ -134,12 +157,17 @@ export function createSyncHub(deps: { db: Database; bus: EventBus; pollMs?: numb
         const e = pending.get(next)!;
         pending.delete(next);
         if (next <= dispatchedUpTo) continue;
-        if (next > dispatchedUpTo + 1) {
-          for (const missed of await eventsBetween(db.db, dispatchedUpTo, next)) {
-            pending.delete(missed.id);
-            dispatch(missed);
+        // Fill the whole gap before dispatching `next`, page by page: another process may have
+        // written any number of events that this one never saw published.
+        while (next > dispatchedUpTo + 1 && !stopped) {
+          const missed = await eventsBetween(db.db, { after: dispatchedUpTo, before: next, limit: GAP_PAGE });
+          for (const m of missed) {
+            pending.delete(m.id);
+            dispatch(m);
           }
+          if (missed.length < GAP_PAGE) break;
         }
+        if (stopped) break;
         dispatch(e);
       }
     } catch (err) {
@@ -158,8 +186,11 @@ export function createSyncHub(deps: { db: Database; bus: EventBus; pollMs?: numb
   async function poll() {
     if (pumping || stopped) return;
     try {
-      const newer = await eventsBetween(db.db, dispatchedUpTo, Number.MAX_SAFE_INTEGER);
-      receive(newer);
+      // The pump fills any gap before the newest event, so handing it the newest one is enough.
+      const newest = await latestCursor(db.db);
+      if (newest <= dispatchedUpTo || pumping) return;
+      const [last] = await eventsBetween(db.db, { after: newest - 1, before: newest + 1, limit: 1 });
+      if (last) receive([last]);
     } catch {
       // Transient; next tick tries again.
     }
@@ -175,7 +206,7 @@ export function createSyncHub(deps: { db: Database; bus: EventBus; pollMs?: numb
     if (live.closed) return;
     live.closed = true;
     catchingUp.delete(live);
-    for (const c of [...live.conversations]) unindex(live, c);
+    for (const c of [...live.conversations.keys()]) unindex(live, c);
     const set = byAccount.get(live.sub.accountId);
     set?.delete(live);
     if (set && set.size === 0) byAccount.delete(live.sub.accountId);
@@ -190,7 +221,7 @@ export function createSyncHub(deps: { db: Database; bus: EventBus; pollMs?: numb
     },
 
     async attach(sub, cursor) {
-      const live: Live = { sub, conversations: new Set(), lastSent: cursor, buffer: [], closed: false };
+      const live: Live = { sub, conversations: new Map(), lastSent: cursor, buffer: [], closed: false };
       let set = byAccount.get(sub.accountId);
       if (!set) {
         set = new Set();
@@ -204,13 +235,8 @@ export function createSyncHub(deps: { db: Database; bus: EventBus; pollMs?: numb
           const page = await db.readTransaction(async (tx) => {
             const events = await eventsVisibleTo(tx, { accountId: sub.accountId, after: live.lastSent, limit: CATCH_UP_PAGE });
             if (events.length === CATCH_UP_PAGE) return { events, snapshot: null };
-            const rows = await tx
-              .selectFrom('members')
-              .select('conversation_id')
-              .where('account_id', '=', sub.accountId)
-              .where('left_cursor', 'is', null)
-              .execute();
-            return { events, snapshot: { cursor: await latestCursor(tx), conversations: rows.map((r) => r.conversation_id) } };
+            const conversations = await membershipsOf(tx, sub.accountId);
+            return { events, snapshot: { cursor: await latestCursor(tx), conversations } };
           });
           if (live.closed) return handle;
           for (const e of page.events) {
@@ -219,9 +245,12 @@ export function createSyncHub(deps: { db: Database; bus: EventBus; pollMs?: numb
             if (live.closed) return handle;
           }
           if (!page.snapshot) continue;
+          // A cursor the log has not reached was handed out by a log this one is not (a restore
+          // from a backup): following from it would skip every event up to it. Say so instead.
+          if (page.snapshot.cursor < cursor) throw cursorAhead(cursor, page.snapshot.cursor);
           // From here to going live runs without awaiting, so no event can slip between.
           const snapshot = page.snapshot;
-          const conversations = new Set(snapshot.conversations);
+          const conversations = new Map(snapshot.conversations.map((m) => [m.conversationId, m.joinedCursor]));
           live.lastSent = Math.max(live.lastSent, snapshot.cursor);
           const buffered = live.buffer!;
           live.buffer = null;
@@ -230,12 +259,13 @@ export function createSyncHub(deps: { db: Database; bus: EventBus; pollMs?: numb
             if (e.id <= snapshot.cursor) continue;
             const change = membershipChange(e);
             const mine = change && e.conversation_id && change.joined.includes(sub.accountId);
-            if (mine) conversations.add(e.conversation_id!);
-            const visible = (e.conversation_id && conversations.has(e.conversation_id)) || e.target_account_id === sub.accountId;
+            if (mine) conversations.set(e.conversation_id!, e.id);
+            const joinedCursor = e.conversation_id ? conversations.get(e.conversation_id) : undefined;
+            const visible = (e.conversation_id && !e.target_account_id && joinedCursor !== undefined && reaches(e, joinedCursor)) || e.target_account_id === sub.accountId;
             if (visible) deliver(live, e, () => eventJson(e));
             if (change && e.conversation_id && change.left.includes(sub.accountId)) conversations.delete(e.conversation_id);
           }
-          for (const c of conversations) index(live, c);
+          for (const [c, joinedCursor] of conversations) index(live, c, joinedCursor);
           handle.cursor = live.lastSent;
           return handle;
         }

@@ -7,21 +7,27 @@ import { UpdatesQuery, UpdatesReply, UpdatesState } from '@mmd/contracts';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { WebSocket } from 'ws';
-import type { Principal } from '../accounts/service.ts';
+import type { Principal } from '../accounts/index.ts';
 import type { Authenticate } from '../http/auth.ts';
 import { bearerToken } from '../http/auth.ts';
 import { AppError } from '../errors.ts';
-import type { Messaging } from '../messaging/service.ts';
+import type { Messaging } from '../messaging/index.ts';
 import type { Database } from '../platform/db/index.ts';
-import { type StoredEvent, eventsVisibleTo, latestCursor } from './event-log.ts';
-import type { SyncHub } from './hub.ts';
+import { type StoredEvent, eventJson, eventsVisibleTo, latestCursor } from './event-log.ts';
+import { createAckBatcher } from './acks.ts';
+import { type SyncHub, cursorAhead } from './hub.ts';
 import type { TypingRelay } from './typing.ts';
 import { waitForEvents } from './wait.ts';
+import { readsContent, withheldPayload } from './withhold.ts';
 
 /** A connection that falls this far behind is closed; it resumes from its cursor on reconnect. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
-const ACK_DEBOUNCE_MS = 300;
+/** WebSocket close code for `cursor_expired`: reload from the state cursor, then reconnect from it. */
+const CURSOR_EXPIRED_CLOSE = 4010;
+/** Acknowledgements are written together, at most this long after they arrive. */
 const ACK_FLUSH_MS = 200;
+/** Hub close codes meaning the caller's credential no longer works: the client must not retry with it. */
+const REVOKED = new Set(['device_revoked', 'api_key_revoked', 'bot_token_revoked']);
 
 /** The stream frame for an event, built once and shared by every socket that gets it. */
 const frames = new WeakMap<StoredEvent, string>();
@@ -44,21 +50,16 @@ export function syncRoutes(deps: {
 }): FastifyPluginAsyncTypebox {
   const { db, hub, messaging, authenticate } = deps;
 
-  function acknowledgeLater(
-    principal: Principal,
-    cursor: number,
-    log: { warn: (o: object, m: string) => void },
-  ) {
-    messaging
-      .acknowledge(principal.accountId, cursor)
-      .catch((err) => log.warn({ err }, 'delivery acknowledgement failed'));
-  }
-
   return async (app) => {
+    const acks = createAckBatcher({ write: (batch) => messaging.acknowledgeMany(batch), intervalMs: ACK_FLUSH_MS, log: app.log });
+    // onClose runs after preClose has closed the streams: every ack received by then is written.
+    app.addHook('onClose', () => acks.stop());
+
     app.get(
       '/v1/updates',
       {
         schema: {
+          'x-mmd-scope': 'updates:read',
           tags: ['sync'],
           summary: 'Events after a cursor; waits up to `timeout` seconds when there are none',
           querystring: UpdatesQuery,
@@ -66,32 +67,46 @@ export function syncRoutes(deps: {
         },
       },
       async (request, reply) => {
-        const principal = await authenticate(request, 'updates:read');
+        const principal = await authenticate(request);
         const cursor = request.query.cursor ?? 0;
         const limit = request.query.limit ?? 100;
         const timeoutMs = (request.query.timeout ?? 0) * 1000;
-        if (cursor > 0) acknowledgeLater(principal, cursor, request.log);
         let events = await eventsVisibleTo(db.db, {
           accountId: principal.accountId,
           after: cursor,
           limit: limit + 1,
         });
+        if (events.length === 0 && cursor > 0) {
+          const newest = await latestCursor(db.db);
+          // Checked before acknowledging: such a cursor says nothing about what was delivered.
+          if (cursor > newest) throw cursorAhead(cursor, newest);
+        }
+        if (cursor > 0) acks.add(principal.accountId, cursor);
         if (events.length === 0 && timeoutMs > 0) {
           const abort = new AbortController();
           reply.raw.on('close', () => abort.abort());
+          let revoked: string | null = null;
           events = await waitForEvents({
             hub,
             accountId: principal.accountId,
+            deviceId: principal.deviceId,
+            apiKeyId: principal.apiKeyId,
             cursor,
             limit: limit + 1,
             timeoutMs,
             signal: abort.signal,
+            onClose: (code, detail) => {
+              if (REVOKED.has(code)) revoked = detail;
+            },
           });
+          // The credential was revoked mid-wait: answer as a request with that token would now be answered.
+          if (revoked !== null) throw new AppError('unauthenticated', revoked, { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } });
         }
         const page = events.slice(0, limit);
+        const content = readsContent(principal);
         reply.type('application/json');
         // The events are spliced in as stored JSON: no parse and re-serialise per poll.
-        const body = `{"events":[${page.map((e) => `{"cursor":${e.id},"type":"${e.type}","conversation_id":${e.conversation_id === null ? 'null' : JSON.stringify(e.conversation_id)},"at":${e.created_at},"data":${e.payload}}`).join(',')}],"cursor":${page.at(-1)?.id ?? cursor},"has_more":${events.length > limit}}`;
+        const body = `{"events":[${page.map((e) => `{"cursor":${e.id},"type":"${e.type}","conversation_id":${e.conversation_id === null ? 'null' : JSON.stringify(e.conversation_id)},"at":${e.created_at},"data":${content ? e.payload : withheldPayload(e)}}`).join(',')}],"cursor":${page.at(-1)?.id ?? cursor},"has_more":${events.length > limit}}`;
         // A string body skips the response serializer.
         return reply.send(body as never);
       },
@@ -101,13 +116,14 @@ export function syncRoutes(deps: {
       '/v1/updates/state',
       {
         schema: {
+          'x-mmd-scope': 'updates:read',
           tags: ['sync'],
           summary: 'The newest cursor: load conversations after reading it, then follow updates from it',
           response: { 200: UpdatesState },
         },
       },
       async (request) => {
-        await authenticate(request, 'updates:read');
+        await authenticate(request);
         // Cursors become visible in commit order on both databases, so nothing below this one can
         // still appear; a client that reads it before loading its lists misses nothing.
         return { cursor: await latestCursor(db.db) };
@@ -118,14 +134,16 @@ export function syncRoutes(deps: {
       '/v1/updates/ack',
       {
         schema: {
+          'x-mmd-scope': 'updates:read',
           tags: ['sync'],
           summary: 'Acknowledge every event up to a cursor (marks messages delivered)',
           body: Type.Object({ cursor: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }),
         },
       },
       async (request, reply) => {
-        const principal = await authenticate(request, 'updates:read');
-        await messaging.acknowledge(principal.accountId, request.body.cursor);
+        const principal = await authenticate(request);
+        // Answered once written, so a 204 means the acknowledgement is durable.
+        await acks.addAndWait(principal.accountId, request.body.cursor);
         return reply.status(204).send();
       },
     );
@@ -134,6 +152,7 @@ export function syncRoutes(deps: {
       method: 'GET',
       url: '/v1/stream',
       schema: {
+        'x-mmd-scope': 'updates:read',
         tags: ['sync'],
         summary: 'WebSocket: every event after `cursor`, then live. Token in Authorization or ?token=',
         querystring: Type.Object(
@@ -146,10 +165,7 @@ export function syncRoutes(deps: {
       },
       preValidation: async (request) => {
         const query = request.query as { token?: string };
-        (request as unknown as { principal: Principal }).principal = await authenticate(
-          request,
-          'updates:read',
-          bearerToken(request) ?? query.token ?? null,
+        (request as unknown as { principal: Principal }).principal = await authenticate(request, bearerToken(request) ?? query.token ?? null,
         );
       },
       // A plain GET (no Upgrade header) is told what to do instead of getting a bare 404.
@@ -158,13 +174,13 @@ export function syncRoutes(deps: {
       },
       wsHandler: (socket: WebSocket, request) => {
         const principal = (request as unknown as { principal: Principal }).principal;
+        // A key with updates:read alone learns that something happened, not what was said.
+        const content = readsContent(principal);
         const cursor = (request.query as { cursor?: number }).cursor ?? 0;
         let closed = false;
         let detach: () => void = () => {};
         let frameCount = 0;
         let windowStart = Date.now();
-        let ackTimer: NodeJS.Timeout | null = null;
-        let ackCursor = 0;
 
         const closeWith = (code: number, reason: string) => {
           if (closed) return;
@@ -194,11 +210,7 @@ export function syncRoutes(deps: {
           }
           if (frame?.type === 'ping') return socket.send('{"type":"pong"}');
           if (frame?.type === 'ack' && Number.isSafeInteger(frame.cursor) && (frame.cursor as number) >= 0) {
-            ackCursor = Math.max(ackCursor, frame.cursor as number);
-            ackTimer ??= setTimeout(() => {
-              ackTimer = null;
-              acknowledgeLater(principal, ackCursor, request.log);
-            }, ACK_DEBOUNCE_MS);
+            acks.add(principal.accountId, frame.cursor as number);
             return;
           }
           if (frame?.type === 'typing' && typeof frame.conversation_id === 'string' && frame.conversation_id.length <= 64) {
@@ -220,10 +232,6 @@ export function syncRoutes(deps: {
         socket.on('close', () => {
           closed = true;
           detach();
-          if (ackTimer) {
-            clearTimeout(ackTimer);
-            acknowledgeLater(principal, ackCursor, request.log);
-          }
         });
         socket.on('error', () => closeWith(1011, 'socket error'));
         const disconnectTyping = deps.typing.connect({
@@ -239,16 +247,17 @@ export function syncRoutes(deps: {
             {
               accountId: principal.accountId,
               deviceId: principal.deviceId,
+              apiKeyId: principal.apiKeyId,
               send(event, json) {
                 if (closed) return;
                 if (socket.bufferedAmount > MAX_BUFFERED_BYTES)
                   return closeWith(1013, 'slow_consumer: reconnect with your cursor');
-                socket.send(frameOf(event, json));
+                socket.send(content ? frameOf(event, json) : `{"type":"event","event":${eventJson({ ...event, payload: withheldPayload(event) })}}`);
               },
               close(code, detail) {
                 if (!closed && socket.readyState === socket.OPEN)
                   socket.send(JSON.stringify({ type: 'error', code, detail }));
-                closeWith(code === 'device_revoked' ? 4001 : 1012, `${code}: ${detail}`);
+                closeWith(REVOKED.has(code) ? 4001 : 1012, `${code}: ${detail}`);
               },
             },
             cursor,
@@ -259,6 +268,11 @@ export function syncRoutes(deps: {
             socket.send(`{"type":"ready","cursor":${handle.cursor}}`);
           })
           .catch((err) => {
+            if (err instanceof AppError && err.code === 'cursor_expired') {
+              // A browser sees only the close code, so the code says it too (see the SDK's stream).
+              if (!closed) socket.send(JSON.stringify({ type: 'error', code: err.code, detail: err.message }));
+              return closeWith(CURSOR_EXPIRED_CLOSE, `cursor_expired: ${err.message}`);
+            }
             request.log.error({ err }, 'stream catch-up failed');
             closeWith(1011, 'unavailable: try again');
           });

@@ -7,11 +7,14 @@
  * Across several API processes a typing frame reaches only the people connected to the same one;
  * nothing depends on it arriving.
  */
-import { LIVE_RECEIPTS_MAX_MEMBERS } from '../messaging/service.ts';
+import { hasBlocked } from '../accounts/index.ts';
+import { activeMembership, currentMemberIds } from '../conversations/index.ts';
 import type { Database } from '../platform/db/index.ts';
 
 /** A sender's frames for one conversation count once per this window (clients send every ~3 s). */
 const BURST_MS = 2500;
+/** Groups above this size get no typing indicators: every keystroke would become a broadcast. */
+const TYPING_MAX_MEMBERS = 100;
 
 export interface TypingSocket {
   accountId: string;
@@ -50,26 +53,20 @@ export function createTypingRelay(deps: { db: Database; clock?: () => number }):
       lastSent.set(key, now);
       if (lastSent.size > 50_000) for (const [k, at] of lastSent) if (now - at > BURST_MS) lastSent.delete(k);
 
-      const conversation = await deps.db.db
-        .selectFrom('conversations')
-        .innerJoin('members', 'members.conversation_id', 'conversations.id')
-        .select(['conversations.kind', 'conversations.member_count', 'members.left_cursor'])
-        .where('conversations.id', '=', conversationId)
-        .where('members.account_id', '=', sender.accountId)
-        .executeTakeFirst();
-      if (!conversation || conversation.left_cursor !== null) return false;
+      const conversation = await activeMembership(deps.db.db, { conversationId, accountId: sender.accountId });
+      if (!conversation) return false;
       // Channels have no typing; big groups would turn every keystroke into a broadcast.
-      if (conversation.kind === 'channel' || Number(conversation.member_count) > LIVE_RECEIPTS_MAX_MEMBERS) return false;
-      const members = await deps.db.db
-        .selectFrom('members')
-        .select('account_id')
-        .where('conversation_id', '=', conversationId)
-        .where('left_cursor', 'is', null)
-        .execute();
+      if (conversation.kind === 'channel' || conversation.memberCount > TYPING_MAX_MEMBERS) return false;
       const frame = JSON.stringify({ type: 'typing', conversation_id: conversationId, account_id: sender.accountId, handle: sender.handle });
-      for (const m of members) {
-        if (m.account_id === sender.accountId) continue;
-        for (const socket of sockets.get(m.account_id) ?? []) socket.send(frame);
+      const recipients = (await currentMemberIds(deps.db.db, conversationId)).filter((id) => id !== sender.accountId);
+      // A block in a direct chat silences typing too, either way, as it does messages.
+      if (conversation.kind === 'direct') {
+        for (const peer of recipients) {
+          if ((await hasBlocked(deps.db.db, peer, sender.accountId)) || (await hasBlocked(deps.db.db, sender.accountId, peer))) return false;
+        }
+      }
+      for (const accountId of recipients) {
+        for (const socket of sockets.get(accountId) ?? []) socket.send(frame);
       }
       return true;
     },

@@ -9,6 +9,11 @@ export async function waitForEvents(options: {
   limit: number;
   timeoutMs: number;
   signal: AbortSignal;
+  /** The credential behind the poll, so revoking it ends the wait at once. */
+  deviceId?: string | null;
+  apiKeyId?: string | null;
+  /** Told when the hub ends the wait early (credential revoked, shutdown). */
+  onClose?: (code: string, detail: string) => void;
 }): Promise<StoredEvent[]> {
   const { hub, accountId, cursor, limit, timeoutMs, signal } = options;
   const events: StoredEvent[] = [];
@@ -28,12 +33,17 @@ export async function waitForEvents(options: {
   const handle = await hub.attach(
     {
       accountId,
+      deviceId: options.deviceId ?? null,
+      apiKeyId: options.apiKeyId ?? null,
       send(event) {
         if (events.length < limit) events.push(event);
         // Let events committed together arrive together before answering.
         setImmediate(settle);
       },
-      close: settle,
+      close(code, detail) {
+        options.onClose?.(code, detail);
+        settle();
+      },
     },
     cursor,
   );

@@ -5,21 +5,35 @@ import { type NewEvent, type StoredEvent, appendEvent } from './event-log.ts';
 export type Emit = (event: NewEvent) => Promise<StoredEvent>;
 /** Runs a write transaction whose events are published once it has committed. */
 export type WriteWithEvents = <T>(fn: (tx: Tx, emit: Emit) => Promise<T>) => Promise<T>;
+/**
+ * Sees every event inside the transaction that writes it, so durable follow-up work (a job) is
+ * enqueued exactly when the event commits: nothing is lost to a crash between commit and a
+ * listener, as an in-memory hub listener would be. A tap must stay cheap (it runs on the write
+ * path). Events it writes with `emit` (its third argument) commit and publish with the
+ * transaction but are not shown to any tap, so no tap can start a chain of events.
+ */
+export type EventTap = (tx: Tx, event: { stored: StoredEvent; event: NewEvent }, emit: Emit) => Promise<void>;
 
 /**
  * Publishing only after commit means a live client never sees an event that could still roll
  * back; if the process dies between commit and publish, the hub's poll finds the event anyway.
  */
-export function createEventWriter(db: Database, bus: EventBus): WriteWithEvents {
+export function createEventWriter(db: Database, bus: EventBus, taps: readonly EventTap[] = []): WriteWithEvents {
   return async (fn) => {
     const events: StoredEvent[] = [];
-    const result = await db.writeTransaction((tx) =>
-      fn(tx, async (e) => {
+    const result = await db.writeTransaction((tx) => {
+      const untapped: Emit = async (e) => {
         const stored = await appendEvent(tx, e);
         events.push(stored);
         return stored;
-      }),
-    );
+      };
+      return fn(tx, async (e) => {
+        const stored = await untapped(e);
+        // Read at each call, not captured: app.ts adds taps once the capabilities they call exist.
+        for (const tap of taps) await tap(tx, { stored, event: e }, untapped);
+        return stored;
+      });
+    });
     // After the caller has its answer: a channel post's fan-out to every online subscriber must
     // not hold up the poster's 201. Order is safe — the hub dispatches by cursor, whatever order
     // publishes arrive in.

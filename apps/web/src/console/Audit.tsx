@@ -7,7 +7,7 @@ import type { AuditAction, AuditEntry } from '@mmd/sdk';
 import { type FormEvent, useCallback, useEffect, useId, useRef, useState } from 'react';
 import { errorText } from '../api.ts';
 import { useSession } from '../session.tsx';
-import { AUDIT_ACTION_LABELS, formatTime, fromLocalInput } from './format.ts';
+import { AUDIT_ACTION_LABELS, auditSummary, formatTime, fromLocalInput } from './format.ts';
 
 const PAGE = 50;
 
@@ -197,14 +197,8 @@ export function Audit() {
 
 /** The first few facts in one line; everything on request. */
 function Detail({ detail }: { detail: Record<string, unknown> }) {
-  const simple = Object.entries(detail).filter(
-    ([, v]) => v === null || ['string', 'number', 'boolean'].includes(typeof v),
-  );
   if (Object.keys(detail).length === 0) return <span className="hint">—</span>;
-  const summary = simple
-    .slice(0, 4)
-    .map(([k, v]) => `${k.replace(/_/g, ' ')}: ${String(v)}`)
-    .join(' · ');
+  const summary = auditSummary(detail);
   return (
     <details className="detail">
       <summary>{summary || 'Details'}</summary>

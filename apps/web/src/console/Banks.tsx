@@ -106,6 +106,7 @@ function CreateBankForm({ onCreated }: { onCreated: (bank: Bank) => Promise<void
   const [action, setAction] = useState<BankAction>('block');
   const [threshold, setThreshold] = useState('31');
   const [source, setSource] = useState('');
+  const [trusted, setTrusted] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const id = useId();
@@ -121,9 +122,11 @@ function CreateBankForm({ onCreated }: { onCreated: (bank: Bank) => Promise<void
         action,
         pdq_threshold: Number(threshold),
         ...(source.trim() ? { source: source.trim() } : {}),
+        ...(trusted ? { trusted } : {}),
       });
       setName('');
       setSource('');
+      setTrusted(false);
       await onCreated(bank);
     } catch (err) {
       setError(errorText(err));
@@ -203,6 +206,20 @@ function CreateBankForm({ onCreated }: { onCreated: (bank: Bank) => Promise<void
           onChange={(e) => setSource(e.target.value)}
         />
       </div>
+      <div className="field">
+        <label>
+          <input
+            type="checkbox"
+            checked={trusted}
+            aria-describedby={`${id}-trusted-hint`}
+            onChange={(e) => setTrusted(e.target.checked)}
+          />{' '}
+          Trusted source
+        </label>
+        <p id={`${id}-trusted-hint`} className="hint">
+          {TRUSTED_HINT}
+        </p>
+      </div>
       {error && (
         <p className="error" role="alert">
           {error}
@@ -231,6 +248,7 @@ function BankCard({ bank, onChanged }: { bank: Bank; onChanged: () => Promise<vo
           <li className="tag">{CATEGORY_LABELS[bank.category]}</li>
           <li className={`tag action-${bank.action}`}>{BANK_ACTION_LABELS[bank.action]}</li>
           {bank.system && <li className="tag">Kept by MMD</li>}
+          {bank.trusted && <li className="tag tag-trusted">Trusted source</li>}
         </ul>
       </header>
       <dl className="figures">
@@ -263,6 +281,7 @@ function BankCard({ bank, onChanged }: { bank: Bank; onChanged: () => Promise<vo
         </div>
       </dl>
       {bank.source && <p className="hint">Source: {bank.source}</p>}
+      {bank.system !== 'protect' && <TrustToggle bank={bank} report={report} />}
       <details className="bank-tools">
         <summary>Add signals, import or export</summary>
         <div className="tool-grid">
@@ -280,6 +299,37 @@ function BankCard({ bank, onChanged }: { bank: Bank; onChanged: () => Promise<vo
 }
 
 type Report = (text: string, error?: boolean) => Promise<void>;
+
+const TRUSTED_HINT =
+  'A source you vouch for. If the server allows it (MMD_PROTECT_TRUSTED_AUTO_ACTION), an item that matches both a protection case and this bank is acted on without waiting for a moderator.';
+
+/** Marks a bank trusted or not; the server audits the change. */
+function TrustToggle({ bank, report }: { bank: Bank; report: Report }) {
+  const { client } = useSession();
+  const [busy, setBusy] = useState(false);
+  const hint = useId();
+  async function toggle() {
+    setBusy(true);
+    try {
+      await client.updateBank(bank.id, { trusted: !bank.trusted });
+      await report(bank.trusted ? 'No longer trusted.' : 'Marked as a trusted source.');
+    } catch (err) {
+      await report(errorText(err), true);
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <p className="trust">
+      <button type="button" disabled={busy} aria-describedby={hint} onClick={toggle}>
+        {bank.trusted ? 'Stop trusting this source' : 'Mark as trusted source'}
+      </button>{' '}
+      <span id={hint} className="hint">
+        {TRUSTED_HINT}
+      </span>
+    </p>
+  );
+}
 
 function addedText(added: number, duplicates: number, sweep: string | null) {
   return `Added ${plural(added, 'signal')}${duplicates ? ` (${duplicates} already in the bank)` : ''}.${

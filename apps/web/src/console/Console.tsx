@@ -1,18 +1,20 @@
 /**
- * The safety console (moderators and admins; App.tsx checks): the review queue, hash banks,
+ * The safety console (moderators and admins; App.tsx checks): the review queue, protection cases, hash banks,
  * takedowns and the audit log, one section per route under /console.
  */
 import { Link } from '../router.tsx';
 import { Audit } from './Audit.tsx';
 import { Banks } from './Banks.tsx';
+import { Cases } from './Cases.tsx';
 import { Reviews } from './Reviews.tsx';
 import { Takedowns } from './Takedowns.tsx';
 import './console.css';
 
-export type ConsoleSection = 'reviews' | 'banks' | 'takedowns' | 'audit';
+export type ConsoleSection = 'reviews' | 'cases' | 'banks' | 'takedowns' | 'audit';
 
 const SECTIONS: { section: ConsoleSection; label: string; href: string }[] = [
   { section: 'reviews', label: 'Review queue', href: '/console/reviews' },
+  { section: 'cases', label: 'Protection cases', href: '/console/cases' },
   { section: 'banks', label: 'Hash banks', href: '/console/banks' },
   { section: 'takedowns', label: 'Takedowns', href: '/console/takedowns' },
   { section: 'audit', label: 'Audit log', href: '/console/audit' },
@@ -36,6 +38,7 @@ export function Console({ section }: { section: ConsoleSection }) {
         </nav>
       </header>
       {section === 'reviews' && <Reviews />}
+      {section === 'cases' && <Cases />}
       {section === 'banks' && <Banks />}
       {section === 'takedowns' && <Takedowns />}
       {section === 'audit' && <Audit />}

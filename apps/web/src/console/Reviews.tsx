@@ -19,6 +19,7 @@ import {
   plural,
 } from './format.ts';
 import { usePolling } from './use-polling.ts';
+import { NoteField } from './NoteField.tsx';
 
 type QueueStatus = Review['status'];
 const TABS: { status: QueueStatus; label: string }[] = [
@@ -290,7 +291,6 @@ function ReviewCard({ review, isAdmin, myId, revealed, revealing, onReveal, onHi
   const [busy, setBusy] = useState<Outcome['action'] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const titleId = useId();
-  const noteId = useId();
   const m = review.message;
 
   async function decide(action: Outcome['action']) {
@@ -413,16 +413,7 @@ function ReviewCard({ review, isAdmin, myId, revealed, revealing, onReveal, onHi
         <div className="review-actions">
           {canDecide ? (
             <>
-              <div className="note-field">
-                <label htmlFor={noteId}>Note for the record (optional)</label>
-                <textarea
-                  id={noteId}
-                  rows={1}
-                  maxLength={1000}
-                  value={note}
-                  onChange={(e) => setNote(e.target.value)}
-                />
-              </div>
+              <NoteField value={note} onChange={setNote} />
               <div className="decision-buttons">
                 <button
                   type="button"
@@ -467,7 +458,15 @@ interface PreviewProps {
 }
 
 /** One item: its blurred preview (fetched once), or the real one while revealed. */
-function MediaPreview({ reviewId, item, index, revealedUrl, revealing, onReveal, onHide }: PreviewProps) {
+export function MediaPreview({
+  reviewId,
+  item,
+  index,
+  revealedUrl,
+  revealing,
+  onReveal,
+  onHide,
+}: PreviewProps) {
   const { client } = useSession();
   const [blurred, setBlurred] = useState<string | null>(null);
   const [failed, setFailed] = useState(false);

@@ -320,7 +320,11 @@ function ManualTakedown({
           `Done: ${plural(result.copies.length, 'copy', 'copies')} found, ${result.media_removed} removed, ${plural(
             result.messages_removed,
             'message',
-          )} in ${plural(result.conversations, 'conversation')}, in ${formatDuration(result.duration_ms)}.`}
+          )} in ${plural(result.conversations, 'conversation')}, in ${formatDuration(result.duration_ms)}.${
+            result.queued_for_review > 0
+              ? ` ${result.queued_for_review} found only as crops: queued for review, not removed.`
+              : ''
+          }`}
       </p>
     </form>
   );

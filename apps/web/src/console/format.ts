@@ -33,6 +33,7 @@ export const REASON_LABELS: Record<ReportReason, string> = {
 
 export const AUDIT_ACTION_LABELS: Record<AuditAction, string> = {
   'bank.created': 'Bank created',
+  'bank.updated': 'Bank changed',
   'signals.added': 'Signals added',
   'bank.imported': 'Bank imported',
   'bank.exported': 'Bank exported',
@@ -48,6 +49,8 @@ export const AUDIT_ACTION_LABELS: Record<AuditAction, string> = {
   'takedown.failed': 'Takedown failed',
   'sweep.completed': 'Sweep completed',
   'protect.submitted': 'Protection request',
+  'case.confirmed': 'Protection case confirmed',
+  'case.rejected': 'Protection case rejected',
 };
 
 export const STAGE_LABELS: Record<TakedownStage, string> = {
@@ -96,4 +99,34 @@ export function fromLocalInput(value: string): number | undefined {
   if (!value) return undefined;
   const ms = new Date(value).getTime();
   return Number.isNaN(ms) ? undefined : ms;
+}
+
+/**
+ * Audit detail keys as a person reads them. A takedown's `hashes` counts the hashes pasted into the
+ * request (0 for a takedown by message or media), not those it added to the bank: read bare, "hashes:
+ * 0" contradicted a takedown that banked three.
+ */
+const DETAIL_LABELS: Record<string, string> = {
+  hashes: 'hashes pasted',
+  signals_added: 'hashes added to the bank',
+  copies_found: 'copies found',
+  media_removed: 'media removed',
+  messages_removed: 'messages removed',
+};
+/** Shown first when present: what was done, and how much. */
+const DETAIL_FIRST = ['reason', 'signals_added', 'media_removed', 'messages_removed', 'copies_found'];
+
+/** The first few facts of an audit entry's detail, in one line ("reason: … · hashes added to the bank: 3"). */
+export function auditSummary(detail: Record<string, unknown>, max = 4): string {
+  const simple = Object.entries(detail).filter(([, v]) => v === null || ['string', 'number', 'boolean'].includes(typeof v));
+  const rank = (key: string) => {
+    const at = DETAIL_FIRST.indexOf(key);
+    return at === -1 ? DETAIL_FIRST.length : at;
+  };
+  return simple
+    .map((entry, i) => ({ entry, i }))
+    .sort((a, b) => rank(a.entry[0]) - rank(b.entry[0]) || a.i - b.i)
+    .slice(0, max)
+    .map(({ entry: [k, v] }) => `${DETAIL_LABELS[k] ?? k.replace(/_/g, ' ')}: ${String(v)}`)
+    .join(' · ');
 }

@@ -19,7 +19,7 @@ export function usePolling(
 
   const run = useCallback(async () => {
     // A refresh asked for during a load waits for it, then loads again, so it sees its own change.
-    while (busy.current) await busy.current;
+    while (busy.current !== null) await busy.current;
     const current = latest
       .current()
       .then(() => undefined)

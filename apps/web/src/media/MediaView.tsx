@@ -250,7 +250,8 @@ function VideoContent(props: { item: MediaItem; label: string; duration: number 
           <path d="M8 5.5v13a1 1 0 0 0 1.5.86l10.5-6.5a1 1 0 0 0 0-1.72L9.5 4.64A1 1 0 0 0 8 5.5z" />
         </svg>
       </span>
-      {duration !== undefined && <span className="media-duration">{formatDuration(Math.round(duration))}</span>}
+      {/* Whole seconds cut, not rounded, as browsers' players show it: 2.6 s reads 0:02 on both. */}
+      {duration !== undefined && <span className="media-duration">{formatDuration(duration)}</span>}
     </button>
   );
 }

@@ -7,6 +7,11 @@ import type { MediaItem } from '@mmd/sdk';
 import { useEffect, useRef, useState } from 'react';
 import { claimPlayback } from './playback.ts';
 
+/** The signed part of a media URL (`/v1/files/{id}/{viewer}/{expires}/{signature}/`), or null. */
+function signedPrefix(url: string | undefined): string | null {
+  return (url && /\/v1\/files\/[^/]+\/[^/]+\/\d+\/[^/]+\//.exec(url)?.[0]) || null;
+}
+
 export function VideoPlayer({ item, label, autoPlay = false, onUrlFailed }: { item: MediaItem; label: string; autoPlay?: boolean; onUrlFailed?: () => void }) {
   const ref = useRef<HTMLVideoElement>(null);
   const [failed, setFailed] = useState(false);
@@ -14,6 +19,17 @@ export function VideoPlayer({ item, label, autoPlay = false, onUrlFailed }: { it
   const [urls] = useState(() => ({ hls: item.renditions.hls?.url, mp4: item.renditions.mp4?.url, poster: item.renditions.poster?.url }));
   const onFailed = useRef(onUrlFailed);
   onFailed.current = onUrlFailed;
+  // Signed links live minutes and the item is renewed meanwhile: later playlist and segment
+  // requests use the newest signature, so a long video keeps playing past its first link.
+  const latest = useRef(item);
+  latest.current = item;
+  const fresh = (url: string) => {
+    const started = signedPrefix(urls.hls ?? urls.mp4);
+    const now = signedPrefix(latest.current.renditions.hls?.url ?? latest.current.renditions.mp4?.url);
+    return started && now ? url.replace(started, now) : url;
+  };
+  const freshRef = useRef(fresh);
+  freshRef.current = fresh;
 
   useEffect(() => {
     const video = ref.current;
@@ -34,7 +50,7 @@ export function VideoPlayer({ item, label, autoPlay = false, onUrlFailed }: { it
         return;
       }
       usedMp4 = true;
-      video.src = urls.mp4;
+      video.src = freshRef.current(urls.mp4);
       play();
     };
     const onNativeError = () => fallBackToMp4();
@@ -48,7 +64,10 @@ export function VideoPlayer({ item, label, autoPlay = false, onUrlFailed }: { it
         .then(({ default: Hls }) => {
           if (cancelled) return;
           if (!Hls.isSupported()) return fallBackToMp4();
-          const player = new Hls({ capLevelToPlayerSize: true });
+          const player = new Hls({
+            capLevelToPlayerSize: true,
+            xhrSetup: (xhr, url) => xhr.open('GET', freshRef.current(url), true),
+          });
           hls = player;
           player.on(Hls.Events.ERROR, (_event, data) => {
             if (data.fatal) fallBackToMp4();

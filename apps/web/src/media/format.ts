@@ -13,7 +13,8 @@ export function formatDuration(seconds: number | undefined): string {
 
 /** A duration as words, for screen readers: "1 minute 15 seconds". */
 export function spokenDuration(seconds: number | undefined): string {
-  const total = Math.max(0, Math.round(seconds ?? 0));
+  // Cut like formatDuration, so what is said matches what is shown.
+  const total = Math.max(0, Math.floor(seconds ?? 0));
   const m = Math.floor(total / 60);
   const s = total % 60;
   const parts = [];

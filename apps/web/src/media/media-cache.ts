@@ -93,7 +93,7 @@ export class MediaCache {
 
   /** Fetches now if the cached item is missing, stale or about to expire; then plans the next look. */
   private ensure(id: string, entry: Entry): void {
-    if (entry.inflight) return;
+    if (entry.inflight !== null) return;
     if (!this.needsFetch(entry)) {
       this.plan(id, entry);
       return;

@@ -6,6 +6,7 @@ import { errorText } from '../api.ts';
 import { Link } from '../router.tsx';
 import { Avatar } from './Avatar.tsx';
 import { Composer } from './Composer.tsx';
+import { useConfirm } from './Confirm.tsx';
 import { ConnectionStatus } from './ConnectionStatus.tsx';
 import { useStore } from './context.ts';
 import { conversationSubtitle, conversationTitle, typingText } from './format.ts';
@@ -13,7 +14,10 @@ import { ForwardDialog } from './ForwardDialog.tsx';
 import { InfoDialog } from './InfoDialog.tsx';
 import { MembersDialog } from './MembersDialog.tsx';
 import { MessageList } from './MessageList.tsx';
+import { BlockButton } from './Privacy.tsx';
+import { AutomationSwitch } from '../bots/AutomationSwitch.tsx';
 import { ReportDialog } from './ReportDialog.tsx';
+import { VerifiedMark, useBusinessProfiles } from './business-profiles.tsx';
 
 export type MessageAction = 'reply' | 'edit' | 'forward' | 'report' | 'info' | 'delete';
 
@@ -25,6 +29,8 @@ export function ChatView({ conversationId }: { conversationId: string }) {
   const [editing, setEditing] = useState<Message | null>(null);
   const [dialog, setDialog] = useState<{ kind: 'forward' | 'report' | 'info'; message: Message } | { kind: 'members' } | null>(null);
   const heading = useRef<HTMLHeadingElement>(null);
+  const [confirmDialog, ask] = useConfirm();
+  const businesses = useBusinessProfiles(store.client, [conversation?.kind === 'direct' ? conversation.peer?.account_id : undefined]);
 
   useEffect(() => {
     void store.openChat(conversationId);
@@ -47,11 +53,12 @@ export function ChatView({ conversationId }: { conversationId: string }) {
         setReplyTo(null);
         setEditing(message);
       } else if (action === 'delete') {
-        if (window.confirm('Delete this message for everyone?'))
-          store.client.deleteMessage(message.id).catch((err: unknown) => store.notify(errorText(err)));
+        void ask({ title: 'Delete this message for everyone?', confirm: 'Delete' }).then((ok) => {
+          if (ok) store.client.deleteMessage(message.id).catch((err: unknown) => store.notify(errorText(err)));
+        });
       } else setDialog({ kind: action, message });
     },
-    [store],
+    [store, ask],
   );
 
   if (!conversation) {
@@ -68,7 +75,12 @@ export function ChatView({ conversationId }: { conversationId: string }) {
     );
   }
 
-  const title = conversationTitle(conversation);
+  // A direct chat with a bot or a business says so in its header, from the messages it sent; a
+  // business shows its display name and the operator's verified mark.
+  const peerId = conversation.kind === 'direct' ? conversation.peer?.account_id : undefined;
+  const peerBusiness = peerId ? businesses.get(peerId) : undefined;
+  const title = peerBusiness?.display_name ?? conversationTitle(conversation);
+  const peerKind = peerBusiness ? 'business' : peerId ? chat?.messages.findLast((m) => m.sender_id === peerId && m.sender_kind)?.sender_kind : undefined;
   const typers = store.typers(conversationId);
 
   return (
@@ -81,16 +93,22 @@ export function ChatView({ conversationId }: { conversationId: string }) {
         <div className="chat-head-text">
           <h2 ref={heading} tabIndex={-1}>
             {title}
+            {peerBusiness?.verified && <VerifiedMark />}
+            {peerKind && <span className={`bot-badge${peerKind === 'business' ? ' business' : ''}`}>{peerKind}</span>}
           </h2>
           <p aria-live="polite">
             {typers.length > 0 ? (
               <span className="typing">{typingText(typers)}</span>
+            ) : peerBusiness ? (
+              `Business · @${peerBusiness.handle}`
             ) : (
               conversationSubtitle(conversation)
             )}
             {typers.length === 0 && conversation.my_role && conversation.my_role !== 'member' && conversation.kind !== 'direct' && ` · you are ${conversation.my_role === 'owner' ? 'the owner' : 'an admin'}`}
           </p>
         </div>
+        {conversation.kind === 'direct' && <AutomationSwitch conversationId={conversationId} lastSeq={conversation.last_seq} />}
+        {conversation.kind === 'direct' && conversation.peer && <BlockButton handle={conversation.peer.handle} />}
         {conversation.kind !== 'direct' && (
           <button type="button" className="members-button" onClick={() => setDialog({ kind: 'members' })}>
             <GroupIcon size={20} />
@@ -113,6 +131,7 @@ export function ChatView({ conversationId }: { conversationId: string }) {
       {dialog?.kind === 'report' && <ReportDialog message={dialog.message} onClose={() => setDialog(null)} />}
       {dialog?.kind === 'info' && <InfoDialog message={dialog.message} onClose={() => setDialog(null)} />}
       {dialog?.kind === 'members' && <MembersDialog conversation={conversation} onClose={() => setDialog(null)} />}
+      {confirmDialog}
     </div>
   );
 }

@@ -1,12 +1,17 @@
 /**
  * Writing a message: text (Enter sends, Shift+Enter starts a new line), files and albums with
- * upload progress, voice notes recorded in the browser, replies and edits. Channels let only their
- * admins post; everyone else sees why.
+ * upload progress, voice notes recorded in the browser, replies and edits, polls. Channels let only
+ * their admins post; everyone else sees why. A bot's quick replies take the text field's place
+ * (a toggle brings it back), and in a chat with a bot "/" lists its commands.
  */
-import { AttachIcon, CloseIcon, MicIcon, SendIcon } from '../icons.tsx';
+import { AttachIcon, CloseIcon, KeyboardIcon, MicIcon, PollIcon, SendIcon } from '../icons.tsx';
 import type { Conversation, Message } from '@mmd/sdk';
 import { type FormEvent, type KeyboardEvent, useEffect, useRef, useState } from 'react';
 import { errorText } from '../api.ts';
+import { PollCreator } from '../interactive/PollCreator.tsx';
+import { activeKeyboard } from '../interactive/keyboard.ts';
+import { QuickReplyKeyboard } from '../interactive/QuickReplies.tsx';
+import type { BotCommand } from '../interactive/types.ts';
 import { rememberLocalPreview } from '../media/local-previews.ts';
 import { UploadProgress } from '../media/UploadProgress.tsx';
 import { VoiceRecorder } from '../media/VoiceRecorder.tsx';
@@ -41,6 +46,11 @@ export function Composer(props: { conversation: Conversation; replyTo: Message |
   const [error, setError] = useState<string | null>(null);
   const input = useRef<HTMLTextAreaElement>(null);
   const files = useRef<HTMLInputElement>(null);
+  const [pollOpen, setPollOpen] = useState(false);
+  // The keyboard the person put away (by its message id): it stays away until a new one comes.
+  const [keyboardHidden, setKeyboardHidden] = useState<string | null>(null);
+  const [menuAt, setMenuAt] = useState(0);
+  const [menuDismissed, setMenuDismissed] = useState(false);
 
   useEffect(() => {
     if (editing) setText(editing.text ?? '');
@@ -64,6 +74,17 @@ export function Composer(props: { conversation: Conversation; replyTo: Message |
     },
     [],
   );
+
+  const outgoing = store.outbox.forConversation(conversation.id);
+  const keyboard = activeKeyboard(store.chat(conversation.id)?.messages ?? [], store.meId, outgoing.at(-1)?.created_at ?? null);
+  const showKeyboard = keyboard !== null && keyboardHidden !== keyboard.message.id && !editing && !recording && attachments.length === 0;
+  // "/" commands: a direct chat's other side lists them if it is a bot (an account with none lists nothing).
+  const commands: BotCommand[] = conversation.kind === 'direct' && conversation.peer ? store.commandsOf(conversation.peer.handle) : [];
+  const typedCommand = /^\/\S*$/.test(text) ? text.slice(1).toLowerCase() : null;
+  const matches = typedCommand === null || editing || menuDismissed ? [] : commands.filter((c) => c.command.toLowerCase().startsWith(typedCommand));
+  const menuOpen = matches.length > 0;
+  const activeCommand = menuOpen ? matches[Math.min(menuAt, matches.length - 1)] : undefined;
+  const menuId = `commands-${conversation.id}`;
 
   if (conversation.my_role === null) {
     return (
@@ -181,6 +202,8 @@ export function Composer(props: { conversation: Conversation; replyTo: Message |
         return;
       }
       store.send(conversation.id, { text: body || undefined, media: ids.length ? (ids as string[]) : undefined, reply_to: replyTo?.id });
+      // A persistent keyboard comes back after the person typed instead.
+      if (keyboard?.persistent) setKeyboardHidden(null);
       const sent = new Set(attachments.map((a) => a.id));
       for (const a of attachments) if (a.preview) URL.revokeObjectURL(a.preview);
       setAttachments((list) => list.filter((a) => !sent.has(a.id)));
@@ -211,7 +234,38 @@ export function Composer(props: { conversation: Conversation; replyTo: Message |
     }
   }
 
+  const sendCommand = (command: BotCommand) => {
+    store.send(conversation.id, { text: `/${command.command}`, reply_to: replyTo?.id });
+    setText('');
+    setMenuAt(0);
+    onDone();
+    input.current?.focus();
+  };
+
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (menuOpen && activeCommand) {
+      if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+        event.preventDefault();
+        const at = matches.indexOf(activeCommand);
+        setMenuAt((at + (event.key === 'ArrowDown' ? 1 : matches.length - 1)) % matches.length);
+        return;
+      }
+      if (event.key === 'Tab' && !event.shiftKey) {
+        event.preventDefault();
+        setText(`/${activeCommand.command} `);
+        return;
+      }
+      if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) {
+        event.preventDefault();
+        sendCommand(activeCommand);
+        return;
+      }
+      if (event.key === 'Escape') {
+        event.preventDefault();
+        setMenuDismissed(true);
+        return;
+      }
+    }
     if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) {
       event.preventDefault();
       void submit();
@@ -223,6 +277,7 @@ export function Composer(props: { conversation: Conversation; replyTo: Message |
 
   const context = editing ?? replyTo;
   return (
+    <>
     <form
       className="composer"
       onSubmit={submit}
@@ -277,7 +332,51 @@ export function Composer(props: { conversation: Conversation; replyTo: Message |
           {error}
         </p>
       )}
-      {recording ? (
+      {menuOpen && (
+        <div className="command-menu" id={menuId} role="listbox" aria-label={`Commands of @${conversation.peer?.handle ?? 'bot'}`}>
+          {matches.map((c) => (
+            // The text field keeps focus and drives the list by arrow keys (aria-activedescendant).
+            // biome-ignore lint/a11y/useKeyWithClickEvents: see above
+            <div
+              key={c.command}
+              id={`${menuId}-${c.command}`}
+              className="command-option"
+              role="option"
+              tabIndex={-1}
+              aria-selected={c === activeCommand}
+              // Keep focus in the text field: the click picks, the field keeps typing.
+              onMouseDown={(e) => e.preventDefault()}
+              onClick={() => sendCommand(c)}
+            >
+              <span className="command">/{c.command}</span>
+              <span className="description">{c.description}</span>
+            </div>
+          ))}
+        </div>
+      )}
+      {showKeyboard && keyboard ? (
+        <div className="composer-row">
+          <QuickReplyKeyboard
+            keyboard={keyboard}
+            onPick={(picked) => {
+              store.send(conversation.id, { text: picked, reply_to: replyTo?.id });
+              onDone();
+            }}
+          />
+          <button
+            type="button"
+            className="icon composer-toggle"
+            aria-label="Type a message instead"
+            title="Type a message"
+            onClick={() => {
+              setKeyboardHidden(keyboard.message.id);
+              requestAnimationFrame(() => input.current?.focus());
+            }}
+          >
+            <KeyboardIcon />
+          </button>
+        </div>
+      ) : recording ? (
         <VoiceRecorder
           onRecorded={(file) => void sendVoice(file)}
           onCancel={() => {
@@ -303,7 +402,21 @@ export function Composer(props: { conversation: Conversation; replyTo: Message |
               <button type="button" className="icon" aria-label="Attach photos, videos or files" title="Attach" onClick={() => files.current?.click()} disabled={busy}>
                 <AttachIcon />
               </button>
+              <button type="button" className="icon" aria-label="Create a poll" title="Create a poll" aria-haspopup="dialog" onClick={() => setPollOpen(true)} disabled={busy}>
+                <PollIcon />
+              </button>
             </>
+          )}
+          {keyboard && !editing && (
+            <button
+              type="button"
+              className="icon composer-toggle"
+              aria-label="Show quick replies"
+              title="Show quick replies"
+              onClick={() => setKeyboardHidden(null)}
+            >
+              <KeyboardIcon />
+            </button>
           )}
           <label htmlFor={`composer-${conversation.id}`} className="visually-hidden">
             Message
@@ -313,10 +426,15 @@ export function Composer(props: { conversation: Conversation; replyTo: Message |
             ref={input}
             rows={1}
             maxLength={MAX_TEXT}
-            placeholder={attachments.length ? 'Add a caption' : 'Message'}
+            placeholder={attachments.length ? 'Add a caption' : (keyboard?.placeholder ?? 'Message')}
             value={text}
+            aria-autocomplete={commands.length > 0 ? 'list' : undefined}
+            aria-controls={menuOpen ? menuId : undefined}
+            aria-activedescendant={activeCommand ? `${menuId}-${activeCommand.command}` : undefined}
             onChange={(e) => {
               setText(e.target.value);
+              setMenuAt(0);
+              if (!e.target.value.startsWith('/')) setMenuDismissed(false);
               if (e.target.value.trim() && !editing) store.typing(conversation.id);
             }}
             onKeyDown={onKeyDown}
@@ -339,5 +457,8 @@ export function Composer(props: { conversation: Conversation; replyTo: Message |
         </div>
       )}
     </form>
+    {/* Beside the form, not in it: the creator's own form must not submit the composer. */}
+    {pollOpen && <PollCreator conversation={conversation} onClose={() => setPollOpen(false)} />}
+    </>
   );
 }

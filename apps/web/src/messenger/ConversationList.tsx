@@ -8,6 +8,9 @@ import { useStore } from './context.ts';
 import { conversationTitle, listTime, messagePreview, typingText } from './format.ts';
 import { ConnectionStatus } from './ConnectionStatus.tsx';
 import { NewChatDialog } from './NewChatDialog.tsx';
+import { NoticesButton } from './Notices.tsx';
+import { Invitations } from './Privacy.tsx';
+import { VerifiedMark, useBusinessProfiles } from './business-profiles.tsx';
 
 
 export function ConversationList({ activeId }: { activeId: string | null }) {
@@ -16,17 +19,22 @@ export function ConversationList({ activeId }: { activeId: string | null }) {
   const [creating, setCreating] = useState(false);
   const list = store.conversations;
   const needle = filter.trim().toLowerCase();
-  const shown = list?.filter((c) => !needle || conversationTitle(c).toLowerCase().includes(needle)) ?? null;
+  // A business shows its display name and verified mark.
+  const businesses = useBusinessProfiles(store.client, (list ?? []).map((c) => (c.kind === 'direct' ? c.peer?.account_id : undefined)));
+  const titleOf = (c: NonNullable<typeof list>[number]) => (c.kind === 'direct' && c.peer && businesses.get(c.peer.account_id)?.display_name) || conversationTitle(c);
+  const shown = list?.filter((c) => !needle || titleOf(c).toLowerCase().includes(needle) || conversationTitle(c).toLowerCase().includes(needle)) ?? null;
 
   return (
     <nav className="chat-list-pane" aria-label="Conversations">
       <div className="pane-head">
         <h1>Chats</h1>
+        <NoticesButton />
         <button type="button" className="primary" onClick={() => setCreating(true)}>
           New chat
         </button>
       </div>
       <ConnectionStatus />
+      <Invitations />
       <div className="search">
         <label htmlFor="chat-filter" className="visually-hidden">
           Search conversations
@@ -51,7 +59,8 @@ export function ConversationList({ activeId }: { activeId: string | null }) {
       {shown && shown.length > 0 && (
         <ul className="chat-list">
           {shown.map((c) => {
-            const title = conversationTitle(c);
+            const title = titleOf(c);
+            const business = c.kind === 'direct' && c.peer ? businesses.get(c.peer.account_id) : undefined;
             const last = c.last_message as Message | null | undefined;
             const mine = last && last.sender_id === store.meId;
             const preview = messagePreview(last);
@@ -71,6 +80,7 @@ export function ConversationList({ activeId }: { activeId: string | null }) {
                         {c.kind === 'channel' && <ChannelIcon />}
                         {c.kind === 'group' && <GroupIcon />}
                         {title}
+                        {business?.verified && <VerifiedMark />}
                         <span className="visually-hidden">
                           {c.kind === 'direct' ? '' : `, ${c.kind}`}
                           {c.unread_count > 0 ? `, ${c.unread_count} unread` : ''}

@@ -8,6 +8,7 @@ import { conversationTitle } from './format.ts';
 export function ForwardDialog({ message, onClose }: { message: Message; onClose: () => void }) {
   const store = useStore();
   const [filter, setFilter] = useState('');
+  const [busy, setBusy] = useState(false);
   const needle = filter.trim().toLowerCase();
   const targets = (store.conversations ?? []).filter(
     (c) =>
@@ -29,9 +30,10 @@ export function ForwardDialog({ message, onClose }: { message: Message; onClose:
             <li key={c.id}>
               <button
                 type="button"
-                onClick={() => {
-                  store.send(c.id, { forward_of: message.id });
-                  store.notify(`Forwarded to ${conversationTitle(c)}.`);
+                disabled={busy}
+                onClick={async () => {
+                  setBusy(true);
+                  await store.forward(message, c, conversationTitle(c));
                   onClose();
                 }}
               >

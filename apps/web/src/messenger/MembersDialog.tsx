@@ -7,7 +7,9 @@ import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { errorText } from '../api.ts';
 import { navigate } from '../router.tsx';
 import { useStore } from './context.ts';
+import { useConfirm } from './Confirm.tsx';
 import { Dialog } from './Dialog.tsx';
+import { BlockButton, HistorySetting } from './Privacy.tsx';
 
 const ROLE = { owner: 'Owner', admin: 'Admin', member: '' } as const;
 
@@ -18,7 +20,10 @@ export function MembersDialog({ conversation, onClose }: { conversation: Convers
   const [loading, setLoading] = useState(true);
   const [handle, setHandle] = useState('');
   const [error, setError] = useState<string | null>(null);
+  const [confirmDialog, ask] = useConfirm();
   const manager = conversation.my_role === 'owner' || conversation.my_role === 'admin';
+  // A channel's subscriber list is for its admins (the server refuses it to anyone else).
+  const listed = manager || conversation.kind !== 'channel';
   const noun = conversation.kind === 'channel' ? 'Subscribers' : 'Members';
 
   const load = useCallback(
@@ -39,8 +44,9 @@ export function MembersDialog({ conversation, onClose }: { conversation: Convers
   // Reloads when someone joins or leaves while the dialog is open (the count comes from the stream).
   // biome-ignore lint/correctness/useExhaustiveDependencies: member_count is the trigger, not an input
   useEffect(() => {
-    void load();
-  }, [load, conversation.member_count, conversation.my_role]);
+    if (listed) void load();
+    else setLoading(false);
+  }, [load, listed, conversation.member_count, conversation.my_role]);
 
   const act = async (run: () => Promise<unknown>) => {
     setError(null);
@@ -56,12 +62,16 @@ export function MembersDialog({ conversation, onClose }: { conversation: Convers
     event.preventDefault();
     const bare = handle.trim().replace(/^@/, '');
     if (!bare) return;
-    await act(() => store.client.addMember(conversation.id, bare));
+    await act(async () => {
+      const added = await store.client.addMember(conversation.id, bare);
+      // Their privacy setting asked for an invitation: say so, or the add looks like it failed.
+      if ('invited' in added) store.notify(`@${added.handle} was invited and joins if they accept.`);
+    });
     setHandle('');
   }
 
   async function leave() {
-    if (!window.confirm(`Leave ${conversation.title ?? 'this conversation'}?`)) return;
+    if (!(await ask({ title: `Leave ${conversation.title ?? 'this conversation'}?`, confirm: 'Leave' }))) return;
     try {
       await store.client.removeMember(conversation.id, store.meId);
       store.removeConversation(conversation.id);
@@ -85,11 +95,13 @@ export function MembersDialog({ conversation, onClose }: { conversation: Convers
           </button>
         </form>
       )}
+      {manager && conversation.kind === 'group' && <HistorySetting conversationId={conversation.id} visible={conversation.history_visible} />}
       {error && (
         <p className="error" role="alert">
           {error}
         </p>
       )}
+      {!listed && <p className="pane-note">Only the channel's admins see who subscribes.</p>}
       <ul className="pick-list static members">
         {members.map((m) => (
           <li key={m.account_id}>
@@ -98,6 +110,7 @@ export function MembersDialog({ conversation, onClose }: { conversation: Convers
               {m.account_id === store.meId && ' (you)'}
             </span>
             {ROLE[m.role] && <span className="role">{ROLE[m.role]}</span>}
+            {m.account_id !== store.meId && <BlockButton handle={m.handle} />}
             {manager && m.account_id !== store.meId && m.role !== 'owner' && (
               <span className="member-actions">
                 {/* Every row has these buttons: their names say whose they are, for screen readers. */}
@@ -127,6 +140,7 @@ export function MembersDialog({ conversation, onClose }: { conversation: Convers
           Leave {conversation.kind === 'channel' ? 'channel' : 'group'}
         </button>
       </div>
+      {confirmDialog}
     </Dialog>
   );
 }

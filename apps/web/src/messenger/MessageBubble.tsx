@@ -1,12 +1,14 @@
 /** One message: who sent it, what it replies to or forwards, its media and text, reactions, ticks and actions. */
 import { ClockIcon, ForwardIcon, MoreIcon } from '../icons.tsx';
 import type { Conversation, Message } from '@mmd/sdk';
-import { memo, useEffect, useRef, useState } from 'react';
+import { memo, useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { hasInteractive, Interactive, SenderLabels } from '../interactive/Interactive.tsx';
 import { MediaAlbum } from '../media/MediaAlbum.tsx';
 import type { MessageAction } from './ChatView.tsx';
 import { useStore, useStoreRef } from './context.ts';
 import { clock, fullDate, mediaLabel, messagePreview } from './format.ts';
 import type { OutgoingMessage } from './outbox.ts';
+import { useBusinessProfiles } from './business-profiles.tsx';
 
 export const QUICK_REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'];
 
@@ -66,7 +68,13 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
   const conversation = { kind, my_role: myRole };
   const reactedWith = new Set(props.myReactions.split(' ').filter(Boolean));
   const [menu, setMenu] = useState(false);
+  // A business's message a person on its team wrote: "Business · Agent".
+  const agent = m.agent && m.sender_kind === 'business' ? m.agent : undefined;
+  const agentBusiness = useBusinessProfiles(store.client, [agent ? m.sender_id : undefined]).get(m.sender_id);
   const canPost = conversation.kind !== 'channel' || conversation.my_role === 'owner' || conversation.my_role === 'admin';
+  // Only a delivered message can be replied to, forwarded or reacted to: one that failed (refused
+  // or blocked) or waits for its media does not exist for anyone else, and the server says 404.
+  const delivered = m.status === 'sent';
   const jump = () => {
     const el = document.getElementById(`message-${replied?.id}`);
     el?.scrollIntoView({ block: 'center', behavior: 'smooth' });
@@ -77,7 +85,7 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
     return (
       <div id={`message-${m.id}`} className={`bubble-row${mine ? ' mine' : ''}`} data-message-id={m.id}>
         <div className="bubble deleted">
-          <span>🚫 This message was deleted</span>
+          <span>{m.removed ? '🚫 Removed by moderators' : '🚫 This message was deleted'}</span>
           <span className="meta">
             <time dateTime={new Date(m.created_at).toISOString()}>{clock(m.created_at)}</time>
           </span>
@@ -88,8 +96,18 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
 
   return (
     <div id={`message-${m.id}`} className={`bubble-row${mine ? ' mine' : ''}`} data-message-id={m.id} tabIndex={-1}>
-      <article className={`bubble${m.media.length ? ' has-media' : ''}${m.status === 'failed' ? ' failed' : ''}`} aria-label={`${mine ? 'You' : `@${m.sender_handle}`}, ${clock(m.created_at)}`}>
-        {!mine && conversation.kind !== 'direct' && <span className="sender">@{m.sender_handle}</span>}
+      <article className={`bubble${m.media.length ? ' has-media' : ''}${hasInteractive(m) ? ' has-interactive' : ''}${m.status === 'failed' ? ' failed' : ''}`} aria-label={`${mine ? 'You' : `@${m.sender_handle}`}, ${clock(m.created_at)}`}>
+        {!mine && conversation.kind !== 'direct' && !agent && (
+          <span className="sender">
+            @{m.sender_handle}
+            <SenderLabels message={m} />
+          </span>
+        )}
+        {agent && (
+          <span className="sender agent-sender">
+            {agentBusiness?.display_name ?? `@${m.sender_handle}`} · {agent.handle}
+          </span>
+        )}
         {m.forward && (
           <span className="forwarded">
             <ForwardIcon /> {m.forward.hops >= 5 ? 'Forwarded many times' : 'Forwarded'}
@@ -98,7 +116,9 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
         {m.reply_to && <Quote message={replied} onJump={jump} />}
         {m.media.length > 0 && <MediaAlbum media={m.media} />}
         {m.text && <p className="text">{m.text}</p>}
+        <Interactive message={m} mine={mine} />
         <span className="meta">
+          {(mine || conversation.kind === 'direct') && <SenderLabels message={m} />}
           {m.status === 'pending' && <span className="pending-note">Processing {mediaLabel(m)?.toLowerCase() ?? 'media'}… · </span>}
           {m.status === 'failed' && <span className="failed-note">Not delivered · </span>}
           {m.edited_at && <span>edited · </span>}
@@ -135,15 +155,15 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
           <ActionsMenu
             onClose={() => setMenu(false)}
             items={[
-              canPost && { label: 'Reply', run: () => onAction('reply', m) },
-              { label: 'Forward', run: () => onAction('forward', m) },
+              delivered && canPost && { label: 'Reply', run: () => onAction('reply', m) },
+              delivered && { label: 'Forward', run: () => onAction('forward', m) },
               m.text && { label: 'Copy text', run: () => void navigator.clipboard?.writeText(m.text ?? '') },
               mine && m.text && m.media.length === 0 && !m.forward && { label: 'Edit', run: () => onAction('edit', m) },
               mine && conversation.kind !== 'channel' && { label: 'Message info', run: () => onAction('info', m) },
               mine && { label: 'Delete for everyone', run: () => onAction('delete', m) },
               !mine && { label: 'Report', run: () => onAction('report', m) },
             ]}
-            reactions={canPost || conversation.kind === 'channel' ? (emoji) => void store.toggleReaction(m, emoji) : undefined}
+            reactions={delivered && (canPost || conversation.kind === 'channel') ? (emoji) => void store.toggleReaction(m, emoji) : undefined}
           />
         )}
       </div>
@@ -157,6 +177,24 @@ function ActionsMenu(props: { items: (false | null | undefined | '' | { label: s
   const latestClose = useRef(props.onClose);
   latestClose.current = props.onClose;
   const onClose = () => latestClose.current();
+  // Keep the whole menu on screen: it opens beside its button, which on a phone may sit near either
+  // edge (a wide message of mine puts it far left; someone else's, far right). Shift it sideways
+  // into the viewport, and open it upwards when the message list would cut its bottom off.
+  useLayoutEffect(() => {
+    const menu = ref.current;
+    if (!menu) return;
+    const margin = 8;
+    const box = menu.getBoundingClientRect();
+    const width = document.documentElement.clientWidth;
+    let dx = 0;
+    if (box.right > width - margin) dx = width - margin - box.right;
+    if (box.left + dx < margin) dx = margin - box.left;
+    if (dx) menu.style.transform = `translateX(${Math.round(dx)}px)`;
+    const frame = menu.closest('.messages')?.getBoundingClientRect() ?? { top: 0, bottom: window.innerHeight };
+    const anchor = menu.parentElement?.getBoundingClientRect();
+    const fitsAbove = anchor && anchor.top - box.height - margin >= frame.top;
+    if (box.bottom > frame.bottom - margin && fitsAbove) menu.classList.add('above');
+  }, []);
   useEffect(() => {
     const menu = ref.current;
     menu?.querySelector<HTMLButtonElement>('button')?.focus();

@@ -4,7 +4,7 @@
  * bottom (or sent them). Media reserve their size before loading, so nothing jumps.
  */
 import type { Conversation, Message } from '@mmd/sdk';
-import { Fragment, useEffect, useLayoutEffect, useRef } from 'react';
+import { Fragment, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import type { MessageAction } from './ChatView.tsx';
 import { useStore } from './context.ts';
 import { dayHeading } from './format.ts';
@@ -20,19 +20,35 @@ export function MessageList(props: { conversation: Conversation; chat: ChatState
   const outgoing = store.outbox.forConversation(conversation.id);
   const byId = new Map(messages.map((m) => [m.id, m]));
 
+  // Messages from others that arrived below while the reader was scrolled up: a pill counts them,
+  // and a divider marks where they start (also where the unread ones started when the chat opened).
+  const [unseen, setUnseen] = useState(0);
+  const [dividerAt, setDividerAt] = useState<string | null>(null);
+  const [readAtOpen] = useState(conversation.read_seq);
+
   // Remember where we were before each render, to restore it after.
-  const before = useRef({ first: '', last: '', height: 0, top: 0, atBottom: true, count: 0 });
+  const before = useRef({ first: '', last: '', lastSeq: 0, height: 0, top: 0, atBottom: true, count: 0 });
   const snapshot = () => {
     const el = scroller.current;
     if (!el) return;
     before.current = {
       first: messages[0]?.id ?? '',
       last: messages.at(-1)?.id ?? '',
+      lastSeq: messages.at(-1)?.seq ?? 0,
       height: el.scrollHeight,
       top: el.scrollTop,
       atBottom: el.scrollHeight - el.scrollTop - el.clientHeight < 80,
       count: outgoing.length,
     };
+  };
+  const onScroll = () => {
+    snapshot();
+    if (unseen > 0 && before.current.atBottom) setUnseen(0);
+  };
+  const toBottom = () => {
+    const el = scroller.current;
+    el?.scrollTo({ top: el.scrollHeight, behavior: 'smooth' });
+    setUnseen(0);
   };
 
   useLayoutEffect(() => {
@@ -41,11 +57,24 @@ export function MessageList(props: { conversation: Conversation; chat: ChatState
     const was = before.current;
     const first = messages[0]?.id ?? '';
     const last = messages.at(-1)?.id ?? '';
+    if (!was.last && last && !dividerAt) {
+      // The first page is here: mark where what was unread when the chat opened begins.
+      const firstUnread = messages.find((m) => m.seq > readAtOpen && m.sender_id !== store.meId);
+      if (firstUnread) setDividerAt(firstUnread.id);
+    }
     if (was.first && first !== was.first && last === was.last) {
       // Older messages were added above: keep the same message under the reader's eyes.
       el.scrollTop = was.top + (el.scrollHeight - was.height);
     } else if (!was.last || was.atBottom || (last !== was.last && messages.at(-1)?.sender_id === store.meId) || outgoing.length > was.count) {
       el.scrollTop = el.scrollHeight;
+    } else if (last !== was.last) {
+      // Scrolled up, and someone wrote: stay put, and say so.
+      const fresh = messages.filter((m) => m.seq > was.lastSeq && m.sender_id !== store.meId && !m.deleted);
+      if (fresh.length > 0) {
+        // The divider moves to the first of these, unless earlier ones are still unseen.
+        if (unseen === 0) setDividerAt(fresh[0]!.id);
+        setUnseen((n) => n + fresh.length);
+      }
     }
     snapshot();
   });
@@ -67,45 +96,57 @@ export function MessageList(props: { conversation: Conversation; chat: ChatState
 
   let lastDay = '';
   return (
-    // A scrolling region must take focus so keyboard users can scroll it (arrow keys, Page Up).
-    // biome-ignore lint/a11y/noNoninteractiveTabindex: see above
-    <div className="messages" ref={scroller} onScroll={snapshot} role="log" aria-label="Messages" aria-busy={chat?.loading ?? true} tabIndex={0}>
-      <div ref={top} className="history-top">
-        {chat?.loading && <p className="pane-note">Loading messages…</p>}
-        {chat && !chat.loading && !chat.hasMoreBefore && messages.length > 0 && <p className="pane-note">Beginning of the conversation</p>}
-        {chat?.error && (
-          <p className="error" role="alert">
-            {chat.error}
-          </p>
-        )}
+    <div className="messages-frame">
+      {/* A scrolling region must take focus so keyboard users can scroll it (arrow keys, Page Up). */}
+      {/* biome-ignore lint/a11y/noNoninteractiveTabindex: see above */}
+      <div className="messages" ref={scroller} onScroll={onScroll} role="log" aria-label="Messages" aria-busy={chat?.loading ?? true} tabIndex={0}>
+        <div ref={top} className="history-top">
+          {chat?.loading && <p className="pane-note">Loading messages…</p>}
+          {chat && !chat.loading && !chat.hasMoreBefore && messages.length > 0 && <p className="pane-note">Beginning of the conversation</p>}
+          {chat?.error && (
+            <p className="error" role="alert">
+              {chat.error}
+            </p>
+          )}
+        </div>
+        {chat && !chat.loading && messages.length === 0 && outgoing.length === 0 && <p className="pane-note">No messages yet. Say hello!</p>}
+        {messages.map((m) => {
+          const day = dayHeading(m.created_at);
+          const heading = day !== lastDay;
+          lastDay = day;
+          return (
+            <Fragment key={m.id}>
+              {m.id === dividerAt && (
+                <div className="unread-divider">
+                  <span>New messages</span>
+                </div>
+              )}
+              {heading && (
+                <div className="day">
+                  <span>{day}</span>
+                </div>
+              )}
+              <MessageBubble
+                message={m}
+                kind={conversation.kind}
+                myRole={conversation.my_role}
+                replied={m.reply_to ? (byId.get(m.reply_to) ?? store.original(m.reply_to)) : undefined}
+                onAction={onAction}
+                tick={m.sender_id === store.meId && conversation.kind !== 'channel' ? store.tick(conversation, m) : null}
+                myReactions={m.reactions.filter((r) => store.hasReacted(m.id, r.emoji)).map((r) => r.emoji).join(' ')}
+              />
+            </Fragment>
+          );
+        })}
+        {outgoing.map((o) => (
+          <OutgoingBubble key={o.key} item={o} replied={o.reply_to ? byId.get(o.reply_to) : undefined} />
+        ))}
       </div>
-      {chat && !chat.loading && messages.length === 0 && outgoing.length === 0 && <p className="pane-note">No messages yet. Say hello!</p>}
-      {messages.map((m) => {
-        const day = dayHeading(m.created_at);
-        const heading = day !== lastDay;
-        lastDay = day;
-        return (
-          <Fragment key={m.id}>
-            {heading && (
-              <div className="day">
-                <span>{day}</span>
-              </div>
-            )}
-            <MessageBubble
-              message={m}
-              kind={conversation.kind}
-              myRole={conversation.my_role}
-              replied={m.reply_to ? byId.get(m.reply_to) : undefined}
-              onAction={onAction}
-              tick={m.sender_id === store.meId && conversation.kind !== 'channel' ? store.tick(conversation, m) : null}
-              myReactions={m.reactions.filter((r) => store.hasReacted(m.id, r.emoji)).map((r) => r.emoji).join(' ')}
-            />
-          </Fragment>
-        );
-      })}
-      {outgoing.map((o) => (
-        <OutgoingBubble key={o.key} item={o} replied={o.reply_to ? byId.get(o.reply_to) : undefined} />
-      ))}
+      {unseen > 0 && (
+        <button type="button" className="new-messages-pill" onClick={toBottom}>
+          {unseen === 1 ? '1 new message' : `${unseen} new messages`} ↓
+        </button>
+      )}
     </div>
   );
 }

@@ -47,7 +47,8 @@ export function NewChatDialog({ onClose }: { onClose: () => void }) {
     setError(null);
     try {
       const client = store.client;
-      const bare = handle.trim().replace(/^@/, '');
+      // Handles are written @news, for channels as for people; #news (the CLI's old way) works too.
+      const bare = handle.trim().replace(/^[@#]/, '');
       if (mode === 'direct') open(await client.openDirect(bare));
       else if (mode === 'group') open(await client.createConversation({ kind: 'group', title: title.trim(), members: handles(members) }));
       else if (mode === 'channel') open(await client.createConversation({ kind: 'channel', title: title.trim(), handle: bare }));

@@ -2,13 +2,18 @@
 import type { Device } from '@mmd/sdk';
 import { useCallback, useEffect, useState } from 'react';
 import { errorText } from '../api.ts';
+import { Link } from '../router.tsx';
 import { useSession } from '../session.tsx';
+import { useConfirm } from './Confirm.tsx';
 import { fullDate } from './format.ts';
+import { PrivacySettings } from './Privacy.tsx';
+import { MyConsents } from '../pages/MyConsents.tsx';
 
 export function Settings() {
   const { client, me, signOut } = useSession();
   const [devices, setDevices] = useState<Device[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [confirmDialog, ask] = useConfirm();
 
   const load = useCallback(() => {
     client
@@ -19,7 +24,8 @@ export function Settings() {
   useEffect(load, [load]);
 
   async function revoke(device: Device) {
-    if (!window.confirm(`Sign out “${device.name}”? It will need the password to sign in again.`)) return;
+    const ok = await ask({ title: `Sign out “${device.name}”?`, detail: 'It will need the password to sign in again.', confirm: 'Sign out' });
+    if (!ok) return;
     try {
       await client.revokeDevice(device.id);
       if (device.current) signOut();
@@ -35,6 +41,10 @@ export function Settings() {
       <p>
         Signed in as <strong>@{me.handle}</strong>
         {me.role !== 'user' && ` (${me.role})`}.
+      </p>
+      <p>
+        <Link href="/bots">Bots &amp; automation</Link>: create bots, their tokens and webhooks
+        {me.kind === 'business' ? ', and your automation rules' : ''}.
       </p>
       <h2>Devices</h2>
       <p className="hint">Everywhere this account is signed in. Signing a device out ends its session at once.</p>
@@ -63,11 +73,14 @@ export function Settings() {
           ))}
         </ul>
       )}
+      <PrivacySettings />
+      {me.kind === 'person' && <MyConsents />}
       <div className="row">
         <button type="button" className="danger" onClick={() => signOut({ revoke: true })}>
           Sign out of this device
         </button>
       </div>
+      {confirmDialog}
     </section>
   );
 }

@@ -36,11 +36,22 @@ export function mediaLabel(m: Message): string | null {
 
 export function messagePreview(m: Message | null | undefined): string {
   if (!m) return 'No messages yet';
-  if (m.deleted) return 'Message deleted';
+  if (m.deleted) return m.removed ? 'Removed by moderators' : 'Message deleted';
   const media = mediaLabel(m);
   const text = m.text?.replace(/\s+/g, ' ').trim();
-  if (media && text) return `${media}: ${text}`;
-  return text || media || (m.forward ? 'Forwarded message' : '');
+  const body = media && text ? `${media}: ${text}` : text || media || interactivePreview(m) || (m.forward ? 'Forwarded message' : '');
+  // A refused or blocked upload was never delivered: the list must not read as if it were.
+  if (m.status === 'failed') return body ? `Not delivered · ${body}` : 'Not delivered';
+  return body;
+}
+
+/** A message with no text reads as what it offers: a poll's question, a form's or card's title. */
+function interactivePreview(m: Message): string | null {
+  const p = m as unknown as { poll?: { question: string } | null; form?: { title: string } | null; cards?: { title: string }[] | null };
+  if (p.poll) return `📊 ${p.poll.question}`;
+  if (p.form) return `📝 ${p.form.title}`;
+  if (p.cards?.[0]) return p.cards.length > 1 ? `🗂 ${p.cards[0].title} (+${p.cards.length - 1})` : `🗂 ${p.cards[0].title}`;
+  return null;
 }
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });

@@ -6,8 +6,10 @@
  *
  * React reads it through useSyncExternalStore: every change bumps `version`.
  */
-import type { Conversation, MediaSummary, Message, MmdClient, Stream, SyncEvent } from '@mmd/sdk';
+import type { Conversation, EventPayloads, Invitation, MediaSummary, Message, MmdClient, Report, Stream, SyncEvent } from '@mmd/sdk';
 import { errorText } from '../api.ts';
+import { accountCommands, interact } from '../interactive/api.ts';
+import type { BotCommand, FormView, Interaction, InteractionAnswer, PollView } from '../interactive/types.ts';
 import { Outbox, type OutgoingMessage } from './outbox.ts';
 
 const PAGE = 50;
@@ -46,6 +48,12 @@ export class MessengerStore {
   /** Emoji this person added, as far as this device has seen (the server keeps counts only). */
   readonly myReactions = new Set<string>();
   notices: Notice[] = [];
+  /** Invitations waiting for my answer (null until loaded), kept current by the stream. */
+  invitations: Invitation[] | null = null;
+  /** My reports with their outcomes, newest first (null until loaded): the "Notices" list. */
+  reports: Report[] | null = null;
+  /** The newest outcome this person has seen in the list (stored per account, so a reload keeps it). */
+  outcomesSeenAt = 0;
   readonly outbox: Outbox;
   /** Who is typing where (conversation → account → handle and until when), from the stream. */
   readonly typingNow = new Map<string, Map<string, { handle: string; until: number }>>();
@@ -55,6 +63,13 @@ export class MessengerStore {
 
   private readonly listeners = new Set<() => void>();
   private stream: Stream | null = null;
+  /**
+   * Settles once the stream's starting cursor has been read. A chat's first page is fetched only
+   * after it, so whatever the page misses comes on the stream: a page read before the cursor could
+   * miss a message sent in between, and the stream (starting after it) would never bring it.
+   */
+  private readonly cursorRead: Promise<void>;
+  private markCursorRead!: () => void;
   private noticeId = 0;
   private readTimers = new Map<string, ReturnType<typeof setTimeout>>();
 
@@ -63,6 +78,9 @@ export class MessengerStore {
     readonly meId: string,
     private readonly onSignedOut: () => void,
   ) {
+    this.cursorRead = new Promise((resolve) => {
+      this.markCursorRead = resolve;
+    });
     this.outbox = new Outbox(client, meId, {
       changed: () => this.changed(),
       sent: (message) => this.upsertMessage(message),
@@ -112,7 +130,60 @@ export class MessengerStore {
       window.removeEventListener('online', onOnline);
       window.removeEventListener('offline', onOffline);
     });
+    this.outcomesSeenAt = Number(readStorage(this.outcomesKey) ?? 0) || 0;
     if (current()) await this.load(generation);
+    if (current()) void this.loadReports();
+  }
+
+  private get outcomesKey() {
+    return `mmd.outcomes-seen.${this.meId}`;
+  }
+
+  /** Reads my reports again (on start, and when one is resolved): outcomes decided while away show too. */
+  async loadReports() {
+    try {
+      this.reports = (await this.client.myReports({ limit: 50 })).reports;
+      this.changed();
+    } catch {
+      // Not fatal: the list says it could not load when opened.
+    }
+  }
+
+  async loadInvitations() {
+    try {
+      this.invitations = await this.client.invitations();
+      this.changed();
+    } catch {
+      // Not fatal: invitations show once they load (or arrive on the stream).
+    }
+  }
+
+  /** Accepts (joins; returns the conversation) or declines an invitation. */
+  async answerInvitation(id: string, accept: boolean): Promise<Conversation | null> {
+    let joined: Conversation | null = null;
+    if (accept) {
+      joined = await this.client.acceptInvitation(id);
+      this.upsertConversation(joined);
+    } else {
+      await this.client.declineInvitation(id);
+    }
+    this.invitations = (this.invitations ?? []).filter((i) => i.id !== id);
+    this.changed();
+    return joined;
+  }
+
+  /** Outcomes this person has not seen in the list yet. */
+  get unseenOutcomes(): number {
+    return (this.reports ?? []).filter((r) => r.resolved_at !== null && r.resolved_at > this.outcomesSeenAt).length;
+  }
+
+  /** The list was opened: every outcome in it is seen. */
+  markOutcomesSeen() {
+    const newest = Math.max(this.outcomesSeenAt, ...(this.reports ?? []).map((r) => r.resolved_at ?? 0));
+    if (newest === this.outcomesSeenAt) return;
+    this.outcomesSeenAt = newest;
+    writeStorage(this.outcomesKey, String(newest));
+    this.changed();
   }
 
   /** The snapshot, then the stream; retried with backoff until it works or the store stops. */
@@ -121,6 +192,7 @@ export class MessengerStore {
     try {
       // The cursor first: anything that happens while the lists load arrives on the stream.
       const cursor = await this.client.updatesState();
+      if (current()) this.markCursorRead();
       const list = await this.client.conversations();
       if (!current() || this.stream) return;
       this.conversations = sortConversations(list);
@@ -135,6 +207,9 @@ export class MessengerStore {
           drops = 0;
           this.setConnection('live');
         },
+        // The server lost our place (its database was restored from a backup): what we hold may
+        // be gone there. The stream has read the newest cursor; reload as on first load.
+        onReset: () => this.reload(generation),
         onDisconnect: () => {
           this.setConnection(navigator.onLine ? 'reconnecting' : 'offline');
           // A browser cannot see why an upgrade was refused: after a few failed reconnects, ask
@@ -164,6 +239,18 @@ export class MessengerStore {
       }, delay);
       this.cleanup.push(() => clearTimeout(timer));
     }
+  }
+
+  /** Reloads the conversation list and forgets loaded chats (the open one loads again). */
+  private async reload(generation: number) {
+    const list = await this.client.conversations();
+    if (generation !== this.generation) return;
+    this.conversations = sortConversations(list);
+    this.chats.clear();
+    this.loadingEvents.clear();
+    this.watermarks.clear();
+    this.changed();
+    if (this.openChatId) void this.openChat(this.openChatId);
   }
 
   /** Signs out when the server no longer knows this device's token. */
@@ -198,6 +285,8 @@ export class MessengerStore {
   }
 
   notify(text: string) {
+    // The same news twice (a takedown removes several messages at once) is shown once.
+    if (this.notices.some((n) => n.text === text)) return;
     const notice = { id: ++this.noticeId, text };
     this.notices = [...this.notices, notice];
     this.changed();
@@ -266,6 +355,7 @@ export class MessengerStore {
     this.loadingEvents.set(id, []);
     this.changed();
     try {
+      await this.cursorRead;
       const [page] = await Promise.all([this.client.history(id, { limit: PAGE }), this.ensureConversation(id)]);
       const chat = this.chats.get(id);
       if (!chat) return;
@@ -285,6 +375,28 @@ export class MessengerStore {
 
   /** Chat → events seen while its first page was loading (replayed once it is here). */
   private readonly loadingEvents = new Map<string, SyncEvent[]>();
+
+  /** Messages replies quote that are not among those loaded (null while asked for, or gone). */
+  private readonly originals = new Map<string, Message | null>();
+
+  /**
+   * The message a reply quotes when its chat has not loaded that far back: asked for once, shown
+   * when it comes (a reply to an old message used to read "Reply to an earlier message").
+   */
+  original(id: string): Message | undefined {
+    if (this.originals.has(id)) return this.originals.get(id) ?? undefined;
+    this.originals.set(id, null);
+    this.client
+      .message(id)
+      .then((message) => {
+        this.originals.set(id, message);
+        this.changed();
+      })
+      .catch(() => {
+        // Deleted or out of reach: the quote keeps its neutral wording.
+      });
+    return undefined;
+  }
 
   /** Older messages, for scrolling up. */
   async loadOlder(id: string) {
@@ -361,9 +473,14 @@ export class MessengerStore {
     this.changed();
   }
 
+  /** Whether this chat is on screen now, so what arrives in it is read as it arrives. */
+  private readingNow(id: string): boolean {
+    return this.openChatId === id && document.visibilityState === 'visible';
+  }
+
   /** Marks the open chat read up to its newest message, once things settle. */
   markReadSoon(id: string) {
-    if (this.openChatId !== id || document.visibilityState !== 'visible') return;
+    if (!this.readingNow(id)) return;
     const conversation = this.conversation(id);
     if (!conversation || conversation.read_seq >= conversation.last_seq) return;
     clearTimeout(this.readTimers.get(id));
@@ -383,6 +500,7 @@ export class MessengerStore {
   }
 
   upsertMessage(message: Message) {
+    if (this.originals.get(message.id)) this.originals.set(message.id, message);
     const chat = this.chats.get(message.conversation_id);
     if (chat) {
       this.chats.set(message.conversation_id, { ...chat, messages: mergeMessages(chat.messages, [message]) });
@@ -392,7 +510,8 @@ export class MessengerStore {
       const current = c.last_message as Message | null | undefined;
       return {
         ...c,
-        last_seq: Math.max(c.last_seq, message.seq),
+        // A held message (ours, pending or failed) has no seq yet: its place is shown, not counted.
+        last_seq: message.status === 'sent' ? Math.max(c.last_seq, message.seq) : c.last_seq,
         last_message: newer || current?.id === message.id ? message : c.last_message,
       };
     });
@@ -400,6 +519,8 @@ export class MessengerStore {
   }
 
   private patchMessage(conversationId: string, messageId: string, patch: (m: Message) => Message) {
+    const quoted = this.originals.get(messageId);
+    if (quoted) this.originals.set(messageId, patch(quoted));
     const chat = this.chats.get(conversationId);
     if (chat) {
       this.chats.set(conversationId, {
@@ -427,18 +548,90 @@ export class MessengerStore {
     this.changed();
   }
 
+  /**
+   * Acts on an interactive message (a button, a list row, a vote, a form) and applies what the
+   * server answers: the message as it now is (a list pick or a reply button's message), my view of
+   * a poll. Returns the bot's answer to a callback button, if it gave one.
+   */
+  async interact(message: Message, body: Interaction): Promise<InteractionAnswer['answer']> {
+    const reply = await interact(this.client, message.id, body);
+    this.applyReply(message, reply);
+    return reply.answer ?? null;
+  }
+
+  /** What the server answered an interaction or a close with: the message sent, my view of the poll or form. */
+  applyReply(message: Message, reply: InteractionAnswer) {
+    if (reply.message) this.upsertMessage(reply.message);
+    if (reply.poll) this.setPoll(message.conversation_id, message.id, reply.poll);
+    if (reply.form) this.setForm(message.conversation_id, message.id, reply.form);
+  }
+
+  /** My view of a poll, from the server (after my vote): counts, my votes, the quiz's answer. */
+  setPoll(conversationId: string, messageId: string, poll: PollView) {
+    this.patchMessage(conversationId, messageId, (m) => ({ ...m, poll }));
+  }
+
+  /** My view of a form, from the server (after I answered): my answers, the count. */
+  setForm(conversationId: string, messageId: string, form: FormView) {
+    this.patchMessage(conversationId, messageId, (m) => ({ ...m, form }));
+  }
+
+  /** A form's submission count or closed state changed: patch them in (my answers stay). */
+  private formUpdated(data: EventPayloads['form.updated']) {
+    this.patchMessage(data.conversation_id, data.message_id, (m) =>
+      m.form ? { ...m, form: { ...m.form, submissions: data.submissions, closed: data.closed || m.form.closed } } : m,
+    );
+  }
+
+  /**
+   * A vote somewhere in a poll I can see: only the counts travel (never the whole message), so
+   * patch them in. A quiz that closes reveals its answer to everyone: that one change reads the
+   * message again.
+   */
+  private pollUpdated(data: EventPayloads['poll.updated']) {
+    let reveal = false;
+    this.patchMessage(data.conversation_id, data.message_id, (m) => {
+      const poll = m.poll;
+      if (!poll) return m;
+      if (data.closed && !poll.closed && poll.quiz && poll.quiz.correct === null) reveal = true;
+      const options = poll.options.map((o, i) => ({ ...o, votes: data.counts[i] ?? o.votes }));
+      return { ...m, poll: { ...poll, options, voters: data.voters, closed: data.closed || poll.closed } };
+    });
+    if (reveal)
+      this.client
+        .message(data.message_id)
+        .then((m) => this.upsertMessage(m))
+        .catch(() => {});
+  }
+
+  /** Commands of accounts I chat with (handle → list; null while asked for), for the "/" menu. */
+  private readonly commandLists = new Map<string, BotCommand[] | null>();
+
+  /** The "/" commands an account (a bot) lists: asked for once, empty for accounts without any. */
+  commandsOf(handle: string): BotCommand[] {
+    const known = this.commandLists.get(handle);
+    if (known !== undefined) return known ?? [];
+    this.commandLists.set(handle, null);
+    accountCommands(this.client, handle)
+      .then((list) => {
+        this.commandLists.set(handle, list);
+        this.changed();
+      })
+      .catch(() => this.commandLists.set(handle, []));
+    return [];
+  }
+
   /** One event from the stream. Each case is idempotent: the snapshot may already hold its effect. */
   apply(event: SyncEvent) {
-    const data = event.data as Record<string, unknown>;
     if (this.loadingEvents.size > 0) {
-      const chatId = event.conversation_id ?? (typeof data.conversation_id === 'string' ? data.conversation_id : null);
+      const chatId = event.conversation_id ?? ('conversation_id' in event.data ? event.data.conversation_id : null);
       // media.updated names no conversation: any loading chat may hold the item.
       if (chatId) this.loadingEvents.get(chatId)?.push(event);
       else for (const list of this.loadingEvents.values()) list.push(event);
     }
     switch (event.type) {
       case 'message.created': {
-        const message = data as unknown as Message;
+        const message = event.data;
         const conversation = this.conversation(message.conversation_id);
         if (!conversation) {
           void this.ensureConversation(message.conversation_id);
@@ -452,7 +645,10 @@ export class MessengerStore {
         if (message.sender_id === this.meId) this.lastTypingSent.delete(message.conversation_id);
         this.upsertMessage(message);
         if (isNew && message.sender_id !== this.meId && message.status === 'sent') {
-          this.patchConversation(message.conversation_id, (c) => ({ ...c, unread_count: c.unread_count + 1 }));
+          // The chat on screen is read as messages arrive: counting one up only to clear it a
+          // moment later made its badge flicker on every message.
+          if (!this.readingNow(message.conversation_id))
+            this.patchConversation(message.conversation_id, (c) => ({ ...c, unread_count: c.unread_count + 1 }));
           this.markReadSoon(message.conversation_id);
         }
         if (message.sender_id === this.meId) {
@@ -465,16 +661,23 @@ export class MessengerStore {
         return;
       }
       case 'message.edited':
-        this.upsertMessage(data as unknown as Message);
+        this.upsertMessage(event.data);
         return;
       case 'message.deleted': {
+        const data = event.data;
         const id = String(data.id);
         const conversationId = String(data.conversation_id);
-        this.patchMessage(conversationId, id, (m) => ({ ...m, deleted: true, text: null, media: [], reactions: [], reply_to: m.reply_to }));
-        if (data.reason === 'removed') this.notify('A message was removed for breaking the rules.');
+        const known = this.chats.get(conversationId)?.messages.find((m) => m.id === id) ?? (this.conversation(conversationId)?.last_message as Message | null | undefined);
+        const mine = known?.id === id && known.sender_id === this.meId;
+        // Taken down by moderators: it reads so ("Removed by moderators"), as history says after a reload.
+        const removed = data.reason === 'removed' ? { removed: true } : {};
+        this.patchMessage(conversationId, id, (m) => ({ ...m, deleted: true, ...removed, text: null, media: [], reactions: [], reply_to: m.reply_to }));
+        if (data.reason === 'removed')
+          this.notify(mine ? 'Moderators removed your message: it breaks the rules.' : 'Moderators removed a message that breaks the rules.');
         return;
       }
       case 'reaction.changed': {
+        const data = event.data;
         const messageId = String(data.message_id);
         if (data.account_id === this.meId) {
           const key = `${messageId}\u0000${String(data.emoji)}`;
@@ -482,10 +685,11 @@ export class MessengerStore {
           else this.myReactions.delete(key);
         }
         if (event.conversation_id)
-          this.patchMessage(event.conversation_id, messageId, (m) => ({ ...m, reactions: data.reactions as Message['reactions'] }));
+          this.patchMessage(event.conversation_id, messageId, (m) => ({ ...m, reactions: data.reactions }));
         return;
       }
       case 'receipt.updated': {
+        const data = event.data;
         if (!event.conversation_id) return;
         const accountId = String(data.account_id);
         const marks = { delivered: Number(data.delivered_seq), read: Number(data.read_seq) };
@@ -515,7 +719,7 @@ export class MessengerStore {
       case 'conversation.created':
       case 'member.joined': {
         if (!event.conversation_id) return;
-        if (event.type === 'member.joined' && data.account_id !== this.meId) {
+        if (event.type === 'member.joined' && event.data.account_id !== this.meId) {
           this.refreshConversation(event.conversation_id, +1);
           return;
         }
@@ -527,6 +731,7 @@ export class MessengerStore {
         return;
       }
       case 'member.removed': {
+        const data = event.data;
         if (!event.conversation_id) return;
         if (data.account_id === this.meId) {
           this.removeConversation(event.conversation_id);
@@ -539,29 +744,59 @@ export class MessengerStore {
         return;
       }
       case 'member.role_changed': {
+        const data = event.data;
         if (!event.conversation_id || data.account_id !== this.meId) return;
-        this.patchConversation(event.conversation_id, (c) => ({ ...c, my_role: data.role as Conversation['my_role'] }));
+        this.patchConversation(event.conversation_id, (c) => ({ ...c, my_role: data.role }));
         return;
       }
       case 'message.failed': {
+        const data = event.data;
         const conversationId = String(data.conversation_id);
         this.patchMessage(conversationId, String(data.message_id), (m) => ({ ...m, status: 'failed' }));
         this.notify(`A message could not be sent: ${String(data.reason ?? 'its media could not be processed')}.`);
         return;
       }
       case 'media.updated': {
-        const item = data as unknown as MediaSummary;
+        const item = event.data;
         this.patchMedia(item.id, (m) => ({ ...m, ...item }));
         return;
       }
       case 'message.media_flagged': {
+        const data = event.data;
         const mediaId = String(data.media_id);
         this.patchMedia(mediaId, (m) => ({ ...m, blurred: true }));
         return;
       }
+      case 'conversation.updated': {
+        const data = event.data;
+        if (!event.conversation_id) return;
+        const update = data;
+        this.patchConversation(event.conversation_id, (c) => ({ ...c, title: update.title ?? c.title, history_visible: update.history_visible ?? c.history_visible }));
+        return;
+      }
+      case 'invitation.created': {
+        const invitation = event.data;
+        this.invitations = [invitation, ...(this.invitations ?? []).filter((i) => i.id !== invitation.id)];
+        this.changed();
+        return;
+      }
+      case 'invitation.closed': {
+        const data = event.data;
+        this.invitations = (this.invitations ?? []).filter((i) => i.id !== data.id);
+        this.changed();
+        return;
+      }
+      case 'poll.updated':
+        this.pollUpdated(event.data);
+        return;
+      case 'form.updated':
+        this.formUpdated(event.data);
+        return;
       case 'report.resolved': {
+        const data = event.data;
         const outcome = data.outcome === 'removed' ? 'the message was removed' : 'no rule was broken, so it stays';
         this.notify(`Thanks for your report: a moderator reviewed it and ${outcome}.`);
+        void this.loadReports();
         return;
       }
       default:
@@ -625,9 +860,42 @@ export class MessengerStore {
     }
   }
 
+  /**
+   * Forwards a message and says so only once the server has the copy: a forward is not queued in
+   * the outbox, because the original may be gone (deleted, removed, blocked) and the server's
+   * refusal must reach the person who asked, not a retry button in a chat they are not looking at.
+   */
+  async forward(message: Message, target: Conversation, title: string): Promise<boolean> {
+    try {
+      const copy = await this.client.send(target.id, { forward_of: message.id, idempotency_key: crypto.randomUUID() });
+      this.upsertMessage(copy);
+      this.notify(`Forwarded to ${title}.`);
+      return true;
+    } catch (err) {
+      this.notify(`Not forwarded: ${errorText(err)}`);
+      return false;
+    }
+  }
+
   /** Queues a message: shown at once, sent when the server can be reached, never lost on a failure. */
   send(conversationId: string, input: Omit<OutgoingMessage, 'key' | 'conversation_id' | 'state' | 'created_at' | 'error'>) {
     this.outbox.add(conversationId, input);
+  }
+}
+
+function readStorage(key: string): string | null {
+  try {
+    return window.localStorage.getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+function writeStorage(key: string, value: string) {
+  try {
+    window.localStorage.setItem(key, value);
+  } catch {
+    // Storage unavailable: the dot comes back on the next load, nothing worse.
   }
 }
 
@@ -639,7 +907,9 @@ export function mergeMessages(a: Message[], b: Message[]): Message[] {
     // An edit or a deletion is newer than what we had; never resurrect a deleted message.
     byId.set(m.id, current?.deleted && !m.deleted ? current : m);
   }
-  return [...byId.values()].sort((x, y) => x.seq - y.seq);
+  // A held message of ours shares its place's seq with the message sent there: it comes after it.
+  const held = (m: Message) => (m.status === 'sent' ? 0 : 1);
+  return [...byId.values()].sort((x, y) => x.seq - y.seq || held(x) - held(y));
 }
 
 function activity(c: Conversation): number {

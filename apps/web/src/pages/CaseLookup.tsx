@@ -1,47 +1,75 @@
 /**
- * Following a protection case by its reference: the status, when it was last checked and how many
- * copies were removed. The result screen refreshes itself while the first check runs.
+ * Following a protection case by its reference. The submitter sees the case's state and dates,
+ * nothing about what its hashes matched (that would tell anyone with a hash whether copies are
+ * here). The view re-reads the case while it can still change: often while it is first checked,
+ * then now and then while it waits for a moderator.
  */
-import type { ProtectCase } from '@mmd/sdk';
+import type { CaseStatus, ProtectCase } from '@mmd/sdk';
 import { type FormEvent, useEffect, useState } from 'react';
 import { anonymousClient, errorText } from '../api.ts';
+
+const STATUS_TEXT: Record<CaseStatus, string> = {
+  received: 'Received: your fingerprints are stored and being checked',
+  under_review:
+    'Under review: anything matching your fingerprints is held for our moderators; nothing is removed until they confirm',
+  action_taken:
+    'Action taken: a moderator confirmed your case; matching copies were removed and new ones are blocked',
+  closed: 'Closed: a moderator reviewed your case and took no action',
+};
+
+/** How often to re-read a case in each state (ms); decided cases no longer change. */
+const POLL_MS: Record<CaseStatus, number | null> = {
+  received: 2000,
+  under_review: 15000,
+  action_taken: null,
+  closed: null,
+};
 
 export function CaseFacts({ found }: { found: ProtectCase }) {
   return (
     <dl className="facts">
       <dt>Status</dt>
-      <dd>{found.status === 'active' ? 'Active: copies are removed and new uploads are blocked' : 'Checking for copies already shared here'}</dd>
+      <dd data-testid="case-status" data-status={found.status}>
+        {STATUS_TEXT[found.status]}
+      </dd>
       <dt>Submitted</dt>
       <dd>{new Date(found.submitted_at).toLocaleString()}</dd>
-      <dt>Last checked</dt>
-      <dd>{found.last_checked_at ? new Date(found.last_checked_at).toLocaleString() : 'Not yet'}</dd>
-      <dt>Copies removed so far</dt>
-      <dd data-testid="copies-removed">{found.copies_removed}</dd>
+      <dt>Last change</dt>
+      <dd>{new Date(found.updated_at).toLocaleString()}</dd>
     </dl>
   );
 }
 
-/** Re-reads a case every few seconds while it is still being checked. */
+/** Re-reads a case while its state can still change. */
 export function useLiveCase(initial: ProtectCase | null): ProtectCase | null {
   const [current, setCurrent] = useState(initial);
   useEffect(() => setCurrent(initial), [initial]);
   const reference = current?.reference;
-  const checking = current?.status === 'checking';
+  const every = current ? POLL_MS[current.status] : null;
   useEffect(() => {
-    if (!reference || !checking) return;
+    if (!reference || every === null) return;
     let live = true;
-    const timer = setInterval(() => {
+    // A chain of timeouts, not an interval: a slow answer never overlaps the next question, and
+    // each answer (whatever its state) schedules the next look at the pace its state needs.
+    let timer: ReturnType<typeof setTimeout>;
+    const look = () => {
       anonymousClient
         .protectStatus(reference)
-        // A poll answered after another case was looked up must not replace it.
-        .then((found) => live && setCurrent(found))
-        .catch(() => {});
-    }, 3000);
+        .then((found) => {
+          // A poll answered after another case was looked up must not replace it.
+          if (live && found.reference === reference) setCurrent(found);
+        })
+        .catch(() => {})
+        .finally(() => {
+          if (live) timer = setTimeout(look, every);
+        });
+    };
+    timer = setTimeout(look, every);
     return () => {
       live = false;
-      clearInterval(timer);
+      clearTimeout(timer);
     };
-  }, [reference, checking]);
+  }, [reference, every]);
   return current;
 }
 
@@ -58,10 +86,14 @@ export function CaseLookup() {
     setError(null);
     setFound(null);
     try {
-      setFound(await anonymousClient.protectStatus(reference.trim()));
+      setFound(await anonymousClient.protectStatus(reference.trim().toUpperCase()));
     } catch (err) {
       const status = (err as { status?: number }).status;
-      setError(status === 404 || status === 400 ? 'No case has that reference. Check it and try again.' : errorText(err));
+      setError(
+        status === 404 || status === 400
+          ? 'No case has that reference. Check it and try again.'
+          : errorText(err),
+      );
     } finally {
       setBusy(false);
     }
@@ -73,7 +105,14 @@ export function CaseLookup() {
       <form onSubmit={submit}>
         <div className="field">
           <label htmlFor="case-reference">Your case reference</label>
-          <input id="case-reference" required autoComplete="off" spellCheck={false} value={reference} onChange={(e) => setReference(e.target.value)} />
+          <input
+            id="case-reference"
+            required
+            autoComplete="off"
+            spellCheck={false}
+            value={reference}
+            onChange={(e) => setReference(e.target.value)}
+          />
         </div>
         <button type="submit" disabled={busy || !reference.trim()}>
           {busy ? 'Looking…' : 'Check status'}

@@ -1,7 +1,8 @@
 /**
  * Hash-only protection, open to anyone: the person picks images, this page hashes them on their
  * device (hashing.ts), shows exactly what will be sent, and sends only those hashes to
- * POST /v1/safety/protect through the SDK. The answer is a case reference, the only key to the case.
+ * POST /v1/safety/protect through the SDK. The answer is a case reference, the only key to the case,
+ * whose state (received, under review, action taken, closed) the page keeps up to date.
  */
 import type { ProtectCase } from '@mmd/sdk';
 import { type ChangeEvent, type DragEvent, useEffect, useId, useRef, useState } from 'react';
@@ -133,11 +134,16 @@ export function Protect() {
     return (
       <section className="card" aria-labelledby="done-title">
         <h1 id="done-title" ref={resultHeading} tabIndex={-1}>
-          Your images are protected
+          Your case is open
         </h1>
         <p>
           Keep this reference. It is the only way to follow your case — we do not know who you are and cannot
           look it up for you.
+        </p>
+        <p>
+          From now on, anything shared here that matches your fingerprints is held back and shown to our
+          moderators (blurred). Nothing is removed until a moderator confirms your case; then every copy is
+          taken down and new ones are blocked.
         </p>
         <p className="reference" data-testid="case-reference">
           <output aria-label="Case reference">{result.reference}</output>
@@ -168,7 +174,7 @@ export function Protect() {
       <div className="local-note" role="note">
         <strong>Your image never leaves this device.</strong> This page computes a fingerprint (a “hash”) of
         it right here in your browser. Only the fingerprint is sent. A fingerprint cannot be turned back into
-        the image, but it lets us recognise copies and block them.
+        the image, but it lets us recognise copies and hold them for a moderator, who can remove them.
       </div>
 
       {/* biome-ignore lint/a11y/noStaticElementInteractions: dropping is a shortcut; the file input inside is the keyboard-usable control */}

@@ -1,10 +1,16 @@
 /** Sign in, or create an account: the door to the messenger and (for moderators) the console. */
-import type { Account } from '@mmd/sdk';
+import { type Account, PASSWORD_MIN_LENGTH, PASSWORD_RULE } from '@mmd/sdk';
 import { type FormEvent, useState } from 'react';
+import { MmdError } from '@mmd/sdk';
 import { anonymousClient, errorText } from '../api.ts';
+import { deviceName } from '../device-name.ts';
 import { Link } from '../router.tsx';
 
-export function SignIn({ onSignedIn }: { onSignedIn: (token: string, account: Account) => void }) {
+/** The server's handle rule (contracts' Handle), and the same rule in words. */
+const HANDLE = /^[A-Za-z][A-Za-z0-9_]{2,31}$/;
+const HANDLE_RULE = 'A handle has 3 to 32 characters: letters, digits and underscores, starting with a letter (like alice or bob_42).';
+
+export function SignIn({ onSignedIn, notice = null }: { onSignedIn: (token: string, account: Account) => void; notice?: string | null }) {
   const [mode, setMode] = useState<'sign-in' | 'sign-up'>('sign-in');
   const [handle, setHandle] = useState('');
   const [password, setPassword] = useState('');
@@ -16,12 +22,19 @@ export function SignIn({ onSignedIn }: { onSignedIn: (token: string, account: Ac
     setBusy(true);
     setError(null);
     try {
-      const input = { handle: handle.trim().replace(/^@/, ''), password, device_name: 'Web browser' };
+      const bare = handle.trim().replace(/^@/, '');
+      // Said in words before the server answers with its pattern.
+      if (mode === 'sign-up' && !HANDLE.test(bare)) {
+        setError(HANDLE_RULE);
+        return;
+      }
+      const input = { handle: bare, password, device_name: deviceName(navigator.userAgent) };
       const reply =
         mode === 'sign-in' ? await anonymousClient.login(input) : await anonymousClient.createAccount(input);
       onSignedIn(reply.token, reply.account);
     } catch (err) {
-      setError(errorText(err));
+      const aboutHandle = err instanceof MmdError && err.code === 'validation_failed' && err.problem?.errors?.some((e) => /handle/.test(e.path));
+      setError(aboutHandle ? HANDLE_RULE : errorText(err));
     } finally {
       setBusy(false);
     }
@@ -31,6 +44,11 @@ export function SignIn({ onSignedIn }: { onSignedIn: (token: string, account: Ac
   return (
     <section className="card narrow" aria-labelledby="sign-in-title">
       <h1 id="sign-in-title">{signUp ? 'Create an account' : 'Sign in'}</h1>
+      {notice && (
+        <p className="hint" role="status">
+          {notice}
+        </p>
+      )}
       <form onSubmit={submit} noValidate={false}>
         <div className="field">
           <label htmlFor="handle">Handle</label>
@@ -42,8 +60,14 @@ export function SignIn({ onSignedIn }: { onSignedIn: (token: string, account: Ac
             spellCheck={false}
             required
             value={handle}
+            aria-describedby={signUp ? 'handle-hint' : undefined}
             onChange={(e) => setHandle(e.target.value)}
           />
+          {signUp && (
+            <p id="handle-hint" className="hint">
+              3 to 32 letters, digits or underscores, starting with a letter.
+            </p>
+          )}
         </div>
         <div className="field">
           <label htmlFor="password">Password</label>
@@ -53,14 +77,14 @@ export function SignIn({ onSignedIn }: { onSignedIn: (token: string, account: Ac
             type="password"
             autoComplete={signUp ? 'new-password' : 'current-password'}
             required
-            minLength={signUp ? 8 : 1}
+            minLength={signUp ? PASSWORD_MIN_LENGTH : 1}
             aria-describedby={signUp ? 'password-hint' : undefined}
             value={password}
             onChange={(e) => setPassword(e.target.value)}
           />
           {signUp && (
             <p id="password-hint" className="hint">
-              At least 8 characters.
+              {PASSWORD_RULE}
             </p>
           )}
         </div>

@@ -24,7 +24,8 @@ export function createLocalDiskStore(options: LocalDiskStoreOptions): BlobStore 
   const root = path.resolve(options.root);
   const tmpDir = path.join(root, '.tmp');
   const metaDir = path.join(root, '.meta');
-  mkdirSync(tmpDir, { recursive: true });
+  // Private media: readable by the server's user alone (see platform/private-files.ts).
+  mkdirSync(tmpDir, { recursive: true, mode: 0o700 });
   void sweepTemp(tmpDir);
 
   /** The file for a key, checked to lie inside `base` even though validation already ensures it. */

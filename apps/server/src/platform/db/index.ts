@@ -2,13 +2,15 @@
  * The database handle: Kysely over SQLite (better-sqlite3, the embedded default) or PostgreSQL.
  * This is the only place that knows which; the rest of the server sees `Database`.
  */
-import { mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type Transaction, sql } from 'kysely';
 import pg from 'pg';
+import { makePrivateDir, makePrivateFile } from '../private-files.ts';
+// The one import of the app's own code: the table types and migrations its capabilities define.
+import { type DB, migrationParts } from '../../schema.ts';
 import { migrateToLatest } from './migrations.ts';
-import type { DB } from './schema.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 export type Tx = Transaction<DB>;
@@ -19,7 +21,9 @@ export interface Database {
   /**
    * Runs a transaction that may append events. Event cursors must become visible in the order
    * they were numbered, or a client could skip one: SQLite has one writer, so that holds; on
-   * PostgreSQL a transaction-scoped advisory lock serialises event-writing transactions.
+   * PostgreSQL a transaction-scoped advisory lock serialises event-writing transactions. The
+   * lock is the schema's own: advisory locks are per database, and MMDs in other schemas of the
+   * same database (test runs, deployments side by side) have their own event logs to order.
    */
   writeTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** A transaction that reads one consistent snapshot. */
@@ -32,6 +36,11 @@ export interface Database {
 pg.types.setTypeParser(20, (v) => Number(v));
 
 const EVENT_LOCK_KEY = 7_710_001;
+
+/** The second half of the event lock's key: the schema, so schemas never wait for each other. */
+function eventLockSchemaKey(schema: string): number {
+  return createHash('sha256').update(schema).digest().readInt32BE(0);
+}
 
 export interface DatabaseOptions {
   /** postgres://… for PostgreSQL; otherwise SQLite at `sqlitePath` (':memory:' allowed). */
@@ -49,7 +58,10 @@ export function openDatabase(options: DatabaseOptions): Database {
 }
 
 function openSqlite(file: string, synchronous: 'full' | 'normal'): Database {
-  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+  if (file !== ':memory:') {
+    makePrivateDir(path.dirname(file));
+    makePrivateFile(file);
+  }
   const raw = new BetterSqlite3(file);
   raw.pragma('journal_mode = WAL');
   raw.pragma(`synchronous = ${synchronous.toUpperCase()}`);
@@ -62,7 +74,7 @@ function openSqlite(file: string, synchronous: 'full' | 'normal'): Database {
     db,
     writeTransaction: (fn) => db.transaction().execute(fn),
     readTransaction: (fn) => db.transaction().execute(fn),
-    migrate: () => migrateToLatest(db as Kysely<unknown>, 'sqlite'),
+    migrate: () => migrateToLatest(db as Kysely<unknown>, { dialect: 'sqlite', parts: migrationParts }),
     close: () => db.destroy(),
   };
 }
@@ -100,18 +112,20 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  // Without a schema option the search_path's default applies: public (main.ts maps it so).
+  const schemaKey = eventLockSchemaKey(schema ?? 'public');
   return {
     dialect: 'postgres',
     db,
     writeTransaction: (fn) =>
       db.transaction().execute(async (tx) => {
-        await sql`select pg_advisory_xact_lock(${EVENT_LOCK_KEY})`.execute(tx);
+        await sql`select pg_advisory_xact_lock(${EVENT_LOCK_KEY}::int4, ${schemaKey}::int4)`.execute(tx);
         return fn(tx);
       }),
     readTransaction: (fn) => db.transaction().setIsolationLevel('repeatable read').execute(fn),
     migrate: async () => {
       if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
-      return migrateToLatest(db as Kysely<unknown>, 'postgres', schema);
+      return migrateToLatest(db as Kysely<unknown>, { dialect: 'postgres', parts: migrationParts, schema });
     },
     close: () => db.destroy(),
   };
@@ -120,5 +134,9 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
 /** True when a unique constraint refused the write (both dialects). */
 export function isUniqueViolation(err: unknown): boolean {
   const e = err as { code?: string; message?: string };
-  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+  return (
+    e?.code === '23505' ||
+    e?.code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+  );
 }

@@ -12,6 +12,8 @@ export interface PublishedEvent {
   seq: number | null;
   payload: string;
   created_at: number;
+  /** Only members whose current stay began at or before this cursor see it (null: all). */
+  members_joined_by?: number | null;
 }
 
 export interface EventBus {

@@ -191,7 +191,8 @@ onEachDatabase('job queue', (dialect) => {
     );
     const { id } = await queue.enqueue('echo', { text: 'x' });
     await eventually('first claim', () => staleSignal);
-    assert.equal((await queue.get(id))?.progress, 30);
+    // The handler is seen before its progress write commits: wait for the write, not the claim.
+    await eventually('first progress', async () => (await queue.get(id))?.progress === 30 || undefined);
 
     clock += 120_000; // the first lease has expired
     const fresh = start(queue, { echo: async () => 'fresh' }, { leaseMs: 60_000 });

@@ -6,7 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { type Kysely, type Selectable, sql } from 'kysely';
 import type { Database, Tx } from '../db/index.ts';
-import type { DB, JobsTable } from '../db/schema.ts';
+import type { DB } from '../../schema.ts';
+import type { JobsTable } from './schema.ts';
 import type { Enqueued, JobInfo, QueueStats } from './types.ts';
 
 export type JobRow = Selectable<JobsTable>;

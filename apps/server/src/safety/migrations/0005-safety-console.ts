@@ -4,7 +4,7 @@
  * moderator can watch while they run (`safety_takedowns`).
  */
 import { type ColumnDefinitionBuilder, type Kysely, type Migration, sql } from 'kysely';
-import type { Dialect } from '../index.ts';
+import type { Dialect } from '../../platform/db/index.ts';
 
 export function safetyConsoleMigration(dialect: Dialect): Migration {
   return {

@@ -1,0 +1,133 @@
+/**
+ * Blocks and the "who may add me" setting. The rules that read them (no direct messages from a
+ * blocked account, adds turned into invitations) live where the acts happen, in conversations;
+ * the helpers they use are here.
+ */
+import type { AddMePolicy, Block, Privacy } from '@mmd/contracts';
+import { AppError, notFound } from '../errors.ts';
+import type { Database, Tx } from '../platform/db/index.ts';
+import type { Principal } from './service.ts';
+
+export interface PrivacyDeps {
+  db: Database;
+  clock: () => number;
+}
+
+type Executor = Database['db'] | Tx;
+
+/** Has `blocker` blocked `blocked`? */
+export async function hasBlocked(db: Executor, blocker: string, blocked: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('blocks')
+    .select('blocker_id')
+    .where('blocker_id', '=', blocker)
+    .where('blocked_id', '=', blocked)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Of these accounts, those who blocked `actor`. */
+export async function blockersOf(db: Executor, accountIds: string[], actor: string): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (let i = 0; i < accountIds.length; i += 500) {
+    const rows = await db
+      .selectFrom('blocks')
+      .select('blocker_id')
+      .where('blocked_id', '=', actor)
+      .where('blocker_id', 'in', accountIds.slice(i, i + 500))
+      .execute();
+    for (const r of rows) found.add(r.blocker_id);
+  }
+  return found;
+}
+
+/** Each account's "who may add me" setting (everyone unless they chose otherwise). */
+export async function addPolicies(db: Executor, accountIds: string[]): Promise<Map<string, AddMePolicy>> {
+  const policies = new Map<string, AddMePolicy>(accountIds.map((id) => [id, 'everyone']));
+  for (let i = 0; i < accountIds.length; i += 500) {
+    const rows = await db
+      .selectFrom('privacy_settings')
+      .select(['account_id', 'add_me'])
+      .where('account_id', 'in', accountIds.slice(i, i + 500))
+      .execute();
+    for (const r of rows) policies.set(r.account_id, r.add_me);
+  }
+  return policies;
+}
+
+export function createPrivacy(deps: PrivacyDeps) {
+  const { db, clock } = deps;
+
+  async function accountByHandle(handle: string) {
+    const row = await db.db
+      .selectFrom('accounts')
+      .select(['id', 'handle'])
+      .where('handle_key', '=', handle.replace(/^@/, '').toLowerCase())
+      .executeTakeFirst();
+    if (!row) throw notFound('account');
+    return row;
+  }
+
+  return {
+    async get(principal: Principal): Promise<Privacy> {
+      const policies = await addPolicies(db.db, [principal.accountId]);
+      return { add_me: policies.get(principal.accountId) ?? 'everyone' };
+    },
+
+    async set(principal: Principal, input: Privacy): Promise<Privacy> {
+      await db.db
+        .insertInto('privacy_settings')
+        .values({ account_id: principal.accountId, add_me: input.add_me, updated_at: clock() })
+        .onConflict((oc) =>
+          oc.column('account_id').doUpdateSet({ add_me: input.add_me, updated_at: clock() }),
+        )
+        .execute();
+      return { add_me: input.add_me };
+    },
+
+    async block(principal: Principal, handle: string): Promise<Block> {
+      const target = await accountByHandle(handle);
+      if (target.id === principal.accountId)
+        throw new AppError('validation_failed', 'you cannot block yourself', {
+          errors: [{ path: '/handle', message: 'your own handle' }],
+        });
+      const now = clock();
+      await db.db
+        .insertInto('blocks')
+        .values({ blocker_id: principal.accountId, blocked_id: target.id, created_at: now })
+        .onConflict((oc) => oc.columns(['blocker_id', 'blocked_id']).doNothing())
+        .execute();
+      const row = await db.db
+        .selectFrom('blocks')
+        .select('created_at')
+        .where('blocker_id', '=', principal.accountId)
+        .where('blocked_id', '=', target.id)
+        .executeTakeFirstOrThrow();
+      return { account_id: target.id, handle: target.handle, created_at: Number(row.created_at) };
+    },
+
+    async unblock(principal: Principal, handle: string): Promise<void> {
+      const target = await accountByHandle(handle);
+      const result = await db.db
+        .deleteFrom('blocks')
+        .where('blocker_id', '=', principal.accountId)
+        .where('blocked_id', '=', target.id)
+        .executeTakeFirst();
+      if (Number(result.numDeletedRows) === 0) throw notFound('block');
+    },
+
+    async list(principal: Principal): Promise<Block[]> {
+      const rows = await db.db
+        .selectFrom('blocks')
+        .innerJoin('accounts', 'accounts.id', 'blocks.blocked_id')
+        .select(['accounts.id', 'accounts.handle', 'blocks.created_at'])
+        .where('blocks.blocker_id', '=', principal.accountId)
+        .orderBy('blocks.created_at', 'desc')
+        .limit(10_000)
+        .execute();
+      return rows.map((r) => ({ account_id: r.id, handle: r.handle, created_at: Number(r.created_at) }));
+    },
+  };
+}
+
+export type PrivacyService = ReturnType<typeof createPrivacy>;

@@ -1,0 +1,26 @@
+/**
+ * Conversations' public surface: what app.ts wires and what other capabilities may use. Other
+ * capabilities import from this file only, and never query `conversations` or `members`.
+ */
+export {
+  createConversations,
+  type Conversations,
+  type ConversationsDeps,
+  MAX_GROUP_MEMBERS,
+} from './service.ts';
+export { conversationRoutes } from './routes.ts';
+export {
+  type Membership,
+  type SeqRange,
+  requireMember,
+  isAdmin,
+  assertMayPost,
+  assertMayManage,
+  readableRanges,
+  inRanges,
+  mayReadSeq,
+  seqIn,
+  readersOfSeq,
+} from './access.ts';
+export { activeMembership, currentMemberIds, conversationIdsOf, directPair, kindsOf, membersAmong, membershipsOf } from './lookup.ts';
+export { nextSeq, raiseWatermarks, hideFromLaterJoiners } from './counters.ts';

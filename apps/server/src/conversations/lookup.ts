@@ -1,0 +1,106 @@
+/**
+ * Reads other capabilities need about membership (sync's live fan-out and typing relay), so none
+ * of them queries `conversations` or `members` itself.
+ */
+import type { ConversationKind } from '@mmd/contracts';
+import type { Database, Tx } from '../platform/db/index.ts';
+
+type Reader = Database['db'] | Tx;
+
+/** The conversation as a current member sees it; null if the account is not (or no longer) a member. */
+export async function activeMembership(
+  db: Reader,
+  options: { conversationId: string; accountId: string },
+): Promise<{ kind: ConversationKind; memberCount: number } | null> {
+  const row = await db
+    .selectFrom('conversations')
+    .innerJoin('members', 'members.conversation_id', 'conversations.id')
+    .select(['conversations.kind', 'conversations.member_count'])
+    .where('conversations.id', '=', options.conversationId)
+    .where('members.account_id', '=', options.accountId)
+    .where('members.left_cursor', 'is', null)
+    .executeTakeFirst();
+  return row ? { kind: row.kind, memberCount: Number(row.member_count) } : null;
+}
+
+/** The accounts currently members of a conversation. */
+export async function currentMemberIds(db: Reader, conversationId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('members')
+    .select('account_id')
+    .where('conversation_id', '=', conversationId)
+    .where('left_cursor', 'is', null)
+    .execute();
+  return rows.map((r) => r.account_id);
+}
+
+/** The conversations an account currently belongs to. */
+export async function conversationIdsOf(db: Reader, accountId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('members')
+    .select('conversation_id')
+    .where('account_id', '=', accountId)
+    .where('left_cursor', 'is', null)
+    .execute();
+  return rows.map((r) => r.conversation_id);
+}
+
+/** The conversations an account currently belongs to, with the cursor each stay began at. */
+export async function membershipsOf(db: Reader, accountId: string): Promise<{ conversationId: string; joinedCursor: number }[]> {
+  const rows = await db
+    .selectFrom('members')
+    .select(['conversation_id', 'joined_cursor'])
+    .where('account_id', '=', accountId)
+    .where('left_cursor', 'is', null)
+    .execute();
+  return rows.map((r) => ({ conversationId: r.conversation_id, joinedCursor: Number(r.joined_cursor) }));
+}
+
+/** Each conversation's kind, by id (unknown ids are missing). */
+export async function kindsOf(
+  db: Reader,
+  conversationIds: Iterable<string>,
+): Promise<Map<string, ConversationKind>> {
+  const ids = [...new Set(conversationIds)];
+  const kinds = new Map<string, ConversationKind>();
+  for (let i = 0; i < ids.length; i += 500) {
+    const rows = await db
+      .selectFrom('conversations')
+      .select(['id', 'kind'])
+      .where('id', 'in', ids.slice(i, i + 500))
+      .execute();
+    for (const r of rows) kinds.set(r.id, r.kind);
+  }
+  return kinds;
+}
+
+/** Which of `accountIds` are current members of the conversation (few ids: webhook owners). */
+export async function membersAmong(
+  db: Reader,
+  conversationId: string,
+  accountIds: readonly string[],
+  options: { joinedBy?: number | null } = {},
+): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (let i = 0; i < accountIds.length; i += 500) {
+    let q = db
+      .selectFrom('members')
+      .select('account_id')
+      .where('conversation_id', '=', conversationId)
+      .where('account_id', 'in', accountIds.slice(i, i + 500))
+      .where('left_cursor', 'is', null);
+    // An event for the members whose current stay began by then (a released held message; see sync's events.members_joined_by).
+    if (options.joinedBy !== null && options.joinedBy !== undefined) q = q.where('joined_cursor', '<=', options.joinedBy);
+    const rows = await q.execute();
+    for (const r of rows) found.add(r.account_id);
+  }
+  return found;
+}
+
+/** The two accounts of a direct chat; null for a group, a channel or an unknown id. */
+export async function directPair(db: Reader, conversationId: string): Promise<[string, string] | null> {
+  const row = await db.selectFrom('conversations').select(['kind', 'direct_key']).where('id', '=', conversationId).executeTakeFirst();
+  if (row?.kind !== 'direct' || !row.direct_key) return null;
+  const [a, b] = row.direct_key.split(':');
+  return a && b ? [a, b] : null;
+}

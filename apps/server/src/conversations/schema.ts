@@ -1,0 +1,63 @@
+/** The tables the conversations capability owns (Kysely types). Times are Unix milliseconds. */
+
+export interface ConversationsTable {
+  id: string;
+  kind: 'direct' | 'group' | 'channel';
+  title: string | null;
+  handle: string | null;
+  handle_key: string | null;
+  /** "accountA:accountB" (sorted) for direct chats, so each pair has one chat. */
+  direct_key: string | null;
+  created_by: string;
+  created_at: number;
+  last_seq: number;
+  member_count: number;
+  /**
+   * Groups: do new members read what was sent before they joined? 1 yes, 0 no, null: the default
+   * (yes up to HISTORY_VISIBLE_DEFAULT_MAX_MEMBERS members, as Telegram chose). Channels and
+   * direct chats always show their history.
+   */
+  history_visible: number | null;
+}
+
+export interface MembersTable {
+  conversation_id: string;
+  account_id: string;
+  role: 'owner' | 'admin' | 'member';
+  joined_at: number;
+  /** The member sees the conversation's events from this cursor… */
+  joined_cursor: number;
+  /** …up to this one, when they have left or been removed (null while a member). */
+  left_cursor: number | null;
+  delivered_seq: number;
+  read_seq: number;
+}
+
+/**
+ * The stretches of a group's messages (by seq) a member was there for: one per stay, closed when
+ * they leave or are removed. History follows them as the stream follows joined/left cursors.
+ */
+export interface MemberWindowsTable {
+  conversation_id: string;
+  account_id: string;
+  /** The first seq of the stay (the conversation's last_seq at join, plus one)… */
+  from_seq: number;
+  /** …and the last (null while still a member). */
+  to_seq: number | null;
+}
+
+/** Someone asked to add `account_id`, whose privacy setting asks for an invitation instead. */
+export interface InvitationsTable {
+  id: string;
+  conversation_id: string;
+  account_id: string;
+  invited_by: string;
+  created_at: number;
+}
+
+export interface ConversationsTables {
+  invitations: InvitationsTable;
+  conversations: ConversationsTable;
+  members: MembersTable;
+  member_windows: MemberWindowsTable;
+}

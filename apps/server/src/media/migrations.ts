@@ -1,0 +1,46 @@
+/**
+ * Schema migrations of the media capability's tables. A migration name shared with other
+ * capabilities (e.g. 0001-messaging-core) runs their steps together, in the order schema.ts lists them.
+ */
+import type { Kysely } from 'kysely';
+import type { MigrationSteps } from '../platform/db/migrations.ts';
+
+export const mediaMigrations: MigrationSteps = {
+  '0003-media': async (db: Kysely<unknown>) => {
+    await db.schema
+      .createTable('media')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('owner_id', 'text', (c) => c.notNull().references('accounts.id'))
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('kind', 'text')
+      .addColumn('mime', 'text')
+      .addColumn('filename', 'text')
+      .addColumn('size', 'bigint', (c) => c.notNull())
+      .addColumn('original_key', 'text', (c) => c.notNull())
+      .addColumn('width', 'integer')
+      .addColumn('height', 'integer')
+      .addColumn('duration_ms', 'bigint')
+      .addColumn('placeholder', 'text')
+      .addColumn('waveform', 'text')
+      .addColumn('renditions', 'text', (c) => c.notNull())
+      .addColumn('reason', 'text')
+      .addColumn('reason_code', 'text')
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('media_by_original').on('media').columns(['original_key']).execute();
+    await db.schema.createIndex('media_by_owner').on('media').columns(['owner_id', 'created_at']).execute();
+    await db.schema
+      .createTable('message_media')
+      .addColumn('message_id', 'text', (c) => c.notNull().references('messages.id'))
+      .addColumn('media_id', 'text', (c) => c.notNull().references('media.id'))
+      .addColumn('position', 'integer', (c) => c.notNull())
+      .addPrimaryKeyConstraint('message_media_pk', ['message_id', 'position'])
+      .execute();
+    await db.schema.createIndex('message_media_by_media').on('message_media').columns(['media_id']).execute();
+  },
+  /** Which budget-adapted copies an item has (oldest first), so each item keeps a bounded number. */
+  '202612050636-media-adapted-copies': async (db: Kysely<unknown>) => {
+    await db.schema.alterTable('media').addColumn('adapted', 'text').execute();
+  },
+};

@@ -1,0 +1,42 @@
+/** The tables the media capability owns (Kysely types). Times are Unix milliseconds. */
+
+export interface MediaTable {
+  id: string;
+  owner_id: string;
+  /** held: matched a hold bank, waits for a moderator; removed: taken down. */
+  status: 'processing' | 'ready' | 'failed' | 'removed' | 'held';
+  kind: 'image' | 'video' | 'audio' | 'document' | null;
+  mime: string | null;
+  filename: string | null;
+  size: number;
+  /** Content address of the uploaded bytes (sha256/…); deleted after processing unless kept. */
+  original_key: string;
+  width: number | null;
+  height: number | null;
+  duration_ms: number | null;
+  placeholder: string | null;
+  /** JSON array of peaks 0..1 (audio). */
+  waveform: string | null;
+  /** JSON: rendition name → { key, mime, width?, height?, size? }. */
+  renditions: string;
+  reason: string | null;
+  reason_code: string | null;
+  /** JSON array of blob keys of budget-adapted copies, oldest first (bounded per item). */
+  adapted?: string | null;
+  /** 'blur': delivered behind a warning (matched a blur bank). */
+  safety?: 'blur' | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface MessageMediaTable {
+  message_id: string;
+  media_id: string;
+  /** Order in the album, from 0. */
+  position: number;
+}
+
+export interface MediaTables {
+  media: MediaTable;
+  message_media: MessageMediaTable;
+}

@@ -1,0 +1,11 @@
+/**
+ * Messaging's public surface: what app.ts wires and what other capabilities may use. Other
+ * capabilities import from this file only, and never query `messages` or `reactions` themselves.
+ */
+export { createMessaging, type Messaging, type MessagingDeps, LIVE_RECEIPTS_MAX_MEMBERS } from './service.ts';
+export { messagingRoutes } from './routes.ts';
+export { deleteForEveryone, type DeleteForEveryoneOptions, type DeleteForEveryoneResult } from './delete.ts';
+export { findMessage, firstMessageIdFrom, visibleMessagesAmong, messagesForReview, type MessageForReview } from './lookup.ts';
+export { loadMessageViews, audienceOf } from './views.ts';
+export { pendingAmong, deliverPending, failPending } from './pending.ts';
+export type { MessagesTable } from './schema.ts';

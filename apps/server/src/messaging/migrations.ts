@@ -1,0 +1,72 @@
+/**
+ * Schema migrations of the messaging capability's tables. A migration name shared with other
+ * capabilities (e.g. 0001-messaging-core) runs their steps together, in the order schema.ts lists them.
+ */
+import { type Kysely, sql } from 'kysely';
+import type { MigrationSteps } from '../platform/db/migrations.ts';
+
+export const messagingMigrations: MigrationSteps = {
+  '0001-messaging-core': async (db: Kysely<unknown>) => {
+    await db.schema
+      .createTable('messages')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('conversation_id', 'text', (c) => c.notNull().references('conversations.id'))
+      .addColumn('seq', 'bigint', (c) => c.notNull())
+      .addColumn('sender_id', 'text', (c) => c.notNull())
+      .addColumn('text', 'text')
+      .addColumn('reply_to', 'text')
+      .addColumn('forward_origin_id', 'text')
+      .addColumn('forward_origin_conversation_id', 'text')
+      .addColumn('forward_origin_sender_id', 'text')
+      .addColumn('forward_hops', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('idempotency_key', 'text')
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('edited_at', 'bigint')
+      .addColumn('deleted_at', 'bigint')
+      .addUniqueConstraint('messages_seq', ['conversation_id', 'seq'])
+      .addUniqueConstraint('messages_idempotency', ['conversation_id', 'sender_id', 'idempotency_key'])
+      .execute();
+    await db.schema
+      .createIndex('messages_by_forward_origin')
+      .on('messages')
+      .columns(['forward_origin_id'])
+      .execute();
+    await db.schema
+      .createTable('reactions')
+      .addColumn('message_id', 'text', (c) => c.notNull().references('messages.id'))
+      .addColumn('account_id', 'text', (c) => c.notNull())
+      .addColumn('emoji', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('reactions_pk', ['message_id', 'account_id', 'emoji'])
+      .execute();
+  },
+  '0003-media': async (db: Kysely<unknown>) => {
+    // sent | pending (media still processing: not yet delivered) | failed (media failed).
+    await db.schema
+      .alterTable('messages')
+      .addColumn('status', 'text', (c) => c.notNull().defaultTo('sent'))
+      .execute();
+  },
+  // Why a message was deleted, when not by a person: 'removed' (moderators took it down). Clients
+  // say "Removed by moderators" from history too, not only from the live event.
+  '202612050554-messaging-deleted-reason': async (db: Kysely<unknown>) => {
+    await db.schema.alterTable('messages').addColumn('deleted_reason', 'text').execute();
+  },
+  // Set when automation (a business's rules or assistant) sent the message: clients label it, and
+  // automation never answers a message that carries it (no bot-to-bot loops).
+  '202612050801-messaging-automated': async (db: Kysely<unknown>) => {
+    await db.schema.alterTable('messages').addColumn('automated', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+  },
+  // A held message takes its seq when released, not when written: until then nobody but its sender
+  // can count it (last_seq, unread counts, gaps). Rows held before this keep the seq they had.
+  '202612050813-messaging-held-position': async (db: Kysely<unknown>) => {
+    await db.schema.alterTable('messages').addColumn('held_after', 'bigint').execute();
+    await db.schema.alterTable('messages').addColumn('written_cursor', 'bigint').execute();
+    await sql`update messages set held_after = seq - 1 where status <> 'sent'`.execute(db);
+  },
+  // The person on a business's team who wrote a business's message (team inbox): customers see
+  // "Business · handle". Null for everything else.
+  '202612051130-messaging-agent': async (db: Kysely<unknown>) => {
+    await db.schema.alterTable('messages').addColumn('agent_id', 'text').execute();
+  },
+};

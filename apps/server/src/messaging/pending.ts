@@ -1,0 +1,85 @@
+/**
+ * Messages held for their media (`pending`): media settles them once every item is ready or one
+ * has failed. Only messaging writes the message's status and announces the outcome.
+ */
+import { hideFromLaterJoiners, nextSeq, raiseWatermarks } from '../conversations/index.ts';
+import type { Tx } from '../platform/db/index.ts';
+import type { MessagesTable } from './schema.ts';
+import type { Emit } from '../sync/index.ts';
+import { loadMessageViews } from './views.ts';
+
+/** Of these messages, the ones still pending (one its sender deleted while held stays unsent). */
+export async function pendingAmong(tx: Tx, messageIds: string[]): Promise<string[]> {
+  if (messageIds.length === 0) return [];
+  const rows = await tx
+    .selectFrom('messages')
+    .select('id')
+    .where('id', 'in', messageIds)
+    .where('status', '=', 'pending')
+    .where('deleted_at', 'is', null)
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/**
+ * Delivers a pending message: it takes the conversation's next seq now (nobody but its sender could
+ * count it before) and `message.created` reaches its conversation. In a group hiding its history
+ * from newcomers it reaches only members who were there when it was written, as history does.
+ * False if it was not pending.
+ */
+export async function deliverPending(
+  tx: Tx,
+  emit: Emit,
+  options: { messageId: string; now: number },
+): Promise<boolean> {
+  const held = await tx
+    .selectFrom('messages')
+    .selectAll()
+    .where('id', '=', options.messageId)
+    .where('status', '=', 'pending')
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
+  if (!held) return false;
+  const seq = await nextSeq(tx, held.conversation_id);
+  const writtenCursor = held.written_cursor === null ? null : Number(held.written_cursor);
+  const restricted = writtenCursor !== null && (await hideFromLaterJoiners(tx, { conversationId: held.conversation_id, seq, writtenCursor }));
+  // written_cursor stays only when it restricts who hears of the message (its edits, reactions, deletion too).
+  const row: MessagesTable = { ...held, status: 'sent', seq, written_cursor: restricted ? writtenCursor : null };
+  await tx.updateTable('messages').set({ status: 'sent', seq, written_cursor: row.written_cursor }).where('id', '=', held.id).execute();
+  // Its sender has seen it since it was written; read, if they had read everything before it.
+  await raiseWatermarks(tx, { conversationId: row.conversation_id, accountId: row.sender_id, delivered: seq, read: seq, readOnlyIfCaughtUp: true });
+  const [view] = await loadMessageViews(tx, [row]);
+  await emit({
+    type: 'message.created',
+    conversationId: row.conversation_id,
+    seq,
+    membersJoinedBy: restricted ? writtenCursor : null,
+    data: view!,
+    at: options.now,
+  });
+  return true;
+}
+
+/** A pending message will never be delivered: it is marked failed and only its sender is told why. False if it was not pending. */
+export async function failPending(
+  tx: Tx,
+  emit: Emit,
+  options: { messageId: string; reason: string; now: number },
+): Promise<boolean> {
+  const row = await tx
+    .selectFrom('messages')
+    .select(['id', 'conversation_id', 'sender_id'])
+    .where('id', '=', options.messageId)
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
+  if (!row) return false;
+  await tx.updateTable('messages').set({ status: 'failed' }).where('id', '=', row.id).execute();
+  await emit({
+    type: 'message.failed',
+    conversationId: null,
+    targetAccountId: row.sender_id,
+    data: { message_id: row.id, conversation_id: row.conversation_id, reason: options.reason },
+    at: options.now,
+  });
+  return true;
+}

@@ -1,0 +1,6 @@
+/**
+ * Safety's public surface: what app.ts wires. No other capability imports safety; media's
+ * processing calls its screening through the `screen` hook app.ts passes in.
+ */
+export { createSafety, type Safety, type SafetyDeps } from './service.ts';
+export { safetyRoutes, type SafetyRouteDeps } from './routes.ts';
