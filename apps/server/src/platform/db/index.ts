@@ -5,12 +5,13 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, type Transaction, sql } from 'kysely';
+import { Kysely, SqliteDialect, type Transaction, sql } from 'kysely';
 import pg from 'pg';
 import { makePrivateDir, makePrivateFile } from '../private-files.ts';
 // The one import of the app's own code: the table types and migrations its capabilities define.
 import { type DB, migrationParts } from '../../schema.ts';
 import { migrateToLatest } from './migrations.ts';
+import { SchemaScopedPostgresDialect } from './scoped-introspector.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 export type Tx = Transaction<DB>;
@@ -111,7 +112,7 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
     max: options.pgPoolSize ?? 10,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<DB>({ dialect: new SchemaScopedPostgresDialect({ pool }, schema ?? 'public') });
   // Without a schema option the search_path's default applies: public (main.ts maps it so).
   const schemaKey = eventLockSchemaKey(schema ?? 'public');
   return {

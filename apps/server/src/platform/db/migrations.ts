@@ -60,9 +60,9 @@ export async function migrateToLatest(
   });
   for (let attempt = 1; ; attempt++) {
     const { error, results } = await migrator.migrateToLatest();
-    // Kysely's PostgreSQL introspection lists every schema's tables; one dropped at that moment by
-    // another tenant of the database (3F000: schema does not exist) fails the listing, not us.
-    // Migrations run in a transaction under a lock, so trying again is safe.
+    // Our introspector reads only our own schema (scoped-introspector.ts), so another tenant of
+    // the database dropping its schema cannot fail this; should our own schema vanish under us
+    // (3F000), trying again is safe: migrations run in a transaction under a lock.
     if (error && (error as { code?: string }).code === '3F000' && attempt < 3) continue;
     if (error) throw error;
     return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
