@@ -308,8 +308,9 @@ export async function buildApp(deps: AppDeps) {
       if (tx) await campaignQueue.enqueueIn(tx, 'campaign-send', payload, { ...options, maxAttempts: 20 });
       else await campaignQueue.enqueue('campaign-send', payload, { ...options, maxAttempts: 20 });
     },
-    send: (principal, conversationId, input) => messaging.send(principal, conversationId, input as Parameters<typeof messaging.send>[2]),
-    openDirect,
+    write,
+    send: (principal, conversationId, input, within) => messaging.send(principal, conversationId, input as Parameters<typeof messaging.send>[2], within),
+    openDirect: (principal, handle, within) => conversations.create(principal, { kind: 'direct', members: [handle] }, within),
     config: { lanes: config.campaignLanes, batchSize: config.campaignBatchSize, claimMs: config.campaignClaimMs, sliceMs: 5000, idleMs: 250 },
     log: app.log,
   });

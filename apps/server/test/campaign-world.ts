@@ -66,6 +66,17 @@ export function campaignWorld() {
       if (until !== undefined && at < until) return { ok: false, reason: 'quiet_hours', retryAt: until, detail: 'quiet hours' };
       return { ok: true };
     },
+    async checkMany({ businessId, accountIds, purpose, at }) {
+      const out = new Map<string, GateVerdict>();
+      for (const accountId of accountIds) out.set(accountId, await ports.check({ businessId, accountId, purpose, at }));
+      return out;
+    },
+    async gateSettings() {
+      return null;
+    },
+    async recordSends(_tx, batch) {
+      for (const options of batch) await ports.recordSend(options);
+    },
     async recordSend(options) {
       if (!sends.some((s) => s.sendKey === options.sendKey)) sends.push(options);
     },
@@ -74,6 +85,9 @@ export function campaignWorld() {
       if (!t || t.businessId !== businessId) return null;
       const used = [...t.body.matchAll(/\{\{(\w+)\}\}/g)].map((m) => m[1]!);
       return { versionId, approved: t.approved, unknownVariables: used.filter((v) => v !== 'name' && v !== 'handle' && !(v in variables)) };
+    },
+    async templateContacts() {
+      return new Map();
     },
     async render({ versionId, contactId, variables }) {
       const t = templates.get(versionId)!;

@@ -12,6 +12,7 @@ import { localInstant, nextOccurrence } from './schedule.ts';
 import type { CampaignRun as RunRow } from './schema.ts';
 import { type CampaignJobs, type ParsedCampaign, parseCampaign } from './service.ts';
 import { variantOf } from './variants.ts';
+import { breathe } from '../lib/breathe.ts';
 
 /** Rows per insert statement: 9 parameters each, well under both databases' limits. */
 const ROWS_PER_STATEMENT = 100;
@@ -145,6 +146,7 @@ export function createPlanner(deps: PlannerDeps) {
       if (outcome !== 'page') return outcome === 'done' ? `planned ${written}` : outcome;
       written += page.ids.length;
       cursor = page.ids.at(-1)!;
+      await breathe();
     }
   }
 

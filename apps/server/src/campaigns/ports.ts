@@ -4,6 +4,11 @@
  * tables.
  */
 
+import type { Tx } from '../platform/db/index.ts';
+
+/** What the gate needs to know of a business (opaque to campaigns). */
+export type GateSettings = unknown;
+
 /** A contact as campaigns see it. */
 export interface AudienceContact {
   id: string;
@@ -46,10 +51,32 @@ export interface CampaignPorts {
   contactIdsByExternalIds(options: { businessId: string; externalIds: readonly string[] }): Promise<Map<string, string>>;
   /** The consent gate: may a message of `purpose` reach this person now? */
   check(options: { businessId: string; accountId: string; purpose: string; at: number }): Promise<GateVerdict>;
+  /**
+   * The gate for many recipients at once, keyed by account id, read inside the sender's write
+   * transaction (so the decision and the send commit together); settings come from
+   * `gateSettings`, read before the transaction.
+   */
+  checkMany(options: { tx: Tx; businessId: string; accountIds: readonly string[]; purpose: string; at: number; settings: GateSettings }): Promise<Map<string, GateVerdict>>;
+  /** The business's gate settings (quiet hours, caps), read once per batch outside the transaction. */
+  gateSettings(businessId: string): Promise<GateSettings>;
+  /** Counts sends towards frequency caps, in the sender's transaction (idempotent by `sendKey`). */
+  recordSends(tx: Tx, sends: readonly { businessId: string; accountId: string; purpose: string; sendKey: string; at: number }[]): Promise<void>;
   /** Counts a send towards frequency caps (idempotent by `sendKey`). */
   recordSend(options: { businessId: string; accountId: string; purpose: string; sendKey: string; at: number }): Promise<void>;
   /** The version, whether it may be sent, and which of its variables nobody provides. */
   templateVersion(options: { businessId: string; versionId: string; variables: Record<string, string> }): Promise<TemplateVersionInfo | null>;
+  /** What `render` needs of these contacts, read for a whole batch at once (opaque to campaigns; erased and unknown ones absent). */
+  templateContacts(options: { businessId: string; ids: readonly string[] }): Promise<Map<string, unknown>>;
   /** The message for one contact; a missing variable is `{ ok: false, reason }`, never a blank. */
-  render(options: { businessId: string; versionId: string; /** null for a test send to a team member (sample values) */ contactId: string | null; variables: Record<string, string>; /** Names the sender in tracked links (`run:<id>`), so a click finds its recipient. */ trackingKey: string }): Promise<Rendered>;
+  render(options: {
+    businessId: string;
+    versionId: string;
+    /** null for a test send to a team member (sample values) */
+    contactId: string | null;
+    /** From `templateContacts`, when the sender read its batch's contacts at once; else read here. */
+    contact?: unknown;
+    variables: Record<string, string>;
+    /** Names the sender in tracked links (`run:<id>`), so a click finds its recipient. */
+    trackingKey: string;
+  }): Promise<Rendered>;
 }

@@ -20,12 +20,15 @@
 import { performance } from 'node:perf_hooks';
 import { accountsByIds } from '../accounts/index.ts';
 import { AppError } from '../errors.ts';
+import { directChatIds } from '../conversations/index.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
-import type { CampaignPorts, SendableMessage } from './ports.ts';
+import type { Emit, WriteWithEvents } from '../sync/index.ts';
+import type { CampaignPorts, GateSettings, GateVerdict, SendableMessage } from './ports.ts';
 import { CODE, advance } from './recipients.ts';
 import type { CampaignRun as RunRow } from './schema.ts';
 import { type ParsedCampaign, businessPrincipal, parseCampaign } from './service.ts';
 import type { Principal } from '../accounts/index.ts';
+import { breathe } from '../lib/breathe.ts';
 
 export interface SendLanePayload {
   runId: number;
@@ -39,12 +42,17 @@ export interface SenderDeps {
   clock: () => number;
   ports: CampaignPorts;
   enqueue(tx: Tx | null, payload: SendLanePayload, options: { runAt: number; dedupeKey: string }): Promise<unknown>;
+  /** A write transaction whose events publish after commit (sync's writer), with savepoints. */
+  write: WriteWithEvents;
+  /** messaging.send, inside the batch's transaction. */
   send(
     principal: Principal,
     conversationId: string,
     input: SendableMessage & { idempotencyKey: string; automated: true; eventTo: string },
+    within: { tx: Tx; emit: Emit },
   ): Promise<{ message: { id: string; seq: number } }>;
-  openDirect(principal: Principal, handle: string): Promise<{ conversation: { id: string } }>;
+  /** conversations.create (direct), inside the batch's transaction: for people not messaged before. */
+  openDirect(principal: Principal, handle: string, within: { tx: Tx; emit: Emit }): Promise<{ conversation: { id: string } }>;
   config: {
     /** Lanes per run (parallel sender jobs). */
     lanes: number;
@@ -121,50 +129,123 @@ export function createSender(deps: SenderDeps) {
     });
   }
 
-  async function outcomeFor(options: {
-    c: ParsedCampaign;
-    runId: number;
-    contactId: string;
-    variant: number;
-    contact: { account_id: string; handle: string | undefined } | undefined;
-    principal: Principal;
-  }): Promise<Outcome> {
-    const { c, runId, contactId, contact } = options;
-    if (!contact?.handle) return { kind: 'skipped', reason: 'not_a_contact' };
-    const now = clock();
-    if (c.send_until !== null && now > c.send_until) return { kind: 'skipped', reason: 'window_passed' };
-    const verdict = await ports.check({ businessId: c.business_id, accountId: contact.account_id, purpose: c.purpose, at: now });
-    if (!verdict.ok) {
-      if (verdict.reason === 'quiet_hours' && verdict.retryAt !== undefined) {
-        if (c.send_until !== null && verdict.retryAt > c.send_until) return { kind: 'skipped', reason: 'quiet_hours_passed_window' };
-        return { kind: 'wait', until: verdict.retryAt, reason: 'quiet_hours' };
-      }
-      return { kind: 'skipped', reason: verdict.reason };
+  /**
+   * What the gate says of a recipient: null when the message may go, else the outcome instead
+   * (skipped with its reason; quiet hours wait until they end unless that is past the window).
+   */
+  function gateOutcome(c: ParsedCampaign, verdict: GateVerdict | undefined): Outcome | null {
+    if (!verdict) return { kind: 'skipped', reason: 'not_a_contact' };
+    if (verdict.ok) return null;
+    if (verdict.reason === 'quiet_hours' && verdict.retryAt !== undefined) {
+      if (c.send_until !== null && verdict.retryAt > c.send_until) return { kind: 'skipped', reason: 'quiet_hours_passed_window' };
+      return { kind: 'wait', until: verdict.retryAt, reason: 'quiet_hours' };
     }
-    const variant = c.variants[options.variant] ?? c.variants[0]!;
-    const rendered = await ports.render({ businessId: c.business_id, versionId: variant.template_version_id, contactId, variables: c.variables, trackingKey: `run:${runId}` });
-    if (!rendered.ok) return { kind: 'failed', reason: rendered.reason };
-    try {
-      const { conversation } = await deps.openDirect(options.principal, contact.handle);
-      const key = `campaign:${runId}:${contactId}`;
-      const { message } = await deps.send(options.principal, conversation.id, {
-        ...rendered.message,
-        idempotencyKey: key,
-        automated: true,
-        eventTo: contact.account_id,
-      });
-      await ports.recordSend({ businessId: c.business_id, accountId: contact.account_id, purpose: c.purpose, sendKey: key, at: now });
-      return { kind: 'sent', messageId: message.id, conversationId: conversation.id, seq: Number(message.seq), accountId: contact.account_id };
-    } catch (err) {
-      // Refusals (blocked, not allowed) are this recipient's outcome; anything else is retried.
-      if (err instanceof AppError) return { kind: 'failed', reason: `${err.code}: ${err.message}` };
-      throw err;
-    }
+    return { kind: 'skipped', reason: verdict.reason };
   }
 
-  /** Records a batch's outcomes in one transaction. */
-  async function record(runId: number, outcomes: { contactId: string; outcome: Outcome }[]) {
-    await db.writeTransaction(async (tx) => {
+  /**
+   * Sends one claimed batch. Rendering (personalised media can take a while) happens first,
+   * outside any transaction, for the recipients the gate lets through; then ONE write
+   * transaction asks the gate again (a STOP that came in meanwhile wins), opens the direct chats
+   * of people messaged for the first time, writes every message, counts them towards caps and
+   * records every outcome. One commit per batch instead of three per recipient, and the message
+   * and its record commit together: exactly once needs no reconciliation after a crash. A
+   * refusal for one recipient (blocked, say) rolls back to its savepoint and fails that recipient
+   * alone.
+   */
+  async function sendBatch(options: {
+    c: ParsedCampaign;
+    runId: number;
+    rows: { contact_id: string; variant: number }[];
+    contacts: Map<string, { account_id: string; handle: string | undefined }>;
+    principal: Principal;
+    settings: GateSettings;
+  }): Promise<number> {
+    const { c, runId, principal, settings } = options;
+    const now = clock();
+    const outcomes = new Map<string, Outcome>();
+    const sendable: { contactId: string; accountId: string; handle: string; variant: number }[] = [];
+    for (const r of options.rows) {
+      const contact = options.contacts.get(r.contact_id);
+      if (!contact?.handle) outcomes.set(r.contact_id, { kind: 'skipped', reason: 'not_a_contact' });
+      else if (c.send_until !== null && now > c.send_until) outcomes.set(r.contact_id, { kind: 'skipped', reason: 'window_passed' });
+      else sendable.push({ contactId: r.contact_id, accountId: contact.account_id, handle: contact.handle, variant: r.variant });
+    }
+    // The gate before rendering: nobody's personalised picture is drawn for a message that cannot go.
+    const early = await db.readTransaction((tx) =>
+      ports.checkMany({ tx, businessId: c.business_id, accountIds: sendable.map((x) => x.accountId), purpose: c.purpose, at: now, settings }),
+    );
+    const rendered = new Map<string, SendableMessage>();
+    const passing = sendable.filter((x) => {
+      const blocked = gateOutcome(c, early.get(x.accountId));
+      if (blocked) outcomes.set(x.contactId, blocked);
+      return !blocked;
+    });
+    const templateContacts = await ports.templateContacts({ businessId: c.business_id, ids: passing.map((x) => x.contactId) });
+    for (const x of passing) {
+      const variant = c.variants[x.variant] ?? c.variants[0]!;
+      const contact = templateContacts.get(x.contactId);
+      const result = await ports.render({
+        businessId: c.business_id,
+        versionId: variant.template_version_id,
+        contactId: x.contactId,
+        ...(contact !== undefined ? { contact } : {}),
+        variables: c.variables,
+        trackingKey: `run:${runId}`,
+      });
+      if (result.ok) rendered.set(x.contactId, result.message);
+      else outcomes.set(x.contactId, { kind: 'failed', reason: result.reason });
+    }
+    const ready = sendable.filter((x) => rendered.has(x.contactId));
+    return deps.write(async (tx, emit, savepoint) => {
+      const at = clock();
+      const verdicts = ready.length
+        ? await ports.checkMany({ tx, businessId: c.business_id, accountIds: ready.map((x) => x.accountId), purpose: c.purpose, at, settings })
+        : new Map<string, GateVerdict>();
+      const chats = ready.length
+        ? await directChatIds(
+            tx,
+            c.business_id,
+            ready.map((x) => x.accountId),
+          )
+        : new Map<string, string>();
+      const sends: { businessId: string; accountId: string; purpose: string; sendKey: string; at: number }[] = [];
+      let sent = 0;
+      for (const x of ready) {
+        const blocked = gateOutcome(c, verdicts.get(x.accountId));
+        if (blocked) {
+          outcomes.set(x.contactId, blocked);
+          continue;
+        }
+        const key = `campaign:${runId}:${x.contactId}`;
+        try {
+          const done = await savepoint(async () => {
+            const conversationId = chats.get(x.accountId) ?? (await deps.openDirect(principal, x.handle, { tx, emit })).conversation.id;
+            const { message } = await deps.send(principal, conversationId, { ...rendered.get(x.contactId)!, idempotencyKey: key, automated: true, eventTo: x.accountId }, { tx, emit });
+            return { conversationId, message };
+          });
+          outcomes.set(x.contactId, { kind: 'sent', messageId: done.message.id, conversationId: done.conversationId, seq: Number(done.message.seq), accountId: x.accountId });
+          sends.push({ businessId: c.business_id, accountId: x.accountId, purpose: c.purpose, sendKey: key, at });
+          sent += 1;
+        } catch (err) {
+          // Refusals (blocked, not allowed) are this recipient's outcome; anything else undoes the batch and is retried.
+          if (err instanceof AppError) outcomes.set(x.contactId, { kind: 'failed', reason: `${err.code}: ${err.message}` });
+          else throw err;
+        }
+      }
+      if (sends.length) await ports.recordSends(tx, sends);
+      await record(
+        tx,
+        runId,
+        [...outcomes].map(([contactId, outcome]) => ({ contactId, outcome })),
+      );
+      return sent;
+    });
+  }
+
+  /** Records a batch's outcomes, in the batch's transaction. */
+  async function record(tx: Tx, runId: number, outcomes: { contactId: string; outcome: Outcome }[]) {
+    {
       const now = clock();
       for (const { contactId, outcome } of outcomes) {
         switch (outcome.kind) {
@@ -195,7 +276,7 @@ export function createSender(deps: SenderDeps) {
           }
         }
       }
-    });
+    }
   }
 
   /** A run with nothing left to send is done; a campaign with no run left is completed. */
@@ -217,6 +298,7 @@ export function createSender(deps: SenderDeps) {
     const began = performance.now();
     let sent = 0;
     let principal: Principal | null = null;
+    let settings: GateSettings | undefined;
     for (;;) {
       const run = await db.db.selectFrom('campaign_runs').selectAll().where('id', '=', payload.runId).executeTakeFirst();
       if (!run || Number(run.sender_chain) !== payload.chain || run.status === 'done' || run.status === 'cancelled' || run.status === 'waiting') return `stopped after ${sent}`;
@@ -264,17 +346,9 @@ export function createSender(deps: SenderDeps) {
         contacts.map((x) => x.account_id),
       );
       const byId = new Map(contacts.map((x) => [x.id, { account_id: x.account_id, handle: handles.get(x.account_id)?.kind === 'person' ? handles.get(x.account_id)?.handle : undefined }]));
-      const outcomes: { contactId: string; outcome: Outcome }[] = [];
-      try {
-        for (const r of rows) {
-          const outcome = await outcomeFor({ c, runId: payload.runId, contactId: r.contact_id, variant: r.variant, contact: byId.get(r.contact_id), principal });
-          outcomes.push({ contactId: r.contact_id, outcome });
-          if (outcome.kind === 'sent') sent += 1;
-        }
-      } finally {
-        // What was decided is kept even when a later recipient's send threw (it is retried).
-        if (outcomes.length > 0) await record(payload.runId, outcomes);
-      }
+      settings ??= await ports.gateSettings(c.business_id);
+      sent += await sendBatch({ c, runId: payload.runId, rows, contacts: byId, principal, settings });
+      await breathe();
     }
   }
 

@@ -80,15 +80,26 @@ export function createSendGate(deps: { db: Database; business: Pick<BusinessPort
      * batch instead of four per contact. Keys of the answer are the ids given (contact ids, or
      * account ids with `by: 'account'`); unknown ones answer `not_a_contact`.
      */
-    async checkMany(options: { businessId: string; ids: readonly string[]; by?: 'contact' | 'account'; purpose: string; at: number; settings?: BusinessSettingsView }): Promise<Map<string, GateVerdict>> {
+    async checkMany(options: {
+      businessId: string;
+      ids: readonly string[];
+      by?: 'contact' | 'account';
+      purpose: string;
+      at: number;
+      settings?: BusinessSettingsView;
+      /** Read inside the caller's write transaction (a sender deciding and sending atomically: a STOP cannot slip in between). `settings` is then required. */
+      tx?: Tx;
+    }): Promise<Map<string, GateVerdict>> {
+      if (options.tx && !options.settings) throw new Error('checkMany inside a transaction needs the settings read beforehand');
       const settings = options.settings ?? (await deps.business.settings(options.businessId));
+      const reading = <T>(fn: (tx: Tx) => Promise<T>) => (options.tx ? fn(options.tx) : db.readTransaction(fn));
       const cap = settings.frequency_caps[options.purpose] ?? null;
       const byAccount = options.by === 'account';
       const ids = [...new Set(options.ids)];
       const out = new Map<string, GateVerdict>();
       for (let i = 0; i < ids.length; i += 500) {
         const chunk = ids.slice(i, i + 500);
-        await db.readTransaction(async (tx) => {
+        await reading(async (tx) => {
           const contacts = await tx
             .selectFrom('contacts')
             .select(['id', 'account_id', 'erased_at', 'time_zone'])
@@ -145,6 +156,18 @@ export function createSendGate(deps: { db: Database; business: Pick<BusinessPort
         });
       }
       return out;
+    },
+
+    /** `record` for many sends at once, in the caller's transaction (accounts already known). */
+    async recordMany(tx: Tx, sends: readonly { businessId: string; accountId: string; purpose: string; at: number; key: string }[]): Promise<void> {
+      for (let i = 0; i < sends.length; i += 200) {
+        const rows = sends.slice(i, i + 200).map((x) => ({ business_id: x.businessId, account_id: x.accountId, purpose: x.purpose, send_key: x.key, at: x.at }));
+        await tx
+          .insertInto('contact_sends')
+          .values(rows)
+          .onConflict((oc) => oc.columns(['business_id', 'send_key']).doNothing())
+          .execute();
+      }
     },
 
     /** Counts one message sent (idempotent per `key`, e.g. the campaign × contact idempotency key). */

@@ -109,10 +109,20 @@ export async function contactViews(db: Reader, businessId: string, rows: readonl
     accountsByIds(db, accountIds),
   ]);
   const suppressedSet = new Set(suppressed.map((s) => s.account_id));
+  const group = <T extends { contact_id: string }>(list: T[]) => {
+    const by = new Map<string, T[]>();
+    for (const x of list) {
+      const mine = by.get(x.contact_id);
+      if (mine) mine.push(x);
+      else by.set(x.contact_id, [x]);
+    }
+    return by;
+  };
+  const attrsOf = group(attrs);
+  const tagsOf = group(tags);
   return rows.map((r) => {
     const attributes: Record<string, string | number | boolean> = {};
-    for (const a of attrs) {
-      if (a.contact_id !== r.id) continue;
+    for (const a of attrsOf.get(r.id) ?? []) {
       const value = readAttribute(defs.get(a.key) ?? 'text', a);
       if (value !== null) attributes[a.key] = value;
     }
@@ -124,7 +134,7 @@ export async function contactViews(db: Reader, businessId: string, rows: readonl
       name: r.name,
       locale: r.locale,
       time_zone: r.time_zone,
-      tags: tags.filter((t) => t.contact_id === r.id).map((t) => t.tag),
+      tags: (tagsOf.get(r.id) ?? []).map((t) => t.tag),
       attributes,
       source: r.source,
       consent: states.get(r.account_id) ?? {},
@@ -256,6 +266,29 @@ export function createContactsCore(deps: ContactsCoreDeps) {
     return account;
   }
 
+  /** `templateContact` for many contacts at once (a sender's batch): a few queries, not a few per contact. Erased and unknown ones are left out. */
+  async function templateContacts(businessId: string, contactIds: readonly string[]) {
+    const out = new Map<string, { id: string; first_name: string | null; last_name: string | null; display_name: string | null; handle: string | null; locale: string | null; time_zone: string | null; external_id: string | null; attributes: Contact['attributes'] }>();
+    for (let i = 0; i < contactIds.length; i += 500) {
+      const rows = await db.db.selectFrom('contacts').selectAll().where('business_id', '=', businessId).where('id', 'in', contactIds.slice(i, i + 500)).where('erased_at', 'is', null).execute();
+      for (const c of await contactViews(db.db, businessId, rows)) {
+        const text = (key: string) => (typeof c.attributes[key] === 'string' ? (c.attributes[key] as string) : null);
+        out.set(c.id, {
+          id: c.id,
+          first_name: text('first_name'),
+          last_name: text('last_name'),
+          display_name: c.name,
+          handle: c.handle,
+          locale: c.locale,
+          time_zone: c.time_zone,
+          external_id: c.external_id,
+          attributes: c.attributes,
+        });
+      }
+    }
+    return out;
+  }
+
   return {
     load,
     view: (businessId: string, contactId: string) => view(db.db, businessId, contactId),
@@ -302,22 +335,10 @@ export function createContactsCore(deps: ContactsCoreDeps) {
      * `display_name` the contact's name. null for an unknown (or other business's) contact.
      */
     async templateContact(businessId: string, contactId: string) {
-      const row = await db.db.selectFrom('contacts').selectAll().where('id', '=', contactId).where('business_id', '=', businessId).executeTakeFirst();
-      if (!row || row.erased_at !== null) return null;
-      const [c] = await contactViews(db.db, businessId, [row]);
-      const text = (key: string) => (typeof c!.attributes[key] === 'string' ? (c!.attributes[key] as string) : null);
-      return {
-        id: c!.id,
-        first_name: text('first_name'),
-        last_name: text('last_name'),
-        display_name: c!.name,
-        handle: c!.handle,
-        locale: c!.locale,
-        time_zone: c!.time_zone,
-        external_id: c!.external_id,
-        attributes: c!.attributes,
-      };
+      return (await templateContacts(businessId, [contactId])).get(contactId) ?? null;
     },
+
+    templateContacts,
 
     async list(businessId: string, options: { q?: string; tag?: string; after?: string; limit?: number }): Promise<{ contacts: Contact[]; next: string | null }> {
       const limit = Math.min(Math.max(options.limit ?? 50, 1), 200);

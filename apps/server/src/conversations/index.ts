@@ -22,5 +22,5 @@ export {
   seqIn,
   readersOfSeq,
 } from './access.ts';
-export { activeMembership, currentMemberIds, conversationIdsOf, directPair, kindsOf, membersAmong, membershipsOf } from './lookup.ts';
+export { activeMembership, currentMemberIds, conversationIdsOf, directChatIds, directPair, kindsOf, membersAmong, membershipsOf } from './lookup.ts';
 export { nextSeq, raiseWatermarks, hideFromLaterJoiners } from './counters.ts';

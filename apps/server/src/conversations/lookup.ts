@@ -104,3 +104,15 @@ export async function directPair(db: Reader, conversationId: string): Promise<[s
   const [a, b] = row.direct_key.split(':');
   return a && b ? [a, b] : null;
 }
+
+/** Existing direct chats between `accountId` and each of `peerIds`: peer id → conversation id. */
+export async function directChatIds(db: Reader, accountId: string, peerIds: readonly string[]): Promise<Map<string, string>> {
+  const byKey = new Map(peerIds.map((peer) => [[accountId, peer].sort().join(':'), peer]));
+  const keys = [...byKey.keys()];
+  const out = new Map<string, string>();
+  for (let i = 0; i < keys.length; i += 500) {
+    const rows = await db.selectFrom('conversations').select(['id', 'direct_key']).where('direct_key', 'in', keys.slice(i, i + 500)).execute();
+    for (const r of rows) out.set(byKey.get(r.direct_key!)!, r.id);
+  }
+  return out;
+}

@@ -101,7 +101,8 @@ export function createConversations(deps: ConversationsDeps) {
   }
 
   const api = {
-    async create(principal: Principal, input: { kind: ConversationKind; members?: string[]; title?: string; handle?: string }) {
+    /** `within`: inside a caller's transaction (a campaign's batch), else in one of its own. */
+    async create(principal: Principal, input: { kind: ConversationKind; members?: string[]; title?: string; handle?: string }, within?: { tx: Tx; emit: Emit }) {
       const now = clock();
       if (input.kind === 'direct') {
         if (input.title || input.handle) throw new AppError('validation_failed', 'direct chats take no title or handle');
@@ -112,7 +113,7 @@ export function createConversations(deps: ConversationsDeps) {
       }
       if (input.kind === 'group' && input.handle) throw new AppError('validation_failed', 'groups have no public handle; use a channel');
       if (input.title !== undefined) assertValidTitle(input.title);
-      return write(async (tx, emit) => {
+      const body = async (tx: Tx, emit: Emit) => {
         const named = (await resolveHandles(tx, input.members ?? [])).filter((r) => r.id !== principal.accountId);
         let others: { id: string; handle: string }[] = named;
         let invitees: { id: string; handle: string }[] = [];
@@ -187,7 +188,8 @@ export function createConversations(deps: ConversationsDeps) {
         const invited = new Set(named.filter((n) => !others.includes(n)).map((n) => n.id));
         if (invited.size > 0) conversation.invited = named.filter((n) => invited.has(n.id)).map((n) => n.handle);
         return { conversation, created: true };
-      });
+      };
+      return within ? body(within.tx, within.emit) : write(body);
 
       async function viewIn(tx: Tx, c: ConversationsTable, me: MembersTable) {
         // Inside the transaction the peer row is not visible to other connections yet (PostgreSQL),

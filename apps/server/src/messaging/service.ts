@@ -132,6 +132,8 @@ export function createMessaging(deps: MessagingDeps) {
          */
         eventTo?: string;
       },
+      /** Inside a caller's transaction (a campaign's batch), else in one of its own. */
+      within?: { tx: Tx; emit: Emit },
     ) {
       if (input.agent && principal.kind !== 'business') throw new AppError('forbidden', 'only a business names the team member who wrote');
       // Limits and who may send what, before anything is written (interactive_limit, interactive_not_allowed).
@@ -147,7 +149,7 @@ export function createMessaging(deps: MessagingDeps) {
       if (prepared?.mediaIds.length && input.media?.length) {
         throw new AppError('validation_failed', 'cards carry their own media: send media or cards', { errors: [{ path: '/media', message: 'not allowed with cards' }] });
       }
-      return write(async (tx, emit) => {
+      const body = async (tx: Tx, emit: Emit) => {
         const membership = await requireMember(tx, conversationId, principal.accountId);
         assertMayPost(membership);
         await assertNotBlocked(tx, membership);
@@ -260,7 +262,8 @@ export function createMessaging(deps: MessagingDeps) {
         // Your own message is read by you.
         await raiseWatermarks(tx, { conversationId, accountId: principal.accountId, delivered: seq, read: seq });
         return { message: prepared ? await single(tx, row, principal.accountId) : message, replayed: false };
-      });
+      };
+      return within ? body(within.tx, within.emit) : write(body);
     },
 
     async history(principal: Principal, conversationId: string, options: { after?: number; before?: number; limit: number; type?: MessageContentType }) {

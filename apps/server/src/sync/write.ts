@@ -1,10 +1,18 @@
+import { sql } from 'kysely';
 import type { Database, Tx } from '../platform/db/index.ts';
 import type { EventBus } from '../platform/pubsub/index.ts';
 import { type NewEvent, type StoredEvent, appendEvent } from './event-log.ts';
 
 export type Emit = (event: NewEvent) => Promise<StoredEvent>;
+/**
+ * Runs `fn` under a savepoint of the transaction: if it throws, its writes *and its events* are
+ * undone and the transaction goes on (a batch where one item's refusal must not undo the others;
+ * on PostgreSQL a failed statement otherwise aborts the whole transaction). One at a time: nested
+ * is fine, concurrent ones in one transaction are not.
+ */
+export type Savepoint = <T>(fn: () => Promise<T>) => Promise<T>;
 /** Runs a write transaction whose events are published once it has committed. */
-export type WriteWithEvents = <T>(fn: (tx: Tx, emit: Emit) => Promise<T>) => Promise<T>;
+export type WriteWithEvents = <T>(fn: (tx: Tx, emit: Emit, savepoint: Savepoint) => Promise<T>) => Promise<T>;
 /**
  * Sees every event inside the transaction that writes it, so durable follow-up work (a job) is
  * enqueued exactly when the event commits: nothing is lost to a crash between commit and a
@@ -27,12 +35,38 @@ export function createEventWriter(db: Database, bus: EventBus, taps: readonly Ev
         events.push(stored);
         return stored;
       };
-      return fn(tx, async (e) => {
-        const stored = await untapped(e);
-        // Read at each call, not captured: app.ts adds taps once the capabilities they call exist.
-        for (const tap of taps) await tap(tx, { stored, event: e }, untapped);
-        return stored;
-      });
+      // Named by depth: the same few statements (prepared once), and ROLLBACK TO finds the innermost.
+      let depth = 0;
+      const savepoint: Savepoint = async (inner) => {
+        depth += 1;
+        const name = sql.raw(`mmd_sp_${depth}`);
+        const mark = events.length;
+        await sql`savepoint ${name}`.execute(tx);
+        let result: Awaited<ReturnType<typeof inner>>;
+        try {
+          result = await inner();
+        } catch (err) {
+          await sql`rollback to savepoint ${name}`.execute(tx);
+          await sql`release savepoint ${name}`.execute(tx);
+          // Its events were rolled back with it: they must never be published.
+          events.length = mark;
+          depth -= 1;
+          throw err;
+        }
+        await sql`release savepoint ${name}`.execute(tx);
+        depth -= 1;
+        return result;
+      };
+      return fn(
+        tx,
+        async (e) => {
+          const stored = await untapped(e);
+          // Read at each call, not captured: app.ts adds taps once the capabilities they call exist.
+          for (const tap of taps) await tap(tx, { stored, event: e }, untapped);
+          return stored;
+        },
+        savepoint,
+      );
     });
     // After the caller has its answer: a channel post's fan-out to every online subscriber must
     // not hold up the poster's 201. Order is safe — the hub dispatches by cursor, whatever order
