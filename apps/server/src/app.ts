@@ -310,7 +310,7 @@ export async function buildApp(deps: AppDeps) {
     },
     write,
     send: (principal, conversationId, input, within) => messaging.send(principal, conversationId, input as Parameters<typeof messaging.send>[2], within),
-    openDirect: (principal, handle, within) => conversations.create(principal, { kind: 'direct', members: [handle] }, within),
+    openDirect: (principal, handle, within) => conversations.create(principal, { kind: 'direct', members: [handle], announceToPeerOnly: true }, within),
     config: { lanes: config.campaignLanes, batchSize: config.campaignBatchSize, claimMs: config.campaignClaimMs, sliceMs: 5000, idleMs: 250 },
     log: app.log,
   });

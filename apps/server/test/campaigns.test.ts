@@ -103,6 +103,36 @@ onEachDatabase('campaigns', (dialect) => {
     assert.equal(updates.events.filter((e) => e.type === 'message.created').length, 0, 'no live event per recipient for the business');
     const theirs = await yes[0]!.client.updates({ limit: 200 });
     assert.equal(theirs.events.filter((e) => e.type === 'message.created').length, 1, 'the contact gets theirs live');
+    assert.equal(theirs.events.filter((e) => e.type === 'conversation.created').length, 1, 'and hears of the chat');
+    // They read it: their own devices hear the receipt, the funnel counts it, and the business's
+    // stream gets neither the chats' creation nor one receipt per recipient.
+    for (const person of yes) {
+      const chat = await person.client.openDirect(business.handle);
+      await person.client.markRead(chat.id, 1);
+      const own = await person.client.updates({ limit: 200 });
+      assert.ok(
+        own.events.some((e) => e.type === 'receipt.updated' && (e.data as { read_seq: number }).read_seq === 1),
+        'the reader’s devices hear their read receipt',
+      );
+    }
+    const read = await settled(business.client, created.id, (c) => c.funnel.read === 3);
+    assert.equal(read.funnel.read, 3, 'the funnel counts every read');
+    const after = await business.client.updates({ cursor: stateBefore, limit: 200 });
+    const flood = after.events.filter((e) => e.type === 'conversation.created' || e.type === 'receipt.updated' || e.type === 'message.created');
+    assert.deepEqual(
+      flood.map((e) => e.type),
+      [],
+      'nothing per recipient on the business’s own stream',
+    );
+    // An agent's (not automated) reply is another matter: its read receipt reaches the business.
+    const chat = await yes[0]!.client.openDirect(business.handle);
+    const reply = await business.client.send(chat.id, { text: 'Any questions? Ask me.' });
+    await yes[0]!.client.markRead(chat.id, reply.seq);
+    const later = await business.client.updates({ cursor: stateBefore, limit: 200 });
+    assert.ok(
+      later.events.some((e) => e.type === 'receipt.updated' && (e.data as { read_seq: number }).read_seq === reply.seq),
+      'the business hears that its own reply was read',
+    );
   });
 
   test('A/B variants split the audience by a stable hash of campaign and contact', async () => {

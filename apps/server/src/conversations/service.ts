@@ -102,7 +102,22 @@ export function createConversations(deps: ConversationsDeps) {
 
   const api = {
     /** `within`: inside a caller's transaction (a campaign's batch), else in one of its own. */
-    async create(principal: Principal, input: { kind: ConversationKind; members?: string[]; title?: string; handle?: string }, within?: { tx: Tx; emit: Emit }) {
+    async create(
+      principal: Principal,
+      input: {
+        kind: ConversationKind;
+        members?: string[];
+        title?: string;
+        handle?: string;
+        /**
+         * A direct chat a business's campaign opens: only the person hears of it live (the
+         * business's devices would otherwise get one event per recipient of a million; its team
+         * works the chats in the inbox).
+         */
+        announceToPeerOnly?: boolean;
+      },
+      within?: { tx: Tx; emit: Emit },
+    ) {
       const now = clock();
       if (input.kind === 'direct') {
         if (input.title || input.handle) throw new AppError('validation_failed', 'direct chats take no title or handle');
@@ -163,6 +178,7 @@ export function createConversations(deps: ConversationsDeps) {
         const event = await emit({
           type: 'conversation.created',
           conversationId: row.id,
+          ...(input.announceToPeerOnly && input.kind === 'direct' && others[0] ? { targetAccountId: others[0].id } : {}),
           data: { conversation: { id: row.id, kind: row.kind, title: row.title, handle: row.handle, created_by: row.created_by, created_at: now }, member_ids: memberIds },
           at: now,
         });

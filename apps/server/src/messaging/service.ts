@@ -5,7 +5,7 @@
 import type { Message, MessageContentType, Receipts } from '@mmd/contracts';
 import type { Principal } from '../accounts/index.ts';
 import { type Membership, assertMayPost, inRanges, isAdmin, readableRanges, readersOfSeq, requireMember, seqIn, nextSeq, raiseWatermarks } from '../conversations/index.ts';
-import { hasBlocked } from '../accounts/index.ts';
+import { accountsByIds, hasBlocked } from '../accounts/index.ts';
 import { AppError, notFound } from '../errors.ts';
 import { newId } from '../lib/ids.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
@@ -89,8 +89,23 @@ export function createMessaging(deps: MessagingDeps) {
     if (!raised) return;
     const { delivered, read } = raised;
     if (options.kind === 'direct' || (options.kind === 'group' && options.memberCount <= LIVE_RECEIPTS_MAX_MEMBERS)) {
-      await emit({ type: 'receipt.updated', conversationId, data: { account_id: accountId, delivered_seq: delivered, read_seq: read }, at: clock() });
+      const quiet = options.kind === 'direct' && (await automatedFromBusiness(tx, conversationId, accountId, Math.max(delivered, read)));
+      await emit({ type: 'receipt.updated', conversationId, data: { account_id: accountId, delivered_seq: delivered, read_seq: read }, at: clock(), ...(quiet ? { targetAccountId: accountId } : {}) });
     }
+  }
+
+  /**
+   * Whether the newest message a receipt covers is a business's automated one (a campaign or a
+   * notification). Such receipts go to the reader's own devices alone: a campaign to a million
+   * people must not bring the business's devices and every agent's browser a million delivery
+   * and read events (campaigns count them in the funnel, notifications report them by webhook,
+   * both through the event's tap). Receipts of an agent's reply still reach the team.
+   */
+  async function automatedFromBusiness(tx: Tx, conversationId: string, readerId: string, seq: number): Promise<boolean> {
+    if (seq <= 0) return false;
+    const row = await tx.selectFrom('messages').select(['automated', 'sender_id']).where('conversation_id', '=', conversationId).where('seq', '=', seq).executeTakeFirst();
+    if (!row || Number(row.automated) !== 1 || row.sender_id === readerId) return false;
+    return (await accountsByIds(tx, [row.sender_id])).get(row.sender_id)?.kind === 'business';
   }
 
   const api = {
