@@ -76,6 +76,18 @@ const SOURCES_PER_STATEMENT = 200;
  * backlog. (One query joining memberships to events and sorting the union read every event after
  * the cursor for every page: 153 ms a page at a 200,000-event backlog, quadratic over a catch-up.)
  */
+/**
+ * One membership window's events, through `events_by_conversation`. The "not addressed to one
+ * account" test is written so that no index can serve it: as `target_account_id is null`, SQLite
+ * read it as an equality on `events_by_target` and scanned every untargeted event in the cursor
+ * range, for every window (98 ms a window at a 200,000-event log; ten thousand sockets connecting
+ * after a campaign took minutes). Exported for the test that checks the plan.
+ */
+export function conversationSource(w: { conversationId: string; from: number; to: number; joinedCursor: number; limit: number }): RawBuilder<unknown> {
+  // A released held message skips members who joined after it was written.
+  return sql`select id from (select id from events where conversation_id = ${w.conversationId} and id > ${w.from} and id <= ${w.to} and coalesce(target_account_id, '') = '' and (members_joined_by is null or members_joined_by >= ${w.joinedCursor}) order by id limit ${w.limit}) s`;
+}
+
 export async function eventsVisibleTo(
   db: Database['db'] | Tx,
   options: { accountId: string; after: number; upTo?: number; limit: number },
@@ -94,10 +106,7 @@ export async function eventsVisibleTo(
     const from = Math.max(after, Number(w.joined_cursor) - 1);
     const to = w.left_cursor === null ? upTo : Math.min(upTo, Number(w.left_cursor));
     if (from >= to) continue;
-    sources.push(
-      // A released held message skips members who joined after it was written.
-      sql`select id from (select id from events where conversation_id = ${w.conversation_id} and id > ${from} and id <= ${to} and target_account_id is null and (members_joined_by is null or members_joined_by >= ${Number(w.joined_cursor)}) order by id limit ${limit}) s`,
-    );
+    sources.push(conversationSource({ conversationId: w.conversation_id, from, to, joinedCursor: Number(w.joined_cursor), limit }));
   }
   sources.push(
     sql`select id from (select id from events where target_account_id = ${accountId} and id > ${after} and id <= ${upTo} order by id limit ${limit}) s`,
