@@ -287,6 +287,7 @@ export async function buildApp(deps: AppDeps) {
     dataDir: config.dataDir,
     maxBytes: config.importMaxBytes,
     batchRows: config.importBatchRows,
+    reportDays: config.importReportDays,
     batchPauseMs: config.importBatchPauseMs,
     maxPending: config.importMaxPending,
     enqueue: (tx, importId) => importQueue.enqueueIn(tx, 'contacts-import', { importId }, { dedupeKey: `contacts-import:${importId}`, maxAttempts: 10 }),

@@ -59,6 +59,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   invalid_phone: 400,
   consent_proof_required: 400,
   contact_erased: 410,
+  report_expired: 410,
   invalid_segment: 400,
   invalid_import: 400,
   schedule_in_past: 400,

@@ -415,3 +415,43 @@ onEachDatabase('contact import', (dialect) => {
     });
   });
 });
+
+onEachDatabase('contact import error reports are kept for their retention only', (dialect) => {
+  let server: TestServer;
+  let now = Date.parse('2026-03-01T09:00:00Z');
+
+  before(async () => {
+    server = await startTestServer({ dialect, clock: () => now, config: { importReportDays: 30 } });
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  test('30 days after an import ends its per-row report is deleted and answers report_expired; its counts remain', async () => {
+    const biz = await server.signUp(uniqueHandle('shop'), { kind: 'business' });
+    const person = await server.signUp(uniqueHandle('cust'));
+    const file = `handle,time_zone\n${person.handle},Europe/Paris\nnobody_${Date.now().toString(36)},Mars/Olympus\n`;
+    const first = await importFile(biz.client, file);
+    assert.equal(first.status, 'succeeded');
+    assert.equal(first.rows.refused, 1);
+    assert.equal((await allErrors(biz.client, first.id)).length, 1, 'the unknown handle, reported');
+
+    // 29 days on: still there.
+    now += 29 * 24 * 60 * 60 * 1000;
+    assert.equal((await allErrors(biz.client, first.id)).length, 1);
+
+    // Past 30 days: refused at once, and the rows go with the next import's run.
+    now += 2 * 24 * 60 * 60 * 1000;
+    await rejectsWith(biz.client.contactImports.errors(first.id), 'report_expired', 410);
+    await rejectsWith(biz.client.contactImports.errorsCsv(first.id), 'report_expired', 410);
+    const second = await importFile(biz.client, `handle\n${person.handle}\n`);
+    assert.equal(second.status, 'succeeded');
+    const kept = await biz.client.contactImports.get(first.id);
+    assert.equal(kept.rows.refused, 1, "the counts remain");
+    assert.equal(kept.rows.created, first.rows.created);
+    const left = await server.db.db.selectFrom('contact_import_errors').select('row').where('import_id', '=', first.id).execute();
+    assert.deepEqual(left, [], 'the report rows themselves are deleted');
+    // The newer import's report is untouched by the prune.
+    assert.deepEqual(await allErrors(biz.client, second.id), []);
+  });
+});

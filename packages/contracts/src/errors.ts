@@ -77,6 +77,8 @@ export const ERROR_CODES = [
   'consent_proof_required',
   /** The contact was erased on request (GDPR Art. 17): it cannot be changed or messaged. */
   'contact_erased',
+  /** An import's per-row error report, deleted once its retention ended (the import's counts remain). */
+  'report_expired',
   /** A segment rule that cannot be used (unknown attribute, wrong type, empty rule…): each problem at its path. */
   'invalid_segment',
   /** A contact import that cannot be read at all (encoding, structure, header): the detail says why. */

@@ -56,6 +56,8 @@ export interface ContactImportsDeps {
   dataDir: string;
   maxBytes: number;
   batchRows: number;
+  /** Days a finished import's per-row error report is kept (it quotes handles and values from the file); 30 unless given. */
+  reportDays?: number;
   /** Pause between batches (ms), leaving the database to live traffic; 0 for none. */
   batchPauseMs?: number;
   maxPending: number;
@@ -126,6 +128,27 @@ export function createContactImports(deps: ContactImportsDeps) {
     const found = await db.db.selectFrom('contact_imports').selectAll().where('business_id', '=', businessId).where('id', '=', id).where('status', '!=', 'uploading').executeTakeFirst();
     if (!found) throw notFound('import');
     return found;
+  }
+
+  const reportMs = (deps.reportDays ?? 30) * 24 * 60 * 60 * 1000;
+
+  /** A finished import whose report's retention has ended: its rows are gone (or going), say so. */
+  function assertReportKept(imp: ContactImportsTable) {
+    if (imp.finished_at !== null && Number(imp.finished_at) < clock() - reportMs) {
+      throw new AppError('report_expired', `this import's error report was deleted ${deps.reportDays ?? 30} days after the import ended; its counts remain`);
+    }
+  }
+
+  /**
+   * Deletes the error reports of imports that ended more than the retention ago (every business's),
+   * a bounded number of rows per call; each import run calls it first, so reports go without a
+   * timer of their own.
+   */
+  async function pruneReports(): Promise<number> {
+    const cutoff = clock() - reportMs;
+    const old = db.db.selectFrom('contact_imports').select('id').where('finished_at', '<', cutoff);
+    const result = await db.db.deleteFrom('contact_import_errors').where('import_id', 'in', old).executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 
   async function finish(id: string, fields: Partial<ContactImportsTable>, file: string) {
@@ -341,6 +364,7 @@ export function createContactImports(deps: ContactImportsDeps) {
 
   /** Runs (or resumes) one import; returns when it has finished, throws to be retried. */
   async function run(importId: string, job: ImportJobContext): Promise<{ status: string }> {
+    await pruneReports();
     const imp = await db.db.selectFrom('contact_imports').selectAll().where('id', '=', importId).executeTakeFirst();
     if (!imp || imp.status === 'succeeded' || imp.status === 'failed') return { status: imp?.status ?? 'gone' };
     const file = path.join(directory, imp.file);
@@ -477,7 +501,7 @@ export function createContactImports(deps: ContactImportsDeps) {
 
     /** A page of an import's error report, by row. */
     async errors(actor: BusinessActor, id: string, options: { afterRow?: number; limit?: number }): Promise<{ errors: ImportRowError[]; next_after_row: number | null }> {
-      await row(actor.businessId, id);
+      assertReportKept(await row(actor.businessId, id));
       const limit = options.limit ?? 200;
       const rows = await db.db
         .selectFrom('contact_import_errors')
@@ -502,7 +526,7 @@ export function createContactImports(deps: ContactImportsDeps) {
 
     /** The whole error report as CSV, streamed a page at a time. */
     async errorsCsv(actor: BusinessActor, id: string): Promise<Readable> {
-      await row(actor.businessId, id);
+      assertReportKept(await row(actor.businessId, id));
       async function* rows() {
         yield ['row', 'line', 'index', 'column', 'code', 'reason'];
         let after = -1;
@@ -527,6 +551,7 @@ export function createContactImports(deps: ContactImportsDeps) {
     },
 
     run,
+    pruneReports,
 
     /**
      * The business's contacts as CSV in the import's own format (so an export imports back):
