@@ -15,7 +15,7 @@ import { createAccounts } from './accounts/service.ts';
 import type { Config } from './config.ts';
 import { attributeDefs, contactsRoutes, createContacts, recordActivity } from './contacts/index.ts';
 import { contactImportRoutes, createContactImports } from './contacts/imports.ts';
-import { createSegments, segmentRoutes } from './segments/index.ts';
+import { MAX_AUDIENCE_PAGE, createSegments, segmentRoutes } from './segments/index.ts';
 import { conversationRoutes } from './conversations/routes.ts';
 import { createConversations } from './conversations/service.ts';
 import { createAuthenticate, installScopeGuard } from './http/auth.ts';
@@ -328,7 +328,10 @@ export async function buildApp(deps: AppDeps) {
     sendAs: (principal, conversationId, input) => messaging.send(principal, conversationId, input as Parameters<typeof messaging.send>[2]),
     openDirect,
   });
-  const campaignPlanner = createPlanner({ db, clock, ports: campaignPorts, business, jobs: campaignJobs, newRun: (tx, options) => campaigns.newRun(tx, options), pageSize: 1000 });
+  // Pages as large as segments give (5,000): the planner shares SQLite's writer with the sender
+  // lanes turn by turn, so its rate is about a page per turn. 1,000-row pages planned 100,000
+  // recipients in 86 s while sending, 5,000-row pages in 13 s (bench:campaigns).
+  const campaignPlanner = createPlanner({ db, clock, ports: campaignPorts, business, jobs: campaignJobs, newRun: (tx, options) => campaigns.newRun(tx, options), pageSize: MAX_AUDIENCE_PAGE });
   const notifications = createNotifications({
     db,
     clock,
