@@ -288,6 +288,7 @@ export async function buildApp(deps: AppDeps) {
     maxBytes: config.importMaxBytes,
     batchRows: config.importBatchRows,
     reportDays: config.importReportDays,
+    spoolBudgetBytes: config.importSpoolBudgetBytes,
     batchPauseMs: config.importBatchPauseMs,
     maxPending: config.importMaxPending,
     enqueue: (tx, importId) => importQueue.enqueueIn(tx, 'contacts-import', { importId }, { dedupeKey: `contacts-import:${importId}`, maxAttempts: 10 }),

@@ -179,6 +179,8 @@ const ConfigSchema = Type.Object({
   importMaxBytes: Type.Integer({ minimum: 1024, default: 1024 * 1024 * 1024 }),
   /** Rows an import writes per transaction: a crash resumes after the last committed batch. */
   importBatchRows: Type.Integer({ minimum: 1, maximum: 10_000, default: 1000 }),
+  /** Bytes all businesses' import files may take on disk together (an upload still streaming counts at importMaxBytes). */
+  importSpoolBudgetBytes: Type.Integer({ minimum: 1024, default: 8 * 1024 * 1024 * 1024 }),
   /** Days an import's per-row error report (which quotes handles and values from the file) is kept after the import ends. */
   importReportDays: Type.Integer({ minimum: 1, maximum: 3650, default: 30 }),
   /** Pause after each import batch, so a long import leaves the database to live traffic between batches (SQLite has one writer). */

@@ -386,6 +386,44 @@ onEachDatabase('contact import', (dialect) => {
       }
     });
 
+    test('many businesses together cannot fill the disk: past the server-wide spool budget, uploads wait (503, Retry-After)', async () => {
+      // Each upload may take 64 KB; the server holds 150 KB of import files at most.
+      const tight = await startTestServer({ dialect, worker: false, config: { importMaxBytes: 64 * 1024, importSpoolBudgetBytes: 150 * 1024 } });
+      try {
+        const shops = [];
+        for (let i = 0; i < 3; i++) shops.push(await tight.signUp(uniqueHandle('shop'), { kind: 'business' }));
+        const releases: (() => void)[] = [];
+        const held = () =>
+          new ReadableStream<Uint8Array>({
+            start(controller) {
+              controller.enqueue(new TextEncoder().encode('handle\n'));
+              releases.push(() => {
+                controller.enqueue(new TextEncoder().encode('nobody_here\n'));
+                controller.close();
+              });
+            },
+          });
+        // Two uploads still streaming count 64 KB each (128 KB); a third would make 192 KB.
+        const first = shops[0]!.client.contactImports.upload(held());
+        await eventually('the first upload is registered', async () => ((await tight.db.db.selectFrom('contact_imports').select('id').execute()).length === 1 ? true : undefined));
+        const second = shops[1]!.client.contactImports.upload(held());
+        await eventually('the second upload is registered', async () => ((await tight.db.db.selectFrom('contact_imports').select('id').execute()).length === 2 ? true : undefined));
+        const refused = await shops[2]!.client.contactImports.upload('handle\nabc\n').then(
+          () => null,
+          (err: unknown) => err,
+        );
+        for (const release of releases.splice(0, 1)) release();
+        assert.ok(refused instanceof MmdError && refused.code === 'unavailable' && refused.status === 503, `refused with 503 unavailable (${String(refused)})`);
+        // Once a stream ends, its file counts by its size (a few bytes): there is room again.
+        assert.equal((await first).status, 'queued');
+        assert.equal((await shops[2]!.client.contactImports.upload('handle\nabc\n')).status, 'queued');
+        for (const release of releases) release();
+        assert.equal((await second).status, 'queued');
+      } finally {
+        await tight.close();
+      }
+    });
+
     test('a file over the size limit is refused and nothing is queued; bad options are refused up front', async () => {
       const shop = await server.signUp(uniqueHandle('shop'), { kind: 'business' });
       const big = `handle,attr:note\n${`${people[0]!.handle},${'x'.repeat(100)}\n`.repeat(700)}`;

@@ -56,6 +56,11 @@ export interface ContactImportsDeps {
   dataDir: string;
   maxBytes: number;
   batchRows: number;
+  /**
+   * Bytes every business's import files may take on disk together (spooled uploads and files
+   * waiting for their job). An upload still streaming counts at `maxBytes`, its most.
+   */
+  spoolBudgetBytes?: number;
   /** Days a finished import's per-row error report is kept (it quotes handles and values from the file); 30 unless given. */
   reportDays?: number;
   /** Pause between batches (ms), leaving the database to live traffic; 0 for none. */
@@ -463,6 +468,18 @@ export function createContactImports(deps: ContactImportsDeps) {
           .where((eb) => eb.or([eb('status', 'in', ['queued', 'running']), eb.and([eb('status', '=', 'uploading'), eb('created_at', '>', now - UPLOAD_STALE_MS)])]))
           .executeTakeFirstOrThrow();
         if (Number(pending.n) >= deps.maxPending) throw new AppError('limit_reached', `${deps.maxPending} imports are already uploading, waiting or running for this business; wait for one to finish`);
+        if (deps.spoolBudgetBytes !== undefined) {
+          // Every business together: many businesses each within their own limit must not fill the disk.
+          const spooled = await tx
+            .selectFrom('contact_imports')
+            .select(['status', 'file_bytes'])
+            .where((eb) => eb.or([eb('status', 'in', ['queued', 'running']), eb.and([eb('status', '=', 'uploading'), eb('created_at', '>', now - UPLOAD_STALE_MS)])]))
+            .execute();
+          const used = spooled.reduce((sum, r) => sum + (r.status === 'uploading' ? deps.maxBytes : Number(r.file_bytes)), 0);
+          if (used + deps.maxBytes > deps.spoolBudgetBytes) {
+            throw new AppError('unavailable', 'the server is holding as many import files as it may right now; try again in a few minutes', { headers: { 'retry-after': '60' } });
+          }
+        }
         await tx.insertInto('contact_imports').values(record).execute();
       });
       let bytes: number;

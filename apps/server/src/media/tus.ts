@@ -95,6 +95,15 @@ class GatedFileStore extends FileStore {
   }
 }
 
+/**
+ * The directory is made synchronously before this store exists (app.ts, private mode). The
+ * library's constructor also starts an asynchronous mkdir whose callback *throws* on failure:
+ * with libuv's threads busy it could run after a quickly closed server's data directory was
+ * removed, and crash the process with an uncaught ENOENT (seen in test runs). The method is
+ * private in the library's types, so it is replaced on our subclass at run time.
+ */
+Object.defineProperty(GatedFileStore.prototype, 'checkOrCreateDirectory', { value() {} });
+
 export function createResumableUploads(deps: TusDeps): {
   routes: FastifyPluginAsync;
   sweepExpired(): Promise<unknown>;
