@@ -9,6 +9,7 @@ import { type FormEvent, useCallback, useEffect, useId, useMemo, useState } from
 import { errorText } from '../api.ts';
 import { useSession } from '../session.tsx';
 import './automation.css';
+import { ErrorAlert } from '../error-alert.tsx';
 
 const DAYS = [
   ['mon', 'Monday'],
@@ -108,11 +109,7 @@ export function Automation() {
         Answers people who write to @{me.handle} in a direct chat. A person on your team who replies by hand takes the chat over;
         automation stays silent there until it is handed back.
       </p>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       {settings === null && !error && <p className="hint">Loading…</p>}
       {settings && <SettingsForm settings={settings} onSaved={setSettings} />}
       {settings && (
@@ -334,11 +331,7 @@ function Rules({ rules, templates, onChange }: { rules: Rule[]; templates: Templ
     <section className="automation-rules" aria-labelledby="rules-heading">
       <h3 id="rules-heading">Rules</h3>
       <p className="hint">Tried from the top; the first that matches fires.</p>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       {rules.length === 0 && <p className="hint">No rules yet.</p>}
       <ol className="automation-rule-list">
         {rules.map((rule, i) => (
@@ -501,11 +494,7 @@ function NewRule({ templates, onCreated }: { templates: Template[]; onCreated: (
           <input value={alsoTag} onChange={(e) => setAlsoTag(e.target.value)} maxLength={32} />
         </label>
       )}
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       <button type="submit" className="primary">
         Add rule
       </button>
@@ -565,11 +554,7 @@ function Templates({ templates, onChange }: { templates: Template[]; onChange: (
           Template text
           <textarea rows={2} value={text} onChange={(e) => setText(e.target.value)} required />
         </label>
-        {error && (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorAlert error={error} />
         <button type="submit">Save template</button>
       </form>
     </section>
@@ -607,11 +592,7 @@ function TryBox() {
         </label>
         <button type="submit">Try</button>
       </form>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       {result && (
         <div className="automation-try-result" role="status" aria-label="Try result">
           {!result.enabled && <p className="hint">Automation is off: nothing would be sent until you turn it on.</p>}

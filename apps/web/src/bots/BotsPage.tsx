@@ -32,6 +32,7 @@ import {
 import '../interactive/interactive.css';
 import '../messenger/messenger.css';
 import './bots.css';
+import { ErrorAlert } from '../error-alert.tsx';
 
 // The automation panel is written separately; this page renders it when the build has it.
 const automationModule = import.meta.glob<{ Automation?: ComponentType; default?: ComponentType }>('./Automation.tsx');
@@ -63,11 +64,7 @@ export function BotsPage() {
       {secret && <SecretBox title={secret.title} value={secret.value} onDone={() => setSecret(null)} />}
       <section className="card bots-section" aria-labelledby="bots-heading">
         <h2 id="bots-heading">Your bots</h2>
-        {error && (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorAlert error={error} />
         {bots === null && !error && <p className="hint">Loading…</p>}
         {bots && bots.length === 0 && <p className="hint">You have no bots yet.</p>}
         {bots?.map((bot) => (
@@ -163,11 +160,7 @@ function CreateBot({ onCreated }: { onCreated: (bot: Bot, token: string) => void
           <input id="bot-name" required maxLength={64} placeholder="Weather" value={name} onChange={(e) => setName(e.target.value)} />
         </div>
       </div>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       <button type="submit" className="primary" disabled={busy}>
         {busy ? 'Creating…' : 'Create bot'}
       </button>
@@ -230,11 +223,7 @@ function BotPanel({ bot, onSecret, onDeleted }: { bot: Bot; onSecret: (title: st
           </button>
         </div>
       </div>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       <details className="bot-detail">
         <summary>Commands</summary>
         <Commands bot={bot} />
@@ -285,11 +274,7 @@ function Commands({ bot }: { bot: Bot }) {
     <form onSubmit={(e) => void save(e)} className="commands-form">
       <label htmlFor={id}>Commands, one per line</label>
       <textarea id={id} rows={4} className="ic-text" placeholder={'start - Start over\nhelp - What I can do'} value={text ?? ''} disabled={text === null} onChange={(e) => setText(e.target.value)} />
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       {status && <p role="status">{status}</p>}
       <button type="submit" disabled={text === null}>
         Save commands
@@ -371,11 +356,7 @@ function Webhooks({ botId, onSecret }: { botId: string | null; onSecret: (title:
             Separated by spaces or commas; empty means every event.
           </p>
         </div>
-        {error && (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorAlert error={error} />
         <button type="submit" disabled={busy}>
           {busy ? 'Adding…' : 'Add webhook'}
         </button>
@@ -450,11 +431,7 @@ function WebhookItem({ hook, onChange, onDelete }: { hook: Webhook; onChange: (h
           </button>
         </div>
       </div>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       {open && (
         <div id={logId} className="delivery-log">
           <div className="row">

@@ -11,6 +11,7 @@ import { CompareChart, conversion, STAGES } from './charts.tsx';
 import { useBusiness } from './context.ts';
 import { count, percent } from './format.ts';
 import { download } from './hooks.ts';
+import { ErrorAlert } from '../error-alert.tsx';
 
 const MAX_COMPARED = 6;
 
@@ -63,11 +64,7 @@ export function AnalyticsPage() {
   return (
     <div className="biz-page">
       <h2>Analytics</h2>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       {campaigns === null && !error && <p className="hint">Loading…</p>}
       {campaigns?.length === 0 && <p className="hint">No campaign has started yet: funnels appear here once one has.</p>}
       {campaigns && campaigns.length > 0 && (

@@ -12,6 +12,7 @@ import { Link, navigate } from '../router.tsx';
 import { useSession } from '../session.tsx';
 import { BusinessContext, type BusinessContextValue, ROLE_WORDS, roleAllows } from './context.ts';
 import './business.css';
+import { ErrorAlert } from '../error-alert.tsx';
 
 export interface BusinessRoute {
   /** The business's handle, or null for "whichever I work for". */
@@ -194,11 +195,7 @@ function BusinessArea({ membership, list, route }: { membership: Membership; lis
           </ul>
         </nav>
       </header>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       {!value && !error && (
         <p className="loading" aria-busy="true">
           Loading…

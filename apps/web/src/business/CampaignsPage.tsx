@@ -14,6 +14,8 @@ import { CampaignProgress, CompareChart, FunnelChart } from './charts.tsx';
 import { useBusiness } from './context.ts';
 import { count, plural, when } from './format.ts';
 import { download } from './hooks.ts';
+import { ErrorAlert } from '../error-alert.tsx';
+import { PageHead } from './feedback.tsx';
 
 export function CampaignsPage({ rest }: { rest: string[] }) {
   if (rest[0] === 'new') return <CampaignForm />;
@@ -105,19 +107,8 @@ function CampaignList() {
 
   return (
     <div className="biz-page">
-      <div className="biz-page-head">
-        <h2>Campaigns</h2>
-        {can('campaigns:write') && (
-          <Link className="biz-button primary" href={href('campaigns', 'new')}>
-            New campaign
-          </Link>
-        )}
-      </div>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <PageHead title="Campaigns" create={can('campaigns:write') ? { label: 'New campaign', href: href('campaigns', 'new') } : null} />
+      <ErrorAlert error={error} />
       {campaigns === null && !error && <p className="hint">Loading…</p>}
       {campaigns?.length === 0 && <p className="hint">No campaigns yet.</p>}
       {campaigns && campaigns.length > 0 && (
@@ -419,11 +410,7 @@ function CampaignForm() {
             </div>
           </div>
         </fieldset>
-        {error && (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorAlert error={error} />
         <button type="submit" className="primary biz-submit" disabled={busy}>
           {busy ? 'Creating…' : 'Create campaign'}
         </button>
@@ -578,11 +565,7 @@ function CampaignView({ id }: { id: string }) {
       <p role="status" className="biz-saved">
         {notice}
       </p>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       <section className="card biz-card" aria-labelledby="progress-heading">
         <h3 id="progress-heading">Progress</h3>
         <CampaignProgress funnel={campaign.funnel} id="campaign-progress" />
@@ -694,11 +677,7 @@ function Recipients({ id, name, moving }: { id: string; name: string; moving: bo
           </button>
         </div>
       </div>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       {rows?.length === 0 && <p className="hint">No recipient{status ? ' with this status' : ' yet'}.</p>}
       {rows && rows.length > 0 && (
         <div className="table-scroll">

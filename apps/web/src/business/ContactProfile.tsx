@@ -14,6 +14,8 @@ import { ConsentBadge, contactName } from './contact-bits.tsx';
 import { useBusiness } from './context.ts';
 import { day, when } from './format.ts';
 import { download } from './hooks.ts';
+import { FormFeedback } from './feedback.tsx';
+import { ErrorAlert } from '../error-alert.tsx';
 
 type AttributeValue = string | number | boolean;
 
@@ -179,14 +181,7 @@ function Details({ contact, editable, onSaved }: { contact: Contact; editable: b
           <input id="contact-zone" maxLength={64} spellCheck={false} placeholder="the business default" value={zone} onChange={(e) => setZone(e.target.value)} />
         </div>
       </div>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
-      <p role="status" className="biz-saved">
-        {saved}
-      </p>
+      <FormFeedback error={error} saved={saved} />
       <button type="submit" disabled={busy}>
         Save details
       </button>
@@ -240,11 +235,7 @@ function TagsEditor({ contact, editable, onSaved }: { contact: Contact; editable
           <button type="submit">Add tag</button>
         </form>
       )}
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
     </section>
   );
 }
@@ -331,14 +322,7 @@ function Attributes({ contact, definitions, editable, onSaved }: { contact: Cont
           );
         })}
       </div>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
-      <p role="status" className="biz-saved">
-        {saved}
-      </p>
+      <FormFeedback error={error} saved={saved} />
       <button type="submit">Save attributes</button>
     </form>
   );
@@ -539,14 +523,7 @@ function RecordConsent({ ledger, purposes, contactId, onChanged, keys }: { ledge
             </div>
           </>
         )}
-        {error && (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
-        <p role="status" className="biz-saved">
-          {saved}
-        </p>
+        <FormFeedback error={error} saved={saved} />
         <button type="submit" disabled={busy}>
           {action === 'opt_out' ? 'Record opt-out' : 'Record opt-in'}
         </button>
@@ -608,11 +585,7 @@ function Gdpr({ contact, mayExport, mayErase, onErased }: { contact: Contact; ma
       <p role="status" className="biz-saved">
         {exported}
       </p>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       {erasure && (
         <div className="biz-notice" role="status">
           <p>

@@ -13,6 +13,7 @@ import { ContactProfile } from './ContactProfile.tsx';
 import { useBusiness } from './context.ts';
 import { day, when } from './format.ts';
 import { download, useDebounced } from './hooks.ts';
+import { ErrorAlert } from '../error-alert.tsx';
 
 const ImportPanel = lazy(() => import('./ImportPanel.tsx').then((m) => ({ default: m.ImportPanel })));
 
@@ -93,11 +94,7 @@ function ContactList() {
           <input id="contact-tag" spellCheck={false} placeholder="vip" value={tag} onChange={(e) => setTag(e.target.value)} />
         </div>
       </search>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       {can('contacts:write') && <AddContact onAdded={(c) => setContacts((list) => [c, ...(list ?? []).filter((x) => x.id !== c.id)])} />}
       <p className="hint" aria-live="polite">
         {busy ? 'Loading…' : contacts ? (contacts.length === 0 ? (q || t ? 'No contact matches.' : 'No contacts yet.') : `${contacts.length}${next ? '+' : ''} shown`) : ''}
@@ -170,11 +167,7 @@ function ExportButton() {
       <button type="button" disabled={busy} onClick={() => void exportAll()}>
         {busy ? 'Exporting…' : 'Export CSV'}
       </button>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
     </>
   );
 }
@@ -226,11 +219,7 @@ function AddContact({ onAdded }: { onAdded: (c: Contact) => void }) {
             <input id="new-contact-tags" spellCheck={false} placeholder="vip newsletter" value={tags} onChange={(e) => setTags(e.target.value)} />
           </div>
         </div>
-        {error && (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorAlert error={error} />
         <button type="submit" disabled={busy}>
           {busy ? 'Adding…' : 'Add contact'}
         </button>

@@ -12,6 +12,7 @@ import { Link, navigate } from '../router.tsx';
 import { useBusiness } from './context.ts';
 import { count, percent, plural, when } from './format.ts';
 import { download } from './hooks.ts';
+import { ErrorAlert } from '../error-alert.tsx';
 
 export function ImportPanel({ jobId }: { jobId: string | null }) {
   const { href } = useBusiness();
@@ -140,11 +141,7 @@ function ImportForm() {
           <textarea id="import-mapping" rows={3} spellCheck={false} className="biz-code" placeholder={'{"Customer no": "external_id", "Birthday": "attr:birthday:date", "Notes": "ignore"}'} value={mapping} onChange={(e) => setMapping(e.target.value)} />
         </div>
       </details>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       <button type="submit" className="primary biz-submit" disabled={busy || !file}>
         {busy ? 'Uploading…' : 'Import'}
       </button>
@@ -251,11 +248,7 @@ function ImportJob({ id }: { id: string }) {
           The file could not be read{job.error.line ? ` (line ${job.error.line})` : ''}: {job.error.message}
         </p>
       )}
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       {done && refused > 0 && (
         <>
           <div className="biz-page-head">

@@ -14,6 +14,7 @@ import { useSession } from '../session.tsx';
 import { useBusiness } from './context.ts';
 import { when } from './format.ts';
 import './inbox.css';
+import { ErrorAlert } from '../error-alert.tsx';
 
 type AssigneeFilter = 'all' | 'mine' | 'unassigned';
 interface Filters {
@@ -178,11 +179,7 @@ export default function Inbox({ rest }: { rest: string[] }) {
             <input type="search" placeholder="Search customer handle" value={search} onChange={(e) => setSearch(e.target.value)} />
           </label>
         </fieldset>
-        {error && (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorAlert error={error} />
         {list === null && !error && <p className="hint">Loading…</p>}
         {list?.length === 0 && <p className="hint">No conversations here. When a customer writes to {business.display_name}, the chat appears in this list.</p>}
         <ul className="inbox-list" aria-label="Conversations">
@@ -356,11 +353,7 @@ function Conversation({ id, team, subscribe, canAct }: { id: string; team: Busin
             </span>
           )}
         </div>
-        {error && (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorAlert error={error} />
       </header>
       <ol className="inbox-timeline" aria-label={`Conversation with @${c.customer.handle}`}>
         {entries.map((e) =>
@@ -531,11 +524,7 @@ function InboxComposer({ id, customerHandle, onSent, onNote }: { id: string; cus
           if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) void submit(e);
         }}
       />
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       <button type="submit" disabled={busy || !text.trim()}>
         {mode === 'reply' ? 'Send reply' : 'Add note'}
       </button>

@@ -13,6 +13,8 @@ import { Link, navigate } from '../router.tsx';
 import { useBusiness } from './context.ts';
 import { count as formatCount, plural, when } from './format.ts';
 import { useDebounced } from './hooks.ts';
+import { FormFeedback, PageHead } from './feedback.tsx';
+import { ErrorAlert } from '../error-alert.tsx';
 
 export function SegmentsPage({ rest }: { rest: string[] }) {
   if (rest[0] === 'new') return <SegmentEditor key="new" id={null} />;
@@ -45,19 +47,8 @@ function SegmentList() {
   }, [client]);
   return (
     <div className="biz-page">
-      <div className="biz-page-head">
-        <h2>Segments</h2>
-        {can('campaigns:write') && (
-          <Link className="biz-button primary" href={href('segments', 'new')}>
-            New segment
-          </Link>
-        )}
-      </div>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <PageHead title="Segments" create={can('campaigns:write') ? { label: 'New segment', href: href('segments', 'new') } : null} />
+      <ErrorAlert error={error} />
       {segments === null && !error && <p className="hint">Loading…</p>}
       {segments?.length === 0 && <p className="hint">No segments yet. A segment is a saved rule: “opted in to marketing, tagged vip, read something in the last 30 days”.</p>}
       {segments && segments.length > 0 && (
@@ -303,14 +294,7 @@ function SegmentEditor({ id }: { id: string | null }) {
           <LiveCount rule={rule} />
           <GroupEditor group={root} depth={0} definitions={definitions} purposes={purposes} onChange={(g) => setRoot(g as Group)} />
         </fieldset>
-        {error && (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
-        <p role="status" className="biz-saved">
-          {saved}
-        </p>
+        <FormFeedback error={error} saved={saved} />
         {editable ? (
           <div className="biz-actions">
             <button type="submit" className="primary biz-submit">

@@ -13,6 +13,7 @@ import { day } from './format.ts';
 import { navigate } from '../router.tsx';
 import { useSession } from '../session.tsx';
 import { ROLE_WORDS, useBusiness } from './context.ts';
+import { FormFeedback } from './feedback.tsx';
 
 export function SettingsPage() {
   return (
@@ -29,14 +30,7 @@ export function SettingsPage() {
 function Outcome({ saved, error }: { saved: string | null; error: string | null }) {
   return (
     <>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
-      <p role="status" className="biz-saved">
-        {saved}
-      </p>
+      <FormFeedback error={error} saved={saved} />
     </>
   );
 }
@@ -403,14 +397,7 @@ function Team() {
           </table>
         </div>
       )}
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
-      <p role="status" className="biz-saved">
-        {status}
-      </p>
+      <FormFeedback error={error} saved={status} />
       {manage ? (
         <AddMember grantable={grantable} onAdded={(m) => setMembers((list) => [...(list ?? []).filter((x) => x.account_id !== m.account_id), m])} />
       ) : (
@@ -463,14 +450,7 @@ function AddMember({ grantable, onAdded }: { grantable: BusinessRole[]; onAdded:
           </select>
         </div>
       </div>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
-      <p role="status" className="biz-saved">
-        {added}
-      </p>
+      <FormFeedback error={error} saved={added} />
       <button type="submit" disabled={busy}>
         {busy ? 'Adding…' : 'Add to team'}
       </button>

@@ -24,6 +24,8 @@ import { contactName } from './contact-bits.tsx';
 import { useBusiness } from './context.ts';
 import { when } from './format.ts';
 import { useDebounced } from './hooks.ts';
+import { FormFeedback, PageHead } from './feedback.tsx';
+import { ErrorAlert } from '../error-alert.tsx';
 
 const PURPOSES: { value: TemplatePurpose; label: string }[] = [
   { value: 'marketing', label: 'Marketing' },
@@ -56,23 +58,12 @@ function TemplateList() {
   }, [client, archived]);
   return (
     <div className="biz-page">
-      <div className="biz-page-head">
-        <h2>Templates</h2>
-        {can('templates:write') && (
-          <Link className="biz-button primary" href={href('templates', 'new')}>
-            New template
-          </Link>
-        )}
-      </div>
+      <PageHead title="Templates" create={can('templates:write') ? { label: 'New template', href: href('templates', 'new') } : null} />
       <label className="biz-check">
         <input type="checkbox" checked={archived} onChange={(e) => setArchived(e.target.checked)} />
         Show archived templates
       </label>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       {list === null && !error && <p className="hint">Loading…</p>}
       {list?.length === 0 && <p className="hint">No templates yet.</p>}
       {list && list.length > 0 && (
@@ -539,14 +530,7 @@ function TemplateEditor({ id }: { id: string | null }) {
               />
             )}
           </fieldset>
-          {error && (
-            <p className="error" role="alert">
-              {error}
-            </p>
-          )}
-          <p role="status" className="biz-saved">
-            {saved}
-          </p>
+          <FormFeedback error={error} saved={saved} />
           {editable && (
             <div className="biz-actions">
               <button type="submit" className="primary biz-submit" disabled={busy}>
@@ -1349,11 +1333,7 @@ function Preview({ template, locales }: { template: MessageTemplate; locales: st
         </fieldset>
       )}
       <div className="biz-phone" aria-live="polite" aria-busy={busy} data-testid="template-preview">
-        {error && (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorAlert error={error} />
         {preview && (
           <div className="biz-bubble">
             {preview.media?.url &&

@@ -8,6 +8,7 @@ import { type FormEvent, useCallback, useEffect, useId, useRef, useState } from 
 import { errorText } from '../api.ts';
 import { useSession } from '../session.tsx';
 import { AUDIT_ACTION_LABELS, auditSummary, formatTime, fromLocalInput } from './format.ts';
+import { ErrorAlert } from '../error-alert.tsx';
 
 const PAGE = 50;
 
@@ -144,11 +145,7 @@ export function Audit() {
               : 'Nothing recorded yet.'
             : `${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}${nextBefore !== null ? ' shown' : ''}${filtered ? ' matching the filters' : ''}.`}
       </p>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       {entries && entries.length > 0 && (
         <div className="table-wrap">
           <table className="audit-table">

@@ -17,6 +17,7 @@ import {
   plural,
 } from './format.ts';
 import { usePolling } from './use-polling.ts';
+import { ErrorAlert } from '../error-alert.tsx';
 
 // Each refresh counts signals and matches per bank (two grouped counts): every 10 s is live enough
 // for match counts and light on the database when banks hold millions of signals.
@@ -63,11 +64,7 @@ export function Banks() {
       </div>
       <div className="banks-layout">
         <div>
-          {error && (
-            <p className="error" role="alert">
-              {error}
-            </p>
-          )}
+          <ErrorAlert error={error} />
           {sorted === null ? (
             <p className="hint">Loading…</p>
           ) : sorted.length === 0 ? (
@@ -220,11 +217,7 @@ function CreateBankForm({ onCreated }: { onCreated: (bank: Bank) => Promise<void
           {TRUSTED_HINT}
         </p>
       </div>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       <button type="submit" className="primary" disabled={busy}>
         {busy ? 'Creating…' : 'Create bank'}
       </button>

@@ -12,6 +12,7 @@ import { formatAgo, formatTime, plural } from './format.ts';
 import { MediaPreview } from './Reviews.tsx';
 import { usePolling } from './use-polling.ts';
 import { NoteField } from './NoteField.tsx';
+import { ErrorAlert } from '../error-alert.tsx';
 
 const FILTERS: { status: CaseStatus; label: string }[] = [
   { status: 'under_review', label: 'Waiting for a decision' },
@@ -125,11 +126,7 @@ export function Cases() {
               : 'None.'
             : plural(cases.length, 'case')}
       </p>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       {cases && cases.length > 0 && (
         <ul className="review-list">
           {cases.map((c) => (
@@ -240,11 +237,7 @@ function CaseCard({ found, revealed, revealing, onReveal, onHide, onDecided }: C
               {busy === 'reject' ? 'Rejecting…' : 'Reject: release what it held'}
             </button>
           </div>
-          {error && (
-            <p className="error" role="alert">
-              {error}
-            </p>
-          )}
+          <ErrorAlert error={error} />
         </div>
       ) : (
         <p className="decided">

@@ -20,6 +20,7 @@ import {
 } from './format.ts';
 import { usePolling } from './use-polling.ts';
 import { NoteField } from './NoteField.tsx';
+import { ErrorAlert } from '../error-alert.tsx';
 
 type QueueStatus = Review['status'];
 const TABS: { status: QueueStatus; label: string }[] = [
@@ -186,11 +187,7 @@ export function Reviews() {
                 : `No ${status} reviews.`
               : `${plural(shown.length, `${status} review`)}${nextBefore !== null ? ' shown' : ''}`}
         </p>
-        {error && (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorAlert error={error} />
         {revealError && (
           <p className="error" role="alert">
             Could not reveal: {revealError}
@@ -436,11 +433,7 @@ function ReviewCard({ review, isAdmin, myId, revealed, revealing, onReveal, onHi
           ) : (
             <p className="hint">Escalated reviews are decided by an admin.</p>
           )}
-          {error && (
-            <p className="error" role="alert">
-              {error}
-            </p>
-          )}
+          <ErrorAlert error={error} />
         </div>
       )}
     </article>

@@ -10,6 +10,7 @@ import { errorText } from '../api.ts';
 import { useSession } from '../session.tsx';
 import { STAGE_LABELS, formatAgo, formatDuration, formatTime, plural } from './format.ts';
 import { usePolling } from './use-polling.ts';
+import { ErrorAlert } from '../error-alert.tsx';
 
 const FAST_MS = 1000;
 const SLOW_MS = 5000;
@@ -68,11 +69,7 @@ export function Takedowns() {
                   ? 'No takedowns yet.'
                   : ''}
           </p>
-          {error && (
-            <p className="error" role="alert">
-              {error}
-            </p>
-          )}
+          <ErrorAlert error={error} />
           {shown && shown.length > 0 && (
             <ul className="takedown-list">
               {shown.map((record) => (
@@ -307,11 +304,7 @@ function ManualTakedown({
           onChange={(e) => setReason(e.target.value)}
         />
       </div>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       <button type="submit" className="primary danger" disabled={busy}>
         {busy ? 'Taking down…' : 'Take down everywhere'}
       </button>

@@ -12,6 +12,7 @@ import { Dialog } from '../messenger/Dialog.tsx';
 import { fullDate } from '../messenger/format.ts';
 import { closeInteractive, formResults, formResultsCsv } from './api.ts';
 import type { Answer, FormView, QuestionView } from './types.ts';
+import { ErrorAlert } from '../error-alert.tsx';
 
 export function FormCard({ message, form, mine }: { message: Message; form: FormView; mine: boolean }) {
   const [open, setOpen] = useState<'fill' | 'results' | null>(null);
@@ -55,11 +56,7 @@ export function FormCard({ message, form, mine }: { message: Message; form: Form
           </button>
         )}
       </div>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       {open === 'fill' && <FormDialog message={message} form={form} readOnly={closed} onClose={() => setOpen(null)} />}
       {open === 'results' && <ResultsDialog message={message} form={form} onClose={() => setOpen(null)} />}
     </div>
@@ -125,11 +122,7 @@ function FormDialog({ message, form, readOnly, onClose }: { message: Message; fo
             <Question key={q.id} messageId={message.id} question={q} value={draft[q.id]} invalid={invalid.has(q.id)} onChange={(v) => set(q.id, v)} />
           ))}
         </fieldset>
-        {error && (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorAlert error={error} />
         <div className="dialog-actions">
           <button type="button" onClick={onClose}>
             {readOnly ? 'Close' : 'Cancel'}
@@ -271,11 +264,7 @@ function ResultsDialog({ message, form, onClose }: { message: Message; form: For
         {submissions === 1 ? '1 submission' : `${submissions} submissions`}
         {results?.closed ? ' · closed' : ''}
       </p>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       {!results && !error && <p className="hint">Loading…</p>}
       {results &&
         form.questions.map((q) => {

@@ -9,6 +9,7 @@ import { errorText } from '../api.ts';
 import { useStoreRef } from '../messenger/context.ts';
 import { Dialog } from '../messenger/Dialog.tsx';
 import type { ListView } from './types.ts';
+import { ErrorAlert } from '../error-alert.tsx';
 
 export function ListButton({ message, list }: { message: Message; list: ListView }) {
   const [open, setOpen] = useState(false);
@@ -70,11 +71,7 @@ function ListSheet({ message, list, onClose }: { message: Message; list: ListVie
           );
         })}
       </div>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
     </Dialog>
   );
 }

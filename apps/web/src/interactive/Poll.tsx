@@ -13,6 +13,7 @@ import { Dialog } from '../messenger/Dialog.tsx';
 import { fullDate } from '../messenger/format.ts';
 import { closeInteractive, pollVoters, type Voter } from './api.ts';
 import type { PollView } from './types.ts';
+import { ErrorAlert } from '../error-alert.tsx';
 
 function percent(votes: number, voters: number): number {
   return voters > 0 ? Math.round((votes / voters) * 100) : 0;
@@ -172,11 +173,7 @@ export function PollCard({ message, poll, mine }: { message: Message; poll: Poll
           {poll.quiz.explanation}
         </p>
       )}
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       <div className="poll-footer">
         <span className="poll-voters">
           {poll.voters === 1 ? '1 voter' : `${poll.voters.toLocaleString()} voters`}
@@ -240,11 +237,7 @@ function VotersDialog({ message, poll, onClose }: { message: Message; poll: Poll
   return (
     <Dialog title="Votes" onClose={onClose}>
       <p className="hint">{poll.question}</p>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       <div className="voters">
         {poll.options.map((option, i) => (
           // biome-ignore lint/suspicious/noArrayIndexKey: options never reorder

@@ -11,6 +11,7 @@ import { useStoreRef } from '../messenger/context.ts';
 import { Dialog } from '../messenger/Dialog.tsx';
 import { sendPoll } from './api.ts';
 import type { PollInput } from './types.ts';
+import { ErrorAlert } from '../error-alert.tsx';
 
 const MIN_OPTIONS = 2;
 const MAX_OPTIONS = 12;
@@ -152,11 +153,7 @@ export function PollCreator({ conversation, onClose }: { conversation: Conversat
           <label htmlFor="poll-closes">Closes at (optional)</label>
           <input id="poll-closes" type="datetime-local" min={localInput(Date.now())} value={closes} onChange={(e) => setCloses(e.target.value)} />
         </div>
-        {error && (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorAlert error={error} />
         <div className="dialog-actions">
           <button type="button" onClick={onClose}>
             Cancel

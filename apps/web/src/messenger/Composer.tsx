@@ -17,6 +17,7 @@ import { UploadProgress } from '../media/UploadProgress.tsx';
 import { VoiceRecorder } from '../media/VoiceRecorder.tsx';
 import { useStore } from './context.ts';
 import { messagePreview } from './format.ts';
+import { ErrorAlert } from '../error-alert.tsx';
 
 const MAX_TEXT = 4096;
 const MAX_ITEMS = 10;
@@ -327,11 +328,7 @@ export function Composer(props: { conversation: Conversation; replyTo: Message |
           ))}
         </ul>
       )}
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       {menuOpen && (
         <div className="command-menu" id={menuId} role="listbox" aria-label={`Commands of @${conversation.peer?.handle ?? 'bot'}`}>
           {matches.map((c) => (

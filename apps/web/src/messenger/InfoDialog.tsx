@@ -5,6 +5,7 @@ import { errorText } from '../api.ts';
 import { useStore } from './context.ts';
 import { Dialog } from './Dialog.tsx';
 import { fullDate } from './format.ts';
+import { ErrorAlert } from '../error-alert.tsx';
 
 const STATUS = { sent: 'Sent', delivered: 'Delivered', read: 'Read' } as const;
 
@@ -21,11 +22,7 @@ export function InfoDialog({ message, onClose }: { message: Message; onClose: ()
   return (
     <Dialog title="Message info" onClose={onClose}>
       <p className="hint">Sent {fullDate(message.created_at)}</p>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       {!receipts && !error && <p>Loading…</p>}
       {receipts && (
         <>

@@ -10,6 +10,7 @@ import { useStore } from './context.ts';
 import { useConfirm } from './Confirm.tsx';
 import { Dialog } from './Dialog.tsx';
 import { BlockButton, HistorySetting } from './Privacy.tsx';
+import { ErrorAlert } from '../error-alert.tsx';
 
 const ROLE = { owner: 'Owner', admin: 'Admin', member: '' } as const;
 
@@ -96,11 +97,7 @@ export function MembersDialog({ conversation, onClose }: { conversation: Convers
         </form>
       )}
       {manager && conversation.kind === 'group' && <HistorySetting conversationId={conversation.id} visible={conversation.history_visible} />}
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       {!listed && <p className="pane-note">Only the channel's admins see who subscribes.</p>}
       <ul className="pick-list static members">
         {members.map((m) => (

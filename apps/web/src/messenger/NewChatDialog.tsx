@@ -6,6 +6,7 @@ import { navigate } from '../router.tsx';
 import { useStore } from './context.ts';
 import { Dialog } from './Dialog.tsx';
 import { conversationSubtitle, conversationTitle } from './format.ts';
+import { ErrorAlert } from '../error-alert.tsx';
 
 type Mode = 'direct' | 'group' | 'channel' | 'join';
 const MODES: { mode: Mode; label: string }[] = [
@@ -141,11 +142,7 @@ export function NewChatDialog({ onClose }: { onClose: () => void }) {
             <span className="hint">{conversationSubtitle(found)}</span>
           </div>
         )}
-        {error && (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorAlert error={error} />
         <div className="dialog-actions">
           <button type="submit" className="primary" disabled={busy}>
             {busy ? 'Please wait…' : submitLabel}

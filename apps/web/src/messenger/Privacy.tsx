@@ -11,6 +11,7 @@ import { useSession } from '../session.tsx';
 import { useConfirm } from './Confirm.tsx';
 import { useStore } from './context.ts';
 import './privacy.css';
+import { ErrorAlert } from '../error-alert.tsx';
 
 const ADD_ME: { value: AddMePolicy; label: string; hint: string }[] = [
   { value: 'everyone', label: 'Everyone', hint: 'Anyone can add you to a group or channel.' },
@@ -64,11 +65,7 @@ export function PrivacySettings() {
   return (
     <>
       <h2>Privacy</h2>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       <fieldset className="privacy-choice" disabled={addMe === null}>
         <legend>Who can add me to groups and channels</legend>
         {ADD_ME.map((o) => (
@@ -164,11 +161,7 @@ export function Invitations() {
 
   return (
     <section className="invitations" aria-label="Invitations">
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       <ul>
         {invitations.map((i) => {
           const name =
@@ -230,11 +223,7 @@ export function HistorySetting({ conversationId, visible }: { conversationId: st
         <input type="checkbox" checked={asked ?? visible} onChange={(e) => void toggle(e.target.checked)} />{' '}
         New members see earlier messages
       </label>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
     </div>
   );
 }

@@ -4,6 +4,7 @@ import { type FormEvent, useState } from 'react';
 import { errorText } from '../api.ts';
 import { useStore } from './context.ts';
 import { Dialog } from './Dialog.tsx';
+import { ErrorAlert } from '../error-alert.tsx';
 
 const REASONS: { value: ReportReason; label: string; hint: string }[] = [
   { value: 'ncii', label: 'Intimate image shared without consent', hint: 'A nude or sexual image of someone who did not agree to it being shared' },
@@ -59,11 +60,7 @@ export function ReportDialog({ message, onClose }: { message: Message; onClose: 
           <textarea id="report-note" maxLength={1000} rows={3} value={note} onChange={(e) => setNote(e.target.value)} />
         </div>
         <p className="hint">The sender is not told who reported them.</p>
-        {error && (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorAlert error={error} />
         <div className="dialog-actions">
           <button type="submit" className="danger" disabled={busy}>
             {busy ? 'Sending…' : 'Report'}

@@ -8,6 +8,7 @@ import { useConfirm } from './Confirm.tsx';
 import { fullDate } from './format.ts';
 import { PrivacySettings } from './Privacy.tsx';
 import { MyConsents } from '../pages/MyConsents.tsx';
+import { ErrorAlert } from '../error-alert.tsx';
 
 export function Settings() {
   const { client, me, signOut } = useSession();
@@ -48,11 +49,7 @@ export function Settings() {
       </p>
       <h2>Devices</h2>
       <p className="hint">Everywhere this account is signed in. Signing a device out ends its session at once.</p>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       {!devices && !error && <p>Loading…</p>}
       {devices && (
         <ul className="pick-list static devices">

@@ -7,6 +7,7 @@
 import type { CaseStatus, ProtectCase } from '@mmd/sdk';
 import { type FormEvent, useEffect, useState } from 'react';
 import { anonymousClient, errorText } from '../api.ts';
+import { ErrorAlert } from '../error-alert.tsx';
 
 const STATUS_TEXT: Record<CaseStatus, string> = {
   received: 'Received: your fingerprints are stored and being checked',
@@ -119,11 +120,7 @@ export function CaseLookup() {
         </button>
       </form>
       <div aria-live="polite">
-        {error && (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorAlert error={error} />
         {live && <CaseFacts found={live} />}
       </div>
     </section>

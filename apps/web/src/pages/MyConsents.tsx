@@ -8,6 +8,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { errorText } from '../api.ts';
 import { fullDate } from '../messenger/format.ts';
 import { useSession } from '../session.tsx';
+import { ErrorAlert } from '../error-alert.tsx';
 
 const PURPOSES: Record<string, string> = { marketing: 'Offers and news', surveys: 'Surveys and feedback', support: 'Answers to your questions', transactional: 'Order and account updates' };
 
@@ -56,11 +57,7 @@ export function MyConsents() {
     <>
       <h2 id="businesses">Businesses</h2>
       <p className="hint">Businesses that may message you, what you agreed to and how. Stop anything here at any time, or reply STOP in their chat.</p>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       {notice && (
         <p className="local-note" role="status">
           {notice}

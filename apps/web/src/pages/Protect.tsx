@@ -9,6 +9,7 @@ import { type ChangeEvent, type DragEvent, useEffect, useId, useRef, useState } 
 import { anonymousClient, errorText } from '../api.ts';
 import { type HashOutcome, type ImageHashes, MIN_QUALITY, hashImageFile } from '../hashing.ts';
 import { CaseFacts, CaseLookup, useLiveCase } from './CaseLookup.tsx';
+import { ErrorAlert } from '../error-alert.tsx';
 
 const MAX_IMAGES = 20;
 
@@ -235,11 +236,7 @@ export function Protect() {
         </details>
       )}
 
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
 
       <button
         type="button"

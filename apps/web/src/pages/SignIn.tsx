@@ -5,6 +5,7 @@ import { MmdError } from '@mmd/sdk';
 import { anonymousClient, errorText } from '../api.ts';
 import { deviceName } from '../device-name.ts';
 import { Link } from '../router.tsx';
+import { ErrorAlert } from '../error-alert.tsx';
 
 /** The server's handle rule (contracts' Handle), and the same rule in words. */
 const HANDLE = /^[A-Za-z][A-Za-z0-9_]{2,31}$/;
@@ -88,11 +89,7 @@ export function SignIn({ onSignedIn, notice = null }: { onSignedIn: (token: stri
             </p>
           )}
         </div>
-        {error && (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorAlert error={error} />
         <button type="submit" className="primary" disabled={busy}>
           {busy ? 'Please wait…' : signUp ? 'Create account' : 'Sign in'}
         </button>
