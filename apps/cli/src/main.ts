@@ -8,6 +8,7 @@ import pkg from '../package.json' with { type: 'json' };
 import { registerAccountCommands } from './commands/account.ts';
 import { registerBotCommands } from './commands/bots.ts';
 import { registerCampaignCommands } from './commands/campaigns.ts';
+import { registerTemplateCommands } from './commands/templates.ts';
 import { registerContactCommands } from './commands/contacts.ts';
 import { registerConversationCommands } from './commands/conversations.ts';
 import { registerDeviceCommands } from './commands/devices.ts';
@@ -53,6 +54,7 @@ registerSafetyCommands(program);
 registerBotCommands(program);
 registerContactCommands(program);
 registerCampaignCommands(program);
+registerTemplateCommands(program);
 
 // `mmd … | head` closes stdout early; that is the reader's choice, not a failure.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
