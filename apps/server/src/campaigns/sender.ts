@@ -7,12 +7,16 @@
  *   the claiming transaction, so every lane on every process shares one limit.
  * - Claims: a claimed recipient's `send_after` becomes the claim's expiry; a lane killed mid-batch
  *   leaves rows another lane reclaims once it passes.
+ * - One transaction per batch (sendBatch): the batch's messages, the chats they open, their cap
+ *   records and every recipient's outcome commit together; rendering happens before, outside it.
  * - Exactly once: each message carries the idempotency key `campaign:<run>:<contact>`, which
- *   messaging deduplicates in the transaction that writes it. A reclaimed recipient whose message
- *   already went out gets the same message back (replayed), and is recorded, not sent again.
- * - Consent: the gate (contacts capability) answers for each recipient at send time: no consent,
- *   suppressed or capped is skipped with that reason; quiet hours wait until they end (skipped only
- *   when that is past the campaign's send window).
+ *   messaging deduplicates in the transaction that writes it, and that transaction also records
+ *   the recipient: a kill leaves both or neither, and a reclaimed recipient is sent once.
+ * - Consent: the gate (contacts capability) answers for each recipient at send time, in the
+ *   sending transaction: no consent, suppressed or capped is skipped with that reason; quiet hours
+ *   wait until they end (skipped only when that is past the campaign's send window).
+ * - Between batches a lane yields to the event loop (lib/breathe.ts), so a campaign never keeps
+ *   the process from reading requests.
  * - A lane works for a bounded time, then enqueues its successor (a dedupe key per step makes a
  *   re-run job enqueue the same successor): pause and cancel take effect at the next batch, and
  *   no job holds its lease for hours.
