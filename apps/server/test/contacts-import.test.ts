@@ -31,6 +31,22 @@ async function importFile(client: MmdClient, file: string | Uint8Array, options:
   return finished(client, started.id);
 }
 
+/** Upload bodies that stay open (a header sent, the rest held) until their `releases` are called. */
+function heldUploads() {
+  const releases: (() => void)[] = [];
+  const held = () =>
+    new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('handle\n'));
+        releases.push(() => {
+          controller.enqueue(new TextEncoder().encode('nobody_here\n'));
+          controller.close();
+        });
+      },
+    });
+  return { held, releases };
+}
+
 async function allErrors(client: MmdClient, id: string) {
   return (await client.contactImports.errors(id, { limit: 1000 })).errors;
 }
@@ -347,17 +363,7 @@ onEachDatabase('contact import', (dialect) => {
       const idle = await startTestServer({ dialect, worker: false, config: { importMaxPending: 3 } });
       try {
         const shop = await idle.signUp(uniqueHandle('shop'), { kind: 'business' });
-        const releases: (() => void)[] = [];
-        const held = () =>
-          new ReadableStream<Uint8Array>({
-            start(controller) {
-              controller.enqueue(new TextEncoder().encode('handle\n'));
-              releases.push(() => {
-                controller.enqueue(new TextEncoder().encode('nobody_here\n'));
-                controller.close();
-              });
-            },
-          });
+        const { held, releases } = heldUploads();
         const outcomes: ('accepted' | 'refused' | 'other')[] = [];
         const uploads = Array.from({ length: 8 }, () =>
           shop.client.contactImports.upload(held()).then(
@@ -392,17 +398,7 @@ onEachDatabase('contact import', (dialect) => {
       try {
         const shops = [];
         for (let i = 0; i < 3; i++) shops.push(await tight.signUp(uniqueHandle('shop'), { kind: 'business' }));
-        const releases: (() => void)[] = [];
-        const held = () =>
-          new ReadableStream<Uint8Array>({
-            start(controller) {
-              controller.enqueue(new TextEncoder().encode('handle\n'));
-              releases.push(() => {
-                controller.enqueue(new TextEncoder().encode('nobody_here\n'));
-                controller.close();
-              });
-            },
-          });
+        const { held, releases } = heldUploads();
         // Two uploads still streaming count 64 KB each (128 KB); a third would make 192 KB.
         const first = shops[0]!.client.contactImports.upload(held());
         await eventually('the first upload is registered', async () => ((await tight.db.db.selectFrom('contact_imports').select('id').execute()).length === 1 ? true : undefined));

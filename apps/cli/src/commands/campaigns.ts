@@ -9,7 +9,18 @@ import { businessClient, globals } from '../context.ts';
 import { UsageError } from '../errors.ts';
 import { emit, formatTime, table } from '../output.ts';
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
+export const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** `--var name=value` options (repeatable) as template variables. */
+export function parseVars(pairs: readonly string[] | undefined): Record<string, string> {
+  const variables: Record<string, string> = {};
+  for (const pair of pairs ?? []) {
+    const at = pair.indexOf('=');
+    if (at < 1) throw new UsageError(`--var takes name=value (got "${pair}")`);
+    variables[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return variables;
+}
 const list = (text: string) => text.split(',').map((s) => s.trim()).filter(Boolean);
 
 function funnelLines(c: CampaignDetail): string[] {
@@ -77,12 +88,7 @@ export function registerCampaignCommands(program: Command): void {
             : opts.cron
               ? { kind: 'recurring', cron: opts.cron, ...(opts.timeZone ? { time_zone: opts.timeZone } : {}) }
               : { kind: 'now' };
-        const variables: Record<string, string> = {};
-        for (const pair of opts.var ?? []) {
-          const at = pair.indexOf('=');
-          if (at < 1) throw new UsageError(`--var takes name=value (got "${pair}")`);
-          variables[pair.slice(0, at)] = pair.slice(at + 1);
-        }
+        const variables = parseVars(opts.var);
         const throttle = opts.throttle === undefined ? undefined : Number(opts.throttle);
         if (throttle !== undefined && !Number.isInteger(throttle)) throw new UsageError('--throttle takes a whole number of messages per second');
         const client = await businessClient(g);

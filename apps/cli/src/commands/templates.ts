@@ -8,6 +8,7 @@ import type { MessageTemplate } from '@mmd/sdk';
 import type { Command } from 'commander';
 import { businessClient, globals } from '../context.ts';
 import { UsageError } from '../errors.ts';
+import { collect, parseVars } from './campaigns.ts';
 import { emit, formatTime, table } from '../output.ts';
 
 function templateLines(t: MessageTemplate): string[] {
@@ -66,15 +67,10 @@ export function registerTemplateCommands(program: Command): void {
     .option('--contact <id>', 'render for this contact')
     .option('--version <n>', 'this version instead of the newest')
     .option('--locale <tag>', 'the locale for a sample person')
-    .option('--var <name=value>', 'a variable the campaign would give (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
+    .option('--var <name=value>', 'a variable the campaign would give (repeatable)', collect)
     .action(async (id: string, opts: { contact?: string; version?: string; locale?: string; var?: string[] }, cmd: Command) => {
       const g = globals(cmd);
-      const variables: Record<string, string> = {};
-      for (const pair of opts.var ?? []) {
-        const at = pair.indexOf('=');
-        if (at < 1) throw new UsageError(`--var takes name=value (got "${pair}")`);
-        variables[pair.slice(0, at)] = pair.slice(at + 1);
-      }
+      const variables = parseVars(opts.var);
       const version = opts.version === undefined ? undefined : Number(opts.version);
       if (version !== undefined && (!Number.isInteger(version) || version < 1)) throw new UsageError('--version takes a version number (1, 2, …)');
       const preview = await (await businessClient(g)).previewTemplate(id, {
