@@ -16,7 +16,7 @@ import type {
   TemplatePurpose,
   TemplateVariable,
 } from '@mmd/sdk';
-import { type FormEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { type FormEvent, type InputHTMLAttributes, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { errorText } from '../api.ts';
 import { useConfirm } from '../messenger/Confirm.tsx';
 import { Link, navigate } from '../router.tsx';
@@ -137,6 +137,30 @@ type LayerRow = {
   width: string;
   height: string;
 };
+/** One text input of a personalised-media layer, labelled, bound to one of the layer's fields. */
+function LayerField({
+  layer,
+  name,
+  field,
+  label,
+  setLayer,
+  ...input
+}: {
+  layer: LayerRow;
+  name: string;
+  field: Exclude<{ [K in keyof LayerRow]: LayerRow[K] extends string ? K : never }[keyof LayerRow], 'type' | 'align'>;
+  label: string;
+  setLayer: (key: number, patch: Partial<LayerRow>) => void;
+} & Omit<InputHTMLAttributes<HTMLInputElement>, 'id' | 'value' | 'onChange'>) {
+  const id = `layer-${name}-${layer.key}`;
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <input id={id} {...input} value={layer[field]} onChange={(e) => setLayer(layer.key, { [field]: e.target.value } as Partial<LayerRow>)} />
+    </div>
+  );
+}
+
 type VariantDraft = {
   text: string;
   header: 'none' | 'media' | 'personalised';
@@ -858,71 +882,16 @@ function VariantEditor({
                       <option value="image">Image</option>
                     </select>
                   </div>
-                  <div className="field">
-                    <label htmlFor={`layer-x-${l.key}`}>Left (px)</label>
-                    <input
-                      id={`layer-x-${l.key}`}
-                      type="number"
-                      required
-                      value={l.x}
-                      onChange={(e) => setLayer(l.key, { x: e.target.value })}
-                    />
-                  </div>
-                  <div className="field">
-                    <label htmlFor={`layer-y-${l.key}`}>Top (px)</label>
-                    <input
-                      id={`layer-y-${l.key}`}
-                      type="number"
-                      required
-                      value={l.y}
-                      onChange={(e) => setLayer(l.key, { y: e.target.value })}
-                    />
-                  </div>
+                  <LayerField layer={l} name="x" field="x" label="Left (px)" type="number" required setLayer={setLayer} />
+                  <LayerField layer={l} name="y" field="y" label="Top (px)" type="number" required setLayer={setLayer} />
                 </div>
                 {l.type === 'text' ? (
                   <>
-                    <div className="field">
-                      <label htmlFor={`layer-text-${l.key}`}>Layer text</label>
-                      <input
-                        id={`layer-text-${l.key}`}
-                        required
-                        maxLength={300}
-                        placeholder="Hi {{first_name}}!"
-                        value={l.text}
-                        onChange={(e) => setLayer(l.key, { text: e.target.value })}
-                      />
-                    </div>
+                    <LayerField layer={l} name="text" field="text" label="Layer text" required maxLength={300} placeholder="Hi {{first_name}}!" setLayer={setLayer} />
                     <div className="biz-inline">
-                      <div className="field">
-                        <label htmlFor={`layer-size-${l.key}`}>Font size (px)</label>
-                        <input
-                          id={`layer-size-${l.key}`}
-                          type="number"
-                          min={6}
-                          max={400}
-                          value={l.font_size}
-                          onChange={(e) => setLayer(l.key, { font_size: e.target.value })}
-                        />
-                      </div>
-                      <div className="field">
-                        <label htmlFor={`layer-color-${l.key}`}>Colour</label>
-                        <input
-                          id={`layer-color-${l.key}`}
-                          type="color"
-                          value={l.color}
-                          onChange={(e) => setLayer(l.key, { color: e.target.value })}
-                        />
-                      </div>
-                      <div className="field">
-                        <label htmlFor={`layer-width-${l.key}`}>Wrap at (px)</label>
-                        <input
-                          id={`layer-width-${l.key}`}
-                          type="number"
-                          min={8}
-                          value={l.max_width}
-                          onChange={(e) => setLayer(l.key, { max_width: e.target.value })}
-                        />
-                      </div>
+                      <LayerField layer={l} name="size" field="font_size" label="Font size (px)" type="number" min={6} max={400} setLayer={setLayer} />
+                      <LayerField layer={l} name="color" field="color" label="Colour" type="color" setLayer={setLayer} />
+                      <LayerField layer={l} name="width" field="max_width" label="Wrap at (px)" type="number" min={8} setLayer={setLayer} />
                       <div className="field">
                         <label htmlFor={`layer-align-${l.key}`}>Align</label>
                         <select
@@ -947,45 +916,10 @@ function VariantEditor({
                   </>
                 ) : (
                   <div className="biz-inline">
-                    <div className="field">
-                      <label htmlFor={`layer-media-${l.key}`}>Image media id</label>
-                      <input
-                        id={`layer-media-${l.key}`}
-                        spellCheck={false}
-                        value={l.media_id}
-                        onChange={(e) => setLayer(l.key, { media_id: e.target.value })}
-                      />
-                    </div>
-                    <div className="field">
-                      <label htmlFor={`layer-url-${l.key}`}>or https URL</label>
-                      <input
-                        id={`layer-url-${l.key}`}
-                        type="url"
-                        placeholder="https://shop.example/p/{{product_id}}.jpg"
-                        value={l.url}
-                        onChange={(e) => setLayer(l.key, { url: e.target.value })}
-                      />
-                    </div>
-                    <div className="field">
-                      <label htmlFor={`layer-w-${l.key}`}>Width (px)</label>
-                      <input
-                        id={`layer-w-${l.key}`}
-                        type="number"
-                        min={1}
-                        value={l.width}
-                        onChange={(e) => setLayer(l.key, { width: e.target.value })}
-                      />
-                    </div>
-                    <div className="field">
-                      <label htmlFor={`layer-h-${l.key}`}>Height (px)</label>
-                      <input
-                        id={`layer-h-${l.key}`}
-                        type="number"
-                        min={1}
-                        value={l.height}
-                        onChange={(e) => setLayer(l.key, { height: e.target.value })}
-                      />
-                    </div>
+                    <LayerField layer={l} name="media" field="media_id" label="Image media id" spellCheck={false} setLayer={setLayer} />
+                    <LayerField layer={l} name="url" field="url" label="or https URL" type="url" placeholder="https://shop.example/p/{{product_id}}.jpg" setLayer={setLayer} />
+                    <LayerField layer={l} name="w" field="width" label="Width (px)" type="number" min={1} setLayer={setLayer} />
+                    <LayerField layer={l} name="h" field="height" label="Height (px)" type="number" min={1} setLayer={setLayer} />
                   </div>
                 )}
                 <button
