@@ -216,17 +216,21 @@ export async function rebuildState(tx: Tx, key: { businessId: string; accountId:
   return state;
 }
 
-/** Current state of every purpose for these accounts with one business. */
+/**
+ * The states of these accounts, through the primary key. Unordered: an ORDER BY purpose led
+ * SQLite (which has no statistics) to walk the business's whole purpose index instead, 13 ms a
+ * call at 100,000 contacts, and a campaign calls it for every batch. Exported for the plan's test.
+ */
+export function statesQuery(db: Reader, businessId: string, accountIds: readonly string[]) {
+  return db.selectFrom('consent_state').select(['account_id', 'purpose', 'state', 'since', 'source']).where('business_id', '=', businessId).where('account_id', 'in', accountIds);
+}
+
+/** Current state of every purpose for these accounts with one business (purposes in order). */
 export async function statesOf(db: Reader, businessId: string, accountIds: readonly string[]): Promise<Map<string, ConsentState>> {
   const out = new Map<string, ConsentState>();
   for (let i = 0; i < accountIds.length; i += 500) {
-    const rows = await db
-      .selectFrom('consent_state')
-      .select(['account_id', 'purpose', 'state', 'since', 'source'])
-      .where('business_id', '=', businessId)
-      .where('account_id', 'in', accountIds.slice(i, i + 500))
-      .orderBy('purpose')
-      .execute();
+    const rows = await statesQuery(db, businessId, accountIds.slice(i, i + 500)).execute();
+    rows.sort((a, b) => (a.purpose < b.purpose ? -1 : a.purpose > b.purpose ? 1 : 0));
     for (const r of rows) {
       const state = out.get(r.account_id) ?? {};
       state[r.purpose] = { state: r.state as 'opted_in' | 'opted_out', since: Number(r.since), source: r.source as ConsentSource };
