@@ -139,7 +139,7 @@ export function createNotifications(deps: NotificationsDeps) {
       if (info.unknownVariables.length > 0) throw new AppError('unknown_variables', `the template needs ${info.unknownVariables.map((n) => `{{${n}}}`).join(', ')}, which nobody provides`);
       const now = clock();
       const row: NotificationsTable = {
-        id: newId('ntf'),
+        id: newId('ntf', now),
         business_id: actor.businessId,
         idempotency_key: body.idempotency_key,
         contact_id: contact.id,

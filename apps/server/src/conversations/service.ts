@@ -154,7 +154,7 @@ export function createConversations(deps: ConversationsDeps) {
           invitees = consent.inviting;
         }
         const row: ConversationsTable = {
-          id: newId('cnv'),
+          id: newId('cnv', now),
           kind: input.kind,
           title: input.title ?? null,
           handle: input.handle ?? null,

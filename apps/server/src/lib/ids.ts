@@ -1,6 +1,30 @@
 import { randomBytes } from 'node:crypto';
 
-/** Random, unguessable ids with a prefix that says what they name (acc_…, msg_…). */
-export function newId(prefix: 'acc' | 'dev' | 'key' | 'cnv' | 'msg' | 'med' | 'inv' | 'whk' | 'whd' | 'rul' | 'tpl' | 'cbq' | 'nte' | 'cmp' | 'ntf'): string {
-  return `${prefix}_${randomBytes(12).toString('base64url')}`;
+type Prefix = 'acc' | 'dev' | 'key' | 'cnv' | 'msg' | 'med' | 'inv' | 'whk' | 'whd' | 'rul' | 'tpl' | 'cbq' | 'nte' | 'cmp' | 'ntf';
+
+/**
+ * Messages and conversations are written by the thousand a second (a campaign), and each id is
+ * a key in several B-trees: a random key lands on a random page, so a batch of 200 dirtied
+ * hundreds of pages per index and every commit wrote megabytes to the WAL. These ids start with
+ * the time (8 characters of base 62 in ASCII order, milliseconds), so a batch's keys share a few
+ * pages at the right edge of each index; the 96 random bits after it keep them unguessable. The
+ * time they show is the row's own `created_at`, already visible to whoever can see it.
+ */
+const ORDERED: ReadonlySet<Prefix> = new Set(['cnv', 'msg', 'ntf']);
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+function timePart(ms: number): string {
+  let n = Math.max(0, Math.floor(ms));
+  let out = '';
+  for (let i = 0; i < 8; i += 1) {
+    out = BASE62[n % 62]! + out;
+    n = Math.floor(n / 62);
+  }
+  return out;
+}
+
+/** Unguessable ids with a prefix that says what they name (acc_…, msg_…). */
+export function newId(prefix: Prefix, now: number = Date.now()): string {
+  const random = randomBytes(12).toString('base64url');
+  return ORDERED.has(prefix) ? `${prefix}_${timePart(now)}${random}` : `${prefix}_${random}`;
 }

@@ -227,7 +227,7 @@ export function createMessaging(deps: MessagingDeps) {
           .where('conversation_id', '=', conversationId)
           .executeTakeFirst();
         const row: MessagesTable = {
-          id: newId('msg'),
+          id: newId('msg', now),
           conversation_id: conversationId,
           seq: Math.min(0, Number(lowest?.min ?? 0)) - 1,
           sender_id: principal.accountId,

@@ -69,6 +69,13 @@ function openSqlite(file: string, synchronous: 'full' | 'normal'): Database {
   raw.pragma('foreign_keys = ON');
   // The CLI may write (e.g. `mmd account role`) while a server runs: wait instead of failing.
   raw.pragma('busy_timeout = 5000');
+  // Checkpoint every 10,000 WAL pages (40 MB) instead of SQLite's 1,000: a campaign's batches
+  // rewrite the same index pages commit after commit, and a later checkpoint copies each of them
+  // once. Sending 100,000 campaign messages, commits took 8.5 s at 1,000 pages and 4.5 s at
+  // 20,000 (bench:campaigns with SQL timing); 10,000 keeps the WAL file smaller. Durability is
+  // unchanged: every commit still syncs the WAL. The file is trimmed back after a checkpoint.
+  raw.pragma('wal_autocheckpoint = 10000');
+  raw.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
   const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
   return {
     dialect: 'sqlite',
