@@ -18,6 +18,7 @@ import { contactImportRoutes, createContactImports } from './contacts/imports.ts
 import { MAX_AUDIENCE_PAGE, createSegments, segmentRoutes } from './segments/index.ts';
 import { conversationRoutes } from './conversations/routes.ts';
 import { createConversations } from './conversations/service.ts';
+import { openDirectChats } from './conversations/bulk.ts';
 import { createAuthenticate, installScopeGuard } from './http/auth.ts';
 import { installBusinessLimits } from './http/business-limits.ts';
 import { installJsonBodyParser } from './http/json-body.ts';
@@ -312,7 +313,8 @@ export async function buildApp(deps: AppDeps) {
     },
     write,
     send: (principal, conversationId, input, within) => messaging.send(principal, conversationId, input as Parameters<typeof messaging.send>[2], within),
-    openDirect: (principal, handle, within) => conversations.create(principal, { kind: 'direct', members: [handle], announceToPeerOnly: true }, within),
+    sendMany: (principal, items, within) => messaging.sendMany(principal, items, within),
+    openDirectMany: (tx, emit, principal, accountIds, now) => openDirectChats(tx, emit, principal, accountIds, now),
     config: { lanes: config.campaignLanes, batchSize: config.campaignBatchSize, claimMs: config.campaignClaimMs, sliceMs: 5000, idleMs: 250 },
     log: app.log,
   });

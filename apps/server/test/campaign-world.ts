@@ -101,7 +101,10 @@ export function campaignWorld() {
         }
         return value;
       });
-      return missing ? { ok: false, reason: `missing variable ${missing}` } : { ok: true, message: { text } };
+      if (missing) return { ok: false, reason: `missing variable ${missing}` };
+      // A body marked [[buttons]] renders with quick replies (an interactive message).
+      if (text.includes('[[buttons]]')) return { ok: true, message: { text: text.replace('[[buttons]]', '').trim(), interactive: { quick_replies: { rows: [[{ text: 'Yes' }, { text: 'No' }]] } } } };
+      return { ok: true, message: { text } };
     },
   };
 

@@ -136,6 +136,77 @@ onEachDatabase('campaigns', (dialect) => {
     );
   });
 
+  test('one batch: blocks either way fail that recipient alone and open no chat; an old chat gets the next message; buttons and plain text both go', async () => {
+    const { business } = await newBusinessTeam(server);
+    const [plain, blocksBusiness, blockedByBusiness, chatted, blocksLater, withButtons] = await customers(business.accountId, 6);
+    await blocksBusiness!.client.block(business.handle);
+    await business.client.block(blockedByBusiness!.handle);
+    // Someone who already talked with the business, and someone who did and then blocked it.
+    const old = await chatted!.client.openDirect(business.handle);
+    await chatted!.client.send(old.id, { text: 'Do you ship to Lyon?' });
+    await business.client.send(old.id, { text: 'We do.' });
+    const oldBlocked = await blocksLater!.client.openDirect(business.handle);
+    await blocksLater!.client.send(oldBlocked.id, { text: 'hello' });
+    await blocksLater!.client.block(business.handle);
+    const text = world.addTemplate(business.accountId, 'Sale {{name}}');
+    const buttons = world.addTemplate(business.accountId, 'Coming? [[buttons]]');
+    const everyone = [plain!, blocksBusiness!, blockedByBusiness!, chatted!, blocksLater!];
+    // Two campaigns at once so both kinds of message share the sender's batches.
+    const a = await business.client.createCampaign({ name: 'Plain', audience: { contact_ids: everyone.map((p) => p.contactId) }, variants: [{ template_version_id: text }], throttle_per_second: 1000 });
+    const b = await business.client.createCampaign({ name: 'Buttons', audience: { contact_ids: [withButtons!.contactId, plain!.contactId] }, variants: [{ template_version_id: buttons }], throttle_per_second: 1000 });
+    await business.client.startCampaign(a.id);
+    await business.client.startCampaign(b.id);
+    const doneA = await settled(business.client, a.id, (c) => c.status === 'completed');
+    const doneB = await settled(business.client, b.id, (c) => c.status === 'completed');
+    assert.equal(doneA.funnel.sent, 2);
+    assert.equal(doneA.funnel.failed, 3);
+    assert.equal(doneB.funnel.sent, 2);
+    const failed = await business.client.campaignRecipients(a.id, { status: 'failed' });
+    assert.deepEqual(
+      Object.fromEntries(failed.recipients.map((r) => [r.contact_id, r.reason])),
+      {
+        [blocksBusiness!.contactId]: 'forbidden: this account does not accept messages from you',
+        [blockedByBusiness!.contactId]: 'forbidden: you blocked this account; unblock it to write',
+        [blocksLater!.contactId]: 'forbidden: this account does not accept messages from you',
+      },
+    );
+    for (const p of [blocksBusiness!, blockedByBusiness!]) {
+      assert.equal((await p.client.conversations()).filter((c) => c.kind === 'direct').length, 0, 'no chat opened for a blocked pair');
+    }
+    assert.deepEqual(
+      (await blocksLater!.client.history(oldBlocked.id)).messages.map((m) => m.text),
+      ['hello'],
+      'nothing new in a chat whose person blocked the business',
+    );
+    // The old chat: the campaign's message comes next, and the business has read its own.
+    const history = await chatted!.client.history(old.id);
+    assert.deepEqual(
+      history.messages.map((m) => [m.seq, m.text]),
+      [
+        [1, 'Do you ship to Lyon?'],
+        [2, 'We do.'],
+        [3, `Sale ${world.contacts.get(chatted!.contactId)!.name}`],
+      ],
+    );
+    const theirView = (await business.client.conversations()).find((c) => c.id === old.id);
+    assert.equal(theirView?.unread_count ?? 0, 0, 'the business’s own message is not unread for it');
+    // Plain text and buttons, one of each, in the same chat: two messages, seqs 1 and 2.
+    const chat = await plain!.client.openDirect(business.handle);
+    const got = (await plain!.client.history(chat.id)).messages;
+    assert.deepEqual(
+      got.map((m) => m.seq),
+      [1, 2],
+    );
+    assert.deepEqual(got.map((m) => m.text).sort(), ['Coming?', `Sale ${world.contacts.get(plain!.contactId)!.name}`].sort());
+    const withQuickReplies = got.find((m) => m.text === 'Coming?') as unknown as { quick_replies?: { rows: { text: string }[][] } };
+    assert.deepEqual(withQuickReplies.quick_replies?.rows.flat().map((b) => b.text), ['Yes', 'No']);
+    const own = (await withButtons!.client.history((await withButtons!.client.openDirect(business.handle)).id)).messages;
+    assert.deepEqual(
+      own.map((m) => m.text),
+      ['Coming?'],
+    );
+  });
+
   test('A/B variants split the audience by a stable hash of campaign and contact', async () => {
     const { business } = await newBusinessTeam(server);
     // Contacts of accounts that do not exist: planning is what is measured (sending skips them).

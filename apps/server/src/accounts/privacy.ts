@@ -41,6 +41,21 @@ export async function blockersOf(db: Executor, accountIds: string[], actor: stri
   return found;
 }
 
+/** Which of `accountIds` the blocker has blocked. */
+export async function blockedBy(db: Executor, blocker: string, accountIds: readonly string[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (let i = 0; i < accountIds.length; i += 500) {
+    const rows = await db
+      .selectFrom('blocks')
+      .select('blocked_id')
+      .where('blocker_id', '=', blocker)
+      .where('blocked_id', 'in', accountIds.slice(i, i + 500))
+      .execute();
+    for (const r of rows) found.add(r.blocked_id);
+  }
+  return found;
+}
+
 /** Each account's "who may add me" setting (everyone unless they chose otherwise). */
 export async function addPolicies(db: Executor, accountIds: string[]): Promise<Map<string, AddMePolicy>> {
   const policies = new Map<string, AddMePolicy>(accountIds.map((id) => [id, 'everyone']));

@@ -5,6 +5,7 @@
  * never a scan of a million recipients.
  */
 import { RECIPIENT_STATUSES, type RecipientStatus } from '@mmd/contracts';
+import { sql } from 'kysely';
 import type { Database, Tx } from '../platform/db/index.ts';
 
 type Reader = Database['db'] | Tx;
@@ -93,6 +94,82 @@ export async function advance(
     fresh.map((s) => ({ runId: options.runId, variant: Number(row.variant), stage: STAGE[s], by: 1 })),
   );
   return fresh.length > 0 || nextStatus !== current;
+}
+
+/**
+ * `advance` for many recipients of one run at once (a sender's batch): one read, one update per
+ * 100 recipients, and one counter update per (variant, stage), with the same rules.
+ */
+export async function advanceMany(
+  tx: Tx,
+  runId: number,
+  items: readonly { contactId: string; stage: Exclude<Stage, 'planned'>; set?: { message_id?: string | null; reason?: string | null } }[],
+  at: number,
+): Promise<void> {
+  const counts = new Map<string, { variant: number; stage: number; by: number }>();
+  for (let i = 0; i < items.length; i += 100) {
+    const part = items.slice(i, i + 100);
+    const rows = await tx
+      .selectFrom('campaign_recipients')
+      .select(['contact_id', 'variant', 'stages', 'status'])
+      .where('run_id', '=', runId)
+      .where(
+        'contact_id',
+        'in',
+        part.map((x) => x.contactId),
+      )
+      .execute();
+    const byId = new Map(rows.map((r) => [r.contact_id, r]));
+    const changes: { contactId: string; stages: number; status: number; messageId: string | null | undefined; reason: string | null | undefined }[] = [];
+    for (const x of part) {
+      const row = byId.get(x.contactId);
+      if (!row) continue;
+      const had = Number(row.stages);
+      const fresh = [x.stage, ...IMPLIES[x.stage]].filter((s) => (had & bit(s)) === 0);
+      const current = Number(row.status);
+      const status = CODE[STATUS_OF[x.stage]];
+      const final = x.stage === 'failed' || x.stage === 'skipped';
+      const nextStatus = final ? (current < CODE.sent ? status : current) : Math.max(current, status);
+      if (fresh.length === 0 && nextStatus === current && !x.set) continue;
+      changes.push({ contactId: x.contactId, stages: fresh.reduce((m, s) => m | bit(s), had), status: nextStatus, messageId: x.set?.message_id, reason: x.set?.reason });
+      for (const s of fresh) {
+        const key = `${row.variant}:${STAGE[s]}`;
+        const c = counts.get(key) ?? { variant: Number(row.variant), stage: STAGE[s], by: 0 };
+        c.by += 1;
+        counts.set(key, c);
+      }
+    }
+    if (changes.length === 0) continue;
+    const when = (pick: (c: (typeof changes)[number]) => unknown, column: 'stages' | 'status' | 'message_id' | 'reason', cast: string) =>
+      sql`case contact_id ${sql.join(
+        changes.map((c) => {
+          const v = pick(c);
+          // Left as it was where this change does not set it.
+          return v === undefined ? sql`when ${c.contactId} then ${sql.ref(column)}` : sql`when ${c.contactId} then cast(${v} as ${sql.raw(cast)})`;
+        }),
+        sql` `,
+      )} else ${sql.ref(column)} end`;
+    await tx
+      .updateTable('campaign_recipients')
+      .set({
+        stages: when((c) => c.stages, 'stages', 'integer') as never,
+        status: when((c) => c.status, 'status', 'smallint') as never,
+        message_id: when((c) => c.messageId, 'message_id', 'text') as never,
+        reason: when((c) => c.reason, 'reason', 'text') as never,
+        updated_at: at,
+      })
+      .where('run_id', '=', runId)
+      .where(
+        'contact_id',
+        'in',
+        changes.map((c) => c.contactId),
+      )
+      .execute();
+  }
+  await bumpCounts(
+    tx,
+    [...counts.values()].map((c) => ({ runId, ...c })),
+  );
 }
 
 export type Funnel = Record<Exclude<Stage, 'planned'> | 'planned', number>;

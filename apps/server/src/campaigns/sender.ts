@@ -24,11 +24,11 @@
 import { performance } from 'node:perf_hooks';
 import { accountsByIds } from '../accounts/index.ts';
 import { AppError } from '../errors.ts';
-import { directChatIds } from '../conversations/index.ts';
+import type { OpenedChat } from '../conversations/index.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
 import type { Emit, WriteWithEvents } from '../sync/index.ts';
 import type { CampaignPorts, GateSettings, GateVerdict, SendableMessage } from './ports.ts';
-import { CODE, advance } from './recipients.ts';
+import { CODE, advanceMany } from './recipients.ts';
 import type { CampaignRun as RunRow } from './schema.ts';
 import { type ParsedCampaign, businessPrincipal, parseCampaign } from './service.ts';
 import type { Principal } from '../accounts/index.ts';
@@ -55,8 +55,14 @@ export interface SenderDeps {
     input: SendableMessage & { idempotencyKey: string; automated: true; eventTo: string },
     within: { tx: Tx; emit: Emit },
   ): Promise<{ message: { id: string; seq: number } }>;
-  /** conversations.create (direct), inside the batch's transaction: for people not messaged before. */
-  openDirect(principal: Principal, handle: string, within: { tx: Tx; emit: Emit }): Promise<{ conversation: { id: string } }>;
+  /** messaging.sendMany: the batch's plain-text messages in one bulk write, per chat an outcome. */
+  sendMany(
+    principal: Principal,
+    items: { conversationId: string; text: string; idempotencyKey: string; eventTo: string }[],
+    within: { tx: Tx; emit: Emit },
+  ): Promise<Map<string, { ok: true; message: { id: string; seq: number } } | { ok: false; code: string; message: string }>>;
+  /** conversations' openDirectChats: the direct chat with each of these people, opened where none exists yet. */
+  openDirectMany(tx: Tx, emit: Emit, principal: Principal, accountIds: string[], now: number): Promise<Map<string, OpenedChat>>;
   config: {
     /** Lanes per run (parallel sender jobs). */
     lanes: number;
@@ -164,6 +170,10 @@ export function createSender(deps: SenderDeps) {
     contacts: Map<string, { account_id: string; handle: string | undefined }>;
     principal: Principal;
     settings: GateSettings;
+    /** Ask the gate before rendering too (personalised media is costly to draw). */
+    gateFirst: boolean;
+    /** Told whether this batch drew media. */
+    rendered: (drewMedia: boolean) => void;
   }): Promise<number> {
     const { c, runId, principal, settings } = options;
     const now = clock();
@@ -175,12 +185,15 @@ export function createSender(deps: SenderDeps) {
       else if (c.send_until !== null && now > c.send_until) outcomes.set(r.contact_id, { kind: 'skipped', reason: 'window_passed' });
       else sendable.push({ contactId: r.contact_id, accountId: contact.account_id, handle: contact.handle, variant: r.variant });
     }
-    // The gate before rendering: nobody's personalised picture is drawn for a message that cannot go.
-    const early = await db.readTransaction((tx) =>
-      ports.checkMany({ tx, businessId: c.business_id, accountIds: sendable.map((x) => x.accountId), purpose: c.purpose, at: now, settings }),
-    );
+    // The gate before rendering: nobody's personalised picture is drawn for a message that cannot
+    // go. Where the lane's last batch drew none (plain text), rendering costs less than asking,
+    // and the gate inside the sending transaction decides alone.
+    const early = options.gateFirst
+      ? await db.readTransaction((tx) => ports.checkMany({ tx, businessId: c.business_id, accountIds: sendable.map((x) => x.accountId), purpose: c.purpose, at: now, settings }))
+      : null;
     const rendered = new Map<string, SendableMessage>();
     const passing = sendable.filter((x) => {
+      if (!early) return true;
       const blocked = gateOutcome(c, early.get(x.accountId));
       if (blocked) outcomes.set(x.contactId, blocked);
       return !blocked;
@@ -201,36 +214,56 @@ export function createSender(deps: SenderDeps) {
       else outcomes.set(x.contactId, { kind: 'failed', reason: result.reason });
     }
     const ready = sendable.filter((x) => rendered.has(x.contactId));
+    options.rendered([...rendered.values()].some((m) => (m.media?.length ?? 0) > 0));
     return deps.write(async (tx, emit, savepoint) => {
       const at = clock();
       const verdicts = ready.length
         ? await ports.checkMany({ tx, businessId: c.business_id, accountIds: ready.map((x) => x.accountId), purpose: c.purpose, at, settings })
         : new Map<string, GateVerdict>();
-      const chats = ready.length
-        ? await directChatIds(
-            tx,
-            c.business_id,
-            ready.map((x) => x.accountId),
-          )
-        : new Map<string, string>();
-      const sends: { businessId: string; accountId: string; purpose: string; sendKey: string; at: number }[] = [];
-      let sent = 0;
-      for (const x of ready) {
+      const going = ready.filter((x) => {
         const blocked = gateOutcome(c, verdicts.get(x.accountId));
-        if (blocked) {
-          outcomes.set(x.contactId, blocked);
+        if (blocked) outcomes.set(x.contactId, blocked);
+        return !blocked;
+      });
+      // Chats for the whole batch at once: the existing ones, new ones for people messaged first.
+      const chats = going.length ? await deps.openDirectMany(tx, emit, principal, going.map((x) => x.accountId), at) : new Map<string, OpenedChat>();
+      const sends: { businessId: string; accountId: string; purpose: string; sendKey: string; at: number }[] = [];
+      const sentOne = (x: (typeof going)[number], conversationId: string, message: { id: string; seq: number }) => {
+        outcomes.set(x.contactId, { kind: 'sent', messageId: message.id, conversationId, seq: Number(message.seq), accountId: x.accountId });
+        sends.push({ businessId: c.business_id, accountId: x.accountId, purpose: c.purpose, sendKey: `campaign:${runId}:${x.contactId}`, at });
+      };
+      // Plain text goes in one bulk write; media and interactive parts through send, one by one.
+      const plain: { x: (typeof going)[number]; conversationId: string; text: string }[] = [];
+      const rich: { x: (typeof going)[number]; conversationId: string }[] = [];
+      const seen = new Set<string>();
+      for (const x of going) {
+        const chat = chats.get(x.accountId);
+        if (!chat?.ok) {
+          outcomes.set(x.contactId, { kind: 'failed', reason: chat ? `${chat.code}: ${chat.message}` : 'not_found: no chat with this person' });
           continue;
         }
+        const m = rendered.get(x.contactId)!;
+        if (m.text !== undefined && !m.media?.length && m.interactive === undefined && !seen.has(chat.conversationId)) plain.push({ x, conversationId: chat.conversationId, text: m.text });
+        else rich.push({ x, conversationId: chat.conversationId });
+        seen.add(chat.conversationId);
+      }
+      if (plain.length) {
+        const results = await deps.sendMany(
+          principal,
+          plain.map((p) => ({ conversationId: p.conversationId, text: p.text, idempotencyKey: `campaign:${runId}:${p.x.contactId}`, eventTo: p.x.accountId })),
+          { tx, emit },
+        );
+        for (const p of plain) {
+          const r = results.get(p.conversationId);
+          if (r?.ok) sentOne(p.x, p.conversationId, r.message);
+          else outcomes.set(p.x.contactId, { kind: 'failed', reason: r ? `${r.code}: ${r.message}` : 'internal: no answer for this message' });
+        }
+      }
+      for (const { x, conversationId } of rich) {
         const key = `campaign:${runId}:${x.contactId}`;
         try {
-          const done = await savepoint(async () => {
-            const conversationId = chats.get(x.accountId) ?? (await deps.openDirect(principal, x.handle, { tx, emit })).conversation.id;
-            const { message } = await deps.send(principal, conversationId, { ...rendered.get(x.contactId)!, idempotencyKey: key, automated: true, eventTo: x.accountId }, { tx, emit });
-            return { conversationId, message };
-          });
-          outcomes.set(x.contactId, { kind: 'sent', messageId: done.message.id, conversationId: done.conversationId, seq: Number(done.message.seq), accountId: x.accountId });
-          sends.push({ businessId: c.business_id, accountId: x.accountId, purpose: c.purpose, sendKey: key, at });
-          sent += 1;
+          const { message } = await savepoint(() => deps.send(principal, conversationId, { ...rendered.get(x.contactId)!, idempotencyKey: key, automated: true, eventTo: x.accountId }, { tx, emit }));
+          sentOne(x, conversationId, message);
         } catch (err) {
           // Refusals (blocked, not allowed) are this recipient's outcome; anything else undoes the batch and is retried.
           if (err instanceof AppError) outcomes.set(x.contactId, { kind: 'failed', reason: `${err.code}: ${err.message}` });
@@ -243,43 +276,47 @@ export function createSender(deps: SenderDeps) {
         runId,
         [...outcomes].map(([contactId, outcome]) => ({ contactId, outcome })),
       );
-      return sent;
+      return sends.length;
     });
   }
 
-  /** Records a batch's outcomes, in the batch's transaction. */
+  /** Records a batch's outcomes, in the batch's transaction: a few statements for the whole batch. */
   async function record(tx: Tx, runId: number, outcomes: { contactId: string; outcome: Outcome }[]) {
-    {
-      const now = clock();
-      for (const { contactId, outcome } of outcomes) {
-        switch (outcome.kind) {
-          case 'sent':
-            await advance(tx, { runId, contactId, stage: 'sent', at: now, set: { message_id: outcome.messageId, reason: null } });
-            await tx
-              .insertInto('campaign_chats')
-              .values({ conversation_id: outcome.conversationId, seq: outcome.seq, run_id: runId, contact_id: contactId, account_id: outcome.accountId, sent_at: now })
-              .onConflict((oc) => oc.doNothing())
-              .execute();
-            break;
-          case 'failed':
-          case 'skipped':
-            await advance(tx, { runId, contactId, stage: outcome.kind, at: now, set: { reason: outcome.reason } });
-            break;
-          case 'wait':
-            await tx
-              .updateTable('campaign_recipients')
-              .set({ status: CODE.queued, send_after: outcome.until, reason: outcome.reason, updated_at: now })
-              .where('run_id', '=', runId)
-              .where('contact_id', '=', contactId)
-              .where('status', '<', CODE.sent)
-              .execute();
-            break;
-          default: {
-            const never: never = outcome;
-            throw new Error(`unknown outcome ${JSON.stringify(never)}`);
-          }
+    const now = clock();
+    const final: Parameters<typeof advanceMany>[2][number][] = [];
+    const chats: { conversation_id: string; seq: number; run_id: number; contact_id: string; account_id: string; sent_at: number }[] = [];
+    for (const { contactId, outcome } of outcomes) {
+      switch (outcome.kind) {
+        case 'sent':
+          final.push({ contactId, stage: 'sent', set: { message_id: outcome.messageId, reason: null } });
+          chats.push({ conversation_id: outcome.conversationId, seq: outcome.seq, run_id: runId, contact_id: contactId, account_id: outcome.accountId, sent_at: now });
+          break;
+        case 'failed':
+        case 'skipped':
+          final.push({ contactId, stage: outcome.kind, set: { reason: outcome.reason } });
+          break;
+        case 'wait':
+          await tx
+            .updateTable('campaign_recipients')
+            .set({ status: CODE.queued, send_after: outcome.until, reason: outcome.reason, updated_at: now })
+            .where('run_id', '=', runId)
+            .where('contact_id', '=', contactId)
+            .where('status', '<', CODE.sent)
+            .execute();
+          break;
+        default: {
+          const never: never = outcome;
+          throw new Error(`unknown outcome ${JSON.stringify(never)}`);
         }
       }
+    }
+    await advanceMany(tx, runId, final, now);
+    for (let i = 0; i < chats.length; i += 250) {
+      await tx
+        .insertInto('campaign_chats')
+        .values(chats.slice(i, i + 250))
+        .onConflict((oc) => oc.doNothing())
+        .execute();
     }
   }
 
@@ -303,6 +340,8 @@ export function createSender(deps: SenderDeps) {
     let sent = 0;
     let principal: Principal | null = null;
     let settings: GateSettings | undefined;
+    // Until a batch shows otherwise, renders are taken to draw media (see sendBatch).
+    let drewMedia = true;
     for (;;) {
       const run = await db.db.selectFrom('campaign_runs').selectAll().where('id', '=', payload.runId).executeTakeFirst();
       if (!run || Number(run.sender_chain) !== payload.chain || run.status === 'done' || run.status === 'cancelled' || run.status === 'waiting') return `stopped after ${sent}`;
@@ -351,7 +390,7 @@ export function createSender(deps: SenderDeps) {
       );
       const byId = new Map(contacts.map((x) => [x.id, { account_id: x.account_id, handle: handles.get(x.account_id)?.kind === 'person' ? handles.get(x.account_id)?.handle : undefined }]));
       settings ??= await ports.gateSettings(c.business_id);
-      sent += await sendBatch({ c, runId: payload.runId, rows, contacts: byId, principal, settings });
+      sent += await sendBatch({ c, runId: payload.runId, rows, contacts: byId, principal, settings, gateFirst: drewMedia, rendered: (drew) => (drewMedia = drew) });
       await breathe();
     }
   }

@@ -24,3 +24,4 @@ export {
 } from './access.ts';
 export { activeMembership, currentMemberIds, conversationIdsOf, directChatIds, directPair, kindsOf, membersAmong, membershipsOf } from './lookup.ts';
 export { nextSeq, raiseWatermarks, hideFromLaterJoiners } from './counters.ts';
+export { openDirectChats, nextSeqs, directChatsOf, markOwnMessages, type OpenedChat } from './bulk.ts';

@@ -23,8 +23,23 @@ function timePart(ms: number): string {
   return out;
 }
 
+/**
+ * Random bytes drawn 3,072 at a time: a campaign makes two ids per message, and one call into
+ * the system's generator per id was 2% of a send's CPU. Each id still gets bytes no other had.
+ */
+let pool = Buffer.alloc(0);
+let used = 0;
+function random12(): string {
+  if (used + 12 > pool.length) {
+    pool = randomBytes(12 * 256);
+    used = 0;
+  }
+  used += 12;
+  return pool.toString('base64url', used - 12, used);
+}
+
 /** Unguessable ids with a prefix that says what they name (acc_…, msg_…). */
 export function newId(prefix: Prefix, now: number = Date.now()): string {
-  const random = randomBytes(12).toString('base64url');
+  const random = random12();
   return ORDERED.has(prefix) ? `${prefix}_${timePart(now)}${random}` : `${prefix}_${random}`;
 }

@@ -54,6 +54,40 @@ export async function appendEvent(tx: Tx, event: NewEvent): Promise<StoredEvent>
   };
 }
 
+/** Events appended by one statement: eight parameters each, well under both databases' limits. */
+const EVENTS_PER_STATEMENT = 250;
+
+/**
+ * Appends many events inside a write transaction, a multi-row insert per 250, and returns them
+ * with their cursors in the order given. Event writes are serialised (platform/db), so one
+ * statement's cursors are consecutive; each returned row is checked against what was asked.
+ */
+export async function appendEvents(tx: Tx, events: readonly NewEvent[]): Promise<StoredEvent[]> {
+  const out: StoredEvent[] = [];
+  for (let i = 0; i < events.length; i += EVENTS_PER_STATEMENT) {
+    const part = events.slice(i, i + EVENTS_PER_STATEMENT);
+    const values = part.map((event) => ({
+      conversation_id: event.conversationId,
+      target_account_id: event.targetAccountId ?? null,
+      type: event.type,
+      seq: event.seq ?? null,
+      payload: JSON.stringify(event.data),
+      created_at: event.at,
+      members_joined_by: event.membersJoinedBy ?? null,
+      message_id: event.type === 'message.created' || event.type === 'message.edited' ? event.data.id : null,
+    }));
+    const rows = await tx.insertInto('events').values(values).returning(['id', 'conversation_id', 'type']).execute();
+    const ordered = rows.map((r) => ({ ...r, id: Number(r.id) })).sort((a, b) => a.id - b.id);
+    if (ordered.length !== part.length) throw new Error(`appendEvents: ${part.length} events written, ${ordered.length} returned`);
+    ordered.forEach((r, k) => {
+      const v = values[k]!;
+      if (r.conversation_id !== v.conversation_id || r.type !== v.type) throw new Error('appendEvents: cursors came back out of order');
+      out.push({ id: r.id, conversation_id: v.conversation_id, target_account_id: v.target_account_id, type: v.type, seq: v.seq, payload: v.payload, created_at: v.created_at, members_joined_by: v.members_joined_by });
+    });
+  }
+  return out;
+}
+
 /**
  * The event as clients see it, serialised once: the same string goes to every socket, and the
  * payload (already JSON) is spliced in rather than parsed and re-encoded.

@@ -3,7 +3,7 @@
  * write transaction whose events reach live clients after commit. Other capabilities import from
  * this file only, and never query `events` themselves.
  */
-export { type Emit, type EventTap, type WriteWithEvents, createEventWriter } from './write.ts';
+export { type Emit, type EventTap, type WriteWithEvents, createEventWriter, emitAll } from './write.ts';
 export type { NewEvent, StoredEvent } from './event-log.ts';
 export { createSyncHub, type SyncHub, type Subscriber } from './hub.ts';
 export { createTypingRelay, type TypingRelay } from './typing.ts';
