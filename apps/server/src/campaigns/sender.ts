@@ -9,6 +9,9 @@
  *   leaves rows another lane reclaims once it passes.
  * - One transaction per batch (sendBatch): the batch's messages, the chats they open, their cap
  *   records and every recipient's outcome commit together; rendering happens before, outside it.
+ *   Written in bulk: chats opened by conversations.openDirectChats, plain-text messages written by
+ *   messaging.sendMany, outcomes by advanceMany, a few statements for the batch; a message with
+ *   media or interactive parts goes through messaging.send, under a savepoint of its own.
  * - Exactly once: each message carries the idempotency key `campaign:<run>:<contact>`, which
  *   messaging deduplicates in the transaction that writes it, and that transaction also records
  *   the recipient: a kill leaves both or neither, and a reclaimed recipient is sent once.
