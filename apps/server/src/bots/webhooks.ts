@@ -34,7 +34,7 @@ import { findMessage } from '../messaging/index.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
 import { OutboundError, checkOutboundUrl, outboundFetch, parseOutboundUrl } from '../platform/outbound.ts';
 import { retryDelay } from '../platform/queue/backoff.ts';
-import type { EventTap, WriteWithEvents } from '../sync/index.ts';
+import type { EventTap, StoredEvent, WriteWithEvents } from '../sync/index.ts';
 import type { WebhookDeliveriesTable, WebhooksTable } from './schema.ts';
 
 export interface WebhooksConfig {
@@ -227,8 +227,15 @@ export function createWebhooks(deps: WebhooksDeps) {
    * The event tap: inside the event's transaction, one delivery (and job) per active webhook
    * whose account sees the event. Cheap when no account has webhooks: one indexed query.
    */
-  const tap: EventTap = async (tx, { stored }) => {
-    const hooks = await tx.selectFrom('webhooks').select(['id', 'account_id', 'events']).where('status', '=', 'active').where('kind', '=', 'standard').where('deleted_at', 'is', null).execute();
+  const activeHooks = (tx: Tx) => tx.selectFrom('webhooks').select(['id', 'account_id', 'events']).where('status', '=', 'active').where('kind', '=', 'standard').where('deleted_at', 'is', null).execute();
+  const tap: EventTap = async (tx, { stored }) => deliveriesFor(tx, stored, await activeHooks(tx));
+  // A campaign's batch: the active webhooks read once for all of its events.
+  tap.many = async (tx, events) => {
+    const hooks = await activeHooks(tx);
+    if (hooks.length === 0) return;
+    for (const { stored } of events) await deliveriesFor(tx, stored, hooks);
+  };
+  async function deliveriesFor(tx: Tx, stored: StoredEvent, hooks: Pick<WebhooksTable, 'id' | 'account_id' | 'events'>[]) {
     if (hooks.length === 0) return;
     const owners = [...new Set(hooks.map((h) => h.account_id))];
     let audience: Set<string>;
@@ -252,7 +259,7 @@ export function createWebhooks(deps: WebhooksDeps) {
       if (ownAction(stored.type, parsed(), hook.account_id)) continue;
       await insertDelivery(tx, { webhookId: hook.id, lane: stored.conversation_id ?? '-', seq: stored.id, type: stored.type, cursor: stored.id, conversationId: stored.conversation_id, body, headers: null });
     }
-  };
+  }
 
   // ---- the drain ------------------------------------------------------------------------------
 

@@ -58,6 +58,8 @@ export function createTracking(deps: { db: Database; clock: () => number; onNoti
         return;
       }
       case 'message.created': {
+        // Only the people a campaign wrote to reply to it: a business's or a bot's message is never one.
+        if (event.data.sender_kind !== undefined) return;
         const sender = event.data.sender_id;
         const open = await openIn(tx, conversationId, sender);
         const latest = open.filter((m) => Number(m.seq) < Number(event.data.seq)).at(-1);
