@@ -26,34 +26,25 @@ export async function hasBlocked(db: Executor, blocker: string, blocked: string)
   return row !== undefined;
 }
 
-/** Of these accounts, those who blocked `actor`. */
-export async function blockersOf(db: Executor, accountIds: string[], actor: string): Promise<Set<string>> {
+/** Of `accountIds`, those on one side of a block whose other side is `fixed` (500 per query). */
+async function blockSide(db: Executor, side: 'blocker_id' | 'blocked_id', fixed: string, accountIds: readonly string[]): Promise<Set<string>> {
+  const other = side === 'blocker_id' ? 'blocked_id' : 'blocker_id';
   const found = new Set<string>();
   for (let i = 0; i < accountIds.length; i += 500) {
-    const rows = await db
-      .selectFrom('blocks')
-      .select('blocker_id')
-      .where('blocked_id', '=', actor)
-      .where('blocker_id', 'in', accountIds.slice(i, i + 500))
-      .execute();
-    for (const r of rows) found.add(r.blocker_id);
+    const rows = await db.selectFrom('blocks').select(side).where(other, '=', fixed).where(side, 'in', accountIds.slice(i, i + 500)).execute();
+    for (const r of rows) found.add((r as Record<typeof side, string>)[side]);
   }
   return found;
 }
 
+/** Of these accounts, those who blocked `actor`. */
+export function blockersOf(db: Executor, accountIds: readonly string[], actor: string): Promise<Set<string>> {
+  return blockSide(db, 'blocker_id', actor, accountIds);
+}
+
 /** Which of `accountIds` the blocker has blocked. */
-export async function blockedBy(db: Executor, blocker: string, accountIds: readonly string[]): Promise<Set<string>> {
-  const found = new Set<string>();
-  for (let i = 0; i < accountIds.length; i += 500) {
-    const rows = await db
-      .selectFrom('blocks')
-      .select('blocked_id')
-      .where('blocker_id', '=', blocker)
-      .where('blocked_id', 'in', accountIds.slice(i, i + 500))
-      .execute();
-    for (const r of rows) found.add(r.blocked_id);
-  }
-  return found;
+export function blockedBy(db: Executor, blocker: string, accountIds: readonly string[]): Promise<Set<string>> {
+  return blockSide(db, 'blocked_id', blocker, accountIds);
 }
 
 /** Each account's "who may add me" setting (everyone unless they chose otherwise). */

@@ -12,6 +12,13 @@ import { createEventWriter } from './write.ts';
 
 const POSTGRES_URL = process.env.MMD_TEST_POSTGRES_URL;
 
+async function dropSchema(schema: string) {
+  const admin = new pg.Client({ connectionString: POSTGRES_URL });
+  await admin.connect();
+  await admin.query(`drop schema if exists ${schema} cascade`);
+  await admin.end();
+}
+
 for (const dialect of ['sqlite', 'postgres'] as const) {
   test(`a failed savepoint undoes its writes and its events; the rest commits and publishes [${dialect}]`, { skip: dialect === 'postgres' && !POSTGRES_URL ? 'PostgreSQL not run: MMD_TEST_POSTGRES_URL is not set' : false }, async () => {
     const schema = `sp_${process.pid}_${Date.now().toString(36)}`;
@@ -56,12 +63,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       );
     } finally {
       await db.close();
-      if (dialect === 'postgres') {
-        const admin = new pg.Client({ connectionString: POSTGRES_URL });
-        await admin.connect();
-        await admin.query(`drop schema if exists ${schema} cascade`);
-        await admin.end();
-      }
+      if (dialect === 'postgres') await dropSchema(schema);
     }
   });
 }
@@ -135,12 +137,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal((await db.db.selectFrom('events').select('id').execute()).length, stored.length);
     } finally {
       await db.close();
-      if (dialect === 'postgres') {
-        const admin = new pg.Client({ connectionString: POSTGRES_URL });
-        await admin.connect();
-        await admin.query(`drop schema if exists ${schema} cascade`);
-        await admin.end();
-      }
+      if (dialect === 'postgres') await dropSchema(schema);
     }
   });
 }
