@@ -19,6 +19,8 @@ describe('mmd campaign', () => {
 
   test('create, start and status; refusals and usage errors; an analyst reads but cannot start', async () => {
     const { business, analyst } = await newBusinessTeam(server);
+    // The server keeps the wall clock: without quiet hours, a run at night (UTC) is not held until 08:00.
+    await business.client.updateBusiness({ settings: { quiet_hours: null } });
     const person = await server.signUp();
     const contact = await business.client.contacts.create({ handle: person.handle, consent: [{ purpose: 'marketing', proof }] });
     const t = await business.client.createTemplate({ name: 'offer', purpose: 'marketing', default_locale: 'en', variables: [{ name: 'offer' }], variants: { en: { text: 'Hello, {{offer}}' } } });

@@ -23,7 +23,10 @@ const offer: CreateMessageTemplateBody = {
 
 onEachDatabase('campaigns with contacts, segments and templates', (dialect) => {
   let server: TestServer;
-  let offset = 0;
+  // The clock starts at the next noon UTC, whatever the hour the suite runs: a business's default
+  // quiet hours (21:00–08:00 in its zone, UTC) would otherwise hold these campaigns at night.
+  const noon = DateTime.utc().plus({ days: 1 }).set({ hour: 12, minute: 0, second: 0, millisecond: 0 }).toMillis();
+  let offset = noon - Date.now();
   const clock = () => Date.now() + offset;
   before(async () => {
     server = await startTestServer({ dialect, clock, config: { outboundAllowPrivate: true, publicUrl: 'https://mmd.example' } });

@@ -101,7 +101,6 @@ export function createConversations(deps: ConversationsDeps) {
   }
 
   const api = {
-    /** `within`: inside a caller's transaction (a campaign's batch), else in one of its own. */
     async create(
       principal: Principal,
       input: {
@@ -109,14 +108,7 @@ export function createConversations(deps: ConversationsDeps) {
         members?: string[];
         title?: string;
         handle?: string;
-        /**
-         * A direct chat a business's campaign opens: only the person hears of it live (the
-         * business's devices would otherwise get one event per recipient of a million; its team
-         * works the chats in the inbox).
-         */
-        announceToPeerOnly?: boolean;
       },
-      within?: { tx: Tx; emit: Emit },
     ) {
       const now = clock();
       if (input.kind === 'direct') {
@@ -178,7 +170,6 @@ export function createConversations(deps: ConversationsDeps) {
         const event = await emit({
           type: 'conversation.created',
           conversationId: row.id,
-          ...(input.announceToPeerOnly && input.kind === 'direct' && others[0] ? { targetAccountId: others[0].id } : {}),
           data: { conversation: { id: row.id, kind: row.kind, title: row.title, handle: row.handle, created_by: row.created_by, created_at: now }, member_ids: memberIds },
           at: now,
         });
@@ -205,7 +196,7 @@ export function createConversations(deps: ConversationsDeps) {
         if (invited.size > 0) conversation.invited = named.filter((n) => invited.has(n.id)).map((n) => n.handle);
         return { conversation, created: true };
       };
-      return within ? body(within.tx, within.emit) : write(body);
+      return write(body);
 
       async function viewIn(tx: Tx, c: ConversationsTable, me: MembersTable) {
         // Inside the transaction the peer row is not visible to other connections yet (PostgreSQL),
