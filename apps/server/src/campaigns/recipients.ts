@@ -58,6 +58,18 @@ export async function bumpCounts(tx: Tx, rows: { runId: number; variant: number;
   }
 }
 
+/** What reaching `stage` does to a recipient row: the newly reached stages, the new mask and status. */
+function transition(row: { stages: number | string; status: number | string }, stage: Exclude<Stage, 'planned'>) {
+  const had = Number(row.stages);
+  const fresh = [stage, ...IMPLIES[stage]].filter((s) => (had & bit(s)) === 0);
+  const status = CODE[STATUS_OF[stage]];
+  const current = Number(row.status);
+  // Final outcomes (failed, skipped) replace queued/sending only; engagement moves status forward.
+  const final = stage === 'failed' || stage === 'skipped';
+  const nextStatus = final ? (current < CODE.sent ? status : current) : Math.max(current, status);
+  return { fresh, stages: fresh.reduce((m, s) => m | bit(s), had), current, nextStatus };
+}
+
 /**
  * Moves one recipient to `stage` (and the stages it implies), counting each newly reached stage
  * once. The status only moves forward (a late delivery receipt does not undo a read). Returns
@@ -74,18 +86,11 @@ export async function advance(
     .where('contact_id', '=', options.contactId)
     .executeTakeFirst();
   if (!row) return false;
-  const had = Number(row.stages);
-  const wanted = [options.stage, ...IMPLIES[options.stage]];
-  const fresh = wanted.filter((s) => (had & bit(s)) === 0);
-  const status = CODE[STATUS_OF[options.stage]];
-  const current = Number(row.status);
-  // Final outcomes (failed, skipped) replace queued/sending only; engagement moves status forward.
-  const final = options.stage === 'failed' || options.stage === 'skipped';
-  const nextStatus = final ? (current < CODE.sent ? status : current) : Math.max(current, status);
+  const { fresh, stages, current, nextStatus } = transition(row, options.stage);
   if (fresh.length === 0 && nextStatus === current && !options.set) return false;
   await tx
     .updateTable('campaign_recipients')
-    .set({ stages: fresh.reduce((m, s) => m | bit(s), had), status: nextStatus, updated_at: options.at, ...(options.set ?? {}) })
+    .set({ stages, status: nextStatus, updated_at: options.at, ...(options.set ?? {}) })
     .where('run_id', '=', options.runId)
     .where('contact_id', '=', options.contactId)
     .execute();
@@ -124,14 +129,9 @@ export async function advanceMany(
     for (const x of part) {
       const row = byId.get(x.contactId);
       if (!row) continue;
-      const had = Number(row.stages);
-      const fresh = [x.stage, ...IMPLIES[x.stage]].filter((s) => (had & bit(s)) === 0);
-      const current = Number(row.status);
-      const status = CODE[STATUS_OF[x.stage]];
-      const final = x.stage === 'failed' || x.stage === 'skipped';
-      const nextStatus = final ? (current < CODE.sent ? status : current) : Math.max(current, status);
+      const { fresh, stages, current, nextStatus } = transition(row, x.stage);
       if (fresh.length === 0 && nextStatus === current && !x.set) continue;
-      changes.push({ contactId: x.contactId, stages: fresh.reduce((m, s) => m | bit(s), had), status: nextStatus, messageId: x.set?.message_id, reason: x.set?.reason });
+      changes.push({ contactId: x.contactId, stages, status: nextStatus, messageId: x.set?.message_id, reason: x.set?.reason });
       for (const s of fresh) {
         const key = `${row.variant}:${STAGE[s]}`;
         const c = counts.get(key) ?? { variant: Number(row.variant), stage: STAGE[s], by: 0 };

@@ -175,9 +175,7 @@ export function createSender(deps: SenderDeps) {
     settings: GateSettings;
     /** Ask the gate before rendering too (personalised media is costly to draw). */
     gateFirst: boolean;
-    /** Told whether this batch drew media. */
-    rendered: (drewMedia: boolean) => void;
-  }): Promise<number> {
+  }): Promise<{ sent: number; drewMedia: boolean }> {
     const { c, runId, principal, settings } = options;
     const now = clock();
     const outcomes = new Map<string, Outcome>();
@@ -217,8 +215,8 @@ export function createSender(deps: SenderDeps) {
       else outcomes.set(x.contactId, { kind: 'failed', reason: result.reason });
     }
     const ready = sendable.filter((x) => rendered.has(x.contactId));
-    options.rendered([...rendered.values()].some((m) => (m.media?.length ?? 0) > 0));
-    return deps.write(async (tx, emit, savepoint) => {
+    const drewMedia = [...rendered.values()].some((m) => (m.media?.length ?? 0) > 0);
+    const sent = await deps.write(async (tx, emit, savepoint) => {
       const at = clock();
       const verdicts = ready.length
         ? await ports.checkMany({ tx, businessId: c.business_id, accountIds: ready.map((x) => x.accountId), purpose: c.purpose, at, settings })
@@ -281,6 +279,7 @@ export function createSender(deps: SenderDeps) {
       );
       return sends.length;
     });
+    return { sent, drewMedia };
   }
 
   /** Records a batch's outcomes, in the batch's transaction: a few statements for the whole batch. */
@@ -393,7 +392,9 @@ export function createSender(deps: SenderDeps) {
       );
       const byId = new Map(contacts.map((x) => [x.id, { account_id: x.account_id, handle: handles.get(x.account_id)?.kind === 'person' ? handles.get(x.account_id)?.handle : undefined }]));
       settings ??= await ports.gateSettings(c.business_id);
-      sent += await sendBatch({ c, runId: payload.runId, rows, contacts: byId, principal, settings, gateFirst: drewMedia, rendered: (drew) => (drewMedia = drew) });
+      const batch = await sendBatch({ c, runId: payload.runId, rows, contacts: byId, principal, settings, gateFirst: drewMedia });
+      sent += batch.sent;
+      drewMedia = batch.drewMedia;
       await breathe();
     }
   }

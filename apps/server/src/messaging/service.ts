@@ -25,6 +25,9 @@ function sortKey(r: MessagesTable): number {
   return r.status === 'sent' ? Number(r.seq) : positionOf(r) + 0.5;
 }
 
+/** What `sendMany` answers per conversation: the message (written now or already), or the refusal. */
+type BulkOutcome = { ok: true; message: { id: string; seq: number }; replayed: boolean } | { ok: false; code: 'forbidden' | 'not_a_member' | 'validation_failed'; message: string };
+
 /** Live receipt events go to direct chats and groups up to this size; larger ones ask for counts. */
 export const LIVE_RECEIPTS_MAX_MEMBERS = 100;
 
@@ -293,10 +296,9 @@ export function createMessaging(deps: MessagingDeps) {
       principal: Principal,
       items: readonly { conversationId: string; text: string; idempotencyKey: string; eventTo: string }[],
       within: { tx: Tx; emit: Emit },
-    ): Promise<Map<string, { ok: true; message: { id: string; seq: number }; replayed: boolean } | { ok: false; code: 'forbidden' | 'not_a_member' | 'validation_failed'; message: string }>> {
+    ): Promise<Map<string, BulkOutcome>> {
       const { tx, emit } = within;
-      type Outcome = { ok: true; message: { id: string; seq: number }; replayed: boolean } | { ok: false; code: 'forbidden' | 'not_a_member' | 'validation_failed'; message: string };
-      const out = new Map<string, Outcome>();
+      const out = new Map<string, BulkOutcome>();
       if (principal.kind !== 'business') throw new AppError('forbidden', 'only a business sends automated messages in bulk');
       const ids = items.map((x) => x.conversationId);
       if (new Set(ids).size !== ids.length) throw new Error('sendMany: a conversation appears twice in one batch');
