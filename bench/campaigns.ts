@@ -3,7 +3,13 @@
  * the baseline measured in the same run.
  *
  *   npm run bench:campaigns -- [--only=render,import,campaign,sockets] [--contacts=1000000]
- *     [--renders=40] [--sockets=10000] [--batch=1000] [--throttle=5000]
+ *     [--renders=40] [--sockets=10000] [--batch=1000] [--throttle=5000] [--world=<dir>]
+ *
+ * BENCH_SERVER_ENV='MMD_SQLITE_CHECKPOINT=inline,…' passes settings to the server under test.
+ *
+ * --world=<dir> keeps the imported world (accounts, business, contacts) in <dir> after an import,
+ * and a later run whose --only leaves out import starts its campaign from a copy of it (same
+ * --contacts), so the campaign can be measured again without importing a million rows again.
  *
  * Every part runs MMD's own code on embedded SQLite at the default durability (WAL,
  * synchronous=FULL), never a reimplementation, and each can run alone (`--only render`):
@@ -25,7 +31,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes, randomFillSync } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, createReadStream, createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import net from 'node:net';
 import os from 'node:os';
@@ -78,6 +84,8 @@ const opts = {
   sockets: count('sockets', 10_000),
   batch: count('batch', 1000),
   throttle: count('throttle', 5000),
+  /** A folder keeping the imported world between runs: the campaign and sockets parts start from a copy of it. */
+  world: option('world'),
 };
 
 const log = (...m: unknown[]) => process.stderr.write(`[bench:campaigns] ${m.join(' ')}\n`);
@@ -369,6 +377,11 @@ async function startServer(dataDir: string, extraEnv: Record<string, string> = {
     MMD_LOGIN_ADDRESS_RATE_LIMIT: '1000000',
     ...extraEnv,
   });
+  // BENCH_SERVER_ENV='MMD_X=1,MMD_Y=2': settings for the server under test (to compare one against another).
+  for (const pair of (process.env.BENCH_SERVER_ENV ?? '').split(',').filter(Boolean)) {
+    const at = pair.indexOf('=');
+    if (at > 0) env[pair.slice(0, at)] = pair.slice(at + 1);
+  }
   // BENCH_CPU_PROF=<dir>: the server writes a V8 CPU profile there when it stops (to find where time goes).
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   const proc = spawn(process.execPath, [...profile, '--import', 'tsx', 'apps/server/src/main.ts', 'serve'], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
@@ -581,6 +594,11 @@ async function benchImport(scratch: string) {
     log('import: baseline');
     const baseline = await baselineInsert(scratch, 'contacts', n, opts.batch);
     world = { dataDir, businessToken: business.token, businessId: business.account.id, contacts: job.rows.created, accounts };
+    if (opts.world) {
+      rmSync(opts.world, { recursive: true, force: true });
+      cpSync(dataDir, path.join(opts.world, 'data'), { recursive: true });
+      writeFileSync(path.join(opts.world, 'world.json'), JSON.stringify({ ...world, requested: n }));
+    }
     const rowsPerSecond = jobSeconds ? job.rows.done / jobSeconds : null;
     return {
       rows: n,
@@ -618,6 +636,22 @@ function dirBytes(dataDir: string): number {
 
 /** The imported contacts the campaign goes to: this run's import, or one made now when the import part did not run. */
 async function ensureWorld(scratch: string): Promise<World> {
+  if (!world && opts.world && existsSync(path.join(opts.world, 'world.json'))) {
+    const kept = JSON.parse(readFileSync(path.join(opts.world, 'world.json'), 'utf8')) as World & { requested: number };
+    if (kept.requested === opts.contacts) {
+      const dataDir = mkdtempSync(path.join(scratch, 'server-'));
+      log(`campaign: starting from the world kept in ${opts.world}`);
+      cpSync(path.join(opts.world, 'data'), dataDir, { recursive: true });
+      const server = await startServer(dataDir);
+      try {
+        const r = await fetch(`${server.base}/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ handle: 'benchshop', password: PASSWORD }) });
+        if (!r.ok) throw new Error(`business sign-in: ${r.status} ${await r.text()}`);
+        world = { ...kept, dataDir, businessToken: ((await r.json()) as { token: string }).token };
+      } finally {
+        await server.stop();
+      }
+    }
+  }
   if (!world) {
     log('campaign: importing the contacts first (the import part did not run)');
     const imported = await benchImport(scratch);

@@ -20,6 +20,12 @@ const ConfigSchema = Type.Object({
   bodyLimit: Type.Integer({ minimum: 1024, maximum: 16 * 1024 * 1024, default: 64 * 1024 }),
   /** SQLite durability: FULL fsyncs every commit, so an acknowledged write survives power loss too. */
   sqliteSynchronous: Type.Enum(['full', 'normal'], { default: 'full' }),
+  /**
+   * Who folds SQLite's write-ahead log back into the database file while the server runs: a
+   * thread of its own ('background', so no commit waits for it) or the commit that fills it
+   * ('inline', SQLite's own way). Durability is the same either way.
+   */
+  sqliteCheckpoint: Type.Enum(['background', 'inline'], { default: 'background' }),
   /** Failed-or-not login attempts allowed per handle and address in one window. */
   loginRateLimit: Type.Integer({ minimum: 1, default: 10 }),
   /**

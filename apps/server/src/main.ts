@@ -8,17 +8,19 @@ import { ConfigError, type Config, loadConfig } from './config.ts';
 import { openDatabase } from './platform/db/index.ts';
 import { createLocalEventBus } from './platform/pubsub/index.ts';
 
-export function openDatabaseFor(config: Config) {
+/** The database `config` names. The server checkpoints SQLite on a thread of its own; a short CLI command needs none. */
+export function openDatabaseFor(config: Config, use: 'server' | 'tool' = 'tool') {
   return openDatabase({
     databaseUrl: config.databaseUrl || undefined,
     sqlitePath: path.join(config.dataDir, 'mmd.sqlite'),
     sqliteSynchronous: config.sqliteSynchronous,
+    sqliteCheckpoint: use === 'server' ? config.sqliteCheckpoint : 'inline',
     pgSchema: config.databaseSchema === 'public' ? undefined : config.databaseSchema,
   });
 }
 
 export async function serve(config: Config) {
-  const db = openDatabaseFor(config);
+  const db = openDatabaseFor(config, 'server');
   await db.migrate();
   const bus = createLocalEventBus();
   const roles = new Set(config.roles.split(','));

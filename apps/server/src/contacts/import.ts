@@ -39,7 +39,8 @@ import {
   updateContactFields,
   upsertAttributeRows,
 } from './batch.ts';
-import { appendConsentBatch, newId, statesOf } from './consent.ts';
+import { contactIdFor } from '../lib/ids.ts';
+import { appendConsentBatch, statesOf } from './consent.ts';
 import { escapeCell } from './csv-cells.ts';
 import type { ContactImportsTable } from './import-schema.ts';
 import { type AttributeType, type ImportParseOptions, type ImportRecord, type ImportRow, ImportFileError, checkImportOptions, parseImport } from './import-parse.ts';
@@ -258,7 +259,7 @@ export function createContactImports(deps: ContactImportsDeps) {
         let changed = false;
         if (!contact) {
           contact = {
-            id: newId('ct'),
+            id: contactIdFor(account.id),
             business_id: imp.business_id,
             account_id: account.id,
             external_id: r.externalId,

@@ -28,7 +28,8 @@ import { AppError, notFound } from '../errors.ts';
 import { sql } from 'kysely';
 import { type Database, type Tx, isUniqueViolation } from '../platform/db/index.ts';
 import type { BusinessActor } from './business-port.ts';
-import { appendConsent, eventsOf, newId, statesOf } from './consent.ts';
+import { contactIdFor } from '../lib/ids.ts';
+import { appendConsent, eventsOf, statesOf } from './consent.ts';
 import type { ContactsTable } from './schema.ts';
 import { type AttributeTypeName, canonicalLocale, checkTimeZone, proofTime, readAttribute, storeAttribute } from './validate.ts';
 
@@ -154,7 +155,7 @@ export async function ensureContact(tx: Tx, options: { businessId: string; accou
   const existing = await tx.selectFrom('contacts').selectAll().where('business_id', '=', options.businessId).where('account_id', '=', options.accountId).executeTakeFirst();
   if (existing) return { contact: existing, created: false };
   const row: ContactsTable = {
-    id: newId('ct'),
+    id: contactIdFor(options.accountId),
     business_id: options.businessId,
     account_id: options.accountId,
     external_id: null,
@@ -382,7 +383,7 @@ export function createContactsCore(deps: ContactsCoreDeps) {
           const existing = await tx.selectFrom('contacts').select('id').where('business_id', '=', actor.businessId).where('account_id', '=', person.id).executeTakeFirst();
           if (existing) throw new AppError('conflict', `@${person.handle} is already a contact (${existing.id})`);
           const row: ContactsTable = {
-            id: newId('ct'),
+            id: contactIdFor(person.id),
             business_id: actor.businessId,
             account_id: person.id,
             external_id: body.external_id ?? null,

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { newId } from './ids.ts';
+import { contactIdFor, newId } from './ids.ts';
 
 test('message and conversation ids sort by the time they were made, and never repeat', () => {
   const start = Date.UTC(2026, 11, 5);
@@ -28,4 +28,15 @@ test('message and conversation ids sort by the time they were made, and never re
 test('other ids stay wholly random', () => {
   const id = newId('acc');
   assert.match(id, /^acc_[A-Za-z0-9_-]{16}$/);
+});
+
+test("a contact's id sorts as its account's does, and two businesses' contacts of one person differ", () => {
+  const accounts = Array.from({ length: 2000 }, () => newId('acc'));
+  const contacts = accounts.map((a) => ({ a, c: contactIdFor(a) }));
+  const byContact = [...contacts].sort((x, y) => (x.c < y.c ? -1 : x.c > y.c ? 1 : 0)).map((x) => x.a);
+  assert.deepEqual(byContact, [...accounts].sort());
+  const [one, two] = [contactIdFor(accounts[0]!), contactIdFor(accounts[0]!)];
+  assert.notEqual(one, two);
+  assert.match(one, /^ct_[A-Za-z0-9_-]{16}[A-Za-z0-9_-]{8}$/);
+  assert.equal(one.slice(3, 19), accounts[0]!.slice(4));
 });

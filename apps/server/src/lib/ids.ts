@@ -29,17 +29,30 @@ function timePart(ms: number): string {
  */
 let pool = Buffer.alloc(0);
 let used = 0;
-function random12(): string {
-  if (used + 12 > pool.length) {
+function randomChars(bytes: number): string {
+  if (used + bytes > pool.length) {
     pool = randomBytes(12 * 256);
     used = 0;
   }
-  used += 12;
-  return pool.toString('base64url', used - 12, used);
+  used += bytes;
+  return pool.toString('base64url', used - bytes, used);
 }
+const random12 = () => randomChars(12);
 
 /** Unguessable ids with a prefix that says what they name (acc_…, msg_…). */
 export function newId(prefix: Prefix, now: number = Date.now()): string {
   const random = random12();
   return ORDERED.has(prefix) ? `${prefix}_${timePart(now)}${random}` : `${prefix}_${random}`;
+}
+
+/**
+ * A contact's id: the id of its account (without the prefix), then 48 random bits. A business's
+ * contacts then sort as their accounts do, and a campaign, which sends in contact order, reaches
+ * people in account order: each batch's reads and writes keyed by the person (their account, chat
+ * memberships, sync events, consent, caps) fall on neighbouring index pages instead of one page
+ * each. At a million recipients that locality was most of the send rate (docs/benchmarks.md).
+ * The account id it shows is the contact's own `account_id`, already in every contact view.
+ */
+export function contactIdFor(accountId: string): string {
+  return `ct_${accountId.slice(accountId.indexOf('_') + 1)}${randomChars(6)}`;
 }
