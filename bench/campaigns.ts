@@ -384,7 +384,9 @@ async function startServer(dataDir: string, extraEnv: Record<string, string> = {
   }
   // BENCH_CPU_PROF=<dir>: the server writes a V8 CPU profile there when it stops (to find where time goes).
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const proc = spawn(process.execPath, [...profile, '--import', 'tsx', 'apps/server/src/main.ts', 'serve'], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
+  // BENCH_SERVER_NODE_FLAGS='--trace-gc --max-semi-space-size=4': Node flags for the server under test.
+  const nodeFlags = (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const proc = spawn(process.execPath, [...profile, ...nodeFlags, '--import', 'tsx', 'apps/server/src/main.ts', 'serve'], { cwd: root, env, stdio: ['ignore', 2, 'inherit'] }); // its stdout (logs, --trace-gc) to our stderr: our stdout is the JSON
   children.push(proc);
   let stopping = false;
   proc.once('exit', (code, signal) => {

@@ -26,6 +26,11 @@ const ConfigSchema = Type.Object({
    * ('inline', SQLite's own way). Durability is the same either way.
    */
   sqliteCheckpoint: Type.Enum(['background', 'inline'], { default: 'background' }),
+  /**
+   * How much the JavaScript heap may grow past its live size before V8 collects it, in percent
+   * (see main.ts boundHeapGrowth); 0 leaves V8's own policy, which trades memory for fewer collections.
+   */
+  heapGrowingPercent: Type.Integer({ minimum: 0, maximum: 1000, default: 30 }),
   /** Failed-or-not login attempts allowed per handle and address in one window. */
   loginRateLimit: Type.Integer({ minimum: 1, default: 10 }),
   /**

@@ -106,6 +106,30 @@ onEachDatabase('templates', (dialect) => {
     await rejectsWith(admin.acting.updateTemplate(created.id, { name: 'x' }), 'conflict', 409);
   });
 
+  test('the list pages by name with a cursor, through archived ones too; a forged cursor is refused', async () => {
+    const { admin } = await newBusinessTeam(server);
+    const names = ['delta', 'alpha', 'echo', 'charlie', 'bravo'];
+    const made = [];
+    for (const name of names) made.push(await admin.acting.createTemplate({ ...order, name }));
+    await admin.acting.archiveTemplate(made[0]!.id);
+    const seen: string[] = [];
+    let after: string | undefined;
+    for (let pages = 0; pages < 10; pages += 1) {
+      const page = await admin.acting.listTemplates({ archived: true, limit: 2, ...(after ? { after } : {}) });
+      assert.ok(page.templates.length <= 2);
+      seen.push(...page.templates.map((t) => t.name));
+      if (!page.next) break;
+      after = page.next;
+    }
+    assert.deepEqual(seen, ['alpha', 'bravo', 'charlie', 'delta', 'echo'], 'every template once, by name, archived ones included');
+    const active = await admin.acting.listTemplates();
+    assert.deepEqual(active.templates.map((t) => t.name), ['alpha', 'bravo', 'charlie', 'echo']);
+    assert.equal(active.next, null);
+    await rejectsWith(admin.acting.listTemplates({ after: Buffer.from('["a","acc_x"]').toString('base64url') }), 'validation_failed', 400);
+    await rejectsWith(admin.acting.listTemplates({ after: 'not a cursor' }), 'validation_failed', 400);
+    await rejectsWith(admin.acting.listTemplates({ limit: 0 }), 'validation_failed', 400);
+  });
+
   test('previews format dates and amounts in the locale asked for, and a missing variable is a clear reason', async () => {
     const { admin, analyst } = await newBusinessTeam(server);
     const t = await admin.acting.createTemplate(order);

@@ -165,7 +165,8 @@ export const MessageTemplateSummary = Type.Object({
   locales: Type.Array(Type.String(), { description: 'of the newest version' }),
   updated_at: Millis,
 });
-export const MessageTemplateList = Type.Object({ templates: Type.Array(MessageTemplateSummary) });
+/** A page of templates by name; `next` (null on the last page) is the `after` of the next one. */
+export const MessageTemplateList = Type.Object({ templates: Type.Array(MessageTemplateSummary), next: Type.Union([Type.String(), Type.Null()]) });
 export type MessageTemplateList = Static<typeof MessageTemplateList>;
 
 export const CreateMessageTemplateBody = Type.Object(

@@ -730,8 +730,13 @@ export class MmdClient {
   }
   // Templates of a business (read: any role; write and approve: owners and admins).
   /** The business's templates by name (archived ones too with `archived: true`). */
-  listTemplates(options: { archived?: boolean } = {}) {
-    return this.request<MessageTemplateList>('GET', `/v1/business/templates${options.archived ? '?archived=true' : ''}`);
+  listTemplates(options: { archived?: boolean; limit?: number; after?: string } = {}) {
+    const query = new URLSearchParams();
+    if (options.archived) query.set('archived', 'true');
+    if (options.limit !== undefined) query.set('limit', String(options.limit));
+    if (options.after !== undefined) query.set('after', options.after);
+    const qs = query.toString();
+    return this.request<MessageTemplateList>('GET', `/v1/business/templates${qs ? `?${qs}` : ''}`);
   }
   /** Creates a template; its first version is a draft. */
   createTemplate(body: CreateMessageTemplateBody) {

@@ -17,7 +17,7 @@ import { Type } from 'typebox';
 import type { Business } from '../business/index.ts';
 import { notFound } from '../errors.ts';
 import type { Authenticate } from '../http/auth.ts';
-import type { Templates } from './service.ts';
+import { MAX_TEMPLATES, type Templates } from './service.ts';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 const tags = ['templates'];
@@ -63,11 +63,23 @@ export function templateRoutes(deps: {
           'x-mmd-scope': 'business:read',
           tags,
           summary: "The business's templates, by name (archived ones with ?archived=true)",
-          querystring: Type.Object({ archived: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+          querystring: Type.Object(
+            {
+              archived: Type.Optional(Type.Boolean()),
+              limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_TEMPLATES, description: `templates per page (default and most: ${MAX_TEMPLATES}, the most a business may have active)` })),
+              after: Type.Optional(Type.String({ maxLength: 400, description: 'the `next` of the previous page' })),
+            },
+            { additionalProperties: false },
+          ),
           response: { 200: MessageTemplateList },
         },
       },
-      async (request) => templates.list(await business.actor(request, await authenticate(request), 'read'), { includeArchived: request.query.archived === true }),
+      async (request) =>
+        templates.list(await business.actor(request, await authenticate(request), 'read'), {
+          includeArchived: request.query.archived === true,
+          ...(request.query.limit !== undefined ? { limit: request.query.limit } : {}),
+          ...(request.query.after !== undefined ? { after: request.query.after } : {}),
+        }),
     );
     app.post(
       '/v1/business/templates',

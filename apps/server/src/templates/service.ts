@@ -30,6 +30,20 @@ import type { TemplateContact, VariableDecl, VariableValue } from './variables.t
 
 /** How long a preview waits for a personalised render to go through the media ladder. */
 const PREVIEW_MEDIA_WAIT_MS = 20_000;
+/** A list page's `after`: the name and id of the last template it showed. */
+function decodeListCursor(cursor: string): [string, string] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    parsed = null;
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 2 || typeof parsed[0] !== 'string' || typeof parsed[1] !== 'string' || !parsed[1].startsWith('tpl_')) {
+    throw new AppError('validation_failed', 'this cursor is not one this API gave', { errors: [{ path: '/after', message: 'unknown cursor' }] });
+  }
+  return [parsed[0], parsed[1]];
+}
+
 /** Most active templates per business. */
 export const MAX_TEMPLATES = 500;
 
@@ -259,27 +273,34 @@ export function createTemplates(deps: TemplatesDeps) {
   }
 
   return {
-    async list(actor: BusinessActor, options: { includeArchived?: boolean } = {}): Promise<MessageTemplateList> {
-      let q = db.db.selectFrom('templates').selectAll().where('business_id', '=', actor.businessId);
-      if (!options.includeArchived) q = q.where('status', '=', 'active');
-      const rows = await q.orderBy('name').orderBy('id').limit(MAX_TEMPLATES * 2).execute();
-      const latest = rows.length === 0 ? [] : await db.db.selectFrom('template_versions').select(['template_id', 'number', 'variants']).where('template_id', 'in', rows.map((r) => r.id)).execute();
-      const approved = rows.flatMap((r) => (r.approved_version_id ? [r.approved_version_id] : []));
-      const approvedNumbers = approved.length === 0 ? [] : await db.db.selectFrom('template_versions').select(['id', 'number']).where('id', 'in', approved).execute();
+    async list(actor: BusinessActor, options: { includeArchived?: boolean; limit?: number; after?: string } = {}): Promise<MessageTemplateList> {
+      const limit = Math.min(MAX_TEMPLATES, Math.max(1, options.limit ?? MAX_TEMPLATES));
+      let q = db.db
+        .selectFrom('templates as t')
+        .leftJoin('template_versions as v', (j) => j.onRef('v.template_id', '=', 't.id').onRef('v.number', '=', 't.latest_number'))
+        .leftJoin('template_versions as a', 'a.id', 't.approved_version_id')
+        .select(['t.id', 't.name', 't.purpose', 't.status', 't.latest_number', 't.approved_version_id', 't.updated_at', 'v.variants as latest_variants', 'a.number as approved_number'])
+        .where('t.business_id', '=', actor.businessId);
+      if (!options.includeArchived) q = q.where('t.status', '=', 'active');
+      if (options.after !== undefined) {
+        const [name, id] = decodeListCursor(options.after);
+        q = q.where((eb) => eb.or([eb('t.name', '>', name), eb.and([eb('t.name', '=', name), eb('t.id', '>', id)])]));
+      }
+      const rows = await q.orderBy('t.name').orderBy('t.id').limit(limit + 1).execute();
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
       return {
-        templates: rows.map((r) => {
-          const newest = latest.find((v) => v.template_id === r.id && Number(v.number) === Number(r.latest_number));
-          return {
-            id: r.id,
-            name: r.name,
-            purpose: r.purpose as TemplatePurpose,
-            status: r.status as 'active' | 'archived',
-            latest_number: Number(r.latest_number),
-            approved_number: r.approved_version_id ? Number(approvedNumbers.find((a) => a.id === r.approved_version_id)?.number ?? 0) || null : null,
-            locales: newest ? Object.keys(JSON.parse(newest.variants) as object).sort() : [],
-            updated_at: Number(r.updated_at),
-          };
-        }),
+        templates: page.map((r) => ({
+          id: r.id,
+          name: r.name,
+          purpose: r.purpose as TemplatePurpose,
+          status: r.status as 'active' | 'archived',
+          latest_number: Number(r.latest_number),
+          approved_number: r.approved_version_id && r.approved_number !== null ? Number(r.approved_number) : null,
+          locales: r.latest_variants ? Object.keys(JSON.parse(r.latest_variants) as object).sort() : [],
+          updated_at: Number(r.updated_at),
+        })),
+        next: rows.length > limit && last ? Buffer.from(JSON.stringify([last.name, last.id]), 'utf8').toString('base64url') : null,
       };
     },
 
