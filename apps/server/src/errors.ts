@@ -38,6 +38,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   cursor_expired: 410,
   invitation_expired: 410,
   rate_limited: 429,
+  /** Forwarding one message to more chats a minute than allowed (messaging/forward-limits.ts). */
+  forward_limit: 429,
   /** This address used its daily allowance of an anonymous endpoint (hash-only protection). */
   daily_limit_reached: 429,
   /** The server-wide daily allowance of an anonymous endpoint is used up. */

@@ -104,7 +104,7 @@ onEachDatabase('messages', (dialect) => {
     const bobCarol = await bob.client.openDirect(carol.handle);
     const once = await bob.client.send(bobCarol.id, { forward_of: original.id });
     assert.equal(once.text, 'look at this');
-    assert.deepEqual(once.forward, { origin_message_id: original.id, origin_conversation_id: chat.id, origin_sender_id: alice.accountId, hops: 1 });
+    assert.deepEqual(once.forward, { origin_message_id: original.id, origin_conversation_id: chat.id, origin_sender_id: alice.accountId, hops: 1, label: 'forwarded' });
     const group = await carol.client.createConversation({ kind: 'group', title: 'friends', members: [alice.handle] });
     const twice = await carol.client.send(group.id, { forward_of: once.id });
     assert.equal(twice.forward?.origin_message_id, original.id);

@@ -37,6 +37,7 @@ export const ERROR_CODES = [
   'already_member',
   'limit_reached',
   'rate_limited',
+  'forward_limit',
   'daily_limit_reached',
   'daily_capacity_reached',
   'message_deleted',

@@ -173,6 +173,9 @@ export const Forward = Type.Object({
   origin_conversation_id: Type.String(),
   origin_sender_id: Type.String(),
   hops: Type.Integer({ minimum: 1, description: 'how many times this content has been forwarded' }),
+  label: Type.Union([Type.Literal('forwarded'), Type.Literal('forwarded_many_times')], {
+    description: 'what clients show: "Forwarded many times" from 5 hops (such a message may be forwarded to one chat a minute, any other to 5)',
+  }),
 });
 
 export { MediaSummary } from './media-summary.ts';

@@ -69,4 +69,16 @@ export const messagingMigrations: MigrationSteps = {
   '202612051130-messaging-agent': async (db: Kysely<unknown>) => {
     await db.schema.alterTable('messages').addColumn('agent_id', 'text').execute();
   },
+  // Forward limits ask "to how many chats did this person forward this message in the last
+  // minute": the forwards of one origin, by sender and time. It also serves every lookup of an
+  // origin's forwards, which the single-column index did; that one indexed every message's null.
+  '202612052100-messaging-forwards-by-sender': async (db: Kysely<unknown>) => {
+    await db.schema
+      .createIndex('messages_forwards_by_sender')
+      .on('messages')
+      .columns(['forward_origin_id', 'sender_id', 'created_at'])
+      .where(sql.ref('forward_origin_id'), 'is not', null)
+      .execute();
+    await db.schema.dropIndex('messages_by_forward_origin').execute();
+  },
 };

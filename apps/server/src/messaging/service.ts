@@ -15,6 +15,7 @@ import { attachMedia, loadMediaRows, mediaOfMessageIds } from '../media/index.ts
 import { type InteractiveInput, hasInteractive, messagesOfType, prepareInteractive, storeInteractive } from '../interactive/index.ts';
 import { deleteForEveryone } from './delete.ts';
 import { audienceOf, loadMessageViews, positionOf, toMessage } from './views.ts';
+import { checkForwardLimit } from './forward-limits.ts';
 
 /**
  * Order within a page: a held message (position P: written after seq P - 1) sorts after the sent
@@ -219,6 +220,7 @@ export function createMessaging(deps: MessagingDeps) {
             forward_origin_sender_id: source.forward_origin_sender_id ?? source.sender_id,
             forward_hops: Number(source.forward_hops) + 1,
           };
+          await checkForwardLimit(tx, { senderId: principal.accountId, originId: forward.forward_origin_id!, sourceHops: Number(source.forward_hops), conversationId, now: clock() });
         }
         const now = clock();
         // Written held: a private placeholder seq, so nothing public counts it before we know

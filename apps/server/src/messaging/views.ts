@@ -1,5 +1,6 @@
 /** Turns message rows into the API's Message shape, with sender handles and reaction counts. */
 import type { AccountKind, MediaSummary, Message } from '@mmd/contracts';
+import { forwardLabel } from './forward-limits.ts';
 import { accountsByIds } from '../accounts/index.ts';
 import { interactiveFieldsOf } from '../interactive/index.ts';
 import { mediaOfMessages } from '../media/index.ts';
@@ -90,6 +91,7 @@ export function toMessage(
             origin_conversation_id: r.forward_origin_conversation_id!,
             origin_sender_id: r.forward_origin_sender_id!,
             hops: Number(r.forward_hops),
+            label: forwardLabel(Number(r.forward_hops)),
           }
         : null,
     reactions: deleted ? [] : reactions,

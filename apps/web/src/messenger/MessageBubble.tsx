@@ -110,7 +110,7 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
         )}
         {m.forward && (
           <span className="forwarded">
-            <ForwardIcon /> {m.forward.hops >= 5 ? 'Forwarded many times' : 'Forwarded'}
+            <ForwardIcon /> {m.forward.label === 'forwarded_many_times' ? 'Forwarded many times' : 'Forwarded'}
           </span>
         )}
         {m.reply_to && <Quote message={replied} onJump={jump} />}

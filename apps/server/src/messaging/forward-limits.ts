@@ -1,0 +1,56 @@
+/**
+ * Forward limits, as WhatsApp's, enforced by the server so scripted clients obey them too:
+ * a person forwards one message (counted by its origin, whichever copy they forward) to at most
+ * 5 chats a minute; a message already forwarded many times (5 hops or more, WhatsApp's
+ * threshold: clients label it "Forwarded many times") to one chat a minute. Forwarding again into
+ * a chat already counted costs nothing. A refusal is 429 `forward_limit` with Retry-After.
+ */
+import { AppError } from '../errors.ts';
+import type { Tx } from '../platform/db/index.ts';
+
+export const FORWARD_WINDOW_MS = 60_000;
+/** Chats one message may be forwarded to per window. */
+export const FORWARD_CHATS = 5;
+/** Hops from which a message is "forwarded many times", and the chats it may then reach per window. */
+export const MANY_TIMES_HOPS = 5;
+export const MANY_TIMES_CHATS = 1;
+
+export type ForwardLabel = 'forwarded' | 'forwarded_many_times';
+
+/** The label clients show on a forwarded message with this many hops. */
+export function forwardLabel(hops: number): ForwardLabel {
+  return hops >= MANY_TIMES_HOPS ? 'forwarded_many_times' : 'forwarded';
+}
+
+/**
+ * Throws `forward_limit` unless `senderId` may forward the message of `originId` (whose copy
+ * being forwarded has `sourceHops`) into `conversationId` at `now`. Inside the sending
+ * transaction: writes are serialised, so two forwards at once cannot both pass on one last slot.
+ */
+export async function checkForwardLimit(tx: Tx, options: { senderId: string; originId: string; sourceHops: number; conversationId: string; now: number }): Promise<void> {
+  const since = options.now - FORWARD_WINDOW_MS;
+  const recent = await tx
+    .selectFrom('messages')
+    .select(['conversation_id', 'created_at'])
+    .where('forward_origin_id', '=', options.originId)
+    .where('sender_id', '=', options.senderId)
+    .where('created_at', '>', since)
+    .orderBy('created_at')
+    .execute();
+  const firstIn = new Map<string, number>();
+  for (const r of recent) if (!firstIn.has(r.conversation_id)) firstIn.set(r.conversation_id, Number(r.created_at));
+  if (firstIn.has(options.conversationId)) return;
+  const manyTimes = options.sourceHops >= MANY_TIMES_HOPS;
+  const allowed = manyTimes ? MANY_TIMES_CHATS : FORWARD_CHATS;
+  if (firstIn.size < allowed) return;
+  // A slot frees when the oldest chat counted leaves the window.
+  const oldest = Math.min(...firstIn.values());
+  const retryAfter = Math.max(1, Math.ceil((oldest + FORWARD_WINDOW_MS - options.now) / 1000));
+  throw new AppError(
+    'forward_limit',
+    manyTimes
+      ? `this message has been forwarded many times: it can go to ${MANY_TIMES_CHATS} chat a minute; retry in ${retryAfter} s`
+      : `a message can be forwarded to at most ${FORWARD_CHATS} chats a minute; retry in ${retryAfter} s`,
+    { headers: { 'retry-after': String(retryAfter) } },
+  );
+}
