@@ -5,7 +5,7 @@
  *   npm run bench:campaigns -- [--only=render,import,campaign,sockets] [--contacts=1000000]
  *     [--renders=40] [--sockets=10000] [--batch=1000] [--throttle=5000] [--world=<dir>]
  *
- * BENCH_SERVER_ENV='MMD_SQLITE_CHECKPOINT=inline,…' passes settings to the server under test.
+ * BENCH_SERVER_ENV='MMD_HEAP_GROWING_PERCENT=0,…' passes settings to the server under test.
  *
  * --world=<dir> keeps the imported world (accounts, business, contacts) in <dir> after an import,
  * and a later run whose --only leaves out import starts its campaign from a copy of it (same

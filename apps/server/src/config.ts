@@ -21,12 +21,6 @@ const ConfigSchema = Type.Object({
   /** SQLite durability: FULL fsyncs every commit, so an acknowledged write survives power loss too. */
   sqliteSynchronous: Type.Enum(['full', 'normal'], { default: 'full' }),
   /**
-   * Who folds SQLite's write-ahead log back into the database file while the server runs: a
-   * thread of its own ('background', so no commit waits for it) or the commit that fills it
-   * ('inline', SQLite's own way). Durability is the same either way.
-   */
-  sqliteCheckpoint: Type.Enum(['background', 'inline'], { default: 'background' }),
-  /**
    * How much the JavaScript heap may grow past its live size before V8 collects it, in percent
    * (see main.ts boundHeapGrowth); 0 leaves V8's own policy, which trades memory for fewer collections.
    */

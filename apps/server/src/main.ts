@@ -9,13 +9,11 @@ import { ConfigError, type Config, loadConfig } from './config.ts';
 import { openDatabase } from './platform/db/index.ts';
 import { createLocalEventBus } from './platform/pubsub/index.ts';
 
-/** The database `config` names. The server checkpoints SQLite on a thread of its own; a short CLI command needs none. */
-export function openDatabaseFor(config: Config, use: 'server' | 'tool' = 'tool') {
+export function openDatabaseFor(config: Config) {
   return openDatabase({
     databaseUrl: config.databaseUrl || undefined,
     sqlitePath: path.join(config.dataDir, 'mmd.sqlite'),
     sqliteSynchronous: config.sqliteSynchronous,
-    sqliteCheckpoint: use === 'server' ? config.sqliteCheckpoint : 'inline',
     pgSchema: config.databaseSchema === 'public' ? undefined : config.databaseSchema,
   });
 }
@@ -34,7 +32,7 @@ function boundHeapGrowth(percent: number) {
 
 export async function serve(config: Config) {
   boundHeapGrowth(config.heapGrowingPercent);
-  const db = openDatabaseFor(config, 'server');
+  const db = openDatabaseFor(config);
   await db.migrate();
   const bus = createLocalEventBus();
   const roles = new Set(config.roles.split(','));

@@ -4,7 +4,6 @@
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, type Transaction, sql } from 'kysely';
 import pg from 'pg';
@@ -32,16 +31,6 @@ export interface Database {
   readTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   migrate(): Promise<string[]>;
   close(): Promise<void>;
-  /** SQLite with a background checkpointer: how many checkpoints it has run and pages it has copied. */
-  checkpointer?: () => CheckpointerStats;
-}
-
-export interface CheckpointerStats {
-  /** 'background' while the thread runs; 'inline' after it stopped or failed (commits checkpoint again). */
-  mode: 'background' | 'inline';
-  checkpoints: number;
-  pagesCopied: number;
-  lastError: string | null;
 }
 
 // int8 (bigint, COUNT) arrives as a string from pg; every such value MMD stores fits in 2^53.
@@ -62,25 +51,14 @@ export interface DatabaseOptions {
   /** PostgreSQL schema to use (tests give each run its own). */
   pgSchema?: string;
   pgPoolSize?: number;
-  /**
-   * SQLite only: who folds the write-ahead log back into the database file. 'inline' (the
-   * default): the commit that fills it past 10,000 pages, as SQLite does by itself. 'background':
-   * a thread with its own connection (checkpointer.mjs), so commits never wait for it; the server
-   * uses this. A file database only; ':memory:' has no log.
-   */
-  sqliteCheckpoint?: 'inline' | 'background';
 }
 
 export function openDatabase(options: DatabaseOptions): Database {
   if (options.databaseUrl) return openPostgres(options.databaseUrl, options);
-  return openSqlite(options.sqlitePath ?? ':memory:', options.sqliteSynchronous ?? 'full', options.sqliteCheckpoint ?? 'inline');
+  return openSqlite(options.sqlitePath ?? ':memory:', options.sqliteSynchronous ?? 'full');
 }
 
-/** Log pages a checkpoint waits for (inline: SQLite's autocheckpoint; background: the thread's threshold). */
-const CHECKPOINT_PAGES = 10_000;
-const JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024;
-
-function openSqlite(file: string, synchronous: 'full' | 'normal', checkpoint: 'inline' | 'background'): Database {
+function openSqlite(file: string, synchronous: 'full' | 'normal'): Database {
   if (file !== ':memory:') {
     makePrivateDir(path.dirname(file));
     makePrivateFile(file);
@@ -96,9 +74,8 @@ function openSqlite(file: string, synchronous: 'full' | 'normal', checkpoint: 'i
   // once. Sending 100,000 campaign messages, commits took 8.5 s at 1,000 pages and 4.5 s at
   // 20,000 (bench:campaigns with SQL timing); 10,000 keeps the WAL file smaller. Durability is
   // unchanged: every commit still syncs the WAL. The file is trimmed back after a checkpoint.
-  raw.pragma(`wal_autocheckpoint = ${CHECKPOINT_PAGES}`);
-  raw.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT}`);
-  const background = checkpoint === 'background' && file !== ':memory:' ? startCheckpointer(raw, file, synchronous) : null;
+  raw.pragma('wal_autocheckpoint = 10000');
+  raw.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
   const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
   return {
     dialect: 'sqlite',
@@ -106,60 +83,7 @@ function openSqlite(file: string, synchronous: 'full' | 'normal', checkpoint: 'i
     writeTransaction: (fn) => db.transaction().execute(fn),
     readTransaction: (fn) => db.transaction().execute(fn),
     migrate: () => migrateToLatest(db as Kysely<unknown>, { dialect: 'sqlite', parts: migrationParts }),
-    close: async () => {
-      await background?.stop();
-      await db.destroy();
-    },
-    ...(background ? { checkpointer: background.stats } : {}),
-  };
-}
-
-/**
- * Checkpoints on a thread of their own (checkpointer.mjs). At a million campaign recipients a
- * checkpoint copies ~10,000 scattered pages into the database file and syncs it: ~150 ms that
- * the commit which crossed the threshold used to wait for, with the event loop stopped. On its
- * own thread that work overlaps the writer's. Durability is SQLite's either way: every commit
- * syncs the log, and a checkpoint syncs the database file before the log may start again.
- *
- * The writer keeps SQLite's own autocheckpoint as a backstop at five times the threshold (a
- * thread that lags or fails never lets the log grow without end), and goes back to the inline
- * threshold if the thread stops.
- */
-function startCheckpointer(raw: BetterSqlite3.Database, file: string, synchronous: 'full' | 'normal') {
-  raw.pragma(`wal_autocheckpoint = ${CHECKPOINT_PAGES * 5}`);
-  const stats: CheckpointerStats = { mode: 'background', checkpoints: 0, pagesCopied: 0, lastError: null };
-  const worker = new Worker(new URL('./checkpointer.mjs', import.meta.url), {
-    workerData: { file, synchronous: synchronous.toUpperCase(), pages: CHECKPOINT_PAGES, intervalMs: 100, journalSizeLimit: JOURNAL_SIZE_LIMIT },
-    // Plain JavaScript: no TypeScript loader (or any other flag) in the thread.
-    execArgv: [],
-  });
-  worker.unref();
-  let stopping = false;
-  const inline = (why: string | null) => {
-    if (stats.mode === 'inline') return;
-    stats.mode = 'inline';
-    if (why) stats.lastError = why;
-    if (!stopping && raw.open) raw.pragma(`wal_autocheckpoint = ${CHECKPOINT_PAGES}`);
-  };
-  worker.on('message', (m: { type: string; checkpointed?: number; message?: string }) => {
-    if (m.type === 'checkpoint') {
-      stats.checkpoints += 1;
-      stats.pagesCopied += Math.max(0, m.checkpointed ?? 0);
-    } else if (m.type === 'error') stats.lastError = m.message ?? 'unknown';
-  });
-  worker.on('error', (err: Error) => inline(`checkpointer failed: ${err.message}`));
-  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-  void exited.then(() => inline(stopping ? null : 'checkpointer exited'));
-  return {
-    stats: () => ({ ...stats }),
-    async stop() {
-      if (stopping) return;
-      stopping = true;
-      worker.postMessage({ type: 'stop' });
-      const timeout = setTimeout(() => void worker.terminate(), 5000);
-      await exited;
-      clearTimeout(timeout);
-    },
+    close: () => db.destroy(),
   };
 }
 
