@@ -178,6 +178,17 @@ export const Forward = Type.Object({
   }),
 });
 
+/**
+ * How far a message's picture or video has travelled, counted per near-duplicate cluster: a
+ * forward, a re-upload, a crop or a screenshot of the same picture inherit its hops.
+ */
+export const Spread = Type.Object({
+  cluster_id: Type.String({ description: 'the same id on every message carrying the same picture or video (or a near-duplicate of it)' }),
+  hops: Type.Integer({ minimum: 0, description: 'how many times it had been passed on before reaching this chat, whatever the route' }),
+  label: Type.Union([Type.Literal('forwarded'), Type.Literal('forwarded_many_times'), Type.Null()], { description: '"Forwarded" from 1 hop, "Forwarded many times" from 5' }),
+});
+export type Spread = Static<typeof Spread>;
+
 export { MediaSummary } from './media-summary.ts';
 
 export const Message = Type.Object({
@@ -189,6 +200,7 @@ export const Message = Type.Object({
   text: Type.Union([Type.String(), Type.Null()]),
   reply_to: Type.Union([Type.String(), Type.Null()]),
   forward: Type.Union([Forward, Type.Null()]),
+  spread: Type.Optional(Type.Union([Spread, Type.Null()], { description: 'on messages with media: its spread per near-duplicate cluster (null before its media was screened into one)' })),
   reactions: Type.Array(Reaction),
   media: Type.Array(MediaSummary),
   status: Type.Enum(['sent', 'pending', 'failed'], { description: 'pending: waiting for its media to finish processing (only the sender sees it)' }),

@@ -43,4 +43,8 @@ export const mediaMigrations: MigrationSteps = {
   '202612050636-media-adapted-copies': async (db: Kysely<unknown>) => {
     await db.schema.alterTable('media').addColumn('adapted', 'text').execute();
   },
+  /** The item's near-duplicate cluster, as screening found it: messages count spread by it. */
+  '202612052140-media-cluster': async (db: Kysely<unknown>) => {
+    await db.schema.alterTable('media').addColumn('cluster_id', 'bigint').execute();
+  },
 };

@@ -47,8 +47,11 @@ export interface ProcessDeps {
   gate?: PixelGate;
 }
 
-/** What screening decided: deliver, deliver behind a warning, hold for a moderator, or refuse. */
-export type ScreenVerdict = { action: 'allow' } | { action: 'blur' } | { action: 'hold' } | { action: 'block'; reason: string; reasonCode: string };
+/**
+ * What screening decided: deliver, deliver behind a warning, hold for a moderator, or refuse;
+ * with the item's near-duplicate cluster (what spread is counted by) when it has one.
+ */
+export type ScreenVerdict = { action: 'allow' | 'blur' | 'hold'; cluster?: number } | { action: 'block'; reason: string; reasonCode: string };
 
 interface Outcome {
   width?: number;
@@ -169,6 +172,7 @@ export function createMediaProcessor(deps: ProcessDeps) {
           // Held: renditions exist (moderators preview them) but nothing is served or delivered.
           status: verdict.action === 'hold' ? 'held' : 'ready',
           safety: verdict.action === 'blur' ? 'blur' : null,
+          cluster_id: verdict.cluster ?? null,
           kind: outcome.kind,
           mime: outcome.mime,
           width: outcome.width ?? null,

@@ -25,6 +25,8 @@ export interface MediaTable {
   adapted?: string | null;
   /** 'blur': delivered behind a warning (matched a blur bank). */
   safety?: 'blur' | null;
+  /** Its near-duplicate cluster, from screening (safety/clusters.ts): what spread is counted by. */
+  cluster_id?: number | null;
   created_at: number;
   updated_at: number;
 }

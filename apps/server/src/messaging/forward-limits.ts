@@ -39,18 +39,26 @@ export async function checkForwardLimit(tx: Tx, options: { senderId: string; ori
     .execute();
   const firstIn = new Map<string, number>();
   for (const r of recent) if (!firstIn.has(r.conversation_id)) firstIn.set(r.conversation_id, Number(r.created_at));
+  enforceChatLimit({ firstIn, conversationId: options.conversationId, manyTimes: options.sourceHops >= MANY_TIMES_HOPS, now: options.now });
+}
+
+/**
+ * The limit itself: `firstIn` holds, for each chat the content went to in the window, when it
+ * first did. A chat already there costs nothing; a new one needs a free slot (5, or 1 for content
+ * forwarded many times), else 429 `forward_limit` with when the oldest slot frees.
+ */
+export function enforceChatLimit(options: { firstIn: Map<string, number>; conversationId: string; manyTimes: boolean; now: number }): void {
+  const { firstIn, manyTimes } = options;
   if (firstIn.has(options.conversationId)) return;
-  const manyTimes = options.sourceHops >= MANY_TIMES_HOPS;
   const allowed = manyTimes ? MANY_TIMES_CHATS : FORWARD_CHATS;
   if (firstIn.size < allowed) return;
-  // A slot frees when the oldest chat counted leaves the window.
   const oldest = Math.min(...firstIn.values());
   const retryAfter = Math.max(1, Math.ceil((oldest + FORWARD_WINDOW_MS - options.now) / 1000));
   throw new AppError(
     'forward_limit',
     manyTimes
-      ? `this message has been forwarded many times: it can go to ${MANY_TIMES_CHATS} chat a minute; retry in ${retryAfter} s`
-      : `a message can be forwarded to at most ${FORWARD_CHATS} chats a minute; retry in ${retryAfter} s`,
+      ? `this has been forwarded many times: it can go to ${MANY_TIMES_CHATS} chat a minute; retry in ${retryAfter} s`
+      : `the same message or picture can go to at most ${FORWARD_CHATS} chats a minute; retry in ${retryAfter} s`,
     { headers: { 'retry-after': String(retryAfter) } },
   );
 }

@@ -81,4 +81,33 @@ export const messagingMigrations: MigrationSteps = {
       .execute();
     await db.schema.dropIndex('messages_by_forward_origin').execute();
   },
+  // Spread per near-duplicate cluster (spread.ts): each message's share of its media's clusters,
+  // a cluster's public id and totals, and the message's inherited hops.
+  '202612052150-messaging-spread': async (db: Kysely<unknown>, dialect) => {
+    await db.schema.alterTable('messages').addColumn('spread_cluster', 'text').execute();
+    await db.schema.alterTable('messages').addColumn('spread_hops', 'integer').execute();
+    await db.schema
+      .createTable('spread_clusters')
+      .addColumn('cluster_id', 'bigint', (c) => c.primaryKey())
+      .addColumn('public_id', 'text', (c) => c.notNull().unique())
+      .addColumn('shares', 'bigint', (c) => c.notNull())
+      .addColumn('max_hops', 'integer', (c) => c.notNull())
+      .addColumn('first_at', 'bigint', (c) => c.notNull())
+      .addColumn('last_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable('spread_shares')
+      .addColumn('id', dialect === 'sqlite' ? 'integer' : 'bigserial', (c) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
+      .addColumn('cluster_id', 'bigint', (c) => c.notNull())
+      .addColumn('message_id', 'text', (c) => c.notNull())
+      .addColumn('conversation_id', 'text', (c) => c.notNull())
+      .addColumn('sender_id', 'text', (c) => c.notNull())
+      .addColumn('hops', 'integer', (c) => c.notNull())
+      .addColumn('at', 'bigint', (c) => c.notNull())
+      .execute();
+    // "The most-travelled share of this cluster by someone else": from the top of the cluster's hops.
+    await db.schema.createIndex('spread_shares_by_hops').on('spread_shares').columns(['cluster_id', 'hops']).execute();
+    // A sender's shares of a cluster in the last minute (the limits).
+    await db.schema.createIndex('spread_shares_by_sender').on('spread_shares').columns(['sender_id', 'cluster_id', 'at']).execute();
+  },
 };

@@ -7,6 +7,9 @@ import type { Tx } from '../platform/db/index.ts';
 import type { MessagesTable } from './schema.ts';
 import type { Emit } from '../sync/index.ts';
 import { loadMessageViews } from './views.ts';
+import { shareMedia } from './spread.ts';
+import { AppError } from '../errors.ts';
+import { accountsByIds } from '../accounts/index.ts';
 
 /** Of these messages, the ones still pending (one its sender deleted while held stays unsent). */
 export async function pendingAmong(tx: Tx, messageIds: string[]): Promise<string[]> {
@@ -40,12 +43,26 @@ export async function deliverPending(
     .where('deleted_at', 'is', null)
     .executeTakeFirst();
   if (!held) return false;
+  // Its media's spread (spread.ts), now that screening has put each item in its cluster: over the
+  // sender's limit for that picture, it fails instead, and its sender is told why.
+  let spread: { cluster: string; hops: number } | null;
+  try {
+    const media = await tx.selectFrom('message_media').select('media_id').where('message_id', '=', held.id).orderBy('position').execute();
+    const senderKind = media.length > 0 ? (await accountsByIds(tx, [held.sender_id])).get(held.sender_id)?.kind : undefined;
+    spread = await shareMedia(tx, { messageId: held.id, conversationId: held.conversation_id, senderId: held.sender_id, senderKind, mediaIds: media.map((m) => m.media_id), chainHops: Number(held.forward_hops), now: options.now });
+  } catch (err) {
+    if (err instanceof AppError && err.code === 'forward_limit') {
+      await failPending(tx, emit, { messageId: held.id, reason: err.message, now: options.now });
+      return false;
+    }
+    throw err;
+  }
   const seq = await nextSeq(tx, held.conversation_id);
   const writtenCursor = held.written_cursor === null ? null : Number(held.written_cursor);
   const restricted = writtenCursor !== null && (await hideFromLaterJoiners(tx, { conversationId: held.conversation_id, seq, writtenCursor }));
   // written_cursor stays only when it restricts who hears of the message (its edits, reactions, deletion too).
-  const row: MessagesTable = { ...held, status: 'sent', seq, written_cursor: restricted ? writtenCursor : null };
-  await tx.updateTable('messages').set({ status: 'sent', seq, written_cursor: row.written_cursor }).where('id', '=', held.id).execute();
+  const row: MessagesTable = { ...held, status: 'sent', seq, written_cursor: restricted ? writtenCursor : null, spread_cluster: spread?.cluster ?? null, spread_hops: spread?.hops ?? null };
+  await tx.updateTable('messages').set({ status: 'sent', seq, written_cursor: row.written_cursor, spread_cluster: row.spread_cluster, spread_hops: row.spread_hops }).where('id', '=', held.id).execute();
   // Its sender has seen it since it was written; read, if they had read everything before it.
   await raiseWatermarks(tx, { conversationId: row.conversation_id, accountId: row.sender_id, delivered: seq, read: seq, readOnlyIfCaughtUp: true });
   const [view] = await loadMessageViews(tx, [row]);

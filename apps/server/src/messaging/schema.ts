@@ -1,4 +1,5 @@
 /** The tables the messaging capability owns (Kysely types). Times are Unix milliseconds. */
+import type { Generated } from 'kysely';
 
 export interface MessagesTable {
   id: string;
@@ -31,6 +32,10 @@ export interface MessagesTable {
   automated: number;
   /** A business's message written by a person on its team (team inbox): that person's account id. */
   agent_id?: string | null;
+  /** Its media's near-duplicate cluster, public id (spread.ts); null without clustered media. */
+  spread_cluster?: string | null;
+  /** Hops inherited from that cluster (spread.ts); null without clustered media. */
+  spread_hops?: number | null;
 }
 
 export interface ReactionsTable {
@@ -40,7 +45,30 @@ export interface ReactionsTable {
   created_at: number;
 }
 
+/** A near-duplicate cluster once shared (spread.ts): its public id and running totals. */
+export interface SpreadClustersTable {
+  cluster_id: number;
+  public_id: string;
+  shares: number;
+  max_hops: number;
+  first_at: number;
+  last_at: number;
+}
+
+/** One message carrying a cluster's media into one chat (spread.ts). */
+export interface SpreadSharesTable {
+  id: Generated<number>;
+  cluster_id: number;
+  message_id: string;
+  conversation_id: string;
+  sender_id: string;
+  hops: number;
+  at: number;
+}
+
 export interface MessagingTables {
   messages: MessagesTable;
   reactions: ReactionsTable;
+  spread_clusters: SpreadClustersTable;
+  spread_shares: SpreadSharesTable;
 }

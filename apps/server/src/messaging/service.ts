@@ -16,6 +16,7 @@ import { type InteractiveInput, hasInteractive, messagesOfType, prepareInteracti
 import { deleteForEveryone } from './delete.ts';
 import { audienceOf, loadMessageViews, positionOf, toMessage } from './views.ts';
 import { checkForwardLimit } from './forward-limits.ts';
+import { shareMedia } from './spread.ts';
 
 /**
  * Order within a page: a held message (position P: written after seq P - 1) sorts after the sent
@@ -273,9 +274,12 @@ export function createMessaging(deps: MessagingDeps) {
           // then. Until then it exists for its sender alone: no seq, no count, no event.
           return { message: prepared ? await single(tx, row, principal.accountId) : toMessage(row, principal.handle, [], attached.summaries, principal.kind, input.agent), replayed: false };
         }
+        // Its media's spread (spread.ts): the sender's limit per picture, and the hops it inherits.
+        const spread = mediaIds.length > 0 ? await shareMedia(tx, { messageId: row.id, conversationId, senderId: principal.accountId, senderKind: principal.kind, mediaIds, chainHops: Number(forward.forward_hops), now }) : null;
         const seq = await nextSeq(tx, conversationId);
-        Object.assign(row, { seq, status: 'sent', held_after: null, written_cursor: null });
-        await tx.updateTable('messages').set({ seq, status: 'sent', held_after: null, written_cursor: null }).where('id', '=', row.id).execute();
+        const going = { seq, status: 'sent' as const, held_after: null, written_cursor: null, spread_cluster: spread?.cluster ?? null, spread_hops: spread?.hops ?? null };
+        Object.assign(row, going);
+        await tx.updateTable('messages').set(going).where('id', '=', row.id).execute();
         // Interactive content is seen per viewer (callback data by the sender only): the event carries everyone's view, the sender gets theirs.
         const message = prepared ? await single(tx, row) : toMessage(row, principal.handle, [], attached.summaries, principal.kind, input.agent);
         await emit({ type: 'message.created', conversationId, seq, data: message, at: now, ...(input.eventTo ? { targetAccountId: input.eventTo } : {}) });

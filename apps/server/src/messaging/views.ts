@@ -1,6 +1,7 @@
 /** Turns message rows into the API's Message shape, with sender handles and reaction counts. */
 import type { AccountKind, MediaSummary, Message } from '@mmd/contracts';
 import { forwardLabel } from './forward-limits.ts';
+import { spreadLabel } from './spread.ts';
 import { accountsByIds } from '../accounts/index.ts';
 import { interactiveFieldsOf } from '../interactive/index.ts';
 import { mediaOfMessages } from '../media/index.ts';
@@ -94,6 +95,7 @@ export function toMessage(
             label: forwardLabel(Number(r.forward_hops)),
           }
         : null,
+    spread: r.spread_cluster && !deleted ? { cluster_id: r.spread_cluster, hops: Number(r.spread_hops ?? 0), label: spreadLabel(Number(r.spread_hops ?? 0)) } : null,
     reactions: deleted ? [] : reactions,
     media: deleted ? [] : media,
     status: r.status,

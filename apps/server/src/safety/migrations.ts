@@ -167,4 +167,9 @@ export const safetyMigrations: MigrationSteps = {
   '202612050551-safety-reports-by-reporter': async (db: Kysely<unknown>) => {
     await db.schema.createIndex('safety_reports_by_reporter').on('safety_reports').columns(['reporter_id', 'created_at']).execute();
   },
+  // Near-duplicate clusters of stored uploads (clusters.ts): spread is counted per cluster.
+  '202612052130-safety-media-clusters': async (db: Kysely<unknown>) => {
+    await db.schema.alterTable('safety_media_hashes').addColumn('cluster_id', 'bigint').execute();
+    await db.schema.createIndex('safety_media_hashes_by_cluster').on('safety_media_hashes').columns(['cluster_id']).execute();
+  },
 };

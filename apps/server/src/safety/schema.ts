@@ -53,6 +53,8 @@ export interface SafetyMediaHashesTable {
   vpdq: string | null;
   removed_at: number | null;
   created_at: number;
+  /** Its near-duplicate cluster (clusters.ts): the id of the cluster's first row; null before it is assigned. */
+  cluster_id: number | null;
 }
 
 export interface SafetyReviewsTable {

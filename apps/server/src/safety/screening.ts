@@ -14,6 +14,8 @@ import type { MediaRow, ScreenVerdict } from '../media/index.ts';
 import { appendAudit } from './audit.ts';
 import type { Hasher } from './hasher.ts';
 import { safetyId } from './ids.ts';
+import { assignCluster } from './clusters.ts';
+import type { SafetyIndexes } from './indexes.ts';
 import { actionFor, CROP_ONLY_RULE, type FoundMatch, type Matcher } from './matcher.ts';
 import { recordMatches } from './matches.ts';
 import { queryFrom, saveMediaHashes } from './media-hashes.ts';
@@ -39,6 +41,7 @@ export function createScreening(deps: {
   db: Database;
   hasher: Hasher;
   matcher: Matcher;
+  indexes: SafetyIndexes;
   clock: () => number;
   log: { warn(o: object, m: string): void };
   /** config.protectTrustedAutoAction: block an upload that matches a protection case and a trusted bank. */
@@ -81,14 +84,16 @@ export function createScreening(deps: {
       }
       throw err;
     }
-    await saveMediaHashes(db, { mediaId: row.id, hashes, now: clock() });
+    const hashRow = await saveMediaHashes(db, { mediaId: row.id, hashes, now: clock() });
+    // Its near-duplicate cluster (clusters.ts): what spread is counted by.
+    const cluster = await assignCluster(db, deps.indexes, { rowId: hashRow, hashes });
     const matches = await deps.matcher.matchBanks({
       sha256: hashes.sha256,
       md5: hashes.md5,
       ...queryFrom(hashes),
     });
     const decided = decisive(matches);
-    if (!decided) return { action: 'allow' };
+    if (!decided) return { action: 'allow', cluster };
     // Protection cases are claims anyone can make: their matches are held (the protect bank's
     // action), unless a source the operator trusts says the same and the operator allows acting on that.
     const caseOf = await casesOfSignals(
@@ -175,6 +180,6 @@ export function createScreening(deps: {
       }
     });
     if (match.action === 'block') return { action: 'block', reason: REMOVED_REASON, reasonCode: 'blocked' };
-    return { action: match.action };
+    return { action: match.action, cluster };
   };
 }

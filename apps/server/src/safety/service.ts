@@ -20,6 +20,7 @@ import { createProtection } from './protect.ts';
 import { createRemoval } from './removal.ts';
 import { createReviews } from './reviews.ts';
 import { createScreening } from './screening.ts';
+import { clustersOf } from './clusters.ts';
 import { createSweeps } from './sweep.ts';
 import { createTakedowns } from './takedown.ts';
 import { failInterrupted, getRecord, listRecords } from './takedown-records.ts';
@@ -71,8 +72,10 @@ export function createSafety(deps: SafetyDeps) {
     }),
     sweeps: createSweeps({ db, write, matcher, removal, clock, autoAction: config.protectTrustedAutoAction }),
     /** The media-processing hook (media/process.ts). */
-    screen: createScreening({ db, hasher, matcher, clock, log, autoAction: config.protectTrustedAutoAction }),
+    screen: createScreening({ db, hasher, matcher, indexes, clock, log, autoAction: config.protectTrustedAutoAction }),
     audit: (q: Parameters<typeof listAudit>[1]) => listAudit(db.db, q),
+    /** The near-duplicate cluster of each screened media item (clusters.ts): what spread is counted by. */
+    clustersOf: (mediaIds: readonly string[]) => clustersOf(db, mediaIds),
     /** Takedown records with their progress, for the console. */
     takedownRecords: {
       // A record whose process died (or whose final write failed) stops being "running" as soon

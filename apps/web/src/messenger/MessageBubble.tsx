@@ -70,6 +70,8 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
   const [menu, setMenu] = useState(false);
   // A business's message a person on its team wrote: "Business · Agent".
   const agent = m.agent && m.sender_kind === 'business' ? m.agent : undefined;
+  // A re-upload or a copy of a picture that travels is labelled as its forwards are (spread, counted per picture).
+  const passedOn = m.spread?.label === 'forwarded_many_times' || m.forward?.label === 'forwarded_many_times' ? 'forwarded_many_times' : m.spread?.label || m.forward ? 'forwarded' : null;
   const agentBusiness = useBusinessProfiles(store.client, [agent ? m.sender_id : undefined]).get(m.sender_id);
   const canPost = conversation.kind !== 'channel' || conversation.my_role === 'owner' || conversation.my_role === 'admin';
   // Only a delivered message can be replied to, forwarded or reacted to: one that failed (refused
@@ -108,9 +110,9 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
             {agentBusiness?.display_name ?? `@${m.sender_handle}`} · {agent.handle}
           </span>
         )}
-        {m.forward && (
-          <span className="forwarded">
-            <ForwardIcon /> {m.forward.label === 'forwarded_many_times' ? 'Forwarded many times' : 'Forwarded'}
+        {passedOn && (
+          <span className="forwarded" title={m.spread ? `passed on ${m.spread.hops} times, counting re-uploads and copies` : undefined}>
+            <ForwardIcon /> {passedOn === 'forwarded_many_times' ? 'Forwarded many times' : 'Forwarded'}
           </span>
         )}
         {m.reply_to && <Quote message={replied} onJump={jump} />}

@@ -1,0 +1,81 @@
+/**
+ * Near-duplicate clusters of stored uploads: spread is counted per cluster, not per forward chain
+ * (issue 12: on WhatsApp a re-upload resets "forwarded many times"; here an exact re-upload, a
+ * re-encode, a screenshot or a crop of a photo joins the cluster of what it copies).
+ *
+ * An upload joins the cluster of the earliest stored copy it matches, else starts its own, whose
+ * number is its hash row's id. Assigned in screening, right after its hashes are stored, so every
+ * upload that reaches a recipient has one; a row stored before clusters existed is its own.
+ *
+ * Matching is the takedowns' (same bytes, or a near-duplicate by the robust image hashes or the
+ * video's frames at the banks' default distance), but bounded: the earliest candidates are
+ * verified, at most CANDIDATES_VERIFIED of them, so joining a cluster of thousands costs what
+ * joining a small one does. Clusters never merge: an upload matching two joins the older.
+ */
+import { isVpdqMatch, matchRobust, matchVpdq } from '@mmd/phash';
+import type { Database } from '../platform/db/index.ts';
+import { decodeRobust, parseRobustJson, parseVpdqAny, usableFrames } from './hash-codec.ts';
+import type { FileHashes } from './hasher.ts';
+import type { SafetyIndexes } from './indexes.ts';
+
+/** The banks' default PDQ distance (banks.ts): what counts as the same picture. */
+export const CLUSTER_PDQ_DISTANCE = 31;
+/** Candidates verified per upload, earliest first. */
+const CANDIDATES_VERIFIED = 64;
+
+export async function assignCluster(db: Database, indexes: SafetyIndexes, upload: { rowId: number; hashes: FileHashes }): Promise<number> {
+  const own = await db.db.selectFrom('safety_media_hashes').select(['cluster_id']).where('id', '=', upload.rowId).executeTakeFirst();
+  if (own?.cluster_id != null) return Number(own.cluster_id);
+  let cluster = upload.rowId;
+  const take = (row: { id: number; cluster_id: number | null }) => {
+    const c = row.cluster_id === null ? Number(row.id) : Number(row.cluster_id);
+    if (c < cluster) cluster = c;
+  };
+  // Same bytes: the earliest stored upload of them.
+  const same = await db.db
+    .selectFrom('safety_media_hashes')
+    .select(['id', 'cluster_id'])
+    .where('sha256', '=', upload.hashes.sha256)
+    .where('removed_at', 'is', null)
+    .where('id', '<', upload.rowId)
+    .orderBy('id')
+    .limit(1)
+    .executeTakeFirst();
+  if (same) take(same);
+  // Near-duplicates: the earliest candidates the index gives, verified by the full rule.
+  await indexes.refresh();
+  const image = upload.hashes.image;
+  const frames = upload.hashes.video ? usableFrames(upload.hashes.video.frames) : [];
+  const reference = image ? decodeRobust(image.reference) : null;
+  const query = image ? decodeRobust(image.query) : null;
+  const searched = reference && query ? [...reference.global, ...reference.centre, ...reference.anchors.map((a) => a.hash), ...query.global, ...query.centre] : frames.map((f) => f.hash);
+  if (searched.length > 0) {
+    const candidates = [...indexes.media.search(searched, CLUSTER_PDQ_DISTANCE).keys()].filter((id) => id < upload.rowId).sort((a, b) => a - b).slice(0, CANDIDATES_VERIFIED);
+    if (candidates.length > 0) {
+      const rows = await db.db.selectFrom('safety_media_hashes').select(['id', 'cluster_id', 'query', 'vpdq', 'removed_at']).where('id', 'in', candidates).execute();
+      for (const r of rows) {
+        if (r.removed_at !== null) continue;
+        let same = false;
+        if (reference) {
+          const theirs = parseRobustJson(r.query);
+          same = theirs !== null && matchRobust(theirs, reference, { maxDistance: CLUSTER_PDQ_DISTANCE, anchorMaxDistance: CLUSTER_PDQ_DISTANCE }).matched;
+        } else if (r.vpdq) {
+          same = isVpdqMatch(matchVpdq(parseVpdqAny(r.vpdq), frames));
+        }
+        if (same) take({ id: Number(r.id), cluster_id: r.cluster_id === null ? null : Number(r.cluster_id) });
+      }
+    }
+  }
+  await db.writeTransaction((tx) => tx.updateTable('safety_media_hashes').set({ cluster_id: cluster }).where('id', '=', upload.rowId).where('cluster_id', 'is', null).execute());
+  return cluster;
+}
+
+/** The cluster of each of these media items that has been screened (others are absent). */
+export async function clustersOf(db: Database, mediaIds: readonly string[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (let i = 0; i < mediaIds.length; i += 500) {
+    const rows = await db.db.selectFrom('safety_media_hashes').select(['id', 'media_id', 'cluster_id']).where('media_id', 'in', mediaIds.slice(i, i + 500)).execute();
+    for (const r of rows) out.set(r.media_id, r.cluster_id === null ? Number(r.id) : Number(r.cluster_id));
+  }
+  return out;
+}
