@@ -9,7 +9,6 @@ import type { Emit } from '../sync/index.ts';
 import { loadMessageViews } from './views.ts';
 import { shareMedia } from './spread.ts';
 import { AppError } from '../errors.ts';
-import { accountsByIds } from '../accounts/index.ts';
 
 /** Of these messages, the ones still pending (one its sender deleted while held stays unsent). */
 export async function pendingAmong(tx: Tx, messageIds: string[]): Promise<string[]> {
@@ -48,11 +47,12 @@ export async function deliverPending(
   let spread: { cluster: string; hops: number } | null;
   try {
     const media = await tx.selectFrom('message_media').select('media_id').where('message_id', '=', held.id).orderBy('position').execute();
-    const senderKind = media.length > 0 ? (await accountsByIds(tx, [held.sender_id])).get(held.sender_id)?.kind : undefined;
-    spread = await shareMedia(tx, { messageId: held.id, conversationId: held.conversation_id, senderId: held.sender_id, senderKind, mediaIds: media.map((m) => m.media_id), chainHops: Number(held.forward_hops), now: options.now });
+    spread = await shareMedia(tx, { messageId: held.id, conversationId: held.conversation_id, senderId: held.sender_id, automated: Number(held.automated) === 1, mediaIds: media.map((m) => m.media_id), chainHops: Number(held.forward_hops), now: options.now });
   } catch (err) {
     if (err instanceof AppError && err.code === 'forward_limit') {
-      await failPending(tx, emit, { messageId: held.id, reason: err.message, now: options.now });
+      // Not "retry in N s": a failed message stays failed; its sender sends it again.
+      const reason = `not sent: ${err.message.replace(/; retry in \d+ s$/, '')}; send it again later`;
+      await failPending(tx, emit, { messageId: held.id, reason, now: options.now });
       return false;
     }
     throw err;

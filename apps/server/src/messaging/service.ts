@@ -275,7 +275,7 @@ export function createMessaging(deps: MessagingDeps) {
           return { message: prepared ? await single(tx, row, principal.accountId) : toMessage(row, principal.handle, [], attached.summaries, principal.kind, input.agent), replayed: false };
         }
         // Its media's spread (spread.ts): the sender's limit per picture, and the hops it inherits.
-        const spread = mediaIds.length > 0 ? await shareMedia(tx, { messageId: row.id, conversationId, senderId: principal.accountId, senderKind: principal.kind, mediaIds, chainHops: Number(forward.forward_hops), now }) : null;
+        const spread = mediaIds.length > 0 ? await shareMedia(tx, { messageId: row.id, conversationId, senderId: principal.accountId, automated: input.automated === true, mediaIds, chainHops: Number(forward.forward_hops), now }) : null;
         const seq = await nextSeq(tx, conversationId);
         const going = { seq, status: 'sent' as const, held_after: null, written_cursor: null, spread_cluster: spread?.cluster ?? null, spread_hops: spread?.hops ?? null };
         Object.assign(row, going);

@@ -4,19 +4,22 @@
  * re-upload, a re-encode, a crop or a greyscale copy of a picture joins the cluster of what it
  * copies. Each time a message carrying media goes out, its clusters are "shared" into that chat:
  *
- * - **Hops** are inherited: one more than the most-travelled share of the cluster by anyone else,
- *   and never fewer than the message's own forward chain. So re-uploading a picture does not
- *   reset its count (on WhatsApp it does), while sending your own picture to several chats is
- *   not "forwarded". A message's label follows its hops: `forwarded` from 1, `forwarded_many_times`
- *   from 5 (WhatsApp's threshold).
+ * - **Hops** are inherited from what the sender received: one more than the most-travelled
+ *   share of the cluster that reached them (by someone else, into a chat they are in, not
+ *   deleted), and never fewer than the message's own forward chain. So re-uploading a picture
+ *   you were sent does not reset its count (on WhatsApp it does), while your own picture sent to
+ *   several chats is not "forwarded". Shares in chats the sender is not in count for nothing:
+ *   sending a picture never tells you whether strangers shared it (no oracle), and nobody can
+ *   raise the count of copies they did not send you. A message's label follows its hops:
+ *   `forwarded` from 1, `forwarded_many_times` from 5 (WhatsApp's threshold).
  * - **Limits** are those of forwards (forward-limits.ts), counted per person and cluster whatever
  *   the route (forward, re-upload, crop): 5 chats a minute, 1 when what they share has already
  *   travelled 5 hops. A message sent at once is refused (429 `forward_limit`); one held for its
  *   media is failed with that reason when its media is ready (pending.ts), its sender told why.
  *
- * People's messages only: a business's campaign or a bot sends the same picture to thousands of
- * chats by design, under its own throttle, consent and rate limits; its messages carry no spread
- * and count no hops.
+ * Every sender is counted, bots and businesses too (anyone may sign up as one), except a business's
+ * automated messages (campaigns, notifications, automation): they send one picture to thousands
+ * of consenting contacts by design, under the campaign's throttle and the consent gate.
  *
  * Each cluster gets a public id (`spc_…`, random) the first time it is shared: clients see
  * which messages carry the same picture, not how many uploads the server has had.
@@ -52,16 +55,28 @@ async function clustersOfMedia(tx: Tx, mediaIds: readonly string[]): Promise<num
  */
 export async function shareMedia(
   tx: Tx,
-  o: { messageId: string; conversationId: string; senderId: string; senderKind: 'person' | 'bot' | 'business' | undefined; mediaIds: readonly string[]; chainHops: number; now: number },
+  o: { messageId: string; conversationId: string; senderId: string; automated: boolean; mediaIds: readonly string[]; chainHops: number; now: number },
 ): Promise<{ cluster: string; hops: number } | null> {
-  if (o.senderKind !== 'person' || o.mediaIds.length === 0) return null;
+  if (o.automated || o.mediaIds.length === 0) return null;
   const clusters = await clustersOfMedia(tx, o.mediaIds);
   if (clusters.length === 0) return null;
-  // How far the content has travelled already: its most-travelled share by someone else.
+  // How far the content had travelled when it reached the sender: its most-travelled share by
+  // someone else into a chat the sender is in (membership is conversations', read here in SQL so
+  // a viral cluster is walked from its top hops down, not loaded), its message not deleted.
   let best = clusters[0]!;
   let travelled = -1;
   for (const c of clusters) {
-    const top = await tx.selectFrom('spread_shares').select('hops').where('cluster_id', '=', c).where('sender_id', '<>', o.senderId).orderBy('hops', 'desc').limit(1).executeTakeFirst();
+    const top = await tx
+      .selectFrom('spread_shares as s')
+      .innerJoin('members as m', (j) => j.onRef('m.conversation_id', '=', 's.conversation_id').on('m.account_id', '=', o.senderId))
+      .innerJoin('messages as g', 'g.id', 's.message_id')
+      .select('s.hops')
+      .where('s.cluster_id', '=', c)
+      .where('s.sender_id', '<>', o.senderId)
+      .where('g.deleted_at', 'is', null)
+      .orderBy('s.hops', 'desc')
+      .limit(1)
+      .executeTakeFirst();
     if (top && Number(top.hops) > travelled) {
       travelled = Number(top.hops);
       best = c;

@@ -8,9 +8,11 @@
  * upload that reaches a recipient has one; a row stored before clusters existed is its own.
  *
  * Matching is the takedowns' (same bytes, or a near-duplicate by the robust image hashes or the
- * video's frames at the banks' default distance), but bounded: the earliest candidates are
- * verified, at most CANDIDATES_VERIFIED of them, so joining a cluster of thousands costs what
- * joining a small one does. Clusters never merge: an upload matching two joins the older.
+ * video's frames at the banks' default distance; a crop found through anchored regions alone at
+ * the stricter anchor distance). At most CANDIDATES_VERIFIED candidates are verified, the nearest
+ * first; the index search itself still returns every near copy (as a takedown's does), so an
+ * upload of much-copied content costs more to place. Clusters never merge: an upload matching two
+ * joins the older.
  */
 import { isVpdqMatch, matchRobust, matchVpdq } from '@mmd/phash';
 import type { Database } from '../platform/db/index.ts';
@@ -20,7 +22,13 @@ import type { SafetyIndexes } from './indexes.ts';
 
 /** The banks' default PDQ distance (banks.ts): what counts as the same picture. */
 export const CLUSTER_PDQ_DISTANCE = 31;
-/** Candidates verified per upload, earliest first. */
+/**
+ * A match found only through anchored regions (a crop) counts at the phash library's own anchor
+ * distance, not the banks' 31: different pictures sharing an overlay (app chrome, a watermark, a
+ * meme template) can come within the 20s there, and must not be put in one cluster.
+ */
+export const CLUSTER_ANCHOR_DISTANCE = 18;
+/** Candidates verified per upload, the nearest first. */
 const CANDIDATES_VERIFIED = 64;
 
 export async function assignCluster(db: Database, indexes: SafetyIndexes, upload: { rowId: number; hashes: FileHashes }): Promise<number> {
@@ -50,7 +58,12 @@ export async function assignCluster(db: Database, indexes: SafetyIndexes, upload
   const query = image ? decodeRobust(image.query) : null;
   const searched = reference && query ? [...reference.global, ...reference.centre, ...reference.anchors.map((a) => a.hash), ...query.global, ...query.centre] : frames.map((f) => f.hash);
   if (searched.length > 0) {
-    const candidates = [...indexes.media.search(searched, CLUSTER_PDQ_DISTANCE).keys()].filter((id) => id < upload.rowId).sort((a, b) => a - b).slice(0, CANDIDATES_VERIFIED);
+    // The nearest first (then the oldest): the copies most likely to verify are verified.
+    const candidates = [...indexes.media.search(searched, CLUSTER_PDQ_DISTANCE)]
+      .filter(([id]) => id < upload.rowId)
+      .sort((a, b) => a[1] - b[1] || a[0] - b[0])
+      .slice(0, CANDIDATES_VERIFIED)
+      .map(([id]) => id);
     if (candidates.length > 0) {
       const rows = await db.db.selectFrom('safety_media_hashes').select(['id', 'cluster_id', 'query', 'vpdq', 'removed_at']).where('id', 'in', candidates).execute();
       for (const r of rows) {
@@ -58,7 +71,7 @@ export async function assignCluster(db: Database, indexes: SafetyIndexes, upload
         let same = false;
         if (reference) {
           const theirs = parseRobustJson(r.query);
-          same = theirs !== null && matchRobust(theirs, reference, { maxDistance: CLUSTER_PDQ_DISTANCE, anchorMaxDistance: CLUSTER_PDQ_DISTANCE }).matched;
+          same = theirs !== null && matchRobust(theirs, reference, { maxDistance: CLUSTER_PDQ_DISTANCE, anchorMaxDistance: CLUSTER_ANCHOR_DISTANCE }).matched;
         } else if (r.vpdq) {
           same = isVpdqMatch(matchVpdq(parseVpdqAny(r.vpdq), frames));
         }

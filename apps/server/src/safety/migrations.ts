@@ -2,7 +2,7 @@
  * Schema migrations of the safety capability's tables. A migration name shared with other
  * capabilities (e.g. 0001-messaging-core) runs their steps together, in the order schema.ts lists them.
  */
-import type { ColumnDefinitionBuilder, Kysely } from 'kysely';
+import { type ColumnDefinitionBuilder, type Kysely, sql } from 'kysely';
 import { safetyConsoleMigration } from './migrations/0005-safety-console.ts';
 import { protectCasesMigration } from './migrations/202612050457-safety-protect-cases.ts';
 import type { MigrationSteps } from '../platform/db/migrations.ts';
@@ -171,5 +171,12 @@ export const safetyMigrations: MigrationSteps = {
   '202612052130-safety-media-clusters': async (db: Kysely<unknown>) => {
     await db.schema.alterTable('safety_media_hashes').addColumn('cluster_id', 'bigint').execute();
     await db.schema.createIndex('safety_media_hashes_by_cluster').on('safety_media_hashes').columns(['cluster_id']).execute();
+  },
+  // Uploads screened before clusters existed: each its own cluster (no near-duplicate search over
+  // the past), carried to the media item as screening now does, so re-sending an old picture is
+  // counted and limited like a new one.
+  '202612052200-safety-media-cluster-backfill': async (db: Kysely<unknown>) => {
+    await sql`update safety_media_hashes set cluster_id = id where cluster_id is null`.execute(db);
+    await sql`update media set cluster_id = (select h.cluster_id from safety_media_hashes h where h.media_id = media.id) where cluster_id is null and exists (select 1 from safety_media_hashes h where h.media_id = media.id)`.execute(db);
   },
 };

@@ -47,6 +47,7 @@ export function fromAppError(err: AppError, context: { subject?: 'chat' | 'messa
     case 'message_deleted':
       return messageNotFound();
     case 'rate_limited':
+    case 'forward_limit':
     case 'daily_limit_reached':
     case 'daily_capacity_reached': {
       const retry = Number(err.extra.headers?.['retry-after'] ?? /retry in (\d+)/.exec(detail)?.[1] ?? 1);
