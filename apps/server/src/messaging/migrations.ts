@@ -105,8 +105,8 @@ export const messagingMigrations: MigrationSteps = {
       .addColumn('hops', 'integer', (c) => c.notNull())
       .addColumn('at', 'bigint', (c) => c.notNull())
       .execute();
-    // "The most-travelled share of this cluster by someone else": from the top of the cluster's hops.
-    await db.schema.createIndex('spread_shares_by_hops').on('spread_shares').columns(['cluster_id', 'hops']).execute();
+    // "The most-travelled share of this cluster into one of these chats" (the sender's).
+    await db.schema.createIndex('spread_shares_by_chat').on('spread_shares').columns(['cluster_id', 'conversation_id', 'hops']).execute();
     // A sender's shares of a cluster in the last minute (the limits).
     await db.schema.createIndex('spread_shares_by_sender').on('spread_shares').columns(['sender_id', 'cluster_id', 'at']).execute();
   },

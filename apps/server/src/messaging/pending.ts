@@ -8,6 +8,7 @@ import type { MessagesTable } from './schema.ts';
 import type { Emit } from '../sync/index.ts';
 import { loadMessageViews } from './views.ts';
 import { shareMedia } from './spread.ts';
+import { mediaOfMessageIds } from '../media/index.ts';
 import { AppError } from '../errors.ts';
 
 /** Of these messages, the ones still pending (one its sender deleted while held stays unsent). */
@@ -46,8 +47,8 @@ export async function deliverPending(
   // sender's limit for that picture, it fails instead, and its sender is told why.
   let spread: { cluster: string; hops: number } | null;
   try {
-    const media = await tx.selectFrom('message_media').select('media_id').where('message_id', '=', held.id).orderBy('position').execute();
-    spread = await shareMedia(tx, { messageId: held.id, conversationId: held.conversation_id, senderId: held.sender_id, automated: Number(held.automated) === 1, mediaIds: media.map((m) => m.media_id), chainHops: Number(held.forward_hops), now: options.now });
+    const media = await mediaOfMessageIds(tx, [held.id]);
+    spread = await shareMedia(tx, { messageId: held.id, conversationId: held.conversation_id, senderId: held.sender_id, automated: Number(held.automated) === 1, mediaIds: media.map((m) => m.mediaId), chainHops: Number(held.forward_hops), now: options.now });
   } catch (err) {
     if (err instanceof AppError && err.code === 'forward_limit') {
       // Not "retry in N s": a failed message stays failed; its sender sends it again.

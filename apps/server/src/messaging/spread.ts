@@ -25,6 +25,8 @@
  * which messages carry the same picture, not how many uploads the server has had.
  */
 import { randomBytes } from 'node:crypto';
+import { conversationIdsOf } from '../conversations/index.ts';
+import { loadMediaRows } from '../media/index.ts';
 import type { Tx } from '../platform/db/index.ts';
 import { FORWARD_WINDOW_MS, MANY_TIMES_HOPS, enforceChatLimit } from './forward-limits.ts';
 
@@ -38,7 +40,7 @@ export function spreadLabel(hops: number): SpreadLabel | null {
 /** The clusters of these media items (those screened into one), in first-seen order. */
 async function clustersOfMedia(tx: Tx, mediaIds: readonly string[]): Promise<number[]> {
   if (mediaIds.length === 0) return [];
-  const rows = await tx.selectFrom('media').select(['id', 'cluster_id']).where('id', 'in', [...mediaIds]).execute();
+  const rows = await loadMediaRows(tx, [...mediaIds]);
   const byId = new Map(rows.map((r) => [r.id, r.cluster_id]));
   const out: number[] = [];
   for (const id of mediaIds) {
@@ -61,17 +63,19 @@ export async function shareMedia(
   const clusters = await clustersOfMedia(tx, o.mediaIds);
   if (clusters.length === 0) return null;
   // How far the content had travelled when it reached the sender: its most-travelled share by
-  // someone else into a chat the sender is in (membership is conversations', read here in SQL so
-  // a viral cluster is walked from its top hops down, not loaded), its message not deleted.
+  // someone else into a chat the sender is in, its message not deleted. Looked up by the sender's
+  // chats (a few hundred, in pages), not by the cluster's shares (a viral one has millions).
   let best = clusters[0]!;
   let travelled = -1;
-  for (const c of clusters) {
+  const chats = await conversationIdsOf(tx, o.senderId);
+  for (let i = 0; i < chats.length; i += 500) {
+    const page = chats.slice(i, i + 500);
     const top = await tx
       .selectFrom('spread_shares as s')
-      .innerJoin('members as m', (j) => j.onRef('m.conversation_id', '=', 's.conversation_id').on('m.account_id', '=', o.senderId))
       .innerJoin('messages as g', 'g.id', 's.message_id')
-      .select('s.hops')
-      .where('s.cluster_id', '=', c)
+      .select(['s.hops', 's.cluster_id'])
+      .where('s.cluster_id', 'in', clusters)
+      .where('s.conversation_id', 'in', page)
       .where('s.sender_id', '<>', o.senderId)
       .where('g.deleted_at', 'is', null)
       .orderBy('s.hops', 'desc')
@@ -79,7 +83,7 @@ export async function shareMedia(
       .executeTakeFirst();
     if (top && Number(top.hops) > travelled) {
       travelled = Number(top.hops);
-      best = c;
+      best = Number(top.cluster_id);
     }
   }
   const hops = Math.max(o.chainHops, travelled + 1);
