@@ -17,6 +17,11 @@ export const MANY_TIMES_CHATS = 1;
 
 export type ForwardLabel = 'forwarded' | 'forwarded_many_times';
 
+/** A message's spread label (spread.ts): none at 0 hops, else as a forward's. */
+export function spreadLabel(hops: number): ForwardLabel | null {
+  return hops >= 1 ? forwardLabel(hops) : null;
+}
+
 /** The label clients show on a forwarded message with this many hops. */
 export function forwardLabel(hops: number): ForwardLabel {
   return hops >= MANY_TIMES_HOPS ? 'forwarded_many_times' : 'forwarded';
@@ -37,18 +42,18 @@ export async function checkForwardLimit(tx: Tx, options: { senderId: string; ori
     .where('created_at', '>', since)
     .orderBy('created_at')
     .execute();
-  const firstIn = new Map<string, number>();
-  for (const r of recent) if (!firstIn.has(r.conversation_id)) firstIn.set(r.conversation_id, Number(r.created_at));
-  enforceChatLimit({ firstIn, conversationId: options.conversationId, manyTimes: options.sourceHops >= MANY_TIMES_HOPS, now: options.now });
+  enforceChatLimit({ recent: recent.map((r) => ({ chat: r.conversation_id, at: Number(r.created_at) })), conversationId: options.conversationId, manyTimes: options.sourceHops >= MANY_TIMES_HOPS, now: options.now });
 }
 
 /**
- * The limit itself: `firstIn` holds, for each chat the content went to in the window, when it
- * first did. A chat already there costs nothing; a new one needs a free slot (5, or 1 for content
+ * The limit itself: `recent` lists, oldest first, each time the content went to a chat in the
+ * window. A chat already there costs nothing; a new one needs a free slot (5, or 1 for content
  * forwarded many times), else 429 `forward_limit` with when the oldest slot frees.
  */
-export function enforceChatLimit(options: { firstIn: Map<string, number>; conversationId: string; manyTimes: boolean; now: number }): void {
-  const { firstIn, manyTimes } = options;
+export function enforceChatLimit(options: { recent: readonly { chat: string; at: number }[]; conversationId: string; manyTimes: boolean; now: number }): void {
+  const { manyTimes } = options;
+  const firstIn = new Map<string, number>();
+  for (const r of options.recent) if (!firstIn.has(r.chat)) firstIn.set(r.chat, r.at);
   if (firstIn.has(options.conversationId)) return;
   const allowed = manyTimes ? MANY_TIMES_CHATS : FORWARD_CHATS;
   if (firstIn.size < allowed) return;

@@ -30,13 +30,6 @@ import { loadMediaRows } from '../media/index.ts';
 import type { Tx } from '../platform/db/index.ts';
 import { FORWARD_WINDOW_MS, MANY_TIMES_HOPS, enforceChatLimit } from './forward-limits.ts';
 
-export type SpreadLabel = 'forwarded' | 'forwarded_many_times';
-
-export function spreadLabel(hops: number): SpreadLabel | null {
-  if (hops >= MANY_TIMES_HOPS) return 'forwarded_many_times';
-  return hops >= 1 ? 'forwarded' : null;
-}
-
 /** The clusters of these media items (those screened into one), in first-seen order. */
 async function clustersOfMedia(tx: Tx, mediaIds: readonly string[]): Promise<number[]> {
   if (mediaIds.length === 0) return [];
@@ -96,9 +89,7 @@ export async function shareMedia(
     .where('at', '>', o.now - FORWARD_WINDOW_MS)
     .orderBy('at')
     .execute();
-  const firstIn = new Map<string, number>();
-  for (const r of recent) if (!firstIn.has(r.conversation_id)) firstIn.set(r.conversation_id, Number(r.at));
-  enforceChatLimit({ firstIn, conversationId: o.conversationId, manyTimes: hops - 1 >= MANY_TIMES_HOPS, now: o.now });
+  enforceChatLimit({ recent: recent.map((r) => ({ chat: r.conversation_id, at: Number(r.at) })), conversationId: o.conversationId, manyTimes: hops - 1 >= MANY_TIMES_HOPS, now: o.now });
   for (const c of clusters) {
     await tx
       .insertInto('spread_clusters')

@@ -1,7 +1,6 @@
 /** Turns message rows into the API's Message shape, with sender handles and reaction counts. */
 import type { AccountKind, MediaSummary, Message } from '@mmd/contracts';
-import { forwardLabel } from './forward-limits.ts';
-import { spreadLabel } from './spread.ts';
+import { forwardLabel, spreadLabel } from './forward-limits.ts';
 import { accountsByIds } from '../accounts/index.ts';
 import { interactiveFieldsOf } from '../interactive/index.ts';
 import { mediaOfMessages } from '../media/index.ts';
