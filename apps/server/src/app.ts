@@ -41,6 +41,8 @@ import { createMedia } from './media/service.ts';
 import { createUrlSigner, redactUrl } from './media/signing.ts';
 import { createResumableUploads } from './media/tus.ts';
 import { safetyRoutes } from './safety/routes.ts';
+import { recordSpreadAlert, spreadRoutes } from './safety/spread-review.ts';
+import { spreadPolicyFrom } from './messaging/spread-velocity.ts';
 import { createSafety } from './safety/service.ts';
 import { webRoutes } from './web/routes.ts';
 import { type BlobStore, createBlobStore } from './platform/blobs/index.ts';
@@ -155,10 +157,14 @@ export async function buildApp(deps: AppDeps) {
   const business = createBusiness({ db, clock });
   // The queue is made before messaging: a poll or form with closes_at schedules its closing job.
   const queue = createQueue<CoreJobPayloads>({ kind: 'database' }, { db, clock, log: app.log });
+  // Friction on what spreads too fast: the same tiers for sends, releases and moderators' decisions;
+  // a cluster reaching the hold tier is written to the safety audit log in the same transaction.
+  const spreadPolicy = spreadPolicyFrom(config, recordSpreadAlert);
   const messaging = createMessaging({
     db,
     clock,
     write,
+    spread: spreadPolicy,
     scheduleClose: (tx, { messageId, at }) => queue.enqueueIn(tx, 'interactive-close', { messageId }, { runAt: at, dedupeKey: `interactive-close:${messageId}` }),
   });
   const interactive = createInteractive({ db, clock, write, bus, messaging, log: app.log, callbackWaitMs: config.interactiveCallbackWaitMs, coalesceMs: config.pollCoalesceMs });
@@ -225,6 +231,8 @@ export async function buildApp(deps: AppDeps) {
     config,
     log: app.log,
     enqueueSweep: (tx, payload, options) => queue.enqueueIn(tx, 'safety-sweep', payload, options),
+    spread: spreadPolicy,
+    onSuspended: (accountId) => hub.closeAccount(accountId, 'account_suspended', 'this account was suspended'),
   });
   const resumable = createResumableUploads({
     accounts,
@@ -237,7 +245,7 @@ export async function buildApp(deps: AppDeps) {
     clock,
     log: app.log,
   });
-  const processor = createMediaProcessor({ db, blobs, write, clock, config, log: app.log, screen: safety.screen });
+  const processor = createMediaProcessor({ db, blobs, write, clock, config, log: app.log, screen: safety.screen, spread: spreadPolicy });
   let worker: QueueWorker | null = null;
 
   const box = createSecretBox(await serverSecret(db, 'automation-secrets', ''));
@@ -399,6 +407,7 @@ export async function buildApp(deps: AppDeps) {
       protectLimit: { max: config.protectRequestsPerWindow, windowMs: config.rateLimitWindowMs },
     }),
   );
+  await app.register(spreadRoutes({ review: safety.spread, authenticate, previews: safety.previews }));
   const botPrincipal = (account: { id: string; handle: string; kind: string }) =>
     account.kind === 'bot' ? { accountId: account.id, handle: account.handle, kind: 'bot' as const, role: 'user' as const, deviceId: null, apiKeyId: null, scopes: new Set(API_SCOPES) } : null;
   const telegram = createTelegram({

@@ -64,6 +64,23 @@ const ConfigSchema = Type.Object({
    * moderator; everything else still waits.
    */
   protectTrustedAutoAction: Type.Boolean({ default: false }),
+  /**
+   * Friction on what spreads too fast (messaging/spread-velocity.ts). A picture's or video's
+   * near-duplicate cluster is at a tier when the new chats it reached in the last minute, or in
+   * the last hour, reach that tier's threshold (0 turns a threshold off): 1 labels it "spreading
+   * fast"; 2 asks the sharer to confirm; 3 also lets each person take it to one new chat per
+   * cooldown; 4 holds every new share for review and alerts the safety team.
+   */
+  spreadFastChatsPerMinute: Type.Integer({ minimum: 0, default: 10 }),
+  spreadFastChatsPerHour: Type.Integer({ minimum: 0, default: 60 }),
+  spreadConfirmChatsPerMinute: Type.Integer({ minimum: 0, default: 20 }),
+  spreadConfirmChatsPerHour: Type.Integer({ minimum: 0, default: 150 }),
+  spreadCooldownChatsPerMinute: Type.Integer({ minimum: 0, default: 40 }),
+  spreadCooldownChatsPerHour: Type.Integer({ minimum: 0, default: 300 }),
+  spreadHoldChatsPerMinute: Type.Integer({ minimum: 0, default: 100 }),
+  spreadHoldChatsPerHour: Type.Integer({ minimum: 0, default: 1000 }),
+  /** At the cooldown tier (and for accounts rate-limited by the safety team): seconds between new chats per person and picture. */
+  spreadCooldownSeconds: Type.Integer({ minimum: 1, maximum: 86_400, default: 300 }),
   /** Inbound WebSocket frames allowed per connection per second before it is closed. */
   wsFramesPerSecond: Type.Integer({ minimum: 1, default: 50 }),
   /** How long a callback button tap waits for the bot's answer, and how long the bot may answer (ms). */

@@ -40,6 +40,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   rate_limited: 429,
   /** Forwarding one message to more chats a minute than allowed (messaging/forward-limits.ts). */
   forward_limit: 429,
+  /** Sharing media that is spreading fast, without `confirm_spread` (messaging/spread-velocity.ts). */
+  confirmation_required: 428,
   /** This address used its daily allowance of an anonymous endpoint (hash-only protection). */
   daily_limit_reached: 429,
   /** The server-wide daily allowance of an anonymous endpoint is used up. */

@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import type { Message, SyncEvent } from '@mmd/sdk';
 import sharp from 'sharp';
 import { releaseHeld } from '../src/media/index.ts';
+import { spreadPolicyFrom } from '../src/messaging/index.ts';
 import { createLocalEventBus } from '../src/platform/pubsub/index.ts';
 import { createEventWriter } from '../src/sync/index.ts';
 import { createServer } from 'node:http';
@@ -60,7 +61,7 @@ onEachDatabase('held messages', (dialect) => {
    */
   async function release(mediaId: string) {
     const write = createEventWriter(server.db, createLocalEventBus(), [server.services.webhooks.tap, server.services.automationRunner.tap]);
-    assert.equal(await write((tx, emit) => releaseHeld(tx, emit, { mediaId, now: Date.now() })), true);
+    assert.equal(await write((tx, emit) => releaseHeld(tx, emit, { mediaId, now: Date.now(), spread: spreadPolicyFrom(server.config) })), true);
   }
 
   test('a held message takes no seq until it is released: others see no count, gap, preview or event of it', async (t) => {

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { MmdError } from '@mmd/sdk';
 import { releaseHeld } from '../src/media/index.ts';
+import { spreadPolicyFrom } from '../src/messaging/index.ts';
 import { createLocalEventBus } from '../src/platform/pubsub/index.ts';
 import { createEventWriter } from '../src/sync/index.ts';
 import { type TestServer, type User, onEachDatabase, rejectsWith, startTestServer } from './harness.ts';
@@ -114,7 +115,7 @@ onEachDatabase('spread per near-duplicate cluster', (dialect) => {
     const pending = await grace.client.send(chat.id, { media: [sixth.id] });
     assert.equal(pending.status, 'pending');
     const write = createEventWriter(server.db, createLocalEventBus(), []);
-    await write((tx, emit) => releaseHeld(tx, emit, { mediaId: sixth.id, now: clock() }));
+    await write((tx, emit) => releaseHeld(tx, emit, { mediaId: sixth.id, now: clock(), spread: spreadPolicyFrom(server.config) }));
     const after = await grace.client.message(pending.id);
     assert.equal(after.status, 'failed');
     const row = await server.db.db.selectFrom('messages').select(['status', 'seq']).where('id', '=', pending.id).executeTakeFirstOrThrow();

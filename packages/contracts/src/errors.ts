@@ -38,6 +38,8 @@ export const ERROR_CODES = [
   'limit_reached',
   'rate_limited',
   'forward_limit',
+  /** Sharing something spreading fast needs the sender's confirmation (`confirm_spread: true`); nothing was sent. */
+  'confirmation_required',
   'daily_limit_reached',
   'daily_capacity_reached',
   'message_deleted',

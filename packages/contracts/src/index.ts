@@ -4,6 +4,7 @@ export * from './password.ts';
 export * from './events.ts';
 export * from './media.ts';
 export * from './safety.ts';
+export * from './spread.ts';
 export * from './privacy.ts';
 export * from './interactive.ts';
 export * from './bots.ts';

@@ -491,6 +491,12 @@ export const AUDIT_ACTIONS = [
   'protect.submitted',
   'case.confirmed',
   'case.rejected',
+  /** A near-duplicate cluster reached the hold tier: new shares wait for a moderator. */
+  'spread.alert',
+  /** A moderator held, cleared or took down a spreading cluster. */
+  'spread.decided',
+  /** A moderator restricted (or lifted a restriction on) an account's shares: suspected coordinated amplification. */
+  'spread.restricted',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -185,7 +185,10 @@ export const Forward = Type.Object({
 export const Spread = Type.Object({
   cluster_id: Type.String({ description: 'the same id on every message carrying the same picture or video (or a near-duplicate of it)' }),
   hops: Type.Integer({ minimum: 0, description: 'how many times it had been passed on before reaching this chat, whatever the route' }),
-  label: Type.Union([Type.Literal('forwarded'), Type.Literal('forwarded_many_times'), Type.Null()], { description: '"Forwarded" from 1 hop, "Forwarded many times" from 5' }),
+  label: Type.Union([Type.Literal('forwarded'), Type.Literal('forwarded_many_times'), Type.Literal('spreading_fast'), Type.Null()], {
+    description: '"Forwarded" from 1 hop, "Forwarded many times" from 5; "Spreading fast" when its cluster was reaching new chats faster than the instance allows as it was sent',
+  }),
+  held: Type.Optional(Type.Boolean({ description: "to its sender only: held for a moderator's review (it is spreading too fast, or your shares are under review); it reaches the chat if they clear it" })),
 });
 export type Spread = Static<typeof Spread>;
 
@@ -227,6 +230,7 @@ export const SendMessageBody = Type.Object(
     forward_of: Type.Optional(Id('a message the sender can read, in any conversation')),
     media: Type.Optional(Type.Array(Id('a media item you uploaded'), { minItems: 1, maxItems: 10, description: 'up to 10 items: an album' })),
     idempotency_key: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    confirm_spread: Type.Optional(Type.Boolean({ description: 'the sender confirmed sharing media that is spreading fast; without it such a share is refused with 428 confirmation_required' })),
     ...InteractiveSendFields,
   },
   { additionalProperties: false },

@@ -3,6 +3,12 @@
  * all talk to the server through it, so the API is exercised the way users exercise it.
  */
 import type {
+  AmplificationList,
+  RestrictAccountBody,
+  SpreadClusterDetail,
+  SpreadClusterList,
+  SpreadDecisionBody,
+  SpreadDecisionReply,
   ApproveTemplateBody,
   CreateMessageTemplateBody,
   MessageTemplate,
@@ -584,6 +590,26 @@ export class MmdClient {
   }
   decideReview(id: string, body: DecisionBody) {
     return this.request<DecisionReply>('POST', `/v1/safety/reviews/${enc(id)}/decision`, body);
+  }
+  /** Spreading near-duplicate clusters: held ones first, then the fastest (moderators). */
+  spreadClusters(options: { hours?: number; limit?: number } = {}) {
+    return this.request<SpreadClusterList>('GET', `/v1/safety/clusters${query(options)}`);
+  }
+  /** One cluster's spread over time, by hops, its chats and sharers (moderators). */
+  spreadCluster(id: string) {
+    return this.request<SpreadClusterDetail>('GET', `/v1/safety/clusters/${enc(id)}`);
+  }
+  /** Hold, clear (release what waits) or take down a whole cluster (moderators). */
+  decideSpreadCluster(id: string, body: SpreadDecisionBody) {
+    return this.request<SpreadDecisionReply>('POST', `/v1/safety/clusters/${enc(id)}/decision`, body);
+  }
+  /** Suspected coordinated amplification networks with their evidence (moderators). */
+  amplificationNetworks(options: { hours?: number } = {}) {
+    return this.request<AmplificationList>('GET', `/v1/safety/networks${query(options)}`);
+  }
+  /** Rate-limit an account's shares, hold them for review, suspend it, or lift that (moderators). */
+  restrictAccount(accountId: string, body: RestrictAccountBody) {
+    return this.request<{ account_id: string; mode: string; released: number; rejected: number }>('POST', `/v1/safety/accounts/${enc(accountId)}/restriction`, body);
   }
   /** Runs a takedown to the end; while it runs, `takedowns()` and `takedownStatus()` show its progress. */
   takedown(body: TakedownBody) {

@@ -39,7 +39,23 @@ export async function insertAccountRow(tx: Tx, row: AccountsTable): Promise<void
 
 /** An account's handle and kind, or undefined. */
 export async function accountBasics(db: Pick<Tx, 'selectFrom'>, accountId: string) {
-  return db.selectFrom('accounts').select(['id', 'handle', 'kind', 'role']).where('id', '=', accountId).executeTakeFirst();
+  return db.selectFrom('accounts').select(['id', 'handle', 'kind', 'role', 'suspended_at']).where('id', '=', accountId).executeTakeFirst();
+}
+
+/** Suspends an account (or lifts it): while suspended none of its tokens authenticates and it cannot sign in. False if unknown. */
+export async function setSuspended(db: Pick<Tx, 'updateTable'>, accountId: string, at: number | null): Promise<boolean> {
+  const r = await db.updateTable('accounts').set({ suspended_at: at }).where('id', '=', accountId).executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+/** Which of these accounts are suspended now, and when each was created. */
+export async function accountStates(db: Pick<Tx, 'selectFrom'>, accountIds: readonly string[]): Promise<Map<string, { createdAt: number; suspended: boolean }>> {
+  const out = new Map<string, { createdAt: number; suspended: boolean }>();
+  for (let i = 0; i < accountIds.length; i += 500) {
+    const rows = await db.selectFrom('accounts').select(['id', 'created_at', 'suspended_at']).where('id', 'in', accountIds.slice(i, i + 500)).execute();
+    for (const r of rows) out.set(r.id, { createdAt: Number(r.created_at), suspended: r.suspended_at !== null && r.suspended_at !== undefined });
+  }
+  return out;
 }
 
 /** The account with this handle (any letter case): id and kind, or undefined. */

@@ -7,4 +7,4 @@ export { accountRoutes } from './routes.ts';
 export { hasBlocked, blockersOf, blockedBy, addPolicies, createPrivacy, type PrivacyService } from './privacy.ts';
 export { claimHandle, type HandleOwner } from './handles.ts';
 export { handlesOf, accountIdByHandle, accountsByIds, accountsByHandles } from './lookup.ts';
-export { insertBotAccount, accountBasics, accountByHandle } from './bot-accounts.ts';
+export { insertBotAccount, accountBasics, accountByHandle, setSuspended, accountStates } from './bot-accounts.ts';

@@ -85,4 +85,8 @@ export const accountsMigrations: MigrationSteps = {
       await typed.insertInto('handles').values(rows).onConflict((oc) => oc.column('key').doNothing()).execute();
     }
   },
+  // A safety team may suspend an account (suspected coordinated amplification): its tokens stop working.
+  '202612060010-accounts-suspension': async (db: Kysely<unknown>) => {
+    await db.schema.alterTable('accounts').addColumn('suspended_at', 'bigint').execute();
+  },
 };

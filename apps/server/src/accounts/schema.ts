@@ -9,6 +9,8 @@ export interface AccountsTable {
   kind: 'person' | 'bot' | 'business';
   role: 'user' | 'moderator' | 'admin';
   created_at: number;
+  /** Set while a moderator has the account suspended: no token of it works, it cannot sign in. */
+  suspended_at?: number | null;
 }
 
 export interface DevicesTable {

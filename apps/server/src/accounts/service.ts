@@ -97,6 +97,7 @@ export function createAccounts(deps: AccountsDeps) {
         .select(['devices.id as device_id', 'devices.last_seen_at', 'accounts.id', 'accounts.handle', 'accounts.kind', 'accounts.role'])
         .where('devices.token_hash', '=', tokenHash)
         .where('devices.revoked_at', 'is', null)
+        .where('accounts.suspended_at', 'is', null)
         .executeTakeFirst();
       if (!row) return null;
       const now = clock();
@@ -113,6 +114,7 @@ export function createAccounts(deps: AccountsDeps) {
       .select(['api_keys.id as key_id', 'api_keys.scopes', 'accounts.id', 'accounts.handle', 'accounts.kind', 'accounts.role'])
       .where('api_keys.key_hash', '=', tokenHash)
       .where('api_keys.revoked_at', 'is', null)
+      .where('accounts.suspended_at', 'is', null)
       .executeTakeFirst();
     if (!row) return null;
     const scopes = new Set(JSON.parse(row.scopes) as ApiScope[]);
@@ -140,6 +142,7 @@ export function createAccounts(deps: AccountsDeps) {
       const row = await db.db.selectFrom('accounts').selectAll().where('handle_key', '=', input.handle.toLowerCase()).executeTakeFirst();
       const ok = await verify(row?.password_hash ?? (await decoyHash), input.password).catch(() => false);
       if (!row || !ok) throw new AppError('invalid_credentials', 'wrong handle or password');
+      if (row.suspended_at !== null && row.suspended_at !== undefined) throw new AppError('forbidden', 'this account is suspended');
       const { token, device } = await addDevice(row.id, input.deviceName ?? 'new device');
       return { token, device, account: toAccount(row) };
     },

@@ -166,7 +166,7 @@ export function createBots(deps: BotsDeps) {
     async resolveToken(token: string): Promise<Principal | null> {
       const bot = await authenticateBotToken(db, token);
       const account = bot ? await accountBasics(db.db, bot.botId) : undefined;
-      if (!account) return null;
+      if (!account || (account.suspended_at !== null && account.suspended_at !== undefined)) return null;
       return { accountId: account.id, handle: account.handle, kind: account.kind, role: account.role, deviceId: null, apiKeyId: null, scopes: ALL_SCOPES, botToken: true };
     },
 

@@ -6,7 +6,7 @@
 import { MAX_MEDIA_PER_MESSAGE } from '@mmd/contracts';
 import { AppError } from '../errors.ts';
 import type { Tx } from '../platform/db/index.ts';
-import { deliverPending, failPending, pendingAmong } from '../messaging/index.ts';
+import { type SpreadPolicy, deliverPending, failPending, pendingAmong } from '../messaging/index.ts';
 import type { Emit } from '../sync/index.ts';
 import { type MediaRow, type MediaSummary, summarise } from './store.ts';
 
@@ -56,7 +56,7 @@ export async function mediaOfMessages(db: Pick<Tx, 'selectFrom'>, messageIds: st
  * After an item finishes: every pending message that carried it and now has all its media ready
  * is delivered; one with a failed item is marked failed and its sender told why.
  */
-export async function settlePendingMessages(tx: Tx, emit: Emit, options: { mediaId: string; now: number }) {
+export async function settlePendingMessages(tx: Tx, emit: Emit, options: { mediaId: string; now: number; spread: SpreadPolicy }) {
   const carrying = await tx.selectFrom('message_media').select('message_id').where('media_id', '=', options.mediaId).execute();
   for (const messageId of await pendingAmong(
     tx,
@@ -74,6 +74,6 @@ export async function settlePendingMessages(tx: Tx, emit: Emit, options: { media
       continue;
     }
     if (items.some((i) => i.status !== 'ready')) continue;
-    await deliverPending(tx, emit, { messageId, now: options.now });
+    await deliverPending(tx, emit, { messageId, now: options.now, spread: options.spread });
   }
 }

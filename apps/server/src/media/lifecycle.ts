@@ -7,6 +7,7 @@ import type { BlobStore } from '../platform/blobs/index.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
 import type { Emit } from '../sync/index.ts';
 import { settlePendingMessages } from './attach.ts';
+import type { SpreadPolicy } from '../messaging/index.ts';
 import { type MediaRow, summarise } from './store.ts';
 
 type Reader = Database['db'] | Tx;
@@ -124,7 +125,7 @@ export async function flagBlurred(
 export async function releaseHeld(
   tx: Tx,
   emit: Emit,
-  options: { mediaId: string; now: number },
+  options: { mediaId: string; now: number; spread: SpreadPolicy },
 ): Promise<boolean> {
   const { mediaId, now } = options;
   const changed = await tx
@@ -135,7 +136,7 @@ export async function releaseHeld(
     .executeTakeFirst();
   if (Number(changed.numUpdatedRows) === 0) return false;
   await tellOwner(tx, emit, { mediaId, now });
-  await settlePendingMessages(tx, emit, { mediaId, now });
+  await settlePendingMessages(tx, emit, { mediaId, now, spread: options.spread });
   return true;
 }
 

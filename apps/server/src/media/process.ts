@@ -20,6 +20,7 @@ import {
   transcodeMp4,
 } from '@mmd/media';
 import type { Config } from '../config.ts';
+import type { SpreadPolicy } from '../messaging/index.ts';
 import type { BlobStore } from '../platform/blobs/index.ts';
 import type { Database } from '../platform/db/index.ts';
 import { PermanentJobError } from '../platform/queue/index.ts';
@@ -36,6 +37,8 @@ export interface ProcessDeps {
   write: WriteWithEvents;
   clock: () => number;
   config: Config;
+  /** Friction on what spreads too fast: a held message released with its media is shared then. */
+  spread: SpreadPolicy;
   log: { warn(o: object, m: string): void; error(o: object, m: string): void };
   /**
    * Trust and safety (safety/screening.ts): hashes the original and matches it against the banks
@@ -120,7 +123,7 @@ export function createMediaProcessor(deps: ProcessDeps) {
       await tx.updateTable('media').set({ ...update, updated_at: now }).where('id', '=', row.id).where('status', '=', 'processing').execute();
       const updated = (await loadMedia(tx, row.id))!;
       await emit({ type: 'media.updated', conversationId: null, targetAccountId: row.owner_id, data: { ...summarise(updated), reason: updated.reason, reason_code: updated.reason_code }, at: now });
-      await settlePendingMessages(tx, emit, { mediaId: row.id, now });
+      await settlePendingMessages(tx, emit, { mediaId: row.id, now, spread: deps.spread });
     });
   }
 

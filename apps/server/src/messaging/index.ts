@@ -8,4 +8,15 @@ export { deleteForEveryone, type DeleteForEveryoneOptions, type DeleteForEveryon
 export { findMessage, firstMessageIdFrom, visibleMessagesAmong, messagesForReview, type MessageForReview } from './lookup.ts';
 export { loadMessageViews, audienceOf } from './views.ts';
 export { pendingAmong, deliverPending, failPending } from './pending.ts';
+export { type SpreadPolicy, type SpreadAlert, type Velocity, spreadPolicyFrom } from './spread-velocity.ts';
 export type { MessagesTable } from './schema.ts';
+export {
+  listSpreadClusters,
+  spreadClusterDetail,
+  spreadClusterId,
+  spreadClusterSummary,
+  decideSpreadCluster,
+  restrictSharing,
+  suspectedNetworks,
+} from './spread-console.ts';
+export { DEFAULT_AMPLIFICATION, detectNetworks, type AmplificationParams, type ShareRecord, type SuspectNetwork } from './amplification.ts';

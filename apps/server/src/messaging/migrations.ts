@@ -110,4 +110,49 @@ export const messagingMigrations: MigrationSteps = {
     // A sender's shares of a cluster in the last minute (the limits).
     await db.schema.createIndex('spread_shares_by_sender').on('spread_shares').columns(['sender_id', 'cluster_id', 'at']).execute();
   },
+  // Velocity and friction per cluster (spread-velocity.ts): per-minute counts of new chats reached
+  // and new people sharing, the cluster's review state, messages held for that review, and the
+  // per-account restrictions the safety team puts on suspected coordinated amplification.
+  '202612060000-messaging-spread-velocity': async (db: Kysely<unknown>) => {
+    await db.schema.alterTable('messages').addColumn('spread_fast', 'integer').execute();
+    await db.schema.alterTable('messages').addColumn('spread_confirmed', 'integer').execute();
+    await db.schema.alterTable('spread_clusters').addColumn('reach', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema.alterTable('spread_clusters').addColumn('sharers', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema.alterTable('spread_clusters').addColumn('state', 'text', (c) => c.notNull().defaultTo('open')).execute();
+    await db.schema.alterTable('spread_clusters').addColumn('peak_tier', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema.alterTable('spread_clusters').addColumn('alerted_at', 'bigint').execute();
+    await db.schema.alterTable('spread_clusters').addColumn('reviewed_by', 'text').execute();
+    await db.schema.alterTable('spread_clusters').addColumn('reviewed_at', 'bigint').execute();
+    // The shares of the last hours, for coordinated amplification (amplification.ts).
+    await db.schema.createIndex('spread_shares_by_at').on('spread_shares').columns(['at']).execute();
+    await db.schema.createIndex('spread_clusters_by_last').on('spread_clusters').columns(['last_at']).execute();
+    await db.schema
+      .createTable('spread_minutes')
+      .addColumn('cluster_id', 'bigint', (c) => c.notNull())
+      .addColumn('minute', 'bigint', (c) => c.notNull())
+      .addColumn('shares', 'integer', (c) => c.notNull())
+      .addColumn('chats', 'integer', (c) => c.notNull())
+      .addColumn('sharers', 'integer', (c) => c.notNull())
+      .addColumn('max_hops', 'integer', (c) => c.notNull())
+      .addPrimaryKeyConstraint('spread_minutes_pk', ['cluster_id', 'minute'])
+      .execute();
+    await db.schema
+      .createTable('spread_holds')
+      .addColumn('message_id', 'text', (c) => c.primaryKey())
+      .addColumn('cluster_id', 'bigint', (c) => c.notNull())
+      .addColumn('sender_id', 'text', (c) => c.notNull())
+      .addColumn('reason', 'text', (c) => c.notNull())
+      .addColumn('at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('spread_holds_by_sender').on('spread_holds').columns(['sender_id', 'at']).execute();
+    await db.schema.createIndex('spread_holds_by_cluster').on('spread_holds').columns(['cluster_id', 'at']).execute();
+    await db.schema
+      .createTable('spread_restrictions')
+      .addColumn('account_id', 'text', (c) => c.primaryKey())
+      .addColumn('mode', 'text', (c) => c.notNull())
+      .addColumn('reason', 'text', (c) => c.notNull())
+      .addColumn('by', 'text', (c) => c.notNull())
+      .addColumn('at', 'bigint', (c) => c.notNull())
+      .execute();
+  },
 };

@@ -7,7 +7,8 @@ import type { Tx } from '../platform/db/index.ts';
 import type { MessagesTable } from './schema.ts';
 import type { Emit } from '../sync/index.ts';
 import { loadMessageViews } from './views.ts';
-import { shareMedia } from './spread.ts';
+import { type ShareOutcome, shareMedia } from './spread.ts';
+import type { SpreadPolicy } from './spread-velocity.ts';
 import { mediaOfMessageIds } from '../media/index.ts';
 import { AppError } from '../errors.ts';
 
@@ -33,7 +34,7 @@ export async function pendingAmong(tx: Tx, messageIds: string[]): Promise<string
 export async function deliverPending(
   tx: Tx,
   emit: Emit,
-  options: { messageId: string; now: number },
+  options: { messageId: string; now: number; spread: SpreadPolicy; /** A moderator released it from this kind of spread review hold. */ released?: 'cluster' | 'account' },
 ): Promise<boolean> {
   const held = await tx
     .selectFrom('messages')
@@ -45,25 +46,44 @@ export async function deliverPending(
   if (!held) return false;
   // Its media's spread (spread.ts), now that screening has put each item in its cluster: over the
   // sender's limit for that picture, it fails instead, and its sender is told why.
-  let spread: { cluster: string; hops: number } | null;
+  let spread: ShareOutcome | null;
   try {
     const media = await mediaOfMessageIds(tx, [held.id]);
-    spread = await shareMedia(tx, { messageId: held.id, conversationId: held.conversation_id, senderId: held.sender_id, automated: Number(held.automated) === 1, mediaIds: media.map((m) => m.mediaId), chainHops: Number(held.forward_hops), now: options.now });
+    spread = await shareMedia(tx, {
+      messageId: held.id,
+      conversationId: held.conversation_id,
+      senderId: held.sender_id,
+      automated: Number(held.automated) === 1,
+      mediaIds: media.map((m) => m.mediaId),
+      chainHops: Number(held.forward_hops),
+      now: options.now,
+      policy: options.spread,
+      confirmed: Number(held.spread_confirmed ?? 0) === 1,
+      ...(options.released ? { released: options.released } : {}),
+    });
   } catch (err) {
-    if (err instanceof AppError && err.code === 'forward_limit') {
-      // Not "retry in N s": a failed message stays failed; its sender sends it again.
-      const reason = `not sent: ${err.message.replace(/; retry in \d+ s$/, '')}; send it again later`;
+    if (err instanceof AppError && (err.code === 'forward_limit' || err.code === 'confirmation_required')) {
+      // Not "retry in N s": a failed message stays failed; its sender sends it again (and confirms).
+      const reason = err.code === 'confirmation_required' ? 'not sent: this is spreading fast; send it again and confirm that you want to share it' : `not sent: ${err.message.replace(/; retry in \d+ s$/, '')}; send it again later`;
       await failPending(tx, emit, { messageId: held.id, reason, now: options.now });
       return false;
     }
     throw err;
   }
+  if (spread?.held) {
+    // Held for review until a moderator decides (spread-velocity.ts); its sender sees it held.
+    await tx.updateTable('messages').set({ spread_cluster: spread.cluster, spread_hops: spread.hops, spread_fast: 1 }).where('id', '=', held.id).execute();
+    const [view] = await loadMessageViews(tx, [{ ...held, spread_cluster: spread.cluster, spread_hops: spread.hops, spread_fast: 1 }], { viewerId: held.sender_id });
+    await emit({ type: 'message.edited', conversationId: null, targetAccountId: held.sender_id, data: view!, at: options.now });
+    return false;
+  }
   const seq = await nextSeq(tx, held.conversation_id);
   const writtenCursor = held.written_cursor === null ? null : Number(held.written_cursor);
   const restricted = writtenCursor !== null && (await hideFromLaterJoiners(tx, { conversationId: held.conversation_id, seq, writtenCursor }));
   // written_cursor stays only when it restricts who hears of the message (its edits, reactions, deletion too).
-  const row: MessagesTable = { ...held, status: 'sent', seq, written_cursor: restricted ? writtenCursor : null, spread_cluster: spread?.cluster ?? null, spread_hops: spread?.hops ?? null };
-  await tx.updateTable('messages').set({ status: 'sent', seq, written_cursor: row.written_cursor, spread_cluster: row.spread_cluster, spread_hops: row.spread_hops }).where('id', '=', held.id).execute();
+  const row: MessagesTable = { ...held, status: 'sent', seq, written_cursor: restricted ? writtenCursor : null, spread_cluster: spread?.cluster ?? null, spread_hops: spread?.hops ?? null, spread_fast: spread?.fast ? 1 : null };
+  await tx.updateTable('messages').set({ status: 'sent', seq, written_cursor: row.written_cursor, spread_cluster: row.spread_cluster, spread_hops: row.spread_hops, spread_fast: row.spread_fast }).where('id', '=', held.id).execute();
+  await tx.deleteFrom('spread_holds').where('message_id', '=', held.id).execute();
   // Its sender has seen it since it was written; read, if they had read everything before it.
   await raiseWatermarks(tx, { conversationId: row.conversation_id, accountId: row.sender_id, delivered: seq, read: seq, readOnlyIfCaughtUp: true });
   const [view] = await loadMessageViews(tx, [row]);

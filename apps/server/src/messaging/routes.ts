@@ -26,6 +26,7 @@ export function messagingRoutes(deps: { messaging: Messaging; authenticate: Auth
         replyTo: b.reply_to,
         forwardOf: b.forward_of,
         idempotencyKey: b.idempotency_key,
+        confirmSpread: b.confirm_spread,
         media: b.media,
         interactive: { buttons: b.buttons, quick_replies: b.quick_replies, list: b.list, cards: b.cards, poll: b.poll, form: b.form },
       });

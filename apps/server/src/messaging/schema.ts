@@ -36,6 +36,10 @@ export interface MessagesTable {
   spread_cluster?: string | null;
   /** Hops inherited from that cluster (spread.ts); null without clustered media. */
   spread_hops?: number | null;
+  /** 1 when its cluster was spreading fast as it was sent (spread-velocity.ts): the label says so. */
+  spread_fast?: number | null;
+  /** 1 when its sender confirmed sharing something spreading fast (`confirm_spread`), for a message held for its media. */
+  spread_confirmed?: number | null;
 }
 
 export interface ReactionsTable {
@@ -53,6 +57,47 @@ export interface SpreadClustersTable {
   max_hops: number;
   first_at: number;
   last_at: number;
+  /** Distinct chats it has reached, and distinct people who shared it. */
+  reach?: number;
+  sharers?: number;
+  /** `open`, `hold` (new shares wait for a moderator), `cleared` (reviewed: no friction beyond the label). */
+  state?: 'open' | 'hold' | 'cleared' | 'removed';
+  /** Highest friction tier it reached (0 none, 1 label, 2 confirm, 3 cooldown, 4 hold). */
+  peak_tier?: number;
+  /** When it first reached the hold tier and the safety team was alerted. */
+  alerted_at?: number | null;
+  reviewed_by?: string | null;
+  reviewed_at?: number | null;
+}
+
+/** Per cluster and minute: shares, new chats reached, new people sharing (spread-velocity.ts). */
+export interface SpreadMinutesTable {
+  cluster_id: number;
+  minute: number;
+  shares: number;
+  chats: number;
+  sharers: number;
+  max_hops: number;
+}
+
+/** A message held because its cluster is under review (or its sender's shares are). */
+export interface SpreadHoldsTable {
+  message_id: string;
+  cluster_id: number;
+  sender_id: string;
+  /** `cluster`: the cluster is under review; `account`: the sender's shares are. */
+  reason: 'cluster' | 'account';
+  at: number;
+}
+
+/** A safety team's restriction on an account's shares (suspected coordinated amplification). */
+export interface SpreadRestrictionsTable {
+  account_id: string;
+  /** `rate_limit`: one new chat per cooldown per picture; `review`: every share held for review. */
+  mode: 'rate_limit' | 'review';
+  reason: string;
+  by: string;
+  at: number;
 }
 
 /** One message carrying a cluster's media into one chat (spread.ts). */
@@ -71,4 +116,7 @@ export interface MessagingTables {
   reactions: ReactionsTable;
   spread_clusters: SpreadClustersTable;
   spread_shares: SpreadSharesTable;
+  spread_minutes: SpreadMinutesTable;
+  spread_holds: SpreadHoldsTable;
+  spread_restrictions: SpreadRestrictionsTable;
 }

@@ -17,6 +17,7 @@ import { deleteForEveryone } from './delete.ts';
 import { audienceOf, loadMessageViews, positionOf, toMessage } from './views.ts';
 import { checkForwardLimit } from './forward-limits.ts';
 import { shareMedia } from './spread.ts';
+import type { SpreadPolicy } from './spread-velocity.ts';
 
 /**
  * Order within a page: a held message (position P: written after seq P - 1) sorts after the sent
@@ -40,6 +41,8 @@ export interface MessagingDeps {
   write: WriteWithEvents;
   /** Announces a poll or form as closed at its closes_at (a durable job). */
   scheduleClose?: (tx: Tx, options: { messageId: string; at: number }) => Promise<unknown>;
+  /** Friction on what spreads too fast (spread-velocity.ts), from the instance's config. */
+  spread: SpreadPolicy;
 }
 
 export function createMessaging(deps: MessagingDeps) {
@@ -151,6 +154,8 @@ export function createMessaging(deps: MessagingDeps) {
          * not get one live event per recipient of a million; they read the chat's history).
          */
         eventTo?: string;
+        /** The sender confirmed sharing media that is spreading fast (spread-velocity.ts). */
+        confirmSpread?: boolean;
       },
       /** Inside a caller's transaction (a campaign's batch), else in one of its own. */
       within?: { tx: Tx; emit: Emit },
@@ -241,6 +246,7 @@ export function createMessaging(deps: MessagingDeps) {
           reply_to: input.replyTo ?? null,
           ...forward,
           idempotency_key: input.idempotencyKey ?? null,
+          ...(input.confirmSpread ? { spread_confirmed: 1 } : {}),
           created_at: now,
           edited_at: null,
           deleted_at: null,
@@ -275,9 +281,16 @@ export function createMessaging(deps: MessagingDeps) {
           return { message: prepared ? await single(tx, row, principal.accountId) : toMessage(row, principal.handle, [], attached.summaries, principal.kind, input.agent), replayed: false };
         }
         // Its media's spread (spread.ts): the sender's limit per picture, and the hops it inherits.
-        const spread = mediaIds.length > 0 ? await shareMedia(tx, { messageId: row.id, conversationId, senderId: principal.accountId, automated: input.automated === true, mediaIds, chainHops: Number(forward.forward_hops), now }) : null;
+        const spread = mediaIds.length > 0 ? await shareMedia(tx, { messageId: row.id, conversationId, senderId: principal.accountId, automated: input.automated === true, mediaIds, chainHops: Number(forward.forward_hops), now, policy: deps.spread, confirmed: input.confirmSpread === true }) : null;
+        if (spread?.held) {
+          // Held for review (its cluster or its sender's shares): pending, for its sender alone, until a moderator decides.
+          const heldFields = { spread_cluster: spread.cluster, spread_hops: spread.hops, spread_fast: 1 };
+          Object.assign(row, heldFields);
+          await tx.updateTable('messages').set(heldFields).where('id', '=', row.id).execute();
+          return { message: prepared ? await single(tx, row, principal.accountId) : toMessage(row, principal.handle, [], attached.summaries, principal.kind, input.agent), replayed: false };
+        }
         const seq = await nextSeq(tx, conversationId);
-        const going = { seq, status: 'sent' as const, held_after: null, written_cursor: null, spread_cluster: spread?.cluster ?? null, spread_hops: spread?.hops ?? null };
+        const going = { seq, status: 'sent' as const, held_after: null, written_cursor: null, spread_cluster: spread?.cluster ?? null, spread_hops: spread?.hops ?? null, spread_fast: spread?.fast ? 1 : null };
         Object.assign(row, going);
         await tx.updateTable('messages').set(going).where('id', '=', row.id).execute();
         // Interactive content is seen per viewer (callback data by the sender only): the event carries everyone's view, the sender gets theirs.

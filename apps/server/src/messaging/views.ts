@@ -94,7 +94,16 @@ export function toMessage(
             label: forwardLabel(Number(r.forward_hops)),
           }
         : null,
-    spread: r.spread_cluster && !deleted ? { cluster_id: r.spread_cluster, hops: Number(r.spread_hops ?? 0), label: spreadLabel(Number(r.spread_hops ?? 0)) } : null,
+    spread:
+      r.spread_cluster && !deleted
+        ? {
+            cluster_id: r.spread_cluster,
+            hops: Number(r.spread_hops ?? 0),
+            label: Number(r.spread_fast ?? 0) === 1 ? 'spreading_fast' : spreadLabel(Number(r.spread_hops ?? 0)),
+            // Only a message held for review is pending with a spread (one waiting for its media has none yet).
+            ...(r.status === 'pending' ? { held: true } : {}),
+          }
+        : null,
     reactions: deleted ? [] : reactions,
     media: deleted ? [] : media,
     status: r.status,

@@ -4,3 +4,4 @@
  */
 export { createSafety, type Safety, type SafetyDeps } from './service.ts';
 export { safetyRoutes, type SafetyRouteDeps } from './routes.ts';
+export { spreadRoutes, recordSpreadAlert } from './spread-review.ts';

@@ -9,7 +9,7 @@ import type { Principal } from '../accounts/index.ts';
 import { requireMember } from '../conversations/index.ts';
 import { AppError, notFound } from '../errors.ts';
 import { loadMediaRows, mediaOfMessageIds, releaseHeld, summarise } from '../media/index.ts';
-import { findMessage, messagesForReview } from '../messaging/index.ts';
+import { type SpreadPolicy, findMessage, messagesForReview } from '../messaging/index.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
 import type { SafetyReviewsTable } from './schema.ts';
 import type { WriteWithEvents } from '../sync/index.ts';
@@ -20,7 +20,7 @@ import type { Takedowns } from './takedown.ts';
 
 type ReviewRow = SafetyReviewsTable;
 
-export function createReviews(deps: { db: Database; write: WriteWithEvents; takedowns: Takedowns; clock: () => number }) {
+export function createReviews(deps: { db: Database; write: WriteWithEvents; takedowns: Takedowns; clock: () => number; spread: SpreadPolicy }) {
   const { db, write, clock } = deps;
 
   async function loadReview(id: string): Promise<ReviewRow> {
@@ -165,7 +165,7 @@ export function createReviews(deps: { db: Database; write: WriteWithEvents; take
           const updated = await tx.updateTable('safety_reviews').set({ status: 'closed', outcome: 'dismiss', decided_at: now, decided_by: principal.accountId, note: body.note ?? null }).where('id', '=', id).where('status', '!=', 'closed').executeTakeFirst();
           if (Number(updated.numUpdatedRows) === 0) throw new AppError('conflict', 'this review was decided meanwhile');
           if (review.kind === 'hold' && review.media_id) {
-            await releaseHeld(tx, emit, { mediaId: review.media_id, now });
+            await releaseHeld(tx, emit, { mediaId: review.media_id, now, spread: deps.spread });
             await appendAudit(tx, { at: now, actorId: principal.accountId, action: 'hold.released', subjectType: 'media', subjectId: review.media_id, bankId: review.bank_id, detail: { review_id: id } });
           }
           await resolveReports(tx, emit, { reviewIds: [id], outcome: 'no_action', now });

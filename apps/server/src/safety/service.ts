@@ -5,6 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import type { Config } from '../config.ts';
+import type { SpreadPolicy } from '../messaging/index.ts';
 import type { BlobStore } from '../platform/blobs/index.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
 import { createThreadPool } from '../platform/queue/index.ts';
@@ -19,6 +20,7 @@ import { createPreviews } from './previews.ts';
 import { createProtection } from './protect.ts';
 import { createRemoval } from './removal.ts';
 import { createReviews } from './reviews.ts';
+import { createSpreadReview } from './spread-review.ts';
 import { createScreening } from './screening.ts';
 import { clustersOf } from './clusters.ts';
 import { createSweeps } from './sweep.ts';
@@ -36,6 +38,10 @@ export interface SafetyDeps {
   enqueueSweep: (tx: Tx, payload: { bankId: string; afterSignalId: number; upToSignalId: number; caseRef?: string }, options?: { runAt?: number }) => Promise<{ id: string }>;
   /** Hashing threads (default: one per core). */
   hashThreads?: number;
+  /** Friction on what spreads too fast (messaging): a released hold shares its messages under it. */
+  spread: SpreadPolicy;
+  /** An account was suspended (its live connections are closed). */
+  onSuspended?: (accountId: string) => void;
 }
 
 export function createSafety(deps: SafetyDeps) {
@@ -47,7 +53,7 @@ export function createSafety(deps: SafetyDeps) {
   const removal = createRemoval({ db, write, blobs, indexes, clock, log });
   const takedowns = createTakedowns({ db, write, indexes, matcher, removal, clock });
   const banks = createBanks({ db, hasher, matcher, clock, enqueueSweep: deps.enqueueSweep });
-  const reviews = createReviews({ db, write, takedowns, clock });
+  const reviews = createReviews({ db, write, takedowns, clock, spread: deps.spread });
   let addressSecret: Promise<Buffer> | null = null;
 
   return {
@@ -55,6 +61,8 @@ export function createSafety(deps: SafetyDeps) {
     takedowns,
     indexes,
     reviews,
+    /** Spreading clusters and suspected amplification networks for the console (spread-review.ts). */
+    spread: createSpreadReview({ db, write, takedowns, clock, policy: deps.spread, ...(deps.onSuspended ? { onSuspended: deps.onSuspended } : {}) }),
     previews: createPreviews({ db, blobs }),
     protection: createProtection({
       db,

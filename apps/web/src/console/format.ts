@@ -51,6 +51,9 @@ export const AUDIT_ACTION_LABELS: Record<AuditAction, string> = {
   'protect.submitted': 'Protection request',
   'case.confirmed': 'Protection case confirmed',
   'case.rejected': 'Protection case rejected',
+  'spread.alert': 'Spreading fast: held for review',
+  'spread.decided': 'Spreading cluster decided',
+  'spread.restricted': 'Account sharing restricted',
 };
 
 export const STAGE_LABELS: Record<TakedownStage, string> = {

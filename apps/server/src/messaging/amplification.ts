@@ -1,0 +1,207 @@
+/**
+ * Suspected coordinated amplification (issue 12), from who shared which near-duplicate cluster
+ * into which chat and when — nothing about what the messages said.
+ *
+ * The core is co-sharing as CooRnet measures it for links on public platforms: two accounts
+ * **co-share** a cluster when both share it within `windowMs` of each other. One coincidence is
+ * what organic virality looks like (many people pass on the same picture within a minute); an
+ * account pair that co-shares **several different** clusters is what a network run from one
+ * place looks like. Pairs co-sharing at least `minClusters` clusters are linked, and the
+ * connected groups of linked accounts (at least `minAccounts`) are the suspected networks.
+ *
+ * Two signals lower the bar or raise the score, as evidence:
+ * - young accounts (created within `youngMs` of their first share here);
+ * - machine-like timing: the gaps between an account's shares vary little (coefficient of
+ *   variation ≤ `machineCv` over at least `machineMinShares` shares); people are bursty.
+ * A pair of accounts that are both young or machine-like is linked by one co-shared cluster fewer.
+ *
+ * Pure: the caller reads the shares (a bounded window) and the accounts' ages.
+ */
+
+export interface ShareRecord {
+  sender: string;
+  cluster: number;
+  conversation: string;
+  at: number;
+}
+
+export interface AmplificationParams {
+  windowMs: number;
+  minClusters: number;
+  minAccounts: number;
+  youngMs: number;
+  machineCv: number;
+  machineMinShares: number;
+}
+
+/** Chosen on the development seeds of bench/amplification.ts only (see docs/benchmarks.md). */
+export const DEFAULT_AMPLIFICATION: AmplificationParams = {
+  windowMs: 60_000,
+  minClusters: 3,
+  minAccounts: 3,
+  youngMs: 7 * 24 * 3_600_000,
+  machineCv: 0.25,
+  machineMinShares: 5,
+};
+
+export interface SuspectAccount {
+  accountId: string;
+  shares: number;
+  chats: number;
+  young: boolean;
+  timingCv: number | null;
+  machineLike: boolean;
+}
+
+export interface SuspectNetwork {
+  accounts: SuspectAccount[];
+  clusters: number[];
+  coShares: number;
+  chats: number;
+  young: number;
+  machineLike: number;
+  firstAt: number;
+  lastAt: number;
+  score: number;
+}
+
+function timingCv(times: number[]): number | null {
+  if (times.length < 3) return null;
+  const gaps: number[] = [];
+  for (let i = 1; i < times.length; i++) gaps.push(times[i]! - times[i - 1]!);
+  const mean = gaps.reduce((a, b) => a + b, 0) / gaps.length;
+  if (mean <= 0) return 0;
+  const variance = gaps.reduce((a, g) => a + (g - mean) ** 2, 0) / gaps.length;
+  return Math.sqrt(variance) / mean;
+}
+
+export function detectNetworks(shares: readonly ShareRecord[], createdAt: ReadonlyMap<string, number>, params: AmplificationParams = DEFAULT_AMPLIFICATION): SuspectNetwork[] {
+  // Per account: shares, chats, timing; young by age at its first share in the window.
+  const byAccount = new Map<string, ShareRecord[]>();
+  for (const s of shares) {
+    const list = byAccount.get(s.sender) ?? [];
+    list.push(s);
+    byAccount.set(s.sender, list);
+  }
+  const info = new Map<string, SuspectAccount>();
+  for (const [id, list] of byAccount) {
+    list.sort((a, b) => a.at - b.at);
+    const cv = timingCv(list.map((s) => s.at));
+    const created = createdAt.get(id);
+    info.set(id, {
+      accountId: id,
+      shares: list.length,
+      chats: new Set(list.map((s) => s.conversation)).size,
+      young: created !== undefined && list[0]!.at - created < params.youngMs,
+      timingCv: cv === null ? null : Math.round(cv * 1000) / 1000,
+      machineLike: cv !== null && list.length >= params.machineMinShares && cv <= params.machineCv,
+    });
+  }
+  const suspicious = (id: string) => {
+    const a = info.get(id)!;
+    return a.young || a.machineLike;
+  };
+
+  // Co-shares per account pair: the distinct clusters both shared within the window of each other,
+  // and how many share pairs that was. Per cluster, a sliding window over its shares in time order.
+  const byCluster = new Map<number, ShareRecord[]>();
+  for (const s of shares) {
+    const list = byCluster.get(s.cluster) ?? [];
+    list.push(s);
+    byCluster.set(s.cluster, list);
+  }
+  const pairClusters = new Map<string, Set<number>>();
+  const pairCount = new Map<string, number>();
+  for (const [cluster, list] of byCluster) {
+    list.sort((a, b) => a.at - b.at);
+    let start = 0;
+    for (let i = 0; i < list.length; i++) {
+      while (list[i]!.at - list[start]!.at > params.windowMs) start++;
+      for (let j = start; j < i; j++) {
+        const a = list[j]!.sender;
+        const b = list[i]!.sender;
+        if (a === b) continue;
+        const key = a < b ? `${a}\n${b}` : `${b}\n${a}`;
+        let set = pairClusters.get(key);
+        if (!set) {
+          set = new Set();
+          pairClusters.set(key, set);
+        }
+        set.add(cluster);
+        pairCount.set(key, (pairCount.get(key) ?? 0) + 1);
+      }
+    }
+  }
+
+  // Links, then connected components (union-find).
+  const parent = new Map<string, string>();
+  const find = (x: string): string => {
+    let r = x;
+    while (parent.get(r) !== r) r = parent.get(r)!;
+    let c = x;
+    while (parent.get(c) !== r) {
+      const next = parent.get(c)!;
+      parent.set(c, r);
+      c = next;
+    }
+    return r;
+  };
+  const links: string[] = [];
+  for (const [key, clusters] of pairClusters) {
+    const [a, b] = key.split('\n') as [string, string];
+    const needed = suspicious(a) && suspicious(b) ? Math.max(1, params.minClusters - 1) : params.minClusters;
+    if (clusters.size < needed) continue;
+    links.push(key);
+    if (!parent.has(a)) parent.set(a, a);
+    if (!parent.has(b)) parent.set(b, b);
+    const ra = find(a);
+    const rb = find(b);
+    if (ra !== rb) parent.set(ra, rb);
+  }
+  const groups = new Map<string, Set<string>>();
+  for (const id of parent.keys()) {
+    const r = find(id);
+    let g = groups.get(r);
+    if (!g) {
+      g = new Set();
+      groups.set(r, g);
+    }
+    g.add(id);
+  }
+
+  const networks: SuspectNetwork[] = [];
+  for (const members of groups.values()) {
+    if (members.size < params.minAccounts) continue;
+    const clusters = new Set<number>();
+    let coShares = 0;
+    let internalLinks = 0;
+    for (const key of links) {
+      const [a] = key.split('\n') as [string, string];
+      if (!members.has(a)) continue;
+      internalLinks++;
+      for (const c of pairClusters.get(key)!) clusters.add(c);
+      coShares += pairCount.get(key)!;
+    }
+    const accounts = [...members].map((id) => info.get(id)!).sort((x, y) => y.shares - x.shares || x.accountId.localeCompare(y.accountId));
+    const own = shares.filter((s) => members.has(s.sender));
+    const young = accounts.filter((a) => a.young).length;
+    const machineLike = accounts.filter((a) => a.machineLike).length;
+    // Density of the links among the members, with the share of young or machine-like accounts.
+    const possible = (members.size * (members.size - 1)) / 2;
+    const density = internalLinks / possible;
+    const flagged = accounts.filter((a) => a.young || a.machineLike).length / accounts.length;
+    const score = Math.round((0.6 * density + 0.4 * flagged) * 1000) / 1000;
+    networks.push({
+      accounts,
+      clusters: [...clusters].sort((a, b) => a - b),
+      coShares,
+      chats: new Set(own.map((s) => s.conversation)).size,
+      young,
+      machineLike,
+      firstAt: Math.min(...own.map((s) => s.at)),
+      lastAt: Math.max(...own.map((s) => s.at)),
+      score,
+    });
+  }
+  return networks.sort((a, b) => b.score - a.score || b.accounts.length - a.accounts.length);
+}
