@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { type TestServer, type User, onEachDatabase, rejectsWith, startTestServer } from './harness.ts';
+import { type TestServer, type User, eventually, onEachDatabase, rejectsWith, startTestServer } from './harness.ts';
 import { noData, signUpModerator, smallPhoto, uploadAndWait } from './safety-fixtures.ts';
 
 onEachDatabase('friction on what spreads too fast', (dialect) => {
@@ -152,5 +152,64 @@ onEachDatabase('friction on what spreads too fast', (dialect) => {
     await rejectsWith(mod.client.request('GET', '/v1/safety/clusters?hours=0'), 'validation_failed', 400);
     await rejectsWith(mod.client.restrictAccount('acc_nope', { mode: 'review', reason: 'x' }), 'not_found', 404);
     await rejectsWith(mod.client.restrictAccount(mod.accountId, { mode: 'suspend', reason: 'x' }), 'conflict', 409);
+  });
+
+  test('coordinated amplification: accounts co-sharing several pictures are listed with their evidence; review, rate-limit and suspension', { skip: noData }, async () => {
+    const photos = await Promise.all(['Aqua.jpg', 'Storm.jpg', 'Wood.jpg'].map((n) => smallPhoto(n, 480)));
+    const ring = [await server.signUp(), await server.signUp(), await server.signUp()];
+    const bystander = await server.signUp();
+    // Each account of the ring posts each picture into a chat of its own, within seconds of the others.
+    for (const photo of photos) {
+      for (const member of ring) {
+        const item = await uploadAndWait(member.client, photo);
+        const chat = await member.client.openDirect((await server.signUp()).handle);
+        assert.equal((await member.client.send(chat.id, { media: [item.id], confirm_spread: true })).status, 'sent');
+      }
+    }
+    // Someone else sharing one of them once is not part of it.
+    const lone = await uploadAndWait(bystander.client, photos[0]!);
+    await bystander.client.send((await bystander.client.openDirect((await server.signUp()).handle)).id, { media: [lone.id], confirm_spread: true });
+
+    const mod = await signUpModerator(server);
+    const { networks } = await mod.client.amplificationNetworks({ hours: 1 });
+    const found = networks.find((n) => n.accounts.some((a) => a.account_id === ring[0]!.accountId));
+    assert.ok(found, 'the ring is listed');
+    assert.deepEqual(found.accounts.map((a) => a.account_id).sort(), ring.map((u) => u.accountId).sort());
+    assert.equal(found.evidence.co_shared_clusters.length, 3);
+    assert.equal(found.evidence.young_accounts, 3);
+    assert.ok(networks.every((n) => n.accounts.every((a) => a.account_id !== bystander.accountId)));
+
+    // Review of their shares: the next one waits; lifting it releases what waited.
+    const [amy, ben, cat] = ring as [User, User, User];
+    assert.equal((await mod.client.restrictAccount(amy.accountId, { mode: 'review', reason: 'co-sharing ring' })).mode, 'review');
+    const again = await uploadAndWait(amy.client, photos[1]!);
+    const peer = await server.signUp();
+    const chat = await amy.client.openDirect(peer.handle);
+    const waiting = await amy.client.send(chat.id, { media: [again.id], confirm_spread: true });
+    assert.deepEqual({ status: waiting.status, held: waiting.spread?.held }, { status: 'pending', held: true });
+    assert.equal((await peer.client.history(chat.id)).messages.length, 0);
+    const listed = (await mod.client.amplificationNetworks({ hours: 1 })).networks.flatMap((n) => n.accounts).find((a) => a.account_id === amy.accountId);
+    assert.equal(listed?.restriction, 'review');
+    assert.equal((await mod.client.restrictAccount(amy.accountId, { mode: 'none', reason: 'reviewed' })).released, 1);
+    assert.equal((await peer.client.history(chat.id)).messages.at(-1)?.id, waiting.id);
+
+    // Rate-limited: one new chat per cooldown for each picture.
+    await mod.client.restrictAccount(ben.accountId, { mode: 'rate_limit', reason: 'co-sharing ring' });
+    const benItem = await uploadAndWait(ben.client, photos[2]!);
+    await rejectsWith(ben.client.send((await ben.client.openDirect((await server.signUp()).handle)).id, { media: [benItem.id], confirm_spread: true }), 'forward_limit', 429);
+
+    // Suspended: its live connection closed, signed out everywhere, cannot sign in, and the audit log says who did it.
+    const errors: { code: string }[] = [];
+    const live = cat.client.stream({ onEvent: () => {}, onError: (e: { code: string }) => errors.push(e) });
+    await live.ready;
+    await mod.client.restrictAccount(cat.accountId, { mode: 'suspend', reason: 'bot network' });
+    await eventually('the suspended account is disconnected', () => errors.some((e) => e.code === 'account_suspended'));
+    live.close();
+    await rejectsWith(cat.client.me(), 'unauthenticated', 401);
+    await rejectsWith(server.anonymous.login({ handle: cat.handle, password: cat.password }), 'forbidden', 403);
+    const audit = await mod.client.request<{ entries: { action: string; subject_id: string | null; actor_id: string | null }[] }>('GET', '/v1/safety/audit?action=spread.restricted');
+    assert.ok(audit.entries.some((e) => e.subject_id === cat.accountId && e.actor_id === mod.accountId));
+    await mod.client.restrictAccount(cat.accountId, { mode: 'none', reason: 'appeal upheld' });
+    assert.ok((await server.anonymous.login({ handle: cat.handle, password: cat.password })).token);
   });
 });

@@ -34,6 +34,8 @@ type Route =
 const CONSOLE_SECTIONS: Record<string, ConsoleSection> = {
   '': 'reviews',
   reviews: 'reviews',
+  spreading: 'spreading',
+  networks: 'networks',
   banks: 'banks',
   cases: 'cases',
   takedowns: 'takedowns',

@@ -603,6 +603,11 @@ export class MmdClient {
   decideSpreadCluster(id: string, body: SpreadDecisionBody) {
     return this.request<SpreadDecisionReply>('POST', `/v1/safety/clusters/${enc(id)}/decision`, body);
   }
+  /** The blurred preview (JPEG bytes) of an item of a spreading cluster (moderators). */
+  async clusterPreview(clusterId: string, mediaId: string): Promise<Uint8Array> {
+    const response = await this.raw(`/v1/safety/clusters/${enc(clusterId)}/media/${enc(mediaId)}/preview`, { headers: this.auth() });
+    return new Uint8Array(await response.arrayBuffer());
+  }
   /** Suspected coordinated amplification networks with their evidence (moderators). */
   amplificationNetworks(options: { hours?: number } = {}) {
     return this.request<AmplificationList>('GET', `/v1/safety/networks${query(options)}`);

@@ -11,8 +11,9 @@
  *
  * Two signals lower the bar or raise the score, as evidence:
  * - young accounts (created within `youngMs` of their first share here);
- * - machine-like timing: the gaps between an account's shares vary little (coefficient of
- *   variation ≤ `machineCv` over at least `machineMinShares` shares); people are bursty.
+ * - machine-like timing: the gaps between an account's consecutive shares within a session
+ *   (gaps over 10 minutes split sessions) vary little (coefficient of variation ≤ `machineCv`,
+ *   at least `machineMinShares` shares); people are bursty.
  * A pair of accounts that are both young or machine-like is linked by one co-shared cluster fewer.
  *
  * Pure: the caller reads the shares (a bounded window) and the accounts' ages.
@@ -36,7 +37,7 @@ export interface AmplificationParams {
 
 /** Chosen on the development seeds of bench/amplification.ts only (see docs/benchmarks.md). */
 export const DEFAULT_AMPLIFICATION: AmplificationParams = {
-  windowMs: 60_000,
+  windowMs: 30_000,
   minClusters: 3,
   minAccounts: 3,
   youngMs: 7 * 24 * 3_600_000,
@@ -65,10 +66,17 @@ export interface SuspectNetwork {
   score: number;
 }
 
+/** Gaps longer than this separate sessions; timing is judged within sessions (people pause, scripts too). */
+const SESSION_GAP_MS = 10 * 60_000;
+
+/** Coefficient of variation of the gaps between consecutive shares within sessions; null with fewer than 2 such gaps. */
 function timingCv(times: number[]): number | null {
-  if (times.length < 3) return null;
   const gaps: number[] = [];
-  for (let i = 1; i < times.length; i++) gaps.push(times[i]! - times[i - 1]!);
+  for (let i = 1; i < times.length; i++) {
+    const gap = times[i]! - times[i - 1]!;
+    if (gap <= SESSION_GAP_MS) gaps.push(gap);
+  }
+  if (gaps.length < 2) return null;
   const mean = gaps.reduce((a, b) => a + b, 0) / gaps.length;
   if (mean <= 0) return 0;
   const variance = gaps.reduce((a, g) => a + (g - mean) ** 2, 0) / gaps.length;

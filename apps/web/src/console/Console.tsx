@@ -1,5 +1,5 @@
 /**
- * The safety console (moderators and admins; App.tsx checks): the review queue, protection cases, hash banks,
+ * The safety console (moderators and admins; App.tsx checks): the review queue, spreading clusters, coordinated sharing, protection cases, hash banks,
  * takedowns and the audit log, one section per route under /console.
  */
 import { Link } from '../router.tsx';
@@ -7,13 +7,17 @@ import { Audit } from './Audit.tsx';
 import { Banks } from './Banks.tsx';
 import { Cases } from './Cases.tsx';
 import { Reviews } from './Reviews.tsx';
+import { Networks } from './Networks.tsx';
+import { Spread } from './Spread.tsx';
 import { Takedowns } from './Takedowns.tsx';
 import './console.css';
 
-export type ConsoleSection = 'reviews' | 'cases' | 'banks' | 'takedowns' | 'audit';
+export type ConsoleSection = 'reviews' | 'spreading' | 'networks' | 'cases' | 'banks' | 'takedowns' | 'audit';
 
 const SECTIONS: { section: ConsoleSection; label: string; href: string }[] = [
   { section: 'reviews', label: 'Review queue', href: '/console/reviews' },
+  { section: 'spreading', label: 'Spreading', href: '/console/spreading' },
+  { section: 'networks', label: 'Coordinated sharing', href: '/console/networks' },
   { section: 'cases', label: 'Protection cases', href: '/console/cases' },
   { section: 'banks', label: 'Hash banks', href: '/console/banks' },
   { section: 'takedowns', label: 'Takedowns', href: '/console/takedowns' },
@@ -38,6 +42,8 @@ export function Console({ section }: { section: ConsoleSection }) {
         </nav>
       </header>
       {section === 'reviews' && <Reviews />}
+      {section === 'spreading' && <Spread />}
+      {section === 'networks' && <Networks />}
       {section === 'cases' && <Cases />}
       {section === 'banks' && <Banks />}
       {section === 'takedowns' && <Takedowns />}

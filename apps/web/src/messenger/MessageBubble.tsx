@@ -115,13 +115,15 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
             <ForwardIcon /> {passedOn === 'forwarded_many_times' ? 'Forwarded many times' : 'Forwarded'}
           </span>
         )}
+        {m.spread?.label === 'spreading_fast' && <span className="forwarded spreading-fast">⚡ Spreading fast</span>}
         {m.reply_to && <Quote message={replied} onJump={jump} />}
         {m.media.length > 0 && <MediaAlbum media={m.media} />}
         {m.text && <p className="text">{m.text}</p>}
         <Interactive message={m} mine={mine} />
         <span className="meta">
           {(mine || conversation.kind === 'direct') && <SenderLabels message={m} />}
-          {m.status === 'pending' && <span className="pending-note">Processing {mediaLabel(m)?.toLowerCase() ?? 'media'}… · </span>}
+          {m.status === 'pending' && m.spread?.held && <span className="pending-note">Held for review: it goes out if a moderator clears it · </span>}
+          {m.status === 'pending' && !m.spread?.held && <span className="pending-note">Processing {mediaLabel(m)?.toLowerCase() ?? 'media'}… · </span>}
           {m.status === 'failed' && <span className="failed-note">Not delivered · </span>}
           {m.edited_at && <span>edited · </span>}
           <time dateTime={new Date(m.created_at).toISOString()} title={fullDate(m.created_at)}>
@@ -272,7 +274,18 @@ export function OutgoingBubble({ item, replied }: { item: OutgoingMessage; repli
           <time dateTime={new Date(item.created_at).toISOString()}>{clock(item.created_at)}</time>
           {item.state !== 'failed' && <Ticks state="sending" />}
         </span>
-        {item.state === 'failed' && (
+        {item.state === 'failed' && item.needs_confirm && (
+          <div className="outgoing-failed" role="alert">
+            <span>This is spreading fast. Share it anyway?</span>
+            <button type="button" onClick={() => store.outbox.retry(item.key, { confirmSpread: true })}>
+              Share anyway
+            </button>
+            <button type="button" onClick={() => store.outbox.discard(item.key)}>
+              Don't share
+            </button>
+          </div>
+        )}
+        {item.state === 'failed' && !item.needs_confirm && (
           <div className="outgoing-failed" role="alert">
             <span>Not sent: {item.error}</span>
             <button type="button" onClick={() => store.outbox.retry(item.key)}>

@@ -14,6 +14,10 @@ export interface OutgoingMessage {
   reply_to?: string;
   forward_of?: string;
   media?: string[];
+  /** The sender confirmed sharing something spreading fast (after the server asked). */
+  confirm_spread?: boolean;
+  /** The server asked for that confirmation (428 confirmation_required). */
+  needs_confirm?: boolean;
   created_at: number;
   /** sending: on its way or waiting for the network; failed: the server refused it. */
   state: 'sending' | 'waiting' | 'failed';
@@ -60,10 +64,10 @@ export class Outbox {
     return this.items.filter((i) => i.conversation_id === conversationId);
   }
 
-  retry(key: string) {
+  retry(key: string, options: { confirmSpread?: boolean } = {}) {
     const item = this.items.find((i) => i.key === key);
     if (!item) return;
-    this.update(key, { state: 'sending', error: null });
+    this.update(key, { state: 'sending', error: null, needs_confirm: false, ...(options.confirmSpread ? { confirm_spread: true } : {}) });
     this.attempts.delete(item.conversation_id);
     void this.flush(item.conversation_id);
   }
@@ -114,6 +118,7 @@ export class Outbox {
             forward_of: next.forward_of,
             media: next.media,
             idempotency_key: next.key,
+            ...(next.confirm_spread ? { confirm_spread: true } : {}),
           });
           this.attempts.delete(conversationId);
           this.done.add(next.key);
@@ -134,7 +139,7 @@ export class Outbox {
             this.scheduleRetry(conversationId);
             return;
           }
-          this.update(next.key, { state: 'failed', error: errorText(err) });
+          this.update(next.key, { state: 'failed', error: errorText(err), needs_confirm: (err as { code?: string }).code === 'confirmation_required' });
         }
       }
     } finally {

@@ -867,9 +867,21 @@ export class MessengerStore {
    */
   async forward(message: Message, target: Conversation, title: string): Promise<boolean> {
     try {
-      const copy = await this.client.send(target.id, { forward_of: message.id, idempotency_key: crypto.randomUUID() });
+      const key = crypto.randomUUID();
+      let copy: Message;
+      try {
+        copy = await this.client.send(target.id, { forward_of: message.id, idempotency_key: key });
+      } catch (err) {
+        // Spreading fast: the server asks the person to confirm, as WhatsApp asks before forwarding many times.
+        if ((err as { code?: string }).code !== 'confirmation_required') throw err;
+        if (!window.confirm('This is spreading fast. Forward it anyway?')) {
+          this.notify('Not forwarded.');
+          return false;
+        }
+        copy = await this.client.send(target.id, { forward_of: message.id, idempotency_key: key, confirm_spread: true });
+      }
       this.upsertMessage(copy);
-      this.notify(`Forwarded to ${title}.`);
+      this.notify(copy.status === 'pending' && copy.spread?.held ? `Held for review before it reaches ${title}.` : `Forwarded to ${title}.`);
       return true;
     } catch (err) {
       this.notify(`Not forwarded: ${errorText(err)}`);
