@@ -7,14 +7,27 @@ const now = 1_800_000_000_000;
 const old = (ids: string[]) => new Map(ids.map((id) => [id, now - 400 * DAY]));
 
 test('one coincidence is not coordination: many people sharing the same viral picture within seconds are not a network', () => {
-  const shares: ShareRecord[] = Array.from({ length: 40 }, (_, i) => ({ sender: `p${i}`, cluster: 1, conversation: `c${i}`, at: now - 60_000 + i * 500 }));
+  const shares: ShareRecord[] = Array.from({ length: 40 }, (_, i) => ({
+    sender: `p${i}`,
+    cluster: 1,
+    conversation: `c${i}`,
+    at: now - 60_000 + i * 500,
+  }));
   assert.deepEqual(detectNetworks(shares, old(shares.map((s) => s.sender))), []);
 });
 
 test('accounts co-sharing several different pictures within the window are one network, with their evidence', () => {
   const ring = ['a', 'b', 'c', 'd'];
   const shares: ShareRecord[] = [];
-  for (let k = 0; k < 3; k++) ring.forEach((id, i) => shares.push({ sender: id, cluster: 10 + k, conversation: `${id}${k}`, at: now - (3 - k) * 3_600_000 + i * 2_000 }));
+  for (let k = 0; k < 3; k++)
+    ring.forEach((id, i) => {
+      shares.push({
+        sender: id,
+        cluster: 10 + k,
+        conversation: `${id}${k}`,
+        at: now - (3 - k) * 3_600_000 + i * 2_000,
+      });
+    });
   // Someone who shared one of them at the same moment, once, stays out.
   shares.push({ sender: 'x', cluster: 10, conversation: 'x0', at: now - 3 * 3_600_000 + 1_000 });
   const [net, ...rest] = detectNetworks(shares, old([...ring, 'x']));
@@ -27,10 +40,21 @@ test('accounts co-sharing several different pictures within the window are one n
 
 test('co-sharing outside the window does not count, and pairs under the cluster threshold are not linked', () => {
   const shares: ShareRecord[] = [];
-  for (let k = 0; k < 3; k++) ['a', 'b', 'c'].forEach((id, i) => shares.push({ sender: id, cluster: k, conversation: `${id}${k}`, at: now - k * 3_600_000 + i * (DEFAULT_AMPLIFICATION.windowMs + 1) }));
+  for (let k = 0; k < 3; k++)
+    ['a', 'b', 'c'].forEach((id, i) => {
+      shares.push({
+        sender: id,
+        cluster: k,
+        conversation: `${id}${k}`,
+        at: now - k * 3_600_000 + i * (DEFAULT_AMPLIFICATION.windowMs + 1),
+      });
+    });
   assert.deepEqual(detectNetworks(shares, old(['a', 'b', 'c'])), []);
   const two: ShareRecord[] = [];
-  for (let k = 0; k < DEFAULT_AMPLIFICATION.minClusters - 1; k++) ['a', 'b', 'c'].forEach((id, i) => two.push({ sender: id, cluster: k, conversation: `${id}${k}`, at: now - k * 3_600_000 + i * 1_000 }));
+  for (let k = 0; k < DEFAULT_AMPLIFICATION.minClusters - 1; k++)
+    ['a', 'b', 'c'].forEach((id, i) => {
+      two.push({ sender: id, cluster: k, conversation: `${id}${k}`, at: now - k * 3_600_000 + i * 1_000 });
+    });
   assert.deepEqual(detectNetworks(two, old(['a', 'b', 'c'])), []);
 });
 
@@ -40,7 +64,13 @@ test('young accounts and machine-like timing are evidence, and lower the bar by 
   for (let k = 0; k < DEFAULT_AMPLIFICATION.minClusters - 1; k++)
     ring.forEach((id, i) => {
       // Each posts into 5 chats exactly 15 s apart: regular, like a script.
-      for (let j = 0; j < 5; j++) shares.push({ sender: id, cluster: k, conversation: `${id}${k}${j}`, at: now - (5 - k) * 3_600_000 + i * 1_000 + j * 15_000 });
+      for (let j = 0; j < 5; j++)
+        shares.push({
+          sender: id,
+          cluster: k,
+          conversation: `${id}${k}${j}`,
+          at: now - (5 - k) * 3_600_000 + i * 1_000 + j * 15_000,
+        });
     });
   const young = new Map(ring.map((id) => [id, now - 2 * DAY]));
   const [net] = detectNetworks(shares, young);
@@ -48,5 +78,9 @@ test('young accounts and machine-like timing are evidence, and lower the bar by 
   assert.equal(net.young, 3);
   assert.equal(net.machineLike, 3);
   assert.ok(net.accounts.every((a) => a.timingCv !== null && a.timingCv < DEFAULT_AMPLIFICATION.machineCv));
-  assert.deepEqual(detectNetworks(shares, old(ring)).length, 1, 'machine-like timing alone also lowers the bar');
+  assert.deepEqual(
+    detectNetworks(shares, old(ring)).length,
+    1,
+    'machine-like timing alone also lowers the bar',
+  );
 });
