@@ -302,7 +302,7 @@ function ClusterPreviews({ id, mediaIds }: { id: string; mediaIds: string[] }) {
   }, [client, id, key]);
   if (mediaIds.length === 0) return null;
   return (
-    <div className="spread-previews" role="group" aria-label="Blurred previews">
+    <div className="spread-previews">
       {mediaIds.map((m, i) => (urls[m] ? <img key={m} src={urls[m]} alt={`Blurred preview ${i + 1} of the cluster`} /> : <span key={m} className="preview-empty">…</span>))}
     </div>
   );
