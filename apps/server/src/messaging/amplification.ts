@@ -9,6 +9,9 @@
  * place looks like. Pairs co-sharing at least `minClusters` clusters are linked, and the
  * connected groups of linked accounts (at least `minAccounts`) are the suspected networks.
  *
+ * Windows where more than 100 accounts shared the same cluster are crowds (what went viral) and
+ * count for nothing; each share is compared with at most the 50 shares of its cluster just before it.
+ *
  * Two signals lower the bar or raise the score, as evidence:
  * - young accounts (created within `youngMs` of their first share here);
  * - machine-like timing: the gaps between an account's consecutive shares within a session
@@ -70,6 +73,17 @@ export interface SuspectNetwork {
 const SESSION_GAP_MS = 10 * 60_000;
 
 /** Coefficient of variation of the gaps between consecutive shares within sessions; null with fewer than 2 such gaps. */
+/** Earlier shares of the same cluster each share is compared with (see detectNetworks). */
+const NEIGHBOURS = 50;
+/**
+ * A window in which more accounts than this shared the same cluster is a crowd: what went viral,
+ * where sharing at the same moment says nothing about any two of them (and pairing everyone would
+ * cost the square of the crowd). Co-shares in a crowded window are not counted. Fixed above the
+ * largest simulated campaign (30 accounts), not tuned; a network that only ever pushes its content
+ * in crowds of more than 100 accounts at once is not found this way (the velocity tiers hold it).
+ */
+const CROWDED = 100;
+
 function timingCv(times: number[]): number | null {
   const gaps: number[] = [];
   for (let i = 1; i < times.length; i++) {
@@ -111,70 +125,90 @@ export function detectNetworks(shares: readonly ShareRecord[], createdAt: Readon
   };
 
   // Co-shares per account pair: the distinct clusters both shared within the window of each other,
-  // and how many share pairs that was. Per cluster, a sliding window over its shares in time order.
-  const byCluster = new Map<number, ShareRecord[]>();
+  // and how many share pairs that was. Per cluster, a sliding window over its shares in time order,
+  // each share paired with at most NEIGHBOURS of the shares just before it: a viral burst (thousands
+  // of shares in 30 s) would otherwise cost the square of its size, and a network whose members
+  // share within seconds of each other still meets its own members among the nearest.
+  const ids = [...byAccount.keys()];
+  const index = new Map(ids.map((id, i) => [id, i]));
+  const n = ids.length;
+  const byCluster = new Map<number, { sender: number; at: number }[]>();
   for (const s of shares) {
     const list = byCluster.get(s.cluster) ?? [];
-    list.push(s);
+    list.push({ sender: index.get(s.sender)!, at: s.at });
     byCluster.set(s.cluster, list);
   }
-  const pairClusters = new Map<string, Set<number>>();
-  const pairCount = new Map<string, number>();
-  for (const [cluster, list] of byCluster) {
-    list.sort((a, b) => a.at - b.at);
-    let start = 0;
-    for (let i = 0; i < list.length; i++) {
-      while (list[i]!.at - list[start]!.at > params.windowMs) start++;
-      for (let j = start; j < i; j++) {
-        const a = list[j]!.sender;
-        const b = list[i]!.sender;
-        if (a === b) continue;
-        const key = a < b ? `${a}\n${b}` : `${b}\n${a}`;
-        let set = pairClusters.get(key);
-        if (!set) {
-          set = new Set();
-          pairClusters.set(key, set);
+  const distinct = new Map<number, number>();
+  const lastCluster = new Map<number, number>();
+  const coShareCount = new Map<number, number>();
+  const eachPair = (visit: (key: number, cluster: number) => void) => {
+    for (const [cluster, list] of byCluster) {
+      let start = 0;
+      // Senders in the window (share counts), to tell a crowded window.
+      const inWindow = new Map<number, number>();
+      for (let i = 0; i < list.length; i++) {
+        while (list[i]!.at - list[start]!.at > params.windowMs) {
+          const gone = list[start]!.sender;
+          const left = inWindow.get(gone)! - 1;
+          if (left === 0) inWindow.delete(gone);
+          else inWindow.set(gone, left);
+          start++;
         }
-        set.add(cluster);
-        pairCount.set(key, (pairCount.get(key) ?? 0) + 1);
+        inWindow.set(list[i]!.sender, (inWindow.get(list[i]!.sender) ?? 0) + 1);
+        if (inWindow.size > CROWDED) continue;
+        for (let j = Math.max(start, i - NEIGHBOURS); j < i; j++) {
+          const a = list[j]!.sender;
+          const b = list[i]!.sender;
+          if (a !== b) visit(a < b ? a * n + b : b * n + a, cluster);
+        }
       }
     }
-  }
+  };
+  for (const list of byCluster.values()) list.sort((a, b) => a.at - b.at);
+  eachPair((key, cluster) => {
+    coShareCount.set(key, (coShareCount.get(key) ?? 0) + 1);
+    if (lastCluster.get(key) !== cluster) {
+      lastCluster.set(key, cluster);
+      distinct.set(key, (distinct.get(key) ?? 0) + 1);
+    }
+  });
 
-  // Links, then connected components (union-find).
-  const parent = new Map<string, string>();
-  const find = (x: string): string => {
+  // Links, then connected components (union-find over account numbers).
+  const parent = Array.from({ length: n }, (_, i) => i);
+  const find = (x: number): number => {
     let r = x;
-    while (parent.get(r) !== r) r = parent.get(r)!;
-    let c = x;
-    while (parent.get(c) !== r) {
-      const next = parent.get(c)!;
-      parent.set(c, r);
-      c = next;
+    while (parent[r] !== r) r = parent[r]!;
+    while (parent[x] !== r) {
+      const next = parent[x]!;
+      parent[x] = r;
+      x = next;
     }
     return r;
   };
-  const links: string[] = [];
-  for (const [key, clusters] of pairClusters) {
-    const [a, b] = key.split('\n') as [string, string];
-    const needed = suspicious(a) && suspicious(b) ? Math.max(1, params.minClusters - 1) : params.minClusters;
-    if (clusters.size < needed) continue;
-    links.push(key);
-    if (!parent.has(a)) parent.set(a, a);
-    if (!parent.has(b)) parent.set(b, b);
+  const links = new Map<number, Set<number>>();
+  for (const [key, count] of distinct) {
+    const a = Math.floor(key / n);
+    const b = key % n;
+    const needed = suspicious(ids[a]!) && suspicious(ids[b]!) ? Math.max(1, params.minClusters - 1) : params.minClusters;
+    if (count < needed) continue;
+    links.set(key, new Set());
     const ra = find(a);
     const rb = find(b);
-    if (ra !== rb) parent.set(ra, rb);
+    if (ra !== rb) parent[ra] = rb;
   }
-  const groups = new Map<string, Set<string>>();
-  for (const id of parent.keys()) {
-    const r = find(id);
-    let g = groups.get(r);
-    if (!g) {
-      g = new Set();
-      groups.set(r, g);
+  // The clusters behind each link, for the evidence: a second pass, recording only links.
+  if (links.size > 0) eachPair((key, cluster) => links.get(key)?.add(cluster));
+  const groups = new Map<number, Set<string>>();
+  for (const key of links.keys()) {
+    for (const x of [Math.floor(key / n), key % n]) {
+      const r = find(x);
+      let g = groups.get(r);
+      if (!g) {
+        g = new Set();
+        groups.set(r, g);
+      }
+      g.add(ids[x]!);
     }
-    g.add(id);
   }
 
   const networks: SuspectNetwork[] = [];
@@ -183,12 +217,11 @@ export function detectNetworks(shares: readonly ShareRecord[], createdAt: Readon
     const clusters = new Set<number>();
     let coShares = 0;
     let internalLinks = 0;
-    for (const key of links) {
-      const [a] = key.split('\n') as [string, string];
-      if (!members.has(a)) continue;
+    for (const [key, linked] of links) {
+      if (!members.has(ids[Math.floor(key / n)]!)) continue;
       internalLinks++;
-      for (const c of pairClusters.get(key)!) clusters.add(c);
-      coShares += pairCount.get(key)!;
+      for (const c of linked) clusters.add(c);
+      coShares += coShareCount.get(key)!;
     }
     const accounts = [...members].map((id) => info.get(id)!).sort((x, y) => y.shares - x.shares || x.accountId.localeCompare(y.accountId));
     const own = shares.filter((s) => members.has(s.sender));

@@ -18,5 +18,6 @@ export {
   decideSpreadCluster,
   restrictSharing,
   suspectedNetworks,
+  sharingRestrictions,
 } from './spread-console.ts';
 export { DEFAULT_AMPLIFICATION, detectNetworks, type AmplificationParams, type ShareRecord, type SuspectNetwork } from './amplification.ts';

@@ -9,7 +9,7 @@ import type { AmplificationList, RestrictAccountBody, SpreadClusterDetail, Sprea
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AmplificationList as AmplificationListSchema, AmplificationQuery, RestrictAccountBody as RestrictAccountBodySchema, RestrictAccountReply, SpreadClusterDetail as SpreadClusterDetailSchema, SpreadClusterList as SpreadClusterListSchema, SpreadClustersQuery, SpreadDecisionBody as SpreadDecisionBodySchema, SpreadDecisionReply as SpreadDecisionReplySchema } from '@mmd/contracts';
 import { Type } from 'typebox';
-import { type Principal, setSuspended } from '../accounts/index.ts';
+import { type Principal, accountStates, setSuspended } from '../accounts/index.ts';
 import { AppError, notFound } from '../errors.ts';
 import type { Authenticate } from '../http/auth.ts';
 import {
@@ -21,6 +21,7 @@ import {
   spreadClusterDetail,
   spreadClusterId,
   spreadClusterSummary,
+  sharingRestrictions,
   suspectedNetworks,
 } from '../messaging/index.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
@@ -44,8 +45,12 @@ export async function recordSpreadAlert(tx: Tx, alert: SpreadAlert): Promise<voi
   });
 }
 
+/** How long one detection of coordinated sharing serves the console. */
+const NETWORKS_TTL_MS = 60_000;
+
 export function createSpreadReview(deps: { db: Database; write: WriteWithEvents; takedowns: Takedowns; clock: () => number; policy: SpreadPolicy; onSuspended?: (accountId: string) => void }) {
   const { db, write, clock, policy } = deps;
+  const networkCache = new Map<number, { at: number; found: ReturnType<typeof suspectedNetworks> }>();
 
   async function mediaOfCluster(publicId: string, limit: number): Promise<string[]> {
     const id = await spreadClusterId(db.db, publicId);
@@ -99,7 +104,19 @@ export function createSpreadReview(deps: { db: Database; write: WriteWithEvents;
     async networks(q: { hours?: number }): Promise<AmplificationList> {
       const hours = q.hours ?? 24;
       const now = clock();
-      const found = await suspectedNetworks(db.db, { now, hours });
+      // Detection reads up to 200,000 shares and takes seconds on a busy day (bench:amplification):
+      // one run per window length a minute serves every moderator's polling; an action drops it.
+      let entry = networkCache.get(hours);
+      if (!entry || now - entry.at > NETWORKS_TTL_MS) {
+        entry = { at: now, found: suspectedNetworks(db.db, { now, hours }) };
+        networkCache.set(hours, entry);
+        entry.found.catch(() => networkCache.delete(hours));
+      }
+      const found = await entry.found;
+      // Restrictions and suspensions change with moderators' actions: read fresh.
+      const members = found.networks.flatMap((n) => n.accounts.map((a) => a.accountId));
+      found.restrictions = await sharingRestrictions(db.db, members);
+      found.states = new Map([...found.states, ...(await accountStates(db.db, members))]);
       return {
         window_hours: hours,
         networks: found.networks.map((n) => ({
