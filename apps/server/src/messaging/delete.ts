@@ -51,6 +51,8 @@ export async function deleteForEveryone(
   if (rows.length === 0) return result;
   const ids = rows.map((r) => r.id);
   await tx.updateTable('messages').set({ text: null, deleted_at: now, deleted_reason: options.reason ?? null }).where('id', 'in', ids).execute();
+  // A deleted message held for review no longer waits for anyone.
+  await tx.deleteFrom('spread_holds').where('message_id', 'in', ids).execute();
   await tx.deleteFrom('reactions').where('message_id', 'in', ids).execute();
   // Buttons, a poll's question and votes, a form's answers: content too, gone with the text.
   await forgetInteractive(tx, ids);

@@ -113,7 +113,7 @@ export const messagingMigrations: MigrationSteps = {
   // Velocity and friction per cluster (spread-velocity.ts): per-minute counts of new chats reached
   // and new people sharing, the cluster's review state, messages held for that review, and the
   // per-account restrictions the safety team puts on suspected coordinated amplification.
-  '202612060000-messaging-spread-velocity': async (db: Kysely<unknown>) => {
+  '202612060000-messaging-spread-velocity': async (db: Kysely<unknown>, dialect) => {
     await db.schema.alterTable('messages').addColumn('spread_fast', 'integer').execute();
     await db.schema.alterTable('messages').addColumn('spread_confirmed', 'integer').execute();
     await db.schema.alterTable('spread_clusters').addColumn('reach', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
@@ -138,13 +138,27 @@ export const messagingMigrations: MigrationSteps = {
       .execute();
     await db.schema
       .createTable('spread_holds')
-      .addColumn('message_id', 'text', (c) => c.primaryKey())
+      .addColumn('message_id', 'text', (c) => c.notNull())
       .addColumn('cluster_id', 'bigint', (c) => c.notNull())
+      .addColumn('conversation_id', 'text', (c) => c.notNull())
       .addColumn('sender_id', 'text', (c) => c.notNull())
       .addColumn('reason', 'text', (c) => c.notNull())
       .addColumn('at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('spread_holds_pk', ['message_id', 'cluster_id'])
       .execute();
-    await db.schema.createIndex('spread_holds_by_sender').on('spread_holds').columns(['sender_id', 'at']).execute();
+    await db.schema.createIndex('spread_holds_by_sender').on('spread_holds').columns(['sender_id', 'cluster_id', 'at']).execute();
+    await db.schema.createIndex('spread_clusters_by_state').on('spread_clusters').columns(['state', 'last_at']).execute();
+    // Links shared in messages, for coordinated-amplification detection (links.ts).
+    await db.schema
+      .createTable('link_shares')
+      .addColumn('id', dialect === 'sqlite' ? 'integer' : 'bigserial', (c) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
+      .addColumn('link', 'text', (c) => c.notNull())
+      .addColumn('message_id', 'text', (c) => c.notNull())
+      .addColumn('conversation_id', 'text', (c) => c.notNull())
+      .addColumn('sender_id', 'text', (c) => c.notNull())
+      .addColumn('at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('link_shares_by_at').on('link_shares').columns(['at']).execute();
     await db.schema.createIndex('spread_holds_by_cluster').on('spread_holds').columns(['cluster_id', 'at']).execute();
     await db.schema
       .createTable('spread_restrictions')

@@ -2,12 +2,14 @@
  * Messages held for their media (`pending`): media settles them once every item is ready or one
  * has failed. Only messaging writes the message's status and announces the outcome.
  */
-import { hideFromLaterJoiners, nextSeq, raiseWatermarks } from '../conversations/index.ts';
+import { accountStates, hasBlocked } from '../accounts/index.ts';
+import { assertMayPost, hideFromLaterJoiners, nextSeq, raiseWatermarks, requireMember } from '../conversations/index.ts';
 import type { Tx } from '../platform/db/index.ts';
 import type { MessagesTable } from './schema.ts';
 import type { Emit } from '../sync/index.ts';
 import { loadMessageViews } from './views.ts';
 import { type ShareOutcome, shareMedia } from './spread.ts';
+import { recordLinkShares } from './links.ts';
 import type { SpreadPolicy } from './spread-velocity.ts';
 import { mediaOfMessageIds } from '../media/index.ts';
 import { AppError } from '../errors.ts';
@@ -44,6 +46,13 @@ export async function deliverPending(
     .where('deleted_at', 'is', null)
     .executeTakeFirst();
   if (!held) return false;
+  // Held for a while (its media, a review): its sender may have left, been removed, blocked or
+  // suspended since. It goes out only if they could send it now.
+  const refusal = await whyNotNow(tx, held);
+  if (refusal) {
+    await failPending(tx, emit, { messageId: held.id, reason: `not sent: ${refusal}`, now: options.now });
+    return false;
+  }
   // Its media's spread (spread.ts), now that screening has put each item in its cluster: over the
   // sender's limit for that picture, it fails instead, and its sender is told why.
   let spread: ShareOutcome | null;
@@ -84,6 +93,7 @@ export async function deliverPending(
   const row: MessagesTable = { ...held, status: 'sent', seq, written_cursor: restricted ? writtenCursor : null, spread_cluster: spread?.cluster ?? null, spread_hops: spread?.hops ?? null, spread_fast: spread?.fast ? 1 : null };
   await tx.updateTable('messages').set({ status: 'sent', seq, written_cursor: row.written_cursor, spread_cluster: row.spread_cluster, spread_hops: row.spread_hops, spread_fast: row.spread_fast }).where('id', '=', held.id).execute();
   await tx.deleteFrom('spread_holds').where('message_id', '=', held.id).execute();
+  await recordLinkShares(tx, { messageId: held.id, conversationId: held.conversation_id, senderId: held.sender_id, text: held.text, automated: Number(held.automated) === 1, now: options.now });
   // Its sender has seen it since it was written; read, if they had read everything before it.
   await raiseWatermarks(tx, { conversationId: row.conversation_id, accountId: row.sender_id, delivered: seq, read: seq, readOnlyIfCaughtUp: true });
   const [view] = await loadMessageViews(tx, [row]);
@@ -96,6 +106,24 @@ export async function deliverPending(
     at: options.now,
   });
   return true;
+}
+
+/** Why the sender could not send this message now (null when they could), as send checks it. */
+async function whyNotNow(tx: Tx, held: MessagesTable): Promise<string | null> {
+  if ((await accountStates(tx, [held.sender_id])).get(held.sender_id)?.suspended) return 'your account is suspended';
+  const membership = await requireMember(tx, held.conversation_id, held.sender_id).catch(() => null);
+  if (!membership) return 'you are no longer a member of this chat';
+  try {
+    assertMayPost(membership);
+  } catch {
+    return 'you can no longer post in this chat';
+  }
+  const { conversation } = membership;
+  if (conversation.kind === 'direct' && conversation.direct_key) {
+    const peer = conversation.direct_key.split(':').find((id) => id !== held.sender_id);
+    if (peer && ((await hasBlocked(tx, peer, held.sender_id)) || (await hasBlocked(tx, held.sender_id, peer)))) return 'this chat is blocked';
+  }
+  return null;
 }
 
 /** A pending message will never be delivered: it is marked failed and only its sender is told why. False if it was not pending. */
@@ -112,6 +140,7 @@ export async function failPending(
     .executeTakeFirst();
   if (!row) return false;
   await tx.updateTable('messages').set({ status: 'failed' }).where('id', '=', row.id).execute();
+  await tx.deleteFrom('spread_holds').where('message_id', '=', row.id).execute();
   await emit({
     type: 'message.failed',
     conversationId: null,

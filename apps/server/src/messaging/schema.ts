@@ -84,6 +84,7 @@ export interface SpreadMinutesTable {
 export interface SpreadHoldsTable {
   message_id: string;
   cluster_id: number;
+  conversation_id: string;
   sender_id: string;
   /** `cluster`: the cluster is under review; `account`: the sender's shares are. */
   reason: 'cluster' | 'account';
@@ -119,4 +120,15 @@ export interface MessagingTables {
   spread_minutes: SpreadMinutesTable;
   spread_holds: SpreadHoldsTable;
   spread_restrictions: SpreadRestrictionsTable;
+  link_shares: LinkSharesTable;
+}
+
+/** A normalised link in a sent message (links.ts), for coordinated-amplification detection. */
+export interface LinkSharesTable {
+  id: Generated<number>;
+  link: string;
+  message_id: string;
+  conversation_id: string;
+  sender_id: string;
+  at: number;
 }

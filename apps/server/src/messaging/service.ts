@@ -5,7 +5,7 @@
 import type { Message, MessageContentType, Receipts } from '@mmd/contracts';
 import type { Principal } from '../accounts/index.ts';
 import { type Membership, assertMayPost, directChatsOf, inRanges, isAdmin, markOwnMessages, nextSeq, nextSeqs, raiseWatermarks, readableRanges, readersOfSeq, requireMember, seqIn } from '../conversations/index.ts';
-import { accountsByIds, blockedBy, blockersOf, hasBlocked } from '../accounts/index.ts';
+import { accountStates, accountsByIds, blockedBy, blockersOf, hasBlocked } from '../accounts/index.ts';
 import { AppError, notFound } from '../errors.ts';
 import { newId } from '../lib/ids.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
@@ -17,6 +17,7 @@ import { deleteForEveryone } from './delete.ts';
 import { audienceOf, loadMessageViews, positionOf, toMessage } from './views.ts';
 import { checkForwardLimit } from './forward-limits.ts';
 import { shareMedia } from './spread.ts';
+import { recordLinkShares } from './links.ts';
 import type { SpreadPolicy } from './spread-velocity.ts';
 
 /**
@@ -78,6 +79,14 @@ export function createMessaging(deps: MessagingDeps) {
     if (!peer) return;
     if (await hasBlocked(tx, peer, member.account_id)) throw new AppError('forbidden', 'this account does not accept messages from you');
     if (await hasBlocked(tx, member.account_id, peer)) throw new AppError('forbidden', 'you blocked this account; unblock it to write');
+  }
+
+  /**
+   * A suspended account sends nothing, whatever path built its principal (a token is refused
+   * already; a business's team, automation, campaigns and bots' webhook replies come here too).
+   */
+  async function assertNotSuspended(tx: Tx, accountId: string) {
+    if ((await accountStates(tx, [accountId])).get(accountId)?.suspended) throw new AppError('forbidden', 'this account is suspended');
   }
 
   /** One message's view: for `viewerId`, or as events carry it (null). */
@@ -175,6 +184,7 @@ export function createMessaging(deps: MessagingDeps) {
         throw new AppError('validation_failed', 'cards carry their own media: send media or cards', { errors: [{ path: '/media', message: 'not allowed with cards' }] });
       }
       const body = async (tx: Tx, emit: Emit) => {
+        await assertNotSuspended(tx, principal.accountId);
         const membership = await requireMember(tx, conversationId, principal.accountId);
         assertMayPost(membership);
         await assertNotBlocked(tx, membership);
@@ -293,6 +303,7 @@ export function createMessaging(deps: MessagingDeps) {
         const going = { seq, status: 'sent' as const, held_after: null, written_cursor: null, spread_cluster: spread?.cluster ?? null, spread_hops: spread?.hops ?? null, spread_fast: spread?.fast ? 1 : null };
         Object.assign(row, going);
         await tx.updateTable('messages').set(going).where('id', '=', row.id).execute();
+        await recordLinkShares(tx, { messageId: row.id, conversationId, senderId: principal.accountId, text: row.text, automated: input.automated === true, now });
         // Interactive content is seen per viewer (callback data by the sender only): the event carries everyone's view, the sender gets theirs.
         const message = prepared ? await single(tx, row) : toMessage(row, principal.handle, [], attached.summaries, principal.kind, input.agent);
         await emit({ type: 'message.created', conversationId, seq, data: message, at: now, ...(input.eventTo ? { targetAccountId: input.eventTo } : {}) });
@@ -322,6 +333,7 @@ export function createMessaging(deps: MessagingDeps) {
       const ids = items.map((x) => x.conversationId);
       if (new Set(ids).size !== ids.length) throw new Error('sendMany: a conversation appears twice in one batch');
       const now = clock();
+      await assertNotSuspended(tx, principal.accountId);
       const chats = await directChatsOf(tx, principal.accountId, ids);
       for (const x of items) if (!chats.has(x.conversationId)) out.set(x.conversationId, { ok: false, code: 'not_a_member', message: 'you are not a member of this conversation' });
       const peers = [...new Set([...chats.values()].map((c) => c.peerId))];

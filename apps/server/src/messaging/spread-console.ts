@@ -7,6 +7,7 @@
 import type { SpreadClusterDetail, SpreadClusterSummary } from '@mmd/contracts';
 import { accountStates, accountsByIds } from '../accounts/index.ts';
 import { type AmplificationParams, DEFAULT_AMPLIFICATION, type SuspectNetwork, detectNetworks } from './amplification.ts';
+import { linkKey, linkLabel } from './links.ts';
 import { kindsOf } from '../conversations/index.ts';
 import { notFound } from '../errors.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
@@ -74,7 +75,7 @@ function summary(row: SpreadClustersTable, velocity: Velocity, held: number, pol
  */
 export async function listSpreadClusters(db: Reader, o: { now: number; hours: number; limit: number; policy: SpreadPolicy }): Promise<{ clusters: SpreadClusterSummary[]; alerts: number }> {
   const recent = await db.selectFrom('spread_clusters').selectAll().where('last_at', '>', o.now - o.hours * 3_600_000).orderBy('last_at', 'desc').limit(1000).execute();
-  const heldRows = await db.selectFrom('spread_clusters').selectAll().where('state', '=', 'hold').orderBy('alerted_at', 'desc').limit(200).execute();
+  const heldRows = await db.selectFrom('spread_clusters').selectAll().where('state', '=', 'hold').orderBy('last_at', 'desc').limit(200).execute();
   const rows = [...new Map([...heldRows, ...recent].map((r) => [Number(r.cluster_id), r])).values()];
   const ids = rows.map((r) => Number(r.cluster_id));
   const v = await velocities(db, ids, o.now);
@@ -140,23 +141,39 @@ export async function spreadClusterDetail(db: Reader, o: { publicId: string; now
   };
 }
 
-/** Releases held messages (delivered now, under the usual limits) or rejects them (failed, their senders told why). */
-async function settleHolds(tx: Tx, emit: Emit, holds: { message_id: string; reason: 'cluster' | 'account' }[], o: { release: boolean; reason: string; now: number; policy: SpreadPolicy }): Promise<number> {
+/**
+ * Lifts these holds: each message goes out if nothing else holds it (another of its pictures still
+ * on hold keeps it waiting, and `deliverPending` re-checks that its sender may still post there);
+ * or, `reject`, fails it, its sender told why. Returns how many went out or failed.
+ */
+async function settleHolds(
+  tx: Tx,
+  emit: Emit,
+  holds: { message_id: string; cluster_id: number; reason: 'cluster' | 'account' }[],
+  o: { reject: boolean; reason: string; now: number; policy: SpreadPolicy },
+): Promise<number> {
   let n = 0;
   for (const h of holds) {
-    await tx.deleteFrom('spread_holds').where('message_id', '=', h.message_id).execute();
-    const done = o.release
-      ? await deliverPending(tx, emit, { messageId: h.message_id, now: o.now, spread: o.policy, released: h.reason })
-      : await failPending(tx, emit, { messageId: h.message_id, reason: o.reason, now: o.now });
-    if (done) n++;
+    await tx.deleteFrom('spread_holds').where('message_id', '=', h.message_id).where('cluster_id', '=', h.cluster_id).execute();
+    if (o.reject) {
+      if (await failPending(tx, emit, { messageId: h.message_id, reason: o.reason, now: o.now })) n++;
+      continue;
+    }
+    const still = await tx.selectFrom('spread_holds').select('cluster_id').where('message_id', '=', h.message_id).executeTakeFirst();
+    if (still) continue;
+    if (await deliverPending(tx, emit, { messageId: h.message_id, now: o.now, spread: o.policy, released: h.reason })) n++;
   }
   return n;
 }
 
+/** Holds settled per decision; the rest wait for the next decision or lift (bounded transactions). */
+export const HOLDS_PER_DECISION = 500;
+
 /**
  * A moderator's decision on a cluster: `hold` (new shares wait), `clear` (what waits is released,
- * and only the label stays), `removed` (after safety's takedown: what waits is rejected). Returns
- * how many held messages were released or rejected.
+ * and only the label stays), `removed` (after safety's takedown: what waits is rejected, and new
+ * shares are refused). Returns how many held messages were released or rejected (at most
+ * HOLDS_PER_DECISION; deciding again settles the next ones).
  */
 export async function decideSpreadCluster(
   tx: Tx,
@@ -166,10 +183,18 @@ export async function decideSpreadCluster(
   const row = await clusterRow(tx, o.publicId);
   await tx.updateTable('spread_clusters').set({ state: o.state, reviewed_by: o.actorId, reviewed_at: o.now }).where('cluster_id', '=', row.cluster_id).execute();
   if (o.state === 'hold') return { released: 0, rejected: 0 };
-  const holds = await tx.selectFrom('spread_holds').select(['message_id', 'reason']).where('cluster_id', '=', row.cluster_id).where('reason', '=', 'cluster').orderBy('at').execute();
-  if (o.state === 'cleared') return { released: await settleHolds(tx, emit, holds, { release: true, reason: '', now: o.now, policy: o.policy }), rejected: 0 };
+  const holds = await tx
+    .selectFrom('spread_holds')
+    .select(['message_id', 'cluster_id', 'reason'])
+    .where('cluster_id', '=', row.cluster_id)
+    .where('reason', '=', 'cluster')
+    .orderBy('at')
+    .limit(HOLDS_PER_DECISION)
+    .execute();
+  const list = holds.map((h) => ({ ...h, cluster_id: Number(h.cluster_id) }));
+  if (o.state === 'cleared') return { released: await settleHolds(tx, emit, list, { reject: false, reason: '', now: o.now, policy: o.policy }), rejected: 0 };
   const reason = 'not sent: a moderator removed this picture or video';
-  return { released: 0, rejected: await settleHolds(tx, emit, holds, { release: false, reason, now: o.now, policy: o.policy }) };
+  return { released: 0, rejected: await settleHolds(tx, emit, list, { reject: true, reason, now: o.now, policy: o.policy }) };
 }
 
 /** A cluster's summary now (after a decision). */
@@ -183,7 +208,7 @@ export async function spreadClusterSummary(db: Reader, o: { publicId: string; no
 /**
  * Restricts an account's shares (or lifts it, `none`): `rate_limit` lets it take each picture to
  * one new chat per cooldown, `review` holds each share for a moderator. Lifting a review releases
- * what it held; `reject` (on suspension) fails it instead.
+ * what it held; `rejectHeld` (on suspension) fails it instead.
  */
 export async function restrictSharing(
   tx: Tx,
@@ -199,11 +224,18 @@ export async function restrictSharing(
       .onConflict((oc) => oc.column('account_id').doUpdateSet({ mode, reason: o.reason, by: o.actorId, at: o.now }))
       .execute();
   }
-  if (o.mode === 'review' && !o.rejectHeld) return { released: 0, rejected: 0 };
-  const holds = await tx.selectFrom('spread_holds').select(['message_id', 'reason']).where('sender_id', '=', o.accountId).where('reason', '=', 'account').orderBy('at').execute();
-  if (o.rejectHeld) return { released: 0, rejected: await settleHolds(tx, emit, holds, { release: false, reason: 'not sent: your account was suspended', now: o.now, policy: o.policy }) };
-  if (o.mode === 'none') return { released: await settleHolds(tx, emit, holds, { release: true, reason: '', now: o.now, policy: o.policy }), rejected: 0 };
-  return { released: 0, rejected: 0 };
+  if (!o.rejectHeld && o.mode !== 'none') return { released: 0, rejected: 0 };
+  const rows = await tx
+    .selectFrom('spread_holds')
+    .select(['message_id', 'cluster_id', 'reason'])
+    .where('sender_id', '=', o.accountId)
+    .$if(!o.rejectHeld, (q) => q.where('reason', '=', 'account'))
+    .orderBy('at')
+    .limit(HOLDS_PER_DECISION)
+    .execute();
+  const holds = rows.map((h) => ({ ...h, cluster_id: Number(h.cluster_id) }));
+  if (o.rejectHeld) return { released: 0, rejected: await settleHolds(tx, emit, holds, { reject: true, reason: 'not sent: your account was suspended', now: o.now, policy: o.policy }) };
+  return { released: await settleHolds(tx, emit, holds, { reject: false, reason: '', now: o.now, policy: o.policy }), rejected: 0 };
 }
 
 /** Each account's restriction, if any. */
@@ -232,14 +264,28 @@ export async function suspectedNetworks(
     .limit(AMPLIFICATION_MAX_SHARES)
     .execute();
   const shares = rows.map((r) => ({ sender: r.sender_id, cluster: Number(r.cluster_id), conversation: r.conversation_id, at: Number(r.at) }));
+  // Links count like pictures, under negative keys (links.ts).
+  const linkRows = await db
+    .selectFrom('link_shares')
+    .select(['sender_id', 'link', 'conversation_id', 'at'])
+    .where('at', '>', o.now - o.hours * 3_600_000)
+    .orderBy('at', 'desc')
+    .limit(AMPLIFICATION_MAX_SHARES)
+    .execute();
+  const linkLabels = new Map<number, string>();
+  for (const r of linkRows) {
+    const key = linkKey(r.link);
+    linkLabels.set(key, `link ${linkLabel(r.link)}`);
+    shares.push({ sender: r.sender_id, cluster: key, conversation: r.conversation_id, at: Number(r.at) });
+  }
   const senders = [...new Set(shares.map((s) => s.sender))];
   const states = await accountStates(db, senders);
   const createdAt = new Map([...states].map(([id, s]) => [id, s.createdAt]));
   const networks = detectNetworks(shares, createdAt, o.params ?? DEFAULT_AMPLIFICATION);
   const members = [...new Set(networks.flatMap((n) => n.accounts.map((a) => a.accountId)))];
   const accounts = await accountsByIds(db, members);
-  const clusterIds = [...new Set(networks.flatMap((n) => n.clusters))];
-  const publicIds = new Map<number, string>();
+  const clusterIds = [...new Set(networks.flatMap((n) => n.clusters))].filter((c) => c > 0);
+  const publicIds = new Map<number, string>([...linkLabels].filter(([k]) => networks.some((n) => n.clusters.includes(k))));
   for (let i = 0; i < clusterIds.length; i += 500) {
     const part = await db.selectFrom('spread_clusters').select(['cluster_id', 'public_id']).where('cluster_id', 'in', clusterIds.slice(i, i + 500)).execute();
     for (const p of part) publicIds.set(Number(p.cluster_id), p.public_id);

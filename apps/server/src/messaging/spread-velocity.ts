@@ -118,7 +118,7 @@ export async function velocityOf(tx: Tx, clusterId: number, now: number): Promis
 /**
  * Counts one share of `clusterId` into `conversationId` by `senderId` at `now`: before its
  * `spread_shares` row is written, so "first into this chat" and "first by this person" are read
- * from the shares so far. Returns what was new.
+ * from the shares so far. Returns what was new (the caller adds it to the cluster's totals).
  */
 export async function countShare(tx: Tx, o: { clusterId: number; conversationId: string; senderId: string; hops: number; now: number }): Promise<{ newChat: boolean; newSharer: boolean }> {
   const inChat = await tx.selectFrom('spread_shares').select('id').where('cluster_id', '=', o.clusterId).where('conversation_id', '=', o.conversationId).limit(1).executeTakeFirst();
@@ -139,12 +139,5 @@ export async function countShare(tx: Tx, o: { clusterId: number; conversationId:
       })),
     )
     .execute();
-  if (newChat || newSharer) {
-    await tx
-      .updateTable('spread_clusters')
-      .set((eb) => ({ reach: eb('reach', '+', chats), sharers: eb('sharers', '+', sharers) }))
-      .where('cluster_id', '=', o.clusterId)
-      .execute();
-  }
   return { newChat, newSharer };
 }

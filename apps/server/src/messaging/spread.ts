@@ -6,7 +6,8 @@
  *
  * - **Hops** are inherited from what the sender received: one more than the most-travelled
  *   share of the cluster that reached them (by someone else, into a chat they are in, not
- *   deleted), and never fewer than the message's own forward chain. So re-uploading a picture
+ *   deleted) before they first shared it themselves, and never fewer than the message's own
+ *   forward chain (their own share coming back to them through others is no new spread). So re-uploading a picture
  *   you were sent does not reset its count (on WhatsApp it does), while your own picture sent to
  *   several chats is not "forwarded". Shares in chats the sender is not in count for nothing:
  *   sending a picture never tells you whether strangers shared it (no oracle), and nobody can
@@ -30,7 +31,7 @@ import { loadMediaRows } from '../media/index.ts';
 import type { Tx } from '../platform/db/index.ts';
 import { AppError } from '../errors.ts';
 import { FORWARD_WINDOW_MS, MANY_TIMES_HOPS, enforceChatLimit } from './forward-limits.ts';
-import { TIER_CONFIRM, TIER_COOLDOWN, TIER_FAST, TIER_HOLD, TIER_NONE, countShare, tierOf, velocityOf, type SpreadPolicy } from './spread-velocity.ts';
+import { MINUTE_MS, TIER_CONFIRM, TIER_COOLDOWN, TIER_FAST, TIER_HOLD, TIER_NONE, countShare, tierOf, velocityOf, type SpreadPolicy } from './spread-velocity.ts';
 
 /** The clusters of these media items (those screened into one), in first-seen order. */
 async function clustersOfMedia(tx: Tx, mediaIds: readonly string[]): Promise<number[]> {
@@ -75,18 +76,31 @@ export async function shareMedia(
     policy: SpreadPolicy;
     /** The sender confirmed sharing something spreading fast. */
     confirmed: boolean;
-    /** A moderator released this share from that kind of hold: it is not held for it again, nor asked to confirm. */
+    /**
+     * A moderator released this share from that kind of hold: it passed the limits when it was held
+     * and is not asked to confirm; a cluster still on hold holds it again, an account review does
+     * not (`account`).
+     */
     released?: 'cluster' | 'account';
   },
 ): Promise<ShareOutcome | null> {
-  if (o.automated || o.mediaIds.length === 0) return null;
+  if (o.mediaIds.length === 0) return null;
   const clusters = await clustersOfMedia(tx, o.mediaIds);
   if (clusters.length === 0) return null;
+  if (o.automated) {
+    // A business's automated messages are not counted nor limited, but a moderator's hold or removal stands.
+    const stopped = await tx.selectFrom('spread_clusters').select('state').where('cluster_id', 'in', clusters).where('state', 'in', ['hold', 'removed']).executeTakeFirst();
+    if (stopped) throw new AppError('forbidden', 'this picture or video is held or removed by moderators; it cannot be sent');
+    return null;
+  }
   // How far the content had travelled when it reached the sender: its most-travelled share by
   // someone else into a chat the sender is in, its message not deleted. Looked up by the sender's
   // chats (a few hundred, in pages), not by the cluster's shares (a viral one has millions).
   let best = clusters[0]!;
   let travelled = -1;
+  // Only copies that reached the sender before they first shared it themselves: after that, their
+  // own share passed back to them (two people in several groups together) is no new spread.
+  const firstOwn = await tx.selectFrom('spread_shares').select('at').where('sender_id', '=', o.senderId).where('cluster_id', 'in', clusters).orderBy('at').limit(1).executeTakeFirst();
   const chats = await conversationIdsOf(tx, o.senderId);
   for (let i = 0; i < chats.length; i += 500) {
     const page = chats.slice(i, i + 500);
@@ -98,6 +112,7 @@ export async function shareMedia(
       .where('s.conversation_id', 'in', page)
       .where('s.sender_id', '<>', o.senderId)
       .where('g.deleted_at', 'is', null)
+      .$if(firstOwn !== undefined, (q) => q.where('s.at', '<', Number(firstOwn!.at)))
       .orderBy('s.hops', 'desc')
       .limit(1)
       .executeTakeFirst();
@@ -107,19 +122,34 @@ export async function shareMedia(
     }
   }
   const hops = Math.max(o.chainHops, travelled + 1);
-  // The sender's shares of these clusters in the window, whichever route they took.
-  const recent = await tx
+  // The sender's shares of these clusters in the last hour (the limits' window, the cooldown and
+  // their own part of the velocity), whichever route they took, and their shares held for review.
+  const since = o.now - Math.max(3_600_000, o.policy.cooldownMs);
+  const own = await tx
     .selectFrom('spread_shares')
+    .select(['cluster_id', 'conversation_id', 'at'])
+    .where('sender_id', '=', o.senderId)
+    .where('cluster_id', 'in', clusters)
+    .where('at', '>', since)
+    .orderBy('at')
+    .execute();
+  const ownHeld = await tx
+    .selectFrom('spread_holds')
     .select(['conversation_id', 'at'])
     .where('sender_id', '=', o.senderId)
     .where('cluster_id', 'in', clusters)
-    .where('at', '>', o.now - Math.max(FORWARD_WINDOW_MS, o.policy.cooldownMs))
-    .orderBy('at')
+    .where('at', '>', o.now - FORWARD_WINDOW_MS)
     .execute();
-  const shares = recent.map((r) => ({ chat: r.conversation_id, at: Number(r.at) }));
-  enforceChatLimit({ recent: shares.filter((r) => r.at > o.now - FORWARD_WINDOW_MS), conversationId: o.conversationId, manyTimes: hops - 1 >= MANY_TIMES_HOPS, now: o.now });
+  const shares = own.map((r) => ({ chat: r.conversation_id, at: Number(r.at) }));
+  if (!o.released) {
+    // A share a moderator releases passed the limits when it was held; it is not counted again.
+    const window = [...shares, ...ownHeld.map((r) => ({ chat: r.conversation_id, at: Number(r.at) }))].filter((r) => r.at > o.now - FORWARD_WINDOW_MS).sort((x, y) => x.at - y.at);
+    enforceChatLimit({ recent: window, conversationId: o.conversationId, manyTimes: hops - 1 >= MANY_TIMES_HOPS, now: o.now });
+  }
 
-  // Friction: the highest tier among the message's clusters, a moderator's decision first.
+  // Friction, cluster by cluster: a moderator's decision first, else the velocity of everyone
+  // else's shares (the sender's own new chats are taken out, so sharing your own picture around
+  // never tells you how far strangers took it).
   for (const c of clusters) {
     await tx
       .insertInto('spread_clusters')
@@ -128,37 +158,56 @@ export async function shareMedia(
       .execute();
   }
   const rows = await tx.selectFrom('spread_clusters').select(['cluster_id', 'public_id', 'state', 'peak_tier', 'alerted_at']).where('cluster_id', 'in', clusters).execute();
-  let tier = TIER_NONE;
+  let friction = TIER_NONE;
+  let fast = false;
+  const holding: number[] = [];
   for (const row of rows) {
-    const velocity = await velocityOf(tx, Number(row.cluster_id), o.now);
-    const reached = tierOf(velocity, o.policy);
-    let effective = reached;
-    if (row.state === 'cleared') effective = Math.min(reached, TIER_FAST);
-    else if (row.state === 'hold' || row.state === 'removed') effective = TIER_HOLD;
-    else if (reached >= TIER_HOLD) {
-      // First time at the hold tier: held from now until a moderator decides, and the team alerted once.
-      await tx.updateTable('spread_clusters').set({ state: 'hold', alerted_at: o.now }).where('cluster_id', '=', row.cluster_id).where('state', '=', 'open').execute();
-      if (row.alerted_at === null || row.alerted_at === undefined) await o.policy.onHold?.(tx, { clusterId: Number(row.cluster_id), publicId: row.public_id, velocity, at: o.now });
+    const id = Number(row.cluster_id);
+    if (row.state === 'removed') throw new AppError('forbidden', 'this picture or video was removed by moderators; it cannot be shared');
+    const all = await velocityOf(tx, id, o.now);
+    const mine = own.filter((r) => Number(r.cluster_id) === id);
+    const others = {
+      chatsPerMinute: Math.max(0, all.chatsPerMinute - new Set(mine.filter((r) => Number(r.at) > o.now - MINUTE_MS).map((r) => r.conversation_id)).size),
+      chatsPerHour: Math.max(0, all.chatsPerHour - new Set(mine.map((r) => r.conversation_id)).size),
+    };
+    const reached = tierOf(others, o.policy);
+    if (reached >= TIER_FAST) fast = true;
+    if (reached > Number(row.peak_tier ?? 0)) await tx.updateTable('spread_clusters').set({ peak_tier: reached }).where('cluster_id', '=', id).execute();
+    if (row.state === 'hold') {
+      holding.push(id);
+      continue;
     }
-    if (reached > Number(row.peak_tier ?? 0)) await tx.updateTable('spread_clusters').set({ peak_tier: reached }).where('cluster_id', '=', row.cluster_id).execute();
-    tier = Math.max(tier, effective);
+    if (row.state === 'cleared') {
+      friction = Math.max(friction, Math.min(reached, TIER_FAST));
+      continue;
+    }
+    if (reached >= TIER_HOLD) {
+      // First time at the hold tier: held from now until a moderator decides, and the team alerted once.
+      await tx.updateTable('spread_clusters').set({ state: 'hold', alerted_at: o.now }).where('cluster_id', '=', id).where('state', '=', 'open').execute();
+      if (row.alerted_at === null || row.alerted_at === undefined) await o.policy.onHold?.(tx, { clusterId: id, publicId: row.public_id, velocity: all, at: o.now });
+      holding.push(id);
+      continue;
+    }
+    friction = Math.max(friction, reached);
   }
   const restriction = await tx.selectFrom('spread_restrictions').select('mode').where('account_id', '=', o.senderId).executeTakeFirst();
   const publicId = rows.find((r) => Number(r.cluster_id) === best)?.public_id ?? rows[0]!.public_id;
 
-  const held: ShareOutcome['held'] = tier >= TIER_HOLD && o.released !== 'cluster' ? 'cluster' : restriction?.mode === 'review' && o.released !== 'account' ? 'account' : null;
+  // Held: one row per cluster holding it (it goes out when none does), or one for its sender's review.
+  const held: ShareOutcome['held'] = holding.length > 0 ? 'cluster' : restriction?.mode === 'review' && o.released !== 'account' ? 'account' : null;
   if (held) {
+    const holds = held === 'cluster' ? holding : [best];
     await tx
       .insertInto('spread_holds')
-      .values({ message_id: o.messageId, cluster_id: best, sender_id: o.senderId, reason: held, at: o.now })
-      .onConflict((oc) => oc.column('message_id').doNothing())
+      .values(holds.map((c) => ({ message_id: o.messageId, cluster_id: c, conversation_id: o.conversationId, sender_id: o.senderId, reason: held, at: o.now })))
+      .onConflict((oc) => oc.columns(['message_id', 'cluster_id']).doNothing())
       .execute();
-    return { cluster: publicId, hops, fast: true, held };
+    return { cluster: publicId, hops, fast, held };
   }
-  if (tier >= TIER_CONFIRM && !o.confirmed && o.released === undefined) {
+  if (friction >= TIER_CONFIRM && !o.confirmed && !o.released) {
     throw new AppError('confirmation_required', 'this is spreading fast: confirm that you want to share it (confirm_spread: true)');
   }
-  if (tier >= TIER_COOLDOWN || restriction?.mode === 'rate_limit') {
+  if ((friction >= TIER_COOLDOWN || restriction?.mode === 'rate_limit') && !o.released) {
     // One new chat per cooldown per person and picture; a chat it already went to costs nothing.
     const inWindow = shares.filter((r) => r.at > o.now - o.policy.cooldownMs);
     if (!inWindow.some((r) => r.chat === o.conversationId) && inWindow.length > 0) {
@@ -170,13 +219,19 @@ export async function shareMedia(
     }
   }
   for (const c of clusters) {
-    await countShare(tx, { clusterId: c, conversationId: o.conversationId, senderId: o.senderId, hops, now: o.now });
+    const counted = await countShare(tx, { clusterId: c, conversationId: o.conversationId, senderId: o.senderId, hops, now: o.now });
     await tx
       .updateTable('spread_clusters')
-      .set((eb) => ({ shares: eb('shares', '+', 1), max_hops: eb.case().when('max_hops', '<', hops).then(hops).else(eb.ref('max_hops')).end(), last_at: o.now }))
+      .set((eb) => ({
+        shares: eb('shares', '+', 1),
+        reach: eb('reach', '+', counted.newChat ? 1 : 0),
+        sharers: eb('sharers', '+', counted.newSharer ? 1 : 0),
+        max_hops: eb.case().when('max_hops', '<', hops).then(hops).else(eb.ref('max_hops')).end(),
+        last_at: o.now,
+      }))
       .where('cluster_id', '=', c)
       .execute();
     await tx.insertInto('spread_shares').values({ cluster_id: c, message_id: o.messageId, conversation_id: o.conversationId, sender_id: o.senderId, hops, at: o.now }).execute();
   }
-  return { cluster: publicId, hops, fast: tier >= TIER_FAST, held: null };
+  return { cluster: publicId, hops, fast, held: null };
 }

@@ -9,7 +9,7 @@ import type { AmplificationList, RestrictAccountBody, SpreadClusterDetail, Sprea
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AmplificationList as AmplificationListSchema, AmplificationQuery, RestrictAccountBody as RestrictAccountBodySchema, RestrictAccountReply, SpreadClusterDetail as SpreadClusterDetailSchema, SpreadClusterList as SpreadClusterListSchema, SpreadClustersQuery, SpreadDecisionBody as SpreadDecisionBodySchema, SpreadDecisionReply as SpreadDecisionReplySchema } from '@mmd/contracts';
 import { Type } from 'typebox';
-import { type Principal, accountStates, setSuspended } from '../accounts/index.ts';
+import { type Principal, accountBasics, accountStates, setSuspended } from '../accounts/index.ts';
 import { AppError, notFound } from '../errors.ts';
 import type { Authenticate } from '../http/auth.ts';
 import {
@@ -105,7 +105,7 @@ export function createSpreadReview(deps: { db: Database; write: WriteWithEvents;
       const hours = q.hours ?? 24;
       const now = clock();
       // Detection reads up to 200,000 shares and takes seconds on a busy day (bench:amplification):
-      // one run per window length a minute serves every moderator's polling; an action drops it.
+      // one run per window length a minute serves every moderator's polling.
       let entry = networkCache.get(hours);
       if (!entry || now - entry.at > NETWORKS_TTL_MS) {
         entry = { at: now, found: suspectedNetworks(db.db, { now, hours }) };
@@ -148,16 +148,23 @@ export function createSpreadReview(deps: { db: Database; write: WriteWithEvents;
     async restrict(principal: Principal, accountId: string, body: RestrictAccountBody) {
       if (accountId === principal.accountId) throw new AppError('conflict', 'you cannot restrict your own account');
       const now = clock();
-      const suspend = body.mode === 'suspend';
       const result = await write(async (tx, emit) => {
-        if (!(await setSuspended(tx, accountId, suspend ? now : null))) throw notFound('account');
-        // Suspension: what their shares had waiting is rejected; any other mode replaces the restriction.
-        const mode = body.mode === 'suspend' ? 'review' : body.mode;
-        const r = await restrictSharing(tx, emit, { accountId, mode, reason: body.reason, actorId: principal.accountId, now, policy, rejectHeld: suspend });
+        const target = await accountBasics(tx, accountId);
+        if (!target) throw notFound('account');
+        // Staff are restricted by admins only, and admins not from here (nobody locks the admins out).
+        if (target.role === 'admin') throw new AppError('forbidden', "an admin's account is not restricted from the console");
+        if (target.role === 'moderator' && principal.role !== 'admin') throw new AppError('forbidden', "only an admin restricts a moderator's account");
+        // Only `suspend` suspends and only `none` lifts a suspension; the other modes change what its shares go through.
+        if (body.mode === 'suspend') await setSuspended(tx, accountId, now);
+        if (body.mode === 'none') await setSuspended(tx, accountId, null);
+        const r =
+          body.mode === 'suspend'
+            ? await restrictSharing(tx, emit, { accountId, mode: 'review', reason: body.reason, actorId: principal.accountId, now, policy, rejectHeld: true })
+            : await restrictSharing(tx, emit, { accountId, mode: body.mode, reason: body.reason, actorId: principal.accountId, now, policy });
         await appendAudit(tx, { at: now, actorId: principal.accountId, action: 'spread.restricted', subjectType: 'account', subjectId: accountId, detail: { mode: body.mode, reason: body.reason, released: r.released, rejected: r.rejected } });
         return r;
       });
-      if (suspend) deps.onSuspended?.(accountId);
+      if (body.mode === 'suspend') deps.onSuspended?.(accountId);
       return { account_id: accountId, mode: body.mode, ...result };
     },
   };
