@@ -185,8 +185,13 @@ export interface BehaviourOptions {
   spreaderShare: number;
   /** Share of spreaders who re-upload (save and send afresh) instead of forwarding. */
   reuploadShare: number;
-  /** Probability that a spreader refused by a limit gives up the rest (else waits Retry-After and goes on). */
+  /** Probability that a spreader refused by a limit gives up the rest (else comes back and goes on). */
   giveUp: number;
+  /**
+   * When a refused spreader comes back: 'retry-after' (as soon as the server allows) or 'later'
+   * (at their next look at the phone: a fresh reaction delay, at least the Retry-After).
+   */
+  comeBack: 'retry-after' | 'later';
   /** Reaction delay: log-normal with this median and log-sd. */
   reactionMedianMs: number;
   reactionSigma: number;
@@ -199,11 +204,18 @@ export const BEHAVIOUR_DEFAULTS: BehaviourOptions = {
   spreaderShare: 0.3,
   reuploadShare: 0.59,
   giveUp: 0.5,
+  comeBack: 'retry-after',
   reactionMedianMs: 20 * 60_000,
   reactionSigma: 1,
   forwardGapMs: 3_000,
   uploadGapMs: 20_000,
 };
+
+/** A log-normal reaction delay from per-person draws (Box–Muller); `k` numbers a person's successive ones. */
+function reactionDelay(b: BehaviourOptions, seed: number, person: number, k: number): number {
+  const z = Math.sqrt(-2 * Math.log(1 - hashUnit(seed, person, 3, k))) * Math.cos(2 * Math.PI * hashUnit(seed, person, 4, k));
+  return b.reactionMedianMs * Math.exp(b.reactionSigma * z);
+}
 
 export interface World {
   network: Network;
@@ -227,9 +239,7 @@ export function buildWorld(o: { network: NetworkOptions | Network; seed?: number
   for (let p = 0; p < network.people; p += 1) {
     spreader[p] = hashUnit(seed, p, 1) < b.spreaderShare ? 1 : 0;
     reuploads[p] = hashUnit(seed, p, 2) < b.reuploadShare ? 1 : 0;
-    // Box–Muller from two per-person draws.
-    const z = Math.sqrt(-2 * Math.log(1 - hashUnit(seed, p, 3))) * Math.cos(2 * Math.PI * hashUnit(seed, p, 4));
-    reactionMs[p] = b.reactionMedianMs * Math.exp(b.reactionSigma * z);
+    reactionMs[p] = reactionDelay(b, seed, p, 0);
   }
   // The origin: someone in at least two groups (the first such from a seeded start).
   let origin = o.origin ?? Math.floor(hashUnit(seed, 7) * network.people);
@@ -491,7 +501,7 @@ export async function simulate(world: World, backend: Backend, options: { horizo
       if (hashUnit(world.seed, p, 6, refusalsOf[p]!) < b.giveUp) {
         r.gaveUp += 1;
         orders.delete(p);
-      } else events.push(at + result.retryAfterMs, p);
+      } else events.push(at + (b.comeBack === 'later' ? Math.max(result.retryAfterMs, reactionDelay(b, world.seed, p, refusalsOf[p]!)) : result.retryAfterMs), p);
       continue;
     }
     const hops = source < 0 ? 0 : trueHops[source]! + 1;

@@ -3,7 +3,7 @@
  * forward-chain counting, and with MMD's cluster counting, including spreaders who re-upload.
  *
  *   npm run bench:spread -- [--quick] [--people=1000000] [--seeds=5] [--server-people=300]
- *     [--server-seed=1] [--only=model,server]
+ *     [--server-seeds=3] [--only=model,server]
  *
  *  1. model: the in-process model (bench/spread-model.ts) at `--people`, over `--seeds` seeds, in
  *     several scenarios (share of spreaders who re-upload: 0, 59 %, 100 %; and fast reactions);
@@ -73,7 +73,7 @@ const opts = {
   people: count('people', quick ? 100_000 : 1_000_000),
   seeds: count('seeds', quick ? 2 : 5),
   serverPeople: count('server-people', quick ? 120 : 300),
-  serverSeed: count('server-seed', 1),
+  serverSeeds: count('server-seeds', quick ? 1 : 3),
   only: (option('only') ?? 'model,server').split(',').map((s) => s.trim()),
 };
 const log = (m: string) => process.stderr.write(`[bench:spread] ${m}\n`);
@@ -87,6 +87,7 @@ const SCENARIOS: { name: string; behaviour: BehaviourOptions }[] = [
   { name: 'all re-upload', behaviour: { ...BEHAVIOUR, reuploadShare: 1 } },
   { name: '59% re-upload, fast (reaction median 1 min)', behaviour: { ...BEHAVIOUR, reuploadShare: 0.59, reactionMedianMs: 60_000 } },
   { name: '59% re-upload, persistent (never give up)', behaviour: { ...BEHAVIOUR, reuploadShare: 0.59, giveUp: 0 } },
+  { name: '59% re-upload, refused spreaders come back later (a new reaction delay)', behaviour: { ...BEHAVIOUR, reuploadShare: 0.59, comeBack: 'later' } },
 ];
 /** At a few hundred people groups of up to 256 would hold everyone: small groups, more of them per person. */
 const SMALL_NETWORK = { membershipExponent: 1.5, maxMemberships: 30, groupExponent: 1.5, minGroup: 3, maxGroup: 12 };
@@ -267,15 +268,15 @@ function serverBackend(o: {
   return { backend, agreement };
 }
 
-async function benchServer() {
-  const world = buildWorld({ network: { people: opts.serverPeople, seed: opts.serverSeed, ...SMALL_NETWORK }, behaviour: { ...BEHAVIOUR, reuploadShare: 0.59 } });
+async function benchServer(seed: number) {
+  const world = buildWorld({ network: { people: opts.serverPeople, seed, ...SMALL_NETWORK }, behaviour: { ...BEHAVIOUR, reuploadShare: 0.59 } });
   const n = world.network;
   const base = Date.UTC(2026, 0, 1);
   let now = base;
   const server = await startServer(() => now);
   try {
     const t0 = performance.now();
-    log(`server: ${n.people} people, ${n.groups} groups; signing up`);
+    log(`server seed ${seed}: ${n.people} people, ${n.groups} groups; signing up`);
     const clients: MmdClient[] = [];
     const handles: string[] = [];
     await pool(Array.from({ length: n.people }, (_, i) => i), 6, async (i) => {
@@ -314,7 +315,7 @@ async function benchServer() {
       const sameSpread = driven.trace.length === model.trace.length && driven.trace.every((t, i) => t === model.trace[i]);
       let firstDifference: number | null = null;
       if (!sameSpread) firstDifference = driven.trace.findIndex((t, i) => t !== model.trace[i]);
-      log(`server ${policy}: ${agreement.shares} shares (${agreement.refused} refused), ${agreement.same} decided as the model would, in ${round(seconds, 1)} s; whole spread the same as the model's: ${sameSpread}`);
+      log(`server seed ${seed} ${policy}: ${agreement.shares} shares (${agreement.refused} refused), ${agreement.same} decided as the model would, in ${round(seconds, 1)} s; whole spread the same as the model's: ${sameSpread}`);
       out[policy] = {
         content: policy === 'cluster' ? 'photo: forwards and re-encoded re-uploads (media, counted per cluster)' : 'text: forwards and fresh sends of the same text (no cluster: forward chains only)',
         server: summary(driven),
@@ -334,7 +335,7 @@ async function benchServer() {
       };
     }
     const none = await simulate(world, modelBackend(world, 'none'));
-    return { people: n.people, groups: n.groups, seed: opts.serverSeed, network: SMALL_NETWORK, behaviour: world.behaviour, setup_seconds: round(setupSeconds, 1), policies: out, model_no_friction: summary(none) };
+    return { people: n.people, groups: n.groups, seed, setup_seconds: round(setupSeconds, 1), policies: out, model_no_friction: summary(none) };
   } finally {
     await server.close();
   }
@@ -350,6 +351,21 @@ const result: Record<string, unknown> = {
   options: opts,
 };
 if (opts.only.includes('model')) result.model = await benchModel();
-if (opts.only.includes('server')) result.server = await benchServer();
+if (opts.only.includes('server')) {
+  const runs: Awaited<ReturnType<typeof benchServer>>[] = [];
+  for (let seed = 1; seed <= opts.serverSeeds; seed += 1) runs.push(await benchServer(seed));
+  const total = (policy: string, key: 'shares' | 'decided_as_model' | 'refused_forward_limit' | 'uploads') =>
+    runs.reduce((a, r) => a + ((r.policies[policy] as { agreement: Record<string, number> }).agreement[key] ?? 0), 0);
+  const identical = (policy: string) => runs.filter((r) => (r.policies[policy] as { agreement: { whole_spread_identical: boolean } }).agreement.whole_spread_identical).length;
+  result.server = {
+    people: opts.serverPeople,
+    network: SMALL_NETWORK,
+    behaviour: { ...BEHAVIOUR, reuploadShare: 0.59 },
+    agreement: Object.fromEntries(
+      (['cluster', 'forward-only'] as const).map((p) => [p, { shares: total(p, 'shares'), decided_as_model: total(p, 'decided_as_model'), refused_forward_limit: total(p, 'refused_forward_limit'), uploads: total(p, 'uploads'), spreads_identical: `${identical(p)} of ${runs.length}` }]),
+    ),
+    seeds: runs,
+  };
+}
 result.load_average_at_end = os.loadavg().map((x) => round(x, 2));
 process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
