@@ -361,6 +361,8 @@ export interface SpreadResult {
   labelledManyTimes: number;
   /** Of the truly highly forwarded copies, the share that went out without that label. */
   unlabelledShareOfHighly: number;
+  /** Of the copies labelled "forwarded many times", the share that had travelled fewer than 5 hand-offs. */
+  overLabelledShare: number;
   refusals: number;
   gaveUp: number;
   /** Per share, in order, when asked for: what the backend answered (for comparing the model with the server). */
@@ -450,12 +452,14 @@ export async function simulate(world: World, backend: Backend, options: { horizo
     highlyForwardedDeliveredShare: 0,
     labelledManyTimes: 0,
     unlabelledShareOfHighly: 0,
+    overLabelledShare: 0,
     refusals: 0,
     gaveUp: 0,
     trace: [],
   };
   let highlyDeliveries = 0;
   let highlyUnlabelled = 0;
+  let overLabelled = 0;
   // Each person's groups in a per-person shuffled order (the order they pick chats in).
   const order = (p: number) =>
     Array.from(groupsOf(n, p))
@@ -514,7 +518,10 @@ export async function simulate(world: World, backend: Backend, options: { horizo
       highlyDeliveries += recipients.length - 1;
       if (result.labelHops < MANY_TIMES_HOPS) highlyUnlabelled += 1;
     }
-    if (result.labelHops >= MANY_TIMES_HOPS) r.labelledManyTimes += 1;
+    if (result.labelHops >= MANY_TIMES_HOPS) {
+      r.labelledManyTimes += 1;
+      if (hops < HIGHLY_FORWARDED_HOPS) overLabelled += 1;
+    }
     groupHas[group] = 1;
     r.reachedGroups += 1;
     if (r.minutesToHalfGroups === null && r.reachedGroups * 2 >= n.groups) r.minutesToHalfGroups = at / 60_000;
@@ -527,5 +534,6 @@ export async function simulate(world: World, backend: Backend, options: { horizo
   r.highlyForwardedShare = r.copies ? r.highlyForwarded / r.copies : 0;
   r.highlyForwardedDeliveredShare = r.deliveries ? highlyDeliveries / r.deliveries : 0;
   r.unlabelledShareOfHighly = r.highlyForwarded ? highlyUnlabelled / r.highlyForwarded : 0;
+  r.overLabelledShare = r.labelledManyTimes ? overLabelled / r.labelledManyTimes : 0;
   return r;
 }

@@ -116,6 +116,7 @@ function summary(r: SpreadResult) {
     highly_forwarded_delivered_share: round(r.highlyForwardedDeliveredShare, 3),
     labelled_many_times: r.labelledManyTimes,
     unlabelled_share_of_highly_forwarded: round(r.unlabelledShareOfHighly, 3),
+    labelled_but_under_5_hops: round(r.overLabelledShare, 3),
     refusals: r.refusals,
     gave_up: r.gaveUp,
   };
@@ -153,6 +154,7 @@ async function benchModel() {
         labelled_many_times: per(policy, (r) => r.labelledManyTimes),
         labelled_many_times_share: per(policy, (r) => r.labelledManyTimes / r.copies),
         unlabelled_share_of_highly_forwarded: per(policy, (r) => r.unlabelledShareOfHighly),
+        labelled_but_under_5_hops: per(policy, (r) => r.overLabelledShare),
         refusals: per(policy, (r) => r.refusals),
         gave_up: per(policy, (r) => r.gaveUp),
         vs_no_friction: {
