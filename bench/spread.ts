@@ -6,7 +6,8 @@
  *     [--server-seeds=3] [--only=model,server]
  *
  *  1. model: the in-process model (bench/spread-model.ts) at `--people`, over `--seeds` seeds, in
- *     several scenarios (share of spreaders who re-upload: 0, 59 %, 100 %; and fast reactions);
+ *     several scenarios (share of spreaders who re-upload: 0, 59 %, 100 %; fast reactions; spreaders
+ *     who never give up or come back later; two network shapes: big public-like groups, small ones);
  *     per policy the mean and standard deviation of the time until half the people (and half the
  *     groups) have the picture, copies sent, copies that travelled ≥ 5 hops, copies labelled
  *     "forwarded many times", and the share of ≥ 5-hop copies that went out without the label.
@@ -81,13 +82,22 @@ const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
 /** The behaviour every scenario starts from (see docs/benchmarks.md for why these values). */
 const BEHAVIOUR: BehaviourOptions = { ...BEHAVIOUR_DEFAULTS, spreaderShare: 0.2 };
-const SCENARIOS: { name: string; behaviour: BehaviourOptions }[] = [
+/**
+ * Two network shapes: public-group-like (NETWORK_DEFAULTS: groups of 3–256, exponent 1.5, so most
+ * memberships are in big groups; 1–64 groups per person, exponent 2.5) and private-group-like
+ * (mostly small groups, exponent 2.5, and more groups per person, exponent 2.0).
+ */
+const SMALL_GROUPS: Partial<NetworkOptions> = { membershipExponent: 2.0, groupExponent: 2.5 };
+const SCENARIOS: { name: string; behaviour: BehaviourOptions; network?: Partial<NetworkOptions> }[] = [
   { name: 'all forward', behaviour: { ...BEHAVIOUR, reuploadShare: 0 } },
   { name: '59% re-upload', behaviour: { ...BEHAVIOUR, reuploadShare: 0.59 } },
   { name: 'all re-upload', behaviour: { ...BEHAVIOUR, reuploadShare: 1 } },
   { name: '59% re-upload, fast (reaction median 1 min)', behaviour: { ...BEHAVIOUR, reuploadShare: 0.59, reactionMedianMs: 60_000 } },
   { name: '59% re-upload, persistent (never give up)', behaviour: { ...BEHAVIOUR, reuploadShare: 0.59, giveUp: 0 } },
   { name: '59% re-upload, refused spreaders come back later (a new reaction delay)', behaviour: { ...BEHAVIOUR, reuploadShare: 0.59, comeBack: 'later' } },
+  { name: 'small groups: all forward', behaviour: { ...BEHAVIOUR, reuploadShare: 0 }, network: SMALL_GROUPS },
+  { name: 'small groups: 59% re-upload', behaviour: { ...BEHAVIOUR, reuploadShare: 0.59 }, network: SMALL_GROUPS },
+  { name: 'small groups: all re-upload', behaviour: { ...BEHAVIOUR, reuploadShare: 1 }, network: SMALL_GROUPS },
 ];
 /** At a few hundred people groups of up to 256 would hold everyone: small groups, more of them per person. */
 const SMALL_NETWORK = { membershipExponent: 1.5, maxMemberships: 30, groupExponent: 1.5, minGroup: 3, maxGroup: 12 };
@@ -126,13 +136,13 @@ function summary(r: SpreadResult) {
 // 1. The model at scale
 
 async function benchModel() {
-  const network = (seed: number): NetworkOptions => ({ people: opts.people, seed, ...NETWORK_DEFAULTS });
+  const network = (seed: number, shape: Partial<NetworkOptions> = {}): NetworkOptions => ({ people: opts.people, seed, ...NETWORK_DEFAULTS, ...shape });
   const out: Record<string, unknown> = {};
   for (const scenario of SCENARIOS) {
     const runs: Record<Policy, SpreadResult[]> = { none: [], 'forward-only': [], cluster: [] };
     let seconds = 0;
     for (let seed = 1; seed <= opts.seeds; seed += 1) {
-      const world = buildWorld({ network: network(seed), behaviour: scenario.behaviour });
+      const world = buildWorld({ network: network(seed, scenario.network), behaviour: scenario.behaviour });
       for (const policy of POLICIES) {
         const t0 = performance.now();
         runs[policy].push(await simulate(world, modelBackend(world, policy)));
@@ -168,6 +178,7 @@ async function benchModel() {
     }
     out[scenario.name] = {
       behaviour: scenario.behaviour,
+      network: { ...NETWORK_DEFAULTS, ...scenario.network },
       groups: stats(runs.none.map((r) => r.groups)),
       policies,
       cluster_vs_forward_only: {
@@ -178,7 +189,7 @@ async function benchModel() {
       simulate_seconds: round(seconds, 1),
     };
   }
-  return { people: opts.people, seeds: opts.seeds, network: NETWORK_DEFAULTS, scenarios: out };
+  return { people: opts.people, seeds: opts.seeds, scenarios: out };
 }
 
 // ---------------------------------------------------------------------------------------------
