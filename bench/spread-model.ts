@@ -152,6 +152,30 @@ export function buildNetwork(o: NetworkOptions): Network {
   return { people: o.people, groups, groupStart, groupMembers, personStart, personGroups };
 }
 
+/** What a network looks like: groups per person and group sizes. */
+export function networkStats(n: Network) {
+  let one = 0;
+  let moreThanFive = 0;
+  for (let p = 0; p < n.people; p += 1) {
+    const k = n.personStart[p + 1]! - n.personStart[p]!;
+    if (k === 1) one += 1;
+    if (k > 5) moreThanFive += 1;
+  }
+  const sizes = Array.from({ length: n.groups }, (_, g) => n.groupStart[g + 1]! - n.groupStart[g]!).sort((a, b) => a - b);
+  const memberships = n.groupMembers.length;
+  const inBig = sizes.filter((s) => s >= 100).reduce((a, s) => a + s, 0);
+  return {
+    groups: n.groups,
+    groups_per_person: memberships / n.people,
+    people_in_one_group: one / n.people,
+    people_in_more_than_five: moreThanFive / n.people,
+    group_size_median: sizes[sizes.length >> 1] ?? 0,
+    group_size_mean: memberships / Math.max(1, n.groups),
+    group_size_max: sizes.at(-1) ?? 0,
+    memberships_in_groups_of_100_or_more: inBig / Math.max(1, memberships),
+  };
+}
+
 /** A network from explicit member lists (tests and small examples). */
 export function networkFromGroups(people: number, groups: readonly (readonly number[])[]): Network {
   const groupStart = new Int32Array(groups.length + 1);

@@ -49,6 +49,7 @@ import {
   createRules,
   membersOf,
   modelBackend,
+  networkStats,
   simulate,
 } from './spread-model.ts';
 
@@ -140,9 +141,11 @@ async function benchModel() {
   const out: Record<string, unknown> = {};
   for (const scenario of SCENARIOS) {
     const runs: Record<Policy, SpreadResult[]> = { none: [], 'forward-only': [], cluster: [] };
+    const shapes: ReturnType<typeof networkStats>[] = [];
     let seconds = 0;
     for (let seed = 1; seed <= opts.seeds; seed += 1) {
       const world = buildWorld({ network: network(seed, scenario.network), behaviour: scenario.behaviour });
+      shapes.push(networkStats(world.network));
       for (const policy of POLICIES) {
         const t0 = performance.now();
         runs[policy].push(await simulate(world, modelBackend(world, policy)));
@@ -173,6 +176,7 @@ async function benchModel() {
           copies: vsNone(policy, (r) => r.copies),
           highly_forwarded: vsNone(policy, (r) => r.highlyForwarded),
           highly_forwarded_share: vsNone(policy, (r) => r.highlyForwardedShare),
+          labelled_many_times: vsNone(policy, (r) => r.labelledManyTimes),
         },
       };
     }
@@ -180,6 +184,7 @@ async function benchModel() {
       behaviour: scenario.behaviour,
       network: { ...NETWORK_DEFAULTS, ...scenario.network },
       groups: stats(runs.none.map((r) => r.groups)),
+      network_stats: Object.fromEntries(Object.keys(shapes[0]!).map((k) => [k, stats(shapes.map((x) => x[k as keyof typeof x]))])),
       policies,
       cluster_vs_forward_only: {
         time_to_half_people: stats(runs.cluster.map((r, i) => ratio(r.minutesToHalfPeople, runs['forward-only'][i]!.minutesToHalfPeople))),
@@ -348,7 +353,7 @@ async function benchServer(seed: number) {
       };
     }
     const none = await simulate(world, modelBackend(world, 'none'));
-    return { people: n.people, groups: n.groups, seed, setup_seconds: round(setupSeconds, 1), policies: out, model_no_friction: summary(none) };
+    return { people: n.people, groups: n.groups, seed, network_stats: networkStats(n), setup_seconds: round(setupSeconds, 1), policies: out, model_no_friction: summary(none) };
   } finally {
     await server.close();
   }
