@@ -13,6 +13,8 @@ import { formatAgo, formatTime, plural } from './format.ts';
 import { usePolling } from './use-polling.ts';
 
 const LIVE_MS = 3000;
+/** A cluster's detail groups its shares by chat and sender: polled less often than the list. */
+const DETAIL_MS = 10_000;
 
 export const TIER_LABELS = ['No friction', 'Labelled “spreading fast”', 'Confirmation asked', 'Cooldown per person', 'Held for review'];
 const STATE_LABELS: Record<SpreadClusterSummary['state'], string> = { open: 'Open', hold: 'Held — needs a decision', cleared: 'Cleared', removed: 'Taken down' };
@@ -117,7 +119,7 @@ function ClusterPanel({ id, onDecided, onClose }: { id: string; onDecided: () =>
       setError(errorText(err));
     }
   }, [client, id]);
-  const refresh = usePolling(load, LIVE_MS, id);
+  const refresh = usePolling(load, DETAIL_MS, id);
 
   async function decide(action: 'hold' | 'clear' | 'takedown') {
     if (action === 'takedown' && !window.confirm('Take down every copy of this cluster, everywhere, and bank it?')) return;
