@@ -71,6 +71,12 @@ const ConfigSchema = Type.Object({
    * fast"; 2 asks the sharer to confirm; 3 also lets each person take it to one new chat per
    * cooldown; 4 holds every new share for review and alerts the safety team.
    */
+  /**
+   * Forward limits (messaging/forward-limits.ts), as WhatsApp's: chats one message or picture may
+   * reach per person per minute, and once it was forwarded many times (5 hops); 0 turns one off.
+   */
+  spreadForwardChatsPerMinute: Type.Integer({ minimum: 0, maximum: 1000, default: 5 }),
+  spreadManyTimesChatsPerMinute: Type.Integer({ minimum: 0, maximum: 1000, default: 1 }),
   spreadFastChatsPerMinute: Type.Integer({ minimum: 0, default: 10 }),
   spreadFastChatsPerHour: Type.Integer({ minimum: 0, default: 60 }),
   spreadConfirmChatsPerMinute: Type.Integer({ minimum: 0, default: 20 }),

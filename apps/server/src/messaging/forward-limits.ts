@@ -17,6 +17,13 @@ export const MANY_TIMES_CHATS = 1;
 
 export type ForwardLabel = 'forwarded' | 'forwarded_many_times';
 
+/** Chats one message or picture may reach per person per window; 0 turns a limit off (config `spread*ChatsPerMinute`). */
+export interface ChatLimits {
+  chats: number;
+  manyTimesChats: number;
+}
+export const DEFAULT_CHAT_LIMITS: ChatLimits = { chats: FORWARD_CHATS, manyTimesChats: MANY_TIMES_CHATS };
+
 /** A message's spread label (spread.ts): none at 0 hops, else as a forward's. */
 export function spreadLabel(hops: number): ForwardLabel | null {
   return hops >= 1 ? forwardLabel(hops) : null;
@@ -32,7 +39,7 @@ export function forwardLabel(hops: number): ForwardLabel {
  * being forwarded has `sourceHops`) into `conversationId` at `now`. Inside the sending
  * transaction: writes are serialised, so two forwards at once cannot both pass on one last slot.
  */
-export async function checkForwardLimit(tx: Tx, options: { senderId: string; originId: string; sourceHops: number; conversationId: string; now: number }): Promise<void> {
+export async function checkForwardLimit(tx: Tx, options: { senderId: string; originId: string; sourceHops: number; conversationId: string; now: number; limits?: ChatLimits }): Promise<void> {
   const since = options.now - FORWARD_WINDOW_MS;
   const recent = await tx
     .selectFrom('messages')
@@ -42,7 +49,7 @@ export async function checkForwardLimit(tx: Tx, options: { senderId: string; ori
     .where('created_at', '>', since)
     .orderBy('created_at')
     .execute();
-  enforceChatLimit({ recent: recent.map((r) => ({ chat: r.conversation_id, at: Number(r.created_at) })), conversationId: options.conversationId, manyTimes: options.sourceHops >= MANY_TIMES_HOPS, now: options.now });
+  enforceChatLimit({ recent: recent.map((r) => ({ chat: r.conversation_id, at: Number(r.created_at) })), conversationId: options.conversationId, manyTimes: options.sourceHops >= MANY_TIMES_HOPS, now: options.now, ...(options.limits ? { limits: options.limits } : {}) });
 }
 
 /**
@@ -50,20 +57,22 @@ export async function checkForwardLimit(tx: Tx, options: { senderId: string; ori
  * window. A chat already there costs nothing; a new one needs a free slot (5, or 1 for content
  * forwarded many times), else 429 `forward_limit` with when the oldest slot frees.
  */
-export function enforceChatLimit(options: { recent: readonly { chat: string; at: number }[]; conversationId: string; manyTimes: boolean; now: number }): void {
+export function enforceChatLimit(options: { recent: readonly { chat: string; at: number }[]; conversationId: string; manyTimes: boolean; now: number; limits?: ChatLimits }): void {
   const { manyTimes } = options;
+  const limits = options.limits ?? DEFAULT_CHAT_LIMITS;
+  const allowed = manyTimes ? limits.manyTimesChats : limits.chats;
+  if (allowed === 0) return; // the instance turned this limit off
   const firstIn = new Map<string, number>();
   for (const r of options.recent) if (!firstIn.has(r.chat)) firstIn.set(r.chat, r.at);
   if (firstIn.has(options.conversationId)) return;
-  const allowed = manyTimes ? MANY_TIMES_CHATS : FORWARD_CHATS;
   if (firstIn.size < allowed) return;
   const oldest = Math.min(...firstIn.values());
   const retryAfter = Math.max(1, Math.ceil((oldest + FORWARD_WINDOW_MS - options.now) / 1000));
   throw new AppError(
     'forward_limit',
     manyTimes
-      ? `this has been forwarded many times: it can go to ${MANY_TIMES_CHATS} chat a minute; retry in ${retryAfter} s`
-      : `the same message or picture can go to at most ${FORWARD_CHATS} chats a minute; retry in ${retryAfter} s`,
+      ? `this has been forwarded many times: it can go to ${allowed} chat${allowed === 1 ? '' : 's'} a minute; retry in ${retryAfter} s`
+      : `the same message or picture can go to at most ${allowed} chats a minute; retry in ${retryAfter} s`,
     { headers: { 'retry-after': String(retryAfter) } },
   );
 }

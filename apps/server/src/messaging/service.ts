@@ -236,7 +236,7 @@ export function createMessaging(deps: MessagingDeps) {
             forward_origin_sender_id: source.forward_origin_sender_id ?? source.sender_id,
             forward_hops: Number(source.forward_hops) + 1,
           };
-          await checkForwardLimit(tx, { senderId: principal.accountId, originId: forward.forward_origin_id!, sourceHops: Number(source.forward_hops), conversationId, now: clock() });
+          await checkForwardLimit(tx, { senderId: principal.accountId, originId: forward.forward_origin_id!, sourceHops: Number(source.forward_hops), conversationId, now: clock(), limits: deps.spread.limits });
         }
         const now = clock();
         // Written held: a private placeholder seq, so nothing public counts it before we know

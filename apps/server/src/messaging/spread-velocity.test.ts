@@ -11,6 +11,7 @@ const policy: SpreadPolicy = {
     { perMinute: 0, perHour: 1000 },
   ],
   cooldownMs: 300_000,
+  limits: { chats: 5, manyTimesChats: 1 },
 };
 
 test('the last minute is the current minute plus the part of the previous one still inside 60 s; the hour is the last 60 buckets', () => {

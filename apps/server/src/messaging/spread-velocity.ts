@@ -19,6 +19,7 @@
  * only the label.
  */
 import type { Config } from '../config.ts';
+import type { ChatLimits } from './forward-limits.ts';
 import type { Tx } from '../platform/db/index.ts';
 
 export const TIER_NONE = 0;
@@ -45,6 +46,8 @@ export interface SpreadPolicy {
   /** Thresholds of tiers 1–4, in order. */
   tiers: readonly [TierThreshold, TierThreshold, TierThreshold, TierThreshold];
   cooldownMs: number;
+  /** The forward limits (forward-limits.ts), per instance. */
+  limits: ChatLimits;
   /** Called once, in the sharing transaction, when a cluster first reaches the hold tier. */
   onHold?: (tx: Tx, alert: SpreadAlert) => Promise<void>;
 }
@@ -58,6 +61,7 @@ export function spreadPolicyFrom(config: Config, onHold?: SpreadPolicy['onHold']
       { perMinute: config.spreadHoldChatsPerMinute, perHour: config.spreadHoldChatsPerHour },
     ],
     cooldownMs: config.spreadCooldownSeconds * 1000,
+    limits: { chats: config.spreadForwardChatsPerMinute, manyTimesChats: config.spreadManyTimesChatsPerMinute },
     ...(onHold ? { onHold } : {}),
   };
 }

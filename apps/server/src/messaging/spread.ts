@@ -144,7 +144,7 @@ export async function shareMedia(
   if (!o.released) {
     // A share a moderator releases passed the limits when it was held; it is not counted again.
     const window = [...shares, ...ownHeld.map((r) => ({ chat: r.conversation_id, at: Number(r.at) }))].filter((r) => r.at > o.now - FORWARD_WINDOW_MS).sort((x, y) => x.at - y.at);
-    enforceChatLimit({ recent: window, conversationId: o.conversationId, manyTimes: hops - 1 >= MANY_TIMES_HOPS, now: o.now });
+    enforceChatLimit({ recent: window, conversationId: o.conversationId, manyTimes: hops - 1 >= MANY_TIMES_HOPS, now: o.now, limits: o.policy.limits });
   }
 
   // Friction, cluster by cluster: a moderator's decision first, else the velocity of everyone
