@@ -198,7 +198,7 @@ async function rephotoScreen(file: string, seed: string): Promise<Buffer> {
           const r = src.width * 3;
           const top = src.data[i]! + (src.data[i + 3]! - src.data[i]!) * fx;
           const bottom = src.data[i + r]! + (src.data[i + r + 3]! - src.data[i + r]!) * fx;
-          v = 255 * Math.pow(((top + (bottom - top) * fy) / 255) * gain, 0.9) * moire;
+          v = 255 * (((top + (bottom - top) * fy) / 255) * gain) ** 0.9 * moire;
         }
         out[o + k] = Math.max(0, Math.min(255, Math.round(v + 5 * noise())));
       }

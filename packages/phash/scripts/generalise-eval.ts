@@ -167,7 +167,8 @@ export function scoreSplit(hashed: HashedSplit, match: Matcher = (q, r) => match
     }
   };
   for (const q of hashed.queries) {
-    const row = (per[q.edit] ??= { queries: 0, plain: 0, mmd: 0, via: {}, missed: [] });
+    per[q.edit] ??= { queries: 0, plain: 0, mmd: 0, via: {}, missed: [] };
+    const row = per[q.edit]!;
     const own = [...q.shows][0]!;
     for (const p of hashed.photos) {
       if (p.name === own) {

@@ -111,11 +111,12 @@ function bestTranslation(pairs: readonly Pair[], tolerance: number): Pair[] {
 
 /*
  * The rules that keep false matches rare. Global and centre hashes are few per image and use
- * PDQ's own threshold (or the bank's). Anchors are many (20 × 40 pairs per image pair) and a
- * region can be shared by different pictures — the same app chrome, caption or watermark — so
- * anchors must agree on one geometry, as a real crop does:
- * - one translation at scale 1 (anchors live on a fixed 1/4-scale plane, so a plain crop keeps
- *   every distance between them), each pair within `translationTolerance` of it;
+ * PDQ's own threshold (or the bank's). Anchors are many (9 magnifications × 12 query anchors
+ * against 2 × 24 reference anchors) and a region can be shared by different pictures — the same
+ * app chrome, caption or watermark — so anchors must agree on one geometry, as a real crop does:
+ * - one magnification pair (query and reference anchors hashed at one scale each; pairs of
+ *   different magnifications never vote together) and one translation between them, each pair
+ *   within `translationTolerance` of it (at the right magnification a crop keeps every distance);
  * - at least `minAnchorVotes` distinct pairs, each anchor counted once;
  * - a real share of the overlap: of the query's anchors that land inside the reference's
  *   anchored area, at least `minInlierShare` agree (a shared caption on two different photos
@@ -169,9 +170,9 @@ function byScale(anchors: readonly AnchorHash[]): AnchorHash[][] {
   const groups = new Map<number, AnchorHash[]>();
   for (const a of anchors) {
     const s = a.scale ?? 1;
-    let g = groups.get(s);
-    if (!g) groups.set(s, (g = []));
-    g.push(a);
+    const g = groups.get(s);
+    if (g) g.push(a);
+    else groups.set(s, [a]);
   }
   return [...groups.values()];
 }
