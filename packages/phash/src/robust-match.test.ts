@@ -59,7 +59,7 @@ test('area shrinking averages blocks and drops partial edge blocks', () => {
  */
 describe('anchor matches must be geometrically consistent', () => {
   const next = rng(7);
-  /** 12 anchors spread over a 240×180 (1/4-scale) picture. */
+  /** 12 anchors spread over a 240×180 anchor-plane picture. */
   const reference: AnchorHash[] = Array.from({ length: 12 }, (_, i) => ({
     hash: randomHash(next),
     x: 40 + (i % 4) * 50 + next() * 10,
