@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { MmdClient, SyncEvent } from '@mmd/sdk';
-import { hash256ToHex, pdqIntermediate, coefficientsToHash, robustReferenceHashes } from '@mmd/phash';
+import { hash256ToHex, pdqIntermediate, coefficientsToHash, robustQueryHashes, robustReferenceHashes } from '@mmd/phash';
 import sharp from 'sharp';
 import { encodeRobust } from '../src/safety/hash-codec.ts';
 import { type TestServer, type User, eventually } from './harness.ts';
@@ -45,6 +45,13 @@ export async function browserHashes(image: Buffer) {
   const pixels = { data, width: info.width, height: info.height, channels: 3 as const };
   const it = pdqIntermediate(pixels);
   return { pdq: hash256ToHex(coefficientsToHash(it.coefficients)), quality: it.quality, robust: encodeRobust(robustReferenceHashes(pixels, it)) };
+}
+
+/** The query set the server computes for an upload of `image` (what a bank look-up checks). */
+export async function uploadQueryHashes(image: Buffer) {
+  const { data, info } = await sharp(image).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const pixels = { data, width: info.width, height: info.height, channels: 3 as const };
+  return encodeRobust(robustQueryHashes(pixels, pdqIntermediate(pixels)));
 }
 
 /** Signs up an account and makes it a moderator, as `mmd account role HANDLE moderator` does. */

@@ -9,7 +9,7 @@ import { decodeRobust } from '../src/safety/hash-codec.ts';
 import { createSafetyIndexes } from '../src/safety/indexes.ts';
 import { createMatcher } from '../src/safety/matcher.ts';
 import { type TestServer, type User, onEachDatabase, startTestServer } from './harness.ts';
-import { browserHashes, crop, noData, signUpModerator, smallPhoto, uploadAndWait } from './safety-fixtures.ts';
+import { browserHashes, crop, noData, signUpModerator, smallPhoto, uploadAndWait, uploadQueryHashes } from './safety-fixtures.ts';
 
 onEachDatabase('safety: indexes across processes', (dialect) => {
   let server: TestServer;
@@ -29,8 +29,8 @@ onEachDatabase('safety: indexes across processes', (dialect) => {
 
     // 1000 px wide: a crop's anchored regions must spread over the picture, which a 640 px crop is too small for.
     const image = await smallPhoto('YellowFlower.jpg', 1000);
-    const query = await browserHashes(await crop(image, 0.2));
-    const probe = { sha256: '0'.repeat(64), md5: '0'.repeat(32), image: { query: decodeRobust(query.robust) } };
+    const query = await uploadQueryHashes(await crop(image, 0.2));
+    const probe = { sha256: '0'.repeat(64), md5: '0'.repeat(32), image: { query: decodeRobust(query) } };
     assert.deepEqual(await matcher.matchBanks(probe), []);
     const bank = await mod.client.createBank({ name: 'elsewhere', category: 'other', action: 'hold' });
     await mod.client.addSignalsFromFile(bank.id, image);

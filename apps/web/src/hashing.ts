@@ -59,12 +59,14 @@ export function hashImagePixels(image: PixelImage): ImageHashes {
     pdq: hash256ToHex(coefficientsToHash(it.coefficients)),
     quality: it.quality,
     robust: {
+      v: 2,
       global: robust.global.map(hash256ToHex),
       centre: robust.centre.map(hash256ToHex),
       anchors: robust.anchors.map((a) => ({
         hash: hash256ToHex(a.hash),
         x: Math.round(a.x * 100) / 100,
         y: Math.round(a.y * 100) / 100,
+        ...(a.scale !== undefined && a.scale !== 1 ? { scale: Math.round(a.scale * 10000) / 10000 } : {}),
       })),
     },
   };

@@ -316,13 +316,26 @@ export const TakedownBody = Type.Object(
 export type TakedownBody = Static<typeof TakedownBody>;
 
 const Hex64 = Type.String({ pattern: '^[0-9a-fA-F]{64}$' });
-/** MMD's crop-resistant hash set of one image, as @mmd/phash's robustReferenceHashes computes it. */
+/**
+ * MMD's crop-resistant hash set of one image, as @mmd/phash's robustReferenceHashes computes it.
+ * `v: 2` marks anchors on the size-normalised plane (with `scale` per anchor); sets without it
+ * are from before, and their anchors (on a fixed 1/4-scale plane) are ignored when matching.
+ */
 export const RobustHashSet = Type.Object(
   {
+    v: Type.Optional(Type.Literal(2)),
     global: Type.Array(Hex64, { maxItems: 8 }),
     centre: Type.Array(Hex64, { maxItems: 8 }),
     anchors: Type.Array(
-      Type.Object({ hash: Hex64, x: Type.Number({ minimum: 0, maximum: 1e6 }), y: Type.Number({ minimum: 0, maximum: 1e6 }) }, { additionalProperties: false }),
+      Type.Object(
+        {
+          hash: Hex64,
+          x: Type.Number({ minimum: 0, maximum: 1e6 }),
+          y: Type.Number({ minimum: 0, maximum: 1e6 }),
+          scale: Type.Optional(Type.Number({ minimum: 0.25, maximum: 4 })),
+        },
+        { additionalProperties: false },
+      ),
       { maxItems: 64 },
     ),
   },

@@ -8,7 +8,7 @@ import { coefficientsToHash } from './pdq-bits.ts';
 import type { LumaRegion } from './pdq-downsample.ts';
 import type { PixelImage } from './pixel-image.ts';
 import type { LumaPlane } from './working-image.ts';
-import { shrinkLuma, shrinkPlane } from './working-image.ts';
+import { resizePlane, shrinkLuma, shrinkPlane } from './working-image.ts';
 
 /*
  * Crop- and layout-robust hash sets built from PDQ. One plain PDQ hash survives recompression,
@@ -20,29 +20,43 @@ import { shrinkLuma, shrinkPlane } from './working-image.ts';
  *   (same trimming on both sides, so a bordered original also matches its bare copy);
  * - centre: the middle 60 % of the (trimmed) picture, which a top/bottom caption does not touch
  *   and which a query also hashes after undoing tilts of ±1–4°;
+ * - quadrants (queries only): each quarter of the picture, its own surround trimmed, hashed
+ *   whole and compared with the references' global hashes: a photo in a 2×2 collage;
  * - anchors: 64×64 regions centred on the strongest blobs (difference-of-Gaussians extrema) of a
- *   fixed 1/4-scale copy. Blob centres move with the content, so a crop that keeps a blob keeps
- *   its region; fixed scale means this route covers crops that were not also resized.
+ *   copy whose picture (surround trimmed) is scaled to a fixed size. Blob centres move with the
+ *   content, so a crop that keeps a blob keeps its region. Because the picture's size is
+ *   normalised, a crop that was then resized looks like a plain crop: a crop keeping a share k
+ *   of the longer side is magnified 1/k whatever size the app saved it at. So the reference
+ *   hashes its anchors at one scale and the query at a few magnifications from 1 to 2 (crops
+ *   keeping half the picture or more), each anchor tagged with its magnification.
  *
- * References (the known images) store few global/centre hashes and many anchors; queries
- * (uploads) compute the variants (dihedral, tilts). Hashes with PDQ quality < 50 are dropped.
+ * References (the known images) store few global/centre hashes and many anchors, plus centre
+ * hashes turned by ±8° (with the query's ±1–4° that covers tilts up to ±12°); queries
+ * (uploads) compute the variants (dihedral, tilts, quadrants, magnifications). Hashes with PDQ
+ * quality < 50 are dropped.
  */
 
-/** One blob-anchored region hash with the anchor's position in the 1/4-scale plane. */
+/** One blob-anchored region hash with the anchor's position in its anchor plane. */
 export interface AnchorHash {
   /** PDQ hash of the 64×64 region around the anchor. */
   readonly hash: Hash256;
-  /** Anchor column at 1/4 scale (sub-pixel). */
+  /** Anchor column in the anchor plane (sub-pixel). */
   readonly x: number;
-  /** Anchor row at 1/4 scale (sub-pixel). */
+  /** Anchor row in the anchor plane (sub-pixel). */
   readonly y: number;
+  /**
+   * Magnification the anchor plane assumed (the picture's longer side scaled to
+   * `anchorSide / scale`); absent means 1. Anchors of different magnifications are never mixed
+   * in one geometry.
+   */
+  readonly scale?: number;
 }
 
 /** The hashes of one image for robust matching. */
 export interface RobustHashes {
-  /** Whole-picture hashes (queries: all 8 dihedral variants of each). */
+  /** Whole-picture hashes (queries: all 8 dihedral variants of each, and the quadrants). */
   readonly global: Hash256[];
-  /** Central-window hashes (queries: also after undoing small tilts). */
+  /** Central-window hashes (queries: also after undoing small tilts; references: turned ±8°). */
   readonly centre: Hash256[];
   /** Blob-anchored region hashes. */
   readonly anchors: AnchorHash[];
@@ -52,17 +66,28 @@ export interface RobustHashes {
 export const ROBUST_PARAMS = {
   /** Longest side of the plane global/centre hashes are computed on. */
   workingSide: 512,
-  /** Fixed shrink factor of the anchor plane (fixed so a crop and its original share a scale). */
-  anchorFactor: 4,
-  /** Side of an anchored region at 1/4 scale. */
+  /** Longer side of the picture (surround trimmed) in the reference's anchor plane. */
+  anchorSide: 384,
+  /** Side of an anchored region in the anchor plane. */
   anchorRegion: 64,
-  /** Anchors per reference image / per query. */
-  referenceAnchors: 40,
-  queryAnchors: 20,
+  /**
+   * Shrinks a reference hashes its anchors at, each with `referenceAnchors` anchors. Region
+   * hashes tolerate only ~2 % of scale error, so the reference's second scale falls between the
+   * query's magnifications and halves the worst error.
+   */
+  referenceScales: [1, 1.045] as readonly number[],
+  /** Anchors per reference scale. */
+  referenceAnchors: 24,
+  /** Anchors per query magnification. */
+  queryAnchors: 12,
+  /** Magnifications a query tries for its anchors (1 = not cropped, 2 = half the longer side kept). */
+  queryScales: [1, 1.09, 1.19, 1.3, 1.41, 1.54, 1.68, 1.83, 2] as readonly number[],
   /** Fraction cut from each side for the central window. */
   centreInset: 0.2,
   /** Tilts (degrees) a query undoes before hashing its centre. */
   tilts: [-4, -3, -2, -1, 1, 2, 3, 4] as readonly number[],
+  /** Tilts (degrees) a reference also hashes its centre at. */
+  referenceTilts: [-8, 8] as readonly number[],
   /** Minimum PDQ quality of any hash kept. */
   minQuality: 50,
 };
@@ -90,25 +115,57 @@ function wholePlane(p: LumaPlane): PdqIntermediate {
   return pdqIntermediateFromLuma(p.luma, p.width, { x: 0, y: 0, width: p.width, height: p.height });
 }
 
-/** The 1/4-scale anchor plane and the ≤512 px working plane, sharing one pass over the pixels. */
-function planes(image: PixelImage): { anchorPlane: LumaPlane; working: LumaPlane } {
-  const { anchorFactor, workingSide } = ROBUST_PARAMS;
-  const anchorPlane = shrinkLuma(image, anchorFactor);
-  const needed = Math.ceil(Math.max(image.width, image.height) / workingSide);
-  // Big images: derive the working plane from the anchor plane (area averages compose).
-  const working =
-    needed >= anchorFactor
-      ? shrinkPlane(anchorPlane, Math.ceil(needed / anchorFactor))
-      : shrinkLuma(image, Math.max(1, needed));
-  return { anchorPlane, working };
+/** The planes both hash sets are computed from, made with one pass over the pixels. */
+interface Planes {
+  /** ≤ 512 px plane for global and centre hashes. */
+  readonly working: LumaPlane;
+  /** Plane of about twice the anchor side, resampled for each magnification. */
+  readonly master: LumaPlane;
+  /** The picture inside `master` (surround trimmed). */
+  readonly content: LumaRegion;
 }
 
-function anchorHashes(plane: LumaPlane, count: number): AnchorHash[] {
+function planes(image: PixelImage): Planes {
+  const { workingSide, anchorSide } = ROBUST_PARAMS;
+  const long = Math.max(image.width, image.height);
+  const needed = Math.ceil(long / workingSide);
+  // The working plane's shrink factor as it has always been (stored hashes stay comparable):
+  // big images were shrunk by 4 first, so the factor is a multiple of 4 from 4 up.
+  const factor = needed >= 4 ? 4 * Math.ceil(needed / 4) : needed;
+  // One pass over the full-resolution pixels: the largest divisor of `factor` that still leaves
+  // at least twice the anchor side; area averages compose, so the working plane follows exactly.
+  let d = 1;
+  for (let k = factor; k >= 1; k--) {
+    if (factor % k === 0 && long / k >= 2 * anchorSide) {
+      d = k;
+      break;
+    }
+  }
+  const base = shrinkLuma(image, d);
+  const working = shrinkPlane(base, factor / d);
+  const baseLong = Math.max(base.width, base.height);
+  const master =
+    baseLong > 2 * anchorSide
+      ? resizePlane(base, (base.width * 2 * anchorSide) / baseLong, (base.height * 2 * anchorSide) / baseLong)
+      : base;
+  return { working, master, content: findContentRect(master) };
+}
+
+/** Anchor hashes of the picture with its longer side scaled to `anchorSide / magnification`. */
+function anchorHashes(p: Planes, magnification: number, count: number): AnchorHash[] {
   const size = ROBUST_PARAMS.anchorRegion;
-  const out: AnchorHash[] = [];
+  const { master, content } = p;
+  const f = ROBUST_PARAMS.anchorSide / (magnification * Math.max(content.width, content.height));
+  const plane = resizePlane(master, master.width * f, master.height * f);
   // Only the picture: anchors on app chrome, caption bars or letterbox text around it are shared
   // by every screenshot or meme made with the same app, whatever the picture.
-  const within = findContentRect(plane);
+  const within = {
+    x: Math.round(content.x * f),
+    y: Math.round(content.y * f),
+    width: Math.round(content.width * f),
+    height: Math.round(content.height * f),
+  };
+  const out: AnchorHash[] = [];
   for (const a of findBlobAnchors(plane, { count, margin: size / 2 + 1, within })) {
     // Resample at the sub-pixel anchor so the region is centred on the blob, not the grid.
     const region = rotatedRegion(
@@ -117,7 +174,9 @@ function anchorHashes(plane: LumaPlane, count: number): AnchorHash[] {
       0,
     );
     const it = wholePlane(region);
-    if (good(it)) out.push({ hash: coefficientsToHash(it.coefficients), x: a.x, y: a.y });
+    if (!good(it)) continue;
+    const hash = coefficientsToHash(it.coefficients);
+    out.push(magnification === 1 ? { hash, x: a.x, y: a.y } : { hash, x: a.x, y: a.y, scale: magnification });
   }
   return out;
 }
@@ -132,18 +191,35 @@ function globalAndCentre(working: LumaPlane): {
   return { rects: sameRect(whole, trimmed) ? [whole] : [whole, trimmed], whole, trimmed };
 }
 
-/**
- * Hash set of a known (reference) image: its plain full-resolution PDQ hash, 1–2 global hashes
- * of the shrunken plane, 1–2 centre and up to 40 anchor hashes. Pass `pdq` when the caller has
- * already computed {@link pdqIntermediate} for the image (it is needed anyway for the standard
- * PDQ hash) to avoid hashing the full resolution twice.
- */
-export function robustReferenceHashes(
-  image: PixelImage,
-  pdq: PdqIntermediate = pdqIntermediate(image),
-): RobustHashes {
-  const { anchorPlane, working } = planes(image);
-  const { rects } = globalAndCentre(working);
+function copyRegion(p: LumaPlane, r: LumaRegion): LumaPlane {
+  const luma = new Float32Array(r.width * r.height);
+  for (let y = 0; y < r.height; y++)
+    luma.set(p.luma.subarray((r.y + y) * p.width + r.x, (r.y + y) * p.width + r.x + r.width), y * r.width);
+  return { luma, width: r.width, height: r.height };
+}
+
+/** Whole-picture hashes of each quarter of the picture, each with its own surround trimmed. */
+function quadrantHashes(working: LumaPlane, picture: LumaRegion): Hash256[] {
+  const out: Hash256[] = [];
+  const w = Math.floor(picture.width / 2);
+  const h = Math.floor(picture.height / 2);
+  if (w < 32 || h < 32) return out;
+  for (const [i, j] of [
+    [0, 0],
+    [1, 0],
+    [0, 1],
+    [1, 1],
+  ] as const) {
+    const quarter = copyRegion(working, { x: picture.x + i * w, y: picture.y + j * h, width: w, height: h });
+    const it = pdqIntermediateFromLuma(quarter.luma, quarter.width, findContentRect(quarter));
+    if (good(it)) out.push(coefficientsToHash(it.coefficients));
+  }
+  return out;
+}
+
+function referenceFrom(p: Planes, pdq: PdqIntermediate): RobustHashes {
+  const { working } = p;
+  const { rects, trimmed } = globalAndCentre(working);
   // The plain hash keeps the scheme a superset of plain PDQ matching: the shrunken plane moves
   // a few bits, which matters for edits that already sit near the threshold.
   const global: Hash256[] = good(pdq) ? [coefficientsToHash(pdq.coefficients)] : [];
@@ -154,18 +230,17 @@ export function robustReferenceHashes(
     const c = pdqIntermediateFromLuma(working.luma, working.width, inset(r, ROBUST_PARAMS.centreInset));
     if (good(c)) centre.push(coefficientsToHash(c.coefficients));
   }
-  return { global, centre, anchors: anchorHashes(anchorPlane, ROBUST_PARAMS.referenceAnchors) };
+  const window = inset(trimmed, ROBUST_PARAMS.centreInset);
+  for (const degrees of ROBUST_PARAMS.referenceTilts) {
+    const it = wholePlane(rotatedRegion(working, window, degrees));
+    if (good(it)) centre.push(coefficientsToHash(it.coefficients));
+  }
+  const anchors = ROBUST_PARAMS.referenceScales.flatMap((m) => anchorHashes(p, m, ROBUST_PARAMS.referenceAnchors));
+  return { global, centre, anchors };
 }
 
-/**
- * Hash set of an upload to check: dihedral variants of the plain and global hashes, centre
- * hashes with tilts undone, and up to 20 anchor hashes. `pdq` as for {@link robustReferenceHashes}.
- */
-export function robustQueryHashes(
-  image: PixelImage,
-  pdq: PdqIntermediate = pdqIntermediate(image),
-): RobustHashes {
-  const { anchorPlane, working } = planes(image);
+function queryFrom(p: Planes, pdq: PdqIntermediate): RobustHashes {
+  const { working } = p;
   const { rects, trimmed } = globalAndCentre(working);
   const global: Hash256[] = good(pdq) ? Object.values(pdqDihedralFromIntermediate(pdq).hashes) : [];
   const centre: Hash256[] = [];
@@ -175,10 +250,51 @@ export function robustQueryHashes(
     const c = pdqIntermediateFromLuma(working.luma, working.width, inset(r, ROBUST_PARAMS.centreInset));
     if (good(c)) centre.push(coefficientsToHash(c.coefficients));
   }
+  // Quarters of the whole plane: a collage's gutters split its picture rows, so the trimmed
+  // rectangle may be one row of cells only.
+  global.push(...quadrantHashes(working, { x: 0, y: 0, width: working.width, height: working.height }));
   const window = inset(trimmed, ROBUST_PARAMS.centreInset);
   for (const degrees of ROBUST_PARAMS.tilts) {
     const it = wholePlane(rotatedRegion(working, window, degrees));
     if (good(it)) centre.push(coefficientsToHash(it.coefficients));
   }
-  return { global, centre, anchors: anchorHashes(anchorPlane, ROBUST_PARAMS.queryAnchors) };
+  const anchors = ROBUST_PARAMS.queryScales.flatMap((m) => anchorHashes(p, m, ROBUST_PARAMS.queryAnchors));
+  return { global, centre, anchors };
+}
+
+/**
+ * Both hash sets of an image at once (the server keeps both for every upload), sharing the one
+ * pass over the full-resolution pixels. `pdq` as for {@link robustReferenceHashes}.
+ */
+export function robustHashes(
+  image: PixelImage,
+  pdq: PdqIntermediate = pdqIntermediate(image),
+): { query: RobustHashes; reference: RobustHashes } {
+  const p = planes(image);
+  return { query: queryFrom(p, pdq), reference: referenceFrom(p, pdq) };
+}
+
+/**
+ * Hash set of a known (reference) image: its plain full-resolution PDQ hash, 1–2 global hashes
+ * of the shrunken plane, 1–4 centre and up to 40 anchor hashes. Pass `pdq` when the caller has
+ * already computed {@link pdqIntermediate} for the image (it is needed anyway for the standard
+ * PDQ hash) to avoid hashing the full resolution twice.
+ */
+export function robustReferenceHashes(
+  image: PixelImage,
+  pdq: PdqIntermediate = pdqIntermediate(image),
+): RobustHashes {
+  return referenceFrom(planes(image), pdq);
+}
+
+/**
+ * Hash set of an upload to check: dihedral variants of the plain and global hashes, quadrant
+ * hashes, centre hashes with tilts undone, and up to 12 anchor hashes per magnification. `pdq`
+ * as for {@link robustReferenceHashes}.
+ */
+export function robustQueryHashes(
+  image: PixelImage,
+  pdq: PdqIntermediate = pdqIntermediate(image),
+): RobustHashes {
+  return queryFrom(planes(image), pdq);
 }

@@ -10,9 +10,10 @@ import { findContentRect } from './content-rect.ts';
 import { pdqIntermediate } from './pdq.ts';
 import type { PixelImage } from './pixel-image.ts';
 import type { AnchorHash, RobustHashes } from './robust-hashes.ts';
-import { robustQueryHashes, robustReferenceHashes } from './robust-hashes.ts';
+import { ROBUST_PARAMS, robustQueryHashes, robustReferenceHashes } from './robust-hashes.ts';
 import { matchRobust } from './robust-match.ts';
-import { shrinkLuma } from './working-image.ts';
+import { resizePlane, shrinkLuma } from './working-image.ts';
+import { collage } from '../scripts/edits.ts';
 
 async function decodeBuffer(bytes: Buffer): Promise<PixelImage> {
   const { data, info } = await sharp(bytes).removeAlpha().raw().toBuffer({ resolveWithObject: true });
@@ -58,7 +59,7 @@ test('area shrinking averages blocks and drops partial edge blocks', () => {
  */
 describe('anchor matches must be geometrically consistent', () => {
   const next = rng(7);
-  /** 12 anchors spread over a 240×180 (1/4-scale) picture. */
+  /** 12 anchors spread over a 240×180 anchor-plane picture. */
   const reference: AnchorHash[] = Array.from({ length: 12 }, (_, i) => ({
     hash: randomHash(next),
     x: 40 + (i % 4) * 50 + next() * 10,
@@ -200,10 +201,62 @@ describe('shared overlays on different photos', { skip: SKIP_NO_DATA }, () => {
       .toBuffer();
     const m = matchRobust(robustQueryHashes(await decodeBuffer(bytes)), reference);
     assert.equal(m.via, 'anchors');
-    // 1/4-scale anchor plane: the translation is the crop offset divided by 4.
-    assert.ok(
-      Math.abs(m.geometry!.dx - left / 4) <= 1.5 && Math.abs(m.geometry!.dy - top / 4) <= 1.5,
-      JSON.stringify(m.geometry),
-    );
+    // The crop kept 1000 of the photo's 1680 px: magnified 1.68 (the query tries 1.68 itself).
+    // The reference plane has the photo's longer side at anchorSide / referenceScale, so the
+    // translation is the crop offset at that scale.
+    const g = m.geometry!;
+    const f = ROBUST_PARAMS.anchorSide / (1680 * g.referenceScale);
+    assert.ok(Math.abs(g.scale - 1.68) < 0.05, JSON.stringify(g));
+    assert.ok(Math.abs(g.dx - left * f) <= 1.5 && Math.abs(g.dy - top * f) <= 1.5, JSON.stringify(g));
   });
 });
+
+/*
+ * Crops that an app then resized, and collages: the picture's size is normalised before its
+ * anchors are found, and a query tries a few magnifications, so the crop's regions line up
+ * whatever size it was saved at; a collage's quarters are hashed whole.
+ */
+describe('crops that were resized, and collages', { skip: SKIP_NO_DATA }, () => {
+  const dune = dataPath('photos', 'Dune.jpg');
+
+  test('a crop resized to another size matches through anchors at its magnification', async () => {
+    const reference = robustReferenceHashes(await decodeRgb(dune));
+    // Keep 1120 × 700 of the 1680 × 1050 photo (magnified 1.5), then save it 800 px wide.
+    const bytes = await sharp(dune)
+      .extract({ left: 300, top: 200, width: 1120, height: 700 })
+      .resize({ width: 800 })
+      .jpeg({ quality: 85 })
+      .toBuffer();
+    const m = matchRobust(robustQueryHashes(await decodeBuffer(bytes)), reference);
+    assert.equal(m.via, 'anchors', JSON.stringify(m));
+    assert.ok(Math.abs(m.geometry!.scale - 1.5) < 0.08, JSON.stringify(m.geometry));
+    // Another photo cropped and resized the same way does not match.
+    const other = await sharp(dataPath('photos', 'Garden.jpg'))
+      .extract({ left: 300, top: 200, width: 1120, height: 700 })
+      .resize({ width: 800 })
+      .jpeg({ quality: 85 })
+      .toBuffer();
+    assert.equal(matchRobust(robustQueryHashes(await decodeBuffer(other)), reference).matched, false);
+  });
+
+  test('a photo in one cell of a 2×2 collage matches its whole-picture hash; a collage of others does not', async () => {
+    const others = ['Garden.jpg', 'Aqua.jpg', 'Wood.jpg', 'Storm.jpg'].map((f) => dataPath('photos', f));
+    const reference = robustReferenceHashes(await decodeRgb(dune));
+    const m = matchRobust(robustQueryHashes(await decodeBuffer(await collage(dune, others, 'test'))), reference);
+    assert.equal(m.via, 'global', JSON.stringify(m));
+    const without = await collage(others[0]!, others.slice(1), 'test');
+    assert.equal(matchRobust(robustQueryHashes(await decodeBuffer(without)), reference).matched, false);
+  });
+
+  test('resizing a plane averages areas when shrinking and keeps a flat plane flat', () => {
+    const plane = { luma: Float32Array.from({ length: 12 }, (_, i) => (i % 4 < 2 ? 0 : 100)), width: 4, height: 3 };
+    const half = resizePlane(plane, 2, 3);
+    assert.deepEqual([...half.luma], [0, 100, 0, 100, 0, 100]);
+    const third = resizePlane(plane, 3, 3);
+    // Output pixel 1 covers source 4/3..8/3: as much of a 0 pixel as of a 100 pixel.
+    assert.ok(Math.abs(third.luma[1]! - 50) < 1e-3, String(third.luma[1]));
+    const flat = resizePlane({ luma: new Float32Array(20).fill(42), width: 5, height: 4 }, 13, 7);
+    assert.ok(flat.luma.every((v) => Math.abs(v - 42) < 1e-3));
+  });
+});
+

@@ -14,27 +14,37 @@ export interface RobustMatchOptions {
   readonly anchorMaxDistance?: number;
   /** Distinct anchor pairs that must agree on one translation. Default 3. */
   readonly minAnchorVotes?: number;
-  /** How far (1/4-scale pixels) two anchor pairs' translations may differ and still agree. */
+  /** How far (anchor-plane pixels) two anchor pairs' translations may differ and still agree. */
   readonly translationTolerance?: number;
   /**
    * Share of the query's anchors that land inside the reference's anchored area under the
    * translation and must agree with it. Default 0.25.
    */
   readonly minInlierShare?: number;
-  /** Extent (1/4-scale pixels) the agreeing anchors must cover both across and down. Default 16. */
+  /** Extent (anchor-plane pixels) the agreeing anchors must cover both across and down. Default 16. */
   readonly minAnchorSpread?: number;
 }
 
 /** Where a crop sits in the reference, for a match made through anchors. */
 export interface AnchorGeometry {
-  /** Translation from query to reference, 1/4-scale pixels (the scale is 1: plain crops). */
+  /**
+   * Magnification of the query relative to the reference: the reciprocal of the share of the
+   * reference's longer side the crop kept (1: a crop that kept the longer side).
+   */
+  readonly scale: number;
+  /** Shrink of the reference anchor plane the agreeing anchors came from (1 or a little more). */
+  readonly referenceScale: number;
+  /**
+   * Translation from query to reference, in pixels of that reference plane (where the
+   * reference picture's longer side is `ROBUST_PARAMS.anchorSide / referenceScale`).
+   */
   readonly dx: number;
   readonly dy: number;
   /** Agreeing anchor pairs, each anchor used once. */
   readonly inliers: number;
   /** Query anchors that land inside the reference's anchored area under the translation. */
   readonly overlapping: number;
-  /** Extent of the agreeing anchors across and down, 1/4-scale pixels. */
+  /** Extent of the agreeing anchors across and down, anchor-plane pixels. */
   readonly spreadX: number;
   readonly spreadY: number;
 }
@@ -101,11 +111,12 @@ function bestTranslation(pairs: readonly Pair[], tolerance: number): Pair[] {
 
 /*
  * The rules that keep false matches rare. Global and centre hashes are few per image and use
- * PDQ's own threshold (or the bank's). Anchors are many (20 × 40 pairs per image pair) and a
- * region can be shared by different pictures — the same app chrome, caption or watermark — so
- * anchors must agree on one geometry, as a real crop does:
- * - one translation at scale 1 (anchors live on a fixed 1/4-scale plane, so a plain crop keeps
- *   every distance between them), each pair within `translationTolerance` of it;
+ * PDQ's own threshold (or the bank's). Anchors are many (9 magnifications × 12 query anchors
+ * against 2 × 24 reference anchors) and a region can be shared by different pictures — the same
+ * app chrome, caption or watermark — so anchors must agree on one geometry, as a real crop does:
+ * - one magnification pair (query and reference anchors hashed at one scale each; pairs of
+ *   different magnifications never vote together) and one translation between them, each pair
+ *   within `translationTolerance` of it (at the right magnification a crop keeps every distance);
  * - at least `minAnchorVotes` distinct pairs, each anchor counted once;
  * - a real share of the overlap: of the query's anchors that land inside the reference's
  *   anchored area, at least `minInlierShare` agree (a shared caption on two different photos
@@ -128,10 +139,19 @@ export function matchRobust(
   const c = closest(query.centre, reference.centre);
   if (c <= maxDistance) return { matched: true, via: 'centre', score: c };
   const none: RobustMatch = { matched: false, via: null, score: Math.min(g, c) };
-  const geometry = anchorGeometry(query.anchors, reference.anchors, {
-    maxDistance: Math.min(maxDistance, options.anchorMaxDistance ?? 18),
-    tolerance: options.translationTolerance ?? 1.5,
-  });
+  // Anchors of one magnification at a time: a crop has one scale, and anchors hashed at
+  // different scales must not vote together.
+  let geometry: AnchorGeometry | null = null;
+  const referenceGroups = byScale(reference.anchors);
+  for (const group of byScale(query.anchors)) {
+    for (const theirs of referenceGroups) {
+      const g = anchorGeometry(group, theirs, {
+        maxDistance: Math.min(maxDistance, options.anchorMaxDistance ?? 18),
+        tolerance: options.translationTolerance ?? 1.5,
+      });
+      if (g && (!geometry || g.inliers > geometry.inliers)) geometry = g;
+    }
+  }
   if (!geometry) return none;
   const spread = options.minAnchorSpread ?? 16;
   if (
@@ -143,6 +163,18 @@ export function matchRobust(
     return { matched: true, via: 'anchors', score: geometry.inliers, geometry };
   }
   return none;
+}
+
+/** Query anchors grouped by the magnification they were hashed at. */
+function byScale(anchors: readonly AnchorHash[]): AnchorHash[][] {
+  const groups = new Map<number, AnchorHash[]>();
+  for (const a of anchors) {
+    const s = a.scale ?? 1;
+    const g = groups.get(s);
+    if (g) g.push(a);
+    else groups.set(s, [a]);
+  }
+  return [...groups.values()];
 }
 
 /** The best translation between two anchor sets and how well it is supported, or null if no pair is close. */
@@ -175,6 +207,8 @@ function anchorGeometry(
   }).length;
   const agreeing = inliers.map((p) => query[p.q]!);
   return {
+    scale: (query[0]?.scale ?? 1) / (reference[0]?.scale ?? 1),
+    referenceScale: reference[0]?.scale ?? 1,
     dx,
     dy,
     inliers: inliers.length,

@@ -77,3 +77,59 @@ export function shrinkPlane(plane: LumaPlane, factor: number): LumaPlane {
   }
   return { luma, width, height };
 }
+
+/** Per output index: the first source index and the weights of the source pixels it covers. */
+function areaWeights(from: number, to: number): Array<{ start: number; weights: number[] }> {
+  const scale = from / to;
+  const out: Array<{ start: number; weights: number[] }> = [];
+  for (let o = 0; o < to; o++) {
+    if (scale >= 1) {
+      // Shrinking: average the source interval the output pixel covers (exact area weights).
+      const a = o * scale;
+      const b = Math.min(from, a + scale);
+      const start = Math.floor(a);
+      const weights: number[] = [];
+      for (let i = start; i < b; i++) weights.push((Math.min(b, i + 1) - Math.max(a, i)) / scale);
+      out.push({ start, weights });
+    } else {
+      // Enlarging: linear interpolation between the two nearest source pixels.
+      const s = Math.max(0, Math.min(from - 1, (o + 0.5) * scale - 0.5));
+      const start = Math.min(from - 2, Math.floor(s));
+      const f = s - start;
+      out.push(from < 2 ? { start: 0, weights: [1] } : { start, weights: [1 - f, f] });
+    }
+  }
+  return out;
+}
+
+/**
+ * A luma plane resampled to any size: area averaging where it shrinks (no aliasing, and the
+ * same content gives the same values whatever size it arrived at), linear interpolation where
+ * it enlarges. Separable, rows then columns.
+ */
+export function resizePlane(plane: LumaPlane, width: number, height: number): LumaPlane {
+  const w = Math.max(1, Math.round(width));
+  const h = Math.max(1, Math.round(height));
+  const xs = areaWeights(plane.width, w);
+  const ys = areaWeights(plane.height, h);
+  const rows = new Float32Array(w * plane.height);
+  for (let y = 0; y < plane.height; y++) {
+    const base = y * plane.width;
+    for (let x = 0; x < w; x++) {
+      const { start, weights } = xs[x]!;
+      let s = 0;
+      for (let k = 0; k < weights.length; k++) s += weights[k]! * plane.luma[base + start + k]!;
+      rows[y * w + x] = s;
+    }
+  }
+  const luma = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) {
+    const { start, weights } = ys[y]!;
+    for (let x = 0; x < w; x++) {
+      let s = 0;
+      for (let k = 0; k < weights.length; k++) s += weights[k]! * rows[(start + k) * w + x]!;
+      luma[y * w + x] = s;
+    }
+  }
+  return { luma, width: w, height: h };
+}

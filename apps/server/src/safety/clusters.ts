@@ -56,7 +56,9 @@ export async function assignCluster(db: Database, indexes: SafetyIndexes, upload
   const frames = upload.hashes.video ? usableFrames(upload.hashes.video.frames) : [];
   const reference = image ? decodeRobust(image.reference) : null;
   const query = image ? decodeRobust(image.query) : null;
-  const searched = reference && query ? [...reference.global, ...reference.centre, ...reference.anchors.map((a) => a.hash), ...query.global, ...query.centre] : frames.map((f) => f.hash);
+  // The query's anchors too: an upload that is a crop of an earlier one lines up with the earlier
+  // reference's anchors only at the crop's magnification, which only the query set tries.
+  const searched = reference && query ? [...reference.global, ...reference.centre, ...reference.anchors.map((a) => a.hash), ...query.global, ...query.centre, ...query.anchors.map((a) => a.hash)] : frames.map((f) => f.hash);
   if (searched.length > 0) {
     // The nearest first (then the oldest): the copies most likely to verify are verified.
     const candidates = [...indexes.media.search(searched, CLUSTER_PDQ_DISTANCE)]
@@ -65,13 +67,20 @@ export async function assignCluster(db: Database, indexes: SafetyIndexes, upload
       .slice(0, CANDIDATES_VERIFIED)
       .map(([id]) => id);
     if (candidates.length > 0) {
-      const rows = await db.db.selectFrom('safety_media_hashes').select(['id', 'cluster_id', 'query', 'vpdq', 'removed_at']).where('id', 'in', candidates).execute();
+      const rows = await db.db.selectFrom('safety_media_hashes').select(['id', 'cluster_id', 'query', 'reference', 'vpdq', 'removed_at']).where('id', 'in', candidates).execute();
       for (const r of rows) {
         if (r.removed_at !== null) continue;
         let same = false;
-        if (reference) {
-          const theirs = parseRobustJson(r.query);
-          same = theirs !== null && matchRobust(theirs, reference, { maxDistance: CLUSTER_PDQ_DISTANCE, anchorMaxDistance: CLUSTER_ANCHOR_DISTANCE }).matched;
+        if (reference && query) {
+          // Both ways: the earlier upload may be a crop of this one (its query shows this
+          // reference) or this one a crop of it (this query shows its reference); a query set
+          // only tries magnifications of 1 and more.
+          const rule = { maxDistance: CLUSTER_PDQ_DISTANCE, anchorMaxDistance: CLUSTER_ANCHOR_DISTANCE };
+          const theirQuery = parseRobustJson(r.query);
+          const theirReference = parseRobustJson(r.reference);
+          same =
+            (theirQuery !== null && matchRobust(theirQuery, reference, rule).matched) ||
+            (theirReference !== null && matchRobust(query, theirReference, rule).matched);
         } else if (r.vpdq) {
           same = isVpdqMatch(matchVpdq(parseVpdqAny(r.vpdq), frames));
         }

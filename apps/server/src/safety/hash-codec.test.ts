@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { type RobustHashes, hash256FromHex, matchRobust } from '@mmd/phash';
 import type { AppError } from '../errors.ts';
-import { formatVpdqCompact, normaliseSignal, parseVpdqAny, sampleFrames } from './hash-codec.ts';
+import { decodeRobust, encodeRobust, formatVpdqCompact, normaliseSignal, parseVpdqAny, sampleFrames } from './hash-codec.ts';
 
 const h1 = 'f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22';
 const h2 = '0'.repeat(64);
@@ -25,4 +26,36 @@ test('samples frames evenly', () => {
   const frames = parseVpdqAny(Array.from({ length: 100 }, (_, i) => `${i},100,${h1},${i}`).join('\n'));
   assert.deepEqual(sampleFrames(frames, 4).map((f) => f.frameNumber), [0, 25, 50, 75]);
   assert.equal(sampleFrames(frames.slice(0, 3), 4).length, 3);
+});
+
+const hex = (c: string) => c.repeat(64);
+
+test('a stored hash set reads back with each anchor’s magnification', () => {
+  const set: RobustHashes = {
+    global: [hash256FromHex(hex('a'))],
+    centre: [hash256FromHex(hex('b'))],
+    anchors: [
+      { hash: hash256FromHex(hex('c')), x: 10.123, y: 20.456 },
+      { hash: hash256FromHex(hex('d')), x: 30, y: 40, scale: 1.41 },
+    ],
+  };
+  const stored = encodeRobust(set);
+  assert.equal(stored.v, 2);
+  const back = decodeRobust(JSON.parse(JSON.stringify(stored)));
+  assert.deepEqual(back.anchors.map((a) => [a.x, a.y, a.scale]), [
+    [10.12, 20.46, undefined],
+    [30, 40, 1.41],
+  ]);
+  assert.deepEqual(back.global, set.global);
+});
+
+test('a set stored before anchors were size-normalised still matches by its whole picture, not by its old anchors', () => {
+  // Written by the previous scheme: no `v`, anchors on a fixed 1/4-scale plane.
+  const old = { global: [hex('a')], centre: [hex('b')], anchors: [{ hash: hex('c'), x: 1, y: 2 }] };
+  const decoded = decodeRobust(old);
+  assert.equal(decoded.anchors.length, 0);
+  assert.deepEqual(decoded.global, [hash256FromHex(hex('a'))]);
+  // An upload with the same whole-picture hash still matches it.
+  const upload: RobustHashes = { global: [hash256FromHex(hex('a'))], centre: [], anchors: [] };
+  assert.equal(matchRobust(upload, decoded).via, 'global');
 });

@@ -12,17 +12,32 @@ const HEX = { pdq: /^[0-9a-f]{64}$/, sha256: /^[0-9a-f]{64}$/, md5: /^[0-9a-f]{3
 /** The robust hash set as stored and sent: hex strings, anchor positions kept to 1/100 pixel. */
 export function encodeRobust(h: RobustHashes): RobustHashSet {
   return {
+    v: 2,
     global: h.global.map(hash256ToHex),
     centre: h.centre.map(hash256ToHex),
-    anchors: h.anchors.map((a) => ({ hash: hash256ToHex(a.hash), x: Math.round(a.x * 100) / 100, y: Math.round(a.y * 100) / 100 })),
+    anchors: h.anchors.map((a) => ({
+      hash: hash256ToHex(a.hash),
+      x: Math.round(a.x * 100) / 100,
+      y: Math.round(a.y * 100) / 100,
+      ...(a.scale !== undefined && a.scale !== 1 ? { scale: Math.round(a.scale * 10000) / 10000 } : {}),
+    })),
   };
 }
 
+/**
+ * A stored or sent set as hashes. Sets written before `v: 2` keep their whole-picture and centre
+ * hashes; their anchors lay on a fixed 1/4-scale plane that today's anchors (on a plane where
+ * the picture has one size) cannot be compared with, so they are dropped: such an image still
+ * matches its copies, its crops only once it is hashed again.
+ */
 export function decodeRobust(set: RobustHashSet): RobustHashes {
   return {
     global: set.global.map((h) => hash256FromHex(h)),
     centre: set.centre.map((h) => hash256FromHex(h)),
-    anchors: set.anchors.map((a) => ({ hash: hash256FromHex(a.hash), x: a.x, y: a.y })),
+    anchors:
+      set.v === 2
+        ? set.anchors.map((a) => ({ hash: hash256FromHex(a.hash), x: a.x, y: a.y, ...(a.scale !== undefined ? { scale: a.scale } : {}) }))
+        : [],
   };
 }
 

@@ -4,7 +4,7 @@
  * frame. Pure JavaScript, so on the event loop a 12-megapixel photo would stall every request for
  * about a second. Inputs are raw RGB pixels moved here by transfer; outputs are small strings.
  */
-import { hash256ToHex, pdqHash, pdqIntermediate, robustQueryHashes, robustReferenceHashes, coefficientsToHash } from '@mmd/phash';
+import { hash256ToHex, pdqHash, pdqIntermediate, robustHashes, coefficientsToHash } from '@mmd/phash';
 import type { RobustHashSet } from '@mmd/contracts';
 import { decodeImageForHashing, isMediaError, type MediaErrorCode } from '@mmd/media';
 import { encodeRobust } from './hash-codec.ts';
@@ -46,13 +46,15 @@ export async function hashImageFile(file: string, maxPixels: number): Promise<Im
 
 function hashPixels(data: Uint8Array, width: number, height: number): ImageHashResult {
   const image = { data, width, height, channels: 3 as const };
-  // One full-resolution pass serves the plain hash and both robust sets.
+  // One full-resolution PDQ pass serves the plain hash and both robust sets, and the robust sets
+  // share their own pass over the pixels.
   const it = pdqIntermediate(image);
+  const { query, reference } = robustHashes(image, it);
   return {
     pdq: hash256ToHex(coefficientsToHash(it.coefficients)),
     quality: it.quality,
-    query: encodeRobust(robustQueryHashes(image, it)),
-    reference: encodeRobust(robustReferenceHashes(image, it)),
+    query: encodeRobust(query),
+    reference: encodeRobust(reference),
   };
 }
 

@@ -17,8 +17,16 @@ import { GroupIndex } from './group-index.ts';
 
 /** Frames of a video kept in an index: enough that a copy shares some, few enough to stay small. */
 export const INDEXED_FRAMES = 32;
-/** Anchors of a stored upload kept in the media index: the 20 an upload query uses. */
+/** Anchors of a stored upload's reference set kept in the media index (its own scale). */
 const INDEXED_MEDIA_ANCHORS = 20;
+/**
+ * Anchors of a stored upload's query set kept in the media index, per magnification the query
+ * tried: what lets a new bank signal or a new upload (hashed as a reference, at its own scale)
+ * find an earlier upload that is a crop of it, which only lines up at the crop's magnification.
+ * The strongest few per magnification are enough to make it a candidate; verification then
+ * uses the whole stored set.
+ */
+const INDEXED_MEDIA_QUERY_ANCHORS = 4;
 const PAGE = 2000;
 
 /** The hashes of a bank signal that go into the index (exact kinds are looked up in SQL). */
@@ -33,9 +41,17 @@ export function signalIndexHashes(row: { type: string; value: string; robust: st
 }
 
 /** The hashes of a stored upload that go into the index. */
-export function mediaIndexHashes(row: { reference: string | null; vpdq: string | null }): Hash256[] {
+export function mediaIndexHashes(row: { reference: string | null; query?: string | null; vpdq: string | null }): Hash256[] {
   const robust = parseRobustJson(row.reference);
-  if (robust) return [...robust.global, ...robust.centre, ...robust.anchors.slice(0, INDEXED_MEDIA_ANCHORS).map((a) => a.hash)];
+  if (robust) {
+    const magnified = new Map<number, Hash256[]>();
+    for (const a of parseRobustJson(row.query ?? null)?.anchors ?? []) {
+      if ((a.scale ?? 1) === 1) continue; // the reference's own anchors cover magnification 1
+      const list = magnified.get(a.scale!) ?? [];
+      if (list.length < INDEXED_MEDIA_QUERY_ANCHORS) magnified.set(a.scale!, [...list, a.hash]);
+    }
+    return [...robust.global, ...robust.centre, ...robust.anchors.slice(0, INDEXED_MEDIA_ANCHORS).map((a) => a.hash), ...[...magnified.values()].flat()];
+  }
   if (row.vpdq) return sampleFrames(usableFrames(parseVpdqAny(row.vpdq)), INDEXED_FRAMES).map((f) => f.hash);
   return [];
 }
@@ -74,7 +90,7 @@ export function createSafetyIndexes(db: Database) {
     for (;;) {
       const rows = await db.db
         .selectFrom('safety_media_hashes')
-        .select(['id', 'reference', 'vpdq', 'removed_at'])
+        .select(['id', 'reference', 'query', 'vpdq', 'removed_at'])
         .where('id', '>', mediaCursor)
         .orderBy('id')
         .limit(PAGE)

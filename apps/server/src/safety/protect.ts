@@ -144,6 +144,7 @@ export function protectSignals(body: ProtectBody, reference: string): NewSignal[
 function cleanRobust(set: RobustHashSet): RobustHashSet {
   const keep = (h: string) => balancedHash(h);
   return {
+    ...(set.v !== undefined ? { v: set.v } : {}),
     global: set.global.map((h) => h.toLowerCase()).filter(keep),
     centre: set.centre.map((h) => h.toLowerCase()).filter(keep),
     anchors: set.anchors.map((a) => ({ ...a, hash: a.hash.toLowerCase() })).filter((a) => keep(a.hash)),
