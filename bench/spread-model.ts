@@ -18,7 +18,7 @@
  *   5 chats a minute per person and message, 1 once the forwarded copy has 5 hops); `cluster`
  *   (MMD's, apps/server/src/messaging/spread.ts: the same forward limit, and every share of the
  *   picture, however sent, counted per person and cluster with hops inherited from the
- *   most-travelled copy that reached the sender before their own first share). The limit itself is the server's own
+ *   first copy that reached the sender before their own first share). The limit itself is the server's own
  *   `enforceChatLimit` with its constants (forward-limits.ts), not a copy.
  *
  * `simulate` runs the event loop against any `Backend`: the model's rules, or the real server
@@ -302,9 +302,9 @@ export function createRules(world: World, policy: Policy) {
   const chain: number[] = [];
   const originOf: number[] = [];
   /**
-   * Most-travelled hops of a share by someone else into a chat of this person (-1: none), counted
-   * until their own first share (as the server does: their own share passed back to them is no
-   * new spread).
+   * Hops of the first share by someone else into a chat of this person (-1: none), before their
+   * own first share (as the server does: the copy they most likely pass on; their own share
+   * passed back to them is no new spread).
    */
   const received = new Int32Array(n.people).fill(-1);
   const hasShared = new Uint8Array(n.people);
@@ -351,7 +351,7 @@ export function createRules(world: World, policy: Policy) {
       if (policy === 'cluster') {
         shares.set(r.sender, [...inWindow(shares.get(r.sender), r.at), { chat: String(r.group), at: r.at }]);
         hasShared[r.sender] = 1;
-        for (const m of membersOf(n, r.group)) if (m !== r.sender && !hasShared[m] && received[m]! < labelHops) received[m] = labelHops;
+        for (const m of membersOf(n, r.group)) if (m !== r.sender && !hasShared[m] && received[m]! < 0) received[m] = labelHops;
       }
     },
   };

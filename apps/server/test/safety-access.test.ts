@@ -44,6 +44,7 @@ onEachDatabase('safety: access', (dialect) => {
       message: message.id,
       chat: chat.id,
       case: opened.reference,
+      target: (await server.signUp()).accountId,
     });
   });
   after(() => server.close());
@@ -125,6 +126,18 @@ onEachDatabase('safety: access', (dialect) => {
       ok: json({ action: 'reject' }),
       bad: json({ action: 'delete' }),
     },
+    { method: 'GET', url: '/v1/safety/clusters', ok: {}, bad: { url: '/v1/safety/clusters?hours=0' } },
+    { method: 'GET', url: '/v1/safety/clusters/spc_x', ok: null, bad: {}, badCode: 'not_found' },
+    { method: 'GET', url: '/v1/safety/clusters/spc_x/media/med_x/preview', ok: null, bad: {}, badCode: 'not_found' },
+    // No cluster exists here (its decisions are in spread-friction.test.ts): the denials get a well-formed body.
+    { method: 'POST', url: '/v1/safety/clusters/spc_x/decision', ok: null, deny: json({ action: 'clear' }), bad: json({ action: 'delete' }) },
+    { method: 'GET', url: '/v1/safety/networks', ok: {}, bad: { url: '/v1/safety/networks?hours=0' } },
+    {
+      method: 'POST',
+      url: `/v1/safety/accounts/${ids.target}/restriction`,
+      ok: json({ mode: 'rate_limit', reason: 'co-sharing' }),
+      bad: json({ mode: 'ban', reason: 'x' }),
+    },
   ];
 
   async function call(e: { method: string; url: string }, variant: { url?: string; headers?: Record<string, string>; payload?: string }, token?: string): Promise<Inject> {
@@ -150,7 +163,7 @@ onEachDatabase('safety: access', (dialect) => {
     const covered = endpoints()
       .map(
         (e) =>
-          `${e.method} ${e.url.split('?')[0]!.replace(ids.bank!, '{id}').replace(ids.review!, '{id}').replace('med_x', '{mediaId}').replace('tkd_x', '{id}').replace(ids.case!, '{reference}')}`,
+          `${e.method} ${e.url.split('?')[0]!.replace(ids.bank!, '{id}').replace(ids.review!, '{id}').replace('med_x', '{mediaId}').replace('tkd_x', '{id}').replace('spc_x', '{id}').replace(ids.target!, '{id}').replace(ids.case!, '{reference}')}`,
       )
       .sort();
     assert.deepEqual(covered, documented);
@@ -160,7 +173,7 @@ onEachDatabase('safety: access', (dialect) => {
     const before = await server.db.db.selectFrom('safety_audit').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     const banksBefore = (await mod.client.banks()).length;
     for (const e of endpoints()) {
-      const variant = e.ok ?? e.bad!;
+      const variant = ('deny' in e ? e.deny : undefined) ?? e.ok ?? e.bad!;
       expectProblem(await call(e, variant), 401, 'unauthenticated', `${e.method} ${e.url} without a token`);
       expectProblem(await call(e, variant, eve.token), 403, 'forbidden', `${e.method} ${e.url} as a plain user`);
       expectProblem(await call(e, variant, modKey), 403, 'insufficient_scope', `${e.method} ${e.url} with a moderator's API key`);

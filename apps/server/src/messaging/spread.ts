@@ -4,10 +4,11 @@
  * re-upload, a re-encode, a crop or a greyscale copy of a picture joins the cluster of what it
  * copies. Each time a message carrying media goes out, its clusters are "shared" into that chat:
  *
- * - **Hops** are inherited from what the sender received: one more than the most-travelled
- *   share of the cluster that reached them (by someone else, into a chat they are in, not
- *   deleted) before they first shared it themselves, and never fewer than the message's own
- *   forward chain (their own share coming back to them through others is no new spread). So re-uploading a picture
+ * - **Hops** are inherited from what the sender received: one more than the first share of the
+ *   cluster that reached them (by someone else, into a chat they are in, not deleted; the copy
+ *   they most likely pass on) before they first shared it themselves, and never fewer than the
+ *   message's own forward chain (their own share coming back to them through others is no new
+ *   spread). So re-uploading a picture
  *   you were sent does not reset its count (on WhatsApp it does), while your own picture sent to
  *   several chats is not "forwarded". Shares in chats the sender is not in count for nothing:
  *   sending a picture never tells you whether strangers shared it (no oracle), and nobody can
@@ -93,32 +94,35 @@ export async function shareMedia(
     if (stopped) throw new AppError('forbidden', 'this picture or video is held or removed by moderators; it cannot be sent');
     return null;
   }
-  // How far the content had travelled when it reached the sender: its most-travelled share by
-  // someone else into a chat the sender is in, its message not deleted. Looked up by the sender's
-  // chats (a few hundred, in pages), not by the cluster's shares (a viral one has millions).
+  // How far the content had travelled when it reached the sender: the first copy of it shared into
+  // a chat they are in by someone else (its message not deleted), the copy they most likely pass
+  // on. Looked up by the sender's chats (a few hundred, in pages), not by the cluster's shares (a
+  // viral one has millions). Only copies from before their own first share count: after that,
+  // their own share passed back to them (two people in several groups together) is no new spread.
   let best = clusters[0]!;
   let travelled = -1;
-  // Only copies that reached the sender before they first shared it themselves: after that, their
-  // own share passed back to them (two people in several groups together) is no new spread.
+  let firstAt = Number.POSITIVE_INFINITY;
   const firstOwn = await tx.selectFrom('spread_shares').select('at').where('sender_id', '=', o.senderId).where('cluster_id', 'in', clusters).orderBy('at').limit(1).executeTakeFirst();
   const chats = await conversationIdsOf(tx, o.senderId);
   for (let i = 0; i < chats.length; i += 500) {
     const page = chats.slice(i, i + 500);
-    const top = await tx
+    const first = await tx
       .selectFrom('spread_shares as s')
       .innerJoin('messages as g', 'g.id', 's.message_id')
-      .select(['s.hops', 's.cluster_id'])
+      .select(['s.hops', 's.cluster_id', 's.at'])
       .where('s.cluster_id', 'in', clusters)
       .where('s.conversation_id', 'in', page)
       .where('s.sender_id', '<>', o.senderId)
       .where('g.deleted_at', 'is', null)
       .$if(firstOwn !== undefined, (q) => q.where('s.at', '<', Number(firstOwn!.at)))
+      .orderBy('s.at')
       .orderBy('s.hops', 'desc')
       .limit(1)
       .executeTakeFirst();
-    if (top && Number(top.hops) > travelled) {
-      travelled = Number(top.hops);
-      best = Number(top.cluster_id);
+    if (first && Number(first.at) < firstAt) {
+      firstAt = Number(first.at);
+      travelled = Number(first.hops);
+      best = Number(first.cluster_id);
     }
   }
   const hops = Math.max(o.chainHops, travelled + 1);
