@@ -105,7 +105,7 @@ export const messagingMigrations: MigrationSteps = {
       .addColumn('hops', 'integer', (c) => c.notNull())
       .addColumn('at', 'bigint', (c) => c.notNull())
       .execute();
-    // "The most-travelled share of this cluster into one of these chats" (the sender's).
+    // "The shares of this cluster into one of these chats" (the sender's), for the hops they inherit.
     await db.schema.createIndex('spread_shares_by_chat').on('spread_shares').columns(['cluster_id', 'conversation_id', 'hops']).execute();
     // A sender's shares of a cluster in the last minute (the limits).
     await db.schema.createIndex('spread_shares_by_sender').on('spread_shares').columns(['sender_id', 'cluster_id', 'at']).execute();
