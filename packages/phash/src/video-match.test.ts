@@ -62,7 +62,6 @@ describe('robust video matching', { skip: SKIP_NO_DATA }, () => {
   test('references are sampled sparsely and queries densely, with bounds', () => {
     assert.equal(videoSampleRate('reference', 600), 1);
     assert.equal(videoSampleRate('query', 60), 4);
-    assert.equal(videoSampleRate('query', 10), 8);
     assert.equal(videoSampleRate('reference', 6), 2);
     assert.equal(videoSampleRate('query', 600), 1);
     assert.ok(videoSampleRate('query', 10) > videoSampleRate('reference', 10));
