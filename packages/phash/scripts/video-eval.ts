@@ -16,8 +16,13 @@ import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import type { VideoMatchOptions } from '../src/video-match.ts';
 import { matchVideo } from '../src/video-match.ts';
-import type { VideoSignature, VideoSignatureRole } from '../src/video-signature.ts';
-import { VIDEO_SIGNATURE_PARAMS, videoFrameHashes, videoSampleRate } from '../src/video-signature.ts';
+import type { VideoFrameHashes, VideoSignature, VideoSignatureRole } from '../src/video-signature.ts';
+import {
+  mergeFrames,
+  VIDEO_SIGNATURE_PARAMS,
+  videoFrameHashes,
+  videoSampleRate,
+} from '../src/video-signature.ts';
 import type { VpdqFeature } from '../src/vpdq.ts';
 import { vpdqHashFrame } from '../src/vpdq.ts';
 import { isVpdqMatch, matchVpdq } from '../src/vpdq-match.ts';
@@ -97,17 +102,26 @@ export async function* rawFrames(options: {
 export async function signatureOf(file: string, role: VideoSignatureRole): Promise<VideoSignature> {
   const { duration } = probe(file);
   const fps = videoSampleRate(role, duration);
-  const frames = [];
+  const neighbours = role === 'reference' ? VIDEO_SIGNATURE_PARAMS.referenceNeighbours : 1;
+  // References: decode at 12 fps and merge each sample with its neighbours 1/12 s either side.
+  const decodeFps = neighbours > 1 ? VIDEO_SIGNATURE_PARAMS.neighbourFps : fps;
+  const half = neighbours >> 1;
+  const frames: VideoFrameHashes[] = [];
   for await (const f of rawFrames({
     file,
-    fps,
+    fps: decodeFps,
     divisor: VIDEO_SIGNATURE_PARAMS.frameScale,
     grey: true,
-    skipSeconds: role === 'reference' ? 0.13 : 0,
+    skipSeconds: role === 'reference' ? Math.max(0, 0.13 - half / decodeFps) : 0,
   })) {
     frames.push({ seconds: f.seconds, ...videoFrameHashes(f, role) });
   }
-  return { role, frames };
+  if (neighbours === 1) return { role, frames };
+  const step = Math.max(1, Math.round(decodeFps / fps));
+  const merged: VideoFrameHashes[] = [];
+  for (let c = half; c < frames.length; c += step)
+    merged.push(mergeFrames(frames.slice(c - half, c + half + 1)));
+  return { role, frames: merged };
 }
 
 /** Plain vPDQ as the reference tool: every ⌊fps⌋-th frame, full resolution, RGB. */

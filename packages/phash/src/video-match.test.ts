@@ -6,7 +6,7 @@ import { randomHash, rng } from '../test/random-hashes.ts';
 import type { PixelImage } from './pixel-image.ts';
 import { matchVideo } from './video-match.ts';
 import type { VideoSignature, VideoSignatureRole } from './video-signature.ts';
-import { VIDEO_SIGNATURE_PARAMS, videoFrameHashes, videoSampleRate } from './video-signature.ts';
+import { mergeFrames, VIDEO_SIGNATURE_PARAMS, videoFrameHashes, videoSampleRate } from './video-signature.ts';
 import { vpdqHashFrame } from './vpdq.ts';
 import { isVpdqMatch, matchVpdq } from './vpdq-match.ts';
 
@@ -134,5 +134,22 @@ describe('robust video matching', { skip: SKIP_NO_DATA }, () => {
       frames: order.map((k, i) => ({ seconds: i, hashes: reference.frames[k]!.hashes, anchors: [] })),
     };
     assert.equal(matchVideo(shuffled, reference).matched, false);
+  });
+});
+
+describe('reference frames merged with their neighbours', { skip: SKIP_NO_DATA }, () => {
+  test('a copy sampled half a frame-step off still matches every merged reference frame', async () => {
+    // References: 12 fps decoded, each sample merged with its neighbours 1/12 s either side.
+    const dense = signature(await frames(CITY, 12), 'reference').frames;
+    const merged = [];
+    for (let c = 1; c + 1 < dense.length; c += 6) merged.push(mergeFrames(dense.slice(c - 1, c + 2)));
+    const reference: VideoSignature = { role: 'reference', frames: merged };
+    assert.equal(
+      merged[0]!.hashes.length,
+      dense.slice(0, 3).reduce((n, f) => n + f.hashes.length, 0),
+    );
+    const copy = signature(await frames(CITY, 4, 0.06), 'query');
+    const m = matchVideo(copy, reference);
+    assert.ok(m.matched && m.coverage >= 0.9, `${m.frames}/${m.comparable}`);
   });
 });
