@@ -65,6 +65,7 @@ export type { VideoMatch, VideoMatchOptions } from './video-match.ts';
 export { matchVideo } from './video-match.ts';
 export type { VideoFrameHashes, VideoSignature, VideoSignatureRole } from './video-signature.ts';
 export {
+  mergeFrames,
   VIDEO_SIGNATURE_PARAMS,
   videoFrameHashes,
   videoSampleRate,
