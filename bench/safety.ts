@@ -16,7 +16,9 @@
  *  5. False matches of the same run (edited and untransformed other photos, the same overlay on
  *     different photos, collages of other photos), and the CPU MMD's hash sets add to a
  *     12-megapixel photo (least of 3 warm runs, process CPU time).
- *  6. Takedown through a real server (SQLite, in this process): one photo present in 1,000
+ *  6. Video matching under edits (plain vPDQ vs MMD's robust video signature, per split) and the
+ *     CPU cost of screening a 1-minute 720p upload against a full transcode (bench/safety-video.ts).
+ *  7. Takedown through a real server (SQLite, in this process): one photo present in 1,000
  *     conversations (direct chats, groups, channels) plus exact and re-encoded copies, with live
  *     clients; the time from the decision to the last copy gone. Baseline: the sender deleting the
  *     same number of messages one request at a time.
@@ -38,6 +40,7 @@ import { openDatabase } from '../apps/server/src/platform/db/index.ts';
 import { createLocalEventBus } from '../apps/server/src/platform/pubsub/index.ts';
 import { createThreadPool } from '../apps/server/src/platform/queue/index.ts';
 import { createHasher, type HashTasks } from '../apps/server/src/safety/hasher.ts';
+import { benchVideo } from './safety-video.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -312,8 +315,9 @@ const vpdq = matchingOnly ? null : await benchVpdq();
 const index = matchingOnly ? null : benchIndex();
 log('robust: every edit, development and test splits');
 const { recall: robust, falseMatches: robustFalseMatches } = await benchGeneralisation();
+const video = await benchVideo({ matchingOnly, log });
 log('takedown');
 const takedown = matchingOnly ? null : await benchTakedown();
 // The machine may be shared: the 1-minute load average before and after says how busy it was.
 const load = { oneMinuteAtStart: round(loadAtStart, 2), oneMinuteAtEnd: round(os.loadavg()[0]!, 2) };
-console.log(JSON.stringify({ bench: 'safety', quick, matchingOnly, machine, load, pdq, vpdq, index, robust, robustFalseMatches, takedown, seconds: Math.round((Date.now() - startedAt) / 1000) }, null, 2));
+console.log(JSON.stringify({ bench: 'safety', quick, matchingOnly, machine, load, pdq, vpdq, index, robust, robustFalseMatches, video, takedown, seconds: Math.round((Date.now() - startedAt) / 1000) }, null, 2));

@@ -9,6 +9,8 @@
  * - SHA-256 (Web Crypto) and MD5 for exact-file matching.
  * - A multi-index near-duplicate index over 256-bit hashes.
  * - Crop/layout-robust matching built from many PDQ hashes per image.
+ * - MMD's own robust video signature and matcher (borders, dihedral variants, regions, and a
+ *   timeline tolerant of trims, intros and speed changes), beside plain vPDQ.
  */
 
 export type { BlobAnchor, BlobAnchorOptions } from './blob-anchors.ts';
@@ -59,6 +61,16 @@ export { ROBUST_PARAMS, robustHashes, robustQueryHashes, robustReferenceHashes }
 export type { RobustMatch, RobustMatchOptions } from './robust-match.ts';
 export { matchRobust } from './robust-match.ts';
 export { sha256, sha256Hex } from './sha256.ts';
+export type { VideoMatch, VideoMatchOptions } from './video-match.ts';
+export { matchVideo } from './video-match.ts';
+export type { VideoFrameHashes, VideoSignature, VideoSignatureRole } from './video-signature.ts';
+export {
+  mergeFrames,
+  VIDEO_SIGNATURE_PARAMS,
+  videoFrameHashes,
+  videoSampleRate,
+  videoSignature,
+} from './video-signature.ts';
 export type { DecodedFrame, VpdqFeature } from './vpdq.ts';
 export { vpdqHashFrame, vpdqHashFrames } from './vpdq.ts';
 export { formatVpdq, parseVpdq } from './vpdq-format.ts';

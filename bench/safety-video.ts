@@ -1,0 +1,132 @@
+/**
+ * bench:safety, video part (imported by bench/safety.ts; runnable alone):
+ *
+ *   node --import tsx bench/safety-video.ts [--matching-only]
+ *
+ *  1. Video matching under edits: per edit, recall of plain vPDQ (reference rule, 1 frame/s) and
+ *     of MMD's robust video signature, and false matches between different videos, per
+ *     development/test split (packages/phash/scripts/video-eval.ts; videos built with ffmpeg
+ *     into a temp cache on first use).
+ *  2. Screening cost of a 1-minute 720p upload in CPU-seconds (this process plus ffmpeg, from
+ *     /proc): plain vPDQ as the server decodes it, the robust query signature, and matching it
+ *     against reference signatures; beside the full transcode the server does after screening
+ *     (MP4 + HLS ladder), measured in the same run.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { decodeVideoFramesForHashing, transcodeHls, transcodeMp4 } from '@mmd/media';
+import { matchVideo, type VideoSignature, videoSampleRate, vpdqHashFrame } from '@mmd/phash';
+import { FFMPEG, VIDEO_CACHE, videoSources } from '../packages/phash/scripts/video-edits.ts';
+import { evaluateSplit, sameSceneTakes, signatureOf } from '../packages/phash/scripts/video-eval.ts';
+
+const round = (n: number, d = 1) => Number(n.toFixed(d));
+
+/** CPU seconds of this process (all threads) plus its waited-for children (ffmpeg), from /proc. */
+function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+  // cutime and cstime (fields 16 and 17 of stat) sit at 13 and 14 after the command name.
+  const ticks = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+  return (u.user + u.system) / 1e6 + (Number(fields[13]) + Number(fields[14])) / ticks;
+}
+
+async function measured<T>(
+  fn: () => Promise<T>,
+): Promise<{ value: T; cpuSeconds: number; wallSeconds: number }> {
+  const cpu = cpuSeconds();
+  const wall = performance.now();
+  const value = await fn();
+  return {
+    value,
+    cpuSeconds: round(cpuSeconds() - cpu, 2),
+    wallSeconds: round((performance.now() - wall) / 1000, 2),
+  };
+}
+
+/** A 60-second 1280×720 H.264 upload: the ten development pan-and-zoom clips back to back. */
+function oneMinuteUpload(): string {
+  const out = path.join(VIDEO_CACHE, 'one-minute-720p.mp4');
+  if (existsSync(out)) return out;
+  const clips = videoSources('development').filter((s) => s.name.startsWith('pz-'));
+  const list = path.join(VIDEO_CACHE, 'one-minute.txt');
+  const files = [...clips, ...clips].slice(0, 10).map((c) => `file '${c.file}'`);
+  writeFileSync(list, `${files.join('\n')}\n`);
+  execFileSync(FFMPEG, ['-v', 'error', '-y', '-f', 'concat', '-safe', '0', '-i', list, '-c', 'copy', out]);
+  return out;
+}
+
+async function screeningCost() {
+  const file = oneMinuteUpload();
+  const vpdq = await measured(async () => {
+    let n = 0;
+    for await (const f of decodeVideoFramesForHashing(file, { fps: 1 }))
+      vpdqHashFrame({ image: f, timestampSeconds: f.seconds }, n++);
+    return n;
+  });
+  const signature = await measured(() => signatureOf(file, 'query'));
+  // Matching: against every source video of the benchmark as reference signatures.
+  const refs: VideoSignature[] = [];
+  for (const split of ['development', 'test'] as const)
+    for (const s of videoSources(split)) refs.push(await signatureOf(s.file, 'reference'));
+  const matching = await measured(async () => refs.map((r) => matchVideo(signature.value, r).matched));
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mmd-bench-video-'));
+  try {
+    const mp4 = await measured(() =>
+      transcodeMp4({ input: file, outputPath: path.join(dir, 'video.mp4'), tmpRoot: dir }),
+    );
+    const hls = await measured(() =>
+      transcodeHls({ input: file, outputDir: path.join(dir, 'hls'), tmpRoot: dir }),
+    );
+    const transcode = round(mp4.cpuSeconds + hls.cpuSeconds, 2);
+    const screening = round(vpdq.cpuSeconds + signature.cpuSeconds + matching.cpuSeconds, 2);
+    return {
+      upload: '60 s, 1280x720, 25 fps H.264 (ten pan-and-zoom clips)',
+      vpdqOneFps: { cpuSeconds: vpdq.cpuSeconds, wallSeconds: vpdq.wallSeconds, frames: vpdq.value },
+      robustSignature: {
+        cpuSeconds: signature.cpuSeconds,
+        wallSeconds: signature.wallSeconds,
+        frames: signature.value.frames.length,
+        fps: videoSampleRate('query', 60),
+      },
+      matchingAgainstReferences: { references: refs.length, cpuSeconds: matching.cpuSeconds },
+      screeningCpuSeconds: screening,
+      fullTranscode: { mp4CpuSeconds: mp4.cpuSeconds, hlsCpuSeconds: hls.cpuSeconds, cpuSeconds: transcode },
+      screeningShareOfTranscode: round(screening / transcode, 3),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The video section of bench:safety. */
+export async function benchVideo(options: { matchingOnly: boolean; log: (m: string) => void }) {
+  const matching = {
+    development: await evaluateSplit('development', {}, options.log),
+    test: await evaluateSplit('test', {}, options.log),
+    sameSceneTakes: await sameSceneTakes(),
+  };
+  options.log('video: screening cost of a 1-minute upload');
+  return { matching, screening: options.matchingOnly ? null : await screeningCost() };
+}
+
+if (process.argv[1]?.endsWith('safety-video.ts')) {
+  const load = os.loadavg()[0]!;
+  const log = (m: string) => process.stderr.write(`[bench:safety-video] ${m}\n`);
+  const onlyCost = process.argv.includes('--cost-only');
+  const result = onlyCost
+    ? { screening: await screeningCost() }
+    : await benchVideo({ matchingOnly: process.argv.includes('--matching-only'), log });
+  console.log(
+    JSON.stringify(
+      {
+        bench: 'safety-video',
+        load: { oneMinuteAtStart: round(load, 2), oneMinuteAtEnd: round(os.loadavg()[0]!, 2) },
+        ...result,
+      },
+      null,
+      2,
+    ),
+  );
+}

@@ -1,0 +1,246 @@
+import { popcount32 } from './hamming.ts';
+import type { Hash256 } from './hash256.ts';
+import type { AnchorHash } from './robust-hashes.ts';
+import { matchRobust } from './robust-match.ts';
+import type { VideoSignature } from './video-signature.ts';
+
+/** Thresholds of {@link matchVideo}. */
+export interface VideoMatchOptions {
+  /** PDQ distance at which two frames' hash sets agree (closest pair). Default 31. */
+  readonly maxDistance?: number;
+  /** Reference frames that must agree on one timeline. Default 4. */
+  readonly minFrames?: number;
+  /**
+   * Share of the reference frames that fall inside the query's time span (under the found
+   * timeline) and must agree. Default 0.5.
+   */
+  readonly minCoverage?: number;
+  /**
+   * Playback rates tried (query seconds per reference second): 1.25 is a copy slowed to 0.8×.
+   * Default 0.75 to 1.35 in steps of 0.05.
+   */
+  readonly rates?: readonly number[];
+  /** How far (seconds) a frame pair may sit from the timeline and still agree. Default 0.6. */
+  readonly timeTolerance?: number;
+  /** Candidate query frames kept per reference frame, closest first. Default 6. */
+  readonly candidatesPerFrame?: number;
+  /** Anchor pairs within this distance are counted before the geometric check. Default 18. */
+  readonly anchorMaxDistance?: number;
+}
+
+/** Outcome of {@link matchVideo}. */
+export interface VideoMatch {
+  /** Whether the query shows (part of) the reference video. */
+  readonly matched: boolean;
+  /** Reference frames agreeing on the best timeline. */
+  readonly frames: number;
+  /** Reference frames with usable hashes inside the query's span under that timeline. */
+  readonly comparable: number;
+  /** frames / comparable (0 when nothing agrees). */
+  readonly coverage: number;
+  /** The timeline: query seconds = rate × reference seconds + offset. */
+  readonly rate: number;
+  readonly offsetSeconds: number;
+  /** Mean closest distance of the agreeing frames. */
+  readonly meanDistance: number;
+}
+
+const DEFAULT_RATES = Array.from({ length: 13 }, (_, i) => Math.round((0.75 + 0.05 * i) * 100) / 100);
+
+/** All hashes of a signature as 8 × 32-bit words each, with the frame each belongs to. */
+function pack(signature: VideoSignature): { words: Uint32Array; frameOf: Int32Array; starts: Int32Array } {
+  const total = signature.frames.reduce((n, f) => n + f.hashes.length, 0);
+  const words = new Uint32Array(total * 8);
+  const frameOf = new Int32Array(total);
+  const starts = new Int32Array(signature.frames.length + 1);
+  let k = 0;
+  signature.frames.forEach((f, i) => {
+    starts[i] = k;
+    for (const h of f.hashes) {
+      writeWords(h, words, k * 8);
+      frameOf[k++] = i;
+    }
+  });
+  starts[signature.frames.length] = k;
+  return { words, frameOf, starts };
+}
+
+function writeWords(h: Hash256, out: Uint32Array, at: number): void {
+  for (let w = 0; w < 8; w++) {
+    out[at + w] = ((h[4 * w]! << 24) | (h[4 * w + 1]! << 16) | (h[4 * w + 2]! << 8) | h[4 * w + 3]!) >>> 0;
+  }
+}
+
+interface Pair {
+  readonly r: number;
+  readonly q: number;
+  readonly tr: number;
+  readonly tq: number;
+  readonly distance: number;
+}
+
+function packAnchors(anchors: readonly AnchorHash[]): Uint32Array {
+  const words = new Uint32Array(anchors.length * 8);
+  for (const [i, a] of anchors.entries()) writeWords(a.hash, words, i * 8);
+  return words;
+}
+
+/** Whether at least `needed` anchor pairs are within `maxDistance` (cheap pre-check). */
+function enoughClosePairs(a: Uint32Array, b: Uint32Array, maxDistance: number, needed: number): boolean {
+  let found = 0;
+  for (let i = 0; i < a.length; i += 8) {
+    for (let j = 0; j < b.length; j += 8) {
+      let d = 0;
+      for (let w = 0; w < 8 && d <= maxDistance; w++) d += popcount32(a[i + w]! ^ b[j + w]!);
+      if (d <= maxDistance && ++found >= needed) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * For every reference frame, the query frames that show it: closest whole-picture/centre hash
+ * pair within `maxDistance`, or else (crops) blob-anchored regions agreeing on one translation
+ * under the image scheme's rules (matchRobust), scored below any hash pair. Keeps the closest
+ * `keep` per reference frame.
+ */
+function candidatePairs(
+  query: VideoSignature,
+  reference: VideoSignature,
+  options: { maxDistance: number; keep: number; anchorMaxDistance: number },
+): Pair[] {
+  const { maxDistance, keep, anchorMaxDistance } = options;
+  const q = pack(query);
+  const r = pack(reference);
+  const qAnchors = query.frames.map((f) => packAnchors(f.anchors));
+  const nq = query.frames.length;
+  const best = new Int32Array(nq);
+  const pairs: Pair[] = [];
+  for (let ri = 0; ri < reference.frames.length; ri++) {
+    best.fill(257);
+    for (let a = r.starts[ri]!; a < r.starts[ri + 1]!; a++) {
+      const ao = a * 8;
+      for (let b = 0; b < q.frameOf.length; b++) {
+        const qi = q.frameOf[b]!;
+        const limit = Math.min(best[qi]!, maxDistance + 1);
+        const bo = b * 8;
+        let d = 0;
+        for (let w = 0; w < 8 && d < limit; w++) d += popcount32(r.words[ao + w]! ^ q.words[bo + w]!);
+        if (d < best[qi]!) best[qi] = d;
+      }
+    }
+    const refFrame = reference.frames[ri]!;
+    const rAnchors = packAnchors(refFrame.anchors);
+    const found: Pair[] = [];
+    for (let qi = 0; qi < nq; qi++) {
+      let distance = best[qi]!;
+      if (distance > maxDistance) {
+        const qa = query.frames[qi]!.anchors;
+        if (qa.length < 3 || refFrame.anchors.length < 3) continue;
+        if (!enoughClosePairs(qAnchors[qi]!, rAnchors, anchorMaxDistance, 3)) continue;
+        const m = matchRobust(
+          { global: [], centre: [], anchors: qa },
+          { global: [], centre: [], anchors: refFrame.anchors },
+          { maxDistance, anchorMaxDistance },
+        );
+        if (!m.matched) continue;
+        // Below every hash pair; more agreeing regions rank higher.
+        distance = maxDistance + 1 + Math.max(0, 16 - m.score);
+      }
+      found.push({ r: ri, q: qi, tr: refFrame.seconds, tq: query.frames[qi]!.seconds, distance });
+    }
+    found.sort((x, y) => x.distance - y.distance || x.q - y.q);
+    pairs.push(...found.slice(0, keep));
+  }
+  return pairs;
+}
+
+/*
+ * Temporal alignment. A re-upload keeps the order of its frames but may be trimmed, padded with
+ * an intro or outro, or played faster or slower, so its frames sit on a line
+ * query_t = rate × reference_t + offset. Every candidate pair proposes an offset for every
+ * rate; the line that most distinct reference frames agree with wins (a Hough vote with the
+ * pairs as seeds). Frames of different videos that happen to be close (dark scenes, shared
+ * title cards) do not line up in time, and must also be a real share of the overlap.
+ */
+
+/**
+ * Decides whether `query` (a dense query signature) shows the video of `reference` (a sparse
+ * reference signature), wholly or in part, after crops, bars, mirroring, rotation, speed
+ * changes, trims and intros.
+ */
+export function matchVideo(
+  query: VideoSignature,
+  reference: VideoSignature,
+  options: VideoMatchOptions = {},
+): VideoMatch {
+  const maxDistance = options.maxDistance ?? 31;
+  const minFrames = options.minFrames ?? 4;
+  const minCoverage = options.minCoverage ?? 0.5;
+  const rates = options.rates ?? DEFAULT_RATES;
+  const tol = options.timeTolerance ?? 0.6;
+  const none: VideoMatch = {
+    matched: false,
+    frames: 0,
+    comparable: 0,
+    coverage: 0,
+    rate: 1,
+    offsetSeconds: 0,
+    meanDistance: 0,
+  };
+  const usableQuery = query.frames.filter((f) => f.hashes.length > 0);
+  if (usableQuery.length === 0) return none;
+  const pairs = candidatePairs(query, reference, {
+    maxDistance,
+    keep: options.candidatesPerFrame ?? 6,
+    anchorMaxDistance: Math.min(maxDistance, options.anchorMaxDistance ?? 18),
+  });
+  if (pairs.length === 0) return none;
+
+  // Most agreeing reference frames wins; ties (short clips fit several rates within the
+  // tolerance) go to the line the frames sit closest to.
+  let best = { frames: 0, residual: Infinity, distance: 0, rate: 1, offset: 0 };
+  const closestPerFrame = new Map<number, { residual: number; distance: number }>();
+  for (const rate of rates) {
+    for (const seed of pairs) {
+      const offset = seed.tq - rate * seed.tr;
+      closestPerFrame.clear();
+      for (const p of pairs) {
+        const residual = Math.abs(p.tq - (rate * p.tr + offset));
+        if (residual > tol) continue;
+        const c = closestPerFrame.get(p.r);
+        if (c === undefined || residual < c.residual)
+          closestPerFrame.set(p.r, { residual, distance: p.distance });
+      }
+      const frames = closestPerFrame.size;
+      if (frames < best.frames) continue;
+      let residual = 0;
+      let distance = 0;
+      for (const c of closestPerFrame.values()) {
+        residual += c.residual;
+        distance += c.distance;
+      }
+      if (frames > best.frames || residual < best.residual) {
+        best = { frames, residual, distance: distance / frames, rate, offset };
+      }
+    }
+  }
+  // Reference frames the query could have shown under this timeline: inside its span.
+  const first = usableQuery[0]!.seconds - tol;
+  const last = usableQuery[usableQuery.length - 1]!.seconds + tol;
+  const comparable = reference.frames.filter((f) => {
+    if (f.hashes.length === 0) return false;
+    const t = best.rate * f.seconds + best.offset;
+    return t >= first && t <= last;
+  }).length;
+  const coverage = comparable === 0 ? 0 : best.frames / comparable;
+  return {
+    matched: best.frames >= minFrames && coverage >= minCoverage,
+    frames: best.frames,
+    comparable,
+    coverage,
+    rate: best.rate,
+    offsetSeconds: best.offset,
+    meanDistance: best.frames === 0 ? 0 : best.distance,
+  };
+}
