@@ -298,4 +298,20 @@ onEachDatabase('friction on what spreads too fast', (dialect) => {
     assert.deepEqual(net.accounts.map((a) => a.account_id).sort(), ring.map((u) => u.accountId).sort());
     assert.deepEqual([...net.evidence.co_shared_clusters].sort(), ['link rumours.example/a', 'link rumours.example/b', 'link rumours.example/c']);
   });
+
+  test('retention: a cluster\'s minute buckets and shared links older than a week go as new shares come', { skip: noData }, async () => {
+    const [ann, ben] = [await server.signUp(), await server.signUp()];
+    const chat = await ann.client.openDirect(ben.handle);
+    const item = await uploadAndWait(ann.client, await smallPhoto('RainDrops.jpg', 400));
+    const first = await ann.client.send(chat.id, { media: [item.id] });
+    const row = await server.db.db.selectFrom('spread_clusters').select('cluster_id').where('public_id', '=', first.spread!.cluster_id).executeTakeFirstOrThrow();
+    const weekAgo = Math.floor((clock() - 8 * 24 * 3_600_000) / 60_000);
+    await server.db.db.insertInto('spread_minutes').values({ cluster_id: row.cluster_id, minute: weekAgo, shares: 9, chats: 9, sharers: 9, max_hops: 0 }).execute();
+    await server.db.db.insertInto('link_shares').values({ link: 'old.example/x', message_id: 'msg_old', conversation_id: chat.id, sender_id: ann.accountId, at: clock() - 8 * 24 * 3_600_000 }).execute();
+    await ann.client.send((await ann.client.openDirect((await server.signUp()).handle)).id, { media: [item.id], text: 'again https://new.example/y' });
+    const minutes = await server.db.db.selectFrom('spread_minutes').select('minute').where('cluster_id', '=', row.cluster_id).execute();
+    assert.ok(minutes.length >= 1 && minutes.every((m) => Number(m.minute) > weekAgo), 'the week-old bucket is gone, the current one kept');
+    const links = await server.db.db.selectFrom('link_shares').select('link').where('sender_id', '=', ann.accountId).execute();
+    assert.deepEqual(links.map((l) => l.link), ['new.example/y']);
+  });
 });

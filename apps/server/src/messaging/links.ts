@@ -50,7 +50,12 @@ export async function recordLinkShares(tx: Tx, o: { messageId: string; conversat
     .insertInto('link_shares')
     .values(links.map((link) => ({ link, message_id: o.messageId, conversation_id: o.conversationId, sender_id: o.senderId, at: o.now })))
     .execute();
+  // Detection looks back a week at most: older rows go as new ones come (index on at).
+  await tx.deleteFrom('link_shares').where('at', '<', o.now - LINK_SHARES_KEPT_MS).execute();
 }
+
+/** How long a shared link is kept for detection (the console's longest window). */
+export const LINK_SHARES_KEPT_MS = 7 * 24 * 3_600_000;
 
 /** A link as the console shows it: its host and the start of its path, never its query. */
 export function linkLabel(link: string): string {

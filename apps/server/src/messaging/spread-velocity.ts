@@ -77,6 +77,8 @@ export interface Velocity {
 }
 
 export const MINUTE_MS = 60_000;
+/** Per-minute buckets are kept a week (velocity reads an hour, the console six). */
+export const SPREAD_MINUTES_KEPT_MS = 7 * 24 * 3_600_000;
 
 /** The tier this velocity reaches (0–4). */
 export function tierOf(v: Pick<Velocity, 'chatsPerMinute' | 'chatsPerHour'>, policy: SpreadPolicy): number {
@@ -143,5 +145,7 @@ export async function countShare(tx: Tx, o: { clusterId: number; conversationId:
       })),
     )
     .execute();
+  // Buckets older than the console shows and velocity reads go, this cluster's only (primary-key range).
+  await tx.deleteFrom('spread_minutes').where('cluster_id', '=', o.clusterId).where('minute', '<', Math.floor((o.now - SPREAD_MINUTES_KEPT_MS) / MINUTE_MS)).execute();
   return { newChat, newSharer };
 }
