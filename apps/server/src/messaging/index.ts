@@ -21,3 +21,6 @@ export {
   sharingRestrictions,
 } from './spread-console.ts';
 export { DEFAULT_AMPLIFICATION, detectNetworks, type AmplificationParams, type ShareRecord, type SuspectNetwork } from './amplification.ts';
+/** The worker-thread module running coordinated-sharing detection (for a thread pool). */
+export const AMPLIFICATION_TASKS = new URL('./amplification-tasks.ts', import.meta.url);
+export type AmplificationTasks = typeof import('./amplification-tasks.ts');

@@ -6,7 +6,7 @@
  */
 import type { SpreadClusterDetail, SpreadClusterSummary } from '@mmd/contracts';
 import { accountStates, accountsByIds } from '../accounts/index.ts';
-import { type AmplificationParams, DEFAULT_AMPLIFICATION, type SuspectNetwork, detectNetworks } from './amplification.ts';
+import { type AmplificationParams, DEFAULT_AMPLIFICATION, type ShareRecord, type SuspectNetwork, detectNetworks } from './amplification.ts';
 import { linkKey, linkLabel } from './links.ts';
 import { kindsOf } from '../conversations/index.ts';
 import { notFound } from '../errors.ts';
@@ -254,7 +254,13 @@ export const AMPLIFICATION_MAX_SHARES = 200_000;
  */
 export async function suspectedNetworks(
   db: Reader,
-  o: { now: number; hours: number; params?: AmplificationParams },
+  o: {
+    now: number;
+    hours: number;
+    params?: AmplificationParams;
+    /** Where the detection runs (a worker thread, see amplification-tasks.ts); inline without one. */
+    detect?: (shares: ShareRecord[], createdAt: [string, number][], params: AmplificationParams) => Promise<SuspectNetwork[]>;
+  },
 ): Promise<{ networks: SuspectNetwork[]; handles: Map<string, string>; states: Map<string, { createdAt: number; suspended: boolean }>; restrictions: Map<string, 'rate_limit' | 'review'>; publicIds: Map<number, string> }> {
   const rows = await db
     .selectFrom('spread_shares')
@@ -281,7 +287,8 @@ export async function suspectedNetworks(
   const senders = [...new Set(shares.map((s) => s.sender))];
   const states = await accountStates(db, senders);
   const createdAt = new Map([...states].map(([id, s]) => [id, s.createdAt]));
-  const networks = detectNetworks(shares, createdAt, o.params ?? DEFAULT_AMPLIFICATION);
+  const params = o.params ?? DEFAULT_AMPLIFICATION;
+  const networks = o.detect ? await o.detect(shares, [...createdAt], params) : detectNetworks(shares, createdAt, params);
   const members = [...new Set(networks.flatMap((n) => n.accounts.map((a) => a.accountId)))];
   const accounts = await accountsByIds(db, members);
   const clusterIds = [...new Set(networks.flatMap((n) => n.clusters))].filter((c) => c > 0);

@@ -54,6 +54,7 @@ export function createSafety(deps: SafetyDeps) {
   const takedowns = createTakedowns({ db, write, indexes, matcher, removal, clock });
   const banks = createBanks({ db, hasher, matcher, clock, enqueueSweep: deps.enqueueSweep });
   const reviews = createReviews({ db, write, takedowns, clock, spread: deps.spread });
+  const spread = createSpreadReview({ db, write, takedowns, clock, policy: deps.spread, ...(deps.onSuspended ? { onSuspended: deps.onSuspended } : {}) });
   let addressSecret: Promise<Buffer> | null = null;
 
   return {
@@ -62,7 +63,7 @@ export function createSafety(deps: SafetyDeps) {
     indexes,
     reviews,
     /** Spreading clusters and suspected amplification networks for the console (spread-review.ts). */
-    spread: createSpreadReview({ db, write, takedowns, clock, policy: deps.spread, ...(deps.onSuspended ? { onSuspended: deps.onSuspended } : {}) }),
+    spread,
     previews: createPreviews({ db, blobs }),
     protection: createProtection({
       db,
@@ -103,7 +104,9 @@ export function createSafety(deps: SafetyDeps) {
       const interrupted = await failInterrupted(db.db, clock());
       if (interrupted > 0) log.warn({ takedowns: interrupted }, 'takedowns left running by a stopped process marked failed');
     },
-    close: () => pool.close(),
+    close: async () => {
+      await Promise.all([pool.close(), spread.close()]);
+    },
   };
 }
 

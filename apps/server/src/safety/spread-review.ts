@@ -23,7 +23,12 @@ import {
   spreadClusterSummary,
   sharingRestrictions,
   suspectedNetworks,
+  AMPLIFICATION_TASKS,
+  type AmplificationParams,
+  type AmplificationTasks,
+  type ShareRecord,
 } from '../messaging/index.ts';
+import { createThreadPool } from '../platform/queue/index.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
 import type { WriteWithEvents } from '../sync/index.ts';
 import { requireModerator } from './access.ts';
@@ -51,6 +56,9 @@ const NETWORKS_TTL_MS = 60_000;
 export function createSpreadReview(deps: { db: Database; write: WriteWithEvents; takedowns: Takedowns; clock: () => number; policy: SpreadPolicy; onSuspended?: (accountId: string) => void }) {
   const { db, write, clock, policy } = deps;
   const networkCache = new Map<number, { at: number; found: ReturnType<typeof suspectedNetworks> }>();
+  // Detection runs on a thread of its own, started on first use (most instances never open the tab).
+  const pool = createThreadPool<AmplificationTasks>({ file: AMPLIFICATION_TASKS, size: 1 });
+  const detect = (shares: ShareRecord[], createdAt: [string, number][], params: AmplificationParams) => pool.run('detect', [shares, createdAt, params]);
 
   async function mediaOfCluster(publicId: string, limit: number): Promise<string[]> {
     const id = await spreadClusterId(db.db, publicId);
@@ -108,7 +116,7 @@ export function createSpreadReview(deps: { db: Database; write: WriteWithEvents;
       // one run per window length a minute serves every moderator's polling.
       let entry = networkCache.get(hours);
       if (!entry || now - entry.at > NETWORKS_TTL_MS) {
-        entry = { at: now, found: suspectedNetworks(db.db, { now, hours }) };
+        entry = { at: now, found: suspectedNetworks(db.db, { now, hours, detect }) };
         networkCache.set(hours, entry);
         entry.found.catch(() => networkCache.delete(hours));
       }
@@ -167,6 +175,8 @@ export function createSpreadReview(deps: { db: Database; write: WriteWithEvents;
       if (body.mode === 'suspend') deps.onSuspended?.(accountId);
       return { account_id: accountId, mode: body.mode, ...result };
     },
+
+    close: () => pool.close(),
   };
 }
 
