@@ -276,7 +276,13 @@ onEachDatabase('friction on what spreads too fast', (dialect) => {
     await rejectsWith(mod.client.restrictAccount(admin.accountId, { mode: 'suspend', reason: 'x' }), 'forbidden', 403);
     await rejectsWith(mod.client.restrictAccount(otherMod.accountId, { mode: 'review', reason: 'x' }), 'forbidden', 403);
     assert.equal((await admin.client.restrictAccount(otherMod.accountId, { mode: 'rate_limit', reason: 'x' })).mode, 'rate_limit');
+    const peer = await server.signUp();
+    const chat = await target.client.openDirect(peer.handle);
     await mod.client.restrictAccount(target.accountId, { mode: 'suspend', reason: 'bot network' });
+    // A principal the server builds itself (a business's team inbox, automation, campaigns,
+    // a bot's webhook reply) presents no token: the send path looks the account up.
+    const built = { accountId: target.accountId, handle: target.handle, kind: 'person' as const, role: 'user' as const, deviceId: null, apiKeyId: null, scopes: new Set<never>() };
+    await assert.rejects(server.services.messaging.send(built, chat.id, { text: 'still here' }), (err: { code?: string }) => err.code === 'forbidden');
     await mod.client.restrictAccount(target.accountId, { mode: 'rate_limit', reason: 'changed my mind?' });
     await rejectsWith(target.client.me(), 'unauthenticated', 401);
     await rejectsWith(server.anonymous.login({ handle: target.handle, password: target.password }), 'forbidden', 403);

@@ -82,11 +82,14 @@ export function createMessaging(deps: MessagingDeps) {
   }
 
   /**
-   * A suspended account sends nothing, whatever path built its principal (a token is refused
-   * already; a business's team, automation, campaigns and bots' webhook replies come here too).
+   * A suspended account sends nothing, whatever path built its principal. A principal from a
+   * token this request presented was checked when the token was resolved (a suspended account's
+   * tokens are refused), so only the ones the server builds itself are looked up: a business's
+   * team inbox, automation, campaigns and bots' webhook replies.
    */
-  async function assertNotSuspended(tx: Tx, accountId: string) {
-    if ((await accountStates(tx, [accountId])).get(accountId)?.suspended) throw new AppError('forbidden', 'this account is suspended');
+  async function assertNotSuspended(tx: Tx, principal: Principal) {
+    if (principal.deviceId !== null || principal.apiKeyId !== null || principal.botToken === true) return;
+    if ((await accountStates(tx, [principal.accountId])).get(principal.accountId)?.suspended) throw new AppError('forbidden', 'this account is suspended');
   }
 
   /** One message's view: for `viewerId`, or as events carry it (null). */
@@ -184,7 +187,7 @@ export function createMessaging(deps: MessagingDeps) {
         throw new AppError('validation_failed', 'cards carry their own media: send media or cards', { errors: [{ path: '/media', message: 'not allowed with cards' }] });
       }
       const body = async (tx: Tx, emit: Emit) => {
-        await assertNotSuspended(tx, principal.accountId);
+        await assertNotSuspended(tx, principal);
         const membership = await requireMember(tx, conversationId, principal.accountId);
         assertMayPost(membership);
         await assertNotBlocked(tx, membership);
@@ -333,7 +336,7 @@ export function createMessaging(deps: MessagingDeps) {
       const ids = items.map((x) => x.conversationId);
       if (new Set(ids).size !== ids.length) throw new Error('sendMany: a conversation appears twice in one batch');
       const now = clock();
-      await assertNotSuspended(tx, principal.accountId);
+      await assertNotSuspended(tx, principal);
       const chats = await directChatsOf(tx, principal.accountId, ids);
       for (const x of items) if (!chats.has(x.conversationId)) out.set(x.conversationId, { ok: false, code: 'not_a_member', message: 'you are not a member of this conversation' });
       const peers = [...new Set([...chats.values()].map((c) => c.peerId))];
