@@ -40,6 +40,7 @@ import { openDatabase } from '../apps/server/src/platform/db/index.ts';
 import { createLocalEventBus } from '../apps/server/src/platform/pubsub/index.ts';
 import { createThreadPool } from '../apps/server/src/platform/queue/index.ts';
 import { createHasher, type HashTasks } from '../apps/server/src/safety/hasher.ts';
+import { FRICTION_OFF } from './friction.ts';
 import { benchVideo } from './safety-video.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -185,19 +186,7 @@ async function benchTakedown() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mmd-bench-safety-'));
   // One sender puts the photo in 1,000 chats in seconds: the forward limits and the spread tiers,
   // which exist to stop exactly that, are off for this instance (config), so the takedown has its copies.
-  const frictionOff = {
-    spreadForwardChatsPerMinute: 0,
-    spreadManyTimesChatsPerMinute: 0,
-    spreadFastChatsPerMinute: 0,
-    spreadFastChatsPerHour: 0,
-    spreadConfirmChatsPerMinute: 0,
-    spreadConfirmChatsPerHour: 0,
-    spreadCooldownChatsPerMinute: 0,
-    spreadCooldownChatsPerHour: 0,
-    spreadHoldChatsPerMinute: 0,
-    spreadHoldChatsPerHour: 0,
-  };
-  const config = loadConfig({}, { dataDir: dir, port: 0, host: '127.0.0.1', argon2MemoryKib: 1024, argon2Iterations: 1, signupRateLimit: 1_000_000, loginRateLimit: 1_000_000, logLevel: 'warn', sqliteSynchronous: 'normal', ...frictionOff });
+  const config = loadConfig({}, { dataDir: dir, port: 0, host: '127.0.0.1', argon2MemoryKib: 1024, argon2Iterations: 1, signupRateLimit: 1_000_000, loginRateLimit: 1_000_000, logLevel: 'warn', sqliteSynchronous: 'normal', ...FRICTION_OFF });
   const db = openDatabase({ sqlitePath: path.join(dir, 'mmd.sqlite'), sqliteSynchronous: 'normal' });
   await db.migrate();
   const { app } = await buildApp({ config, db, bus: createLocalEventBus(), logger: false });

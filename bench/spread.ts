@@ -30,6 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { MmdClient, MmdError } from '@mmd/sdk';
 import sharp from 'sharp';
 import { buildApp } from '../apps/server/src/app.ts';
+import { TIERS_OFF } from './friction.ts';
 import { loadConfig } from '../apps/server/src/config.ts';
 import { openDatabase } from '../apps/server/src/platform/db/index.ts';
 import { createLocalEventBus } from '../apps/server/src/platform/pubsub/index.ts';
@@ -204,8 +205,7 @@ async function startServer(clock: () => number) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mmd-bench-spread-'));
   // The velocity tiers (label, confirmation, cooldown, hold) are off here: the model has the forward
   // limits and cluster counting only, and every server answer is compared with it.
-  const tiersOff = { spreadFastChatsPerMinute: 0, spreadFastChatsPerHour: 0, spreadConfirmChatsPerMinute: 0, spreadConfirmChatsPerHour: 0, spreadCooldownChatsPerMinute: 0, spreadCooldownChatsPerHour: 0, spreadHoldChatsPerMinute: 0, spreadHoldChatsPerHour: 0 };
-  const config = loadConfig({}, { dataDir: dir, port: 0, host: '127.0.0.1', argon2MemoryKib: 1024, argon2Iterations: 1, signupRateLimit: 1_000_000, loginRateLimit: 1_000_000, logLevel: 'warn', sqliteSynchronous: 'normal', ...tiersOff });
+  const config = loadConfig({}, { dataDir: dir, port: 0, host: '127.0.0.1', argon2MemoryKib: 1024, argon2Iterations: 1, signupRateLimit: 1_000_000, loginRateLimit: 1_000_000, logLevel: 'warn', sqliteSynchronous: 'normal', ...TIERS_OFF });
   const db = openDatabase({ sqlitePath: path.join(dir, 'mmd.sqlite'), sqliteSynchronous: 'normal' });
   await db.migrate();
   const { app } = await buildApp({ config, db, bus: createLocalEventBus(), logger: false, clock });

@@ -10,23 +10,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import type { TestServer, User } from '../apps/server/test/harness.ts';
-import { noData, signUpModerator, smallPhoto, uploadAndWait } from '../apps/server/test/safety-fixtures.ts';
+import { SPREAD_TIERS_PER_HOUR, noData, signUpModerator, smallPhoto, uploadAndWait } from '../apps/server/test/safety-fixtures.ts';
 import { bubble, closeBrowserSuite, DESKTOP, openBrowserSuite, screenshot, signedIn, skipBrowser } from './browser.ts';
 
 describe('spreading fast, from the messenger to the safety console', { skip: skipBrowser || noData }, () => {
   let server: TestServer;
   let browser: Browser;
   before(async () => {
-    ({ server, browser } = await openBrowserSuite({
-      spreadFastChatsPerMinute: 0,
-      spreadFastChatsPerHour: 2,
-      spreadConfirmChatsPerMinute: 0,
-      spreadConfirmChatsPerHour: 3,
-      spreadCooldownChatsPerMinute: 0,
-      spreadCooldownChatsPerHour: 4,
-      spreadHoldChatsPerMinute: 0,
-      spreadHoldChatsPerHour: 5,
-    }));
+    ({ server, browser } = await openBrowserSuite(SPREAD_TIERS_PER_HOUR));
   });
   after(() => closeBrowserSuite({ server, browser }));
 

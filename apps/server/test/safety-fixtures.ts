@@ -54,6 +54,21 @@ export async function uploadQueryHashes(image: Buffer) {
   return encodeRobust(robustQueryHashes(pixels, pdqIntermediate(pixels)));
 }
 
+/**
+ * Spread friction tiers at 2, 3, 4 and 5 new chats an hour (per-minute thresholds off), so a test
+ * reaches each tier with a few shares whichever minute each lands in.
+ */
+export const SPREAD_TIERS_PER_HOUR = {
+  spreadFastChatsPerMinute: 0,
+  spreadFastChatsPerHour: 2,
+  spreadConfirmChatsPerMinute: 0,
+  spreadConfirmChatsPerHour: 3,
+  spreadCooldownChatsPerMinute: 0,
+  spreadCooldownChatsPerHour: 4,
+  spreadHoldChatsPerMinute: 0,
+  spreadHoldChatsPerHour: 5,
+};
+
 /** Signs up an account and makes it a moderator, as `mmd account role HANDLE moderator` does. */
 export async function signUpModerator(server: TestServer, role: 'moderator' | 'admin' = 'moderator', kind: 'person' | 'bot' = 'person'): Promise<User> {
   const user = await server.signUp(undefined, { kind });

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { type TestServer, type User, eventually, onEachDatabase, rejectsWith, startTestServer } from './harness.ts';
-import { noData, signUpModerator, smallPhoto, uploadAndWait } from './safety-fixtures.ts';
+import { SPREAD_TIERS_PER_HOUR, noData, signUpModerator, smallPhoto, uploadAndWait } from './safety-fixtures.ts';
 
 onEachDatabase('friction on what spreads too fast', (dialect) => {
   let server: TestServer;
@@ -19,17 +19,7 @@ onEachDatabase('friction on what spreads too fast', (dialect) => {
     server = await startTestServer({
       dialect,
       clock,
-      config: {
-        spreadFastChatsPerMinute: 0,
-        spreadFastChatsPerHour: 2,
-        spreadConfirmChatsPerMinute: 0,
-        spreadConfirmChatsPerHour: 3,
-        spreadCooldownChatsPerMinute: 0,
-        spreadCooldownChatsPerHour: 4,
-        spreadHoldChatsPerMinute: 0,
-        spreadHoldChatsPerHour: 5,
-        spreadCooldownSeconds: 300,
-      },
+      config: { ...SPREAD_TIERS_PER_HOUR, spreadCooldownSeconds: 300 },
     });
   });
   after(() => server.close());
