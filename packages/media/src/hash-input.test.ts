@@ -12,7 +12,7 @@ import { hammingDistance, hash256ToHex, parseVpdq, pdqHash } from '@mmd/phash';
 import sharp from 'sharp';
 import { dataPath, HOSTILE_DIR, leftovers, makeTmpRoot, NEEDS_DATA, removeTmpRoot } from '../test/helpers.ts';
 import { isMediaError, type MediaErrorCode } from './errors.ts';
-import { decodeImageForHashing, decodeVideoFramesForHashing, type HashFrame } from './hash-input.ts';
+import { decodeImageForHashing, decodeVideoFramesForHashing, decodeVideoOutputs, type HashFrame } from './hash-input.ts';
 
 const CHAIR = dataPath('vpdq', 'videos', 'chair-19-sd-bar.mp4');
 
@@ -154,5 +154,58 @@ describe('decodeVideoFramesForHashing', { skip: NEEDS_DATA }, () => {
     await rejectsWithCode(collect(decodeVideoFramesForHashing(CHAIR, { maxSeconds: 10 })), 'too_long');
     await rejectsWithCode(collect(decodeVideoFramesForHashing(CHAIR, { fps: 0 })), 'invalid_options');
     await rejectsWithCode(collect(decodeVideoFramesForHashing(CHAIR, { maxFrames: 1.5 })), 'invalid_options');
+  });
+});
+
+describe('decodeVideoOutputs', () => {
+  test('one decode gives vPDQ’s exact frames and a small grey stream at its own rate', async () => {
+    const single = await collect(decodeVideoFramesForHashing(CHAIR, { fps: 1 }));
+    const rgb: HashFrame[] = [];
+    const grey: HashFrame[] = [];
+    await decodeVideoOutputs(
+      CHAIR,
+      [{ fps: 1 }, { fpsForDuration: (d) => (d > 10 ? 4 : 2), divisor: 3, grey: true }],
+      async (output, frame) => {
+        // A slow consumer on one output must not stall or reorder the other.
+        if (output === 1 && frame.frameNumber % 10 === 0) await new Promise((r) => setTimeout(r, 5));
+        (output === 0 ? rgb : grey).push(frame);
+      },
+    );
+    assert.equal(rgb.length, single.length);
+    for (const [i, f] of rgb.entries()) {
+      assert.equal(f.channels, 3);
+      assert.deepEqual(f.data, single[i]!.data, `frame ${i} is the single decode's`);
+    }
+    // chair-19 is 18.8 s: 4 frames a second, a third of the size, one byte per pixel.
+    assert.equal(grey.length, Math.ceil(18.8 * 4));
+    const g = grey[0]!;
+    assert.equal(g.channels, 1);
+    assert.equal(g.width, Math.floor(single[0]!.width / 3));
+    assert.equal(g.height, Math.floor(single[0]!.height / 3));
+    assert.equal(g.data.length, g.width * g.height);
+    assert.deepEqual(
+      grey.slice(0, 3).map((f) => f.seconds),
+      [0, 0.25, 0.5],
+    );
+  });
+
+  test('errors: a consumer that throws ends ffmpeg; abort, timeout and bad input are told apart', async () => {
+    await assert.rejects(
+      decodeVideoOutputs(CHAIR, [{ fps: 1 }, { fps: 4, divisor: 3, grey: true }], () => {
+        throw new Error('consumer failed');
+      }),
+      /consumer failed/,
+    );
+    const controller = new AbortController();
+    await rejectsWithCode(
+      decodeVideoOutputs(CHAIR, [{ fps: 1 }, { fps: 4 }], () => controller.abort(), { signal: controller.signal }),
+      'aborted',
+    );
+    await rejectsWithCode(decodeVideoOutputs(CHAIR, [{ fps: 1 }, { fps: 4 }], () => {}, { timeoutMs: 1 }), 'timeout');
+    await rejectsWithCode(decodeVideoOutputs(join(HOSTILE_DIR, 'moov-missing.mp4'), [{ fps: 1 }], () => {}), 'corrupt_file');
+    await rejectsWithCode(decodeVideoOutputs(CHAIR, [{ fps: 1 }], () => {}, { maxSeconds: 10 }), 'too_long');
+    await rejectsWithCode(decodeVideoOutputs(CHAIR, [{ fps: 0 }], () => {}), 'invalid_options');
+    await rejectsWithCode(decodeVideoOutputs(CHAIR, [{ divisor: 2.5 }], () => {}), 'invalid_options');
+    await rejectsWithCode(decodeVideoOutputs(CHAIR, [], () => {}), 'invalid_options');
   });
 });

@@ -75,8 +75,10 @@ export async function decodeImageForHashing(
   }
 }
 
-/** One decoded video frame: RGB pixels plus where it sits in the video. */
-export interface HashFrame extends HashImage {
+/** One decoded video frame: RGB (or grey, when asked) pixels plus where it sits in the video. */
+export interface HashFrame extends Omit<HashImage, 'channels'> {
+  /** 3 (RGB) unless the decode asked for grey. */
+  channels: 1 | 3;
   /** Seconds from the start of the video stream. */
   seconds: number;
   /** Index among the sampled frames (0 = the first). */
@@ -87,6 +89,15 @@ export interface HashFrame extends HashImage {
 export interface DecodeVideoFramesOptions {
   /** Frames sampled per second (default 1, as the vPDQ reference). */
   fps?: number;
+  /**
+   * Chooses the rate from the probed duration instead (e.g. phash's `videoSampleRate`: dense
+   * for short clips, sparser for long ones); wins over `fps`.
+   */
+  fpsForDuration?: (durationSeconds: number) => number;
+  /** Frames shrunk by this whole factor (area average) before they leave ffmpeg; default 1. */
+  divisor?: number;
+  /** One grey (luma) sample per pixel instead of RGB. */
+  grey?: boolean;
   /** Stop after this many frames (ffmpeg is stopped too). */
   maxFrames?: number;
   /** Refuse longer videos with `too_long` (default 15 min, the library's video limit). */
@@ -119,11 +130,18 @@ export async function* decodeVideoFramesForHashing(
   input: MediaInput,
   options: DecodeVideoFramesOptions = {},
 ): AsyncGenerator<HashFrame, void, undefined> {
-  const fps = options.fps ?? 1;
-  const maxFrames = options.maxFrames;
-  if (!(Number.isFinite(fps) && fps > 0 && fps <= 240)) {
-    throw new MediaError('invalid_options', `fps must be in (0, 240], got ${fps}`);
+  const checkFps = (fps: number) => {
+    if (!(Number.isFinite(fps) && fps > 0 && fps <= 240)) {
+      throw new MediaError('invalid_options', `fps must be in (0, 240], got ${fps}`);
+    }
+    return fps;
+  };
+  checkFps(options.fps ?? 1);
+  const divisor = options.divisor ?? 1;
+  if (!(Number.isSafeInteger(divisor) && divisor >= 1 && divisor <= 64)) {
+    throw new MediaError('invalid_options', `divisor must be a whole number in [1, 64], got ${divisor}`);
   }
+  const maxFrames = options.maxFrames;
   if (maxFrames !== undefined && !(Number.isSafeInteger(maxFrames) && maxFrames > 0)) {
     throw new MediaError('invalid_options', `maxFrames must be a positive integer, got ${maxFrames}`);
   }
@@ -137,6 +155,9 @@ export async function* decodeVideoFramesForHashing(
       maxVideoSide: options.maxVideoSide,
       signal: options.signal,
     });
+    const fps = checkFps(options.fpsForDuration ? options.fpsForDuration(durationSeconds) : (options.fps ?? 1));
+    const width = Math.max(1, Math.floor(video.width / divisor));
+    const height = Math.max(1, Math.floor(video.height / divisor));
     const { ffmpeg } = await locateBinaries();
     const args = [
       ...FFMPEG_BASE_ARGS,
@@ -154,18 +175,19 @@ export async function* decodeVideoFramesForHashing(
       // exactly the frames the vPDQ reference hashes (0, 30, 60, … at 30 fps). The default
       // (round=near) would take the frame half a slot later.
       '-vf',
-      `fps=${fps}:round=up`,
+      [`fps=${fps}:round=up`, ...(divisor > 1 ? [`scale=${width}:${height}:flags=area`] : [])].join(','),
       ...(maxFrames === undefined ? [] : ['-frames:v', String(maxFrames)]),
       '-f',
       'rawvideo',
       '-pix_fmt',
-      'rgb24',
+      options.grey ? 'gray' : 'rgb24',
       'pipe:1',
     ];
     yield* readFrames(spawn(ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true }), {
       // ffprobe's width/height are the decoded (stored, cropped) size that rawvideo emits.
-      width: video.width,
-      height: video.height,
+      width,
+      height,
+      channels: options.grey ? 1 : 3,
       fps,
       maxFrames: maxFrames ?? Number.POSITIVE_INFINITY,
       timeoutMs: options.timeoutMs ?? transcodeTimeoutMs(durationSeconds),
@@ -179,16 +201,126 @@ export async function* decodeVideoFramesForHashing(
 interface ReadFramesOptions {
   width: number;
   height: number;
+  channels: 1 | 3;
   fps: number;
   maxFrames: number;
   timeoutMs: number;
   signal: AbortSignal | undefined;
 }
 
-/** Cuts ffmpeg's raw stdout into frames, supervising the process (timeout, abort, exit status). */
+/** One of the frame streams {@link decodeVideoOutputs} produces from a single decode. */
+export interface DecodeOutput {
+  /** Frames sampled per second (default 1). */
+  fps?: number;
+  /** Chooses the rate from the probed duration instead; wins over `fps`. */
+  fpsForDuration?: (durationSeconds: number) => number;
+  /** Frames shrunk by this whole factor (area average); default 1. */
+  divisor?: number;
+  /** One grey sample per pixel instead of RGB. */
+  grey?: boolean;
+}
+
+/**
+ * Several frame streams from one decode of a video: ffmpeg decodes the file once and splits the
+ * frames into each output's rate, size and pixel format (e.g. vPDQ's full-size RGB at 1 fps and
+ * a small grey stream at 4 fps), written to one pipe each. Decoding is most of the cost of
+ * hashing a video, so this halves it against two decodes. `onFrame` is awaited per frame (ffmpeg
+ * waits while an output's consumer is busy; outputs are drained independently, so a slow one
+ * never starves the other). Same verification, limits and errors as
+ * {@link decodeVideoFramesForHashing}.
+ */
+export async function decodeVideoOutputs(
+  input: MediaInput,
+  outputs: readonly DecodeOutput[],
+  onFrame: (output: number, frame: HashFrame) => Promise<void> | void,
+  options: Omit<DecodeVideoFramesOptions, 'fps' | 'fpsForDuration' | 'divisor' | 'grey' | 'maxFrames'> = {},
+): Promise<void> {
+  if (outputs.length < 1 || outputs.length > 4) throw new MediaError('invalid_options', 'between 1 and 4 outputs');
+  const checked = outputs.map((o) => {
+    const divisor = o.divisor ?? 1;
+    if (!(Number.isSafeInteger(divisor) && divisor >= 1 && divisor <= 64)) {
+      throw new MediaError('invalid_options', `divisor must be a whole number in [1, 64], got ${divisor}`);
+    }
+    return { ...o, divisor };
+  });
+  const checkFps = (fps: number) => {
+    if (!(Number.isFinite(fps) && fps > 0 && fps <= 240)) {
+      throw new MediaError('invalid_options', `fps must be in (0, 240], got ${fps}`);
+    }
+    return fps;
+  };
+  for (const o of checked) if (!o.fpsForDuration) checkFps(o.fps ?? 1);
+  const dir = typeof input === 'string' ? undefined : await mkdtemp(join(options.tmpRoot ?? tmpdir(), TEMP_PREFIX));
+  try {
+    const path = await inputPath(input, dir ?? '');
+    const { video, durationSeconds } = await openVideo(path, {
+      maxVideoSeconds: options.maxSeconds,
+      maxVideoSide: options.maxVideoSide,
+      signal: options.signal,
+    });
+    const plans = checked.map((o) => ({
+      fps: checkFps(o.fpsForDuration ? o.fpsForDuration(durationSeconds) : (o.fps ?? 1)),
+      width: Math.max(1, Math.floor(video.width / o.divisor)),
+      height: Math.max(1, Math.floor(video.height / o.divisor)),
+      divisor: o.divisor,
+      channels: (o.grey ? 1 : 3) as 1 | 3,
+    }));
+    const graph = [
+      `[0:V:0]split=${plans.length}${plans.map((_, i) => `[s${i}]`).join('')}`,
+      ...plans.map(
+        (p, i) =>
+          `[s${i}]fps=${p.fps}:round=up${p.divisor > 1 ? `,scale=${p.width}:${p.height}:flags=area` : ''}[o${i}]`,
+      ),
+    ].join(';');
+    // Output i on fd 1, then 3, 4, … (fd 2 is stderr).
+    const fds = plans.map((_, i) => (i === 0 ? 1 : i + 2));
+    const { ffmpeg } = await locateBinaries();
+    const args = [
+      ...FFMPEG_BASE_ARGS,
+      '-noautorotate',
+      '-i',
+      fileUrl(path),
+      '-filter_complex',
+      graph,
+      ...plans.flatMap((p, i) => [
+        '-map',
+        `[o${i}]`,
+        '-an',
+        '-sn',
+        '-dn',
+        '-f',
+        'rawvideo',
+        '-pix_fmt',
+        p.channels === 1 ? 'gray' : 'rgb24',
+        `pipe:${fds[i]}`,
+      ]),
+    ];
+    const stdio: Array<'ignore' | 'pipe'> = ['ignore', 'pipe', 'pipe', ...plans.slice(1).map(() => 'pipe' as const)];
+    const child = spawn(ffmpeg, args, { stdio, windowsHide: true });
+    const timeoutMs = options.timeoutMs ?? transcodeTimeoutMs(durationSeconds);
+    await Promise.all(
+      plans.map(async (p, i) => {
+        const frames = readFrames(
+          child,
+          { width: p.width, height: p.height, channels: p.channels, fps: p.fps, maxFrames: Number.POSITIVE_INFINITY, timeoutMs, signal: options.signal },
+          child.stdio[fds[i]!] as NodeJS.ReadableStream,
+        );
+        for await (const f of frames) await onFrame(i, f);
+      }),
+    ).catch((error) => {
+      child.kill('SIGKILL');
+      throw error;
+    });
+  } finally {
+    if (dir) await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+  }
+}
+
+/** Cuts ffmpeg's raw output into frames, supervising the process (timeout, abort, exit status). */
 async function* readFrames(
   child: ChildProcess,
   o: ReadFramesOptions,
+  stream: NodeJS.ReadableStream | null = child.stdout,
 ): AsyncGenerator<HashFrame, void, undefined> {
   let failure: MediaError | undefined;
   // SIGKILL: a decoder stuck on hostile input may never look at SIGTERM.
@@ -217,13 +349,13 @@ async function* readFrames(
     child.once('close', (code) => resolve({ code }));
   });
 
-  const frameBytes = o.width * o.height * 3;
+  const frameBytes = o.width * o.height * o.channels;
   let frame = Buffer.allocUnsafe(frameBytes);
   let filled = 0;
   let produced = 0;
   try {
     try {
-      for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
         for (let offset = 0; offset < chunk.length; ) {
           const n = chunk.copy(frame, filled, offset, Math.min(chunk.length, offset + frameBytes - filled));
           filled += n;
@@ -233,7 +365,7 @@ async function* readFrames(
             data: frame,
             width: o.width,
             height: o.height,
-            channels: 3,
+            channels: o.channels,
             seconds: produced / o.fps,
             frameNumber: produced,
           };

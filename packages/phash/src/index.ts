@@ -68,9 +68,17 @@ export {
   mergeFrames,
   VIDEO_SIGNATURE_PARAMS,
   videoFrameHashes,
+  referenceFromQuery,
   videoSampleRate,
   videoSignature,
+  withoutVariants,
 } from './video-signature.ts';
+export {
+  decodeVideoSignature,
+  encodeVideoSignature,
+  MAX_SIGNATURE_FRAMES,
+  videoSignatureIndexHashes,
+} from './video-signature-format.ts';
 export type { DecodedFrame, VpdqFeature } from './vpdq.ts';
 export { vpdqHashFrame, vpdqHashFrames } from './vpdq.ts';
 export { formatVpdq, parseVpdq } from './vpdq-format.ts';

@@ -43,20 +43,25 @@ export interface VideoMatch {
   readonly offsetSeconds: number;
   /** Mean closest distance of the agreeing frames. */
   readonly meanDistance: number;
+  /**
+   * Agreeing frames found through a whole-picture or centre hash; the rest agreed only through
+   * anchored regions (a crop, or a shared part of the picture: weaker evidence, as for images).
+   */
+  readonly wholeFrames: number;
 }
 
 const DEFAULT_RATES = Array.from({ length: 13 }, (_, i) => Math.round((0.75 + 0.05 * i) * 100) / 100);
 
 /** All hashes of a signature as 8 × 32-bit words each, with the frame each belongs to. */
 function pack(signature: VideoSignature): { words: Uint32Array; frameOf: Int32Array; starts: Int32Array } {
-  const total = signature.frames.reduce((n, f) => n + f.hashes.length, 0);
+  const total = signature.frames.reduce((n, f) => n + f.hashes.length + (f.variants?.length ?? 0), 0);
   const words = new Uint32Array(total * 8);
   const frameOf = new Int32Array(total);
   const starts = new Int32Array(signature.frames.length + 1);
   let k = 0;
   signature.frames.forEach((f, i) => {
     starts[i] = k;
-    for (const h of f.hashes) {
+    for (const h of f.variants ? [...f.hashes, ...f.variants] : f.hashes) {
       writeWords(h, words, k * 8);
       frameOf[k++] = i;
     }
@@ -187,6 +192,7 @@ export function matchVideo(
     rate: 1,
     offsetSeconds: 0,
     meanDistance: 0,
+    wholeFrames: 0,
   };
   const usableQuery = query.frames.filter((f) => f.hashes.length > 0);
   if (usableQuery.length === 0) return none;
@@ -199,7 +205,7 @@ export function matchVideo(
 
   // Most agreeing reference frames wins; ties (short clips fit several rates within the
   // tolerance) go to the line the frames sit closest to.
-  let best = { frames: 0, residual: Infinity, distance: 0, rate: 1, offset: 0 };
+  let best = { frames: 0, residual: Infinity, distance: 0, rate: 1, offset: 0, whole: 0 };
   const closestPerFrame = new Map<number, { residual: number; distance: number }>();
   for (const rate of rates) {
     for (const seed of pairs) {
@@ -216,12 +222,14 @@ export function matchVideo(
       if (frames < best.frames) continue;
       let residual = 0;
       let distance = 0;
+      let whole = 0;
       for (const c of closestPerFrame.values()) {
         residual += c.residual;
         distance += c.distance;
+        if (c.distance <= maxDistance) whole++;
       }
       if (frames > best.frames || residual < best.residual) {
-        best = { frames, residual, distance: distance / frames, rate, offset };
+        best = { frames, residual, distance: distance / frames, rate, offset, whole };
       }
     }
   }
@@ -242,5 +250,6 @@ export function matchVideo(
     rate: best.rate,
     offsetSeconds: best.offset,
     meanDistance: best.frames === 0 ? 0 : best.distance,
+    wholeFrames: best.whole,
   };
 }

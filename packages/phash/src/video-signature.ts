@@ -42,6 +42,11 @@ export interface VideoFrameHashes {
   readonly seconds: number;
   /** Usable whole-picture and centre PDQ hashes (quality ≥ the minimum); empty for flat frames. */
   readonly hashes: Hash256[];
+  /**
+   * The other seven rotations/mirrors of each of `hashes` (one side of a comparison carries them:
+   * queries in the evaluation, bank references on the server, whose uploads are stored without).
+   */
+  readonly variants?: Hash256[];
   /** Region hashes around blob anchors, positions on the fixed-scale plane. */
   readonly anchors: AnchorHash[];
 }
@@ -157,6 +162,7 @@ export function videoFrameHashes(
   image: PixelImage,
   role: VideoSignatureRole,
   scale = VIDEO_SIGNATURE_PARAMS.frameScale,
+  options: { dihedral?: boolean } = {},
 ): Omit<VideoFrameHashes, 'seconds'> {
   const p = VIDEO_SIGNATURE_PARAMS;
   const plane = shrinkLuma(image, Math.max(1, Math.round(p.frameScale / scale)));
@@ -166,11 +172,18 @@ export function videoFrameHashes(
   // the reference may itself carry bars its copy lacks.
   const rects = sameRect(whole, trimmed) ? [whole] : [trimmed, whole];
   const query = role === 'query';
+  const dihedral = options.dihedral ?? query;
   const hashes: Hash256[] = [];
+  const variants: Hash256[] = [];
   const keep = (it: PdqIntermediate) => {
     if (it.quality < p.minQuality) return;
-    if (query) hashes.push(...Object.values(pdqDihedralFromIntermediate(it).hashes));
-    else hashes.push(coefficientsToHash(it.coefficients));
+    if (!dihedral) {
+      hashes.push(coefficientsToHash(it.coefficients));
+      return;
+    }
+    const all = pdqDihedralFromIntermediate(it).hashes;
+    hashes.push(all.original);
+    for (const [t, h] of Object.entries(all)) if (t !== 'original') variants.push(h);
   };
   for (const r of rects) {
     keep(regionPdq(plane, r));
@@ -178,7 +191,7 @@ export function videoFrameHashes(
   }
   // Anchors only inside the picture: bars, app chrome and caption bands are shared by many videos.
   const anchors = anchorHashes(plane, trimmed, query ? p.queryAnchors : p.referenceAnchors);
-  return { hashes, anchors };
+  return dihedral ? { hashes, variants, anchors } : { hashes, anchors };
 }
 
 /**
@@ -188,11 +201,39 @@ export function videoFrameHashes(
  * of the group.
  */
 export function mergeFrames(frames: readonly VideoFrameHashes[]): VideoFrameHashes {
+  const variants = frames.flatMap((f) => f.variants ?? []);
   return {
     seconds: frames[frames.length >> 1]?.seconds ?? 0,
     hashes: frames.flatMap((f) => f.hashes),
+    ...(variants.length > 0 ? { variants } : {}),
     anchors: frames.flatMap((f) => f.anchors),
   };
+}
+
+/** The signature without rotation/mirror variants (what the server stores for an upload). */
+export function withoutVariants(signature: VideoSignature): VideoSignature {
+  return {
+    role: signature.role,
+    frames: signature.frames.map((f) => ({ seconds: f.seconds, hashes: f.hashes, anchors: f.anchors })),
+  };
+}
+
+/**
+ * A sparse reference made from a dense (query) signature: frames taken at the reference
+ * sampling rate, each merged with its neighbours, as {@link videoSignature} references are made
+ * from a fresh decode. Lets two stored uploads be compared without decoding either again.
+ */
+export function referenceFromQuery(query: VideoSignature): VideoSignature {
+  const frames = query.frames;
+  if (frames.length === 0) return { role: 'reference', frames: [] };
+  const duration = frames[frames.length - 1]!.seconds - frames[0]!.seconds;
+  const queryFps = frames.length > 1 && duration > 0 ? (frames.length - 1) / duration : 1;
+  const step = Math.max(1, Math.round(queryFps / videoSampleRate('reference', duration)));
+  const out: VideoFrameHashes[] = [];
+  for (let i = 0; i < frames.length; i += step) {
+    out.push(mergeFrames(frames.slice(Math.max(0, i - 1), Math.min(frames.length, i + 2))));
+  }
+  return { role: 'reference', frames: out };
 }
 
 /**
@@ -203,9 +244,10 @@ export async function videoSignature(
   frames: Iterable<DecodedFrame> | AsyncIterable<DecodedFrame>,
   role: VideoSignatureRole,
   scale = VIDEO_SIGNATURE_PARAMS.frameScale,
+  options: { dihedral?: boolean } = {},
 ): Promise<VideoSignature> {
   const out: VideoFrameHashes[] = [];
   for await (const f of frames)
-    out.push({ seconds: f.timestampSeconds, ...videoFrameHashes(f.image, role, scale) });
+    out.push({ seconds: f.timestampSeconds, ...videoFrameHashes(f.image, role, scale, options) });
   return { role, frames: out };
 }

@@ -18,6 +18,7 @@ import type { Principal } from '../accounts/index.ts';
 import { AppError } from '../errors.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
 import { appendAudit } from './audit.ts';
+import { encodeVideoSignature } from '@mmd/phash';
 import { formatVpdqCompact, normaliseSignal } from './hash-codec.ts';
 import { formatBankFile, parseBankFile } from './formats.ts';
 import type { FileHashes, Hasher } from './hasher.ts';
@@ -43,7 +44,8 @@ export function fileSignals(h: FileHashes, origin: NewSignal['origin'], label: s
     { type: 'md5', value: h.md5, label, origin },
   ];
   if (h.image) out.push({ type: 'pdq', value: h.image.pdq, quality: h.image.quality, robust: JSON.stringify(h.image.reference), label, origin });
-  if (h.video) out.push({ type: 'vpdq', value: formatVpdqCompact(h.video.frames), label, origin });
+  // With the robust reference signature (hashed as a reference: sparse, with rotation variants).
+  if (h.video) out.push({ type: 'vpdq', value: formatVpdqCompact(h.video.frames), robust: encodeVideoSignature(h.video.signature), label, origin });
   return out;
 }
 
@@ -162,7 +164,7 @@ export function createBanks(deps: BanksDeps) {
     /** Hashes a file (never stored) and adds its signals, crop-resistant set included. */
     async addFile(principal: Principal, bankId: string, file: string, label: string | null): Promise<AddSignalsReply> {
       await loadBank(db.db, bankId);
-      const hashes = await deps.hasher.hashFile(file);
+      const hashes = await deps.hasher.hashFile(file, { role: 'reference' });
       const signals = fileSignals(hashes, 'upload', label);
       const { added, sweepJobId } = await add(principal, bankId, signals, { action: 'signals.added', detail: { origin: 'upload', kind: hashes.kind } });
       return view(added, signals.length, sweepJobId);

@@ -8,17 +8,19 @@
  * upload that reaches a recipient has one; a row stored before clusters existed is its own.
  *
  * Matching is the takedowns' (same bytes, or a near-duplicate by the robust image hashes or the
- * video's frames at the banks' default distance; a crop found through anchored regions alone at
+ * video's frames (vPDQ, or MMD's robust signature: a crop, bars, a mirror, a speed change or a
+ * trim of a video joins too) at the banks' default distance; a crop found through anchored regions alone at
  * the stricter anchor distance). At most CANDIDATES_VERIFIED candidates are verified, the nearest
  * first; the index search itself still returns every near copy (as a takedown's does), so an
  * upload of much-copied content costs more to place. Clusters never merge: an upload matching two
  * joins the older.
  */
-import { isVpdqMatch, matchRobust, matchVpdq } from '@mmd/phash';
+import { isVpdqMatch, matchRobust, matchVpdq, referenceFromQuery } from '@mmd/phash';
 import type { Database } from '../platform/db/index.ts';
-import { decodeRobust, parseRobustJson, parseVpdqAny, usableFrames } from './hash-codec.ts';
+import { decodeRobust, parseRobustJson, parseVideoSignature, parseVpdqAny, usableFrames, videoSearchKeys } from './hash-codec.ts';
 import type { FileHashes } from './hasher.ts';
 import type { SafetyIndexes } from './indexes.ts';
+import { videoRule } from './matcher.ts';
 
 /** The banks' default PDQ distance (banks.ts): what counts as the same picture. */
 export const CLUSTER_PDQ_DISTANCE = 31;
@@ -54,11 +56,16 @@ export async function assignCluster(db: Database, indexes: SafetyIndexes, upload
   await indexes.refresh();
   const image = upload.hashes.image;
   const frames = upload.hashes.video ? usableFrames(upload.hashes.video.frames) : [];
+  // The fresh upload's signature carries rotation variants; stored ones do not.
+  const signature = upload.hashes.video?.signature ?? null;
   const reference = image ? decodeRobust(image.reference) : null;
   const query = image ? decodeRobust(image.query) : null;
   // The query's anchors too: an upload that is a crop of an earlier one lines up with the earlier
   // reference's anchors only at the crop's magnification, which only the query set tries.
-  const searched = reference && query ? [...reference.global, ...reference.centre, ...reference.anchors.map((a) => a.hash), ...query.global, ...query.centre, ...query.anchors.map((a) => a.hash)] : frames.map((f) => f.hash);
+  const searched =
+    reference && query
+      ? [...reference.global, ...reference.centre, ...reference.anchors.map((a) => a.hash), ...query.global, ...query.centre, ...query.anchors.map((a) => a.hash)]
+      : [...frames.map((f) => f.hash), ...(signature ? videoSearchKeys(signature) : [])];
   if (searched.length > 0) {
     // The nearest first (then the oldest): the copies most likely to verify are verified.
     const candidates = [...indexes.media.search(searched, CLUSTER_PDQ_DISTANCE)]
@@ -67,7 +74,12 @@ export async function assignCluster(db: Database, indexes: SafetyIndexes, upload
       .slice(0, CANDIDATES_VERIFIED)
       .map(([id]) => id);
     if (candidates.length > 0) {
-      const rows = await db.db.selectFrom('safety_media_hashes').select(['id', 'cluster_id', 'query', 'reference', 'vpdq', 'removed_at']).where('id', 'in', candidates).execute();
+      const rows = await db.db
+        .selectFrom('safety_media_hashes')
+        .select(['id', 'cluster_id', 'query', 'reference', 'vpdq', 'removed_at'])
+        .$if(signature !== null, (q) => q.select('video_signature'))
+        .where('id', 'in', candidates)
+        .execute();
       for (const r of rows) {
         if (r.removed_at !== null) continue;
         let same = false;
@@ -82,7 +94,10 @@ export async function assignCluster(db: Database, indexes: SafetyIndexes, upload
             (theirQuery !== null && matchRobust(theirQuery, reference, rule).matched) ||
             (theirReference !== null && matchRobust(query, theirReference, rule).matched);
         } else if (r.vpdq) {
-          same = isVpdqMatch(matchVpdq(parseVpdqAny(r.vpdq), frames));
+          same = frames.length > 0 && isVpdqMatch(matchVpdq(parseVpdqAny(r.vpdq), frames));
+          // The earlier upload's dense signature, thinned to a reference, against this one's.
+          const stored = !same && signature ? parseVideoSignature((r as { video_signature?: string | null }).video_signature) : null;
+          if (stored) same = videoRule(signature!, referenceFromQuery(stored)) !== null;
         }
         if (same) take({ id: Number(r.id), cluster_id: r.cluster_id === null ? null : Number(r.cluster_id) });
       }

@@ -9,6 +9,7 @@
  *   bank moved between MMD instances keeps matching crops.
  * Facts about the formats come from facebook/ThreatExchange; the code is MMD's.
  */
+import { decodeVideoSignature } from '@mmd/phash';
 import { BANK_CATEGORIES, type Bank, type BankFormat, type RobustHashSet, type SignalType } from '@mmd/contracts';
 import { AppError } from '../errors.ts';
 import { normaliseSignal } from './hash-codec.ts';
@@ -159,6 +160,23 @@ export function parseBankFile(format: BankFormat, body: unknown): { entries: Imp
         }
         robust = JSON.stringify(r.robust);
       }
+      if (r.video_signature !== undefined && r.video_signature !== null) {
+        // MMD's robust video signature of a vPDQ signal (base64, as exported).
+        const text = typeof r.video_signature === 'string' ? r.video_signature : '';
+        let ok = type === 'vpdq' && text.length > 0;
+        if (ok) {
+          try {
+            decodeVideoSignature(text);
+          } catch {
+            ok = false;
+          }
+        }
+        if (!ok) {
+          problems.add(`/signals/${i}/video_signature`, 'not an MMD video signature (vpdq only)');
+          return;
+        }
+        robust = text;
+      }
       const e = problems.entry(`/signals/${i}/value`, type, r.value, r.label, robust);
       if (e) entries.push(e);
     });
@@ -198,7 +216,13 @@ export function formatBankFile(format: BankFormat, bank: Bank, signals: SignalRo
     format: 'mmd-bank',
     version: 1,
     bank: { name: bank.name, category: bank.category, source: bank.source, action: bank.action, pdq_threshold: bank.pdq_threshold },
-    signals: signals.map((s) => ({ type: s.type, value: s.value, label: s.label, ...(s.robust ? { robust: JSON.parse(s.robust) as RobustHashSet } : {}) })),
+    signals: signals.map((s) => ({
+      type: s.type,
+      value: s.value,
+      label: s.label,
+      // A vPDQ signal's robust column holds MMD's video signature (base64); a PDQ's, its JSON set.
+      ...(s.robust ? (s.type === 'vpdq' ? { video_signature: s.robust } : { robust: JSON.parse(s.robust) as RobustHashSet }) : {}),
+    })),
   };
   return { body: JSON.stringify(doc), contentType: 'application/json', extension: 'json', skipped: 0 };
 }

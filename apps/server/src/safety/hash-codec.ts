@@ -3,7 +3,7 @@
  * MD5 are lower-case hex; a vPDQ is HMA's compact JSON (`["pdqhex,quality,seconds", …]`), which
  * HMA and python-threatexchange read as they are; a robust hash set is a small JSON object.
  */
-import { type Hash256, hash256FromHex, hash256ToHex, type RobustHashes, type VpdqFeature } from '@mmd/phash';
+import { decodeVideoSignature, type Hash256, hash256FromHex, hash256ToHex, type RobustHashes, type VideoSignature, videoSignatureIndexHashes, type VpdqFeature } from '@mmd/phash';
 import type { RobustHashSet, SignalType } from '@mmd/contracts';
 import { AppError } from '../errors.ts';
 
@@ -123,4 +123,46 @@ export function sampleFrames(frames: readonly VpdqFeature[], n: number): VpdqFea
   const out: VpdqFeature[] = [];
   for (let i = 0; i < n; i++) out.push(frames[Math.floor((i * frames.length) / n)]!);
   return out;
+}
+
+/** A list of hashes as one base64 string (32 bytes each). */
+export function encodeHashList(hashes: readonly Hash256[]): string {
+  const bytes = Buffer.alloc(hashes.length * 32);
+  for (const [i, h] of hashes.entries()) bytes.set(h, i * 32);
+  return bytes.toString('base64');
+}
+
+export function decodeHashList(text: string | null): Hash256[] {
+  if (!text) return [];
+  const bytes = Buffer.from(text, 'base64');
+  const out: Hash256[] = [];
+  for (let i = 0; i + 32 <= bytes.length; i += 32) out.push(new Uint8Array(bytes.subarray(i, i + 32)));
+  return out;
+}
+
+/**
+ * The hashes of a video signature an index keeps: whole-picture and centre hashes and the four
+ * strongest anchored regions of at most 32 frames, without rotation variants (the other side of
+ * a search carries those).
+ */
+export function videoIndexKeys(signature: VideoSignature): Hash256[] {
+  return videoSignatureIndexHashes(signature, { maxFrames: 32, anchorsPerFrame: 4, variants: false });
+}
+
+/**
+ * The hashes to search an index with for this signature: up to 64 frames, with their rotation
+ * variants when it carries them.
+ */
+export function videoSearchKeys(signature: VideoSignature): Hash256[] {
+  return videoSignatureIndexHashes(signature, { maxFrames: 64, anchorsPerFrame: 4, variants: true });
+}
+
+/** A stored signature, or null when there is none or it cannot be read (never thrown at a matcher). */
+export function parseVideoSignature(text: string | null | undefined): VideoSignature | null {
+  if (!text) return null;
+  try {
+    return decodeVideoSignature(text);
+  } catch {
+    return null;
+  }
 }

@@ -4,7 +4,7 @@
  * frame. Pure JavaScript, so on the event loop a 12-megapixel photo would stall every request for
  * about a second. Inputs are raw RGB pixels moved here by transfer; outputs are small strings.
  */
-import { hash256ToHex, pdqHash, pdqIntermediate, robustHashes, coefficientsToHash } from '@mmd/phash';
+import { hash256ToHex, pdqHash, pdqIntermediate, robustHashes, coefficientsToHash, videoFrameHashes, type VideoFrameHashes, type VideoSignatureRole } from '@mmd/phash';
 import type { RobustHashSet } from '@mmd/contracts';
 import { decodeImageForHashing, isMediaError, type MediaErrorCode } from '@mmd/media';
 import { encodeRobust } from './hash-codec.ts';
@@ -71,4 +71,23 @@ export function hashFrames(frames: FrameInput[]): Array<{ hash: string; quality:
     const { hash, quality } = pdqHash({ data: new Uint8Array(f.pixels), width: f.width, height: f.height, channels: 3 });
     return { hash: hash256ToHex(hash), quality, seconds: f.seconds, frameNumber: f.frameNumber };
   });
+}
+
+export interface SignatureFrameInput {
+  pixels: ArrayBuffer;
+  width: number;
+  height: number;
+  channels: 1 | 3;
+  seconds: number;
+}
+
+/**
+ * MMD's robust video signature of frames decoded at 1/frameScale of the stored size (see
+ * @mmd/phash video-signature.ts): `dihedral` adds the rotation/mirror variants of each hash.
+ */
+export function hashSignatureFrames(frames: SignatureFrameInput[], role: VideoSignatureRole, dihedral: boolean): VideoFrameHashes[] {
+  return frames.map((f) => ({
+    seconds: f.seconds,
+    ...videoFrameHashes({ data: new Uint8Array(f.pixels), width: f.width, height: f.height, channels: f.channels }, role, undefined, { dihedral }),
+  }));
 }

@@ -1,13 +1,14 @@
 /**
  * Hashes one file for screening and banks: SHA-256 and MD5 of the bytes (any kind), and for images
- * PDQ plus MMD's crop-resistant sets, for videos vPDQ (one frame per second). Decoding happens in
- * @mmd/media (libvips and ffmpeg, off the event loop already); the pure-JS hashing goes to the
- * thread pool.
+ * PDQ plus MMD's crop-resistant sets, for videos vPDQ (one frame per second, for exchange with
+ * other platforms) plus MMD's robust video signature (small grey frames: crops, bars, mirrors,
+ * speed changes). Decoding happens in @mmd/media (libvips and ffmpeg, off the event loop
+ * already); the pure-JS hashing goes to the thread pool.
  */
-import { MediaError, decodeVideoFramesForHashing, fileDigests, inspectMedia, type MediaKind } from '@mmd/media';
-import { hash256FromHex, type VpdqFeature } from '@mmd/phash';
+import { MediaError, decodeVideoOutputs, fileDigests, type HashFrame, inspectMedia, type MediaKind } from '@mmd/media';
+import { hash256FromHex, mergeFrames, VIDEO_SIGNATURE_PARAMS, videoSampleRate, type VideoFrameHashes, type VideoSignature, type VideoSignatureRole, type VpdqFeature } from '@mmd/phash';
 import type { ThreadPool } from '../platform/queue/index.ts';
-import type { FrameInput, ImageHashResult } from './hash-tasks.ts';
+import type { FrameInput, ImageHashResult, SignatureFrameInput } from './hash-tasks.ts';
 import * as tasks from './hash-tasks.ts';
 
 export type HashTasks = typeof tasks;
@@ -17,7 +18,11 @@ export interface FileHashes {
   sha256: string;
   md5: string;
   image?: ImageHashResult;
-  video?: { frames: VpdqFeature[] };
+  /**
+   * vPDQ frames, and the robust signature: a dense query with rotation/mirror variants for an
+   * upload (they are dropped when it is stored), a sparse reference for a bank entry.
+   */
+  video?: { frames: VpdqFeature[]; signature: VideoSignature };
 }
 
 export interface HasherOptions {
@@ -51,27 +56,114 @@ export function createHasher(options: HasherOptions) {
   }
 
 
-  async function videoFrames(file: string, signal?: AbortSignal): Promise<VpdqFeature[]> {
+  /** vPDQ: full-size RGB frames at 1 fps, hashed on the pool in batches as they arrive. */
+  function vpdqSink() {
     const inFlight: Array<Promise<Awaited<ReturnType<typeof runFrames>>>> = [];
     const done: VpdqFeature[] = [];
     const limit = Math.max(2, (options.pool?.size ?? 1) * 2);
     let batch: FrameInput[] = [];
+    const collect = (hashed: Awaited<ReturnType<typeof runFrames>>) => {
+      for (const h of hashed) done.push({ frameNumber: h.frameNumber, quality: h.quality, hash: hash256FromHex(h.hash), timestampSeconds: h.seconds });
+    };
     const flush = async () => {
       if (batch.length > 0) inFlight.push(runFrames(batch));
       batch = [];
       // Bounded: ffmpeg waits while the threads catch up, so memory stays at a few frames.
       while (inFlight.length >= limit) collect(await inFlight.shift()!);
     };
-    const collect = (hashed: Awaited<ReturnType<typeof runFrames>>) => {
-      for (const h of hashed) done.push({ frameNumber: h.frameNumber, quality: h.quality, hash: hash256FromHex(h.hash), timestampSeconds: h.seconds });
+    return {
+      async push(f: HashFrame) {
+        batch.push({ pixels: ownBuffer(f.data), width: f.width, height: f.height, seconds: f.seconds, frameNumber: f.frameNumber });
+        if (batch.length >= framesPerTask) await flush();
+      },
+      async finish(): Promise<VpdqFeature[]> {
+        await flush();
+        for (const p of inFlight) collect(await p);
+        return done.sort((a, b) => a.frameNumber - b.frameNumber);
+      },
     };
-    for await (const f of decodeVideoFramesForHashing(file, { maxSeconds: options.maxVideoSeconds, signal })) {
-      batch.push({ pixels: ownBuffer(f.data), width: f.width, height: f.height, seconds: f.seconds, frameNumber: f.frameNumber });
-      if (batch.length >= framesPerTask) await flush();
-    }
-    await flush();
-    for (const p of inFlight) collect(await p);
-    return done.sort((a, b) => a.frameNumber - b.frameNumber);
+  }
+
+  function runSignatureFrames(frames: SignatureFrameInput[], role: VideoSignatureRole, dihedral: boolean): Promise<VideoFrameHashes[]> {
+    if (!options.pool) return Promise.resolve(tasks.hashSignatureFrames(frames, role, dihedral));
+    return options.pool.run('hashSignatureFrames', [frames, role, dihedral], { transfer: frames.map((f) => f.pixels) });
+  }
+
+  /**
+   * The robust signature, from small grey frames. A query (an upload) is sampled densely at
+   * videoSampleRate; a reference (a bank entry) sparsely, each sample merged with its neighbours
+   * 1/12 s either side (decoded at 12 fps, only the samples and their neighbours hashed), as the
+   * evaluation builds them. Rotation/mirror variants on both: an upload's are used fresh and
+   * dropped when it is stored; a bank reference keeps them for searching stored uploads
+   * (videoRule uses one side's only).
+   */
+  function signatureSink(role: VideoSignatureRole) {
+    const p = VIDEO_SIGNATURE_PARAMS;
+    const neighbours = role === 'reference' ? p.referenceNeighbours : 1;
+    const half = neighbours >> 1;
+    let step = 1;
+    const wanted = (i: number) => {
+      if (neighbours === 1) return true;
+      const r = (((i - half) % step) + step) % step;
+      return Math.min(r, step - r) <= half;
+    };
+    const inFlight: Array<Promise<VideoFrameHashes[]>> = [];
+    const hashed: VideoFrameHashes[] = [];
+    const indexes: number[] = [];
+    const limit = Math.max(2, (options.pool?.size ?? 1) * 2);
+    let batch: SignatureFrameInput[] = [];
+    let decoded = 0;
+    const flush = async () => {
+      if (batch.length > 0) inFlight.push(runSignatureFrames(batch, role, true));
+      batch = [];
+      while (inFlight.length >= limit) hashed.push(...(await inFlight.shift()!));
+    };
+    return {
+      /** The decode rate for a video of this duration (called once, before any frame). */
+      rateFor(duration: number): number {
+        const fps = videoSampleRate(role, duration);
+        if (neighbours === 1) return fps;
+        step = Math.max(1, Math.round(p.neighbourFps / fps));
+        return p.neighbourFps;
+      },
+      async push(f: HashFrame) {
+        const i = decoded++;
+        if (!wanted(i)) return;
+        indexes.push(i);
+        batch.push({ pixels: ownBuffer(f.data), width: f.width, height: f.height, channels: f.channels, seconds: f.seconds });
+        if (batch.length >= framesPerTask * 4) await flush();
+      },
+      async finish(): Promise<VideoSignature> {
+        await flush();
+        for (const pending of inFlight) hashed.push(...(await pending));
+        if (neighbours === 1) return { role, frames: hashed };
+        // Each sample (decoded index half, half + step, …) merged with its neighbours.
+        const byIndex = new Map(indexes.map((index, k) => [index, hashed[k]!]));
+        const frames: VideoFrameHashes[] = [];
+        for (let c = half; c < decoded; c += step) {
+          const group: VideoFrameHashes[] = [];
+          for (let k = c - half; k <= c + half; k++) {
+            const h = byIndex.get(k);
+            if (h) group.push(h);
+          }
+          if (group.length > 0) frames.push(mergeFrames(group));
+        }
+        return { role, frames };
+      },
+    };
+  }
+
+  /** vPDQ and the robust signature from one decode (decoding is most of the cost). */
+  async function hashVideo(file: string, role: VideoSignatureRole, signal?: AbortSignal): Promise<{ frames: VpdqFeature[]; signature: VideoSignature }> {
+    const vpdq = vpdqSink();
+    const signature = signatureSink(role);
+    await decodeVideoOutputs(
+      file,
+      [{ fps: 1 }, { fpsForDuration: (d) => signature.rateFor(d), divisor: VIDEO_SIGNATURE_PARAMS.frameScale, grey: true }],
+      (output, frame) => (output === 0 ? vpdq.push(frame) : signature.push(frame)),
+      { maxSeconds: options.maxVideoSeconds, signal },
+    );
+    return { frames: await vpdq.finish(), signature: await signature.finish() };
   }
 
   return {
@@ -79,13 +171,15 @@ export function createHasher(options: HasherOptions) {
      * Hashes a file. `kind` when the caller knows it (media processing does), else it is sniffed;
      * audio and documents get only the exact digests.
      */
-    async hashFile(file: string, known: { kind?: MediaKind; signal?: AbortSignal } = {}): Promise<FileHashes> {
+    async hashFile(file: string, known: { kind?: MediaKind; signal?: AbortSignal; role?: VideoSignatureRole } = {}): Promise<FileHashes> {
       const kind = known.kind ?? (await inspectMedia(file, { maxPixels: options.maxPixels, maxVideoSeconds: options.maxVideoSeconds, maxAudioSeconds: options.maxVideoSeconds })).kind;
       const exact = await fileDigests(file);
       if (kind === 'image') {
         return { kind, ...exact, image: await runImageFile(file) };
       }
-      if (kind === 'video') return { kind, ...exact, video: { frames: await videoFrames(file, known.signal) } };
+      if (kind === 'video') {
+        return { kind, ...exact, video: await hashVideo(file, known.role ?? 'query', known.signal) };
+      }
       return { kind, ...exact };
     },
   };

@@ -12,7 +12,7 @@
 import type { Hash256 } from '@mmd/phash';
 import { hash256FromHex } from '@mmd/phash';
 import type { Database } from '../platform/db/index.ts';
-import { parseRobustJson, parseVpdqAny, sampleFrames, usableFrames } from './hash-codec.ts';
+import { decodeHashList, parseRobustJson, parseVideoSignature, parseVpdqAny, sampleFrames, usableFrames, videoIndexKeys } from './hash-codec.ts';
 import { GroupIndex } from './group-index.ts';
 
 /** Frames of a video kept in an index: enough that a copy shares some, few enough to stay small. */
@@ -36,12 +36,16 @@ export function signalIndexHashes(row: { type: string; value: string; robust: st
     if (!robust) return [hash256FromHex(row.value)];
     return [...robust.global, ...robust.centre, ...robust.anchors.map((a) => a.hash)];
   }
-  if (row.type === 'vpdq') return sampleFrames(usableFrames(parseVpdqAny(row.value)), INDEXED_FRAMES).map((f) => f.hash);
+  if (row.type === 'vpdq') {
+    const frames = sampleFrames(usableFrames(parseVpdqAny(row.value)), INDEXED_FRAMES).map((f) => f.hash);
+    const signature = parseVideoSignature(row.robust);
+    return signature ? [...frames, ...videoIndexKeys(signature)] : frames;
+  }
   return [];
 }
 
 /** The hashes of a stored upload that go into the index. */
-export function mediaIndexHashes(row: { reference: string | null; query?: string | null; vpdq: string | null }): Hash256[] {
+export function mediaIndexHashes(row: { reference: string | null; query?: string | null; vpdq: string | null; video_keys?: string | null }): Hash256[] {
   const robust = parseRobustJson(row.reference);
   if (robust) {
     const magnified = new Map<number, Hash256[]>();
@@ -52,7 +56,7 @@ export function mediaIndexHashes(row: { reference: string | null; query?: string
     }
     return [...robust.global, ...robust.centre, ...robust.anchors.slice(0, INDEXED_MEDIA_ANCHORS).map((a) => a.hash), ...[...magnified.values()].flat()];
   }
-  if (row.vpdq) return sampleFrames(usableFrames(parseVpdqAny(row.vpdq)), INDEXED_FRAMES).map((f) => f.hash);
+  if (row.vpdq) return [...sampleFrames(usableFrames(parseVpdqAny(row.vpdq)), INDEXED_FRAMES).map((f) => f.hash), ...decodeHashList(row.video_keys ?? null)];
   return [];
 }
 
@@ -90,7 +94,7 @@ export function createSafetyIndexes(db: Database) {
     for (;;) {
       const rows = await db.db
         .selectFrom('safety_media_hashes')
-        .select(['id', 'reference', 'query', 'vpdq', 'removed_at'])
+        .select(['id', 'reference', 'query', 'vpdq', 'video_keys', 'removed_at'])
         .where('id', '>', mediaCursor)
         .orderBy('id')
         .limit(PAGE)

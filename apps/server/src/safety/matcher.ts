@@ -2,19 +2,21 @@
  * MMD's full matching scheme, in both directions:
  * - matchBanks: is this upload in a bank? Exact digests by SQL; images by the crop-resistant PDQ
  *   scheme (whole picture with rotations and mirrors, centre with tilts, agreeing anchored regions
- *   for crops); videos by vPDQ. The index proposes candidates at distance 31; each is then checked
+ *   for crops); videos by plain vPDQ and by MMD's robust video signature (crops, bars, mirrors,
+ *   speed changes, trims). The index proposes candidates at distance 31; each is then checked
  *   with the full rule and its bank's own threshold, on every route (anchored regions included).
- * - Every match names its route (`rule`). A match through anchored regions alone (`pdq_crop`) is
+ * - Every match names its route (`rule`). A match through anchored regions alone (`pdq_crop`,
+ *   `video_crop`) is
  *   weaker evidence — two different pictures can share regions (the same app chrome, caption or
  *   watermark) — so it never blocks or removes by itself: see {@link actionFor}.
  * - findCopies: which stored uploads are this item (or these hashes)? Same rules, searched over
  *   the index of stored uploads, for takedowns and sweeps.
  */
 import type { BankAction, BankCategory, BankMatch, MatchRule } from '@mmd/contracts';
-import { hash256FromHex, isVpdqMatch, matchRobust, matchVpdq, type RobustHashes, type VpdqFeature } from '@mmd/phash';
+import { hash256FromHex, isVpdqMatch, matchRobust, matchVideo, matchVpdq, type RobustHashes, type VideoSignature, type VpdqFeature, withoutVariants } from '@mmd/phash';
 import { liveMediaWithOriginals } from '../media/index.ts';
 import type { Database } from '../platform/db/index.ts';
-import { parseRobustJson, parseVpdqAny, plainRobust, usableFrames } from './hash-codec.ts';
+import { parseRobustJson, parseVideoSignature, parseVpdqAny, plainRobust, usableFrames, videoSearchKeys } from './hash-codec.ts';
 import type { SafetyIndexes } from './indexes.ts';
 
 /** What an upload is checked with. */
@@ -22,7 +24,8 @@ export interface QueryHashes {
   sha256: string;
   md5: string;
   image?: { query: RobustHashes };
-  video?: { frames: VpdqFeature[] };
+  /** vPDQ frames, and the robust signature (query role) when the upload was hashed with it. */
+  video?: { frames: VpdqFeature[]; signature?: VideoSignature | null };
 }
 
 /** A bank match with what acting on it needs. */
@@ -32,6 +35,26 @@ export interface FoundMatch extends BankMatch {
 
 /** The rule of a match made only through anchored regions (a crop, or a shared part of a picture). */
 export const CROP_ONLY_RULE = 'pdq_crop' satisfies MatchRule;
+/** The same for a video: its frames agreed only through anchored regions. */
+export const VIDEO_CROP_RULE = 'video_crop' satisfies MatchRule;
+
+/** Whether a match was made through anchored regions alone (weaker evidence: see actionFor). */
+export function isCropOnly(rule: MatchRule | string | null | undefined): boolean {
+  return rule === CROP_ONLY_RULE || rule === VIDEO_CROP_RULE;
+}
+
+/**
+ * MMD's video rule: the query shows the reference on one timeline (matchVideo). Exactly one side
+ * carries rotation/mirror variants (a fresh upload's query, or else the bank's reference), never
+ * both: both would compare 64 orientations and add nothing but chances of a false match.
+ */
+export function videoRule(query: VideoSignature, reference: VideoSignature, maxDistance = 31): MatchRule | null {
+  const queryHasVariants = query.frames.some((f) => f.variants && f.variants.length > 0);
+  const m = matchVideo(query, queryHasVariants ? withoutVariants(reference) : reference, { maxDistance });
+  if (!m.matched) return null;
+  // Enough frames through whole-picture or centre hashes: as strong as vPDQ. Else regions only.
+  return m.wholeFrames >= 4 ? 'video' : VIDEO_CROP_RULE;
+}
 
 /**
  * What a match may do by itself: its bank's action, except that a block found only through
@@ -39,7 +62,7 @@ export const CROP_ONLY_RULE = 'pdq_crop' satisfies MatchRule;
  * remove anyone's content). Blur already leaves the item up, so it stays.
  */
 export function actionFor(match: { action: BankAction; rule: MatchRule | string | null }): BankAction {
-  return match.rule === CROP_ONLY_RULE && match.action === 'block' ? 'hold' : match.action;
+  return isCropOnly(match.rule) && match.action === 'block' ? 'hold' : match.action;
 }
 
 const VIA_RULE = { global: 'pdq', centre: 'pdq_centre', anchors: 'pdq_crop' } as const satisfies Record<string, MatchRule>;
@@ -102,10 +125,19 @@ export function createMatcher(deps: { db: Database; indexes: SafetyIndexes }) {
       }
       if (q.video) {
         const frames = usableFrames(q.video.frames);
-        const candidates = indexes.banks.search(frames.map((f) => f.hash), 31);
+        const signature = q.video.signature ?? null;
+        const candidates = indexes.banks.search([...frames.map((f) => f.hash), ...(signature ? videoSearchKeys(signature) : [])], 31);
         for (const r of await candidateRows([...candidates.keys()])) {
           if (r.type !== 'vpdq') continue;
-          if (isVpdqMatch(matchVpdq(frames, parseVpdqAny(r.value)))) matches.push(toMatch(r, 'vpdq'));
+          if (isVpdqMatch(matchVpdq(frames, parseVpdqAny(r.value)))) {
+            matches.push(toMatch(r, 'vpdq'));
+            continue;
+          }
+          // A signal banked with its robust signature (from a file or a stored upload); one
+          // imported as plain vPDQ has none and matches by vPDQ alone.
+          const reference = signature ? parseVideoSignature(r.robust) : null;
+          const rule = reference ? videoRule(signature!, reference, Math.min(31, Number(r.pdq_threshold))) : null;
+          if (rule) matches.push(toMatch(r, rule));
         }
       }
       return matches;
@@ -120,7 +152,8 @@ export function createMatcher(deps: { db: Database; indexes: SafetyIndexes }) {
       sha256?: string[];
       md5?: string[];
       images?: Array<{ reference: RobustHashes; query?: RobustHashes; threshold: number }>;
-      videos?: Array<{ frames: VpdqFeature[] }>;
+      /** vPDQ frames, and the robust reference signature when the known video has one. */
+      videos?: Array<{ frames: VpdqFeature[]; reference?: VideoSignature | null }>;
     }): Promise<Map<string, MatchRule>> {
       await indexes.refresh();
       const found = new Map<string, MatchRule>();
@@ -139,15 +172,22 @@ export function createMatcher(deps: { db: Database; indexes: SafetyIndexes }) {
           }
         }
       }
-      const verify = async (ids: number[], check: (row: { query: string | null; vpdq: string | null }) => MatchRule | null) => {
+      type Stored = { query: string | null; vpdq: string | null; video_signature: string | null };
+      const verify = async (ids: number[], check: (row: Stored) => MatchRule | null, video = false) => {
         for (const part of chunks(ids)) {
-          const rows = await db.db.selectFrom('safety_media_hashes').select(['id', 'media_id', 'query', 'vpdq', 'removed_at']).where('id', 'in', part).execute();
+          // The video signature (large) only when it is what the check reads.
+          const rows = await db.db
+            .selectFrom('safety_media_hashes')
+            .select(['id', 'media_id', 'query', 'vpdq', 'removed_at'])
+            .$if(video, (q) => q.select('video_signature'))
+            .where('id', 'in', part)
+            .execute();
           for (const r of rows) {
             if (r.removed_at !== null) {
               indexes.media.remove(Number(r.id));
               continue;
             }
-            const rule = check(r);
+            const rule = check({ video_signature: null, ...r });
             if (rule) note(r.media_id, rule);
           }
         }
@@ -164,8 +204,17 @@ export function createMatcher(deps: { db: Database; indexes: SafetyIndexes }) {
       }
       for (const video of seed.videos ?? []) {
         const frames = usableFrames(video.frames);
-        const candidates = indexes.media.search(frames.map((f) => f.hash), 31);
-        await verify([...candidates.keys()], (row) => (row.vpdq && isVpdqMatch(matchVpdq(parseVpdqAny(row.vpdq), frames)) ? 'vpdq' : null));
+        const reference = video.reference ?? null;
+        const candidates = indexes.media.search([...frames.map((f) => f.hash), ...(reference ? videoSearchKeys(reference) : [])], 31);
+        await verify(
+          [...candidates.keys()],
+          (row) => {
+            if (row.vpdq && frames.length > 0 && isVpdqMatch(matchVpdq(parseVpdqAny(row.vpdq), frames))) return 'vpdq';
+            const stored = reference ? parseVideoSignature(row.video_signature) : null;
+            return stored ? videoRule(stored, reference!) : null;
+          },
+          reference !== null,
+        );
       }
       return found;
     },

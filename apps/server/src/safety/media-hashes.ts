@@ -3,11 +3,11 @@
  * already on the server. Written before the upload is matched against the banks (see
  * screening.ts for why that order closes the race with a concurrent bank change).
  */
-import type { RobustHashes, VpdqFeature } from '@mmd/phash';
+import { encodeVideoSignature, type RobustHashes, type VideoSignature, type VpdqFeature, withoutVariants } from '@mmd/phash';
 import { loadMediaRows } from '../media/index.ts';
 import type { Database } from '../platform/db/index.ts';
 import type { Executor } from './audit.ts';
-import { decodeRobust, formatVpdqCompact, parseRobustJson, parseVpdqAny } from './hash-codec.ts';
+import { decodeRobust, encodeHashList, formatVpdqCompact, parseRobustJson, parseVideoSignature, parseVpdqAny, videoIndexKeys } from './hash-codec.ts';
 import type { FileHashes } from './hasher.ts';
 
 /** What a takedown needs to know about one item to find its copies and bank it. */
@@ -22,6 +22,8 @@ export interface MediaSeed {
   reference: RobustHashes | null;
   query: RobustHashes | null;
   vpdq: VpdqFeature[] | null;
+  /** The stored robust video signature (query role, no rotation variants). */
+  videoSignature: VideoSignature | null;
 }
 
 /** Stores an upload's hashes once (a retried job finds them there); returns the row's id. */
@@ -42,6 +44,9 @@ export async function saveMediaHashes(db: Database, options: { mediaId: string; 
         query: hashes.image ? JSON.stringify(hashes.image.query) : null,
         reference: hashes.image ? JSON.stringify(hashes.image.reference) : null,
         vpdq: hashes.video ? formatVpdqCompact(hashes.video.frames) : null,
+        // Stored without rotation variants: searches for it carry them on the other side.
+        video_signature: hashes.video ? encodeVideoSignature(withoutVariants(hashes.video.signature)) : null,
+        video_keys: hashes.video ? encodeHashList(videoIndexKeys(hashes.video.signature)) : null,
         removed_at: null,
         created_at: options.now,
       })
@@ -73,15 +78,16 @@ export async function loadSeeds(db: Executor, mediaIds: string[]): Promise<Media
       reference: parseRobustJson(r?.reference ?? null),
       query: parseRobustJson(r?.query ?? null),
       vpdq: r?.vpdq ? parseVpdqAny(r.vpdq) : null,
+      videoSignature: parseVideoSignature(r?.video_signature),
     };
   });
 }
 
 /** The query set of hashes an upload was checked with, rebuilt from a match reply's JSON. */
-export function queryFrom(hashes: FileHashes): { image?: { query: RobustHashes }; video?: { frames: VpdqFeature[] } } {
+export function queryFrom(hashes: FileHashes): { image?: { query: RobustHashes }; video?: { frames: VpdqFeature[]; signature: VideoSignature } } {
   return {
     ...(hashes.image ? { image: { query: decodeRobust(hashes.image.query) } } : {}),
-    ...(hashes.video ? { video: { frames: hashes.video.frames } } : {}),
+    ...(hashes.video ? { video: { frames: hashes.video.frames, signature: hashes.video.signature } } : {}),
   };
 }
 

@@ -179,4 +179,11 @@ export const safetyMigrations: MigrationSteps = {
     await sql`update safety_media_hashes set cluster_id = id where cluster_id is null`.execute(db);
     await sql`update media set cluster_id = (select h.cluster_id from safety_media_hashes h where h.media_id = media.id) where cluster_id is null and exists (select 1 from safety_media_hashes h where h.media_id = media.id)`.execute(db);
   },
+  // MMD's robust video signature of a stored video upload (video-signature-format.ts, base64):
+  // what crops, bars, mirrors and speed changes of it are found by, beside plain vPDQ; and the
+  // few of its hashes the in-memory index keeps (so loading the index never reads signatures).
+  '202612060140-safety-video-signatures': async (db: Kysely<unknown>) => {
+    await db.schema.alterTable('safety_media_hashes').addColumn('video_signature', 'text').execute();
+    await db.schema.alterTable('safety_media_hashes').addColumn('video_keys', 'text').execute();
+  },
 };

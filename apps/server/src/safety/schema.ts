@@ -51,6 +51,10 @@ export interface SafetyMediaHashesTable {
   reference: string | null;
   /** JSON vPDQ frames (HMA compact form). */
   vpdq: string | null;
+  /** MMD's robust video signature (query role, without rotation variants; base64, phash's format). */
+  video_signature: string | null;
+  /** The signature's hashes the near-duplicate index keeps (hash-codec.ts encodeHashList). */
+  video_keys: string | null;
   removed_at: number | null;
   created_at: number;
   /** Its near-duplicate cluster (clusters.ts): the id of the cluster's first row; null before it is assigned. */

@@ -16,7 +16,7 @@ import type { Hasher } from './hasher.ts';
 import { safetyId } from './ids.ts';
 import { assignCluster } from './clusters.ts';
 import type { SafetyIndexes } from './indexes.ts';
-import { actionFor, CROP_ONLY_RULE, type FoundMatch, type Matcher } from './matcher.ts';
+import { actionFor, isCropOnly, type FoundMatch, type Matcher } from './matcher.ts';
 import { recordMatches } from './matches.ts';
 import { queryFrom, saveMediaHashes } from './media-hashes.ts';
 import { casesOfSignals, recordCaseItems, trustedBankIds } from './protect.ts';
@@ -104,7 +104,7 @@ export function createScreening(deps: {
     const trustedBanks =
       deps.autoAction && cases.length > 0 ? await trustedBankIds(db.db) : new Set<string>();
     // A crop-only match is weaker evidence and never acts alone, trusted or not.
-    const trusted = matches.find((m) => trustedBanks.has(m.bank_id) && m.rule !== CROP_ONLY_RULE);
+    const trusted = matches.find((m) => trustedBanks.has(m.bank_id) && !isCropOnly(m.rule));
     const match: FoundMatch =
       trusted && decided.action !== 'block' ? { ...trusted, action: 'block' } : decided;
     const now = clock();

@@ -12,10 +12,10 @@ import { visibleMessagesAmong } from '../messaging/index.ts';
 import type { Database } from '../platform/db/index.ts';
 import type { WriteWithEvents } from '../sync/index.ts';
 import { appendAudit } from './audit.ts';
-import { parseRobustJson, parseVpdqAny, plainRobust } from './hash-codec.ts';
+import { parseRobustJson, parseVideoSignature, parseVpdqAny, plainRobust } from './hash-codec.ts';
 import { recordCaseItems, trustedBankIds } from './protect.ts';
 import { safetyId } from './ids.ts';
-import { actionFor, CROP_ONLY_RULE, type Matcher } from './matcher.ts';
+import { actionFor, isCropOnly, type Matcher } from './matcher.ts';
 import { recordMatches } from './matches.ts';
 import { closeReviewsForRemoved } from './outcomes.ts';
 import type { Removal } from './removal.ts';
@@ -41,7 +41,7 @@ export function createSweeps(deps: {
     if (trusted.size === 0 || mediaIds.length === 0) return out;
     const rows = await db.db
       .selectFrom('safety_media_hashes')
-      .select(['media_id', 'sha256', 'md5', 'query', 'vpdq'])
+      .select(['media_id', 'sha256', 'md5', 'query', 'vpdq', 'video_signature'])
       .where('media_id', 'in', mediaIds)
       .execute();
     for (const r of rows) {
@@ -50,10 +50,10 @@ export function createSweeps(deps: {
         sha256: r.sha256,
         md5: r.md5,
         ...(query ? { image: { query } } : {}),
-        ...(r.vpdq ? { video: { frames: parseVpdqAny(r.vpdq) } } : {}),
+        ...(r.vpdq ? { video: { frames: parseVpdqAny(r.vpdq), signature: parseVideoSignature(r.video_signature) } } : {}),
       });
       // A crop-only match is weaker evidence and never acts alone, trusted or not.
-      if (matches.some((m) => trusted.has(m.bank_id) && m.rule !== CROP_ONLY_RULE)) out.add(r.media_id);
+      if (matches.some((m) => trusted.has(m.bank_id) && !isCropOnly(m.rule))) out.add(r.media_id);
     }
     return out;
   }
@@ -131,7 +131,7 @@ export function createSweeps(deps: {
             sha256: s.type === 'sha256' ? [s.value] : [],
             md5: s.type === 'md5' ? [s.value] : [],
             images: s.type === 'pdq' ? [{ reference: parseRobustJson(s.robust) ?? plainRobust(hash256FromHex(s.value)), threshold: Number(bank.pdq_threshold) }] : [],
-            videos: s.type === 'vpdq' ? [{ frames: parseVpdqAny(s.value) }] : [],
+            videos: s.type === 'vpdq' ? [{ frames: parseVpdqAny(s.value), reference: parseVideoSignature(s.robust) }] : [],
           });
           for (const [mediaId, rule] of found) {
             if (!copies.has(mediaId)) {
@@ -156,7 +156,7 @@ export function createSweeps(deps: {
           if (payload.caseRef) {
             // A protection case's copies wait for a moderator (the protect bank holds), except
             // those a trusted bank also matches, when the operator allows acting on that alone.
-            const auto = deps.autoAction ? await trustedAlso(ids.filter((id) => copies.get(id) !== CROP_ONLY_RULE)) : new Set<string>();
+            const auto = deps.autoAction ? await trustedAlso(ids.filter((id) => !isCropOnly(copies.get(id)))) : new Set<string>();
             const caseRef = payload.caseRef;
             await db.writeTransaction(async (tx) => {
               for (const mediaId of ids)

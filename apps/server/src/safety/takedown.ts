@@ -11,7 +11,7 @@
  */
 import type { PastedHash, Takedown } from '@mmd/contracts';
 import type { Static } from 'typebox';
-import { hash256FromHex } from '@mmd/phash';
+import { encodeVideoSignature, hash256FromHex, referenceFromQuery } from '@mmd/phash';
 import { AppError, notFound } from '../errors.ts';
 import { loadMedia, mediaOfMessageIds } from '../media/index.ts';
 import { findMessage } from '../messaging/index.ts';
@@ -48,7 +48,8 @@ function seedSignals(seed: MediaSeed): NewSignal[] {
   const out: NewSignal[] = [{ type: 'sha256', value: seed.sha256, origin: 'takedown' }];
   if (seed.md5) out.push({ type: 'md5', value: seed.md5, origin: 'takedown' });
   if (seed.pdq) out.push({ type: 'pdq', value: seed.pdq, quality: seed.quality, robust: seed.referenceJson, origin: 'takedown' });
-  if (seed.vpdq) out.push({ type: 'vpdq', value: formatVpdqCompact(seed.vpdq), origin: 'takedown' });
+  // The robust signature goes with the vPDQ: a crop, bars or a speed change of it is caught too.
+  if (seed.vpdq) out.push({ type: 'vpdq', value: formatVpdqCompact(seed.vpdq), robust: seed.videoSignature ? encodeVideoSignature(referenceFromQuery(seed.videoSignature)) : null, origin: 'takedown' });
   return out;
 }
 
@@ -83,7 +84,10 @@ export function createTakedowns(deps: { db: Database; write: WriteWithEvents; in
         ...seeds.flatMap((s) => (s.reference ? [{ reference: s.reference, query: s.query ?? undefined, threshold: Number(bank.pdq_threshold) }] : [])),
         ...pasted.filter((h) => h.type === 'pdq').map((h) => ({ reference: plainRobust(hash256FromHex(h.value)), threshold: Number(bank.pdq_threshold) })),
       ],
-      videos: [...seeds.flatMap((s) => (s.vpdq ? [{ frames: s.vpdq }] : [])), ...pasted.flatMap((h) => (h.frames ? [{ frames: h.frames }] : []))],
+      videos: [
+        ...seeds.flatMap((s) => (s.vpdq ? [{ frames: s.vpdq, reference: s.videoSignature ? referenceFromQuery(s.videoSignature) : null }] : [])),
+        ...pasted.flatMap((h) => (h.frames ? [{ frames: h.frames }] : [])),
+      ],
     });
     for (const mediaId of mediaIds) if (!copies.has(mediaId)) copies.set(mediaId, 'sha256');
     await recordMatches(db.db, { matches: [...copies].map(([mediaId, rule]) => ({ bankId: bank.id, mediaId, rule })), source: 'takedown', now: clock() });

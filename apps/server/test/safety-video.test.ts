@@ -1,0 +1,129 @@
+/**
+ * MMD's robust video signature in the server (issue 12, part 1): plain vPDQ misses a mirrored, a
+ * letterboxed or a cropped copy of a banned video; the robust signature stored beside it catches
+ * them at upload (before any transcode), in takedowns (every stored copy), in bank files (exported
+ * and imported with the signal) and in near-duplicate clusters (a mirrored re-upload joins the
+ * cluster of the original, so spread counting is not reset).
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, test } from 'node:test';
+import { locateBinaries } from '@mmd/media';
+import { type TestServer, type User, onEachDatabase, startTestServer } from './harness.ts';
+import { DATA, noData, signUpModerator, uploadAndWait } from './safety-fixtures.ts';
+
+const CITY = path.join(DATA, 'video', 'city-night.mpg');
+const DOORKNOB = path.join(DATA, 'vpdq', 'videos', 'doorknob-hd-no-bar.mp4');
+
+/** The city clip (real footage, 7.6 s) at 640×360 through a filter, as H.264. */
+async function edit(dir: string, name: string, filter: string, input = CITY): Promise<Buffer> {
+  const { ffmpeg } = await locateBinaries();
+  const out = path.join(dir, `${name}.mp4`);
+  await promisify(execFile)(ffmpeg, ['-v', 'error', '-i', input, '-an', '-vf', `scale=640:360,setsar=1,${filter}`, '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-y', out]);
+  return readFileSync(out);
+}
+
+onEachDatabase('safety: robust video matching', (dialect) => {
+  let server: TestServer;
+  let dir: string;
+  let mod: User;
+  const clips: Record<string, Buffer> = {};
+  before(async () => {
+    if (noData) return;
+    dir = mkdtempSync(path.join(tmpdir(), 'mmd-video-robust-'));
+    server = await startTestServer({ dialect });
+    mod = await signUpModerator(server);
+    clips.source = await edit(dir, 'source', 'null');
+    clips.mirror = await edit(dir, 'mirror', 'hflip');
+    clips.letterbox = await edit(dir, 'letterbox', 'pad=640:640:0:140:black');
+    clips.crop = await edit(dir, 'crop', 'crop=512:288:96:20');
+    clips.other = await edit(dir, 'other', 'null', DOORKNOB);
+  });
+  after(async () => {
+    if (noData) return;
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a bank entry made from a file catches mirrored, letterboxed and cropped copies that vPDQ misses; another video passes', { skip: noData, timeout: 300_000 }, async () => {
+    const bank = await mod.client.createBank({ name: 'Known videos', category: 'ncii', action: 'block' });
+    const added = await mod.client.addSignalsFromFile(bank.id, clips.source!, { filename: 'known.mp4' });
+    assert.ok(added.signals.some((s) => s.type === 'vpdq' && s.crop_resistant), 'the vPDQ signal carries the robust signature');
+
+    // The checking endpoint names the route: not plain vPDQ for these edits.
+    for (const name of ['mirror', 'letterbox', 'crop'] as const) {
+      const check = await mod.client.matchFile(clips[name]!, { filename: `${name}.mp4` });
+      const rules = check.matches.filter((m) => m.bank_id === bank.id).map((m) => m.rule);
+      assert.equal(rules.length, 1, `${name}: found once (${JSON.stringify(rules)})`);
+      assert.ok(rules[0] === 'video' || rules[0] === 'video_crop', `${name}: found by the robust signature, not vPDQ (${rules[0]})`);
+    }
+    const other = await mod.client.matchFile(clips.other!, { filename: 'other.mp4' });
+    assert.deepEqual(other.matches.filter((m) => m.bank_id === bank.id), [], 'a different video matches nothing');
+
+    // Uploads: a whole-picture match blocks before any transcode; a regions-only one is held.
+    const uploader = await server.signUp();
+    const mirrored = await uploadAndWait(uploader.client, clips.mirror!, 'mirror.mp4');
+    assert.equal(mirrored.status, 'failed');
+    assert.equal(mirrored.reason_code, 'blocked');
+    const cropRule = (await mod.client.matchFile(clips.crop!, { filename: 'crop.mp4' })).matches.find((m) => m.bank_id === bank.id)?.rule;
+    const cropped = await uploadAndWait(uploader.client, clips.crop!, 'crop.mp4');
+    if (cropRule === 'video') {
+      assert.equal(cropped.reason_code, 'blocked', 'a crop matched through whole frames is blocked');
+    } else {
+      assert.notEqual(cropped.status, 'ready', 'a crop matched only through regions is not delivered');
+      const reviews = await mod.client.reviews({ status: 'open' });
+      assert.ok(reviews.reviews.some((r) => r.kind === 'hold' && r.media.some((m) => m.id === cropped.id)), 'and waits for a moderator');
+    }
+    const fine = await uploadAndWait(uploader.client, clips.other!, 'other.mp4');
+    assert.equal(fine.status, 'ready', 'another video is delivered');
+
+    // The bank file keeps the signature: imported elsewhere, it still catches the mirror.
+    const exported = await mod.client.exportBank(bank.id, 'json');
+    assert.match(exported.body, /"video_signature":"/);
+    const copy = await mod.client.createBank({ name: 'Imported videos', category: 'ncii', action: 'hold' });
+    const imported = await mod.client.importBank(copy.id, new TextEncoder().encode(exported.body), 'json');
+    assert.equal(imported.added, added.signals.length);
+    const again = await mod.client.matchFile(clips.mirror!, { filename: 'mirror.mp4' });
+    assert.ok(again.matches.some((m) => m.bank_id === copy.id && m.rule === 'video'), 'the imported signal matches the mirror by its signature');
+
+    // A signature that is not one is refused with its place named.
+    const broken = JSON.parse(exported.body) as { signals: Array<Record<string, unknown>> };
+    for (const s of broken.signals) if (s.video_signature) s.video_signature = 'TVYBAAAA9999';
+    await assert.rejects(
+      mod.client.importBank(copy.id, new TextEncoder().encode(JSON.stringify(broken)), 'json'),
+      (err: { status?: number; code?: string; message?: string }) => err.status === 400 && /video_signature/.test(JSON.stringify(err)),
+    );
+  });
+
+  test('a takedown of a video removes its letterboxed copy, and a mirrored re-upload joins its cluster', { skip: noData, timeout: 300_000 }, async (t) => {
+    // A server of its own: the first test banked the source.
+    const fresh = await startTestServer({ dialect });
+    t.after(() => fresh.close());
+    const moderator = await signUpModerator(fresh);
+    const [a, b] = await Promise.all([fresh.signUp(), fresh.signUp()]);
+    const original = await uploadAndWait(a.client, clips.source!, 'original.mp4');
+    assert.equal(original.status, 'ready');
+    const mirrored = await uploadAndWait(b.client, clips.mirror!, 'mirrored.mp4');
+    const boxed = await uploadAndWait(b.client, clips.letterbox!, 'boxed.mp4');
+    const other = await uploadAndWait(b.client, clips.other!, 'other.mp4');
+    for (const m of [mirrored, boxed, other]) assert.equal(m.status, 'ready', 'no bank holds them yet');
+
+    const clusters = await fresh.services.safety.clustersOf([original.id, mirrored.id, boxed.id, other.id]);
+    assert.equal(clusters.get(mirrored.id), clusters.get(original.id), 'the mirrored re-upload joined the original’s cluster');
+    assert.equal(clusters.get(boxed.id), clusters.get(original.id), 'so did the letterboxed one');
+    assert.notEqual(clusters.get(other.id), clusters.get(original.id), 'another video did not');
+
+    const takedown = await moderator.client.takedown({ media_id: original.id, reason: 'leaked video' });
+    const rules = new Map(takedown.copies.map((c) => [c.media_id, c.rule]));
+    assert.ok(['video', 'video_crop'].includes(rules.get(boxed.id) ?? ''), `the letterboxed copy was found by its signature (${rules.get(boxed.id)})`);
+    assert.ok(!rules.has(other.id), 'another video was not touched');
+    if (rules.get(boxed.id) === 'video') {
+      const boxedAfter = await b.client.media(boxed.id).then((m) => m.status, (err: { status?: number }) => err.status);
+      assert.notEqual(boxedAfter, 'ready', 'and removed');
+    }
+  });
+});
