@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { type TestServer, type User, eventually, onEachDatabase, rejectsWith, startTestServer } from './harness.ts';
+import { type TestServer, type User, eventually, newBot, onEachDatabase, rejectsWith, startTestServer } from './harness.ts';
 import { SPREAD_TIERS_PER_HOUR, noData, signUpModerator, smallPhoto, uploadAndWait } from './safety-fixtures.ts';
 
 onEachDatabase('friction on what spreads too fast', (dialect) => {
@@ -309,5 +309,42 @@ onEachDatabase('friction on what spreads too fast', (dialect) => {
     assert.ok(minutes.length >= 1 && minutes.every((m) => Number(m.minute) > weekAgo), 'the week-old bucket is gone, the current one kept');
     const links = await server.db.db.selectFrom('link_shares').select('link').where('sender_id', '=', ann.accountId).execute();
     assert.deepEqual(links.map((l) => l.link), ['new.example/y']);
+  });
+
+  test('a Telegram-API bot cannot be asked to confirm: its share of something spreading fast goes out labelled, and the cooldown still holds it', { skip: noData }, async () => {
+    const photo = await smallPhoto('Dune.jpg', 640);
+    const { members, post } = await seed(photo, 6);
+    const [bob, carol, dave] = members as [User, User, User];
+    // Two more chats: now a person sharing it must confirm.
+    await (await passOn(bob, post.id)).send();
+    await (await passOn(carol, post.id)).send();
+    await rejectsWith((await passOn(dave, post.id)).send(), 'confirmation_required', 428);
+
+    const bot = await newBot(server);
+    let offset = 0;
+    const sendPhoto = async (to: User) => {
+      const chat = await to.client.openDirect(bot.handle);
+      const hello = `hi ${to.handle}`;
+      await to.client.send(chat.id, { text: hello });
+      const updates = (await (await fetch(`${server.url}/telegram/bot${bot.token}/getUpdates?offset=${offset}`)).json()) as { result: Array<{ update_id: number; message?: { text?: string; chat: { id: number } } }> };
+      const update = updates.result.find((u) => u.message?.text === hello)!;
+      offset = Math.max(...updates.result.map((u) => u.update_id)) + 1;
+      const form = new FormData();
+      form.set('chat_id', String(update.message!.chat.id));
+      form.set('photo', new Blob([new Uint8Array(photo)]), 'photo.jpg');
+      const response = await fetch(`${server.url}/telegram/bot${bot.token}/sendPhoto`, { method: 'POST', body: form });
+      return { to, chat, body: (await response.json()) as { ok: boolean; error_code?: number; description?: string; parameters?: { retry_after?: number } } };
+    };
+    const first = await sendPhoto(await server.signUp());
+    assert.equal(first.body.ok, true, `the bot's photo went out (${first.body.description})`);
+    const got = await eventually('the photo in the chat', async () => (await first.to.client.history(first.chat.id)).messages.find((m) => m.media.length > 0));
+    assert.equal(got.spread?.label, 'spreading_fast', 'labelled like anyone\'s share');
+    // One more person's chat reaches the cooldown tier: the bot, which shared it a moment ago,
+    // waits like a person would, told in Telegram's words (429 with retry_after).
+    assert.equal((await (await passOn(dave, post.id, { confirm_spread: true })).send()).status, 'sent');
+    const slowed = await sendPhoto(await server.signUp());
+    assert.equal(slowed.body.ok, false);
+    assert.equal(slowed.body.error_code, 429, String(slowed.body.description));
+    assert.ok((slowed.body.parameters?.retry_after ?? 0) > 0);
   });
 });

@@ -181,12 +181,33 @@ export function createTelegramService(deps: TelegramDeps) {
     return current;
   }
 
+  /**
+   * Waits (bounded) for fresh uploads to be processed before their message is sent: the share is
+   * then checked at once, so a limit reaches the bot as Telegram's 429 with retry_after, not as a
+   * message that fails later; a file refused by screening is a 400 here.
+   */
+  async function processed(bot: Principal, mediaIds: readonly string[]): Promise<void> {
+    const deadline = Date.now() + deps.mediaWaitMs;
+    for (const id of mediaIds) {
+      let item = await translate(deps.media.view(bot, id));
+      while (item.status === 'processing' && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+        item = await translate(deps.media.view(bot, id));
+      }
+      if (item.status === 'failed') throw badRequest('the file could not be processed (wrong type or refused)');
+    }
+  }
+
   async function send(call: Call, objects: Objects, input: { conversationId: string; text?: string; media?: string[]; entities: MessageEntity[]; mediaKind?: string | null; poll?: PollInput }): Promise<TgMessage> {
     const replyTo = await replyTarget(call, input.conversationId);
+    if (input.media) await processed(call.bot, input.media);
     const markup: Markup = markupFrom(call.params) ?? {};
     const interactive = { ...(markup.buttons?.length ? { buttons: markup.buttons } : {}), ...(markup.quick_replies ? { quick_replies: markup.quick_replies } : {}), ...(input.poll ? { poll: input.poll } : {}) };
     const { message } = await translate(
       messaging.send(call.bot, input.conversationId, {
+        // The Bot API has no way to ask a bot to confirm sharing something spreading fast: its
+        // share goes out as a confirmed one (counted, labelled, under the cooldown and the hold).
+        confirmSpread: true,
         ...(input.text !== undefined ? { text: input.text } : {}),
         ...(input.media ? { media: input.media } : {}),
         ...(replyTo ? { replyTo } : {}),
@@ -382,7 +403,7 @@ export function createTelegramService(deps: TelegramDeps) {
       const conversationId = await chatOf(call.bot, chatIdParam(call.params));
       const from = await chatOf(call.bot, chatIdParam(call.params, 'from_chat_id'));
       const source = await messageAt(call.bot, from, int(call.params, 'message_id'), 'message to forward');
-      const { message } = await translate(messaging.send(call.bot, conversationId, { forwardOf: source.id }), 'chat');
+      const { message } = await translate(messaging.send(call.bot, conversationId, { forwardOf: source.id, confirmSpread: true }), 'chat');
       return objects.message(message);
     },
 
