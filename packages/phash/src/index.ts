@@ -76,6 +76,7 @@ export {
 export {
   decodeVideoSignature,
   encodeVideoSignature,
+  MAX_SIGNATURE_ENTRIES,
   MAX_SIGNATURE_FRAMES,
   videoSignatureIndexHashes,
 } from './video-signature-format.ts';

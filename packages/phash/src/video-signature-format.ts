@@ -19,6 +19,12 @@ const FRAME_HEADER = 10;
 export const MAX_SIGNATURE_FRAMES = 20_000;
 /** Refuses a written frame with more entries than this in any list. */
 const MAX_PER_FRAME = 4096;
+/**
+ * Refuses a written signature with more hashes, variants and anchors than this in all (hostile
+ * input: matching costs their number times the other side's). A reference MMD makes of a
+ * 15-minute video has ~175,000 (900 samples of 3 merged frames, each ~64 entries).
+ */
+export const MAX_SIGNATURE_ENTRIES = 200_000;
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const B64_INDEX = new Int16Array(128).fill(-1);
@@ -124,6 +130,7 @@ export function decodeVideoSignature(text: string): VideoSignature {
   };
   const frames: VideoFrameHashes[] = [];
   let previous = -Infinity;
+  let entries = 0;
   for (let i = 0; i < count; i++) {
     need(FRAME_HEADER);
     const seconds = view.getFloat32(at, true);
@@ -134,6 +141,8 @@ export function decodeVideoSignature(text: string): VideoSignature {
     if (!Number.isFinite(seconds) || seconds < 0 || seconds < previous) throw bad(`frame ${i}: bad time`);
     if (nh > MAX_PER_FRAME || nv > MAX_PER_FRAME || na > MAX_PER_FRAME) throw bad(`frame ${i}: too many hashes`);
     previous = seconds;
+    entries += nh + nv + na;
+    if (entries > MAX_SIGNATURE_ENTRIES) throw bad(`more than ${MAX_SIGNATURE_ENTRIES} hashes`);
     need(32 * (nh + nv) + 40 * na);
     const hashes: Hash256[] = [];
     for (let k = 0; k < nh; k++) hashes.push(hash());
