@@ -99,7 +99,7 @@ onEachDatabase('safety: robust video matching', (dialect) => {
     );
   });
 
-  test('a takedown of a video removes its letterboxed copy, and a mirrored re-upload joins its cluster', { skip: noData, timeout: 300_000 }, async (t) => {
+  test('a takedown of a video removes its letterboxed and mirrored copies and blocks the next one; mirrored and letterboxed re-uploads join its cluster', { skip: noData, timeout: 300_000 }, async (t) => {
     // A server of its own: the first test banked the source.
     const fresh = await startTestServer({ dialect });
     t.after(() => fresh.close());
@@ -120,6 +120,11 @@ onEachDatabase('safety: robust video matching', (dialect) => {
     const takedown = await moderator.client.takedown({ media_id: original.id, reason: 'leaked video' });
     const rules = new Map(takedown.copies.map((c) => [c.media_id, c.rule]));
     assert.ok(['video', 'video_crop'].includes(rules.get(boxed.id) ?? ''), `the letterboxed copy was found by its signature (${rules.get(boxed.id)})`);
+    // Stored signatures keep their rotation variants, so a mirrored stored copy is found too.
+    assert.equal(rules.get(mirrored.id), 'video', 'the mirrored copy was found and removed');
+    // The bank entry the takedown made catches the next mirrored upload at screening.
+    const again = await uploadAndWait(a.client, clips.mirror!, 'mirrored-again.mp4');
+    assert.equal(again.reason_code, 'blocked');
     assert.ok(!rules.has(other.id), 'another video was not touched');
     if (rules.get(boxed.id) === 'video') {
       const boxedAfter = await b.client.media(boxed.id).then((m) => m.status, (err: { status?: number }) => err.status);

@@ -158,7 +158,7 @@ describe('decodeVideoFramesForHashing', { skip: NEEDS_DATA }, () => {
 });
 
 describe('decodeVideoOutputs', () => {
-  test('one decode gives vPDQ’s exact frames and a small grey stream at its own rate', async () => {
+  test('one decode gives vPDQ’s exact frames and a small grey stream at its own rate', { skip: NEEDS_DATA }, async () => {
     const single = await collect(decodeVideoFramesForHashing(CHAIR, { fps: 1 }));
     const rgb: HashFrame[] = [];
     const grey: HashFrame[] = [];
@@ -189,7 +189,7 @@ describe('decodeVideoOutputs', () => {
     );
   });
 
-  test('errors: a consumer that throws ends ffmpeg; abort, timeout and bad input are told apart', async () => {
+  test('errors: a consumer that throws ends ffmpeg; abort, timeout and bad input are told apart', { skip: NEEDS_DATA }, async () => {
     await assert.rejects(
       decodeVideoOutputs(CHAIR, [{ fps: 1 }, { fps: 4, divisor: 3, grey: true }], () => {
         throw new Error('consumer failed');

@@ -207,11 +207,41 @@ export function matchVideo(
   // tolerance) go to the line the frames sit closest to.
   let best = { frames: 0, residual: Infinity, distance: 0, rate: 1, offset: 0, whole: 0 };
   const closestPerFrame = new Map<number, { residual: number; distance: number }>();
+  // Each seed's line gathers the pairs whose own offset lies within the tolerance of the seed's:
+  // with the offsets sorted, a window found by binary search, not a pass over every pair (the
+  // same pairs, visited in the same order, so the same outcome as comparing all of them).
+  const n = pairs.length;
+  const offsets = new Float64Array(n);
+  const order = new Int32Array(n);
+  const sorted = new Float64Array(n);
+  const margin = tol + 1e-6;
+  const lowerBound = (value: number) => {
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid]! < value) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
   for (const rate of rates) {
+    for (let i = 0; i < n; i++) {
+      offsets[i] = pairs[i]!.tq - rate * pairs[i]!.tr;
+      order[i] = i;
+    }
+    order.sort((a, b) => offsets[a]! - offsets[b]!);
+    for (let i = 0; i < n; i++) sorted[i] = offsets[order[i]!]!;
     for (const seed of pairs) {
       const offset = seed.tq - rate * seed.tr;
+      const from = lowerBound(offset - margin);
+      const to = lowerBound(offset + margin + Number.EPSILON * Math.abs(offset) + 1e-12);
+      // Fewer pairs than the best line's frames: it cannot win (each frame needs a pair).
+      if (to - from < best.frames) continue;
+      const inWindow = order.slice(from, to).sort();
       closestPerFrame.clear();
-      for (const p of pairs) {
+      for (const k of inWindow) {
+        const p = pairs[k]!;
         const residual = Math.abs(p.tq - (rate * p.tr + offset));
         if (residual > tol) continue;
         const c = closestPerFrame.get(p.r);

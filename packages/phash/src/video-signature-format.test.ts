@@ -60,11 +60,13 @@ test('anything that is not a signature is refused with a reason, never read as o
 test('a signature with more hashes than matching can afford is refused', () => {
   const next = rng(9);
   const h = randomHash(next);
-  const perFrame = 4000;
+  // Each frame at the per-frame limits (64 hashes, 448 variants, 256 anchors).
+  const perFrame = 64 + 448 + 256;
   const frames = Math.ceil(MAX_SIGNATURE_ENTRIES / perFrame) + 1;
+  const anchors = Array.from({ length: 256 }, () => ({ hash: h, x: 1, y: 1 }));
   const huge: VideoSignature = {
     role: 'reference',
-    frames: Array.from({ length: frames }, (_, i) => ({ seconds: i, hashes: Array(perFrame).fill(h), anchors: [] })),
+    frames: Array.from({ length: frames }, (_, i) => ({ seconds: i, hashes: Array(64).fill(h), variants: Array(448).fill(h), anchors })),
   };
   assert.throws(() => decodeVideoSignature(encodeVideoSignature(huge)), /more than 200000 hashes/);
 });
@@ -94,4 +96,28 @@ test('withoutVariants drops them; referenceFromQuery thins a dense signature to 
   // A short clip keeps every frame (the reference rate is the query's, 4 a second).
   assert.equal(referenceFromQuery(signature(6, 12, 4)).frames.length, 12);
   assert.equal(referenceFromQuery({ role: 'query', frames: [] }).frames.length, 0);
+});
+
+test('a frame with more hashes than MMD ever writes is refused (an index or a match flooded by one frame)', () => {
+  const next = rng(11);
+  const h = randomHash(next);
+  const wide = (hashes: number, variants: number, anchors: number): VideoSignature => ({
+    role: 'reference',
+    frames: [
+      {
+        seconds: 0,
+        hashes: Array(hashes).fill(h),
+        ...(variants ? { variants: Array(variants).fill(h) } : {}),
+        anchors: Array.from({ length: anchors }, () => ({ hash: h, x: 1, y: 1 })),
+      },
+    ],
+  });
+  assert.doesNotThrow(() => decodeVideoSignature(encodeVideoSignature(wide(12, 84, 96))), 'a merged reference frame of MMD');
+  for (const [hashes, variants, anchors] of [
+    [65, 0, 0],
+    [1, 7 * 64 + 1, 0],
+    [1, 0, 257],
+  ] as const) {
+    assert.throws(() => decodeVideoSignature(encodeVideoSignature(wide(hashes, variants, anchors))), /too many hashes/);
+  }
 });

@@ -17,8 +17,13 @@ const HEADER = 8;
 const FRAME_HEADER = 10;
 /** Refuses a written signature with more frames than this (hostile input). */
 export const MAX_SIGNATURE_FRAMES = 20_000;
-/** Refuses a written frame with more entries than this in any list. */
-const MAX_PER_FRAME = 4096;
+/**
+ * Refuses a written frame with more entries than these (hostile input). MMD's own frames carry at
+ * most 4 whole/centre hashes, 28 variants and 32 anchors; a reference frame merges 3 of them.
+ */
+const MAX_HASHES_PER_FRAME = 64;
+const MAX_VARIANTS_PER_FRAME = 7 * 64;
+const MAX_ANCHORS_PER_FRAME = 256;
 /**
  * Refuses a written signature with more hashes, variants and anchors than this in all (hostile
  * input: matching costs their number times the other side's). A reference MMD makes of a
@@ -139,7 +144,9 @@ export function decodeVideoSignature(text: string): VideoSignature {
     const na = view.getUint16(at + 8, true);
     at += FRAME_HEADER;
     if (!Number.isFinite(seconds) || seconds < 0 || seconds < previous) throw bad(`frame ${i}: bad time`);
-    if (nh > MAX_PER_FRAME || nv > MAX_PER_FRAME || na > MAX_PER_FRAME) throw bad(`frame ${i}: too many hashes`);
+    if (nh > MAX_HASHES_PER_FRAME || nv > MAX_VARIANTS_PER_FRAME || na > MAX_ANCHORS_PER_FRAME) {
+      throw bad(`frame ${i}: too many hashes`);
+    }
     previous = seconds;
     entries += nh + nv + na;
     if (entries > MAX_SIGNATURE_ENTRIES) throw bad(`more than ${MAX_SIGNATURE_ENTRIES} hashes`);
@@ -180,8 +187,11 @@ export function videoSignatureIndexHashes(
       : Array.from({ length: options.maxFrames }, (_, i) => frames[Math.floor((i * frames.length) / options.maxFrames)]!);
   const out: Hash256[] = [];
   for (const f of picked) {
-    out.push(...f.hashes);
-    if (options.variants && f.variants) out.push(...f.variants);
+    // At most 12 whole/centre hashes a frame (a merged reference frame has 3 × 4), so a written
+    // signature cannot flood an index.
+    const hashes = f.hashes.slice(0, 12);
+    out.push(...hashes);
+    if (options.variants && f.variants) out.push(...f.variants.slice(0, 7 * hashes.length));
     for (const a of f.anchors.slice(0, options.anchorsPerFrame)) out.push(a.hash);
   }
   return out;

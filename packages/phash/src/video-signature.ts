@@ -95,6 +95,13 @@ export const VIDEO_SIGNATURE_PARAMS = {
    */
   queryFrames: 240,
   queryFps: { min: 1, max: 4 },
+  /**
+   * Longest signatures: past these, long videos are sampled below the minimum rate (a query of
+   * 20 minutes or more, a reference of 15 or more), so storing and matching one stays bounded.
+   * No video of the evaluation comes near them.
+   */
+  queryMaxFrames: 1200,
+  referenceMaxFrames: 900,
 };
 
 /**
@@ -105,10 +112,13 @@ export const VIDEO_SIGNATURE_PARAMS = {
  */
 export function videoSampleRate(role: VideoSignatureRole, durationSeconds: number): number {
   const p = VIDEO_SIGNATURE_PARAMS;
-  const [target, bounds] =
-    role === 'reference' ? [p.referenceFrames, p.referenceFps] : [p.queryFrames, p.queryFps];
+  const [target, bounds, most] =
+    role === 'reference'
+      ? [p.referenceFrames, p.referenceFps, p.referenceMaxFrames]
+      : [p.queryFrames, p.queryFps, p.queryMaxFrames];
   const wanted = durationSeconds > 0 ? target / durationSeconds : bounds.max;
-  return Math.min(bounds.max, Math.max(bounds.min, wanted));
+  const rate = Math.min(bounds.max, Math.max(bounds.min, wanted));
+  return durationSeconds > 0 ? Math.min(rate, most / durationSeconds) : rate;
 }
 
 function centreWindow(r: LumaRegion, size: number): LumaRegion {

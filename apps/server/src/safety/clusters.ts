@@ -15,12 +15,12 @@
  * upload of much-copied content costs more to place. Clusters never merge: an upload matching two
  * joins the older.
  */
-import { isVpdqMatch, matchRobust, matchVpdq, referenceFromQuery } from '@mmd/phash';
+import { encodeVideoSignature, isVpdqMatch, matchRobust, matchVpdq } from '@mmd/phash';
 import type { Database } from '../platform/db/index.ts';
-import { decodeRobust, parseRobustJson, parseVideoSignature, parseVpdqAny, usableFrames, videoSearchKeys } from './hash-codec.ts';
+import { decodeRobust, parseRobustJson, parseVpdqAny, usableFrames, videoSearchKeys } from './hash-codec.ts';
 import type { FileHashes } from './hasher.ts';
 import type { SafetyIndexes } from './indexes.ts';
-import { videoRule } from './matcher.ts';
+import type { Matcher } from './matcher.ts';
 
 /** The banks' default PDQ distance (banks.ts): what counts as the same picture. */
 export const CLUSTER_PDQ_DISTANCE = 31;
@@ -32,8 +32,15 @@ export const CLUSTER_PDQ_DISTANCE = 31;
 export const CLUSTER_ANCHOR_DISTANCE = 18;
 /** Candidates verified per upload, the nearest first. */
 const CANDIDATES_VERIFIED = 64;
+/** Stored videos compared by their robust signature per upload (each costs up to a second, on a hashing thread). */
+const VIDEO_SIGNATURES_COMPARED = 16;
 
-export async function assignCluster(db: Database, indexes: SafetyIndexes, upload: { rowId: number; hashes: FileHashes }): Promise<number> {
+export async function assignCluster(
+  db: Database,
+  indexes: SafetyIndexes,
+  upload: { rowId: number; hashes: FileHashes },
+  compareVideos?: Matcher['compareVideos'],
+): Promise<number> {
   const own = await db.db.selectFrom('safety_media_hashes').select(['cluster_id']).where('id', '=', upload.rowId).executeTakeFirst();
   if (own?.cluster_id != null) return Number(own.cluster_id);
   let cluster = upload.rowId;
@@ -76,10 +83,13 @@ export async function assignCluster(db: Database, indexes: SafetyIndexes, upload
     if (candidates.length > 0) {
       const rows = await db.db
         .selectFrom('safety_media_hashes')
-        .select(['id', 'cluster_id', 'query', 'reference', 'vpdq', 'removed_at'])
-        .$if(signature !== null, (q) => q.select('video_signature'))
+        .select(['id', 'cluster_id', 'query', 'reference', 'vpdq', 'removed_at', 'video_signature'])
         .where('id', 'in', candidates)
+        .orderBy('id')
         .execute();
+      const signatureText = signature ? encodeVideoSignature(signature) : null;
+      let robustCompared = 0;
+      // The oldest first, so the bounded robust comparisons go to the copies most likely to decide.
       for (const r of rows) {
         if (r.removed_at !== null) continue;
         let same = false;
@@ -95,9 +105,11 @@ export async function assignCluster(db: Database, indexes: SafetyIndexes, upload
             (theirReference !== null && matchRobust(query, theirReference, rule).matched);
         } else if (r.vpdq) {
           same = frames.length > 0 && isVpdqMatch(matchVpdq(parseVpdqAny(r.vpdq), frames));
-          // The earlier upload's dense signature, thinned to a reference, against this one's.
-          const stored = !same && signature ? parseVideoSignature((r as { video_signature?: string | null }).video_signature) : null;
-          if (stored) same = videoRule(signature!, referenceFromQuery(stored)) !== null;
+          if (!same && signatureText && compareVideos && r.video_signature && robustCompared < VIDEO_SIGNATURES_COMPARED) {
+            // The earlier upload's dense signature, thinned to a reference, against this one's.
+            robustCompared++;
+            same = (await compareVideos(signatureText, r.video_signature, { thin: true })) !== null;
+          }
         }
         if (same) take({ id: Number(r.id), cluster_id: r.cluster_id === null ? null : Number(r.cluster_id) });
       }

@@ -150,6 +150,16 @@ export function videoIndexKeys(signature: VideoSignature): Hash256[] {
 }
 
 /**
+ * The hashes of a bank signal's reference signature the bank index keeps: denser than an
+ * upload's (a frame every ~5 s of a 15-minute video), so a short excerpt of a long banked video
+ * still shares a key with it; 4 whole/centre hashes and 2 anchored regions a frame.
+ */
+export function videoSignalKeys(signature: VideoSignature): Hash256[] {
+  const frames = signature.frames.map((f) => ({ ...f, hashes: f.hashes.slice(0, 4), variants: undefined }));
+  return videoSignatureIndexHashes({ role: signature.role, frames }, { maxFrames: 180, anchorsPerFrame: 2, variants: false });
+}
+
+/**
  * The hashes to search an index with for this signature: up to 64 frames, with their rotation
  * variants when it carries them.
  */

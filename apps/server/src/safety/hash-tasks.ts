@@ -8,6 +8,7 @@ import { hash256ToHex, pdqHash, pdqIntermediate, robustHashes, coefficientsToHas
 import type { RobustHashSet } from '@mmd/contracts';
 import { decodeImageForHashing, isMediaError, type MediaErrorCode } from '@mmd/media';
 import { encodeRobust } from './hash-codec.ts';
+import { videoRuleOfText } from './video-rule.ts';
 
 export interface ImageHashResult {
   /** Full-resolution PDQ, as Meta's reference and HMA compute it. */
@@ -90,4 +91,9 @@ export function hashSignatureFrames(frames: SignatureFrameInput[], role: VideoSi
     seconds: f.seconds,
     ...videoFrameHashes({ data: new Uint8Array(f.pixels), width: f.width, height: f.height, channels: f.channels }, role, undefined, { dihedral }),
   }));
+}
+
+/** MMD's video rule on two written signatures (video-rule.ts), off the event loop. */
+export function compareVideoSignatures(queryText: string, referenceText: string, options: { maxDistance: number; thin: boolean }) {
+  return videoRuleOfText(queryText, referenceText, options);
 }

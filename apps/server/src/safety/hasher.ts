@@ -81,6 +81,8 @@ export function createHasher(options: HasherOptions) {
         for (const p of inFlight) collect(await p);
         return done.sort((a, b) => a.frameNumber - b.frameNumber);
       },
+      /** After a failed decode: waits for the hashing still in flight, so no rejection goes unhandled. */
+      abandon: () => Promise.allSettled(inFlight.splice(0)),
     };
   }
 
@@ -150,6 +152,7 @@ export function createHasher(options: HasherOptions) {
         }
         return { role, frames };
       },
+      abandon: () => Promise.allSettled(inFlight.splice(0)),
     };
   }
 
@@ -157,12 +160,17 @@ export function createHasher(options: HasherOptions) {
   async function hashVideo(file: string, role: VideoSignatureRole, signal?: AbortSignal): Promise<{ frames: VpdqFeature[]; signature: VideoSignature }> {
     const vpdq = vpdqSink();
     const signature = signatureSink(role);
-    await decodeVideoOutputs(
-      file,
-      [{ fps: 1 }, { fpsForDuration: (d) => signature.rateFor(d), divisor: VIDEO_SIGNATURE_PARAMS.frameScale, grey: true }],
-      (output, frame) => (output === 0 ? vpdq.push(frame) : signature.push(frame)),
-      { maxSeconds: options.maxVideoSeconds, signal },
-    );
+    try {
+      await decodeVideoOutputs(
+        file,
+        [{ fps: 1 }, { fpsForDuration: (d) => signature.rateFor(d), divisor: VIDEO_SIGNATURE_PARAMS.frameScale, grey: true }],
+        (output, frame) => (output === 0 ? vpdq.push(frame) : signature.push(frame)),
+        { maxSeconds: options.maxVideoSeconds, signal },
+      );
+    } catch (err) {
+      await Promise.all([vpdq.abandon(), signature.abandon()]);
+      throw err;
+    }
     return { frames: await vpdq.finish(), signature: await signature.finish() };
   }
 

@@ -12,7 +12,7 @@
 import type { Hash256 } from '@mmd/phash';
 import { hash256FromHex } from '@mmd/phash';
 import type { Database } from '../platform/db/index.ts';
-import { decodeHashList, parseRobustJson, parseVideoSignature, parseVpdqAny, sampleFrames, usableFrames, videoIndexKeys } from './hash-codec.ts';
+import { decodeHashList, parseRobustJson, parseVideoSignature, parseVpdqAny, sampleFrames, usableFrames, videoSignalKeys } from './hash-codec.ts';
 import { GroupIndex } from './group-index.ts';
 
 /** Frames of a video kept in an index: enough that a copy shares some, few enough to stay small. */
@@ -39,7 +39,7 @@ export function signalIndexHashes(row: { type: string; value: string; robust: st
   if (row.type === 'vpdq') {
     const frames = sampleFrames(usableFrames(parseVpdqAny(row.value)), INDEXED_FRAMES).map((f) => f.hash);
     const signature = parseVideoSignature(row.robust);
-    return signature ? [...frames, ...videoIndexKeys(signature)] : frames;
+    return signature ? [...frames, ...videoSignalKeys(signature)] : frames;
   }
   return [];
 }

@@ -13,10 +13,18 @@
  *   the index of stored uploads, for takedowns and sweeps.
  */
 import type { BankAction, BankCategory, BankMatch, MatchRule } from '@mmd/contracts';
-import { hash256FromHex, isVpdqMatch, matchRobust, matchVideo, matchVpdq, type RobustHashes, type VideoSignature, type VpdqFeature, withoutVariants } from '@mmd/phash';
+import { encodeVideoSignature, hash256FromHex, isVpdqMatch, matchRobust, matchVpdq, type RobustHashes, type VideoSignature, type VpdqFeature } from '@mmd/phash';
 import { liveMediaWithOriginals } from '../media/index.ts';
 import type { Database } from '../platform/db/index.ts';
-import { parseRobustJson, parseVideoSignature, parseVpdqAny, plainRobust, usableFrames, videoSearchKeys } from './hash-codec.ts';
+import type { ThreadPool } from '../platform/queue/index.ts';
+import { parseRobustJson, parseVpdqAny, plainRobust, usableFrames, videoSearchKeys } from './hash-codec.ts';
+import type { HashTasks } from './hasher.ts';
+import { VIDEO_CROP_RULE, videoRuleOfText } from './video-rule.ts';
+
+export { VIDEO_CROP_RULE, videoRule } from './video-rule.ts';
+
+/** Video candidates verified per upload (the nearest first): each comparison costs up to a second. */
+export const VIDEO_CANDIDATES_VERIFIED = 32;
 import type { SafetyIndexes } from './indexes.ts';
 
 /** What an upload is checked with. */
@@ -35,25 +43,9 @@ export interface FoundMatch extends BankMatch {
 
 /** The rule of a match made only through anchored regions (a crop, or a shared part of a picture). */
 export const CROP_ONLY_RULE = 'pdq_crop' satisfies MatchRule;
-/** The same for a video: its frames agreed only through anchored regions. */
-export const VIDEO_CROP_RULE = 'video_crop' satisfies MatchRule;
-
 /** Whether a match was made through anchored regions alone (weaker evidence: see actionFor). */
 export function isCropOnly(rule: MatchRule | string | null | undefined): boolean {
   return rule === CROP_ONLY_RULE || rule === VIDEO_CROP_RULE;
-}
-
-/**
- * MMD's video rule: the query shows the reference on one timeline (matchVideo). Exactly one side
- * carries rotation/mirror variants (a fresh upload's query, or else the bank's reference), never
- * both: both would compare 64 orientations and add nothing but chances of a false match.
- */
-export function videoRule(query: VideoSignature, reference: VideoSignature, maxDistance = 31): MatchRule | null {
-  const queryHasVariants = query.frames.some((f) => f.variants && f.variants.length > 0);
-  const m = matchVideo(query, queryHasVariants ? withoutVariants(reference) : reference, { maxDistance });
-  if (!m.matched) return null;
-  // Enough frames through whole-picture or centre hashes: as strong as vPDQ. Else regions only.
-  return m.wholeFrames >= 4 ? 'video' : VIDEO_CROP_RULE;
 }
 
 /**
@@ -77,8 +69,15 @@ function chunks<T>(list: T[], n = 500): T[][] {
   return out;
 }
 
-export function createMatcher(deps: { db: Database; indexes: SafetyIndexes }) {
+export function createMatcher(deps: { db: Database; indexes: SafetyIndexes; pool?: ThreadPool<HashTasks> }) {
   const { db, indexes } = deps;
+
+  /** MMD's video rule on written signatures, on a hashing thread when there is a pool. */
+  function compareVideos(queryText: string, referenceText: string, options: { maxDistance?: number; thin?: boolean } = {}): Promise<MatchRule | null> {
+    const o = { maxDistance: options.maxDistance ?? 31, thin: options.thin ?? false };
+    if (!deps.pool) return Promise.resolve(videoRuleOfText(queryText, referenceText, o));
+    return deps.pool.run('compareVideoSignatures', [queryText, referenceText, o]);
+  }
 
   function signalQuery() {
     return db.db
@@ -105,6 +104,7 @@ export function createMatcher(deps: { db: Database; indexes: SafetyIndexes }) {
   }
 
   return {
+    compareVideos,
     /** Every bank signal the upload matches (one per signal), exact matches first. */
     async matchBanks(q: QueryHashes): Promise<FoundMatch[]> {
       await indexes.refresh();
@@ -126,7 +126,10 @@ export function createMatcher(deps: { db: Database; indexes: SafetyIndexes }) {
       if (q.video) {
         const frames = usableFrames(q.video.frames);
         const signature = q.video.signature ?? null;
+        const queryText = signature ? encodeVideoSignature(signature) : null;
         const candidates = indexes.banks.search([...frames.map((f) => f.hash), ...(signature ? videoSearchKeys(signature) : [])], 31);
+        // The nearest first, and a bounded number of robust comparisons (vPDQ is cheap: all of them).
+        const nearest = new Set([...candidates].sort((a, b) => a[1] - b[1] || a[0] - b[0]).slice(0, VIDEO_CANDIDATES_VERIFIED).map(([id]) => id));
         for (const r of await candidateRows([...candidates.keys()])) {
           if (r.type !== 'vpdq') continue;
           if (isVpdqMatch(matchVpdq(frames, parseVpdqAny(r.value)))) {
@@ -135,8 +138,8 @@ export function createMatcher(deps: { db: Database; indexes: SafetyIndexes }) {
           }
           // A signal banked with its robust signature (from a file or a stored upload); one
           // imported as plain vPDQ has none and matches by vPDQ alone.
-          const reference = signature ? parseVideoSignature(r.robust) : null;
-          const rule = reference ? videoRule(signature!, reference, Math.min(31, Number(r.pdq_threshold))) : null;
+          if (!queryText || !r.robust || !nearest.has(Number(r.id))) continue;
+          const rule = await compareVideos(queryText, r.robust, { maxDistance: Math.min(31, Number(r.pdq_threshold)) });
           if (rule) matches.push(toMatch(r, rule));
         }
       }
@@ -172,7 +175,7 @@ export function createMatcher(deps: { db: Database; indexes: SafetyIndexes }) {
           }
         }
       }
-      type Stored = { query: string | null; vpdq: string | null; video_signature: string | null };
+      type Stored = { media_id: string; query: string | null; vpdq: string | null; video_signature: string | null };
       const verify = async (ids: number[], check: (row: Stored) => MatchRule | null, video = false) => {
         for (const part of chunks(ids)) {
           // The video signature (large) only when it is what the check reads.
@@ -205,16 +208,24 @@ export function createMatcher(deps: { db: Database; indexes: SafetyIndexes }) {
       for (const video of seed.videos ?? []) {
         const frames = usableFrames(video.frames);
         const reference = video.reference ?? null;
+        const referenceText = reference ? encodeVideoSignature(reference) : null;
         const candidates = indexes.media.search([...frames.map((f) => f.hash), ...(reference ? videoSearchKeys(reference) : [])], 31);
+        const robust = new Map<string, string>();
         await verify(
           [...candidates.keys()],
           (row) => {
             if (row.vpdq && frames.length > 0 && isVpdqMatch(matchVpdq(parseVpdqAny(row.vpdq), frames))) return 'vpdq';
-            const stored = reference ? parseVideoSignature(row.video_signature) : null;
-            return stored ? videoRule(stored, reference!) : null;
+            // Compared below, on a hashing thread (one at a time per takedown or sweep).
+            if (referenceText && row.video_signature) robust.set(row.media_id, row.video_signature);
+            return null;
           },
           reference !== null,
         );
+        for (const [mediaId, stored] of robust) {
+          if (found.has(mediaId)) continue;
+          const rule = await compareVideos(stored, referenceText!);
+          if (rule) note(mediaId, rule);
+        }
       }
       return found;
     },

@@ -3,7 +3,7 @@
  * already on the server. Written before the upload is matched against the banks (see
  * screening.ts for why that order closes the race with a concurrent bank change).
  */
-import { encodeVideoSignature, type RobustHashes, type VideoSignature, type VpdqFeature, withoutVariants } from '@mmd/phash';
+import { encodeVideoSignature, type RobustHashes, type VideoSignature, type VpdqFeature } from '@mmd/phash';
 import { loadMediaRows } from '../media/index.ts';
 import type { Database } from '../platform/db/index.ts';
 import type { Executor } from './audit.ts';
@@ -44,8 +44,9 @@ export async function saveMediaHashes(db: Database, options: { mediaId: string; 
         query: hashes.image ? JSON.stringify(hashes.image.query) : null,
         reference: hashes.image ? JSON.stringify(hashes.image.reference) : null,
         vpdq: hashes.video ? formatVpdqCompact(hashes.video.frames) : null,
-        // Stored without rotation variants: searches for it carry them on the other side.
-        video_signature: hashes.video ? encodeVideoSignature(withoutVariants(hashes.video.signature)) : null,
+        // With its rotation variants, so a takedown's or a sweep's reference (which a takedown
+        // thins from a stored signature) finds a mirrored or turned copy; the index keys without.
+        video_signature: hashes.video ? encodeVideoSignature(hashes.video.signature) : null,
         video_keys: hashes.video ? encodeHashList(videoIndexKeys(hashes.video.signature)) : null,
         removed_at: null,
         created_at: options.now,

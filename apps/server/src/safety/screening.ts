@@ -86,7 +86,7 @@ export function createScreening(deps: {
     }
     const hashRow = await saveMediaHashes(db, { mediaId: row.id, hashes, now: clock() });
     // Its near-duplicate cluster (clusters.ts): what spread is counted by.
-    const cluster = await assignCluster(db, deps.indexes, { rowId: hashRow, hashes });
+    const cluster = await assignCluster(db, deps.indexes, { rowId: hashRow, hashes }, deps.matcher.compareVideos);
     const matches = await deps.matcher.matchBanks({
       sha256: hashes.sha256,
       md5: hashes.md5,

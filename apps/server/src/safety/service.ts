@@ -49,7 +49,7 @@ export function createSafety(deps: SafetyDeps) {
   const pool = createThreadPool<HashTasks>({ file: new URL('./hash-tasks.ts', import.meta.url), size: deps.hashThreads ?? availableParallelism() });
   const hasher = createHasher({ pool, maxPixels: config.mediaMaxImagePixels, maxVideoSeconds: config.mediaMaxVideoSeconds });
   const indexes = createSafetyIndexes(db);
-  const matcher = createMatcher({ db, indexes });
+  const matcher = createMatcher({ db, indexes, pool });
   const removal = createRemoval({ db, write, blobs, indexes, clock, log });
   const takedowns = createTakedowns({ db, write, indexes, matcher, removal, clock });
   const banks = createBanks({ db, hasher, matcher, clock, enqueueSweep: deps.enqueueSweep });
