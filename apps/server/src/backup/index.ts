@@ -60,10 +60,11 @@ async function copyHashing(from: string, to: string | null): Promise<{ size: num
   if (to) {
     await mkdir(path.dirname(to), { recursive: true, mode: 0o700 });
     await pipeline(createReadStream(from), tap, createWriteStream(to, { mode: 0o600 }));
-  } else {
-    await pipeline(createReadStream(from), tap, async function* (source) {
-      for await (const _ of source);
-    });
+    return { size, sha256: hash.digest('hex') };
+  }
+  for await (const chunk of createReadStream(from)) {
+    hash.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
   }
   return { size, sha256: hash.digest('hex') };
 }
