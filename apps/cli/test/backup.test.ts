@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { MmdClient, type SyncEvent } from '@mmd/sdk';
@@ -165,4 +165,18 @@ test('backup while sending, restore elsewhere: nothing acknowledged before the b
   const damaged = await run(['restore', backupDir, '--verify-only'], restoredEnv);
   assert.equal(damaged.code, 1);
   assert.match(damaged.stderr, /does not match the manifest/);
+  const refused = await run(['restore', backupDir, '--force'], restoredEnv);
+  assert.equal(refused.code, 1, 'not even with --force');
+
+  // A database restored by other means gets its gap recorded on request.
+  const marked = await run(['restore', '--mark-only', '--json'], restoredEnv);
+  assert.equal(marked.code, 0, marked.stderr);
+  assert.ok((JSON.parse(marked.stdout) as { after_cursor: number }).after_cursor >= gap.resumes_at);
+
+  // Pointed at a folder with no MMD, backup says so instead of saving an empty database.
+  const nowhere = tempDir();
+  const empty = await run(['backup', path.join(tempDir(), 'b')], envFor(nowhere));
+  assert.equal(empty.code, 1);
+  assert.match(empty.stderr, /no MMD database/);
+  assert.ok(!existsSync(path.join(nowhere, 'mmd.sqlite')));
 });

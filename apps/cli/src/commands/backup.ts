@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { globals } from '../context.ts';
-import { CliError } from '../errors.ts';
+import { CliError, UsageError } from '../errors.ts';
 import { serverConfig } from '../offline.ts';
 import { emit } from '../output.ts';
 
@@ -48,12 +48,20 @@ export function registerBackupCommands(program: Command): void {
   program
     .command('restore')
     .description('check a backup against its manifest, then put its database and blobs in place (server stopped)')
-    .argument('<dir>', 'a folder written by `mmd backup`')
+    .argument('[dir]', 'a folder written by `mmd backup`')
     .option('--force', 'replace an existing MMD here (its files are kept aside, not deleted)')
     .option('--verify-only', 'check every file against the manifest and stop')
-    .action(async (dir: string, opts: { force?: boolean; verifyOnly?: boolean }, cmd: Command) => {
+    .option('--mark-only', 'the database was restored by other means (pg_restore): only record it, so clients past the backup reload')
+    .action(async (dir: string | undefined, opts: { force?: boolean; verifyOnly?: boolean; markOnly?: boolean }, cmd: Command) => {
       const g = globals(cmd);
       const mod = await backupModule();
+      if (opts.markOnly) {
+        const config = await serverConfig();
+        const marked = await mod.markDatabaseRestored({ config });
+        emit(g, { after_cursor: marked.afterCursor, resumes_at: marked.resumesAt, migrated: marked.migrated }, () => `recorded the restore: event log ends at cursor ${marked.afterCursor}; new events start at ${marked.resumesAt}`);
+        return;
+      }
+      if (!dir) throw new UsageError('restore needs the backup folder (or --mark-only)');
       if (opts.verifyOnly) {
         const manifest = await expected(() => mod.verify(dir));
         emit(g, { dir, verified: true, files: manifest.blobs.files.length + 1 }, () => `${dir}: ${manifest.blobs.files.length + 1} files match the manifest`);

@@ -81,8 +81,21 @@ export async function backup(options: { config: Config; dir: string; clock?: () 
   const { config } = options;
   const clock = options.clock ?? Date.now;
   const dir = path.resolve(options.dir);
-  if (existsSync(dir) && (await readdir(dir)).length > 0) throw new BackupError(`${dir} is not empty: back up into a new folder`);
+  // Opening a missing SQLite file would create an empty database and back that up.
+  if (!config.databaseUrl && !existsSync(path.join(config.dataDir, 'mmd.sqlite'))) throw new BackupError(`no MMD database in ${config.dataDir} (set MMD_DATA_DIR, or MMD_DATABASE_URL for PostgreSQL)`);
+  const created = !existsSync(dir);
+  if (!created && (await readdir(dir)).length > 0) throw new BackupError(`${dir} is not empty: back up into a new folder`);
   makePrivateDir(dir);
+  try {
+    return await writeBackup(config, dir, clock);
+  } catch (err) {
+    // Half a backup is worse than none: it could be taken for one. (Its manifest is never written.)
+    if (created) await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function writeBackup(config: Config, dir: string, clock: () => number): Promise<Manifest> {
   const db = openDatabaseFor(config);
   const databaseFile = db.dialect === 'sqlite' ? 'mmd.sqlite' : 'mmd.pgdump';
   let newest: number;
@@ -191,6 +204,20 @@ export async function restore(options: { config: Config; dir: string; force?: bo
     const migrated = await db.migrate();
     const gap = await markRestored(db, clock());
     return { manifest, migrated, ...gap, replaced: hasData || hasBlobs };
+  } finally {
+    await db.close();
+  }
+}
+
+/**
+ * Records a restore made by other means (pg_restore by hand, files copied back): the cursor gap
+ * `restore` leaves, so clients past the backup reload. Run once, before any server starts.
+ */
+export async function markDatabaseRestored(options: { config: Config; clock?: () => number }) {
+  const db = openDatabaseFor(options.config);
+  try {
+    const migrated = await db.migrate();
+    return { migrated, ...(await markRestored(db, (options.clock ?? Date.now)())) };
   } finally {
     await db.close();
   }

@@ -117,6 +117,13 @@ function openSqlite(file: string, synchronous: 'full' | 'normal'): Database {
       // could keep it from ever finishing. Readers never block writers in WAL mode.
       await raw.backup(file, { progress: () => 0x7fffffff });
       makePrivateFile(file);
+      const copy = new BetterSqlite3(file, { readonly: true });
+      try {
+        const check = copy.pragma('quick_check', { simple: true });
+        if (check !== 'ok') throw new Error(`the copy of the database fails quick_check: ${String(check)}`);
+      } finally {
+        copy.close();
+      }
     },
   };
 }
@@ -217,9 +224,8 @@ export async function restoreSnapshot(options: DatabaseOptions & { file: string 
     const schema = options.pgSchema ?? 'public';
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 1 });
     try {
+      // The dump creates its schema (pg_dump --schema=… includes CREATE SCHEMA, public's too).
       await pool.query(`drop schema if exists "${schema}" cascade`);
-      // pg_restore creates the schema itself, except public, which every database has.
-      if (schema === 'public') await pool.query('create schema public');
     } finally {
       await pool.end();
     }
