@@ -183,8 +183,10 @@ export async function buildApp(deps: AppDeps) {
   });
   const conversations = createConversations({ db, clock, write });
   const business = createBusiness({ db, clock });
+  // Every queue's job runs are counted in the metrics, by type and outcome.
+  const queueDeps = { db, clock, log: app.log, onFinished: metrics.jobRun };
   // The queue is made before messaging: a poll or form with closes_at schedules its closing job.
-  const queue = createQueue<CoreJobPayloads>({ kind: 'database' }, { db, clock, log: app.log });
+  const queue = createQueue<CoreJobPayloads>({ kind: 'database' }, queueDeps);
   // Friction on what spreads too fast: the same tiers for sends, releases and moderators' decisions;
   // a cluster reaching the hold tier is written to the safety audit log in the same transaction.
   const spreadPolicy = spreadPolicyFrom(config, recordSpreadAlert);
@@ -206,7 +208,7 @@ export async function buildApp(deps: AppDeps) {
   const authenticate = createAuthenticate(accounts, { resolveBotToken: (token) => bots.resolveToken(token) });
   // Webhook deliveries have a queue (and worker) of their own: a hanging receiver must never hold
   // the slots media processing needs, nor the reverse.
-  const webhookQueue = createQueue<WebhookJobPayloads>({ kind: 'database' }, { db, clock, log: app.log });
+  const webhookQueue = createQueue<WebhookJobPayloads>({ kind: 'database' }, queueDeps);
   const webhooks = createWebhooks({
     db,
     write,
@@ -241,7 +243,7 @@ export async function buildApp(deps: AppDeps) {
   const signer = createUrlSigner(await serverSecret(db, 'media-url-signing', config.signingSecret));
   // Personalised template renders are processed on a queue (and worker) of their own: a campaign's
   // thousands of renders never hold the slots people's uploads need.
-  const renderQueue = createQueue<TemplateMediaJobPayloads>({ kind: 'database' }, { db, clock, log: app.log });
+  const renderQueue = createQueue<TemplateMediaJobPayloads>({ kind: 'database' }, queueDeps);
   let renderWorker: QueueWorker | null = null;
   const media = createMedia({
     db,
@@ -317,7 +319,7 @@ export async function buildApp(deps: AppDeps) {
   taps.push(contacts.chat.tap);
   // Contact imports have a queue (and worker) of their own: a million-row file must never hold
   // the slots media processing and automation need.
-  const importQueue = createQueue<ImportJobPayloads>({ kind: 'database' }, { db, clock, log: app.log });
+  const importQueue = createQueue<ImportJobPayloads>({ kind: 'database' }, queueDeps);
   let importWorker: QueueWorker | null = null;
   const contactImports = createContactImports({
     db,
@@ -336,7 +338,7 @@ export async function buildApp(deps: AppDeps) {
 
   // Campaigns plan and send on a queue (and worker) of their own: a million-recipient backlog
   // never holds the slots media processing, automation or webhooks need.
-  const campaignQueue = createQueue<CampaignJobPayloads>({ kind: 'database' }, { db, clock, log: app.log });
+  const campaignQueue = createQueue<CampaignJobPayloads>({ kind: 'database' }, queueDeps);
   // Templates are made further down (with the routes); the ports reach them only when called.
   const campaignPorts: CampaignPorts = { ...capabilityPorts({ db, contacts, segments, templates: () => templates }), ...deps.campaignPorts };
   const openDirect = (principal: Parameters<typeof conversations.create>[0], handle: string) => conversations.create(principal, { kind: 'direct', members: [handle] });

@@ -92,6 +92,19 @@ export function createMetrics(options: { clock?: () => number; defaultMetrics?: 
     registers: [registry],
   });
   for (const outcome of ['succeeded', 'retrying', 'failed'] as const) webhookAttempts.inc({ outcome }, 0);
+  const jobRuns = new Counter({
+    name: 'mmd_job_runs_total',
+    help: 'Job runs this process recorded, by type and outcome: succeeded, retried (failed, will run again) or failed (for good)',
+    labelNames: ['type', 'outcome'] as const,
+    registers: [registry],
+  });
+  const jobDuration = new Histogram({
+    name: 'mmd_job_run_duration_seconds',
+    help: 'How long job handlers ran, by type',
+    labelNames: ['type'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300],
+    registers: [registry],
+  });
 
   new Gauge({
     name: 'mmd_websockets_open',
@@ -188,6 +201,10 @@ export function createMetrics(options: { clock?: () => number; defaultMetrics?: 
       const lag = at !== undefined ? performance.now() - at : Date.now() - e.created_at;
       // A created_at from a clock far off (another process's, a test's) says nothing about lag.
       if (lag >= 0 && lag < 3_600_000) fanoutLag.observe(lag / 1000);
+    },
+    jobRun(run: { type: string; outcome: 'succeeded' | 'retried' | 'failed'; seconds: number }) {
+      jobRuns.inc({ type: run.type, outcome: run.outcome });
+      jobDuration.observe({ type: run.type }, run.seconds);
     },
     webhookAttempt(outcome: WebhookOutcome, seconds: number) {
       webhookAttempts.inc({ outcome });
