@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { MmdClient, type SyncEvent } from '@mmd/sdk';
@@ -91,6 +91,10 @@ test('backup while sending, restore elsewhere: nothing acknowledged before the b
   const summary = JSON.parse(backedUp.stdout) as { manifest: { database: { dialect: string }; blobs: { files: number; copied: boolean } } };
   assert.equal(summary.manifest.database.dialect, 'sqlite');
   assert.ok(summary.manifest.blobs.copied && summary.manifest.blobs.files > 0);
+  // Self-contained (no -wal or -shm beside the copy) and private: it holds everything.
+  assert.deepEqual(readdirSync(backupDir).sort(), ['blobs', 'manifest.json', 'mmd.sqlite']);
+  for (const file of ['manifest.json', 'mmd.sqlite']) assert.equal(statSync(path.join(backupDir, file)).mode & 0o777, 0o600, file);
+  assert.equal(statSync(backupDir).mode & 0o777, 0o700);
   const countAtEnd = acked.length;
   await eventually('messages after the backup', () => acked.length >= countAtEnd + 10, 30_000);
   sending = false;

@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { chmodSync } from 'node:fs';
 import { copyFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -115,10 +116,14 @@ function openSqlite(file: string, synchronous: 'full' | 'normal'): Database {
       // Every page in one step: one read transaction, so the copy is one consistent moment. In
       // smaller steps, each write by another connection would restart the copy, and a busy server
       // could keep it from ever finishing. Readers never block writers in WAL mode.
-      await raw.backup(file, { progress: () => 0x7fffffff });
+      // Created private: the copy holds everything the database does.
       makePrivateFile(file);
-      const copy = new BetterSqlite3(file, { readonly: true });
+      await raw.backup(file, { progress: () => 0x7fffffff });
+      chmodSync(file, 0o600);
+      const copy = new BetterSqlite3(file);
       try {
+        // A self-contained file: no -wal or -shm beside it (the server turns WAL on when it opens it).
+        copy.pragma('journal_mode = DELETE');
         const check = copy.pragma('quick_check', { simple: true });
         if (check !== 'ok') throw new Error(`the copy of the database fails quick_check: ${String(check)}`);
       } finally {
@@ -204,7 +209,11 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
       // The search path names this MMD's schema, so the unqualified table is its own.
       await sql`select setval(pg_get_serial_sequence(${table}, 'id'), ${next - 1}::bigint)`.execute(tx);
     },
-    snapshot: (file) => runTool('pg_dump', ['--format=custom', '--no-owner', '--no-privileges', `--schema=${schema ?? 'public'}`, `--file=${file}`, `--dbname=${url}`]),
+    async snapshot(file) {
+      makePrivateFile(file);
+      await runTool('pg_dump', ['--format=custom', '--no-owner', '--no-privileges', `--schema=${schema ?? 'public'}`, `--file=${file}`, `--dbname=${url}`]);
+      chmodSync(file, 0o600);
+    },
     readTransaction: (fn) => db.transaction().setIsolationLevel('repeatable read').execute(fn),
     migrate: async () => {
       if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
