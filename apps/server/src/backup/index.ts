@@ -195,7 +195,13 @@ export async function restore(options: { config: Config; dir: string; force?: bo
     await rename(staging, blobRoot);
   }
   const databaseOptions = databaseOptionsFor(config);
-  if (dialect === 'sqlite' && hasData) await rename(databaseOptions.sqlitePath, `${databaseOptions.sqlitePath}.before-restore-${stamp}`);
+  if (dialect === 'sqlite' && hasData) {
+    // With its WAL: after a crash that file holds committed writes the main file lacks yet.
+    for (const suffix of ['', '-wal', '-shm']) {
+      const file = `${databaseOptions.sqlitePath}${suffix}`;
+      if (existsSync(file)) await rename(file, `${databaseOptions.sqlitePath}.before-restore-${stamp}${suffix}`);
+    }
+  }
   await restoreSnapshot({ ...databaseOptions, file: path.join(dir, ...safeRelative(manifest.database.path)) });
 
   const db = openDatabaseFor(config);
