@@ -16,7 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -69,6 +69,15 @@ async function copyHashing(from: string, to: string | null): Promise<{ size: num
   return { size, sha256: hash.digest('hex') };
 }
 
+async function syncFile(file: string) {
+  const handle = await open(file, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 /** A relative path from a manifest, refused if it could point outside its folder. */
 function safeRelative(file: string): string[] {
   const parts = file.split('/');
@@ -116,6 +125,7 @@ async function writeBackup(config: Config, dir: string, clock: () => number): Pr
       } catch (err) {
         // Deleted since it was listed (a takedown, a replaced rendition): not part of this backup.
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        await rm(path.join(dir, 'blobs', ...file.split('/')), { force: true });
       }
     }
   }
@@ -125,8 +135,13 @@ async function writeBackup(config: Config, dir: string, clock: () => number): Pr
     database: { ...database, dialect: db.dialect, newest_cursor_before: newest },
     blobs: { store: config.blobStore, copied: config.blobStore === 'local', files, bytes: files.reduce((n, f) => n + f.size, 0) },
   };
+  // The database copy on disk before the manifest that vouches for it, and the manifest before
+  // the command says it is done (blob files are checked against it at restore instead).
+  await syncFile(path.join(dir, databaseFile));
   await writeFile(path.join(dir, `${MANIFEST}.tmp`), `${JSON.stringify(manifest, null, 1)}\n`, { mode: 0o600 });
+  await syncFile(path.join(dir, `${MANIFEST}.tmp`));
   await rename(path.join(dir, `${MANIFEST}.tmp`), path.join(dir, MANIFEST));
+  await syncFile(dir);
   return manifest;
 }
 
