@@ -6,6 +6,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import pkg from '../package.json' with { type: 'json' };
 import { registerAccountCommands } from './commands/account.ts';
+import { registerBackupCommands } from './commands/backup.ts';
 import { registerBotCommands } from './commands/bots.ts';
 import { registerCampaignCommands } from './commands/campaigns.ts';
 import { registerTemplateCommands } from './commands/templates.ts';
@@ -41,6 +42,7 @@ const program = new Command('mmd')
   .exitOverride();
 
 registerServerCommands(program);
+registerBackupCommands(program);
 registerAccountCommands(program);
 registerSessionCommands(program);
 registerDeviceCommands(program);

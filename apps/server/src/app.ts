@@ -31,6 +31,7 @@ import { createMessaging } from './messaging/service.ts';
 import type { Database } from './platform/db/index.ts';
 import type { EventBus } from './platform/pubsub/index.ts';
 import { makePrivateDir } from './platform/private-files.ts';
+import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { CampaignJobPayloads, CoreJobPayloads, ImportJobPayloads, TemplateMediaJobPayloads, WebhookJobPayloads } from './jobs.ts';
@@ -46,7 +47,8 @@ import { spreadPolicyFrom } from './messaging/spread-velocity.ts';
 import { createSafety } from './safety/service.ts';
 import { webRoutes } from './web/routes.ts';
 import { type BlobStore, createBlobStore } from './platform/blobs/index.ts';
-import { type QueueWorker, createQueue } from './platform/queue/index.ts';
+import { type QueueWorker, createQueue, jobBacklog } from './platform/queue/index.ts';
+import { createMetrics, metricsRoute } from './metrics/index.ts';
 import { serverSecret } from './platform/secrets.ts';
 import { outboundFetch } from './platform/outbound.ts';
 import { createSyncHub } from './sync/hub.ts';
@@ -59,7 +61,7 @@ import { botRoutes, createBots, createWebhooks } from './bots/index.ts';
 import { businessRoutes, createBusiness } from './business/index.ts';
 import { createInbox, inboxRoutes } from './inbox/index.ts';
 import { createLinkSigner, createPersonaliser, createTemplates, templateRoutes } from './templates/index.ts';
-import { type CampaignJobs, type CampaignPorts, campaignRoutes, createCampaigns, createPlanner, createSender, createTracking, capabilityPorts, createNotifications } from './campaigns/index.ts';
+import { type CampaignJobs, type CampaignPorts, activeCampaignProgress, campaignRoutes, createCampaigns, createPlanner, createSender, createTracking, capabilityPorts, createNotifications } from './campaigns/index.ts';
 
 export interface AppDeps {
   config: Config;
@@ -100,8 +102,12 @@ export function blobStoreFor(config: Config): BlobStore {
  * credential until it expires; both are masked here.
  */
 function loggerOptions(config: Config) {
+  const pretty = config.logFormat === 'pretty' || (config.logFormat === 'auto' && process.stdout.isTTY === true);
   return {
     level: config.logLevel,
+    // Readable lines for a person at a terminal; JSON lines (one object each, request ids included)
+    // for anything that collects logs. pino-pretty runs on a worker thread of pino's.
+    ...(pretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } } : {}),
     redact: ['req.headers.authorization', 'password', 'token', 'key'],
     serializers: {
       req(request: { method: string; url: string; id: string; ip?: string }) {
@@ -113,16 +119,31 @@ function loggerOptions(config: Config) {
   };
 }
 
+/**
+ * A request id from the caller (a load balancer or another MMD node) is kept when it looks like
+ * one — short, and nothing that could break a log line or a header — so one request can be
+ * followed across nodes; otherwise one is made. Either way the answer carries it in x-request-id.
+ */
+const SANE_REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+export function requestIdOf(headers: Record<string, string | string[] | undefined>): string {
+  const given = headers['x-request-id'];
+  return typeof given === 'string' && SANE_REQUEST_ID.test(given) ? given : `req_${randomBytes(9).toString('base64url')}`;
+}
+
 export async function buildApp(deps: AppDeps) {
-  const { config, db, bus } = deps;
+  const { config, db } = deps;
   const clock = deps.clock ?? Date.now;
+  const metrics = createMetrics();
+  // Events are counted (and their commit timed, for fan-out lag) as the writer publishes them.
+  const bus = metrics.instrumentBus(deps.bus);
+  const stopObservingCommits = db.observeCommits((seconds) => metrics.commit(seconds));
   const app = Fastify({
     logger: deps.logger === false ? false : { ...loggerOptions(config), ...(typeof deps.logger === 'object' ? deps.logger : {}) },
     bodyLimit: config.bodyLimit,
     // Behind a load balancer the client address comes from X-Forwarded-For; embedded, it is the peer.
     trustProxy: false,
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true, allowUnionTypes: true } },
-    genReqId: () => `req_${Math.random().toString(36).slice(2, 12)}`,
+    genReqId: (req) => requestIdOf(req.headers),
     routerOptions: { maxParamLength: 200 },
     // Connections cannot be held open for free: slow headers, a request that takes too long to
     // arrive, an idle keep-alive or a silent socket are cut (WebSockets set their own, none).
@@ -137,11 +158,18 @@ export async function buildApp(deps: AppDeps) {
     frameworkErrors,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // First of all hooks, so every answer carries it, refusals and 404s included.
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.httpRequest({ route: request.routeOptions.url, method: request.method, statusCode: reply.statusCode, seconds: reply.elapsedTime / 1000 });
+  });
   installErrorHandling(app);
   installJsonBodyParser(app);
   installSlowBodyGuard(app as unknown as FastifyInstance, { windowMs: config.httpBodyTimeoutMs, minBytesPerSecond: config.httpBodyMinBytesPerSecond });
 
-  const hub = createSyncHub({ db, bus });
+  const hub = createSyncHub({ db, bus, onDispatched: (e, reached) => metrics.dispatched(e, reached) });
   // Taps see each event inside its transaction (webhook deliveries commit with their event).
   const taps: EventTap[] = [];
   const write = createEventWriter(db, bus, taps);
@@ -155,8 +183,10 @@ export async function buildApp(deps: AppDeps) {
   });
   const conversations = createConversations({ db, clock, write });
   const business = createBusiness({ db, clock });
+  // Every queue's job runs are counted in the metrics, by type and outcome.
+  const queueDeps = { db, clock, log: app.log, onFinished: metrics.jobRun };
   // The queue is made before messaging: a poll or form with closes_at schedules its closing job.
-  const queue = createQueue<CoreJobPayloads>({ kind: 'database' }, { db, clock, log: app.log });
+  const queue = createQueue<CoreJobPayloads>({ kind: 'database' }, queueDeps);
   // Friction on what spreads too fast: the same tiers for sends, releases and moderators' decisions;
   // a cluster reaching the hold tier is written to the safety audit log in the same transaction.
   const spreadPolicy = spreadPolicyFrom(config, recordSpreadAlert);
@@ -178,7 +208,7 @@ export async function buildApp(deps: AppDeps) {
   const authenticate = createAuthenticate(accounts, { resolveBotToken: (token) => bots.resolveToken(token) });
   // Webhook deliveries have a queue (and worker) of their own: a hanging receiver must never hold
   // the slots media processing needs, nor the reverse.
-  const webhookQueue = createQueue<WebhookJobPayloads>({ kind: 'database' }, { db, clock, log: app.log });
+  const webhookQueue = createQueue<WebhookJobPayloads>({ kind: 'database' }, queueDeps);
   const webhooks = createWebhooks({
     db,
     write,
@@ -201,6 +231,7 @@ export async function buildApp(deps: AppDeps) {
       else await webhookQueue.enqueue('webhook-deliver', { webhookId }, options);
     },
     ownerOf: (accountId) => bots.ownerOf(accountId),
+    onAttempt: (outcome, seconds) => metrics.webhookAttempt(outcome, seconds),
   });
   taps.push(webhooks.tap);
   let webhookWorker: QueueWorker | null = null;
@@ -212,7 +243,7 @@ export async function buildApp(deps: AppDeps) {
   const signer = createUrlSigner(await serverSecret(db, 'media-url-signing', config.signingSecret));
   // Personalised template renders are processed on a queue (and worker) of their own: a campaign's
   // thousands of renders never hold the slots people's uploads need.
-  const renderQueue = createQueue<TemplateMediaJobPayloads>({ kind: 'database' }, { db, clock, log: app.log });
+  const renderQueue = createQueue<TemplateMediaJobPayloads>({ kind: 'database' }, queueDeps);
   let renderWorker: QueueWorker | null = null;
   const media = createMedia({
     db,
@@ -288,7 +319,7 @@ export async function buildApp(deps: AppDeps) {
   taps.push(contacts.chat.tap);
   // Contact imports have a queue (and worker) of their own: a million-row file must never hold
   // the slots media processing and automation need.
-  const importQueue = createQueue<ImportJobPayloads>({ kind: 'database' }, { db, clock, log: app.log });
+  const importQueue = createQueue<ImportJobPayloads>({ kind: 'database' }, queueDeps);
   let importWorker: QueueWorker | null = null;
   const contactImports = createContactImports({
     db,
@@ -307,7 +338,7 @@ export async function buildApp(deps: AppDeps) {
 
   // Campaigns plan and send on a queue (and worker) of their own: a million-recipient backlog
   // never holds the slots media processing, automation or webhooks need.
-  const campaignQueue = createQueue<CampaignJobPayloads>({ kind: 'database' }, { db, clock, log: app.log });
+  const campaignQueue = createQueue<CampaignJobPayloads>({ kind: 'database' }, queueDeps);
   // Templates are made further down (with the routes); the ports reach them only when called.
   const campaignPorts: CampaignPorts = { ...capabilityPorts({ db, contacts, segments, templates: () => templates }), ...deps.campaignPorts };
   const openDirect = (principal: Parameters<typeof conversations.create>[0], handle: string) => conversations.create(principal, { kind: 'direct', members: [handle] });
@@ -384,6 +415,13 @@ export async function buildApp(deps: AppDeps) {
     }
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  metrics.provide({
+    openWebSockets: () => app.websocketServer?.clients.size ?? 0,
+    subscribers: () => hub.stats(),
+    jobs: (now) => jobBacklog(db, now),
+    campaigns: () => activeCampaignProgress(db),
+  });
+  await app.register(metricsRoute({ metrics, token: config.metricsToken }));
 
   const limits = { login: config.loginRateLimit, loginPerAddress: config.loginAddressRateLimit, signup: config.signupRateLimit, windowMs: config.rateLimitWindowMs };
   await app.register(accountRoutes({ accounts, authenticate, limits }));
@@ -511,6 +549,7 @@ export async function buildApp(deps: AppDeps) {
     interactive.stop();
     await hub.stop();
     await safety.close();
+    stopObservingCommits();
   });
 
   return {

@@ -16,6 +16,13 @@ const ConfigSchema = Type.Object({
   /** PostgreSQL schema holding MMD's tables (created if missing); lets several MMDs share a database. */
   databaseSchema: Type.String({ pattern: '^[a-z_][a-z0-9_]{0,62}$', default: 'public' }),
   logLevel: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
+  /** `auto`: readable lines (pino-pretty) when stdout is a terminal, JSON lines otherwise. */
+  logFormat: Type.Enum(['auto', 'json', 'pretty'], { default: 'auto' }),
+  /**
+   * Bearer token Prometheus must present at GET /metrics (at least 32 characters). Empty: metrics
+   * are served only to this machine's loopback address, never through a proxy (docs/security.md).
+   */
+  metricsToken: Type.String({ default: '' }),
   /** Largest JSON body accepted, in bytes. Messages are at most 4,096 characters. */
   bodyLimit: Type.Integer({ minimum: 1024, maximum: 16 * 1024 * 1024, default: 64 * 1024 }),
   /** SQLite durability: FULL fsyncs every commit, so an acknowledged write survives power loss too. */
@@ -289,6 +296,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError([`MMD_DATABASE_URL: must start with postgres:// (leave it empty for SQLite)`]);
   }
+  if (config.metricsToken && config.metricsToken.length < 32) throw new ConfigError(['MMD_METRICS_TOKEN: at least 32 characters (e.g. `openssl rand -hex 24`), or empty for loopback-only metrics']);
   if (config.blobStore === 's3' && !config.s3Bucket) throw new ConfigError(['MMD_S3_BUCKET: required when MMD_BLOB_STORE=s3']);
   return Object.freeze({ ...config, dataDir: path.resolve(config.dataDir) });
 }

@@ -9,13 +9,18 @@ import { ConfigError, type Config, loadConfig } from './config.ts';
 import { openDatabase } from './platform/db/index.ts';
 import { createLocalEventBus } from './platform/pubsub/index.ts';
 
-export function openDatabaseFor(config: Config) {
-  return openDatabase({
+/** Where the config says the database is. */
+export function databaseOptionsFor(config: Config) {
+  return {
     databaseUrl: config.databaseUrl || undefined,
     sqlitePath: path.join(config.dataDir, 'mmd.sqlite'),
     sqliteSynchronous: config.sqliteSynchronous,
     pgSchema: config.databaseSchema === 'public' ? undefined : config.databaseSchema,
-  });
+  };
+}
+
+export function openDatabaseFor(config: Config) {
+  return openDatabase(databaseOptionsFor(config));
 }
 
 /**

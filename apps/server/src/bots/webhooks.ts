@@ -63,6 +63,8 @@ export interface WebhooksDeps {
   /** The person who owns a bot (null for other accounts): they hear about their bot's webhooks. */
   ownerOf: (accountId: string) => Promise<string | null>;
   log?: { warn(obj: object, msg: string): void };
+  /** Told each attempt's outcome and duration (metrics): taken, failed and to be retried, or given up. */
+  onAttempt?: (outcome: 'succeeded' | 'retrying' | 'failed', seconds: number) => void;
 }
 
 /** Most bytes of a receiver's answer read (it is not used; the cap keeps a hostile one cheap). */
@@ -354,9 +356,12 @@ export function createWebhooks(deps: WebhooksDeps) {
     } finally {
       inflight.set(hook.id, (inflight.get(hook.id) ?? 1) - 1);
     }
-    const latency = Math.round(performance.now() - started);
+    const elapsed = performance.now() - started;
+    const latency = Math.round(elapsed);
     const now = clock();
     const attempts = Number(d.attempts) + 1;
+    const givenUp = error !== null && now - Number(d.window_start) >= config.retryWindowMs;
+    deps.onAttempt?.(error === null ? 'succeeded' : givenUp ? 'failed' : 'retrying', elapsed / 1000);
     if (error === null) {
       await db.db.updateTable('webhook_deliveries').set({ status: 'succeeded', attempts, last_status: status, last_error: null, last_latency_ms: latency, delivered_at: now }).where('id', '=', d.id).where('status', '=', 'pending').execute();
       if (hook.failing_since !== null || Number(hook.failures) > 0) {
@@ -366,7 +371,6 @@ export function createWebhooks(deps: WebhooksDeps) {
       }
       return 'sent';
     }
-    const givenUp = now - Number(d.window_start) >= config.retryWindowMs;
     const next = now + retryDelay(attempts, { baseMs: config.retryBaseMs, maxMs: config.retryMaxDelayMs });
     await db.db
       .updateTable('webhook_deliveries')

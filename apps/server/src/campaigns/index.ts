@@ -12,3 +12,4 @@ export { campaignRoutes } from './routes.ts';
 export type { AudienceContact, CampaignPorts, GateVerdict, Rendered, SendableMessage, TemplateVersionInfo } from './ports.ts';
 export { capabilityPorts } from './wiring.ts';
 export { createNotifications, type Notifications } from './notifications.ts';
+export { activeCampaignProgress } from './progress.ts';

@@ -19,6 +19,7 @@ import { membershipsOf } from '../conversations/index.ts';
 import type { Database } from '../platform/db/index.ts';
 import type { EventBus } from '../platform/pubsub/index.ts';
 import { type StoredEvent, eventJson, eventsBetween, eventsVisibleTo, latestCursor } from './event-log.ts';
+import { cursorBeforeRestore, inRestoreGap } from './restored.ts';
 
 /** Anything that wants an account's events live. */
 export interface Subscriber {
@@ -80,7 +81,13 @@ export interface SyncHub {
   stop(): Promise<void>;
 }
 
-export function createSyncHub(deps: { db: Database; bus: EventBus; pollMs?: number }): SyncHub {
+export function createSyncHub(deps: {
+  db: Database;
+  bus: EventBus;
+  pollMs?: number;
+  /** Told after each live dispatch how many connections the event was written to (metrics: fan-out lag). */
+  onDispatched?: (e: StoredEvent, reached: number) => void;
+}): SyncHub {
   const { db, bus } = deps;
   const byConversation = new Map<string, Set<Live>>();
   const byAccount = new Map<string, Set<Live>>();
@@ -110,10 +117,11 @@ export function createSyncHub(deps: { db: Database; bus: EventBus; pollMs?: numb
     }
   }
 
-  function deliver(live: Live, e: StoredEvent, json: () => string) {
-    if (live.closed || e.id <= live.lastSent) return;
+  function deliver(live: Live, e: StoredEvent, json: () => string): number {
+    if (live.closed || e.id <= live.lastSent) return 0;
     live.lastSent = e.id;
     live.sub.send(e, json());
+    return 1;
   }
 
   function dispatch(e: StoredEvent) {
@@ -130,15 +138,17 @@ export function createSyncHub(deps: { db: Database; bus: EventBus; pollMs?: numb
         for (const live of byAccount.get(accountId) ?? []) if (!live.buffer) index(live, e.conversation_id, e.id);
       }
     }
+    let reached = 0;
     // A conversation event addressed to one account (a channel subscriber's own join) is for it alone.
     if (e.conversation_id && !e.target_account_id) {
       for (const live of byConversation.get(e.conversation_id) ?? []) {
-        if (reaches(e, live.conversations.get(e.conversation_id) ?? 0)) deliver(live, e, json);
+        if (reaches(e, live.conversations.get(e.conversation_id) ?? 0)) reached += deliver(live, e, json);
       }
     }
     if (e.target_account_id) {
-      for (const live of byAccount.get(e.target_account_id) ?? []) if (!live.buffer) deliver(live, e, json);
+      for (const live of byAccount.get(e.target_account_id) ?? []) if (!live.buffer) reached += deliver(live, e, json);
     }
+    deps.onDispatched?.(e, reached);
     if (change && e.conversation_id) {
       // Removed members see their own removal (delivered above), then nothing more.
       for (const accountId of change.left) {
@@ -231,6 +241,7 @@ export function createSyncHub(deps: { db: Database; bus: EventBus; pollMs?: numb
       catchingUp.add(live);
       const handle = { detach: () => detach(live), cursor };
       try {
+        if (await inRestoreGap(db.db, cursor)) throw cursorBeforeRestore(cursor);
         for (;;) {
           const page = await db.readTransaction(async (tx) => {
             const events = await eventsVisibleTo(tx, { accountId: sub.accountId, after: live.lastSent, limit: CATCH_UP_PAGE });

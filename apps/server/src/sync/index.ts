@@ -10,3 +10,4 @@ export { createTypingRelay, type TypingRelay } from './typing.ts';
 export { syncRoutes } from './routes.ts';
 export { eventsVisibleTo, latestCursor, redactMessageEvents } from './event-log.ts';
 export { waitForEvents } from './wait.ts';
+export { RESTORE_GAP, inRestoreGap, markRestored } from './restored.ts';

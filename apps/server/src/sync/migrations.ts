@@ -50,4 +50,13 @@ export const syncMigrations: MigrationSteps = {
       .where(sql.ref('message_id'), 'is not', null)
       .execute();
   },
+  // Cursors a restore left unissued (see SyncLogGapsTable): a client holding one must reload.
+  '202612060140-sync-log-gaps': async (db: Kysely<unknown>) => {
+    await db.schema
+      .createTable('sync_log_gaps')
+      .addColumn('after_cursor', 'bigint', (c) => c.primaryKey())
+      .addColumn('resumes_at', 'bigint', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .execute();
+  },
 };

@@ -16,6 +16,7 @@ import type { Database } from '../platform/db/index.ts';
 import { type StoredEvent, eventJson, eventsVisibleTo, latestCursor } from './event-log.ts';
 import { createAckBatcher } from './acks.ts';
 import { type SyncHub, cursorAhead } from './hub.ts';
+import { cursorBeforeRestore, inRestoreGap } from './restored.ts';
 import type { TypingRelay } from './typing.ts';
 import { waitForEvents } from './wait.ts';
 import { readsContent, withheldPayload } from './withhold.ts';
@@ -71,6 +72,8 @@ export function syncRoutes(deps: {
         const cursor = request.query.cursor ?? 0;
         const limit = request.query.limit ?? 100;
         const timeoutMs = (request.query.timeout ?? 0) * 1000;
+        // Before reading: events after a cursor the restored log never issued are not "what comes next".
+        if (await inRestoreGap(db.db, cursor)) throw cursorBeforeRestore(cursor);
         let events = await eventsVisibleTo(db.db, {
           accountId: principal.accountId,
           after: cursor,
@@ -142,6 +145,7 @@ export function syncRoutes(deps: {
       },
       async (request, reply) => {
         const principal = await authenticate(request);
+        if (await inRestoreGap(db.db, request.body.cursor)) throw cursorBeforeRestore(request.body.cursor);
         // Answered once written, so a 204 means the acknowledgement is durable.
         await acks.addAndWait(principal.accountId, request.body.cursor);
         return reply.status(204).send();

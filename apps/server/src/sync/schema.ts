@@ -24,6 +24,19 @@ export interface EventsTable {
   message_id: string | null;
 }
 
+/**
+ * A range of cursors this log never issued: a restore from a backup (backup/restore.ts) left it.
+ * The log restored ends at `after_cursor`; the server it replaced may have handed out cursors past
+ * it, so the next event is numbered `resumes_at` and every cursor strictly between is refused as
+ * `cursor_expired` for good, not only until the log grows past it.
+ */
+export interface SyncLogGapsTable {
+  after_cursor: number;
+  resumes_at: number;
+  created_at: number;
+}
+
 export interface SyncTables {
   events: EventsTable;
+  sync_log_gaps: SyncLogGapsTable;
 }

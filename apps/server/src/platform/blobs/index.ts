@@ -14,7 +14,7 @@ export {
 } from './content-addressed.ts';
 export { BlobError, type BlobErrorCode, isBlobError } from './errors.ts';
 export { validateKey, validatePrefix } from './keys.ts';
-export { createLocalDiskStore, type LocalDiskStoreOptions } from './local-disk-store.ts';
+export { createLocalDiskStore, localBlobFiles, type LocalDiskStoreOptions } from './local-disk-store.ts';
 export type { S3StoreOptions } from './s3-store.ts';
 export type * from './types.ts';
 

@@ -20,6 +20,27 @@ export interface LocalDiskStoreOptions {
 
 const DEFAULT_TYPE = 'application/octet-stream';
 
+/**
+ * Every file a local store keeps under `root`, as paths relative to it (`/`-separated): blobs and
+ * their `.meta/` content types, not the `.tmp/` of writes in progress. For backups, which copy
+ * the files as they are: a blob is replaced by a rename, never rewritten in place, so a file
+ * opened for copying stays whole.
+ */
+export async function localBlobFiles(root: string): Promise<string[]> {
+  let entries: Dirent[];
+  try {
+    entries = await readdir(root, { recursive: true, withFileTypes: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(root, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
+    .filter((file) => !file.startsWith('.tmp/'))
+    .sort();
+}
+
 export function createLocalDiskStore(options: LocalDiskStoreOptions): BlobStore {
   const root = path.resolve(options.root);
   const tmpDir = path.join(root, '.tmp');

@@ -2,7 +2,10 @@
  * The database handle: Kysely over SQLite (better-sqlite3, the embedded default) or PostgreSQL.
  * This is the only place that knows which; the rest of the server sees `Database`.
  */
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { chmodSync } from 'node:fs';
+import { copyFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, type Transaction, sql } from 'kysely';
@@ -31,6 +34,23 @@ export interface Database {
   readTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   migrate(): Promise<string[]>;
   close(): Promise<void>;
+  /**
+   * Calls `listener` after each `writeTransaction` commits, with how long the commit itself took
+   * in seconds (on SQLite with synchronous=FULL that is mostly the WAL's fsync; on PostgreSQL the
+   * round trip of COMMIT, which waits for the WAL flush). Returns the way to stop.
+   */
+  observeCommits(listener: (seconds: number) => void): () => void;
+  /**
+   * Makes the next id an autoincrement column of `table` hands out at least `next` (a restore
+   * leaves a gap in the event log's cursors: sync's markRestored). Inside the caller's transaction.
+   */
+  skipIdsTo(tx: Tx, table: 'events', next: number): Promise<void>;
+  /**
+   * Writes a consistent copy of the whole database to `file` while other connections keep
+   * writing: SQLite's online backup in one step (one read snapshot; writers are not blocked in
+   * WAL mode), or `pg_dump --format=custom` of this schema for PostgreSQL.
+   */
+  snapshot(file: string): Promise<void>;
 }
 
 // int8 (bigint, COUNT) arrives as a string from pg; every such value MMD stores fits in 2^53.
@@ -77,13 +97,62 @@ function openSqlite(file: string, synchronous: 'full' | 'normal'): Database {
   raw.pragma('wal_autocheckpoint = 10000');
   raw.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
   const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
+  const commits = commitObserver();
   return {
     dialect: 'sqlite',
     db,
-    writeTransaction: (fn) => db.transaction().execute(fn),
+    writeTransaction: (fn) => commits.timed((body) => db.transaction().execute(body), fn),
     readTransaction: (fn) => db.transaction().execute(fn),
     migrate: () => migrateToLatest(db as Kysely<unknown>, { dialect: 'sqlite', parts: migrationParts }),
     close: () => db.destroy(),
+    observeCommits: commits.observe,
+    async skipIdsTo(tx, table, next) {
+      // AUTOINCREMENT keeps the largest id handed out in sqlite_sequence; the next is one more.
+      const r = await sql`update sqlite_sequence set seq = max(seq, ${next - 1}) where name = ${table}`.execute(tx);
+      if (Number(r.numAffectedRows ?? 0) === 0) await sql`insert into sqlite_sequence (name, seq) values (${table}, ${next - 1})`.execute(tx);
+    },
+    async snapshot(file) {
+      if (file === ':memory:') throw new Error('cannot snapshot to :memory:');
+      // Every page in one step: one read transaction, so the copy is one consistent moment. In
+      // smaller steps, each write by another connection would restart the copy, and a busy server
+      // could keep it from ever finishing. Readers never block writers in WAL mode.
+      // Created private: the copy holds everything the database does.
+      makePrivateFile(file);
+      await raw.backup(file, { progress: () => 0x7fffffff });
+      chmodSync(file, 0o600);
+      const copy = new BetterSqlite3(file);
+      try {
+        // A self-contained file: no -wal or -shm beside it (the server turns WAL on when it opens it).
+        copy.pragma('journal_mode = DELETE');
+        const check = copy.pragma('quick_check', { simple: true });
+        if (check !== 'ok') throw new Error(`the copy of the database fails quick_check: ${String(check)}`);
+      } finally {
+        copy.close();
+      }
+    },
+  };
+}
+
+/** Times the COMMIT of write transactions for whoever listens (metrics); free when nobody does. */
+function commitObserver() {
+  const listeners = new Set<(seconds: number) => void>();
+  return {
+    observe(listener: (seconds: number) => void) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
+    async timed<T>(run: (body: (tx: Tx) => Promise<T>) => Promise<T>, fn: (tx: Tx) => Promise<T>): Promise<T> {
+      if (listeners.size === 0) return run(fn);
+      let bodyDone = 0;
+      const result = await run(async (tx) => {
+        const value = await fn(tx);
+        bodyDone = performance.now();
+        return value;
+      });
+      const seconds = (performance.now() - bodyDone) / 1000;
+      for (const listener of listeners) listener(seconds);
+      return result;
+    },
   };
 }
 
@@ -122,14 +191,29 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
   const db = new Kysely<DB>({ dialect: new SchemaScopedPostgresDialect({ pool }, schema ?? 'public') });
   // Without a schema option the search_path's default applies: public (main.ts maps it so).
   const schemaKey = eventLockSchemaKey(schema ?? 'public');
+  const commits = commitObserver();
   return {
     dialect: 'postgres',
     db,
     writeTransaction: (fn) =>
-      db.transaction().execute(async (tx) => {
-        await sql`select pg_advisory_xact_lock(${EVENT_LOCK_KEY}::int4, ${schemaKey}::int4)`.execute(tx);
-        return fn(tx);
-      }),
+      commits.timed(
+        (body) =>
+          db.transaction().execute(async (tx) => {
+            await sql`select pg_advisory_xact_lock(${EVENT_LOCK_KEY}::int4, ${schemaKey}::int4)`.execute(tx);
+            return body(tx);
+          }),
+        fn,
+      ),
+    observeCommits: commits.observe,
+    async skipIdsTo(tx, table, next) {
+      // The search path names this MMD's schema, so the unqualified table is its own.
+      await sql`select setval(pg_get_serial_sequence(${table}, 'id'), ${next - 1}::bigint)`.execute(tx);
+    },
+    async snapshot(file) {
+      makePrivateFile(file);
+      await runTool('pg_dump', ['--format=custom', '--no-owner', '--no-privileges', `--schema=${schema ?? 'public'}`, `--file=${file}`, `--dbname=${url}`]);
+      chmodSync(file, 0o600);
+    },
     readTransaction: (fn) => db.transaction().setIsolationLevel('repeatable read').execute(fn),
     migrate: async () => {
       if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
@@ -137,6 +221,49 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
     },
     close: () => db.destroy(),
   };
+}
+
+/**
+ * Puts a snapshot made by `Database.snapshot` in place of the database `options` name, which no
+ * server may be using: SQLite's file is replaced (through a temporary name, so a crash leaves the
+ * old file or the new one); PostgreSQL's schema is dropped and restored with `pg_restore`.
+ */
+export async function restoreSnapshot(options: DatabaseOptions & { file: string }): Promise<void> {
+  if (options.databaseUrl) {
+    const schema = options.pgSchema ?? 'public';
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 1 });
+    try {
+      // The dump creates its schema (pg_dump --schema=… includes CREATE SCHEMA, public's too).
+      await pool.query(`drop schema if exists "${schema}" cascade`);
+    } finally {
+      await pool.end();
+    }
+    await runTool('pg_restore', ['--no-owner', '--no-privileges', '--exit-on-error', `--dbname=${options.databaseUrl}`, options.file]);
+    return;
+  }
+  const target = options.sqlitePath;
+  if (!target || target === ':memory:') throw new Error('restoreSnapshot needs a SQLite file');
+  makePrivateDir(path.dirname(target));
+  const staged = `${target}.restoring`;
+  await copyFile(options.file, staged);
+  makePrivateFile(staged);
+  // A WAL or shared-memory file left from the old database would be replayed onto the new one.
+  await rm(`${target}-wal`, { force: true });
+  await rm(`${target}-shm`, { force: true });
+  await rename(staged, target);
+}
+
+/** Runs a PostgreSQL client tool (pg_dump, pg_restore); rejects with its stderr when it fails. */
+function runTool(command: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      if (stderr.length < 10_000) stderr += d.toString();
+    });
+    child.on('error', (err) => reject(new Error(`${command} could not be started (${err.message}); install the PostgreSQL client tools`)));
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${command} exited with ${code}: ${stderr.trim()}`))));
+  });
 }
 
 /** True when a unique constraint refused the write (both dialects). */

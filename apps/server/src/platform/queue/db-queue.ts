@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import type { Database } from '../db/index.ts';
 import type { BackoffOptions } from './backoff.ts';
 import { createJobStore } from './job-store.ts';
-import { type AnyHandler, clampPercent, startQueueWorker } from './queue-worker.ts';
+import { type AnyHandler, type JobRun, clampPercent, startQueueWorker } from './queue-worker.ts';
 import type { EnqueueOptions, PayloadMap, Queue, QueueLog } from './types.ts';
 
 export interface DbQueueDeps {
@@ -15,6 +15,8 @@ export interface DbQueueDeps {
   log?: QueueLog;
   /** Delays between attempts. */
   backoff?: BackoffOptions;
+  /** Told each recorded run of a job (metrics). */
+  onFinished?: (run: JobRun) => void;
 }
 
 const DEFAULT_MAX_ATTEMPTS = 5;
@@ -73,6 +75,7 @@ export function createDbQueue<P extends PayloadMap<P>>(deps: DbQueueDeps): Queue
         concurrency,
         leaseMs: options.leaseMs ?? 30_000,
         pollMs: options.pollMs ?? 1000,
+        onFinished: deps.onFinished,
         subscribe(wake) {
           wakers.add(wake);
           return () => wakers.delete(wake);

@@ -8,6 +8,8 @@ import type { PayloadMap, Queue } from './types.ts';
 
 export type { BackoffOptions } from './backoff.ts';
 export { createDbQueue, type DbQueueDeps } from './db-queue.ts';
+export { jobBacklog } from './job-store.ts';
+export type { JobRun } from './queue-worker.ts';
 export { LeaseLostError, PermanentJobError } from './errors.ts';
 export { createThreadPool, type ThreadPool, type ThreadPoolOptions } from './thread-pool.ts';
 export { transfer } from './thread-transfer.ts';

@@ -66,6 +66,33 @@ export function dueJobs(db: Kysely<DB>, types: readonly string[], now: number, l
     .limit(limit);
 }
 
+/**
+ * Live jobs of every type, for metrics: waiting (due, unclaimed), scheduled (due later), running,
+ * and how long the oldest waiting one has been due. Every queue shares the one jobs table, so one
+ * read covers them all; it reads the live jobs' partial index only, never finished ones.
+ */
+export async function jobBacklog(database: Database, now: number) {
+  const rows = await database.db
+    .selectFrom('jobs')
+    .select([
+      'type',
+      sql<number>`sum(case when status = 'queued' and available_at <= ${now} then 1 else 0 end)`.as('waiting'),
+      sql<number>`sum(case when status = 'queued' and available_at > ${now} then 1 else 0 end)`.as('scheduled'),
+      sql<number>`sum(case when status = 'running' then 1 else 0 end)`.as('running'),
+      sql<number | null>`min(case when status = 'queued' and available_at <= ${now} then available_at end)`.as('oldest'),
+    ])
+    .where(live)
+    .groupBy('type')
+    .execute();
+  return rows.map((r) => ({
+    type: r.type,
+    waiting: Number(r.waiting),
+    scheduled: Number(r.scheduled),
+    running: Number(r.running),
+    oldestWaitingMs: r.oldest === null ? 0 : Math.max(0, now - Number(r.oldest)),
+  }));
+}
+
 export function createJobStore(deps: { database: Database; clock: () => number }): JobStore {
   const { database, clock } = deps;
   const db = database.db;

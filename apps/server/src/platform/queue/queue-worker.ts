@@ -22,6 +22,15 @@ export interface QueueWorkerDeps {
   pollMs: number;
   /** Registers for local enqueue wake-ups; returns the unsubscribe. */
   subscribe(wake: () => void): () => void;
+  /** Told each run this worker recorded: how it ended and how long the handler took (metrics). */
+  onFinished?: (run: JobRun) => void;
+}
+
+/** One run of a job, as recorded: succeeded, put back for a retry, or failed for good. */
+export interface JobRun {
+  type: string;
+  outcome: 'succeeded' | 'retried' | 'failed';
+  seconds: number;
 }
 
 interface Running {
@@ -92,6 +101,7 @@ export function startQueueWorker(deps: QueueWorkerDeps): QueueWorker {
       return;
     }
     const handler = handlers[row.type];
+    const started = performance.now();
     let outcome: { ok: true; result: string } | { ok: false; error: unknown };
     try {
       if (!handler) throw new PermanentJobError(`no handler for job type ${row.type}`);
@@ -118,16 +128,23 @@ export function startQueueWorker(deps: QueueWorkerDeps): QueueWorker {
       outcome = { ok: false, error };
     }
 
+    const seconds = (performance.now() - started) / 1000;
     let recorded: boolean;
-    if (outcome.ok) recorded = await store.complete(row.id, token, outcome.result);
-    else {
+    let ended: JobRun['outcome'];
+    if (outcome.ok) {
+      ended = 'succeeded';
+      recorded = await store.complete(row.id, token, outcome.result);
+    } else {
       const message = describe(outcome.error);
       if (outcome.error instanceof PermanentJobError || attempt >= maxAttempts) {
+        ended = 'failed';
         recorded = await store.fail(row.id, token, message);
       } else {
+        ended = 'retried';
         recorded = await store.retry(row.id, token, message, clock() + retryDelay(attempt, deps.backoff));
       }
     }
+    if (recorded) deps.onFinished?.({ type: row.type, outcome: ended, seconds });
     // Fencing at work: another worker reclaimed the job after our lease expired; its outcome wins.
     if (!recorded) log.warn({ jobId: row.id, type: row.type }, 'job queue: lease lost; outcome discarded');
   }

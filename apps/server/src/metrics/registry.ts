@@ -1,0 +1,216 @@
+/**
+ * What MMD measures, as Prometheus metrics (prom-client), in a registry of this app's own (no
+ * global state: two apps in one process, as in tests, never mix their numbers).
+ *
+ * Labels are bounded by construction: routes are Fastify's route templates (never raw URLs, which
+ * carry ids), methods and status classes are small fixed sets, event and job types and campaign
+ * stages are the code's own lists. Nothing names an account, a conversation or an address.
+ *
+ * Counters and histograms are fed where things happen (request ends, commits, fan-out, webhook
+ * attempts); gauges that describe stored state (queue depth, campaign progress) are read from the
+ * database when scraped, so they are right across processes and restarts.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { EventBus, PublishedEvent } from '../platform/pubsub/index.ts';
+
+/** Jobs of one type as stored (platform/queue's jobBacklog). */
+export interface JobBacklog {
+  type: string;
+  /** Queued and due: the backlog workers have not reached. */
+  waiting: number;
+  /** Queued for later (a retry's backoff, a scheduled close). */
+  scheduled: number;
+  running: number;
+  /** How long the oldest waiting job has been due, in ms (0 when none waits). */
+  oldestWaitingMs: number;
+}
+
+/** Runs not finished, and their recipients by funnel stage (campaigns' activeCampaignProgress). */
+export interface CampaignProgress {
+  runs: { status: string; n: number }[];
+  recipients: { stage: string; n: number }[];
+}
+
+/** Where the scrape-time gauges read from; app.ts provides them once the capabilities exist. */
+export interface MetricSources {
+  openWebSockets(): number;
+  subscribers(): { live: number; catchingUp: number };
+  jobs(now: number): Promise<JobBacklog[]>;
+  campaigns(): Promise<CampaignProgress>;
+}
+
+export type WebhookOutcome = 'succeeded' | 'retrying' | 'failed';
+
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+/** How many events' commit times are remembered for the fan-out lag (a burst larger is measured in part). */
+const MAX_TRACKED_COMMITS = 50_000;
+
+export function createMetrics(options: { clock?: () => number; defaultMetrics?: boolean } = {}) {
+  const clock = options.clock ?? Date.now;
+  const registry = new Registry();
+  // Process CPU, memory, event-loop delay, GC and handles: the usual Node.js set, unprefixed as
+  // every Node.js dashboard expects them.
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  let sources: MetricSources | null = null;
+
+  const httpDuration = new Histogram({
+    name: 'mmd_http_request_duration_seconds',
+    help: 'HTTP requests by route template, method and status class, from arrival to the last byte written',
+    labelNames: ['route', 'method', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const events = new Counter({
+    name: 'mmd_events_total',
+    help: 'Events committed to the event log by this process, by type (rate() gives events/s)',
+    labelNames: ['type'] as const,
+    registers: [registry],
+  });
+  const fanoutLag = new Histogram({
+    name: 'mmd_fanout_lag_seconds',
+    help: 'From an event’s commit to the sync hub writing it to the live connections it reaches (events reaching none are not counted)',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const commit = new Histogram({
+    name: 'mmd_db_commit_seconds',
+    help: 'COMMIT of event-writing transactions (SQLite synchronous=FULL: mostly the WAL fsync; PostgreSQL: the round trip waiting for the WAL flush)',
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [registry],
+  });
+  const webhookAttempts = new Counter({
+    name: 'mmd_webhook_deliveries_total',
+    help: 'Webhook delivery attempts by outcome: succeeded, retrying (failed, will retry) or failed (given up)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const webhookDuration = new Histogram({
+    name: 'mmd_webhook_delivery_duration_seconds',
+    help: 'Webhook delivery attempts, request to answer (or error), by outcome',
+    labelNames: ['outcome'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  for (const outcome of ['succeeded', 'retrying', 'failed'] as const) webhookAttempts.inc({ outcome }, 0);
+  const jobRuns = new Counter({
+    name: 'mmd_job_runs_total',
+    help: 'Job runs this process recorded, by type and outcome: succeeded, retried (failed, will run again) or failed (for good)',
+    labelNames: ['type', 'outcome'] as const,
+    registers: [registry],
+  });
+  const jobDuration = new Histogram({
+    name: 'mmd_job_run_duration_seconds',
+    help: 'How long job handlers ran, by type',
+    labelNames: ['type'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300],
+    registers: [registry],
+  });
+
+  new Gauge({
+    name: 'mmd_websockets_open',
+    help: 'WebSocket connections open on this process',
+    registers: [registry],
+    collect() {
+      this.set(sources?.openWebSockets() ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'mmd_sync_subscribers',
+    help: 'Connections following events on this process (WebSocket streams and waiting long-polls), live or still catching up',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      const s = sources?.subscribers() ?? { live: 0, catchingUp: 0 };
+      this.set({ state: 'live' }, s.live - s.catchingUp);
+      this.set({ state: 'catching_up' }, s.catchingUp);
+    },
+  });
+
+  const jobsWaiting = new Gauge({ name: 'mmd_jobs_waiting', help: 'Jobs due and not yet claimed, by type (the backlog)', labelNames: ['type'] as const, registers: [registry] });
+  const jobsScheduled = new Gauge({ name: 'mmd_jobs_scheduled', help: 'Jobs queued for a later time (retry backoff, scheduled work), by type', labelNames: ['type'] as const, registers: [registry] });
+  const jobsRunning = new Gauge({ name: 'mmd_jobs_running', help: 'Jobs claimed by a worker, by type', labelNames: ['type'] as const, registers: [registry] });
+  const jobsAge = new Gauge({ name: 'mmd_jobs_oldest_waiting_seconds', help: 'How long the oldest due job of each type has waited to be claimed', labelNames: ['type'] as const, registers: [registry] });
+  const campaignRuns = new Gauge({ name: 'mmd_campaign_runs', help: 'Campaign runs not finished, by status (waiting, planning, sending)', labelNames: ['status'] as const, registers: [registry] });
+  const campaignRecipients = new Gauge({ name: 'mmd_campaign_recipients', help: 'Recipients of campaign runs now planning or sending, by the funnel stages they reached', labelNames: ['stage'] as const, registers: [registry] });
+
+  /** Stored state, read once per scrape (one query per source; both small and indexed). */
+  async function collectStored() {
+    if (!sources) return;
+    const [jobs, campaigns] = await Promise.all([sources.jobs(clock()), sources.campaigns()]);
+    for (const g of [jobsWaiting, jobsScheduled, jobsRunning, jobsAge]) g.reset();
+    for (const j of jobs) {
+      jobsWaiting.set({ type: j.type }, j.waiting);
+      jobsScheduled.set({ type: j.type }, j.scheduled);
+      jobsRunning.set({ type: j.type }, j.running);
+      jobsAge.set({ type: j.type }, j.oldestWaitingMs / 1000);
+    }
+    campaignRuns.reset();
+    for (const status of ['waiting', 'planning', 'sending']) campaignRuns.set({ status }, 0);
+    for (const r of campaigns.runs) campaignRuns.set({ status: r.status }, r.n);
+    campaignRecipients.reset();
+    for (const r of campaigns.recipients) campaignRecipients.set({ stage: r.stage }, r.n);
+  }
+
+  // Commit times of events this process wrote, until the hub dispatches them. Events written by
+  // another process are timed from their created_at (the writer's wall clock, inside the transaction).
+  const committedAt = new Map<number, number>();
+
+  return {
+    registry,
+    provide(s: MetricSources) {
+      sources = s;
+    },
+    /** The text exposition, after reading the stored state. */
+    async scrape(): Promise<{ contentType: string; body: string }> {
+      await collectStored();
+      return { contentType: registry.contentType, body: await registry.metrics() };
+    },
+    httpRequest(r: { route: string | undefined; method: string; statusCode: number; seconds: number }) {
+      const method = METHODS.has(r.method) ? r.method : 'OTHER';
+      // Unmatched requests (404s, scanners) share one label whatever URL they tried.
+      httpDuration.observe({ route: r.route ?? 'unmatched', method, status: `${Math.floor(r.statusCode / 100)}xx` }, r.seconds);
+    },
+    commit(seconds: number) {
+      commit.observe(seconds);
+    },
+    /**
+     * The bus, counting what is published: the event writer publishes each transaction's events
+     * once it has committed, so this is where committed events are counted and their commit timed.
+     */
+    instrumentBus(bus: EventBus): EventBus {
+      return {
+        publish(list: PublishedEvent[]) {
+          const now = performance.now();
+          // Bounded: events this process's hub never dispatches (already past) would pile up.
+          if (committedAt.size + list.length > MAX_TRACKED_COMMITS) committedAt.clear();
+          for (const e of list) {
+            events.inc({ type: e.type });
+            committedAt.set(e.id, now);
+          }
+          bus.publish(list);
+        },
+        subscribe: (handler) => bus.subscribe(handler),
+        close: () => bus.close(),
+      };
+    },
+    /** The sync hub wrote an event to `reached` live connections. */
+    dispatched(e: PublishedEvent, reached: number) {
+      const at = committedAt.get(e.id);
+      committedAt.delete(e.id);
+      if (reached === 0) return;
+      const lag = at !== undefined ? performance.now() - at : Date.now() - e.created_at;
+      // A created_at from a clock far off (another process's, a test's) says nothing about lag.
+      if (lag >= 0 && lag < 3_600_000) fanoutLag.observe(lag / 1000);
+    },
+    jobRun(run: { type: string; outcome: 'succeeded' | 'retried' | 'failed'; seconds: number }) {
+      jobRuns.inc({ type: run.type, outcome: run.outcome });
+      jobDuration.observe({ type: run.type }, run.seconds);
+    },
+    webhookAttempt(outcome: WebhookOutcome, seconds: number) {
+      webhookAttempts.inc({ outcome });
+      webhookDuration.observe({ outcome }, seconds);
+    },
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
