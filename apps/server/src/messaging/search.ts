@@ -1,0 +1,172 @@
+/**
+ * Message search: across every chat a person is in, or within one; by words (search-text.ts),
+ * sender and what a message carries. The index (`message_search`) is written in the same
+ * transactions as the messages it describes — a send, an edit (the old words go), a deletion (the
+ * row goes) — so a search never finds what history no longer shows.
+ *
+ * Who finds what mirrors history exactly (messaging/service.ts `history`, conversations'
+ * `readableRanges`): only conversations the caller is a member of now; in a group only the seqs of
+ * their stays (and earlier history where the group shows it to newcomers); never a deleted
+ * message; a held message (pending or failed) by its sender alone.
+ *
+ * Order: newest first, by the index row's id (the order messages were written); `next_cursor` is
+ * the last id of a page. Ranking by relevance is left out on purpose: FTS5's bm25 and PostgreSQL's
+ * ts_rank differ, and results must be the same on both databases.
+ */
+import { MAX_SEARCH_WORDS, type Message, type SearchReply, type SearchType } from '@mmd/contracts';
+import { type RawBuilder, sql } from 'kysely';
+import type { Principal } from '../accounts/index.ts';
+import { accountIdByHandle } from '../accounts/index.ts';
+import { inRanges, readableConversations, requireMember, type SeqRange } from '../conversations/index.ts';
+import { AppError } from '../errors.ts';
+import { createWindowLimiter } from '../http/window-limit.ts';
+import type { Database, Tx } from '../platform/db/index.ts';
+import type { MessagesTable } from './schema.ts';
+import { KIND_BITS, fts5Query, highlightsOf, kindBits, searchTerms, searchWords, tsQuery } from './search-text.ts';
+import { loadMessageViews, positionOf } from './views.ts';
+
+/** Indexes a message just written (in its transaction). Nothing to find (no words, no media): no row. */
+export async function indexMessages(tx: Tx, messages: readonly { id: string; conversationId: string; text: string | null; mediaKinds?: readonly (string | null)[] }[]): Promise<void> {
+  const rows = messages
+    .map((m) => ({ message_id: m.id, conversation_id: m.conversationId, terms: searchTerms(m.text), kinds: kindBits(m.mediaKinds ?? [], m.text) }))
+    .filter((r) => r.terms !== '' || r.kinds !== 0);
+  for (let i = 0; i < rows.length; i += 200) await tx.insertInto('message_search').values(rows.slice(i, i + 200)).execute();
+}
+
+/** An edited message: its new words replace the old (its media stays what it was). */
+export async function reindexText(tx: Tx, m: { id: string; conversationId: string; text: string }): Promise<void> {
+  const row = await tx.selectFrom('message_search').select(['kinds']).where('message_id', '=', m.id).executeTakeFirst();
+  const media = (row?.kinds ?? 0) & ~KIND_BITS.link;
+  const terms = searchTerms(m.text);
+  const kinds = media | kindBits([], m.text);
+  if (row) await tx.updateTable('message_search').set({ terms, kinds }).where('message_id', '=', m.id).execute();
+  else await indexMessages(tx, [{ id: m.id, conversationId: m.conversationId, text: m.text }]);
+}
+
+/** A held message's media has settled: its kinds are known now (processing may not have known them). */
+export async function reindexMedia(tx: Tx, m: { id: string; conversationId: string; text: string | null; mediaKinds: readonly (string | null)[] }): Promise<void> {
+  const kinds = kindBits(m.mediaKinds, m.text);
+  const done = await tx.updateTable('message_search').set({ kinds }).where('message_id', '=', m.id).executeTakeFirst();
+  if (Number(done.numUpdatedRows) === 0) await indexMessages(tx, [m]);
+}
+
+/** Deleted messages leave the index with their text (in the deleting transaction). */
+export async function unindexMessages(tx: Tx, messageIds: readonly string[]): Promise<void> {
+  for (let i = 0; i < messageIds.length; i += 500) await tx.deleteFrom('message_search').where('message_id', 'in', messageIds.slice(i, i + 500)).execute();
+}
+
+export interface MessageSearchDeps {
+  db: Database;
+  clock: () => number;
+  /** Searches one account may run per window. */
+  rateLimit: { max: number; windowMs: number };
+}
+
+export interface SearchInput {
+  q?: string;
+  conversationId?: string;
+  type?: SearchType;
+  from?: string;
+  cursor?: string;
+  limit?: number;
+}
+
+type Row = MessagesTable & { search_id: number };
+
+export function createMessageSearch(deps: MessageSearchDeps) {
+  const { db, clock } = deps;
+  const limiter = createWindowLimiter({ max: deps.rateLimit.max, windowMs: deps.rateLimit.windowMs, clock });
+
+  /** Who may read what, as one condition on `m` (messages): see the file's comment. */
+  function access(accountId: string, scopes: { conversationId: string; ranges: SeqRange[] | null }[]): RawBuilder<unknown> {
+    const all = scopes.map((s) => s.conversationId);
+    const open = scopes.filter((s) => s.ranges === null).map((s) => s.conversationId);
+    const parts: RawBuilder<unknown>[] = [];
+    if (open.length > 0) parts.push(sql`m.conversation_id in (${sql.join(open)})`);
+    for (const s of scopes) {
+      if (!s.ranges || s.ranges.length === 0) continue;
+      const seqs = s.ranges.map((r) => (r.to === null ? sql`m.seq >= ${r.from}` : sql`(m.seq >= ${r.from} and m.seq <= ${r.to})`));
+      parts.push(sql`(m.conversation_id = ${s.conversationId} and (${sql.join(seqs, sql` or `)}))`);
+    }
+    const sent = parts.length > 0 ? sql`(m.status = 'sent' and (${sql.join(parts, sql` or `)}))` : sql`1 = 0`;
+    // Held messages have a placeholder seq: checked against the stays after the query (positionOf).
+    const own = sql`(m.sender_id = ${accountId} and m.status <> 'sent' and m.conversation_id in (${sql.join(all)}))`;
+    return sql`m.deleted_at is null and (${sent} or ${own})`;
+  }
+
+  return {
+    async search(principal: Principal, input: SearchInput): Promise<SearchReply> {
+      const wait = limiter.hit(principal.accountId);
+      if (wait > 0) {
+        const seconds = String(Math.ceil(wait / 1000));
+        throw new AppError('rate_limited', `too many searches; retry in ${seconds} s`, { headers: { 'retry-after': seconds } });
+      }
+      const q = input.q?.trim() ?? '';
+      const words = searchWords(q);
+      if (q === '' && !input.type && !input.from) {
+        throw new AppError('validation_failed', 'give words to search for (q), or a type or sender to list', { errors: [{ path: '/q', message: 'required unless type or from is given' }] });
+      }
+      if (q !== '' && words.length === 0) {
+        throw new AppError('validation_failed', 'the query has no words to search for (letters or digits)', { errors: [{ path: '/q', message: 'has no letters or digits' }] });
+      }
+      if (words.length > MAX_SEARCH_WORDS) {
+        throw new AppError('validation_failed', `at most ${MAX_SEARCH_WORDS} words per search`, { errors: [{ path: '/q', message: `more than ${MAX_SEARCH_WORDS} words` }] });
+      }
+      if (input.cursor !== undefined && !/^[1-9][0-9]{0,15}$/.test(input.cursor)) {
+        throw new AppError('validation_failed', 'cursor must be a next_cursor this endpoint gave', { errors: [{ path: '/cursor', message: 'not a search cursor' }] });
+      }
+      const limit = input.limit ?? 20;
+      // One conversation: refused as history refuses it (unknown: 404, not a member: 403).
+      if (input.conversationId !== undefined) await requireMember(db.db, input.conversationId, principal.accountId);
+      const scopes = await readableConversations(db.db, principal.accountId, input.conversationId);
+      if (scopes.length === 0) return { results: [], next_cursor: null };
+      let senderId: string | undefined;
+      if (input.from !== undefined) {
+        senderId = await accountIdByHandle(db.db, input.from.replace(/^@/, ''));
+        if (!senderId) return { results: [], next_cursor: null };
+      }
+      const conditions: RawBuilder<unknown>[] = [access(principal.accountId, scopes)];
+      if (input.type) conditions.push(sql`(s.kinds & ${KIND_BITS[input.type]}) <> 0`);
+      if (senderId) conditions.push(sql`m.sender_id = ${senderId}`);
+      if (input.cursor) conditions.push(sql`s.id < ${Number(input.cursor)}`);
+      const where = sql.join(conditions, sql` and `);
+      let query: RawBuilder<Row>;
+      if (words.length > 0 && db.dialect === 'sqlite') {
+        // FTS5 drives: its matches come in rowid (= s.id) order, newest first, so the page ends
+        // the scan; each match joins its message by key.
+        query = sql<Row>`select m.*, s.id as search_id from message_search_fts
+          join message_search s on s.id = message_search_fts.rowid
+          join messages m on m.id = s.message_id
+          where message_search_fts match ${fts5Query(words)} and ${where}
+          order by message_search_fts.rowid desc limit ${limit + 1}`;
+      } else if (words.length > 0) {
+        // The same expression as the GIN index (migrations.ts), so PostgreSQL can use it.
+        query = sql<Row>`select m.*, s.id as search_id from message_search s
+          join messages m on m.id = s.message_id
+          where array_to_tsvector(string_to_array(s.terms, ' ')) @@ ${tsQuery(words)}::tsquery and ${where}
+          order by s.id desc limit ${limit + 1}`;
+      } else {
+        query = sql<Row>`select m.*, s.id as search_id from message_search s
+          join messages m on m.id = s.message_id
+          where ${where}
+          order by s.id desc limit ${limit + 1}`;
+      }
+      const rows = (await query.execute(db.db)).rows;
+      const hasMore = rows.length > limit;
+      const page = rows.slice(0, limit);
+      const ranges = new Map(scopes.map((s) => [s.conversationId, s.ranges]));
+      // A held message is its sender's where history would show it to them (its position in their stays).
+      const visible = page.filter((r) => r.status === 'sent' || inRanges(ranges.get(r.conversation_id) ?? [], positionOf(r)));
+      const views = new Map<string, Message>((await loadMessageViews(db.db, visible, { viewerId: principal.accountId, now: clock() })).map((m) => [m.id, m]));
+      return {
+        results: visible.flatMap((r) => {
+          const message = views.get(r.id);
+          return message ? [{ message, conversation_id: r.conversation_id, highlights: highlightsOf(message.text, words) }] : [];
+        }),
+        next_cursor: hasMore ? String(page.at(-1)!.search_id) : null,
+      };
+    },
+  };
+}
+
+export type MessageSearch = ReturnType<typeof createMessageSearch>;
