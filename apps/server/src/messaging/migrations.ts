@@ -4,7 +4,7 @@
  */
 import { type Kysely, sql } from 'kysely';
 import type { MigrationSteps } from '../platform/db/migrations.ts';
-import { kindBits, searchTerms } from './search-text.ts';
+import { indexTerms, kindBits, searchWords } from './search-text.ts';
 
 export const messagingMigrations: MigrationSteps = {
   '0001-messaging-core': async (db: Kysely<unknown>) => {
@@ -221,8 +221,9 @@ export const messagingMigrations: MigrationSteps = {
       const kindsOf = new Map<string, (string | null)[]>();
       for (const r of media) kindsOf.set(r.message_id, [...(kindsOf.get(r.message_id) ?? []), r.kind]);
       const rows = page
-        .map((m) => ({ message_id: m.id, conversation_id: m.conversation_id, terms: searchTerms(m.text), kinds: kindBits(kindsOf.get(m.id) ?? [], m.text) }))
-        .filter((r) => r.terms !== '' || r.kinds !== 0);
+        .map((m) => ({ m, kinds: kindBits(kindsOf.get(m.id) ?? [], m.text) }))
+        .filter(({ m, kinds }) => kinds !== 0 || searchWords(m.text).length > 0)
+        .map(({ m, kinds }) => ({ message_id: m.id, conversation_id: m.conversation_id, terms: indexTerms({ text: m.text, conversationId: m.conversation_id, kinds }), kinds }));
       for (let i = 0; i < rows.length; i += 200) await (db as Kysely<{ message_search: (typeof rows)[number] }>).insertInto('message_search').values(rows.slice(i, i + 200)).execute();
     }
   },

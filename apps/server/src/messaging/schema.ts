@@ -134,7 +134,7 @@ export interface MessageSearchTable {
   id: Generated<number>;
   message_id: string;
   conversation_id: string;
-  /** The message's words, space-separated (search-text.ts). */
+  /** The message's words, its conversation's token and its kinds' tokens, space-separated (search-text.ts indexTerms). */
   terms: string;
   /** What it carries, as bits (search.ts KIND_BITS): photo, video, voice, document, link. */
   kinds: number;

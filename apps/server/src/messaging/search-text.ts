@@ -49,25 +49,67 @@ export function searchWords(text: string | null | undefined): string[] {
   return [...seen];
 }
 
-/** What `message_search.terms` holds for a text: its words, space-separated. */
-export function searchTerms(text: string | null | undefined): string {
-  return searchWords(text).join(' ');
+/**
+ * Besides its words, a message's terms carry a token for its conversation and one per kind of
+ * thing it carries. They start with "·" (U+00B7), which no word has (it is punctuation), so no
+ * query word or prefix can reach them; FTS5's ascii tokeniser keeps it inside the token (it is not
+ * ASCII). They let the index itself narrow a search to the caller's conversations and to a type,
+ * instead of walking every match in the instance and dropping what the caller may not read.
+ */
+const MARK = '\u00b7';
+
+/** The token of a conversation (its id in hex: ids mix cases, and FTS5 folds ASCII case). */
+export function scopeToken(conversationId: string): string {
+  return `${MARK}c${Buffer.from(conversationId, 'utf8').toString('hex')}`;
+}
+
+/** The token of a kind of content (photo, video, …). */
+export function kindToken(type: SearchType): string {
+  return `${MARK}k${type}`;
+}
+
+/** What `message_search.terms` holds: the text's words, its conversation's token, its kinds' tokens. */
+export function indexTerms(o: { text: string | null | undefined; conversationId: string; kinds: number }): string {
+  const kinds = (Object.keys(KIND_BITS) as SearchType[]).filter((t) => (o.kinds & KIND_BITS[t]) !== 0).map(kindToken);
+  return [...searchWords(o.text), scopeToken(o.conversationId), ...kinds].join(' ');
+}
+
+/** What one search asks the index: words (each a prefix), a kind, and conversations (any of them). */
+export interface IndexQuery {
+  words: readonly string[];
+  type?: SearchType | undefined;
+  /** Null: every conversation (the caller is in too many to list; the access check alone narrows). */
+  conversations: readonly string[] | null;
+}
+
+/** Whether the index has anything to narrow by (else the search walks message_search by id). */
+export function usesIndex(q: IndexQuery): boolean {
+  return q.words.length > 0 || q.type !== undefined || q.conversations !== null;
 }
 
 /**
- * The FTS5 query for these words: each quoted (a double quote inside doubled, though our words
- * have none) and a prefix, all required. Never built from the raw query text.
+ * The FTS5 query: each word quoted (a double quote inside doubled, though our words have none) as
+ * a prefix, all required, with the kind and one of the conversations. Never built from the raw
+ * query text.
  */
-export function fts5Query(words: readonly string[]): string {
-  return words.map((w) => `"${w.replaceAll('"', '""')}"*`).join(' AND ');
+export function fts5Query(q: IndexQuery): string {
+  const quote = (t: string) => `"${t.replaceAll('"', '""')}"`;
+  const parts = q.words.map((w) => `${quote(w)}*`);
+  if (q.type) parts.push(quote(kindToken(q.type)));
+  if (q.conversations) parts.push(`(${q.conversations.map((c) => quote(scopeToken(c))).join(' OR ')})`);
+  return parts.join(' AND ');
 }
 
 /**
- * The PostgreSQL tsquery literal for these words: each a quoted lexeme with prefix matching, all
- * required. Cast with `::tsquery` (not to_tsquery, which would parse and fold them again).
+ * The same as a PostgreSQL tsquery literal: quoted lexemes, `:*` for prefixes. Cast with
+ * `::tsquery` (not to_tsquery, which would parse and fold them again).
  */
-export function tsQuery(words: readonly string[]): string {
-  return words.map((w) => `'${w.replaceAll('\\', '\\\\').replaceAll("'", "''")}':*`).join(' & ');
+export function tsQuery(q: IndexQuery): string {
+  const quote = (t: string) => `'${t.replaceAll('\\', '\\\\').replaceAll("'", "''")}'`;
+  const parts = q.words.map((w) => `${quote(w)}:*`);
+  if (q.type) parts.push(quote(kindToken(q.type)));
+  if (q.conversations) parts.push(`(${q.conversations.map((c) => quote(scopeToken(c))).join(' | ')})`);
+  return parts.join(' & ');
 }
 
 /**

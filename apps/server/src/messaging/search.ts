@@ -22,31 +22,30 @@ import { AppError } from '../errors.ts';
 import { createWindowLimiter } from '../http/window-limit.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
 import type { MessagesTable } from './schema.ts';
-import { KIND_BITS, fts5Query, highlightsOf, kindBits, searchTerms, searchWords, tsQuery } from './search-text.ts';
+import { type IndexQuery, KIND_BITS, fts5Query, highlightsOf, indexTerms, kindBits, searchWords, tsQuery, usesIndex } from './search-text.ts';
 import { loadMessageViews, positionOf } from './views.ts';
 
-/** Indexes a message just written (in its transaction). Nothing to find (no words, no media): no row. */
+/** Indexes messages just written (in their transaction). Nothing to find (no words, no media): no row. */
 export async function indexMessages(tx: Tx, messages: readonly { id: string; conversationId: string; text: string | null; mediaKinds?: readonly (string | null)[] }[]): Promise<void> {
   const rows = messages
-    .map((m) => ({ message_id: m.id, conversation_id: m.conversationId, terms: searchTerms(m.text), kinds: kindBits(m.mediaKinds ?? [], m.text) }))
-    .filter((r) => r.terms !== '' || r.kinds !== 0);
+    .map((m) => ({ m, kinds: kindBits(m.mediaKinds ?? [], m.text) }))
+    .filter(({ m, kinds }) => kinds !== 0 || searchWords(m.text).length > 0)
+    .map(({ m, kinds }) => ({ message_id: m.id, conversation_id: m.conversationId, terms: indexTerms({ text: m.text, conversationId: m.conversationId, kinds }), kinds }));
   for (let i = 0; i < rows.length; i += 200) await tx.insertInto('message_search').values(rows.slice(i, i + 200)).execute();
 }
 
 /** An edited message: its new words replace the old (its media stays what it was). */
 export async function reindexText(tx: Tx, m: { id: string; conversationId: string; text: string }): Promise<void> {
   const row = await tx.selectFrom('message_search').select(['kinds']).where('message_id', '=', m.id).executeTakeFirst();
-  const media = (row?.kinds ?? 0) & ~KIND_BITS.link;
-  const terms = searchTerms(m.text);
-  const kinds = media | kindBits([], m.text);
-  if (row) await tx.updateTable('message_search').set({ terms, kinds }).where('message_id', '=', m.id).execute();
-  else await indexMessages(tx, [{ id: m.id, conversationId: m.conversationId, text: m.text }]);
+  if (!row) return indexMessages(tx, [m]);
+  const kinds = (Number(row.kinds) & ~KIND_BITS.link) | kindBits([], m.text);
+  await tx.updateTable('message_search').set({ terms: indexTerms({ text: m.text, conversationId: m.conversationId, kinds }), kinds }).where('message_id', '=', m.id).execute();
 }
 
 /** A held message's media has settled: its kinds are known now (processing may not have known them). */
 export async function reindexMedia(tx: Tx, m: { id: string; conversationId: string; text: string | null; mediaKinds: readonly (string | null)[] }): Promise<void> {
   const kinds = kindBits(m.mediaKinds, m.text);
-  const done = await tx.updateTable('message_search').set({ kinds }).where('message_id', '=', m.id).executeTakeFirst();
+  const done = await tx.updateTable('message_search').set({ terms: indexTerms({ text: m.text, conversationId: m.conversationId, kinds }), kinds }).where('message_id', '=', m.id).executeTakeFirst();
   if (Number(done.numUpdatedRows) === 0) await indexMessages(tx, [m]);
 }
 
@@ -72,6 +71,13 @@ export interface SearchInput {
 }
 
 type Row = MessagesTable & { search_id: number };
+
+/**
+ * Up to this many conversations, a search names the caller's conversations to the index (one OR
+ * of scope tokens); beyond it, the index is asked for the words and type alone and the access
+ * check drops other conversations' matches, which costs more for common words.
+ */
+export const MAX_SCOPED_CONVERSATIONS = 500;
 
 export function createMessageSearch(deps: MessageSearchDeps) {
   const { db, clock } = deps;
@@ -130,20 +136,24 @@ export function createMessageSearch(deps: MessageSearchDeps) {
       if (senderId) conditions.push(sql`m.sender_id = ${senderId}`);
       if (input.cursor) conditions.push(sql`s.id < ${Number(input.cursor)}`);
       const where = sql.join(conditions, sql` and `);
+      // The index narrows by words, type and the caller's conversations (scope tokens, see
+      // search-text.ts) so that a common word costs the caller's share of its matches, not the
+      // instance's; `where` then decides exactly what the caller may read.
+      const index: IndexQuery = { words, type: input.type, conversations: scopes.length <= MAX_SCOPED_CONVERSATIONS ? scopes.map((s) => s.conversationId) : null };
       let query: RawBuilder<Row>;
-      if (words.length > 0 && db.dialect === 'sqlite') {
+      if (usesIndex(index) && db.dialect === 'sqlite') {
         // FTS5 drives: its matches come in rowid (= s.id) order, newest first, so the page ends
         // the scan; each match joins its message by key.
         query = sql<Row>`select m.*, s.id as search_id from message_search_fts
           join message_search s on s.id = message_search_fts.rowid
           join messages m on m.id = s.message_id
-          where message_search_fts match ${fts5Query(words)} and ${where}
+          where message_search_fts match ${fts5Query(index)} and ${where}
           order by message_search_fts.rowid desc limit ${limit + 1}`;
-      } else if (words.length > 0) {
+      } else if (usesIndex(index)) {
         // The same expression as the GIN index (migrations.ts), so PostgreSQL can use it.
         query = sql<Row>`select m.*, s.id as search_id from message_search s
           join messages m on m.id = s.message_id
-          where array_to_tsvector(string_to_array(s.terms, ' ')) @@ ${tsQuery(words)}::tsquery and ${where}
+          where array_to_tsvector(string_to_array(s.terms, ' ')) @@ ${tsQuery(index)}::tsquery and ${where}
           order by s.id desc limit ${limit + 1}`;
       } else {
         query = sql<Row>`select m.*, s.id as search_id from message_search s
