@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import type { SearchReply } from '@mmd/sdk';
 import sharp from 'sharp';
 import { searchWords } from '../src/messaging/search-text.ts';
+import { createMessageSearch } from '../src/messaging/search.ts';
 import { POSTGRES_URL, type TestServer, type User, onEachDatabase, rejectsWith, startTestServer } from './harness.ts';
 
 const texts = (reply: SearchReply) => reply.results.map((r) => r.message.text);
@@ -127,6 +128,29 @@ onEachDatabase('message search', (dialect) => {
       cursor = page.next_cursor;
     }
     assert.deepEqual(seen, ['pageword 4', 'pageword 3', 'pageword 2', 'pageword 1', 'pageword 0']);
+  });
+
+  test('a search that goes past its first look at the matches finds the same pages', async () => {
+    // Matches in chats ben is not in come first (newest), so a tiny first look finds nothing of his.
+    const mine = await ben.client.createConversation({ kind: 'group', title: 'Mine', members: [] });
+    const theirs = await cat.client.createConversation({ kind: 'group', title: 'Theirs', members: [] });
+    for (let i = 0; i < 4; i += 1) await ben.client.send(mine.id, { text: `lookword mine ${i}` });
+    for (let i = 0; i < 6; i += 1) await cat.client.send(theirs.id, { text: `lookword theirs ${i}` });
+    const search = createMessageSearch({ db: server.db, clock: Date.now, rateLimit: { max: 1000, windowMs: 60_000 }, firstLook: 2 });
+    const principal = { accountId: ben.accountId, handle: ben.handle, kind: 'person' as const, role: 'user' as const, deviceId: 'd', apiKeyId: null, scopes: new Set<never>() };
+    const pages = async (read: (cursor?: string) => Promise<SearchReply>) => {
+      const out: string[][] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await read(cursor);
+        out.push(texts(page).map(String));
+        cursor = page.next_cursor ?? undefined;
+      } while (cursor);
+      return out;
+    };
+    const small = await pages((cursor) => search.search(principal, { q: 'lookword', limit: 3, cursor }));
+    assert.deepEqual(small, [['lookword mine 3', 'lookword mine 2', 'lookword mine 1'], ['lookword mine 0']]);
+    assert.deepEqual(small, await pages((cursor) => ben.client.search({ q: 'lookword', limit: 3, cursor })));
   });
 
   test("a held message is found by its sender alone", async () => {

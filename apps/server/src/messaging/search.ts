@@ -59,6 +59,8 @@ export interface MessageSearchDeps {
   clock: () => number;
   /** Searches one account may run per window. */
   rateLimit: { max: number; windowMs: number };
+  /** Matches of the words alone looked at before naming the caller's conversations (tests make it small). */
+  firstLook?: number;
 }
 
 export interface SearchInput {
@@ -79,8 +81,12 @@ type Row = MessagesTable & { search_id: number };
  */
 export const MAX_SCOPED_CONVERSATIONS = 500;
 
+/** Matches of the words alone looked at before a search names the caller's conversations. */
+const FIRST_LOOK = 1000;
+
 export function createMessageSearch(deps: MessageSearchDeps) {
   const { db, clock } = deps;
+  const firstLook = deps.firstLook ?? FIRST_LOOK;
   const limiter = createWindowLimiter({ max: deps.rateLimit.max, windowMs: deps.rateLimit.windowMs, clock });
 
   /** Who may read what, as one condition on `m` (messages): see the file's comment. */
@@ -98,6 +104,52 @@ export function createMessageSearch(deps: MessageSearchDeps) {
     // Held messages have a placeholder seq: checked against the stays after the query (positionOf).
     const own = sql`(m.sender_id = ${accountId} and m.status <> 'sent' and m.conversation_id in (${sql.join(all)}))`;
     return sql`m.deleted_at is null and (${sent} or ${own})`;
+  }
+
+  /** The ids of the newest index rows matching `index`, below `below`. */
+  async function matchIds(index: IndexQuery, below: number | undefined, limit: number): Promise<number[]> {
+    const under = below === undefined ? sql`` : db.dialect === 'sqlite' ? sql`and rowid < ${below}` : sql`and id < ${below}`;
+    const query =
+      db.dialect === 'sqlite'
+        ? sql<{ id: number }>`select rowid as id from message_search_fts where message_search_fts match ${fts5Query(index)} ${under} order by rowid desc limit ${limit}`
+        : sql<{ id: number }>`select id from message_search where array_to_tsvector(string_to_array(terms, ' ')) @@ ${tsQuery(index)}::tsquery ${under} order by id desc limit ${limit}`;
+    return (await query.execute(db.db)).rows.map((r) => Number(r.id));
+  }
+
+  /**
+   * One page of rows the caller may read (`where`), newest first: among these index ids, or
+   * matching `index` (FTS5 or GIN), or — neither — every row, below `below`.
+   */
+  async function pageOf(o: { where: RawBuilder<unknown>; ids?: number[]; index?: IndexQuery | undefined; below?: number | undefined; limit: number }): Promise<Row[]> {
+    const { where, index, limit } = o;
+    const below = o.below === undefined ? sql`` : sql`and s.id < ${o.below}`;
+    let query: RawBuilder<Row>;
+    if (o.ids) {
+      query = sql<Row>`select m.*, s.id as search_id from message_search s
+        join messages m on m.id = s.message_id
+        where s.id in (${sql.join(o.ids)}) and ${where} ${below}
+        order by s.id desc limit ${limit}`;
+    } else if (index && db.dialect === 'sqlite') {
+      // FTS5 drives: its matches come in rowid (= s.id) order, newest first, so the page ends
+      // the scan; each match joins its message by key.
+      query = sql<Row>`select m.*, s.id as search_id from message_search_fts
+        join message_search s on s.id = message_search_fts.rowid
+        join messages m on m.id = s.message_id
+        where message_search_fts match ${fts5Query(index)} and ${where} ${below}
+        order by message_search_fts.rowid desc limit ${limit}`;
+    } else if (index) {
+      // The same expression as the GIN index (migrations.ts), so PostgreSQL can use it.
+      query = sql<Row>`select m.*, s.id as search_id from message_search s
+        join messages m on m.id = s.message_id
+        where array_to_tsvector(string_to_array(s.terms, ' ')) @@ ${tsQuery(index)}::tsquery and ${where} ${below}
+        order by s.id desc limit ${limit}`;
+    } else {
+      query = sql<Row>`select m.*, s.id as search_id from message_search s
+        join messages m on m.id = s.message_id
+        where ${where} ${below}
+        order by s.id desc limit ${limit}`;
+    }
+    return (await query.execute(db.db)).rows;
   }
 
   return {
@@ -134,34 +186,25 @@ export function createMessageSearch(deps: MessageSearchDeps) {
       const conditions: RawBuilder<unknown>[] = [access(principal.accountId, scopes)];
       if (input.type) conditions.push(sql`(s.kinds & ${KIND_BITS[input.type]}) <> 0`);
       if (senderId) conditions.push(sql`m.sender_id = ${senderId}`);
-      if (input.cursor) conditions.push(sql`s.id < ${Number(input.cursor)}`);
       const where = sql.join(conditions, sql` and `);
+      const cursor = input.cursor ? Number(input.cursor) : undefined;
       // The index narrows by words, type and the caller's conversations (scope tokens, see
       // search-text.ts) so that a common word costs the caller's share of its matches, not the
       // instance's; `where` then decides exactly what the caller may read.
-      const index: IndexQuery = { words, type: input.type, conversations: scopes.length <= MAX_SCOPED_CONVERSATIONS ? scopes.map((s) => s.conversationId) : null };
-      let query: RawBuilder<Row>;
-      if (usesIndex(index) && db.dialect === 'sqlite') {
-        // FTS5 drives: its matches come in rowid (= s.id) order, newest first, so the page ends
-        // the scan; each match joins its message by key.
-        query = sql<Row>`select m.*, s.id as search_id from message_search_fts
-          join message_search s on s.id = message_search_fts.rowid
-          join messages m on m.id = s.message_id
-          where message_search_fts match ${fts5Query(index)} and ${where}
-          order by message_search_fts.rowid desc limit ${limit + 1}`;
-      } else if (usesIndex(index)) {
-        // The same expression as the GIN index (migrations.ts), so PostgreSQL can use it.
-        query = sql<Row>`select m.*, s.id as search_id from message_search s
-          join messages m on m.id = s.message_id
-          where array_to_tsvector(string_to_array(s.terms, ' ')) @@ ${tsQuery(index)}::tsquery and ${where}
-          order by s.id desc limit ${limit + 1}`;
+      const scoped: IndexQuery = { words, type: input.type, conversations: scopes.length <= MAX_SCOPED_CONVERSATIONS ? scopes.map((s) => s.conversationId) : null };
+      const open: IndexQuery = { ...scoped, conversations: null };
+      let rows: Row[];
+      if (scopes.length > 1 && usesIndex(open)) {
+        // Naming every conversation costs a look-up per conversation, whatever the words: first
+        // look at the newest FIRST_LOOK matches of the words alone. A rare word is done there
+        // (all its matches seen), a word common in the caller's chats too (a page found); only a
+        // word common elsewhere and rare for the caller goes on, scoped, below what was seen.
+        const ids = await matchIds(open, cursor, firstLook);
+        rows = ids.length === 0 ? [] : await pageOf({ where, ids, limit: limit + 1 });
+        if (rows.length <= limit && ids.length === firstLook) rows = [...rows, ...(await pageOf({ where, index: scoped, below: ids.at(-1)!, limit: limit + 1 - rows.length }))];
       } else {
-        query = sql<Row>`select m.*, s.id as search_id from message_search s
-          join messages m on m.id = s.message_id
-          where ${where}
-          order by s.id desc limit ${limit + 1}`;
+        rows = await pageOf({ where, index: usesIndex(scoped) ? scoped : undefined, below: cursor, limit: limit + 1 });
       }
-      const rows = (await query.execute(db.db)).rows;
       const hasMore = rows.length > limit;
       const page = rows.slice(0, limit);
       const ranges = new Map(scopes.map((s) => [s.conversationId, s.ranges]));
