@@ -286,3 +286,45 @@ describe('message search parity', () => {
     }
   });
 });
+
+describe('message search migration', () => {
+  test('indexes the messages a database already held, with their media kinds, and skips deleted ones', async () => {
+    const { migrateToLatest } = await import('../src/platform/db/migrations.ts');
+    const { migrationParts } = await import('../src/schema.ts');
+    const { messagingMigrations } = await import('../src/messaging/migrations.ts');
+    const { openDatabase } = await import('../src/platform/db/index.ts');
+    const { sql } = await import('kysely');
+    const db = openDatabase({ sqlitePath: ':memory:' });
+    try {
+      const NAME = '202612060130-messaging-search';
+      const before = migrationParts.map((p) => (p === messagingMigrations ? Object.fromEntries(Object.entries(p).filter(([k]) => k !== NAME)) : p));
+      await migrateToLatest(db.db as never, { dialect: 'sqlite', parts: before });
+      const now = Date.now();
+      await sql`insert into accounts (id, handle, handle_key, password_hash, kind, role, created_at) values ('acc_a', 'a', 'a', 'x', 'person', 'user', ${now})`.execute(db.db);
+      await sql`insert into conversations (id, kind, created_by, created_at, last_seq, member_count) values ('cnv_1', 'group', 'acc_a', ${now}, 3, 1)`.execute(db.db);
+      const message = (id: string, seq: number, text: string | null, deleted: number | null) =>
+        sql`insert into messages (id, conversation_id, seq, sender_id, text, forward_hops, created_at, deleted_at, status, automated) values (${id}, 'cnv_1', ${seq}, 'acc_a', ${text}, 0, ${now}, ${deleted}, 'sent', 0)`.execute(db.db);
+      await message('msg_1', 1, 'Olá https://example.com', null);
+      await message('msg_2', 2, 'gone words', now);
+      await message('msg_3', 3, null, null);
+      await sql`insert into media (id, owner_id, kind, status, created_at) values ('med_1', 'acc_a', 'image', 'ready', ${now})`.execute(db.db).catch(async () => {
+        // media has more required columns: take them from its table's definition.
+        const cols = (await sql<{ name: string; notnull: number; dflt_value: unknown }>`pragma table_info(media)`.execute(db.db)).rows.filter((c) => c.notnull && c.dflt_value === null);
+        const values: Record<string, unknown> = { id: 'med_1', owner_id: 'acc_a', kind: 'image', status: 'ready', created_at: now };
+        for (const c of cols) if (!(c.name in values)) values[c.name] = c.name.endsWith('_at') || c.name === 'size' || c.name === 'bytes' ? 0 : 'x';
+        await db.db.insertInto('media' as never).values(values as never).execute();
+      });
+      await sql`insert into message_media (message_id, media_id, position) values ('msg_3', 'med_1', 0)`.execute(db.db);
+      await db.migrate();
+      const rows = await db.db.selectFrom('message_search').select(['message_id', 'kinds']).orderBy('id').execute();
+      assert.deepEqual(rows, [
+        { message_id: 'msg_1', kinds: 16 },
+        { message_id: 'msg_3', kinds: 1 },
+      ]);
+      const found = await sql<{ rowid: number }>`select rowid from message_search_fts where message_search_fts match '"ola"*'`.execute(db.db);
+      assert.equal(found.rows.length, 1);
+    } finally {
+      await db.close();
+    }
+  });
+});
