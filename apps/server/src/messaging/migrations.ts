@@ -190,6 +190,8 @@ export const messagingMigrations: MigrationSteps = {
       // ascii: splits only at ASCII spaces and punctuation and folds only ASCII case, so the
       // words search-text.ts wrote come back out unchanged (see there).
       await sql`create virtual table message_search_fts using fts5(terms, content='message_search', content_rowid='id', tokenize='ascii')`.execute(db);
+      // The index's terms, for expanding a prefix to the words it starts (search.ts).
+      await sql`create virtual table message_search_vocab using fts5vocab(message_search_fts, 'row')`.execute(db);
       await sql`create trigger message_search_ai after insert on message_search begin
         insert into message_search_fts(rowid, terms) values (new.id, new.terms);
       end`.execute(db);

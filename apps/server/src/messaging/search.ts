@@ -81,6 +81,9 @@ type Row = MessagesTable & { search_id: number };
  */
 export const MAX_SCOPED_CONVERSATIONS = 500;
 
+/** Terms a word's prefix is expanded to at most on SQLite (see IndexQuery.expansions). */
+const MAX_EXPANSION = 64;
+
 /** Matches of the words alone looked at before a search names the caller's conversations. */
 const FIRST_LOOK = 1000;
 
@@ -104,6 +107,17 @@ export function createMessageSearch(deps: MessageSearchDeps) {
     // Held messages have a placeholder seq: checked against the stays after the query (positionOf).
     const own = sql`(m.sender_id = ${accountId} and m.status <> 'sent' and m.conversation_id in (${sql.join(all)}))`;
     return sql`m.deleted_at is null and (${sent} or ${own})`;
+  }
+
+  /** SQLite: each word's prefix as the index's terms that start with it, when there are few (see IndexQuery). */
+  async function expand(words: readonly string[]): Promise<(string[] | null)[]> {
+    const out: (string[] | null)[] = [];
+    for (const w of words) {
+      // Every term starting with w sorts from w up to w followed by the highest code point.
+      const rows = (await sql<{ term: string }>`select term from message_search_vocab where term >= ${w} and term < ${`${w}\u{10FFFF}`} limit ${MAX_EXPANSION + 1}`.execute(db.db)).rows;
+      out.push(rows.length > MAX_EXPANSION ? null : rows.map((r) => r.term));
+    }
+    return out;
   }
 
   /** The ids of the newest index rows matching `index`, below `below`. */
@@ -191,7 +205,10 @@ export function createMessageSearch(deps: MessageSearchDeps) {
       // The index narrows by words, type and the caller's conversations (scope tokens, see
       // search-text.ts) so that a common word costs the caller's share of its matches, not the
       // instance's; `where` then decides exactly what the caller may read.
-      const scoped: IndexQuery = { words, type: input.type, conversations: scopes.length <= MAX_SCOPED_CONVERSATIONS ? scopes.map((s) => s.conversationId) : null };
+      const expansions = db.dialect === 'sqlite' && words.length > 0 ? await expand(words) : undefined;
+      // A word no message has: nothing to find.
+      if (expansions?.some((terms) => terms?.length === 0)) return { results: [], next_cursor: null };
+      const scoped: IndexQuery = { words, expansions, type: input.type, conversations: scopes.length <= MAX_SCOPED_CONVERSATIONS ? scopes.map((s) => s.conversationId) : null };
       const open: IndexQuery = { ...scoped, conversations: null };
       let rows: Row[];
       if (scopes.length > 1 && usesIndex(open)) {
