@@ -2,7 +2,8 @@
  * The search flow in a real browser (Debian's Chromium through playwright-core) against the real
  * server: searching across chats from the list, the words marked in each result (as text: markup
  * in a message stays text), opening a result far back in a long chat — its history loaded back to
- * it, the message in view and marked — and searching within one chat, by words and by type.
+ * it, the message in view and marked — and searching within one chat, by words and by type, and
+ * by sender ("from:@handle").
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -83,6 +84,12 @@ describe('message search in the web app', { skip: skipBrowser }, () => {
     await results.getByRole('button').first().click();
     await page.waitForFunction(() => document.querySelector('.bubble-row.found') !== null);
     assert.equal(await page.getByRole('searchbox', { name: 'Search in this chat' }).count(), 0, 'search closes on a pick');
+    // Across chats, one sender's messages: "from:@handle" in the box.
+    await page.getByRole('searchbox', { name: 'Search conversations and messages' }).fill(`pancakes from:@${alice.handle}`);
+    const mine = page.getByRole('region', { name: 'Messages found' });
+    await mine.getByRole('button').first().waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('.search-scroll .search-result').length === 1);
+    assert.deepEqual(await mine.locator('.search-result-text').allTextContents(), ['pancakes elsewhere']);
     assert.deepEqual(errors, []);
     await page.context().close();
   });

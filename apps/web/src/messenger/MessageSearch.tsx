@@ -49,15 +49,18 @@ export function Highlighted({ text, highlights }: { text: string; highlights: Se
   );
 }
 
-/** Searches as the person types (after a pause); `conversationId` keeps it to one chat. */
+/** Searches as the person types (after a pause); `conversationId` keeps it to one chat; `from:@handle` in the text, to one sender. */
 export function MessageSearchResults(props: { q: string; type: SearchType | ''; conversationId?: string; onPicked?: () => void }) {
   const { q, type, conversationId, onPicked } = props;
   const store = useStore();
   const [reply, setReply] = useState<SearchReply | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
-  const words = q.trim();
-  const active = words !== '' || type !== '';
+  // "from:@ann" (or "from:ann") anywhere in the box keeps ann's messages; the rest are the words.
+  const fromMatch = /(?:^|\s)from:@?(\S+)/i.exec(q);
+  const from = fromMatch?.[1];
+  const words = (fromMatch ? q.replace(fromMatch[0], ' ') : q).trim();
+  const active = words !== '' || type !== '' || from !== undefined;
 
   useEffect(() => {
     if (!active) {
@@ -69,7 +72,7 @@ export function MessageSearchResults(props: { q: string; type: SearchType | ''; 
     const timer = setTimeout(() => {
       setLoading(true);
       store.client
-        .search({ q: words || undefined, type: type || undefined, conversationId, limit: 20 })
+        .search({ q: words || undefined, type: type || undefined, from, conversationId, limit: 20 })
         .then(
           (r) => {
             if (cancelled) return;
@@ -90,14 +93,14 @@ export function MessageSearchResults(props: { q: string; type: SearchType | ''; 
       cancelled = true;
       clearTimeout(timer);
     };
-  }, [store, words, type, conversationId, active]);
+  }, [store, words, type, from, conversationId, active]);
 
   if (!active) return null;
 
   const more = async () => {
     if (!reply?.next_cursor) return;
     try {
-      const next = await store.client.search({ q: words || undefined, type: type || undefined, conversationId, limit: 20, cursor: reply.next_cursor });
+      const next = await store.client.search({ q: words || undefined, type: type || undefined, from, conversationId, limit: 20, cursor: reply.next_cursor });
       setReply({ results: [...reply.results, ...next.results], next_cursor: next.next_cursor });
     } catch (err) {
       setError(errorText(err));
