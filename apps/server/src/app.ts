@@ -28,6 +28,7 @@ import { createInteractive } from './interactive/service.ts';
 import { interactiveRoutes } from './interactive/routes.ts';
 import { messagingRoutes } from './messaging/routes.ts';
 import { createMessaging } from './messaging/service.ts';
+import { createMessageSearch } from './messaging/search.ts';
 import type { Database } from './platform/db/index.ts';
 import type { EventBus } from './platform/pubsub/index.ts';
 import { makePrivateDir } from './platform/private-files.ts';
@@ -427,7 +428,8 @@ export async function buildApp(deps: AppDeps) {
   await app.register(accountRoutes({ accounts, authenticate, limits }));
   await app.register(privacyRoutes({ privacy: createPrivacy({ db, clock }), authenticate }));
   await app.register(conversationRoutes({ conversations, authenticate }));
-  await app.register(messagingRoutes({ messaging, authenticate }));
+  const search = createMessageSearch({ db, clock, rateLimit: { max: config.searchRateLimit, windowMs: config.rateLimitWindowMs } });
+  await app.register(messagingRoutes({ messaging, search, authenticate }));
   await app.register(interactiveRoutes({ interactive, authenticate }));
   const typing = createTypingRelay({ db });
   await app.register(syncRoutes({ db, hub, messaging, authenticate, typing, wsFramesPerSecond: config.wsFramesPerSecond }));

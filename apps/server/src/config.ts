@@ -149,6 +149,8 @@ const ConfigSchema = Type.Object({
   templatePreviewsPerWindow: Type.Integer({ minimum: 1, default: 30 }),
   /** New personalised renders (each a stored media item) one business's previews may make per hour; cached ones are free. */
   templatePreviewRendersPerHour: Type.Integer({ minimum: 1, default: 60 }),
+  /** Message searches one account may run per window (rateLimitWindowMs); past it, 429 rate_limited. The web app searches as people type (after a 300 ms pause): 120 a minute leaves room for that. */
+  searchRateLimit: Type.Integer({ minimum: 1, default: 120 }),
   /** Budget adaptations one account may request per window (rateLimitWindowMs). */
   mediaAdaptRateLimit: Type.Integer({ minimum: 1, default: 30 }),
   /** Adapted copies kept per item; the least recently made is evicted past this. */

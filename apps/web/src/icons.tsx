@@ -75,3 +75,9 @@ export const KeyboardIcon = () => (
     <path d="M6 10h.01M10 10h.01M14 10h.01M18 10h.01M7 14h10" />
   </Svg>
 );
+export const SearchIcon = ({ size = 20 }: { size?: number }) => (
+  <Svg size={size}>
+    <circle cx="11" cy="11" r="6.5" />
+    <path d="M16 16l4.5 4.5" />
+  </Svg>
+);

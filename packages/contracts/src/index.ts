@@ -16,3 +16,4 @@ export * from './contacts.ts';
 export * from './segments.ts';
 export * from './contact-imports.ts';
 export * from './campaigns.ts';
+export * from './search.ts';

@@ -58,6 +58,8 @@ import type {
   CreateSessionReply,
   Device,
   HistoryReply,
+  SearchReply,
+  SearchType,
   MediaItem,
   Member,
   Message,
@@ -311,6 +313,16 @@ export class MmdClient {
   /** History; `type` keeps only messages carrying that interactive content (`poll`, `form`, …, `interactive`: any). */
   history(conversationId: string, options: { after?: number; before?: number; limit?: number; type?: MessageContentType } = {}) {
     return this.request<HistoryReply>('GET', `/v1/conversations/${enc(conversationId)}/messages${query(options)}`);
+  }
+  /**
+   * Searches messages in every chat you are in, or in one (`conversationId`): by words (`q`: all
+   * of them, each the start of a word; case, accents and punctuation ignored), by sender's handle
+   * (`from`) and by what a message carries (`type`). Newest first; pass `next_cursor` back as
+   * `cursor` for older results. Each result's `highlights` are UTF-16 offsets into its text.
+   */
+  search(options: { q?: string; conversationId?: string; type?: SearchType; from?: string; cursor?: string; limit?: number }) {
+    const { conversationId, ...rest } = options;
+    return this.request<SearchReply>('GET', `/v1/search${query({ ...rest, conversation_id: conversationId })}`);
   }
   message(id: string) {
     return this.request<Message>('GET', `/v1/messages/${enc(id)}`);

@@ -166,3 +166,32 @@ export function normaliseMember(m: MembersTable): MembersTable {
     read_seq: Number(m.read_seq),
   };
 }
+
+/**
+ * Every conversation the account is a member of now (or just `only`), with what it may read
+ * there (readableRanges: null for everything, else its stays in a group). Search reads through
+ * this, so it finds exactly what history shows: nothing in a conversation left or removed from,
+ * nothing outside a stay in a group.
+ */
+export async function readableConversations(db: Database['db'] | Tx, accountId: string, only?: string): Promise<{ conversationId: string; ranges: SeqRange[] | null }[]> {
+  let q = db
+    .selectFrom('members')
+    .innerJoin('conversations', 'conversations.id', 'members.conversation_id')
+    .selectAll('conversations')
+    .where('members.account_id', '=', accountId)
+    .where('members.left_cursor', 'is', null);
+  if (only !== undefined) q = q.where('members.conversation_id', '=', only);
+  const conversations = (await q.execute()).map(normaliseConversation);
+  const groups = conversations.filter((c) => c.kind === 'group').map((c) => c.id);
+  const windows = new Map<string, { from_seq: number; to_seq: number | null }[]>();
+  for (let i = 0; i < groups.length; i += 500) {
+    const rows = await db
+      .selectFrom('member_windows')
+      .select(['conversation_id', 'from_seq', 'to_seq'])
+      .where('account_id', '=', accountId)
+      .where('conversation_id', 'in', groups.slice(i, i + 500))
+      .execute();
+    for (const r of rows) windows.set(r.conversation_id, [...(windows.get(r.conversation_id) ?? []), r]);
+  }
+  return conversations.map((c) => ({ conversationId: c.id, ranges: rangesOf(c, windows.get(c.id) ?? []) }));
+}

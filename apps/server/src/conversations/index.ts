@@ -17,6 +17,7 @@ export {
   assertMayPost,
   assertMayManage,
   readableRanges,
+  readableConversations,
   inRanges,
   mayReadSeq,
   seqIn,

@@ -8,6 +8,7 @@ import type { Tx } from '../platform/db/index.ts';
 import { forgetInteractive } from '../interactive/index.ts';
 import { type Emit, redactMessageEvents } from '../sync/index.ts';
 import { audienceOf, loadMessageViews, positionOf } from './views.ts';
+import { unindexMessages } from './search.ts';
 
 export interface DeleteForEveryoneOptions {
   messageIds: string[];
@@ -51,6 +52,8 @@ export async function deleteForEveryone(
   if (rows.length === 0) return result;
   const ids = rows.map((r) => r.id);
   await tx.updateTable('messages').set({ text: null, deleted_at: now, deleted_reason: options.reason ?? null }).where('id', 'in', ids).execute();
+  // Nothing of it is found by search any more (search.ts).
+  await unindexMessages(tx, ids);
   // A deleted message held for review no longer waits for anyone.
   await tx.deleteFrom('spread_holds').where('message_id', 'in', ids).execute();
   await tx.deleteFrom('reactions').where('message_id', 'in', ids).execute();

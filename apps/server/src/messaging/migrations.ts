@@ -4,6 +4,7 @@
  */
 import { type Kysely, sql } from 'kysely';
 import type { MigrationSteps } from '../platform/db/migrations.ts';
+import { indexTerms, kindBits, searchWords } from './search-text.ts';
 
 export const messagingMigrations: MigrationSteps = {
   '0001-messaging-core': async (db: Kysely<unknown>) => {
@@ -168,5 +169,64 @@ export const messagingMigrations: MigrationSteps = {
       .addColumn('by', 'text', (c) => c.notNull())
       .addColumn('at', 'bigint', (c) => c.notNull())
       .execute();
+  },
+  // Message search (search.ts, search-text.ts): one row per message with words or media, its
+  // words made by our own tokeniser so both databases find the same messages. SQLite indexes them
+  // with FTS5 (external content on message_search, kept in step by triggers in the writing
+  // transaction); PostgreSQL with a GIN index on the lexeme array, taken as given (no parser,
+  // no stemming). Existing messages are indexed here, a page at a time.
+  '202612060130-messaging-search': async (db: Kysely<unknown>, dialect) => {
+    await db.schema
+      .createTable('message_search')
+      .addColumn('id', dialect === 'sqlite' ? 'integer' : 'bigserial', (c) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
+      .addColumn('message_id', 'text', (c) => c.notNull().unique())
+      .addColumn('conversation_id', 'text', (c) => c.notNull())
+      .addColumn('terms', 'text', (c) => c.notNull())
+      .addColumn('kinds', 'integer', (c) => c.notNull())
+      .execute();
+    // Search within one chat, and by type without words: the chat's rows newest first.
+    await db.schema.createIndex('message_search_by_chat').on('message_search').columns(['conversation_id', 'id']).execute();
+    if (dialect === 'sqlite') {
+      // ascii: splits only at ASCII spaces and punctuation and folds only ASCII case, so the
+      // words search-text.ts wrote come back out unchanged (see there).
+      await sql`create virtual table message_search_fts using fts5(terms, content='message_search', content_rowid='id', tokenize='ascii')`.execute(db);
+      // The index's terms, for expanding a prefix to the words it starts (search.ts).
+      await sql`create virtual table message_search_vocab using fts5vocab(message_search_fts, 'row')`.execute(db);
+      await sql`create trigger message_search_ai after insert on message_search begin
+        insert into message_search_fts(rowid, terms) values (new.id, new.terms);
+      end`.execute(db);
+      await sql`create trigger message_search_ad after delete on message_search begin
+        insert into message_search_fts(message_search_fts, rowid, terms) values ('delete', old.id, old.terms);
+      end`.execute(db);
+      await sql`create trigger message_search_au after update of terms on message_search begin
+        insert into message_search_fts(message_search_fts, rowid, terms) values ('delete', old.id, old.terms);
+        insert into message_search_fts(rowid, terms) values (new.id, new.terms);
+      end`.execute(db);
+    } else {
+      await sql`create index message_search_terms on message_search using gin (array_to_tsvector(string_to_array(terms, ' ')))`.execute(db);
+    }
+    // Existing messages, oldest first (ids order results). Media kinds from media's tables: a
+    // migration runs before any capability's code could be asked.
+    let after = '';
+    for (;;) {
+      const page = (
+        await sql<{ id: string; conversation_id: string; text: string | null }>`
+          select id, conversation_id, text from messages where deleted_at is null and id > ${after} order by id limit 1000`.execute(db)
+      ).rows;
+      if (page.length === 0) break;
+      after = page.at(-1)!.id;
+      const ids = page.map((m) => m.id);
+      const media = (
+        await sql<{ message_id: string; kind: string | null }>`
+          select mm.message_id, m.kind from message_media mm join media m on m.id = mm.media_id where mm.message_id in (${sql.join(ids)})`.execute(db)
+      ).rows;
+      const kindsOf = new Map<string, (string | null)[]>();
+      for (const r of media) kindsOf.set(r.message_id, [...(kindsOf.get(r.message_id) ?? []), r.kind]);
+      const rows = page
+        .map((m) => ({ m, kinds: kindBits(kindsOf.get(m.id) ?? [], m.text) }))
+        .filter(({ m, kinds }) => kinds !== 0 || searchWords(m.text).length > 0)
+        .map(({ m, kinds }) => ({ message_id: m.id, conversation_id: m.conversation_id, terms: indexTerms({ text: m.text, conversationId: m.conversation_id, kinds }), kinds }));
+      for (let i = 0; i < rows.length; i += 200) await (db as Kysely<{ message_search: (typeof rows)[number] }>).insertInto('message_search').values(rows.slice(i, i + 200)).execute();
+    }
   },
 };

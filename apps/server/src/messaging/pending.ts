@@ -10,6 +10,7 @@ import type { Emit } from '../sync/index.ts';
 import { loadMessageViews } from './views.ts';
 import { type ShareOutcome, shareMedia } from './spread.ts';
 import { recordLinkShares } from './links.ts';
+import { reindexMedia } from './search.ts';
 import type { SpreadPolicy } from './spread-velocity.ts';
 import { mediaOfMessageIds } from '../media/index.ts';
 import { AppError } from '../errors.ts';
@@ -97,6 +98,8 @@ export async function deliverPending(
   // Its sender has seen it since it was written; read, if they had read everything before it.
   await raiseWatermarks(tx, { conversationId: row.conversation_id, accountId: row.sender_id, delivered: seq, read: seq, readOnlyIfCaughtUp: true });
   const [view] = await loadMessageViews(tx, [row]);
+  // Its media's kinds are settled now (processing may not have known them when it was written).
+  await reindexMedia(tx, { id: held.id, conversationId: held.conversation_id, text: held.text, mediaKinds: view!.media.map((m) => m.kind) });
   await emit({
     type: 'message.created',
     conversationId: row.conversation_id,

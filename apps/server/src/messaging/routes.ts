@@ -1,14 +1,29 @@
-import { EditMessageBody, HistoryQuery, HistoryReply, Message, ReactBody, ReadBody, Receipts, SendMessageBody } from '@mmd/contracts';
+import { EditMessageBody, HistoryQuery, HistoryReply, Message, ReactBody, ReadBody, Receipts, SearchQuery, SearchReply, SendMessageBody } from '@mmd/contracts';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Authenticate } from '../http/auth.ts';
+import type { MessageSearch } from './search.ts';
 import type { Messaging } from './service.ts';
 
 const Id = Type.String({ minLength: 1, maxLength: 64 });
 
-export function messagingRoutes(deps: { messaging: Messaging; authenticate: Authenticate }): FastifyPluginAsyncTypebox {
-  const { messaging, authenticate } = deps;
+export function messagingRoutes(deps: { messaging: Messaging; search: MessageSearch; authenticate: Authenticate }): FastifyPluginAsyncTypebox {
+  const { messaging, search, authenticate } = deps;
   return async (app) => {
+    app.get('/v1/search', {
+      schema: {
+        'x-mmd-scope': 'messages:read',
+        tags: ['messages'],
+        summary: 'Search messages: every chat you are in, or one (conversation_id); by words, sender (from) and type. Newest first; history\'s rules decide what you find.',
+        querystring: SearchQuery,
+        response: { 200: SearchReply },
+      },
+    }, async (request) => {
+      const principal = await authenticate(request);
+      const q = request.query;
+      return search.search(principal, { q: q.q, conversationId: q.conversation_id, type: q.type, from: q.from, cursor: q.cursor, limit: q.limit });
+    });
+
     app.post('/v1/conversations/:id/messages', {
       schema: {
         'x-mmd-scope': 'messages:write',

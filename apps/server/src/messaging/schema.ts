@@ -121,6 +121,23 @@ export interface MessagingTables {
   spread_holds: SpreadHoldsTable;
   spread_restrictions: SpreadRestrictionsTable;
   link_shares: LinkSharesTable;
+  message_search: MessageSearchTable;
+}
+
+/**
+ * One row per message that has words or media to find (search.ts), written in the message's own
+ * transactions: sent, edited, deleted. On SQLite the FTS5 table `message_search_fts` indexes
+ * `terms` (triggers keep it in step: external content, rowid = id); on PostgreSQL a GIN index on
+ * `array_to_tsvector(string_to_array(terms, ' '))` does. The id orders results, newest first.
+ */
+export interface MessageSearchTable {
+  id: Generated<number>;
+  message_id: string;
+  conversation_id: string;
+  /** The message's words, its conversation's token and its kinds' tokens, space-separated (search-text.ts indexTerms). */
+  terms: string;
+  /** What it carries, as bits (search.ts KIND_BITS): photo, video, voice, document, link. */
+  kinds: number;
 }
 
 /** A normalised link in a sent message (links.ts), for coordinated-amplification detection. */

@@ -18,6 +18,7 @@ import { audienceOf, loadMessageViews, positionOf, toMessage } from './views.ts'
 import { checkForwardLimit } from './forward-limits.ts';
 import { shareMedia } from './spread.ts';
 import { recordLinkShares } from './links.ts';
+import { indexMessages, reindexText } from './search.ts';
 import type { SpreadPolicy } from './spread-velocity.ts';
 
 /**
@@ -288,6 +289,8 @@ export function createMessaging(deps: MessagingDeps) {
           if (prepared.closesAt !== null) await deps.scheduleClose?.(tx, { messageId: row.id, at: prepared.closesAt });
         }
         const attached = await attachMedia(tx, { messageId: row.id, mediaIds, senderId: principal.accountId, forwarded: input.forwardOf !== undefined });
+        // Searchable from this transaction on (by its sender alone while it is held).
+        await indexMessages(tx, [{ id: row.id, conversationId, text: row.text, mediaKinds: attached.summaries.map((m) => m.kind) }]);
         if (attached.pending) {
           // Held back until its media is ready; deliverPending gives it a seq and publishes it
           // then. Until then it exists for its sender alone: no seq, no count, no event.
@@ -400,6 +403,7 @@ export function createMessaging(deps: MessagingDeps) {
         written_cursor: null,
       }));
       for (let i = 0; i < rows.length; i += 100) await tx.insertInto('messages').values(rows.slice(i, i + 100)).execute();
+      await indexMessages(tx, rows.map((r) => ({ id: r.id, conversationId: r.conversation_id, text: r.text })));
       await emitAll(
         emit,
         rows.map((row, i) => ({
@@ -478,6 +482,8 @@ export function createMessaging(deps: MessagingDeps) {
         if (row.forward_origin_id) throw new AppError('forbidden', 'a forwarded message cannot be edited');
         const now = clock();
         await tx.updateTable('messages').set({ text, edited_at: now }).where('id', '=', messageId).execute();
+        // The old words are no longer found, in the same transaction.
+        await reindexText(tx, { id: messageId, conversationId: row.conversation_id, text });
         const message = await single(tx, { ...row, text, edited_at: now });
         await emit({ type: 'message.edited', conversationId: row.conversation_id, membersJoinedBy: audienceOf(row), data: message, at: now });
         return single(tx, { ...row, text, edited_at: now }, principal.accountId);

@@ -1,5 +1,5 @@
 /** One open conversation: its header, the message history and the composer. */
-import { BackIcon, GroupIcon } from '../icons.tsx';
+import { BackIcon, CloseIcon, GroupIcon, SearchIcon } from '../icons.tsx';
 import type { Message } from '@mmd/sdk';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { errorText } from '../api.ts';
@@ -18,6 +18,8 @@ import { BlockButton } from './Privacy.tsx';
 import { AutomationSwitch } from '../bots/AutomationSwitch.tsx';
 import { ReportDialog } from './ReportDialog.tsx';
 import { VerifiedMark, useBusinessProfiles } from './business-profiles.tsx';
+import { MessageSearchResults, SEARCH_TYPES } from './MessageSearch.tsx';
+import type { SearchType } from '@mmd/sdk';
 
 export type MessageAction = 'reply' | 'edit' | 'forward' | 'report' | 'info' | 'delete';
 
@@ -30,6 +32,10 @@ export function ChatView({ conversationId }: { conversationId: string }) {
   const [dialog, setDialog] = useState<{ kind: 'forward' | 'report' | 'info'; message: Message } | { kind: 'members' } | null>(null);
   const heading = useRef<HTMLHeadingElement>(null);
   const [confirmDialog, ask] = useConfirm();
+  // Search within this chat: open or not, its words and type.
+  const [searching, setSearching] = useState(false);
+  const [searchText, setSearchText] = useState('');
+  const [searchType, setSearchType] = useState<SearchType | ''>('');
   const businesses = useBusinessProfiles(store.client, [conversation?.kind === 'direct' ? conversation.peer?.account_id : undefined]);
 
   useEffect(() => {
@@ -107,6 +113,9 @@ export function ChatView({ conversationId }: { conversationId: string }) {
             {typers.length === 0 && conversation.my_role && conversation.my_role !== 'member' && conversation.kind !== 'direct' && ` · you are ${conversation.my_role === 'owner' ? 'the owner' : 'an admin'}`}
           </p>
         </div>
+        <button type="button" className="icon chat-search-button" aria-label="Search in this chat" aria-expanded={searching} onClick={() => setSearching((v) => !v)}>
+          <SearchIcon />
+        </button>
         {conversation.kind === 'direct' && <AutomationSwitch conversationId={conversationId} lastSeq={conversation.last_seq} />}
         {conversation.kind === 'direct' && conversation.peer && <BlockButton handle={conversation.peer.handle} />}
         {conversation.kind !== 'direct' && (
@@ -116,6 +125,41 @@ export function ChatView({ conversationId }: { conversationId: string }) {
           </button>
         )}
       </header>
+      {searching && (
+        <div className="chat-search">
+          <search className="chat-search-bar">
+            <label htmlFor="chat-search-input" className="visually-hidden">
+              Search in this chat
+            </label>
+            <input
+              id="chat-search-input"
+              type="search"
+              placeholder="Search in this chat"
+              // biome-ignore lint/a11y/noAutofocus: opening search is asking to type
+              autoFocus
+              value={searchText}
+              onChange={(e) => setSearchText(e.target.value)}
+              onKeyDown={(e) => {
+                if (e.key === 'Escape') setSearching(false);
+              }}
+            />
+            <label htmlFor="chat-search-type" className="visually-hidden">
+              Messages in this chat of type
+            </label>
+            <select id="chat-search-type" value={searchType} onChange={(e) => setSearchType(e.target.value as SearchType | '')}>
+              {SEARCH_TYPES.map((t) => (
+                <option key={t.value} value={t.value}>
+                  {t.label}
+                </option>
+              ))}
+            </select>
+            <button type="button" className="icon" aria-label="Close search" onClick={() => setSearching(false)}>
+              <CloseIcon />
+            </button>
+          </search>
+          <MessageSearchResults q={searchText} type={searchType} conversationId={conversationId} onPicked={() => setSearching(false)} />
+        </div>
+      )}
       <ConnectionStatus inChat />
       <MessageList conversation={conversation} chat={chat} onAction={onAction} />
       <Composer

@@ -11,17 +11,22 @@ import { NewChatDialog } from './NewChatDialog.tsx';
 import { NoticesButton } from './Notices.tsx';
 import { Invitations } from './Privacy.tsx';
 import { VerifiedMark, useBusinessProfiles } from './business-profiles.tsx';
+import { MessageSearchResults, SEARCH_TYPES } from './MessageSearch.tsx';
+import type { SearchType } from '@mmd/sdk';
 
 
 export function ConversationList({ activeId }: { activeId: string | null }) {
   const store = useStore();
   const [filter, setFilter] = useState('');
+  // What the messages found must carry (photos, links, …); '' for any message.
+  const [type, setType] = useState<SearchType | ''>('');
   const [creating, setCreating] = useState(false);
   const list = store.conversations;
   const needle = filter.trim().toLowerCase();
   // A business shows its display name and verified mark.
   const businesses = useBusinessProfiles(store.client, (list ?? []).map((c) => (c.kind === 'direct' ? c.peer?.account_id : undefined)));
   const titleOf = (c: NonNullable<typeof list>[number]) => (c.kind === 'direct' && c.peer && businesses.get(c.peer.account_id)?.display_name) || conversationTitle(c);
+  const searching = needle !== '' || type !== '';
   const shown = list?.filter((c) => !needle || titleOf(c).toLowerCase().includes(needle) || conversationTitle(c).toLowerCase().includes(needle)) ?? null;
 
   return (
@@ -35,9 +40,9 @@ export function ConversationList({ activeId }: { activeId: string | null }) {
       </div>
       <ConnectionStatus />
       <Invitations />
-      <div className="search">
+      <search className="search">
         <label htmlFor="chat-filter" className="visually-hidden">
-          Search conversations
+          Search conversations and messages
         </label>
         <input
           id="chat-filter"
@@ -46,17 +51,28 @@ export function ConversationList({ activeId }: { activeId: string | null }) {
           value={filter}
           onChange={(e) => setFilter(e.target.value)}
         />
-      </div>
+        <label htmlFor="search-type" className="visually-hidden">
+          Messages of type
+        </label>
+        <select id="search-type" value={type} onChange={(e) => setType(e.target.value as SearchType | '')}>
+          {SEARCH_TYPES.map((t) => (
+            <option key={t.value} value={t.value}>
+              {t.label}
+            </option>
+          ))}
+        </select>
+      </search>
       {store.loadError && (
         <p className="error" role="alert">
           {store.loadError}
         </p>
       )}
       {shown === null && !store.loadError && <p className="pane-note">Loading…</p>}
-      {shown && shown.length === 0 && (
+      <div className={searching ? 'search-scroll' : 'list-scroll'}>
+      {shown && shown.length === 0 && !type && (
         <p className="pane-note">{needle ? 'No conversation matches.' : 'No conversations yet. Start one with “New chat”.'}</p>
       )}
-      {shown && shown.length > 0 && (
+      {shown && shown.length > 0 && !type && (
         <ul className="chat-list">
           {shown.map((c) => {
             const title = titleOf(c);
@@ -110,6 +126,8 @@ export function ConversationList({ activeId }: { activeId: string | null }) {
           })}
         </ul>
       )}
+      {searching && <MessageSearchResults q={filter} type={type} />}
+      </div>
       {creating && <NewChatDialog onClose={() => setCreating(false)} />}
     </nav>
   );

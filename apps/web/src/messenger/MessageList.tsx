@@ -79,6 +79,22 @@ export function MessageList(props: { conversation: Conversation; chat: ChatState
     snapshot();
   });
 
+  // A search result to show: once it is here, scroll to it, focus it and mark it for a moment.
+  const focus = store.focus?.conversationId === conversation.id ? store.focus.messageId : null;
+  const focusReady = focus !== null && byId.has(focus);
+  useEffect(() => {
+    if (!focus || !focusReady) return;
+    const el = document.getElementById(`message-${focus}`);
+    if (!el) return;
+    el.scrollIntoView({ block: 'center' });
+    el.focus({ preventScroll: true });
+    el.classList.add('found');
+    store.focused(focus);
+    snapshot();
+    // Not cleared with the effect: the next render (focus forgotten) must not cut the mark short.
+    setTimeout(() => el.classList.remove('found'), 4000);
+  });
+
   // Load older messages when the top comes into view.
   useEffect(() => {
     const sentinel = top.current;

@@ -13,6 +13,8 @@ import type { BotCommand, FormView, Interaction, InteractionAnswer, PollView } f
 import { Outbox, type OutgoingMessage } from './outbox.ts';
 
 const PAGE = 50;
+/** Pages of 200 read back to show a search result: 5,000 messages. */
+const MAX_REVEAL_PAGES = 25;
 /** A typing indicator lasts this long unless repeated; clients repeat every TYPING_RESEND_MS. */
 const TYPING_SHOWN_MS = 6000;
 const TYPING_RESEND_MS = 3000;
@@ -60,6 +62,8 @@ export class MessengerStore {
   private lastTypingSent = new Map<string, number>();
   /** The chat on screen, read as it arrives while the page is visible. */
   openChatId: string | null = null;
+  /** A message to scroll to and mark once its chat shows it (a search result), until it has been. */
+  focus: { conversationId: string; messageId: string } | null = null;
 
   private readonly listeners = new Set<() => void>();
   private stream: Stream | null = null;
@@ -399,14 +403,52 @@ export class MessengerStore {
   }
 
   /** Older messages, for scrolling up. */
-  async loadOlder(id: string) {
+  /**
+   * Brings a message (a search result) into its chat: opens the chat, then reads older pages
+   * until the message is among them (at most MAX_REVEAL_PAGES pages of 200), and marks it as the
+   * one to show (`focus`); the message list scrolls to it. False when it could not be reached
+   * (deleted since, or too far back).
+   */
+  async revealMessage(conversationId: string, messageId: string, seq: number): Promise<boolean> {
+    this.focus = { conversationId, messageId };
+    this.changed();
+    await this.openChat(conversationId);
+    let pages = 0;
+    for (;;) {
+      const chat = this.chats.get(conversationId);
+      if (!chat || this.focus?.messageId !== messageId) return false;
+      if (chat.messages.some((m) => m.id === messageId)) {
+        this.changed();
+        return true;
+      }
+      if (chat.loading) {
+        // The first page (or a scroll's page) is on its way.
+        await new Promise((r) => setTimeout(r, 50));
+        continue;
+      }
+      const oldest = chat.messages[0]?.seq;
+      if (chat.error || !chat.hasMoreBefore || (oldest !== undefined && oldest <= seq) || pages >= MAX_REVEAL_PAGES) break;
+      pages += 1;
+      await this.loadOlder(conversationId, 200);
+    }
+    this.focus = null;
+    this.notify('That message is no longer in the chat, or too far back to show.');
+    return false;
+  }
+
+  /** The message list scrolled to the focused message: forget it. */
+  focused(messageId: string) {
+    if (this.focus?.messageId === messageId) this.focus = null;
+  }
+
+  async loadOlder(id: string, limit = PAGE) {
     const chat = this.chats.get(id);
     if (!chat || chat.loading || !chat.hasMoreBefore) return;
     const before = chat.messages[0]?.seq;
     this.chats.set(id, { ...chat, loading: true });
     this.changed();
     try {
-      const page = await this.client.history(id, { before, limit: PAGE });
+      const page = await this.client.history(id, { before, limit });
       const now = this.chats.get(id) ?? chat;
       this.chats.set(id, { ...now, messages: mergeMessages(page.messages, now.messages), hasMoreBefore: page.has_more, loading: false });
     } catch (err) {
