@@ -89,6 +89,9 @@ describe('mmd upload / media / send --media (online)', { skip: noData, concurren
     const bob = await server.signUp(uniqueHandle('bob'));
     const bytes = readFileSync(photo);
     const ids = await Promise.all([1, 2].map(async () => (await alice.client.upload(bytes)).id));
+    // A message waits (pending) until its media are processed, and only a sent message lets the
+    // recipient see them: wait here, so the check below does not race the worker.
+    await Promise.all(ids.map((id) => alice.client.waitForMedia(id)));
     const album = await alice.mmd(
       'send',
       `@${bob.handle}`,

@@ -19,6 +19,15 @@ export interface BlobAnchorOptions {
   readonly margin: number;
   /** Blur radii of the difference of Gaussians (inner, outer). */
   readonly radii?: readonly [number, number];
+  /**
+   * Spread the choice over a `cells`×`cells` grid of the search rectangle: the strongest anchor
+   * of every cell first, then the second strongest of every cell, and so on (default 1: the
+   * strongest overall). An overlay that adds strong blobs in one place — a sticker, an emoji —
+   * then takes the slots of its own cells only.
+   */
+  readonly cells?: number;
+  /** With `cells`: this many strongest anchors are taken first whatever their cell. */
+  readonly strongest?: number;
   /** Only centres inside this rectangle count (default: the whole plane). */
   readonly within?: {
     readonly x: number;
@@ -93,5 +102,22 @@ export function findBlobAnchors(plane: LumaPlane, options: BlobAnchorOptions): B
     }
   }
   found.sort((p, q) => q.strength - p.strength);
-  return found.slice(0, options.count);
+  const cells = options.cells ?? 1;
+  if (cells <= 1) return found.slice(0, options.count);
+  const first = Math.min(options.strongest ?? 0, options.count);
+  // Rank of each anchor within its cell; stable sort by rank keeps strength order within a rank.
+  const seen = new Map<number, number>();
+  const x0 = Math.max(m, w.x);
+  const y0 = Math.max(m, w.y);
+  const cw = Math.max(1, (Math.min(width - m, w.x + w.width) - x0) / cells);
+  const ch = Math.max(1, (Math.min(height - m, w.y + w.height) - y0) / cells);
+  const ranked = found.slice(first).map((a) => {
+    const cell =
+      Math.min(cells - 1, Math.floor((a.y - y0) / ch)) * cells + Math.min(cells - 1, Math.floor((a.x - x0) / cw));
+    const rank = seen.get(cell) ?? 0;
+    seen.set(cell, rank + 1);
+    return { a, rank };
+  });
+  ranked.sort((p, q) => p.rank - q.rank);
+  return [...found.slice(0, first), ...ranked.slice(0, options.count - first).map((r) => r.a)];
 }

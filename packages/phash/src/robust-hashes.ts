@@ -2,6 +2,7 @@ import { findBlobAnchors } from './blob-anchors.ts';
 import { findContentRect } from './content-rect.ts';
 import type { Hash256 } from './hash256.ts';
 import { rotatedRegion } from './luma-rotate.ts';
+import { findScreenQuad, warpQuad } from './screen-quad.ts';
 import type { PdqIntermediate } from './pdq.ts';
 import { pdqDihedralFromIntermediate, pdqIntermediate, pdqIntermediateFromLuma } from './pdq.ts';
 import { coefficientsToHash } from './pdq-bits.ts';
@@ -19,7 +20,12 @@ import { resizePlane, shrinkLuma, shrinkPlane } from './working-image.ts';
  * - global: the whole picture, and the picture with uniform bars or screenshot UI trimmed off
  *   (same trimming on both sides, so a bordered original also matches its bare copy);
  * - centre: the middle 60 % of the (trimmed) picture, which a top/bottom caption does not touch
- *   and which a query also hashes after undoing tilts of ±1–4°;
+ *   and which a query also hashes after undoing tilts of ±1–4°, and after undoing a "straighten"
+ *   (turned 3–12° and cropped to the largest upright rectangle of the same aspect: the window
+ *   turned back and shrunk by the zoom that crop implies);
+ * - screen (queries only): a photo of a screen shows the picture as a quadrilateral in a dark
+ *   surround; its sides are found and it is warped back to a rectangle (screen-quad.ts), then
+ *   hashed whole and centred like the picture itself;
  * - quadrants (queries only): each quarter of the picture, its own surround trimmed, hashed
  *   whole and compared with the references' global hashes: a photo in a 2×2 collage;
  * - anchors: 64×64 regions centred on the strongest blobs (difference-of-Gaussians extrema) of a
@@ -28,7 +34,10 @@ import { resizePlane, shrinkLuma, shrinkPlane } from './working-image.ts';
  *   normalised, a crop that was then resized looks like a plain crop: a crop keeping a share k
  *   of the longer side is magnified 1/k whatever size the app saved it at. So the reference
  *   hashes its anchors at one scale and the query at a few magnifications from 1 to 2 (crops
- *   keeping half the picture or more), each anchor tagged with its magnification.
+ *   keeping half the picture or more), each anchor tagged with its magnification. Besides the
+ *   strongest blobs, a reference keeps some chosen spread over a 3×3 grid, and a query's
+ *   unmagnified anchors are spread that way too: a sticker's own strong blobs then take only
+ *   the slots of the cells it covers.
  *
  * References (the known images) store few global/centre hashes and many anchors, plus centre
  * hashes turned by ±8° (with the query's ±1–4° that covers tilts up to ±12°); queries
@@ -76,9 +85,20 @@ export const ROBUST_PARAMS = {
    * query's magnifications and halves the worst error.
    */
   referenceScales: [1, 1.045] as readonly number[],
-  /** Anchors per reference scale. */
+  /** Anchors per reference scale: the strongest... */
   referenceAnchors: 24,
-  /** Anchors per query magnification. */
+  /**
+   * ...and this many more spread over a grid of `anchorCells`² cells (blob-anchors.ts), so a
+   * sticker or emoji over part of a query, whose own strong blobs take that part's slots, still
+   * leaves reference anchors elsewhere. 2 × (24 + 8) stays within a stored set's 64 anchors.
+   */
+  referenceSpreadAnchors: 8,
+  /** Cells across and down that spread anchors are chosen from. */
+  anchorCells: 3,
+  /**
+   * Anchors per query magnification: the strongest, except at magnification 1 (an uncropped
+   * picture, which a sticker may cover in part), where they are spread over `anchorCells`².
+   */
   queryAnchors: 12,
   /** Magnifications a query tries for its anchors (1 = not cropped, 2 = half the longer side kept). */
   queryScales: [1, 1.09, 1.19, 1.3, 1.41, 1.54, 1.68, 1.83, 2] as readonly number[],
@@ -86,8 +106,16 @@ export const ROBUST_PARAMS = {
   centreInset: 0.2,
   /** Tilts (degrees) a query undoes before hashing its centre. */
   tilts: [-4, -3, -2, -1, 1, 2, 3, 4] as readonly number[],
+  /** Whether turned centres are also hashed on the untrimmed plane when trimming cut something. */
+  tiltWholeToo: true,
   /** Tilts (degrees) a reference also hashes its centre at. */
   referenceTilts: [-8, 8] as readonly number[],
+  /**
+   * Rotations (degrees) a query undoes together with the zoom a "straighten" tool adds (it turns
+   * the picture and crops it to the largest upright rectangle of the same aspect, then saves it
+   * at the old size): the reference's central window, turned and magnified, hashed again.
+   */
+  straightenTilts: [-12, -11, -10, -9, -8, -7, -6, -5, -4, -3, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12] as readonly number[],
   /** Minimum PDQ quality of any hash kept. */
   minQuality: 50,
 };
@@ -152,7 +180,12 @@ function planes(image: PixelImage): Planes {
 }
 
 /** Anchor hashes of the picture with its longer side scaled to `anchorSide / magnification`. */
-function anchorHashes(p: Planes, magnification: number, count: number): AnchorHash[] {
+function anchorHashes(
+  p: Planes,
+  magnification: number,
+  count: number,
+  spread: { cells: number; strongest?: number } = { cells: 1 },
+): AnchorHash[] {
   const size = ROBUST_PARAMS.anchorRegion;
   const { master, content } = p;
   const f = ROBUST_PARAMS.anchorSide / (magnification * Math.max(content.width, content.height));
@@ -166,7 +199,7 @@ function anchorHashes(p: Planes, magnification: number, count: number): AnchorHa
     height: Math.round(content.height * f),
   };
   const out: AnchorHash[] = [];
-  for (const a of findBlobAnchors(plane, { count, margin: size / 2 + 1, within })) {
+  for (const a of findBlobAnchors(plane, { count, margin: size / 2 + 1, within, ...spread })) {
     // Resample at the sub-pixel anchor so the region is centred on the blob, not the grid.
     const region = rotatedRegion(
       plane,
@@ -217,6 +250,15 @@ function quadrantHashes(working: LumaPlane, picture: LumaRegion): Hash256[] {
   return out;
 }
 
+/**
+ * The rectangles whose central windows are also hashed turned: the trimmed picture, and the
+ * whole plane too when they differ (a photo with a flat side is sometimes trimmed where its
+ * turned copy, which has no flat side, is not).
+ */
+function tiltRects(rects: LumaRegion[], trimmed: LumaRegion): LumaRegion[] {
+  return ROBUST_PARAMS.tiltWholeToo ? rects : [trimmed];
+}
+
 function referenceFrom(p: Planes, pdq: PdqIntermediate): RobustHashes {
   const { working } = p;
   const { rects, trimmed } = globalAndCentre(working);
@@ -230,12 +272,19 @@ function referenceFrom(p: Planes, pdq: PdqIntermediate): RobustHashes {
     const c = pdqIntermediateFromLuma(working.luma, working.width, inset(r, ROBUST_PARAMS.centreInset));
     if (good(c)) centre.push(coefficientsToHash(c.coefficients));
   }
-  const window = inset(trimmed, ROBUST_PARAMS.centreInset);
-  for (const degrees of ROBUST_PARAMS.referenceTilts) {
-    const it = wholePlane(rotatedRegion(working, window, degrees));
-    if (good(it)) centre.push(coefficientsToHash(it.coefficients));
+  for (const r of tiltRects(rects, trimmed)) {
+    const window = inset(r, ROBUST_PARAMS.centreInset);
+    for (const degrees of ROBUST_PARAMS.referenceTilts) {
+      const it = wholePlane(rotatedRegion(working, window, degrees));
+      if (good(it)) centre.push(coefficientsToHash(it.coefficients));
+    }
   }
-  const anchors = ROBUST_PARAMS.referenceScales.flatMap((m) => anchorHashes(p, m, ROBUST_PARAMS.referenceAnchors));
+  const anchors = ROBUST_PARAMS.referenceScales.flatMap((m) =>
+    anchorHashes(p, m, ROBUST_PARAMS.referenceAnchors + ROBUST_PARAMS.referenceSpreadAnchors, {
+      cells: ROBUST_PARAMS.anchorCells,
+      strongest: ROBUST_PARAMS.referenceAnchors,
+    }),
+  );
   return { global, centre, anchors };
 }
 
@@ -253,13 +302,69 @@ function queryFrom(p: Planes, pdq: PdqIntermediate): RobustHashes {
   // Quarters of the whole plane: a collage's gutters split its picture rows, so the trimmed
   // rectangle may be one row of cells only.
   global.push(...quadrantHashes(working, { x: 0, y: 0, width: working.width, height: working.height }));
-  const window = inset(trimmed, ROBUST_PARAMS.centreInset);
-  for (const degrees of ROBUST_PARAMS.tilts) {
-    const it = wholePlane(rotatedRegion(working, window, degrees));
-    if (good(it)) centre.push(coefficientsToHash(it.coefficients));
+  for (const r of tiltRects(rects, trimmed)) {
+    const window = inset(r, ROBUST_PARAMS.centreInset);
+    for (const degrees of ROBUST_PARAMS.tilts) {
+      const it = wholePlane(rotatedRegion(working, window, degrees));
+      if (good(it)) centre.push(coefficientsToHash(it.coefficients));
+    }
   }
-  const anchors = ROBUST_PARAMS.queryScales.flatMap((m) => anchorHashes(p, m, ROBUST_PARAMS.queryAnchors));
+  // The whole plane, not the trimmed picture: a turned copy has no flat side, and a photo with one
+  // is sometimes trimmed where its straightened copy is not.
+  centre.push(...straightenedCentres(working));
+  const screen = rectifiedScreen(working);
+  if (screen) {
+    const g = wholePlane(screen);
+    if (good(g)) global.push(coefficientsToHash(g.coefficients));
+    const whole = { x: 0, y: 0, width: screen.width, height: screen.height };
+    const c = pdqIntermediateFromLuma(screen.luma, screen.width, inset(whole, ROBUST_PARAMS.centreInset));
+    if (good(c)) centre.push(coefficientsToHash(c.coefficients));
+  }
+  const anchors = ROBUST_PARAMS.queryScales.flatMap((m) =>
+    anchorHashes(p, m, ROBUST_PARAMS.queryAnchors, { cells: m === 1 ? ROBUST_PARAMS.anchorCells : 1 }),
+  );
   return { global, centre, anchors };
+}
+
+/**
+ * The picture of a photographed screen warped back to a rectangle (its size the quadrilateral's
+ * mean side lengths), or null when the plane shows no screen in a uniform surround.
+ */
+function rectifiedScreen(working: LumaPlane): LumaPlane | null {
+  const quad = findScreenQuad(working);
+  if (!quad) return null;
+  const [a, b, c, d] = quad;
+  const len = (p: { x: number; y: number }, q: { x: number; y: number }) => Math.hypot(p.x - q.x, p.y - q.y);
+  const width = Math.round((len(a, b) + len(d, c)) / 2);
+  const height = Math.round((len(a, d) + len(b, c)) / 2);
+  return width >= 32 && height >= 32 ? warpQuad(working, quad, width, height) : null;
+}
+
+/**
+ * Centre hashes of a picture that may have been straightened: turned by θ and cropped to the
+ * largest upright rectangle of its own aspect, which magnifies it by cos θ + r·sin θ (r the
+ * longer side over the shorter). The reference's central window then sits in the middle of the
+ * query, turned by θ and that much larger; sampling it turned back gives the reference's window.
+ */
+function straightenedCentres(plane: LumaPlane): Hash256[] {
+  const out: Hash256[] = [];
+  const r = Math.max(plane.width, plane.height) / Math.min(plane.width, plane.height);
+  const share = 1 - 2 * ROBUST_PARAMS.centreInset;
+  for (const degrees of ROBUST_PARAMS.straightenTilts) {
+    const a = (Math.abs(degrees) * Math.PI) / 180;
+    const zoom = Math.cos(a) + r * Math.sin(a);
+    const width = Math.round(plane.width * share * zoom);
+    const height = Math.round(plane.height * share * zoom);
+    const window = {
+      x: Math.round((plane.width - width) / 2),
+      y: Math.round((plane.height - height) / 2),
+      width,
+      height,
+    };
+    const it = wholePlane(rotatedRegion(plane, window, degrees));
+    if (good(it)) out.push(coefficientsToHash(it.coefficients));
+  }
+  return out;
 }
 
 /**

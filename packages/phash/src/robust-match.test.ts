@@ -13,7 +13,7 @@ import type { AnchorHash, RobustHashes } from './robust-hashes.ts';
 import { ROBUST_PARAMS, robustQueryHashes, robustReferenceHashes } from './robust-hashes.ts';
 import { matchRobust } from './robust-match.ts';
 import { resizePlane, shrinkLuma } from './working-image.ts';
-import { collage } from '../scripts/edits.ts';
+import { applyEdit, collage } from '../scripts/edits.ts';
 
 async function decodeBuffer(bytes: Buffer): Promise<PixelImage> {
   const { data, info } = await sharp(bytes).removeAlpha().raw().toBuffer({ resolveWithObject: true });
@@ -260,3 +260,54 @@ describe('crops that were resized, and collages', { skip: SKIP_NO_DATA }, () => 
   });
 });
 
+describe('straightened photos and stickers', { skip: SKIP_NO_DATA }, () => {
+  test('a photo turned 10° and cropped to its largest upright rectangle matches through its centre', async () => {
+    const elephants = dataPath('photos', 'Elephants.jpg');
+    const reference = robustReferenceHashes(await decodeRgb(elephants));
+    const q = robustQueryHashes(await decodeBuffer(await applyEdit(elephants, 'rotate10-crop')));
+    assert.equal(matchRobust(q, reference).via, 'centre');
+    const other = await applyEdit(dataPath('photos', 'Storm.jpg'), 'rotate10-crop');
+    assert.equal(matchRobust(robustQueryHashes(await decodeBuffer(other)), reference).matched, false);
+  });
+
+  test('a photo with a flat side turned 7° on its own canvas matches through a turned centre', async () => {
+    // Wood's reference trims a flat side its turned copy does not have: the turned centres are
+    // hashed on the untrimmed plane too.
+    const wood = dataPath('photos', 'Wood.jpg');
+    const reference = robustReferenceHashes(await decodeRgb(wood));
+    const q = robustQueryHashes(await decodeBuffer(await applyEdit(wood, 'rotate7')));
+    assert.equal(matchRobust(q, reference).via, 'centre');
+  });
+
+  test('a sticker over a fifth of a photo still leaves anchors that match it', async () => {
+    // camera.png's strongest blobs sit where the sticker is not, but the sticker's own blobs
+    // outrank them: only anchors spread over the picture leave enough of them in common.
+    const file = dataPath('photos-more', 'camera.png');
+    const reference = robustReferenceHashes(await decodeRgb(file));
+    const q = robustQueryHashes(await decodeBuffer(await applyEdit(file, 'sticker')));
+    assert.equal(matchRobust(q, reference).via, 'anchors');
+    const other = await applyEdit(dataPath('photos', 'Elephants.jpg'), 'sticker');
+    assert.equal(matchRobust(robustQueryHashes(await decodeBuffer(other)), reference).matched, false);
+  });
+});
+
+test('anchors spread over cells: strong blobs crowded in one corner take only that cell’s slots', () => {
+  const width = 240;
+  const height = 240;
+  const blobs = [
+    ...Array.from({ length: 9 }, (_, i) => ({ x: 30 + (i % 3) * 12, y: 30 + Math.floor(i / 3) * 12, a: 200 })),
+    { x: 120, y: 120, a: 60 },
+    { x: 200, y: 40, a: 60 },
+    { x: 40, y: 200, a: 60 },
+  ];
+  const luma = new Float32Array(width * height);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++)
+      luma[y * width + x] = 20 + blobs.reduce((s, b) => s + b.a * Math.exp(-((x - b.x) ** 2 + (y - b.y) ** 2) / 18), 0);
+  const plane = { luma, width, height };
+  const strongest = findBlobAnchors(plane, { count: 6, margin: 10 });
+  assert.ok(strongest.every((a) => a.x < 70 && a.y < 70), JSON.stringify(strongest));
+  const spread = findBlobAnchors(plane, { count: 6, margin: 10, cells: 3 });
+  for (const b of blobs.slice(9))
+    assert.ok(spread.some((a) => Math.hypot(a.x - b.x, a.y - b.y) < 1), `${b.x},${b.y} missing: ${JSON.stringify(spread)}`);
+});

@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import sharp from 'sharp';
+import { applyEdit } from '../scripts/edits.ts';
+import { dataPath, decodeRgb, SKIP_NO_DATA } from '../test/data.ts';
+import type { PixelImage } from './pixel-image.ts';
+import { robustQueryHashes, robustReferenceHashes } from './robust-hashes.ts';
+import { matchRobust } from './robust-match.ts';
+import type { Quad } from './screen-quad.ts';
+import { findScreenQuad, warpQuad } from './screen-quad.ts';
+
+async function decodeBuffer(bytes: Buffer): Promise<PixelImage> {
+  const { data, info } = await sharp(bytes)
+    .toColourspace('srgb')
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height, channels: info.channels as 3 };
+}
+
+const texture = (x: number, y: number) =>
+  128 + 60 * Math.sin(x / 5) * Math.cos(y / 7) + 30 * Math.sin((x + 2 * y) / 3);
+
+describe('photographed screens', () => {
+  test('finds a tilted bright quadrilateral in a dark surround to within a pixel and warps it upright', () => {
+    // A 300×200 texture shown as a quadrilateral inside a 400×300 plane of level 18.
+    const quad: Quad = [
+      { x: 52, y: 41 },
+      { x: 361, y: 58 },
+      { x: 344, y: 262 },
+      { x: 38, y: 249 },
+    ];
+    // Scatter a picture sampled twice as densely as the screen through the warp (planes of x and
+    // y are linear, so their bilinear samples are exact positions): every screen pixel inside the
+    // quadrilateral gets a picture value, everything else keeps the surround's level.
+    const screen = { luma: new Float32Array(400 * 300).fill(18), width: 400, height: 300 };
+    const xs = warpQuad(
+      { luma: new Float32Array(400 * 300).map((_, i) => i % 400), width: 400, height: 300 },
+      quad,
+      600,
+      400,
+    );
+    const ys = warpQuad(
+      { luma: new Float32Array(400 * 300).map((_, i) => Math.floor(i / 400)), width: 400, height: 300 },
+      quad,
+      600,
+      400,
+    );
+    for (let j = 0; j < 400; j++)
+      for (let i = 0; i < 600; i++)
+        screen.luma[Math.round(ys.luma[j * 600 + i]!) * 400 + Math.round(xs.luma[j * 600 + i]!)] = texture(
+          i / 2,
+          j / 2,
+        );
+    const found = findScreenQuad(screen);
+    assert.ok(found, 'no quadrilateral found');
+    for (const [i, c] of found.entries())
+      assert.ok(
+        Math.hypot(c.x - quad[i]!.x, c.y - quad[i]!.y) < 1.5,
+        `corner ${i}: ${JSON.stringify(found)}`,
+      );
+  });
+
+  test('a plane without a uniform surround has no screen', () => {
+    const plain = { luma: new Float32Array(200 * 150), width: 200, height: 150 };
+    for (let y = 0; y < 150; y++) for (let x = 0; x < 200; x++) plain.luma[y * 200 + x] = texture(x, y);
+    assert.equal(findScreenQuad(plain), null);
+  });
+
+  test('a photo of a screen showing a real photo matches it; the same of another photo does not', {
+    skip: SKIP_NO_DATA,
+  }, async () => {
+    const dune = dataPath('photos', 'Dune.jpg');
+    const reference = robustReferenceHashes(await decodeRgb(dune));
+    const m = matchRobust(
+      robustQueryHashes(await decodeBuffer(await applyEdit(dune, 'rephoto-screen'))),
+      reference,
+    );
+    assert.equal(m.matched, true, JSON.stringify(m));
+    const other = await applyEdit(dataPath('photos', 'Garden.jpg'), 'rephoto-screen');
+    assert.equal(matchRobust(robustQueryHashes(await decodeBuffer(other)), reference).matched, false);
+  });
+});
