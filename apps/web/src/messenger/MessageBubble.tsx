@@ -9,6 +9,7 @@ import { useStore, useStoreRef } from './context.ts';
 import { clock, fullDate, mediaLabel, messagePreview } from './format.ts';
 import type { OutgoingMessage } from './outbox.ts';
 import { useBusinessProfiles } from './business-profiles.tsx';
+import { RichText } from './RichText.tsx';
 
 export const QUICK_REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'];
 
@@ -118,7 +119,7 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
         {m.spread?.label === 'spreading_fast' && <span className="forwarded spreading-fast">⚡ Spreading fast</span>}
         {m.reply_to && <Quote message={replied} onJump={jump} />}
         {m.media.length > 0 && <MediaAlbum media={m.media} />}
-        {m.text && <p className="text">{m.text}</p>}
+        {m.text && <RichText text={m.text} />}
         <Interactive message={m} mine={mine} />
         <span className="meta">
           {(mine || conversation.kind === 'direct') && <SenderLabels message={m} />}
@@ -268,7 +269,7 @@ export function OutgoingBubble({ item, replied }: { item: OutgoingMessage; repli
         )}
         {item.reply_to && <Quote message={replied} />}
         {item.media && item.media.length > 0 && <p className="pending-note">{item.media.length === 1 ? 'Attachment' : `${item.media.length} attachments`}</p>}
-        {item.text && <p className="text">{item.text}</p>}
+        {item.text && <RichText text={item.text} />}
         <span className="meta">
           {item.state === 'waiting' && <span>Waiting for the network · </span>}
           <time dateTime={new Date(item.created_at).toISOString()}>{clock(item.created_at)}</time>

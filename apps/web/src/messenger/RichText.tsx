@@ -1,0 +1,71 @@
+/**
+ * A message's text with its formatting (`@mmd/contracts/rich-text`): every node becomes a React
+ * element whose content is text, so nothing a sender types can become markup. Links open in a new
+ * tab without an opener or referrer; spoilers stay hidden until tapped (or Enter/Space).
+ */
+import { type RichNode, parseRichText } from '@mmd/sdk';
+import { type ReactNode, memo, useState } from 'react';
+
+function Spoiler({ children }: { children: ReactNode }) {
+  const [shown, setShown] = useState(false);
+  if (shown) return <span className="spoiler shown">{children}</span>;
+  return (
+    // A button would read its hidden text aloud; this says only what it is until revealed.
+    <span
+      className="spoiler"
+      role="button"
+      tabIndex={0}
+      aria-label="Spoiler, hidden: show"
+      onClick={() => setShown(true)}
+      onKeyDown={(event) => {
+        if (event.key === 'Enter' || event.key === ' ') {
+          event.preventDefault();
+          setShown(true);
+        }
+      }}
+    >
+      <span aria-hidden="true">{children}</span>
+    </span>
+  );
+}
+
+function render(nodes: readonly RichNode[]): ReactNode[] {
+  return nodes.map((node, i) => {
+    switch (node.type) {
+      case 'text':
+        return node.text;
+      case 'bold':
+        return <strong key={i}>{render(node.children)}</strong>;
+      case 'italic':
+        return <em key={i}>{render(node.children)}</em>;
+      case 'strike':
+        return <s key={i}>{render(node.children)}</s>;
+      case 'spoiler':
+        return <Spoiler key={i}>{render(node.children)}</Spoiler>;
+      case 'code':
+        return <code key={i}>{node.text}</code>;
+      case 'pre':
+        return (
+          <pre key={i}>
+            <code>{node.text.replace(/^\n/, '').replace(/\n$/, '')}</code>
+          </pre>
+        );
+      case 'link':
+        // The parser only makes links of http(s) URLs that parse; checked again here all the same.
+        return /^https?:\/\//i.test(node.url) ? (
+          <a key={i} href={node.url} target="_blank" rel="noopener noreferrer nofollow ugc">
+            {node.text}
+          </a>
+        ) : (
+          node.text
+        );
+      default:
+        return null;
+    }
+  });
+}
+
+/** The formatted text of one message. */
+export const RichText = memo(function RichText({ text, className }: { text: string; className?: string }) {
+  return <div className={className ?? 'text'}>{render(parseRichText(text))}</div>;
+});
