@@ -272,6 +272,21 @@ export const Receipts = Type.Object({
 });
 export type Receipts = Static<typeof Receipts>;
 
+/** Who reacted to a message, per emoji (GET /v1/messages/{id}/reactions). */
+export const ReactionDetails = Type.Object({
+  message_id: Type.String(),
+  reactions: Type.Array(
+    Type.Object({
+      emoji: Type.String(),
+      count: Type.Integer({ minimum: 1 }),
+      accounts: Type.Array(Type.Object({ account_id: Type.String(), handle: Type.String(), reacted_at: Millis }), {
+        description: 'the latest 100 who reacted with this emoji, newest first (count has them all)',
+      }),
+    }),
+  ),
+});
+export type ReactionDetails = Static<typeof ReactionDetails>;
+
 export const UpdatesQuery = Type.Object(
   {
     cursor: Type.Optional(Type.Integer({ minimum: 0, description: 'the cursor of the last event received; 0 for everything' })),

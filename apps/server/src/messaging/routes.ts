@@ -1,4 +1,4 @@
-import { EditMessageBody, HistoryQuery, HistoryReply, Message, ReactBody, ReadBody, Receipts, SendMessageBody } from '@mmd/contracts';
+import { EditMessageBody, HistoryQuery, HistoryReply, Message, ReactBody, ReactionDetails, ReadBody, Receipts, SendMessageBody } from '@mmd/contracts';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Authenticate } from '../http/auth.ts';
@@ -71,6 +71,11 @@ export function messagingRoutes(deps: { messaging: Messaging; authenticate: Auth
     app.delete('/v1/messages/:id/reactions/:emoji', { schema: { 'x-mmd-scope': 'messages:write', tags: ['messages'], summary: 'Take your reaction back', params: Type.Object({ id: Id, emoji: Type.String({ minLength: 1, maxLength: 16 }) }), response: { 200: Message } } }, async (request) => {
       const principal = await authenticate(request);
       return messaging.react(principal, request.params.id, request.params.emoji, false);
+    });
+
+    app.get('/v1/messages/:id/reactions', { schema: { 'x-mmd-scope': 'messages:read', tags: ['messages'], summary: 'Who reacted, per emoji (the latest 100 each); in channels only admins may ask', params: Type.Object({ id: Id }), response: { 200: ReactionDetails } } }, async (request) => {
+      const principal = await authenticate(request);
+      return messaging.reactionDetails(principal, request.params.id);
     });
 
     app.get('/v1/messages/:id/receipts', { schema: { 'x-mmd-scope': 'messages:read', tags: ['messages'], summary: 'Sent, delivered and read: per recipient in direct chats and small groups, counts everywhere', params: Type.Object({ id: Id }), response: { 200: Receipts } } }, async (request) => {

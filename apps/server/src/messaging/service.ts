@@ -2,7 +2,7 @@
  * Messages: send (idempotent), history, edit, delete for everyone, reactions, forwards, read and
  * delivery receipts. A send writes one message row and one event row, whatever the audience.
  */
-import type { Message, MessageContentType, Receipts } from '@mmd/contracts';
+import type { Message, MessageContentType, ReactionDetails, Receipts } from '@mmd/contracts';
 import type { Principal } from '../accounts/index.ts';
 import { type Membership, assertMayPost, directChatsOf, inRanges, isAdmin, markOwnMessages, nextSeq, nextSeqs, raiseWatermarks, readableRanges, readersOfSeq, requireMember, seqIn } from '../conversations/index.ts';
 import { accountStates, accountsByIds, blockedBy, blockersOf, hasBlocked } from '../accounts/index.ts';
@@ -530,6 +530,41 @@ export function createMessaging(deps: MessagingDeps) {
         }
         return message;
       });
+    },
+
+    /**
+     * Who reacted with each emoji. Members who can read the message may ask, except in channels:
+     * a channel never tells its subscribers who else follows it, so there only admins may.
+     */
+    async reactionDetails(principal: Principal, messageId: string): Promise<ReactionDetails> {
+      const row = await loadMessage(db.db, messageId);
+      const membership = await requireMember(db.db, row.conversation_id, principal.accountId).catch((err: unknown) => {
+        throw err instanceof AppError && err.code === 'not_a_member' ? notFound('message') : err;
+      });
+      await assertVisible(db.db, membership, row);
+      if (membership.conversation.kind === 'channel' && !isAdmin(membership.member)) throw new AppError('forbidden', "only a channel's admins see who reacted");
+      if (row.deleted_at !== null) return { message_id: row.id, reactions: [] };
+      const counts = await db.db
+        .selectFrom('reactions')
+        .select(['emoji', (eb) => eb.fn.countAll<number>().as('count')])
+        .where('message_id', '=', messageId)
+        .groupBy('emoji')
+        .orderBy('emoji')
+        .execute();
+      const reactions: ReactionDetails['reactions'] = [];
+      for (const c of counts) {
+        const who = await db.db
+          .selectFrom('reactions')
+          .innerJoin('accounts', 'accounts.id', 'reactions.account_id')
+          .select(['accounts.id', 'accounts.handle', 'reactions.created_at'])
+          .where('reactions.message_id', '=', messageId)
+          .where('reactions.emoji', '=', c.emoji)
+          .orderBy('reactions.created_at', 'desc')
+          .limit(100)
+          .execute();
+        reactions.push({ emoji: c.emoji, count: Number(c.count), accounts: who.map((w) => ({ account_id: w.id, handle: w.handle, reacted_at: Number(w.created_at) })) });
+      }
+      return { message_id: row.id, reactions };
     },
 
     async markRead(principal: Principal, conversationId: string, upToSeq: number) {

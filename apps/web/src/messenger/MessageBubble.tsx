@@ -10,6 +10,8 @@ import { clock, fullDate, mediaLabel, messagePreview } from './format.ts';
 import type { OutgoingMessage } from './outbox.ts';
 import { useBusinessProfiles } from './business-profiles.tsx';
 import { RichText } from './RichText.tsx';
+import { EmojiPicker } from './EmojiPicker.tsx';
+import { ReactionsDialog } from './ReactionsDialog.tsx';
 
 export const QUICK_REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'];
 
@@ -69,6 +71,8 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
   const conversation = { kind, my_role: myRole };
   const reactedWith = new Set(props.myReactions.split(' ').filter(Boolean));
   const [menu, setMenu] = useState(false);
+  const [picker, setPicker] = useState(false);
+  const [whoReacted, setWhoReacted] = useState(false);
   // A business's message a person on its team wrote: "Business · Agent".
   const agent = m.agent && m.sender_kind === 'business' ? m.agent : undefined;
   // A re-upload or a copy of a picture that travels is labelled as its forwards are (spread, counted per picture).
@@ -149,6 +153,11 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
                 </button>
               );
             })}
+            {(conversation.kind !== 'channel' || myRole === 'owner' || myRole === 'admin') && (
+              <button type="button" className="reaction who-reacted" aria-label="Who reacted" title="Who reacted" onClick={() => setWhoReacted(true)}>
+                ⋯
+              </button>
+            )}
           </div>
         )}
       </article>
@@ -169,14 +178,30 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
               !mine && { label: 'Report', run: () => onAction('report', m) },
             ]}
             reactions={delivered && (canPost || conversation.kind === 'channel') ? (emoji) => void store.toggleReaction(m, emoji) : undefined}
+            onMoreReactions={() => setPicker(true)}
           />
         )}
+        {picker && (
+          <EmojiPicker
+            label="React with any emoji"
+            onPick={(emoji) => {
+              setPicker(false);
+              if (!reactedWith.has(emoji)) void store.toggleReaction(m, emoji);
+              (document.getElementById(`message-${m.id}`)?.querySelector('.actions-button') as HTMLElement | null)?.focus();
+            }}
+            onClose={() => {
+              setPicker(false);
+              (document.getElementById(`message-${m.id}`)?.querySelector('.actions-button') as HTMLElement | null)?.focus();
+            }}
+          />
+        )}
+        {whoReacted && <ReactionsDialog message={m} onClose={() => setWhoReacted(false)} />}
       </div>
     </div>
   );
 });
 
-function ActionsMenu(props: { items: (false | null | undefined | '' | { label: string; run: () => void })[]; reactions?: (emoji: string) => void; onClose: () => void }) {
+function ActionsMenu(props: { items: (false | null | undefined | '' | { label: string; run: () => void })[]; reactions?: (emoji: string) => void; onMoreReactions?: () => void; onClose: () => void }) {
   const ref = useRef<HTMLDivElement>(null);
   // The store re-renders often; the menu focuses its first item once, and closes with the latest callback.
   const latestClose = useRef(props.onClose);
@@ -245,6 +270,11 @@ function ActionsMenu(props: { items: (false | null | undefined | '' | { label: s
               {emoji}
             </button>
           ))}
+          {props.onMoreReactions && (
+            <button type="button" role="menuitem" aria-label="More reactions" title="More reactions" onClick={() => pick(() => props.onMoreReactions?.())}>
+              ➕
+            </button>
+          )}
         </fieldset>
       )}
       {items.map((item) => (

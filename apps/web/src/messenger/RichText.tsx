@@ -9,60 +9,52 @@ import { type ReactNode, memo, useState } from 'react';
 function Spoiler({ children }: { children: ReactNode }) {
   const [shown, setShown] = useState(false);
   if (shown) return <span className="spoiler shown">{children}</span>;
+  // Its label says what it is until revealed: a screen reader must not read the hidden text either.
   return (
-    // A button would read its hidden text aloud; this says only what it is until revealed.
-    <span
-      className="spoiler"
-      role="button"
-      tabIndex={0}
-      aria-label="Spoiler, hidden: show"
-      onClick={() => setShown(true)}
-      onKeyDown={(event) => {
-        if (event.key === 'Enter' || event.key === ' ') {
-          event.preventDefault();
-          setShown(true);
-        }
-      }}
-    >
+    <button type="button" className="spoiler" aria-label="Spoiler, hidden: show" onClick={() => setShown(true)}>
       <span aria-hidden="true">{children}</span>
-    </span>
+    </button>
   );
 }
 
 function render(nodes: readonly RichNode[]): ReactNode[] {
-  return nodes.map((node, i) => {
-    switch (node.type) {
-      case 'text':
-        return node.text;
-      case 'bold':
-        return <strong key={i}>{render(node.children)}</strong>;
-      case 'italic':
-        return <em key={i}>{render(node.children)}</em>;
-      case 'strike':
-        return <s key={i}>{render(node.children)}</s>;
-      case 'spoiler':
-        return <Spoiler key={i}>{render(node.children)}</Spoiler>;
-      case 'code':
-        return <code key={i}>{node.text}</code>;
-      case 'pre':
-        return (
-          <pre key={i}>
-            <code>{node.text.replace(/^\n/, '').replace(/\n$/, '')}</code>
-          </pre>
-        );
-      case 'link':
-        // The parser only makes links of http(s) URLs that parse; checked again here all the same.
-        return /^https?:\/\//i.test(node.url) ? (
-          <a key={i} href={node.url} target="_blank" rel="noopener noreferrer nofollow ugc">
-            {node.text}
-          </a>
-        ) : (
-          node.text
-        );
-      default:
-        return null;
-    }
-  });
+  const out: ReactNode[] = [];
+  for (const node of nodes) out.push(renderNode(node, `n${out.length}`));
+  return out;
+}
+
+function renderNode(node: RichNode, i: string): ReactNode {
+  switch (node.type) {
+    case 'text':
+      return node.text;
+    case 'bold':
+      return <strong key={i}>{render(node.children)}</strong>;
+    case 'italic':
+      return <em key={i}>{render(node.children)}</em>;
+    case 'strike':
+      return <s key={i}>{render(node.children)}</s>;
+    case 'spoiler':
+      return <Spoiler key={i}>{render(node.children)}</Spoiler>;
+    case 'code':
+      return <code key={i}>{node.text}</code>;
+    case 'pre':
+      return (
+        <pre key={i}>
+          <code>{node.text.replace(/^\n/, '').replace(/\n$/, '')}</code>
+        </pre>
+      );
+    case 'link':
+      // The parser only makes links of http(s) URLs that parse; checked again here all the same.
+      return /^https?:\/\//i.test(node.url) ? (
+        <a key={i} href={node.url} target="_blank" rel="noopener noreferrer nofollow ugc">
+          {node.text}
+        </a>
+      ) : (
+        node.text
+      );
+    default:
+      return null;
+  }
 }
 
 /** The formatted text of one message. */
