@@ -194,6 +194,21 @@ export type Spread = Static<typeof Spread>;
 
 export { MediaSummary } from './media-summary.ts';
 
+/**
+ * A preview of the first link in a message's text, made by the server (never the sender's
+ * device): its page's title, description and picture. The picture is a media item like any
+ * upload (processed, stripped, screened), fetched with GET /v1/media/{id} by anyone who can read
+ * the message; never the page's own image URL.
+ */
+export const LinkPreview = Type.Object({
+  url: Type.String({ description: 'the link as written in the text' }),
+  title: Type.Union([Type.String(), Type.Null()]),
+  description: Type.Union([Type.String(), Type.Null()]),
+  site_name: Type.Union([Type.String(), Type.Null()]),
+  image: Type.Union([MediaSummary, Type.Null()]),
+});
+export type LinkPreview = Static<typeof LinkPreview>;
+
 export const Message = Type.Object({
   id: Id('message id'),
   conversation_id: Type.String(),
@@ -218,6 +233,11 @@ export const Message = Type.Object({
       { id: Type.String(), handle: Type.String() },
       { description: "present on a business's message that a person on its team wrote (team inbox): clients show \"Business · handle\"" },
     ),
+  ),
+  link_preview: Type.Optional(
+    Type.Union([LinkPreview, Type.Null()], {
+      description: 'present once the server has made a preview of the first link in the text (message.link_preview tells of it later); absent while none is made, or after its sender removed it',
+    }),
   ),
   ...InteractiveMessageFields,
 });

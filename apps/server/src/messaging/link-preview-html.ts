@@ -37,7 +37,7 @@ function clean(value: string | undefined, max: number): string | null {
   if (value === undefined) return null;
   // Control characters (and bidi overrides) go; whitespace runs become one space.
   const text = decode(value)
-    .replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, ' ')
+    .replace(/\p{Cc}|[\u202a-\u202e\u2066-\u2069]/gu, ' ')
     .replace(/\s+/g, ' ')
     .trim();
   if (!text) return null;

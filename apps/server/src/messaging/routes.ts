@@ -73,6 +73,12 @@ export function messagingRoutes(deps: { messaging: Messaging; authenticate: Auth
       return messaging.react(principal, request.params.id, request.params.emoji, false);
     });
 
+    app.delete('/v1/messages/:id/link-preview', { schema: { 'x-mmd-scope': 'messages:write', tags: ['messages'], summary: "Remove your message's link preview (for everyone)", params: Type.Object({ id: Id }) } }, async (request, reply) => {
+      const principal = await authenticate(request);
+      await messaging.removeLinkPreview(principal, request.params.id);
+      return reply.status(204).send();
+    });
+
     app.get('/v1/messages/:id/reactions', { schema: { 'x-mmd-scope': 'messages:read', tags: ['messages'], summary: 'Who reacted, per emoji (the latest 100 each); in channels only admins may ask', params: Type.Object({ id: Id }), response: { 200: ReactionDetails } } }, async (request) => {
       const principal = await authenticate(request);
       return messaging.reactionDetails(principal, request.params.id);

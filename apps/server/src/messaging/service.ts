@@ -19,6 +19,8 @@ import { checkForwardLimit } from './forward-limits.ts';
 import { shareMedia } from './spread.ts';
 import { recordLinkShares } from './links.ts';
 import type { SpreadPolicy } from './spread-velocity.ts';
+import { type LinkPreviewDeps, planLinkPreview } from './link-previews.ts';
+import { detachPreviewImage } from '../media/index.ts';
 
 /**
  * Order within a page: a held message (position P: written after seq P - 1) sorts after the sent
@@ -44,6 +46,8 @@ export interface MessagingDeps {
   scheduleClose?: (tx: Tx, options: { messageId: string; at: number }) => Promise<unknown>;
   /** Friction on what spreads too fast (spread-velocity.ts), from the instance's config. */
   spread: SpreadPolicy;
+  /** Queues a message's link preview (link-previews.ts); absent: no previews (config linkPreviews off). */
+  enqueuePreview?: LinkPreviewDeps['enqueue'];
 }
 
 export function createMessaging(deps: MessagingDeps) {
@@ -307,6 +311,11 @@ export function createMessaging(deps: MessagingDeps) {
         Object.assign(row, going);
         await tx.updateTable('messages').set(going).where('id', '=', row.id).execute();
         await recordLinkShares(tx, { messageId: row.id, conversationId, senderId: principal.accountId, text: row.text, automated: input.automated === true, now });
+        // A person's (or bot's) own text message with a link: its preview is made by a job. Not for
+        // a business's automated messages (a campaign's link, once per recipient) nor forwards.
+        if (deps.enqueuePreview && !input.automated && !input.forwardOf && mediaIds.length === 0) {
+          await planLinkPreview(tx, { messageId: row.id, conversationId, senderId: principal.accountId, text: row.text, now, enqueue: deps.enqueuePreview });
+        }
         // Interactive content is seen per viewer (callback data by the sender only): the event carries everyone's view, the sender gets theirs.
         const message = prepared ? await single(tx, row) : toMessage(row, principal.handle, [], attached.summaries, principal.kind, input.agent);
         await emit({ type: 'message.created', conversationId, seq, data: message, at: now, ...(input.eventTo ? { targetAccountId: input.eventTo } : {}) });
@@ -529,6 +538,30 @@ export function createMessaging(deps: MessagingDeps) {
           });
         }
         return message;
+      });
+    },
+
+    /**
+     * Its sender takes a message's link preview away (or stops one still being made): gone for
+     * everyone, its picture off the message; `message.link_preview` with null tells the chat.
+     */
+    async removeLinkPreview(principal: Principal, messageId: string): Promise<void> {
+      await write(async (tx, emit) => {
+        const row = await loadMessage(tx, messageId);
+        const membership = await requireMember(tx, row.conversation_id, principal.accountId).catch((err: unknown) => {
+          throw err instanceof AppError && err.code === 'not_a_member' ? notFound('message') : err;
+        });
+        await assertVisible(tx, membership, row);
+        if (row.sender_id !== principal.accountId) throw new AppError('forbidden', 'only the sender removes a link preview');
+        const preview = await tx.selectFrom('link_previews').select('status').where('message_id', '=', messageId).executeTakeFirst();
+        if (!preview || preview.status === 'none') throw notFound('link preview');
+        if (preview.status === 'removed') return;
+        const now = clock();
+        await tx.updateTable('link_previews').set({ status: 'removed', title: null, description: null, site_name: null, image_media_id: null, updated_at: now }).where('message_id', '=', messageId).execute();
+        await detachPreviewImage(tx, messageId);
+        if (preview.status === 'ready') {
+          await emit({ type: 'message.link_preview', conversationId: row.conversation_id, membersJoinedBy: audienceOf(row), data: { message_id: messageId, link_preview: null }, at: now });
+        }
       });
     },
 
