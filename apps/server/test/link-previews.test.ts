@@ -113,6 +113,12 @@ onEachDatabase('link previews', (dialect) => {
     assert.equal((await bob.client.message(sent.id)).link_preview, undefined);
     const events = (await bob.client.updates({ cursor })).events.filter((e) => e.type === 'message.link_preview');
     assert.deepEqual(events.map((e) => e.data), [{ message_id: sent.id, link_preview: null }]);
+    // An edit that drops the link drops its preview; one keeping it keeps it.
+    const kept = await alice.client.send(chat.id, { text: `${site.base}/bare?edit` });
+    await eventually('the preview to edit', async () => (await bob.client.message(kept.id)).link_preview, 20_000);
+    assert.ok((await alice.client.edit(kept.id, `still ${site.base}/bare?edit`)).link_preview);
+    assert.equal((await alice.client.edit(kept.id, 'no link now')).link_preview, undefined);
+    assert.equal((await bob.client.message(kept.id)).link_preview, undefined);
     // Again: already gone, answered the same.
     await alice.client.removeLinkPreview(sent.id);
     const plain = await alice.client.send(chat.id, { text: 'no link here' });

@@ -19,7 +19,7 @@ import { checkForwardLimit } from './forward-limits.ts';
 import { shareMedia } from './spread.ts';
 import { recordLinkShares } from './links.ts';
 import type { SpreadPolicy } from './spread-velocity.ts';
-import { type LinkPreviewDeps, planLinkPreview } from './link-previews.ts';
+import { type LinkPreviewDeps, planLinkPreview, previewLink } from './link-previews.ts';
 import { detachPreviewImage } from '../media/index.ts';
 
 /**
@@ -487,6 +487,12 @@ export function createMessaging(deps: MessagingDeps) {
         if (row.forward_origin_id) throw new AppError('forbidden', 'a forwarded message cannot be edited');
         const now = clock();
         await tx.updateTable('messages').set({ text, edited_at: now }).where('id', '=', messageId).execute();
+        // A preview of a link the text no longer has would mislead: it goes (no new one is made for an edit).
+        const preview = await tx.selectFrom('link_previews').select(['url', 'status']).where('message_id', '=', messageId).executeTakeFirst();
+        if (preview && (preview.status === 'pending' || preview.status === 'ready') && previewLink(text) !== preview.url) {
+          await tx.updateTable('link_previews').set({ status: 'none', title: null, description: null, site_name: null, image_media_id: null, updated_at: now }).where('message_id', '=', messageId).execute();
+          await detachPreviewImage(tx, messageId);
+        }
         const message = await single(tx, { ...row, text, edited_at: now });
         await emit({ type: 'message.edited', conversationId: row.conversation_id, membersJoinedBy: audienceOf(row), data: message, at: now });
         return single(tx, { ...row, text, edited_at: now }, principal.accountId);

@@ -10,6 +10,7 @@ import { clock, fullDate, mediaLabel, messagePreview } from './format.ts';
 import type { OutgoingMessage } from './outbox.ts';
 import { useBusinessProfiles } from './business-profiles.tsx';
 import { RichText } from './RichText.tsx';
+import { LinkPreviewCard } from './LinkPreviewCard.tsx';
 import { EmojiPicker } from './EmojiPicker.tsx';
 import { ReactionsDialog } from './ReactionsDialog.tsx';
 
@@ -124,6 +125,7 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
         {m.reply_to && <Quote message={replied} onJump={jump} />}
         {m.media.length > 0 && <MediaAlbum media={m.media} />}
         {m.text && <RichText text={m.text} />}
+        {m.link_preview && <LinkPreviewCard preview={m.link_preview} onRemove={mine ? () => void store.removeLinkPreview(m) : undefined} />}
         <Interactive message={m} mine={mine} />
         <span className="meta">
           {(mine || conversation.kind === 'direct') && <SenderLabels message={m} />}
