@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import sharp from 'sharp';
-import { type TestServer, eventually, onEachDatabase, rejectsWith, startTestServer } from './harness.ts';
+import { type TestServer, eventually, newBot, onEachDatabase, rejectsWith, startTestServer } from './harness.ts';
 
 /** A web site on loopback: pages with metadata, a picture, a redirect; it counts what it is asked. */
 async function startSite() {
@@ -125,6 +125,29 @@ onEachDatabase('link previews', (dialect) => {
     await rejectsWith(alice.client.removeLinkPreview(plain.id), 'not_found', 404);
   });
 
+  test('a Telegram-API bot’s links are previewed unless it turns previews off, as Telegram lets it', async () => {
+    const bot = await newBot(server);
+    const person = await server.signUp();
+    const chat = await person.client.openDirect(bot.handle);
+    await person.client.send(chat.id, { text: 'hi' });
+    const call = async (method: string, params: Record<string, unknown>) => {
+      const res = await fetch(`${server.url}/telegram/bot${bot.token}/${method}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(params) });
+      const body = (await res.json()) as { ok: boolean; result: { message_id: number; chat: { id: number } }[] & { message_id: number } };
+      assert.equal(body.ok, true);
+      return body.result;
+    };
+    const [update] = (await call('getUpdates', {})) as unknown as { message: { chat: { id: number } } }[];
+    const chatId = update!.message.chat.id;
+    await call('sendMessage', { chat_id: chatId, text: `${site.base}/bare?tg=off`, link_preview_options: { is_disabled: true } });
+    await call('sendMessage', { chat_id: chatId, text: `${site.base}/bare?tg=old`, disable_web_page_preview: true });
+    await call('sendMessage', { chat_id: chatId, text: `${site.base}/bare?tg=on` });
+    const history = (await person.client.history(chat.id)).messages;
+    const on = history.find((m) => m.text?.endsWith('tg=on'))!;
+    await eventually('the bot’s preview', async () => (await person.client.message(on.id)).link_preview, 20_000);
+    assert.equal(site.hits.get('/bare?tg=off'), undefined);
+    assert.equal(site.hits.get('/bare?tg=old'), undefined);
+  });
+
   test('redirects and pictures are checked like the page: cloud metadata is refused even where private targets are allowed', async () => {
     const { alice, bob, chat } = await pair();
     const bounced = await alice.client.send(chat.id, { text: `${site.base}/to-metadata` });
@@ -136,9 +159,10 @@ onEachDatabase('link previews', (dialect) => {
     assert.equal(row.status, 'none');
   });
 
-  test('a sender’s page fetches are limited per minute; links in code make no preview', async () => {
+  test('a sender’s page fetches are limited per minute; links in code, or sent with link_preview false, make no preview', async () => {
     const { alice, bob, chat } = await pair();
     const coded = await alice.client.send(chat.id, { text: `\`${site.base}/page?code\`` });
+    const declined = await alice.client.send(chat.id, { text: `${site.base}/page?declined`, link_preview: false });
     const sent: { id: string }[] = [];
     for (let i = 0; i < 6; i++) sent.push(await alice.client.send(chat.id, { text: `${site.base}/bare?n=${i}&t=${Date.now()}` }));
     await eventually(
@@ -151,8 +175,9 @@ onEachDatabase('link previews', (dialect) => {
     );
     const shown = (await Promise.all(sent.map((m) => bob.client.message(m.id)))).filter((m) => m.link_preview);
     assert.equal(shown.length, 5, 'five fetches a minute here (linkPreviewsPerMinute)');
-    assert.equal(await server.db.db.selectFrom('link_previews').select('status').where('message_id', '=', coded.id).executeTakeFirst(), undefined);
+    for (const m of [coded, declined]) assert.equal(await server.db.db.selectFrom('link_previews').select('status').where('message_id', '=', m.id).executeTakeFirst(), undefined);
     assert.equal(site.hits.get('/page?code'), undefined);
+    assert.equal(site.hits.get('/page?declined'), undefined);
   });
 });
 

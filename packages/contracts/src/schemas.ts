@@ -251,6 +251,7 @@ export const SendMessageBody = Type.Object(
     media: Type.Optional(Type.Array(Id('a media item you uploaded'), { minItems: 1, maxItems: 10, description: 'up to 10 items: an album' })),
     idempotency_key: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
     confirm_spread: Type.Optional(Type.Boolean({ description: 'the sender confirmed sharing media that is spreading fast; without it such a share is refused with 428 confirmation_required' })),
+    link_preview: Type.Optional(Type.Boolean({ description: 'false: make no preview of the link in the text (default true: the server previews the first link)' })),
     ...InteractiveSendFields,
   },
   { additionalProperties: false },

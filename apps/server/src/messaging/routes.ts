@@ -27,6 +27,7 @@ export function messagingRoutes(deps: { messaging: Messaging; authenticate: Auth
         forwardOf: b.forward_of,
         idempotencyKey: b.idempotency_key,
         confirmSpread: b.confirm_spread,
+        linkPreview: b.link_preview,
         media: b.media,
         interactive: { buttons: b.buttons, quick_replies: b.quick_replies, list: b.list, cards: b.cards, poll: b.poll, form: b.form },
       });

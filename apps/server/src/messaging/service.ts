@@ -172,6 +172,8 @@ export function createMessaging(deps: MessagingDeps) {
         eventTo?: string;
         /** The sender confirmed sharing media that is spreading fast (spread-velocity.ts). */
         confirmSpread?: boolean;
+        /** false: no link preview for this message (the sender or a Telegram bot turned it off). */
+        linkPreview?: boolean;
       },
       /** Inside a caller's transaction (a campaign's batch), else in one of its own. */
       within?: { tx: Tx; emit: Emit },
@@ -313,7 +315,7 @@ export function createMessaging(deps: MessagingDeps) {
         await recordLinkShares(tx, { messageId: row.id, conversationId, senderId: principal.accountId, text: row.text, automated: input.automated === true, now });
         // A person's (or bot's) own text message with a link: its preview is made by a job. Not for
         // a business's automated messages (a campaign's link, once per recipient) nor forwards.
-        if (deps.enqueuePreview && !input.automated && !input.forwardOf && mediaIds.length === 0) {
+        if (deps.enqueuePreview && input.linkPreview !== false && !input.automated && !input.forwardOf && mediaIds.length === 0) {
           await planLinkPreview(tx, { messageId: row.id, conversationId, senderId: principal.accountId, text: row.text, now, enqueue: deps.enqueuePreview });
         }
         // Interactive content is seen per viewer (callback data by the sender only): the event carries everyone's view, the sender gets theirs.
