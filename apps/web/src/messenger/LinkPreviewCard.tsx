@@ -17,7 +17,8 @@ export function LinkPreviewCard({ preview, onRemove }: { preview: LinkPreview; o
     <aside className="link-preview" aria-label={`Link preview: ${preview.title ?? host}`}>
       {preview.image && (
         <div className="link-preview-image">
-          <MediaAlbum media={[preview.image]} />
+          {/* Named for what it illustrates (the stored item's name is the server's). */}
+          <MediaAlbum media={[{ ...preview.image, filename: `Picture: ${preview.title ?? host}` }]} />
         </div>
       )}
       <div className="link-preview-body">

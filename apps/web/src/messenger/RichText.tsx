@@ -19,7 +19,17 @@ function Spoiler({ children }: { children: ReactNode }) {
 
 function render(nodes: readonly RichNode[]): ReactNode[] {
   const out: ReactNode[] = [];
-  for (const node of nodes) out.push(renderNode(node, `n${out.length}`));
+  nodes.forEach((node, at) => {
+    // A code block is a block of its own: the line breaks written around its fences would add blank lines.
+    if (node.type === 'text' && (nodes[at - 1]?.type === 'pre' || nodes[at + 1]?.type === 'pre')) {
+      let text = node.text;
+      if (nodes[at - 1]?.type === 'pre') text = text.replace(/^\n/, '');
+      if (nodes[at + 1]?.type === 'pre') text = text.replace(/\n$/, '');
+      out.push(renderNode({ type: 'text', text }, `n${out.length}`));
+      return;
+    }
+    out.push(renderNode(node, `n${out.length}`));
+  });
   return out;
 }
 
