@@ -79,7 +79,7 @@ export function messageLog(page: Page): Locator {
 export function bubble(page: Page, text: string | RegExp): Locator {
   return messageLog(page)
     .locator('[data-message-id]')
-    .filter({ has: page.locator('p.text').filter({ hasText: text }) });
+    .filter({ has: page.locator('.bubble > .text').filter({ hasText: text }) });
 }
 
 /** What each browser suite starts: a fresh web build if needed, a real server, and Chromium. */

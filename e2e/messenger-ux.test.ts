@@ -191,7 +191,7 @@ describe('the messenger, as a new user finds it', { skip: skipBrowser }, () => {
     assert.equal(await divider.count(), 1);
     assert.equal(await divider.textContent(), 'New messages');
     assert.equal(
-      await divider.evaluate((el) => el.nextElementSibling?.querySelector('p.text')?.textContent),
+      await divider.evaluate((el) => el.nextElementSibling?.querySelector('.bubble > .text')?.textContent),
       'arrived while you were up there',
       'the divider sits just above the new message',
     );

@@ -29,13 +29,14 @@ import { interactiveRoutes } from './interactive/routes.ts';
 import { messagingRoutes } from './messaging/routes.ts';
 import { createMessaging } from './messaging/service.ts';
 import { createMessageSearch } from './messaging/search.ts';
-import type { Database } from './platform/db/index.ts';
+import { type LinkPreviewStep, createLinkPreviews } from './messaging/link-previews.ts';
+import type { Database, Tx } from './platform/db/index.ts';
 import type { EventBus } from './platform/pubsub/index.ts';
 import { makePrivateDir } from './platform/private-files.ts';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import type { CampaignJobPayloads, CoreJobPayloads, ImportJobPayloads, TemplateMediaJobPayloads, WebhookJobPayloads } from './jobs.ts';
+import type { CampaignJobPayloads, CoreJobPayloads, ImportJobPayloads, LinkPreviewJobPayloads, TemplateMediaJobPayloads, WebhookJobPayloads } from './jobs.ts';
 import { filesRoute } from './media/files-route.ts';
 import { type MediaProcessor, createMediaProcessor } from './media/process.ts';
 import { mediaRoutes } from './media/routes.ts';
@@ -191,11 +192,19 @@ export async function buildApp(deps: AppDeps) {
   // Friction on what spreads too fast: the same tiers for sends, releases and moderators' decisions;
   // a cluster reaching the hold tier is written to the safety audit log in the same transaction.
   const spreadPolicy = spreadPolicyFrom(config, recordSpreadAlert);
+  // Link previews wait on other people's web servers: a queue (and worker) of their own.
+  const previewQueue = createQueue<LinkPreviewJobPayloads>({ kind: 'database' }, { db, clock, log: app.log });
+  let previewWorker: QueueWorker | null = null;
+  const enqueuePreview = async (tx: Tx | null, step: LinkPreviewStep, runAt?: number) => {
+    const options = { runAt, maxAttempts: 2, dedupeKey: `link-preview:${step.messageId}:${step.step === 'fetch' ? 'fetch' : step.attempt}` };
+    return tx ? previewQueue.enqueueIn(tx, 'link-preview', step, options) : previewQueue.enqueue('link-preview', step, options);
+  };
   const messaging = createMessaging({
     db,
     clock,
     write,
     spread: spreadPolicy,
+    enqueuePreview: config.linkPreviews ? enqueuePreview : undefined,
     scheduleClose: (tx, { messageId, at }) => queue.enqueueIn(tx, 'interactive-close', { messageId }, { runAt: at, dedupeKey: `interactive-close:${messageId}` }),
   });
   const interactive = createInteractive({ db, clock, write, bus, messaging, log: app.log, callbackWaitMs: config.interactiveCallbackWaitMs, coalesceMs: config.pollCoalesceMs });
@@ -254,6 +263,17 @@ export async function buildApp(deps: AppDeps) {
     config,
     enqueueProcessing: (tx, mediaId) => queue.enqueueIn(tx, 'media-process', { mediaId }, { dedupeKey: `media-process:${mediaId}` }),
     enqueueIngested: (tx, mediaId) => renderQueue.enqueueIn(tx, 'template-media-process', { mediaId }, { dedupeKey: `template-media-process:${mediaId}` }),
+  });
+  const linkPreviews = createLinkPreviews({
+    db,
+    write,
+    clock,
+    allowPrivate: config.outboundAllowPrivate,
+    perMinute: config.linkPreviewsPerMinute,
+    tmpDir: path.join(config.dataDir, 'tmp'),
+    ingest: (ownerId, file, filename) => media.ingest(ownerId, file, filename),
+    enqueue: enqueuePreview,
+    log: app.log,
   });
   const safety = createSafety({
     db,
@@ -527,6 +547,7 @@ export async function buildApp(deps: AppDeps) {
         },
         { concurrency: config.workerConcurrency || availableParallelism(), leaseMs: config.jobLeaseMs },
       );
+      previewWorker = previewQueue.work({ 'link-preview': (job) => linkPreviews.run(job.payload) }, { concurrency: config.linkPreviewConcurrency, leaseMs: config.jobLeaseMs });
       webhookWorker = webhookQueue.work({ 'webhook-deliver': (job) => webhooks.drain(job.payload.webhookId, job.signal) }, { concurrency: config.webhookConcurrency, leaseMs: config.jobLeaseMs });
       renderWorker = renderQueue.work({ 'template-media-process': processMedia }, { concurrency: 1, leaseMs: config.jobLeaseMs });
       importWorker = importQueue.work({ 'contacts-import': (job) => contactImports.run(job.payload.importId, job) }, { concurrency: config.importConcurrency, leaseMs: config.jobLeaseMs });
@@ -547,7 +568,7 @@ export async function buildApp(deps: AppDeps) {
   });
   app.addHook('preClose', async () => {
     await telegram.stop();
-    await Promise.all([worker?.stop({ timeoutMs: 5000 }), webhookWorker?.stop({ timeoutMs: 5000 }), renderWorker?.stop({ timeoutMs: 5000 }), importWorker?.stop({ timeoutMs: 5000 }), campaignWorker?.stop({ timeoutMs: 5000 })]);
+    await Promise.all([worker?.stop({ timeoutMs: 5000 }), previewWorker?.stop({ timeoutMs: 5000 }), webhookWorker?.stop({ timeoutMs: 5000 }), renderWorker?.stop({ timeoutMs: 5000 }), importWorker?.stop({ timeoutMs: 5000 }), campaignWorker?.stop({ timeoutMs: 5000 })]);
     interactive.stop();
     await hub.stop();
     await safety.close();

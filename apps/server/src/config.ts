@@ -184,6 +184,12 @@ const ConfigSchema = Type.Object({
   publicUrl: Type.String({ default: '', pattern: '^(https://[^/?#\\s]+)?$' }),
   /** Deadline for one outbound request (DNS, connect, headers and body together). */
   outboundTimeoutMs: Type.Integer({ minimum: 100, maximum: 120_000, default: 10_000 }),
+  /** Link previews: the server reads the page of the first link in a message (messaging/link-previews.ts). */
+  linkPreviews: Type.Boolean({ default: true }),
+  /** Page fetches for link previews per sender per minute (a URL's page is cached a day: those are free). */
+  linkPreviewsPerMinute: Type.Integer({ minimum: 0, maximum: 10_000, default: 20 }),
+  /** Link previews made at once in this process (each waits on someone else's web server). */
+  linkPreviewConcurrency: Type.Integer({ minimum: 1, maximum: 256, default: 4 }),
   /** Webhook deliveries running at once in this process, over all receivers. */
   webhookConcurrency: Type.Integer({ minimum: 1, maximum: 1000, default: 32 }),
   /**

@@ -30,13 +30,17 @@ export interface JobPayloads {
   'campaign-send': { runId: number; chain: number; lane: number; step: number };
   /** Send one transactional notification (idempotent: its message carries the notification's key). */
   'notification-send': { notificationId: string };
+  /** One step of a message's link preview (messaging/link-previews.ts); run by its own worker. */
+  'link-preview': { messageId: string; step: 'fetch' } | { messageId: string; step: 'image'; attempt: number };
   /** Tell the business (its stream and webhooks) that a notification was delivered or read. */
   'notification-event': { notificationId: string; status: 'delivered' | 'read' };
 }
 
 /** Job types the general worker runs; webhook deliveries have a worker of their own (isolation). */
-export type CoreJobPayloads = Omit<JobPayloads, 'webhook-deliver' | 'template-media-process' | 'contacts-import' | 'campaign-plan' | 'campaign-send' | 'notification-send' | 'notification-event'>;
+export type CoreJobPayloads = Omit<JobPayloads, 'link-preview' | 'webhook-deliver' | 'template-media-process' | 'contacts-import' | 'campaign-plan' | 'campaign-send' | 'notification-send' | 'notification-event'>;
 export type WebhookJobPayloads = Pick<JobPayloads, 'webhook-deliver'>;
+/** Link previews wait on other people's web servers: a queue of their own, so media work never waits behind them. */
+export type LinkPreviewJobPayloads = Pick<JobPayloads, 'link-preview'>;
 /** Personalised template renders' processing, on a worker of its own (templates/personalise.ts). */
 export type TemplateMediaJobPayloads = Pick<JobPayloads, 'template-media-process'>;
 /** Contact imports run minutes for a million rows: a worker of their own, so media and messages never wait. */

@@ -36,6 +36,41 @@ onEachDatabase('messages', (dialect) => {
     assert.deepEqual(messages.map((m) => [m.seq, m.text, m.deleted]), [[1, 'Hello Bob!', false], [2, null, true]]);
   });
 
+  test('says who reacted with each emoji, newest first, to members who can read the message', async () => {
+    const owner = await server.signUp();
+    const ann = await server.signUp();
+    const ben = await server.signUp();
+    const group = await owner.client.createConversation({ kind: 'group', title: 'reactions', members: [ann.handle, ben.handle] });
+    const post = await owner.client.send(group.id, { text: '*party* tonight' });
+    await ann.client.react(post.id, '🎉');
+    await ben.client.react(post.id, '🎉');
+    await ben.client.react(post.id, '👍');
+    const details = await owner.client.reactionDetails(post.id);
+    assert.equal(details.message_id, post.id);
+    const party = details.reactions.find((r) => r.emoji === '🎉')!;
+    assert.equal(party.count, 2);
+    assert.deepEqual(party.accounts.map((a) => a.handle), [ben.handle, ann.handle]);
+    assert.deepEqual(details.reactions.find((r) => r.emoji === '👍')!.accounts.map((a) => a.handle), [ben.handle]);
+    await ben.client.unreact(post.id, '🎉');
+    assert.deepEqual((await ann.client.reactionDetails(post.id)).reactions.find((r) => r.emoji === '🎉')!.accounts.map((a) => a.handle), [ann.handle]);
+  });
+
+  test('refuses who-reacted to strangers (404, as if the message did not exist) and to channel subscribers (403)', async () => {
+    const owner = await server.signUp();
+    const stranger = await server.signUp();
+    const fan = await server.signUp();
+    const group = await owner.client.createConversation({ kind: 'group', title: 'private' });
+    const post = await owner.client.send(group.id, { text: 'hi' });
+    await rejectsWith(stranger.client.reactionDetails(post.id), 'not_found', 404);
+    await rejectsWith(stranger.client.reactionDetails('msg_nope'), 'not_found', 404);
+    const channel = await owner.client.createConversation({ kind: 'channel', title: 'news', handle: `news${Date.now().toString(36)}` });
+    await fan.client.join(channel.id);
+    const news = await owner.client.send(channel.id, { text: 'news' });
+    await fan.client.react(news.id, '👍');
+    await rejectsWith(fan.client.reactionDetails(news.id), 'forbidden', 403);
+    assert.equal((await owner.client.reactionDetails(news.id)).reactions[0]!.accounts[0]!.handle, fan.handle);
+  });
+
   test('a bot’s and a business’s messages say who sent them (sender_kind), in the reply, the event and history; a person’s do not', async () => {
     const person = await server.signUp();
     const bot = await server.signUp(undefined, { kind: 'bot' });

@@ -127,4 +127,12 @@ describe('outbound HTTP', () => {
     const ok = await outboundFetch({ url: `${target.url}/big`, allowPrivate: true, maxResponseBytes: 300_000 });
     assert.equal(ok.body.length, 200_000);
   });
+
+  test('keeps the head of a larger answer when asked to truncate (a page’s metadata comes first)', async () => {
+    const head = await outboundFetch({ url: `${target.url}/big`, allowPrivate: true, maxResponseBytes: 10_000, truncate: true });
+    assert.equal(head.status, 200);
+    assert.equal(head.body.length, 10_000);
+    // The pool is not left with a half-read socket: the next request is answered whole.
+    assert.equal((await outboundFetch({ url: `${target.url}/big`, allowPrivate: true, maxResponseBytes: 300_000 })).body.length, 200_000);
+  });
 });

@@ -44,3 +44,8 @@ test('a message moderators took down reads so, not as deleted by its sender', ()
   assert.equal(messagePreview({ ...base, deleted: true, removed: true }), 'Removed by moderators');
   assert.equal(messagePreview({ ...base, deleted: true }), 'Message deleted');
 });
+
+test('a formatted message reads without its markers, and never gives a spoiler away', () => {
+  assert.equal(messagePreview({ ...base, text: '*Saturday* at _10_ — the end: ||they marry||' }), 'Saturday at 10 — the end: ▒▒▒');
+  assert.equal(messagePreview({ ...base, text: '```\nnpm test\n```' }), 'npm test');
+});

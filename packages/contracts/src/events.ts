@@ -7,7 +7,7 @@ import { type Static, Type } from 'typebox';
 import type { Invitation } from './privacy.ts';
 import type { ReportReason } from './safety.ts';
 import type { InboxChange, InboxConversation, InboxNote } from './inbox.ts';
-import type { MediaSummary, Message } from './schemas.ts';
+import type { LinkPreview, MediaSummary, Message } from './schemas.ts';
 
 export const EVENT_TYPES = [
   'conversation.created',
@@ -21,6 +21,8 @@ export const EVENT_TYPES = [
   'message.edited',
   'message.deleted',
   'reaction.changed',
+  /** A message's link preview was made, or its sender removed it: `{message_id, link_preview}` (null: removed). */
+  'message.link_preview',
   'member.joined',
   'member.removed',
   'member.role_changed',
@@ -84,6 +86,7 @@ export interface EventPayloads {
   'message.edited': Message;
   /** `reason: "removed"` when moderators took it down. */
   'message.deleted': { id: string; conversation_id: string; seq: number; by: By; reason?: string };
+  'message.link_preview': { message_id: string; link_preview: LinkPreview | null };
   'reaction.changed': {
     message_id: string;
     account_id: string;

@@ -194,6 +194,21 @@ export type Spread = Static<typeof Spread>;
 
 export { MediaSummary } from './media-summary.ts';
 
+/**
+ * A preview of the first link in a message's text, made by the server (never the sender's
+ * device): its page's title, description and picture. The picture is a media item like any
+ * upload (processed, stripped, screened), fetched with GET /v1/media/{id} by anyone who can read
+ * the message; never the page's own image URL.
+ */
+export const LinkPreview = Type.Object({
+  url: Type.String({ description: 'the link as written in the text' }),
+  title: Type.Union([Type.String(), Type.Null()]),
+  description: Type.Union([Type.String(), Type.Null()]),
+  site_name: Type.Union([Type.String(), Type.Null()]),
+  image: Type.Union([MediaSummary, Type.Null()]),
+});
+export type LinkPreview = Static<typeof LinkPreview>;
+
 export const Message = Type.Object({
   id: Id('message id'),
   conversation_id: Type.String(),
@@ -219,6 +234,11 @@ export const Message = Type.Object({
       { description: "present on a business's message that a person on its team wrote (team inbox): clients show \"Business · handle\"" },
     ),
   ),
+  link_preview: Type.Optional(
+    Type.Union([LinkPreview, Type.Null()], {
+      description: 'present once the server has made a preview of the first link in the text (message.link_preview tells of it later); absent while none is made, or after its sender removed it',
+    }),
+  ),
   ...InteractiveMessageFields,
 });
 export type Message = Static<typeof Message>;
@@ -231,6 +251,7 @@ export const SendMessageBody = Type.Object(
     media: Type.Optional(Type.Array(Id('a media item you uploaded'), { minItems: 1, maxItems: 10, description: 'up to 10 items: an album' })),
     idempotency_key: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
     confirm_spread: Type.Optional(Type.Boolean({ description: 'the sender confirmed sharing media that is spreading fast; without it such a share is refused with 428 confirmation_required' })),
+    link_preview: Type.Optional(Type.Boolean({ description: 'false: make no preview of the link in the text (default true: the server previews the first link)' })),
     ...InteractiveSendFields,
   },
   { additionalProperties: false },
@@ -271,6 +292,21 @@ export const Receipts = Type.Object({
   ),
 });
 export type Receipts = Static<typeof Receipts>;
+
+/** Who reacted to a message, per emoji (GET /v1/messages/{id}/reactions). */
+export const ReactionDetails = Type.Object({
+  message_id: Type.String(),
+  reactions: Type.Array(
+    Type.Object({
+      emoji: Type.String(),
+      count: Type.Integer({ minimum: 1 }),
+      accounts: Type.Array(Type.Object({ account_id: Type.String(), handle: Type.String(), reacted_at: Millis }), {
+        description: 'the latest 100 who reacted with this emoji, newest first (count has them all)',
+      }),
+    }),
+  ),
+});
+export type ReactionDetails = Static<typeof ReactionDetails>;
 
 export const UpdatesQuery = Type.Object(
   {

@@ -64,6 +64,7 @@ import type {
   Member,
   Message,
   Problem,
+  ReactionDetails,
   Receipts,
   UpdatesReply,
   UpdateConversationBody,
@@ -338,6 +339,14 @@ export class MmdClient {
   }
   unreact(id: string, emoji: string) {
     return this.request<Message>('DELETE', `/v1/messages/${enc(id)}/reactions/${enc(emoji)}`);
+  }
+  /** Removes your message's link preview, for everyone. */
+  removeLinkPreview(messageId: string) {
+    return this.request<void>('DELETE', `/v1/messages/${enc(messageId)}/link-preview`);
+  }
+  /** Who reacted with what (the latest 100 per emoji). In channels, admins only. */
+  reactionDetails(messageId: string) {
+    return this.request<ReactionDetails>('GET', `/v1/messages/${enc(messageId)}/reactions`);
   }
   markRead(conversationId: string, upToSeq: number) {
     return this.request<{ read_seq: number }>('POST', `/v1/conversations/${enc(conversationId)}/read`, { up_to_seq: upToSeq });

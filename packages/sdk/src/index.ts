@@ -7,3 +7,4 @@ export { ContactImportsApi, SegmentsApi, type ImportOptions } from './audience.t
 export { openStream, type Stream, type StreamOptions, type WebSocketLike, type WebSocketFactory } from './stream.ts';
 export type * from '@mmd/contracts';
 export { PASSWORD_MIN_LENGTH, PASSWORD_RULE } from '@mmd/contracts/password';
+export { parseRichText, richTextToPlain, linksOf, type RichNode } from '@mmd/contracts/rich-text';

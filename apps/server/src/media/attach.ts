@@ -8,7 +8,7 @@ import { AppError } from '../errors.ts';
 import type { Tx } from '../platform/db/index.ts';
 import { type SpreadPolicy, deliverPending, failPending, pendingAmong } from '../messaging/index.ts';
 import type { Emit } from '../sync/index.ts';
-import { type MediaRow, type MediaSummary, summarise } from './store.ts';
+import { type MediaRow, type MediaSummary, PREVIEW_POSITION, summarise } from './store.ts';
 
 /** Checks the sender may attach these items and records them; says whether to hold the message. */
 export async function attachMedia(tx: Tx, options: { messageId: string; mediaIds: string[]; senderId: string; forwarded?: boolean }) {
@@ -42,6 +42,7 @@ export async function mediaOfMessages(db: Pick<Tx, 'selectFrom'>, messageIds: st
     .selectAll('media')
     .select(['message_media.message_id', 'message_media.position'])
     .where('message_media.message_id', 'in', messageIds)
+    .where('message_media.position', '<', PREVIEW_POSITION)
     .orderBy('message_media.position')
     .execute();
   for (const r of rows) {

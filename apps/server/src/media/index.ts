@@ -15,6 +15,7 @@ export {
   summarise,
   renditionsOf,
   loadMedia,
+  PREVIEW_POSITION,
 } from './store.ts';
 export { attachMedia, mediaOfMessages } from './attach.ts';
 export {
@@ -26,4 +27,6 @@ export {
   mediaOfMessageIds,
   loadMediaRows,
   liveMediaWithOriginals,
+  attachPreviewImage,
+  detachPreviewImage,
 } from './lifecycle.ts';

@@ -8,7 +8,7 @@ import type { Database, Tx } from '../platform/db/index.ts';
 import type { Emit } from '../sync/index.ts';
 import { settlePendingMessages } from './attach.ts';
 import type { SpreadPolicy } from '../messaging/index.ts';
-import { type MediaRow, summarise } from './store.ts';
+import { type MediaRow, PREVIEW_POSITION, summarise } from './store.ts';
 
 type Reader = Database['db'] | Tx;
 
@@ -152,7 +152,7 @@ export async function messagesCarrying(db: Reader, mediaIds: string[]): Promise<
   return rows.map((r) => r.message_id);
 }
 
-/** The items each message carries, in album order. */
+/** The items each message carries, in album order (not its link preview's picture). */
 export async function mediaOfMessageIds(
   db: Reader,
   messageIds: string[],
@@ -162,6 +162,7 @@ export async function mediaOfMessageIds(
     .selectFrom('message_media')
     .select(['message_id', 'media_id'])
     .where('message_id', 'in', messageIds)
+    .where('position', '<', PREVIEW_POSITION)
     .orderBy('position')
     .execute();
   return rows.map((r) => ({ messageId: r.message_id, mediaId: r.media_id }));
@@ -187,4 +188,16 @@ export async function liveMediaWithOriginals(db: Reader, originalKeys: string[])
     .where('status', '!=', 'removed')
     .execute();
   return rows.map((r) => r.id);
+}
+
+
+/** Puts a link preview's picture on its message (messaging's link previews). */
+export async function attachPreviewImage(tx: Tx, options: { messageId: string; mediaId: string }): Promise<void> {
+  await tx.deleteFrom('message_media').where('message_id', '=', options.messageId).where('position', '=', PREVIEW_POSITION).execute();
+  await tx.insertInto('message_media').values({ message_id: options.messageId, media_id: options.mediaId, position: PREVIEW_POSITION }).execute();
+}
+
+/** Takes a link preview's picture off its message (its sender removed the preview). */
+export async function detachPreviewImage(tx: Tx, messageId: string): Promise<void> {
+  await tx.deleteFrom('message_media').where('message_id', '=', messageId).where('position', '=', PREVIEW_POSITION).execute();
 }

@@ -111,3 +111,10 @@ export async function mayView(db: Database['db'], row: MediaRow, accountId: stri
   }
   return false;
 }
+
+/**
+ * A link preview's picture rides on its message at this position, past any album: the files
+ * route lets whoever may read the message fetch it (mayView), a takedown of the picture finds the
+ * message (messagesCarrying), and album reads (mediaOfMessages, mediaOfMessageIds) leave it out.
+ */
+export const PREVIEW_POSITION = 1000;

@@ -5,6 +5,7 @@
 export { createMessaging, type Messaging, type MessagingDeps, LIVE_RECEIPTS_MAX_MEMBERS } from './service.ts';
 export { messagingRoutes } from './routes.ts';
 export { createMessageSearch, type MessageSearch } from './search.ts';
+export { createLinkPreviews, type LinkPreviews, type LinkPreviewStep } from './link-previews.ts';
 export { deleteForEveryone, type DeleteForEveryoneOptions, type DeleteForEveryoneResult } from './delete.ts';
 export { findMessage, firstMessageIdFrom, visibleMessagesAmong, messagesForReview, type MessageForReview } from './lookup.ts';
 export { loadMessageViews, audienceOf } from './views.ts';

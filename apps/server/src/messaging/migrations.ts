@@ -229,4 +229,35 @@ export const messagingMigrations: MigrationSteps = {
       for (let i = 0; i < rows.length; i += 200) await (db as Kysely<{ message_search: (typeof rows)[number] }>).insertInto('message_search').values(rows.slice(i, i + 200)).execute();
     }
   },
+  // Link previews (link-previews.ts): one row per message with a link, and a cache per URL.
+  '202612061000-messaging-link-previews': async (db: Kysely<unknown>) => {
+    await db.schema
+      .createTable('link_previews')
+      .addColumn('message_id', 'text', (c) => c.primaryKey())
+      .addColumn('conversation_id', 'text', (c) => c.notNull())
+      .addColumn('sender_id', 'text', (c) => c.notNull())
+      .addColumn('url', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('title', 'text')
+      .addColumn('description', 'text')
+      .addColumn('site_name', 'text')
+      .addColumn('image_media_id', 'text')
+      .addColumn('fetched', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .execute();
+    // A sender's fetches in the last minutes (the allowance).
+    await db.schema.createIndex('link_previews_by_sender').on('link_previews').columns(['sender_id', 'created_at']).execute();
+    await db.schema
+      .createTable('link_preview_cache')
+      .addColumn('url', 'text', (c) => c.primaryKey())
+      .addColumn('ok', 'integer', (c) => c.notNull())
+      .addColumn('title', 'text')
+      .addColumn('description', 'text')
+      .addColumn('site_name', 'text')
+      .addColumn('image_media_id', 'text')
+      .addColumn('fetched_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('link_preview_cache_by_at').on('link_preview_cache').columns(['fetched_at']).execute();
+  },
 };

@@ -1,4 +1,4 @@
-import { EditMessageBody, HistoryQuery, HistoryReply, Message, ReactBody, ReadBody, Receipts, SearchQuery, SearchReply, SendMessageBody } from '@mmd/contracts';
+import { EditMessageBody, HistoryQuery, HistoryReply, Message, ReactBody, ReactionDetails, ReadBody, Receipts, SearchQuery, SearchReply, SendMessageBody } from '@mmd/contracts';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Authenticate } from '../http/auth.ts';
@@ -42,6 +42,7 @@ export function messagingRoutes(deps: { messaging: Messaging; search: MessageSea
         forwardOf: b.forward_of,
         idempotencyKey: b.idempotency_key,
         confirmSpread: b.confirm_spread,
+        linkPreview: b.link_preview,
         media: b.media,
         interactive: { buttons: b.buttons, quick_replies: b.quick_replies, list: b.list, cards: b.cards, poll: b.poll, form: b.form },
       });
@@ -86,6 +87,17 @@ export function messagingRoutes(deps: { messaging: Messaging; search: MessageSea
     app.delete('/v1/messages/:id/reactions/:emoji', { schema: { 'x-mmd-scope': 'messages:write', tags: ['messages'], summary: 'Take your reaction back', params: Type.Object({ id: Id, emoji: Type.String({ minLength: 1, maxLength: 16 }) }), response: { 200: Message } } }, async (request) => {
       const principal = await authenticate(request);
       return messaging.react(principal, request.params.id, request.params.emoji, false);
+    });
+
+    app.delete('/v1/messages/:id/link-preview', { schema: { 'x-mmd-scope': 'messages:write', tags: ['messages'], summary: "Remove your message's link preview (for everyone)", params: Type.Object({ id: Id }) } }, async (request, reply) => {
+      const principal = await authenticate(request);
+      await messaging.removeLinkPreview(principal, request.params.id);
+      return reply.status(204).send();
+    });
+
+    app.get('/v1/messages/:id/reactions', { schema: { 'x-mmd-scope': 'messages:read', tags: ['messages'], summary: 'Who reacted, per emoji (the latest 100 each); in channels only admins may ask', params: Type.Object({ id: Id }), response: { 200: ReactionDetails } } }, async (request) => {
+      const principal = await authenticate(request);
+      return messaging.reactionDetails(principal, request.params.id);
     });
 
     app.get('/v1/messages/:id/receipts', { schema: { 'x-mmd-scope': 'messages:read', tags: ['messages'], summary: 'Sent, delivered and read: per recipient in direct chats and small groups, counts everywhere', params: Type.Object({ id: Id }), response: { 200: Receipts } } }, async (request) => {

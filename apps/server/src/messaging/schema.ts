@@ -112,6 +112,40 @@ export interface SpreadSharesTable {
   at: number;
 }
 
+/**
+ * A message's link preview (link-previews.ts): made by a job after the message is sent.
+ * `pending` until made; `ready`; `none` (nothing to show: the page failed, had no metadata, or the
+ * sender's preview allowance was spent); `removed` by its sender.
+ */
+export interface LinkPreviewsTable {
+  message_id: string;
+  conversation_id: string;
+  sender_id: string;
+  url: string;
+  status: 'pending' | 'ready' | 'none' | 'removed';
+  title: string | null;
+  description: string | null;
+  site_name: string | null;
+  /** The picture, a media item owned by the sender (ingested like an upload). */
+  image_media_id: string | null;
+  /** 1 when making it fetched the page (not the cache): what the per-sender allowance counts. */
+  fetched: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** What a URL's page said, kept a while so a link shared a thousand times is fetched once. */
+export interface LinkPreviewCacheTable {
+  url: string;
+  /** 0: the page gave nothing to show (kept for a shorter while). */
+  ok: number;
+  title: string | null;
+  description: string | null;
+  site_name: string | null;
+  image_media_id: string | null;
+  fetched_at: number;
+}
+
 export interface MessagingTables {
   messages: MessagesTable;
   reactions: ReactionsTable;
@@ -122,6 +156,8 @@ export interface MessagingTables {
   spread_restrictions: SpreadRestrictionsTable;
   link_shares: LinkSharesTable;
   message_search: MessageSearchTable;
+  link_previews: LinkPreviewsTable;
+  link_preview_cache: LinkPreviewCacheTable;
 }
 
 /**

@@ -2,7 +2,7 @@
  * Messages: send (idempotent), history, edit, delete for everyone, reactions, forwards, read and
  * delivery receipts. A send writes one message row and one event row, whatever the audience.
  */
-import type { Message, MessageContentType, Receipts } from '@mmd/contracts';
+import type { Message, MessageContentType, ReactionDetails, Receipts } from '@mmd/contracts';
 import type { Principal } from '../accounts/index.ts';
 import { type Membership, assertMayPost, directChatsOf, inRanges, isAdmin, markOwnMessages, nextSeq, nextSeqs, raiseWatermarks, readableRanges, readersOfSeq, requireMember, seqIn } from '../conversations/index.ts';
 import { accountStates, accountsByIds, blockedBy, blockersOf, hasBlocked } from '../accounts/index.ts';
@@ -20,6 +20,8 @@ import { shareMedia } from './spread.ts';
 import { recordLinkShares } from './links.ts';
 import { indexMessages, reindexText } from './search.ts';
 import type { SpreadPolicy } from './spread-velocity.ts';
+import { type LinkPreviewDeps, planLinkPreview, previewLink } from './link-previews.ts';
+import { detachPreviewImage } from '../media/index.ts';
 
 /**
  * Order within a page: a held message (position P: written after seq P - 1) sorts after the sent
@@ -45,6 +47,8 @@ export interface MessagingDeps {
   scheduleClose?: (tx: Tx, options: { messageId: string; at: number }) => Promise<unknown>;
   /** Friction on what spreads too fast (spread-velocity.ts), from the instance's config. */
   spread: SpreadPolicy;
+  /** Queues a message's link preview (link-previews.ts); absent: no previews (config linkPreviews off). */
+  enqueuePreview?: LinkPreviewDeps['enqueue'];
 }
 
 export function createMessaging(deps: MessagingDeps) {
@@ -169,6 +173,8 @@ export function createMessaging(deps: MessagingDeps) {
         eventTo?: string;
         /** The sender confirmed sharing media that is spreading fast (spread-velocity.ts). */
         confirmSpread?: boolean;
+        /** false: no link preview for this message (the sender or a Telegram bot turned it off). */
+        linkPreview?: boolean;
       },
       /** Inside a caller's transaction (a campaign's batch), else in one of its own. */
       within?: { tx: Tx; emit: Emit },
@@ -310,6 +316,11 @@ export function createMessaging(deps: MessagingDeps) {
         Object.assign(row, going);
         await tx.updateTable('messages').set(going).where('id', '=', row.id).execute();
         await recordLinkShares(tx, { messageId: row.id, conversationId, senderId: principal.accountId, text: row.text, automated: input.automated === true, now });
+        // A person's (or bot's) own text message with a link: its preview is made by a job. Not for
+        // a business's automated messages (a campaign's link, once per recipient) nor forwards.
+        if (deps.enqueuePreview && input.linkPreview !== false && !input.automated && !input.forwardOf && mediaIds.length === 0) {
+          await planLinkPreview(tx, { messageId: row.id, conversationId, senderId: principal.accountId, text: row.text, now, enqueue: deps.enqueuePreview });
+        }
         // Interactive content is seen per viewer (callback data by the sender only): the event carries everyone's view, the sender gets theirs.
         const message = prepared ? await single(tx, row) : toMessage(row, principal.handle, [], attached.summaries, principal.kind, input.agent);
         await emit({ type: 'message.created', conversationId, seq, data: message, at: now, ...(input.eventTo ? { targetAccountId: input.eventTo } : {}) });
@@ -484,6 +495,12 @@ export function createMessaging(deps: MessagingDeps) {
         await tx.updateTable('messages').set({ text, edited_at: now }).where('id', '=', messageId).execute();
         // The old words are no longer found, in the same transaction.
         await reindexText(tx, { id: messageId, conversationId: row.conversation_id, text });
+        // A preview of a link the text no longer has would mislead: it goes (no new one is made for an edit).
+        const preview = await tx.selectFrom('link_previews').select(['url', 'status']).where('message_id', '=', messageId).executeTakeFirst();
+        if (preview && (preview.status === 'pending' || preview.status === 'ready') && previewLink(text) !== preview.url) {
+          await tx.updateTable('link_previews').set({ status: 'none', title: null, description: null, site_name: null, image_media_id: null, updated_at: now }).where('message_id', '=', messageId).execute();
+          await detachPreviewImage(tx, messageId);
+        }
         const message = await single(tx, { ...row, text, edited_at: now });
         await emit({ type: 'message.edited', conversationId: row.conversation_id, membersJoinedBy: audienceOf(row), data: message, at: now });
         return single(tx, { ...row, text, edited_at: now }, principal.accountId);
@@ -536,6 +553,65 @@ export function createMessaging(deps: MessagingDeps) {
         }
         return message;
       });
+    },
+
+    /**
+     * Its sender takes a message's link preview away (or stops one still being made): gone for
+     * everyone, its picture off the message; `message.link_preview` with null tells the chat.
+     */
+    async removeLinkPreview(principal: Principal, messageId: string): Promise<void> {
+      await write(async (tx, emit) => {
+        const row = await loadMessage(tx, messageId);
+        const membership = await requireMember(tx, row.conversation_id, principal.accountId).catch((err: unknown) => {
+          throw err instanceof AppError && err.code === 'not_a_member' ? notFound('message') : err;
+        });
+        await assertVisible(tx, membership, row);
+        if (row.sender_id !== principal.accountId) throw new AppError('forbidden', 'only the sender removes a link preview');
+        const preview = await tx.selectFrom('link_previews').select('status').where('message_id', '=', messageId).executeTakeFirst();
+        if (!preview || preview.status === 'none') throw notFound('link preview');
+        if (preview.status === 'removed') return;
+        const now = clock();
+        await tx.updateTable('link_previews').set({ status: 'removed', title: null, description: null, site_name: null, image_media_id: null, updated_at: now }).where('message_id', '=', messageId).execute();
+        await detachPreviewImage(tx, messageId);
+        if (preview.status === 'ready') {
+          await emit({ type: 'message.link_preview', conversationId: row.conversation_id, membersJoinedBy: audienceOf(row), data: { message_id: messageId, link_preview: null }, at: now });
+        }
+      });
+    },
+
+    /**
+     * Who reacted with each emoji. Members who can read the message may ask, except in channels:
+     * a channel never tells its subscribers who else follows it, so there only admins may.
+     */
+    async reactionDetails(principal: Principal, messageId: string): Promise<ReactionDetails> {
+      const row = await loadMessage(db.db, messageId);
+      const membership = await requireMember(db.db, row.conversation_id, principal.accountId).catch((err: unknown) => {
+        throw err instanceof AppError && err.code === 'not_a_member' ? notFound('message') : err;
+      });
+      await assertVisible(db.db, membership, row);
+      if (membership.conversation.kind === 'channel' && !isAdmin(membership.member)) throw new AppError('forbidden', "only a channel's admins see who reacted");
+      if (row.deleted_at !== null) return { message_id: row.id, reactions: [] };
+      const counts = await db.db
+        .selectFrom('reactions')
+        .select(['emoji', (eb) => eb.fn.countAll<number>().as('count')])
+        .where('message_id', '=', messageId)
+        .groupBy('emoji')
+        .orderBy('emoji')
+        .execute();
+      const reactions: ReactionDetails['reactions'] = [];
+      for (const c of counts) {
+        const who = await db.db
+          .selectFrom('reactions')
+          .innerJoin('accounts', 'accounts.id', 'reactions.account_id')
+          .select(['accounts.id', 'accounts.handle', 'reactions.created_at'])
+          .where('reactions.message_id', '=', messageId)
+          .where('reactions.emoji', '=', c.emoji)
+          .orderBy('reactions.created_at', 'desc')
+          .limit(100)
+          .execute();
+        reactions.push({ emoji: c.emoji, count: Number(c.count), accounts: who.map((w) => ({ account_id: w.id, handle: w.handle, reacted_at: Number(w.created_at) })) });
+      }
+      return { message_id: row.id, reactions };
     },
 
     async markRead(principal: Principal, conversationId: string, upToSeq: number) {

@@ -6,6 +6,7 @@ import { interactiveFieldsOf } from '../interactive/index.ts';
 import { mediaOfMessages } from '../media/index.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
 import type { MessagesTable } from './schema.ts';
+import { previewViews } from './link-previews.ts';
 
 /**
  * `viewerId`: whose view of interactive content (their own votes and answers; callback data for
@@ -29,13 +30,19 @@ export async function loadMessageViews(db: Database['db'] | Tx, rows: MessagesTa
   }
   const media = await mediaOfMessages(db, rows.map((r) => r.id));
   const interactive = await interactiveFieldsOf(db, rows, { viewerId: options.viewerId ?? null, media, now: options.now ?? Date.now() });
+  const previews = await previewViews(
+    db,
+    rows.filter((r) => r.deleted_at === null && r.text !== null).map((r) => r.id),
+  );
   return rows.map((r) => {
     const fields = interactive.get(r.id);
     // A card's header is attached to the message (so its viewers may fetch it) but shown in the card.
     const shown = fields?.cards ? [] : (media.get(r.id) ?? []);
     const sender = senders.get(r.sender_id);
     const agent = r.agent_id ? { id: r.agent_id, handle: senders.get(r.agent_id)?.handle ?? 'deleted' } : undefined;
-    return withInteractive(toMessage(r, sender?.handle ?? 'deleted', byMessage.get(r.id) ?? [], shown, sender?.kind, agent), fields);
+    const message = withInteractive(toMessage(r, sender?.handle ?? 'deleted', byMessage.get(r.id) ?? [], shown, sender?.kind, agent), fields);
+    const preview = previews.get(r.id);
+    return preview ? { ...message, link_preview: preview } : message;
   });
 }
 

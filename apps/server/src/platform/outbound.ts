@@ -45,6 +45,11 @@ export interface OutboundRequest {
   timeoutMs?: number;
   /** Largest response body read; more fails with `response_too_large` (default 1 MiB). */
   maxResponseBytes?: number;
+  /**
+   * Keep the first `maxResponseBytes` of a larger answer instead of failing (the connection is
+   * closed there): for reading the head of a web page, whose metadata comes first.
+   */
+  truncate?: boolean;
   /** Redirects followed, each re-checked (default 0: a 3xx is returned as it is). */
   maxRedirects?: number;
   /** Allow private and loopback targets (the operator's setting). */
@@ -211,7 +216,7 @@ export async function outboundFetch(request: OutboundRequest): Promise<OutboundR
   let body = request.body;
   let headers = { ...request.headers };
   for (let hop = 0; ; hop++) {
-    const answer = await once({ url, method, headers, body, signal, timeoutMs, maxResponseBytes: request.maxResponseBytes ?? 1024 * 1024, allowPrivate: request.allowPrivate ?? false, lookup: request.lookup ?? systemLookup });
+    const answer = await once({ url, method, headers, body, signal, timeoutMs, maxResponseBytes: request.maxResponseBytes ?? 1024 * 1024, truncate: request.truncate ?? false, allowPrivate: request.allowPrivate ?? false, lookup: request.lookup ?? systemLookup });
     const location = answer.headers.location;
     if (answer.status >= 300 && answer.status < 400 && location && (request.maxRedirects ?? 0) > 0) {
       if (hop >= (request.maxRedirects ?? 0)) throw new OutboundError('too_many_redirects', `more than ${request.maxRedirects} redirects`);
@@ -239,6 +244,7 @@ async function once(o: {
   signal: AbortSignal;
   timeoutMs: number;
   maxResponseBytes: number;
+  truncate: boolean;
   allowPrivate: boolean;
   lookup: HostLookup;
 }): Promise<Omit<OutboundResponse, 'url' | 'latencyMs'>> {
@@ -274,6 +280,16 @@ async function once(o: {
         let size = 0;
         res.on('data', (chunk: Buffer) => {
           size += chunk.length;
+          if (size > o.maxResponseBytes && o.truncate) {
+            chunks.push(chunk.subarray(0, chunk.length - (size - o.maxResponseBytes)));
+            if (settled) return;
+            settled = true;
+            o.signal.removeEventListener('abort', onAbort);
+            res.destroy();
+            req.destroy();
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), address: resolved.address });
+            return;
+          }
           if (size > o.maxResponseBytes) {
             res.destroy();
             fail(new OutboundError('response_too_large', `the answer is larger than ${o.maxResponseBytes} bytes`));

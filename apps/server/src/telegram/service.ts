@@ -199,6 +199,8 @@ export function createTelegramService(deps: TelegramDeps) {
   }
 
   async function send(call: Call, objects: Objects, input: { conversationId: string; text?: string; media?: string[]; entities: MessageEntity[]; mediaKind?: string | null; poll?: PollInput }): Promise<TgMessage> {
+    // Telegram's switches for the link preview: the old disable_web_page_preview and link_preview_options.is_disabled.
+    const noPreview = bool(call.params, 'disable_web_page_preview') || optJson<{ is_disabled?: boolean }>(call.params, 'link_preview_options')?.is_disabled === true;
     const replyTo = await replyTarget(call, input.conversationId);
     if (input.media) await processed(call.bot, input.media);
     const markup: Markup = markupFrom(call.params) ?? {};
@@ -208,6 +210,7 @@ export function createTelegramService(deps: TelegramDeps) {
         // The Bot API has no way to ask a bot to confirm sharing something spreading fast: its
         // share goes out as a confirmed one (counted, labelled, under the cooldown and the hold).
         confirmSpread: true,
+        ...(noPreview ? { linkPreview: false } : {}),
         ...(input.text !== undefined ? { text: input.text } : {}),
         ...(input.media ? { media: input.media } : {}),
         ...(replyTo ? { replyTo } : {}),

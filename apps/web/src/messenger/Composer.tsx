@@ -18,6 +18,7 @@ import { VoiceRecorder } from '../media/VoiceRecorder.tsx';
 import { useStore } from './context.ts';
 import { messagePreview } from './format.ts';
 import { ErrorAlert } from '../error-alert.tsx';
+import { EmojiPicker } from './EmojiPicker.tsx';
 
 const MAX_TEXT = 4096;
 const MAX_ITEMS = 10;
@@ -48,6 +49,8 @@ export function Composer(props: { conversation: Conversation; replyTo: Message |
   const input = useRef<HTMLTextAreaElement>(null);
   const files = useRef<HTMLInputElement>(null);
   const [pollOpen, setPollOpen] = useState(false);
+  const [emojiOpen, setEmojiOpen] = useState(false);
+  const emojiButton = useRef<HTMLButtonElement>(null);
   // The keyboard the person put away (by its message id): it stays away until a new one comes.
   const [keyboardHidden, setKeyboardHidden] = useState<string | null>(null);
   const [menuAt, setMenuAt] = useState(0);
@@ -415,6 +418,42 @@ export function Composer(props: { conversation: Conversation; replyTo: Message |
               <KeyboardIcon />
             </button>
           )}
+          <span className="emoji-anchor">
+            <button
+              ref={emojiButton}
+              type="button"
+              className="icon"
+              aria-label="Insert emoji"
+              title="Emoji"
+              aria-haspopup="dialog"
+              aria-expanded={emojiOpen}
+              onClick={() => setEmojiOpen((v) => !v)}
+            >
+              😊
+            </button>
+            {emojiOpen && (
+              <EmojiPicker
+                label="Insert emoji"
+                onPick={(emoji) => {
+                  // At the caret (or over the selection), then back to typing just after it.
+                  const el = input.current;
+                  const start = el?.selectionStart ?? text.length;
+                  const end = el?.selectionEnd ?? text.length;
+                  const next = (text.slice(0, start) + emoji + text.slice(end)).slice(0, MAX_TEXT);
+                  setText(next);
+                  setEmojiOpen(false);
+                  requestAnimationFrame(() => {
+                    el?.focus();
+                    el?.setSelectionRange(start + emoji.length, start + emoji.length);
+                  });
+                }}
+                onClose={() => {
+                  setEmojiOpen(false);
+                  emojiButton.current?.focus();
+                }}
+              />
+            )}
+          </span>
           <label htmlFor={`composer-${conversation.id}`} className="visually-hidden">
             Message
           </label>

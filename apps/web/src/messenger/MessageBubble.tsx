@@ -9,6 +9,10 @@ import { useStore, useStoreRef } from './context.ts';
 import { clock, fullDate, mediaLabel, messagePreview } from './format.ts';
 import type { OutgoingMessage } from './outbox.ts';
 import { useBusinessProfiles } from './business-profiles.tsx';
+import { RichText } from './RichText.tsx';
+import { LinkPreviewCard } from './LinkPreviewCard.tsx';
+import { EmojiPicker } from './EmojiPicker.tsx';
+import { ReactionsDialog } from './ReactionsDialog.tsx';
 
 export const QUICK_REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'];
 
@@ -68,6 +72,8 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
   const conversation = { kind, my_role: myRole };
   const reactedWith = new Set(props.myReactions.split(' ').filter(Boolean));
   const [menu, setMenu] = useState(false);
+  const [picker, setPicker] = useState(false);
+  const [whoReacted, setWhoReacted] = useState(false);
   // A business's message a person on its team wrote: "Business · Agent".
   const agent = m.agent && m.sender_kind === 'business' ? m.agent : undefined;
   // A re-upload or a copy of a picture that travels is labelled as its forwards are (spread, counted per picture).
@@ -118,7 +124,8 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
         {m.spread?.label === 'spreading_fast' && <span className="forwarded spreading-fast">⚡ Spreading fast</span>}
         {m.reply_to && <Quote message={replied} onJump={jump} />}
         {m.media.length > 0 && <MediaAlbum media={m.media} />}
-        {m.text && <p className="text">{m.text}</p>}
+        {m.text && <RichText text={m.text} />}
+        {m.link_preview && <LinkPreviewCard preview={m.link_preview} onRemove={mine ? () => void store.removeLinkPreview(m) : undefined} />}
         <Interactive message={m} mine={mine} />
         <span className="meta">
           {(mine || conversation.kind === 'direct') && <SenderLabels message={m} />}
@@ -148,6 +155,11 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
                 </button>
               );
             })}
+            {(conversation.kind !== 'channel' || myRole === 'owner' || myRole === 'admin') && (
+              <button type="button" className="reaction who-reacted" aria-label="Who reacted" title="Who reacted" onClick={() => setWhoReacted(true)}>
+                ⋯
+              </button>
+            )}
           </div>
         )}
       </article>
@@ -168,14 +180,30 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
               !mine && { label: 'Report', run: () => onAction('report', m) },
             ]}
             reactions={delivered && (canPost || conversation.kind === 'channel') ? (emoji) => void store.toggleReaction(m, emoji) : undefined}
+            onMoreReactions={() => setPicker(true)}
           />
         )}
+        {picker && (
+          <EmojiPicker
+            label="React with any emoji"
+            onPick={(emoji) => {
+              setPicker(false);
+              if (!reactedWith.has(emoji)) void store.toggleReaction(m, emoji);
+              (document.getElementById(`message-${m.id}`)?.querySelector('.actions-button') as HTMLElement | null)?.focus();
+            }}
+            onClose={() => {
+              setPicker(false);
+              (document.getElementById(`message-${m.id}`)?.querySelector('.actions-button') as HTMLElement | null)?.focus();
+            }}
+          />
+        )}
+        {whoReacted && <ReactionsDialog message={m} onClose={() => setWhoReacted(false)} />}
       </div>
     </div>
   );
 });
 
-function ActionsMenu(props: { items: (false | null | undefined | '' | { label: string; run: () => void })[]; reactions?: (emoji: string) => void; onClose: () => void }) {
+function ActionsMenu(props: { items: (false | null | undefined | '' | { label: string; run: () => void })[]; reactions?: (emoji: string) => void; onMoreReactions?: () => void; onClose: () => void }) {
   const ref = useRef<HTMLDivElement>(null);
   // The store re-renders often; the menu focuses its first item once, and closes with the latest callback.
   const latestClose = useRef(props.onClose);
@@ -244,6 +272,11 @@ function ActionsMenu(props: { items: (false | null | undefined | '' | { label: s
               {emoji}
             </button>
           ))}
+          {props.onMoreReactions && (
+            <button type="button" role="menuitem" aria-label="More reactions" title="More reactions" onClick={() => pick(() => props.onMoreReactions?.())}>
+              ➕
+            </button>
+          )}
         </fieldset>
       )}
       {items.map((item) => (
@@ -268,7 +301,7 @@ export function OutgoingBubble({ item, replied }: { item: OutgoingMessage; repli
         )}
         {item.reply_to && <Quote message={replied} />}
         {item.media && item.media.length > 0 && <p className="pending-note">{item.media.length === 1 ? 'Attachment' : `${item.media.length} attachments`}</p>}
-        {item.text && <p className="text">{item.text}</p>}
+        {item.text && <RichText text={item.text} />}
         <span className="meta">
           {item.state === 'waiting' && <span>Waiting for the network · </span>}
           <time dateTime={new Date(item.created_at).toISOString()}>{clock(item.created_at)}</time>

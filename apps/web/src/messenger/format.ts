@@ -1,5 +1,5 @@
 /** How conversations, times and message previews read to a person. */
-import type { Conversation, Message } from '@mmd/sdk';
+import { type Conversation, type Message, parseRichText, richTextToPlain } from '@mmd/sdk';
 
 export function conversationTitle(c: Conversation): string {
   if (c.kind === 'direct') return c.peer ? `@${c.peer.handle}` : 'Direct chat';
@@ -38,7 +38,8 @@ export function messagePreview(m: Message | null | undefined): string {
   if (!m) return 'No messages yet';
   if (m.deleted) return m.removed ? 'Removed by moderators' : 'Message deleted';
   const media = mediaLabel(m);
-  const text = m.text?.replace(/\s+/g, ' ').trim();
+  // Without markers, and a spoiler hidden: the list and notifications must not give it away.
+  const text = m.text ? richTextToPlain(parseRichText(m.text)).replace(/\s+/g, ' ').trim() : undefined;
   const body = media && text ? `${media}: ${text}` : text || media || interactivePreview(m) || (m.forward ? 'Forwarded message' : '');
   // A refused or blocked upload was never delivered: the list must not read as if it were.
   if (m.status === 'failed') return body ? `Not delivered · ${body}` : 'Not delivered';

@@ -718,6 +718,16 @@ export class MessengerStore {
           this.notify(mine ? 'Moderators removed your message: it breaks the rules.' : 'Moderators removed a message that breaks the rules.');
         return;
       }
+      case 'message.link_preview': {
+        const data = event.data;
+        if (!event.conversation_id) return;
+        // Made after the message was sent, or removed by its sender.
+        this.patchMessage(event.conversation_id, String(data.message_id), (m) => {
+          const { link_preview: _old, ...rest } = m;
+          return data.link_preview ? { ...rest, link_preview: data.link_preview } : rest;
+        });
+        return;
+      }
       case 'reaction.changed': {
         const data = event.data;
         const messageId = String(data.message_id);
@@ -887,6 +897,19 @@ export class MessengerStore {
 
   hasReacted(messageId: string, emoji: string): boolean {
     return this.myReactions.has(`${messageId}\u0000${emoji}`);
+  }
+
+  /** Takes my message's link preview away, for everyone. */
+  async removeLinkPreview(message: Message) {
+    try {
+      await this.client.removeLinkPreview(message.id);
+      this.patchMessage(message.conversation_id, message.id, (m) => {
+        const { link_preview: _old, ...rest } = m;
+        return rest;
+      });
+    } catch (err) {
+      this.notify(errorText(err));
+    }
   }
 
   async toggleReaction(message: Message, emoji: string) {
