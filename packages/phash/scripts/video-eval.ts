@@ -91,7 +91,12 @@ export async function* rawFrames(options: {
       }
     }
   } finally {
-    child.kill();
+    // Waited for, so its CPU time is counted in this process's children (bench:safety's cost).
+    if (child.exitCode === null && child.signalCode === null) {
+      const closed = new Promise((resolve) => child.once('close', resolve));
+      child.kill();
+      await closed;
+    }
   }
 }
 
