@@ -89,15 +89,6 @@ export interface HashFrame extends Omit<HashImage, 'channels'> {
 export interface DecodeVideoFramesOptions {
   /** Frames sampled per second (default 1, as the vPDQ reference). */
   fps?: number;
-  /**
-   * Chooses the rate from the probed duration instead (e.g. phash's `videoSampleRate`: dense
-   * for short clips, sparser for long ones); wins over `fps`.
-   */
-  fpsForDuration?: (durationSeconds: number) => number;
-  /** Frames shrunk by this whole factor (area average) before they leave ffmpeg; default 1. */
-  divisor?: number;
-  /** One grey (luma) sample per pixel instead of RGB. */
-  grey?: boolean;
   /** Stop after this many frames (ffmpeg is stopped too). */
   maxFrames?: number;
   /** Refuse longer videos with `too_long` (default 15 min, the library's video limit). */
@@ -130,17 +121,7 @@ export async function* decodeVideoFramesForHashing(
   input: MediaInput,
   options: DecodeVideoFramesOptions = {},
 ): AsyncGenerator<HashFrame, void, undefined> {
-  const checkFps = (fps: number) => {
-    if (!(Number.isFinite(fps) && fps > 0 && fps <= 240)) {
-      throw new MediaError('invalid_options', `fps must be in (0, 240], got ${fps}`);
-    }
-    return fps;
-  };
-  checkFps(options.fps ?? 1);
-  const divisor = options.divisor ?? 1;
-  if (!(Number.isSafeInteger(divisor) && divisor >= 1 && divisor <= 64)) {
-    throw new MediaError('invalid_options', `divisor must be a whole number in [1, 64], got ${divisor}`);
-  }
+  const fps = checkFps(options.fps ?? 1);
   const maxFrames = options.maxFrames;
   if (maxFrames !== undefined && !(Number.isSafeInteger(maxFrames) && maxFrames > 0)) {
     throw new MediaError('invalid_options', `maxFrames must be a positive integer, got ${maxFrames}`);
@@ -155,9 +136,6 @@ export async function* decodeVideoFramesForHashing(
       maxVideoSide: options.maxVideoSide,
       signal: options.signal,
     });
-    const fps = checkFps(options.fpsForDuration ? options.fpsForDuration(durationSeconds) : (options.fps ?? 1));
-    const width = Math.max(1, Math.floor(video.width / divisor));
-    const height = Math.max(1, Math.floor(video.height / divisor));
     const { ffmpeg } = await locateBinaries();
     const args = [
       ...FFMPEG_BASE_ARGS,
@@ -175,19 +153,19 @@ export async function* decodeVideoFramesForHashing(
       // exactly the frames the vPDQ reference hashes (0, 30, 60, … at 30 fps). The default
       // (round=near) would take the frame half a slot later.
       '-vf',
-      [`fps=${fps}:round=up`, ...(divisor > 1 ? [`scale=${width}:${height}:flags=area`] : [])].join(','),
+      `fps=${fps}:round=up`,
       ...(maxFrames === undefined ? [] : ['-frames:v', String(maxFrames)]),
       '-f',
       'rawvideo',
       '-pix_fmt',
-      options.grey ? 'gray' : 'rgb24',
+      'rgb24',
       'pipe:1',
     ];
     yield* readFrames(spawn(ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true }), {
       // ffprobe's width/height are the decoded (stored, cropped) size that rawvideo emits.
-      width,
-      height,
-      channels: options.grey ? 1 : 3,
+      width: video.width,
+      height: video.height,
+      channels: 3,
       fps,
       maxFrames: maxFrames ?? Number.POSITIVE_INFINITY,
       timeoutMs: options.timeoutMs ?? transcodeTimeoutMs(durationSeconds),
@@ -206,6 +184,14 @@ interface ReadFramesOptions {
   maxFrames: number;
   timeoutMs: number;
   signal: AbortSignal | undefined;
+}
+
+/** A sampling rate ffmpeg's fps filter takes here, else `invalid_options`. */
+function checkFps(fps: number): number {
+  if (!(Number.isFinite(fps) && fps > 0 && fps <= 240)) {
+    throw new MediaError('invalid_options', `fps must be in (0, 240], got ${fps}`);
+  }
+  return fps;
 }
 
 /** One of the frame streams {@link decodeVideoOutputs} produces from a single decode. */
@@ -243,12 +229,6 @@ export async function decodeVideoOutputs(
     }
     return { ...o, divisor };
   });
-  const checkFps = (fps: number) => {
-    if (!(Number.isFinite(fps) && fps > 0 && fps <= 240)) {
-      throw new MediaError('invalid_options', `fps must be in (0, 240], got ${fps}`);
-    }
-    return fps;
-  };
   for (const o of checked) if (!o.fpsForDuration) checkFps(o.fps ?? 1);
   const dir = typeof input === 'string' ? undefined : await mkdtemp(join(options.tmpRoot ?? tmpdir(), TEMP_PREFIX));
   try {
