@@ -82,6 +82,16 @@ export function bubble(page: Page, text: string | RegExp): Locator {
     .filter({ has: page.locator('.bubble > .text').filter({ hasText: text }) });
 }
 
+/** Opens a message's actions menu (hover, then its "Message actions" button). */
+export async function openActions(page: Page, text: string): Promise<Locator> {
+  const row = bubble(page, text);
+  await row.hover();
+  await row.getByRole('button', { name: 'Message actions' }).click();
+  const menu = page.getByRole('menu');
+  await menu.waitFor();
+  return menu;
+}
+
 /** What each browser suite starts: a fresh web build if needed, a real server, and Chromium. */
 export async function openBrowserSuite(config: Parameters<typeof startTestServer>[0]['config'] = {}): Promise<{ server: TestServer; browser: Browser }> {
   buildWebApp();

@@ -20,20 +20,12 @@ import {
   closeBrowserSuite,
   DESKTOP,
   messageLog,
+  openActions,
   openBrowserSuite,
   PHONE,
   signedIn,
   skipBrowser,
 } from './browser.ts';
-
-async function openActions(page: Page, text: string) {
-  const row = bubble(page, text);
-  await row.hover();
-  await row.getByRole('button', { name: 'Message actions' }).click();
-  const menu = page.getByRole('menu');
-  await menu.waitFor();
-  return menu;
-}
 
 /** Every notice (toast) shown now. */
 async function toasts(page: Page): Promise<string[]> {

@@ -9,19 +9,10 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import sharp from 'sharp';
 import type { TestServer } from '../apps/server/test/harness.ts';
-import { bubble, closeBrowserSuite, openBrowserSuite, signedIn, skipBrowser } from './browser.ts';
-
-async function openActions(page: Page, text: string) {
-  const row = bubble(page, text);
-  await row.hover();
-  await row.getByRole('button', { name: 'Message actions' }).click();
-  const menu = page.getByRole('menu');
-  await menu.waitFor();
-  return menu;
-}
+import { bubble, closeBrowserSuite, openActions, openBrowserSuite, signedIn, skipBrowser } from './browser.ts';
 
 describe('rich text, emoji and link previews', { skip: skipBrowser }, () => {
   let server: TestServer;
