@@ -79,6 +79,14 @@ test('index hashes: at most maxFrames frames, spread evenly; variants only when 
   assert.equal(withVariants.length, 10 * (2 + 14 + 2));
   assert.deepEqual(plain.slice(0, 2), s.frames[0]!.hashes);
   assert.deepEqual(plain.slice(4, 6), s.frames[10]!.hashes, 'every tenth frame');
+  // A written frame with many hashes puts at most 12 (and their variants) into an index.
+  const next = rng(12);
+  const wide: VideoSignature = {
+    role: 'reference',
+    frames: [{ seconds: 0, hashes: Array.from({ length: 60 }, () => randomHash(next)), variants: Array.from({ length: 420 }, () => randomHash(next)), anchors: [] }],
+  };
+  assert.equal(videoSignatureIndexHashes(wide, { maxFrames: 32, anchorsPerFrame: 4, variants: false }).length, 12);
+  assert.equal(videoSignatureIndexHashes(wide, { maxFrames: 32, anchorsPerFrame: 4, variants: true }).length, 12 * 8);
 });
 
 test('withoutVariants drops them; referenceFromQuery thins a dense signature to the reference rate, merging neighbours', () => {
