@@ -33,6 +33,7 @@ import { createMessageSearch, type SearchInput } from '../apps/server/src/messag
 import { loadMessageViews } from '../apps/server/src/messaging/views.ts';
 import { indexTerms } from '../apps/server/src/messaging/search-text.ts';
 import { type Database, openDatabase } from '../apps/server/src/platform/db/index.ts';
+import { rng } from './amplification-sim.ts'; // mulberry32: every run seeds the same data
 
 const argv = process.argv.slice(2);
 function arg(name: string): string | undefined {
@@ -54,17 +55,6 @@ const VOCABULARY = 20_000;
 
 const log = (...a: unknown[]) => console.error(new Date().toISOString().slice(11, 19), ...a);
 
-/** mulberry32: a small seeded generator, so every run seeds the same data. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rand = rng(42);
 const pick = (n: number) => Math.floor(rand() * n);
 
