@@ -39,6 +39,14 @@ export {
 export { type AudioStreamInfo, type AvProbe, probeAv, type VideoStreamInfo } from './probe-av.ts';
 export { type ImageProbe, probeImage } from './probe-image.ts';
 export {
+  type AiInvolvement,
+  DEFAULT_PROVENANCE_MAX_BYTES,
+  DEFAULT_PROVENANCE_TIMEOUT_MS,
+  type ProvenanceReading,
+  type ReadProvenanceOptions,
+  readProvenance,
+} from './provenance.ts';
+export {
   DEFAULT_IMAGE_RENDITIONS,
   type ImageRendition,
   type ImageRenditionSpec,
