@@ -136,6 +136,13 @@ const ConfigSchema = Type.Object({
   /** Keep the uploaded original (never served to others). Off by default: less to leak. */
   mediaKeepOriginals: Type.Boolean({ default: false }),
   /**
+   * Content credentials (C2PA) are read from originals up to this size; larger files keep only the
+   * XMP digital source type. Manifests are untrusted input: the parser also stops after
+   * mediaProvenanceTimeoutMs. Remote manifests are never fetched.
+   */
+  mediaProvenanceMaxBytes: Type.Integer({ minimum: 0, default: 64 * 1024 * 1024 }),
+  mediaProvenanceTimeoutMs: Type.Integer({ minimum: 100, default: 10_000 }),
+  /**
    * Pixels decoded at once by this process's media jobs (images count their pixels, videos eight
    * frames); a job waits for its share. The default lets one picture at the pixel limit run alone.
    */

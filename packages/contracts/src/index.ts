@@ -3,6 +3,7 @@ export * from './schemas.ts';
 export * from './password.ts';
 export * from './events.ts';
 export * from './media.ts';
+export * from './provenance.ts';
 export * from './safety.ts';
 export * from './spread.ts';
 export * from './privacy.ts';

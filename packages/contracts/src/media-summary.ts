@@ -1,5 +1,6 @@
 /** The summary of an attached media item, shared by messages and interactive cards. */
 import { type Static, Type } from 'typebox';
+import { MediaProvenance } from './provenance.ts';
 
 export const MediaSummary = Type.Object({
   id: Type.String(),
@@ -12,5 +13,6 @@ export const MediaSummary = Type.Object({
   placeholder: Type.Optional(Type.String()),
   filename: Type.Union([Type.String(), Type.Null()]),
   blurred: Type.Optional(Type.Boolean({ description: 'show behind a warning the viewer taps through (matched a blur bank)' })),
+  provenance: Type.Optional(MediaProvenance),
 }, { description: 'an attached item; GET /v1/media/{id} gives its signed URLs' });
 export type MediaSummary = Static<typeof MediaSummary>;

@@ -4,6 +4,7 @@
  * receive them.
  */
 import { type Static, Type } from 'typebox';
+import { MediaProvenance } from './provenance.ts';
 
 /** At most this many media items in one message (an album), as Telegram allows. */
 export const MAX_MEDIA_PER_MESSAGE = 10;
@@ -38,6 +39,7 @@ export const MediaItem = Type.Object({
   waveform: Type.Optional(Type.Array(Type.Number(), { description: 'peaks 0..1 for voice notes and audio' })),
   filename: Type.Union([Type.String(), Type.Null()]),
   blurred: Type.Optional(Type.Boolean({ description: 'matched a blur bank: show it behind a warning the viewer taps through' })),
+  provenance: Type.Optional(MediaProvenance),
   /**
    * By name: `thumbnail`, `preview` (AVIF/WebP/JPEG chosen from the Accept header),
    * `thumbnail.avif|webp|jpg`, `preview.…`, `poster`, `mp4`, `hls` (master playlist), `opus`,

@@ -4,15 +4,16 @@
  * reports and protection is for moderators (account role `moderator` or `admin`).
  */
 import { type Static, Type } from 'typebox';
+import { MediaProvenance } from './provenance.ts';
 
 const Millis = Type.Integer({ minimum: 0, description: 'Unix time in milliseconds' });
 const Id = (description: string) => Type.String({ minLength: 1, maxLength: 64, description });
 
 /** What a bank is about; reports use the same words where they overlap. */
-export const BANK_CATEGORIES = ['ncii', 'child_safety', 'deepfake', 'terrorism', 'spam', 'other'] as const;
+export const BANK_CATEGORIES = ['ncii', 'ai_ncii', 'child_safety', 'deepfake', 'terrorism', 'spam', 'other'] as const;
 export type BankCategory = (typeof BANK_CATEGORIES)[number];
 export const BankCategory = Type.Enum([...BANK_CATEGORIES], {
-  description: 'ncii: intimate imagery shared without consent; child_safety; deepfake; terrorism; spam; other',
+  description: 'ncii: intimate imagery shared without consent; ai_ncii: AI-generated intimate imagery; child_safety; deepfake; terrorism; spam; other',
 });
 
 /** What happens to an upload that matches: refused, held for review, or delivered behind a warning. */
@@ -192,6 +193,7 @@ export const ReviewMedia = Type.Object({
   width: Type.Optional(Type.Integer()),
   height: Type.Optional(Type.Integer()),
   preview: Type.Union([Type.String(), Type.Null()], { description: 'path of a strongly blurred preview; the real one only through /reveal (audited)' }),
+  provenance: Type.Optional(MediaProvenance),
 });
 export const Review = Type.Object({
   id: Type.String(),

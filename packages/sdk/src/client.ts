@@ -3,6 +3,7 @@
  * all talk to the server through it, so the API is exercised the way users exercise it.
  */
 import type {
+  AiDisclosure,
   AmplificationList,
   RestrictAccountBody,
   SpreadClusterDetail,
@@ -435,6 +436,8 @@ export class MmdClient {
     options: {
       filename?: string;
       contentType?: string;
+      /** The uploader's disclosure, shown as a label: made with AI (`generated`) or containing AI-generated parts. */
+      ai?: AiDisclosure;
       /** Bytes sent so far of the total; browsers only (XMLHttpRequest). */
       onProgress?: (sent: number, total: number) => void;
       signal?: AbortSignal;
@@ -442,7 +445,10 @@ export class MmdClient {
   ): Promise<UploadReply> {
     const headers: Record<string, string> = { 'content-type': options.contentType ?? 'application/octet-stream' };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
-    const path = `/v1/media${options.filename ? `?filename=${encodeURIComponent(options.filename)}` : ''}`;
+    const query = new URLSearchParams();
+    if (options.filename) query.set('filename', options.filename);
+    if (options.ai) query.set('ai', options.ai);
+    const path = `/v1/media${query.size > 0 ? `?${query}` : ''}`;
     if (options.onProgress && typeof XMLHttpRequest !== 'undefined') {
       return uploadWithXhr<UploadReply>({ url: `${this.baseUrl}${path}`, headers, body: data, onProgress: options.onProgress, signal: options.signal, baseUrl: this.baseUrl });
     }
@@ -461,7 +467,7 @@ export class MmdClient {
    */
   uploadResumable(
     data: Uint8Array | Blob,
-    options: { filename?: string; contentType?: string; onProgress?: (sent: number, total: number) => void; signal?: AbortSignal; chunkSize?: number } = {},
+    options: { filename?: string; contentType?: string; ai?: AiDisclosure; onProgress?: (sent: number, total: number) => void; signal?: AbortSignal; chunkSize?: number } = {},
   ): Promise<UploadReply> {
     return uploadResumable(data, { ...options, baseUrl: this.baseUrl, headers: this.auth() });
   }

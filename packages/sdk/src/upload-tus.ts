@@ -3,7 +3,7 @@
  * connection resumes where it stopped (retries with backoff; in browsers even after a reload, from
  * the upload's fingerprint), and the last response names the media item (`MMD-Media-Id`).
  */
-import type { Problem, UploadReply } from '@mmd/contracts';
+import type { AiDisclosure, Problem, UploadReply } from '@mmd/contracts';
 import { MmdError } from './errors.ts';
 import { cancelled } from './upload-xhr.ts';
 
@@ -12,6 +12,8 @@ export interface ResumableUploadOptions {
   headers: Record<string, string>;
   filename?: string;
   contentType?: string;
+  /** The uploader's disclosure: made with AI (`generated`) or containing AI-generated parts. */
+  ai?: AiDisclosure;
   onProgress?: (sent: number, total: number) => void;
   signal?: AbortSignal;
   /** Bytes per PATCH request (default 8 MiB). */
@@ -28,7 +30,7 @@ export async function uploadResumable(data: Blob | Uint8Array, options: Resumabl
     const upload = new Upload(input, {
       endpoint: `${options.baseUrl}/v1/uploads`,
       headers: options.headers,
-      metadata: { filename: options.filename ?? 'file', filetype: options.contentType ?? 'application/octet-stream' },
+      metadata: { filename: options.filename ?? 'file', filetype: options.contentType ?? 'application/octet-stream', ...(options.ai ? { ai: options.ai } : {}) },
       chunkSize: options.chunkSize ?? 8 * 1024 * 1024,
       retryDelays: [0, 1000, 3000, 5000, 10_000, 20_000],
       removeFingerprintOnSuccess: true,

@@ -47,4 +47,12 @@ export const mediaMigrations: MigrationSteps = {
   '202612052140-media-cluster': async (db: Kysely<unknown>) => {
     await db.schema.alterTable('media').addColumn('cluster_id', 'bigint').execute();
   },
+  /**
+   * Provenance read from the original (C2PA credentials or XMP) and the uploader's AI disclosure:
+   * renditions carry no metadata, so this is where it survives.
+   */
+  '202612060445-media-provenance': async (db: Kysely<unknown>) => {
+    await db.schema.alterTable('media').addColumn('provenance', 'text').execute();
+    await db.schema.alterTable('media').addColumn('ai_disclosure', 'text').execute();
+  },
 };

@@ -15,6 +15,7 @@ import {
   isMediaError,
   type MediaInfo,
   processImage,
+  readProvenance,
   transcodeAudio,
   transcodeHls,
   transcodeMp4,
@@ -171,7 +172,18 @@ export function createMediaProcessor(deps: ProcessDeps) {
         } finally {
           release();
         }
+        // Read from the original before it goes: the renditions carry no metadata, so the item
+        // keeps what its credentials (or XMP) said. Bounded in size and time; never throws for
+        // what the file contains.
+        const provenance =
+          outcome.kind === 'image' || outcome.kind === 'video'
+            ? await readProvenance({ input, mime: info.mime, maxBytes: config.mediaProvenanceMaxBytes, timeoutMs: config.mediaProvenanceTimeoutMs }).catch((err: unknown) => {
+                deps.log.warn({ err, mediaId: row.id }, 'could not read provenance');
+                return null;
+              })
+            : null;
         await finish(row, {
+          provenance: provenance ? JSON.stringify(provenance) : null,
           // Held: renditions exist (moderators preview them) but nothing is served or delivered.
           status: verdict.action === 'hold' ? 'held' : 'ready',
           safety: verdict.action === 'blur' ? 'blur' : null,

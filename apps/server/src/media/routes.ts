@@ -1,4 +1,4 @@
-import { AdaptQuery, MediaItem, UploadReply } from '@mmd/contracts';
+import { AdaptQuery, AiDisclosure, MediaItem, UploadReply } from '@mmd/contracts';
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
@@ -25,7 +25,7 @@ export function mediaRoutes(deps: { media: Media; blobs: BlobStore; authenticate
         'x-mmd-scope': 'messages:write',
         tags: ['media'],
         summary: 'Upload a file in one request: multipart/form-data (field "file") or the raw bytes as the body. Larger files: /v1/uploads (tus).',
-        querystring: Type.Object({ filename: Type.Optional(Type.String({ maxLength: 255 })) }, { additionalProperties: false }),
+        querystring: Type.Object({ filename: Type.Optional(Type.String({ maxLength: 255 })), ai: Type.Optional(AiDisclosure) }, { additionalProperties: false }),
         response: { 202: UploadReply },
       },
     }, async (request, reply) => {
@@ -41,10 +41,10 @@ export function mediaRoutes(deps: { media: Media; blobs: BlobStore; authenticate
         });
         if (!part) throw new AppError('validation_failed', 'the multipart body has no file part', { errors: [{ path: 'body/file', message: 'required' }] });
         // Content-Length covers the multipart envelope too, so it bounds the request, not the file.
-        result = await media.upload(principal, part.file, { filename: part.filename, declaredLength: length, lengthIncludesEnvelope: true });
+        result = await media.upload(principal, part.file, { filename: part.filename, aiDisclosure: request.query.ai, declaredLength: length, lengthIncludesEnvelope: true });
         if (part.file.truncated) throw new AppError('upload_too_large', 'the upload is too large for a single request; use /v1/uploads (tus)');
       } else {
-        result = await media.upload(principal, request.raw, { filename: request.query.filename ?? null, declaredLength: length });
+        result = await media.upload(principal, request.raw, { filename: request.query.filename ?? null, aiDisclosure: request.query.ai, declaredLength: length });
       }
       return reply.status(202).send(result);
     });

@@ -27,6 +27,10 @@ export interface MediaTable {
   safety?: 'blur' | null;
   /** Its near-duplicate cluster, from screening (safety/clusters.ts): what spread is counted by. */
   cluster_id?: number | null;
+  /** JSON of @mmd/media's ProvenanceReading, read from the original before it was stripped. */
+  provenance?: string | null;
+  /** What the uploader declared about AI at upload or send time. */
+  ai_disclosure?: 'generated' | 'partial' | null;
   created_at: number;
   updated_at: number;
 }

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { MediaItem, UploadReply } from '@mmd/contracts';
+import { AI_DISCLOSURES, type AiDisclosure, type MediaItem, type UploadReply } from '@mmd/contracts';
 import { type AcceptedType, adaptToBudget, isMediaError } from '@mmd/media';
 import type { Principal } from '../accounts/index.ts';
 import type { Config } from '../config.ts';
@@ -84,7 +84,12 @@ export function createMedia(deps: MediaDeps) {
   }
 
   /** Records a stored original and queues its processing, atomically. */
-  async function register(principal: Pick<Principal, 'accountId'>, stored: { key: string; size: number }, filename: string | null, enqueue = deps.enqueueProcessing): Promise<UploadReply> {
+  async function register(
+    principal: Pick<Principal, 'accountId'>,
+    stored: { key: string; size: number },
+    options: { filename: string | null; aiDisclosure?: AiDisclosure | null; enqueue?: MediaDeps['enqueueProcessing'] },
+  ): Promise<UploadReply> {
+    const { filename, enqueue = deps.enqueueProcessing } = options;
     if (stored.size === 0) {
       // Nothing to process, but the uploader deserves a media item that says why it failed.
       await blobs.delete(stored.key).catch(() => {});
@@ -105,6 +110,7 @@ export function createMedia(deps: MediaDeps) {
       placeholder: null,
       waveform: null,
       renditions: '{}',
+      ai_disclosure: options.aiDisclosure ?? null,
       reason: stored.size === 0 ? 'the file is empty' : null,
       reason_code: stored.size === 0 ? 'empty_file' : null,
       created_at: now,
@@ -139,7 +145,7 @@ export function createMedia(deps: MediaDeps) {
     limits,
 
     /** A single-request upload: the body streams through the size gate into the blob store. */
-    async upload(principal: Principal, source: Readable, options: { filename?: string | null; declaredLength?: number; lengthIncludesEnvelope?: boolean }): Promise<UploadReply> {
+    async upload(principal: Principal, source: Readable, options: { filename?: string | null; aiDisclosure?: AiDisclosure | null; declaredLength?: number; lengthIncludesEnvelope?: boolean }): Promise<UploadReply> {
       if (options.declaredLength !== undefined && options.declaredLength > config.mediaMaxSingleUploadBytes) {
         throw new AppError('upload_too_large', `single-request uploads are limited to ${Math.floor(config.mediaMaxSingleUploadBytes / (1024 * 1024))} MB; use resumable uploads (/v1/uploads, tus) for larger files`);
       }
@@ -169,14 +175,14 @@ export function createMedia(deps: MediaDeps) {
         if (unreadable) throw new AppError('validation_failed', `the upload body could not be read: ${(unreadable as Error).message}`, { errors: [{ path: 'body', message: 'incomplete or malformed' }] });
         throw err;
       }
-      return register(principal, stored, options.filename ?? null);
+      return register(principal, stored, { filename: options.filename ?? null, aiDisclosure: options.aiDisclosure });
     },
 
     /** A finished resumable upload: the file is on disk already. */
-    async uploadFromFile(principal: Principal, file: string, filename: string | null): Promise<UploadReply> {
+    async uploadFromFile(principal: Principal, file: string, filename: string | null, aiDisclosure?: AiDisclosure | null): Promise<UploadReply> {
       await admit(principal);
       const stored = await putContentAddressed(blobs, { file }, { contentType: 'application/octet-stream', tmpDir: path.join(config.dataDir, 'tmp') });
-      return register(principal, stored, filename);
+      return register(principal, stored, { filename, aiDisclosure });
     },
 
     /**
@@ -188,7 +194,7 @@ export function createMedia(deps: MediaDeps) {
      */
     async ingest(ownerId: string, file: string, filename: string): Promise<UploadReply> {
       const stored = await putContentAddressed(blobs, { file }, { contentType: 'application/octet-stream', tmpDir: path.join(config.dataDir, 'tmp') });
-      return register({ accountId: ownerId }, stored, filename, deps.enqueueIngested ?? deps.enqueueProcessing);
+      return register({ accountId: ownerId }, stored, { filename, enqueue: deps.enqueueIngested ?? deps.enqueueProcessing });
     },
 
     async view(principal: Principal, mediaId: string): Promise<MediaItem> {
@@ -247,6 +253,13 @@ function parseAccept(spec: string): AcceptedType {
     ...(options.max_width ? { maxWidth: Number(options.max_width) } : {}),
     ...(options.max_height ? { maxHeight: Number(options.max_height) } : {}),
   };
+}
+
+/** A disclosure as a client spelled it (tus metadata is free text): one of AI_DISCLOSURES or nothing. */
+export function parseAiDisclosure(value: string | undefined | null): AiDisclosure | null {
+  if (value === undefined || value === null || value === '') return null;
+  if ((AI_DISCLOSURES as readonly string[]).includes(value)) return value as AiDisclosure;
+  throw new AppError('validation_failed', `ai must be one of ${AI_DISCLOSURES.join(', ')}`, { errors: [{ path: 'ai', message: `one of ${AI_DISCLOSURES.join(', ')}` }] });
 }
 
 export type Media = ReturnType<typeof createMedia>;

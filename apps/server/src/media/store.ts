@@ -1,5 +1,6 @@
 /** Media rows: what an upload became, where its renditions live, and who may see it. */
-import type { MediaItem, MediaKind, MediaStatus } from '@mmd/contracts';
+import { type MediaItem, type MediaKind, type MediaProvenance, type MediaStatus, provenanceLabels } from '@mmd/contracts';
+import type { ProvenanceReading } from '@mmd/media';
 import { mayReadSeq } from '../conversations/index.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
 import type { MediaTable } from './schema.ts';
@@ -28,6 +29,7 @@ export interface MediaSummary {
   placeholder?: string;
   filename: string | null;
   blurred?: boolean;
+  provenance?: MediaProvenance;
 }
 
 export function summarise(row: MediaRow): MediaSummary {
@@ -41,6 +43,46 @@ export function summarise(row: MediaRow): MediaSummary {
     ...(row.placeholder ? { placeholder: row.placeholder } : {}),
     filename: row.filename,
     ...(row.safety === 'blur' ? { blurred: true } : {}),
+    ...provenanceOf(row),
+  };
+}
+
+/**
+ * The API's provenance record: what was read from the original (stored, since renditions carry no
+ * metadata) with the uploader's disclosure on top. Nothing for items never read or disclosed.
+ */
+export function provenanceOf(row: Pick<MediaRow, 'provenance' | 'ai_disclosure'>): { provenance?: MediaProvenance } {
+  if (!row.provenance && !row.ai_disclosure) return {};
+  const read: Partial<ProvenanceReading> = row.provenance ? (JSON.parse(row.provenance) as ProvenanceReading) : {};
+  const disclosed = row.ai_disclosure ?? null;
+  // The stronger claim wins: a disclosure of "partly AI" does not hide credentials saying "generated".
+  const ai = read.ai === 'generated' || disclosed === 'generated' ? 'generated' : (read.ai ?? disclosed);
+  const facts = {
+    status: read.status ?? 'none',
+    source: read.source ?? null,
+    issuer: read.issuer ?? null,
+    signer: read.signer ?? null,
+    signature_valid: read.signatureValid ?? null,
+    hard_binding_valid: read.hardBindingValid ?? null,
+    ai,
+    edited: read.edited ?? false,
+    algorithmic: read.algorithmic ?? false,
+    remote_manifest_url: read.remoteManifestUrl ?? null,
+  } satisfies Omit<MediaProvenance, 'label' | 'labels' | 'claim_generator' | 'signed_at' | 'trusted' | 'digital_source_type' | 'ai_disclosed' | 'actions' | 'failures'>;
+  const labels = provenanceLabels(facts);
+  return {
+    provenance: {
+      ...facts,
+      label: labels[0] ?? null,
+      labels,
+      claim_generator: read.claimGenerator ?? null,
+      signed_at: read.signedAt ?? null,
+      trusted: read.trusted ?? null,
+      digital_source_type: read.digitalSourceType ?? null,
+      ai_disclosed: disclosed,
+      actions: read.actions ?? [],
+      failures: read.failures ?? [],
+    },
   };
 }
 
@@ -78,6 +120,7 @@ export function toMediaItem(row: MediaRow, signedPrefix: string | null, expiresA
     ...(row.waveform ? { waveform: JSON.parse(row.waveform) as number[] } : {}),
     filename: row.filename,
     ...(row.safety === 'blur' ? { blurred: true } : {}),
+    ...provenanceOf(row),
     renditions,
     created_at: Number(row.created_at),
     ...(signedPrefix && row.status === 'ready' ? { expires_at: expiresAt } : {}),

@@ -16,7 +16,7 @@ import { Server } from '@tus/server';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Accounts, Principal } from '../accounts/index.ts';
 import { AppError } from '../errors.ts';
-import type { Media } from './service.ts';
+import { type Media, parseAiDisclosure } from './service.ts';
 import { GATE_HEAD_BYTES, type KindLimits, createUploadGate, limitFor, tooLarge } from './upload-gate.ts';
 import { createWindowLimiter } from './window-limiter.ts';
 
@@ -139,6 +139,8 @@ export function createResumableUploads(deps: TusDeps): {
     async onUploadCreate(req, upload) {
       const principal = principals.get(req)!;
       try {
+        // A bad disclosure is refused now, not after the whole file has arrived.
+        parseAiDisclosure(upload.metadata?.ai);
         await deps.media.admit(principal);
       } catch (err) {
         if (err instanceof AppError) throw fromAppError(err);
@@ -160,7 +162,7 @@ export function createResumableUploads(deps: TusDeps): {
         // The gate saw every byte; this re-check covers an upload whose head arrived in slivers.
         const limit = limitFor(await readStoredHead(file, GATE_HEAD_BYTES), limits, deps.maxSize);
         if (upload.offset > limit) throw tooLarge(limit);
-        const created = await deps.media.uploadFromFile(principal, file, upload.metadata?.filename ?? null);
+        const created = await deps.media.uploadFromFile(principal, file, upload.metadata?.filename ?? null, parseAiDisclosure(upload.metadata?.ai));
         return { headers: { 'MMD-Media-Id': created.id, 'Access-Control-Expose-Headers': 'MMD-Media-Id' } };
       } catch (err) {
         if (err instanceof AppError) throw fromAppError(err);

@@ -74,7 +74,7 @@ export function createReviews(deps: { db: Database; write: WriteWithEvents; take
           if (!item) return [];
           const s = summarise(item);
           const previewable = item.status !== 'removed' && item.status !== 'failed' && (item.kind === 'image' || item.kind === 'video');
-          return [{ id, kind: s.kind, status: s.status, ...(s.width ? { width: s.width, height: s.height } : {}), preview: previewable ? `/v1/safety/reviews/${r.id}/media/${id}/preview` : null }];
+          return [{ id, kind: s.kind, status: s.status, ...(s.width ? { width: s.width, height: s.height } : {}), preview: previewable ? `/v1/safety/reviews/${r.id}/media/${id}/preview` : null, ...(s.provenance ? { provenance: s.provenance } : {}) }];
         }),
         bank: bank ? { id: bank.id, name: bank.name, category: bank.category as NonNullable<Review['bank']>['category'] } : null,
         created_at: Number(r.created_at),

@@ -21,6 +21,7 @@ import {
 import { usePolling } from './use-polling.ts';
 import { NoteField } from './NoteField.tsx';
 import { ErrorAlert } from '../error-alert.tsx';
+import { ProvenanceLabels } from '../media/ProvenanceLabels.tsx';
 
 type QueueStatus = Review['status'];
 const TABS: { status: QueueStatus; label: string }[] = [
@@ -353,6 +354,7 @@ function ReviewCard({ review, isAdmin, myId, revealed, revealing, onReveal, onHi
                   onReveal={() => onReveal(item.id)}
                   onHide={onHide}
                 />
+                {item.provenance && <ProvenanceLabels labels={item.provenance.labels} />}
               </li>
             ))}
           </ul>

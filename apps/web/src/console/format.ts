@@ -3,6 +3,7 @@ import type { AuditAction, BankAction, BankCategory, ReportReason, TakedownStage
 
 export const CATEGORY_LABELS: Record<BankCategory, string> = {
   ncii: 'Intimate images (NCII)',
+  ai_ncii: 'AI-generated intimate imagery',
   child_safety: 'Child safety',
   deepfake: 'Deepfake',
   terrorism: 'Terrorism',

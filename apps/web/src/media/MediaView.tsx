@@ -15,6 +15,7 @@ import { useMediaItem } from './media-cache.ts';
 import { MediaViewer } from './MediaViewer.tsx';
 import { useStableUrl } from './playback.ts';
 import { useRevealed } from './reveal.ts';
+import { ProvenanceLabels } from './ProvenanceLabels.tsx';
 import { VideoPlayer } from './VideoPlayer.tsx';
 import './media.css';
 
@@ -153,9 +154,11 @@ export function MediaView({ item, onOpen, fill = false }: MediaViewProps) {
     default:
       content = <DocumentRow item={stand} filename={item.filename} />;
   }
+  const provenance = full?.provenance ?? item.provenance;
   return (
     <>
       {content}
+      {visual && provenance && <ProvenanceLabels labels={provenance.labels} compact={fill} />}
       {viewing && <MediaViewer items={[item]} onClose={() => setViewing(false)} />}
     </>
   );

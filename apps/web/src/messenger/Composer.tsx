@@ -5,7 +5,7 @@
  * (a toggle brings it back), and in a chat with a bot "/" lists its commands.
  */
 import { AttachIcon, CloseIcon, KeyboardIcon, MicIcon, PollIcon, SendIcon } from '../icons.tsx';
-import type { Conversation, Message } from '@mmd/sdk';
+import type { AiDisclosure, Conversation, Message } from '@mmd/sdk';
 import { type FormEvent, type KeyboardEvent, useEffect, useRef, useState } from 'react';
 import { errorText } from '../api.ts';
 import { PollCreator } from '../interactive/PollCreator.tsx';
@@ -43,6 +43,8 @@ export function Composer(props: { conversation: Conversation; replyTo: Message |
   const store = useStore();
   const [text, setText] = useState('');
   const [attachments, setAttachments] = useState<Attachment[]>([]);
+  // The sender's disclosure for this message's photos and videos, sent with each upload.
+  const [aiDisclosure, setAiDisclosure] = useState<AiDisclosure | null>(null);
   const [recording, setRecording] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -130,6 +132,7 @@ export function Composer(props: { conversation: Conversation; replyTo: Message |
       const options = {
         filename: a.file.name || undefined,
         contentType: a.file.type || 'application/octet-stream',
+        ...(aiDisclosure ? { ai: aiDisclosure } : {}),
         onProgress: (sent: number, total: number) => patch(a.id, { sent, total }),
       };
       // Big files go resumable (chunks that survive a dropped connection); so does any file the
@@ -211,6 +214,7 @@ export function Composer(props: { conversation: Conversation; replyTo: Message |
       const sent = new Set(attachments.map((a) => a.id));
       for (const a of attachments) if (a.preview) URL.revokeObjectURL(a.preview);
       setAttachments((list) => list.filter((a) => !sent.has(a.id)));
+      setAiDisclosure(null);
       // Text typed while the files uploaded is kept: only what was sent is cleared.
       setText((now) => (now.trim() === body ? '' : now));
       onDone();
@@ -330,6 +334,24 @@ export function Composer(props: { conversation: Conversation; replyTo: Message |
             </li>
           ))}
         </ul>
+      )}
+      {attachments.length > 0 && (
+        <label className="ai-disclosure">
+          <span>Made with AI</span>
+          <select
+            value={aiDisclosure ?? ''}
+            disabled={busy}
+            onChange={(e) => {
+              setAiDisclosure((e.target.value || null) as AiDisclosure | null);
+              // Already uploaded files go again, with the disclosure (the server keeps one copy of the bytes).
+              setAttachments((list) => list.map((a) => ({ ...a, mediaId: null, sent: 0 })));
+            }}
+          >
+            <option value="">No</option>
+            <option value="generated">Yes, AI-generated</option>
+            <option value="partial">Contains AI-generated parts</option>
+          </select>
+        </label>
       )}
       <ErrorAlert error={error} />
       {menuOpen && (
