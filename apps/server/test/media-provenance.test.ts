@@ -99,6 +99,21 @@ onEachDatabase('media provenance', (dialect) => {
     await assert.rejects(alice.client.uploadResumable(photo, { filename: 'x.jpg', ai: 'maybe' as 'partial' }), /ai must be one of/);
   });
 
+  test('a disclosure at send time labels the sender’s own items, and a forward cannot relabel someone else’s', { skip: noData }, async () => {
+    const item = await uploaded(c2paFixture('no_manifest.jpg'), { filename: 'later.jpg' });
+    assert.equal(item.provenance?.ai_disclosed, null);
+    const chat = await alice.client.openDirect(bob.handle);
+    const sent = await alice.client.send(chat.id, { media: [item.id], ai_disclosure: 'generated' });
+    assert.equal(sent.media[0]!.provenance?.label, 'AI-generated');
+    const seen = (await bob.client.history(chat.id)).messages.find((m) => m.id === sent.id)!.media[0]!;
+    assert.equal(seen.provenance?.ai_disclosed, 'generated');
+    // Bob forwards it claiming "partial": Alice's item keeps her own disclosure.
+    const other = await bob.client.openDirect(alice.handle);
+    await bob.client.send(other.id, { forward_of: sent.id, ai_disclosure: 'partial' });
+    assert.equal((await alice.client.media(item.id)).provenance?.ai_disclosed, 'generated');
+    await rejectsWith(alice.client.send(chat.id, { media: [item.id], ai_disclosure: 'fake' as 'partial' }), 'validation_failed', 400);
+  });
+
   test('a moderator reviewing a deepfake report sees the item’s provenance', { skip: noData }, async () => {
     const item = await uploaded(await withDigitalSourceType(c2paFixture('no_manifest.jpg'), 'trainedAlgorithmicMedia'), { filename: 'fake.jpg' });
     const chat = await alice.client.openDirect(bob.handle);

@@ -6,6 +6,7 @@
 import { type Static, Type } from 'typebox';
 import { PASSWORD_RULE } from './password.ts';
 import { MediaSummary } from './media-summary.ts';
+import { AI_DISCLOSURES } from './provenance.ts';
 import { InteractiveMessageFields, InteractiveSendFields, MessageContentType } from './interactive.ts';
 
 /** Largest text a message may carry, in characters (Unicode code points). */
@@ -252,6 +253,7 @@ export const SendMessageBody = Type.Object(
     idempotency_key: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
     confirm_spread: Type.Optional(Type.Boolean({ description: 'the sender confirmed sharing media that is spreading fast; without it such a share is refused with 428 confirmation_required' })),
     link_preview: Type.Optional(Type.Boolean({ description: 'false: make no preview of the link in the text (default true: the server previews the first link)' })),
+    ai_disclosure: Type.Optional(Type.Enum([...AI_DISCLOSURES], { description: 'the sender discloses that the media they uploaded for this message were made with AI (generated) or contain AI-generated parts (partial); shown as a label' })),
     ...InteractiveSendFields,
   },
   { additionalProperties: false },

@@ -3,7 +3,7 @@
  * recipients (as its `message.created` event) the moment the last item is ready; if an item fails,
  * the sender is told and nobody else ever sees the message.
  */
-import { MAX_MEDIA_PER_MESSAGE } from '@mmd/contracts';
+import { type AiDisclosure, MAX_MEDIA_PER_MESSAGE } from '@mmd/contracts';
 import { AppError } from '../errors.ts';
 import type { Tx } from '../platform/db/index.ts';
 import { type SpreadPolicy, deliverPending, failPending, pendingAmong } from '../messaging/index.ts';
@@ -11,7 +11,7 @@ import type { Emit } from '../sync/index.ts';
 import { type MediaRow, type MediaSummary, PREVIEW_POSITION, summarise } from './store.ts';
 
 /** Checks the sender may attach these items and records them; says whether to hold the message. */
-export async function attachMedia(tx: Tx, options: { messageId: string; mediaIds: string[]; senderId: string; forwarded?: boolean }) {
+export async function attachMedia(tx: Tx, options: { messageId: string; mediaIds: string[]; senderId: string; forwarded?: boolean; aiDisclosure?: AiDisclosure }) {
   const { mediaIds } = options;
   if (mediaIds.length === 0) return { pending: false, summaries: [] as MediaSummary[] };
   if (mediaIds.length > MAX_MEDIA_PER_MESSAGE) throw new AppError('validation_failed', `at most ${MAX_MEDIA_PER_MESSAGE} media items per message`);
@@ -28,6 +28,16 @@ export async function attachMedia(tx: Tx, options: { messageId: string; mediaIds
     .insertInto('message_media')
     .values(mediaIds.map((media_id, position) => ({ message_id: options.messageId, media_id, position })))
     .execute();
+  // A disclosure at send time marks the sender's own items (never a forwarded one of someone
+  // else's); it adds a claim and never takes one back, so "generated" is not lowered to "partial".
+  const disclose = options.aiDisclosure;
+  if (disclose) {
+    const own = rows.filter((r) => r.owner_id === options.senderId && r.ai_disclosure !== 'generated' && r.ai_disclosure !== disclose);
+    if (own.length > 0) {
+      await tx.updateTable('media').set({ ai_disclosure: disclose }).where('id', 'in', own.map((r) => r.id)).execute();
+      for (const r of own) byId.set(r.id, { ...r, ai_disclosure: disclose });
+    }
+  }
   const ordered = mediaIds.map((id) => byId.get(id)!);
   return { pending: ordered.some((r) => r.status !== 'ready'), summaries: ordered.map(summarise) };
 }

@@ -43,6 +43,7 @@ export function messagingRoutes(deps: { messaging: Messaging; search: MessageSea
         idempotencyKey: b.idempotency_key,
         confirmSpread: b.confirm_spread,
         linkPreview: b.link_preview,
+        aiDisclosure: b.ai_disclosure,
         media: b.media,
         interactive: { buttons: b.buttons, quick_replies: b.quick_replies, list: b.list, cards: b.cards, poll: b.poll, form: b.form },
       });

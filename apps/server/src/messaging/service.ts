@@ -2,7 +2,7 @@
  * Messages: send (idempotent), history, edit, delete for everyone, reactions, forwards, read and
  * delivery receipts. A send writes one message row and one event row, whatever the audience.
  */
-import type { Message, MessageContentType, ReactionDetails, Receipts } from '@mmd/contracts';
+import type { AiDisclosure, Message, MessageContentType, ReactionDetails, Receipts } from '@mmd/contracts';
 import type { Principal } from '../accounts/index.ts';
 import { type Membership, assertMayPost, directChatsOf, inRanges, isAdmin, markOwnMessages, nextSeq, nextSeqs, raiseWatermarks, readableRanges, readersOfSeq, requireMember, seqIn } from '../conversations/index.ts';
 import { accountStates, accountsByIds, blockedBy, blockersOf, hasBlocked } from '../accounts/index.ts';
@@ -175,6 +175,8 @@ export function createMessaging(deps: MessagingDeps) {
         confirmSpread?: boolean;
         /** false: no link preview for this message (the sender or a Telegram bot turned it off). */
         linkPreview?: boolean;
+        /** The sender's "made with AI" disclosure for the media they uploaded (media/attach.ts). */
+        aiDisclosure?: AiDisclosure;
       },
       /** Inside a caller's transaction (a campaign's batch), else in one of its own. */
       within?: { tx: Tx; emit: Emit },
@@ -294,7 +296,7 @@ export function createMessaging(deps: MessagingDeps) {
           await storeInteractive(tx, { messageId: row.id, conversationId, senderId: principal.accountId, prepared, now });
           if (prepared.closesAt !== null) await deps.scheduleClose?.(tx, { messageId: row.id, at: prepared.closesAt });
         }
-        const attached = await attachMedia(tx, { messageId: row.id, mediaIds, senderId: principal.accountId, forwarded: input.forwardOf !== undefined });
+        const attached = await attachMedia(tx, { messageId: row.id, mediaIds, senderId: principal.accountId, forwarded: input.forwardOf !== undefined, aiDisclosure: input.aiDisclosure });
         // Searchable from this transaction on (by its sender alone while it is held).
         await indexMessages(tx, [{ id: row.id, conversationId, text: row.text, mediaKinds: attached.summaries.map((m) => m.kind) }]);
         if (attached.pending) {
