@@ -75,6 +75,15 @@ describe('mmd upload / media / send --media (online)', { skip: noData, concurren
     assert.match(shown.stdout, new RegExp(`^rendition preview\\.jpg\\s+${server.url}/v1/files/\\S+$`, 'm'));
   });
 
+  test('upload --ai discloses AI; media shows the provenance labels read from content credentials', async () => {
+    const r = await alice.mmd('upload', path.join(DATA, 'c2pa', 'CA.jpg'), '--ai', 'generated', '--wait');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^provenance\s+AI-generated; Edited; Content credentials: C2PA Test Signing Cert$/m);
+    const bad = await alice.mmd('upload', photo, '--ai', 'maybe');
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /generated, partial/);
+  });
+
   test('a file the server cannot process: upload --wait exits 1 with the reason and its code', async () => {
     const r = await alice.mmd('upload', path.join(HOSTILE, 'truncated.jpg'), '--wait');
     assert.equal(r.code, 1);

@@ -2,8 +2,8 @@
 import { openAsBlob } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { type MediaItem, MmdError } from '@mmd/sdk';
-import type { Command } from 'commander';
+import { type AiDisclosure, type MediaItem, MmdError } from '@mmd/sdk';
+import { type Command, Option } from 'commander';
 import { integerIn } from '../args.ts';
 import { type Globals, globals, signedInClient } from '../context.ts';
 import { CliError } from '../errors.ts';
@@ -16,13 +16,14 @@ export function registerMediaCommands(program: Command): void {
     .argument('<file>', 'the file (its type is read from its content by the server)')
     .option('--wait', 'wait until processing is done, then print the item (exit 1 if it failed)')
     .option('--timeout <seconds>', 'with --wait: give up after this long', integerIn(1), 600)
-    .action(async (file: string, opts: { wait?: boolean; timeout: number }, cmd: Command) => {
+    .addOption(new Option('--ai <disclosure>', 'disclose that it was made with AI (generated) or contains AI-generated parts (partial); shown as a label').choices(['generated', 'partial']))
+    .action(async (file: string, opts: { wait?: boolean; timeout: number; ai?: AiDisclosure }, cmd: Command) => {
       const g = globals(cmd);
       const client = signedInClient(g);
       // A file-backed Blob: fetch streams it from disk, so big videos are never read into memory.
       // No content type is sent: the server identifies the file from its bytes anyway.
       const body = await openFile(file);
-      const uploaded = await client.upload(body, { filename: path.basename(file) });
+      const uploaded = await client.upload(body, { filename: path.basename(file), ...(opts.ai ? { ai: opts.ai } : {}) });
       if (!opts.wait) {
         emit(g, uploaded, () => `${uploaded.id} ${uploaded.status}`);
         if (uploaded.status === 'failed') failWith(await client.media(uploaded.id));
@@ -96,6 +97,10 @@ function printItem(g: Globals, item: MediaItem): void {
     if (item.filename) rows.push(['filename', item.filename]);
     if (item.width && item.height) rows.push(['dimensions', `${item.width}x${item.height}`]);
     if (item.duration !== undefined) rows.push(['duration', `${item.duration.toFixed(1)} s`]);
+    if (item.provenance) {
+      const p = item.provenance;
+      rows.push(['provenance', p.labels.length > 0 ? p.labels.join('; ') : p.status]);
+    }
     for (const [name, r] of Object.entries(renditions)) rows.push([`rendition ${name}`, r.url]);
     return table(rows);
   });
