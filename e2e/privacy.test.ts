@@ -24,9 +24,8 @@ describe('privacy in the messenger', { skip: skipBrowser }, () => {
       await page.goto(`${server.url}/settings`);
       const nobody = page.getByRole('radio', { name: /^Nobody/ });
       await nobody.check();
-      assert.deepEqual(await eventuallyEqual(() => dan.client.privacy(), { add_me: 'nobody' }), {
-        add_me: 'nobody',
-      });
+      const nobodyAdds = { add_me: 'nobody', last_seen: 'everyone', photo: 'everyone', read_receipts: true } as const;
+      assert.deepEqual(await eventuallyEqual(() => dan.client.privacy(), nobodyAdds), nobodyAdds);
 
       await page.goto(server.url);
       await page.getByRole('heading', { name: 'Chats' }).waitFor();

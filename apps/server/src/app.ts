@@ -48,6 +48,7 @@ import { recordSpreadAlert, spreadRoutes } from './safety/spread-review.ts';
 import { spreadPolicyFrom } from './messaging/spread-velocity.ts';
 import { createSafety } from './safety/service.ts';
 import { webRoutes } from './web/routes.ts';
+import { createProfiles, profileRoutes } from './profiles/index.ts';
 import { type BlobStore, createBlobStore } from './platform/blobs/index.ts';
 import { type QueueWorker, createQueue, jobBacklog } from './platform/queue/index.ts';
 import { createMetrics, metricsRoute } from './metrics/index.ts';
@@ -447,6 +448,19 @@ export async function buildApp(deps: AppDeps) {
   const limits = { login: config.loginRateLimit, loginPerAddress: config.loginAddressRateLimit, signup: config.signupRateLimit, windowMs: config.rateLimitWindowMs };
   await app.register(accountRoutes({ accounts, authenticate, limits }));
   await app.register(privacyRoutes({ privacy: createPrivacy({ db, clock }), authenticate }));
+  const photoSigner = createUrlSigner(await serverSecret(db, 'profile-photo-signing', ''), '/v1/profile-photos');
+  const profiles = createProfiles({ db, blobs, write, clock, signer: photoSigner, photoUrlTtlMs: config.mediaUrlTtlSeconds * 1000, maxPhotoPixels: config.profilePhotoMaxPixels });
+  await app.register(
+    profileRoutes({
+      profiles,
+      authenticate,
+      db,
+      blobs,
+      signer: photoSigner,
+      clock,
+      limits: { photoMaxBytes: config.profilePhotoMaxBytes, photosPerHour: config.profilePhotoChangesPerHour, searches: config.peopleSearchRateLimit, windowMs: config.rateLimitWindowMs },
+    }),
+  );
   await app.register(conversationRoutes({ conversations, authenticate }));
   const search = createMessageSearch({ db, clock, rateLimit: { max: config.searchRateLimit, windowMs: config.rateLimitWindowMs } });
   await app.register(messagingRoutes({ messaging, search, authenticate }));
@@ -577,6 +591,6 @@ export async function buildApp(deps: AppDeps) {
 
   return {
     app: app as unknown as FastifyInstance,
-    services: { accounts, business, conversations, messaging, interactive, hub, media, queue, blobs, safety, resumable, telegram, bots, webhooks, webhookQueue, automation, automationRunner, inbox, templates, contacts, contactImports, importQueue, segments, campaigns, campaignQueue, campaignTracking, notifications },
+    services: { accounts, profiles, business, conversations, messaging, interactive, hub, media, queue, blobs, safety, resumable, telegram, bots, webhooks, webhookQueue, automation, automationRunner, inbox, templates, contacts, contactImports, importQueue, segments, campaigns, campaignQueue, campaignTracking, notifications },
   };
 }

@@ -72,6 +72,7 @@ import type {
   Invitation,
   InvitedReply,
   Privacy,
+  UpdatePrivacyBody,
   UploadReply,
   AddSignalsBody,
   AddSignalsReply,
@@ -111,6 +112,7 @@ import type {
 } from '@mmd/contracts';
 import { AutomationApi } from './automation.ts';
 import { InboxApi } from './inbox.ts';
+import { ProfilesApi } from './profiles.ts';
 import { ContactsApi } from './contacts.ts';
 import { ContactImportsApi, SegmentsApi } from './audience.ts';
 import { MmdError } from './errors.ts';
@@ -172,6 +174,14 @@ export class MmdClient {
   /** Contact import (streamed upload, progress, error report) and CSV export, for a business. */
   get contactImports(): ContactImportsApi {
     return new ContactImportsApi(
+      (method, path, body) => this.request(method, path, body),
+      (path, init) => this.raw(path, { ...init, headers: { ...this.auth(), ...(init.headers as Record<string, string> | undefined) } }),
+    );
+  }
+
+  /** Profiles, presence and people search. */
+  get profiles(): ProfilesApi {
+    return new ProfilesApi(
       (method, path, body) => this.request(method, path, body),
       (path, init) => this.raw(path, { ...init, headers: { ...this.auth(), ...(init.headers as Record<string, string> | undefined) } }),
     );
@@ -296,7 +306,8 @@ export class MmdClient {
   privacy() {
     return this.request<Privacy>('GET', '/v1/account/privacy');
   }
-  setPrivacy(input: Privacy) {
+  /** Changes only the settings named. */
+  setPrivacy(input: UpdatePrivacyBody) {
     return this.request<Privacy>('PATCH', '/v1/account/privacy', input);
   }
   removeMember(conversationId: string, accountId: string) {
