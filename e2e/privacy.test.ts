@@ -22,7 +22,7 @@ describe('privacy in the messenger', { skip: skipBrowser }, () => {
     const { context, page, errors } = await signedIn(browser, server, dan);
     try {
       await page.goto(`${server.url}/settings`);
-      const nobody = page.getByRole('radio', { name: /^Nobody/ });
+      const nobody = page.getByRole('group', { name: 'Who can add me to groups and channels' }).getByRole('radio', { name: /^Nobody/ });
       await nobody.check();
       const nobodyAdds = { add_me: 'nobody', last_seen: 'everyone', photo: 'everyone', read_receipts: true } as const;
       assert.deepEqual(await eventuallyEqual(() => dan.client.privacy(), nobodyAdds), nobodyAdds);

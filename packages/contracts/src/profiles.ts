@@ -95,3 +95,5 @@ export const Presence = Type.Object({
 });
 /** Whether someone is online now, or when they last were, as far as privacy settings allow. */
 export type Presence = Static<typeof Presence>;
+export const PresenceList = Type.Object({ presence: Type.Array(Presence) });
+export type PresenceList = Static<typeof PresenceList>;

@@ -4,3 +4,4 @@
  */
 export { createProfiles, type Profiles, type ProfilesDeps, visibleTo } from './service.ts';
 export { profileRoutes } from './routes.ts';
+export { createPresence, type PresenceService } from './presence.ts';

@@ -26,6 +26,7 @@ export const profilesMigrations: MigrationSteps = {
       .createTable('presence')
       .addColumn('account_id', 'text', (c) => c.primaryKey().references('accounts.id'))
       .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
+      .addColumn('online_until', 'bigint')
       .execute();
   },
 };

@@ -1,4 +1,4 @@
-import { Handle, PeopleQuery, Profile, ProfileList, ProfilesQuery, PROFILE_PHOTO_SIZES, type ProfilePhotoSize, UpdateProfileBody } from '@mmd/contracts';
+import { Handle, PeopleQuery, PresenceList, Profile, ProfileList, ProfilesQuery, PROFILE_PHOTO_SIZES, type ProfilePhotoSize, UpdateProfileBody } from '@mmd/contracts';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { accountIdByHandle } from '../accounts/index.ts';
@@ -8,12 +8,21 @@ import { createWindowLimiter } from '../http/window-limit.ts';
 import type { UrlSigner } from '../media/index.ts';
 import type { BlobStore } from '../platform/blobs/index.ts';
 import type { Database } from '../platform/db/index.ts';
+import type { PresenceService } from './presence.ts';
 import type { Profiles } from './service.ts';
 
 const PHOTO_TYPES = /^(image\/[\w.+-]+|application\/octet-stream)$/;
 
+/** `?ids=a,b,c`: at most 100 ids of at most 64 characters. */
+function idList(raw: string): string[] {
+  const ids = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  if (ids.length > 100 || ids.some((id) => id.length > 64)) throw new AppError('validation_failed', 'at most 100 ids', { errors: [{ path: '/ids', message: 'at most 100 ids of at most 64 characters' }] });
+  return ids;
+}
+
 export function profileRoutes(deps: {
   profiles: Profiles;
+  presence: PresenceService;
   authenticate: Authenticate;
   db: Database;
   blobs: BlobStore;
@@ -65,13 +74,24 @@ export function profileRoutes(deps: {
       return reply.status(204).send();
     });
 
+    app.get('/v1/presence', {
+      schema: {
+        'x-mmd-scope': 'device',
+        tags: ['profiles'],
+        summary: 'Whether up to 100 people are online, or when they last were; null where their setting or yours hides it (last seen works both ways)',
+        querystring: ProfilesQuery,
+        response: { 200: PresenceList },
+      },
+    }, async (request) => {
+      const principal = await authenticate(request);
+      return { presence: await deps.presence.of(principal.accountId, idList(request.query.ids)) };
+    });
+
     app.get('/v1/profiles', {
       schema: { 'x-mmd-scope': 'messages:read', tags: ['profiles'], summary: 'Profiles of up to 100 accounts by id, as you may see them (people in your chats)', querystring: ProfilesQuery, response: { 200: ProfileList } },
     }, async (request) => {
       const principal = await authenticate(request);
-      const ids = request.query.ids.split(',').map((s) => s.trim()).filter(Boolean);
-      if (ids.length > 100 || ids.some((id) => id.length > 64)) throw new AppError('validation_failed', 'at most 100 ids', { errors: [{ path: '/ids', message: 'at most 100 ids of at most 64 characters' }] });
-      return { profiles: await profiles.view(principal.accountId, ids) };
+      return { profiles: await profiles.view(principal.accountId, idList(request.query.ids)) };
     });
 
     app.get('/v1/people/:handle', {

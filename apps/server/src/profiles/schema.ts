@@ -21,10 +21,12 @@ export interface ProfileWordsTable {
   account_id: string;
 }
 
-/** When each account last closed its last live connection (presence's "last seen"). */
+/** When each account was last online (presence's "last seen"), and until when a process vouches it still is. */
 export interface PresenceTable {
   account_id: string;
   last_seen_at: number;
+  /** Set while a process holds one of its streams (re-asserted by heartbeat); null once they all closed. */
+  online_until: number | null;
 }
 
 export interface ProfilesTables {

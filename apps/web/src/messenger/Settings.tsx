@@ -7,6 +7,8 @@ import { useSession } from '../session.tsx';
 import { useConfirm } from './Confirm.tsx';
 import { fullDate } from './format.ts';
 import { PrivacySettings } from './Privacy.tsx';
+import { ProfileSettings } from './ProfileSettings.tsx';
+import { VisibilitySettings } from './VisibilitySettings.tsx';
 import { MyConsents } from '../pages/MyConsents.tsx';
 import { ErrorAlert } from '../error-alert.tsx';
 
@@ -47,6 +49,7 @@ export function Settings() {
         <Link href="/bots">Bots &amp; automation</Link>: create bots, their tokens and webhooks
         {me.kind === 'business' ? ', and your automation rules' : ''}.
       </p>
+      <ProfileSettings />
       <h2>Devices</h2>
       <p className="hint">Everywhere this account is signed in. Signing a device out ends its session at once.</p>
       <ErrorAlert error={error} />
@@ -71,6 +74,7 @@ export function Settings() {
         </ul>
       )}
       <PrivacySettings />
+      <VisibilitySettings />
       {me.kind === 'person' && <MyConsents />}
       <div className="row">
         <button type="button" className="danger" onClick={() => signOut({ revoke: true })}>
