@@ -117,4 +117,32 @@ describe('profiles in the messenger', { skip: skipBrowser }, () => {
       await a.context.close();
     }
   });
+
+  it('finds people by a word of their name in "New chat" and opens a chat with the one picked', async () => {
+    const [alice, bob, carl] = await Promise.all([server.signUp(), server.signUp(), server.signUp()]);
+    const word = `Zebulon${process.pid}`;
+    await bob.client.profiles.update({ display_name: `${word} Builder` });
+    await bob.client.profiles.setPhoto(await sharp({ create: { width: 200, height: 200, channels: 3, background: '#30a050' } }).png().toBuffer(), 'image/png');
+    await carl.client.profiles.update({ display_name: `Carl ${word}son` });
+    const a = await signedIn(browser, server, alice);
+    try {
+      await a.page.getByRole('button', { name: 'New chat' }).click();
+      const dialog = a.page.getByRole('dialog', { name: 'New chat' });
+      await dialog.getByLabel('Their handle').fill('Ze');
+      await dialog.getByText('three letters of a name').waitFor();
+      await dialog.getByLabel('Their handle').fill(word.slice(0, 5).toLowerCase());
+      const found = dialog.getByRole('region', { name: 'People found' });
+      const pickBob = found.getByRole('button', { name: `Message ${word} Builder @${bob.handle}` });
+      await pickBob.waitFor();
+      // A prefix of any word of the name: "Carl Zebulon…son" is found too.
+      await found.getByRole('button', { name: new RegExp(`^Message Carl ${word}son`) }).waitFor();
+      assert.deepEqual(await loadedSize(a.page, '.people-found img.avatar'), [96, 96]);
+      await pickBob.click();
+      await a.page.getByRole('heading', { name: `${word} Builder`, level: 2 }).waitFor();
+      assert.equal((await alice.client.conversations()).filter((c) => c.kind === 'direct' && c.peer?.account_id === bob.accountId).length, 1);
+      assert.deepEqual(a.errors, []);
+    } finally {
+      await a.context.close();
+    }
+  });
 });

@@ -445,12 +445,12 @@ onEachDatabase('access', (dialect) => {
       server.signUp(),
       server.signUp(),
     ]);
-    const defaults = { add_me: 'everyone', last_seen: 'everyone', photo: 'everyone', read_receipts: true } as const;
+    const defaults = { add_me: 'everyone', last_seen: 'everyone', photo: 'everyone' } as const;
     assert.deepEqual(await dan.client.privacy(), defaults);
     assert.deepEqual(await dan.client.setPrivacy({ add_me: 'nobody' }), { ...defaults, add_me: 'nobody' });
     // Naming one setting leaves the others as they were.
-    assert.deepEqual(await dan.client.setPrivacy({ last_seen: 'contacts', read_receipts: false }), { ...defaults, add_me: 'nobody', last_seen: 'contacts', read_receipts: false });
-    assert.deepEqual(await dan.client.privacy(), { ...defaults, add_me: 'nobody', last_seen: 'contacts', read_receipts: false });
+    assert.deepEqual(await dan.client.setPrivacy({ last_seen: 'contacts', photo: 'nobody' }), { ...defaults, add_me: 'nobody', last_seen: 'contacts', photo: 'nobody' });
+    assert.deepEqual(await dan.client.privacy(), { ...defaults, add_me: 'nobody', last_seen: 'contacts', photo: 'nobody' });
     await rejectsWith(dan.client.setPrivacy({}), 'validation_failed', 400);
     await rejectsWith(dan.client.setPrivacy({ add_me: 'friends' as never }), 'validation_failed', 400);
     const danSees = await follow(dan);

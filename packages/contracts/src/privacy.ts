@@ -27,8 +27,6 @@ export const Privacy = Type.Object({
   last_seen: Visibility,
   /** Who sees your profile photo (the others see your initials). */
   photo: Visibility,
-  /** Off: others never see that you read their messages, and you never see that they read yours. */
-  read_receipts: Type.Boolean(),
 });
 export type Privacy = Static<typeof Privacy>;
 export const UpdatePrivacyBody = Type.Object(
@@ -36,7 +34,6 @@ export const UpdatePrivacyBody = Type.Object(
     add_me: Type.Optional(AddMePolicy),
     last_seen: Type.Optional(Visibility),
     photo: Type.Optional(Visibility),
-    read_receipts: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false, minProperties: 1 },
 );

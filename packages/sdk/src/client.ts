@@ -73,6 +73,8 @@ import type {
   InvitedReply,
   Privacy,
   UpdatePrivacyBody,
+  ChangePasswordBody,
+  ChangePasswordReply,
   UploadReply,
   AddSignalsBody,
   AddSignalsReply,
@@ -231,6 +233,10 @@ export class MmdClient {
   }
   me() {
     return this.request<Account>('GET', '/v1/me');
+  }
+  /** Changes the password (the current one is required); the account's other devices are signed out. */
+  changePassword(input: ChangePasswordBody) {
+    return this.request<ChangePasswordReply>('POST', '/v1/account/password', input);
   }
   async devices() {
     return (await this.request<{ devices: Device[] }>('GET', '/v1/devices')).devices;

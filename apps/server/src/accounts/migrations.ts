@@ -89,10 +89,9 @@ export const accountsMigrations: MigrationSteps = {
   '202612060010-accounts-suspension': async (db: Kysely<unknown>) => {
     await db.schema.alterTable('accounts').addColumn('suspended_at', 'bigint').execute();
   },
-  // Profiles and presence: who sees last seen and the profile photo; read receipts on or off.
+  // Profiles and presence: who sees last seen and the profile photo.
   '202612060500-accounts-privacy-visibility': async (db: Kysely<unknown>) => {
     await db.schema.alterTable('privacy_settings').addColumn('last_seen', 'text').execute();
     await db.schema.alterTable('privacy_settings').addColumn('photo', 'text').execute();
-    await db.schema.alterTable('privacy_settings').addColumn('read_receipts', 'integer').execute();
   },
 };

@@ -54,11 +54,9 @@ export interface BlocksTable {
 export interface PrivacySettingsTable {
   account_id: string;
   add_me: 'everyone' | 'contacts' | 'nobody';
-  /** Null columns (rows from before these settings) mean the defaults: everyone, read receipts on. */
+  /** Null columns (rows from before these settings) mean the default: everyone. */
   last_seen?: 'everyone' | 'contacts' | 'nobody' | null;
   photo?: 'everyone' | 'contacts' | 'nobody' | null;
-  /** 1 on, 0 off. */
-  read_receipts?: number | null;
   updated_at: number;
 }
 
