@@ -145,4 +145,35 @@ describe('profiles in the messenger', { skip: skipBrowser }, () => {
       await a.context.close();
     }
   });
+
+  it('the theme chosen in Settings applies at once, survives a reload, and "system" follows the system', async () => {
+    const alice = await server.signUp();
+    const a = await signedIn(browser, server, alice);
+    const rootBackground = () => a.page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+    try {
+      await a.page.emulateMedia({ colorScheme: 'light' });
+      await a.page.goto(`${server.url}/settings`);
+      const theme = a.page.getByRole('group', { name: 'Theme' });
+      assert.equal(await theme.getByRole('radio', { name: 'Same as the system' }).isChecked(), true);
+      const light = 'rgb(246, 247, 249)';
+      const dark = 'rgb(15, 18, 22)';
+      assert.equal(await rootBackground(), light);
+      await theme.getByRole('radio', { name: 'Dark' }).check();
+      assert.equal(await rootBackground(), dark);
+      await a.page.reload();
+      assert.equal(await rootBackground(), dark, 'kept across a reload');
+      assert.equal(await a.page.getByRole('group', { name: 'Theme' }).getByRole('radio', { name: 'Dark' }).isChecked(), true);
+      // Light wins over a dark system; "system" then follows it.
+      await a.page.emulateMedia({ colorScheme: 'dark' });
+      await a.page.getByRole('group', { name: 'Theme' }).getByRole('radio', { name: 'Light' }).check();
+      assert.equal(await rootBackground(), light);
+      await a.page.getByRole('group', { name: 'Theme' }).getByRole('radio', { name: 'Same as the system' }).check();
+      assert.equal(await rootBackground(), dark);
+      await a.page.emulateMedia({ colorScheme: 'light' });
+      assert.equal(await rootBackground(), light);
+      assert.deepEqual(a.errors, []);
+    } finally {
+      await a.context.close();
+    }
+  });
 });
