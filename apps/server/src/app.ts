@@ -460,7 +460,7 @@ export async function buildApp(deps: AppDeps) {
       blobs,
       signer: photoSigner,
       clock,
-      limits: { photoMaxBytes: config.profilePhotoMaxBytes, photosPerHour: config.profilePhotoChangesPerHour, searches: config.peopleSearchRateLimit, windowMs: config.rateLimitWindowMs },
+      limits: { photoMaxBytes: config.profilePhotoMaxBytes, photosPerHour: config.profilePhotoChangesPerHour, editsPerHour: config.profileEditsPerHour, searches: config.peopleSearchRateLimit, windowMs: config.rateLimitWindowMs },
     }),
   );
   await app.register(conversationRoutes({ conversations, authenticate }));

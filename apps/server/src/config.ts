@@ -155,6 +155,8 @@ const ConfigSchema = Type.Object({
   profilePhotoMaxBytes: Type.Integer({ minimum: 1024, default: 10 * 1024 * 1024 }),
   /** Largest profile photo in pixels, checked before decoding. */
   profilePhotoMaxPixels: Type.Integer({ minimum: 1, default: 40_000_000 }),
+  /** Display name / about changes one account may make per hour (each writes an event per chat it is in). */
+  profileEditsPerHour: Type.Integer({ minimum: 1, default: 30 }),
   /** Profile photo changes one account may make per hour. */
   profilePhotoChangesPerHour: Type.Integer({ minimum: 1, default: 10 }),
   /** People searches (GET /v1/people) one account may run per window (rateLimitWindowMs). */

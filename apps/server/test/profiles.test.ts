@@ -38,7 +38,7 @@ async function chat(a: User, b: User) {
 onEachDatabase('profiles', (dialect) => {
   let server: TestServer;
   before(async () => {
-    server = await startTestServer({ dialect, config: { profilePhotoChangesPerHour: 4, peopleSearchRateLimit: 6, profilePhotoMaxBytes: 200_000 } });
+    server = await startTestServer({ dialect, config: { profilePhotoChangesPerHour: 4, profileEditsPerHour: 12, peopleSearchRateLimit: 6, profilePhotoMaxBytes: 200_000 } });
   });
   after(() => server.close());
 
@@ -73,6 +73,13 @@ onEachDatabase('profiles', (dialect) => {
       await rejectsWith(carol.client.profiles.update({ handle: 'x' } as never), 'validation_failed', 400);
       // Nothing changed.
       assert.equal((await carol.client.profiles.mine()).display_name, '😀'.repeat(64));
+    });
+
+    it('allows a limited number of changes an hour (429 with Retry-After past it)', async () => {
+      const eve = await server.signUp();
+      for (let i = 0; i < 12; i++) await eve.client.profiles.update({ about: `take ${i}` });
+      await rejectsWith(eve.client.profiles.update({ about: 'one more' }), 'rate_limited', 429);
+      assert.equal((await eve.client.profiles.mine()).about, 'take 11');
     });
 
     it('refuses strangers (401), bot-less API keys where a person is needed (403) and unknown people (404)', async () => {
@@ -213,6 +220,19 @@ onEachDatabase('profiles', (dialect) => {
       const exact = await searcher.client.profiles.search(`${stem}_3`);
       assert.deepEqual(exact, []);
       assert.deepEqual((await searcher.client.profiles.search(`${stem}_4`)).map((p) => p.handle), [`${stem}_4`]);
+    });
+
+    it('follows "who can find me": contacts only, or nobody (an exact handle still opens a chat)', async () => {
+      const stem = `fm${process.pid}${dialect === 'sqlite' ? 's' : 'p'}`;
+      const [hidden, contact, stranger] = await Promise.all([server.signUp(`${stem}_hid`), server.signUp(), server.signUp()]);
+      await contact.client.openDirect(hidden.handle);
+      await hidden.client.setPrivacy({ find_me: 'contacts' });
+      assert.deepEqual((await contact.client.profiles.search(`${stem}_h`)).map((p) => p.handle), [hidden.handle]);
+      assert.deepEqual(await stranger.client.profiles.search(`${stem}_h`), []);
+      await hidden.client.setPrivacy({ find_me: 'nobody' });
+      assert.deepEqual(await contact.client.profiles.search(`${stem}_h`), []);
+      assert.deepEqual((await hidden.client.profiles.search(`${stem}_h`)).map((p) => p.handle), [hidden.handle], 'one finds oneself');
+      assert.equal((await stranger.client.openDirect(hidden.handle)).kind, 'direct');
     });
 
     it('is rate-limited per account (429 with Retry-After)', async () => {

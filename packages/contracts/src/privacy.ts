@@ -27,6 +27,8 @@ export const Privacy = Type.Object({
   last_seen: Visibility,
   /** Who sees your profile photo (the others see your initials). */
   photo: Visibility,
+  /** Who finds you in people search (GET /v1/people); anyone who knows your exact handle can still write to you. */
+  find_me: Visibility,
 });
 export type Privacy = Static<typeof Privacy>;
 export const UpdatePrivacyBody = Type.Object(
@@ -34,6 +36,7 @@ export const UpdatePrivacyBody = Type.Object(
     add_me: Type.Optional(AddMePolicy),
     last_seen: Type.Optional(Visibility),
     photo: Type.Optional(Visibility),
+    find_me: Type.Optional(Visibility),
   },
   { additionalProperties: false, minProperties: 1 },
 );

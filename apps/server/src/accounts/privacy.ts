@@ -61,7 +61,7 @@ export async function addPolicies(db: Executor, accountIds: string[]): Promise<M
   return policies;
 }
 
-const DEFAULT_PRIVACY: Privacy = { add_me: 'everyone', last_seen: 'everyone', photo: 'everyone' };
+const DEFAULT_PRIVACY: Privacy = { add_me: 'everyone', last_seen: 'everyone', photo: 'everyone', find_me: 'everyone' };
 
 /** Each account's privacy settings (the defaults for those who never chose), 500 per query. */
 export async function privacySettingsOf(db: Executor, accountIds: readonly string[]): Promise<Map<string, Privacy>> {
@@ -69,7 +69,7 @@ export async function privacySettingsOf(db: Executor, accountIds: readonly strin
   for (let i = 0; i < accountIds.length; i += 500) {
     const rows = await db
       .selectFrom('privacy_settings')
-      .select(['account_id', 'add_me', 'last_seen', 'photo'])
+      .select(['account_id', 'add_me', 'last_seen', 'photo', 'find_me'])
       .where('account_id', 'in', accountIds.slice(i, i + 500))
       .execute();
     for (const r of rows) {
@@ -77,6 +77,7 @@ export async function privacySettingsOf(db: Executor, accountIds: readonly strin
         add_me: r.add_me,
         last_seen: r.last_seen ?? DEFAULT_PRIVACY.last_seen,
         photo: r.photo ?? DEFAULT_PRIVACY.photo,
+        find_me: r.find_me ?? DEFAULT_PRIVACY.find_me,
       });
     }
   }
@@ -106,7 +107,7 @@ export function createPrivacy(deps: PrivacyDeps) {
       return db.writeTransaction(async (tx) => {
         const current = (await privacySettingsOf(tx, [principal.accountId])).get(principal.accountId)!;
         const next: Privacy = { ...current, ...Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) };
-        const row = { add_me: next.add_me, last_seen: next.last_seen, photo: next.photo, updated_at: clock() };
+        const row = { add_me: next.add_me, last_seen: next.last_seen, photo: next.photo, find_me: next.find_me, updated_at: clock() };
         await tx
           .insertInto('privacy_settings')
           .values({ account_id: principal.accountId, ...row })

@@ -57,6 +57,7 @@ export interface PrivacySettingsTable {
   /** Null columns (rows from before these settings) mean the default: everyone. */
   last_seen?: 'everyone' | 'contacts' | 'nobody' | null;
   photo?: 'everyone' | 'contacts' | 'nobody' | null;
+  find_me?: 'everyone' | 'contacts' | 'nobody' | null;
   updated_at: number;
 }
 

@@ -28,11 +28,12 @@ export function profileRoutes(deps: {
   blobs: BlobStore;
   signer: UrlSigner;
   clock: () => number;
-  limits: { photoMaxBytes: number; photosPerHour: number; searches: number; windowMs: number };
+  limits: { photoMaxBytes: number; photosPerHour: number; editsPerHour: number; searches: number; windowMs: number };
 }): FastifyPluginAsyncTypebox {
   const { profiles, authenticate, limits } = deps;
   const searchLimiter = createWindowLimiter({ max: limits.searches, windowMs: limits.windowMs, clock: deps.clock });
   const photoLimiter = createWindowLimiter({ max: limits.photosPerHour, windowMs: 3_600_000, clock: deps.clock });
+  const editLimiter = createWindowLimiter({ max: limits.editsPerHour, windowMs: 3_600_000, clock: deps.clock });
   const refuseOver = (limiter: ReturnType<typeof createWindowLimiter>, key: string, what: string) => {
     const waitMs = limiter.hit(key);
     if (waitMs > 0) throw new AppError('rate_limited', `too many ${what}; retry in ${Math.ceil(waitMs / 1000)} s`, { headers: { 'retry-after': String(Math.ceil(waitMs / 1000)) } });
@@ -50,6 +51,7 @@ export function profileRoutes(deps: {
       schema: { 'x-mmd-scope': 'device', tags: ['profiles'], summary: 'Change your display name and/or about line (null or "" clears one)', body: UpdateProfileBody, response: { 200: Profile } },
     }, async (request) => {
       const principal = await authenticate(request);
+      refuseOver(editLimiter, principal.accountId, 'profile changes');
       return profiles.update(principal, request.body);
     });
 

@@ -45,7 +45,7 @@ async function profileRows(db: Reader, accountIds: readonly string[]): Promise<M
  * everyone, or contacts when the two share a direct chat; never someone who blocked the viewer.
  * One's own is always visible.
  */
-export async function visibleTo(db: Reader, viewerId: string, ownerIds: readonly string[], what: 'photo' | 'last_seen'): Promise<Set<string>> {
+export async function visibleTo(db: Reader, viewerId: string, ownerIds: readonly string[], what: 'photo' | 'last_seen' | 'find_me'): Promise<Set<string>> {
   const others = ownerIds.filter((id) => id !== viewerId);
   const visible = new Set(ownerIds.filter((id) => id === viewerId));
   if (others.length === 0) return visible;
@@ -181,7 +181,8 @@ export function createProfiles(deps: ProfilesDeps) {
     /**
      * People whose handle, or a word of whose display name, starts with `q` (at least
      * MIN_PEOPLE_QUERY characters, checked by the schema): handles first, at most `limit`
-     * (≤ MAX_PEOPLE_RESULTS). Nobody who blocked the searcher is found.
+     * (≤ MAX_PEOPLE_RESULTS). Only those whose `find_me` setting admits the searcher are found, never
+     * someone who blocked them.
      */
     async search(principal: Principal, q: string, limit = MAX_PEOPLE_RESULTS): Promise<Profile[]> {
       const take = Math.min(limit, MAX_PEOPLE_RESULTS);
@@ -200,8 +201,9 @@ export function createProfiles(deps: ProfilesDeps) {
         .limit(spare)
         .execute();
       const ids = [...new Set([...byHandle.map((a) => a.id), ...byName.map((r) => r.account_id)])];
-      const blockers = await blockersOf(db.db, ids, principal.accountId);
-      return view(principal.accountId, ids.filter((id) => !blockers.has(id)).slice(0, take));
+      // Each person's "who finds me" setting (blocks included: a blocker is never found).
+      const findable = await visibleTo(db.db, principal.accountId, ids, 'find_me');
+      return view(principal.accountId, ids.filter((id) => findable.has(id)).slice(0, take));
     },
 
     /** The stored file behind a signed photo URL, if the viewer may still see it; else null. */

@@ -16,7 +16,7 @@ const CHOICES: { value: Visibility; label: string }[] = [
   { value: 'nobody', label: 'Nobody' },
 ];
 
-type Setting = 'photo' | 'last_seen';
+type Setting = 'photo' | 'last_seen' | 'find_me';
 const SETTINGS: { key: Setting; legend: string; hint: string }[] = [
   { key: 'photo', legend: 'Who can see my profile photo', hint: 'Others see your initials.' },
   {
@@ -24,6 +24,7 @@ const SETTINGS: { key: Setting; legend: string; hint: string }[] = [
     legend: 'Who can see when I am online and last seen',
     hint: 'Works both ways: if you hide yours from someone, you cannot see theirs.',
   },
+  { key: 'find_me', legend: 'Who can find me by name or handle in search', hint: 'Anyone who knows your exact handle can still write to you.' },
 ];
 
 export function VisibilitySettings() {
