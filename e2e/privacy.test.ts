@@ -22,11 +22,10 @@ describe('privacy in the messenger', { skip: skipBrowser }, () => {
     const { context, page, errors } = await signedIn(browser, server, dan);
     try {
       await page.goto(`${server.url}/settings`);
-      const nobody = page.getByRole('radio', { name: /^Nobody/ });
+      const nobody = page.getByRole('group', { name: 'Who can add me to groups and channels' }).getByRole('radio', { name: /^Nobody/ });
       await nobody.check();
-      assert.deepEqual(await eventuallyEqual(() => dan.client.privacy(), { add_me: 'nobody' }), {
-        add_me: 'nobody',
-      });
+      const nobodyAdds = { add_me: 'nobody', last_seen: 'everyone', photo: 'everyone', find_me: 'everyone' } as const;
+      assert.deepEqual(await eventuallyEqual(() => dan.client.privacy(), nobodyAdds), nobodyAdds);
 
       await page.goto(server.url);
       await page.getByRole('heading', { name: 'Chats' }).waitFor();

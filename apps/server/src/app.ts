@@ -48,6 +48,7 @@ import { recordSpreadAlert, spreadRoutes } from './safety/spread-review.ts';
 import { spreadPolicyFrom } from './messaging/spread-velocity.ts';
 import { createSafety } from './safety/service.ts';
 import { webRoutes } from './web/routes.ts';
+import { createPresence, createProfiles, profileRoutes } from './profiles/index.ts';
 import { type BlobStore, createBlobStore } from './platform/blobs/index.ts';
 import { type QueueWorker, createQueue, jobBacklog } from './platform/queue/index.ts';
 import { createMetrics, metricsRoute } from './metrics/index.ts';
@@ -447,12 +448,29 @@ export async function buildApp(deps: AppDeps) {
   const limits = { login: config.loginRateLimit, loginPerAddress: config.loginAddressRateLimit, signup: config.signupRateLimit, windowMs: config.rateLimitWindowMs };
   await app.register(accountRoutes({ accounts, authenticate, limits }));
   await app.register(privacyRoutes({ privacy: createPrivacy({ db, clock }), authenticate }));
+  const photoSigner = createUrlSigner(await serverSecret(db, 'profile-photo-signing', ''), '/v1/profile-photos');
+  const profiles = createProfiles({ db, blobs, write, clock, signer: photoSigner, photoUrlTtlMs: config.mediaUrlTtlSeconds * 1000, maxPhotoPixels: config.profilePhotoMaxPixels });
+  const presence = createPresence({ db, clock, log: app.log });
+  await app.register(
+    profileRoutes({
+      profiles,
+      presence,
+      authenticate,
+      db,
+      blobs,
+      signer: photoSigner,
+      clock,
+      limits: { photoMaxBytes: config.profilePhotoMaxBytes, photosPerHour: config.profilePhotoChangesPerHour, editsPerHour: config.profileEditsPerHour, searches: config.peopleSearchRateLimit, windowMs: config.rateLimitWindowMs },
+    }),
+  );
   await app.register(conversationRoutes({ conversations, authenticate }));
   const search = createMessageSearch({ db, clock, rateLimit: { max: config.searchRateLimit, windowMs: config.rateLimitWindowMs } });
   await app.register(messagingRoutes({ messaging, search, authenticate }));
   await app.register(interactiveRoutes({ interactive, authenticate }));
   const typing = createTypingRelay({ db });
-  await app.register(syncRoutes({ db, hub, messaging, authenticate, typing, wsFramesPerSecond: config.wsFramesPerSecond }));
+  // Presence counts people's own devices only: a bot's or an API key's stream is not someone being online.
+  const onStream = (principal: { accountId: string; deviceId: string | null; kind: string }) => (principal.deviceId && principal.kind !== 'bot' ? presence.connect(principal.accountId) : () => {});
+  await app.register(syncRoutes({ db, hub, messaging, authenticate, typing, onStream, wsFramesPerSecond: config.wsFramesPerSecond }));
   await app.register(mediaRoutes({ media, blobs, authenticate, maxSingleUpload: config.mediaMaxSingleUploadBytes }));
   await app.register(resumable.routes);
   await app.register(filesRoute({ db, blobs, signer, clock }));
@@ -524,6 +542,7 @@ export async function buildApp(deps: AppDeps) {
 
   app.addHook('onReady', async () => {
     await hub.start();
+    presence.start();
     await safety.start();
     telegram.start();
     if (deps.worker !== false) {
@@ -571,12 +590,13 @@ export async function buildApp(deps: AppDeps) {
     await Promise.all([worker?.stop({ timeoutMs: 5000 }), previewWorker?.stop({ timeoutMs: 5000 }), webhookWorker?.stop({ timeoutMs: 5000 }), renderWorker?.stop({ timeoutMs: 5000 }), importWorker?.stop({ timeoutMs: 5000 }), campaignWorker?.stop({ timeoutMs: 5000 })]);
     interactive.stop();
     await hub.stop();
+    await presence.stop();
     await safety.close();
     stopObservingCommits();
   });
 
   return {
     app: app as unknown as FastifyInstance,
-    services: { accounts, business, conversations, messaging, interactive, hub, media, queue, blobs, safety, resumable, telegram, bots, webhooks, webhookQueue, automation, automationRunner, inbox, templates, contacts, contactImports, importQueue, segments, campaigns, campaignQueue, campaignTracking, notifications },
+    services: { accounts, profiles, business, conversations, messaging, interactive, hub, media, queue, blobs, safety, resumable, telegram, bots, webhooks, webhookQueue, automation, automationRunner, inbox, templates, contacts, contactImports, importQueue, segments, campaigns, campaignQueue, campaignTracking, notifications },
   };
 }

@@ -158,6 +158,16 @@ const ConfigSchema = Type.Object({
   templatePreviewRendersPerHour: Type.Integer({ minimum: 1, default: 60 }),
   /** Message searches one account may run per window (rateLimitWindowMs); past it, 429 rate_limited. The web app searches as people type (after a 300 ms pause): 120 a minute leaves room for that. */
   searchRateLimit: Type.Integer({ minimum: 1, default: 120 }),
+  /** Largest profile photo upload (bytes); it is processed while the person waits. */
+  profilePhotoMaxBytes: Type.Integer({ minimum: 1024, default: 10 * 1024 * 1024 }),
+  /** Largest profile photo in pixels, checked before decoding. */
+  profilePhotoMaxPixels: Type.Integer({ minimum: 1, default: 40_000_000 }),
+  /** Display name / about changes one account may make per hour (each writes an event per chat it is in). */
+  profileEditsPerHour: Type.Integer({ minimum: 1, default: 30 }),
+  /** Profile photo changes one account may make per hour. */
+  profilePhotoChangesPerHour: Type.Integer({ minimum: 1, default: 10 }),
+  /** People searches (GET /v1/people) one account may run per window (rateLimitWindowMs). */
+  peopleSearchRateLimit: Type.Integer({ minimum: 1, default: 30 }),
   /** Budget adaptations one account may request per window (rateLimitWindowMs). */
   mediaAdaptRateLimit: Type.Integer({ minimum: 1, default: 30 }),
   /** Adapted copies kept per item; the least recently made is evicted past this. */

@@ -17,6 +17,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   uri_too_long: 414,
   upgrade_required: 426,
   unsupported_media_type: 415,
+  invalid_image: 422,
   unauthenticated: 401,
   invalid_credentials: 401,
   session_expired: 401,

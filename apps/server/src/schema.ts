@@ -40,6 +40,8 @@ import type { SafetyTables } from './safety/schema.ts';
 import { syncMigrations } from './sync/migrations.ts';
 import type { SyncTables } from './sync/schema.ts';
 import { telegramMigrations } from './telegram/migrations.ts';
+import { profilesMigrations } from './profiles/migrations.ts';
+import type { ProfilesTables } from './profiles/schema.ts';
 import type { TelegramTables } from './telegram/schema.ts';
 
 export type DB = AccountsTables &
@@ -60,7 +62,8 @@ export type DB = AccountsTables &
   ContactsTables &
   ContactImportTables &
   SegmentsTables &
-  CampaignsTables;
+  CampaignsTables &
+  ProfilesTables;
 
 /** In dependency order: a table's steps run after those of the tables it references. */
 export const migrationParts: readonly MigrationSteps[] = [
@@ -83,4 +86,5 @@ export const migrationParts: readonly MigrationSteps[] = [
   contactImportMigrations,
   segmentsMigrations,
   campaignsMigrations,
+  profilesMigrations,
 ];

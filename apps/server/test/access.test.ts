@@ -445,9 +445,13 @@ onEachDatabase('access', (dialect) => {
       server.signUp(),
       server.signUp(),
     ]);
-    assert.deepEqual(await dan.client.privacy(), { add_me: 'everyone' });
-    assert.deepEqual(await dan.client.setPrivacy({ add_me: 'nobody' }), { add_me: 'nobody' });
-    assert.deepEqual(await dan.client.privacy(), { add_me: 'nobody' });
+    const defaults = { add_me: 'everyone', last_seen: 'everyone', photo: 'everyone', find_me: 'everyone' } as const;
+    assert.deepEqual(await dan.client.privacy(), defaults);
+    assert.deepEqual(await dan.client.setPrivacy({ add_me: 'nobody' }), { ...defaults, add_me: 'nobody' });
+    // Naming one setting leaves the others as they were.
+    assert.deepEqual(await dan.client.setPrivacy({ last_seen: 'contacts', photo: 'nobody' }), { ...defaults, add_me: 'nobody', last_seen: 'contacts', photo: 'nobody' });
+    assert.deepEqual(await dan.client.privacy(), { ...defaults, add_me: 'nobody', last_seen: 'contacts', photo: 'nobody' });
+    await rejectsWith(dan.client.setPrivacy({}), 'validation_failed', 400);
     await rejectsWith(dan.client.setPrivacy({ add_me: 'friends' as never }), 'validation_failed', 400);
     const danSees = await follow(dan);
     t.after(() => danSees.close());

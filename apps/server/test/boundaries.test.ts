@@ -1,6 +1,6 @@
 /**
  * Capability boundaries, checked from the source text: a capability folder (accounts,
- * conversations, messaging, media, safety, sync, interactive, templates, contacts, inbox) imports another only through that one's
+ * conversations, messaging, media, safety, sync, interactive, templates, contacts, inbox, profiles) imports another only through that one's
  * `index.ts`, and runs SQL only on the tables its own `schema.ts` declares. What still crosses a
  * boundary is listed below; an entry that is no longer needed fails the test too, so the lists
  * only shrink.
@@ -11,7 +11,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 
 const SRC = path.resolve(import.meta.dirname, '../src');
-const CAPABILITIES = ['accounts', 'conversations', 'messaging', 'media', 'safety', 'sync', 'telegram', 'interactive', 'templates', 'contacts', 'inbox'] as const;
+const CAPABILITIES = ['accounts', 'conversations', 'messaging', 'media', 'safety', 'sync', 'telegram', 'interactive', 'templates', 'contacts', 'inbox', 'profiles'] as const;
 type Capability = (typeof CAPABILITIES)[number];
 
 /**

@@ -14,6 +14,8 @@ export const ERROR_CODES = [
   'uri_too_long',
   'upgrade_required',
   'unsupported_media_type',
+  /** A profile photo that is not an image MMD can read (or is too large in pixels). */
+  'invalid_image',
   'unauthenticated',
   'invalid_credentials',
   /** A device token unused for longer than the server's idle limit: sign in again. */

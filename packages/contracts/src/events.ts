@@ -61,6 +61,11 @@ export const EVENT_TYPES = [
   'notification.read',
   /** To the business alone: the notification could not be sent; `reason` says why. */
   'notification.failed',
+  /**
+   * Someone's display name, about line or photo changed: to their direct chats and groups, and to
+   * themselves. Photo URLs are per viewer, so the event names the photo; read it with GET /v1/profiles.
+   */
+  'profile.updated',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -142,6 +147,7 @@ export interface EventPayloads {
   'notification.delivered': NotificationView;
   'notification.read': NotificationView;
   'notification.failed': NotificationView;
+  'profile.updated': { account_id: string; handle: string; display_name: string | null; about: string | null; photo_id: string | null; updated_at: number };
 }
 
 /** A transactional notification as its status events carry it (campaigns.ts: Notification). */

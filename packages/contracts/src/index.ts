@@ -18,3 +18,4 @@ export * from './segments.ts';
 export * from './contact-imports.ts';
 export * from './campaigns.ts';
 export * from './search.ts';
+export * from './profiles.ts';

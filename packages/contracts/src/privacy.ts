@@ -14,11 +14,32 @@ const Millis = Type.Integer({ minimum: 0, description: 'Unix time in millisecond
 export const AddMePolicy = Type.Enum(['everyone', 'contacts', 'nobody']);
 export type AddMePolicy = Static<typeof AddMePolicy>;
 
+/**
+ * Who sees something of yours: everyone, contacts (people you share a direct chat with) or nobody.
+ * Last seen works both ways, as WhatsApp's does: whoever cannot see yours, you cannot see theirs.
+ */
+export const Visibility = Type.Enum(['everyone', 'contacts', 'nobody']);
+export type Visibility = Static<typeof Visibility>;
+
 export const Privacy = Type.Object({
   add_me: AddMePolicy,
+  /** Who sees whether you are online and when you last were (and, in turn, whose you see). */
+  last_seen: Visibility,
+  /** Who sees your profile photo (the others see your initials). */
+  photo: Visibility,
+  /** Who finds you in people search (GET /v1/people); anyone who knows your exact handle can still write to you. */
+  find_me: Visibility,
 });
 export type Privacy = Static<typeof Privacy>;
-export const UpdatePrivacyBody = Type.Object({ add_me: AddMePolicy }, { additionalProperties: false });
+export const UpdatePrivacyBody = Type.Object(
+  {
+    add_me: Type.Optional(AddMePolicy),
+    last_seen: Type.Optional(Visibility),
+    photo: Type.Optional(Visibility),
+    find_me: Type.Optional(Visibility),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
 export type UpdatePrivacyBody = Static<typeof UpdatePrivacyBody>;
 
 export const BlockBody = Type.Object({ handle: Handle }, { additionalProperties: false });

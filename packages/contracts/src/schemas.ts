@@ -53,6 +53,14 @@ export const Device = Type.Object({
 });
 export type Device = Static<typeof Device>;
 
+/** Changing one's password: the current one proves it is really them (a stolen session is not enough). */
+export const ChangePasswordBody = Type.Object(
+  { current_password: Type.String({ minLength: 1, maxLength: 256 }), new_password: Password },
+  { additionalProperties: false },
+);
+export type ChangePasswordBody = Static<typeof ChangePasswordBody>;
+export const ChangePasswordReply = Type.Object({ signed_out_devices: Type.Integer({ minimum: 0, description: 'your other devices, signed out by the change' }) });
+export type ChangePasswordReply = Static<typeof ChangePasswordReply>;
 export const CreateAccountBody = Type.Object(
   { handle: Handle, password: Password, kind: Type.Optional(AccountKind), device_name: Type.Optional(DeviceName) },
   { additionalProperties: false },

@@ -135,3 +135,24 @@ test('large real photo: 5640×3172 within the default limit', { skip: NEEDS_DATA
     (e) => isMediaError(e, 'too_many_pixels'),
   );
 });
+
+test('square: crops the centre of a landscape photo and makes every size square, EXIF gone', async () => {
+  // 400×200 after orientation 6 is 200×400 (portrait): red on top, blue below.
+  const input = await makeGpsJpeg();
+  const result = await processImage({ input, square: true, formats: ['jpeg'], renditions: [{ name: 'large', maxSide: 640 }, { name: 'small', maxSide: 96 }] });
+  const large = result.renditions.find((r) => r.name === 'large');
+  const small = result.renditions.find((r) => r.name === 'small');
+  assert.ok(large && small);
+  // The short side (200) is kept, never enlarged to 640.
+  assert.deepEqual([large.width, large.height], [200, 200]);
+  assert.deepEqual([small.width, small.height], [96, 96]);
+  const meta = await sharp(large.bytes).metadata();
+  assert.equal(meta.exif, undefined);
+  assert.ok(!large.bytes.includes(Buffer.from('TestCam')));
+  // The centred square spans the red/blue boundary: top row red, bottom row blue.
+  const { data, info } = await sharp(large.bytes).raw().toBuffer({ resolveWithObject: true });
+  const at = (x: number, y: number) => [...data.subarray((y * info.width + x) * 3, (y * info.width + x) * 3 + 3)];
+  assert.ok(at(100, 5)[0]! > 200 && at(100, 5)[2]! < 60, `top is red: ${at(100, 5)}`);
+  assert.ok(at(100, 194)[2]! > 200 && at(100, 194)[0]! < 60, `bottom is blue: ${at(100, 194)}`);
+  assert.ok(result.placeholder?.dataUrl.startsWith('data:image/webp;base64,'));
+});

@@ -4,7 +4,7 @@ import { type ImagePlaceholder, makePlaceholder } from './image-placeholder.ts';
 import type { MediaInput } from './input.ts';
 import { inspectMedia } from './inspect.ts';
 import { DEFAULT_MAX_IMAGE_PIXELS } from './limits.ts';
-import { decodeImage, resizeRaw } from './raw-image.ts';
+import { cropSquareRaw, decodeImage, resizeRaw } from './raw-image.ts';
 
 /** One rendition size: the output fits a `maxSide` × `maxSide` square. */
 export interface ImageRenditionSpec {
@@ -34,6 +34,11 @@ export interface ProcessImageOptions {
   quality?: Partial<Record<ImageFormat, number>>;
   /** AVIF encoder effort 0..9 (default 2). */
   avifEffort?: number;
+  /**
+   * Crop to the centred square first (profile photos), so every rendition is `maxSide` × `maxSide`
+   * when the source is large enough (default false).
+   */
+  square?: boolean;
   /** Also build a tiny placeholder (default true). */
   placeholder?: boolean;
   /** Abort signal, checked between encodes. */
@@ -99,11 +104,14 @@ export async function processImage(options: ProcessImageOptions): Promise<Proces
   };
 
   throwIfAborted(options.signal);
-  const largest = specs[0]?.maxSide;
+  // A square crop keeps the short side: decode so that side still reaches the largest size.
+  const aspect = options.square ? Math.max(info.width, info.height) / Math.max(1, Math.min(info.width, info.height)) : 1;
+  const largest = specs[0] === undefined ? undefined : Math.ceil(specs[0].maxSide * aspect);
   let raw = await decodeImage(
     options.input,
     largest === undefined ? { maxPixels } : { maxPixels, maxSide: largest },
   );
+  if (options.square) raw = await cropSquareRaw(raw);
   step();
   const renditions: ImageRendition[] = [];
   for (const spec of specs) {

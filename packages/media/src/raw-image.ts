@@ -75,3 +75,17 @@ export async function resizeRaw(raw: RawImage, maxSide: number): Promise<RawImag
     .toBuffer({ resolveWithObject: true });
   return { data, width: info.width, height: info.height, channels: raw.channels };
 }
+
+/**
+ * The centred square of raw pixels (side = the shorter side), as new raw pixels.
+ * @param raw decoded pixels
+ */
+export async function cropSquareRaw(raw: RawImage): Promise<RawImage> {
+  const side = Math.min(raw.width, raw.height);
+  if (raw.width === raw.height) return raw;
+  const { data, info } = await fromRaw(raw)
+    .extract({ left: Math.floor((raw.width - side) / 2), top: Math.floor((raw.height - side) / 2), width: side, height: side })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height, channels: raw.channels };
+}

@@ -73,6 +73,9 @@ import type {
   Invitation,
   InvitedReply,
   Privacy,
+  UpdatePrivacyBody,
+  ChangePasswordBody,
+  ChangePasswordReply,
   UploadReply,
   AddSignalsBody,
   AddSignalsReply,
@@ -112,6 +115,7 @@ import type {
 } from '@mmd/contracts';
 import { AutomationApi } from './automation.ts';
 import { InboxApi } from './inbox.ts';
+import { ProfilesApi } from './profiles.ts';
 import { ContactsApi } from './contacts.ts';
 import { ContactImportsApi, SegmentsApi } from './audience.ts';
 import { MmdError } from './errors.ts';
@@ -178,6 +182,14 @@ export class MmdClient {
     );
   }
 
+  /** Profiles, presence and people search. */
+  get profiles(): ProfilesApi {
+    return new ProfilesApi(
+      (method, path, body) => this.request(method, path, body),
+      (path, init) => this.raw(path, { ...init, headers: { ...this.auth(), ...(init.headers as Record<string, string> | undefined) } }),
+    );
+  }
+
   /** A business's segments: saved audience rules and their live counts. */
   get segments(): SegmentsApi {
     return new SegmentsApi((method, path, body) => this.request(method, path, body));
@@ -222,6 +234,10 @@ export class MmdClient {
   }
   me() {
     return this.request<Account>('GET', '/v1/me');
+  }
+  /** Changes the password (the current one is required); the account's other devices are signed out. */
+  changePassword(input: ChangePasswordBody) {
+    return this.request<ChangePasswordReply>('POST', '/v1/account/password', input);
   }
   async devices() {
     return (await this.request<{ devices: Device[] }>('GET', '/v1/devices')).devices;
@@ -297,7 +313,8 @@ export class MmdClient {
   privacy() {
     return this.request<Privacy>('GET', '/v1/account/privacy');
   }
-  setPrivacy(input: Privacy) {
+  /** Changes only the settings named. */
+  setPrivacy(input: UpdatePrivacyBody) {
     return this.request<Privacy>('PATCH', '/v1/account/privacy', input);
   }
   removeMember(conversationId: string, accountId: string) {

@@ -2,6 +2,7 @@
  * Reads other capabilities need about accounts (handles to show beside ids), so none of them
  * queries `accounts` itself.
  */
+import { sql } from 'kysely';
 import type { Database, Tx } from '../platform/db/index.ts';
 
 type Reader = Database['db'] | Tx;
@@ -55,4 +56,25 @@ export async function accountsByHandles(db: Reader, handles: Iterable<string>): 
     for (const r of rows) out.set(r.handle_key, { id: r.id, handle: r.handle, kind: r.kind });
   }
   return out;
+}
+
+/**
+ * Up to `limit` accounts whose handle starts with `prefix` (any letter case), shortest handles
+ * first (an exact handle comes before longer ones). Suspended accounts are left out.
+ */
+export async function accountsByHandlePrefix(db: Reader, prefix: string, limit: number): Promise<{ id: string; handle: string; kind: 'person' | 'bot' | 'business' }[]> {
+  const key = prefix.toLowerCase();
+  // `_` is a LIKE wildcard and may be part of a handle: escape it (and `%`, `\`).
+  const pattern = `${key.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const rows = await db
+    .selectFrom('accounts')
+    .select(['id', 'handle', 'kind', 'handle_key'])
+    .where(sql<boolean>`handle_key like ${pattern} escape '\\'`)
+    .where('suspended_at', 'is', null)
+    .orderBy(sql`length(handle_key)`)
+    .orderBy('handle_key')
+    .limit(limit)
+    .execute();
+  // SQLite's LIKE ignores ASCII case; both keys are lower-case already, so this only re-checks.
+  return rows.filter((r) => r.handle_key.startsWith(key)).map((r) => ({ id: r.id, handle: r.handle, kind: r.kind }));
 }

@@ -89,4 +89,10 @@ export const accountsMigrations: MigrationSteps = {
   '202612060010-accounts-suspension': async (db: Kysely<unknown>) => {
     await db.schema.alterTable('accounts').addColumn('suspended_at', 'bigint').execute();
   },
+  // Profiles and presence: who sees last seen and the profile photo, who finds me in search.
+  '202612060500-accounts-privacy-visibility': async (db: Kysely<unknown>) => {
+    await db.schema.alterTable('privacy_settings').addColumn('last_seen', 'text').execute();
+    await db.schema.alterTable('privacy_settings').addColumn('photo', 'text').execute();
+    await db.schema.alterTable('privacy_settings').addColumn('find_me', 'text').execute();
+  },
 };

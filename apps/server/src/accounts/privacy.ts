@@ -3,7 +3,7 @@
  * blocked account, adds turned into invitations) live where the acts happen, in conversations;
  * the helpers they use are here.
  */
-import type { AddMePolicy, Block, Privacy } from '@mmd/contracts';
+import type { AddMePolicy, Block, Privacy, UpdatePrivacyBody } from '@mmd/contracts';
 import { AppError, notFound } from '../errors.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
 import type { Principal } from './service.ts';
@@ -61,6 +61,29 @@ export async function addPolicies(db: Executor, accountIds: string[]): Promise<M
   return policies;
 }
 
+const DEFAULT_PRIVACY: Privacy = { add_me: 'everyone', last_seen: 'everyone', photo: 'everyone', find_me: 'everyone' };
+
+/** Each account's privacy settings (the defaults for those who never chose), 500 per query. */
+export async function privacySettingsOf(db: Executor, accountIds: readonly string[]): Promise<Map<string, Privacy>> {
+  const out = new Map<string, Privacy>(accountIds.map((id) => [id, DEFAULT_PRIVACY]));
+  for (let i = 0; i < accountIds.length; i += 500) {
+    const rows = await db
+      .selectFrom('privacy_settings')
+      .select(['account_id', 'add_me', 'last_seen', 'photo', 'find_me'])
+      .where('account_id', 'in', accountIds.slice(i, i + 500))
+      .execute();
+    for (const r of rows) {
+      out.set(r.account_id, {
+        add_me: r.add_me,
+        last_seen: r.last_seen ?? DEFAULT_PRIVACY.last_seen,
+        photo: r.photo ?? DEFAULT_PRIVACY.photo,
+        find_me: r.find_me ?? DEFAULT_PRIVACY.find_me,
+      });
+    }
+  }
+  return out;
+}
+
 export function createPrivacy(deps: PrivacyDeps) {
   const { db, clock } = deps;
 
@@ -76,19 +99,22 @@ export function createPrivacy(deps: PrivacyDeps) {
 
   return {
     async get(principal: Principal): Promise<Privacy> {
-      const policies = await addPolicies(db.db, [principal.accountId]);
-      return { add_me: policies.get(principal.accountId) ?? 'everyone' };
+      return (await privacySettingsOf(db.db, [principal.accountId])).get(principal.accountId)!;
     },
 
-    async set(principal: Principal, input: Privacy): Promise<Privacy> {
-      await db.db
-        .insertInto('privacy_settings')
-        .values({ account_id: principal.accountId, add_me: input.add_me, updated_at: clock() })
-        .onConflict((oc) =>
-          oc.column('account_id').doUpdateSet({ add_me: input.add_me, updated_at: clock() }),
-        )
-        .execute();
-      return { add_me: input.add_me };
+    /** Changes only the settings named; the others keep their values. */
+    async set(principal: Principal, input: UpdatePrivacyBody): Promise<Privacy> {
+      return db.writeTransaction(async (tx) => {
+        const current = (await privacySettingsOf(tx, [principal.accountId])).get(principal.accountId)!;
+        const next: Privacy = { ...current, ...Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) };
+        const row = { add_me: next.add_me, last_seen: next.last_seen, photo: next.photo, find_me: next.find_me, updated_at: clock() };
+        await tx
+          .insertInto('privacy_settings')
+          .values({ account_id: principal.accountId, ...row })
+          .onConflict((oc) => oc.column('account_id').doUpdateSet(row))
+          .execute();
+        return next;
+      });
     },
 
     async block(principal: Principal, handle: string): Promise<Block> {

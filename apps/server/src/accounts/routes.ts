@@ -1,6 +1,8 @@
 import {
   Account,
   ApiKeyList,
+  ChangePasswordBody,
+  ChangePasswordReply,
   CreateAccountBody,
   CreateAccountReply,
   CreateApiKeyBody,
@@ -21,6 +23,8 @@ const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) 
 export function accountRoutes(deps: { accounts: Accounts; authenticate: Authenticate; limits: { login: number; loginPerAddress: number; signup: number; windowMs: number } }): FastifyPluginAsyncTypebox {
   const { accounts, authenticate, limits } = deps;
   const perAddress = createWindowLimiter({ max: limits.loginPerAddress, windowMs: limits.windowMs });
+  // A stolen session must not be able to guess the password behind it quickly either.
+  const passwordTries = createWindowLimiter({ max: 5, windowMs: 15 * 60_000 });
   return async (app) => {
     app.post('/v1/accounts', {
       schema: { 'x-mmd-scope': 'public', tags: ['accounts'], summary: 'Create an account and its first device session', body: CreateAccountBody, response: { 201: CreateAccountReply } },
@@ -55,6 +59,22 @@ export function accountRoutes(deps: { accounts: Accounts; authenticate: Authenti
     app.get('/v1/me', { schema: { 'x-mmd-scope': 'account', tags: ['accounts'], summary: 'The calling account', response: { 200: Account } } }, async (request) => {
       const principal = await authenticate(request);
       return accounts.getAccount(principal.accountId);
+    });
+
+    app.post('/v1/account/password', {
+      schema: {
+        'x-mmd-scope': 'device',
+        tags: ['accounts'],
+        summary: 'Change your password (the current one is required); your other devices are signed out',
+        body: ChangePasswordBody,
+        response: { 200: ChangePasswordReply },
+      },
+    }, async (request) => {
+      const principal = await authenticate(request);
+      const waitMs = passwordTries.hit(principal.accountId);
+      if (waitMs > 0) throw new AppError('rate_limited', `too many password changes; retry in ${Math.ceil(waitMs / 1000)} s`, { headers: { 'retry-after': String(Math.ceil(waitMs / 1000)) } });
+      const { signedOut } = await accounts.changePassword(principal, { current: request.body.current_password, next: request.body.new_password });
+      return { signed_out_devices: signedOut };
     });
 
     app.get('/v1/devices', { schema: { 'x-mmd-scope': 'device', tags: ['accounts'], summary: 'Your signed-in devices', response: { 200: DeviceList } } }, async (request) => {

@@ -54,6 +54,10 @@ export interface BlocksTable {
 export interface PrivacySettingsTable {
   account_id: string;
   add_me: 'everyone' | 'contacts' | 'nobody';
+  /** Null columns (rows from before these settings) mean the default: everyone. */
+  last_seen?: 'everyone' | 'contacts' | 'nobody' | null;
+  photo?: 'everyone' | 'contacts' | 'nobody' | null;
+  find_me?: 'everyone' | 'contacts' | 'nobody' | null;
   updated_at: number;
 }
 

@@ -235,6 +235,28 @@ export function createAccounts(deps: AccountsDeps) {
       deps.onApiKeyRevoked?.(principal.accountId, keyId);
     },
 
+    /**
+     * Changes the password after checking the current one; every other device is signed out (its
+     * live connections closed), so whoever else knew the old password loses their sessions too.
+     */
+    async changePassword(principal: Principal, input: { current: string; next: string }): Promise<{ signedOut: number }> {
+      if (!principal.deviceId) throw new AppError('forbidden', 'change the password from a signed-in device');
+      const row = await db.db.selectFrom('accounts').select(['password_hash', 'handle']).where('id', '=', principal.accountId).executeTakeFirst();
+      if (!row) throw notFound('account');
+      const ok = await verify(row.password_hash, input.current).catch(() => false);
+      if (!ok) throw new AppError('forbidden', 'the current password is wrong', { errors: [{ path: '/current_password', message: 'wrong password' }] });
+      assertPasswordAllowed(input.next, row.handle);
+      const passwordHash = await hash(input.next, hashOptions);
+      const others = await db.writeTransaction(async (tx) => {
+        await tx.updateTable('accounts').set({ password_hash: passwordHash }).where('id', '=', principal.accountId).execute();
+        const rows = await tx.selectFrom('devices').select('id').where('account_id', '=', principal.accountId).where('revoked_at', 'is', null).where('id', '!=', principal.deviceId!).execute();
+        if (rows.length > 0) await tx.updateTable('devices').set({ revoked_at: clock() }).where('id', 'in', rows.map((r) => r.id)).execute();
+        return rows.map((r) => r.id);
+      });
+      for (const id of others) deps.onDeviceRevoked?.(principal.accountId, id);
+      return { signedOut: others.length };
+    },
+
     /** Grants a role (used offline by `mmd account role`). */
     async setRole(handle: string, role: AccountRole) {
       const result = await db.db.updateTable('accounts').set({ role }).where('handle_key', '=', handle.toLowerCase()).executeTakeFirst();

@@ -30,3 +30,4 @@ export {
   attachPreviewImage,
   detachPreviewImage,
 } from './lifecycle.ts';
+export { storeProfilePhoto, pickProfileRendition, profilePhotoPrefix, type StoredProfilePhoto } from './profile-photo.ts';

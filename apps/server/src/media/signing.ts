@@ -17,7 +17,8 @@ export interface UrlSigner {
   ): boolean;
 }
 
-export function createUrlSigner(secret: Buffer): UrlSigner {
+/** `basePath`: where the signed links point (profile photos use a route of their own). */
+export function createUrlSigner(secret: Buffer, basePath = '/v1/files'): UrlSigner {
   // Ids never contain a dot, so the joined string names one (media, viewer, expiry) triple only.
   const sign = (mediaId: string, viewerId: string, expiresSeconds: number) =>
     createHmac('sha256', secret)
@@ -27,7 +28,7 @@ export function createUrlSigner(secret: Buffer): UrlSigner {
   return {
     prefix(mediaId, viewerId, expiresAt) {
       const seconds = Math.floor(expiresAt / 1000);
-      return `/v1/files/${mediaId}/${viewerId}/${seconds}/${sign(mediaId, viewerId, seconds)}`;
+      return `${basePath}/${mediaId}/${viewerId}/${seconds}/${sign(mediaId, viewerId, seconds)}`;
     },
     verify({ mediaId, viewerId, expires, signature }, now) {
       if (!/^\d{1,12}$/.test(expires)) return false;
@@ -46,6 +47,6 @@ export function createUrlSigner(secret: Buffer): UrlSigner {
  */
 export function redactUrl(url: string): string {
   return url
-    .replace(/^(\/v1\/files\/[^/?]*\/[^/?]*\/[^/?]*\/)[^/?]*/, '$1[redacted]')
+    .replace(/^(\/v1\/(?:files|profile-photos)\/[^/?]*\/[^/?]*\/[^/?]*\/)[^/?]*/, '$1[redacted]')
     .replace(/([?&]token=)[^&]*/gi, '$1[redacted]');
 }

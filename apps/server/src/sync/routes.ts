@@ -47,6 +47,8 @@ export function syncRoutes(deps: {
   messaging: Messaging;
   authenticate: Authenticate;
   typing: TypingRelay;
+  /** Told of each stream a person's device opens; the function it returns is called when it closes (presence). */
+  onStream?: (principal: Principal) => () => void;
   wsFramesPerSecond: number;
 }): FastifyPluginAsyncTypebox {
   const { db, hub, messaging, authenticate } = deps;
@@ -245,6 +247,8 @@ export function syncRoutes(deps: {
           },
         });
         socket.on('close', disconnectTyping);
+        const streamClosed = deps.onStream?.(principal);
+        if (streamClosed) socket.on('close', streamClosed);
 
         hub
           .attach(

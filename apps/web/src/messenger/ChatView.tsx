@@ -18,6 +18,8 @@ import { BlockButton } from './Privacy.tsx';
 import { AutomationSwitch } from '../bots/AutomationSwitch.tsx';
 import { ReportDialog } from './ReportDialog.tsx';
 import { VerifiedMark, useBusinessProfiles } from './business-profiles.tsx';
+import { usePeople } from './people.ts';
+import { presenceText, usePresence } from './presence.ts';
 import { MessageSearchResults, SEARCH_TYPES } from './MessageSearch.tsx';
 import type { SearchType } from '@mmd/sdk';
 
@@ -37,6 +39,8 @@ export function ChatView({ conversationId }: { conversationId: string }) {
   const [searchText, setSearchText] = useState('');
   const [searchType, setSearchType] = useState<SearchType | ''>('');
   const businesses = useBusinessProfiles(store.client, [conversation?.kind === 'direct' ? conversation.peer?.account_id : undefined]);
+  const people = usePeople([conversation?.kind === 'direct' ? conversation.peer?.account_id : undefined]);
+  const peerPresence = presenceText(usePresence(conversation?.kind === 'direct' ? conversation.peer?.account_id : undefined));
 
   useEffect(() => {
     void store.openChat(conversationId);
@@ -85,7 +89,8 @@ export function ChatView({ conversationId }: { conversationId: string }) {
   // business shows its display name and the operator's verified mark.
   const peerId = conversation.kind === 'direct' ? conversation.peer?.account_id : undefined;
   const peerBusiness = peerId ? businesses.get(peerId) : undefined;
-  const title = peerBusiness?.display_name ?? conversationTitle(conversation);
+  const peer = peerId ? people.get(peerId) : undefined;
+  const title = peerBusiness?.display_name ?? peer?.display_name ?? conversationTitle(conversation);
   const peerKind = peerBusiness ? 'business' : peerId ? chat?.messages.findLast((m) => m.sender_id === peerId && m.sender_kind)?.sender_kind : undefined;
   const typers = store.typers(conversationId);
 
@@ -95,7 +100,7 @@ export function ChatView({ conversationId }: { conversationId: string }) {
         <Link href="/" className="back" aria-label="Back to chats">
           <BackIcon />
         </Link>
-        <Avatar name={title} size={36} />
+        <Avatar name={title} size={36} photo={peer?.photo} />
         <div className="chat-head-text">
           <h2 ref={heading} tabIndex={-1}>
             {title}
@@ -107,6 +112,8 @@ export function ChatView({ conversationId }: { conversationId: string }) {
               <span className="typing">{typingText(typers)}</span>
             ) : peerBusiness ? (
               `Business · @${peerBusiness.handle}`
+            ) : peerPresence ? (
+              <span className="presence">{peerPresence}</span>
             ) : (
               conversationSubtitle(conversation)
             )}

@@ -11,6 +11,7 @@ import { NewChatDialog } from './NewChatDialog.tsx';
 import { NoticesButton } from './Notices.tsx';
 import { Invitations } from './Privacy.tsx';
 import { VerifiedMark, useBusinessProfiles } from './business-profiles.tsx';
+import { usePeople } from './people.ts';
 import { MessageSearchResults, SEARCH_TYPES } from './MessageSearch.tsx';
 import type { SearchType } from '@mmd/sdk';
 
@@ -25,7 +26,10 @@ export function ConversationList({ activeId }: { activeId: string | null }) {
   const needle = filter.trim().toLowerCase();
   // A business shows its display name and verified mark.
   const businesses = useBusinessProfiles(store.client, (list ?? []).map((c) => (c.kind === 'direct' ? c.peer?.account_id : undefined)));
-  const titleOf = (c: NonNullable<typeof list>[number]) => (c.kind === 'direct' && c.peer && businesses.get(c.peer.account_id)?.display_name) || conversationTitle(c);
+  // A person shows their display name and photo (people.tsx); the handle when they have none.
+  const people = usePeople((list ?? []).map((c) => (c.kind === 'direct' ? c.peer?.account_id : undefined)));
+  const titleOf = (c: NonNullable<typeof list>[number]) =>
+    (c.kind === 'direct' && c.peer && (businesses.get(c.peer.account_id)?.display_name || people.get(c.peer.account_id)?.display_name)) || conversationTitle(c);
   const searching = needle !== '' || type !== '';
   const shown = list?.filter((c) => !needle || titleOf(c).toLowerCase().includes(needle) || conversationTitle(c).toLowerCase().includes(needle)) ?? null;
 
@@ -89,7 +93,7 @@ export function ConversationList({ activeId }: { activeId: string | null }) {
                   className={`chat-link${c.id === activeId ? ' active' : ''}`}
                   aria-current={c.id === activeId ? 'page' : undefined}
                 >
-                  <Avatar name={title} />
+                  <Avatar name={title} photo={c.kind === 'direct' && c.peer ? people.get(c.peer.account_id)?.photo : null} />
                   <span className="chat-link-body">
                     <span className="chat-link-top">
                       <span className="chat-link-title">

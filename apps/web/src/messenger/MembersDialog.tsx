@@ -11,6 +11,8 @@ import { useConfirm } from './Confirm.tsx';
 import { Dialog } from './Dialog.tsx';
 import { BlockButton, HistorySetting } from './Privacy.tsx';
 import { ErrorAlert } from '../error-alert.tsx';
+import { Avatar } from './Avatar.tsx';
+import { usePeople } from './people.ts';
 
 const ROLE = { owner: 'Owner', admin: 'Admin', member: '' } as const;
 
@@ -26,6 +28,7 @@ export function MembersDialog({ conversation, onClose }: { conversation: Convers
   // A channel's subscriber list is for its admins (the server refuses it to anyone else).
   const listed = manager || conversation.kind !== 'channel';
   const noun = conversation.kind === 'channel' ? 'Subscribers' : 'Members';
+  const people = usePeople(members.map((m) => m.account_id));
 
   const load = useCallback(
     async (after?: string) => {
@@ -102,7 +105,9 @@ export function MembersDialog({ conversation, onClose }: { conversation: Convers
       <ul className="pick-list static members">
         {members.map((m) => (
           <li key={m.account_id}>
-            <span>
+            <Avatar name={people.get(m.account_id)?.display_name ?? m.handle} size={28} photo={people.get(m.account_id)?.photo} />
+            <span className="member-name">
+              {people.get(m.account_id)?.display_name && <span className="display-name">{people.get(m.account_id)?.display_name} </span>}
               @{m.handle}
               {m.account_id === store.meId && ' (you)'}
             </span>

@@ -9,6 +9,7 @@ import { useStore, useStoreRef } from './context.ts';
 import { clock, fullDate, mediaLabel, messagePreview } from './format.ts';
 import type { OutgoingMessage } from './outbox.ts';
 import { useBusinessProfiles } from './business-profiles.tsx';
+import { usePeople } from './people.ts';
 import { RichText } from './RichText.tsx';
 import { LinkPreviewCard } from './LinkPreviewCard.tsx';
 import { EmojiPicker } from './EmojiPicker.tsx';
@@ -79,6 +80,8 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
   // A re-upload or a copy of a picture that travels is labelled as its forwards are (spread, counted per picture).
   const passedOn = m.spread?.label === 'forwarded_many_times' || m.forward?.label === 'forwarded_many_times' ? 'forwarded_many_times' : m.spread?.label || m.forward ? 'forwarded' : null;
   const agentBusiness = useBusinessProfiles(store.client, [agent ? m.sender_id : undefined]).get(m.sender_id);
+  // In groups each sender shows their display name beside the handle.
+  const sender = usePeople([!mine && conversation.kind === 'group' ? m.sender_id : undefined]).get(m.sender_id);
   const canPost = conversation.kind !== 'channel' || conversation.my_role === 'owner' || conversation.my_role === 'admin';
   // Only a delivered message can be replied to, forwarded or reacted to: one that failed (refused
   // or blocked) or waits for its media does not exist for anyone else, and the server says 404.
@@ -107,6 +110,7 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
       <article className={`bubble${m.media.length ? ' has-media' : ''}${hasInteractive(m) ? ' has-interactive' : ''}${m.status === 'failed' ? ' failed' : ''}`} aria-label={`${mine ? 'You' : `@${m.sender_handle}`}, ${clock(m.created_at)}`}>
         {!mine && conversation.kind !== 'direct' && !agent && (
           <span className="sender">
+            {sender?.display_name && <span className="display-name">{sender.display_name} </span>}
             @{m.sender_handle}
             <SenderLabels message={m} />
           </span>

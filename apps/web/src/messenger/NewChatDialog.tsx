@@ -7,6 +7,7 @@ import { useStore } from './context.ts';
 import { Dialog } from './Dialog.tsx';
 import { conversationSubtitle, conversationTitle } from './format.ts';
 import { ErrorAlert } from '../error-alert.tsx';
+import { PeopleSearch } from './PeopleSearch.tsx';
 
 type Mode = 'direct' | 'group' | 'channel' | 'join';
 const MODES: { mode: Mode; label: string }[] = [
@@ -135,6 +136,19 @@ export function NewChatDialog({ onClose }: { onClose: () => void }) {
               Handles separated by commas or spaces. You can add more people later.
             </p>
           </div>
+        )}
+        {mode === 'direct' && (
+          <PeopleSearch
+            query={handle}
+            onPick={(picked) => {
+              setBusy(true);
+              store.client
+                .openDirect(picked)
+                .then(open)
+                .catch((err: unknown) => setError(errorText(err)))
+                .finally(() => setBusy(false));
+            }}
+          />
         )}
         {mode === 'join' && found && (
           <div className="found-channel" aria-live="polite">

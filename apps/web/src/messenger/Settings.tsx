@@ -7,6 +7,9 @@ import { useSession } from '../session.tsx';
 import { useConfirm } from './Confirm.tsx';
 import { fullDate } from './format.ts';
 import { PrivacySettings } from './Privacy.tsx';
+import { ProfileSettings } from './ProfileSettings.tsx';
+import { VisibilitySettings } from './VisibilitySettings.tsx';
+import { PasswordSettings, ThemeSettings } from './AccountSettings.tsx';
 import { MyConsents } from '../pages/MyConsents.tsx';
 import { ErrorAlert } from '../error-alert.tsx';
 
@@ -47,7 +50,17 @@ export function Settings() {
         <Link href="/bots">Bots &amp; automation</Link>: create bots, their tokens and webhooks
         {me.kind === 'business' ? ', and your automation rules' : ''}.
       </p>
-      <h2>Devices</h2>
+      <nav aria-label="Settings sections" className="settings-nav">
+        <a href="#profile">Profile</a> · <a href="#privacy">Privacy</a> · <a href="#password">Password</a> · <a href="#appearance">Theme</a> ·{' '}
+        <a href="#devices">Devices</a>
+      </nav>
+      <div id="profile">
+        <ProfileSettings />
+      </div>
+      <h2 id="appearance">Appearance</h2>
+      <ThemeSettings />
+      <PasswordSettings />
+      <h2 id="devices">Devices</h2>
       <p className="hint">Everywhere this account is signed in. Signing a device out ends its session at once.</p>
       <ErrorAlert error={error} />
       {!devices && !error && <p>Loading…</p>}
@@ -70,7 +83,10 @@ export function Settings() {
           ))}
         </ul>
       )}
-      <PrivacySettings />
+      <div id="privacy">
+        <PrivacySettings />
+        <VisibilitySettings />
+      </div>
       {me.kind === 'person' && <MyConsents />}
       <div className="row">
         <button type="button" className="danger" onClick={() => signOut({ revoke: true })}>

@@ -11,6 +11,7 @@ import { errorText } from '../api.ts';
 import { accountCommands, interact } from '../interactive/api.ts';
 import type { BotCommand, FormView, Interaction, InteractionAnswer, PollView } from '../interactive/types.ts';
 import { Outbox, type OutgoingMessage } from './outbox.ts';
+import { PeopleCache } from './people.ts';
 
 const PAGE = 50;
 /** Pages of 200 read back to show a search result: 5,000 messages. */
@@ -57,6 +58,8 @@ export class MessengerStore {
   /** The newest outcome this person has seen in the list (stored per account, so a reload keeps it). */
   outcomesSeenAt = 0;
   readonly outbox: Outbox;
+  /** Display names and photos as this person may see them (people.tsx). */
+  readonly people: PeopleCache;
   /** Who is typing where (conversation → account → handle and until when), from the stream. */
   readonly typingNow = new Map<string, Map<string, { handle: string; until: number }>>();
   private lastTypingSent = new Map<string, number>();
@@ -85,6 +88,7 @@ export class MessengerStore {
     this.cursorRead = new Promise((resolve) => {
       this.markCursorRead = resolve;
     });
+    this.people = new PeopleCache(client);
     this.outbox = new Outbox(client, meId, {
       changed: () => this.changed(),
       sent: (message) => this.upsertMessage(message),
@@ -843,6 +847,9 @@ export class MessengerStore {
         return;
       case 'form.updated':
         this.formUpdated(event.data);
+        return;
+      case 'profile.updated':
+        this.people.forget(event.data.account_id);
         return;
       case 'report.resolved': {
         const data = event.data;
