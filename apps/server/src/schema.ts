@@ -36,6 +36,8 @@ import { queueMigrations } from './platform/queue/migrations.ts';
 import type { QueueTables } from './platform/queue/schema.ts';
 import { type SecretsTables, secretsMigrations } from './platform/secrets-migrations.ts';
 import { safetyMigrations } from './safety/migrations.ts';
+import { federationMigrations } from './federation/migrations.ts';
+import type { FederationTables } from './federation/schema.ts';
 import type { SafetyTables } from './safety/schema.ts';
 import { syncMigrations } from './sync/migrations.ts';
 import type { SyncTables } from './sync/schema.ts';
@@ -60,7 +62,8 @@ export type DB = AccountsTables &
   ContactsTables &
   ContactImportTables &
   SegmentsTables &
-  CampaignsTables;
+  CampaignsTables &
+  FederationTables;
 
 /** In dependency order: a table's steps run after those of the tables it references. */
 export const migrationParts: readonly MigrationSteps[] = [
@@ -83,4 +86,5 @@ export const migrationParts: readonly MigrationSteps[] = [
   contactImportMigrations,
   segmentsMigrations,
   campaignsMigrations,
+  federationMigrations,
 ];
