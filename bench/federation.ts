@@ -52,7 +52,7 @@ async function server(name: string) {
     person,
     /** The open hold of a media item, read through inject (no socket in the timing). */
     async held(mediaId: string) {
-      const answer = await app.inject({ method: 'GET', url: '/v1/safety/reviews?status=open&limit=200', headers: { authorization: `Bearer ${mod.token}` } });
+      const answer = await app.inject({ method: 'GET', url: '/v1/safety/reviews?status=open&limit=100', headers: { authorization: `Bearer ${mod.token}` } });
       return (JSON.parse(answer.body) as { reviews: Review[] }).reviews.some((r) => r.kind === 'hold' && r.media.some((m) => m.id === mediaId));
     },
     async close() {

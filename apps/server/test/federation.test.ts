@@ -9,7 +9,8 @@ import { type KeyObject, generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { Review } from '@mmd/sdk';
 import type { MmdClient } from '@mmd/sdk';
-import { type TestServer, type User, eventually, rejectsWith, startTestServer } from './harness.ts';
+import type { Dialect } from '../src/platform/db/index.ts';
+import { type TestServer, type User, eventually, onEachDatabase, rejectsWith, startTestServer } from './harness.ts';
 import { noData, signUpModerator, smallPhoto, uploadAndWait } from './safety-fixtures.ts';
 import { keyIdOf } from '../src/federation/identity.ts';
 import { signRequest } from '../src/federation/signatures.ts';
@@ -22,8 +23,8 @@ interface Instance {
   port: number;
 }
 
-async function instance(): Promise<Instance> {
-  const server = await startTestServer({ dialect: 'sqlite', config: { outboundAllowPrivate: true, federationPullIntervalMs: 0 } });
+async function instance(dialect: Dialect = 'sqlite'): Promise<Instance> {
+  const server = await startTestServer({ dialect, config: { outboundAllowPrivate: true, federationPullIntervalMs: 0 } });
   const [admin, mod, person] = await Promise.all([signUpModerator(server, 'admin'), signUpModerator(server), server.signUp()]);
   return { server, admin, mod, person, port: (server.app.server.address() as { port: number }).port };
 }
@@ -68,13 +69,14 @@ async function sharedOf(at: Instance, takedownId: string) {
   return eventually('the takedown is shared', async () => (await at.mod.client.sharedCases({ takedown_id: takedownId })).cases[0]);
 }
 
-describe('federation: two instances', { skip: noData }, () => {
+onEachDatabase('federation: two instances', (dialect) => {
   let a: Instance;
   let b: Instance;
   let bPeerOnA: string;
   let aPeerOnB: string;
   before(async () => {
-    [a, b] = await Promise.all([instance(), instance()]);
+    if (noData) return;
+    [a, b] = await Promise.all([instance(dialect), instance(dialect)]);
     bPeerOnA = (await connect(a, b, { name: 'B', share: ['other'] })).id;
     aPeerOnB = (await connect(b, a, { name: 'A', share: ['other'], policy: { other: 'hold' } })).id;
   });
@@ -82,7 +84,7 @@ describe('federation: two instances', { skip: noData }, () => {
     await Promise.all([a?.server.close(), b?.server.close()]);
   });
 
-  test('a takedown confirmed on A holds the stored copy on B within 5 s; B confirms and A sees "removed 1"', async () => {
+  test('a takedown confirmed on A holds the stored copy on B within 5 s; B confirms and A sees "removed 1"', { skip: noData }, async () => {
     const photo = await smallPhoto('GreenMeadow.jpg');
     const copy = await storedCopy(b, photo);
     const { takedown, started } = await takeDown(a, photo);
@@ -105,7 +107,7 @@ describe('federation: two instances', { skip: noData }, () => {
     assert.equal(received?.status, 'confirmed');
   });
 
-  test('a retraction on A releases the hold on B and takes the signals out of B', async () => {
+  test('a retraction on A releases the hold on B and takes the signals out of B', { skip: noData }, async () => {
     const photo = await smallPhoto('LadyBird.jpg');
     const copy = await storedCopy(b, photo);
     const { takedown } = await takeDown(a, photo);
@@ -120,15 +122,14 @@ describe('federation: two instances', { skip: noData }, () => {
     const closed = await b.mod.client.review(review.id);
     assert.equal(closed.outcome, 'dismiss');
     await eventually('the held upload is delivered', async () => (await b.person.client.media(held.id)).status === 'ready');
-    const received = (await b.mod.client.receivedCases()).cases.find((c) => c.case_ref === shared.id);
-    assert.equal(received?.status, 'retracted');
+    await eventually('B recorded the case as withdrawn', async () => (await b.mod.client.receivedCases()).cases.find((c) => c.case_ref === shared.id && c.status === 'retracted'));
     // Gone from B's bank: a new upload is delivered, not held.
     const again = await uploadAndWait(b.person.client, photo, 'after-retraction.jpg');
     assert.equal(again.status, 'ready');
     await rejectsWith(a.mod.client.retractShared(shared.id), 'conflict', 409);
   });
 
-  test('a peer that was down catches up: by pulling, and by the outbox retrying', async () => {
+  test('a peer that was down catches up: by pulling, and by the outbox retrying', { skip: noData }, async () => {
     const first = await smallPhoto('Aqua.jpg');
     const second = await smallPhoto('Dune.jpg');
     const copies = [await storedCopy(b, first), await storedCopy(b, second)];
@@ -156,7 +157,7 @@ describe('federation: two instances', { skip: noData }, () => {
     assert.equal(peer.last_delivery_error, null);
   });
 
-  test('a forged, replayed or altered message is refused and logged', async () => {
+  test('a forged, replayed or altered message is refused and logged', { skip: noData }, async () => {
     const url = `${b.server.url}/v1/federation/inbox`;
     const me = await a.server.services.federation.identity();
     const bKey = (await b.server.anonymous.federationIdentity()).key_id;

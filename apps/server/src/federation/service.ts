@@ -206,10 +206,15 @@ export function createFederation(deps: FederationDeps) {
     // Only a peer this case was sent to can answer for it.
     const sent = await db.db.selectFrom('federation_outbox').select('seq').where('peer_id', '=', peer.id).where('case_ref', '=', body.case_ref).limit(1).executeTakeFirst();
     if (!sent) return;
+    // Acks arrive in the order the peer wrote them, but "received" is written after banking, when
+    // the sweep may already have answered "under review": it never replaces a later answer.
     await db.db
       .insertInto('federation_outcomes')
       .values({ case_id: body.case_ref, peer_id: peer.id, outcome: body.outcome, copies: body.copies, updated_at: clock() })
-      .onConflict((oc) => oc.columns(['case_id', 'peer_id']).doUpdateSet({ outcome: body.outcome, copies: body.copies, updated_at: clock() }))
+      .onConflict((oc) => {
+        const target = oc.columns(['case_id', 'peer_id']);
+        return body.outcome === 'received' ? target.doNothing() : target.doUpdateSet({ outcome: body.outcome, copies: body.copies, updated_at: clock() });
+      })
       .execute();
   }
 
