@@ -146,7 +146,7 @@ export function createFederation(deps: FederationDeps) {
     const origin = message.type === 'confirmation' ? message.body.origin : peer.key_id;
     if (origin === (await identity()).keyId) {
       // A peer confirmed a case this instance opened, as its own confirmation to others: noted, nothing to bank.
-      return (await claim(peer, message, { case_ref: b.case_ref, origin, category: b.category, confidence: b.confidence, status: 'done' })) !== null;
+      return (await claim(peer, message, { case_ref: b.case_ref, origin, category: b.category, confidence: b.confidence, status: 'confirmed' })) !== null;
     }
     const action = actionFor(peer, b.category);
     const row = await claim(peer, message, {

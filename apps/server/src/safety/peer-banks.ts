@@ -56,7 +56,7 @@ export function createPeerBanks(deps: {
       const source = `${PEER_SOURCE}${o.peerId}`;
       const existing = await db.db.selectFrom('safety_banks').select(['id', 'action']).where('source', '=', source).where('category', '=', o.category).executeTakeFirst();
       if (existing) {
-        if (existing.action !== o.action) await db.db.updateTable('safety_banks').set({ action: o.action }).where('id', '=', existing.id).execute();
+        if (existing.action !== o.action) await db.db.updateTable('safety_banks').set({ action: o.action, trusted: o.action === 'block' ? 1 : 0 }).where('id', '=', existing.id).execute();
         return existing.id;
       }
       const id = safetyId('bnk');
