@@ -9,6 +9,7 @@
  * Builds apps/web like protect.test.ts, unless MMD_WEB_DIST names a build to serve instead.
  */
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -72,6 +73,10 @@ describe('the safety console', { skip }, () => {
     timeout: 240_000,
   }, async () => {
     const [mod, alice, bob] = await Promise.all([signUpModerator(server), server.signUp(), server.signUp()]);
+    // A peer platform this instance shares takedowns with (unreachable here: its answer stays "not delivered").
+    const admin = await signUpModerator(server, 'admin');
+    const peerKey = generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' }).x!;
+    await admin.client.connectPeer({ name: 'Partner platform', base_url: 'https://partner.invalid', public_key: peerKey, share_categories: ['ncii', 'other'] });
     const context = await browser.newContext({
       viewport: { width: 1280, height: 800 },
       deviceScaleFactor: 1,
@@ -243,6 +248,12 @@ describe('the safety console', { skip }, () => {
     assert.equal(await figure(record, 'Copies found'), '2');
     assert.equal(await figure(record, 'Messages removed'), '1');
     assert.ok(await record.getByText(`by @${mod.handle}`).isVisible());
+    // Shared with the peer platform, whose answer shows on the record; withdrawing it is one click.
+    await record.getByRole('heading', { name: 'Shared with peer platforms' }).waitFor();
+    assert.ok(await record.getByText('Partner platform: Not delivered yet').isVisible());
+    page.once('dialog', (dialog) => void dialog.accept());
+    await record.getByRole('button', { name: 'Withdraw from peers' }).click();
+    await record.getByRole('heading', { name: 'Withdrawn from peer platforms' }).waitFor();
 
     // A manual takedown by pasted hash, with its reason.
     const manual = page.getByRole('complementary', { name: 'Take something down' });

@@ -36,7 +36,7 @@ import { makePrivateDir } from './platform/private-files.ts';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import type { CampaignJobPayloads, CoreJobPayloads, ImportJobPayloads, LinkPreviewJobPayloads, TemplateMediaJobPayloads, WebhookJobPayloads } from './jobs.ts';
+import type { CampaignJobPayloads, CoreJobPayloads, FederationJobPayloads, ImportJobPayloads, LinkPreviewJobPayloads, TemplateMediaJobPayloads, WebhookJobPayloads } from './jobs.ts';
 import { filesRoute } from './media/files-route.ts';
 import { type MediaProcessor, createMediaProcessor } from './media/process.ts';
 import { mediaRoutes } from './media/routes.ts';
@@ -47,6 +47,7 @@ import { safetyRoutes } from './safety/routes.ts';
 import { recordSpreadAlert, spreadRoutes } from './safety/spread-review.ts';
 import { spreadPolicyFrom } from './messaging/spread-velocity.ts';
 import { createSafety } from './safety/service.ts';
+import { createFederation, federationRoutes } from './federation/index.ts';
 import { webRoutes } from './web/routes.ts';
 import { createPresence, createProfiles, profileRoutes } from './profiles/index.ts';
 import { type BlobStore, createBlobStore } from './platform/blobs/index.ts';
@@ -486,6 +487,23 @@ export async function buildApp(deps: AppDeps) {
     }),
   );
   await app.register(spreadRoutes({ review: safety.spread, authenticate, previews: safety.previews }));
+  // Federation pushes wait on other platforms: a queue (and worker) of their own.
+  const federationQueue = createQueue<FederationJobPayloads>({ kind: 'database' }, queueDeps);
+  let federationWorker: QueueWorker | null = null;
+  const federation = createFederation({
+    db,
+    clock,
+    box: createSecretBox(await serverSecret(db, 'federation-key-box', '')),
+    safety,
+    outbound: { allowPrivate: config.outboundAllowPrivate, timeoutMs: config.outboundTimeoutMs },
+    pullIntervalMs: config.federationPullIntervalMs,
+    enqueueDeliver: async (tx, peerId, key) => {
+      await federationQueue.enqueueIn(tx, 'federation-deliver', { peerId }, { maxAttempts: 30, dedupeKey: `federation-deliver:${peerId}:${key}` });
+    },
+    log: app.log,
+  });
+  safety.listen(federation.listener);
+  await app.register(federationRoutes({ federation, authenticate, clock, signedLimit: { max: 600, windowMs: 60_000 } }));
   const botPrincipal = (account: { id: string; handle: string; kind: string }) =>
     account.kind === 'bot' ? { accountId: account.id, handle: account.handle, kind: 'bot' as const, role: 'user' as const, deviceId: null, apiKeyId: null, scopes: new Set(API_SCOPES) } : null;
   const telegram = createTelegram({
@@ -545,6 +563,7 @@ export async function buildApp(deps: AppDeps) {
     presence.start();
     await safety.start();
     telegram.start();
+    await federation.start();
     if (deps.worker !== false) {
       const processMedia = async (job: Parameters<MediaProcessor['process']>[0] & { attempt: number; maxAttempts: number }) => {
         try {
@@ -569,6 +588,7 @@ export async function buildApp(deps: AppDeps) {
       previewWorker = previewQueue.work({ 'link-preview': (job) => linkPreviews.run(job.payload) }, { concurrency: config.linkPreviewConcurrency, leaseMs: config.jobLeaseMs });
       webhookWorker = webhookQueue.work({ 'webhook-deliver': (job) => webhooks.drain(job.payload.webhookId, job.signal) }, { concurrency: config.webhookConcurrency, leaseMs: config.jobLeaseMs });
       renderWorker = renderQueue.work({ 'template-media-process': processMedia }, { concurrency: 1, leaseMs: config.jobLeaseMs });
+      federationWorker = federationQueue.work({ 'federation-deliver': (job) => federation.outbox.deliver(job.payload.peerId, job.signal) }, { concurrency: 4, leaseMs: config.jobLeaseMs, pollMs: 250 });
       importWorker = importQueue.work({ 'contacts-import': (job) => contactImports.run(job.payload.importId, job) }, { concurrency: config.importConcurrency, leaseMs: config.jobLeaseMs });
       campaignWorker = campaignQueue.work(
         {
@@ -587,7 +607,8 @@ export async function buildApp(deps: AppDeps) {
   });
   app.addHook('preClose', async () => {
     await telegram.stop();
-    await Promise.all([worker?.stop({ timeoutMs: 5000 }), previewWorker?.stop({ timeoutMs: 5000 }), webhookWorker?.stop({ timeoutMs: 5000 }), renderWorker?.stop({ timeoutMs: 5000 }), importWorker?.stop({ timeoutMs: 5000 }), campaignWorker?.stop({ timeoutMs: 5000 })]);
+    federation.stop();
+    await Promise.all([federationWorker?.stop({ timeoutMs: 5000 }), worker?.stop({ timeoutMs: 5000 }), previewWorker?.stop({ timeoutMs: 5000 }), webhookWorker?.stop({ timeoutMs: 5000 }), renderWorker?.stop({ timeoutMs: 5000 }), importWorker?.stop({ timeoutMs: 5000 }), campaignWorker?.stop({ timeoutMs: 5000 })]);
     interactive.stop();
     await hub.stop();
     await presence.stop();
@@ -597,6 +618,6 @@ export async function buildApp(deps: AppDeps) {
 
   return {
     app: app as unknown as FastifyInstance,
-    services: { accounts, profiles, business, conversations, messaging, interactive, hub, media, queue, blobs, safety, resumable, telegram, bots, webhooks, webhookQueue, automation, automationRunner, inbox, templates, contacts, contactImports, importQueue, segments, campaigns, campaignQueue, campaignTracking, notifications },
+    services: { federation, federationQueue, accounts, profiles, business, conversations, messaging, interactive, hub, media, queue, blobs, safety, resumable, telegram, bots, webhooks, webhookQueue, automation, automationRunner, inbox, templates, contacts, contactImports, importQueue, segments, campaigns, campaignQueue, campaignTracking, notifications },
   };
 }

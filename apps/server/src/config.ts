@@ -207,6 +207,11 @@ const ConfigSchema = Type.Object({
   linkPreviewsPerMinute: Type.Integer({ minimum: 0, maximum: 10_000, default: 20 }),
   /** Link previews made at once in this process (each waits on someone else's web server). */
   linkPreviewConcurrency: Type.Integer({ minimum: 1, maximum: 256, default: 4 }),
+  /**
+   * Federation: how often each connected peer is asked for messages this instance may have missed
+   * (pull catch-up; pushes arrive at once). 0: only at start and when an operator asks.
+   */
+  federationPullIntervalMs: Type.Integer({ minimum: 0, maximum: 86_400_000, default: 300_000 }),
   /** Webhook deliveries running at once in this process, over all receivers. */
   webhookConcurrency: Type.Integer({ minimum: 1, maximum: 1000, default: 32 }),
   /**

@@ -71,6 +71,12 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   schedule_never_fires: 400,
   audience_empty: 400,
   campaign_state: 409,
+  signature_invalid: 401,
+  unknown_key: 401,
+  signature_expired: 401,
+  digest_mismatch: 400,
+  message_replayed: 409,
+  peer_unreachable: 422,
   internal_error: 500,
   unavailable: 503,
 };

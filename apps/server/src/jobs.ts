@@ -8,7 +8,8 @@ export interface JobPayloads {
   /** Find and act on stored uploads matching a bank's signals with ids in (afterSignalId, upToSignalId]. */
   /** A poll or form reached its closes_at: mark it closed and tell the conversation. */
   'interactive-close': { messageId: string };
-  'safety-sweep': { bankId: string; afterSignalId: number; upToSignalId: number; caseRef?: string };
+  /** `tag`: whoever queued it hears when it completes (safety's sweepCompleted hook; federation tags its peers' signals). */
+  'safety-sweep': { bankId: string; afterSignalId: number; upToSignalId: number; caseRef?: string; tag?: string };
   /** A business's automation answers one contact message (rules, greeting, away, assistant). */
   'automation-run': { businessId: string; conversationId: string; messageId: string };
   /** One rule webhook call, signed per Standard Webhooks. */
@@ -32,12 +33,14 @@ export interface JobPayloads {
   'notification-send': { notificationId: string };
   /** One step of a message's link preview (messaging/link-previews.ts); run by its own worker. */
   'link-preview': { messageId: string; step: 'fetch' } | { messageId: string; step: 'image'; attempt: number };
+  /** Push a peer's undelivered federation messages to its inbox, in order (federation/outbox.ts); its own worker. */
+  'federation-deliver': { peerId: string };
   /** Tell the business (its stream and webhooks) that a notification was delivered or read. */
   'notification-event': { notificationId: string; status: 'delivered' | 'read' };
 }
 
 /** Job types the general worker runs; webhook deliveries have a worker of their own (isolation). */
-export type CoreJobPayloads = Omit<JobPayloads, 'link-preview' | 'webhook-deliver' | 'template-media-process' | 'contacts-import' | 'campaign-plan' | 'campaign-send' | 'notification-send' | 'notification-event'>;
+export type CoreJobPayloads = Omit<JobPayloads, 'link-preview' | 'webhook-deliver' | 'federation-deliver' | 'template-media-process' | 'contacts-import' | 'campaign-plan' | 'campaign-send' | 'notification-send' | 'notification-event'>;
 export type WebhookJobPayloads = Pick<JobPayloads, 'webhook-deliver'>;
 /** Link previews wait on other people's web servers: a queue of their own, so media work never waits behind them. */
 export type LinkPreviewJobPayloads = Pick<JobPayloads, 'link-preview'>;
@@ -47,3 +50,5 @@ export type TemplateMediaJobPayloads = Pick<JobPayloads, 'template-media-process
 export type ImportJobPayloads = Pick<JobPayloads, 'contacts-import'>;
 /** Campaign planning and sending: a queue and worker of their own, so a backlog never starves media or chats. */
 export type CampaignJobPayloads = Pick<JobPayloads, 'campaign-plan' | 'campaign-send' | 'notification-send' | 'notification-event'>;
+/** Federation pushes wait on other platforms' servers: a queue and worker of their own. */
+export type FederationJobPayloads = Pick<JobPayloads, 'federation-deliver'>;

@@ -36,6 +36,8 @@ import { queueMigrations } from './platform/queue/migrations.ts';
 import type { QueueTables } from './platform/queue/schema.ts';
 import { type SecretsTables, secretsMigrations } from './platform/secrets-migrations.ts';
 import { safetyMigrations } from './safety/migrations.ts';
+import { federationMigrations } from './federation/migrations.ts';
+import type { FederationTables } from './federation/schema.ts';
 import type { SafetyTables } from './safety/schema.ts';
 import { syncMigrations } from './sync/migrations.ts';
 import type { SyncTables } from './sync/schema.ts';
@@ -63,7 +65,8 @@ export type DB = AccountsTables &
   ContactImportTables &
   SegmentsTables &
   CampaignsTables &
-  ProfilesTables;
+  ProfilesTables &
+  FederationTables;
 
 /** In dependency order: a table's steps run after those of the tables it references. */
 export const migrationParts: readonly MigrationSteps[] = [
@@ -87,4 +90,5 @@ export const migrationParts: readonly MigrationSteps[] = [
   segmentsMigrations,
   campaignsMigrations,
   profilesMigrations,
+  federationMigrations,
 ];

@@ -96,6 +96,18 @@ export const ERROR_CODES = [
   'audience_empty',
   /** A campaign action its state does not allow (start a completed campaign, resume a running one). */
   'campaign_state',
+  /** Federation: a request or response without a valid RFC 9421 signature by the peer's key (forged, malformed, or not signed). */
+  'signature_invalid',
+  /** Federation: a signature by a key no connected peer has. */
+  'unknown_key',
+  /** Federation: a signature created outside the accepted window (clock skew or a replay). */
+  'signature_expired',
+  /** Federation: the body does not match its Content-Digest (altered in transit). */
+  'digest_mismatch',
+  /** Federation: a nonce or message id this instance has already accepted from that peer. */
+  'message_replayed',
+  /** Federation: the peer's well-known document could not be fetched or read. */
+  'peer_unreachable',
   'internal_error',
   'unavailable',
 ] as const;

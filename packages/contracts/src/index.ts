@@ -19,3 +19,4 @@ export * from './contact-imports.ts';
 export * from './campaigns.ts';
 export * from './search.ts';
 export * from './profiles.ts';
+export * from './federation.ts';

@@ -512,6 +512,14 @@ export const AUDIT_ACTIONS = [
   'spread.decided',
   /** A moderator restricted (or lifted a restriction on) an account's shares: suspected coordinated amplification. */
   'spread.restricted',
+  /** Federation: an operator connected, changed or disconnected a peer. */
+  'federation.peer',
+  /** Federation: a takedown's signals were shared with peers (or a case was retracted). */
+  'federation.shared',
+  'federation.retracted',
+  /** Federation: a peer's message was accepted, or refused (forged, replayed, altered, expired). */
+  'federation.received',
+  'federation.refused',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -4,6 +4,15 @@
  */
 import type {
   AiDisclosure,
+  CreatePeerBody,
+  FederationIdentity,
+  Peer,
+  PeerList,
+  ReceivedCase,
+  ReceivedList,
+  SharedCase,
+  SharedList,
+  UpdatePeerBody,
   AmplificationList,
   RestrictAccountBody,
   SpreadClusterDetail,
@@ -670,6 +679,45 @@ export class MmdClient {
   }
   takedownStatus(id: string) {
     return this.request<TakedownRecord>('GET', `/v1/safety/takedowns/${enc(id)}`);
+  }
+  /** This instance's federation identity (its Ed25519 key), as peers read it. */
+  federationIdentity() {
+    return this.request<FederationIdentity>('GET', '/.well-known/mmd-federation');
+  }
+  /** Connects a peer platform (admins); without `public_key`, its key is fetched from its well-known document. */
+  connectPeer(body: CreatePeerBody) {
+    return this.request<Peer>('POST', '/v1/federation/peers', body);
+  }
+  peers() {
+    return this.request<PeerList>('GET', '/v1/federation/peers');
+  }
+  peer(id: string) {
+    return this.request<Peer>('GET', `/v1/federation/peers/${enc(id)}`);
+  }
+  updatePeer(id: string, body: UpdatePeerBody) {
+    return this.request<Peer>('PATCH', `/v1/federation/peers/${enc(id)}`, body);
+  }
+  /** Asks a peer now for the messages this instance missed (admins). */
+  pullPeer(id: string) {
+    return this.request<{ received: number; skipped: number }>('POST', `/v1/federation/peers/${enc(id)}/pull`);
+  }
+  /** Takedowns shared with peers, with each peer's outcome (moderators). */
+  sharedCases(options: { takedown_id?: string; before?: number; limit?: number } = {}) {
+    return this.request<SharedList>('GET', `/v1/federation/shared${query(options)}`);
+  }
+  sharedCase(id: string) {
+    return this.request<SharedCase>('GET', `/v1/federation/shared/${enc(id)}`);
+  }
+  /** Withdraws a shared case from every peer it went to (moderators). */
+  retractShared(id: string) {
+    return this.request<SharedCase>('POST', `/v1/federation/shared/${enc(id)}/retract`);
+  }
+  /** Cases peers shared with this instance (moderators). */
+  receivedCases(options: { status?: ReceivedCase['status']; limit?: number } = {}) {
+    return this.request<ReceivedList>('GET', `/v1/federation/received${query(options)}`);
+  }
+  decideReceived(id: string, action: 'hold' | 'dismiss') {
+    return this.request<ReceivedCase>('POST', `/v1/federation/received/${enc(id)}/decision`, { action });
   }
   /** The audit log, newest first; `actor` is an account id or `@handle`. */
   audit(options: { action?: string; actor?: string; since?: number; until?: number; before?: number; limit?: number } = {}) {

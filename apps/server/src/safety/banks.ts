@@ -16,6 +16,7 @@ import type {
 } from '@mmd/contracts';
 import type { Principal } from '../accounts/index.ts';
 import { AppError } from '../errors.ts';
+import type { JobPayloads } from '../jobs.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
 import { appendAudit } from './audit.ts';
 import { encodeVideoSignature } from '@mmd/phash';
@@ -34,7 +35,7 @@ export interface BanksDeps {
   matcher: Matcher;
   clock: () => number;
   /** Queues the sweep for new signals inside the transaction that stores them. */
-  enqueueSweep: (tx: Tx, payload: { bankId: string; afterSignalId: number; upToSignalId: number; caseRef?: string }, options?: { runAt?: number }) => Promise<{ id: string }>;
+  enqueueSweep: (tx: Tx, payload: JobPayloads['safety-sweep'], options?: { runAt?: number }) => Promise<{ id: string }>;
 }
 
 /** The signals a hashed file contributes: its exact digests and its perceptual hash. */

@@ -5,3 +5,5 @@
 export { createSafety, type Safety, type SafetyDeps } from './service.ts';
 export { safetyRoutes, type SafetyRouteDeps } from './routes.ts';
 export { spreadRoutes, recordSpreadAlert } from './spread-review.ts';
+export type { ReviewDecided, SafetyListener, SharedSignal, SweepCompleted, TakedownFinished } from './hooks.ts';
+export type { AuditInput } from './audit.ts';

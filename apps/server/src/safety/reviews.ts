@@ -12,15 +12,33 @@ import { loadMediaRows, mediaOfMessageIds, releaseHeld, summarise } from '../med
 import { type SpreadPolicy, findMessage, messagesForReview } from '../messaging/index.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
 import type { SafetyReviewsTable } from './schema.ts';
-import type { WriteWithEvents } from '../sync/index.ts';
+import type { Emit, WriteWithEvents } from '../sync/index.ts';
+import type { SafetyHooks } from './hooks.ts';
+import { isPeerSource } from './store.ts';
 import { appendAudit } from './audit.ts';
 import { safetyId } from './ids.ts';
 import { resolveReports } from './outcomes.ts';
 import type { Takedowns } from './takedown.ts';
 
-type ReviewRow = SafetyReviewsTable;
+export type ReviewRow = SafetyReviewsTable;
 
-export function createReviews(deps: { db: Database; write: WriteWithEvents; takedowns: Takedowns; clock: () => number; spread: SpreadPolicy }) {
+/**
+ * Closes an open review as dismissed: a held upload is released (delivered), its reports resolved
+ * with no action. False when it was closed meanwhile.
+ */
+export async function dismissReview(tx: Tx, emit: Emit, o: { review: ReviewRow; decidedBy: string | null; note: string | null; now: number; spread: SpreadPolicy }): Promise<boolean> {
+  const { review, now } = o;
+  const updated = await tx.updateTable('safety_reviews').set({ status: 'closed', outcome: 'dismiss', decided_at: now, decided_by: o.decidedBy, note: o.note }).where('id', '=', review.id).where('status', '!=', 'closed').executeTakeFirst();
+  if (Number(updated.numUpdatedRows) === 0) return false;
+  if (review.kind === 'hold' && review.media_id) {
+    await releaseHeld(tx, emit, { mediaId: review.media_id, now, spread: o.spread });
+    await appendAudit(tx, { at: now, actorId: o.decidedBy, action: 'hold.released', subjectType: 'media', subjectId: review.media_id, bankId: review.bank_id, detail: { review_id: review.id } });
+  }
+  await resolveReports(tx, emit, { reviewIds: [review.id], outcome: 'no_action', now });
+  return true;
+}
+
+export function createReviews(deps: { db: Database; write: WriteWithEvents; takedowns: Takedowns; clock: () => number; spread: SpreadPolicy; hooks: SafetyHooks }) {
   const { db, write, clock } = deps;
 
   async function loadReview(id: string): Promise<ReviewRow> {
@@ -162,38 +180,37 @@ export function createReviews(deps: { db: Database; write: WriteWithEvents; take
       }
       if (body.action === 'dismiss') {
         await write(async (tx, emit) => {
-          const updated = await tx.updateTable('safety_reviews').set({ status: 'closed', outcome: 'dismiss', decided_at: now, decided_by: principal.accountId, note: body.note ?? null }).where('id', '=', id).where('status', '!=', 'closed').executeTakeFirst();
-          if (Number(updated.numUpdatedRows) === 0) throw new AppError('conflict', 'this review was decided meanwhile');
-          if (review.kind === 'hold' && review.media_id) {
-            await releaseHeld(tx, emit, { mediaId: review.media_id, now, spread: deps.spread });
-            await appendAudit(tx, { at: now, actorId: principal.accountId, action: 'hold.released', subjectType: 'media', subjectId: review.media_id, bankId: review.bank_id, detail: { review_id: id } });
-          }
-          await resolveReports(tx, emit, { reviewIds: [id], outcome: 'no_action', now });
+          if (!(await dismissReview(tx, emit, { review, decidedBy: principal.accountId, note: body.note ?? null, now, spread: deps.spread }))) throw new AppError('conflict', 'this review was decided meanwhile');
           await audit(tx);
         });
+        await deps.hooks.emit('reviewDecided', { reviewId: id, bankId: review.bank_id, signalId: review.signal_id === null ? null : Number(review.signal_id), outcome: 'dismiss', mediaRemoved: 0 });
         return { review: await this.get(id), takedown: null };
       }
-      // The protect bank only holds (anyone can add to it): what a moderator takes down goes to a bank that blocks.
+      // The protect bank only holds (anyone can add to it), and a peer's bank holds or blocks what
+      // another platform said: what a moderator here takes down goes to a bank of this instance's own.
       const matched = review.bank_id
         ? await db.db
             .selectFrom('safety_banks')
-            .select('system')
+            .select(['system', 'source', 'category'])
             .where('id', '=', review.bank_id)
             .executeTakeFirst()
         : undefined;
+      const ownBank = matched?.system === 'protect' || isPeerSource(matched?.source ?? null);
       const takedown = await deps.takedowns.run(principal.accountId, {
         mediaIds: review.media_id ? [review.media_id] : [],
         messageIds: review.message_id ? [review.message_id] : [],
-        bankId: body.bank_id ?? (matched?.system === 'protect' ? undefined : (review.bank_id ?? undefined)),
+        bankId: body.bank_id ?? (ownBank ? undefined : (review.bank_id ?? undefined)),
         reason: body.note ?? `review ${id}: ${review.reason}`,
         startedAt,
         reviewId: id,
+        review: { bankId: review.bank_id, signalId: review.signal_id === null ? null : Number(review.signal_id), category: matched?.category ?? review.reason },
       });
       // The takedown closed this review (it covers the message or media); record who decided.
       await write(async (tx) => {
         await tx.updateTable('safety_reviews').set({ status: 'closed', outcome: 'takedown', decided_at: now, decided_by: principal.accountId, note: body.note ?? null }).where('id', '=', id).execute();
         await audit(tx, { takedown_id: takedown.id });
       });
+      await deps.hooks.emit('reviewDecided', { reviewId: id, bankId: review.bank_id, signalId: review.signal_id === null ? null : Number(review.signal_id), outcome: 'takedown', mediaRemoved: takedown.media_removed });
       return { review: await this.get(id), takedown };
     },
   };

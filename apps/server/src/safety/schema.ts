@@ -29,7 +29,7 @@ export interface SafetySignalsTable {
   quality: number | null;
   /** JSON of MMD's crop-resistant reference hashes, when hashed from pixels. */
   robust: string | null;
-  origin: 'paste' | 'upload' | 'import' | 'takedown' | 'protect';
+  origin: 'paste' | 'upload' | 'import' | 'takedown' | 'protect' | 'peer';
   /** The protection case that submitted it. */
   case_ref: string | null;
   created_by: string | null;

@@ -7,11 +7,14 @@ import { availableParallelism } from 'node:os';
 import type { Config } from '../config.ts';
 import type { SpreadPolicy } from '../messaging/index.ts';
 import type { BlobStore } from '../platform/blobs/index.ts';
+import type { JobPayloads } from '../jobs.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
 import { createThreadPool } from '../platform/queue/index.ts';
 import { serverSecret } from '../platform/secrets.ts';
 import type { WriteWithEvents } from '../sync/index.ts';
-import { listAudit } from './audit.ts';
+import { type AuditInput, appendAudit, listAudit } from './audit.ts';
+import { createSafetyHooks } from './hooks.ts';
+import { createPeerBanks } from './peer-banks.ts';
 import { createBanks } from './banks.ts';
 import { createHasher, type HashTasks } from './hasher.ts';
 import { createSafetyIndexes } from './indexes.ts';
@@ -35,7 +38,7 @@ export interface SafetyDeps {
   config: Config;
   log: { warn(o: object, m: string): void; error(o: object, m: string): void };
   /** Queues a `safety-sweep` job inside the caller's transaction. */
-  enqueueSweep: (tx: Tx, payload: { bankId: string; afterSignalId: number; upToSignalId: number; caseRef?: string }, options?: { runAt?: number }) => Promise<{ id: string }>;
+  enqueueSweep: (tx: Tx, payload: JobPayloads['safety-sweep'], options?: { runAt?: number }) => Promise<{ id: string }>;
   /** Hashing threads (default: one per core). */
   hashThreads?: number;
   /** Friction on what spreads too fast (messaging): a released hold shares its messages under it. */
@@ -51,9 +54,10 @@ export function createSafety(deps: SafetyDeps) {
   const indexes = createSafetyIndexes(db);
   const matcher = createMatcher({ db, indexes, pool });
   const removal = createRemoval({ db, write, blobs, indexes, clock, log });
-  const takedowns = createTakedowns({ db, write, indexes, matcher, removal, clock });
+  const hooks = createSafetyHooks(log);
+  const takedowns = createTakedowns({ db, write, indexes, matcher, removal, clock, hooks });
   const banks = createBanks({ db, hasher, matcher, clock, enqueueSweep: deps.enqueueSweep });
-  const reviews = createReviews({ db, write, takedowns, clock, spread: deps.spread });
+  const reviews = createReviews({ db, write, takedowns, clock, spread: deps.spread, hooks });
   const spread = createSpreadReview({ db, write, takedowns, clock, policy: deps.spread, ...(deps.onSuspended ? { onSuspended: deps.onSuspended } : {}) });
   let addressSecret: Promise<Buffer> | null = null;
 
@@ -79,7 +83,13 @@ export function createSafety(deps: SafetyDeps) {
         return addressSecret;
       },
     }),
-    sweeps: createSweeps({ db, write, matcher, removal, clock, autoAction: config.protectTrustedAutoAction }),
+    sweeps: createSweeps({ db, write, matcher, removal, clock, autoAction: config.protectTrustedAutoAction, hooks }),
+    /** Follow decisions as they are made (federation shares takedowns and acknowledges decisions). */
+    listen: hooks.listen,
+    /** Banks of what other platforms shared (federation). */
+    peerBanks: createPeerBanks({ db, write, indexes, clock, spread: deps.spread, enqueueSweep: deps.enqueueSweep }),
+    /** Appends to the safety audit log (federation logs what it shares, receives and refuses there). */
+    recordAudit: (entry: AuditInput) => appendAudit(db.db, entry),
     /** The media-processing hook (media/process.ts). */
     screen: createScreening({ db, hasher, matcher, indexes, clock, log, autoAction: config.protectTrustedAutoAction }),
     audit: (q: Parameters<typeof listAudit>[1]) => listAudit(db.db, q),

@@ -22,6 +22,14 @@ export interface NewSignal {
   caseRef?: string | null;
 }
 
+/** A peer's bank (federation) has `source` = this prefix + the peer's id. */
+export const PEER_SOURCE = 'peer:';
+
+/** Whether a bank's `source` marks it as a peer's (federation). */
+export function isPeerSource(source: string | null): boolean {
+  return source?.startsWith(PEER_SOURCE) ?? false;
+}
+
 export function valueKey(type: SignalType, value: string): string {
   return type === 'vpdq' ? createHash('sha256').update(value).digest('hex') : value;
 }

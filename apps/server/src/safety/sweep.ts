@@ -19,6 +19,7 @@ import { actionFor, isCropOnly, type Matcher } from './matcher.ts';
 import { recordMatches } from './matches.ts';
 import { closeReviewsForRemoved } from './outcomes.ts';
 import type { Removal } from './removal.ts';
+import type { SafetyHooks } from './hooks.ts';
 import { loadBank } from './store.ts';
 
 const PAGE = 200;
@@ -31,6 +32,7 @@ export function createSweeps(deps: {
   clock: () => number;
   /** config.protectTrustedAutoAction: a copy a protection case found is removed at once if a trusted bank matches it too. */
   autoAction: boolean;
+  hooks: SafetyHooks;
 }) {
   const { db, write, clock } = deps;
 
@@ -209,6 +211,7 @@ export function createSweeps(deps: {
         }
         await appendAudit(tx, { at: now, actorId: null, action: 'sweep.completed', subjectType: 'bank', subjectId: bank.id, bankId: bank.id, detail: { ...totals, action: bank.action, after_signal_id: payload.afterSignalId, up_to_signal_id: payload.upToSignalId, ...(payload.caseRef ? { case: payload.caseRef } : {}) } });
       });
+      if (payload.tag) await deps.hooks.emit('sweepCompleted', { bankId: bank.id, tag: payload.tag, totals });
       return totals;
     },
   };

@@ -9,7 +9,8 @@
  * 3. remove them all (removal.ts), then close reviews and tell reporters.
  * Each step is written to the takedown's record (takedown-records.ts) as it completes.
  */
-import type { PastedHash, Takedown } from '@mmd/contracts';
+import { BANK_CATEGORIES, type PastedHash, type Takedown } from '@mmd/contracts';
+import type { SafetyHooks } from './hooks.ts';
 import type { Static } from 'typebox';
 import { encodeVideoSignature, hash256FromHex, referenceFromQuery } from '@mmd/phash';
 import { AppError, notFound } from '../errors.ts';
@@ -41,6 +42,15 @@ export interface TakedownInput {
   startedAt?: number;
   /** The review this takedown decides, if any. */
   reviewId?: string;
+  /** That review's bank, signal and reason: what listeners (federation) are told it was about. */
+  review?: { bankId: string | null; signalId: number | null; category: string };
+}
+
+/** What a takedown is about: its bank's category, or for MMD's own takedown bank the reason of the review it decided. */
+function categoryOf(bank: BankRow, input: TakedownInput): string {
+  const reviewed = input.review?.category;
+  if (bank.system === 'takedown' && reviewed && (BANK_CATEGORIES as readonly string[]).includes(reviewed)) return reviewed;
+  return bank.category;
 }
 
 /** The signals that keep a seed item out for good. */
@@ -53,7 +63,7 @@ function seedSignals(seed: MediaSeed): NewSignal[] {
   return out;
 }
 
-export function createTakedowns(deps: { db: Database; write: WriteWithEvents; indexes: SafetyIndexes; matcher: Matcher; removal: Removal; clock: () => number }) {
+export function createTakedowns(deps: { db: Database; write: WriteWithEvents; indexes: SafetyIndexes; matcher: Matcher; removal: Removal; clock: () => number; hooks: SafetyHooks }) {
   const { db, write, matcher, removal, clock } = deps;
 
   /** The takedown proper, once its record exists; each step updates the record as it completes. */
@@ -141,6 +151,15 @@ export function createTakedowns(deps: { db: Database; write: WriteWithEvents; in
         signals_added: takedown.signals_added,
         duration_ms: durationMs,
       },
+    });
+    await deps.hooks.emit('takedownFinished', {
+      takedownId: id,
+      bankId: bank.id,
+      category: categoryOf(bank, input),
+      signals: signals.map((s) => ({ type: s.type, value: s.value, quality: s.quality ?? null, robust: s.robust ?? null })),
+      mediaRemoved: takedown.media_removed,
+      reviewBankId: input.review?.bankId ?? null,
+      reviewSignalId: input.review?.signalId ?? null,
     });
     return takedown;
   }

@@ -4,7 +4,7 @@
  * removed as the server records them. A form takes content down by message id, media id or pasted
  * hashes, with a reason for the record.
  */
-import type { Bank, Takedown, TakedownRecord } from '@mmd/sdk';
+import type { Bank, SharedCase, Takedown, TakedownRecord } from '@mmd/sdk';
 import { type FormEvent, useCallback, useEffect, useId, useState } from 'react';
 import { errorText } from '../api.ts';
 import { useSession } from '../session.tsx';
@@ -18,6 +18,8 @@ const SLOW_MS = 5000;
 export function Takedowns() {
   const { client } = useSession();
   const [records, setRecords] = useState<TakedownRecord[] | null>(null);
+  // Takedowns shared with peer platforms, by takedown id, with each peer's outcome.
+  const [shared, setShared] = useState<Map<string, SharedCase>>(new Map());
   const [older, setOlder] = useState<TakedownRecord[]>([]);
   const [nextBefore, setNextBefore] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -25,8 +27,9 @@ export function Takedowns() {
 
   const load = useCallback(async () => {
     try {
-      const page = await client.takedowns({ limit: 20 });
+      const [page, cases] = await Promise.all([client.takedowns({ limit: 20 }), client.sharedCases({ limit: 50 }).catch(() => ({ cases: [] as SharedCase[] }))]);
       setRecords(page.takedowns);
+      setShared(new Map(cases.cases.flatMap((c) => (c.takedown_id ? [[c.takedown_id, c] as const] : []))));
       setNextBefore((current) => (older.length > 0 ? current : page.next_before));
       setError(null);
     } catch (err) {
@@ -74,7 +77,7 @@ export function Takedowns() {
             <ul className="takedown-list">
               {shown.map((record) => (
                 <li key={record.id}>
-                  <TakedownCard record={record} />
+                  <TakedownCard record={record} shared={shared.get(record.id)} refresh={refresh} />
                 </li>
               ))}
             </ul>
@@ -98,7 +101,51 @@ export function Takedowns() {
   );
 }
 
-function TakedownCard({ record }: { record: TakedownRecord }) {
+const OUTCOME_LABELS: Record<string, string> = {
+  pending: 'Not delivered yet',
+  sent: 'Delivered',
+  received: 'Received',
+  under_review: 'Under review',
+  removed: 'Removed',
+  blocked: 'Blocked',
+  dismissed: 'Dismissed',
+};
+
+/** Where a takedown went beyond this instance: each peer platform's latest answer, and withdrawing it. */
+function SharedWithPeers({ shared, refresh }: { shared: SharedCase; refresh: () => Promise<void> }) {
+  const { client } = useSession();
+  const [error, setError] = useState<string | null>(null);
+  async function withdraw() {
+    if (!window.confirm('Withdraw this case from every peer platform? They release what it held.')) return;
+    try {
+      await client.retractShared(shared.id);
+      await refresh();
+    } catch (err) {
+      setError(errorText(err));
+    }
+  }
+  return (
+    <div className="shared-peers">
+      <h4>{shared.status === 'retracted' ? 'Withdrawn from peer platforms' : 'Shared with peer platforms'}</h4>
+      <ul>
+        {shared.peers.map((p) => (
+          <li key={p.peer_id}>
+            {p.peer_name}: {OUTCOME_LABELS[p.outcome ?? 'pending'] ?? p.outcome}
+            {p.copies > 0 ? ` (${plural(p.copies, 'copy', 'copies')})` : ''}
+          </li>
+        ))}
+      </ul>
+      <ErrorAlert error={error} />
+      {shared.status === 'shared' && (
+        <button type="button" onClick={withdraw}>
+          Withdraw from peers
+        </button>
+      )}
+    </div>
+  );
+}
+
+function TakedownCard({ record, shared, refresh }: { record: TakedownRecord; shared: SharedCase | undefined; refresh: () => Promise<void> }) {
   const titleId = useId();
   const statusLabel =
     record.status === 'running' ? STAGE_LABELS[record.stage] : record.status === 'done' ? 'Done' : 'Failed';
@@ -157,6 +204,7 @@ function TakedownCard({ record }: { record: TakedownRecord }) {
         </div>
       </dl>
       {record.error && <p className="error">{record.error}</p>}
+      {shared && <SharedWithPeers shared={shared} refresh={refresh} />}
     </article>
   );
 }

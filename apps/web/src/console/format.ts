@@ -55,6 +55,11 @@ export const AUDIT_ACTION_LABELS: Record<AuditAction, string> = {
   'spread.alert': 'Spreading fast: held for review',
   'spread.decided': 'Spreading cluster decided',
   'spread.restricted': 'Account sharing restricted',
+  'federation.peer': 'Peer platform connected or changed',
+  'federation.shared': 'Shared with peer platforms',
+  'federation.retracted': 'Shared case withdrawn',
+  'federation.received': 'Signals from a peer platform',
+  'federation.refused': 'Peer message refused',
 };
 
 export const STAGE_LABELS: Record<TakedownStage, string> = {

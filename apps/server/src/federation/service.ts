@@ -1,0 +1,523 @@
+/**
+ * Federation, assembled: this instance's identity, its peers, the outbox, and what happens on
+ * each side of a shared case.
+ *
+ * Sharing (the instance where a moderator took something down): safety's takedownFinished hook →
+ * a shared case and one `signals` message per peer whose sharing covers the category; peers'
+ * `ack`s become each peer's outcome on the case; a moderator's retraction sends `retraction`.
+ * Receiving: a peer's `signals` go, by the policy for that peer and category, into that peer's
+ * bank (hold or block, and a sweep of stored copies), to a moderator first (review), or nowhere
+ * (ignore); each step is acknowledged (received, under_review n, blocked n), and so is the local
+ * moderator's decision on what they held (removed n, dismissed). A `retraction` takes the case's
+ * signals out and releases what they held. A moderator confirming what a peer's signals held
+ * sends a `confirmation` to the other peers.
+ */
+import { randomBytes } from 'node:crypto';
+import { type BankCategory, FederationMessage, type Peer, type ReceivedCase, type SharedCase, type SharedList } from '@mmd/contracts';
+import { Value } from 'typebox/value';
+import type { SecretBox } from '../automation/index.ts';
+import { AppError, notFound } from '../errors.ts';
+import type { Database, Tx } from '../platform/db/index.ts';
+import { outboundFetch } from '../platform/outbound.ts';
+import type { AuditInput, ReviewDecided, SafetyListener, SharedSignal, SweepCompleted, TakedownFinished } from '../safety/index.ts';
+import { type Identity, loadIdentity, publicKeyObject } from './identity.ts';
+import { MESSAGES_PATH, createOutbox } from './outbox.ts';
+import { type PeerRow, actionFor, createPeers, sharesWith } from './peers.ts';
+import type { FederationReceivedTable } from './schema.ts';
+import { SIGNATURE_WINDOW_MS, type Verified, newNonce, signRequest, verifySigned } from './signatures.ts';
+
+/** What federation needs of safety (its public functions). */
+export interface SafetyPort {
+  listen(listener: SafetyListener): void;
+  peerBanks: {
+    bankFor(o: { peerId: string; peerName: string; category: BankCategory; action: 'hold' | 'block' }): Promise<string>;
+    addSignals(o: { bankId: string; signals: SharedSignal[]; tag: string }): Promise<{ signalIds: number[]; added: number }>;
+    retract(o: { bankId: string; signalIds: number[]; note: string }): Promise<{ signalsRemoved: number; released: number }>;
+  };
+  recordAudit(entry: AuditInput): Promise<void>;
+}
+
+export interface FederationDeps {
+  db: Database;
+  clock: () => number;
+  box: SecretBox;
+  safety: SafetyPort;
+  outbound: { allowPrivate: boolean; timeoutMs: number };
+  pullIntervalMs: number;
+  enqueueDeliver: (tx: Tx, peerId: string, key: string) => Promise<void>;
+  log: { warn(o: object, m: string): void; error(o: object, m: string): void };
+}
+
+const SIGNALS_PER_MESSAGE = 64;
+type Received = FederationReceivedTable;
+type SignalsLike = Extract<FederationMessage, { type: 'signals' | 'confirmation' }>;
+
+export function createFederation(deps: FederationDeps) {
+  const { db, clock, safety } = deps;
+  let identityPromise: Promise<Identity> | null = null;
+  const identity = () => {
+    identityPromise ??= loadIdentity(db, deps.box, clock()).catch((err) => {
+      identityPromise = null;
+      throw err;
+    });
+    return identityPromise;
+  };
+  const peers = createPeers({ db, clock, ownKeyId: async () => (await identity()).keyId, outbound: deps.outbound });
+  const outbox = createOutbox({ db, clock, identity, peers, outbound: deps.outbound, enqueueDeliver: deps.enqueueDeliver });
+  let pullTimer: NodeJS.Timeout | null = null;
+
+  const audit = (entry: Omit<AuditInput, 'at'>) => safety.recordAudit({ ...entry, at: clock() });
+
+  /** A peer's signature on a request, with replay protection: the nonce is remembered for the window. */
+  async function verifyPeerRequest(request: { method: string; url: string; headers: Record<string, string | string[] | undefined>; body: Buffer | null; ip: string }): Promise<Verified<PeerRow>> {
+    try {
+      const verified = await verifySigned<PeerRow>({
+        message: { method: request.method, url: `http://federation.invalid${request.url}` },
+        headers: request.headers,
+        body: request.body,
+        now: clock(),
+        lookup: async (keyId) => {
+          const peer = await peers.byKeyId(keyId);
+          return peer && peer.status === 'active' ? { key: peer, publicKey: publicKeyObject(peer.public_key) } : null;
+        },
+      });
+      const now = clock();
+      await db.db.deleteFrom('federation_nonces').where('expires_at', '<', now).execute();
+      const fresh = await db.db
+        .insertInto('federation_nonces')
+        .values({ peer_id: verified.key.id, nonce: verified.nonce, expires_at: now + 2 * SIGNATURE_WINDOW_MS })
+        .onConflict((oc) => oc.doNothing())
+        .executeTakeFirst();
+      if (Number(fresh.numInsertedOrUpdatedRows ?? 0n) === 0) throw new AppError('message_replayed', 'this nonce was already used');
+      return verified;
+    } catch (err) {
+      if (err instanceof AppError) await refused(err, { path: request.url.split('?')[0]!, ip: request.ip });
+      throw err;
+    }
+  }
+
+  async function refused(err: AppError, detail: Record<string, unknown>) {
+    await audit({ actorId: null, action: 'federation.refused', detail: { code: err.code, reason: err.message, ...detail } }).catch(() => {});
+  }
+
+  /** Records a message as received; false when this peer already sent one with that id. */
+  async function claim(peer: PeerRow, message: FederationMessage, fields: Partial<Received>): Promise<Received | null> {
+    const row: Received = {
+      id: `rcv_${randomBytes(9).toString('base64url')}`,
+      peer_id: peer.id,
+      message_id: message.id,
+      type: message.type,
+      case_ref: null,
+      origin: null,
+      category: null,
+      confidence: null,
+      action: null,
+      status: 'done',
+      bank_id: null,
+      pending_signals: null,
+      created_at: clock(),
+      ...fields,
+    };
+    const inserted = await db.db.insertInto('federation_received').values(row).onConflict((oc) => oc.columns(['peer_id', 'message_id']).doNothing()).executeTakeFirst();
+    return Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0 ? null : row;
+  }
+
+  const ack = (peer: PeerRow, caseRef: string, outcome: 'received' | 'under_review' | 'removed' | 'blocked' | 'dismissed', copies = 0) =>
+    db.writeTransaction((tx) => outbox.queue(tx, peer, 'ack', { case_ref: caseRef, outcome, copies }));
+
+  /** Banks a received case's signals in the peer's bank for its category (a sweep follows). */
+  async function bank(peer: PeerRow, row: Received, signals: SharedSignal[], action: 'hold' | 'block') {
+    const bankId = await safety.peerBanks.bankFor({ peerId: peer.id, peerName: peer.name, category: row.category as BankCategory, action });
+    const { signalIds } = await safety.peerBanks.addSignals({ bankId, signals, tag: row.id });
+    await db.writeTransaction(async (tx) => {
+      await tx.updateTable('federation_received').set({ bank_id: bankId, status: 'active', action, pending_signals: null }).where('id', '=', row.id).execute();
+      if (signalIds.length > 0) {
+        await tx
+          .insertInto('federation_received_signals')
+          .values(signalIds.map((signal_id) => ({ received_id: row.id, signal_id })))
+          .onConflict((oc) => oc.doNothing())
+          .execute();
+      }
+    });
+  }
+
+  async function receiveSignals(peer: PeerRow, message: SignalsLike, via: 'push' | 'pull'): Promise<boolean> {
+    const b = message.body;
+    const origin = message.type === 'confirmation' ? message.body.origin : peer.key_id;
+    if (origin === (await identity()).keyId) {
+      // A peer confirmed a case this instance opened, as its own confirmation to others: noted, nothing to bank.
+      return (await claim(peer, message, { case_ref: b.case_ref, origin, category: b.category, confidence: b.confidence, status: 'confirmed' })) !== null;
+    }
+    const action = actionFor(peer, b.category);
+    const row = await claim(peer, message, {
+      case_ref: b.case_ref,
+      origin,
+      category: b.category,
+      confidence: b.confidence,
+      action,
+      status: action === 'ignore' ? 'ignored' : action === 'review' ? 'pending' : 'active',
+      pending_signals: action === 'review' ? JSON.stringify(b.signals) : null,
+    });
+    if (!row) return false;
+    if (action === 'hold' || action === 'block') {
+      try {
+        await bank(peer, row, b.signals, action);
+      } catch (err) {
+        // Refused as a whole (a signal that does not parse): the id is free for a corrected message.
+        await db.db.deleteFrom('federation_received').where('id', '=', row.id).execute();
+        throw err;
+      }
+    }
+    await audit({ actorId: null, action: 'federation.received', subjectType: 'bank', bankId: null, detail: { peer: peer.id, type: message.type, message_id: message.id, case_ref: b.case_ref, category: b.category, signals: b.signals.length, action, via } });
+    await ack(peer, b.case_ref, 'received');
+    return true;
+  }
+
+  /** Every received case of this peer's case reference, with the signals only it stands behind. */
+  async function retractCase(peer: PeerRow, caseRef: string): Promise<{ signalsRemoved: number; released: number }> {
+    const rows = await db.db.selectFrom('federation_received').selectAll().where('peer_id', '=', peer.id).where('case_ref', '=', caseRef).where('status', 'in', ['active', 'pending', 'confirmed']).execute();
+    const totals = { signalsRemoved: 0, released: 0 };
+    for (const row of rows) {
+      if (row.bank_id) {
+        const mine = await db.db.selectFrom('federation_received_signals').select('signal_id').where('received_id', '=', row.id).execute();
+        const ids = mine.map((r) => Number(r.signal_id));
+        // A signal another live case (of any peer) also stands behind stays.
+        const shared = ids.length
+          ? await db.db
+              .selectFrom('federation_received_signals as s')
+              .innerJoin('federation_received as r', 'r.id', 's.received_id')
+              .select('s.signal_id')
+              .where('s.signal_id', 'in', ids)
+              .where('s.received_id', '!=', row.id)
+              .where('r.status', 'in', ['active', 'confirmed'])
+              .execute()
+          : [];
+        const keep = new Set(shared.map((r) => Number(r.signal_id)));
+        const done = await safety.peerBanks.retract({ bankId: row.bank_id, signalIds: ids.filter((id) => !keep.has(id)), note: `withdrawn by peer ${peer.name}` });
+        totals.signalsRemoved += done.signalsRemoved;
+        totals.released += done.released;
+      }
+      await db.db.updateTable('federation_received').set({ status: 'retracted', pending_signals: null }).where('id', '=', row.id).execute();
+    }
+    return totals;
+  }
+
+  async function receiveAck(peer: PeerRow, body: Extract<FederationMessage, { type: 'ack' }>['body']) {
+    // Only a peer this case was sent to can answer for it.
+    const sent = await db.db.selectFrom('federation_outbox').select('seq').where('peer_id', '=', peer.id).where('case_ref', '=', body.case_ref).limit(1).executeTakeFirst();
+    if (!sent) return;
+    // Acks arrive in the order the peer wrote them, but "received" is written after banking, when
+    // the sweep may already have answered "under review": it never replaces a later answer.
+    await db.db
+      .insertInto('federation_outcomes')
+      .values({ case_id: body.case_ref, peer_id: peer.id, outcome: body.outcome, copies: body.copies, updated_at: clock() })
+      .onConflict((oc) => {
+        const target = oc.columns(['case_id', 'peer_id']);
+        return body.outcome === 'received' ? target.doNothing() : target.doUpdateSet({ outcome: body.outcome, copies: body.copies, updated_at: clock() });
+      })
+      .execute();
+  }
+
+  /**
+   * Handles one message from a peer, pushed or pulled. A message id this peer already sent is
+   * refused as a replay when pushed (`message_replayed`), skipped when pulled.
+   */
+  async function receive(peer: PeerRow, raw: unknown, via: 'push' | 'pull'): Promise<string> {
+    if (!Value.Check(FederationMessage, raw)) {
+      const errors = [...Value.Errors(FederationMessage, raw)].slice(0, 10).map((e) => ({ path: (e as { instancePath?: string }).instancePath || '/', message: e.message }));
+      throw new AppError('validation_failed', 'not a federation message', { errors });
+    }
+    const message = raw as FederationMessage;
+    const me = await identity();
+    if (message.from !== peer.key_id) throw new AppError('signature_invalid', "the message's `from` is not the key that signed it");
+    if (message.to !== me.keyId) throw new AppError('forbidden', 'this message is addressed to another instance');
+    const replayed = () => new AppError('message_replayed', 'this message id was already received from this peer');
+    switch (message.type) {
+      case 'signals':
+      case 'confirmation':
+        if (!(await receiveSignals(peer, message, via))) throw replayed();
+        break;
+      case 'retraction': {
+        if (!(await claim(peer, message, { case_ref: message.body.case_ref }))) throw replayed();
+        const done = await retractCase(peer, message.body.case_ref);
+        await audit({ actorId: null, action: 'federation.retracted', detail: { peer: peer.id, case_ref: message.body.case_ref, signals_removed: done.signalsRemoved, holds_released: done.released, via } });
+        break;
+      }
+      case 'ack':
+        if (!(await claim(peer, message, { case_ref: message.body.case_ref }))) throw replayed();
+        await receiveAck(peer, message.body);
+        break;
+      default: {
+        const never: never = message;
+        throw new AppError('validation_failed', `unknown message type ${(never as { type: string }).type}`);
+      }
+    }
+    return message.id;
+  }
+
+  /** Asks a peer for its messages after the cursor, verifies its signed answer, and handles them. */
+  async function pull(peer: PeerRow): Promise<{ received: number; skipped: number }> {
+    const me = await identity();
+    let cursor = Number(peer.pull_cursor);
+    let received = 0;
+    let skipped = 0;
+    for (let page = 0; page < 100; page++) {
+      const path = `${MESSAGES_PATH}?after=${cursor}&limit=50`;
+      const url = `${peer.base_url}${path}`;
+      const nonce = newNonce();
+      const headers = await signRequest({ identity: me, method: 'GET', url, nonce, now: clock() });
+      const answer = await outboundFetch({ url, headers, allowPrivate: deps.outbound.allowPrivate, timeoutMs: deps.outbound.timeoutMs, maxResponseBytes: 32 * 1024 * 1024 });
+      if (answer.status !== 200) throw new Error(`peer ${peer.id} answered the pull with ${answer.status}`);
+      const verified = await verifySigned<PeerRow>({
+        message: { status: answer.status },
+        headers: answer.headers as Record<string, string | string[] | undefined>,
+        body: answer.body,
+        now: clock(),
+        lookup: async (keyId) => (keyId === peer.key_id ? { key: peer, publicKey: publicKeyObject(peer.public_key) } : null),
+      });
+      if (verified.nonce !== nonce) throw new AppError('signature_invalid', 'the answer is not signed for this request');
+      const reply = JSON.parse(answer.body.toString('utf8')) as { messages: { cursor: number; message: unknown }[]; next_cursor: number; has_more: boolean };
+      for (const m of reply.messages) {
+        try {
+          await receive(peer, m.message, 'pull');
+          received++;
+        } catch (err) {
+          // Already had it (pushed earlier), or a message that will never be valid: move past it.
+          skipped++;
+          if (!(err instanceof AppError && err.code === 'message_replayed')) deps.log.warn({ err, peer: peer.id, cursor: m.cursor }, 'a pulled federation message was refused');
+        }
+        cursor = Math.max(cursor, m.cursor);
+        await peers.setPullCursor(peer.id, cursor);
+      }
+      if (!reply.has_more || reply.messages.length === 0) break;
+    }
+    return { received, skipped };
+  }
+
+  async function pullAll() {
+    for (const peer of await peers.active()) {
+      await pull(peer).catch((err) => deps.log.warn({ err, peer: peer.id }, 'federation pull failed; the next one retries'));
+    }
+  }
+
+  const listener: SafetyListener = {
+    async takedownFinished(e: TakedownFinished) {
+      if (e.signals.length === 0) return;
+      const signals = e.signals.map((s) => ({ type: s.type, value: s.value, ...(s.quality != null ? { quality: s.quality } : {}), ...(s.robust ? { robust: s.robust } : {}) }));
+      const chunks: SharedSignal[][] = [];
+      for (let i = 0; i < signals.length; i += SIGNALS_PER_MESSAGE) chunks.push(signals.slice(i, i + SIGNALS_PER_MESSAGE));
+      const category = e.category as BankCategory;
+      const source = e.reviewBankId && e.reviewSignalId !== null ? await sourceOf(e.reviewBankId, e.reviewSignalId) : null;
+      if (source) {
+        // A moderator here confirmed what a peer's signals held: the peer hears it through its ack;
+        // the other peers sharing this category get a confirmation naming the case's origin.
+        const targets = (await peers.active()).filter((p) => p.id !== source.peer_id && sharesWith(p, category));
+        await db.writeTransaction(async (tx) => {
+          for (const peer of targets) for (const chunk of chunks) await outbox.queue(tx, peer, 'confirmation', { case_ref: source.case_ref!, origin: source.origin!, category, confidence: 1, signals: chunk });
+        });
+        return;
+      }
+      const targets = (await peers.active()).filter((p) => sharesWith(p, category));
+      if (targets.length === 0) return;
+      const caseId = `fc_${randomBytes(12).toString('base64url')}`;
+      await db.writeTransaction(async (tx) => {
+        await tx.insertInto('federation_shared').values({ id: caseId, takedown_id: e.takedownId, category, signals: signals.length, status: 'shared', created_at: clock(), retracted_at: null }).execute();
+        for (const peer of targets) for (const chunk of chunks) await outbox.queue(tx, peer, 'signals', { case_ref: caseId, category, confidence: 1, signals: chunk }, caseId);
+      });
+      await audit({ actorId: null, action: 'federation.shared', subjectType: 'takedown', subjectId: e.takedownId, bankId: e.bankId, detail: { case: caseId, category, signals: signals.length, peers: targets.map((p) => p.id) } });
+    },
+
+    async sweepCompleted(e: SweepCompleted) {
+      const row = await db.db.selectFrom('federation_received').selectAll().where('id', '=', e.tag).executeTakeFirst();
+      if (!row?.case_ref || row.status !== 'active') return;
+      const peer = await peers.load(row.peer_id);
+      if (e.totals.removed > 0) await ack(peer, row.case_ref, 'blocked', e.totals.removed);
+      if (e.totals.held > 0) await ack(peer, row.case_ref, 'under_review', e.totals.held);
+    },
+
+    async reviewDecided(e: ReviewDecided) {
+      if (!e.bankId || e.signalId === null) return;
+      const row = await sourceOf(e.bankId, e.signalId);
+      if (!row?.case_ref) return;
+      const peer = await peers.load(row.peer_id);
+      if (e.outcome === 'takedown') {
+        await db.db.updateTable('federation_received').set({ status: 'confirmed' }).where('id', '=', row.id).execute();
+        await ack(peer, row.case_ref, 'removed', e.mediaRemoved);
+      } else {
+        await ack(peer, row.case_ref, 'dismissed');
+      }
+    },
+  };
+
+  /** The live received case that put this signal into this bank, if a peer's. */
+  async function sourceOf(bankId: string, signalId: number): Promise<Received | undefined> {
+    return db.db
+      .selectFrom('federation_received as r')
+      .innerJoin('federation_received_signals as s', 's.received_id', 'r.id')
+      .selectAll('r')
+      .where('r.bank_id', '=', bankId)
+      .where('s.signal_id', '=', signalId)
+      .where('r.status', 'in', ['active', 'confirmed'])
+      .orderBy('r.created_at', 'desc')
+      .executeTakeFirst();
+  }
+
+  async function sharedViews(rows: { id: string; takedown_id: string | null; category: string; signals: number; status: 'shared' | 'retracted'; created_at: number; retracted_at: number | null }[]): Promise<SharedCase[]> {
+    if (rows.length === 0) return [];
+    const ids = rows.map((r) => r.id);
+    const sent = await db.db
+      .selectFrom('federation_outbox as o')
+      .innerJoin('federation_peers as p', 'p.id', 'o.peer_id')
+      .select(['o.case_ref', 'o.peer_id', 'p.name', 'o.delivered_at', 'o.created_at'])
+      .where('o.case_ref', 'in', ids)
+      .where('o.type', '=', 'signals')
+      .execute();
+    const outcomes = await db.db.selectFrom('federation_outcomes').selectAll().where('case_id', 'in', ids).execute();
+    return rows.map((r) => {
+      const perPeer = new Map<string, SharedCase['peers'][number]>();
+      for (const s of sent.filter((x) => x.case_ref === r.id)) {
+        const previous = perPeer.get(s.peer_id);
+        const outcome = s.delivered_at === null || previous?.outcome === 'pending' ? 'pending' : 'sent';
+        perPeer.set(s.peer_id, { peer_id: s.peer_id, peer_name: s.name, outcome, copies: 0, updated_at: Number(s.delivered_at ?? s.created_at) });
+      }
+      for (const o of outcomes.filter((x) => x.case_id === r.id)) {
+        const entry = perPeer.get(o.peer_id);
+        if (entry) perPeer.set(o.peer_id, { ...entry, outcome: o.outcome, copies: Number(o.copies), updated_at: Number(o.updated_at) });
+      }
+      return { id: r.id, takedown_id: r.takedown_id, category: r.category, signals: Number(r.signals), status: r.status, created_at: Number(r.created_at), retracted_at: r.retracted_at === null ? null : Number(r.retracted_at), peers: [...perPeer.values()] };
+    });
+  }
+
+  function toReceived(r: Received & { peer_name: string }, signals: number): ReceivedCase {
+    return {
+      id: r.id,
+      peer_id: r.peer_id,
+      peer_name: r.peer_name,
+      type: r.type as ReceivedCase['type'],
+      case_ref: r.case_ref ?? '',
+      origin: r.origin ?? '',
+      category: r.category ?? '',
+      confidence: Number(r.confidence ?? 0),
+      action: r.action ?? 'ignore',
+      status: r.status as ReceivedCase['status'],
+      bank_id: r.bank_id,
+      signals,
+      created_at: Number(r.created_at),
+    };
+  }
+
+  return {
+    identity,
+    peers,
+    outbox,
+    listener,
+    verifyPeerRequest,
+    receive,
+    pull,
+    refused,
+
+    async wellKnown() {
+      const me = await identity();
+      return { keyId: me.keyId, publicKey: me.publicKey };
+    },
+
+    async connect(actorId: string, body: Parameters<typeof peers.connect>[1]): Promise<Peer> {
+      const row = await peers.connect(actorId, body);
+      await audit({ actorId, action: 'federation.peer', detail: { peer: row.id, change: 'connected', base_url: row.base_url, key_id: row.key_id } });
+      // Whatever the peer already has for this instance arrives now, not at the next interval.
+      void pull(row).catch((err) => deps.log.warn({ err, peer: row.id }, 'first federation pull failed'));
+      return peers.view(row.id);
+    },
+
+    async update(actorId: string, id: string, body: Parameters<typeof peers.update>[1]): Promise<Peer> {
+      await peers.update(id, body);
+      await audit({ actorId, action: 'federation.peer', detail: { peer: id, change: 'updated', fields: Object.keys(body) } });
+      return peers.view(id);
+    },
+
+    async shared(q: { takedownId?: string; before?: number; limit: number }): Promise<SharedList> {
+      let query = db.db.selectFrom('federation_shared').selectAll().orderBy('seq', 'desc').limit(q.limit + 1);
+      if (q.takedownId) query = query.where('takedown_id', '=', q.takedownId);
+      if (q.before !== undefined) query = query.where('seq', '<', q.before);
+      const rows = await query.execute();
+      const page = rows.slice(0, q.limit);
+      return { cases: await sharedViews(page), next_before: rows.length > q.limit ? Number(page[page.length - 1]!.seq) : null };
+    },
+
+    async sharedCase(id: string): Promise<SharedCase> {
+      const row = await db.db.selectFrom('federation_shared').selectAll().where('id', '=', id).executeTakeFirst();
+      if (!row) throw notFound('shared case');
+      return (await sharedViews([row]))[0]!;
+    },
+
+    /** Withdraws a shared case everywhere it went: each peer takes its signals out and releases what they held. */
+    async retract(actorId: string, id: string): Promise<SharedCase> {
+      const row = await db.db.selectFrom('federation_shared').selectAll().where('id', '=', id).executeTakeFirst();
+      if (!row) throw notFound('shared case');
+      if (row.status === 'retracted') throw new AppError('conflict', 'this case was already withdrawn');
+      const sentTo = await db.db.selectFrom('federation_outbox').select('peer_id').distinct().where('case_ref', '=', id).where('type', '=', 'signals').execute();
+      const targets = await Promise.all(sentTo.map((p) => peers.load(p.peer_id)));
+      await identity();
+      // Nothing but `tx` inside: on SQLite another read would wait for this very transaction.
+      await db.writeTransaction(async (tx) => {
+        await tx.updateTable('federation_shared').set({ status: 'retracted', retracted_at: clock() }).where('id', '=', id).execute();
+        for (const peer of targets) await outbox.queue(tx, peer, 'retraction', { case_ref: id }, id);
+      });
+      await audit({ actorId, action: 'federation.retracted', subjectType: 'takedown', subjectId: row.takedown_id ?? undefined, detail: { case: id, peers: sentTo.map((p) => p.peer_id) } });
+      return (await sharedViews([{ ...row, status: 'retracted', retracted_at: clock() }]))[0]!;
+    },
+
+    async received(q: { status?: ReceivedCase['status']; limit: number }): Promise<ReceivedCase[]> {
+      let query = db.db
+        .selectFrom('federation_received as r')
+        .innerJoin('federation_peers as p', 'p.id', 'r.peer_id')
+        .selectAll('r')
+        .select('p.name as peer_name')
+        .where('r.type', 'in', ['signals', 'confirmation'])
+        .orderBy('r.created_at', 'desc')
+        .limit(q.limit);
+      if (q.status) query = query.where('r.status', '=', q.status);
+      const rows = await query.execute();
+      const ids = rows.map((r) => r.id);
+      const counts = ids.length
+        ? await db.db.selectFrom('federation_received_signals').select(['received_id', (eb) => eb.fn.countAll<number>().as('n')]).where('received_id', 'in', ids).groupBy('received_id').execute()
+        : [];
+      const byId = new Map(counts.map((c) => [c.received_id, Number(c.n)]));
+      return rows.map((r) => toReceived(r, byId.get(r.id) ?? (r.pending_signals ? (JSON.parse(r.pending_signals) as unknown[]).length : 0)));
+    },
+
+    /** A moderator's decision on a case a peer's policy sent to review: hold it (bank and sweep) or dismiss it. */
+    async decideReceived(actorId: string, id: string, decision: 'hold' | 'dismiss'): Promise<ReceivedCase> {
+      const row = await db.db.selectFrom('federation_received').selectAll().where('id', '=', id).where('type', 'in', ['signals', 'confirmation']).executeTakeFirst();
+      if (!row) throw notFound('received case');
+      if (row.status !== 'pending') throw new AppError('conflict', `this case is ${row.status}, not waiting for a decision`);
+      const peer = await peers.load(row.peer_id);
+      if (decision === 'hold') {
+        await bank(peer, row, JSON.parse(row.pending_signals ?? '[]') as SharedSignal[], 'hold');
+      } else {
+        await db.db.updateTable('federation_received').set({ status: 'dismissed', pending_signals: null }).where('id', '=', id).execute();
+        await ack(peer, row.case_ref!, 'dismissed');
+      }
+      await audit({ actorId, action: 'federation.received', detail: { received: id, decision, peer: peer.id, case_ref: row.case_ref } });
+      return (await this.received({ limit: 200 })).find((r) => r.id === id)!;
+    },
+
+    async start() {
+      await identity();
+      for (const { peerId, seq } of await outbox.peersWithBacklog()) {
+        await db.writeTransaction((tx) => deps.enqueueDeliver(tx, peerId, `start-${seq}-${clock()}`));
+      }
+      void pullAll();
+      if (deps.pullIntervalMs > 0) {
+        pullTimer = setInterval(() => void pullAll(), deps.pullIntervalMs);
+        pullTimer.unref();
+      }
+    },
+    stop() {
+      if (pullTimer) clearInterval(pullTimer);
+      pullTimer = null;
+    },
+  };
+}
+
+export type Federation = ReturnType<typeof createFederation>;
