@@ -39,6 +39,14 @@ export interface Database {
   migrate(): Promise<string[]>;
   close(): Promise<void>;
   /**
+   * A mark that changes whenever another connection (the CLI, another process on the same file)
+   * has committed a write since it was last read, so a process may cache rows only it changes
+   * otherwise; null when that cannot be known cheaply — PostgreSQL, where other nodes write all
+   * the time — and nothing may be cached on that ground. SQLite: `PRAGMA data_version`, read
+   * from memory without touching the file.
+   */
+  othersWroteMark(): number | null;
+  /**
    * Calls `listener` after each COMMIT of `writeTransaction`s (on SQLite one per group), with how long it took
    * in seconds (on SQLite with synchronous=FULL that is mostly the WAL's fsync; on PostgreSQL the
    * round trip of COMMIT, which waits for the WAL flush). Returns the way to stop.
@@ -111,6 +119,7 @@ function openSqlite(file: string, synchronous: 'full' | 'normal'): Database {
     readTransaction: (fn) => db.transaction().execute(fn),
     migrate: () => migrateToLatest(db as Kysely<unknown>, { dialect: 'sqlite', parts: migrationParts }),
     close: () => db.destroy(),
+    othersWroteMark: () => raw.pragma('data_version', { simple: true }) as number,
     observeCommits: commits.observe,
     async skipIdsTo(tx, table, next) {
       // AUTOINCREMENT keeps the largest id handed out in sqlite_sequence; the next is one more.
@@ -229,6 +238,7 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
       return migrateToLatest(db as Kysely<unknown>, { dialect: 'postgres', parts: migrationParts, schema });
     },
     close: () => db.destroy(),
+    othersWroteMark: () => null,
   };
 }
 
