@@ -109,6 +109,8 @@ function openSqlite(file: string, synchronous: 'full' | 'normal'): Database {
   raw.pragma('wal_autocheckpoint = 10000');
   raw.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
   const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
+  // Prepared once: read on every authenticated request (accounts' session cache).
+  const dataVersion = raw.prepare('pragma data_version').pluck();
   const commits = commitObserver();
   // Writes that arrive together share one transaction and one fsync (group-commit.ts).
   const writeTransaction = createGroupCommit(db, { maxWrites: 256, onCommit: (seconds) => commits.report(seconds) });
@@ -119,7 +121,7 @@ function openSqlite(file: string, synchronous: 'full' | 'normal'): Database {
     readTransaction: (fn) => db.transaction().execute(fn),
     migrate: () => migrateToLatest(db as Kysely<unknown>, { dialect: 'sqlite', parts: migrationParts }),
     close: () => db.destroy(),
-    othersWroteMark: () => raw.pragma('data_version', { simple: true }) as number,
+    othersWroteMark: () => dataVersion.get() as number,
     observeCommits: commits.observe,
     async skipIdsTo(tx, table, next) {
       // AUTOINCREMENT keeps the largest id handed out in sqlite_sequence; the next is one more.
