@@ -78,6 +78,8 @@ export function createGroupCommit<DB>(db: Kysely<DB>, options: GroupCommitOption
       // Nothing of this group is in the database: each caller learns its write failed (the first
       // write's own error when it was the one that failed, alone).
       for (const item of group) item.reject(err instanceof FirstWriteFailed ? err.error : err);
+      // The transaction could not even begin (the database is closed): the queue would only spin.
+      if (group.length === 0) for (const item of queue.splice(0)) item.reject(err);
       finishGroup();
       return;
     }
