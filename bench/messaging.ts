@@ -3,7 +3,11 @@
  *
  *   node --import tsx bench/messaging.ts [--clients=10000] [--workers=4] [--rate=200]
  *     [--latency-messages=3000] [--posts=5] [--rounds=3] [--direct-seconds=15] [--group-seconds=10]
- *     [--no-ack] [--quick] [--deadline-seconds=570]
+ *     [--no-ack] [--quick] [--deadline-seconds=570] [--throughput-only] [--server-cpu-prof=DIR]
+ *
+ * --throughput-only stops after the throughput runs (1 and the bare insert route); with
+ * --clients=400 it takes about a minute. --server-cpu-prof=DIR writes a V8 CPU profile of the
+ * measured server (node --cpu-prof) into DIR when it stops.
  *
  * Setup (accounts, chats, channel joins) runs with cheap Argon2, no sign-up limit and
  * synchronous=NORMAL; the server is then restarted with synchronous=FULL (the default) for every
@@ -48,6 +52,8 @@ function num(name: string, fallback: number): number {
   return v;
 }
 const quick = flag('quick');
+const throughputOnly = flag('throughput-only');
+const serverCpuProfDir = argv.find((x) => x.startsWith('--server-cpu-prof='))?.slice('--server-cpu-prof='.length);
 const clientsTotal = Math.floor(num('clients', quick ? 2000 : 10_000) / 2) * 2;
 const opts = {
   clients: clientsTotal,
@@ -652,13 +658,14 @@ interface Server {
   port: number;
 }
 
-async function startServer(dataDir: string, settings: Record<string, string>): Promise<Server> {
+async function startServer(dataDir: string, settings: Record<string, string>, profile = false): Promise<Server> {
   const port = await freePort();
+  const profiling = profile && serverCpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(serverCpuProfDir)}`] : [];
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('MMD_')) env[k] = v;
   Object.assign(env, serverSettings, settings, { MMD_DATA_DIR: dataDir, MMD_PORT: String(port) });
   const proc = track(
-    spawn(process.execPath, ['--import', 'tsx', 'apps/server/src/main.ts', 'serve'], {
+    spawn(process.execPath, [...profiling, '--import', 'tsx', 'apps/server/src/main.ts', 'serve'], {
       cwd: root,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -982,7 +989,7 @@ async function run() {
 
     log('restarting MMD with the default durability (synchronous=FULL)');
     await stopChild(server.proc, 15_000);
-    server = await startServer(dataDir, measureSettings);
+    server = await startServer(dataDir, measureSettings, true);
     await measure({ port: server.port, pid: server.pid, tokens, directChat }, server, {
       owner: owner.token,
       probe: probe.token,
@@ -1129,6 +1136,16 @@ async function measure(
   log(
     `direct: ${direct.per_s} msg/s ${JSON.stringify(direct.rounds_per_s)}; bare insert: ${insertRun.per_s} req/s ${JSON.stringify(insertRun.rounds_per_s)}; group: ${groupRun.per_s} msg/s ${JSON.stringify(groupRun.rounds_per_s)}`,
   );
+  const throughputRatios = {
+    direct_messages_per_s_vs_bare_insert_requests_per_s: round((direct.per_s ?? 0) / (insertRun.per_s ?? 1), 3),
+    group_messages_per_s_vs_bare_insert_requests_per_s: round((groupRun.per_s ?? 0) / (insertRun.per_s ?? 1), 3),
+  };
+  if (throughputOnly) {
+    result.ratios = throughputRatios;
+    // A graceful stop, so a --server-cpu-prof profile is written.
+    await stopChild(server.proc, 15_000);
+    return;
+  }
 
   // 2. Latency with 1,000 and 10,000 connected clients ---------------------------------------------
   log(`starting ${opts.workers} client processes`);
@@ -1355,14 +1372,7 @@ async function measure(
   // Ratios and the delivery verdict ----------------------------------------------------------------
   result.ratios = {
     channel_post_to_last_subscriber_vs_bare_broadcast: round(median(toLast) / median(bposts), 2),
-    direct_messages_per_s_vs_bare_insert_requests_per_s: round(
-      (direct.per_s ?? 0) / (insertRun.per_s ?? 1),
-      3,
-    ),
-    group_messages_per_s_vs_bare_insert_requests_per_s: round(
-      (groupRun.per_s ?? 0) / (insertRun.per_s ?? 1),
-      3,
-    ),
+    ...throughputRatios,
   };
   result.delivery_check = {
     what: 'every expected (client, message) pair across the latency runs and channel posts, counted again once MMD finished',

@@ -286,7 +286,11 @@ export async function buildApp(deps: AppDeps) {
     log: app.log,
     enqueueSweep: (tx, payload, options) => queue.enqueueIn(tx, 'safety-sweep', payload, options),
     spread: spreadPolicy,
-    onSuspended: (accountId) => hub.closeAccount(accountId, 'account_suspended', 'this account was suspended'),
+    onSuspended: (accountId) => {
+      // Its device sessions stop working at once: none is answered from the session cache.
+      accounts.forgetSessions();
+      hub.closeAccount(accountId, 'account_suspended', 'this account was suspended');
+    },
   });
   const resumable = createResumableUploads({
     accounts,

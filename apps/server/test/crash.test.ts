@@ -104,3 +104,87 @@ async function crashAndRecover(env: Record<string, string>) {
 }
 
 crashTestOnEachDatabase('acknowledged messages survive kill -9 and restart', crashAndRecover);
+
+/** `mmd_db_commit_seconds_count`: how many COMMITs of write transactions the server has made. */
+async function commitCount(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const m = /^mmd_db_commit_seconds_count (\d+)/m.exec(text);
+  assert.ok(m, 'the commit histogram is exported');
+  return Number(m[1]);
+}
+
+/**
+ * Group commit (SQLite: platform/db/group-commit.ts) answers many sends with one COMMIT. 64
+ * senders in 16 chats keep groups large; the server is killed mid-burst, and every send it
+ * acknowledged — each answered only after its group's COMMIT — is there after the restart, once.
+ */
+async function crashUnderConcurrentLoad(env: Record<string, string>) {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  // 32 sign-ups from one address: above the default hourly limit.
+  const serverEnv = { ...env, MMD_PORT: String(port), MMD_SIGNUP_RATE_LIMIT: '1000' };
+  let server = spawnServer(serverEnv);
+  try {
+    await waitReady(url);
+    const anonymous = new MmdClient({ baseUrl: url });
+    const chats: { client: MmdClient; id: string }[] = [];
+    for (let c = 0; c < 16; c++) {
+      const a = await anonymous.createAccount({ handle: `gca${c}x${port}`, password: 'correct horse battery' });
+      const b = await anonymous.createAccount({ handle: `gcb${c}x${port}`, password: 'correct horse battery' });
+      const client = anonymous.as(a.token);
+      chats.push({ client, id: (await client.openDirect(b.account.handle)).id });
+    }
+    const commitsBefore = await commitCount(url);
+    const total = 1600;
+    const acknowledged = new Map<string, { chat: number; id: string }>();
+    let next = 0;
+    let killed = false;
+    let commitsDuring = 0;
+    let acknowledgedThen = 0;
+    const sender = async () => {
+      while (next < total) {
+        const i = next++;
+        if (i === 800 && !killed) {
+          killed = true;
+          acknowledgedThen = acknowledged.size;
+          commitsDuring = (await commitCount(url)) - commitsBefore;
+          server.kill('SIGKILL');
+        }
+        const chat = i % chats.length;
+        try {
+          const m = await chats[chat]!.client.send(chats[chat]!.id, { text: `load ${i}`, idempotency_key: `k${i}` });
+          acknowledged.set(`k${i}`, { chat, id: m.id });
+        } catch (err) {
+          assert.ok(err instanceof MmdError && err.status === 0, `only network failures expected, got ${err}`);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: 64 }, sender));
+    assert.ok(killed);
+    assert.ok(acknowledgedThen >= 400, `sends were acknowledged before the crash (${acknowledgedThen})`);
+    if (!env.MMD_DATABASE_URL) {
+      // SQLite: the acknowledged sends shared COMMITs (PostgreSQL commits each on its own connection).
+      assert.ok(commitsDuring < acknowledgedThen, `${acknowledgedThen} sends acknowledged with ${commitsDuring} commits`);
+    }
+    if (server.exitCode === null && server.signalCode === null) await new Promise((r) => server.once('exit', r));
+
+    server = spawnServer(serverEnv);
+    await waitReady(url);
+    const found = new Map<string, number>();
+    for (const [c, chat] of chats.entries()) {
+      for (let after = 0; ; ) {
+        const page = await chat.client.history(chat.id, { after, limit: 200 });
+        for (const m of page.messages) found.set(m.id, (found.get(m.id) ?? 0) + 1);
+        const texts = page.messages.map((m) => m.text);
+        assert.equal(new Set(texts).size, texts.length, `chat ${c}: no message twice`);
+        if (!page.has_more || page.messages.length === 0) break;
+        after = page.messages[page.messages.length - 1]!.seq;
+      }
+    }
+    for (const [key, { id }] of acknowledged) assert.equal(found.get(id), 1, `acknowledged ${key} (${id}) survived, once`);
+  } finally {
+    await killHard(server);
+  }
+}
+
+crashTestOnEachDatabase('acknowledged messages survive kill -9 under concurrent load (group commit)', crashUnderConcurrentLoad);

@@ -26,6 +26,16 @@ export async function hasBlocked(db: Executor, blocker: string, blocked: string)
   return row !== undefined;
 }
 
+/** Who of two accounts has blocked the other, in one read (a direct chat's send checks both ways). */
+export async function blocksBetween(db: Executor, a: string, b: string): Promise<{ aBlockedB: boolean; bBlockedA: boolean }> {
+  const rows = await db
+    .selectFrom('blocks')
+    .select('blocker_id')
+    .where((eb) => eb.or([eb.and([eb('blocker_id', '=', a), eb('blocked_id', '=', b)]), eb.and([eb('blocker_id', '=', b), eb('blocked_id', '=', a)])]))
+    .execute();
+  return { aBlockedB: rows.some((r) => r.blocker_id === a), bBlockedA: rows.some((r) => r.blocker_id === b) };
+}
+
 /** Of `accountIds`, those on one side of a block whose other side is `fixed` (500 per query). */
 async function blockSide(db: Executor, side: 'blocker_id' | 'blocked_id', fixed: string, accountIds: readonly string[]): Promise<Set<string>> {
   const other = side === 'blocker_id' ? 'blocked_id' : 'blocker_id';

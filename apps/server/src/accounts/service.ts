@@ -10,6 +10,7 @@ import { hashToken, newToken, tokenKind } from '../lib/tokens.ts';
 import type { Database } from '../platform/db/index.ts';
 import { insertAccountRow } from './bot-accounts.ts';
 import { assertPasswordAllowed } from './password-policy.ts';
+import { TOUCH_EVERY_MS, createSessionCache } from './session-cache.ts';
 import type { AccountsTable, DevicesTable } from './schema.ts';
 
 /** Who is calling, as established from the bearer token. */
@@ -62,6 +63,7 @@ export function createAccounts(deps: AccountsDeps) {
   // Verifying against this when the handle is unknown makes both failures cost the same time,
   // so response timing does not reveal which handles exist.
   const decoyHash = hash('not-a-real-password', hashOptions);
+  const sessions = createSessionCache(db, clock);
 
   async function addDevice(accountId: string, name: string) {
     const token = newToken('device');
@@ -91,6 +93,9 @@ export function createAccounts(deps: AccountsDeps) {
     if (!kind || kind === 'bot' || token.length > 200) return null;
     const tokenHash = hashToken(token);
     if (kind === 'device') {
+      const cached = sessions.get(tokenHash);
+      if (cached) return cached;
+      const started = sessions.begin();
       const row = await db.db
         .selectFrom('devices')
         .innerJoin('accounts', 'accounts.id', 'devices.account_id')
@@ -103,10 +108,14 @@ export function createAccounts(deps: AccountsDeps) {
       const now = clock();
       if (now - Number(row.last_seen_at) > deps.deviceIdleMs) return 'expired';
       // Touch last_seen at most once a minute: a write per request would be wasteful.
-      if (now - Number(row.last_seen_at) > 60_000) {
+      let lastSeenAt = Number(row.last_seen_at);
+      if (now - lastSeenAt > TOUCH_EVERY_MS) {
         await db.db.updateTable('devices').set({ last_seen_at: now }).where('id', '=', row.device_id).execute();
+        lastSeenAt = now;
       }
-      return { accountId: row.id, handle: row.handle, kind: row.kind, role: row.role, deviceId: row.device_id, apiKeyId: null, scopes: ALL_SCOPES };
+      const principal: Principal = { accountId: row.id, handle: row.handle, kind: row.kind, role: row.role, deviceId: row.device_id, apiKeyId: null, scopes: ALL_SCOPES };
+      sessions.set(tokenHash, started, principal, lastSeenAt);
+      return principal;
     }
     const row = await db.db
       .selectFrom('api_keys')
@@ -188,6 +197,7 @@ export function createAccounts(deps: AccountsDeps) {
         .executeTakeFirst();
       // Another account's device and an unknown id look the same: no probing for ids.
       if (Number(result.numUpdatedRows) === 0) throw notFound('device');
+      sessions.forgetAll();
       deps.onDeviceRevoked?.(principal.accountId, deviceId);
     },
 
@@ -253,6 +263,8 @@ export function createAccounts(deps: AccountsDeps) {
         if (rows.length > 0) await tx.updateTable('devices').set({ revoked_at: clock() }).where('id', 'in', rows.map((r) => r.id)).execute();
         return rows.map((r) => r.id);
       });
+      // The other devices' tokens stop working at once: none is answered from the session cache.
+      if (others.length > 0) sessions.forgetAll();
       for (const id of others) deps.onDeviceRevoked?.(principal.accountId, id);
       return { signedOut: others.length };
     },
@@ -260,7 +272,17 @@ export function createAccounts(deps: AccountsDeps) {
     /** Grants a role (used offline by `mmd account role`). */
     async setRole(handle: string, role: AccountRole) {
       const result = await db.db.updateTable('accounts').set({ role }).where('handle_key', '=', handle.toLowerCase()).executeTakeFirst();
+      sessions.forgetAll();
       if (Number(result.numUpdatedRows) === 0) throw notFound('account');
+    },
+
+    /**
+     * Drops every cached device session (session-cache.ts). For changes to accounts made outside
+     * this service once they are committed (an account suspended by the safety console), so the
+     * next request of any of its devices reads the account again.
+     */
+    forgetSessions() {
+      sessions.forgetAll();
     },
   };
 }

@@ -97,12 +97,26 @@ export async function membersAmong(
   return found;
 }
 
+/**
+ * What `directPair` found, by conversation id. A conversation's kind and direct_key never change
+ * once written, and ids are random and never reused, so an answer stays true in every process
+ * and for every database (a rolled-back conversation's id is simply never asked again): three
+ * event taps ask for every message, and this spares their two reads. Unknown ids are not kept.
+ */
+const knownPairs = new Map<string, [string, string] | null>();
+const KNOWN_PAIRS_MAX = 100_000;
+
 /** The two accounts of a direct chat; null for a group, a channel or an unknown id. */
 export async function directPair(db: Reader, conversationId: string): Promise<[string, string] | null> {
+  const known = knownPairs.get(conversationId);
+  if (known !== undefined) return known;
   const row = await db.selectFrom('conversations').select(['kind', 'direct_key']).where('id', '=', conversationId).executeTakeFirst();
-  if (row?.kind !== 'direct' || !row.direct_key) return null;
-  const [a, b] = row.direct_key.split(':');
-  return a && b ? [a, b] : null;
+  if (!row) return null;
+  const [a, b] = row.kind === 'direct' && row.direct_key ? row.direct_key.split(':') : [];
+  const pair: [string, string] | null = a && b ? [a, b] : null;
+  if (knownPairs.size >= KNOWN_PAIRS_MAX) knownPairs.clear();
+  knownPairs.set(conversationId, pair);
+  return pair;
 }
 
 /** Existing direct chats between `accountId` and each of `peerIds`: peer id → conversation id. */

@@ -5,7 +5,7 @@
 import type { AiDisclosure, Message, MessageContentType, ReactionDetails, Receipts } from '@mmd/contracts';
 import type { Principal } from '../accounts/index.ts';
 import { type Membership, assertMayPost, directChatsOf, inRanges, isAdmin, markOwnMessages, nextSeq, nextSeqs, raiseWatermarks, readableRanges, readersOfSeq, requireMember, seqIn } from '../conversations/index.ts';
-import { accountStates, accountsByIds, blockedBy, blockersOf, hasBlocked } from '../accounts/index.ts';
+import { accountStates, accountsByIds, blockedBy, blockersOf, blocksBetween } from '../accounts/index.ts';
 import { AppError, notFound } from '../errors.ts';
 import { newId } from '../lib/ids.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
@@ -82,8 +82,9 @@ export function createMessaging(deps: MessagingDeps) {
     if (conversation.kind !== 'direct' || !conversation.direct_key) return;
     const peer = conversation.direct_key.split(':').find((id) => id !== member.account_id);
     if (!peer) return;
-    if (await hasBlocked(tx, peer, member.account_id)) throw new AppError('forbidden', 'this account does not accept messages from you');
-    if (await hasBlocked(tx, member.account_id, peer)) throw new AppError('forbidden', 'you blocked this account; unblock it to write');
+    const blocks = await blocksBetween(tx, peer, member.account_id);
+    if (blocks.aBlockedB) throw new AppError('forbidden', 'this account does not accept messages from you');
+    if (blocks.bBlockedA) throw new AppError('forbidden', 'you blocked this account; unblock it to write');
   }
 
   /**
@@ -251,18 +252,24 @@ export function createMessaging(deps: MessagingDeps) {
           await checkForwardLimit(tx, { senderId: principal.accountId, originId: forward.forward_origin_id!, sourceHops: Number(source.forward_hops), conversationId, now: clock(), limits: deps.spread.limits });
         }
         const now = clock();
-        // Written held: a private placeholder seq, so nothing public counts it before we know
-        // whether its media lets it go out now. Writes are serialised (platform/db), so the
-        // smallest placeholder so far is still the smallest when we take the next one below it.
-        const lowest = await tx
-          .selectFrom('messages')
-          .select((eb) => eb.fn.min('seq').as('min'))
-          .where('conversation_id', '=', conversationId)
-          .executeTakeFirst();
+        // Without media nothing can hold a message back: it takes its seq at once and is written
+        // sent (three statements fewer than the held path below, on every text message).
+        const outNow = mediaIds.length === 0 && !prepared?.mediaIds.length;
+        // With media it is written held: a private placeholder seq, so nothing public counts it
+        // before we know whether its media lets it go out now. Writes are serialised
+        // (platform/db), so the smallest placeholder so far is still the smallest when we take
+        // the next one below it.
+        const lowest = outNow
+          ? undefined
+          : await tx
+              .selectFrom('messages')
+              .select((eb) => eb.fn.min('seq').as('min'))
+              .where('conversation_id', '=', conversationId)
+              .executeTakeFirst();
         const row: MessagesTable = {
           id: newId('msg', now),
           conversation_id: conversationId,
-          seq: Math.min(0, Number(lowest?.min ?? 0)) - 1,
+          seq: outNow ? await nextSeq(tx, conversationId) : Math.min(0, Number(lowest?.min ?? 0)) - 1,
           sender_id: principal.accountId,
           text,
           reply_to: input.replyTo ?? null,
@@ -273,11 +280,11 @@ export function createMessaging(deps: MessagingDeps) {
           edited_at: null,
           deleted_at: null,
           deleted_reason: null,
-          status: 'pending',
+          status: outNow ? 'sent' : 'pending',
           automated: input.automated ? 1 : 0,
           agent_id: input.agent?.id ?? null,
-          held_after: membership.conversation.last_seq,
-          written_cursor: await latestCursor(tx),
+          held_after: outNow ? null : membership.conversation.last_seq,
+          written_cursor: outNow ? null : await latestCursor(tx),
         };
         await tx.insertInto('messages').values(row).execute();
         if (prepared) {
@@ -313,10 +320,10 @@ export function createMessaging(deps: MessagingDeps) {
           await tx.updateTable('messages').set(heldFields).where('id', '=', row.id).execute();
           return { message: prepared ? await single(tx, row, principal.accountId) : toMessage(row, principal.handle, [], attached.summaries, principal.kind, input.agent), replayed: false };
         }
-        const seq = await nextSeq(tx, conversationId);
+        const seq = outNow ? Number(row.seq) : await nextSeq(tx, conversationId);
         const going = { seq, status: 'sent' as const, held_after: null, written_cursor: null, spread_cluster: spread?.cluster ?? null, spread_hops: spread?.hops ?? null, spread_fast: spread?.fast ? 1 : null };
         Object.assign(row, going);
-        await tx.updateTable('messages').set(going).where('id', '=', row.id).execute();
+        if (!outNow) await tx.updateTable('messages').set(going).where('id', '=', row.id).execute();
         await recordLinkShares(tx, { messageId: row.id, conversationId, senderId: principal.accountId, text: row.text, automated: input.automated === true, now });
         // A person's (or bot's) own text message with a link: its preview is made by a job. Not for
         // a business's automated messages (a campaign's link, once per recipient) nor forwards.
@@ -326,8 +333,8 @@ export function createMessaging(deps: MessagingDeps) {
         // Interactive content is seen per viewer (callback data by the sender only): the event carries everyone's view, the sender gets theirs.
         const message = prepared ? await single(tx, row) : toMessage(row, principal.handle, [], attached.summaries, principal.kind, input.agent);
         await emit({ type: 'message.created', conversationId, seq, data: message, at: now, ...(input.eventTo ? { targetAccountId: input.eventTo } : {}) });
-        // Your own message is read by you.
-        await raiseWatermarks(tx, { conversationId, accountId: principal.accountId, delivered: seq, read: seq });
+        // Your own message is read by you (one UPDATE: its seq is the newest, above any mark).
+        await markOwnMessages(tx, principal.accountId, new Map([[conversationId, seq]]));
         return { message: prepared ? await single(tx, row, principal.accountId) : message, replayed: false };
       };
       return within ? body(within.tx, within.emit) : write(body);

@@ -141,3 +141,41 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     }
   });
 }
+
+test('writers sharing a group commit: a failing one\'s events are neither stored nor published; the others\' are published only after the shared COMMIT [sqlite]', async () => {
+  const db = openDatabase({ sqlitePath: ':memory:' });
+  const published: PublishedEvent[] = [];
+  let committed = false;
+  const bus = {
+    publish: (events: PublishedEvent[]) => {
+      assert.ok(committed, 'published only after the COMMIT returned');
+      published.push(...events);
+    },
+    subscribe: () => () => {},
+    close: async () => {},
+  };
+  try {
+    await db.migrate();
+    db.observeCommits(() => {
+      committed = true;
+    });
+    const write = createEventWriter(db, bus);
+    const receipt = (account: string) => ({ type: 'receipt.updated' as const, conversationId: null, targetAccountId: account, data: { account_id: account, delivered_seq: 1, read_seq: 1 }, at: 1 });
+    const outcomes = await Promise.allSettled(
+      ['acc_a', 'acc_b', 'acc_c', 'acc_d'].map((account) =>
+        write(async (_tx, emit) => {
+          await emit(receipt(account));
+          if (account === 'acc_c') throw new Error(`refused ${account}`);
+          return account;
+        }),
+      ),
+    );
+    assert.deepEqual(outcomes.map((o) => (o.status === 'fulfilled' ? o.value : String((o.reason as Error).message))), ['acc_a', 'acc_b', 'refused acc_c', 'acc_d']);
+    const stored = await db.db.selectFrom('events').select(['target_account_id']).orderBy('id').execute();
+    assert.deepEqual(stored.map((e) => e.target_account_id), ['acc_a', 'acc_b', 'acc_d']);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(published.map((e) => e.target_account_id), ['acc_a', 'acc_b', 'acc_d']);
+  } finally {
+    await db.close();
+  }
+});

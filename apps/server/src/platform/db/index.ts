@@ -13,6 +13,7 @@ import pg from 'pg';
 import { makePrivateDir, makePrivateFile } from '../private-files.ts';
 // The one import of the app's own code: the table types and migrations its capabilities define.
 import { type DB, migrationParts } from '../../schema.ts';
+import { createGroupCommit } from './group-commit.ts';
 import { migrateToLatest } from './migrations.ts';
 import { SchemaScopedPostgresDialect } from './scoped-introspector.ts';
 
@@ -23,7 +24,10 @@ export interface Database {
   readonly dialect: Dialect;
   readonly db: Kysely<DB>;
   /**
-   * Runs a transaction that may append events. Event cursors must become visible in the order
+   * Runs a transaction that may append events. On SQLite, writes that arrive together share one
+   * transaction and one COMMIT (group-commit.ts): each runs under its own savepoint, so one that
+   * throws fails alone, and each caller is answered only after the shared COMMIT returned.
+   * Event cursors must become visible in the order
    * they were numbered, or a client could skip one: SQLite has one writer, so that holds; on
    * PostgreSQL a transaction-scoped advisory lock serialises event-writing transactions. The
    * lock is the schema's own: advisory locks are per database, and MMDs in other schemas of the
@@ -35,7 +39,15 @@ export interface Database {
   migrate(): Promise<string[]>;
   close(): Promise<void>;
   /**
-   * Calls `listener` after each `writeTransaction` commits, with how long the commit itself took
+   * A mark that changes whenever another connection (the CLI, another process on the same file)
+   * has committed a write since it was last read, so a process may cache rows only it changes
+   * otherwise; null when that cannot be known cheaply — PostgreSQL, where other nodes write all
+   * the time — and nothing may be cached on that ground. SQLite: `PRAGMA data_version`, read
+   * from memory without touching the file.
+   */
+  othersWroteMark(): number | null;
+  /**
+   * Calls `listener` after each COMMIT of `writeTransaction`s (on SQLite one per group), with how long it took
    * in seconds (on SQLite with synchronous=FULL that is mostly the WAL's fsync; on PostgreSQL the
    * round trip of COMMIT, which waits for the WAL flush). Returns the way to stop.
    */
@@ -97,14 +109,19 @@ function openSqlite(file: string, synchronous: 'full' | 'normal'): Database {
   raw.pragma('wal_autocheckpoint = 10000');
   raw.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
   const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
+  // Prepared once: read on every authenticated request (accounts' session cache).
+  const dataVersion = raw.prepare('pragma data_version').pluck();
   const commits = commitObserver();
+  // Writes that arrive together share one transaction and one fsync (group-commit.ts).
+  const writeTransaction = createGroupCommit(db, { maxWrites: 256, onCommit: (seconds) => commits.report(seconds) });
   return {
     dialect: 'sqlite',
     db,
-    writeTransaction: (fn) => commits.timed((body) => db.transaction().execute(body), fn),
+    writeTransaction,
     readTransaction: (fn) => db.transaction().execute(fn),
     migrate: () => migrateToLatest(db as Kysely<unknown>, { dialect: 'sqlite', parts: migrationParts }),
     close: () => db.destroy(),
+    othersWroteMark: () => dataVersion.get() as number,
     observeCommits: commits.observe,
     async skipIdsTo(tx, table, next) {
       // AUTOINCREMENT keeps the largest id handed out in sqlite_sequence; the next is one more.
@@ -140,6 +157,9 @@ function commitObserver() {
     observe(listener: (seconds: number) => void) {
       listeners.add(listener);
       return () => void listeners.delete(listener);
+    },
+    report(seconds: number) {
+      for (const listener of listeners) listener(seconds);
     },
     async timed<T>(run: (body: (tx: Tx) => Promise<T>) => Promise<T>, fn: (tx: Tx) => Promise<T>): Promise<T> {
       if (listeners.size === 0) return run(fn);
@@ -220,6 +240,7 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
       return migrateToLatest(db as Kysely<unknown>, { dialect: 'postgres', parts: migrationParts, schema });
     },
     close: () => db.destroy(),
+    othersWroteMark: () => null,
   };
 }
 
