@@ -4,6 +4,7 @@
  * last cursor it processed can resume from it and get every later event once, in order.
  */
 import { type Static, Type } from 'typebox';
+import type { ChatSettings } from './chats.ts';
 import type { Invitation } from './privacy.ts';
 import type { ReportReason } from './safety.ts';
 import type { InboxChange, InboxConversation, InboxNote } from './inbox.ts';
@@ -61,6 +62,10 @@ export const EVENT_TYPES = [
   'notification.read',
   /** To the business alone: the notification could not be sent; `reason` says why. */
   'notification.failed',
+  /** To one person alone (all their devices): how they keep a chat now (mute, pin, archive, unread mark, cleared up to). */
+  'chat.settings_updated',
+  /** To one person alone: messages they deleted for themselves ("delete for me"). */
+  'message.hidden',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -142,6 +147,8 @@ export interface EventPayloads {
   'notification.delivered': NotificationView;
   'notification.read': NotificationView;
   'notification.failed': NotificationView;
+  'chat.settings_updated': ChatSettings;
+  'message.hidden': { conversation_id: string; message_ids: string[] };
 }
 
 /** A transactional notification as its status events carry it (campaigns.ts: Notification). */

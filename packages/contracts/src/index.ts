@@ -17,3 +17,4 @@ export * from './segments.ts';
 export * from './contact-imports.ts';
 export * from './campaigns.ts';
 export * from './search.ts';
+export * from './chats.ts';

@@ -6,6 +6,7 @@
 import { type Static, Type } from 'typebox';
 import { PASSWORD_RULE } from './password.ts';
 import { MediaSummary } from './media-summary.ts';
+import { ChatSettings } from './chats.ts';
 import { InteractiveMessageFields, InteractiveSendFields, MessageContentType } from './interactive.ts';
 
 /** Largest text a message may carry, in characters (Unicode code points). */
@@ -133,6 +134,7 @@ export const Conversation = Type.Object({
   invited: Type.Optional(
     Type.Array(Type.String(), { description: 'on creation: handles invited instead of added (their privacy settings); they join if they accept' }),
   ),
+  settings: Type.Optional(ChatSettings),
 });
 export type Conversation = Static<typeof Conversation>;
 

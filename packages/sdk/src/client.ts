@@ -69,6 +69,8 @@ import type {
   UpdatesReply,
   UpdateConversationBody,
   Block,
+  ChatSettings,
+  UpdateChatSettingsBody,
   Invitation,
   InvitedReply,
   Privacy,
@@ -281,6 +283,21 @@ export class MmdClient {
     return this.request<void>('POST', `/v1/invitations/${enc(id)}/decline`);
   }
 
+  // How you keep a chat (yours alone; your other devices follow through the stream)
+  /** Muted until, pinned, archived, marked unread, cleared up to. */
+  chatSettings(conversationId: string) {
+    return this.request<ChatSettings>('GET', `/v1/conversations/${enc(conversationId)}/settings`);
+  }
+  /** Mutes ('8h', '1w', 'always', 'off'), pins (at most 5: `pin_limit`), archives or marks a chat unread. */
+  updateChatSettings(conversationId: string, input: UpdateChatSettingsBody) {
+    return this.request<ChatSettings>('PATCH', `/v1/conversations/${enc(conversationId)}/settings`, input);
+  }
+
+  /** Clear chat: every message so far disappears for you alone, on all your devices. */
+  clearChat(conversationId: string) {
+    return this.request<ChatSettings>('POST', `/v1/conversations/${enc(conversationId)}/clear`);
+  }
+
   // Blocks and privacy
   /** Blocks an account: it can no longer write to you in a direct chat, open one, or add you anywhere. */
   block(handle: string) {
@@ -330,6 +347,10 @@ export class MmdClient {
   }
   edit(id: string, text: string) {
     return this.request<Message>('PATCH', `/v1/messages/${enc(id)}`, { text });
+  }
+  /** Delete for me: the message disappears for you alone, on all your devices. */
+  deleteForMe(id: string) {
+    return this.request<void>('POST', `/v1/messages/${enc(id)}/delete-for-me`);
   }
   deleteMessage(id: string) {
     return this.request<void>('DELETE', `/v1/messages/${enc(id)}`);

@@ -1,14 +1,43 @@
-import { AddMemberBody, Conversation, ConversationList, CreateConversationBody, InvitationList, InvitedReply, Member, MemberList, SetRoleBody, UpdateConversationBody } from '@mmd/contracts';
+import { AddMemberBody, ChatSettings, UpdateChatSettingsBody, Conversation, ConversationList, CreateConversationBody, InvitationList, InvitedReply, Member, MemberList, SetRoleBody, UpdateConversationBody } from '@mmd/contracts';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Authenticate } from '../http/auth.ts';
+import type { ChatSettingsService } from './chat-settings.ts';
 import type { Conversations } from './service.ts';
 
 const Id = Type.String({ minLength: 1, maxLength: 64 });
 
-export function conversationRoutes(deps: { conversations: Conversations; authenticate: Authenticate }): FastifyPluginAsyncTypebox {
-  const { conversations, authenticate } = deps;
+export function conversationRoutes(deps: { conversations: Conversations; chatSettings: ChatSettingsService; authenticate: Authenticate }): FastifyPluginAsyncTypebox {
+  const { conversations, chatSettings, authenticate } = deps;
   return async (app) => {
+    app.get('/v1/conversations/:id/settings', {
+      schema: { 'x-mmd-scope': 'messages:read', tags: ['conversations'], summary: 'How you keep this chat: muted, pinned, archived, marked unread, cleared (yours alone)', params: Type.Object({ id: Id }), response: { 200: ChatSettings } },
+    }, async (request) => {
+      const principal = await authenticate(request);
+      return chatSettings.get(principal, request.params.id);
+    });
+
+    app.post('/v1/conversations/:id/clear', {
+      schema: { 'x-mmd-scope': 'conversations:write', tags: ['conversations'], summary: 'Clear chat: every message so far disappears for you alone, on all your devices (the others keep them)', params: Type.Object({ id: Id }), response: { 200: ChatSettings } },
+    }, async (request) => {
+      const principal = await authenticate(request);
+      return chatSettings.clear(principal, request.params.id);
+    });
+
+    app.patch('/v1/conversations/:id/settings', {
+      schema: {
+        'x-mmd-scope': 'conversations:write',
+        tags: ['conversations'],
+        summary: 'Mute (8h, 1w, always, off), pin (at most 5: pin_limit), archive or mark unread a chat, for you alone; your other devices follow',
+        params: Type.Object({ id: Id }),
+        body: UpdateChatSettingsBody,
+        response: { 200: ChatSettings },
+      },
+    }, async (request) => {
+      const principal = await authenticate(request);
+      return chatSettings.update(principal, request.params.id, request.body);
+    });
+
     app.post('/v1/conversations', {
       schema: { 'x-mmd-scope': 'conversations:write', tags: ['conversations'], summary: 'Open a direct chat, create a group or a channel', body: CreateConversationBody, response: { 200: Conversation, 201: Conversation } },
     }, async (request, reply) => {

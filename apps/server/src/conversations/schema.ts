@@ -55,7 +55,28 @@ export interface InvitationsTable {
   created_at: number;
 }
 
+/**
+ * How one person keeps one chat (chat-settings.ts): a row only once they changed something.
+ * Nobody else reads it; it outlives a stay (leave and come back: still pinned, still cleared).
+ */
+export interface ChatSettingsTable {
+  conversation_id: string;
+  account_id: string;
+  /** Silent until then (MUTED_FOREVER: always); null: not muted. */
+  muted_until: number | null;
+  /** When pinned (the list orders pins by it); null: not pinned. */
+  pinned_at: number | null;
+  /** 1: listed under "Archived". */
+  archived: number;
+  /** 1: marked unread by hand, until opened. */
+  marked_unread: number;
+  /** "Clear chat": messages up to this seq are gone for this person. */
+  cleared_seq: number;
+  updated_at: number;
+}
+
 export interface ConversationsTables {
+  chat_settings: ChatSettingsTable;
   invitations: InvitationsTable;
   conversations: ConversationsTable;
   members: MembersTable;

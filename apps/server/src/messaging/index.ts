@@ -9,6 +9,7 @@ export { createLinkPreviews, type LinkPreviews, type LinkPreviewStep } from './l
 export { deleteForEveryone, type DeleteForEveryoneOptions, type DeleteForEveryoneResult } from './delete.ts';
 export { findMessage, firstMessageIdFrom, visibleMessagesAmong, messagesForReview, type MessageForReview } from './lookup.ts';
 export { loadMessageViews, audienceOf } from './views.ts';
+export { hiddenAmong, newestShown } from './hides.ts';
 export { pendingAmong, deliverPending, failPending } from './pending.ts';
 export { type SpreadPolicy, type SpreadAlert, type Velocity, spreadPolicyFrom } from './spread-velocity.ts';
 export type { MessagesTable } from './schema.ts';

@@ -260,4 +260,14 @@ export const messagingMigrations: MigrationSteps = {
       .execute();
     await db.schema.createIndex('link_preview_cache_by_at').on('link_preview_cache').columns(['fetched_at']).execute();
   },
+  '202612060510-messaging-message-hides': async (db: Kysely<unknown>) => {
+    await db.schema
+      .createTable('message_hides')
+      .addColumn('account_id', 'text', (c) => c.notNull())
+      .addColumn('message_id', 'text', (c) => c.notNull())
+      .addColumn('conversation_id', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('message_hides_pk', ['account_id', 'message_id'])
+      .execute();
+  },
 };

@@ -73,6 +73,12 @@ export function messagingRoutes(deps: { messaging: Messaging; search: MessageSea
       return messaging.edit(principal, request.params.id, request.body.text);
     });
 
+    app.post('/v1/messages/:id/delete-for-me', { schema: { 'x-mmd-scope': 'messages:write', tags: ['messages'], summary: 'Delete for me: the message disappears for you alone, on all your devices (the others keep it)', params: Type.Object({ id: Id }) } }, async (request, reply) => {
+      const principal = await authenticate(request);
+      await messaging.deleteForMe(principal, request.params.id);
+      return reply.status(204).send();
+    });
+
     app.delete('/v1/messages/:id', { schema: { 'x-mmd-scope': 'messages:write', tags: ['messages'], summary: 'Delete for everyone (the sender, or an admin in groups and channels)', params: Type.Object({ id: Id }) } }, async (request, reply) => {
       const principal = await authenticate(request);
       await messaging.remove(principal, request.params.id);

@@ -158,6 +158,18 @@ export interface MessagingTables {
   message_search: MessageSearchTable;
   link_previews: LinkPreviewsTable;
   link_preview_cache: LinkPreviewCacheTable;
+  message_hides: MessageHidesTable;
+}
+
+/**
+ * "Delete for me" (hides.ts): a message gone for one person (all their devices) and for nobody
+ * else. History, single reads, search and the chat list's newest message skip it for them.
+ */
+export interface MessageHidesTable {
+  account_id: string;
+  message_id: string;
+  conversation_id: string;
+  created_at: number;
 }
 
 /**

@@ -15,13 +15,14 @@ import { InfoDialog } from './InfoDialog.tsx';
 import { MembersDialog } from './MembersDialog.tsx';
 import { MessageList } from './MessageList.tsx';
 import { BlockButton } from './Privacy.tsx';
+import { ChatMenu } from './ChatMenu.tsx';
 import { AutomationSwitch } from '../bots/AutomationSwitch.tsx';
 import { ReportDialog } from './ReportDialog.tsx';
 import { VerifiedMark, useBusinessProfiles } from './business-profiles.tsx';
 import { MessageSearchResults, SEARCH_TYPES } from './MessageSearch.tsx';
 import type { SearchType } from '@mmd/sdk';
 
-export type MessageAction = 'reply' | 'edit' | 'forward' | 'report' | 'info' | 'delete';
+export type MessageAction = 'reply' | 'edit' | 'forward' | 'report' | 'info' | 'delete' | 'delete-for-me';
 
 export function ChatView({ conversationId }: { conversationId: string }) {
   const store = useStore();
@@ -61,6 +62,10 @@ export function ChatView({ conversationId }: { conversationId: string }) {
       } else if (action === 'delete') {
         void ask({ title: 'Delete this message for everyone?', confirm: 'Delete' }).then((ok) => {
           if (ok) store.client.deleteMessage(message.id).catch((err: unknown) => store.notify(errorText(err)));
+        });
+      } else if (action === 'delete-for-me') {
+        void ask({ title: 'Delete this message for you?', detail: 'It disappears on all your devices. The others still see it.', confirm: 'Delete for me' }).then((ok) => {
+          if (ok) void store.deleteForMe(message);
         });
       } else setDialog({ kind: action, message });
     },
@@ -124,6 +129,7 @@ export function ChatView({ conversationId }: { conversationId: string }) {
             <span className="members-button-label">{conversation.kind === 'channel' ? 'Subscribers' : 'Members'}</span>
           </button>
         )}
+        <ChatMenu conversation={conversation} />
       </header>
       {searching && (
         <div className="chat-search">

@@ -176,6 +176,7 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
               m.text && { label: 'Copy text', run: () => void navigator.clipboard?.writeText(m.text ?? '') },
               mine && m.text && m.media.length === 0 && !m.forward && { label: 'Edit', run: () => onAction('edit', m) },
               mine && conversation.kind !== 'channel' && { label: 'Message info', run: () => onAction('info', m) },
+              { label: 'Delete for me', run: () => onAction('delete-for-me', m) },
               mine && { label: 'Delete for everyone', run: () => onAction('delete', m) },
               !mine && { label: 'Report', run: () => onAction('report', m) },
             ]}
@@ -203,7 +204,8 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
   );
 });
 
-function ActionsMenu(props: { items: (false | null | undefined | '' | { label: string; run: () => void })[]; reactions?: (emoji: string) => void; onMoreReactions?: () => void; onClose: () => void }) {
+/** A small menu of actions beside its `.actions-button` (messages, and the chat's own menu). */
+export function ActionsMenu(props: { items: (false | null | undefined | '' | { label: string; run: () => void })[]; reactions?: (emoji: string) => void; onMoreReactions?: () => void; onClose: () => void }) {
   const ref = useRef<HTMLDivElement>(null);
   // The store re-renders often; the menu focuses its first item once, and closes with the latest callback.
   const latestClose = useRef(props.onClose);

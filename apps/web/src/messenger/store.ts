@@ -6,7 +6,7 @@
  *
  * React reads it through useSyncExternalStore: every change bumps `version`.
  */
-import type { Conversation, EventPayloads, Invitation, MediaSummary, Message, MmdClient, Report, Stream, SyncEvent } from '@mmd/sdk';
+import type { ChatSettings, Conversation, EventPayloads, Invitation, MediaSummary, Message, MmdClient, Report, Stream, SyncEvent, UpdateChatSettingsBody } from '@mmd/sdk';
 import { errorText } from '../api.ts';
 import { accountCommands, interact } from '../interactive/api.ts';
 import type { BotCommand, FormView, Interaction, InteractionAnswer, PollView } from '../interactive/types.ts';
@@ -344,9 +344,96 @@ export class MessengerStore {
     return this.chats.get(id);
   }
 
+  /**
+   * Changes how I keep a chat (mute, pin, archive, unread mark); the answer, and the same change
+   * on my other devices through the stream, go through applySettings. False when refused.
+   */
+  async updateChatSettings(id: string, input: UpdateChatSettingsBody): Promise<boolean> {
+    try {
+      this.applySettings(await this.client.updateChatSettings(id, input));
+      return true;
+    } catch (err) {
+      this.notify(errorText(err));
+      return false;
+    }
+  }
+
+  /** My settings for a chat as the server now has them (idempotent: an answer and its event agree). */
+  private applySettings(settings: ChatSettings) {
+    const id = settings.conversation_id;
+    this.patchConversation(id, (c) => {
+      const cleared = settings.cleared_seq;
+      const last = c.last_message as Message | null | undefined;
+      return {
+        ...c,
+        settings,
+        unread_count: cleared >= c.last_seq ? 0 : c.unread_count,
+        last_message: last && last.status === 'sent' && last.seq <= cleared ? null : c.last_message,
+      };
+    });
+    const chat = this.chats.get(id);
+    if (chat && settings.cleared_seq > 0) {
+      // Cleared on this device or another: what was before is gone here too.
+      this.chats.set(id, { ...chat, messages: chat.messages.filter((m) => m.status !== 'sent' || m.seq > settings.cleared_seq) });
+      this.changed();
+    }
+  }
+
+  /** Messages I deleted for myself, as far as this device has seen: later events about them are ignored. */
+  private readonly hiddenIds = new Set<string>();
+
+  /** Gone for me: deleted for me, or cleared with the chat (a late edit or reaction must not bring it back). */
+  private goneForMe(message: Pick<Message, 'id' | 'conversation_id' | 'seq' | 'status'>): boolean {
+    if (this.hiddenIds.has(message.id)) return true;
+    const cleared = this.conversation(message.conversation_id)?.settings?.cleared_seq ?? 0;
+    return message.status === 'sent' && message.seq <= cleared;
+  }
+
+  /** "Delete for me": gone here at once, and on my other devices through the stream. */
+  async deleteForMe(message: Message) {
+    try {
+      await this.client.deleteForMe(message.id);
+      this.removeForMe(message.conversation_id, [message.id]);
+    } catch (err) {
+      this.notify(errorText(err));
+    }
+  }
+
+  /** "Clear chat": everything so far goes, for me alone (applySettings drops it here). */
+  async clearChat(id: string) {
+    try {
+      this.applySettings(await this.client.clearChat(id));
+      this.notify('Chat cleared.');
+    } catch (err) {
+      this.notify(errorText(err));
+    }
+  }
+
+  private removeForMe(conversationId: string, ids: string[]) {
+    for (const id of ids) this.hiddenIds.add(id);
+    const chat = this.chats.get(conversationId);
+    if (chat) this.chats.set(conversationId, { ...chat, messages: chat.messages.filter((m) => !this.hiddenIds.has(m.id)) });
+    const last = this.conversation(conversationId)?.last_message as Message | null | undefined;
+    // The list's preview was that message: the server knows the newest one I kept.
+    if (last && this.hiddenIds.has(last.id)) {
+      this.patchConversation(conversationId, (c) => ({ ...c, last_message: null }));
+      this.client
+        .conversation(conversationId)
+        .then((c) => this.upsertConversation(c))
+        .catch(() => {});
+    }
+    this.changed();
+  }
+
+  /** Opening a chat I marked unread takes the mark away (on every device). */
+  private clearUnreadMark(id: string) {
+    if (this.conversation(id)?.settings?.marked_unread) void this.updateChatSettings(id, { marked_unread: false });
+  }
+
   /** Loads the newest page of a chat the first time it is opened. */
   async openChat(id: string) {
     this.openChatId = id;
+    this.clearUnreadMark(id);
     const known = this.chats.get(id);
     // Loaded (or loading) already; a load that failed is tried again.
     if (known && !(known.error && known.messages.length === 0)) {
@@ -674,6 +761,7 @@ export class MessengerStore {
     switch (event.type) {
       case 'message.created': {
         const message = event.data;
+        if (this.goneForMe(message)) return;
         const conversation = this.conversation(message.conversation_id);
         if (!conversation) {
           void this.ensureConversation(message.conversation_id);
@@ -703,7 +791,10 @@ export class MessengerStore {
         return;
       }
       case 'message.edited':
-        this.upsertMessage(event.data);
+        if (!this.goneForMe(event.data)) this.upsertMessage(event.data);
+        return;
+      case 'message.hidden':
+        this.removeForMe(event.data.conversation_id, event.data.message_ids);
         return;
       case 'message.deleted': {
         const data = event.data;
@@ -843,6 +934,9 @@ export class MessengerStore {
         return;
       case 'form.updated':
         this.formUpdated(event.data);
+        return;
+      case 'chat.settings_updated':
+        this.applySettings(event.data);
         return;
       case 'report.resolved': {
         const data = event.data;
@@ -994,6 +1088,8 @@ function activity(c: Conversation): number {
   return last?.created_at ?? c.created_at;
 }
 
+/** Pinned chats first (the latest pin on top), then the most recently active, as the server lists them. */
 export function sortConversations(list: Conversation[]): Conversation[] {
-  return [...list].sort((a, b) => activity(b) - activity(a));
+  const pinned = (c: Conversation) => c.settings?.pinned_at ?? 0;
+  return [...list].sort((a, b) => pinned(b) - pinned(a) || activity(b) - activity(a));
 }

@@ -1,0 +1,118 @@
+/**
+ * Managing chats in a real browser against the real server: mute, pin, archive and mark unread
+ * from a chat's own menu, delete for me and clear chat — each followed live by the same person's
+ * other device, and none of it touching the other person.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import type { TestServer } from '../apps/server/test/harness.ts';
+import { bubble, closeBrowserSuite, openActions, openBrowserSuite, signedIn, skipBrowser } from './browser.ts';
+
+/** A chat's entry in the list, by the handle it is titled with. */
+function chatRow(page: Page, handle: string) {
+  return page.getByRole('navigation', { name: 'Conversations' }).getByRole('link', { name: new RegExp(`@${handle}`) });
+}
+
+async function chatOption(page: Page, name: string) {
+  await page.getByRole('button', { name: 'Chat options' }).click();
+  await page.getByRole('menu').getByRole('menuitem', { name }).click();
+}
+
+describe('managing chats in the messenger', { skip: skipBrowser }, () => {
+  let server: TestServer;
+  let browser: Browser;
+  before(async () => {
+    ({ server, browser } = await openBrowserSuite());
+  });
+  after(() => closeBrowserSuite({ server, browser }));
+
+  it('mutes, pins, archives and marks a chat unread; my other device follows live', async () => {
+    const [alice, bob, carol] = await Promise.all([server.signUp(), server.signUp(), server.signUp()]);
+    const withBob = await alice.client.openDirect(bob.handle);
+    const withCarol = await alice.client.openDirect(carol.handle);
+    await bob.client.send(withBob.id, { text: 'hi from bob' });
+    await carol.client.send(withCarol.id, { text: 'hi from carol' });
+    const laptop = await signedIn(browser, server, alice);
+    const phone = await signedIn(browser, server, alice);
+    try {
+      const page = laptop.page;
+      // Carol wrote last, so she is on top until Bob's chat is pinned.
+      const rows = phone.page.getByRole('navigation', { name: 'Conversations' }).getByRole('link');
+      await rows.first().filter({ hasText: `@${carol.handle}` }).waitFor();
+
+      await page.goto(`${server.url}/chats/${encodeURIComponent(withBob.id)}`);
+      await chatOption(page, 'Mute for 8 hours');
+      await chatRow(page, bob.handle).locator('[data-mark="muted"]').waitFor();
+      await chatRow(phone.page, bob.handle).locator('[data-mark="muted"]').waitFor();
+      await chatOption(page, 'Pin chat');
+      await rows.first().filter({ hasText: `@${bob.handle}` }).locator('[data-mark="pinned"]').waitFor();
+      const settings = await alice.client.chatSettings(withBob.id);
+      assert.ok(settings.muted_until !== null && settings.pinned_at !== null);
+      // Bob's own list knows nothing of it.
+      assert.equal((await bob.client.chatSettings(withBob.id)).muted_until, null);
+
+      await page.goto(`${server.url}/chats/${encodeURIComponent(withCarol.id)}`);
+      await chatOption(page, 'Archive chat');
+      await page.getByRole('button', { name: /^Archived/ }).waitFor();
+      await chatRow(page, carol.handle).waitFor({ state: 'detached' });
+      await chatRow(phone.page, carol.handle).waitFor({ state: 'detached' });
+      await page.getByRole('button', { name: /^Archived/ }).click();
+      await page.getByRole('list', { name: 'Archived chats' }).getByRole('link', { name: new RegExp(`@${carol.handle}`) }).waitFor();
+      await page.getByRole('button', { name: 'Back to chats' }).first().click();
+
+      await page.goto(`${server.url}/chats/${encodeURIComponent(withBob.id)}`);
+      await chatOption(page, 'Mark as unread');
+      await chatRow(page, bob.handle).locator('[data-mark="unread"]').waitFor();
+      await chatRow(phone.page, bob.handle).locator('[data-mark="unread"]').waitFor();
+      // Opening it (here, on the phone) takes the mark away everywhere.
+      await chatRow(phone.page, bob.handle).click();
+      await chatRow(page, bob.handle).locator('[data-mark="unread"]').waitFor({ state: 'detached' });
+      assert.equal((await alice.client.chatSettings(withBob.id)).marked_unread, false);
+      assert.deepEqual([...laptop.errors, ...phone.errors], []);
+    } finally {
+      await laptop.context.close();
+      await phone.context.close();
+    }
+  });
+
+  it('deletes a message for me and clears the chat on all my devices; the other person keeps everything', async () => {
+    const [alice, bob] = await Promise.all([server.signUp(), server.signUp()]);
+    const chat = await alice.client.openDirect(bob.handle);
+    await bob.client.send(chat.id, { text: 'keep this' });
+    await bob.client.send(chat.id, { text: 'hide this' });
+    const laptop = await signedIn(browser, server, alice);
+    const phone = await signedIn(browser, server, alice);
+    try {
+      const url = `${server.url}/chats/${encodeURIComponent(chat.id)}`;
+      await laptop.page.goto(url);
+      await phone.page.goto(url);
+      await bubble(phone.page, 'hide this').waitFor();
+      const menu = await openActions(laptop.page, 'hide this');
+      await menu.getByRole('menuitem', { name: 'Delete for me' }).click();
+      await laptop.page.getByRole('dialog', { name: 'Delete this message for you?' }).getByRole('button', { name: 'Delete for me' }).click();
+      await bubble(laptop.page, 'hide this').waitFor({ state: 'detached' });
+      await bubble(phone.page, 'hide this').waitFor({ state: 'detached' });
+      await bubble(phone.page, 'keep this').waitFor();
+
+      await chatOption(laptop.page, 'Clear chat');
+      await laptop.page.getByRole('dialog', { name: 'Clear this chat?' }).getByRole('button', { name: 'Clear chat' }).click();
+      await bubble(laptop.page, 'keep this').waitFor({ state: 'detached' });
+      await bubble(phone.page, 'keep this').waitFor({ state: 'detached' });
+      await bob.client.send(chat.id, { text: 'after the clear' });
+      await bubble(phone.page, 'after the clear').waitFor();
+      // After a reload too, only what came after.
+      await laptop.page.reload();
+      await bubble(laptop.page, 'after the clear').waitFor();
+      assert.equal(await bubble(laptop.page, 'keep this').count(), 0);
+      assert.deepEqual(
+        (await bob.client.history(chat.id)).messages.map((m) => m.text),
+        ['keep this', 'hide this', 'after the clear'],
+      );
+      assert.deepEqual([...laptop.errors, ...phone.errors], []);
+    } finally {
+      await laptop.context.close();
+      await phone.context.close();
+    }
+  });
+});
