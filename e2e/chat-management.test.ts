@@ -115,4 +115,41 @@ describe('managing chats in the messenger', { skip: skipBrowser }, () => {
       await phone.context.close();
     }
   });
+
+  it("reports and blocks an account from the chat menu; the owner deletes a group and it leaves every member's list", async () => {
+    const [alice, spammer, carol] = await Promise.all([server.signUp(), server.signUp(), server.signUp()]);
+    const chat = await spammer.client.openDirect(alice.handle);
+    await spammer.client.send(chat.id, { text: 'cheap watches' });
+    const group = await alice.client.createConversation({ kind: 'group', title: 'Short-lived', members: [carol.handle] });
+    const a = await signedIn(browser, server, alice);
+    const c = await signedIn(browser, server, carol);
+    try {
+      await a.page.goto(`${server.url}/chats/${encodeURIComponent(chat.id)}`);
+      await chatOption(a.page, `Report @${spammer.handle}`);
+      const dialog = a.page.getByRole('dialog', { name: `Report @${spammer.handle}` });
+      await dialog.getByRole('radio', { name: /Spam or scam/ }).check();
+      await dialog.getByRole('checkbox', { name: `Also block @${spammer.handle}` }).check();
+      await dialog.getByRole('button', { name: 'Report' }).click();
+      await a.page.getByText(`@${spammer.handle} is blocked.`, { exact: false }).waitFor();
+      const { reports } = await alice.client.myReports();
+      assert.equal(reports.length, 1);
+      assert.equal(reports[0]!.reason, 'spam');
+      assert.deepEqual((await alice.client.blocks()).map((b) => b.handle), [spammer.handle]);
+      await assert.rejects(spammer.client.send(chat.id, { text: 'still there?' }), (err: { code?: string }) => err.code === 'forbidden');
+
+      const carolsRow = c.page.getByRole('navigation', { name: 'Conversations' }).getByRole('link', { name: /Short-lived/ });
+      await carolsRow.waitFor();
+      await a.page.goto(`${server.url}/chats/${encodeURIComponent(group.id)}`);
+      await chatOption(a.page, 'Delete group');
+      await a.page.getByRole('dialog', { name: 'Delete Short-lived?' }).getByRole('button', { name: 'Delete group' }).click();
+      await a.page.getByRole('heading', { name: 'Chats' }).waitFor();
+      await carolsRow.waitFor({ state: 'detached' });
+      await c.page.getByText('You were removed from a conversation.').waitFor();
+      assert.equal((await carol.client.conversations()).some((x) => x.id === group.id), false);
+      assert.deepEqual([...a.errors, ...c.errors], []);
+    } finally {
+      await a.context.close();
+      await c.context.close();
+    }
+  });
 });

@@ -83,6 +83,8 @@ import type {
   BankList,
   CreateBankBody,
   CreateReportBody,
+  ReportAccountBody,
+  ReportAccountReply,
   DecisionBody,
   DecisionReply,
   ImportReply,
@@ -293,6 +295,10 @@ export class MmdClient {
     return this.request<ChatSettings>('PATCH', `/v1/conversations/${enc(conversationId)}/settings`, input);
   }
 
+  /** Deletes a group for everyone (its owner): every member is removed. */
+  deleteGroup(conversationId: string) {
+    return this.request<void>('DELETE', `/v1/conversations/${enc(conversationId)}`);
+  }
   /** Clear chat: every message so far disappears for you alone, on all your devices. */
   clearChat(conversationId: string) {
     return this.request<ChatSettings>('POST', `/v1/conversations/${enc(conversationId)}/clear`);
@@ -565,6 +571,10 @@ export class MmdClient {
 
   // Trust and safety. Reports: any member. Protection: anyone, no token. The rest: moderators.
   /** Reports a message you can read. */
+  /** Reports an account from a chat it is in: its newest messages there (at most 5) are reported. */
+  reportAccount(input: ReportAccountBody) {
+    return this.request<ReportAccountReply>('POST', '/v1/reports/account', { ...input, handle: input.handle.replace(/^@/, '') });
+  }
   report(input: CreateReportBody) {
     return this.request<Report>('POST', '/v1/reports', input);
   }

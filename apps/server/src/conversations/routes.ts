@@ -17,6 +17,14 @@ export function conversationRoutes(deps: { conversations: Conversations; chatSet
       return chatSettings.get(principal, request.params.id);
     });
 
+    app.delete('/v1/conversations/:id', {
+      schema: { 'x-mmd-scope': 'conversations:write', tags: ['conversations'], summary: 'Delete a group for everyone (its owner; every member is removed)', params: Type.Object({ id: Id }) },
+    }, async (request, reply) => {
+      const principal = await authenticate(request);
+      await conversations.deleteGroup(principal, request.params.id);
+      return reply.status(204).send();
+    });
+
     app.post('/v1/conversations/:id/clear', {
       schema: { 'x-mmd-scope': 'conversations:write', tags: ['conversations'], summary: 'Clear chat: every message so far disappears for you alone, on all your devices (the others keep them)', params: Type.Object({ id: Id }), response: { 200: ChatSettings } },
     }, async (request) => {

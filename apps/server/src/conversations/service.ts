@@ -23,6 +23,9 @@ function withSettings(v: Conversation, settings: ChatSettings) {
   v.unread_count = Math.max(0, v.last_seq - Math.max(v.read_seq, settings.cleared_seq));
 }
 
+/** Deleting a group writes one event per member: beyond this, the owner removes members first. */
+export const MAX_DELETABLE_GROUP_MEMBERS = 1000;
+
 /** Telegram's supergroup limit; channels have none. */
 export const MAX_GROUP_MEMBERS = 200_000;
 
@@ -452,6 +455,33 @@ export function createConversations(deps: ConversationsDeps) {
           .execute();
         await tx.updateTable('conversations').set((eb) => ({ member_count: eb('member_count', '-', 1) })).where('id', '=', conversationId).execute();
         if (target.role === 'owner') await passOwnership(tx, emit, { conversationId, from: accountId, at: now });
+      });
+    },
+
+    /**
+     * The owner deletes a group for everyone: each member is removed (their own `member.removed`,
+     * as when an admin removes them, so every device and bot already knows what to do), the owner
+     * last; history stays readable by nobody. Large groups: remove members first (one event each).
+     */
+    async deleteGroup(principal: Principal, conversationId: string) {
+      await write(async (tx, emit) => {
+        const membership = await requireMember(tx, conversationId, principal.accountId);
+        const { conversation } = membership;
+        if (conversation.kind !== 'group') throw new AppError('forbidden', 'only groups are deleted; leave a channel or a direct chat instead');
+        if (membership.member.role !== 'owner') throw new AppError('forbidden', 'only the owner deletes a group');
+        if (conversation.member_count > MAX_DELETABLE_GROUP_MEMBERS) {
+          throw new AppError('limit_reached', `a group of more than ${MAX_DELETABLE_GROUP_MEMBERS} members is deleted by removing members first`);
+        }
+        const members = await tx.selectFrom('members').select('account_id').where('conversation_id', '=', conversationId).where('left_cursor', 'is', null).orderBy('account_id').execute();
+        const order = [...members.map((m) => m.account_id).filter((id) => id !== principal.accountId), principal.accountId];
+        const now = clock();
+        for (const accountId of order) {
+          const event = await emit({ type: 'member.removed', conversationId, data: { account_id: accountId, by: principal.accountId, left: accountId === principal.accountId }, at: now });
+          await tx.updateTable('members').set({ left_cursor: event.id }).where('conversation_id', '=', conversationId).where('account_id', '=', accountId).execute();
+        }
+        await tx.updateTable('member_windows').set({ to_seq: conversation.last_seq }).where('conversation_id', '=', conversationId).where('to_seq', 'is', null).execute();
+        await tx.updateTable('conversations').set({ member_count: 0 }).where('id', '=', conversationId).execute();
+        await tx.deleteFrom('invitations').where('conversation_id', '=', conversationId).execute();
       });
     },
 

@@ -7,7 +7,7 @@ export { messagingRoutes } from './routes.ts';
 export { createMessageSearch, type MessageSearch } from './search.ts';
 export { createLinkPreviews, type LinkPreviews, type LinkPreviewStep } from './link-previews.ts';
 export { deleteForEveryone, type DeleteForEveryoneOptions, type DeleteForEveryoneResult } from './delete.ts';
-export { findMessage, firstMessageIdFrom, visibleMessagesAmong, messagesForReview, type MessageForReview } from './lookup.ts';
+export { findMessage, latestMessagesFrom, firstMessageIdFrom, visibleMessagesAmong, messagesForReview, type MessageForReview } from './lookup.ts';
 export { loadMessageViews, audienceOf } from './views.ts';
 export { hiddenAmong, newestShown } from './hides.ts';
 export { pendingAmong, deliverPending, failPending } from './pending.ts';

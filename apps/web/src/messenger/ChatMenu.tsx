@@ -9,11 +9,13 @@ import { navigate } from '../router.tsx';
 import { useConfirm } from './Confirm.tsx';
 import { useStore } from './context.ts';
 import { ActionsMenu } from './MessageBubble.tsx';
+import { ReportDialog } from './ReportDialog.tsx';
 
 export function ChatMenu({ conversation }: { conversation: Conversation }) {
   const store = useStore();
   const [open, setOpen] = useState(false);
   const [confirmDialog, ask] = useConfirm();
+  const [reporting, setReporting] = useState(false);
   const settings = conversation.settings;
   const muted = isMuted(settings, Date.now());
   const pinned = settings?.pinned_at != null;
@@ -59,9 +61,19 @@ export function ChatMenu({ conversation }: { conversation: Conversation }) {
                   if (ok) void store.clearChat(id);
                 }),
             },
+            conversation.kind === 'direct' && conversation.peer && { label: `Report @${conversation.peer.handle}`, run: () => setReporting(true) },
+            conversation.kind === 'group' &&
+              conversation.my_role === 'owner' && {
+                label: 'Delete group',
+                run: () =>
+                  void ask({ title: `Delete ${conversation.title ?? 'this group'}?`, detail: 'Everyone is removed and the group is gone for all of them.', confirm: 'Delete group' }).then((ok) => {
+                    if (ok) void store.deleteGroup(id).then((done) => done && navigate('/'));
+                  }),
+              },
           ]}
         />
       )}
+      {reporting && conversation.peer && <ReportDialog account={{ handle: conversation.peer.handle, conversationId: id }} onClose={() => setReporting(false)} />}
       {confirmDialog}
     </div>
   );

@@ -223,11 +223,22 @@ export function ActionsMenu(props: { items: (false | null | undefined | '' | { l
     let dx = 0;
     if (box.right > width - margin) dx = width - margin - box.right;
     if (box.left + dx < margin) dx = margin - box.left;
-    if (dx) menu.style.transform = `translateX(${Math.round(dx)}px)`;
+    let dy = 0;
     const frame = menu.closest('.messages')?.getBoundingClientRect() ?? { top: 0, bottom: window.innerHeight };
     const anchor = menu.parentElement?.getBoundingClientRect();
     const fitsAbove = anchor && anchor.top - box.height - margin >= frame.top;
     if (box.bottom > frame.bottom - margin && fitsAbove) menu.classList.add('above');
+    else if (box.bottom > frame.bottom - margin) {
+      // Fits neither below nor above its button (a message mid-screen on a phone): move it up
+      // until its bottom is inside the list, and let it scroll if the list is shorter than it.
+      const room = frame.bottom - frame.top - 2 * margin;
+      if (box.height > room) {
+        menu.style.maxHeight = `${Math.floor(room)}px`;
+        menu.style.overflowY = 'auto';
+      }
+      dy = frame.bottom - margin - (box.top + Math.min(box.height, room));
+    }
+    if (dx || dy) menu.style.transform = `translate(${Math.round(dx)}px, ${Math.round(dy)}px)`;
   }, []);
   useEffect(() => {
     const menu = ref.current;

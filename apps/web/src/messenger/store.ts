@@ -409,6 +409,19 @@ export class MessengerStore {
     }
   }
 
+  /** Deletes a group I own, for everyone; true once done. */
+  async deleteGroup(id: string): Promise<boolean> {
+    try {
+      await this.client.deleteGroup(id);
+      this.removeConversation(id);
+      this.notify('Group deleted.');
+      return true;
+    } catch (err) {
+      this.notify(errorText(err));
+      return false;
+    }
+  }
+
   private removeForMe(conversationId: string, ids: string[]) {
     for (const id of ids) this.hiddenIds.add(id);
     const chat = this.chats.get(conversationId);
