@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { TestServer } from '../apps/server/test/harness.ts';
-import { bubble, closeBrowserSuite, openActions, openBrowserSuite, signedIn, skipBrowser } from './browser.ts';
+import { bubble, closeBrowserSuite, messageLog, openActions, openBrowserSuite, signedIn, skipBrowser } from './browser.ts';
 
 /** A chat's entry in the list, by the handle it is titled with. */
 function chatRow(page: Page, handle: string) {
@@ -150,6 +150,51 @@ describe('managing chats in the messenger', { skip: skipBrowser }, () => {
     } finally {
       await a.context.close();
       await c.context.close();
+    }
+  });
+
+  it('pins a message into a bar that jumps to it, and stars messages into my own Starred list', async () => {
+    const [alice, bob] = await Promise.all([server.signUp(), server.signUp()]);
+    const chat = await alice.client.openDirect(bob.handle);
+    await bob.client.send(chat.id, { text: 'meet at noon' });
+    for (let i = 0; i < 40; i++) await alice.client.send(chat.id, { text: `filler ${i}` });
+    const a = await signedIn(browser, server, alice);
+    const b = await signedIn(browser, server, bob);
+    try {
+      const url = `${server.url}/chats/${encodeURIComponent(chat.id)}`;
+      await a.page.goto(url);
+      await b.page.goto(url);
+      await bubble(a.page, 'filler 39').waitFor();
+      // Scrolled up to it on Alice's side; Bob's view stays at the bottom.
+      await bubble(a.page, 'meet at noon').scrollIntoViewIfNeeded();
+      const menu = await openActions(a.page, 'meet at noon');
+      await menu.getByRole('menuitem', { name: 'Pin', exact: true }).click();
+      const bar = b.page.getByRole('button', { name: /^Pinned message: meet at noon/ });
+      await bar.waitFor();
+      const log = messageLog(b.page);
+      const inView = async () => {
+        const [box, frame] = [await bubble(b.page, 'meet at noon').boundingBox(), await log.boundingBox()];
+        return Boolean(box && frame && box.y >= frame.y - 1 && box.y + box.height <= frame.y + frame.height + 1);
+      };
+      assert.equal(await inView(), false, 'the pinned message starts out of view');
+      await bar.click();
+      for (let i = 0; i < 50 && !(await inView()); i++) await b.page.waitForTimeout(100);
+      assert.equal(await inView(), true, 'the bar jumps to the pinned message');
+      assert.deepEqual((await bob.client.pins(chat.id)).map((p) => p.message.text), ['meet at noon']);
+
+      const starMenu = await openActions(a.page, 'meet at noon');
+      await starMenu.getByRole('menuitem', { name: 'Star', exact: true }).click();
+      await bubble(a.page, 'meet at noon').getByText('Starred', { exact: false }).waitFor();
+      await a.page.getByRole('button', { name: 'Starred messages' }).click();
+      const dialog = a.page.getByRole('dialog', { name: 'Starred messages' });
+      await dialog.getByRole('button', { name: /meet at noon/ }).click();
+      await dialog.waitFor({ state: 'detached' });
+      assert.deepEqual((await alice.client.starred()).map((s) => s.message.text), ['meet at noon']);
+      assert.deepEqual(await bob.client.starred(), []);
+      assert.deepEqual([...a.errors, ...b.errors], []);
+    } finally {
+      await a.context.close();
+      await b.context.close();
     }
   });
 });

@@ -28,6 +28,7 @@ import { frameworkErrors, installErrorHandling } from './http/problem.ts';
 import { createInteractive } from './interactive/service.ts';
 import { interactiveRoutes } from './interactive/routes.ts';
 import { messagingRoutes } from './messaging/routes.ts';
+import { createPins } from './messaging/pins.ts';
 import { createMessaging } from './messaging/service.ts';
 import { createMessageSearch } from './messaging/search.ts';
 import { type LinkPreviewStep, createLinkPreviews } from './messaging/link-previews.ts';
@@ -450,7 +451,7 @@ export async function buildApp(deps: AppDeps) {
   await app.register(privacyRoutes({ privacy: createPrivacy({ db, clock }), authenticate }));
   await app.register(conversationRoutes({ conversations, chatSettings: createChatSettings({ db, clock, write }), authenticate }));
   const search = createMessageSearch({ db, clock, rateLimit: { max: config.searchRateLimit, windowMs: config.rateLimitWindowMs } });
-  await app.register(messagingRoutes({ messaging, search, authenticate }));
+  await app.register(messagingRoutes({ messaging, search, pins: createPins({ db, clock, write, readable: (principal, id) => messaging.readable(principal, id) }), authenticate }));
   await app.register(interactiveRoutes({ interactive, authenticate }));
   const typing = createTypingRelay({ db });
   await app.register(syncRoutes({ db, hub, messaging, authenticate, typing, wsFramesPerSecond: config.wsFramesPerSecond }));

@@ -19,6 +19,9 @@ export type MuteChoice = (typeof MUTE_CHOICES)[number];
 /** The milliseconds each timed mute lasts. */
 export const MUTE_DURATIONS_MS: Record<'8h' | '1w', number> = { '8h': 8 * 60 * 60 * 1000, '1w': 7 * 24 * 60 * 60 * 1000 };
 
+/** Pinned messages per chat (WhatsApp's 3): a fourth is refused with `limit_reached` until one is unpinned. */
+export const MAX_PINNED_MESSAGES = 3;
+
 /** Is a chat with these settings muted at `now`? */
 export function isMuted(settings: { muted_until: number | null } | undefined, now: number): boolean {
   return settings?.muted_until != null && settings.muted_until > now;

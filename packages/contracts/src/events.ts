@@ -66,6 +66,10 @@ export const EVENT_TYPES = [
   'chat.settings_updated',
   /** To one person alone: messages they deleted for themselves ("delete for me"). */
   'message.hidden',
+  /** A message was pinned to the top of its chat, or unpinned: `{conversation_id, message_id, pinned, by}`. */
+  'message.pinned',
+  /** To one person alone: they starred or unstarred a message. */
+  'message.starred',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -149,6 +153,8 @@ export interface EventPayloads {
   'notification.failed': NotificationView;
   'chat.settings_updated': ChatSettings;
   'message.hidden': { conversation_id: string; message_ids: string[] };
+  'message.pinned': { conversation_id: string; message_id: string; pinned: boolean; by: string };
+  'message.starred': { conversation_id: string; message_id: string; starred: boolean };
 }
 
 /** A transactional notification as its status events carry it (campaigns.ts: Notification). */

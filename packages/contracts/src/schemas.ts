@@ -284,6 +284,15 @@ export const HistoryReply = Type.Object({
 });
 export type HistoryReply = Static<typeof HistoryReply>;
 
+/** A message pinned at the top of its chat (admins in groups and channels; either person in a direct chat). */
+export const PinnedMessage = Type.Object({ message: Message, pinned_by: Type.String(), pinned_at: Millis });
+export type PinnedMessage = Static<typeof PinnedMessage>;
+export const PinnedList = Type.Object({ pins: Type.Array(PinnedMessage, { description: 'newest pin first; only messages you can read' }) });
+export type PinnedList = Static<typeof PinnedList>;
+/** Your starred messages (yours alone), newest star first. */
+export const StarredList = Type.Object({ messages: Type.Array(Type.Object({ message: Message, starred_at: Millis })) });
+export type StarredList = Static<typeof StarredList>;
+
 export const Receipts = Type.Object({
   message_id: Type.String(),
   recipients: Type.Integer({ minimum: 0 }),

@@ -69,6 +69,8 @@ import type {
   UpdatesReply,
   UpdateConversationBody,
   Block,
+  PinnedList,
+  StarredList,
   ChatSettings,
   UpdateChatSettingsBody,
   Invitation,
@@ -353,6 +355,28 @@ export class MmdClient {
   }
   edit(id: string, text: string) {
     return this.request<Message>('PATCH', `/v1/messages/${enc(id)}`, { text });
+  }
+  /** Pins a message at the top of its chat for everyone (admins in groups and channels; either person in a direct chat). */
+  pin(messageId: string) {
+    return this.request<void>('PUT', `/v1/messages/${enc(messageId)}/pin`);
+  }
+  unpin(messageId: string) {
+    return this.request<void>('DELETE', `/v1/messages/${enc(messageId)}/pin`);
+  }
+  /** A chat's pinned messages, newest pin first. */
+  async pins(conversationId: string) {
+    return (await this.request<PinnedList>('GET', `/v1/conversations/${enc(conversationId)}/pins`)).pins;
+  }
+  /** Stars a message (your own list). */
+  star(messageId: string) {
+    return this.request<void>('PUT', `/v1/messages/${enc(messageId)}/star`);
+  }
+  unstar(messageId: string) {
+    return this.request<void>('DELETE', `/v1/messages/${enc(messageId)}/star`);
+  }
+  /** Your starred messages, newest star first. */
+  async starred() {
+    return (await this.request<StarredList>('GET', '/v1/starred')).messages;
   }
   /** Delete for me: the message disappears for you alone, on all your devices. */
   deleteForMe(id: string) {

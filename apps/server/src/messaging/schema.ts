@@ -159,6 +159,24 @@ export interface MessagingTables {
   link_previews: LinkPreviewsTable;
   link_preview_cache: LinkPreviewCacheTable;
   message_hides: MessageHidesTable;
+  pinned_messages: PinnedMessagesTable;
+  starred_messages: StarredMessagesTable;
+}
+
+/** A message pinned at the top of its chat, for every member (at most MAX_PINNED_MESSAGES a chat). */
+export interface PinnedMessagesTable {
+  conversation_id: string;
+  message_id: string;
+  pinned_by: string;
+  pinned_at: number;
+}
+
+/** A message one person starred (theirs alone). */
+export interface StarredMessagesTable {
+  account_id: string;
+  message_id: string;
+  conversation_id: string;
+  starred_at: number;
 }
 
 /**

@@ -16,6 +16,7 @@ import { MembersDialog } from './MembersDialog.tsx';
 import { MessageList } from './MessageList.tsx';
 import { BlockButton } from './Privacy.tsx';
 import { ChatMenu } from './ChatMenu.tsx';
+import { PinnedBar } from './PinnedBar.tsx';
 import { AutomationSwitch } from '../bots/AutomationSwitch.tsx';
 import { ReportDialog } from './ReportDialog.tsx';
 import { VerifiedMark, useBusinessProfiles } from './business-profiles.tsx';
@@ -167,6 +168,7 @@ export function ChatView({ conversationId }: { conversationId: string }) {
         </div>
       )}
       <ConnectionStatus inChat />
+      <PinnedBar conversationId={conversationId} />
       <MessageList conversation={conversation} chat={chat} onAction={onAction} />
       <Composer
         conversation={conversation}

@@ -1,5 +1,6 @@
 /** Every conversation, most recent first, with unread counts and the last message, kept live. */
-import { BackIcon, ChannelIcon, GroupIcon, MutedIcon, PinIcon } from '../icons.tsx';
+import { BackIcon, ChannelIcon, GroupIcon, MutedIcon, PinIcon, StarIcon } from '../icons.tsx';
+import { StarredDialog } from './StarredDialog.tsx';
 import { type Conversation, type Message, isMuted } from '@mmd/sdk';
 import { useState } from 'react';
 import { Link } from '../router.tsx';
@@ -21,6 +22,7 @@ export function ConversationList({ activeId }: { activeId: string | null }) {
   // What the messages found must carry (photos, links, …); '' for any message.
   const [type, setType] = useState<SearchType | ''>('');
   const [creating, setCreating] = useState(false);
+  const [starredOpen, setStarredOpen] = useState(false);
   const list = store.conversations;
   const needle = filter.trim().toLowerCase();
   // A business shows its display name and verified mark.
@@ -38,6 +40,9 @@ export function ConversationList({ activeId }: { activeId: string | null }) {
       <div className="pane-head">
         <h1>Chats</h1>
         <NoticesButton />
+        <button type="button" className="icon" aria-label="Starred messages" title="Starred messages" onClick={() => setStarredOpen(true)}>
+          <StarIcon size={20} />
+        </button>
         <button type="button" className="primary" onClick={() => setCreating(true)}>
           New chat
         </button>
@@ -100,6 +105,7 @@ export function ConversationList({ activeId }: { activeId: string | null }) {
       {searching && <MessageSearchResults q={filter} type={type} />}
       </div>
       {creating && <NewChatDialog onClose={() => setCreating(false)} />}
+      {starredOpen && <StarredDialog onClose={() => setStarredOpen(false)} />}
     </nav>
   );
 }

@@ -1,5 +1,5 @@
 /** One message: who sent it, what it replies to or forwards, its media and text, reactions, ticks and actions. */
-import { ClockIcon, ForwardIcon, MoreIcon } from '../icons.tsx';
+import { ClockIcon, ForwardIcon, MoreIcon, StarIcon } from '../icons.tsx';
 import type { Conversation, Message } from '@mmd/sdk';
 import { memo, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { hasInteractive, Interactive, SenderLabels } from '../interactive/Interactive.tsx';
@@ -59,6 +59,9 @@ export interface MessageBubbleProps {
   tick: 'sent' | 'delivered' | 'read' | null;
   /** The emoji I reacted with, joined by spaces (a string, so unchanged bubbles skip rendering). */
   myReactions: string;
+  /** Pinned at the top of the chat; starred by me. */
+  pinned: boolean;
+  starred: boolean;
 }
 
 /**
@@ -132,6 +135,12 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
           {m.status === 'pending' && m.spread?.held && <span className="pending-note">Held for review: it goes out if a moderator clears it · </span>}
           {m.status === 'pending' && !m.spread?.held && <span className="pending-note">Processing {mediaLabel(m)?.toLowerCase() ?? 'media'}… · </span>}
           {m.status === 'failed' && <span className="failed-note">Not delivered · </span>}
+          {props.starred && (
+            <span className="starred-mark" title="Starred">
+              <StarIcon size={11} />
+              <span className="visually-hidden">Starred · </span>
+            </span>
+          )}
           {m.edited_at && <span>edited · </span>}
           <time dateTime={new Date(m.created_at).toISOString()} title={fullDate(m.created_at)}>
             {clock(m.created_at)}
@@ -174,6 +183,8 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
               delivered && canPost && { label: 'Reply', run: () => onAction('reply', m) },
               delivered && { label: 'Forward', run: () => onAction('forward', m) },
               m.text && { label: 'Copy text', run: () => void navigator.clipboard?.writeText(m.text ?? '') },
+              delivered && (conversation.kind === 'direct' || myRole === 'owner' || myRole === 'admin') && { label: props.pinned ? 'Unpin' : 'Pin', run: () => void store.togglePin(m) },
+              delivered && { label: props.starred ? 'Unstar' : 'Star', run: () => void store.toggleStar(m) },
               mine && m.text && m.media.length === 0 && !m.forward && { label: 'Edit', run: () => onAction('edit', m) },
               mine && conversation.kind !== 'channel' && { label: 'Message info', run: () => onAction('info', m) },
               { label: 'Delete for me', run: () => onAction('delete-for-me', m) },

@@ -6,7 +6,7 @@
  *
  * React reads it through useSyncExternalStore: every change bumps `version`.
  */
-import type { ChatSettings, Conversation, EventPayloads, Invitation, MediaSummary, Message, MmdClient, Report, Stream, SyncEvent, UpdateChatSettingsBody } from '@mmd/sdk';
+import type { ChatSettings, Conversation, EventPayloads, Invitation, MediaSummary, Message, MmdClient, PinnedMessage, Report, Stream, SyncEvent, UpdateChatSettingsBody } from '@mmd/sdk';
 import { errorText } from '../api.ts';
 import { accountCommands, interact } from '../interactive/api.ts';
 import type { BotCommand, FormView, Interaction, InteractionAnswer, PollView } from '../interactive/types.ts';
@@ -137,6 +137,7 @@ export class MessengerStore {
     this.outcomesSeenAt = Number(readStorage(this.outcomesKey) ?? 0) || 0;
     if (current()) await this.load(generation);
     if (current()) void this.loadReports();
+    if (current()) void this.loadStarred();
   }
 
   private get outcomesKey() {
@@ -379,6 +380,59 @@ export class MessengerStore {
     }
   }
 
+  /** Each opened chat's pinned messages, newest pin first (read when opened, again on `message.pinned`). */
+  readonly pins = new Map<string, PinnedMessage[]>();
+  /** Ids of the messages I starred (null until loaded), kept current by `message.starred`. */
+  starred: Set<string> | null = null;
+
+  private async loadPins(id: string) {
+    try {
+      this.pins.set(id, await this.client.pins(id));
+      this.changed();
+    } catch {
+      // Not fatal: the bar shows once they load.
+    }
+  }
+
+  async loadStarred() {
+    try {
+      this.starred = new Set((await this.client.starred()).map((s) => s.message.id));
+      this.changed();
+    } catch {
+      // Not fatal: stars show once they load.
+    }
+  }
+
+  /** Pins a message for everyone, or unpins it. */
+  async togglePin(message: Message) {
+    const pinned = this.pins.get(message.conversation_id)?.some((p) => p.message.id === message.id) ?? false;
+    try {
+      await (pinned ? this.client.unpin(message.id) : this.client.pin(message.id));
+      await this.loadPins(message.conversation_id);
+    } catch (err) {
+      this.notify(errorText(err));
+    }
+  }
+
+  /** Stars a message (my list alone), or unstars it. */
+  async toggleStar(message: Message) {
+    const starred = this.starred?.has(message.id) ?? false;
+    try {
+      await (starred ? this.client.unstar(message.id) : this.client.star(message.id));
+      this.markStarred(message.id, !starred);
+    } catch (err) {
+      this.notify(errorText(err));
+    }
+  }
+
+  private markStarred(id: string, on: boolean) {
+    const next = new Set(this.starred ?? []);
+    if (on) next.add(id);
+    else next.delete(id);
+    this.starred = next;
+    this.changed();
+  }
+
   /** Messages I deleted for myself, as far as this device has seen: later events about them are ignored. */
   private readonly hiddenIds = new Set<string>();
 
@@ -447,6 +501,7 @@ export class MessengerStore {
   async openChat(id: string) {
     this.openChatId = id;
     this.clearUnreadMark(id);
+    if (!this.pins.has(id)) void this.loadPins(id);
     const known = this.chats.get(id);
     // Loaded (or loading) already; a load that failed is tried again.
     if (known && !(known.error && known.messages.length === 0)) {
@@ -805,6 +860,12 @@ export class MessengerStore {
       }
       case 'message.edited':
         if (!this.goneForMe(event.data)) this.upsertMessage(event.data);
+        return;
+      case 'message.pinned':
+        if (this.pins.has(event.data.conversation_id)) void this.loadPins(event.data.conversation_id);
+        return;
+      case 'message.starred':
+        this.markStarred(event.data.message_id, event.data.starred);
         return;
       case 'message.hidden':
         this.removeForMe(event.data.conversation_id, event.data.message_ids);
