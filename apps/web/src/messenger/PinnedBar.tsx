@@ -18,6 +18,7 @@ export function PinnedBar({ conversationId }: { conversationId: string }) {
     <div className="pinned-bar">
       <button
         type="button"
+        className="pinned-bar-button"
         aria-label={`Pinned message${pins.length > 1 ? ` ${index + 1} of ${pins.length}` : ''}: ${messagePreview(pin.message)}. Show it in the chat`}
         onClick={() => {
           void store.revealMessage(conversationId, pin.message.id, pin.message.seq);

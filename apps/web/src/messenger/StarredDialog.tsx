@@ -28,6 +28,7 @@ export function StarredDialog({ onClose }: { onClose: () => void }) {
             <li key={message.id}>
               <button
                 type="button"
+                className="starred-item"
                 onClick={() => {
                   onClose();
                   navigate(`/chats/${encodeURIComponent(message.conversation_id)}`);
