@@ -197,4 +197,48 @@ describe('managing chats in the messenger', { skip: skipBrowser }, () => {
       await b.context.close();
     }
   });
+
+  it('keeps a draft across a reload, edits my last message with the Up arrow, and takes files dropped on the chat', async () => {
+    const [alice, bob] = await Promise.all([server.signUp(), server.signUp()]);
+    const chat = await alice.client.openDirect(bob.handle);
+    const other = await alice.client.createConversation({ kind: 'group', title: 'Typos', members: [bob.handle] });
+    const typo = await alice.client.send(other.id, { text: 'see you at noom' });
+    const a = await signedIn(browser, server, alice);
+    try {
+      await a.page.goto(`${server.url}/chats/${encodeURIComponent(chat.id)}`);
+      const composer = a.page.getByLabel('Message', { exact: true });
+      await composer.fill('an unfinished thought');
+      for (let i = 0; i < 50 && (await alice.client.drafts()).length === 0; i++) await a.page.waitForTimeout(100);
+      assert.deepEqual((await alice.client.drafts()).map((d) => d.text), ['an unfinished thought']);
+      await a.page.reload();
+      await a.page.getByLabel('Message', { exact: true }).waitFor();
+      assert.equal(await a.page.getByLabel('Message', { exact: true }).inputValue(), 'an unfinished thought');
+
+      await a.page.goto(`${server.url}/chats/${encodeURIComponent(other.id)}`);
+      await bubble(a.page, 'see you at noom').waitFor();
+      const box = a.page.getByLabel('Message', { exact: true });
+      await box.focus();
+      await a.page.keyboard.press('ArrowUp');
+      await a.page.getByText('Editing message').waitFor();
+      assert.equal(await box.inputValue(), 'see you at noom');
+      await box.fill('see you at noon');
+      await a.page.keyboard.press('Enter');
+      await bubble(a.page, 'see you at noon').waitFor();
+      assert.equal((await alice.client.message(typo.id)).text, 'see you at noon');
+
+      // A file dragged from the desktop onto the chat joins the attachments, as the attach button's do.
+      const files = await a.page.evaluateHandle(() => {
+        const dt = new DataTransfer();
+        dt.items.add(new File(['%PDF-1.4 minimal'], 'notes.pdf', { type: 'application/pdf' }));
+        return dt;
+      });
+      await a.page.dispatchEvent('.chat', 'dragover', { dataTransfer: files });
+      await a.page.dispatchEvent('.chat', 'drop', { dataTransfer: files });
+      await a.page.getByRole('list', { name: 'Attachments' }).getByRole('listitem').first().waitFor();
+      assert.equal(await a.page.getByRole('button', { name: 'Remove notes.pdf' }).count(), 1);
+      assert.deepEqual(a.errors, []);
+    } finally {
+      await a.context.close();
+    }
+  });
 });

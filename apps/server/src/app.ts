@@ -19,6 +19,7 @@ import { MAX_AUDIENCE_PAGE, createSegments, segmentRoutes } from './segments/ind
 import { conversationRoutes } from './conversations/routes.ts';
 import { createConversations } from './conversations/service.ts';
 import { createChatSettings } from './conversations/chat-settings.ts';
+import { createDrafts } from './conversations/drafts.ts';
 import { openDirectChats } from './conversations/bulk.ts';
 import { createAuthenticate, installScopeGuard } from './http/auth.ts';
 import { installBusinessLimits } from './http/business-limits.ts';
@@ -449,7 +450,7 @@ export async function buildApp(deps: AppDeps) {
   const limits = { login: config.loginRateLimit, loginPerAddress: config.loginAddressRateLimit, signup: config.signupRateLimit, windowMs: config.rateLimitWindowMs };
   await app.register(accountRoutes({ accounts, authenticate, limits }));
   await app.register(privacyRoutes({ privacy: createPrivacy({ db, clock }), authenticate }));
-  await app.register(conversationRoutes({ conversations, chatSettings: createChatSettings({ db, clock, write }), authenticate }));
+  await app.register(conversationRoutes({ conversations, chatSettings: createChatSettings({ db, clock, write }), drafts: createDrafts({ db, clock, write }), authenticate }));
   const search = createMessageSearch({ db, clock, rateLimit: { max: config.searchRateLimit, windowMs: config.rateLimitWindowMs } });
   await app.register(messagingRoutes({ messaging, search, pins: createPins({ db, clock, write, readable: (principal, id) => messaging.readable(principal, id) }), authenticate }));
   await app.register(interactiveRoutes({ interactive, authenticate }));

@@ -70,6 +70,8 @@ export const EVENT_TYPES = [
   'message.pinned',
   /** To one person alone: they starred or unstarred a message. */
   'message.starred',
+  /** To one person alone: their draft in a chat changed on one of their devices (`text: ""`: gone). */
+  'draft.updated',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -155,6 +157,7 @@ export interface EventPayloads {
   'message.hidden': { conversation_id: string; message_ids: string[] };
   'message.pinned': { conversation_id: string; message_id: string; pinned: boolean; by: string };
   'message.starred': { conversation_id: string; message_id: string; starred: boolean };
+  'draft.updated': { conversation_id: string; text: string; updated_at: number };
 }
 
 /** A transactional notification as its status events carry it (campaigns.ts: Notification). */

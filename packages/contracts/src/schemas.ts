@@ -293,6 +293,15 @@ export type PinnedList = Static<typeof PinnedList>;
 export const StarredList = Type.Object({ messages: Type.Array(Type.Object({ message: Message, starred_at: Millis })) });
 export type StarredList = Static<typeof StarredList>;
 
+/** What a person was writing in a chat, kept for them across reloads and devices. */
+export const Draft = Type.Object({ conversation_id: Type.String(), text: Type.String(), updated_at: Millis });
+export type Draft = Static<typeof Draft>;
+export const DraftList = Type.Object({ drafts: Type.Array(Draft) });
+export type DraftList = Static<typeof DraftList>;
+/** The draft as it now is; an empty text deletes it. */
+export const PutDraftBody = Type.Object({ text: Type.String({ maxLength: MAX_MESSAGE_TEXT }) }, { additionalProperties: false });
+export type PutDraftBody = Static<typeof PutDraftBody>;
+
 export const Receipts = Type.Object({
   message_id: Type.String(),
   recipients: Type.Integer({ minimum: 0 }),

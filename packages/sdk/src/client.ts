@@ -69,6 +69,7 @@ import type {
   UpdatesReply,
   UpdateConversationBody,
   Block,
+  Draft,
   PinnedList,
   StarredList,
   ChatSettings,
@@ -300,6 +301,14 @@ export class MmdClient {
   /** Deletes a group for everyone (its owner): every member is removed. */
   deleteGroup(conversationId: string) {
     return this.request<void>('DELETE', `/v1/conversations/${enc(conversationId)}`);
+  }
+  /** Your drafts in the chats you are in, newest first. */
+  async drafts() {
+    return (await this.request<{ drafts: Draft[] }>('GET', '/v1/drafts')).drafts;
+  }
+  /** Saves what you are writing in a chat (empty: deletes it); your other devices get `draft.updated`. */
+  saveDraft(conversationId: string, text: string) {
+    return this.request<Draft>('PUT', `/v1/conversations/${enc(conversationId)}/draft`, { text });
   }
   /** Clear chat: every message so far disappears for you alone, on all your devices. */
   clearChat(conversationId: string) {

@@ -97,4 +97,14 @@ export const conversationsMigrations: MigrationSteps = {
       .addPrimaryKeyConstraint('chat_settings_pk', ['account_id', 'conversation_id'])
       .execute();
   },
+  '202612060530-conversations-chat-drafts': async (db: Kysely<unknown>) => {
+    await db.schema
+      .createTable('chat_drafts')
+      .addColumn('account_id', 'text', (c) => c.notNull())
+      .addColumn('conversation_id', 'text', (c) => c.notNull().references('conversations.id'))
+      .addColumn('text', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('chat_drafts_pk', ['account_id', 'conversation_id'])
+      .execute();
+  },
 };

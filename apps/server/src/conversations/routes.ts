@@ -1,15 +1,28 @@
-import { AddMemberBody, ChatSettings, UpdateChatSettingsBody, Conversation, ConversationList, CreateConversationBody, InvitationList, InvitedReply, Member, MemberList, SetRoleBody, UpdateConversationBody } from '@mmd/contracts';
+import { AddMemberBody, Draft, DraftList, PutDraftBody, ChatSettings, UpdateChatSettingsBody, Conversation, ConversationList, CreateConversationBody, InvitationList, InvitedReply, Member, MemberList, SetRoleBody, UpdateConversationBody } from '@mmd/contracts';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Authenticate } from '../http/auth.ts';
 import type { ChatSettingsService } from './chat-settings.ts';
+import type { Drafts } from './drafts.ts';
 import type { Conversations } from './service.ts';
 
 const Id = Type.String({ minLength: 1, maxLength: 64 });
 
-export function conversationRoutes(deps: { conversations: Conversations; chatSettings: ChatSettingsService; authenticate: Authenticate }): FastifyPluginAsyncTypebox {
-  const { conversations, chatSettings, authenticate } = deps;
+export function conversationRoutes(deps: { conversations: Conversations; chatSettings: ChatSettingsService; drafts: Drafts; authenticate: Authenticate }): FastifyPluginAsyncTypebox {
+  const { conversations, chatSettings, drafts, authenticate } = deps;
   return async (app) => {
+    app.get('/v1/drafts', { schema: { 'x-mmd-scope': 'messages:read', tags: ['conversations'], summary: 'Your drafts in the chats you are in, newest first', response: { 200: DraftList } } }, async (request) => {
+      return { drafts: await drafts.list(await authenticate(request)) };
+    });
+
+    app.put('/v1/conversations/:id/draft', {
+      schema: { 'x-mmd-scope': 'messages:write', tags: ['conversations'], summary: 'Save what you are writing in this chat (empty text: delete it); your other devices follow', params: Type.Object({ id: Id }), body: PutDraftBody, response: { 200: Draft } },
+      // Clients save debounced (about one a second while typing); this bounds a runaway one.
+      config: { rateLimit: { max: 120, timeWindow: 60_000, keyGenerator: (request) => request.headers.authorization ?? request.ip } },
+    }, async (request) => {
+      return drafts.put(await authenticate(request), request.params.id, request.body.text);
+    });
+
     app.get('/v1/conversations/:id/settings', {
       schema: { 'x-mmd-scope': 'messages:read', tags: ['conversations'], summary: 'How you keep this chat: muted, pinned, archived, marked unread, cleared (yours alone)', params: Type.Object({ id: Id }), response: { 200: ChatSettings } },
     }, async (request) => {

@@ -75,8 +75,17 @@ export interface ChatSettingsTable {
   updated_at: number;
 }
 
+/** What one person was writing in one chat (drafts.ts): kept across reloads and devices. */
+export interface ChatDraftsTable {
+  account_id: string;
+  conversation_id: string;
+  text: string;
+  updated_at: number;
+}
+
 export interface ConversationsTables {
   chat_settings: ChatSettingsTable;
+  chat_drafts: ChatDraftsTable;
   invitations: InvitationsTable;
   conversations: ConversationsTable;
   members: MembersTable;

@@ -34,6 +34,9 @@ export function ChatView({ conversationId }: { conversationId: string }) {
   const [dialog, setDialog] = useState<{ kind: 'forward' | 'report' | 'info'; message: Message } | { kind: 'members' } | null>(null);
   const heading = useRef<HTMLHeadingElement>(null);
   const [confirmDialog, ask] = useConfirm();
+  // Files dragged onto the chat go to the composer, as the attach button's do.
+  const [dragging, setDragging] = useState(false);
+  const [dropped, setDropped] = useState<File[] | null>(null);
   // Search within this chat: open or not, its words and type.
   const [searching, setSearching] = useState(false);
   const [searchText, setSearchText] = useState('');
@@ -95,8 +98,34 @@ export function ChatView({ conversationId }: { conversationId: string }) {
   const peerKind = peerBusiness ? 'business' : peerId ? chat?.messages.findLast((m) => m.sender_id === peerId && m.sender_kind)?.sender_kind : undefined;
   const typers = store.typers(conversationId);
 
+  // Up arrow in an empty composer: my newest message I may still edit (text only, not forwarded).
+  const editLast = () => {
+    const last = chat?.messages.findLast((m) => m.sender_id === store.meId && !m.deleted && m.status === 'sent' && m.text && m.media.length === 0 && !m.forward);
+    if (!last) return false;
+    setReplyTo(null);
+    setEditing(last);
+    return true;
+  };
+
   return (
-    <div className="chat">
+    // biome-ignore lint/a11y/noStaticElementInteractions: a drop target for dragged files; the attach button is the keyboard's way
+    <div
+      className={`chat${dragging ? ' dropping' : ''}`}
+      onDragOver={(e) => {
+        if (!e.dataTransfer.types.includes('Files')) return;
+        e.preventDefault();
+        setDragging(true);
+      }}
+      onDragLeave={(e) => {
+        if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setDragging(false);
+      }}
+      onDrop={(e) => {
+        if (!e.dataTransfer.files.length) return;
+        e.preventDefault();
+        setDragging(false);
+        setDropped([...e.dataTransfer.files]);
+      }}
+    >
       <header className="chat-head">
         <Link href="/" className="back" aria-label="Back to chats">
           <BackIcon />
@@ -178,7 +207,15 @@ export function ChatView({ conversationId }: { conversationId: string }) {
           setReplyTo(null);
           setEditing(null);
         }}
+        onEditLast={editLast}
+        dropped={dropped}
+        onDroppedTaken={() => setDropped(null)}
       />
+      {dragging && (
+        <div className="drop-hint" aria-hidden="true">
+          Drop files to send them here
+        </div>
+      )}
       {dialog?.kind === 'forward' && <ForwardDialog message={dialog.message} onClose={() => setDialog(null)} />}
       {dialog?.kind === 'report' && <ReportDialog message={dialog.message} onClose={() => setDialog(null)} />}
       {dialog?.kind === 'info' && <InfoDialog message={dialog.message} onClose={() => setDialog(null)} />}

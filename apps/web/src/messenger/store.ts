@@ -13,6 +13,8 @@ import type { BotCommand, FormView, Interaction, InteractionAnswer, PollView } f
 import { Outbox, type OutgoingMessage } from './outbox.ts';
 
 const PAGE = 50;
+/** A draft goes to the server this long after the last keystroke. */
+const DRAFT_SAVE_MS = 800;
 /** Pages of 200 read back to show a search result: 5,000 messages. */
 const MAX_REVEAL_PAGES = 25;
 /** A typing indicator lasts this long unless repeated; clients repeat every TYPING_RESEND_MS. */
@@ -138,6 +140,7 @@ export class MessengerStore {
     if (current()) await this.load(generation);
     if (current()) void this.loadReports();
     if (current()) void this.loadStarred();
+    if (current()) void this.loadDrafts();
   }
 
   private get outcomesKey() {
@@ -281,6 +284,7 @@ export class MessengerStore {
     this.outbox.stop();
     for (const fn of this.cleanup.splice(0)) fn();
     for (const timer of this.readTimers.values()) clearTimeout(timer);
+    for (const timer of this.draftTimers.values()) clearTimeout(timer);
   }
 
   private setConnection(connection: Connection) {
@@ -378,6 +382,41 @@ export class MessengerStore {
       this.chats.set(id, { ...chat, messages: chat.messages.filter((m) => m.status !== 'sent' || m.seq > settings.cleared_seq) });
       this.changed();
     }
+  }
+
+  /** My drafts per chat (from the server, then as I type here or on another device). */
+  private readonly drafts = new Map<string, string>();
+  draftsLoaded = false;
+  private readonly draftTimers = new Map<string, ReturnType<typeof setTimeout>>();
+
+  async loadDrafts() {
+    try {
+      for (const d of await this.client.drafts()) if (!this.drafts.has(d.conversation_id)) this.drafts.set(d.conversation_id, d.text);
+    } catch {
+      // Not fatal: drafts typed from now on are still kept.
+    }
+    this.draftsLoaded = true;
+    this.changed();
+  }
+
+  draft(id: string): string {
+    return this.drafts.get(id) ?? '';
+  }
+
+  /** Keeps what I am writing: here at once, on the server a moment after I stop typing (or now). */
+  saveDraft(id: string, text: string, options: { now?: boolean } = {}) {
+    if (text) this.drafts.set(id, text);
+    else this.drafts.delete(id);
+    clearTimeout(this.draftTimers.get(id));
+    const save = () => {
+      this.draftTimers.delete(id);
+      this.client.saveDraft(id, text).catch(() => {
+        // Not fatal: the draft stays on this device, and the next keystroke tries again.
+      });
+    };
+    if (options.now) save();
+    else this.draftTimers.set(id, setTimeout(save, DRAFT_SAVE_MS));
+    this.changed();
   }
 
   /** Each opened chat's pinned messages, newest pin first (read when opened, again on `message.pinned`). */
@@ -863,6 +902,13 @@ export class MessengerStore {
         return;
       case 'message.pinned':
         if (this.pins.has(event.data.conversation_id)) void this.loadPins(event.data.conversation_id);
+        return;
+      case 'draft.updated':
+        // Typed on another device (or this one's own save coming back); a save still waiting here wins.
+        if (this.draftTimers.has(event.data.conversation_id)) return;
+        if (event.data.text) this.drafts.set(event.data.conversation_id, event.data.text);
+        else this.drafts.delete(event.data.conversation_id);
+        this.changed();
         return;
       case 'message.starred':
         this.markStarred(event.data.message_id, event.data.starred);
