@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { MAX_PINNED_CHATS, MUTED_FOREVER } from '@mmd/contracts';
 import type { SyncEvent } from '@mmd/sdk';
-import { type TestServer, type User, onEachDatabase, rejectsWith, startTestServer } from './harness.ts';
+import { type TestServer, type User, onEachDatabase, rejectsWith, secondDevice, startTestServer } from './harness.ts';
 
 onEachDatabase('chat settings', (dialect) => {
   let server: TestServer;
@@ -12,11 +12,6 @@ onEachDatabase('chat settings', (dialect) => {
   });
   after(() => server.close());
 
-  /** The same person signed in on a second device. */
-  async function secondDevice(user: User) {
-    const session = await server.anonymous.login({ handle: user.handle, password: user.password, device_name: 'phone' });
-    return server.anonymous.as(session.token);
-  }
 
   async function eventsAfter(client: User['client'], cursor: number): Promise<SyncEvent[]> {
     return (await client.updates({ cursor })).events;
@@ -69,7 +64,7 @@ onEachDatabase('chat settings', (dialect) => {
   test('archive and mark unread reach all of my devices through the stream, and nobody else', async () => {
     const alice = await server.signUp();
     const bob = await server.signUp();
-    const phone = await secondDevice(alice);
+    const phone = await secondDevice(server, alice);
     const chat = await alice.client.openDirect(bob.handle);
     const phoneCursor = await phone.updatesState();
     const bobCursor = await bob.client.updatesState();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Message } from '@mmd/sdk';
-import { type TestServer, type User, onEachDatabase, rejectsWith, startTestServer } from './harness.ts';
+import { type TestServer, type User, onEachDatabase, rejectsWith, secondDevice, startTestServer } from './harness.ts';
 
 onEachDatabase('delete for me and clear chat', (dialect) => {
   let server: TestServer;
@@ -10,16 +10,12 @@ onEachDatabase('delete for me and clear chat', (dialect) => {
   });
   after(() => server.close());
 
-  async function secondDevice(user: User) {
-    const session = await server.anonymous.login({ handle: user.handle, password: user.password, device_name: 'phone' });
-    return server.anonymous.as(session.token);
-  }
   const texts = (messages: Message[]) => messages.map((m) => m.text);
 
   test('a message deleted for me is gone from my history, reads, search and list on every device, and stays for the others', async () => {
     const alice = await server.signUp();
     const bob = await server.signUp();
-    const phone = await secondDevice(bob);
+    const phone = await secondDevice(server, bob);
     const chat = await alice.client.openDirect(bob.handle);
     await alice.client.send(chat.id, { text: 'first zebra' });
     const second = await alice.client.send(chat.id, { text: 'second zebra' });
@@ -57,7 +53,7 @@ onEachDatabase('delete for me and clear chat', (dialect) => {
     const alice = await server.signUp();
     const bob = await server.signUp();
     const carol = await server.signUp();
-    const phone = await secondDevice(bob);
+    const phone = await secondDevice(server, bob);
     const group = await alice.client.createConversation({ kind: 'group', title: 'Otters', members: [bob.handle, carol.handle] });
     await alice.client.send(group.id, { text: 'old otter news' });
     await carol.client.send(group.id, { text: 'older otter gossip' });

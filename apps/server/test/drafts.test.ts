@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { MAX_MESSAGE_TEXT } from '@mmd/contracts';
-import { type TestServer, onEachDatabase, rejectsWith, startTestServer } from './harness.ts';
+import { type TestServer, onEachDatabase, rejectsWith, secondDevice, startTestServer } from './harness.ts';
 
 onEachDatabase('drafts', (dialect) => {
   let server: TestServer;
@@ -13,7 +13,7 @@ onEachDatabase('drafts', (dialect) => {
   test('a draft is kept per chat, reaches my other devices, and goes when emptied or when I leave', async () => {
     const alice = await server.signUp();
     const bob = await server.signUp();
-    const phone = server.anonymous.as((await server.anonymous.login({ handle: alice.handle, password: alice.password })).token);
+    const phone = await secondDevice(server, alice);
     const chat = await alice.client.openDirect(bob.handle);
     const group = await alice.client.createConversation({ kind: 'group', title: 'G', members: [bob.handle] });
     const cursor = await phone.updatesState();
@@ -31,6 +31,20 @@ onEachDatabase('drafts', (dialect) => {
     await alice.client.saveDraft(chat.id, '');
     await alice.client.removeMember(group.id, alice.accountId);
     assert.deepEqual(await alice.client.drafts(), []);
+  });
+
+  test('a key that follows events but may not read messages gets draft events without their text', async () => {
+    const alice = await server.signUp(undefined, { kind: 'business' });
+    const bob = await server.signUp();
+    const chat = await alice.client.openDirect(bob.handle);
+    const { key } = await alice.client.createApiKey({ name: 'events only', scopes: ['updates:read'] });
+    const blind = server.anonymous.as(key);
+    const cursor = await blind.updatesState();
+    await alice.client.saveDraft(chat.id, 'my secret plan');
+    const events = (await blind.updates({ cursor })).events.filter((e) => e.type === 'draft.updated');
+    assert.equal(events.length, 1);
+    assert.ok(!JSON.stringify(events).includes('secret'), 'no draft text');
+    assert.equal((events[0]!.data as { content_withheld?: boolean }).content_withheld, true);
   });
 
   test('denials: no token, not a member, unknown chat, too long, bad body', async () => {
