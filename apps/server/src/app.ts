@@ -18,6 +18,8 @@ import { contactImportRoutes, createContactImports } from './contacts/imports.ts
 import { MAX_AUDIENCE_PAGE, createSegments, segmentRoutes } from './segments/index.ts';
 import { conversationRoutes } from './conversations/routes.ts';
 import { createConversations } from './conversations/service.ts';
+import { createChatSettings } from './conversations/chat-settings.ts';
+import { createDrafts } from './conversations/drafts.ts';
 import { openDirectChats } from './conversations/bulk.ts';
 import { createAuthenticate, installScopeGuard } from './http/auth.ts';
 import { installBusinessLimits } from './http/business-limits.ts';
@@ -27,6 +29,7 @@ import { frameworkErrors, installErrorHandling } from './http/problem.ts';
 import { createInteractive } from './interactive/service.ts';
 import { interactiveRoutes } from './interactive/routes.ts';
 import { messagingRoutes } from './messaging/routes.ts';
+import { createPins } from './messaging/pins.ts';
 import { createMessaging } from './messaging/service.ts';
 import { createMessageSearch } from './messaging/search.ts';
 import { type LinkPreviewStep, createLinkPreviews } from './messaging/link-previews.ts';
@@ -468,9 +471,9 @@ export async function buildApp(deps: AppDeps) {
       limits: { photoMaxBytes: config.profilePhotoMaxBytes, photosPerHour: config.profilePhotoChangesPerHour, editsPerHour: config.profileEditsPerHour, searches: config.peopleSearchRateLimit, windowMs: config.rateLimitWindowMs },
     }),
   );
-  await app.register(conversationRoutes({ conversations, authenticate }));
+  await app.register(conversationRoutes({ conversations, chatSettings: createChatSettings({ db, clock, write }), drafts: createDrafts({ db, clock, write }), authenticate }));
   const search = createMessageSearch({ db, clock, rateLimit: { max: config.searchRateLimit, windowMs: config.rateLimitWindowMs } });
-  await app.register(messagingRoutes({ messaging, search, authenticate }));
+  await app.register(messagingRoutes({ messaging, search, pins: createPins({ db, clock, write, readable: (principal, id) => messaging.readable(principal, id) }), authenticate }));
   await app.register(interactiveRoutes({ interactive, authenticate }));
   const typing = createTypingRelay({ db });
   // Presence counts people's own devices only: a bot's or an API key's stream is not someone being online.

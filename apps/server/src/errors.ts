@@ -35,6 +35,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   delivery_withdrawn: 409,
   already_member: 409,
   limit_reached: 409,
+  pin_limit: 409,
   message_deleted: 410,
   cursor_expired: 410,
   invitation_expired: 410,

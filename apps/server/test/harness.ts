@@ -174,3 +174,9 @@ export async function newBusinessTeam(server: TestServer): Promise<{ business: U
   };
   return { business, admin: await member('admin'), agent: await member('agent'), analyst: await member('analyst') };
 }
+
+/** The same person signed in again, as on a second device (its own token and stream). */
+export async function secondDevice(server: TestServer, user: User): Promise<MmdClient> {
+  const session = await server.anonymous.login({ handle: user.handle, password: user.password, device_name: 'second device' });
+  return server.anonymous.as(session.token);
+}

@@ -81,3 +81,18 @@ export const SearchIcon = ({ size = 20 }: { size?: number }) => (
     <path d="M16 16l4.5 4.5" />
   </Svg>
 );
+export const MutedIcon = ({ size = 14 }: { size?: number }) => (
+  <Svg size={size}>
+    <path d="M6 16V11a6 6 0 0 1 9.2-5.1M18 10.5V16l1.5 2H7M10 21h4M3 3l18 18" />
+  </Svg>
+);
+export const PinIcon = ({ size = 14 }: { size?: number }) => (
+  <Svg size={size}>
+    <path d="M9 3h6l-1 6 4 4H6l4-4zM12 13v8" />
+  </Svg>
+);
+export const StarIcon = ({ size = 14 }: { size?: number }) => (
+  <Svg size={size}>
+    <path d="M12 3l2.8 5.7 6.2.9-4.5 4.4 1.1 6.2L12 17.3l-5.6 2.9 1.1-6.2L3 9.6l6.2-.9z" />
+  </Svg>
+);

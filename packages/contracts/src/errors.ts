@@ -38,6 +38,8 @@ export const ERROR_CODES = [
   'not_a_member',
   'already_member',
   'limit_reached',
+  /** A sixth pinned chat: unpin one first (MAX_PINNED_CHATS). */
+  'pin_limit',
   'rate_limited',
   'forward_limit',
   /** Sharing something spreading fast needs the sender's confirmation (`confirm_spread: true`); nothing was sent. */

@@ -4,6 +4,7 @@
  * last cursor it processed can resume from it and get every later event once, in order.
  */
 import { type Static, Type } from 'typebox';
+import type { ChatSettings } from './chats.ts';
 import type { Invitation } from './privacy.ts';
 import type { ReportReason } from './safety.ts';
 import type { InboxChange, InboxConversation, InboxNote } from './inbox.ts';
@@ -66,6 +67,16 @@ export const EVENT_TYPES = [
    * themselves. Photo URLs are per viewer, so the event names the photo; read it with GET /v1/profiles.
    */
   'profile.updated',
+  /** To one person alone (all their devices): how they keep a chat now (mute, pin, archive, unread mark, cleared up to). */
+  'chat.settings_updated',
+  /** To one person alone: messages they deleted for themselves ("delete for me"). */
+  'message.hidden',
+  /** A message was pinned to the top of its chat, or unpinned: `{conversation_id, message_id, pinned, by}`. */
+  'message.pinned',
+  /** To one person alone: they starred or unstarred a message. */
+  'message.starred',
+  /** To one person alone: their draft in a chat changed on one of their devices (`text: ""`: gone). */
+  'draft.updated',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -148,6 +159,11 @@ export interface EventPayloads {
   'notification.read': NotificationView;
   'notification.failed': NotificationView;
   'profile.updated': { account_id: string; handle: string; display_name: string | null; about: string | null; photo_id: string | null; updated_at: number };
+  'chat.settings_updated': ChatSettings;
+  'message.hidden': { conversation_id: string; message_ids: string[] };
+  'message.pinned': { conversation_id: string; message_id: string; pinned: boolean; by: string };
+  'message.starred': { conversation_id: string; message_id: string; starred: boolean };
+  'draft.updated': { conversation_id: string; text: string; updated_at: number };
 }
 
 /** A transactional notification as its status events carry it (campaigns.ts: Notification). */

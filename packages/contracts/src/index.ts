@@ -20,3 +20,4 @@ export * from './campaigns.ts';
 export * from './search.ts';
 export * from './profiles.ts';
 export * from './federation.ts';
+export * from './chats.ts';

@@ -161,6 +161,20 @@ export const CreateReportBody = Type.Object(
   { additionalProperties: false },
 );
 export type CreateReportBody = Static<typeof CreateReportBody>;
+
+/** Reporting an account reports its newest messages in the chat it is reported from (at most this many). */
+export const REPORT_ACCOUNT_MESSAGES = 5;
+export const ReportAccountBody = Type.Object(
+  {
+    handle: Type.String({ minLength: 1, maxLength: 64, description: 'the account reported' }),
+    conversation_id: Id('the chat you report it from; you must be a member'),
+    reason: ReportReason,
+    note: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
+  },
+  { additionalProperties: false },
+);
+export type ReportAccountBody = Static<typeof ReportAccountBody>;
+
 export const Report = Type.Object({
   id: Type.String(),
   message_id: Type.String(),
@@ -171,6 +185,9 @@ export const Report = Type.Object({
   resolved_at: Type.Union([Millis, Type.Null()], { description: 'when a moderator decided (or the content was removed by another route)' }),
 });
 export type Report = Static<typeof Report>;
+/** The reports made by reporting an account: one per message of theirs reported. */
+export const ReportAccountReply = Type.Object({ reports: Type.Array(Report) });
+export type ReportAccountReply = Static<typeof ReportAccountReply>;
 
 export const MyReportsQuery = Type.Object(
   {

@@ -7,6 +7,7 @@ import { type Static, Type } from 'typebox';
 import { PASSWORD_RULE } from './password.ts';
 import { MediaSummary } from './media-summary.ts';
 import { AI_DISCLOSURES } from './provenance.ts';
+import { ChatSettings } from './chats.ts';
 import { InteractiveMessageFields, InteractiveSendFields, MessageContentType } from './interactive.ts';
 
 /** Largest text a message may carry, in characters (Unicode code points). */
@@ -142,6 +143,7 @@ export const Conversation = Type.Object({
   invited: Type.Optional(
     Type.Array(Type.String(), { description: 'on creation: handles invited instead of added (their privacy settings); they join if they accept' }),
   ),
+  settings: Type.Optional(ChatSettings),
 });
 export type Conversation = Static<typeof Conversation>;
 
@@ -291,6 +293,24 @@ export const HistoryReply = Type.Object({
   has_more: Type.Boolean(),
 });
 export type HistoryReply = Static<typeof HistoryReply>;
+
+/** A message pinned at the top of its chat (admins in groups and channels; either person in a direct chat). */
+export const PinnedMessage = Type.Object({ message: Message, pinned_by: Type.String(), pinned_at: Millis });
+export type PinnedMessage = Static<typeof PinnedMessage>;
+export const PinnedList = Type.Object({ pins: Type.Array(PinnedMessage, { description: 'newest pin first; only messages you can read' }) });
+export type PinnedList = Static<typeof PinnedList>;
+/** Your starred messages (yours alone), newest star first. */
+export const StarredList = Type.Object({ messages: Type.Array(Type.Object({ message: Message, starred_at: Millis })) });
+export type StarredList = Static<typeof StarredList>;
+
+/** What a person was writing in a chat, kept for them across reloads and devices. */
+export const Draft = Type.Object({ conversation_id: Type.String(), text: Type.String(), updated_at: Millis });
+export type Draft = Static<typeof Draft>;
+export const DraftList = Type.Object({ drafts: Type.Array(Draft) });
+export type DraftList = Static<typeof DraftList>;
+/** The draft as it now is; an empty text deletes it. */
+export const PutDraftBody = Type.Object({ text: Type.String({ maxLength: MAX_MESSAGE_TEXT }) }, { additionalProperties: false });
+export type PutDraftBody = Static<typeof PutDraftBody>;
 
 export const Receipts = Type.Object({
   message_id: Type.String(),

@@ -79,6 +79,11 @@ import type {
   UpdatesReply,
   UpdateConversationBody,
   Block,
+  Draft,
+  PinnedList,
+  StarredList,
+  ChatSettings,
+  UpdateChatSettingsBody,
   Invitation,
   InvitedReply,
   Privacy,
@@ -94,6 +99,8 @@ import type {
   BankList,
   CreateBankBody,
   CreateReportBody,
+  ReportAccountBody,
+  ReportAccountReply,
   DecisionBody,
   DecisionReply,
   ImportReply,
@@ -307,6 +314,33 @@ export class MmdClient {
     return this.request<void>('POST', `/v1/invitations/${enc(id)}/decline`);
   }
 
+  // How you keep a chat (yours alone; your other devices follow through the stream)
+  /** Muted until, pinned, archived, marked unread, cleared up to. */
+  chatSettings(conversationId: string) {
+    return this.request<ChatSettings>('GET', `/v1/conversations/${enc(conversationId)}/settings`);
+  }
+  /** Mutes ('8h', '1w', 'always', 'off'), pins (at most 5: `pin_limit`), archives or marks a chat unread. */
+  updateChatSettings(conversationId: string, input: UpdateChatSettingsBody) {
+    return this.request<ChatSettings>('PATCH', `/v1/conversations/${enc(conversationId)}/settings`, input);
+  }
+
+  /** Deletes a group for everyone (its owner): every member is removed. */
+  deleteGroup(conversationId: string) {
+    return this.request<void>('DELETE', `/v1/conversations/${enc(conversationId)}`);
+  }
+  /** Your drafts in the chats you are in, newest first. */
+  async drafts() {
+    return (await this.request<{ drafts: Draft[] }>('GET', '/v1/drafts')).drafts;
+  }
+  /** Saves what you are writing in a chat (empty: deletes it); your other devices get `draft.updated`. */
+  saveDraft(conversationId: string, text: string) {
+    return this.request<Draft>('PUT', `/v1/conversations/${enc(conversationId)}/draft`, { text });
+  }
+  /** Clear chat: every message so far disappears for you alone, on all your devices. */
+  clearChat(conversationId: string) {
+    return this.request<ChatSettings>('POST', `/v1/conversations/${enc(conversationId)}/clear`);
+  }
+
   // Blocks and privacy
   /** Blocks an account: it can no longer write to you in a direct chat, open one, or add you anywhere. */
   block(handle: string) {
@@ -357,6 +391,32 @@ export class MmdClient {
   }
   edit(id: string, text: string) {
     return this.request<Message>('PATCH', `/v1/messages/${enc(id)}`, { text });
+  }
+  /** Pins a message at the top of its chat for everyone (admins in groups and channels; either person in a direct chat). */
+  pin(messageId: string) {
+    return this.request<void>('PUT', `/v1/messages/${enc(messageId)}/pin`);
+  }
+  unpin(messageId: string) {
+    return this.request<void>('DELETE', `/v1/messages/${enc(messageId)}/pin`);
+  }
+  /** A chat's pinned messages, newest pin first. */
+  async pins(conversationId: string) {
+    return (await this.request<PinnedList>('GET', `/v1/conversations/${enc(conversationId)}/pins`)).pins;
+  }
+  /** Stars a message (your own list). */
+  star(messageId: string) {
+    return this.request<void>('PUT', `/v1/messages/${enc(messageId)}/star`);
+  }
+  unstar(messageId: string) {
+    return this.request<void>('DELETE', `/v1/messages/${enc(messageId)}/star`);
+  }
+  /** Your starred messages, newest star first. */
+  async starred() {
+    return (await this.request<StarredList>('GET', '/v1/starred')).messages;
+  }
+  /** Delete for me: the message disappears for you alone, on all your devices. */
+  deleteForMe(id: string) {
+    return this.request<void>('POST', `/v1/messages/${enc(id)}/delete-for-me`);
   }
   deleteMessage(id: string) {
     return this.request<void>('DELETE', `/v1/messages/${enc(id)}`);
@@ -576,6 +636,10 @@ export class MmdClient {
 
   // Trust and safety. Reports: any member. Protection: anyone, no token. The rest: moderators.
   /** Reports a message you can read. */
+  /** Reports an account from a chat it is in: its newest messages there (at most 5) are reported. */
+  reportAccount(input: ReportAccountBody) {
+    return this.request<ReportAccountReply>('POST', '/v1/reports/account', { ...input, handle: input.handle.replace(/^@/, '') });
+  }
   report(input: CreateReportBody) {
     return this.request<Report>('POST', '/v1/reports', input);
   }

@@ -9,3 +9,4 @@ export { openStream, type Stream, type StreamOptions, type WebSocketLike, type W
 export type * from '@mmd/contracts';
 export { PASSWORD_MIN_LENGTH, PASSWORD_RULE } from '@mmd/contracts/password';
 export { parseRichText, richTextToPlain, linksOf, type RichNode } from '@mmd/contracts/rich-text';
+export { MAX_PINNED_CHATS, MAX_PINNED_MESSAGES, MUTED_FOREVER, MUTE_CHOICES, isMuted, type MuteChoice } from '@mmd/contracts/chat-rules';

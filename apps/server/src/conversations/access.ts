@@ -4,6 +4,7 @@ import type { Expression, ExpressionBuilder, SqlBool } from 'kysely';
 import type { Database, Tx } from '../platform/db/index.ts';
 import type { DB } from '../schema.ts';
 import type { ConversationsTable, MembersTable } from './schema.ts';
+import { clearedSeq, settingsOf } from './chat-settings.ts';
 
 /** Groups up to this size show new members their earlier history unless an admin says otherwise. */
 export const HISTORY_VISIBLE_DEFAULT_MAX_MEMBERS = 100;
@@ -46,24 +47,36 @@ export interface SeqRange {
  * chats). In a group: each stay of theirs, and — when the group shows history to newcomers —
  * everything before their first stay. What was sent while they were out stays unread.
  */
-export function rangesOf(conversation: ConversationsTable, windows: { from_seq: number; to_seq: number | null }[]): SeqRange[] | null {
-  if (conversation.kind !== 'group') return null;
+export function rangesOf(conversation: ConversationsTable, windows: { from_seq: number; to_seq: number | null }[], clearedSeq = 0): SeqRange[] | null {
+  if (conversation.kind !== 'group') return afterClear(null, clearedSeq);
   const ranges = windows
     .map((w) => ({ from: Number(w.from_seq), to: w.to_seq === null ? null : Number(w.to_seq) }))
     .sort((a, b) => a.from - b.from);
   if (ranges[0] && historyVisible(conversation)) ranges[0] = { ...ranges[0], from: 1 };
-  return ranges;
+  return afterClear(ranges, clearedSeq);
+}
+
+/**
+ * "Clear chat" (chat-settings.ts) takes everything up to `clearedSeq` out of what one person reads:
+ * history, search, the list's newest message and every message lookup follow these ranges, so
+ * cleared messages are gone for them everywhere and for nobody else.
+ */
+function afterClear(ranges: SeqRange[] | null, clearedSeq: number): SeqRange[] | null {
+  if (clearedSeq <= 0) return ranges;
+  if (ranges === null) return [{ from: clearedSeq + 1, to: null }];
+  return ranges.filter((r) => r.to === null || r.to > clearedSeq).map((r) => ({ from: Math.max(r.from, clearedSeq + 1), to: r.to }));
 }
 
 export async function readableRanges(db: Database['db'] | Tx, { conversation, member }: Membership): Promise<SeqRange[] | null> {
-  if (conversation.kind !== 'group') return null;
+  const cleared = await clearedSeq(db, member.account_id, conversation.id);
+  if (conversation.kind !== 'group') return afterClear(null, cleared);
   const windows = await db
     .selectFrom('member_windows')
     .select(['from_seq', 'to_seq'])
     .where('conversation_id', '=', conversation.id)
     .where('account_id', '=', member.account_id)
     .execute();
-  return rangesOf(conversation, windows);
+  return rangesOf(conversation, windows, cleared);
 }
 
 /** May this account, a current member, read the message with this seq? (Its stays; see readableRanges.) */
@@ -193,5 +206,6 @@ export async function readableConversations(db: Database['db'] | Tx, accountId: 
       .execute();
     for (const r of rows) windows.set(r.conversation_id, [...(windows.get(r.conversation_id) ?? []), r]);
   }
-  return conversations.map((c) => ({ conversationId: c.id, ranges: rangesOf(c, windows.get(c.id) ?? []) }));
+  const settings = await settingsOf(db, accountId, conversations.map((c) => c.id));
+  return conversations.map((c) => ({ conversationId: c.id, ranges: rangesOf(c, windows.get(c.id) ?? [], settings.get(c.id)?.cleared_seq ?? 0) }));
 }

@@ -82,4 +82,29 @@ export const conversationsMigrations: MigrationSteps = {
           where e.conversation_id = m.conversation_id and e.type = 'message.created' and e.id <= m.left_cursor), 0) end
       from members m`.execute(db);
   },
+  '202612060500-conversations-chat-settings': async (db: Kysely<unknown>) => {
+    await db.schema
+      .createTable('chat_settings')
+      .addColumn('conversation_id', 'text', (c) => c.notNull().references('conversations.id'))
+      .addColumn('account_id', 'text', (c) => c.notNull())
+      .addColumn('muted_until', 'bigint')
+      .addColumn('pinned_at', 'bigint')
+      .addColumn('archived', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('marked_unread', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('cleared_seq', 'bigint', (c) => c.notNull().defaultTo(0))
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      // A person's rows together: the chat list reads them all at once.
+      .addPrimaryKeyConstraint('chat_settings_pk', ['account_id', 'conversation_id'])
+      .execute();
+  },
+  '202612060530-conversations-chat-drafts': async (db: Kysely<unknown>) => {
+    await db.schema
+      .createTable('chat_drafts')
+      .addColumn('account_id', 'text', (c) => c.notNull())
+      .addColumn('conversation_id', 'text', (c) => c.notNull().references('conversations.id'))
+      .addColumn('text', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('chat_drafts_pk', ['account_id', 'conversation_id'])
+      .execute();
+  },
 };

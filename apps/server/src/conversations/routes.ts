@@ -1,13 +1,15 @@
-import { AddMemberBody, Conversation, ConversationList, CreateConversationBody, InvitationList, InvitedReply, Member, MemberList, SetRoleBody, UpdateConversationBody } from '@mmd/contracts';
+import { AddMemberBody, Draft, DraftList, PutDraftBody, ChatSettings, UpdateChatSettingsBody, Conversation, ConversationList, CreateConversationBody, InvitationList, InvitedReply, Member, MemberList, SetRoleBody, UpdateConversationBody } from '@mmd/contracts';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Authenticate } from '../http/auth.ts';
+import type { ChatSettingsService } from './chat-settings.ts';
+import type { Drafts } from './drafts.ts';
 import type { Conversations } from './service.ts';
 
 const Id = Type.String({ minLength: 1, maxLength: 64 });
 
-export function conversationRoutes(deps: { conversations: Conversations; authenticate: Authenticate }): FastifyPluginAsyncTypebox {
-  const { conversations, authenticate } = deps;
+export function conversationRoutes(deps: { conversations: Conversations; chatSettings: ChatSettingsService; drafts: Drafts; authenticate: Authenticate }): FastifyPluginAsyncTypebox {
+  const { conversations, chatSettings, drafts, authenticate } = deps;
   return async (app) => {
     app.post('/v1/conversations', {
       schema: { 'x-mmd-scope': 'conversations:write', tags: ['conversations'], summary: 'Open a direct chat, create a group or a channel', body: CreateConversationBody, response: { 200: Conversation, 201: Conversation } },
@@ -99,6 +101,54 @@ export function conversationRoutes(deps: { conversations: Conversations; authent
       const principal = await authenticate(request);
       await conversations.setRole(principal, request.params.id, request.params.accountId, request.body.role);
       return reply.status(204).send();
+    });
+
+    app.get('/v1/drafts', { schema: { 'x-mmd-scope': 'messages:read', tags: ['conversations'], summary: 'Your drafts in the chats you are in, newest first', response: { 200: DraftList } } }, async (request) => {
+      return { drafts: await drafts.list(await authenticate(request)) };
+    });
+
+    app.put('/v1/conversations/:id/draft', {
+      schema: { 'x-mmd-scope': 'messages:write', tags: ['conversations'], summary: 'Save what you are writing in this chat (empty text: delete it); your other devices follow', params: Type.Object({ id: Id }), body: PutDraftBody, response: { 200: Draft } },
+      // Clients save debounced (about one a second while typing); this bounds a runaway one.
+      config: { rateLimit: { max: 120, timeWindow: 60_000, keyGenerator: (request) => request.headers.authorization ?? request.ip } },
+    }, async (request) => {
+      return drafts.put(await authenticate(request), request.params.id, request.body.text);
+    });
+
+    app.get('/v1/conversations/:id/settings', {
+      schema: { 'x-mmd-scope': 'messages:read', tags: ['conversations'], summary: 'How you keep this chat: muted, pinned, archived, marked unread, cleared (yours alone)', params: Type.Object({ id: Id }), response: { 200: ChatSettings } },
+    }, async (request) => {
+      const principal = await authenticate(request);
+      return chatSettings.get(principal, request.params.id);
+    });
+
+    app.delete('/v1/conversations/:id', {
+      schema: { 'x-mmd-scope': 'conversations:write', tags: ['conversations'], summary: 'Delete a group for everyone (its owner; every member is removed)', params: Type.Object({ id: Id }) },
+    }, async (request, reply) => {
+      const principal = await authenticate(request);
+      await conversations.deleteGroup(principal, request.params.id);
+      return reply.status(204).send();
+    });
+
+    app.post('/v1/conversations/:id/clear', {
+      schema: { 'x-mmd-scope': 'conversations:write', tags: ['conversations'], summary: 'Clear chat: every message so far disappears for you alone, on all your devices (the others keep them)', params: Type.Object({ id: Id }), response: { 200: ChatSettings } },
+    }, async (request) => {
+      const principal = await authenticate(request);
+      return chatSettings.clear(principal, request.params.id);
+    });
+
+    app.patch('/v1/conversations/:id/settings', {
+      schema: {
+        'x-mmd-scope': 'conversations:write',
+        tags: ['conversations'],
+        summary: 'Mute (8h, 1w, always, off), pin (at most 5: pin_limit), archive or mark unread a chat, for you alone; your other devices follow',
+        params: Type.Object({ id: Id }),
+        body: UpdateChatSettingsBody,
+        response: { 200: ChatSettings },
+      },
+    }, async (request) => {
+      const principal = await authenticate(request);
+      return chatSettings.update(principal, request.params.id, request.body);
     });
   };
 }

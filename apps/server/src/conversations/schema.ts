@@ -55,7 +55,37 @@ export interface InvitationsTable {
   created_at: number;
 }
 
+/**
+ * How one person keeps one chat (chat-settings.ts): a row only once they changed something.
+ * Nobody else reads it; it outlives a stay (leave and come back: still pinned, still cleared).
+ */
+export interface ChatSettingsTable {
+  conversation_id: string;
+  account_id: string;
+  /** Silent until then (MUTED_FOREVER: always); null: not muted. */
+  muted_until: number | null;
+  /** When pinned (the list orders pins by it); null: not pinned. */
+  pinned_at: number | null;
+  /** 1: listed under "Archived". */
+  archived: number;
+  /** 1: marked unread by hand, until opened. */
+  marked_unread: number;
+  /** "Clear chat": messages up to this seq are gone for this person. */
+  cleared_seq: number;
+  updated_at: number;
+}
+
+/** What one person was writing in one chat (drafts.ts): kept across reloads and devices. */
+export interface ChatDraftsTable {
+  account_id: string;
+  conversation_id: string;
+  text: string;
+  updated_at: number;
+}
+
 export interface ConversationsTables {
+  chat_settings: ChatSettingsTable;
+  chat_drafts: ChatDraftsTable;
   invitations: InvitationsTable;
   conversations: ConversationsTable;
   members: MembersTable;

@@ -2,7 +2,7 @@
  * Direct chats, groups and channels: creating them, membership and roles. Every change appends an
  * event in the same transaction, so members' devices learn of it through the sync stream.
  */
-import type { Conversation, ConversationKind, Invitation, InvitedReply, Member, MemberRole } from '@mmd/contracts';
+import type { ChatSettings, Conversation, ConversationKind, Invitation, InvitedReply, Member, MemberRole } from '@mmd/contracts';
 import { addPolicies, blockersOf, hasBlocked } from '../accounts/index.ts';
 import { claimHandle } from '../accounts/index.ts';
 import type { Principal } from '../accounts/index.ts';
@@ -12,9 +12,19 @@ import { type Database, type Tx, isUniqueViolation } from '../platform/db/index.
 import type { Emit, WriteWithEvents } from '../sync/index.ts';
 import type { ConversationsTable, MembersTable } from './schema.ts';
 import { type SeqRange, assertMayManage, assertValidTitle, historyVisible, inRanges, isAdmin, normaliseConversation, normaliseMember, rangesOf, readableRanges, requireMember } from './access.ts';
-import { loadMessageViews } from '../messaging/index.ts';
+import { hiddenAmong, loadMessageViews, newestShown } from '../messaging/index.ts';
 import type { MessagesTable } from '../messaging/index.ts';
 import { seqIn } from './access.ts';
+import { settingsOf } from './chat-settings.ts';
+
+/** Adds how the caller keeps the chat; what they cleared is neither shown nor counted unread. */
+function withSettings(v: Conversation, settings: ChatSettings) {
+  v.settings = settings;
+  v.unread_count = Math.max(0, v.last_seq - Math.max(v.read_seq, settings.cleared_seq));
+}
+
+/** Deleting a group writes one event per member: beyond this, the owner removes members first. */
+export const MAX_DELETABLE_GROUP_MEMBERS = 1000;
 
 /** Telegram's supergroup limit; channels have none. */
 export const MAX_GROUP_MEMBERS = 200_000;
@@ -222,6 +232,7 @@ export function createConversations(deps: ConversationsDeps) {
       const v = await view(membership.conversation, membership.member);
       const ranges = new Map([[conversationId, await readableRanges(db.db, membership)]]);
       v.last_message = (await lastMessages(db, ranges, principal.accountId)).get(conversationId) ?? null;
+      withSettings(v, (await settingsOf(db.db, principal.accountId, [conversationId])).get(conversationId)!);
       return v;
     },
 
@@ -245,7 +256,8 @@ export function createConversations(deps: ConversationsDeps) {
           .execute();
         for (const w of found) windows.set(w.conversation_id, [...(windows.get(w.conversation_id) ?? []), w]);
       }
-      const ranges = new Map(rows.map((r) => [r.id, rangesOf(normaliseConversation(r), windows.get(r.id) ?? [])]));
+      const settings = await settingsOf(db.db, principal.accountId, rows.map((r) => r.id));
+      const ranges = new Map(rows.map((r) => [r.id, rangesOf(normaliseConversation(r), windows.get(r.id) ?? [], settings.get(r.id)?.cleared_seq ?? 0)]));
       const last = await lastMessages(db, ranges, principal.accountId);
       const peers = await peersOf(db.db, rows.filter((r) => r.kind === 'direct').map((r) => r.id), principal.accountId);
       const views: Conversation[] = [];
@@ -263,11 +275,13 @@ export function createConversations(deps: ConversationsDeps) {
         const peer = peers.get(r.id);
         if (peer) v.peer = peer;
         v.last_message = last.get(r.id) ?? null;
+        withSettings(v, settings.get(r.id)!);
         views.push(v);
       }
-      // Most recently active first, as every messenger lists them.
+      // Pinned first (the latest pin on top), then most recently active, as every messenger lists them.
       const activity = (c: Conversation) => (c.last_message as { created_at?: number } | null)?.created_at ?? c.created_at;
-      return views.sort((a, b) => activity(b) - activity(a));
+      const pinned = (c: Conversation) => c.settings?.pinned_at ?? 0;
+      return views.sort((a, b) => pinned(b) - pinned(a) || activity(b) - activity(a));
     },
 
     /** Admins rename a group or channel, or choose whether a group's newcomers read its history. */
@@ -441,6 +455,33 @@ export function createConversations(deps: ConversationsDeps) {
           .execute();
         await tx.updateTable('conversations').set((eb) => ({ member_count: eb('member_count', '-', 1) })).where('id', '=', conversationId).execute();
         if (target.role === 'owner') await passOwnership(tx, emit, { conversationId, from: accountId, at: now });
+      });
+    },
+
+    /**
+     * The owner deletes a group for everyone: each member is removed (their own `member.removed`,
+     * as when an admin removes them, so every device and bot already knows what to do), the owner
+     * last; history stays readable by nobody. Large groups: remove members first (one event each).
+     */
+    async deleteGroup(principal: Principal, conversationId: string) {
+      await write(async (tx, emit) => {
+        const membership = await requireMember(tx, conversationId, principal.accountId);
+        const { conversation } = membership;
+        if (conversation.kind !== 'group') throw new AppError('forbidden', 'only groups are deleted; leave a channel or a direct chat instead');
+        if (membership.member.role !== 'owner') throw new AppError('forbidden', 'only the owner deletes a group');
+        if (conversation.member_count > MAX_DELETABLE_GROUP_MEMBERS) {
+          throw new AppError('limit_reached', `a group of more than ${MAX_DELETABLE_GROUP_MEMBERS} members is deleted by removing members first`);
+        }
+        const members = await tx.selectFrom('members').select('account_id').where('conversation_id', '=', conversationId).where('left_cursor', 'is', null).orderBy('account_id').execute();
+        const order = [...members.map((m) => m.account_id).filter((id) => id !== principal.accountId), principal.accountId];
+        const now = clock();
+        for (const accountId of order) {
+          const event = await emit({ type: 'member.removed', conversationId, data: { account_id: accountId, by: principal.accountId, left: accountId === principal.accountId }, at: now });
+          await tx.updateTable('members').set({ left_cursor: event.id }).where('conversation_id', '=', conversationId).where('account_id', '=', accountId).execute();
+        }
+        await tx.updateTable('member_windows').set({ to_seq: conversation.last_seq }).where('conversation_id', '=', conversationId).where('to_seq', 'is', null).execute();
+        await tx.updateTable('conversations').set({ member_count: 0 }).where('id', '=', conversationId).execute();
+        await tx.deleteFrom('invitations').where('conversation_id', '=', conversationId).execute();
       });
     },
 
@@ -650,6 +691,14 @@ async function lastMessages(db: Database, ranges: Map<string, SeqRange[] | null>
       .limit(1)
       .executeTakeFirst();
     if (row) newestSent.set(id, row);
+  }
+  // Deleted for me ("delete for me"): the list shows the newest message I kept instead.
+  const hidden = await hiddenAmong(db.db, accountId, [...newestSent.values()].map((r) => r.id));
+  for (const [id, row] of newestSent) {
+    if (!hidden.has(row.id)) continue;
+    const shown = await newestShown(db.db, { conversationId: id, accountId, ranges: ranges.get(id) ?? null });
+    if (shown) newestSent.set(id, shown);
+    else newestSent.delete(id);
   }
   const rows: MessagesTable[] = [];
   for (const id of conversationIds) {

@@ -3,7 +3,7 @@
  * them queries messaging's tables itself.
  */
 import { handlesOf } from '../accounts/index.ts';
-import { kindsOf } from '../conversations/index.ts';
+import { type SeqRange, kindsOf, seqIn } from '../conversations/index.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
 import type { MessagesTable } from './schema.ts';
 
@@ -92,4 +92,21 @@ export async function messagesForReview(db: Reader, messageIds: string[]): Promi
       },
     ];
   });
+}
+
+/**
+ * The newest delivered, undeleted messages one account sent in a conversation, inside `ranges`
+ * (what the asker may read; null: everything), newest first: what reporting that account reports.
+ */
+export async function latestMessagesFrom(db: Reader, options: { conversationId: string; senderId: string; ranges: SeqRange[] | null; limit: number }): Promise<MessagesTable[]> {
+  const { ranges } = options;
+  let q = db
+    .selectFrom('messages')
+    .selectAll()
+    .where('conversation_id', '=', options.conversationId)
+    .where('sender_id', '=', options.senderId)
+    .where('status', '=', 'sent')
+    .where('deleted_at', 'is', null);
+  if (ranges) q = q.where((eb) => seqIn(eb, ranges));
+  return q.orderBy('seq', 'desc').limit(options.limit).execute();
 }

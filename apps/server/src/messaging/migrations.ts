@@ -260,4 +260,34 @@ export const messagingMigrations: MigrationSteps = {
       .execute();
     await db.schema.createIndex('link_preview_cache_by_at').on('link_preview_cache').columns(['fetched_at']).execute();
   },
+  '202612060510-messaging-message-hides': async (db: Kysely<unknown>) => {
+    await db.schema
+      .createTable('message_hides')
+      .addColumn('account_id', 'text', (c) => c.notNull())
+      .addColumn('message_id', 'text', (c) => c.notNull())
+      .addColumn('conversation_id', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('message_hides_pk', ['account_id', 'message_id'])
+      .execute();
+  },
+  '202612060520-messaging-pins-stars': async (db: Kysely<unknown>) => {
+    await db.schema
+      .createTable('pinned_messages')
+      .addColumn('conversation_id', 'text', (c) => c.notNull())
+      .addColumn('message_id', 'text', (c) => c.notNull())
+      .addColumn('pinned_by', 'text', (c) => c.notNull())
+      .addColumn('pinned_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('pinned_messages_pk', ['conversation_id', 'message_id'])
+      .execute();
+    await db.schema
+      .createTable('starred_messages')
+      .addColumn('account_id', 'text', (c) => c.notNull())
+      .addColumn('message_id', 'text', (c) => c.notNull())
+      .addColumn('conversation_id', 'text', (c) => c.notNull())
+      .addColumn('starred_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('starred_messages_pk', ['account_id', 'message_id'])
+      .execute();
+    // A person's stars, newest first.
+    await db.schema.createIndex('starred_by_account').on('starred_messages').columns(['account_id', 'starred_at']).execute();
+  },
 };

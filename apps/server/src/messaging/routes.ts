@@ -1,14 +1,15 @@
-import { EditMessageBody, HistoryQuery, HistoryReply, Message, ReactBody, ReactionDetails, ReadBody, Receipts, SearchQuery, SearchReply, SendMessageBody } from '@mmd/contracts';
+import { EditMessageBody, HistoryQuery, HistoryReply, PinnedList, StarredList, Message, ReactBody, ReactionDetails, ReadBody, Receipts, SearchQuery, SearchReply, SendMessageBody } from '@mmd/contracts';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Authenticate } from '../http/auth.ts';
+import type { Pins } from './pins.ts';
 import type { MessageSearch } from './search.ts';
 import type { Messaging } from './service.ts';
 
 const Id = Type.String({ minLength: 1, maxLength: 64 });
 
-export function messagingRoutes(deps: { messaging: Messaging; search: MessageSearch; authenticate: Authenticate }): FastifyPluginAsyncTypebox {
-  const { messaging, search, authenticate } = deps;
+export function messagingRoutes(deps: { messaging: Messaging; search: MessageSearch; pins: Pins; authenticate: Authenticate }): FastifyPluginAsyncTypebox {
+  const { messaging, search, pins, authenticate } = deps;
   return async (app) => {
     app.get('/v1/search', {
       schema: {
@@ -74,6 +75,12 @@ export function messagingRoutes(deps: { messaging: Messaging; search: MessageSea
       return messaging.edit(principal, request.params.id, request.body.text);
     });
 
+    app.post('/v1/messages/:id/delete-for-me', { schema: { 'x-mmd-scope': 'messages:write', tags: ['messages'], summary: 'Delete for me: the message disappears for you alone, on all your devices (the others keep it)', params: Type.Object({ id: Id }) } }, async (request, reply) => {
+      const principal = await authenticate(request);
+      await messaging.deleteForMe(principal, request.params.id);
+      return reply.status(204).send();
+    });
+
     app.delete('/v1/messages/:id', { schema: { 'x-mmd-scope': 'messages:write', tags: ['messages'], summary: 'Delete for everyone (the sender, or an admin in groups and channels)', params: Type.Object({ id: Id }) } }, async (request, reply) => {
       const principal = await authenticate(request);
       await messaging.remove(principal, request.params.id);
@@ -104,6 +111,30 @@ export function messagingRoutes(deps: { messaging: Messaging; search: MessageSea
     app.get('/v1/messages/:id/receipts', { schema: { 'x-mmd-scope': 'messages:read', tags: ['messages'], summary: 'Sent, delivered and read: per recipient in direct chats and small groups, counts everywhere', params: Type.Object({ id: Id }), response: { 200: Receipts } } }, async (request) => {
       const principal = await authenticate(request);
       return messaging.receipts(principal, request.params.id);
+    });
+
+    const byId = { params: Type.Object({ id: Id }) };
+    app.put('/v1/messages/:id/pin', { schema: { 'x-mmd-scope': 'messages:write', tags: ['messages'], summary: 'Pin a message at the top of its chat, for everyone (admins in groups and channels; either person in a direct chat; at most 3 a chat)', ...byId } }, async (request, reply) => {
+      await pins.pin(await authenticate(request), request.params.id);
+      return reply.status(204).send();
+    });
+    app.delete('/v1/messages/:id/pin', { schema: { 'x-mmd-scope': 'messages:write', tags: ['messages'], summary: 'Unpin a message (who may pin it)', ...byId } }, async (request, reply) => {
+      await pins.unpin(await authenticate(request), request.params.id);
+      return reply.status(204).send();
+    });
+    app.get('/v1/conversations/:id/pins', { schema: { 'x-mmd-scope': 'messages:read', tags: ['messages'], summary: "A chat's pinned messages you can read, newest pin first", ...byId, response: { 200: PinnedList } } }, async (request) => {
+      return { pins: await pins.pins(await authenticate(request), request.params.id) };
+    });
+    app.put('/v1/messages/:id/star', { schema: { 'x-mmd-scope': 'messages:write', tags: ['messages'], summary: 'Star a message (your own list; nobody else sees it)', ...byId } }, async (request, reply) => {
+      await pins.star(await authenticate(request), request.params.id);
+      return reply.status(204).send();
+    });
+    app.delete('/v1/messages/:id/star', { schema: { 'x-mmd-scope': 'messages:write', tags: ['messages'], summary: 'Unstar a message', ...byId } }, async (request, reply) => {
+      await pins.unstar(await authenticate(request), request.params.id);
+      return reply.status(204).send();
+    });
+    app.get('/v1/starred', { schema: { 'x-mmd-scope': 'messages:read', tags: ['messages'], summary: 'Your starred messages you can still read, newest star first (up to 500)', response: { 200: StarredList } } }, async (request) => {
+      return { messages: await pins.starred(await authenticate(request)) };
     });
   };
 }

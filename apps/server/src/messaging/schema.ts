@@ -158,6 +158,36 @@ export interface MessagingTables {
   message_search: MessageSearchTable;
   link_previews: LinkPreviewsTable;
   link_preview_cache: LinkPreviewCacheTable;
+  message_hides: MessageHidesTable;
+  pinned_messages: PinnedMessagesTable;
+  starred_messages: StarredMessagesTable;
+}
+
+/** A message pinned at the top of its chat, for every member (at most MAX_PINNED_MESSAGES a chat). */
+export interface PinnedMessagesTable {
+  conversation_id: string;
+  message_id: string;
+  pinned_by: string;
+  pinned_at: number;
+}
+
+/** A message one person starred (theirs alone). */
+export interface StarredMessagesTable {
+  account_id: string;
+  message_id: string;
+  conversation_id: string;
+  starred_at: number;
+}
+
+/**
+ * "Delete for me" (hides.ts): a message gone for one person (all their devices) and for nobody
+ * else. History, single reads, search and the chat list's newest message skip it for them.
+ */
+export interface MessageHidesTable {
+  account_id: string;
+  message_id: string;
+  conversation_id: string;
+  created_at: number;
 }
 
 /**

@@ -106,7 +106,9 @@ export function createMessageSearch(deps: MessageSearchDeps) {
     const sent = parts.length > 0 ? sql`(m.status = 'sent' and (${sql.join(parts, sql` or `)}))` : sql`1 = 0`;
     // Held messages have a placeholder seq: checked against the stays after the query (positionOf).
     const own = sql`(m.sender_id = ${accountId} and m.status <> 'sent' and m.conversation_id in (${sql.join(all)}))`;
-    return sql`m.deleted_at is null and (${sent} or ${own})`;
+    // Deleted for me ("delete for me", hides.ts): not found by me, still by everyone else.
+    const hidden = sql`not exists (select 1 from message_hides h where h.account_id = ${accountId} and h.message_id = m.id)`;
+    return sql`m.deleted_at is null and (${sent} or ${own}) and ${hidden}`;
   }
 
   /** SQLite: each word's prefix as the index's terms that start with it, when there are few (see IndexQuery). */

@@ -14,6 +14,7 @@ import { type Emit, type WriteWithEvents, emitAll, latestCursor } from '../sync/
 import { attachMedia, loadMediaRows, mediaOfMessageIds } from '../media/index.ts';
 import { type InteractiveInput, hasInteractive, messagesOfType, prepareInteractive, storeInteractive } from '../interactive/index.ts';
 import { deleteForEveryone } from './delete.ts';
+import { hiddenAmong, hideMessages, notHiddenFor } from './hides.ts';
 import { audienceOf, loadMessageViews, positionOf, toMessage } from './views.ts';
 import { checkForwardLimit } from './forward-limits.ts';
 import { shareMedia } from './spread.ts';
@@ -66,10 +67,12 @@ export function createMessaging(deps: MessagingDeps) {
    * outside the caller's stays in a group (see readableRanges) does not exist for them either:
    * not found, whatever the path (get, receipts, reactions, replies, forwards).
    */
-  async function assertVisible(tx: Database['db'] | Tx, membership: Membership, row: Pick<MessagesTable, 'status' | 'sender_id' | 'seq' | 'held_after'>) {
+  async function assertVisible(tx: Database['db'] | Tx, membership: Membership, row: Pick<MessagesTable, 'id' | 'status' | 'sender_id' | 'seq' | 'held_after'>) {
     const accountId = membership.member.account_id;
     if (row.status !== 'sent' && row.sender_id !== accountId) throw notFound('message');
     if (!inRanges(await readableRanges(tx, membership), positionOf(row))) throw notFound('message');
+    // Deleted for me: gone for me everywhere (not for the others).
+    if ((await hiddenAmong(tx, accountId, [row.id])).size > 0) throw notFound('message');
   }
 
   /** Its sender sees a held message but cannot change it until it is released: an edit or a reaction would reach every member. */
@@ -212,7 +215,7 @@ export function createMessaging(deps: MessagingDeps) {
           if (existing) return { message: await single(tx, existing, principal.accountId), replayed: true };
         }
         if (input.replyTo) {
-          const parent = await tx.selectFrom('messages').select(['conversation_id', 'status', 'sender_id', 'seq', 'held_after']).where('id', '=', input.replyTo).executeTakeFirst();
+          const parent = await tx.selectFrom('messages').select(['id', 'conversation_id', 'status', 'sender_id', 'seq', 'held_after']).where('id', '=', input.replyTo).executeTakeFirst();
           // A message the sender cannot read is as good as absent: replying to it must not confirm it exists.
           // Nor is a held one, even the sender's own: the reply would name it to everyone before it is out.
           const readable =
@@ -450,6 +453,7 @@ export function createMessaging(deps: MessagingDeps) {
         .selectAll()
         .where('conversation_id', '=', conversationId)
         .where('status', '=', 'sent')
+        .where((eb) => notHiddenFor(eb, principal.accountId))
         .limit(options.limit + 1);
       // Groups: only the stretches the caller was there for (and earlier history, if shown).
       if (ranges) q = q.where((eb) => seqIn(eb, ranges));
@@ -474,6 +478,7 @@ export function createMessaging(deps: MessagingDeps) {
         .where('conversation_id', '=', conversationId)
         .where('sender_id', '=', principal.accountId)
         .where('status', '!=', 'sent')
+        .where((eb) => notHiddenFor(eb, principal.accountId))
         .where('held_after', '>=', lo - 1);
       if (hi !== null) own = own.where('held_after', '<', hi - 1);
       if (options.type) own = own.where('id', 'in', messagesOfType(db.db, conversationId, options.type));
@@ -526,6 +531,21 @@ export function createMessaging(deps: MessagingDeps) {
         if (row.sender_id !== principal.accountId && !moderating) throw new AppError('forbidden', 'only the sender or an admin deletes a message');
         if (row.deleted_at !== null) return;
         await deleteForEveryone(tx, emit, { messageIds: [messageId], actor: principal.accountId, now: clock() });
+      });
+    },
+
+    /** "Delete for me": the message disappears for the caller alone, on all of their devices. */
+    async deleteForMe(principal: Principal, messageId: string): Promise<void> {
+      await write(async (tx, emit) => {
+        const row = await loadMessage(tx, messageId);
+        // Not a member, or a message they cannot see: the same 404, so nothing is confirmed.
+        const membership = await requireMember(tx, row.conversation_id, principal.accountId).catch((err: unknown) => {
+          throw err instanceof AppError && err.code === 'not_a_member' ? notFound('message') : err;
+        });
+        // Already gone for me: done (a retry, or my other device was first).
+        if ((await hiddenAmong(tx, principal.accountId, [messageId])).size > 0) return;
+        await assertVisible(tx, membership, row);
+        await hideMessages(tx, emit, { accountId: principal.accountId, conversationId: row.conversation_id, messageIds: [messageId], now: clock() });
       });
     },
 

@@ -4,12 +4,14 @@
  * blurred (previews.ts), then take down, dismiss or escalate; escalated reviews are decided by
  * admins. Reporters hear the outcome (outcomes.ts).
  */
+import { REPORT_ACCOUNT_MESSAGES, type ReportAccountBody } from '@mmd/contracts';
 import type { CreateReportBody, DecisionBody, DecisionReply, Report, ReportList, ReportReason, Review, ReviewList } from '@mmd/contracts';
 import type { Principal } from '../accounts/index.ts';
-import { requireMember } from '../conversations/index.ts';
+import { readableRanges, requireMember } from '../conversations/index.ts';
+import { accountIdByHandle } from '../accounts/index.ts';
 import { AppError, notFound } from '../errors.ts';
 import { loadMediaRows, mediaOfMessageIds, releaseHeld, summarise } from '../media/index.ts';
-import { type SpreadPolicy, findMessage, messagesForReview } from '../messaging/index.ts';
+import { type SpreadPolicy, findMessage, latestMessagesFrom, messagesForReview } from '../messaging/index.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
 import type { SafetyReviewsTable } from './schema.ts';
 import type { Emit, WriteWithEvents } from '../sync/index.ts';
@@ -131,6 +133,25 @@ export function createReviews(deps: { db: Database; write: WriteWithEvents; take
         await appendAudit(tx, { at: now, actorId: principal.accountId, action: 'report.created', subjectType: 'message', subjectId: message.id, detail: { report_id: row.id, review_id: review.id, reason: body.reason } });
         return toReport(row);
       });
+    },
+
+    /**
+     * Reports an account from a chat it is in: its newest messages there that the reporter can
+     * read (REPORT_ACCOUNT_MESSAGES at most), each as a report of its own, so moderators review
+     * what was said. Nothing from them to read there: refused, as there is nothing to review.
+     */
+    async reportAccount(principal: Principal, body: ReportAccountBody): Promise<Report[]> {
+      const membership = await requireMember(db.db, body.conversation_id, principal.accountId);
+      const accountId = await accountIdByHandle(db.db, body.handle.replace(/^@/, ''));
+      if (!accountId) throw notFound('account');
+      if (accountId === principal.accountId) throw new AppError('validation_failed', 'you cannot report yourself', { errors: [{ path: '/handle', message: 'your own handle' }] });
+      const messages = await latestMessagesFrom(db.db, { conversationId: body.conversation_id, senderId: accountId, ranges: await readableRanges(db.db, membership), limit: REPORT_ACCOUNT_MESSAGES });
+      if (messages.length === 0) {
+        throw new AppError('validation_failed', 'this account wrote nothing here you can read: report a message of theirs, or block them', { errors: [{ path: '/handle', message: 'no messages from this account in this chat' }] });
+      }
+      const reports: Report[] = [];
+      for (const m of messages) reports.push(await this.report(principal, { message_id: m.id, reason: body.reason, note: body.note }));
+      return reports;
     },
 
     /** The reporter's own reports, newest first: only ever theirs, so it reveals nothing of others'. */

@@ -17,6 +17,8 @@ import {
   CasesQuery,
   CreateBankBody,
   CreateReportBody,
+  ReportAccountBody,
+  ReportAccountReply,
   DecisionBody,
   DecisionReply,
   FormatQuery,
@@ -89,6 +91,15 @@ export function safetyRoutes(deps: SafetyRouteDeps): FastifyPluginAsyncTypebox {
     }, async (request, reply) => {
       const principal = await authenticate(request);
       return reply.status(201).send(await safety.reviews.report(principal, request.body));
+    });
+
+    app.post('/v1/reports/account', {
+      schema: { 'x-mmd-scope': 'messages:write', tags, summary: "Report an account from a chat it is in: its newest messages there you can read (at most 5) are reported", body: ReportAccountBody, response: { 201: ReportAccountReply } },
+      // Per person (their token), not per address: many people may share one address.
+      config: { rateLimit: { max: 10, timeWindow: 60_000, keyGenerator: (request) => request.headers.authorization ?? request.ip } },
+    }, async (request, reply) => {
+      const principal = await authenticate(request);
+      return reply.status(201).send({ reports: await safety.reviews.reportAccount(principal, request.body) });
     });
 
     app.get('/v1/reports', {

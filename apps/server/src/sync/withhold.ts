@@ -51,6 +51,7 @@ export function withheldPayload(event: StoredEvent): string {
       return JSON.stringify({ ...rest, content_withheld: true });
     }
     // What people chose, typed or were told: content. Who and where stays.
+    case 'draft.updated':
     case 'callback.query':
     case 'callback.answered':
     case 'list.selected':

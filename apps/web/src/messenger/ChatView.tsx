@@ -15,6 +15,8 @@ import { InfoDialog } from './InfoDialog.tsx';
 import { MembersDialog } from './MembersDialog.tsx';
 import { MessageList } from './MessageList.tsx';
 import { BlockButton } from './Privacy.tsx';
+import { ChatMenu } from './ChatMenu.tsx';
+import { PinnedBar } from './PinnedBar.tsx';
 import { AutomationSwitch } from '../bots/AutomationSwitch.tsx';
 import { ReportDialog } from './ReportDialog.tsx';
 import { VerifiedMark, useBusinessProfiles } from './business-profiles.tsx';
@@ -23,7 +25,7 @@ import { presenceText, usePresence } from './presence.ts';
 import { MessageSearchResults, SEARCH_TYPES } from './MessageSearch.tsx';
 import type { SearchType } from '@mmd/sdk';
 
-export type MessageAction = 'reply' | 'edit' | 'forward' | 'report' | 'info' | 'delete';
+export type MessageAction = 'reply' | 'edit' | 'forward' | 'report' | 'info' | 'delete' | 'delete-for-me';
 
 export function ChatView({ conversationId }: { conversationId: string }) {
   const store = useStore();
@@ -34,6 +36,9 @@ export function ChatView({ conversationId }: { conversationId: string }) {
   const [dialog, setDialog] = useState<{ kind: 'forward' | 'report' | 'info'; message: Message } | { kind: 'members' } | null>(null);
   const heading = useRef<HTMLHeadingElement>(null);
   const [confirmDialog, ask] = useConfirm();
+  // Files dragged onto the chat go to the composer, as the attach button's do.
+  const [dragging, setDragging] = useState(false);
+  const [dropped, setDropped] = useState<File[] | null>(null);
   // Search within this chat: open or not, its words and type.
   const [searching, setSearching] = useState(false);
   const [searchText, setSearchText] = useState('');
@@ -66,6 +71,10 @@ export function ChatView({ conversationId }: { conversationId: string }) {
         void ask({ title: 'Delete this message for everyone?', confirm: 'Delete' }).then((ok) => {
           if (ok) store.client.deleteMessage(message.id).catch((err: unknown) => store.notify(errorText(err)));
         });
+      } else if (action === 'delete-for-me') {
+        void ask({ title: 'Delete this message for you?', detail: 'It disappears on all your devices. The others still see it.', confirm: 'Delete for me' }).then((ok) => {
+          if (ok) void store.deleteForMe(message);
+        });
       } else setDialog({ kind: action, message });
     },
     [store, ask],
@@ -94,8 +103,34 @@ export function ChatView({ conversationId }: { conversationId: string }) {
   const peerKind = peerBusiness ? 'business' : peerId ? chat?.messages.findLast((m) => m.sender_id === peerId && m.sender_kind)?.sender_kind : undefined;
   const typers = store.typers(conversationId);
 
+  // Up arrow in an empty composer: my newest message I may still edit (text only, not forwarded).
+  const editLast = () => {
+    const last = chat?.messages.findLast((m) => m.sender_id === store.meId && !m.deleted && m.status === 'sent' && m.text && m.media.length === 0 && !m.forward);
+    if (!last) return false;
+    setReplyTo(null);
+    setEditing(last);
+    return true;
+  };
+
   return (
-    <div className="chat">
+    // biome-ignore lint/a11y/noStaticElementInteractions: a drop target for dragged files; the attach button is the keyboard's way
+    <div
+      className={`chat${dragging ? ' dropping' : ''}`}
+      onDragOver={(e) => {
+        if (!e.dataTransfer.types.includes('Files')) return;
+        e.preventDefault();
+        setDragging(true);
+      }}
+      onDragLeave={(e) => {
+        if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setDragging(false);
+      }}
+      onDrop={(e) => {
+        if (!e.dataTransfer.files.length) return;
+        e.preventDefault();
+        setDragging(false);
+        setDropped([...e.dataTransfer.files]);
+      }}
+    >
       <header className="chat-head">
         <Link href="/" className="back" aria-label="Back to chats">
           <BackIcon />
@@ -131,6 +166,7 @@ export function ChatView({ conversationId }: { conversationId: string }) {
             <span className="members-button-label">{conversation.kind === 'channel' ? 'Subscribers' : 'Members'}</span>
           </button>
         )}
+        <ChatMenu conversation={conversation} />
       </header>
       {searching && (
         <div className="chat-search">
@@ -168,6 +204,7 @@ export function ChatView({ conversationId }: { conversationId: string }) {
         </div>
       )}
       <ConnectionStatus inChat />
+      <PinnedBar conversationId={conversationId} />
       <MessageList conversation={conversation} chat={chat} onAction={onAction} />
       <Composer
         conversation={conversation}
@@ -177,7 +214,15 @@ export function ChatView({ conversationId }: { conversationId: string }) {
           setReplyTo(null);
           setEditing(null);
         }}
+        onEditLast={editLast}
+        dropped={dropped}
+        onDroppedTaken={() => setDropped(null)}
       />
+      {dragging && (
+        <div className="drop-hint" aria-hidden="true">
+          Drop files to send them here
+        </div>
+      )}
       {dialog?.kind === 'forward' && <ForwardDialog message={dialog.message} onClose={() => setDialog(null)} />}
       {dialog?.kind === 'report' && <ReportDialog message={dialog.message} onClose={() => setDialog(null)} />}
       {dialog?.kind === 'info' && <InfoDialog message={dialog.message} onClose={() => setDialog(null)} />}

@@ -38,10 +38,21 @@ interface Attachment {
 
 let attachmentIds = 0;
 
-export function Composer(props: { conversation: Conversation; replyTo: Message | null; editing: Message | null; onDone: () => void }) {
+export function Composer(props: {
+  conversation: Conversation;
+  replyTo: Message | null;
+  editing: Message | null;
+  onDone: () => void;
+  /** Up arrow in an empty composer: edit my last message (true when there was one). */
+  onEditLast?: () => boolean;
+  /** Files dropped anywhere on the chat: added as the attach button adds them, then handed back. */
+  dropped?: File[] | null;
+  onDroppedTaken?: () => void;
+}) {
   const { conversation, replyTo, editing, onDone } = props;
   const store = useStore();
-  const [text, setText] = useState('');
+  // What I was writing here, on this device or another (the server keeps drafts).
+  const [text, setText] = useState(() => store.draft(conversation.id));
   const [attachments, setAttachments] = useState<Attachment[]>([]);
   // The sender's disclosure for this message's photos and videos, sent with each upload.
   const [aiDisclosure, setAiDisclosure] = useState<AiDisclosure | null>(null);
@@ -62,6 +73,20 @@ export function Composer(props: { conversation: Conversation; replyTo: Message |
     if (editing) setText(editing.text ?? '');
     if (editing || replyTo) input.current?.focus();
   }, [editing, replyTo]);
+
+  // Drafts may load after the chat opened (a reload straight into it): take mine if nothing is typed.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: once, when the drafts arrive
+  useEffect(() => {
+    if (store.draftsLoaded && !editing) setText((now) => now || store.draft(conversation.id));
+  }, [store.draftsLoaded]);
+
+  const { dropped, onDroppedTaken } = props;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs when files are dropped
+  useEffect(() => {
+    if (!dropped?.length) return;
+    addFiles(dropped);
+    onDroppedTaken?.();
+  }, [dropped]);
 
   // Grow with the text, up to a limit.
   // biome-ignore lint/correctness/useExhaustiveDependencies: runs when the text changes
@@ -190,7 +215,7 @@ export function Composer(props: { conversation: Conversation; replyTo: Message |
       setBusy(true);
       try {
         store.upsertMessage(await store.client.edit(editing.id, body));
-        setText('');
+        setText(store.draft(conversation.id));
         onDone();
       } catch (err) {
         setError(errorText(err));
@@ -209,6 +234,7 @@ export function Composer(props: { conversation: Conversation; replyTo: Message |
         return;
       }
       store.send(conversation.id, { text: body || undefined, media: ids.length ? (ids as string[]) : undefined, reply_to: replyTo?.id });
+      store.saveDraft(conversation.id, '', { now: true });
       // A persistent keyboard comes back after the person typed instead.
       if (keyboard?.persistent) setKeyboardHidden(null);
       const sent = new Set(attachments.map((a) => a.id));
@@ -274,11 +300,15 @@ export function Composer(props: { conversation: Conversation; replyTo: Message |
         return;
       }
     }
+    if (event.key === 'ArrowUp' && text === '' && !editing && attachments.length === 0 && props.onEditLast?.()) {
+      event.preventDefault();
+      return;
+    }
     if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) {
       event.preventDefault();
       void submit();
     } else if (event.key === 'Escape' && (editing || replyTo)) {
-      setText(editing ? '' : text);
+      setText(editing ? store.draft(conversation.id) : text);
       onDone();
     }
   };
@@ -286,15 +316,7 @@ export function Composer(props: { conversation: Conversation; replyTo: Message |
   const context = editing ?? replyTo;
   return (
     <>
-    <form
-      className="composer"
-      onSubmit={submit}
-      onDragOver={(e) => e.preventDefault()}
-      onDrop={(e) => {
-        e.preventDefault();
-        if (e.dataTransfer.files.length) addFiles(e.dataTransfer.files);
-      }}
-    >
+    <form className="composer" onSubmit={submit}>
       {context && (
         <div className="composer-context">
           <div>
@@ -491,6 +513,7 @@ export function Composer(props: { conversation: Conversation; replyTo: Message |
             aria-activedescendant={activeCommand ? `${menuId}-${activeCommand.command}` : undefined}
             onChange={(e) => {
               setText(e.target.value);
+              if (!editing) store.saveDraft(conversation.id, e.target.value);
               setMenuAt(0);
               if (!e.target.value.startsWith('/')) setMenuDismissed(false);
               if (e.target.value.trim() && !editing) store.typing(conversation.id);

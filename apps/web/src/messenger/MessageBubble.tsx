@@ -1,5 +1,5 @@
 /** One message: who sent it, what it replies to or forwards, its media and text, reactions, ticks and actions. */
-import { ClockIcon, ForwardIcon, MoreIcon } from '../icons.tsx';
+import { ClockIcon, ForwardIcon, MoreIcon, StarIcon } from '../icons.tsx';
 import type { Conversation, Message } from '@mmd/sdk';
 import { memo, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { hasInteractive, Interactive, SenderLabels } from '../interactive/Interactive.tsx';
@@ -60,6 +60,9 @@ export interface MessageBubbleProps {
   tick: 'sent' | 'delivered' | 'read' | null;
   /** The emoji I reacted with, joined by spaces (a string, so unchanged bubbles skip rendering). */
   myReactions: string;
+  /** Pinned at the top of the chat; starred by me. */
+  pinned: boolean;
+  starred: boolean;
 }
 
 /**
@@ -136,6 +139,12 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
           {m.status === 'pending' && m.spread?.held && <span className="pending-note">Held for review: it goes out if a moderator clears it · </span>}
           {m.status === 'pending' && !m.spread?.held && <span className="pending-note">Processing {mediaLabel(m)?.toLowerCase() ?? 'media'}… · </span>}
           {m.status === 'failed' && <span className="failed-note">Not delivered · </span>}
+          {props.starred && (
+            <span className="starred-mark" title="Starred">
+              <StarIcon size={11} />
+              <span className="visually-hidden">Starred · </span>
+            </span>
+          )}
           {m.edited_at && <span>edited · </span>}
           <time dateTime={new Date(m.created_at).toISOString()} title={fullDate(m.created_at)}>
             {clock(m.created_at)}
@@ -178,8 +187,11 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
               delivered && canPost && { label: 'Reply', run: () => onAction('reply', m) },
               delivered && { label: 'Forward', run: () => onAction('forward', m) },
               m.text && { label: 'Copy text', run: () => void navigator.clipboard?.writeText(m.text ?? '') },
+              delivered && (conversation.kind === 'direct' || myRole === 'owner' || myRole === 'admin') && { label: props.pinned ? 'Unpin' : 'Pin', run: () => void store.togglePin(m) },
+              delivered && { label: props.starred ? 'Unstar' : 'Star', run: () => void store.toggleStar(m) },
               mine && m.text && m.media.length === 0 && !m.forward && { label: 'Edit', run: () => onAction('edit', m) },
               mine && conversation.kind !== 'channel' && { label: 'Message info', run: () => onAction('info', m) },
+              { label: 'Delete for me', run: () => onAction('delete-for-me', m) },
               mine && { label: 'Delete for everyone', run: () => onAction('delete', m) },
               !mine && { label: 'Report', run: () => onAction('report', m) },
             ]}
@@ -207,7 +219,8 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
   );
 });
 
-function ActionsMenu(props: { items: (false | null | undefined | '' | { label: string; run: () => void })[]; reactions?: (emoji: string) => void; onMoreReactions?: () => void; onClose: () => void }) {
+/** A small menu of actions beside its `.actions-button` (messages, and the chat's own menu). */
+export function ActionsMenu(props: { items: (false | null | undefined | '' | { label: string; run: () => void })[]; reactions?: (emoji: string) => void; onMoreReactions?: () => void; onClose: () => void }) {
   const ref = useRef<HTMLDivElement>(null);
   // The store re-renders often; the menu focuses its first item once, and closes with the latest callback.
   const latestClose = useRef(props.onClose);
@@ -225,11 +238,22 @@ function ActionsMenu(props: { items: (false | null | undefined | '' | { label: s
     let dx = 0;
     if (box.right > width - margin) dx = width - margin - box.right;
     if (box.left + dx < margin) dx = margin - box.left;
-    if (dx) menu.style.transform = `translateX(${Math.round(dx)}px)`;
+    let dy = 0;
     const frame = menu.closest('.messages')?.getBoundingClientRect() ?? { top: 0, bottom: window.innerHeight };
     const anchor = menu.parentElement?.getBoundingClientRect();
     const fitsAbove = anchor && anchor.top - box.height - margin >= frame.top;
     if (box.bottom > frame.bottom - margin && fitsAbove) menu.classList.add('above');
+    else if (box.bottom > frame.bottom - margin) {
+      // Fits neither below nor above its button (a message mid-screen on a phone): move it up
+      // until its bottom is inside the list, and let it scroll if the list is shorter than it.
+      const room = frame.bottom - frame.top - 2 * margin;
+      if (box.height > room) {
+        menu.style.maxHeight = `${Math.floor(room)}px`;
+        menu.style.overflowY = 'auto';
+      }
+      dy = frame.bottom - margin - (box.top + Math.min(box.height, room));
+    }
+    if (dx || dy) menu.style.transform = `translate(${Math.round(dx)}px, ${Math.round(dy)}px)`;
   }, []);
   useEffect(() => {
     const menu = ref.current;

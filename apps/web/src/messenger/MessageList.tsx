@@ -19,6 +19,7 @@ export function MessageList(props: { conversation: Conversation; chat: ChatState
   const messages = chat?.messages ?? [];
   const outgoing = store.outbox.forConversation(conversation.id);
   const byId = new Map(messages.map((m) => [m.id, m]));
+  const pinnedIds = new Set((store.pins.get(conversation.id) ?? []).map((p) => p.message.id));
 
   // Messages from others that arrived below while the reader was scrolled up: a pill counts them,
   // and a divider marks where they start (also where the unread ones started when the chat opened).
@@ -150,6 +151,8 @@ export function MessageList(props: { conversation: Conversation; chat: ChatState
                 onAction={onAction}
                 tick={m.sender_id === store.meId && conversation.kind !== 'channel' ? store.tick(conversation, m) : null}
                 myReactions={m.reactions.filter((r) => store.hasReacted(m.id, r.emoji)).map((r) => r.emoji).join(' ')}
+                pinned={pinnedIds.has(m.id)}
+                starred={store.starred?.has(m.id) ?? false}
               />
             </Fragment>
           );

@@ -1,4 +1,7 @@
-/** Report a message to the moderators, with a reason and an optional note. */
+/**
+ * Report a message to the moderators, with a reason and an optional note — or an account (from a
+ * direct chat's menu): its newest messages in the chat are reported, and it may be blocked too.
+ */
 import type { Message, ReportReason } from '@mmd/sdk';
 import { type FormEvent, useState } from 'react';
 import { errorText } from '../api.ts';
@@ -15,9 +18,12 @@ const REASONS: { value: ReportReason; label: string; hint: string }[] = [
   { value: 'other', label: 'Something else', hint: '' },
 ];
 
-export function ReportDialog({ message, onClose }: { message: Message; onClose: () => void }) {
+type Reported = { message: Message; account?: undefined } | { message?: undefined; account: { handle: string; conversationId: string } };
+
+export function ReportDialog({ message, account, onClose }: Reported & { onClose: () => void }) {
   const store = useStore();
   const [reason, setReason] = useState<ReportReason | null>(null);
+  const [block, setBlock] = useState(false);
   const [note, setNote] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -31,8 +37,12 @@ export function ReportDialog({ message, onClose }: { message: Message; onClose: 
     setBusy(true);
     setError(null);
     try {
-      await store.client.report({ message_id: message.id, reason, note: note.trim() || undefined });
-      store.notify('Thanks. Moderators will review your report; you will hear the outcome here.');
+      if (message) await store.client.report({ message_id: message.id, reason, note: note.trim() || undefined });
+      else {
+        await store.client.reportAccount({ handle: account.handle, conversation_id: account.conversationId, reason, note: note.trim() || undefined });
+        if (block) await store.client.block(account.handle);
+      }
+      store.notify(`Thanks. Moderators will review your report; you will hear the outcome here.${block ? ` @${account?.handle} is blocked.` : ''}`);
       onClose();
     } catch (err) {
       setError(errorText(err));
@@ -41,10 +51,10 @@ export function ReportDialog({ message, onClose }: { message: Message; onClose: 
   }
 
   return (
-    <Dialog title="Report message" onClose={onClose}>
+    <Dialog title={message ? 'Report message' : `Report @${account.handle}`} onClose={onClose}>
       <form onSubmit={submit}>
         <fieldset className="reasons">
-          <legend>Why are you reporting this message from @{message.sender_handle}?</legend>
+          <legend>{message ? `Why are you reporting this message from @${message.sender_handle}?` : `Why are you reporting @${account.handle}? Their latest messages in this chat go to the moderators.`}</legend>
           {REASONS.map((r) => (
             <label key={r.value} className="reason">
               <input type="radio" name="reason" value={r.value} checked={reason === r.value} onChange={() => setReason(r.value)} />
@@ -59,6 +69,12 @@ export function ReportDialog({ message, onClose }: { message: Message; onClose: 
           <label htmlFor="report-note">Anything moderators should know (optional)</label>
           <textarea id="report-note" maxLength={1000} rows={3} value={note} onChange={(e) => setNote(e.target.value)} />
         </div>
+        {account && (
+          <label className="reason">
+            <input type="checkbox" checked={block} onChange={(e) => setBlock(e.target.checked)} />
+            <span>Also block @{account.handle}</span>
+          </label>
+        )}
         <p className="hint">The sender is not told who reported them.</p>
         <ErrorAlert error={error} />
         <div className="dialog-actions">

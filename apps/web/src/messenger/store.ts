@@ -6,7 +6,7 @@
  *
  * React reads it through useSyncExternalStore: every change bumps `version`.
  */
-import type { Conversation, EventPayloads, Invitation, MediaSummary, Message, MmdClient, Report, Stream, SyncEvent } from '@mmd/sdk';
+import type { ChatSettings, Conversation, EventPayloads, Invitation, MediaSummary, Message, MmdClient, PinnedMessage, Report, Stream, SyncEvent, UpdateChatSettingsBody } from '@mmd/sdk';
 import { errorText } from '../api.ts';
 import { accountCommands, interact } from '../interactive/api.ts';
 import type { BotCommand, FormView, Interaction, InteractionAnswer, PollView } from '../interactive/types.ts';
@@ -14,6 +14,8 @@ import { Outbox, type OutgoingMessage } from './outbox.ts';
 import { PeopleCache } from './people.ts';
 
 const PAGE = 50;
+/** A draft goes to the server this long after the last keystroke. */
+const DRAFT_SAVE_MS = 800;
 /** Pages of 200 read back to show a search result: 5,000 messages. */
 const MAX_REVEAL_PAGES = 25;
 /** A typing indicator lasts this long unless repeated; clients repeat every TYPING_RESEND_MS. */
@@ -141,6 +143,8 @@ export class MessengerStore {
     this.outcomesSeenAt = Number(readStorage(this.outcomesKey) ?? 0) || 0;
     if (current()) await this.load(generation);
     if (current()) void this.loadReports();
+    if (current()) void this.loadStarred();
+    if (current()) void this.loadDrafts();
   }
 
   private get outcomesKey() {
@@ -284,6 +288,7 @@ export class MessengerStore {
     this.outbox.stop();
     for (const fn of this.cleanup.splice(0)) fn();
     for (const timer of this.readTimers.values()) clearTimeout(timer);
+    for (const timer of this.draftTimers.values()) clearTimeout(timer);
   }
 
   private setConnection(connection: Connection) {
@@ -348,9 +353,198 @@ export class MessengerStore {
     return this.chats.get(id);
   }
 
+  /**
+   * Changes how I keep a chat (mute, pin, archive, unread mark); the answer, and the same change
+   * on my other devices through the stream, go through applySettings. False when refused.
+   */
+  async updateChatSettings(id: string, input: UpdateChatSettingsBody): Promise<boolean> {
+    try {
+      this.applySettings(await this.client.updateChatSettings(id, input));
+      return true;
+    } catch (err) {
+      this.notify(errorText(err));
+      return false;
+    }
+  }
+
+  /** My settings for a chat as the server now has them (idempotent: an answer and its event agree). */
+  private applySettings(settings: ChatSettings) {
+    const id = settings.conversation_id;
+    this.patchConversation(id, (c) => {
+      const cleared = settings.cleared_seq;
+      const last = c.last_message as Message | null | undefined;
+      return {
+        ...c,
+        settings,
+        unread_count: cleared >= c.last_seq ? 0 : c.unread_count,
+        last_message: last && last.status === 'sent' && last.seq <= cleared ? null : c.last_message,
+      };
+    });
+    const chat = this.chats.get(id);
+    if (chat && settings.cleared_seq > 0) {
+      // Cleared on this device or another: what was before is gone here too.
+      this.chats.set(id, { ...chat, messages: chat.messages.filter((m) => m.status !== 'sent' || m.seq > settings.cleared_seq) });
+      this.changed();
+    }
+  }
+
+  /** My drafts per chat (from the server, then as I type here or on another device). */
+  private readonly drafts = new Map<string, string>();
+  draftsLoaded = false;
+  private readonly draftTimers = new Map<string, ReturnType<typeof setTimeout>>();
+
+  async loadDrafts() {
+    try {
+      for (const d of await this.client.drafts()) if (!this.drafts.has(d.conversation_id)) this.drafts.set(d.conversation_id, d.text);
+    } catch {
+      // Not fatal: drafts typed from now on are still kept.
+    }
+    this.draftsLoaded = true;
+    this.changed();
+  }
+
+  draft(id: string): string {
+    return this.drafts.get(id) ?? '';
+  }
+
+  /** Keeps what I am writing: here at once, on the server a moment after I stop typing (or now). */
+  saveDraft(id: string, text: string, options: { now?: boolean } = {}) {
+    if (text) this.drafts.set(id, text);
+    else this.drafts.delete(id);
+    clearTimeout(this.draftTimers.get(id));
+    const save = () => {
+      this.draftTimers.delete(id);
+      this.client.saveDraft(id, text).catch(() => {
+        // Not fatal: the draft stays on this device, and the next keystroke tries again.
+      });
+    };
+    if (options.now) save();
+    else this.draftTimers.set(id, setTimeout(save, DRAFT_SAVE_MS));
+    this.changed();
+  }
+
+  /** Each opened chat's pinned messages, newest pin first (read when opened, again on `message.pinned`). */
+  readonly pins = new Map<string, PinnedMessage[]>();
+  /** Ids of the messages I starred (null until loaded), kept current by `message.starred`. */
+  starred: Set<string> | null = null;
+
+  private async loadPins(id: string) {
+    try {
+      this.pins.set(id, await this.client.pins(id));
+      this.changed();
+    } catch {
+      // Not fatal: the bar shows once they load.
+    }
+  }
+
+  async loadStarred() {
+    try {
+      this.starred = new Set((await this.client.starred()).map((s) => s.message.id));
+      this.changed();
+    } catch {
+      // Not fatal: stars show once they load.
+    }
+  }
+
+  /** Pins a message for everyone, or unpins it. */
+  async togglePin(message: Message) {
+    const pinned = this.pins.get(message.conversation_id)?.some((p) => p.message.id === message.id) ?? false;
+    try {
+      await (pinned ? this.client.unpin(message.id) : this.client.pin(message.id));
+      await this.loadPins(message.conversation_id);
+    } catch (err) {
+      this.notify(errorText(err));
+    }
+  }
+
+  /** Stars a message (my list alone), or unstars it. */
+  async toggleStar(message: Message) {
+    const starred = this.starred?.has(message.id) ?? false;
+    try {
+      await (starred ? this.client.unstar(message.id) : this.client.star(message.id));
+      this.markStarred(message.id, !starred);
+    } catch (err) {
+      this.notify(errorText(err));
+    }
+  }
+
+  private markStarred(id: string, on: boolean) {
+    const next = new Set(this.starred ?? []);
+    if (on) next.add(id);
+    else next.delete(id);
+    this.starred = next;
+    this.changed();
+  }
+
+  /** Messages I deleted for myself, as far as this device has seen: later events about them are ignored. */
+  private readonly hiddenIds = new Set<string>();
+
+  /** Gone for me: deleted for me, or cleared with the chat (a late edit or reaction must not bring it back). */
+  private goneForMe(message: Pick<Message, 'id' | 'conversation_id' | 'seq' | 'status'>): boolean {
+    if (this.hiddenIds.has(message.id)) return true;
+    const cleared = this.conversation(message.conversation_id)?.settings?.cleared_seq ?? 0;
+    return message.status === 'sent' && message.seq <= cleared;
+  }
+
+  /** "Delete for me": gone here at once, and on my other devices through the stream. */
+  async deleteForMe(message: Message) {
+    try {
+      await this.client.deleteForMe(message.id);
+      this.removeForMe(message.conversation_id, [message.id]);
+    } catch (err) {
+      this.notify(errorText(err));
+    }
+  }
+
+  /** "Clear chat": everything so far goes, for me alone (applySettings drops it here). */
+  async clearChat(id: string) {
+    try {
+      this.applySettings(await this.client.clearChat(id));
+      this.notify('Chat cleared.');
+    } catch (err) {
+      this.notify(errorText(err));
+    }
+  }
+
+  /** Deletes a group I own, for everyone; true once done. */
+  async deleteGroup(id: string): Promise<boolean> {
+    try {
+      await this.client.deleteGroup(id);
+      this.removeConversation(id);
+      this.notify('Group deleted.');
+      return true;
+    } catch (err) {
+      this.notify(errorText(err));
+      return false;
+    }
+  }
+
+  private removeForMe(conversationId: string, ids: string[]) {
+    for (const id of ids) this.hiddenIds.add(id);
+    const chat = this.chats.get(conversationId);
+    if (chat) this.chats.set(conversationId, { ...chat, messages: chat.messages.filter((m) => !this.hiddenIds.has(m.id)) });
+    const last = this.conversation(conversationId)?.last_message as Message | null | undefined;
+    // The list's preview was that message: the server knows the newest one I kept.
+    if (last && this.hiddenIds.has(last.id)) {
+      this.patchConversation(conversationId, (c) => ({ ...c, last_message: null }));
+      this.client
+        .conversation(conversationId)
+        .then((c) => this.upsertConversation(c))
+        .catch(() => {});
+    }
+    this.changed();
+  }
+
+  /** Opening a chat I marked unread takes the mark away (on every device). */
+  private clearUnreadMark(id: string) {
+    if (this.conversation(id)?.settings?.marked_unread) void this.updateChatSettings(id, { marked_unread: false });
+  }
+
   /** Loads the newest page of a chat the first time it is opened. */
   async openChat(id: string) {
     this.openChatId = id;
+    this.clearUnreadMark(id);
+    if (!this.pins.has(id)) void this.loadPins(id);
     const known = this.chats.get(id);
     // Loaded (or loading) already; a load that failed is tried again.
     if (known && !(known.error && known.messages.length === 0)) {
@@ -678,6 +872,7 @@ export class MessengerStore {
     switch (event.type) {
       case 'message.created': {
         const message = event.data;
+        if (this.goneForMe(message)) return;
         const conversation = this.conversation(message.conversation_id);
         if (!conversation) {
           void this.ensureConversation(message.conversation_id);
@@ -707,7 +902,23 @@ export class MessengerStore {
         return;
       }
       case 'message.edited':
-        this.upsertMessage(event.data);
+        if (!this.goneForMe(event.data)) this.upsertMessage(event.data);
+        return;
+      case 'message.pinned':
+        if (this.pins.has(event.data.conversation_id)) void this.loadPins(event.data.conversation_id);
+        return;
+      case 'draft.updated':
+        // Typed on another device (or this one's own save coming back); a save still waiting here wins.
+        if (this.draftTimers.has(event.data.conversation_id)) return;
+        if (event.data.text) this.drafts.set(event.data.conversation_id, event.data.text);
+        else this.drafts.delete(event.data.conversation_id);
+        this.changed();
+        return;
+      case 'message.starred':
+        this.markStarred(event.data.message_id, event.data.starred);
+        return;
+      case 'message.hidden':
+        this.removeForMe(event.data.conversation_id, event.data.message_ids);
         return;
       case 'message.deleted': {
         const data = event.data;
@@ -850,6 +1061,9 @@ export class MessengerStore {
         return;
       case 'profile.updated':
         this.people.forget(event.data.account_id);
+        return;
+      case 'chat.settings_updated':
+        this.applySettings(event.data);
         return;
       case 'report.resolved': {
         const data = event.data;
@@ -1001,6 +1215,8 @@ function activity(c: Conversation): number {
   return last?.created_at ?? c.created_at;
 }
 
+/** Pinned chats first (the latest pin on top), then the most recently active, as the server lists them. */
 export function sortConversations(list: Conversation[]): Conversation[] {
-  return [...list].sort((a, b) => activity(b) - activity(a));
+  const pinned = (c: Conversation) => c.settings?.pinned_at ?? 0;
+  return [...list].sort((a, b) => pinned(b) - pinned(a) || activity(b) - activity(a));
 }
