@@ -55,7 +55,9 @@ test('kill -9 of an API node mid-burst: every acknowledged message reaches every
   let dropped = 0;
   const streams = readers.map((r, i) =>
     r.client.stream({
-      onDisconnect: () => void (dropped += 1),
+      onDisconnect: () => {
+        dropped += 1;
+      },
       onEvent: (e: SyncEvent) => {
         if (e.type !== 'message.created') return;
         const id = (e.data as { id: string }).id;
