@@ -114,11 +114,12 @@ describe('a node whose Redis goes away and comes back', { skip, timeout: 120_000
     const stream = bob.on(b).stream({ onEvent: (e) => received.push(e) });
     t.after(() => stream.close());
     await stream.ready;
-    await alice.on(a).send(chat.id, { text: 'before' });
+    const before = await alice.on(a).send(chat.id, { text: 'before' });
     await eventually('live before the cut', () => texts(received).includes('before'), 2000);
-    // Bob's acknowledgement of it becomes a receipt event written on node B (within 200 ms),
-    // which would make B read the log anyway; let it pass before cutting.
-    await new Promise((r) => setTimeout(r, 600));
+    // Bob's acknowledgement of it becomes a receipt event written on node B, which would make B
+    // read the log anyway: let it be written (and B's hub see it) before cutting.
+    await eventually('the receipt written', async () => (await alice.on(a).receipts(before.id)).delivered === 1, 10_000);
+    await new Promise((r) => setTimeout(r, 200));
 
     proxy.cut();
     for (let i = 0; i < 10; i++) await alice.on(a).send(chat.id, { text: `during ${i}` });
