@@ -12,7 +12,7 @@ import { automationRoutes, createAutomationRunner, createAutomationService, crea
 import { createPrivacy } from './accounts/privacy.ts';
 import { privacyRoutes } from './accounts/privacy-routes.ts';
 import { createAccounts } from './accounts/service.ts';
-import type { Config } from './config.ts';
+import { type Config, trustProxyOption } from './config.ts';
 import { attributeDefs, contactsRoutes, createContacts, recordActivity } from './contacts/index.ts';
 import { contactImportRoutes, createContactImports } from './contacts/imports.ts';
 import { MAX_AUDIENCE_PAGE, createSegments, segmentRoutes } from './segments/index.ts';
@@ -35,6 +35,8 @@ import { createMessageSearch } from './messaging/search.ts';
 import { type LinkPreviewStep, createLinkPreviews } from './messaging/link-previews.ts';
 import type { Database, Tx } from './platform/db/index.ts';
 import type { EventBus } from './platform/pubsub/index.ts';
+import type { Redis } from './platform/redis/index.ts';
+import { sharedRateLimitStore } from './platform/redis/rate-limit-store.ts';
 import { makePrivateDir } from './platform/private-files.ts';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
@@ -83,6 +85,11 @@ export interface AppDeps {
   worker?: boolean;
   /** Automation's outbound HTTP (assistant, rule webhooks); defaults to platform/outbound.ts. */
   automationFetch?: OutboundFetch;
+  /**
+   * Redis (MMD_REDIS_URL) and this MMD's key prefix in it: rate limits are then counted across
+   * every API process. The event bus that goes with it is `bus`.
+   */
+  redis?: { client: Redis; prefix: string } | null;
   /** Replaces campaigns' ports to contacts, segments and templates (tests). */
   campaignPorts?: Partial<CampaignPorts>;
 }
@@ -147,8 +154,9 @@ export async function buildApp(deps: AppDeps) {
   const app = Fastify({
     logger: deps.logger === false ? false : { ...loggerOptions(config), ...(typeof deps.logger === 'object' ? deps.logger : {}) },
     bodyLimit: config.bodyLimit,
-    // Behind a load balancer the client address comes from X-Forwarded-For; embedded, it is the peer.
-    trustProxy: false,
+    // Behind a load balancer the client address comes from X-Forwarded-For, from the proxies
+    // MMD_TRUST_PROXY names; embedded (the default), it is the peer. See docs/security.md.
+    trustProxy: trustProxyOption(config.trustProxy),
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true, allowUnionTypes: true } },
     genReqId: (req) => requestIdOf(req.headers),
     routerOptions: { maxParamLength: 200 },
@@ -177,6 +185,15 @@ export async function buildApp(deps: AppDeps) {
   installSlowBodyGuard(app as unknown as FastifyInstance, { windowMs: config.httpBodyTimeoutMs, minBytesPerSecond: config.httpBodyMinBytesPerSecond });
 
   const hub = createSyncHub({ db, bus, onDispatched: (e, reached) => metrics.dispatched(e, reached) });
+  // A revoked device, key or bot token loses its live connections on every API process, not
+  // only the one that took the request: the order goes out as a signal on the bus.
+  type CloseOrder = { accountId: string; deviceId?: string; apiKeyId?: string; code: string; detail: string };
+  const closeEverywhere = (order: CloseOrder) => bus.signal('close-connections', JSON.stringify(order));
+  const stopClosing = bus.onSignal('close-connections', (message) => {
+    const o = JSON.parse(message) as CloseOrder;
+    hub.closeAccount(o.accountId, o.code, o.detail, (s) => (o.deviceId === undefined || s.deviceId === o.deviceId) && (o.apiKeyId === undefined || s.apiKeyId === o.apiKeyId));
+  });
+  app.addHook('onClose', async () => stopClosing());
   // Taps see each event inside its transaction (webhook deliveries commit with their event).
   const taps: EventTap[] = [];
   const write = createEventWriter(db, bus, taps);
@@ -185,8 +202,8 @@ export async function buildApp(deps: AppDeps) {
     clock,
     argon2: { memoryKib: config.argon2MemoryKib, iterations: config.argon2Iterations },
     deviceIdleMs: config.deviceIdleDays * 24 * 60 * 60 * 1000,
-    onDeviceRevoked: (accountId, deviceId) => hub.closeAccount(accountId, 'device_revoked', 'this device was signed out', (s) => s.deviceId === deviceId),
-    onApiKeyRevoked: (accountId, keyId) => hub.closeAccount(accountId, 'api_key_revoked', 'this API key was revoked', (s) => s.apiKeyId === keyId),
+    onDeviceRevoked: (accountId, deviceId) => closeEverywhere({ accountId, deviceId, code: 'device_revoked', detail: 'this device was signed out' }),
+    onApiKeyRevoked: (accountId, apiKeyId) => closeEverywhere({ accountId, apiKeyId, code: 'api_key_revoked', detail: 'this API key was revoked' }),
   });
   const conversations = createConversations({ db, clock, write });
   const business = createBusiness({ db, clock });
@@ -217,7 +234,7 @@ export async function buildApp(deps: AppDeps) {
     db,
     clock,
     maxPerOwner: config.botMaxPerOwner,
-    onTokenRevoked: (botId) => hub.closeAccount(botId, 'bot_token_revoked', "this bot's token was rotated or the bot deleted"),
+    onTokenRevoked: (botId) => closeEverywhere({ accountId: botId, code: 'bot_token_revoked', detail: "this bot's token was rotated or the bot deleted" }),
     onDeleted: (botId) => webhooks.removeAllOf(botId),
   });
   const authenticate = createAuthenticate(accounts, { resolveBotToken: (token) => bots.resolveToken(token) });
@@ -292,7 +309,7 @@ export async function buildApp(deps: AppDeps) {
     onSuspended: (accountId) => {
       // Its device sessions stop working at once: none is answered from the session cache.
       accounts.forgetSessions();
-      hub.closeAccount(accountId, 'account_suspended', 'this account was suspended');
+      closeEverywhere({ accountId, code: 'account_suspended', detail: 'this account was suspended' });
     },
   });
   const resumable = createResumableUploads({
@@ -429,7 +446,10 @@ export async function buildApp(deps: AppDeps) {
   });
   // Before @fastify/rate-limit's own onRoute hook: it reads the per-account limits this adds.
   installBusinessLimits(app, config, authenticate);
-  await app.register(rateLimit, { global: false, hook: 'preHandler', errorResponseBuilder: (_req, context) => Object.assign(new Error(`rate limited; retry in ${Math.ceil(context.ttl / 1000)} s`), { statusCode: 429 }) });
+  // With Redis every API process counts against the same limits; otherwise each counts its own.
+  const sharedLimits = deps.redis ? sharedRateLimitStore(deps.redis.client, deps.redis.prefix) : null;
+  if (sharedLimits) app.addHook('onClose', async () => sharedLimits.close());
+  await app.register(rateLimit, { global: false, hook: 'preHandler', ...(sharedLimits ? { store: sharedLimits.Store } : {}), errorResponseBuilder: (_req, context) => Object.assign(new Error(`rate limited; retry in ${Math.ceil(context.ttl / 1000)} s`), { statusCode: 429 }) });
   await app.register(websocket, { options: { maxPayload: 16 * 1024 } });
   // Before any route is added: every route's declared scope is checked before its body is validated.
   installScopeGuard(app, authenticate);
@@ -475,7 +495,8 @@ export async function buildApp(deps: AppDeps) {
   const search = createMessageSearch({ db, clock, rateLimit: { max: config.searchRateLimit, windowMs: config.rateLimitWindowMs } });
   await app.register(messagingRoutes({ messaging, search, pins: createPins({ db, clock, write, readable: (principal, id) => messaging.readable(principal, id) }), authenticate }));
   await app.register(interactiveRoutes({ interactive, authenticate }));
-  const typing = createTypingRelay({ db });
+  const typing = createTypingRelay({ db, bus });
+  app.addHook('onClose', async () => typing.stop());
   // Presence counts people's own devices only: a bot's or an API key's stream is not someone being online.
   const onStream = (principal: { accountId: string; deviceId: string | null; kind: string }) => (principal.deviceId && principal.kind !== 'bot' ? presence.connect(principal.accountId) : () => {});
   await app.register(syncRoutes({ db, hub, messaging, authenticate, typing, onStream, wsFramesPerSecond: config.wsFramesPerSecond }));

@@ -3,6 +3,7 @@
  * JSON file (`MMD_CONFIG_FILE`), every invalid setting reported together, then frozen.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { type Static, Type } from 'typebox';
 import { Value } from 'typebox/value';
@@ -15,6 +16,17 @@ const ConfigSchema = Type.Object({
   databaseUrl: Type.String({ default: '' }),
   /** PostgreSQL schema holding MMD's tables (created if missing); lets several MMDs share a database. */
   databaseSchema: Type.String({ pattern: '^[a-z_][a-z0-9_]{0,62}$', default: 'public' }),
+  /**
+   * redis://… (or rediss://) turns on what several MMD processes need to act as one: live delivery
+   * across API processes, shared rate limits and typing, jobs on BullMQ. Empty: one process.
+   */
+  redisUrl: Type.String({ default: '', pattern: '^(rediss?://\\S+)?$' }),
+  /**
+   * Whom to believe about the client's address (X-Forwarded-For): `false` (nobody: the peer is the
+   * client), `true` (anyone: only behind a proxy that overwrites the header), a number of proxy
+   * hops, or a comma-separated list of your proxies' addresses and CIDR ranges. See docs/security.md.
+   */
+  trustProxy: Type.String({ default: 'false' }),
   logLevel: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
   /** `auto`: readable lines (pino-pretty) when stdout is a terminal, JSON lines otherwise. */
   logFormat: Type.Enum(['auto', 'json', 'pretty'], { default: 'auto' }),
@@ -327,6 +339,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     throw new ConfigError([`MMD_DATABASE_URL: must start with postgres:// (leave it empty for SQLite)`]);
   }
   if (config.metricsToken && config.metricsToken.length < 32) throw new ConfigError(['MMD_METRICS_TOKEN: at least 32 characters (e.g. `openssl rand -hex 24`), or empty for loopback-only metrics']);
+  trustProxyOption(config.trustProxy);
   if (config.blobStore === 's3' && !config.s3Bucket) throw new ConfigError(['MMD_S3_BUCKET: required when MMD_BLOB_STORE=s3']);
   return Object.freeze({ ...config, dataDir: path.resolve(config.dataDir) });
+}
+
+/**
+ * MMD_TRUST_PROXY as Fastify's `trustProxy`: a boolean, a hop count, or a list of addresses and
+ * CIDR ranges (checked here, so a typo is a config error, not a proxy trusted by accident).
+ */
+export function trustProxyOption(value: string): boolean | string | ((address: string, hop: number) => boolean) {
+  const v = value.trim();
+  if (v === 'false' || v === '') return false;
+  if (v === 'true') return true;
+  if (/^\d+$/.test(v)) {
+    // A hop count: the nearest `hops` addresses in X-Forwarded-For are proxies (as Express does).
+    const hops = Number(v);
+    return (_address, hop) => hop < hops;
+  }
+  const entries = v.split(',').map((e) => e.trim());
+  for (const entry of entries) {
+    const [address, bits, extra] = entry.split('/');
+    const family = isIP(address ?? '');
+    const bitsOk = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
+    if (!family || !bitsOk || extra !== undefined) {
+      throw new ConfigError([`MMD_TRUST_PROXY: "${entry}" is not an address or CIDR range (expected false, true, a hop count or a comma-separated list like 10.0.0.0/8,::1)`]);
+    }
+  }
+  return entries.join(',');
 }

@@ -7,7 +7,8 @@ import v8 from 'node:v8';
 import { buildApp } from './app.ts';
 import { ConfigError, type Config, loadConfig } from './config.ts';
 import { openDatabase } from './platform/db/index.ts';
-import { createLocalEventBus } from './platform/pubsub/index.ts';
+import { createLocalEventBus, createRedisEventBus } from './platform/pubsub/index.ts';
+import { openRedis, redisPrefix } from './platform/redis/index.ts';
 
 /** Where the config says the database is. */
 export function databaseOptionsFor(config: Config) {
@@ -21,6 +22,18 @@ export function databaseOptionsFor(config: Config) {
 
 export function openDatabaseFor(config: Config) {
   return openDatabase(databaseOptionsFor(config));
+}
+
+/**
+ * The event bus the config names, and the Redis connection behind it (null: one process, the
+ * in-process bus). The key prefix follows the database schema, so MMDs sharing a PostgreSQL
+ * (one schema each) and a Redis never hear each other.
+ */
+export function clusterFor(config: Config) {
+  if (!config.redisUrl) return { bus: createLocalEventBus(), redis: null };
+  const client = openRedis(config.redisUrl);
+  const prefix = redisPrefix(config.databaseSchema);
+  return { bus: createRedisEventBus({ redis: client, prefix }), redis: { client, prefix } };
 }
 
 /**
@@ -39,12 +52,14 @@ export async function serve(config: Config) {
   boundHeapGrowth(config.heapGrowingPercent);
   const db = openDatabaseFor(config);
   await db.migrate();
-  const bus = createLocalEventBus();
+  const { bus, redis } = clusterFor(config);
   const roles = new Set(config.roles.split(','));
-  const { app } = await buildApp({ config, db, bus, worker: roles.has('worker') });
+  const { app } = await buildApp({ config, db, bus, redis, worker: roles.has('worker') });
   const shutdown = async (signal: string) => {
     app.log.info({ signal }, 'shutting down');
     await app.close();
+    await bus.close();
+    await redis?.client.quit();
     await db.close();
     process.exit(0);
   };

@@ -5,7 +5,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -14,16 +13,8 @@ import { POSTGRES_URL, eventually } from './harness.ts';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 
-/** A TCP port nobody listens on right now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+/** A TCP port nobody listens on right now (one copy, shared with `npm run cluster`). */
+export { freePort } from '../../../scripts/cluster.ts';
 
 /**
  * Starts `mmd serve` with a clean environment plus `env` (MMD_PORT and the database or data dir

@@ -48,3 +48,16 @@ test('reads a JSON config file, with the environment taking precedence, and repo
   writeFileSync(file, '{ not json');
   assert.throws(() => loadConfig({ MMD_CONFIG_FILE: file }), /MMD_CONFIG_FILE/);
 });
+
+test('MMD_TRUST_PROXY takes false, true, a hop count or a list of addresses and CIDR ranges, and nothing else', () => {
+  assert.equal(loadConfig({}).trustProxy, 'false');
+  for (const good of ['false', 'true', '2', '10.0.0.0/8', '127.0.0.1, ::1, fd00::/8']) assert.equal(loadConfig({ MMD_TRUST_PROXY: good }).trustProxy, good);
+  for (const bad of ['yes', '10.0.0.0/33', 'proxy.example.com', '10.0.0.1/8/2']) {
+    assert.throws(() => loadConfig({ MMD_TRUST_PROXY: bad }), (err: unknown) => err instanceof ConfigError && err.problems.some((p) => p.startsWith('MMD_TRUST_PROXY')), bad);
+  }
+});
+
+test('MMD_REDIS_URL must be a redis:// or rediss:// URL', () => {
+  assert.equal(loadConfig({ MMD_REDIS_URL: 'redis://10.0.0.5:6379/0' }).redisUrl, 'redis://10.0.0.5:6379/0');
+  assert.throws(() => loadConfig({ MMD_REDIS_URL: 'http://10.0.0.5' }), ConfigError);
+});

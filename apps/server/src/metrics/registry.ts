@@ -190,6 +190,10 @@ export function createMetrics(options: { clock?: () => number; defaultMetrics?: 
           bus.publish(list);
         },
         subscribe: (handler) => bus.subscribe(handler),
+        signal: (topic, message) => bus.signal(topic, message),
+        onSignal: (topic, handler) => bus.onSignal(topic, handler),
+        onResync: (handler) => bus.onResync(handler),
+        pollMs: bus.pollMs,
         close: () => bus.close(),
       };
     },

@@ -5,7 +5,9 @@
  * Ordering: events are dispatched strictly by cursor. Cursors become visible in commit order (see
  * platform/db), so when event N arrives every event before N is already committed or never will
  * be; if the bus skipped any (another process, a crash between commit and publish), the hub reads
- * the gap from the database before dispatching N. A slow poll catches events nobody published.
+ * the gap from the database before dispatching N. A poll catches events nobody published: every
+ * second with the in-process bus (the only way one process sees another's writes), every 10 s as a
+ * safety net with Redis, whose bus also asks for a read each time it reconnects (bus.onResync).
  *
  * Fan-out: conversation → live connections, so a channel post costs one lookup and one send of
  * one pre-serialised string per online subscriber, not a database write per member.
@@ -96,6 +98,7 @@ export function createSyncHub(deps: {
   let dispatchedUpTo = 0;
   let pumping = false;
   let unsubscribe: (() => void) | null = null;
+  let unsubscribeResync: (() => void) | null = null;
   let poller: NodeJS.Timeout | null = null;
   let stopped = false;
 
@@ -193,17 +196,27 @@ export function createSyncHub(deps: {
     void pump();
   }
 
-  async function poll() {
-    if (pumping || stopped) return;
+  /** Reads the newest cursor and hands it to the pump; false when it could not (busy, database away). */
+  async function poll(): Promise<boolean> {
+    if (pumping || stopped) return false;
     try {
       // The pump fills any gap before the newest event, so handing it the newest one is enough.
       const newest = await latestCursor(db.db);
-      if (newest <= dispatchedUpTo || pumping) return;
+      if (newest <= dispatchedUpTo || pumping) return !pumping;
       const [last] = await eventsBetween(db.db, { after: newest - 1, before: newest + 1, limit: 1 });
       if (last) receive([last]);
+      return true;
     } catch {
       // Transient; next tick tries again.
+      return false;
     }
+  }
+
+  /** The bus may have missed publishes (it reconnected): read until one poll got through. */
+  function resync(tries = 40) {
+    void poll().then((ran) => {
+      if (!ran && !stopped && tries > 1) setTimeout(() => resync(tries - 1), 250).unref();
+    });
   }
 
   function drop(live: Live, code: string, detail: string) {
@@ -226,7 +239,8 @@ export function createSyncHub(deps: {
     async start() {
       dispatchedUpTo = await latestCursor(db.db);
       unsubscribe = bus.subscribe(receive);
-      poller = setInterval(() => void poll(), deps.pollMs ?? 1000);
+      unsubscribeResync = bus.onResync(() => resync());
+      poller = setInterval(() => void poll(), deps.pollMs ?? bus.pollMs);
       poller.unref();
     },
 
@@ -299,6 +313,7 @@ export function createSyncHub(deps: {
     async stop() {
       stopped = true;
       unsubscribe?.();
+      unsubscribeResync?.();
       if (poller) clearInterval(poller);
       for (const set of [...byAccount.values()]) for (const live of [...set]) drop(live, 'shutting_down', 'server is stopping');
     },

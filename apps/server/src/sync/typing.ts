@@ -3,13 +3,14 @@
  * are ephemeral — never stored, never replayed, not part of the cursor order — so they cost one
  * membership read per burst of typing and one small frame per online member, nothing more.
  *
- * Reach: the sockets connected to this server process (the embedded default is one process).
- * Across several API processes a typing frame reaches only the people connected to the same one;
- * nothing depends on it arriving.
+ * Reach: every API process. The frame goes out as a signal on the event bus (in-process embedded,
+ * Redis pub/sub in a cluster) naming its recipients; each process writes it to those of them
+ * connected to it. Nothing depends on it arriving: a frame lost while Redis is away is just gone.
  */
 import { hasBlocked } from '../accounts/index.ts';
 import { activeMembership, currentMemberIds } from '../conversations/index.ts';
 import type { Database } from '../platform/db/index.ts';
+import type { EventBus } from '../platform/pubsub/index.ts';
 
 /** A sender's frames for one conversation count once per this window (clients send every ~3 s). */
 const BURST_MS = 2500;
@@ -27,10 +28,16 @@ export interface TypingRelay {
   typing(sender: { accountId: string; handle: string }, conversationId: string): Promise<boolean>;
 }
 
-export function createTypingRelay(deps: { db: Database; clock?: () => number }): TypingRelay {
+export function createTypingRelay(deps: { db: Database; bus: Pick<EventBus, 'signal' | 'onSignal'>; clock?: () => number }): TypingRelay & { stop(): void } {
   const clock = deps.clock ?? Date.now;
   const sockets = new Map<string, Set<TypingSocket>>();
   const lastSent = new Map<string, number>();
+  const stop = deps.bus.onSignal('typing', (message) => {
+    const { to, frame } = JSON.parse(message) as { to: string[]; frame: string };
+    for (const accountId of to) {
+      for (const socket of sockets.get(accountId) ?? []) socket.send(frame);
+    }
+  });
 
   return {
     connect(socket) {
@@ -65,10 +72,10 @@ export function createTypingRelay(deps: { db: Database; clock?: () => number }):
           if ((await hasBlocked(deps.db.db, peer, sender.accountId)) || (await hasBlocked(deps.db.db, sender.accountId, peer))) return false;
         }
       }
-      for (const accountId of recipients) {
-        for (const socket of sockets.get(accountId) ?? []) socket.send(frame);
-      }
+      deps.bus.signal('typing', JSON.stringify({ to: recipients, frame }));
       return true;
     },
+
+    stop,
   };
 }

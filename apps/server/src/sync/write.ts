@@ -50,7 +50,7 @@ export interface EventTap {
  * Publishing only after commit means a live client never sees an event that could still roll
  * back; if the process dies between commit and publish, the hub's poll finds the event anyway.
  */
-export function createEventWriter(db: Database, bus: EventBus, taps: readonly EventTap[] = []): WriteWithEvents {
+export function createEventWriter(db: Database, bus: Pick<EventBus, 'publish'>, taps: readonly EventTap[] = []): WriteWithEvents {
   return async (fn) => {
     const events: StoredEvent[] = [];
     const result = await db.writeTransaction((tx) => {
