@@ -99,6 +99,20 @@ onEachDatabase('safety: robust video matching', (dialect) => {
     );
   });
 
+  test('a video ffmpeg cannot read gets a clear outcome: the upload ends as not ready, the check endpoint answers 4xx with a code', { skip: noData, timeout: 300_000 }, async () => {
+    // The MP4's first third: it still sniffs as MP4 (ftyp box first), but its index (written at
+    // the end) is gone, so ffprobe and ffmpeg cannot read a frame.
+    const truncated = clips.source!.subarray(0, Math.floor(clips.source!.length / 3));
+    const user = await server.signUp();
+    const item = await uploadAndWait(user.client, truncated, 'truncated.mp4');
+    assert.notEqual(item.status, 'ready', 'no rendition of an unreadable file');
+    await assert.rejects(mod.client.matchFile(truncated, { filename: 'truncated.mp4' }), (err: { status?: number; code?: string }) => {
+      assert.ok(err.status !== undefined && err.status >= 400 && err.status < 500, `a client error, not ${err.status}`);
+      assert.ok(err.code, 'with a stable code');
+      return true;
+    });
+  });
+
   test('a takedown of a video removes its letterboxed and mirrored copies and blocks the next one; mirrored and letterboxed re-uploads join its cluster', { skip: noData, timeout: 300_000 }, async (t) => {
     // A server of its own: the first test banked the source.
     const fresh = await startTestServer({ dialect });

@@ -20,7 +20,7 @@ import { DEFAULT_MAX_IMAGE_PIXELS } from './limits.ts';
 import { sharpInputOptions } from './probe-image.ts';
 import { sharpError } from './sharp-errors.ts';
 import { TEMP_PREFIX } from './temp-dir.ts';
-import { openVideo, transcodeTimeoutMs } from './video-source.ts';
+import { openVideo, transcodeTimeoutMs, type VideoSource } from './video-source.ts';
 
 /** Interleaved 8-bit RGB pixels, top row first: what PDQ hashes. */
 export interface HashImage {
@@ -126,16 +126,8 @@ export async function* decodeVideoFramesForHashing(
   if (maxFrames !== undefined && !(Number.isSafeInteger(maxFrames) && maxFrames > 0)) {
     throw new MediaError('invalid_options', `maxFrames must be a positive integer, got ${maxFrames}`);
   }
-  // ffmpeg needs a seekable file (MP4 indexes can sit at the end), so bytes go to scratch first.
-  const dir =
-    typeof input === 'string' ? undefined : await mkdtemp(join(options.tmpRoot ?? tmpdir(), TEMP_PREFIX));
+  const { path, video, durationSeconds, release } = await openVideoInput(input, options);
   try {
-    const path = await inputPath(input, dir ?? '');
-    const { video, durationSeconds } = await openVideo(path, {
-      maxVideoSeconds: options.maxSeconds,
-      maxVideoSide: options.maxVideoSide,
-      signal: options.signal,
-    });
     const { ffmpeg } = await locateBinaries();
     const args = [
       ...FFMPEG_BASE_ARGS,
@@ -172,7 +164,41 @@ export async function* decodeVideoFramesForHashing(
       signal: options.signal,
     });
   } finally {
+    await release();
+  }
+}
+
+/** A video input as a local file, verified and probed; `release` removes the scratch copy, if any. */
+interface OpenedVideoInput extends VideoSource {
+  path: string;
+  release: () => Promise<void>;
+}
+
+/**
+ * Makes the input a local file (ffmpeg needs a seekable one: MP4 indexes can sit at the end, so
+ * bytes go to a scratch directory first) and verifies it as a video within the limits. The
+ * scratch copy is already removed when this throws; otherwise the caller calls `release`.
+ */
+async function openVideoInput(
+  input: MediaInput,
+  options: Pick<DecodeVideoFramesOptions, 'maxSeconds' | 'maxVideoSide' | 'signal' | 'tmpRoot'>,
+): Promise<OpenedVideoInput> {
+  const dir =
+    typeof input === 'string' ? undefined : await mkdtemp(join(options.tmpRoot ?? tmpdir(), TEMP_PREFIX));
+  const release = async (): Promise<void> => {
     if (dir) await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+  };
+  try {
+    const path = await inputPath(input, dir ?? '');
+    const source = await openVideo(path, {
+      maxVideoSeconds: options.maxSeconds,
+      maxVideoSide: options.maxVideoSide,
+      signal: options.signal,
+    });
+    return { ...source, path, release };
+  } catch (error) {
+    await release();
+    throw error;
   }
 }
 
@@ -221,7 +247,8 @@ export async function decodeVideoOutputs(
   onFrame: (output: number, frame: HashFrame) => Promise<void> | void,
   options: Omit<DecodeVideoFramesOptions, 'fps' | 'fpsForDuration' | 'divisor' | 'grey' | 'maxFrames'> = {},
 ): Promise<void> {
-  if (outputs.length < 1 || outputs.length > 4) throw new MediaError('invalid_options', 'between 1 and 4 outputs');
+  if (outputs.length < 1 || outputs.length > 4)
+    throw new MediaError('invalid_options', 'between 1 and 4 outputs');
   const checked = outputs.map((o) => {
     const divisor = o.divisor ?? 1;
     if (!(Number.isSafeInteger(divisor) && divisor >= 1 && divisor <= 64)) {
@@ -230,14 +257,8 @@ export async function decodeVideoOutputs(
     return { ...o, divisor };
   });
   for (const o of checked) if (!o.fpsForDuration) checkFps(o.fps ?? 1);
-  const dir = typeof input === 'string' ? undefined : await mkdtemp(join(options.tmpRoot ?? tmpdir(), TEMP_PREFIX));
+  const { path, video, durationSeconds, release } = await openVideoInput(input, options);
   try {
-    const path = await inputPath(input, dir ?? '');
-    const { video, durationSeconds } = await openVideo(path, {
-      maxVideoSeconds: options.maxSeconds,
-      maxVideoSide: options.maxVideoSide,
-      signal: options.signal,
-    });
     const plans = checked.map((o) => ({
       fps: checkFps(o.fpsForDuration ? o.fpsForDuration(durationSeconds) : (o.fps ?? 1)),
       width: Math.max(1, Math.floor(video.width / o.divisor)),
@@ -275,14 +296,27 @@ export async function decodeVideoOutputs(
         `pipe:${fds[i]}`,
       ]),
     ];
-    const stdio: Array<'ignore' | 'pipe'> = ['ignore', 'pipe', 'pipe', ...plans.slice(1).map(() => 'pipe' as const)];
+    const stdio: Array<'ignore' | 'pipe'> = [
+      'ignore',
+      'pipe',
+      'pipe',
+      ...plans.slice(1).map(() => 'pipe' as const),
+    ];
     const child = spawn(ffmpeg, args, { stdio, windowsHide: true });
     const timeoutMs = options.timeoutMs ?? transcodeTimeoutMs(durationSeconds);
     await Promise.all(
       plans.map(async (p, i) => {
         const frames = readFrames(
           child,
-          { width: p.width, height: p.height, channels: p.channels, fps: p.fps, maxFrames: Number.POSITIVE_INFINITY, timeoutMs, signal: options.signal },
+          {
+            width: p.width,
+            height: p.height,
+            channels: p.channels,
+            fps: p.fps,
+            maxFrames: Number.POSITIVE_INFINITY,
+            timeoutMs,
+            signal: options.signal,
+          },
           child.stdio[fds[i]!] as NodeJS.ReadableStream,
         );
         for await (const f of frames) await onFrame(i, f);
@@ -292,7 +326,7 @@ export async function decodeVideoOutputs(
       throw error;
     });
   } finally {
-    if (dir) await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+    await release();
   }
 }
 

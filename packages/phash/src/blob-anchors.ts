@@ -1,4 +1,4 @@
-import { boxBlur } from './luma-blur.ts';
+import { boxBlurInto } from './luma-blur.ts';
 import type { LumaPlane } from './working-image.ts';
 
 /** A blob centre found by {@link findBlobAnchors}, with sub-pixel position. */
@@ -37,6 +37,20 @@ export interface BlobAnchorOptions {
   };
 }
 
+/**
+ * Four planes of blur scratch, kept between calls: a video's frames all have one size, and
+ * allocating ~1.6 MB per frame of a 426×240 plane cost more in zeroing and collection than the
+ * blurs. Module state is per thread (each worker has its own), and nothing here awaits, so no
+ * two calls share it at once.
+ */
+type Scratch = [Float32Array, Float32Array, Float32Array, Float32Array];
+let scratch: Scratch | undefined;
+function scratchPlanes(n: number): Scratch {
+  if (!scratch || scratch[0].length < n)
+    scratch = [new Float32Array(n), new Float32Array(n), new Float32Array(n), new Float32Array(n)];
+  return scratch;
+}
+
 /** SIFT's edge test with curvature ratio 10: (r + 1)² / r. */
 const EDGE_RATIO_LIMIT = 12.1;
 
@@ -53,10 +67,13 @@ export function findBlobAnchors(plane: LumaPlane, options: BlobAnchorOptions): B
   const [r1, r2] = options.radii ?? [3, 6];
   // Tent (two-pass box) kernels: a difference of tents finds the same blobs as a difference of
   // Gaussians for this purpose at two thirds of the cost.
-  const a = boxBlur(plane.luma, width, height, r1);
-  const b = boxBlur(plane.luma, width, height, r2);
-  const dog = new Float32Array(a.length);
-  for (let i = 0; i < dog.length; i++) dog[i] = a[i]! - b[i]!;
+  const n = width * height;
+  const [s0, s1, s2, s3] = scratchPlanes(n);
+  const a = boxBlurInto(plane.luma, width, height, r1, { passes: 2, scratch: [s0, s1] });
+  const b = boxBlurInto(plane.luma, width, height, r2, { passes: 2, scratch: [s2, s3] });
+  // The difference overwrites the first blur (same values as into a fresh array).
+  const dog = a;
+  for (let i = 0; i < n; i++) dog[i] = a[i]! - b[i]!;
   const m = Math.max(2, Math.ceil(options.margin));
   const w = options.within ?? { x: 0, y: 0, width, height };
   const found: BlobAnchor[] = [];
@@ -113,7 +130,8 @@ export function findBlobAnchors(plane: LumaPlane, options: BlobAnchorOptions): B
   const ch = Math.max(1, (Math.min(height - m, w.y + w.height) - y0) / cells);
   const ranked = found.slice(first).map((a) => {
     const cell =
-      Math.min(cells - 1, Math.floor((a.y - y0) / ch)) * cells + Math.min(cells - 1, Math.floor((a.x - x0) / cw));
+      Math.min(cells - 1, Math.floor((a.y - y0) / ch)) * cells +
+      Math.min(cells - 1, Math.floor((a.x - x0) / cw));
     const rank = seen.get(cell) ?? 0;
     seen.set(cell, rank + 1);
     return { a, rank };

@@ -10,17 +10,40 @@ export function boxBlur(
   radius: number,
   passes = 2,
 ): Float32Array {
-  let a = Float32Array.from(luma);
-  let b = new Float32Array(luma.length);
-  for (let pass = 0; pass < passes; pass++) {
-    boxRows(a, b, width, height, radius);
+  if (passes < 1) return luma.slice();
+  return boxBlurInto(luma, width, height, radius, {
+    passes,
+    scratch: [new Float32Array(luma.length), new Float32Array(luma.length)],
+  });
+}
+
+/**
+ * {@link boxBlur} into caller-owned buffers (each at least `width × height` long, neither being
+ * `luma`): returns the one holding the result. Every pass overwrites its whole output, so stale
+ * contents do not matter; callers that blur one frame after another reuse the buffers instead
+ * of allocating (and the collector freeing) megabytes per frame.
+ */
+export function boxBlurInto(
+  luma: Float32Array,
+  width: number,
+  height: number,
+  radius: number,
+  options: { passes: number; scratch: readonly [Float32Array, Float32Array] },
+): Float32Array {
+  let [a, b] = options.scratch;
+  // The first pass reads the input itself, then the two buffers take turns.
+  let src: Float32Array = luma;
+  for (let pass = 0; pass < options.passes; pass++) {
+    boxRows(src, b, width, height, radius);
     [a, b] = [b, a];
+    src = a;
   }
-  for (let pass = 0; pass < passes; pass++) {
-    boxColumns(a, b, width, height, radius);
+  for (let pass = 0; pass < options.passes; pass++) {
+    boxColumns(src, b, width, height, radius);
     [a, b] = [b, a];
+    src = a;
   }
-  return a;
+  return src;
 }
 
 /** Running mean along each row, edges clamped. */

@@ -8,7 +8,7 @@ import { emptyHash256, setHashBit } from './hash256.ts';
  * at the median therefore become 0 bits.
  */
 export function coefficientsToHash(coeffs: Float32Array): Hash256 {
-  const sorted = Float32Array.from(coeffs).sort();
+  const sorted = coeffs.slice(0, 256).sort();
   const median = sorted[127]!;
   const hash = emptyHash256();
   for (let k = 0; k < 256; k++) if (coeffs[k]! > median) setHashBit(hash, k);

@@ -25,12 +25,15 @@ const DCT_MATRIX = (() => {
 export function dct64To16(a: Float32Array): Float32Array {
   const d = DCT_MATRIX;
   const t = new Float32Array(K * N);
-  // T = D·A, accumulated over k in order, like the reference.
+  // T = D·A, each output accumulated over k in order, like the reference. The loops run k
+  // outside j so the 64 sums of a row are independent chains (the CPU overlaps them) and A is
+  // read row by row; each sum sees the same roundings in the same order as k-innermost.
   for (let i = 0; i < K; i++) {
-    for (let j = 0; j < N; j++) {
-      let s = 0;
-      for (let k = 0; k < N; k++) s = f32(s + f32(d[i * N + k]! * a[k * N + j]!));
-      t[i * N + j] = s;
+    const row = i * N;
+    for (let k = 0; k < N; k++) {
+      const dik = d[row + k]!;
+      const ak = k * N;
+      for (let j = 0; j < N; j++) t[row + j] = f32(t[row + j]! + f32(dik * a[ak + j]!));
     }
   }
   // B = T·Dᵀ

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { boxFilterLine, boxFilterRows4, jaroszWindowSize } from './pdq-box-filter.ts';
-import { pdqDownsample } from './pdq-downsample.ts';
+import { pdqDownsample, pdqDownsampleLuma } from './pdq-downsample.ts';
 import { imageToLuma } from './pdq-luma.ts';
 import type { PixelImage } from './pixel-image.ts';
 
@@ -89,6 +89,26 @@ test('streamed downsample equals the reference structure on awkward sizes', () =
   for (const [w, h] of sizes) {
     const image = noiseImage(w, h, w * 31 + h);
     assert.deepEqual(pdqDownsample(image), referenceDownsample(image), `${w}x${h}`);
+  }
+});
+
+test('a 64×64 region of a luma plane (the anchored regions) downsamples like the reference', () => {
+  // The 64×64 fast path, at an offset inside a larger plane (stride ≠ 64).
+  const image = noiseImage(100, 90, 7);
+  const luma = imageToLuma(image);
+  for (const [x, y] of [
+    [0, 0],
+    [36, 26],
+    [13, 5],
+  ] as const) {
+    const region = new Float32Array(64 * 64);
+    for (let r = 0; r < 64; r++) region.set(luma.subarray((y + r) * 100 + x, (y + r) * 100 + x + 64), r * 64);
+    const grey = new Uint8Array(64 * 64 * 3);
+    // The reference from pixels: crop the RGB image to the region.
+    for (let r = 0; r < 64; r++)
+      grey.set(image.data.subarray(((y + r) * 100 + x) * 3, ((y + r) * 100 + x + 64) * 3), r * 64 * 3);
+    const expected = referenceDownsample({ data: grey, width: 64, height: 64, channels: 3 });
+    assert.deepEqual(pdqDownsampleLuma(luma, 100, { x, y, width: 64, height: 64 }), expected, `at ${x},${y}`);
   }
 });
 

@@ -3,6 +3,8 @@ import { lumaRow } from './pdq-luma.ts';
 import type { PixelImage } from './pixel-image.ts';
 import { imageChannels } from './pixel-image.ts';
 
+const f32 = Math.fround;
+
 /** Side of PDQ's downsampled image. */
 export const PDQ_DOWNSAMPLE_SIZE = 64;
 
@@ -62,10 +64,44 @@ export function pdqDownsampleLuma(luma: Float32Array, stride: number, region: Lu
   ) {
     throw new RangeError('region outside the luma plane');
   }
+  if (width === PDQ_DOWNSAMPLE_SIZE && height === PDQ_DOWNSAMPLE_SIZE)
+    return downsample64(luma, stride, x, y);
   return downsampleRows(width, height, (row, out) => {
     const start = (y + row) * stride + x;
     out.set(luma.subarray(start, start + width));
   });
+}
+
+/**
+ * {@link downsampleRows} for a 64×64 region (the blob-anchored regions robust hashing makes by
+ * the dozen): the window is 1 and the 64 samples are every pixel, so the pipeline reduces to
+ * four passes of the running-sum recurrence (rows, columns, rows, columns) on a 64×64 copy.
+ * Same float operations in the same order as the general path, so the same output, without its
+ * ring buffers and batching.
+ */
+function downsample64(luma: Float32Array, stride: number, x: number, y: number): Float32Array {
+  const n = PDQ_DOWNSAMPLE_SIZE;
+  const a = new Float32Array(n * n);
+  for (let row = 0; row < n; row++)
+    a.set(luma.subarray((y + row) * stride + x, (y + row) * stride + x + n), row * n);
+  const b = new Float32Array(n * n);
+  for (let pass = 0; pass < 2; pass++) {
+    // Along rows, a → b: out[0] = in[0], then s = (s + in[i]) − in[i − 1], each step rounded.
+    for (let row = 0; row < n * n; row += n) {
+      let s = a[row]!;
+      b[row] = s;
+      for (let i = 1; i < n; i++) {
+        s = f32(f32(s + a[row + i]!) - a[row + i - 1]!);
+        b[row + i] = s;
+      }
+    }
+    // Down columns, b → a, one row at a time (the same recurrence per column).
+    for (let c = 0; c < n; c++) a[c] = b[c]!;
+    for (let row = n; row < n * n; row += n) {
+      for (let c = 0; c < n; c++) a[row + c] = f32(f32(a[row - n + c]! + b[row + c]!) - b[row - n + c]!);
+    }
+  }
+  return a;
 }
 
 /** The shared pipeline; `fillRow(y, out)` writes row y's luma into `out[0..width)`. */

@@ -121,16 +121,25 @@ function candidatePairs(
   const nq = query.frames.length;
   const best = new Int32Array(nq);
   const pairs: Pair[] = [];
+  // Locals, not property reads, in the hot loop: it runs (reference hashes × query hashes) times.
+  const rWords = r.words;
+  const qWords = q.words;
+  const qFrameOf = q.frameOf;
+  const nHashes = qFrameOf.length;
+  const cap = maxDistance + 1;
   for (let ri = 0; ri < reference.frames.length; ri++) {
     best.fill(257);
     for (let a = r.starts[ri]!; a < r.starts[ri + 1]!; a++) {
       const ao = a * 8;
-      for (let b = 0; b < q.frameOf.length; b++) {
-        const qi = q.frameOf[b]!;
-        const limit = Math.min(best[qi]!, maxDistance + 1);
-        const bo = b * 8;
-        let d = 0;
-        for (let w = 0; w < 8 && d < limit; w++) d += popcount32(r.words[ao + w]! ^ q.words[bo + w]!);
+      const r0 = rWords[ao]!;
+      const r1 = rWords[ao + 1]!;
+      for (let b = 0, bo = 0; b < nHashes; b++, bo += 8) {
+        const qi = qFrameOf[b]!;
+        const limit = Math.min(best[qi]!, cap);
+        // Two words first: unrelated hashes differ in ~32 of their first 64 bits, so most
+        // comparisons end here.
+        let d = popcount32(r0 ^ qWords[bo]!) + popcount32(r1 ^ qWords[bo + 1]!);
+        for (let w = 2; w < 8 && d < limit; w++) d += popcount32(rWords[ao + w]! ^ qWords[bo + w]!);
         if (d < best[qi]!) best[qi] = d;
       }
     }
