@@ -79,6 +79,9 @@ describe('mmd (online)', { concurrency: true }, () => {
     const dora = await cliUser('dora');
     const long = Date.now() - 365 * 24 * 60 * 60 * 1000;
     await server.db.db.updateTable('devices').set({ last_seen_at: long }).where('account_id', '=', (await dora.client.me()).id).execute();
+    // Written behind the server's back: its session cache (which holds a session for at most a
+    // minute, far less than the idle limit) would otherwise still answer for this device.
+    server.services.accounts.forgetSessions();
     const who = await dora.mmd('whoami');
     assert.equal(who.code, 1);
     assert.match(who.stderr, /sign in again \(session_expired\)\n$/);
