@@ -15,7 +15,7 @@ import { type Config, loadConfig } from '../src/config.ts';
 import { type Database, openDatabase } from '../src/platform/db/index.ts';
 import { createRedisEventBus } from '../src/platform/pubsub/index.ts';
 import { openRedis } from '../src/platform/redis/index.ts';
-import { POSTGRES_URL } from './harness.ts';
+import { POSTGRES_URL, TEST_CONFIG } from './harness.ts';
 
 export const REDIS_URL = process.env.MMD_TEST_REDIS_URL;
 
@@ -58,13 +58,7 @@ export async function startTestCluster(): Promise<TestCluster> {
     async node(options = {}) {
       const config = loadConfig({}, {
         dataDir: path.join(dir, `node${nodes.length}`),
-        port: 0,
-        host: '127.0.0.1',
-        argon2MemoryKib: 1024,
-        argon2Iterations: 1,
-        signupRateLimit: 100_000,
-        loginRateLimit: 1000,
-        loginAddressRateLimit: 100_000,
+        ...TEST_CONFIG,
         databaseUrl: POSTGRES_URL,
         databaseSchema: schema,
         ...options.config,

@@ -50,6 +50,20 @@ export function uniqueHandle(prefix = 'user') {
   return `${prefix}${process.pid}x${counter}`;
 }
 
+/**
+ * What every test server is started with: loopback on a free port; cheap Argon2 keeps hundreds of
+ * sign-ups fast (production uses OWASP's cost, see config.ts); sign-up and login limits out of the way.
+ */
+export const TEST_CONFIG = {
+  port: 0,
+  host: '127.0.0.1',
+  argon2MemoryKib: 1024,
+  argon2Iterations: 1,
+  signupRateLimit: 100_000,
+  loginRateLimit: 1000,
+  loginAddressRateLimit: 100_000,
+} as const;
+
 export async function startTestServer(options: {
   dialect: Dialect;
   config?: Partial<Config>;
@@ -61,18 +75,7 @@ export async function startTestServer(options: {
   campaignPorts?: Partial<CampaignPorts>;
 }): Promise<TestServer> {
   const dir = mkdtempSync(path.join(tmpdir(), 'mmd-test-'));
-  // Cheap Argon2 keeps hundreds of sign-ups fast; production uses OWASP's cost (see config.ts).
-  const config = loadConfig({}, {
-    dataDir: dir,
-    port: 0,
-    host: '127.0.0.1',
-    argon2MemoryKib: 1024,
-    argon2Iterations: 1,
-    signupRateLimit: 100_000,
-    loginRateLimit: 1000,
-    loginAddressRateLimit: 100_000,
-    ...options.config,
-  });
+  const config = loadConfig({}, { dataDir: dir, ...TEST_CONFIG, ...options.config });
   counter += 1;
   const pgSchema = options.dialect === 'postgres' ? `t_${process.pid}_${Date.now().toString(36)}_${counter}` : undefined;
   if (options.dialect === 'postgres' && !POSTGRES_URL) throw new Error('MMD_TEST_POSTGRES_URL is not set');

@@ -6,6 +6,7 @@ import { PASSWORD_RULE } from '@mmd/sdk';
 import { type FormEvent, useState } from 'react';
 import { errorText } from '../api.ts';
 import { ErrorAlert } from '../error-alert.tsx';
+import { RadioChoice } from './RadioChoice.tsx';
 import { useSession } from '../session.tsx';
 import { type Theme, setTheme, storedTheme } from '../theme.ts';
 import './privacy.css';
@@ -67,23 +68,16 @@ const THEMES: { value: Theme; label: string }[] = [
 export function ThemeSettings() {
   const [theme, choose] = useState<Theme>(storedTheme);
   return (
-    <fieldset className="privacy-choice" id="theme">
-      <legend>Theme</legend>
-      {THEMES.map((t) => (
-        <label key={t.value}>
-          <input
-            type="radio"
-            name="theme"
-            value={t.value}
-            checked={theme === t.value}
-            onChange={() => {
-              setTheme(t.value);
-              choose(t.value);
-            }}
-          />
-          <span>{t.label}</span>
-        </label>
-      ))}
-    </fieldset>
+    <RadioChoice
+      id="theme"
+      legend="Theme"
+      name="theme"
+      options={THEMES}
+      value={theme}
+      onChoose={(value) => {
+        setTheme(value);
+        choose(value);
+      }}
+    />
   );
 }

@@ -12,6 +12,7 @@ import { useConfirm } from './Confirm.tsx';
 import { useStore } from './context.ts';
 import './privacy.css';
 import { ErrorAlert } from '../error-alert.tsx';
+import { RadioChoice } from './RadioChoice.tsx';
 
 const ADD_ME: { value: AddMePolicy; label: string; hint: string }[] = [
   { value: 'everyone', label: 'Everyone', hint: 'Anyone can add you to a group or channel.' },
@@ -66,23 +67,7 @@ export function PrivacySettings() {
     <>
       <h2>Privacy</h2>
       <ErrorAlert error={error} />
-      <fieldset className="privacy-choice" disabled={addMe === null}>
-        <legend>Who can add me to groups and channels</legend>
-        {ADD_ME.map((o) => (
-          <label key={o.value}>
-            <input
-              type="radio"
-              name="add-me"
-              value={o.value}
-              checked={addMe === o.value}
-              onChange={() => void choose(o.value)}
-            />
-            <span>
-              {o.label} <span className="hint">{o.hint}</span>
-            </span>
-          </label>
-        ))}
-      </fieldset>
+      <RadioChoice legend="Who can add me to groups and channels" name="add-me" options={ADD_ME} value={addMe} onChoose={(v) => void choose(v)} disabled={addMe === null} />
       <h3>Blocked accounts</h3>
       <p className="hint">
         A blocked account cannot write to you directly, start a chat with you, or add you anywhere.

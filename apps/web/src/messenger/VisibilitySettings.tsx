@@ -8,6 +8,7 @@ import { useEffect, useState } from 'react';
 import { errorText } from '../api.ts';
 import { useSession } from '../session.tsx';
 import { ErrorAlert } from '../error-alert.tsx';
+import { RadioChoice } from './RadioChoice.tsx';
 import './privacy.css';
 
 const CHOICES: { value: Visibility; label: string }[] = [
@@ -55,16 +56,7 @@ export function VisibilitySettings() {
     <>
       <ErrorAlert error={error} />
       {SETTINGS.map((s) => (
-        <fieldset key={s.key} className="privacy-choice" disabled={privacy === null}>
-          <legend>{s.legend}</legend>
-          <p className="hint">{s.hint}</p>
-          {CHOICES.map((c) => (
-            <label key={c.value}>
-              <input type="radio" name={`visibility-${s.key}`} value={c.value} checked={privacy?.[s.key] === c.value} onChange={() => void change({ [s.key]: c.value })} />
-              <span>{c.label}</span>
-            </label>
-          ))}
-        </fieldset>
+        <RadioChoice key={s.key} legend={s.legend} hint={s.hint} name={`visibility-${s.key}`} options={CHOICES} value={privacy?.[s.key]} onChoose={(v) => void change({ [s.key]: v })} disabled={privacy === null} />
       ))}
     </>
   );
