@@ -5,7 +5,7 @@
  * retries), an ignoring peer ignores, and forged, replayed and altered messages are refused.
  */
 import assert from 'node:assert/strict';
-import { type KeyObject, generateKeyPairSync } from 'node:crypto';
+import { type KeyObject, createHash, generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { Review } from '@mmd/sdk';
 import type { MmdClient } from '@mmd/sdk';
@@ -314,5 +314,47 @@ describe('federation: denials', () => {
     assert.equal(((await pull.json()) as { code: string }).code, 'signature_invalid');
     const badQuery = await fetch(`${a.server.url}/v1/federation/messages?after=-1`);
     assert.equal(badQuery.status, 400);
+  });
+});
+
+describe('federation: trust withdrawn', { skip: noData }, () => {
+  let a: Instance;
+  before(async () => {
+    a = await instance();
+  });
+  after(() => a?.server.close());
+
+  test("withdrawing a peer's trust (or disabling it) stops its bank blocking at once: later copies are held for a moderator, not removed", async () => {
+    // A peer of A's, trusted for "other" with policy block; its key is this test's own.
+    const peerKey = generateKeyPairSync('ed25519');
+    const publicKey = peerKey.publicKey.export({ format: 'jwk' }).x!;
+    const peer = await a.admin.client.connectPeer({ name: 'P', base_url: 'http://127.0.0.1:9', public_key: publicKey, share_categories: [], policy: { other: 'block' }, trusted_categories: ['other'] as never });
+    const aKey = (await a.server.anonymous.federationIdentity()).key_id;
+    const photo = await smallPhoto('Garden.jpg');
+    const sha256 = createHash('sha256').update(photo).digest('hex');
+    const url = `${a.server.url}/v1/federation/inbox`;
+    const send = async (id: string) => {
+      const body = JSON.stringify({ id, type: 'signals', from: keyIdOf(publicKey), to: aKey, created_at: Date.now(), body: { case_ref: id, category: 'other', confidence: 1, signals: [{ type: 'sha256', value: sha256 }] } });
+      const headers = await signRequest({ identity: { keyId: keyIdOf(publicKey), privateKey: peerKey.privateKey }, method: 'POST', url, headers: { 'content-type': 'application/json' }, body, now: Date.now() });
+      assert.equal((await fetch(url, { method: 'POST', headers, body })).status, 202);
+    };
+    await send('m_trust_0000001');
+    // Trusted: a copy uploaded now is blocked without a moderator.
+    const blocked = await uploadAndWait(a.person.client, photo, 'first.jpg');
+    assert.equal(blocked.reason_code, 'blocked');
+
+    // The admin withdraws the trust: the policy still says block, but untrusted block means hold.
+    await a.admin.client.updatePeer(peer.id, { trusted_categories: [] });
+    const held = await uploadAndWait(a.person.client, photo, 'second.jpg');
+    assert.equal(held.status, 'held');
+    assert.ok(await holdOf(a.mod, held.id), 'a moderator decides');
+
+    // Trusted again, its next case blocks again; then the peer is disabled: its signals remove nothing more.
+    await a.admin.client.updatePeer(peer.id, { trusted_categories: ['other'] as never });
+    await send('m_trust_0000002');
+    assert.equal((await uploadAndWait(a.person.client, photo, 'again.jpg')).reason_code, 'blocked');
+    await a.admin.client.updatePeer(peer.id, { status: 'disabled' });
+    const third = await uploadAndWait(a.person.client, photo, 'third.jpg');
+    assert.equal(third.status, 'held');
   });
 });

@@ -13,7 +13,7 @@
  * sends a `confirmation` to the other peers.
  */
 import { randomBytes } from 'node:crypto';
-import { type BankCategory, FederationMessage, type Peer, type ReceivedCase, type SharedCase, type SharedList } from '@mmd/contracts';
+import { BANK_CATEGORIES, type BankCategory, FederationMessage, type Peer, type ReceivedCase, type SharedCase, type SharedList } from '@mmd/contracts';
 import { Value } from 'typebox/value';
 import type { SecretBox } from '../automation/index.ts';
 import { AppError, notFound } from '../errors.ts';
@@ -33,6 +33,7 @@ export interface SafetyPort {
     bankFor(o: { peerId: string; peerName: string; category: BankCategory; action: 'hold' | 'block' }): Promise<string>;
     addSignals(o: { bankId: string; signals: SharedSignal[]; tag: string }): Promise<{ signalIds: number[]; added: number }>;
     retract(o: { bankId: string; signalIds: number[]; note: string }): Promise<{ signalsRemoved: number; released: number }>;
+    limitBlocking(o: { peerId: string; blockCategories: readonly string[] }): Promise<number>;
   };
   recordAudit(entry: AuditInput): Promise<void>;
 }
@@ -430,7 +431,10 @@ export function createFederation(deps: FederationDeps) {
     },
 
     async update(actorId: string, id: string, body: Parameters<typeof peers.update>[1]): Promise<Peer> {
-      await peers.update(id, body);
+      const row = await peers.update(id, body);
+      // Trust withdrawn (or the peer disabled): its banks stop blocking now, not at its next case.
+      const blocking = row.status === 'active' ? BANK_CATEGORIES.filter((c) => actionFor(row, c) === 'block') : [];
+      await safety.peerBanks.limitBlocking({ peerId: id, blockCategories: blocking });
       await audit({ actorId, action: 'federation.peer', detail: { peer: id, change: 'updated', fields: Object.keys(body) } });
       return peers.view(id);
     },
