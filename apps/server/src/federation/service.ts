@@ -24,7 +24,7 @@ import { type Identity, loadIdentity, publicKeyObject } from './identity.ts';
 import { MESSAGES_PATH, createOutbox } from './outbox.ts';
 import { type PeerRow, actionFor, createPeers, sharesWith } from './peers.ts';
 import type { FederationReceivedTable } from './schema.ts';
-import { SIGNATURE_WINDOW_MS, type Verified, newNonce, signRequest, verifySigned } from './signatures.ts';
+import { NOT_VERIFIED, SIGNATURE_WINDOW_MS, type Verified, newNonce, signRequest, verifySigned } from './signatures.ts';
 
 /** What federation needs of safety (its public functions). */
 export interface SafetyPort {
@@ -92,7 +92,11 @@ export function createFederation(deps: FederationDeps) {
       if (Number(fresh.numInsertedOrUpdatedRows ?? 0n) === 0) throw new AppError('message_replayed', 'this nonce was already used');
       return verified;
     } catch (err) {
-      if (err instanceof AppError) await refused(err, { path: request.url.split('?')[0]!, ip: request.ip });
+      if (!(err instanceof AppError)) throw err;
+      await refused(err, { path: request.url.split('?')[0]!, ip: request.ip });
+      // A stranger learns nothing of which keys are this instance's peers: an unknown key is
+      // answered exactly like a wrong one (the audit keeps the real reason).
+      if (err.code === 'unknown_key') throw new AppError('signature_invalid', NOT_VERIFIED);
       throw err;
     }
   }
