@@ -253,6 +253,16 @@ onEachDatabase('profiles', (dialect) => {
       assert.equal((await stranger.client.openDirect(hidden.handle)).kind, 'direct');
     });
 
+    it('never finds a suspended account, by handle or by name', async () => {
+      const stem = `sus${process.pid}${dialect === 'sqlite' ? 's' : 'p'}`;
+      const [searcher, gone] = await Promise.all([server.signUp(), server.signUp(`${stem}_gone`)]);
+      await gone.client.profiles.update({ display_name: `${stem}name Gone` });
+      assert.deepEqual((await searcher.client.profiles.search(`${stem}name`)).map((p) => p.handle), [gone.handle]);
+      await server.db.db.updateTable('accounts').set({ suspended_at: Date.now() }).where('id', '=', gone.accountId).execute();
+      assert.deepEqual(await searcher.client.profiles.search(`${stem}_g`), []);
+      assert.deepEqual(await searcher.client.profiles.search(`${stem}name`), []);
+    });
+
     it('is rate-limited per account (429 with Retry-After)', async () => {
       const [a, b] = await Promise.all([server.signUp(), server.signUp()]);
       for (let i = 0; i < 6; i++) await a.client.profiles.search(`lim${i}xx`);

@@ -6,7 +6,7 @@
  * `profile.updated` event each, and the owner's own devices.
  */
 import { MAX_PEOPLE_RESULTS, PROFILE_PHOTO_SIZES, type Profile, type ProfilePhoto, type ProfilePhotoSize, type UpdateProfileBody } from '@mmd/contracts';
-import { accountsByHandlePrefix, accountsByIds, blockersOf, type Principal, privacySettingsOf } from '../accounts/index.ts';
+import { accountStates, accountsByHandlePrefix, accountsByIds, blockersOf, type Principal, privacySettingsOf } from '../accounts/index.ts';
 import { conversationIdsOf, directWriting, kindsOf } from '../conversations/index.ts';
 import { AppError, notFound } from '../errors.ts';
 import { newId } from '../lib/ids.ts';
@@ -201,7 +201,10 @@ export function createProfiles(deps: ProfilesDeps) {
         .orderBy('account_id')
         .limit(spare)
         .execute();
-      const ids = [...new Set([...byHandle.map((a) => a.id), ...byName.map((r) => r.account_id)])];
+      const found = [...new Set([...byHandle.map((a) => a.id), ...byName.map((r) => r.account_id)])];
+      // A suspended account is found by neither (the handle prefix query leaves it out already).
+      const states = await accountStates(db.db, found);
+      const ids = found.filter((id) => states.get(id)?.suspended === false);
       // Each person's "who finds me" setting (blocks included: a blocker is never found).
       const findable = await visibleTo(db.db, principal.accountId, ids, 'find_me');
       return view(principal.accountId, ids.filter((id) => findable.has(id)).slice(0, take));
