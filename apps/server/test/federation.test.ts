@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { type KeyObject, createHash, generateKeyPairSync } from 'node:crypto';
+import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import type { Review } from '@mmd/sdk';
 import type { MmdClient } from '@mmd/sdk';
@@ -326,6 +327,26 @@ describe('federation: denials', () => {
     assert.equal(((await pull.json()) as { code: string }).code, 'signature_invalid');
     const badQuery = await fetch(`${a.server.url}/v1/federation/messages?after=-1`);
     assert.equal(badQuery.status, 400);
+  });
+
+  test('an unsigned inbox request is refused before its body is read: announcing 8 MB and sending 1 KB gets 401 at once', async () => {
+    const answer = await new Promise<{ status: number; code: string }>((resolve, reject) => {
+      const req = request(`${a.server.url}/v1/federation/inbox`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(8 * 1024 * 1024 - 1) } }, (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => {
+          text += chunk.toString('utf8');
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, code: (JSON.parse(text) as { code: string }).code }));
+      });
+      req.on('error', reject);
+      // The rest of the body never comes: a server that reads it first never answers.
+      req.write(Buffer.alloc(1024, 0x20));
+      setTimeout(() => {
+        req.destroy();
+        reject(new Error('no answer within 5 s: the body was being read first'));
+      }, 5000).unref();
+    });
+    assert.deepEqual(answer, { status: 401, code: 'signature_invalid' });
   });
 });
 

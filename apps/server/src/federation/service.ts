@@ -69,19 +69,45 @@ export function createFederation(deps: FederationDeps) {
 
   const audit = (entry: Omit<AuditInput, 'at'>) => safety.recordAudit({ ...entry, at: clock() });
 
-  /** A peer's signature on a request, with replay protection: the nonce is remembered for the window. */
-  async function verifyPeerRequest(request: { method: string; url: string; headers: Record<string, string | string[] | undefined>; body: Buffer | null; ip: string }): Promise<Verified<PeerRow>> {
+  type SignedRequest = { method: string; url: string; headers: Record<string, string | string[] | undefined>; ip: string };
+
+  /** Refusals are audited; an unknown key is answered exactly like a wrong one (no oracle of who the peers are). */
+  async function refusing<T>(request: SignedRequest, run: () => Promise<T>): Promise<T> {
     try {
-      const verified = await verifySigned<PeerRow>({
-        message: { method: request.method, url: `http://federation.invalid${request.url}` },
-        headers: request.headers,
-        body: request.body,
-        now: clock(),
-        lookup: async (keyId) => {
-          const peer = await peers.byKeyId(keyId);
-          return peer && peer.status === 'active' ? { key: peer, publicKey: publicKeyObject(peer.public_key) } : null;
-        },
-      });
+      return await run();
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      await refused(err, { path: request.url.split('?')[0]!, ip: request.ip });
+      if (err.code === 'unknown_key') throw new AppError('signature_invalid', NOT_VERIFIED);
+      throw err;
+    }
+  }
+
+  const checkSignature = (request: SignedRequest, body: Buffer | null | undefined) =>
+    verifySigned<PeerRow>({
+      message: { method: request.method, url: `http://federation.invalid${request.url}` },
+      headers: request.headers,
+      body,
+      now: clock(),
+      lookup: async (keyId) => {
+        const peer = await peers.byKeyId(keyId);
+        return peer && peer.status === 'active' ? { key: peer, publicKey: publicKeyObject(peer.public_key) } : null;
+      },
+    });
+
+  /**
+   * The signature over a request's headers, checked before its body is read: a stranger cannot
+   * make this instance buffer a body (up to 8 MiB) it would refuse anyway. The digest, the nonce
+   * and the message follow once the body is in (verifyPeerRequest).
+   */
+  function verifyPeerHeaders(request: SignedRequest): Promise<Verified<PeerRow>> {
+    return refusing(request, () => checkSignature(request, undefined));
+  }
+
+  /** A peer's signature on a request, with replay protection: the nonce is remembered for the window. */
+  function verifyPeerRequest(request: SignedRequest & { body: Buffer | null }): Promise<Verified<PeerRow>> {
+    return refusing(request, async () => {
+      const verified = await checkSignature(request, request.body);
       const now = clock();
       await db.db.deleteFrom('federation_nonces').where('expires_at', '<', now).execute();
       const fresh = await db.db
@@ -91,14 +117,7 @@ export function createFederation(deps: FederationDeps) {
         .executeTakeFirst();
       if (Number(fresh.numInsertedOrUpdatedRows ?? 0n) === 0) throw new AppError('message_replayed', 'this nonce was already used');
       return verified;
-    } catch (err) {
-      if (!(err instanceof AppError)) throw err;
-      await refused(err, { path: request.url.split('?')[0]!, ip: request.ip });
-      // A stranger learns nothing of which keys are this instance's peers: an unknown key is
-      // answered exactly like a wrong one (the audit keeps the real reason).
-      if (err.code === 'unknown_key') throw new AppError('signature_invalid', NOT_VERIFIED);
-      throw err;
-    }
+    });
   }
 
   async function refused(err: AppError, detail: Record<string, unknown>) {
@@ -417,6 +436,7 @@ export function createFederation(deps: FederationDeps) {
     outbox,
     listener,
     verifyPeerRequest,
+    verifyPeerHeaders,
     receive,
     pull,
     refused,

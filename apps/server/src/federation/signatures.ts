@@ -99,7 +99,8 @@ export interface Verified<K> {
 export async function verifySigned<K>(o: {
   message: { method: string; url: string } | { status: number };
   headers: Record<string, string | string[] | undefined>;
-  body: Buffer | null;
+  /** null: no body; undefined: a body not read yet (its digest header must be covered; the bytes are checked later). */
+  body: Buffer | null | undefined;
   now: number;
   lookup: (keyId: string) => Promise<{ key: K; publicKey: KeyObject } | null>;
 }): Promise<Verified<K>> {
@@ -124,7 +125,7 @@ export async function verifySigned<K>(o: {
   }
   if (nonce.length < 16 || nonce.length > 128) throw invalid('the nonce must be 16 to 128 characters');
   const covered = Array.isArray(member[0]) ? member[0].map((item) => String(item[0])) : [];
-  const required = [...('status' in o.message ? RESPONSE_COMPONENTS : REQUEST_COMPONENTS), ...(o.body && o.body.length > 0 ? ['content-digest'] : [])];
+  const required = [...('status' in o.message ? RESPONSE_COMPONENTS : REQUEST_COMPONENTS), ...(o.body === undefined || (o.body && o.body.length > 0) ? ['content-digest'] : [])];
   for (const c of required) if (!covered.includes(c)) throw invalid(`the signature must cover ${c}`);
   // The window first: a stale signature is refused alike whether its key id is a peer's or not.
   const createdMs = created * 1000;
@@ -147,7 +148,7 @@ export async function verifySigned<K>(o: {
     ok = false;
   }
   if (ok !== true) throw invalid(NOT_VERIFIED);
-  if (covered.includes('content-digest') || (o.body && o.body.length > 0)) {
+  if (o.body !== undefined && (covered.includes('content-digest') || (o.body && o.body.length > 0))) {
     if (!digestMatches(headers['content-digest'], o.body ?? Buffer.alloc(0))) throw new AppError('digest_mismatch', 'the body does not match its Content-Digest');
   }
   return { key: found.key, keyId, nonce, createdMs };
