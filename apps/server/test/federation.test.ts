@@ -329,6 +329,16 @@ describe('federation: denials', () => {
     assert.equal(badQuery.status, 400);
   });
 
+  test("a stranger's refused requests cannot flood the audit log: one entry per address and code a minute", async () => {
+    const refusals = async () => (await a.mod.client.audit({ action: 'federation.refused', limit: 200 })).entries.length;
+    const before = await refusals();
+    for (let i = 0; i < 20; i++) {
+      const r = await fetch(`${a.server.url}/v1/federation/inbox`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      assert.equal(r.status, 401);
+    }
+    assert.ok((await refusals()) - before <= 1, 'at most one new entry');
+  });
+
   test('an unsigned inbox request is refused before its body is read: announcing 8 MB and sending 1 KB gets 401 at once', async () => {
     const answer = await new Promise<{ status: number; code: string }>((resolve, reject) => {
       const req = request(`${a.server.url}/v1/federation/inbox`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(8 * 1024 * 1024 - 1) } }, (res) => {

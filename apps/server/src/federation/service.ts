@@ -17,6 +17,7 @@ import { BANK_CATEGORIES, type BankCategory, FederationMessage, type Peer, type 
 import { Value } from 'typebox/value';
 import type { SecretBox } from '../automation/index.ts';
 import { AppError, notFound } from '../errors.ts';
+import { createWindowLimiter } from '../http/window-limit.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
 import { outboundFetch } from '../platform/outbound.ts';
 import type { AuditInput, ReviewDecided, SafetyListener, SharedSignal, SweepCompleted, TakedownFinished } from '../safety/index.ts';
@@ -120,8 +121,24 @@ export function createFederation(deps: FederationDeps) {
     });
   }
 
+  /** Refusals of requests no peer signed: one audit entry per address and code a minute. */
+  const strangerRefusals = createWindowLimiter({ max: 1, windowMs: 60_000, clock });
+  const notLogged = new Map<string, number>();
+
   async function refused(err: AppError, detail: Record<string, unknown>) {
-    await audit({ actorId: null, action: 'federation.refused', detail: { code: err.code, reason: err.message, ...detail } }).catch(() => {});
+    let extra: Record<string, unknown> = {};
+    if (detail.peer === undefined) {
+      // A stranger cannot fill the moderators' append-only log: repeats are counted, not written.
+      const key = `${String(detail.ip)}|${err.code}`;
+      if (strangerRefusals.hit(key) > 0) {
+        if (notLogged.size < 10_000) notLogged.set(key, (notLogged.get(key) ?? 0) + 1);
+        return;
+      }
+      const repeats = notLogged.get(key);
+      notLogged.delete(key);
+      if (repeats) extra = { repeats_not_logged: repeats };
+    }
+    await audit({ actorId: null, action: 'federation.refused', detail: { code: err.code, reason: err.message, ...detail, ...extra } }).catch(() => {});
   }
 
   /** Records a message as received; false when this peer already sent one with that id. */
