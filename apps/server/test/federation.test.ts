@@ -5,7 +5,8 @@
  * retries), an ignoring peer ignores, and forged, replayed and altered messages are refused.
  */
 import assert from 'node:assert/strict';
-import { type KeyObject, generateKeyPairSync } from 'node:crypto';
+import { type KeyObject, createHash, generateKeyPairSync } from 'node:crypto';
+import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import type { Review } from '@mmd/sdk';
 import type { MmdClient } from '@mmd/sdk';
@@ -171,8 +172,20 @@ onEachDatabase('federation: two instances', (dialect) => {
     // Forged: a key B never connected, and another key claiming A's key id.
     const stranger = generateKeyPairSync('ed25519');
     const strangerId = keyIdOf(stranger.publicKey.export({ format: 'jwk' }).x!);
-    assert.deepEqual(await post(await signed(message('m_forged_unknown_1'), { keyId: strangerId, privateKey: stranger.privateKey }), message('m_forged_unknown_1')), { status: 401, code: 'unknown_key' });
-    assert.deepEqual(await post(await signed(message('m_forged_claimed_1'), { keyId: me.keyId, privateKey: stranger.privateKey }), message('m_forged_claimed_1')), { status: 401, code: 'signature_invalid' });
+    // Both get the same answer, so a stranger cannot learn which keys are this instance's peers
+    // (the audit below still tells the operator which it was).
+    const postFull = async (headers: Record<string, string>, body: string) => {
+      const r = await fetch(url, { method: 'POST', headers, body });
+      const problem = (await r.json()) as { code?: string; detail?: string };
+      return { status: r.status, code: problem.code, detail: problem.detail };
+    };
+    const unknown = await postFull(await signed(message('m_forged_unknown_1'), { keyId: strangerId, privateKey: stranger.privateKey }), message('m_forged_unknown_1'));
+    const claimed = await postFull(await signed(message('m_forged_claimed_1'), { keyId: me.keyId, privateKey: stranger.privateKey }), message('m_forged_claimed_1'));
+    assert.equal(unknown.code, 'signature_invalid');
+    assert.deepEqual(unknown, claimed);
+    // Stale signatures too: a peer's key id and an unknown one are both "expired".
+    const staleBy = async (identity: { keyId: string; privateKey: KeyObject }, id: string) => postFull(await signRequest({ identity, method: 'POST', url, headers: { 'content-type': 'application/json' }, body: message(id), now: Date.now() - 10 * 60_000 }), message(id));
+    assert.deepEqual(await staleBy({ keyId: strangerId, privateKey: stranger.privateKey }, 'm_stale_unknown_1'), await staleBy({ keyId: me.keyId, privateKey: stranger.privateKey }, 'm_stale_claimed_1'));
     // Unsigned.
     assert.deepEqual(await post({ 'content-type': 'application/json' }, message('m_unsigned_00001')), { status: 401, code: 'signature_invalid' });
 
@@ -314,5 +327,77 @@ describe('federation: denials', () => {
     assert.equal(((await pull.json()) as { code: string }).code, 'signature_invalid');
     const badQuery = await fetch(`${a.server.url}/v1/federation/messages?after=-1`);
     assert.equal(badQuery.status, 400);
+  });
+
+  test("a stranger's refused requests cannot flood the audit log: one entry per address and code a minute", async () => {
+    const refusals = async () => (await a.mod.client.audit({ action: 'federation.refused', limit: 200 })).entries.length;
+    const before = await refusals();
+    for (let i = 0; i < 20; i++) {
+      const r = await fetch(`${a.server.url}/v1/federation/inbox`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      assert.equal(r.status, 401);
+    }
+    assert.ok((await refusals()) - before <= 1, 'at most one new entry');
+  });
+
+  test('an unsigned inbox request is refused before its body is read: announcing 8 MB and sending 1 KB gets 401 at once', async () => {
+    const answer = await new Promise<{ status: number; code: string }>((resolve, reject) => {
+      const req = request(`${a.server.url}/v1/federation/inbox`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(8 * 1024 * 1024 - 1) } }, (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => {
+          text += chunk.toString('utf8');
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, code: (JSON.parse(text) as { code: string }).code }));
+      });
+      req.on('error', reject);
+      // The rest of the body never comes: a server that reads it first never answers.
+      req.write(Buffer.alloc(1024, 0x20));
+      setTimeout(() => {
+        req.destroy();
+        reject(new Error('no answer within 5 s: the body was being read first'));
+      }, 5000).unref();
+    });
+    assert.deepEqual(answer, { status: 401, code: 'signature_invalid' });
+  });
+});
+
+describe('federation: trust withdrawn', { skip: noData }, () => {
+  let a: Instance;
+  before(async () => {
+    a = await instance();
+  });
+  after(() => a?.server.close());
+
+  test("withdrawing a peer's trust (or disabling it) stops its bank blocking at once: later copies are held for a moderator, not removed", async () => {
+    // A peer of A's, trusted for "other" with policy block; its key is this test's own.
+    const peerKey = generateKeyPairSync('ed25519');
+    const publicKey = peerKey.publicKey.export({ format: 'jwk' }).x!;
+    const peer = await a.admin.client.connectPeer({ name: 'P', base_url: 'http://127.0.0.1:9', public_key: publicKey, share_categories: [], policy: { other: 'block' }, trusted_categories: ['other'] as never });
+    const aKey = (await a.server.anonymous.federationIdentity()).key_id;
+    const photo = await smallPhoto('Garden.jpg');
+    const sha256 = createHash('sha256').update(photo).digest('hex');
+    const url = `${a.server.url}/v1/federation/inbox`;
+    const send = async (id: string) => {
+      const body = JSON.stringify({ id, type: 'signals', from: keyIdOf(publicKey), to: aKey, created_at: Date.now(), body: { case_ref: id, category: 'other', confidence: 1, signals: [{ type: 'sha256', value: sha256 }] } });
+      const headers = await signRequest({ identity: { keyId: keyIdOf(publicKey), privateKey: peerKey.privateKey }, method: 'POST', url, headers: { 'content-type': 'application/json' }, body, now: Date.now() });
+      assert.equal((await fetch(url, { method: 'POST', headers, body })).status, 202);
+    };
+    await send('m_trust_0000001');
+    // Trusted: a copy uploaded now is blocked without a moderator.
+    const blocked = await uploadAndWait(a.person.client, photo, 'first.jpg');
+    assert.equal(blocked.reason_code, 'blocked');
+
+    // The admin withdraws the trust: the policy still says block, but untrusted block means hold.
+    await a.admin.client.updatePeer(peer.id, { trusted_categories: [] });
+    const held = await uploadAndWait(a.person.client, photo, 'second.jpg');
+    assert.equal(held.status, 'held');
+    assert.ok(await holdOf(a.mod, held.id), 'a moderator decides');
+
+    // Trusted again, its next case blocks again; then the peer is disabled: its signals remove nothing more.
+    await a.admin.client.updatePeer(peer.id, { trusted_categories: ['other'] as never });
+    await send('m_trust_0000002');
+    assert.equal((await uploadAndWait(a.person.client, photo, 'again.jpg')).reason_code, 'blocked');
+    await a.admin.client.updatePeer(peer.id, { status: 'disabled' });
+    const third = await uploadAndWait(a.person.client, photo, 'third.jpg');
+    assert.equal(third.status, 'held');
   });
 });

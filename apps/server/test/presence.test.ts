@@ -49,7 +49,9 @@ onEachDatabase('presence', (dialect) => {
 
   it('the last-seen setting applies both ways: contacts only, nobody, and blocks', async (t) => {
     const [carol, contact, stranger] = await Promise.all([server.signUp(), server.signUp(), server.signUp()]);
-    await carol.client.openDirect(contact.handle);
+    // Carol writes to her contact; the stranger opens a chat with her and writes too (that is not enough).
+    await carol.client.send((await carol.client.openDirect(contact.handle)).id, { text: 'hi' });
+    await stranger.client.send((await stranger.client.openDirect(carol.handle)).id, { text: 'hi carol' });
     await online(t, carol);
     await online(t, contact);
     await online(t, stranger);

@@ -31,8 +31,11 @@ function call(server: TestServer, token: string | null, method: string, path: st
   return fetch(`${server.url}${path}`, { method, headers, body });
 }
 
+/** `a` opens a direct chat with `b` and writes in it: `b` is now `a`'s contact. */
 async function chat(a: User, b: User) {
-  return a.client.openDirect(b.handle);
+  const conversation = await a.client.openDirect(b.handle);
+  await a.client.send(conversation.id, { text: 'hello' });
+  return conversation;
 }
 
 onEachDatabase('profiles', (dialect) => {
@@ -191,6 +194,21 @@ onEachDatabase('profiles', (dialect) => {
     });
   });
 
+  it('a stranger who opens a direct chat, or writes in it, is no contact: a contacts-only photo and "find me" stay hidden until the owner writes back', async () => {
+    const stem = `ct${process.pid}${dialect === 'sqlite' ? 's' : 'p'}`;
+    const [owner, stranger] = await Promise.all([server.signUp(`${stem}_own`), server.signUp()]);
+    await owner.client.profiles.setPhoto(await gpsPhoto(), 'image/jpeg');
+    await owner.client.setPrivacy({ photo: 'contacts', find_me: 'contacts' });
+    // The stranger knows the handle, opens a chat and writes: nothing the owner keeps for contacts.
+    await chat(stranger, owner);
+    assert.equal((await stranger.client.profiles.byHandle(owner.handle)).photo, null);
+    assert.deepEqual(await stranger.client.profiles.search(`${stem}_o`), []);
+    // The owner writes back: now the stranger is a contact.
+    await chat(owner, stranger);
+    assert.ok((await stranger.client.profiles.byHandle(owner.handle)).photo);
+    assert.deepEqual((await stranger.client.profiles.search(`${stem}_o`)).map((p) => p.handle), [owner.handle]);
+  });
+
   describe('people search', () => {
     it('finds by handle prefix and by a word of the display name, accents folded', async () => {
       const stem = `zq${process.pid}${dialect === 'sqlite' ? 's' : 'p'}`;
@@ -225,7 +243,7 @@ onEachDatabase('profiles', (dialect) => {
     it('follows "who can find me": contacts only, or nobody (an exact handle still opens a chat)', async () => {
       const stem = `fm${process.pid}${dialect === 'sqlite' ? 's' : 'p'}`;
       const [hidden, contact, stranger] = await Promise.all([server.signUp(`${stem}_hid`), server.signUp(), server.signUp()]);
-      await contact.client.openDirect(hidden.handle);
+      await chat(hidden, contact);
       await hidden.client.setPrivacy({ find_me: 'contacts' });
       assert.deepEqual((await contact.client.profiles.search(`${stem}_h`)).map((p) => p.handle), [hidden.handle]);
       assert.deepEqual(await stranger.client.profiles.search(`${stem}_h`), []);
@@ -233,6 +251,16 @@ onEachDatabase('profiles', (dialect) => {
       assert.deepEqual(await contact.client.profiles.search(`${stem}_h`), []);
       assert.deepEqual((await hidden.client.profiles.search(`${stem}_h`)).map((p) => p.handle), [hidden.handle], 'one finds oneself');
       assert.equal((await stranger.client.openDirect(hidden.handle)).kind, 'direct');
+    });
+
+    it('never finds a suspended account, by handle or by name', async () => {
+      const stem = `sus${process.pid}${dialect === 'sqlite' ? 's' : 'p'}`;
+      const [searcher, gone] = await Promise.all([server.signUp(), server.signUp(`${stem}_gone`)]);
+      await gone.client.profiles.update({ display_name: `${stem}name Gone` });
+      assert.deepEqual((await searcher.client.profiles.search(`${stem}name`)).map((p) => p.handle), [gone.handle]);
+      await server.db.db.updateTable('accounts').set({ suspended_at: Date.now() }).where('id', '=', gone.accountId).execute();
+      assert.deepEqual(await searcher.client.profiles.search(`${stem}_g`), []);
+      assert.deepEqual(await searcher.client.profiles.search(`${stem}name`), []);
     });
 
     it('is rate-limited per account (429 with Retry-After)', async () => {

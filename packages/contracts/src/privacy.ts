@@ -15,7 +15,8 @@ export const AddMePolicy = Type.Enum(['everyone', 'contacts', 'nobody']);
 export type AddMePolicy = Static<typeof AddMePolicy>;
 
 /**
- * Who sees something of yours: everyone, contacts (people you share a direct chat with) or nobody.
+ * Who sees something of yours: everyone, contacts (people you have written to in a direct chat, as
+ * for add_me: someone opening a chat with you, or writing to you, is not enough) or nobody.
  * Last seen works both ways, as WhatsApp's does: whoever cannot see yours, you cannot see theirs.
  */
 export const Visibility = Type.Enum(['everyone', 'contacts', 'nobody']);

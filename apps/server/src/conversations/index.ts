@@ -7,6 +7,7 @@ export {
   type Conversations,
   type ConversationsDeps,
   MAX_GROUP_MEMBERS,
+  directWriting,
 } from './service.ts';
 export { conversationRoutes } from './routes.ts';
 export {

@@ -511,24 +511,8 @@ export function createConversations(deps: ConversationsDeps) {
     const blockers = await blockersOf(tx, ids, by);
     const policies = await addPolicies(tx, ids);
     const contactsOnly = people.filter((p) => !blockers.has(p.id) && policies.get(p.id) === 'contacts');
-    const contacts = new Set<string>();
-    if (contactsOnly.length > 0) {
-      // A contact is someone they wrote to themselves in a direct chat: opening a chat with them is not enough.
-      const keys = contactsOnly.map((p) => [p.id, by].sort().join(':'));
-      for (let i = 0; i < keys.length; i += 500) {
-        const rows = await tx
-          .selectFrom('conversations')
-          .innerJoin('messages', 'messages.conversation_id', 'conversations.id')
-          .select('messages.sender_id')
-          .distinct()
-          .where('conversations.direct_key', 'in', keys.slice(i, i + 500))
-          .where('messages.sender_id', '!=', by)
-          // A held message was never delivered: it does not make its sender a contact yet.
-          .where('messages.status', '=', 'sent')
-          .execute();
-        for (const r of rows) contacts.add(r.sender_id);
-      }
-    }
+    // A contact is someone they wrote to themselves in a direct chat: opening a chat with them is not enough.
+    const contacts = contactsOnly.length > 0 ? (await directWriting(tx, by, contactsOnly.map((p) => p.id))).wroteToMe : new Set<string>();
     const adding: typeof people = [];
     const inviting: typeof people = [];
     for (const p of people) {
@@ -714,3 +698,35 @@ async function lastMessages(db: Database, ranges: Map<string, SeqRange[] | null>
 
 export type Conversations = ReturnType<typeof createConversations>;
 export { isAdmin };
+
+/**
+ * Who wrote to whom in the direct chats between `me` and each of `others`: `wroteToMe` holds those
+ * of `others` who sent `me` a delivered message there, `iWroteTo` those `me` sent one to. This is
+ * what "contacts" means in people's privacy settings (who may add me, see my photo, my last seen,
+ * find me): someone the person wrote to themselves. Opening a direct chat with someone, or writing
+ * to them, does not make one their contact.
+ */
+export async function directWriting(db: Database['db'] | Tx, me: string, others: readonly string[]): Promise<{ wroteToMe: Set<string>; iWroteTo: Set<string> }> {
+  const wroteToMe = new Set<string>();
+  const iWroteTo = new Set<string>();
+  const byKey = new Map(others.filter((id) => id !== me).map((id) => [[id, me].sort().join(':'), id]));
+  const keys = [...byKey.keys()];
+  for (let i = 0; i < keys.length; i += 500) {
+    const rows = await db
+      .selectFrom('conversations')
+      .innerJoin('messages', 'messages.conversation_id', 'conversations.id')
+      .select(['conversations.direct_key', 'messages.sender_id'])
+      .distinct()
+      .where('conversations.direct_key', 'in', keys.slice(i, i + 500))
+      // A held message was never delivered: it does not make its sender a contact yet.
+      .where('messages.status', '=', 'sent')
+      .execute();
+    for (const r of rows) {
+      const other = byKey.get(r.direct_key!);
+      if (!other) continue;
+      if (r.sender_id === me) iWroteTo.add(other);
+      else if (r.sender_id === other) wroteToMe.add(other);
+    }
+  }
+  return { wroteToMe, iWroteTo };
+}

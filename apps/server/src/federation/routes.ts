@@ -70,6 +70,10 @@ function signedRoutes(deps: FederationRouteDeps): FastifyPluginAsyncTypebox {
       },
       bodyLimit: INBOX_BODY_LIMIT,
       config: { rateLimit },
+      // The signature over the headers first: nothing unsigned gets its body read.
+      onRequest: async (request) => {
+        await federation.verifyPeerHeaders({ method: 'POST', url: request.url, headers: request.headers, ip: request.ip });
+      },
     }, async (request, reply) => {
       const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const verified = await federation.verifyPeerRequest({ method: 'POST', url: request.url, headers: request.headers, body, ip: request.ip });

@@ -13,10 +13,11 @@
  * sends a `confirmation` to the other peers.
  */
 import { randomBytes } from 'node:crypto';
-import { type BankCategory, FederationMessage, type Peer, type ReceivedCase, type SharedCase, type SharedList } from '@mmd/contracts';
+import { BANK_CATEGORIES, type BankCategory, FederationMessage, type Peer, type ReceivedCase, type SharedCase, type SharedList } from '@mmd/contracts';
 import { Value } from 'typebox/value';
 import type { SecretBox } from '../automation/index.ts';
 import { AppError, notFound } from '../errors.ts';
+import { createWindowLimiter } from '../http/window-limit.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
 import { outboundFetch } from '../platform/outbound.ts';
 import type { AuditInput, ReviewDecided, SafetyListener, SharedSignal, SweepCompleted, TakedownFinished } from '../safety/index.ts';
@@ -24,7 +25,7 @@ import { type Identity, loadIdentity, publicKeyObject } from './identity.ts';
 import { MESSAGES_PATH, createOutbox } from './outbox.ts';
 import { type PeerRow, actionFor, createPeers, sharesWith } from './peers.ts';
 import type { FederationReceivedTable } from './schema.ts';
-import { SIGNATURE_WINDOW_MS, type Verified, newNonce, signRequest, verifySigned } from './signatures.ts';
+import { NOT_VERIFIED, SIGNATURE_WINDOW_MS, type Verified, newNonce, signRequest, verifySigned } from './signatures.ts';
 
 /** What federation needs of safety (its public functions). */
 export interface SafetyPort {
@@ -33,6 +34,7 @@ export interface SafetyPort {
     bankFor(o: { peerId: string; peerName: string; category: BankCategory; action: 'hold' | 'block' }): Promise<string>;
     addSignals(o: { bankId: string; signals: SharedSignal[]; tag: string }): Promise<{ signalIds: number[]; added: number }>;
     retract(o: { bankId: string; signalIds: number[]; note: string }): Promise<{ signalsRemoved: number; released: number }>;
+    limitBlocking(o: { peerId: string; blockCategories: readonly string[] }): Promise<number>;
   };
   recordAudit(entry: AuditInput): Promise<void>;
 }
@@ -68,19 +70,45 @@ export function createFederation(deps: FederationDeps) {
 
   const audit = (entry: Omit<AuditInput, 'at'>) => safety.recordAudit({ ...entry, at: clock() });
 
-  /** A peer's signature on a request, with replay protection: the nonce is remembered for the window. */
-  async function verifyPeerRequest(request: { method: string; url: string; headers: Record<string, string | string[] | undefined>; body: Buffer | null; ip: string }): Promise<Verified<PeerRow>> {
+  type SignedRequest = { method: string; url: string; headers: Record<string, string | string[] | undefined>; ip: string };
+
+  /** Refusals are audited; an unknown key is answered exactly like a wrong one (no oracle of who the peers are). */
+  async function refusing<T>(request: SignedRequest, run: () => Promise<T>): Promise<T> {
     try {
-      const verified = await verifySigned<PeerRow>({
-        message: { method: request.method, url: `http://federation.invalid${request.url}` },
-        headers: request.headers,
-        body: request.body,
-        now: clock(),
-        lookup: async (keyId) => {
-          const peer = await peers.byKeyId(keyId);
-          return peer && peer.status === 'active' ? { key: peer, publicKey: publicKeyObject(peer.public_key) } : null;
-        },
-      });
+      return await run();
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      await refused(err, { path: request.url.split('?')[0]!, ip: request.ip });
+      if (err.code === 'unknown_key') throw new AppError('signature_invalid', NOT_VERIFIED);
+      throw err;
+    }
+  }
+
+  const checkSignature = (request: SignedRequest, body: Buffer | null | undefined) =>
+    verifySigned<PeerRow>({
+      message: { method: request.method, url: `http://federation.invalid${request.url}` },
+      headers: request.headers,
+      body,
+      now: clock(),
+      lookup: async (keyId) => {
+        const peer = await peers.byKeyId(keyId);
+        return peer && peer.status === 'active' ? { key: peer, publicKey: publicKeyObject(peer.public_key) } : null;
+      },
+    });
+
+  /**
+   * The signature over a request's headers, checked before its body is read: a stranger cannot
+   * make this instance buffer a body (up to 8 MiB) it would refuse anyway. The digest, the nonce
+   * and the message follow once the body is in (verifyPeerRequest).
+   */
+  function verifyPeerHeaders(request: SignedRequest): Promise<Verified<PeerRow>> {
+    return refusing(request, () => checkSignature(request, undefined));
+  }
+
+  /** A peer's signature on a request, with replay protection: the nonce is remembered for the window. */
+  function verifyPeerRequest(request: SignedRequest & { body: Buffer | null }): Promise<Verified<PeerRow>> {
+    return refusing(request, async () => {
+      const verified = await checkSignature(request, request.body);
       const now = clock();
       await db.db.deleteFrom('federation_nonces').where('expires_at', '<', now).execute();
       const fresh = await db.db
@@ -90,14 +118,27 @@ export function createFederation(deps: FederationDeps) {
         .executeTakeFirst();
       if (Number(fresh.numInsertedOrUpdatedRows ?? 0n) === 0) throw new AppError('message_replayed', 'this nonce was already used');
       return verified;
-    } catch (err) {
-      if (err instanceof AppError) await refused(err, { path: request.url.split('?')[0]!, ip: request.ip });
-      throw err;
-    }
+    });
   }
 
+  /** Refusals of requests no peer signed: one audit entry per address and code a minute. */
+  const strangerRefusals = createWindowLimiter({ max: 1, windowMs: 60_000, clock });
+  const notLogged = new Map<string, number>();
+
   async function refused(err: AppError, detail: Record<string, unknown>) {
-    await audit({ actorId: null, action: 'federation.refused', detail: { code: err.code, reason: err.message, ...detail } }).catch(() => {});
+    let extra: Record<string, unknown> = {};
+    if (detail.peer === undefined) {
+      // A stranger cannot fill the moderators' append-only log: repeats are counted, not written.
+      const key = `${String(detail.ip)}|${err.code}`;
+      if (strangerRefusals.hit(key) > 0) {
+        if (notLogged.size < 10_000) notLogged.set(key, (notLogged.get(key) ?? 0) + 1);
+        return;
+      }
+      const repeats = notLogged.get(key);
+      notLogged.delete(key);
+      if (repeats) extra = { repeats_not_logged: repeats };
+    }
+    await audit({ actorId: null, action: 'federation.refused', detail: { code: err.code, reason: err.message, ...detail, ...extra } }).catch(() => {});
   }
 
   /** Records a message as received; false when this peer already sent one with that id. */
@@ -412,6 +453,7 @@ export function createFederation(deps: FederationDeps) {
     outbox,
     listener,
     verifyPeerRequest,
+    verifyPeerHeaders,
     receive,
     pull,
     refused,
@@ -430,7 +472,10 @@ export function createFederation(deps: FederationDeps) {
     },
 
     async update(actorId: string, id: string, body: Parameters<typeof peers.update>[1]): Promise<Peer> {
-      await peers.update(id, body);
+      const row = await peers.update(id, body);
+      // Trust withdrawn (or the peer disabled): its banks stop blocking now, not at its next case.
+      const blocking = row.status === 'active' ? BANK_CATEGORIES.filter((c) => actionFor(row, c) === 'block') : [];
+      await safety.peerBanks.limitBlocking({ peerId: id, blockCategories: blocking });
       await audit({ actorId, action: 'federation.peer', detail: { peer: id, change: 'updated', fields: Object.keys(body) } });
       return peers.view(id);
     },

@@ -20,6 +20,8 @@ export const RESPONSE_COMPONENTS = ['@status'] as const;
 /** A signature's `created` may be this far from the receiver's clock, either way. */
 export const SIGNATURE_WINDOW_MS = 5 * 60_000;
 const LABEL = 'mmd';
+/** What a signature by the wrong key is told, and (from the inbox) one by a key no peer has. */
+export const NOT_VERIFIED = "the signature does not verify with the peer's key";
 
 export interface SigningIdentity {
   keyId: string;
@@ -97,7 +99,8 @@ export interface Verified<K> {
 export async function verifySigned<K>(o: {
   message: { method: string; url: string } | { status: number };
   headers: Record<string, string | string[] | undefined>;
-  body: Buffer | null;
+  /** null: no body; undefined: a body not read yet (its digest header must be covered; the bytes are checked later). */
+  body: Buffer | null | undefined;
   now: number;
   lookup: (keyId: string) => Promise<{ key: K; publicKey: KeyObject } | null>;
 }): Promise<Verified<K>> {
@@ -122,12 +125,13 @@ export async function verifySigned<K>(o: {
   }
   if (nonce.length < 16 || nonce.length > 128) throw invalid('the nonce must be 16 to 128 characters');
   const covered = Array.isArray(member[0]) ? member[0].map((item) => String(item[0])) : [];
-  const required = [...('status' in o.message ? RESPONSE_COMPONENTS : REQUEST_COMPONENTS), ...(o.body && o.body.length > 0 ? ['content-digest'] : [])];
+  const required = [...('status' in o.message ? RESPONSE_COMPONENTS : REQUEST_COMPONENTS), ...(o.body === undefined || (o.body && o.body.length > 0) ? ['content-digest'] : [])];
   for (const c of required) if (!covered.includes(c)) throw invalid(`the signature must cover ${c}`);
-  const found = await o.lookup(keyId);
-  if (!found) throw new AppError('unknown_key', 'no connected peer has this key');
+  // The window first: a stale signature is refused alike whether its key id is a peer's or not.
   const createdMs = created * 1000;
   if (Math.abs(o.now - createdMs) > SIGNATURE_WINDOW_MS) throw new AppError('signature_expired', `the signature was created outside the ${SIGNATURE_WINDOW_MS / 1000} s window`);
+  const found = await o.lookup(keyId);
+  if (!found) throw new AppError('unknown_key', 'no connected peer has this key');
   let ok: boolean | null;
   try {
     ok = await httpbis.verifyMessage(
@@ -143,8 +147,8 @@ export async function verifySigned<K>(o: {
   } catch {
     ok = false;
   }
-  if (ok !== true) throw invalid('the signature does not verify with the peer\'s key');
-  if (covered.includes('content-digest') || (o.body && o.body.length > 0)) {
+  if (ok !== true) throw invalid(NOT_VERIFIED);
+  if (o.body !== undefined && (covered.includes('content-digest') || (o.body && o.body.length > 0))) {
     if (!digestMatches(headers['content-digest'], o.body ?? Buffer.alloc(0))) throw new AppError('digest_mismatch', 'the body does not match its Content-Digest');
   }
   return { key: found.key, keyId, nonce, createdMs };

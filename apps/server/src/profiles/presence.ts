@@ -11,7 +11,7 @@
  */
 import type { Presence } from '@mmd/contracts';
 import { accountsByIds, blockedBy, privacySettingsOf } from '../accounts/index.ts';
-import { directChatIds } from '../conversations/index.ts';
+import { directWriting } from '../conversations/index.ts';
 import type { Database } from '../platform/db/index.ts';
 import { visibleTo } from './service.ts';
 
@@ -91,7 +91,7 @@ export function createPresence(deps: PresenceDeps) {
       // …and mine shown to them (my one setting, my blocks), else I see none of theirs.
       const mySetting = (await privacySettingsOf(db.db, [viewerId])).get(viewerId)?.last_seen ?? 'everyone';
       const iBlocked = await blockedBy(db.db, viewerId, shownToMe);
-      const contacts = mySetting === 'contacts' ? await directChatIds(db.db, viewerId, shownToMe) : new Map<string, string>();
+      const contacts = mySetting === 'contacts' ? (await directWriting(db.db, viewerId, shownToMe)).iWroteTo : new Set<string>();
       const both = new Set(shownToMe.filter((id) => !iBlocked.has(id) && (mySetting === 'everyone' || (mySetting === 'contacts' && contacts.has(id)))));
       if (ids.includes(viewerId)) both.add(viewerId);
       const rows = both.size === 0 ? [] : await db.db.selectFrom('presence').selectAll().where('account_id', 'in', [...both]).execute();

@@ -1,13 +1,13 @@
 /**
  * Profiles: display name, about line and photo beside each handle, as each viewer may see them
- * (the owner's photo setting: everyone, contacts — a shared direct chat — or nobody; nobody who
+ * (the owner's photo setting: everyone, contacts — people they wrote to in a direct chat — or nobody; nobody who
  * blocked the viewer shows them a photo); people search by handle and name prefix, bounded so the
  * directory cannot be paged through. A change reaches the owner's direct chats and groups as one
  * `profile.updated` event each, and the owner's own devices.
  */
 import { MAX_PEOPLE_RESULTS, PROFILE_PHOTO_SIZES, type Profile, type ProfilePhoto, type ProfilePhotoSize, type UpdateProfileBody } from '@mmd/contracts';
-import { accountsByHandlePrefix, accountsByIds, blockersOf, type Principal, privacySettingsOf } from '../accounts/index.ts';
-import { conversationIdsOf, directChatIds, kindsOf } from '../conversations/index.ts';
+import { accountStates, accountsByHandlePrefix, accountsByIds, blockersOf, type Principal, privacySettingsOf } from '../accounts/index.ts';
+import { conversationIdsOf, directWriting, kindsOf } from '../conversations/index.ts';
 import { AppError, notFound } from '../errors.ts';
 import { newId } from '../lib/ids.ts';
 import { type StoredProfilePhoto, type UrlSigner, pickProfileRendition, profilePhotoPrefix, storeProfilePhoto } from '../media/index.ts';
@@ -42,7 +42,7 @@ async function profileRows(db: Reader, accountIds: readonly string[]): Promise<M
 
 /**
  * Of `ownerIds`, those who show `viewerId` their `what` (photo or last seen) by their own setting:
- * everyone, or contacts when the two share a direct chat; never someone who blocked the viewer.
+ * everyone, or contacts (the owner wrote to the viewer in a direct chat); never someone who blocked the viewer.
  * One's own is always visible.
  */
 export async function visibleTo(db: Reader, viewerId: string, ownerIds: readonly string[], what: 'photo' | 'last_seen' | 'find_me'): Promise<Set<string>> {
@@ -51,7 +51,8 @@ export async function visibleTo(db: Reader, viewerId: string, ownerIds: readonly
   if (others.length === 0) return visible;
   const [settings, blockers] = await Promise.all([privacySettingsOf(db, others), blockersOf(db, others, viewerId)]);
   const needContact = others.filter((id) => settings.get(id)?.[what] === 'contacts' && !blockers.has(id));
-  const contacts = needContact.length > 0 ? await directChatIds(db, viewerId, needContact) : new Map<string, string>();
+  // Contacts: those who wrote to the viewer themselves in a direct chat (a chat a stranger opened is not enough).
+  const contacts = needContact.length > 0 ? (await directWriting(db, viewerId, needContact)).wroteToMe : new Set<string>();
   for (const id of others) {
     if (blockers.has(id)) continue;
     const policy = settings.get(id)?.[what];
@@ -200,7 +201,10 @@ export function createProfiles(deps: ProfilesDeps) {
         .orderBy('account_id')
         .limit(spare)
         .execute();
-      const ids = [...new Set([...byHandle.map((a) => a.id), ...byName.map((r) => r.account_id)])];
+      const found = [...new Set([...byHandle.map((a) => a.id), ...byName.map((r) => r.account_id)])];
+      // A suspended account is found by neither (the handle prefix query leaves it out already).
+      const states = await accountStates(db.db, found);
+      const ids = found.filter((id) => states.get(id)?.suspended === false);
       // Each person's "who finds me" setting (blocks included: a blocker is never found).
       const findable = await visibleTo(db.db, principal.accountId, ids, 'find_me');
       return view(principal.accountId, ids.filter((id) => findable.has(id)).slice(0, take));

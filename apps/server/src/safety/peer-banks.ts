@@ -69,6 +69,19 @@ export function createPeerBanks(deps: {
     },
 
     /**
+     * A peer's trust or policy changed (or it was disabled): each of its banks that blocks but whose
+     * category is no longer in `blockCategories` goes back to holding for a moderator, at once, for
+     * the signals it already has. Returns how many banks changed.
+     */
+    async limitBlocking(o: { peerId: string; blockCategories: readonly string[] }): Promise<number> {
+      let query = db.db.updateTable('safety_banks').set({ action: 'hold', trusted: 0 }).where('source', '=', `${PEER_SOURCE}${o.peerId}`).where('action', '=', 'block');
+      if (o.blockCategories.length > 0) query = query.where('category', 'not in', [...o.blockCategories]);
+      const changed = Number((await query.executeTakeFirst()).numUpdatedRows);
+      if (changed > 0) await appendAudit(db.db, { at: clock(), actorId: null, action: 'bank.updated', detail: { source: `${PEER_SOURCE}${o.peerId}`, blocking_only: o.blockCategories, demoted_to_hold: changed } });
+      return changed;
+    },
+
+    /**
      * Checks and stores a peer's signals and queues their sweep (tagged, so the caller hears when
      * it completes). Returns the ids of every signal of the batch, those the bank already had included.
      */

@@ -13,7 +13,7 @@ import './privacy.css';
 
 const CHOICES: { value: Visibility; label: string }[] = [
   { value: 'everyone', label: 'Everyone' },
-  { value: 'contacts', label: 'People I chat with' },
+  { value: 'contacts', label: "People I've written to" },
   { value: 'nobody', label: 'Nobody' },
 ];
 
