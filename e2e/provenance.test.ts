@@ -53,7 +53,7 @@ describe('provenance labels', { skip: skipBrowser }, () => {
     await alice.client.waitForMedia(edited.id);
     await alice.client.send(direct.id, { text: 'colour fixed', media: [edited.id] });
     const fixed = bubble(b.page, 'colour fixed');
-    await fixed.getByText('Content credentials: C2PA Test Signing Cert', { exact: true }).waitFor({ timeout: 30_000 });
+    await fixed.getByText('Content credentials: C2PA Test Signing Cert (unverified signer)', { exact: true }).waitFor({ timeout: 30_000 });
     await fixed.getByText('Edited', { exact: true }).waitFor();
 
     // In a channel: the subscriber sees the label on the admin's post.

@@ -78,7 +78,7 @@ describe('mmd upload / media / send --media (online)', { skip: noData, concurren
   test('upload --ai discloses AI; media shows the provenance labels read from content credentials', async () => {
     const r = await alice.mmd('upload', path.join(DATA, 'c2pa', 'CA.jpg'), '--ai', 'generated', '--wait');
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^provenance\s+AI-generated; Edited; Content credentials: C2PA Test Signing Cert$/m);
+    assert.match(r.stdout, /^provenance\s+AI-generated; Edited; Content credentials: C2PA Test Signing Cert \(unverified signer\)$/m);
     const bad = await alice.mmd('upload', photo, '--ai', 'maybe');
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /generated, partial/);

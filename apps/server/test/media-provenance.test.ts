@@ -44,7 +44,7 @@ onEachDatabase('media provenance', (dialect) => {
     assert.equal(p.hard_binding_valid, true);
     assert.equal(p.edited, true);
     assert.ok(p.actions.includes('c2pa.color_adjustments'));
-    assert.deepEqual(p.labels, ['Edited', 'Content credentials: C2PA Test Signing Cert']);
+    assert.deepEqual(p.labels, ['Edited', 'Content credentials: C2PA Test Signing Cert (unverified signer)']);
     assert.equal(p.label, 'Edited');
     const served = Buffer.from(await (await alice.client.fetchFile(item.renditions['preview.jpg']!.url)).arrayBuffer());
     assert.ok(!served.includes(Buffer.from('c2pa')), 'the rendition has no manifest left');
@@ -59,7 +59,7 @@ onEachDatabase('media provenance', (dialect) => {
     const seen = history.messages.find((m) => m.id === sent.id)!.media[0]!;
     assert.equal(seen.provenance?.digital_source_type, 'algorithmicMedia');
     assert.equal(seen.provenance?.ai, null);
-    assert.deepEqual(seen.provenance?.labels, ['Computer-generated', 'Content credentials: C2PA Test Signing Cert']);
+    assert.deepEqual(seen.provenance?.labels, ['Computer-generated', 'Content credentials: C2PA Test Signing Cert (unverified signer)']);
     const bobsView = await bob.client.media(item.id);
     assert.equal(bobsView.provenance?.claim_generator, 'make_test_images/0.33.1 c2pa-rs/0.33.1');
   });

@@ -42,11 +42,11 @@ export const MediaProvenance = Type.Object(
 export type MediaProvenance = Static<typeof MediaProvenance>;
 
 /** The facts {@link provenanceLabels} reads. */
-export type ProvenanceFacts = Pick<MediaProvenance, 'status' | 'source' | 'issuer' | 'signer' | 'signature_valid' | 'hard_binding_valid' | 'ai' | 'edited' | 'algorithmic' | 'remote_manifest_url'>;
+export type ProvenanceFacts = Pick<MediaProvenance, 'status' | 'source' | 'issuer' | 'signer' | 'signature_valid' | 'hard_binding_valid' | 'ai' | 'edited' | 'algorithmic' | 'remote_manifest_url' | 'trusted'>;
 
 /**
  * The labels a viewer sees, most important first: AI involvement, edits, then whose credentials
- * these are and whether they verify. Pure; the server puts them on every view, clients may reuse it.
+ * these are and whether they verify (a signer no configured trust list vouches for is "unverified"). Pure; the server puts them on every view, clients may reuse it.
  */
 export function provenanceLabels(p: ProvenanceFacts): string[] {
   const labels: string[] = [];
@@ -58,7 +58,8 @@ export function provenanceLabels(p: ProvenanceFacts): string[] {
     const who = p.issuer ?? p.signer ?? 'unknown signer';
     if (p.signature_valid === false) labels.push(`Content credentials: ${who} — invalid signature`);
     else if (p.hard_binding_valid === false) labels.push(`Content credentials: ${who} — content changed after signing`);
-    else labels.push(`Content credentials: ${who}`);
+    // No trust list vouches for this signer: anyone can make a certificate naming anyone.
+    else labels.push(p.trusted === true ? `Content credentials: ${who}` : `Content credentials: ${who} (unverified signer)`);
   } else if (p.status === 'remote') labels.push('Content credentials: remote, not fetched');
   else if (p.status === 'unreadable') labels.push('Content credentials: unreadable');
   return labels;

@@ -68,7 +68,8 @@ export function provenanceOf(row: Pick<MediaRow, 'provenance' | 'ai_disclosure'>
     edited: read.edited ?? false,
     algorithmic: read.algorithmic ?? false,
     remote_manifest_url: read.remoteManifestUrl ?? null,
-  } satisfies Omit<MediaProvenance, 'label' | 'labels' | 'claim_generator' | 'signed_at' | 'trusted' | 'digital_source_type' | 'ai_disclosed' | 'actions' | 'failures'>;
+    trusted: read.trusted ?? null,
+  } satisfies Omit<MediaProvenance, 'label' | 'labels' | 'claim_generator' | 'signed_at' | 'digital_source_type' | 'ai_disclosed' | 'actions' | 'failures'>;
   const labels = provenanceLabels(facts);
   return {
     provenance: {
@@ -77,7 +78,6 @@ export function provenanceOf(row: Pick<MediaRow, 'provenance' | 'ai_disclosure'>
       labels,
       claim_generator: read.claimGenerator ?? null,
       signed_at: read.signedAt ?? null,
-      trusted: read.trusted ?? null,
       digital_source_type: read.digitalSourceType ?? null,
       ai_disclosed: disclosed,
       actions: read.actions ?? [],
