@@ -95,6 +95,8 @@ export function createBullQueue<P extends PayloadMap<P>>(deps: BullQueueDeps): Q
 
   function startWorker(handlers: Record<string, (job: never) => Promise<unknown>>, options: { concurrency: number; leaseMs: number }): QueueWorker {
     const controllers = new Set<AbortController>();
+    // BullMQ leaves a connection it was handed open when the worker closes: ours, closed in stop().
+    const workerConnection = deps.redis.duplicate({ maxRetriesPerRequest: null });
     const worker = new Worker(
       deps.name,
       async (job: BullJob) => {
@@ -129,7 +131,7 @@ export function createBullQueue<P extends PayloadMap<P>>(deps: BullQueueDeps): Q
         }
       },
       {
-        connection: deps.redis.duplicate({ maxRetriesPerRequest: null }),
+        connection: workerConnection,
         prefix,
         concurrency: options.concurrency,
         // A dead worker's job is handed on once its lock lapses (the database queue's lease).
@@ -147,13 +149,16 @@ export function createBullQueue<P extends PayloadMap<P>>(deps: BullQueueDeps): Q
       async stop(stopOptions = {}) {
         const closing = worker.close();
         const timeoutMs = stopOptions.timeoutMs;
-        if (timeoutMs === undefined) return void (await closing);
-        const timer = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), timeoutMs).unref());
-        if ((await Promise.race([closing, timer])) === 'late') {
-          // Abandoned: handlers are told; BullMQ hands their jobs on when their locks lapse.
-          for (const c of controllers) c.abort(new Error('worker stopped'));
-          await worker.close(true);
+        if (timeoutMs === undefined) await closing;
+        else {
+          const timer = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), timeoutMs).unref());
+          if ((await Promise.race([closing, timer])) === 'late') {
+            // Abandoned: handlers are told; BullMQ hands their jobs on when their locks lapse.
+            for (const c of controllers) c.abort(new Error('worker stopped'));
+            await worker.close(true);
+          }
         }
+        workerConnection.disconnect();
       },
     };
   }
