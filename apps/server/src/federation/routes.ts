@@ -63,6 +63,7 @@ function signedRoutes(deps: FederationRouteDeps): FastifyPluginAsyncTypebox {
     app.post(INBOX_PATH, {
       schema: {
         'x-mmd-scope': 'public',
+        'x-mmd-auth': 'http-signature',
         security: [],
         tags,
         summary: 'A peer delivers one message (signals, confirmation, retraction, ack), signed per RFC 9421 with its Ed25519 key (docs/federation.md)',
@@ -95,6 +96,7 @@ function signedRoutes(deps: FederationRouteDeps): FastifyPluginAsyncTypebox {
     app.get(MESSAGES_PATH, {
       schema: {
         'x-mmd-scope': 'public',
+        'x-mmd-auth': 'http-signature',
         security: [],
         tags,
         summary: "A peer pulls the messages this instance has for it after a cursor (catch-up); signed request, signed response",

@@ -28,6 +28,11 @@ declare module 'fastify' {
   interface FastifySchema {
     /** The caller this route needs; listed in the OpenAPI document and enforced by the auth hook. */
     'x-mmd-scope'?: RouteScope;
+    /**
+     * A public route that authenticates its caller another way than a bearer token: 'http-signature'
+     * = an RFC 9421 signature by a connected peer (federation); such a route answers 401 unsigned.
+     */
+    'x-mmd-auth'?: 'http-signature';
   }
 }
 
