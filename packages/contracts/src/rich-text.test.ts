@@ -123,7 +123,7 @@ test('parsing stays linear on adversarial input', () => {
     time(200_000); // warm up
     const small = Math.max(time(200_000), 2);
     const large = time(800_000);
-    // Between linear (4×) and quadratic (16×), with room for a loaded machine's noise (12.3× seen once at best of 3).
-    assert.ok(large < small * 12, `${JSON.stringify(shape)}: ${small.toFixed(1)} ms → ${large.toFixed(1)} ms`);
+    // Between linear (4×) and quadratic (16×), with room for a loaded machine's noise (12.3× seen once at best of 3, with other tests running beside it).
+    assert.ok(large < small * 13, `${JSON.stringify(shape)}: ${small.toFixed(1)} ms → ${large.toFixed(1)} ms`);
   }
 });
