@@ -556,7 +556,7 @@ export async function buildApp(deps: AppDeps) {
     mediaWaitMs: config.telegramMediaWaitMs,
     commands: { get: (bot) => bots.commands(bot, bot.accountId), set: (bot, commands) => bots.setCommands(bot, bot.accountId, commands) },
     interactive,
-    editButtons: (principal, messageId, buttons) => interactive.editButtons(principal, messageId, buttons),
+    editButtons: (principal, messageId, buttons, options) => interactive.editButtons(principal, messageId, buttons, options),
   });
   await app.register(telegram.routes);
   await app.register(botRoutes({ bots, webhooks, authenticate, createLimit: { max: config.signupRateLimit, windowMs: config.rateLimitWindowMs } }));

@@ -493,7 +493,12 @@ export function createMessaging(deps: MessagingDeps) {
       return single(db.db, row, principal.accountId);
     },
 
-    async edit(principal: Principal, messageId: string, text: string): Promise<Message> {
+    /**
+     * The sender replaces a message's text. `within` runs in the same transaction after the new
+     * text is written and before the event is made (another capability's part of one edit: a bot's
+     * new keyboard), so readers see the whole edit or none of it.
+     */
+    async edit(principal: Principal, messageId: string, text: string, options: { within?: (tx: Tx) => Promise<void> } = {}): Promise<Message> {
       return write(async (tx, emit) => {
         const row = await loadMessage(tx, messageId);
         const membership = await requireMember(tx, row.conversation_id, principal.accountId);
@@ -515,6 +520,7 @@ export function createMessaging(deps: MessagingDeps) {
           await tx.updateTable('link_previews').set({ status: 'none', title: null, description: null, site_name: null, image_media_id: null, updated_at: now }).where('message_id', '=', messageId).execute();
           await detachPreviewImage(tx, messageId);
         }
+        await options.within?.(tx);
         const message = await single(tx, { ...row, text, edited_at: now });
         await emit({ type: 'message.edited', conversationId: row.conversation_id, membersJoinedBy: audienceOf(row), data: message, at: now });
         return single(tx, { ...row, text, edited_at: now }, principal.accountId);
