@@ -102,16 +102,22 @@ export async function unreadMentionCounts(
 ): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   if (chats.size === 0) return counts;
-  // One cheap query finds the chats where the account has any mention at all past its marks; only those are counted exactly.
+  // One query (per 200 chats) finds the chats with a mention of the account past its read mark;
+  // only those are counted exactly, with their ranges and hides (most chats have none).
   const ids = [...chats.keys()];
   const candidates = new Set<string>();
-  for (let i = 0; i < ids.length; i += 500) {
+  for (let i = 0; i < ids.length; i += 200) {
+    const part = ids.slice(i, i + 200);
     const rows = await db
       .selectFrom('message_mentions')
-      .select('conversation_id')
+      .innerJoin('messages', 'messages.id', 'message_mentions.message_id')
+      .select('message_mentions.conversation_id')
       .distinct()
-      .where('account_id', '=', accountId)
-      .where('conversation_id', 'in', ids.slice(i, i + 500))
+      .where('message_mentions.account_id', '=', accountId)
+      .where('message_mentions.conversation_id', 'in', part)
+      .where('messages.status', '=', 'sent')
+      .where('messages.deleted_at', 'is', null)
+      .where((eb) => eb.or(part.map((id) => eb.and([eb('message_mentions.conversation_id', '=', id), eb('messages.seq', '>', chats.get(id)!.readSeq)]))))
       .execute();
     for (const r of rows) candidates.add(r.conversation_id);
   }
