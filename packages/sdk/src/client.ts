@@ -4,6 +4,7 @@
  */
 import type {
   AiDisclosure,
+  UnreadMentionList,
   CreatePeerBody,
   FederationIdentity,
   Peer,
@@ -434,6 +435,14 @@ export class MmdClient {
   /** Who reacted with what (the latest 100 per emoji). In channels, admins only. */
   reactionDetails(messageId: string) {
     return this.request<ReactionDetails>('GET', `/v1/messages/${enc(messageId)}/reactions`);
+  }
+  /** Your unread @mentions in a group, oldest first (up to `limit`, after seq `after`): where the @ button jumps. */
+  unreadMentions(conversationId: string, options: { after?: number; limit?: number } = {}) {
+    const query = new URLSearchParams();
+    if (options.after !== undefined) query.set('after', String(options.after));
+    if (options.limit !== undefined) query.set('limit', String(options.limit));
+    const qs = query.size > 0 ? `?${query}` : '';
+    return this.request<UnreadMentionList>('GET', `/v1/conversations/${enc(conversationId)}/mentions${qs}`);
   }
   markRead(conversationId: string, upToSeq: number) {
     return this.request<{ read_seq: number }>('POST', `/v1/conversations/${enc(conversationId)}/read`, { up_to_seq: upToSeq });
