@@ -79,7 +79,7 @@ self.addEventListener('push', (event) => {
   } catch {
     payload = null;
   }
-  if (!payload || payload.type !== 'message') {
+  if (payload?.type !== 'message') {
     // A push must show something (browsers penalise silent pushes): say only that there is news.
     event.waitUntil(self.registration.showNotification('MMD', { body: 'New message', icon: '/favicon.svg' }));
     return;
@@ -96,7 +96,7 @@ self.addEventListener('push', (event) => {
 
 self.addEventListener('notificationclick', (event) => {
   event.notification.close();
-  const id = event.notification.data && event.notification.data.conversation_id;
+  const id = event.notification.data?.conversation_id;
   const target = id ? `/chats/${encodeURIComponent(id)}` : '/';
   event.waitUntil(
     (async () => {

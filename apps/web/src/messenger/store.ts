@@ -8,7 +8,6 @@
  */
 import type { ChatSettings, Conversation, EventPayloads, Invitation, MediaSummary, Message, MmdClient, PinnedMessage, Report, Stream, SyncEvent, UpdateChatSettingsBody } from '@mmd/sdk';
 import { errorText } from '../api.ts';
-import { navigate } from '../router.tsx';
 import { alertNewMessage } from '../notifications.ts';
 import { conversationTitle } from './format.ts';
 import { accountCommands, interact } from '../interactive/api.ts';
@@ -733,7 +732,11 @@ export class MessengerStore {
       body: message.text ? (message.text.length > 140 ? `${message.text.slice(0, 139)}…` : message.text) : media,
       conversationId: message.conversation_id,
       toast: (text) => this.notify(text),
-      open: (id) => navigate(`/chats/${encodeURIComponent(id)}`),
+      // As router.tsx's navigate (a .tsx module this file cannot import): the app follows popstate.
+      open: (id) => {
+        window.history.pushState(null, '', `/chats/${encodeURIComponent(id)}`);
+        window.dispatchEvent(new PopStateEvent('popstate'));
+      },
     });
   }
 
