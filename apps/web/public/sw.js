@@ -86,9 +86,11 @@ self.addEventListener('push', (event) => {
   }
   event.waitUntil(
     (async () => {
-      // The app is open and on screen: it shows its own notice.
+      // The app is open, on screen and focused: it alerts by itself (its page knows which chat is
+      // open). A window of the origin showing no app page (an API document such as /healthz) does not.
       const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
-      if (windows.some((w) => w.visibilityState === 'visible' && w.focused)) return;
+      const isApp = (w) => !/^\/(v1\/|healthz|readyz|openapi\.json)/.test(new URL(w.url).pathname);
+      if (windows.some((w) => w.visibilityState === 'visible' && w.focused && isApp(w))) return;
       await show(payload);
     })(),
   );

@@ -61,9 +61,6 @@ function chime() {
   }
 }
 
-/** Sounds played so far (the browser test reads it: a tone cannot be heard there). */
-export let chimesPlayed = 0;
-
 /**
  * Tells the person about a message that arrived where they are not looking: a system
  * notification when they allowed them, else a toast (`toast`), and the tone when sound is on.
@@ -84,10 +81,7 @@ export function alertNewMessage(options: { title: string; body: string; conversa
       options.toast(`${options.title}: ${options.body}`);
     }
   } else options.toast(`${options.title}: ${options.body}`);
-  if (prefs.sound) {
-    chimesPlayed += 1;
-    chime();
-  }
+  if (prefs.sound) chime();
 }
 
 /** The unread total on the app's icon, where the browser has badges (installed apps). */

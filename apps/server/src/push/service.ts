@@ -259,7 +259,7 @@ export function createPush(deps: PushDeps) {
       const tally = { sent: 0, gone: 0, retry: 0, rejected: 0, skipped: 0 };
       const message = await findMessage(db.db, job.messageId);
       // Deleted (or somehow not out) before its push ran: nothing to announce.
-      if (!message || message.status !== 'sent' || message.deleted_at !== null) return tally;
+      if (message?.status !== 'sent' || message.deleted_at !== null) return tally;
       const candidates = (job.to !== null ? [job.to] : await currentMemberIds(db.db, job.conversationId)).filter((id) => id !== job.senderId);
       let subs: PushSubscriptionsTable[] = [];
       for (let i = 0; i < candidates.length; i += 500) {
