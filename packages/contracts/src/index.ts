@@ -22,3 +22,4 @@ export * from './profiles.ts';
 export * from './federation.ts';
 export * from './chats.ts';
 export * from './mentions.ts';
+export * from './push.ts';

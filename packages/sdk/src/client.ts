@@ -84,6 +84,10 @@ import type {
   PinnedList,
   StarredList,
   ChatSettings,
+  CreatePushSubscriptionBody,
+  PushSubscriptionList,
+  PushSubscriptionView,
+  PushVapidKey,
   UpdateChatSettingsBody,
   Invitation,
   InvitedReply,
@@ -323,6 +327,23 @@ export class MmdClient {
   /** Mutes ('8h', '1w', 'always', 'off'), pins (at most 5: `pin_limit`), archives or marks a chat unread. */
   updateChatSettings(conversationId: string, input: UpdateChatSettingsBody) {
     return this.request<ChatSettings>('PATCH', `/v1/conversations/${enc(conversationId)}/settings`, input);
+  }
+
+  /** The server's VAPID public key: pass it to `pushManager.subscribe` as the applicationServerKey. */
+  pushVapidKey() {
+    return this.request<PushVapidKey>('GET', '/v1/push/vapid-key');
+  }
+  /** Registers this device's Web Push subscription (`PushSubscription.toJSON()`); the same endpoint again updates it (e.g. `previews`). */
+  subscribePush(input: CreatePushSubscriptionBody) {
+    return this.request<PushSubscriptionView>('POST', '/v1/push/subscriptions', input);
+  }
+  /** This device's push subscriptions. */
+  async pushSubscriptions(): Promise<PushSubscriptionView[]> {
+    return (await this.request<PushSubscriptionList>('GET', '/v1/push/subscriptions')).subscriptions;
+  }
+  /** Deletes one of your push subscriptions: no more pushes to it. */
+  unsubscribePush(id: string) {
+    return this.request<void>('DELETE', `/v1/push/subscriptions/${enc(id)}`);
   }
 
   /** Deletes a group for everyone (its owner): every member is removed. */

@@ -8,6 +8,8 @@
  */
 import type { ChatSettings, Conversation, EventPayloads, Invitation, MediaSummary, Message, MmdClient, PinnedMessage, Report, Stream, SyncEvent, UnreadMention, UpdateChatSettingsBody } from '@mmd/sdk';
 import { errorText } from '../api.ts';
+import { alertNewMessage } from '../notifications.ts';
+import { conversationTitle } from './format.ts';
 import { accountCommands, interact } from '../interactive/api.ts';
 import type { BotCommand, FormView, Interaction, InteractionAnswer, PollView } from '../interactive/types.ts';
 import { Outbox, type OutgoingMessage } from './outbox.ts';
@@ -764,6 +766,31 @@ export class MessengerStore {
     this.changed();
   }
 
+  /**
+   * A message arrived where the person is not looking (another chat, or another tab): a
+   * notification or toast and a tone — not for a chat they muted, unless it mentions them.
+   */
+  private alertIncoming(message: Message) {
+    const conversation = this.conversation(message.conversation_id);
+    if (!conversation) return;
+    const mutedUntil = conversation.settings?.muted_until ?? null;
+    const mentioned = ((message as { mentions?: { account_id: string }[] }).mentions ?? []).some((m) => m.account_id === this.meId);
+    if (mutedUntil !== null && mutedUntil > Date.now() && !mentioned) return;
+    const media = message.media.length > 0 ? (message.media[0]!.kind === 'image' ? 'Photo' : message.media[0]!.kind === 'video' ? 'Video' : 'File') : 'New message';
+    const title = conversation.kind === 'direct' ? `@${message.sender_handle}` : `${conversationTitle(conversation)} · @${message.sender_handle}`;
+    alertNewMessage({
+      title,
+      body: message.text ? (message.text.length > 140 ? `${message.text.slice(0, 139)}…` : message.text) : media,
+      conversationId: message.conversation_id,
+      toast: (text) => this.notify(text),
+      // As router.tsx's navigate (a .tsx module this file cannot import): the app follows popstate.
+      open: (id) => {
+        window.history.pushState(null, '', `/chats/${encodeURIComponent(id)}`);
+        window.dispatchEvent(new PopStateEvent('popstate'));
+      },
+    });
+  }
+
   /** Whether this chat is on screen now, so what arrives in it is read as it arrives. */
   private readingNow(id: string): boolean {
     return this.openChatId === id && document.visibilityState === 'visible';
@@ -945,9 +972,10 @@ export class MessengerStore {
           // The chat on screen is read as messages arrive: counting one up only to clear it a
           // moment later made its badge flicker on every message.
           const mentionsMe = message.mentions.some((m) => m.account_id === this.meId);
-          if (!this.readingNow(message.conversation_id))
+          if (!this.readingNow(message.conversation_id)) {
             this.patchConversation(message.conversation_id, (c) => ({ ...c, unread_count: c.unread_count + 1, unread_mentions: c.unread_mentions + (mentionsMe ? 1 : 0) }));
-          else if (mentionsMe) {
+            this.alertIncoming(message);
+          } else if (mentionsMe) {
             // On screen: the @ button offers it until it is seen (it may arrive below where I am reading).
             this.mentionJumps.set(message.conversation_id, [...this.mentionsToJump(message.conversation_id), { message_id: message.id, seq: message.seq, sender_id: message.sender_id }]);
           }
