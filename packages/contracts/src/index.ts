@@ -21,3 +21,4 @@ export * from './search.ts';
 export * from './profiles.ts';
 export * from './federation.ts';
 export * from './chats.ts';
+export * from './invite-links.ts';

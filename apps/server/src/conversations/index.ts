@@ -10,6 +10,9 @@ export {
   directWriting,
 } from './service.ts';
 export { conversationRoutes } from './routes.ts';
+export { createInviteLinks, type InviteLinks, MAX_PENDING_JOIN_REQUESTS } from './invite-links.ts';
+export { inviteLinkRoutes } from './invite-routes.ts';
+export { isBanned } from './service.ts';
 export {
   type Membership,
   type SeqRange,
@@ -24,6 +27,6 @@ export {
   seqIn,
   readersOfSeq,
 } from './access.ts';
-export { activeMembership, currentMemberIds, conversationIdsOf, directChatIds, directPair, kindsOf, membersAmong, membershipsOf } from './lookup.ts';
+export { channelsAmong, type ChannelIdentity, activeMembership, currentMemberIds, conversationIdsOf, directChatIds, directPair, kindsOf, membersAmong, membershipsOf } from './lookup.ts';
 export { nextSeq, raiseWatermarks, hideFromLaterJoiners } from './counters.ts';
 export { openDirectChats, nextSeqs, directChatsOf, markOwnMessages, type OpenedChat } from './bulk.ts';

@@ -290,4 +290,14 @@ export const messagingMigrations: MigrationSteps = {
     // A person's stars, newest first.
     await db.schema.createIndex('starred_by_account').on('starred_messages').columns(['account_id', 'starred_at']).execute();
   },
+  '202612060800-messaging-channel-posts': async (db: Kysely<unknown>) => {
+    await db.schema.alterTable('messages').addColumn('signature', 'text').execute();
+    await db.schema.alterTable('messages').addColumn('views', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema
+      .createTable('post_views')
+      .addColumn('message_id', 'text', (c) => c.notNull())
+      .addColumn('account_id', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('post_views_pk', ['message_id', 'account_id'])
+      .execute();
+  },
 };
