@@ -4,7 +4,7 @@ import { MmdError } from '@mmd/sdk';
 import { type TestServer, onEachDatabase, rejectsWith, startTestServer, uniqueHandle } from './harness.ts';
 
 /** The problem a failed call answered with, without what differs per request (its instance). */
-async function problemOf(promise: Promise<unknown>) {
+async function problemOf(promise: Promise<unknown>): Promise<Record<string, unknown>> {
   try {
     await promise;
   } catch (err) {

@@ -693,6 +693,11 @@ export class MessengerStore {
     this.changed();
   }
 
+  /** A channel's "sign posts" setting changed here (the event carries no such field). */
+  setSignPosts(id: string, on: boolean) {
+    this.patchConversation(id, (c) => ({ ...c, sign_posts: on }));
+  }
+
   private patchConversation(id: string, patch: (c: Conversation) => Conversation) {
     if (!this.conversations) return;
     let found = false;
