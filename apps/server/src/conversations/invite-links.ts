@@ -15,7 +15,7 @@ import {
   MAX_OPEN_INVITE_LINKS,
   type Member,
 } from '@mmd/contracts';
-import type { Principal } from '../accounts/index.ts';
+import { type Principal, handlesOf } from '../accounts/index.ts';
 import { AppError, notFound } from '../errors.ts';
 import { newId } from '../lib/ids.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
@@ -200,14 +200,14 @@ export function createInviteLinks(deps: InviteLinksDeps) {
       assertMayManage(membership);
       let q = db.db
         .selectFrom('join_requests')
-        .innerJoin('accounts', 'accounts.id', 'join_requests.account_id')
-        .select(['join_requests.account_id', 'accounts.handle', 'join_requests.link_id', 'join_requests.created_at'])
-        .where('join_requests.conversation_id', '=', conversationId)
-        .orderBy('join_requests.account_id')
+        .select(['account_id', 'link_id', 'created_at'])
+        .where('conversation_id', '=', conversationId)
+        .orderBy('account_id')
         .limit(options.limit + 1);
-      if (options.after) q = q.where('join_requests.account_id', '>', options.after);
+      if (options.after) q = q.where('account_id', '>', options.after);
       const rows = await q.execute();
-      const page = rows.slice(0, options.limit).map((r) => ({ account_id: r.account_id, handle: r.handle, link_id: r.link_id, requested_at: Number(r.created_at) }));
+      const handles = await handlesOf(db.db, rows.map((r) => r.account_id));
+      const page = rows.slice(0, options.limit).map((r) => ({ account_id: r.account_id, handle: handles.get(r.account_id) ?? 'deleted', link_id: r.link_id, requested_at: Number(r.created_at) }));
       return { requests: page, next: rows.length > options.limit ? (rows[options.limit - 1]?.account_id ?? null) : null };
     },
 
@@ -221,8 +221,9 @@ export function createInviteLinks(deps: InviteLinksDeps) {
         await tx.deleteFrom('join_requests').where('conversation_id', '=', conversationId).where('account_id', '=', accountId).execute();
         if (!approve) return null;
         if (await activeMember(tx, conversationId, accountId)) throw new AppError('already_member', 'they are already a member');
-        const account = await tx.selectFrom('accounts').select(['id', 'handle']).where('id', '=', accountId).executeTakeFirst();
-        if (!account) throw notFound('account');
+        const handle = (await handlesOf(tx, [accountId])).get(accountId);
+        if (!handle) throw notFound('account');
+        const account = { id: accountId, handle };
         await tx.deleteFrom('conversation_bans').where('conversation_id', '=', conversationId).where('account_id', '=', accountId).execute();
         await tx.updateTable('invite_links').set((eb) => ({ joined_count: eb('joined_count', '+', 1) })).where('id', '=', request.link_id).execute();
         return conversations.joinInTx(tx, emit, membership.conversation, account, membership.conversation.kind === 'channel' ? accountId : principal.accountId);
@@ -234,16 +235,16 @@ export function createInviteLinks(deps: InviteLinksDeps) {
       assertMayManage(membership);
       let q = db.db
         .selectFrom('conversation_bans')
-        .innerJoin('accounts', 'accounts.id', 'conversation_bans.account_id')
-        .select(['conversation_bans.account_id', 'accounts.handle', 'conversation_bans.banned_by', 'conversation_bans.banned_at'])
-        .where('conversation_bans.conversation_id', '=', conversationId)
-        .orderBy('conversation_bans.account_id')
+        .select(['account_id', 'banned_by', 'banned_at'])
+        .where('conversation_id', '=', conversationId)
+        .orderBy('account_id')
         .limit(options.limit + 1);
-      if (options.after) q = q.where('conversation_bans.account_id', '>', options.after);
+      if (options.after) q = q.where('account_id', '>', options.after);
       const rows = await q.execute();
       const page = rows.slice(0, options.limit);
+      const handles = await handlesOf(db.db, page.map((r) => r.account_id));
       return {
-        bans: page.map((r) => ({ account_id: r.account_id, handle: r.handle, banned_by: r.banned_by, banned_at: Number(r.banned_at) })),
+        bans: page.map((r) => ({ account_id: r.account_id, handle: handles.get(r.account_id) ?? 'deleted', banned_by: r.banned_by, banned_at: Number(r.banned_at) })),
         next: rows.length > options.limit ? (page.at(-1)?.account_id ?? null) : null,
       };
     },
