@@ -5,7 +5,8 @@ import { type TestServer, onEachDatabase, rejectsWith, startTestServer, uniqueHa
 onEachDatabase('channel posts', (dialect) => {
   let server: TestServer;
   before(async () => {
-    server = await startTestServer({ dialect });
+    // Loopback webhook URLs: nothing is delivered there, the delivery log is what is checked.
+    server = await startTestServer({ dialect, config: { outboundAllowPrivate: true } });
   });
   after(() => server.close());
 
@@ -118,6 +119,21 @@ onEachDatabase('channel posts', (dialect) => {
     assert.equal(counted.get(second.id), 2);
     // Subscribers see the count too.
     assert.equal((await ann.client.message(second.id)).views, 2);
+  });
+
+  test("a bot that is a channel's admin does not get its own posts by webhook, only the others'", async () => {
+    const { owner, channel } = await channelWith(0);
+    const { bot, token } = await owner.client.createBot({ handle: uniqueHandle('poster'), name: 'Poster' });
+    const botClient = server.anonymous.as(token);
+    await botClient.join(channel.id);
+    await owner.client.setRole(channel.id, bot.id, 'admin');
+    const hook = await botClient.createWebhook({ url: 'http://127.0.0.1:9/hook', events: ['message.created'] });
+    await botClient.send(channel.id, { text: 'from the bot' });
+    // Deliveries are written in the event's own transaction: what is not there now never will be.
+    assert.deepEqual((await botClient.webhookDeliveries(hook.id)).deliveries, []);
+    await owner.client.send(channel.id, { text: 'from the owner' });
+    const { deliveries } = await botClient.webhookDeliveries(hook.id);
+    assert.deepEqual(deliveries.map((d) => d.event_type), ['message.created']);
   });
 
   test('view calls are for members of a channel, on channel posts only', async () => {
