@@ -17,6 +17,8 @@ import { attributeDefs, contactsRoutes, createContacts, recordActivity } from '.
 import { contactImportRoutes, createContactImports } from './contacts/imports.ts';
 import { MAX_AUDIENCE_PAGE, createSegments, segmentRoutes } from './segments/index.ts';
 import { conversationRoutes } from './conversations/routes.ts';
+import { createInviteLinks } from './conversations/invite-links.ts';
+import { inviteLinkRoutes } from './conversations/invite-routes.ts';
 import { createConversations } from './conversations/service.ts';
 import { createChatSettings } from './conversations/chat-settings.ts';
 import { createDrafts } from './conversations/drafts.ts';
@@ -517,6 +519,7 @@ export async function buildApp(deps: AppDeps) {
   );
   await app.register(pushRoutes({ push, authenticate, clock, subscribeLimit: { max: config.pushSubscribeRateLimit, windowMs: config.rateLimitWindowMs } }));
   await app.register(conversationRoutes({ conversations, chatSettings: createChatSettings({ db, clock, write }), drafts: createDrafts({ db, clock, write }), authenticate }));
+  await app.register(inviteLinkRoutes({ inviteLinks: createInviteLinks({ db, clock, write, conversations }), authenticate, limits: { max: config.inviteRateLimit, windowMs: config.rateLimitWindowMs } }));
   const search = createMessageSearch({ db, clock, rateLimit: { max: config.searchRateLimit, windowMs: config.rateLimitWindowMs } });
   await app.register(messagingRoutes({ messaging, search, pins: createPins({ db, clock, write, readable: (principal, id) => messaging.readable(principal, id) }), authenticate }));
   await app.register(interactiveRoutes({ interactive, authenticate }));

@@ -180,6 +180,8 @@ const ConfigSchema = Type.Object({
   profilePhotoChangesPerHour: Type.Integer({ minimum: 1, default: 10 }),
   /** People searches (GET /v1/people) one account may run per window (rateLimitWindowMs). */
   peopleSearchRateLimit: Type.Integer({ minimum: 1, default: 30 }),
+  /** Invite-link previews and joins (GET /v1/invites/{token}, POST …/join) one caller may make per window (rateLimitWindowMs), each. */
+  inviteRateLimit: Type.Integer({ minimum: 1, default: 30 }),
   /** Budget adaptations one account may request per window (rateLimitWindowMs). */
   mediaAdaptRateLimit: Type.Integer({ minimum: 1, default: 30 }),
   /** Adapted copies kept per item; the least recently made is evicted past this. */

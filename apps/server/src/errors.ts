@@ -39,6 +39,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   message_deleted: 410,
   cursor_expired: 410,
   invitation_expired: 410,
+  invite_not_found: 404,
+  banned: 403,
   rate_limited: 429,
   /** Forwarding one message to more chats a minute than allowed (messaging/forward-limits.ts). */
   forward_limit: 429,

@@ -14,6 +14,7 @@ import {
   onEachDatabase,
   rejectsWith,
   startTestServer,
+  uniqueHandle,
 } from './harness.ts';
 import { INVITATION_TTL_MS } from '../src/conversations/service.ts';
 
@@ -620,7 +621,8 @@ onEachDatabase('access', (dialect) => {
     const channel = await owner.client.createConversation({
       kind: 'channel',
       title: 'Crowd',
-      handle: `k${late.handle}`,
+      // Not derived from late's handle: posts carry the channel's handle, and the check below looks for late's.
+      handle: uniqueHandle('crowd'),
     });
     await early.client.join(channel.id);
     const earlySees = await follow(early);

@@ -18,7 +18,8 @@ const Console = lazy(() => import('./console/Console.tsx').then((m) => ({ defaul
 const Protect = lazy(() => import('./pages/Protect.tsx').then((m) => ({ default: m.ProtectPage })));
 const Bots = lazy(() => import('./bots/BotsPage.tsx').then((m) => ({ default: m.BotsPage })));
 const Business = lazy(() => import('./business/Business.tsx').then((m) => ({ default: m.Business })));
-const Subscribe = lazy(() => import('./pages/Subscribe.tsx').then((m) => ({ default: m.SubscribePage })));
+const ChannelLink = lazy(() => import('./pages/Join.tsx').then((m) => ({ default: m.ChannelLinkPage })));
+const Join = lazy(() => import('./pages/Join.tsx').then((m) => ({ default: m.JoinPage })));
 const Unsubscribe = lazy(() => import('./pages/Subscribe.tsx').then((m) => ({ default: m.UnsubscribePage })));
 
 type Route =
@@ -30,6 +31,7 @@ type Route =
   | ({ page: 'business' } & BusinessRoute)
   | { page: 'subscribe'; handle: string }
   | { page: 'unsubscribe'; token: string }
+  | { page: 'join'; token: string }
   | { page: 'not-found' };
 
 const CONSOLE_SECTIONS: Record<string, ConsoleSection> = {
@@ -60,6 +62,13 @@ export function route(path: string): Route {
     try {
       const [handle, section, ...rest] = parts.slice(1).map(decodeURIComponent);
       return { page: 'business', handle: handle ?? null, section: section ?? '', rest };
+    } catch {
+      return { page: 'not-found' };
+    }
+  }
+  if (parts[0] === 'join' && parts.length === 2) {
+    try {
+      return { page: 'join', token: decodeURIComponent(parts[1] ?? '') };
     } catch {
       return { page: 'not-found' };
     }
@@ -97,6 +106,8 @@ function title(r: Route): string {
       return 'Subscribe';
     case 'unsubscribe':
       return 'Unsubscribe';
+    case 'join':
+      return 'Invite link';
     default:
       return 'Not found';
   }
@@ -200,8 +211,9 @@ export function App() {
   };
   let body: React.ReactNode;
   if (current.page === 'protect') body = <Protect />;
-  // Anyone may read a subscribe page (it offers its own sign-in) or use an unsubscribe link.
-  else if (current.page === 'subscribe') body = token && !session ? <p className="loading" aria-busy="true">Loading…</p> : <Subscribe handle={current.handle} onSignedIn={onSignedIn} />;
+  // Anyone may read a business's subscribe page (it offers its own sign-in) or use an unsubscribe
+  // link; /c/<handle> may name a channel too, which the page finds once signed in.
+  else if (current.page === 'subscribe') body = token && !session ? <p className="loading" aria-busy="true">Loading…</p> : <ChannelLink handle={current.handle} onSignedIn={onSignedIn} />;
   else if (current.page === 'unsubscribe') body = <Unsubscribe token={current.token} />;
   else if (current.page === 'not-found') body = <NotFound />;
   else if (!token)
@@ -224,6 +236,7 @@ export function App() {
       </p>
     );
   else if (current.page === 'messenger') body = <Messenger chatId={current.chatId} />;
+  else if (current.page === 'join') body = <Join token={current.token} />;
   else if (current.page === 'settings') body = <Settings />;
   else if (current.page === 'bots') body = <Bots />;
   else if (current.page === 'business') body = <Business route={current} />;

@@ -50,6 +50,10 @@ export const ERROR_CODES = [
   'cursor_expired',
   /** An invitation older than a week, or whose sender can no longer add people. */
   'invitation_expired',
+  /** An invite link that does not open anything: unknown, revoked, expired or full alike (no oracle). */
+  'invite_not_found',
+  /** Removed from this group or channel by an admin: no rejoining by link or handle until unbanned. */
+  'banned',
   /** Interactive content over a limit (INTERACTIVE_LIMITS); the detail names the limit. */
   'interactive_limit',
   /** Buttons, quick replies, lists, cards and forms are sent by bot and business accounts only. */

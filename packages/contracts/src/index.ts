@@ -23,3 +23,4 @@ export * from './federation.ts';
 export * from './chats.ts';
 export * from './mentions.ts';
 export * from './push.ts';
+export * from './invite-links.ts';

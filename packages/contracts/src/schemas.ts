@@ -146,6 +146,7 @@ export const Conversation = Type.Object({
     Type.Array(Type.String(), { description: 'on creation: handles invited instead of added (their privacy settings); they join if they accept' }),
   ),
   settings: Type.Optional(ChatSettings),
+  sign_posts: Type.Optional(Type.Boolean({ description: "channels: posts carry their admin's display name as a signature (default false: posts show the channel alone)" })),
 });
 export type Conversation = Static<typeof Conversation>;
 
@@ -165,6 +166,7 @@ export const UpdateConversationBody = Type.Object(
   {
     title: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
     history_visible: Type.Optional(Type.Boolean({ description: 'groups only: new members read earlier history' })),
+    sign_posts: Type.Optional(Type.Boolean({ description: "channels only: sign new posts with the posting admin's display name" })),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -243,7 +245,13 @@ export const Message = Type.Object({
   deleted: Type.Boolean(),
   removed: Type.Optional(Type.Boolean({ description: 'present (true) on a deleted message that moderators took down, rather than a person deleting it' })),
   automated: Type.Optional(Type.Boolean({ description: "present (true) when a business's automation (a rule or the assistant) sent it, not a person: clients label it" })),
-  sender_kind: Type.Optional(Type.Enum(['bot', 'business'], { description: 'present when a bot or a business account sent it (absent for people): clients label it' })),
+  sender_kind: Type.Optional(
+    Type.Enum(['bot', 'business', 'channel'], {
+      description: "present when a bot or a business account sent it (absent for people): clients label it; 'channel': a channel post, whose sender_id and sender_handle are the channel's own (id and handle), never the posting admin's",
+    }),
+  ),
+  signature: Type.Optional(Type.String({ description: "channel posts of a channel that signs them: the posting admin's display name (or handle) when it was posted" })),
+  views: Type.Optional(Type.Integer({ minimum: 0, description: 'channel posts: how many subscribers have seen it (each once; from read marks and view calls)' })),
   agent: Type.Optional(
     Type.Object(
       { id: Type.String(), handle: Type.String() },

@@ -3,6 +3,14 @@
  * all talk to the server through it, so the API is exercised the way users exercise it.
  */
 import type {
+  ChannelViewsReply,
+  ConversationBanList,
+  CreateInviteLinkBody,
+  InviteLink,
+  InviteLinkList,
+  InvitePreview,
+  JoinByInviteReply,
+  JoinRequestList,
   AiDisclosure,
   UnreadMentionList,
   CreatePeerBody,
@@ -389,6 +397,44 @@ export class MmdClient {
     return this.request<void>('PATCH', `/v1/conversations/${enc(conversationId)}/members/${enc(accountId)}`, { role });
   }
 
+  // Invite links
+  /** Makes an invite link to a group or channel (admins). Open it at `path` (`/join/<token>`) on the server. */
+  createInviteLink(conversationId: string, input: CreateInviteLinkBody = {}) {
+    return this.request<InviteLink>('POST', `/v1/conversations/${enc(conversationId)}/invite-links`, input);
+  }
+  /** A conversation's invite links (admins): open ones first. */
+  inviteLinks(conversationId: string) {
+    return this.request<InviteLinkList>('GET', `/v1/conversations/${enc(conversationId)}/invite-links`);
+  }
+  /** Revokes an invite link (admins): nobody joins through it from now on. */
+  revokeInviteLink(conversationId: string, linkId: string) {
+    return this.request<void>('DELETE', `/v1/conversations/${enc(conversationId)}/invite-links/${enc(linkId)}`);
+  }
+  /** What an invite link opens; `invite_not_found` (404) alike for unknown, revoked, expired and full links. */
+  previewInvite(token: string) {
+    return this.request<InvitePreview>('GET', `/v1/invites/${enc(token)}`);
+  }
+  /** Joins through an invite link, or asks to join (`status: 'requested'`) when it needs approval. */
+  joinByInvite(token: string) {
+    return this.request<JoinByInviteReply>('POST', `/v1/invites/${enc(token)}/join`);
+  }
+  /** Join requests waiting for approval (admins). */
+  joinRequests(conversationId: string, options: { after?: string; limit?: number } = {}) {
+    return this.request<JoinRequestList>('GET', `/v1/conversations/${enc(conversationId)}/join-requests${query(options)}`);
+  }
+  /** Approves (they join) or declines a join request (admins). */
+  answerJoinRequest(conversationId: string, accountId: string, approve: boolean) {
+    return this.request<Member | undefined>('POST', `/v1/conversations/${enc(conversationId)}/join-requests/${enc(accountId)}/${approve ? 'approve' : 'decline'}`);
+  }
+  /** People an admin removed, who cannot rejoin by link until unbanned (admins). */
+  bans(conversationId: string, options: { after?: string; limit?: number } = {}) {
+    return this.request<ConversationBanList>('GET', `/v1/conversations/${enc(conversationId)}/bans${query(options)}`);
+  }
+  /** Lets someone removed come back through links (admins); it adds nobody. */
+  unban(conversationId: string, accountId: string) {
+    return this.request<void>('DELETE', `/v1/conversations/${enc(conversationId)}/bans/${enc(accountId)}`);
+  }
+
   // Messages
   /** Sends a message: text, media, a reply or a forward, and any interactive content (see the helpers below). */
   send(conversationId: string, input: SendMessageBody) {
@@ -464,6 +510,10 @@ export class MmdClient {
     if (options.limit !== undefined) query.set('limit', String(options.limit));
     const qs = query.size > 0 ? `?${query}` : '';
     return this.request<UnreadMentionList>('GET', `/v1/conversations/${enc(conversationId)}/mentions${qs}`);
+  }
+  /** Counts your view of these channel posts (once per post); returns their view counts. */
+  viewPosts(conversationId: string, seqs: number[]) {
+    return this.request<ChannelViewsReply>('POST', `/v1/conversations/${enc(conversationId)}/views`, { seqs });
   }
   markRead(conversationId: string, upToSeq: number) {
     return this.request<{ read_seq: number }>('POST', `/v1/conversations/${enc(conversationId)}/read`, { up_to_seq: upToSeq });

@@ -255,10 +255,17 @@ export function createWebhooks(deps: WebhooksDeps) {
     if (audience.size === 0) return;
     const event = `{"cursor":${stored.id},"type":"${stored.type}","conversation_id":${stored.conversation_id === null ? 'null' : JSON.stringify(stored.conversation_id)},"at":${stored.created_at},"data":${stored.payload}}`;
     const body = `{"type":"${stored.type}","timestamp":"${new Date(Number(stored.created_at)).toISOString()}","data":${event}}`;
+    // A channel post names the channel, not the admin who posted: who did is on the message's row.
+    let poster: string | null | undefined;
+    const channelPostBy = async (accountId: string) => {
+      if ((stored.type !== 'message.created' && stored.type !== 'message.edited') || parsed().sender_kind !== 'channel') return false;
+      poster ??= (await findMessage(tx, parsed().id as string))?.sender_id ?? null;
+      return poster === accountId;
+    };
     for (const hook of hooks) {
       if (!audience.has(hook.account_id)) continue;
       if (hook.events !== null && !(JSON.parse(hook.events) as string[]).includes(stored.type)) continue;
-      if (ownAction(stored.type, parsed(), hook.account_id)) continue;
+      if (ownAction(stored.type, parsed(), hook.account_id) || (await channelPostBy(hook.account_id))) continue;
       await insertDelivery(tx, { webhookId: hook.id, lane: stored.conversation_id ?? '-', seq: stored.id, type: stored.type, cursor: stored.id, conversationId: stored.conversation_id, body, headers: null });
     }
   }

@@ -10,6 +10,9 @@ export {
   directWriting,
 } from './service.ts';
 export { conversationRoutes } from './routes.ts';
+export { createInviteLinks, type InviteLinks, MAX_PENDING_JOIN_REQUESTS } from './invite-links.ts';
+export { inviteLinkRoutes } from './invite-routes.ts';
+export { isBanned } from './service.ts';
 export {
   type Membership,
   type SeqRange,
@@ -24,7 +27,7 @@ export {
   seqIn,
   readersOfSeq,
 } from './access.ts';
-export { activeMembership, currentMemberIds, conversationIdsOf, directChatIds, directPair, kindsOf, membersAmong, membershipsOf, unreadTotal } from './lookup.ts';
+export { channelsAmong, type ChannelIdentity, activeMembership, currentMemberIds, conversationIdsOf, directChatIds, directPair, kindsOf, membersAmong, membershipsOf, unreadTotal } from './lookup.ts';
 export { settingsOf } from './chat-settings.ts';
 export { nextSeq, raiseWatermarks, hideFromLaterJoiners } from './counters.ts';
 export { openDirectChats, nextSeqs, directChatsOf, markOwnMessages, type OpenedChat } from './bulk.ts';

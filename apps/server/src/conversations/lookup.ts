@@ -148,3 +148,27 @@ export async function unreadTotal(db: Reader, accountId: string): Promise<number
   for (const r of rows) total += Math.max(0, Number(r.last_seq) - Math.max(Number(r.read_seq), Number(r.cleared_seq ?? 0)));
   return total;
 }
+
+/** A channel as its posts show it: its own name and handle stand in for the admin who posted. */
+export interface ChannelIdentity {
+  id: string;
+  title: string | null;
+  handle: string | null;
+  signPosts: boolean;
+}
+
+/** Which of these conversations are channels, with how their posts are shown. */
+export async function channelsAmong(db: Reader, conversationIds: Iterable<string>): Promise<Map<string, ChannelIdentity>> {
+  const ids = [...new Set(conversationIds)];
+  const channels = new Map<string, ChannelIdentity>();
+  for (let i = 0; i < ids.length; i += 500) {
+    const rows = await db
+      .selectFrom('conversations')
+      .select(['id', 'title', 'handle', 'sign_posts'])
+      .where('id', 'in', ids.slice(i, i + 500))
+      .where('kind', '=', 'channel')
+      .execute();
+    for (const r of rows) channels.set(r.id, { id: r.id, title: r.title, handle: r.handle, signPosts: Number(r.sign_posts ?? 0) === 1 });
+  }
+  return channels;
+}

@@ -107,4 +107,37 @@ export const conversationsMigrations: MigrationSteps = {
       .addPrimaryKeyConstraint('chat_drafts_pk', ['account_id', 'conversation_id'])
       .execute();
   },
+  '202612060800-conversations-invite-links': async (db: Kysely<unknown>) => {
+    await db.schema.alterTable('conversations').addColumn('sign_posts', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema
+      .createTable('invite_links')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('conversation_id', 'text', (c) => c.notNull().references('conversations.id'))
+      .addColumn('token', 'text', (c) => c.notNull().unique())
+      .addColumn('created_by', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('expires_at', 'bigint')
+      .addColumn('member_limit', 'integer')
+      .addColumn('joined_count', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('requires_approval', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('revoked_at', 'bigint')
+      .execute();
+    await db.schema.createIndex('invite_links_by_conversation').on('invite_links').columns(['conversation_id', 'created_at']).execute();
+    await db.schema
+      .createTable('join_requests')
+      .addColumn('conversation_id', 'text', (c) => c.notNull().references('conversations.id'))
+      .addColumn('account_id', 'text', (c) => c.notNull())
+      .addColumn('link_id', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('join_requests_pk', ['conversation_id', 'account_id'])
+      .execute();
+    await db.schema
+      .createTable('conversation_bans')
+      .addColumn('conversation_id', 'text', (c) => c.notNull().references('conversations.id'))
+      .addColumn('account_id', 'text', (c) => c.notNull())
+      .addColumn('banned_by', 'text', (c) => c.notNull())
+      .addColumn('banned_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('conversation_bans_pk', ['conversation_id', 'account_id'])
+      .execute();
+  },
 };

@@ -18,6 +18,8 @@ export interface ConversationsTable {
    * direct chats always show their history.
    */
   history_visible: number | null;
+  /** Channels: 1 when posts carry the posting admin's display name (Telegram's "Sign messages"). */
+  sign_posts?: number;
 }
 
 export interface MembersTable {
@@ -83,7 +85,44 @@ export interface ChatDraftsTable {
   updated_at: number;
 }
 
+/**
+ * An invite link (invite-links.ts). The token is kept as is: admins list their links and show them
+ * again (as Telegram and WhatsApp do); anyone who reads the database could join, as could anyone
+ * holding the link, and revoking it ends both.
+ */
+export interface InviteLinksTable {
+  id: string;
+  conversation_id: string;
+  token: string;
+  created_by: string;
+  created_at: number;
+  expires_at: number | null;
+  member_limit: number | null;
+  joined_count: number;
+  requires_approval: number;
+  revoked_at: number | null;
+}
+
+/** Someone asked to join through a link that needs an admin's approval. */
+export interface JoinRequestsTable {
+  conversation_id: string;
+  account_id: string;
+  link_id: string;
+  created_at: number;
+}
+
+/** Removed by an admin: links and a public channel's join refuse them until an admin unbans them. */
+export interface ConversationBansTable {
+  conversation_id: string;
+  account_id: string;
+  banned_by: string;
+  banned_at: number;
+}
+
 export interface ConversationsTables {
+  invite_links: InviteLinksTable;
+  join_requests: JoinRequestsTable;
+  conversation_bans: ConversationBansTable;
   chat_settings: ChatSettingsTable;
   chat_drafts: ChatDraftsTable;
   invitations: InvitationsTable;

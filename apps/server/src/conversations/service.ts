@@ -62,7 +62,8 @@ export function createConversations(deps: ConversationsDeps) {
       kind: c.kind,
       title: c.title,
       handle: c.handle,
-      created_by: c.created_by,
+      // Who made a channel is not its subscribers' business: to them the channel made itself.
+      created_by: c.kind === 'channel' && !(member && member.left_cursor === null && (member.role === 'owner' || member.role === 'admin')) ? c.id : c.created_by,
       created_at: Number(c.created_at),
       member_count: Number(c.member_count),
       last_seq: Number(c.last_seq),
@@ -71,6 +72,7 @@ export function createConversations(deps: ConversationsDeps) {
       read_seq: member ? Number(member.read_seq) : 0,
       unread_count: member ? Math.max(0, Number(c.last_seq) - Number(member.read_seq)) : 0,
       unread_mentions: 0,
+      ...(c.kind === 'channel' ? { sign_posts: Number(c.sign_posts ?? 0) === 1 } : {}),
     };
   }
 
@@ -295,7 +297,7 @@ export function createConversations(deps: ConversationsDeps) {
     },
 
     /** Admins rename a group or channel, or choose whether a group's newcomers read its history. */
-    async update(principal: Principal, conversationId: string, input: { title?: string; history_visible?: boolean }): Promise<Conversation> {
+    async update(principal: Principal, conversationId: string, input: { title?: string; history_visible?: boolean; sign_posts?: boolean }): Promise<Conversation> {
       if (input.title !== undefined) assertValidTitle(input.title);
       return write(async (tx, emit) => {
         const membership = await requireMember(tx, conversationId, principal.accountId);
@@ -304,18 +306,30 @@ export function createConversations(deps: ConversationsDeps) {
         if (input.history_visible !== undefined && conversation.kind !== 'group') {
           throw new AppError('validation_failed', 'channels always show their history; only groups choose', { errors: [{ path: '/history_visible', message: 'groups only' }] });
         }
+        if (input.sign_posts !== undefined && conversation.kind !== 'channel') {
+          throw new AppError('validation_failed', 'only channel posts are signed', { errors: [{ path: '/sign_posts', message: 'channels only' }] });
+        }
         const set: Partial<ConversationsTable> = {};
         if (input.title !== undefined) set.title = input.title;
+        if (input.sign_posts !== undefined) set.sign_posts = input.sign_posts ? 1 : 0;
         if (input.history_visible !== undefined) set.history_visible = input.history_visible ? 1 : 0;
         await tx.updateTable('conversations').set(set).where('id', '=', conversationId).execute();
         const updated = { ...conversation, ...set };
-        await emit({ type: 'conversation.updated', conversationId, data: { id: conversationId, title: updated.title, history_visible: historyVisible(updated), by: principal.accountId }, at: clock() });
+        // A channel's subscribers see the channel change itself, not which admin changed it.
+        const by = conversation.kind === 'channel' ? conversationId : principal.accountId;
+        await emit({ type: 'conversation.updated', conversationId, data: { id: conversationId, title: updated.title, history_visible: historyVisible(updated), by }, at: clock() });
         return view(updated, membership.member, tx);
       });
     },
 
-    async findChannel(handle: string) {
-      const row = await db.db.selectFrom('conversations').selectAll().where('handle_key', '=', handle.toLowerCase()).executeTakeFirst();
+    /** A channel by its public handle, or by its id (shareable /c/<handle or id> links); never a group. */
+    async findChannel(handleOrId: string) {
+      const row = await db.db
+        .selectFrom('conversations')
+        .selectAll()
+        .where((eb) => eb.or([eb('handle_key', '=', handleOrId.toLowerCase()), eb('id', '=', handleOrId)]))
+        .where('kind', '=', 'channel')
+        .executeTakeFirst();
       if (!row) throw notFound('channel');
       return view(normaliseConversation(row), null);
     },
@@ -346,6 +360,8 @@ export function createConversations(deps: ConversationsDeps) {
         const [target] = await resolveHandles(tx, [handle]);
         // A bot adding people to groups would be cold messaging by another door.
         if (principal.kind === 'bot' && target!.kind === 'person') throw new AppError('forbidden', 'a bot cannot add people to conversations; people add the bot');
+        // An admin adding someone back lifts their ban (as in Telegram): it was their decision.
+        await tx.deleteFrom('conversation_bans').where('conversation_id', '=', conversationId).where('account_id', '=', target!.id).execute();
         const { adding, inviting } = await sortByConsent(tx, [target!], principal.accountId);
         if (adding.length === 1) return join(tx, emit, membership.conversation, target!, principal.accountId);
         for (const invitee of inviting) await invite(tx, emit, membership.conversation, invitee, principal);
@@ -429,6 +445,7 @@ export function createConversations(deps: ConversationsDeps) {
         if (row.kind !== 'channel') throw new AppError('forbidden', 'only channels can be joined freely; ask a group admin to add you');
         const existing = await tx.selectFrom('members').selectAll().where('conversation_id', '=', conversationId).where('account_id', '=', principal.accountId).where('left_cursor', 'is', null).executeTakeFirst();
         if (existing) return;
+        if (await isBanned(tx, conversationId, principal.accountId)) throw new AppError('banned', 'an admin removed you from this channel');
         await join(tx, emit, normaliseConversation(row), { id: principal.accountId, handle: principal.handle }, principal.accountId);
       });
       return api.get(principal, conversationId);
@@ -452,7 +469,7 @@ export function createConversations(deps: ConversationsDeps) {
           conversationId,
           // A channel's subscribers are not each other's business: only the one leaving hears of it.
           targetAccountId: membership.conversation.kind === 'channel' ? accountId : null,
-          data: { account_id: accountId, by: principal.accountId, left: leaving },
+          data: { account_id: accountId, by: membership.conversation.kind === 'channel' && !leaving ? conversationId : principal.accountId, left: leaving },
           at: now,
         });
         await tx.updateTable('members').set({ left_cursor: event.id }).where('conversation_id', '=', conversationId).where('account_id', '=', accountId).execute();
@@ -464,7 +481,16 @@ export function createConversations(deps: ConversationsDeps) {
           .where('to_seq', 'is', null)
           .execute();
         await tx.updateTable('conversations').set((eb) => ({ member_count: eb('member_count', '-', 1) })).where('id', '=', conversationId).execute();
-        if (target.role === 'owner') await passOwnership(tx, emit, { conversationId, from: accountId, at: now });
+        if (target.role === 'owner') await passOwnership(tx, emit, { conversationId, from: accountId, at: now, channel: membership.conversation.kind === 'channel' });
+        // Removed, not left: as in Telegram, no coming back through an invite link (or a public
+        // channel's join) until an admin unbans them or adds them back.
+        if (!leaving) {
+          await tx
+            .insertInto('conversation_bans')
+            .values({ conversation_id: conversationId, account_id: accountId, banned_by: principal.accountId, banned_at: now })
+            .onConflict((oc) => oc.columns(['conversation_id', 'account_id']).doUpdateSet({ banned_by: principal.accountId, banned_at: now }))
+            .execute();
+        }
       });
     },
 
@@ -492,6 +518,8 @@ export function createConversations(deps: ConversationsDeps) {
         await tx.updateTable('member_windows').set({ to_seq: conversation.last_seq }).where('conversation_id', '=', conversationId).where('to_seq', 'is', null).execute();
         await tx.updateTable('conversations').set({ member_count: 0 }).where('id', '=', conversationId).execute();
         await tx.deleteFrom('invitations').where('conversation_id', '=', conversationId).execute();
+        await tx.updateTable('invite_links').set({ revoked_at: now }).where('conversation_id', '=', conversationId).where('revoked_at', 'is', null).execute();
+        await tx.deleteFrom('join_requests').where('conversation_id', '=', conversationId).execute();
       });
     },
 
@@ -505,8 +533,17 @@ export function createConversations(deps: ConversationsDeps) {
         if (target.role === 'admin' && role === 'member' && membership.member.role !== 'owner') throw new AppError('forbidden', 'only the owner demotes admins');
         if (target.role === role) return;
         await tx.updateTable('members').set({ role }).where('conversation_id', '=', conversationId).where('account_id', '=', accountId).execute();
-        await emit({ type: 'member.role_changed', conversationId, data: { account_id: accountId, role, by: principal.accountId }, at: clock() });
+        // In a channel, who its admins are is for the one whose role changed (the others read the list).
+        const targetAccountId = membership.conversation.kind === 'channel' ? accountId : null;
+        await emit({ type: 'member.role_changed', conversationId, targetAccountId, data: { account_id: accountId, role, by: principal.accountId }, at: clock() });
       });
+    },
+    /**
+     * Adds someone inside a caller's transaction (invite links, approved join requests), as every
+     * other way in does: one member.joined event, a new stay, the count raised.
+     */
+    joinInTx(tx: Tx, emit: Emit, conversation: ConversationsTable, account: { id: string; handle: string }, by: string): Promise<Member> {
+      return join(tx, emit, conversation, account, by);
     },
   };
   return api;
@@ -563,7 +600,7 @@ export function createConversations(deps: ConversationsDeps) {
    * An owner who leaves hands the conversation to the longest-serving admin, or else the
    * longest-serving member, so a group or channel is never left without anyone able to manage it.
    */
-  async function passOwnership(tx: Tx, emit: Emit, options: { conversationId: string; from: string; at: number }) {
+  async function passOwnership(tx: Tx, emit: Emit, options: { conversationId: string; from: string; at: number; channel: boolean }) {
     const heir = await tx
       .selectFrom('members')
       .select(['account_id'])
@@ -576,7 +613,8 @@ export function createConversations(deps: ConversationsDeps) {
       .executeTakeFirst();
     if (!heir) return;
     await tx.updateTable('members').set({ role: 'owner' }).where('conversation_id', '=', options.conversationId).where('account_id', '=', heir.account_id).execute();
-    await emit({ type: 'member.role_changed', conversationId: options.conversationId, data: { account_id: heir.account_id, role: 'owner', by: options.from }, at: options.at });
+    // In a channel only the heir hears of it (see setRole).
+    await emit({ type: 'member.role_changed', conversationId: options.conversationId, targetAccountId: options.channel ? heir.account_id : null, data: { account_id: heir.account_id, role: 'owner', by: options.from }, at: options.at });
   }
 
   async function join(
@@ -628,6 +666,12 @@ export function createConversations(deps: ConversationsDeps) {
     await tx.updateTable('conversations').set((eb) => ({ member_count: eb('member_count', '+', 1) })).where('id', '=', conversation.id).execute();
     return { account_id: account.id, handle: account.handle, role: 'member', joined_at: now };
   }
+}
+
+/** Did an admin remove this account (and nobody has unbanned it since)? */
+export async function isBanned(tx: Database['db'] | Tx, conversationId: string, accountId: string): Promise<boolean> {
+  const row = await tx.selectFrom('conversation_bans').select('account_id').where('conversation_id', '=', conversationId).where('account_id', '=', accountId).executeTakeFirst();
+  return row !== undefined;
 }
 
 /**

@@ -9,6 +9,7 @@ import { forgetInteractive } from '../interactive/index.ts';
 import { type Emit, redactMessageEvents } from '../sync/index.ts';
 import { audienceOf, loadMessageViews, positionOf } from './views.ts';
 import { unindexMessages } from './search.ts';
+import { channelsAmong } from '../conversations/index.ts';
 
 export interface DeleteForEveryoneOptions {
   messageIds: string[];
@@ -66,6 +67,8 @@ export async function deleteForEveryone(
     const views = new Map((await loadMessageViews(tx, await tx.selectFrom('messages').selectAll().where('id', 'in', delivered).execute())).map((m) => [m.id, m]));
     await redactMessageEvents(tx, { messageIds: delivered, payloadFor: (id) => views.get(id)! });
   }
+  // A channel's admins delete as the channel: its subscribers never learn which admin it was.
+  const channels = await channelsAmong(tx, rows.map((r) => r.conversation_id));
   const conversations = new Set<string>();
   for (const r of rows) {
     result.messageIds.push(r.id);
@@ -86,7 +89,7 @@ export async function deleteForEveryone(
       id: r.id,
       conversation_id: r.conversation_id,
       seq: positionOf(r),
-      by: options.actor,
+      by: options.actor !== null && channels.has(r.conversation_id) ? r.conversation_id : options.actor,
       ...(options.reason ? { reason: options.reason } : {}),
     };
     // Nobody but the sender ever saw a held message: only the sender's devices hear of its deletion.

@@ -303,4 +303,14 @@ export const messagingMigrations: MigrationSteps = {
     // A person's mentions per chat (the @ badge and the jump list).
     await db.schema.createIndex('message_mentions_by_account').on('message_mentions').columns(['account_id', 'conversation_id']).execute();
   },
+  '202612060800-messaging-channel-posts': async (db: Kysely<unknown>) => {
+    await db.schema.alterTable('messages').addColumn('signature', 'text').execute();
+    await db.schema.alterTable('messages').addColumn('views', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema
+      .createTable('post_views')
+      .addColumn('message_id', 'text', (c) => c.notNull())
+      .addColumn('account_id', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('post_views_pk', ['message_id', 'account_id'])
+      .execute();
+  },
 };

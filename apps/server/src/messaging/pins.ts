@@ -50,7 +50,9 @@ export function createPins(deps: PinsDeps) {
         if (Number(removed.numDeletedRows) === 0) return;
       }
       // To whoever may read the message (in a group hiding history: those there when it was sent).
-      await emit({ type: 'message.pinned', conversationId: row.conversation_id, membersJoinedBy: audienceOf(row), data: { conversation_id: row.conversation_id, message_id: messageId, pinned, by: principal.accountId }, at: clock() });
+      // In a channel its admins act as the channel: subscribers never learn which admin pinned.
+      const by = membership.conversation.kind === 'channel' ? row.conversation_id : principal.accountId;
+      await emit({ type: 'message.pinned', conversationId: row.conversation_id, membersJoinedBy: audienceOf(row), data: { conversation_id: row.conversation_id, message_id: messageId, pinned, by }, at: clock() });
     });
   }
 
@@ -91,7 +93,8 @@ export function createPins(deps: PinsDeps) {
       const byId = await views(principal, shown);
       return pins.flatMap((p) => {
         const message = byId.get(p.message_id);
-        return message ? [{ message, pinned_by: p.pinned_by, pinned_at: Number(p.pinned_at) }] : [];
+        // A channel's pins are the channel's (see setPinned).
+        return message ? [{ message, pinned_by: membership.conversation.kind === 'channel' ? conversationId : p.pinned_by, pinned_at: Number(p.pinned_at) }] : [];
       });
     },
 

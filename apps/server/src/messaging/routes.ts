@@ -1,4 +1,4 @@
-import { UnreadMentionList, UnreadMentionsQuery, EditMessageBody, HistoryQuery, HistoryReply, PinnedList, StarredList, Message, ReactBody, ReactionDetails, ReadBody, Receipts, SearchQuery, SearchReply, SendMessageBody } from '@mmd/contracts';
+import { ChannelViewsBody, ChannelViewsReply, UnreadMentionList, UnreadMentionsQuery, EditMessageBody, HistoryQuery, HistoryReply, PinnedList, StarredList, Message, ReactBody, ReactionDetails, ReadBody, Receipts, SearchQuery, SearchReply, SendMessageBody } from '@mmd/contracts';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Authenticate } from '../http/auth.ts';
@@ -72,6 +72,14 @@ export function messagingRoutes(deps: { messaging: Messaging; search: MessageSea
     }, async (request) => {
       const principal = await authenticate(request);
       return messaging.unreadMentions(principal, request.params.id, { after: request.query.after, limit: request.query.limit ?? 50 });
+    });
+
+    app.post('/v1/conversations/:id/views', {
+      schema: { 'x-mmd-scope': 'messages:write', tags: ['messages'], summary: "Count your view of these channel posts (each subscriber once per post; reading up to a post counts too); their view counts", params: Type.Object({ id: Id }), body: ChannelViewsBody, response: { 200: ChannelViewsReply } },
+      config: { rateLimit: { max: 120, timeWindow: 60_000, keyGenerator: (request) => request.headers.authorization ?? request.ip } },
+    }, async (request) => {
+      const principal = await authenticate(request);
+      return messaging.viewPosts(principal, request.params.id, request.body.seqs);
     });
 
     app.post('/v1/conversations/:id/read', { schema: { 'x-mmd-scope': 'messages:write', tags: ['messages'], summary: 'Mark messages read up to a seq', params: Type.Object({ id: Id }), body: ReadBody } }, async (request) => {

@@ -40,6 +40,16 @@ export interface MessagesTable {
   spread_fast?: number | null;
   /** 1 when its sender confirmed sharing something spreading fast (`confirm_spread`), for a message held for its media. */
   spread_confirmed?: number | null;
+  /** Channel posts of a channel that signs them: the posting admin's display name then. */
+  signature?: string | null;
+  /** Channel posts: subscribers who have seen it (post_views rows), kept in step with them. */
+  views?: number;
+}
+
+/** One subscriber saw one channel post (views.ts countViews): counted once. */
+export interface PostViewsTable {
+  message_id: string;
+  account_id: string;
 }
 
 export interface ReactionsTable {
@@ -147,6 +157,7 @@ export interface LinkPreviewCacheTable {
 }
 
 export interface MessagingTables {
+  post_views: PostViewsTable;
   messages: MessagesTable;
   reactions: ReactionsTable;
   spread_clusters: SpreadClustersTable;

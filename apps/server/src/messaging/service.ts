@@ -15,7 +15,9 @@ import { attachMedia, loadMediaRows, mediaOfMessageIds } from '../media/index.ts
 import { type InteractiveInput, hasInteractive, messagesOfType, prepareInteractive, storeInteractive } from '../interactive/index.ts';
 import { deleteForEveryone } from './delete.ts';
 import { hiddenAmong, hideMessages, notHiddenFor } from './hides.ts';
-import { audienceOf, loadMessageViews, positionOf, toMessage } from './views.ts';
+import { asChannelPost, audienceOf, loadMessageViews, positionOf, toMessage } from './views.ts';
+import { countViews } from './post-views.ts';
+import { displayNameOf } from '../profiles/index.ts';
 import { checkForwardLimit } from './forward-limits.ts';
 import { shareMedia } from './spread.ts';
 import { recordLinkShares } from './links.ts';
@@ -264,12 +266,18 @@ export function createMessaging(deps: MessagingDeps) {
           forward = {
             forward_origin_id: source.forward_origin_id ?? source.id,
             forward_origin_conversation_id: source.forward_origin_conversation_id ?? source.conversation_id,
-            forward_origin_sender_id: source.forward_origin_sender_id ?? source.sender_id,
+            // A channel's post was written by the channel: forwarding it names the channel, never its admin.
+            forward_origin_sender_id: source.forward_origin_sender_id ?? (sourceMembership.conversation.kind === 'channel' ? source.conversation_id : source.sender_id),
             forward_hops: Number(source.forward_hops) + 1,
           };
           await checkForwardLimit(tx, { senderId: principal.accountId, originId: forward.forward_origin_id!, sourceHops: Number(source.forward_hops), conversationId, now: clock(), limits: deps.spread.limits });
         }
         const now = clock();
+        const { conversation } = membership;
+        const channel = conversation.kind === 'channel' ? { id: conversation.id, title: conversation.title, handle: conversation.handle, signPosts: Number(conversation.sign_posts ?? 0) === 1 } : null;
+        // A signed channel keeps who signed with the post: a later change of name does not rewrite old posts.
+        const signature = channel?.signPosts ? ((await displayNameOf(tx, principal.accountId)) ?? principal.handle) : null;
+        const present = (m: Message): Message => (channel ? asChannelPost(m, { signature, views: 0 }, channel) : m);
         // Without media nothing can hold a message back: it takes its seq at once and is written
         // sent (three statements fewer than the held path below, on every text message).
         const outNow = mediaIds.length === 0 && !prepared?.mediaIds.length;
@@ -303,6 +311,7 @@ export function createMessaging(deps: MessagingDeps) {
           agent_id: input.agent?.id ?? null,
           held_after: outNow ? null : membership.conversation.last_seq,
           written_cursor: outNow ? null : await latestCursor(tx),
+          ...(signature ? { signature } : {}),
         };
         await tx.insertInto('messages').values(row).execute();
         if (prepared) {
@@ -331,7 +340,7 @@ export function createMessaging(deps: MessagingDeps) {
         if (attached.pending) {
           // Held back until its media is ready; deliverPending gives it a seq and publishes it
           // then. Until then it exists for its sender alone: no seq, no count, no event.
-          return { message: prepared ? await single(tx, row, principal.accountId) : { ...toMessage(row, principal.handle, [], attached.summaries, principal.kind, input.agent), mentions }, replayed: false };
+          return { message: prepared ? await single(tx, row, principal.accountId) : present({ ...toMessage(row, principal.handle, [], attached.summaries, principal.kind, input.agent), mentions }), replayed: false };
         }
         // Its media's spread (spread.ts): the sender's limit per picture, and the hops it inherits.
         const spread = mediaIds.length > 0 ? await shareMedia(tx, { messageId: row.id, conversationId, senderId: principal.accountId, automated: input.automated === true, mediaIds, chainHops: Number(forward.forward_hops), now, policy: deps.spread, confirmed: input.confirmSpread === true }) : null;
@@ -340,7 +349,7 @@ export function createMessaging(deps: MessagingDeps) {
           const heldFields = { spread_cluster: spread.cluster, spread_hops: spread.hops, spread_fast: 1 };
           Object.assign(row, heldFields);
           await tx.updateTable('messages').set(heldFields).where('id', '=', row.id).execute();
-          return { message: prepared ? await single(tx, row, principal.accountId) : { ...toMessage(row, principal.handle, [], attached.summaries, principal.kind, input.agent), mentions }, replayed: false };
+          return { message: prepared ? await single(tx, row, principal.accountId) : present({ ...toMessage(row, principal.handle, [], attached.summaries, principal.kind, input.agent), mentions }), replayed: false };
         }
         const seq = outNow ? Number(row.seq) : await nextSeq(tx, conversationId);
         const going = { seq, status: 'sent' as const, held_after: null, written_cursor: null, spread_cluster: spread?.cluster ?? null, spread_hops: spread?.hops ?? null, spread_fast: spread?.fast ? 1 : null };
@@ -353,7 +362,7 @@ export function createMessaging(deps: MessagingDeps) {
           await planLinkPreview(tx, { messageId: row.id, conversationId, senderId: principal.accountId, text: row.text, now, enqueue: deps.enqueuePreview });
         }
         // Interactive content is seen per viewer (callback data by the sender only): the event carries everyone's view, the sender gets theirs.
-        const message = prepared ? await single(tx, row) : { ...toMessage(row, principal.handle, [], attached.summaries, principal.kind, input.agent), mentions };
+        const message = prepared ? await single(tx, row) : present({ ...toMessage(row, principal.handle, [], attached.summaries, principal.kind, input.agent), mentions });
         await emit({ type: 'message.created', conversationId, seq, data: message, at: now, ...(input.eventTo ? { targetAccountId: input.eventTo } : {}) });
         // Your own message is read by you (one UPDATE: its seq is the newest, above any mark).
         await markOwnMessages(tx, principal.accountId, new Map([[conversationId, seq]]));
@@ -527,7 +536,9 @@ export function createMessaging(deps: MessagingDeps) {
         const row = await loadMessage(tx, messageId);
         const membership = await requireMember(tx, row.conversation_id, principal.accountId);
         await assertVisible(tx, membership, row);
-        if (row.sender_id !== principal.accountId) throw new AppError('forbidden', 'only the sender edits a message');
+        // A channel's posts are the channel's (as in Telegram, where admins may edit others' posts): any of its admins edits them.
+        const channelAdmin = membership.conversation.kind === 'channel' && isAdmin(membership.member);
+        if (row.sender_id !== principal.accountId && !channelAdmin) throw new AppError('forbidden', 'only the sender edits a message');
         // Rights are those of today, not of when the message was sent: a demoted channel admin no
         // longer speaks for the channel, old posts included.
         assertMayPost(membership);
@@ -675,10 +686,22 @@ export function createMessaging(deps: MessagingDeps) {
       return { message_id: row.id, reactions };
     },
 
+    /** A subscriber saw these channel posts (scrolled past, opened): each counts once; the posts' counts now. */
+    async viewPosts(principal: Principal, conversationId: string, seqs: number[]) {
+      return write(async (tx) => {
+        const membership = await requireMember(tx, conversationId, principal.accountId);
+        if (membership.conversation.kind !== 'channel') throw new AppError('validation_failed', 'views are counted on channel posts only');
+        const ranges = await readableRanges(tx, membership);
+        return { views: await countViews(tx, { conversationId, accountId: principal.accountId, seqs: seqs.filter((s) => inRanges(ranges, s)) }) };
+      });
+    },
+
     async markRead(principal: Principal, conversationId: string, upToSeq: number) {
       return write(async (tx, emit) => {
-        const { conversation } = await requireMember(tx, conversationId, principal.accountId);
+        const { conversation, member } = await requireMember(tx, conversationId, principal.accountId);
         const seq = Math.min(upToSeq, conversation.last_seq);
+        // Reading up to a post is seeing it: each subscriber counts once per post (post-views.ts).
+        if (conversation.kind === 'channel' && seq > member.read_seq) await countViews(tx, { conversationId, accountId: principal.accountId, after: member.read_seq, upTo: seq });
         await advanceWatermarks(tx, emit, { conversationId, accountId: principal.accountId, delivered: seq, read: seq, kind: conversation.kind, memberCount: conversation.member_count, directKey: conversation.direct_key });
         return { read_seq: seq };
       });

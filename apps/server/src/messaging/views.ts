@@ -2,6 +2,7 @@
 import type { AccountKind, MediaSummary, Message } from '@mmd/contracts';
 import { forwardLabel, spreadLabel } from './forward-limits.ts';
 import { accountsByIds } from '../accounts/index.ts';
+import { type ChannelIdentity, channelsAmong } from '../conversations/index.ts';
 import { interactiveFieldsOf } from '../interactive/index.ts';
 import { mediaOfMessages } from '../media/index.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
@@ -31,6 +32,7 @@ export async function loadMessageViews(db: Database['db'] | Tx, rows: MessagesTa
   }
   const media = await mediaOfMessages(db, rows.map((r) => r.id));
   const interactive = await interactiveFieldsOf(db, rows, { viewerId: options.viewerId ?? null, media, now: options.now ?? Date.now() });
+  const channels = await channelsAmong(db, rows.map((r) => r.conversation_id));
   const previews = await previewViews(
     db,
     rows.filter((r) => r.deleted_at === null && r.text !== null).map((r) => r.id),
@@ -44,8 +46,28 @@ export async function loadMessageViews(db: Database['db'] | Tx, rows: MessagesTa
     const agent = r.agent_id ? { id: r.agent_id, handle: senders.get(r.agent_id)?.handle ?? 'deleted' } : undefined;
     const message = withInteractive({ ...toMessage(r, sender?.handle ?? 'deleted', byMessage.get(r.id) ?? [], shown, sender?.kind, agent), mentions: mentions.get(r.id) ?? [] }, fields);
     const preview = previews.get(r.id);
-    return preview ? { ...message, link_preview: preview } : message;
+    const withPreview = preview ? { ...message, link_preview: preview } : message;
+    const channel = channels.get(r.conversation_id);
+    return channel ? asChannelPost(withPreview, r, channel) : withPreview;
   });
+}
+
+/**
+ * A channel post as everyone sees it, admins included (as in Telegram): written by the channel —
+ * its id and handle where a message names its sender — never by the admin who posted it, unless
+ * the channel signs its posts (`signature`: the admin's display name, kept with the post).
+ * Who posted stays on the row for edits, deletion and moderation, and for nothing a reader sees.
+ */
+export function asChannelPost(message: Message, row: Pick<MessagesTable, 'signature' | 'views'>, channel: ChannelIdentity): Message {
+  const { agent: _agent, ...rest } = message;
+  return {
+    ...rest,
+    sender_id: channel.id,
+    sender_handle: channel.handle ?? channel.title ?? 'channel',
+    sender_kind: 'channel',
+    ...(row.signature && !message.deleted ? { signature: row.signature } : {}),
+    views: Number(row.views ?? 0),
+  };
 }
 
 /** A message with its interactive fields (none once it is deleted). */

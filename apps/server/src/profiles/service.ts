@@ -61,6 +61,12 @@ export async function visibleTo(db: Reader, viewerId: string, ownerIds: readonly
   return visible;
 }
 
+/** The display name someone chose (null: none), e.g. to sign a channel post with. */
+export async function displayNameOf(db: Reader, accountId: string): Promise<string | null> {
+  const row = await db.selectFrom('profiles').select('display_name').where('account_id', '=', accountId).executeTakeFirst();
+  return row?.display_name ?? null;
+}
+
 export function createProfiles(deps: ProfilesDeps) {
   const { db, blobs, clock, write, signer } = deps;
 

@@ -181,8 +181,14 @@ export function createObjects(deps: ObjectDeps, bot: Principal) {
       if (m.media.length > 1) out.media_group_id = m.id;
     }
     if (m.forward) {
-      const origin = await user(m.forward.origin_sender_id);
-      out.forward_origin = { type: 'user', date: out.date, sender_user: origin };
+      // A channel's post names the channel (messaging keeps the channel as its origin sender): a
+      // bot may not be in that channel, so it gets Telegram's hidden origin with the channel's name.
+      if (m.forward.origin_sender_id === m.forward.origin_conversation_id) {
+        out.forward_origin = { type: 'hidden_user', date: out.date, sender_user_name: 'channel' };
+      } else {
+        const origin = await user(m.forward.origin_sender_id);
+        out.forward_origin = { type: 'user', date: out.date, sender_user: origin };
+      }
     }
     if (m.poll) out.poll = pollOf(m.id, m.poll);
     const keyboard = inlineKeyboardOf(m);

@@ -341,7 +341,7 @@ export function createTelegramService(deps: TelegramDeps) {
       if (has(call.params, 'inline_message_id')) throw badRequest('inline messages are not supported');
       const conversationId = await chatOf(call.bot, chatIdParam(call.params));
       const target = await messageAt(call.bot, conversationId, int(call.params, 'message_id'), 'message to edit');
-      if (target.sender_id !== call.bot.accountId) throw badRequest("message can't be edited");
+      if (!ownedBy(target, call.bot.accountId)) throw badRequest("message can't be edited");
       const buttons = keyboardAfterEdit(call);
       if (sameButtons(target, buttons)) throw badRequest('message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message');
       return objects.message(await setButtons(call.bot, target, buttons));
@@ -375,7 +375,7 @@ export function createTelegramService(deps: TelegramDeps) {
       const conversationId = await chatOf(call.bot, chatIdParam(call.params));
       const target = await messageAt(call.bot, conversationId, int(call.params, 'message_id'), 'message with poll to stop');
       if (!target.poll) throw badRequest('message with poll to stop not found');
-      if (target.sender_id !== call.bot.accountId) throw badRequest("poll can't be stopped");
+      if (!ownedBy(target, call.bot.accountId)) throw badRequest("poll can't be stopped");
       if (target.poll.closed) throw badRequest('poll has already been closed');
       const reply = await translate(deps.interactive.close(call.bot, target.id), 'message');
       return pollOf(target.id, reply.poll ?? { ...target.poll, closed: true });
@@ -557,7 +557,7 @@ export function createTelegramService(deps: TelegramDeps) {
     JSON.stringify((buttons ?? []).map((r) => r.map((b) => [b.type, b.text, b.data ?? b.url ?? b.copy_text ?? null])));
 
   async function edit(call: Call, objects: Objects, target: Message, text: string, entities: MessageEntity[]) {
-    if (target.sender_id !== call.bot.accountId) throw badRequest("message can't be edited");
+    if (!ownedBy(target, call.bot.accountId)) throw badRequest("message can't be edited");
     const buttons = keyboardAfterEdit(call);
     const before = (await objects.stored([target.id])).get(target.id)?.entities ?? [];
     if (target.text === text && JSON.stringify(before) === JSON.stringify(entities) && sameButtons(target, buttons)) {
@@ -603,3 +603,11 @@ export function createTelegramService(deps: TelegramDeps) {
 }
 
 export type TelegramService = ReturnType<typeof createTelegramService>;
+
+/**
+ * Whether the bot may treat this message as its own: one it sent, or a channel post (written by
+ * the channel, whose admins edit its posts; messaging checks the bot is one).
+ */
+function ownedBy(target: { sender_id: string; sender_kind?: string }, botId: string): boolean {
+  return target.sender_id === botId || target.sender_kind === 'channel';
+}

@@ -8,6 +8,7 @@ import type { EventPayloads, Message } from '@mmd/contracts';
 import type { Principal } from '../accounts/index.ts';
 import { type StoredEvent, type SyncHub, eventsVisibleTo, waitForEvents } from '../sync/index.ts';
 import type { Database } from '../platform/db/index.ts';
+import { findMessage } from '../messaging/index.ts';
 import { pollOf } from './keyboards.ts';
 import type { Objects, TgUser } from './objects.ts';
 
@@ -73,7 +74,7 @@ export function chatMember(status: MemberStatus, user: TgUser): Record<string, u
 }
 
 /** The update one event makes for this bot, or null. */
-export async function updateFor(event: StoredEvent, bot: Principal, objects: Objects, options: { now: number; allowed: ReadonlySet<string> }): Promise<Update | null> {
+export async function updateFor(event: StoredEvent, bot: Principal, objects: Objects, options: { now: number; allowed: ReadonlySet<string>; db: Database }): Promise<Update | null> {
   if (event.created_at < options.now - DAY_MS) return null;
   const { allowed } = options;
   const make = async (type: UpdateType, build: () => Promise<unknown>): Promise<Update | null> => (allowed.has(type) ? { update_id: event.id, [type]: await build() } : null);
@@ -83,6 +84,8 @@ export async function updateFor(event: StoredEvent, bot: Principal, objects: Obj
       const m = JSON.parse(event.payload) as Message;
       if (m.sender_id === bot.accountId || m.status !== 'sent' || m.deleted) return null;
       const { kind } = await objects.chatInfo(m.conversation_id);
+      // A channel post names the channel, not who posted: a bot's own posts are told apart by the row.
+      if (kind === 'channel' && (await findMessage(options.db.db, m.id))?.sender_id === bot.accountId) return null;
       const edited = event.type === 'message.edited';
       const type: UpdateType = kind === 'channel' ? (edited ? 'edited_channel_post' : 'channel_post') : edited ? 'edited_message' : 'message';
       return make(type, () => objects.message(m));
@@ -184,7 +187,7 @@ export async function readUpdates(options: {
   for (;;) {
     const events = await eventsVisibleTo(db.db, { accountId: bot.accountId, after: cursor, limit: 100 });
     for (const event of events) {
-      const update = await updateFor(event, bot, objects, { now: options.clock(), allowed: options.allowed });
+      const update = await updateFor(event, bot, objects, { now: options.clock(), allowed: options.allowed, db });
       if (update) {
         updates.push(update);
         if (updates.length >= limit) return { updates, scanned: event.id };

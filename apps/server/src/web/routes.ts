@@ -151,12 +151,12 @@ export function webRoutes(options: { dist?: string } = {}): FastifyPluginAsync {
       return sendFile(reply, index, statSync(index).size, 'no-cache');
     };
     // Page paths are one segment deep (/, /protect, /settings), plus the app's two-segment routes
-    // (/chats/{id}, /console/{section}), subscribe and unsubscribe pages (/c/{business},
-    // /u/{token}) and the business console (/business/{handle}/{page}/…);
+    // (/chats/{id}, /console/{section}), subscribe and unsubscribe pages (/c/{business or channel},
+    // /u/{token}), invite links (/join/{token}) and the business console (/business/{handle}/{page}/…);
     // built files live under /assets/. No catch-all '/*': it
     // would swallow unmatched /v1/* paths before the router can say why (an over-long id is a 414,
     // not a 404). Deeper client routes get a pattern of their own here.
-    for (const url of ['/', '/:page', '/:page/', '/chats/:id', '/console/:section', '/business/*', '/c/:handle', '/u/:token', '/assets/*'])
+    for (const url of ['/', '/:page', '/:page/', '/chats/:id', '/console/:section', '/business/*', '/c/:handle', '/u/:token', '/join/:token', '/assets/*'])
       app.get(url, { schema: { hide: true } }, handler);
   };
 }

@@ -58,6 +58,13 @@ export function ChatView({ conversationId }: { conversationId: string }) {
     };
   }, [store, conversationId]);
 
+  // A channel's posts on screen count as seen (each subscriber once per post, on the server).
+  const loaded = chat?.messages.length ?? 0;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the number of loaded posts is the trigger
+  useEffect(() => {
+    store.countViews(conversationId);
+  }, [store, conversationId, loaded]);
+
   // Stable across renders, so memoised message bubbles do not re-render for its sake.
   const onAction = useCallback(
     (action: MessageAction, message: Message) => {

@@ -13,6 +13,7 @@ import { BlockButton, HistorySetting } from './Privacy.tsx';
 import { ErrorAlert } from '../error-alert.tsx';
 import { Avatar } from './Avatar.tsx';
 import { usePeople } from './people.ts';
+import { InviteLinks, SignPostsSetting } from './InviteLinks.tsx';
 
 const ROLE = { owner: 'Owner', admin: 'Admin', member: '' } as const;
 
@@ -100,6 +101,13 @@ export function MembersDialog({ conversation, onClose }: { conversation: Convers
         </form>
       )}
       {manager && conversation.kind === 'group' && <HistorySetting conversationId={conversation.id} visible={conversation.history_visible} />}
+      {manager && conversation.kind === 'channel' && <SignPostsSetting conversation={conversation} />}
+      {manager && conversation.kind === 'channel' && conversation.handle && (
+        <p className="hint">
+          Public link: <a href={`/c/${encodeURIComponent(conversation.handle)}`}>{`${window.location.origin}/c/${conversation.handle}`}</a>
+        </p>
+      )}
+      {manager && <InviteLinks conversation={conversation} />}
       <ErrorAlert error={error} />
       {!listed && <p className="pane-note">Only the channel's admins see who subscribes.</p>}
       <ul className="pick-list static members">

@@ -63,6 +63,8 @@ export interface MessageBubbleProps {
   /** Pinned at the top of the chat; starred by me. */
   pinned: boolean;
   starred: boolean;
+  /** A channel's name, shown as the author of its posts. */
+  title?: string | null;
 }
 
 /**
@@ -87,6 +89,9 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
   // In groups each sender shows their display name beside the handle.
   const sender = usePeople([!mine && conversation.kind === 'group' ? m.sender_id : undefined]).get(m.sender_id);
   const canPost = conversation.kind !== 'channel' || conversation.my_role === 'owner' || conversation.my_role === 'admin';
+  // A channel's posts are the channel's: none is "mine", and any of its admins edits or deletes them.
+  const channelPost = m.sender_kind === 'channel';
+  const authored = mine || (channelPost && canPost);
   // Only a delivered message can be replied to, forwarded or reacted to: one that failed (refused
   // or blocked) or waits for its media does not exist for anyone else, and the server says 404.
   const delivered = m.status === 'sent';
@@ -113,9 +118,14 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
     <div id={`message-${m.id}`} className={`bubble-row${mine ? ' mine' : ''}`} data-message-id={m.id} tabIndex={-1}>
       <article
         className={`bubble${m.media.length ? ' has-media' : ''}${hasInteractive(m) ? ' has-interactive' : ''}${m.status === 'failed' ? ' failed' : ''}${mentionsMe ? ' mentions-me' : ''}`}
-        aria-label={`${mine ? 'You' : `@${m.sender_handle}`}, ${clock(m.created_at)}${mentionsMe ? ', mentions you' : ''}`}
+        aria-label={`${mine ? 'You' : channelPost ? (props.title ?? `@${m.sender_handle}`) : `@${m.sender_handle}`}, ${clock(m.created_at)}${mentionsMe ? ', mentions you' : ''}`}
       >
-        {!mine && conversation.kind !== 'direct' && !agent && (
+        {channelPost && (
+          <span className="sender channel-sender">
+            {props.title ?? `@${m.sender_handle}`}
+          </span>
+        )}
+        {!mine && !channelPost && conversation.kind !== 'direct' && !agent && (
           <span className="sender">
             {sender?.display_name && <span className="display-name">{sender.display_name} </span>}
             @{m.sender_handle}
@@ -147,6 +157,14 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
             <span className="starred-mark" title="Starred">
               <StarIcon size={11} />
               <span className="visually-hidden">Starred · </span>
+            </span>
+          )}
+          {m.signature && <span className="signature">{m.signature} · </span>}
+          {m.views !== undefined && (
+            <span className="views" title={`${m.views.toLocaleString()} ${m.views === 1 ? 'view' : 'views'}`}>
+              <span aria-hidden="true">👁 </span>
+              {m.views.toLocaleString()}
+              <span className="visually-hidden"> {m.views === 1 ? 'view' : 'views'}</span> ·{' '}
             </span>
           )}
           {m.edited_at && <span>edited · </span>}
@@ -193,11 +211,11 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
               m.text && { label: 'Copy text', run: () => void navigator.clipboard?.writeText(m.text ?? '') },
               delivered && (conversation.kind === 'direct' || myRole === 'owner' || myRole === 'admin') && { label: props.pinned ? 'Unpin' : 'Pin', run: () => void store.togglePin(m) },
               delivered && { label: props.starred ? 'Unstar' : 'Star', run: () => void store.toggleStar(m) },
-              mine && m.text && m.media.length === 0 && !m.forward && { label: 'Edit', run: () => onAction('edit', m) },
+              authored && m.text && m.media.length === 0 && !m.forward && { label: 'Edit', run: () => onAction('edit', m) },
               mine && conversation.kind !== 'channel' && { label: 'Message info', run: () => onAction('info', m) },
               { label: 'Delete for me', run: () => onAction('delete-for-me', m) },
-              mine && { label: 'Delete for everyone', run: () => onAction('delete', m) },
-              !mine && { label: 'Report', run: () => onAction('report', m) },
+              authored && { label: 'Delete for everyone', run: () => onAction('delete', m) },
+              !authored && { label: 'Report', run: () => onAction('report', m) },
             ]}
             reactions={delivered && (canPost || conversation.kind === 'channel') ? (emoji) => void store.toggleReaction(m, emoji) : undefined}
             onMoreReactions={() => setPicker(true)}

@@ -170,6 +170,7 @@ export function MessageList(props: { conversation: Conversation; chat: ChatState
                 message={m}
                 kind={conversation.kind}
                 myRole={conversation.my_role}
+                title={conversation.kind === 'channel' ? conversation.title : undefined}
                 replied={m.reply_to ? (byId.get(m.reply_to) ?? store.original(m.reply_to)) : undefined}
                 onAction={onAction}
                 tick={m.sender_id === store.meId && conversation.kind !== 'channel' ? store.tick(conversation, m) : null}

@@ -746,6 +746,11 @@ export class MessengerStore {
     this.changed();
   }
 
+  /** A channel's "sign posts" setting changed here (the event carries no such field). */
+  setSignPosts(id: string, on: boolean) {
+    this.patchConversation(id, (c) => ({ ...c, sign_posts: on }));
+  }
+
   private patchConversation(id: string, patch: (c: Conversation) => Conversation) {
     if (!this.conversations) return;
     let found = false;
@@ -820,6 +825,33 @@ export class MessengerStore {
         });
       }, 250),
     );
+  }
+
+  /** Channel posts this session has counted as seen (each once; the server counts once anyway). */
+  private readonly viewedPosts = new Set<string>();
+
+  /**
+   * Counts the open channel's loaded posts as seen (Telegram's eye under each post) and shows
+   * their counts as the server answers; posts already counted this session are not sent again.
+   */
+  countViews(id: string) {
+    if (!this.readingNow(id) || this.conversation(id)?.kind !== 'channel') return;
+    const posts = (this.chats.get(id)?.messages ?? []).filter((m) => m.sender_kind === 'channel' && m.status === 'sent' && !m.deleted && !this.viewedPosts.has(m.id)).slice(-100);
+    if (posts.length === 0) return;
+    for (const m of posts) this.viewedPosts.add(m.id);
+    const bySeq = new Map(posts.map((m) => [m.seq, m.id]));
+    this.client
+      .viewPosts(id, posts.map((m) => m.seq))
+      .then(({ views }) => {
+        for (const v of views) {
+          const messageId = bySeq.get(v.seq);
+          if (messageId) this.patchMessage(id, messageId, (m) => ({ ...m, views: Math.max(m.views ?? 0, v.views) }));
+        }
+      })
+      .catch(() => {
+        // Not fatal: counted on the next open.
+        for (const m of posts) this.viewedPosts.delete(m.id);
+      });
   }
 
   upsertMessage(message: Message) {
