@@ -112,6 +112,7 @@ describe('a chat gallery and the messenger on a touch screen', { skip: skipBrows
     const direct = await ann.client.openDirect(ben.handle);
     await ann.client.send(direct.id, { text: 'are you coming on Saturday?' });
     await ann.client.send(direct.id, { text: 'bring the flask' });
+    await ann.client.send(direct.id, { text: 'the view from the top', media: [await uploaded(ann, await picture(2), 'top.png')] });
 
     const { page, errors } = await signedIn(browser, server, ben, PHONE, { touch: true });
     // The chat list keeps the site's header; inside a chat only the chat's own header shows.
@@ -141,6 +142,19 @@ describe('a chat gallery and the messenger on a touch screen', { skip: skipBrows
     await menu.getByRole('menuitem', { name: 'React 👍' }).click();
     await question.getByRole('button', { name: /^👍 1/ }).waitFor();
     assert.equal(await page.getByRole('menu').count(), 0);
+
+    // Held on a photo: the actions too, and the photo does not open.
+    const photo = bubble(page, 'the view from the top').locator('.bubble img').first();
+    await photo.waitFor({ timeout: 30_000 });
+    await touch(cdp, 'touchStart', await at(photo));
+    await page.getByRole('menu').waitFor({ timeout: 5000 });
+    await touch(cdp, 'touchEnd');
+    await page.waitForTimeout(300);
+    assert.equal(await page.locator('dialog.media-viewer').count(), 0, 'a long press does not open the photo');
+    // A tap elsewhere closes it.
+    await touch(cdp, 'touchStart', await at(page.locator('.chat-head-text')));
+    await touch(cdp, 'touchEnd');
+    await page.getByRole('menu').waitFor({ state: 'detached' });
 
     // A swipe to the right on the other message: the composer replies to it.
     const other = bubble(page, 'bring the flask');

@@ -64,8 +64,9 @@ export function useTouchGestures(options: TouchGestureOptions) {
   return {
     onPointerDown(event: ReactPointerEvent<HTMLElement>) {
       if (event.pointerType !== 'touch' || !event.isPrimary) return;
-      // Controls inside the message (reactions, buttons, the "⋯") keep their own taps.
-      if ((event.target as Element).closest('button, input, select, textarea, .actions-anchor, video, [role="slider"]')) return;
+      // Fields, players and sliders keep their own presses and drags; a held photo, link or reaction
+      // opens the actions too (its click is swallowed), as in phone messengers.
+      if ((event.target as Element).closest('input, select, textarea, video, [role="slider"], .actions-anchor')) return;
       swallowClick.current = false;
       // No text selection while a finger is down: a long press is ours, not the browser's.
       event.currentTarget.classList.add('touching');
