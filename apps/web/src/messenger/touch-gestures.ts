@@ -63,11 +63,13 @@ export function useTouchGestures(options: TouchGestureOptions) {
 
   return {
     onPointerDown(event: ReactPointerEvent<HTMLElement>) {
-      if (event.pointerType !== 'touch' || !event.isPrimary) return;
-      // Fields, players and sliders keep their own presses and drags; a held photo, link or reaction
-      // opens the actions too (its click is swallowed), as in phone messengers.
-      if ((event.target as Element).closest('input, select, textarea, video, [role="slider"], .actions-anchor')) return;
+      // A new touch (or click) starts afresh: only the click a long press's release makes is swallowed.
       swallowClick.current = false;
+      if (event.pointerType !== 'touch' || !event.isPrimary) return;
+      // Buttons (a bot's keyboard, reactions, a poll), fields, players and sliders keep their own
+      // taps and drags, however slow; a held photo or link opens the actions (its click is
+      // swallowed), as in phone messengers.
+      if ((event.target as Element).closest('button:not(.media-hit), input, select, textarea, video, [role="slider"], .actions-anchor')) return;
       // No text selection while a finger is down: a long press is ours, not the browser's.
       event.currentTarget.classList.add('touching');
       const t: Track = { id: event.pointerId, x: event.clientX, y: event.clientY, dx: 0, axis: null, timer: null, pressed: false };
@@ -108,7 +110,8 @@ export function useTouchGestures(options: TouchGestureOptions) {
       end(event, false);
     },
     onClickCapture(event: ReactMouseEvent<HTMLElement>) {
-      if (!swallowClick.current) return;
+      // The menu the press opened lives in the row: its items are never swallowed.
+      if (!swallowClick.current || (event.target as Element).closest('.actions-anchor')) return;
       swallowClick.current = false;
       event.preventDefault();
       event.stopPropagation();
