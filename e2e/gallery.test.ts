@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, CDPSession, Locator, Page } from 'playwright-core';
 import sharp from 'sharp';
 import type { TestServer, User } from '../apps/server/test/harness.ts';
-import { bubble, closeBrowserSuite, DESKTOP, messageLog, openBrowserSuite, PHONE, signedIn, skipBrowser } from './browser.ts';
+import { bubble, closeBrowserSuite, DESKTOP, messageLog, openBrowserSuite, PHONE, signedIn, skipBrowser, violations } from './browser.ts';
 
 async function picture(seed: number): Promise<Buffer> {
   const raw = Buffer.alloc(120 * 90 * 3);
@@ -92,9 +92,13 @@ describe('a chat gallery and the messenger on a touch screen', { skip: skipBrows
     await link.waitFor();
     assert.equal(await link.getAttribute('href'), 'https://example.com/ferry');
     assert.equal(await link.getAttribute('target'), '_blank');
+    // The tabs work from the keyboard, and the gallery passes axe.
+    await dialog.getByRole('tab', { name: 'Links' }).press('ArrowRight');
+    assert.equal(await dialog.getByRole('tab', { name: 'Media' }).getAttribute('aria-selected'), 'true');
+    await tile.locator('img').first().waitFor();
+    assert.deepEqual(await violations(page), []);
 
-    // Back to media: "Show in chat" closes the gallery and brings the message into view.
-    await dialog.getByRole('tab', { name: 'Media' }).click();
+    // "Show in chat" closes the gallery and brings the message into view.
     await panel.getByRole('button', { name: /^Show in chat: photo from @/ }).click();
     await dialog.waitFor({ state: 'detached' });
     const found = bubble(page, 'the harbour at dawn');
