@@ -47,9 +47,12 @@ export function launchBrowser(): Promise<Browser> {
 export const DESKTOP = { width: 1280, height: 800 };
 export const PHONE = { width: 390, height: 844 };
 
-/** A browser context signed in as `user` (the token the sign-in form would have stored). */
-export async function signedIn(browser: Browser, server: TestServer, user: User, viewport = DESKTOP): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
-  const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
+/**
+ * A browser context signed in as `user` (the token the sign-in form would have stored).
+ * `touch`: a phone's touch screen (hasTouch, isMobile), for gestures.
+ */
+export async function signedIn(browser: Browser, server: TestServer, user: User, viewport = DESKTOP, options: { touch?: boolean } = {}): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const context = await browser.newContext({ viewport, deviceScaleFactor: 1, ...(options.touch ? { hasTouch: true, isMobile: true } : {}) });
   await context.grantPermissions(['microphone'], { origin: server.url });
   await context.addInitScript((token) => {
     if (!window.localStorage.getItem('mmd.token')) window.localStorage.setItem('mmd.token', token);

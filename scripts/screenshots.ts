@@ -1,7 +1,9 @@
 /**
  * Refreshes docs/screenshots/: starts a throwaway server (embedded SQLite), fills it with a small,
- * believable set of people, chats, photos, a voice note, a channel and a report, then photographs
- * the main screens in Debian's Chromium at desktop and phone sizes. Run: `npm run screenshots`.
+ * believable set of people (names and profile photos), chats, photos, a voice note, a pinned
+ * message, a document and links, a channel and a report, then photographs the main screens in
+ * Debian's Chromium at desktop and phone sizes (the phone with a touch screen). Run:
+ * `npm run screenshots`.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -18,12 +20,25 @@ try {
   const ben = await server.signUp('ben');
   const chloe = await server.signUp('chloe');
   const dev = await server.signUp('dev');
+  // Profiles: a display name and a photo each (shown in the chat list, chat headers and groups).
+  const profiles: [typeof amara, string, string][] = [
+    [amara, 'Amara Osei', 'FreshFlower.jpg'],
+    [ben, 'Ben Carter', 'Aqua.jpg'],
+    [chloe, 'Chloé Martin', 'TwoWings.jpg'],
+    [dev, 'Dev Patel', 'Wood.jpg'],
+  ];
+  for (const [user, name, photo] of profiles) {
+    await user.client.profiles.update({ display_name: name });
+    await user.client.profiles.setPhoto(file('photos', photo), 'image/jpeg');
+  }
 
   // A direct chat with a photo, a reply, a reaction and a voice note.
   const direct = await amara.client.openDirect('ben');
   await amara.client.send(direct.id, { text: 'Are we still on for the coast walk on Saturday?' });
   const yes = await ben.client.send(direct.id, { text: 'Yes! Meet at the station at 10?' });
   await amara.client.react(yes.id, '👍');
+  // Pinned at the top of the chat, for both of them.
+  await amara.client.pin(yes.id);
   const dune = await amara.client.upload(file('photos', 'Dune.jpg'), { filename: 'Dune.jpg', contentType: 'image/jpeg' });
   await amara.client.waitForMedia(dune.id);
   await amara.client.send(direct.id, { text: 'This is where we could have lunch', media: [dune.id] });
@@ -43,6 +58,12 @@ try {
   }
   await chloe.client.send(group.id, { media: album });
   await dev.client.send(group.id, { text: 'Great shots! Same time next week?' });
+  // A route topo and a link: what the chat's "Media, links and docs" lists besides photos.
+  const pdf = Buffer.from('%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n');
+  const topo = await chloe.client.upload(pdf, { filename: 'crag-topo.pdf', contentType: 'application/pdf' });
+  await chloe.client.waitForMedia(topo.id);
+  await chloe.client.send(group.id, { text: 'The topo for the new routes', media: [topo.id] });
+  await amara.client.send(group.id, { text: 'Weather looks good: https://example.com/forecast/crag', link_preview: false });
 
   // A channel Amara follows.
   const channel = await dev.client.createConversation({ kind: 'channel', title: 'Harbour news', handle: 'harbour' });
@@ -65,21 +86,36 @@ try {
   const browser = await launchBrowser();
   try {
     const desktop = await signedIn(browser, server, amara, DESKTOP);
-    await desktop.page.getByRole('link', { name: /^@ben/ }).click();
+    await desktop.page.getByRole('link', { name: /Ben Carter/ }).click();
     await desktop.page.getByRole('log', { name: 'Messages' }).locator('img').first().waitFor();
     await desktop.page.waitForTimeout(1500);
     await screenshot(desktop.page, 'messenger-desktop.png');
     await desktop.page.getByRole('link', { name: /^Climbing club/ }).click();
     await desktop.page.waitForTimeout(1500);
     await screenshot(desktop.page, 'messenger-group.png');
+    // The group's media, links and docs.
+    await desktop.page.getByRole('button', { name: 'Chat options' }).click();
+    await desktop.page.getByRole('menuitem', { name: 'Media, links and docs' }).click();
+    await desktop.page.locator('.gallery-tile img').first().waitFor();
+    await desktop.page.waitForTimeout(1500);
+    await screenshot(desktop.page, 'messenger-gallery.png');
 
-    const phone = await signedIn(browser, server, ben, PHONE);
+    const phone = await signedIn(browser, server, ben, PHONE, { touch: true });
     await screenshot(phone.page, 'messenger-list-phone.png');
-    await phone.page.getByRole('link', { name: /^@amara/ }).click();
+    await phone.page.getByRole('link', { name: /Amara Osei/ }).click();
     await phone.page.waitForTimeout(1500);
     await screenshot(phone.page, 'messenger-phone.png');
+    // Press and hold a message: its actions.
+    const held = phone.page.locator('.bubble-row', { hasText: 'This is where we could have lunch' }).locator('.bubble');
+    const box = (await held.boundingBox())!;
+    const cdp = await phone.context.newCDPSession(phone.page);
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [{ x: box.x + 40, y: box.y + box.height / 2, id: 1 }] });
+    await phone.page.getByRole('menu').waitFor();
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+    await phone.page.waitForTimeout(300);
+    await screenshot(phone.page, 'messenger-phone-actions.png');
 
-    const reader = await signedIn(browser, server, amara, PHONE);
+    const reader = await signedIn(browser, server, amara, PHONE, { touch: true });
     await reader.page.getByRole('link', { name: /^Harbour news/ }).click();
     await reader.page.waitForTimeout(800);
     await screenshot(reader.page, 'messenger-channel-phone.png');

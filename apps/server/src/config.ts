@@ -168,7 +168,7 @@ const ConfigSchema = Type.Object({
   templatePreviewsPerWindow: Type.Integer({ minimum: 1, default: 30 }),
   /** New personalised renders (each a stored media item) one business's previews may make per hour; cached ones are free. */
   templatePreviewRendersPerHour: Type.Integer({ minimum: 1, default: 60 }),
-  /** Message searches one account may run per window (rateLimitWindowMs); past it, 429 rate_limited. The web app searches as people type (after a 300 ms pause): 120 a minute leaves room for that. */
+  /** Message searches one account may run per window (rateLimitWindowMs); past it, 429 rate_limited. The web app searches as people type (after a 300 ms pause): 120 a minute leaves room for that. Chat gallery pages are counted apart, with the same limit. */
   searchRateLimit: Type.Integer({ minimum: 1, default: 120 }),
   /** Largest profile photo upload (bytes); it is processed while the person waits. */
   profilePhotoMaxBytes: Type.Integer({ minimum: 1024, default: 10 * 1024 * 1024 }),

@@ -64,6 +64,11 @@ export const ForwardIcon = ({ size = 13 }: { size?: number }) => (
     <path d="M14 5l6 6-6 6M20 11H9a5 5 0 0 0-5 5v3" />
   </Svg>
 );
+export const ReplyIcon = ({ size = 20 }: { size?: number }) => (
+  <Svg size={size}>
+    <path d="M10 5L4 11l6 6M4 11h11a5 5 0 0 1 5 5v3" />
+  </Svg>
+);
 export const PollIcon = () => (
   <Svg>
     <path d="M5 20V11M12 20V4M19 20v-6" />

@@ -1,5 +1,6 @@
 /** Message search: GET /v1/search (messaging/search.ts on the server). */
 import { type Static, Type } from 'typebox';
+import { MediaSummary } from './media-summary.ts';
 import { Message } from './schemas.ts';
 
 /** Characters of `q` accepted; longer queries are refused (validation_failed). */
@@ -53,3 +54,35 @@ export const SearchReply = Type.Object({
   next_cursor: Type.Union([Type.String(), Type.Null()], { description: 'pass as cursor for older results; null at the end' }),
 });
 export type SearchReply = Static<typeof SearchReply>;
+
+/** Gallery items per page at most (GET /v1/conversations/{id}/media). */
+export const MAX_GALLERY_LIMIT = 60;
+
+/** A chat's gallery tab: the same classification as search's `type` (voice notes are left out). */
+export const GalleryType = Type.Enum(['photo', 'video', 'document', 'link'], {
+  description: 'photo: images; video; document: any other file; link: http(s) links in message text',
+});
+export type GalleryType = Static<typeof GalleryType>;
+
+export const GalleryQuery = Type.Object(
+  {
+    type: GalleryType,
+    before: Type.Optional(Type.String({ minLength: 1, maxLength: 32, description: 'next_cursor of the previous page' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_GALLERY_LIMIT, default: 30 })),
+  },
+  { additionalProperties: false },
+);
+export type GalleryQuery = Static<typeof GalleryQuery>;
+
+export const GalleryItem = Type.Object({
+  message: Message,
+  media: Type.Array(MediaSummary, { description: "the message's items of the asked type (photo, video, document), taken-down ones left out; empty for links" }),
+  links: Type.Array(Type.String(), { description: 'type=link: the http(s) links in the message text, as written (at most 5); empty otherwise' }),
+});
+export type GalleryItem = Static<typeof GalleryItem>;
+
+export const GalleryReply = Type.Object({
+  items: Type.Array(GalleryItem, { description: 'newest first (the order messages were written); one per message' }),
+  next_cursor: Type.Union([Type.String(), Type.Null()], { description: 'pass as before for older items; null at the end' }),
+});
+export type GalleryReply = Static<typeof GalleryReply>;

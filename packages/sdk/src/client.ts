@@ -77,6 +77,8 @@ import type {
   CreateSessionReply,
   Device,
   HistoryReply,
+  GalleryReply,
+  GalleryType,
   SearchReply,
   SearchType,
   MediaItem,
@@ -453,6 +455,14 @@ export class MmdClient {
   search(options: { q?: string; conversationId?: string; type?: SearchType; from?: string; cursor?: string; limit?: number }) {
     const { conversationId, ...rest } = options;
     return this.request<SearchReply>('GET', `/v1/search${query({ ...rest, conversation_id: conversationId })}`);
+  }
+  /**
+   * One chat's gallery: its photos, videos, documents or links (`type`), one item per message,
+   * newest first, with the message's items of that type (`media`) or its links as written
+   * (`links`). Pass `next_cursor` back as `before` for older items.
+   */
+  gallery(conversationId: string, options: { type: GalleryType; before?: string; limit?: number }) {
+    return this.request<GalleryReply>('GET', `/v1/conversations/${enc(conversationId)}/media${query(options)}`);
   }
   message(id: string) {
     return this.request<Message>('GET', `/v1/messages/${enc(id)}`);

@@ -41,6 +41,27 @@ export function extractLinks(text: string | null | undefined): string[] {
   return out;
 }
 
+/**
+ * The http(s) links of a message's text as its sender wrote them (each once, at most
+ * MAX_LINKS_PER_MESSAGE): the same pattern as extractLinks, so what search's `link` type finds
+ * is what a chat's gallery lists.
+ */
+export function linksAsWritten(text: string | null | undefined): string[] {
+  if (!text) return [];
+  const out: string[] = [];
+  for (const match of text.matchAll(URL_PATTERN)) {
+    const raw = match[0].replace(/[).,;:!?\]}]+$/, '');
+    try {
+      if (!new URL(raw).hostname) continue;
+    } catch {
+      continue;
+    }
+    if (!out.includes(raw)) out.push(raw);
+    if (out.length >= MAX_LINKS_PER_MESSAGE) break;
+  }
+  return out;
+}
+
 /** Records a sent message's links (inside the sending transaction). */
 export async function recordLinkShares(tx: Tx, o: { messageId: string; conversationId: string; senderId: string; text: string | null; automated: boolean; now: number }): Promise<void> {
   if (o.automated) return;

@@ -1,4 +1,4 @@
-import { ChannelViewsBody, ChannelViewsReply, UnreadMentionList, UnreadMentionsQuery, EditMessageBody, HistoryQuery, HistoryReply, PinnedList, StarredList, Message, ReactBody, ReactionDetails, ReadBody, Receipts, SearchQuery, SearchReply, SendMessageBody } from '@mmd/contracts';
+import { ChannelViewsBody, ChannelViewsReply, UnreadMentionList, UnreadMentionsQuery, EditMessageBody, GalleryQuery, GalleryReply, HistoryQuery, HistoryReply, PinnedList, StarredList, Message, ReactBody, ReactionDetails, ReadBody, Receipts, SearchQuery, SearchReply, SendMessageBody } from '@mmd/contracts';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Authenticate } from '../http/auth.ts';
@@ -23,6 +23,21 @@ export function messagingRoutes(deps: { messaging: Messaging; search: MessageSea
       const principal = await authenticate(request);
       const q = request.query;
       return search.search(principal, { q: q.q, conversationId: q.conversation_id, type: q.type, from: q.from, cursor: q.cursor, limit: q.limit });
+    });
+
+    app.get('/v1/conversations/:id/media', {
+      schema: {
+        'x-mmd-scope': 'messages:read',
+        tags: ['messages'],
+        summary: "A chat's gallery: its photos, videos, documents or links (type), one item per message, newest first; history's rules decide what you see, and taken-down media is left out.",
+        params: Type.Object({ id: Id }),
+        querystring: GalleryQuery,
+        response: { 200: GalleryReply },
+      },
+    }, async (request) => {
+      const principal = await authenticate(request);
+      const q = request.query;
+      return search.gallery(principal, request.params.id, { type: q.type, before: q.before, limit: q.limit });
     });
 
     app.post('/v1/conversations/:id/messages', {

@@ -13,7 +13,7 @@
  * the last id of a page. Ranking by relevance is left out on purpose: FTS5's bm25 and PostgreSQL's
  * ts_rank differ, and results must be the same on both databases.
  */
-import { MAX_SEARCH_WORDS, type Message, type SearchReply, type SearchType } from '@mmd/contracts';
+import { type GalleryItem, type GalleryReply, type GalleryType, MAX_SEARCH_WORDS, type MediaSummary, type Message, type SearchReply, type SearchType } from '@mmd/contracts';
 import { type RawBuilder, sql } from 'kysely';
 import type { Principal } from '../accounts/index.ts';
 import { accountIdByHandle } from '../accounts/index.ts';
@@ -23,6 +23,7 @@ import { createWindowLimiter } from '../http/window-limit.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
 import type { MessagesTable } from './schema.ts';
 import { type IndexQuery, KIND_BITS, fts5Query, highlightsOf, indexTerms, kindBits, searchWords, tsQuery, usesIndex } from './search-text.ts';
+import { linksAsWritten } from './links.ts';
 import { loadMessageViews, positionOf } from './views.ts';
 
 /** Indexes messages just written (in their transaction). Nothing to find (no words, no media): no row. */
@@ -63,6 +64,19 @@ export interface MessageSearchDeps {
   firstLook?: number;
 }
 
+export interface GalleryInput {
+  type: GalleryType;
+  /** next_cursor of the previous page. */
+  before?: string;
+  limit?: number;
+}
+
+/** The media kind a gallery tab shows (links have none). */
+const GALLERY_MEDIA_KIND: Record<GalleryType, MediaSummary['kind'] | null> = { photo: 'image', video: 'video', document: 'document', link: null };
+
+/** A gallery's items are things to open: taken-down ones and ones that never processed are left out. */
+const OPENABLE: ReadonlySet<MediaSummary['status']> = new Set(['ready', 'processing', 'held']);
+
 export interface SearchInput {
   q?: string;
   conversationId?: string;
@@ -91,6 +105,32 @@ export function createMessageSearch(deps: MessageSearchDeps) {
   const { db, clock } = deps;
   const firstLook = deps.firstLook ?? FIRST_LOOK;
   const limiter = createWindowLimiter({ max: deps.rateLimit.max, windowMs: deps.rateLimit.windowMs, clock });
+  // Gallery pages count apart from searches, so scrolling a gallery never uses up search.
+  const galleryLimiter = createWindowLimiter({ max: deps.rateLimit.max, windowMs: deps.rateLimit.windowMs, clock });
+
+  function refuseIfLimited(wait: number, what: string): void {
+    if (wait <= 0) return;
+    const seconds = String(Math.ceil(wait / 1000));
+    throw new AppError('rate_limited', `too many ${what}; retry in ${seconds} s`, { headers: { 'retry-after': seconds } });
+  }
+
+  function parseCursor(cursor: string | undefined, path: string): number | undefined {
+    if (cursor === undefined) return undefined;
+    if (!/^[1-9][0-9]{0,15}$/.test(cursor)) throw new AppError('validation_failed', 'the cursor must be a next_cursor this endpoint gave', { errors: [{ path, message: 'not a cursor' }] });
+    return Number(cursor);
+  }
+
+  /** Of a page of rows, those the caller sees (held ones where history shows them to their sender), as Messages. */
+  async function visibleViews(principal: Principal, page: Row[], scopes: { conversationId: string; ranges: SeqRange[] | null }[]): Promise<{ row: Row; message: Message }[]> {
+    const ranges = new Map(scopes.map((s) => [s.conversationId, s.ranges]));
+    // A held message is its sender's where history would show it to them (its position in their stays).
+    const visible = page.filter((r) => r.status === 'sent' || inRanges(ranges.get(r.conversation_id) ?? [], positionOf(r)));
+    const views = new Map<string, Message>((await loadMessageViews(db.db, visible, { viewerId: principal.accountId, now: clock() })).map((m) => [m.id, m]));
+    return visible.flatMap((row) => {
+      const message = views.get(row.id);
+      return message ? [{ row, message }] : [];
+    });
+  }
 
   /** Who may read what, as one condition on `m` (messages): see the file's comment. */
   function access(accountId: string, scopes: { conversationId: string; ranges: SeqRange[] | null }[]): RawBuilder<unknown> {
@@ -170,11 +210,7 @@ export function createMessageSearch(deps: MessageSearchDeps) {
 
   return {
     async search(principal: Principal, input: SearchInput): Promise<SearchReply> {
-      const wait = limiter.hit(principal.accountId);
-      if (wait > 0) {
-        const seconds = String(Math.ceil(wait / 1000));
-        throw new AppError('rate_limited', `too many searches; retry in ${seconds} s`, { headers: { 'retry-after': seconds } });
-      }
+      refuseIfLimited(limiter.hit(principal.accountId), 'searches');
       const q = input.q?.trim() ?? '';
       const words = searchWords(q);
       if (q === '' && !input.type && !input.from) {
@@ -186,9 +222,7 @@ export function createMessageSearch(deps: MessageSearchDeps) {
       if (words.length > MAX_SEARCH_WORDS) {
         throw new AppError('validation_failed', `at most ${MAX_SEARCH_WORDS} words per search`, { errors: [{ path: '/q', message: `more than ${MAX_SEARCH_WORDS} words` }] });
       }
-      if (input.cursor !== undefined && !/^[1-9][0-9]{0,15}$/.test(input.cursor)) {
-        throw new AppError('validation_failed', 'cursor must be a next_cursor this endpoint gave', { errors: [{ path: '/cursor', message: 'not a search cursor' }] });
-      }
+      const cursor = parseCursor(input.cursor, '/cursor');
       const limit = input.limit ?? 20;
       // One conversation: refused as history refuses it (unknown: 404, not a member: 403).
       if (input.conversationId !== undefined) await requireMember(db.db, input.conversationId, principal.accountId);
@@ -203,7 +237,6 @@ export function createMessageSearch(deps: MessageSearchDeps) {
       if (input.type) conditions.push(sql`(s.kinds & ${KIND_BITS[input.type]}) <> 0`);
       if (senderId) conditions.push(sql`m.sender_id = ${senderId}`);
       const where = sql.join(conditions, sql` and `);
-      const cursor = input.cursor ? Number(input.cursor) : undefined;
       // The index narrows by words, type and the caller's conversations (scope tokens, see
       // search-text.ts) so that a common word costs the caller's share of its matches, not the
       // instance's; `where` then decides exactly what the caller may read.
@@ -229,17 +262,41 @@ export function createMessageSearch(deps: MessageSearchDeps) {
       }
       const hasMore = rows.length > limit;
       const page = rows.slice(0, limit);
-      const ranges = new Map(scopes.map((s) => [s.conversationId, s.ranges]));
-      // A held message is its sender's where history would show it to them (its position in their stays).
-      const visible = page.filter((r) => r.status === 'sent' || inRanges(ranges.get(r.conversation_id) ?? [], positionOf(r)));
-      const views = new Map<string, Message>((await loadMessageViews(db.db, visible, { viewerId: principal.accountId, now: clock() })).map((m) => [m.id, m]));
       return {
-        results: visible.flatMap((r) => {
-          const message = views.get(r.id);
-          return message ? [{ message, conversation_id: r.conversation_id, highlights: highlightsOf(message.text, words) }] : [];
-        }),
+        results: (await visibleViews(principal, page, scopes)).map(({ row, message }) => ({ message, conversation_id: row.conversation_id, highlights: highlightsOf(message.text, words) })),
         next_cursor: hasMore ? String(page.at(-1)!.search_id) : null,
       };
+    },
+
+    /**
+     * One chat's media, documents or links, newest first: search's index and access rules with
+     * no words (a type and one conversation), so the gallery shows exactly what a search by type
+     * finds and what history shows — the caller's stays, no deleted or deleted-for-me messages,
+     * nothing before a clear, held messages to their sender alone.
+     */
+    async gallery(principal: Principal, conversationId: string, input: GalleryInput): Promise<GalleryReply> {
+      refuseIfLimited(galleryLimiter.hit(principal.accountId), 'gallery pages');
+      const below = parseCursor(input.before, '/before');
+      const limit = input.limit ?? 30;
+      await requireMember(db.db, conversationId, principal.accountId);
+      const scopes = await readableConversations(db.db, principal.accountId, conversationId);
+      if (scopes.length === 0) return { items: [], next_cursor: null };
+      const where = sql`${access(principal.accountId, scopes)} and (s.kinds & ${KIND_BITS[input.type]}) <> 0`;
+      const index: IndexQuery = { words: [], type: input.type, conversations: [conversationId] };
+      const rows = await pageOf({ where, index: usesIndex(index) ? index : undefined, below, limit: limit + 1 });
+      const hasMore = rows.length > limit;
+      const page = rows.slice(0, limit);
+      const kind = GALLERY_MEDIA_KIND[input.type];
+      const items = (await visibleViews(principal, page, scopes)).flatMap(({ message }): GalleryItem[] => {
+        if (kind === null) {
+          const links = linksAsWritten(message.text);
+          return links.length > 0 ? [{ message, media: [], links }] : [];
+        }
+        const media = message.media.filter((m) => m.kind === kind && OPENABLE.has(m.status));
+        // Every item of the kind taken down: nothing left to show for this message.
+        return media.length > 0 ? [{ message, media, links: [] }] : [];
+      });
+      return { items, next_cursor: hasMore ? String(page.at(-1)!.search_id) : null };
     },
   };
 }

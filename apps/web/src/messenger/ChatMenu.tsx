@@ -1,6 +1,7 @@
 /**
- * The chat's own menu (the "⋯" in its header): how I keep this chat — mute, pin, archive, mark
- * unread, clear — all mine alone, and followed by my other devices through the stream.
+ * The chat's own menu (the "⋯" in its header): the chat's media, links and docs, and how I keep
+ * this chat — mute, pin, archive, mark unread, clear — all mine alone, and followed by my other
+ * devices through the stream.
  */
 import { type Conversation, MAX_PINNED_CHATS, isMuted } from '@mmd/sdk';
 import { useState } from 'react';
@@ -8,6 +9,7 @@ import { MoreIcon } from '../icons.tsx';
 import { navigate } from '../router.tsx';
 import { useConfirm } from './Confirm.tsx';
 import { useStore } from './context.ts';
+import { GalleryDialog } from './GalleryDialog.tsx';
 import { ActionsMenu } from './MessageBubble.tsx';
 import { ReportDialog } from './ReportDialog.tsx';
 
@@ -16,6 +18,7 @@ export function ChatMenu({ conversation }: { conversation: Conversation }) {
   const [open, setOpen] = useState(false);
   const [confirmDialog, ask] = useConfirm();
   const [reporting, setReporting] = useState(false);
+  const [gallery, setGallery] = useState(false);
   const settings = conversation.settings;
   const muted = isMuted(settings, Date.now());
   const pinned = settings?.pinned_at != null;
@@ -32,6 +35,7 @@ export function ChatMenu({ conversation }: { conversation: Conversation }) {
         <ActionsMenu
           onClose={() => setOpen(false)}
           items={[
+            { label: 'Media, links and docs', run: () => setGallery(true) },
             !muted && { label: 'Mute for 8 hours', run: () => set({ mute: '8h' }, 'Muted for 8 hours.') },
             !muted && { label: 'Mute for a week', run: () => set({ mute: '1w' }, 'Muted for a week.') },
             !muted && { label: 'Mute always', run: () => set({ mute: 'always' }, 'Muted.') },
@@ -74,6 +78,7 @@ export function ChatMenu({ conversation }: { conversation: Conversation }) {
         />
       )}
       {reporting && conversation.peer && <ReportDialog account={{ handle: conversation.peer.handle, conversationId: id }} onClose={() => setReporting(false)} />}
+      {gallery && <GalleryDialog conversationId={id} onClose={() => setGallery(false)} />}
       {confirmDialog}
     </div>
   );

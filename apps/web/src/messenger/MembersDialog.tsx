@@ -14,6 +14,7 @@ import { ErrorAlert } from '../error-alert.tsx';
 import { Avatar } from './Avatar.tsx';
 import { usePeople } from './people.ts';
 import { InviteLinks, SignPostsSetting } from './InviteLinks.tsx';
+import { GalleryDialog } from './GalleryDialog.tsx';
 
 const ROLE = { owner: 'Owner', admin: 'Admin', member: '' } as const;
 
@@ -25,6 +26,7 @@ export function MembersDialog({ conversation, onClose }: { conversation: Convers
   const [handle, setHandle] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [confirmDialog, ask] = useConfirm();
+  const [gallery, setGallery] = useState(false);
   const manager = conversation.my_role === 'owner' || conversation.my_role === 'admin';
   // A channel's subscriber list is for its admins (the server refuses it to anyone else).
   const listed = manager || conversation.kind !== 'channel';
@@ -89,6 +91,9 @@ export function MembersDialog({ conversation, onClose }: { conversation: Convers
 
   return (
     <Dialog title={`${noun} (${conversation.member_count.toLocaleString()})`} onClose={onClose}>
+      <button type="button" className="gallery-open" onClick={() => setGallery(true)}>
+        Media, links and docs
+      </button>
       {manager && conversation.kind === 'group' && (
         <form className="inline-form" onSubmit={add}>
           <label htmlFor="add-member" className="visually-hidden">
@@ -150,6 +155,10 @@ export function MembersDialog({ conversation, onClose }: { conversation: Convers
           Leave {conversation.kind === 'channel' ? 'channel' : 'group'}
         </button>
       </div>
+      {gallery && (
+        // Showing an item in the chat closes the group's info too.
+        <GalleryDialog conversationId={conversation.id} onClose={() => setGallery(false)} onShowInChat={onClose} />
+      )}
       {confirmDialog}
     </Dialog>
   );

@@ -1,5 +1,5 @@
 /** One message: who sent it, what it replies to or forwards, its media and text, reactions, ticks and actions. */
-import { ClockIcon, ForwardIcon, MoreIcon, StarIcon } from '../icons.tsx';
+import { ClockIcon, ForwardIcon, MoreIcon, ReplyIcon, StarIcon } from '../icons.tsx';
 import type { Conversation, Message } from '@mmd/sdk';
 import { memo, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { hasInteractive, Interactive, SenderLabels } from '../interactive/Interactive.tsx';
@@ -14,6 +14,7 @@ import { RichText } from './RichText.tsx';
 import { LinkPreviewCard } from './LinkPreviewCard.tsx';
 import { EmojiPicker } from './EmojiPicker.tsx';
 import { ReactionsDialog } from './ReactionsDialog.tsx';
+import { useTouchGestures } from './touch-gestures.ts';
 
 export const QUICK_REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'];
 
@@ -95,6 +96,11 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
   // Only a delivered message can be replied to, forwarded or reacted to: one that failed (refused
   // or blocked) or waits for its media does not exist for anyone else, and the server says 404.
   const delivered = m.status === 'sent';
+  // On a phone: press and hold for the actions, swipe right to reply.
+  const gestures = useTouchGestures({
+    onLongPress: () => setMenu(true),
+    onSwipeReply: delivered && canPost ? () => onAction('reply', m) : undefined,
+  });
   const jump = () => {
     const el = document.getElementById(`message-${replied?.id}`);
     el?.scrollIntoView({ block: 'center', behavior: 'smooth' });
@@ -115,7 +121,10 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
   }
 
   return (
-    <div id={`message-${m.id}`} className={`bubble-row${mine ? ' mine' : ''}`} data-message-id={m.id} tabIndex={-1}>
+    <div id={`message-${m.id}`} className={`bubble-row${mine ? ' mine' : ''}`} data-message-id={m.id} tabIndex={-1} {...gestures}>
+      <span className="swipe-reply-hint" aria-hidden="true">
+        <ReplyIcon />
+      </span>
       <article
         className={`bubble${m.media.length ? ' has-media' : ''}${hasInteractive(m) ? ' has-interactive' : ''}${m.status === 'failed' ? ' failed' : ''}${mentionsMe ? ' mentions-me' : ''}`}
         aria-label={`${mine ? 'You' : channelPost ? (props.title ?? `@${m.sender_handle}`) : `@${m.sender_handle}`}, ${clock(m.created_at)}${mentionsMe ? ', mentions you' : ''}`}
