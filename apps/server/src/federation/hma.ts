@@ -164,6 +164,8 @@ export function createHmaExchange(deps: {
       const offered = bankIds.filter((id) => banks.has(id));
       const after = q.nextPageToken === undefined ? null : Number(q.nextPageToken);
       if (after !== null && !Number.isSafeInteger(after)) throw new AppError('validation_failed', 'nextPageToken is not one this server gave', { errors: [{ path: '/nextPageToken', message: 'unknown token' }] });
+      // Read before the comparison: a change it logs is stamped this second or later.
+      const fetchedAt = Math.floor(clock() / 1000);
       // A new fetch looks for changes first; the pages after it read the same log on.
       if (after === null && offered.length > 0) await sync(offered);
       await db.db.updateTable('federation_hma_consumers').set({ last_fetch_at: clock() }).where('id', '=', consumer.id).execute();
@@ -227,10 +229,14 @@ export function createHmaExchange(deps: {
         };
       });
       const lastChange = page.length ? Number(page[page.length - 1]!.changed_at) : floor;
+      // Mid-way, the checkpoint is the last change read (inclusive: its second comes again on a
+      // resume). At the end it is now: every later change is stamped now or later (stamps never go
+      // back), so a consumer is not sent the same batch on each poll.
+      const checkpointAt = hasMore ? lastChange : Math.max(lastChange, fetchedAt);
       return {
         count: records.length,
         nextPageToken: hasMore ? String(page[page.length - 1]!.seq) : null,
-        nextSetTimestamp: Math.max(floor, lastChange),
+        nextSetTimestamp: Math.max(floor, checkpointAt),
         hasMoreRecords: hasMore,
         hashRecords: records,
       };
