@@ -65,17 +65,31 @@ type SignalsLike = Extract<FederationMessage, { type: 'signals' | 'confirmation'
 export function createFederation(deps: FederationDeps) {
   const { db, clock, safety } = deps;
   // Re-read now and then: another process of this deployment may have rotated the key (peers
-  // accept the old one for the grace period, so a process lagging by this much is harmless).
+  // accept the old one for the grace period, so a process lagging by this much is harmless). The
+  // re-read runs in the background and never makes a caller wait: identity() is called inside
+  // write transactions (outbox.queue), where on SQLite a read outside the transaction would wait
+  // for that very transaction.
   let identityPromise: Promise<Identity> | null = null;
   let identityLoadedAt = 0;
+  let identityReloading = false;
   const identity = () => {
-    if (identityPromise && clock() - identityLoadedAt > IDENTITY_REFRESH_MS) identityPromise = null;
     if (!identityPromise) {
       identityLoadedAt = clock();
       identityPromise = loadIdentity(db, deps.box, clock()).catch((err) => {
         identityPromise = null;
         throw err;
       });
+    } else if (clock() - identityLoadedAt > IDENTITY_REFRESH_MS && !identityReloading) {
+      identityReloading = true;
+      identityLoadedAt = clock();
+      loadIdentity(db, deps.box, clock())
+        .then((next) => {
+          identityPromise = Promise.resolve(next);
+        })
+        .catch((err) => deps.log.warn({ err }, 'the federation identity could not be read again'))
+        .finally(() => {
+          identityReloading = false;
+        });
     }
     return identityPromise;
   };
