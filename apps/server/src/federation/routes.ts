@@ -12,7 +12,6 @@ import {
   HmaConsumerCreated,
   HmaConsumerList,
   RotateIdentityBody,
-  FEDERATION_PROTOCOL,
   FederationIdentity,
   InboxReply,
   MessagesQuery,
@@ -159,13 +158,10 @@ export function federationRoutes(deps: FederationRouteDeps): FastifyPluginAsyncT
         },
       },
     }, async (request, reply) => {
-      let consumer;
-      try {
-        consumer = await federation.hma.authenticate(request.headers);
-      } catch (err) {
+      const consumer = await federation.hma.authenticate(request.headers).catch(async (err: unknown) => {
         if (err instanceof AppError) await federation.refused(err, { path: HMA_FETCH_PATH, ip: request.ip });
         throw err;
-      }
+      });
       const q = request.query;
       const page = await federation.hma.fetch(consumer, { startTimestamp: q.startTimestamp ?? 0, pageSize: q.pageSize ?? 800, ...(q.nextPageToken !== undefined ? { nextPageToken: q.nextPageToken } : {}) });
       return reply.header('cache-control', 'no-store').send(page);
