@@ -99,6 +99,20 @@ describe('the console: peers and received cases', { skip: skipBrowser }, () => {
       return text.trim() !== '' && text.trim() !== 'never';
     }, 15_000);
     assert.equal((await after.locator('.figures > div').filter({ hasText: 'Outbox backlog' }).locator('dd').textContent())?.trim(), '0');
+    // On a phone nothing is wider than the window (tables scroll inside their frame).
+    await page.setViewportSize({ width: 390, height: 844 });
+    for (const section of ['peers', 'received']) {
+      await page.goto(`${server.url}/console/${section}`);
+      await page.locator('.queue-count').filter({ hasText: /peer|case/ }).waitFor();
+      const wide = await page.evaluate(() =>
+        [...document.querySelectorAll('.console, .console *')]
+          .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 0.5 && !e.closest('.table-wrap, .detail'))
+          .map((e) => `${e.tagName.toLowerCase()}.${e.className}`),
+      );
+      assert.deepEqual(wide, [], `${section} on a phone: wider than the window`);
+    }
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.goto(`${server.url}/console/peers`);
     await after.getByRole('button', { name: 'Disable' }).click();
     await after.getByText('Disabled', { exact: true }).waitFor();
     assert.equal((await admin.client.peers()).peers[0]?.status, 'disabled');
