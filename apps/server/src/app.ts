@@ -553,13 +553,14 @@ export async function buildApp(deps: AppDeps) {
     safety,
     outbound: { allowPrivate: config.outboundAllowPrivate, timeoutMs: config.outboundTimeoutMs },
     pullIntervalMs: config.federationPullIntervalMs,
+    sourceName: config.publicUrl ? new URL(config.publicUrl).host : 'mmd',
     enqueueDeliver: async (tx, peerId, key) => {
       await federationQueue.enqueueIn(tx, 'federation-deliver', { peerId }, { maxAttempts: 30, dedupeKey: `federation-deliver:${peerId}:${key}` });
     },
     log: app.log,
   });
   safety.listen(federation.listener);
-  await app.register(federationRoutes({ federation, authenticate, clock, signedLimit: { max: 600, windowMs: 60_000 } }));
+  await app.register(federationRoutes({ federation, authenticate, clock, signedLimit: { max: 600, windowMs: 60_000 }, hmaLimit: { max: config.federationHmaFetchesPerMinute, windowMs: 60_000 } }));
   const botPrincipal = (account: { id: string; handle: string; kind: string }) =>
     account.kind === 'bot' ? { accountId: account.id, handle: account.handle, kind: 'bot' as const, role: 'user' as const, deviceId: null, apiKeyId: null, scopes: new Set(API_SCOPES) } : null;
   const telegram = createTelegram({

@@ -241,6 +241,8 @@ const ConfigSchema = Type.Object({
    * (pull catch-up; pushes arrive at once). 0: only at start and when an operator asks.
    */
   federationPullIntervalMs: Type.Integer({ minimum: 0, maximum: 86_400_000, default: 300_000 }),
+  /** HMA-compatible exchange: FetchHashes requests per consumer (and address) a minute. */
+  federationHmaFetchesPerMinute: Type.Integer({ minimum: 1, maximum: 100_000, default: 120 }),
   /** Webhook deliveries running at once in this process, over all receivers. */
   webhookConcurrency: Type.Integer({ minimum: 1, maximum: 1000, default: 32 }),
   /**

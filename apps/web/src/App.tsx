@@ -43,6 +43,8 @@ const CONSOLE_SECTIONS: Record<string, ConsoleSection> = {
   cases: 'cases',
   takedowns: 'takedowns',
   audit: 'audit',
+  peers: 'peers',
+  received: 'received',
 };
 
 export function route(path: string): Route {

@@ -21,6 +21,18 @@ export const FederationIdentity = Type.Object({
   public_key: Type.String({ description: 'the raw 32-byte Ed25519 public key, base64url (the JWK "x")' }),
   inbox: Type.String({ description: 'path of the inbox (POST, signed)' }),
   messages: Type.String({ description: 'path of the pull endpoint (GET, signed request and response)' }),
+  previous_keys: Type.Optional(
+    Type.Array(
+      Type.Object({
+        key_id: Type.String(),
+        public_key: Type.String(),
+        expires_at: Millis,
+        next_key_id: Type.String({ description: 'the key that replaced it' }),
+        endorsement: Type.String({ description: 'Ed25519 signature by this key over "mmd-federation/1 rotate <key_id> <next_key_id>", base64url' }),
+      }),
+      { description: 'keys rotated out and still accepted until expires_at (the grace period), newest first' },
+    ),
+  ),
 });
 export type FederationIdentity = Static<typeof FederationIdentity>;
 
@@ -80,6 +92,11 @@ export const Peer = Type.Object({
   pull_cursor: Type.Integer({ description: 'the last of its messages this instance has read' }),
   outbox_pending: Type.Integer({ description: 'messages for it not delivered yet' }),
   last_delivery_error: Type.Union([Type.String(), Type.Null()]),
+  last_push_at: Type.Union([Millis, Type.Null()], { description: 'when a message was last delivered to it' }),
+  last_pull_at: Type.Union([Millis, Type.Null()], { description: 'when this instance last pulled from it successfully' }),
+  last_pull_error: Type.Union([Type.String(), Type.Null()]),
+  previous_key_id: Type.Union([Type.String(), Type.Null()], { description: 'its key before it rotated, accepted until previous_key_expires_at' }),
+  previous_key_expires_at: Type.Union([Millis, Type.Null()]),
   created_at: Millis,
 });
 export type Peer = Static<typeof Peer>;
@@ -206,6 +223,8 @@ export const ReceivedCase = Type.Object({
   status: Type.Enum(['pending', 'active', 'ignored', 'retracted', 'dismissed', 'confirmed']),
   bank_id: Type.Union([Type.String(), Type.Null()]),
   signals: Type.Integer(),
+  holds: Type.Integer({ description: 'stored copies its signals held for review here (the last under_review answer)' }),
+  sent_outcome: Type.Union([Type.Object({ outcome: Type.Enum([...ACK_OUTCOMES]), copies: Type.Integer(), at: Millis }), Type.Null()], { description: 'the latest answer sent back to the peer' }),
   created_at: Millis,
 });
 export type ReceivedCase = Static<typeof ReceivedCase>;
@@ -216,3 +235,68 @@ export const ReceivedQuery = Type.Object(
   { additionalProperties: false },
 );
 export const ReceivedDecisionBody = Type.Object({ action: Type.Enum(['hold', 'dismiss']) }, { additionalProperties: false });
+
+/** Rotating this instance's signing key: the old one stays valid for peers for the grace period. */
+export const RotateIdentityBody = Type.Object(
+  { grace_seconds: Type.Optional(Type.Integer({ minimum: 600, maximum: 30 * 86_400, default: 7 * 86_400, description: 'how long peers still accept the old key' })) },
+  { additionalProperties: false },
+);
+export type RotateIdentityBody = Static<typeof RotateIdentityBody>;
+
+/**
+ * HMA-compatible exchange (docs/federation.md §7): a Hasher-Matcher-Actioner deployment fetches
+ * the banks an operator offers it through python-threatexchange's StopNCII exchange client,
+ * pointed at this instance with `base_url_override`. Each consumer has its own token.
+ */
+export const HmaConsumer = Type.Object({
+  id: Type.String({ description: 'sent by the consumer as Ocp-Apim-Subscription-Key' }),
+  name: Type.String(),
+  bank_ids: Type.Array(Type.String(), { description: 'the banks it may fetch (the banks shared with it)' }),
+  status: Type.Enum(['active', 'disabled']),
+  last_fetch_at: Type.Union([Millis, Type.Null()]),
+  created_at: Millis,
+});
+export type HmaConsumer = Static<typeof HmaConsumer>;
+export const HmaConsumerList = Type.Object({ consumers: Type.Array(HmaConsumer), fetch_path: Type.String({ description: 'the base_url_override to give HMA is this instance\'s URL + this path' }) });
+export type HmaConsumerList = Static<typeof HmaConsumerList>;
+const BankIds = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 50, uniqueItems: true });
+export const CreateHmaConsumerBody = Type.Object({ name: Type.String({ minLength: 1, maxLength: 80 }), bank_ids: BankIds }, { additionalProperties: false });
+export type CreateHmaConsumerBody = Static<typeof CreateHmaConsumerBody>;
+export const UpdateHmaConsumerBody = Type.Object(
+  { name: Type.Optional(Type.String({ minLength: 1, maxLength: 80 })), bank_ids: Type.Optional(BankIds), status: Type.Optional(Type.Enum(['active', 'disabled'])) },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type UpdateHmaConsumerBody = Static<typeof UpdateHmaConsumerBody>;
+export const HmaConsumerCreated = Type.Object({
+  consumer: HmaConsumer,
+  token: Type.String({ description: 'shown once: HMA sends it as x-functions-key (its StopNCII "fetch_function_key")' }),
+});
+export type HmaConsumerCreated = Static<typeof HmaConsumerCreated>;
+
+/** StopNCII FetchHashes, as python-threatexchange's client asks it. */
+export const FetchHashesQuery = Type.Object(
+  {
+    startTimestamp: Type.Optional(Type.Integer({ minimum: 0, default: 0, description: 'the checkpoint (Unix seconds): changes at or after it' })),
+    pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 800 })),
+    nextPageToken: Type.Optional(Type.String({ maxLength: 40, pattern: '^[0-9]+$' })),
+  },
+  { additionalProperties: false },
+);
+export const HASH_STATUSES = ['Active', 'Deleted'] as const;
+export const HashRecord = Type.Object({
+  lastModtimestamp: Type.Integer({ description: 'Unix seconds of the change' }),
+  signalType: Type.Enum(['ImagePDQ', 'VideoMD5']),
+  hashValue: Type.String(),
+  hashStatus: Type.Enum([...HASH_STATUSES], { description: 'Deleted: no shared bank holds it any more (a retraction)' }),
+  caseNumbers: Type.Record(Type.String(), Type.Enum([...HASH_STATUSES]), { description: 'signal id → status' }),
+  CSPFeedbacks: Type.Array(Type.Object({ source: Type.String(), feedbackValue: Type.Enum(['Blocked', 'Deleted']), tags: Type.Array(Type.String()) })),
+});
+export type HashRecord = Static<typeof HashRecord>;
+export const FetchHashesReply = Type.Object({
+  count: Type.Integer(),
+  nextPageToken: Type.Union([Type.String(), Type.Null()]),
+  nextSetTimestamp: Type.Integer({ description: 'the checkpoint to resume from (inclusive)' }),
+  hasMoreRecords: Type.Boolean(),
+  hashRecords: Type.Array(HashRecord),
+});
+export type FetchHashesReply = Static<typeof FetchHashesReply>;

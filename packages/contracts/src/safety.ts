@@ -507,6 +507,8 @@ export const AUDIT_ACTIONS = [
   'bank.created',
   'bank.updated',
   'signals.added',
+  /** A moderator took one signal out of a bank. */
+  'signal.removed',
   'bank.imported',
   'bank.exported',
   'upload.blocked',
@@ -537,6 +539,10 @@ export const AUDIT_ACTIONS = [
   /** Federation: a peer's message was accepted, or refused (forged, replayed, altered, expired). */
   'federation.received',
   'federation.refused',
+  /** Federation: an operator rotated this instance's signing key. */
+  'federation.identity',
+  /** Federation: an operator issued, changed or disabled an HMA consumer's access to shared banks. */
+  'federation.hma_consumer',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

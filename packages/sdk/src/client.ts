@@ -13,7 +13,13 @@ import type {
   JoinRequestList,
   AiDisclosure,
   UnreadMentionList,
+  CreateHmaConsumerBody,
   CreatePeerBody,
+  HmaConsumer,
+  HmaConsumerCreated,
+  HmaConsumerList,
+  RotateIdentityBody,
+  UpdateHmaConsumerBody,
   FederationIdentity,
   Peer,
   PeerList,
@@ -750,6 +756,10 @@ export class MmdClient {
   addSignals(bankId: string, hashes: AddSignalsBody['hashes']) {
     return this.request<AddSignalsReply>('POST', `/v1/safety/banks/${enc(bankId)}/signals`, { hashes });
   }
+  /** Takes one signal out of a bank (audited). */
+  async removeSignal(bankId: string, signalId: number) {
+    await this.request<void>('DELETE', `/v1/safety/banks/${enc(bankId)}/signals/${signalId}`);
+  }
   /** Adds a file's hashes (the server hashes it and keeps only the hashes). */
   async addSignalsFromFile(bankId: string, data: Uint8Array | Blob, options: { filename?: string; label?: string } = {}) {
     const form = new FormData();
@@ -867,7 +877,22 @@ export class MmdClient {
     return this.request<SharedCase>('POST', `/v1/federation/shared/${enc(id)}/retract`);
   }
   /** Cases peers shared with this instance (moderators). */
-  receivedCases(options: { status?: ReceivedCase['status']; limit?: number } = {}) {
+  /** Rotates this instance's federation key; peers accept the old one for the grace period (admins). */
+  rotateFederationKey(body: RotateIdentityBody = {}) {
+    return this.request<FederationIdentity>('POST', '/v1/federation/identity/rotate', body);
+  }
+  /** HMA deployments allowed to fetch banks (admins). */
+  hmaConsumers() {
+    return this.request<HmaConsumerList>('GET', '/v1/federation/hma/consumers');
+  }
+  /** Lets an HMA deployment fetch some banks; the token is shown only in this answer (admins). */
+  createHmaConsumer(body: CreateHmaConsumerBody) {
+    return this.request<HmaConsumerCreated>('POST', '/v1/federation/hma/consumers', body);
+  }
+  updateHmaConsumer(id: string, body: UpdateHmaConsumerBody) {
+    return this.request<HmaConsumer>('PATCH', `/v1/federation/hma/consumers/${enc(id)}`, body);
+  }
+    receivedCases(options: { status?: ReceivedCase['status']; limit?: number } = {}) {
     return this.request<ReceivedList>('GET', `/v1/federation/received${query(options)}`);
   }
   decideReceived(id: string, action: 'hold' | 'dismiss') {

@@ -100,4 +100,53 @@ export const federationMigrations: MigrationSteps = {
       .execute();
     await db.schema.createIndex('federation_nonces_by_expiry').on('federation_nonces').columns(['expires_at']).execute();
   },
+  '202612060800-federation-rotation-hma': async (db: Kysely<unknown>, dialect) => {
+    const serial = (c: ColumnDefinitionBuilder) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey());
+    const serialType = dialect === 'sqlite' ? 'integer' : 'bigserial';
+    // Key rotation: a retired key is kept (and published) until it expires; it endorses its successor.
+    for (const [name, type] of [['retired_at', 'bigint'], ['expires_at', 'bigint'], ['next_key_id', 'text'], ['endorsement', 'text']] as const) {
+      await db.schema.alterTable('federation_identity').addColumn(name, type).execute();
+    }
+    for (const [name, type] of [
+      ['previous_key_id', 'text'],
+      ['previous_public_key', 'text'],
+      ['previous_key_expires_at', 'bigint'],
+      ['last_push_at', 'bigint'],
+      ['last_pull_at', 'bigint'],
+      ['last_pull_error', 'text'],
+    ] as const) {
+      await db.schema.alterTable('federation_peers').addColumn(name, type).execute();
+    }
+    await db.schema
+      .createTable('federation_hma_consumers')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('token_hash', 'text', (c) => c.notNull())
+      .addColumn('bank_ids', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('last_fetch_at', 'bigint')
+      .addColumn('created_by', 'text')
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .execute();
+    // The signals of offered banks as the exchange last saw them (what a later look compares against).
+    await db.schema
+      .createTable('federation_hma_known')
+      .addColumn('signal_id', 'bigint', (c) => c.primaryKey())
+      .addColumn('bank_id', 'text', (c) => c.notNull())
+      .addColumn('type', 'text', (c) => c.notNull())
+      .addColumn('value', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('federation_hma_known_by_bank').on('federation_hma_known').columns(['bank_id']).execute();
+    // One row per change of a hash in a bank; consumers read it by time (their checkpoint) and seq (a page).
+    await db.schema
+      .createTable('federation_hma_log')
+      .addColumn('seq', serialType, serial)
+      .addColumn('bank_id', 'text', (c) => c.notNull())
+      .addColumn('type', 'text', (c) => c.notNull())
+      .addColumn('value', 'text', (c) => c.notNull())
+      .addColumn('changed_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('federation_hma_log_by_time').on('federation_hma_log').columns(['changed_at', 'seq']).execute();
+  },
 };

@@ -18,6 +18,16 @@ const BATCH = 20;
 
 type BodyOf<T extends FederationMessageType> = Extract<FederationMessage, { type: T }>['body'];
 
+/**
+ * The stored envelope with `from` and `to` as they are now: a message queued before either side
+ * rotated its key is sent under the keys in use when it leaves (its signature is made then too).
+ */
+function restamped(body: string, from: string, to: string): string {
+  const message = JSON.parse(body) as { from: string; to: string };
+  if (message.from === from && message.to === to) return body;
+  return JSON.stringify({ ...message, from, to });
+}
+
 export function newMessageId(): string {
   return `m_${randomBytes(16).toString('base64url')}`;
 }
@@ -64,8 +74,9 @@ export function createOutbox(deps: {
           const url = `${peer.base_url}${INBOX_PATH}`;
           let failure: string | null = null;
           try {
-            const headers = await signRequest({ identity, method: 'POST', url, headers: { 'content-type': 'application/json' }, body: row.body, now: clock() });
-            const answer = await outboundFetch({ url, method: 'POST', headers, body: row.body, allowPrivate: deps.outbound.allowPrivate, timeoutMs: deps.outbound.timeoutMs, maxResponseBytes: 64 * 1024, ...(signal ? { signal } : {}) });
+            const body = restamped(row.body, identity.keyId, peer.key_id);
+            const headers = await signRequest({ identity, method: 'POST', url, headers: { 'content-type': 'application/json' }, body, now: clock() });
+            const answer = await outboundFetch({ url, method: 'POST', headers, body, allowPrivate: deps.outbound.allowPrivate, timeoutMs: deps.outbound.timeoutMs, maxResponseBytes: 64 * 1024, ...(signal ? { signal } : {}) });
             const code = answer.status === 409 ? (JSON.parse(answer.body.toString('utf8') || '{}') as { code?: string }).code : undefined;
             if (!(answer.status >= 200 && answer.status < 300) && code !== 'message_replayed') failure = `inbox answered ${answer.status}${code ? ` (${code})` : ''}`;
           } catch (err) {
@@ -81,7 +92,10 @@ export function createOutbox(deps: {
         }
         if (rows.length < BATCH) break;
       }
-      if (delivered > 0 && peer.last_delivery_error) await deps.peers.setDeliveryError(peerId, null);
+      if (delivered > 0) {
+        await deps.peers.markPushed(peerId);
+        if (peer.last_delivery_error) await deps.peers.setDeliveryError(peerId, null);
+      }
       return { delivered };
     },
 
@@ -89,8 +103,9 @@ export function createOutbox(deps: {
     async after(peerId: string, cursor: number, limit: number): Promise<{ messages: { cursor: number; message: unknown }[]; next_cursor: number; has_more: boolean }> {
       const rows = await db.db.selectFrom('federation_outbox').select(['seq', 'body']).where('peer_id', '=', peerId).where('seq', '>', cursor).orderBy('seq').limit(limit + 1).execute();
       const page = rows.slice(0, limit);
+      const [identity, peer] = await Promise.all([deps.identity(), deps.peers.load(peerId)]);
       return {
-        messages: page.map((r) => ({ cursor: Number(r.seq), message: JSON.parse(r.body) as unknown })),
+        messages: page.map((r) => ({ cursor: Number(r.seq), message: JSON.parse(restamped(r.body, identity.keyId, peer.key_id)) as unknown })),
         next_cursor: page.length ? Number(page[page.length - 1]!.seq) : cursor,
         has_more: rows.length > limit,
       };

@@ -4,8 +4,14 @@
  * Moderators: shared cases with each peer's outcome, withdrawing one, and received cases.
  */
 import {
+  CreateHmaConsumerBody,
   CreatePeerBody,
-  FEDERATION_PROTOCOL,
+  FetchHashesQuery,
+  FetchHashesReply,
+  HmaConsumer,
+  HmaConsumerCreated,
+  HmaConsumerList,
+  RotateIdentityBody,
   FederationIdentity,
   InboxReply,
   MessagesQuery,
@@ -19,6 +25,7 @@ import {
   SharedCase,
   SharedList,
   SharedQuery,
+  UpdateHmaConsumerBody,
   UpdatePeerBody,
 } from '@mmd/contracts';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -27,6 +34,7 @@ import { Type } from 'typebox';
 import type { Principal } from '../accounts/index.ts';
 import { AppError } from '../errors.ts';
 import type { Authenticate } from '../http/auth.ts';
+import { HMA_BASE_PATH, HMA_FETCH_PATH } from './hma.ts';
 import { INBOX_PATH, MESSAGES_PATH } from './outbox.ts';
 import { WELL_KNOWN_PATH } from './peers.ts';
 import type { Federation } from './service.ts';
@@ -43,6 +51,8 @@ export interface FederationRouteDeps {
   clock: () => number;
   /** Signed requests per peer address per minute. */
   signedLimit: { max: number; windowMs: number };
+  /** HMA FetchHashes requests per consumer id and address per window. */
+  hmaLimit: { max: number; windowMs: number };
 }
 
 async function person(authenticate: Authenticate, request: FastifyRequest, roles: readonly string[], what: string): Promise<Principal> {
@@ -126,8 +136,63 @@ export function federationRoutes(deps: FederationRouteDeps): FastifyPluginAsyncT
       schema: { 'x-mmd-scope': 'public', security: [], tags, summary: "This instance's federation identity: its Ed25519 public key and key id", response: { 200: FederationIdentity } },
       config: { rateLimit: { max: 600, timeWindow: 60_000 } },
     }, async (_request, reply) => {
-      const me = await federation.wellKnown();
-      return reply.header('cache-control', 'public, max-age=300').send({ protocol: FEDERATION_PROTOCOL, key_id: me.keyId, alg: 'ed25519' as const, public_key: me.publicKey, inbox: INBOX_PATH, messages: MESSAGES_PATH });
+      return reply.header('cache-control', 'public, max-age=300').send(await federation.wellKnownDocument());
+    });
+
+    app.get(HMA_FETCH_PATH, {
+      schema: {
+        'x-mmd-scope': 'public',
+        'x-mmd-auth': 'hma-consumer-token',
+        security: [],
+        tags,
+        summary: "HMA-compatible exchange (StopNCII FetchHashes shape): the changes to the banks offered to this consumer since a checkpoint, paged. Headers x-functions-key (token) and Ocp-Apim-Subscription-Key (consumer id) (docs/federation.md)",
+        querystring: FetchHashesQuery,
+        response: { 200: FetchHashesReply },
+      },
+      config: {
+        rateLimit: {
+          max: deps.hmaLimit.max,
+          timeWindow: deps.hmaLimit.windowMs,
+          // Per consumer id and address: one consumer's polling does not starve another's.
+          keyGenerator: (request: FastifyRequest) => `hma|${String(request.headers['ocp-apim-subscription-key'] ?? '').slice(0, 64)}|${request.ip}`,
+        },
+      },
+    }, async (request, reply) => {
+      const consumer = await federation.hma.authenticate(request.headers).catch(async (err: unknown) => {
+        if (err instanceof AppError) await federation.refused(err, { path: HMA_FETCH_PATH, ip: request.ip });
+        throw err;
+      });
+      const q = request.query;
+      const page = await federation.hma.fetch(consumer, { startTimestamp: q.startTimestamp ?? 0, pageSize: q.pageSize ?? 800, ...(q.nextPageToken !== undefined ? { nextPageToken: q.nextPageToken } : {}) });
+      return reply.header('cache-control', 'no-store').send(page);
+    });
+
+    app.post('/v1/federation/hma/consumers', {
+      schema: { 'x-mmd-scope': 'device', tags, summary: 'Let an HMA deployment fetch some banks: returns its id and token (shown once) (admins; audited)', body: CreateHmaConsumerBody, response: { 201: HmaConsumerCreated } },
+    }, async (request, reply) => {
+      const principal = await admin(request);
+      return reply.status(201).send(await federation.hma.create(principal.accountId, request.body));
+    });
+
+    app.get('/v1/federation/hma/consumers', { schema: { 'x-mmd-scope': 'device', tags, summary: 'HMA deployments allowed to fetch banks, with the banks each may fetch (admins)', response: { 200: HmaConsumerList } } }, async (request) => {
+      await admin(request);
+      return { consumers: await federation.hma.list(), fetch_path: HMA_BASE_PATH };
+    });
+
+    app.patch('/v1/federation/hma/consumers/:id', {
+      schema: { 'x-mmd-scope': 'device', tags, summary: "Change an HMA consumer's banks or name, or disable it (admins; audited)", params: Type.Object({ id: Id }), body: UpdateHmaConsumerBody, response: { 200: HmaConsumer } },
+    }, async (request) => {
+      const principal = await admin(request);
+      return federation.hma.update(principal.accountId, request.params.id, request.body);
+    });
+
+    app.post('/v1/federation/identity/rotate', {
+      schema: { 'x-mmd-scope': 'device', tags, summary: "Rotate this instance's signing key: the new key is published with the old one, which peers accept for the grace period (admins; audited)", body: RotateIdentityBody, response: { 200: FederationIdentity } },
+      config: { rateLimit: { max: 5, timeWindow: 60_000 } },
+    }, async (request) => {
+      const principal = await admin(request);
+      await federation.rotate(principal.accountId, (request.body.grace_seconds ?? 7 * 86_400) * 1000);
+      return federation.wellKnownDocument();
     });
 
     app.post('/v1/federation/peers', {

@@ -9,6 +9,12 @@ export interface FederationIdentityTable {
   /** PKCS#8 DER of the private key, base64, sealed (automation's secret box, AES-256-GCM). */
   private_key: string;
   created_at: number;
+  /** Set when a newer key replaced it; it is still accepted (and published) until expires_at. */
+  retired_at: number | null;
+  expires_at: number | null;
+  next_key_id: string | null;
+  /** This key's Ed25519 signature over "mmd-federation/1 rotate <key_id> <next_key_id>", base64url. */
+  endorsement: string | null;
 }
 
 /** A platform this instance exchanges signals with. */
@@ -28,6 +34,13 @@ export interface FederationPeersTable {
   /** The last cursor of theirs this instance pulled. */
   pull_cursor: number;
   last_delivery_error: string | null;
+  /** Its key before a rotation it announced, accepted until previous_key_expires_at. */
+  previous_key_id: string | null;
+  previous_public_key: string | null;
+  previous_key_expires_at: number | null;
+  last_push_at: number | null;
+  last_pull_at: number | null;
+  last_pull_error: string | null;
   created_by: string | null;
   created_at: number;
   updated_at: number;
@@ -101,6 +114,37 @@ export interface FederationNoncesTable {
   expires_at: number;
 }
 
+/** A Hasher-Matcher-Actioner deployment allowed to fetch some banks (StopNCII FetchHashes shape). */
+export interface FederationHmaConsumersTable {
+  id: string;
+  name: string;
+  /** SHA-256 of its token, hex. */
+  token_hash: string;
+  /** JSON array of bank ids. */
+  bank_ids: string;
+  status: 'active' | 'disabled';
+  last_fetch_at: number | null;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface FederationHmaKnownTable {
+  signal_id: number;
+  bank_id: string;
+  type: string;
+  value: string;
+}
+
+export interface FederationHmaLogTable {
+  seq: Generated<number>;
+  bank_id: string;
+  type: string;
+  value: string;
+  /** Unix seconds. */
+  changed_at: number;
+}
+
 export interface FederationTables {
   federation_identity: FederationIdentityTable;
   federation_peers: FederationPeersTable;
@@ -110,4 +154,7 @@ export interface FederationTables {
   federation_received: FederationReceivedTable;
   federation_received_signals: FederationReceivedSignalsTable;
   federation_nonces: FederationNoncesTable;
+  federation_hma_consumers: FederationHmaConsumersTable;
+  federation_hma_known: FederationHmaKnownTable;
+  federation_hma_log: FederationHmaLogTable;
 }

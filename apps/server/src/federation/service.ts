@@ -12,17 +12,18 @@
  * signals out and releases what they held. A moderator confirming what a peer's signals held
  * sends a `confirmation` to the other peers.
  */
-import { randomBytes } from 'node:crypto';
-import { BANK_CATEGORIES, type BankCategory, FederationMessage, type Peer, type ReceivedCase, type SharedCase, type SharedList } from '@mmd/contracts';
+import { type KeyObject, randomBytes } from 'node:crypto';
+import { type AckOutcome, BANK_CATEGORIES, type BankCategory, FEDERATION_PROTOCOL, type FederationIdentity, FederationMessage, type Peer, type ReceivedCase, type SharedCase, type SharedList } from '@mmd/contracts';
 import { Value } from 'typebox/value';
 import type { SecretBox } from '../automation/index.ts';
 import { AppError, notFound } from '../errors.ts';
 import { createWindowLimiter } from '../http/window-limit.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
 import { outboundFetch } from '../platform/outbound.ts';
-import type { AuditInput, ReviewDecided, SafetyListener, SharedSignal, SweepCompleted, TakedownFinished } from '../safety/index.ts';
-import { type Identity, loadIdentity, publicKeyObject } from './identity.ts';
-import { MESSAGES_PATH, createOutbox } from './outbox.ts';
+import type { AuditInput, ExchangeReads, ReviewDecided, SafetyListener, SharedSignal, SweepCompleted, TakedownFinished } from '../safety/index.ts';
+import { type Identity, loadIdentity, previousKeys, publicKeyObject, rotateIdentity } from './identity.ts';
+import { createHmaExchange } from './hma.ts';
+import { INBOX_PATH, MESSAGES_PATH, createOutbox } from './outbox.ts';
 import { type PeerRow, actionFor, createPeers, sharesWith } from './peers.ts';
 import type { FederationReceivedTable } from './schema.ts';
 import { NOT_VERIFIED, SIGNATURE_WINDOW_MS, type Verified, newNonce, signRequest, verifySigned } from './signatures.ts';
@@ -37,6 +38,8 @@ export interface SafetyPort {
     limitBlocking(o: { peerId: string; blockCategories: readonly string[] }): Promise<number>;
   };
   recordAudit(entry: AuditInput): Promise<void>;
+  /** The banks an operator offers to HMA consumers, and their signals (read-only). */
+  exchange: ExchangeReads;
 }
 
 export interface FederationDeps {
@@ -46,29 +49,58 @@ export interface FederationDeps {
   safety: SafetyPort;
   outbound: { allowPrivate: boolean; timeoutMs: number };
   pullIntervalMs: number;
+  /** How this instance names itself to HMA consumers (each record's feedback `source`). */
+  sourceName: string;
   enqueueDeliver: (tx: Tx, peerId: string, key: string) => Promise<void>;
   log: { warn(o: object, m: string): void; error(o: object, m: string): void };
 }
 
 const SIGNALS_PER_MESSAGE = 64;
+const IDENTITY_REFRESH_MS = 30_000;
+/** A peer's well-known document is fetched again (for a key id nobody here knows) at most this often. */
+const KEY_REFRESH_MS = 60_000;
 type Received = FederationReceivedTable;
 type SignalsLike = Extract<FederationMessage, { type: 'signals' | 'confirmation' }>;
 
 export function createFederation(deps: FederationDeps) {
   const { db, clock, safety } = deps;
+  // Re-read now and then: another process of this deployment may have rotated the key (peers
+  // accept the old one for the grace period, so a process lagging by this much is harmless). The
+  // re-read runs in the background and never makes a caller wait: identity() is called inside
+  // write transactions (outbox.queue), where on SQLite a read outside the transaction would wait
+  // for that very transaction.
   let identityPromise: Promise<Identity> | null = null;
+  let identityLoadedAt = 0;
+  let identityReloading = false;
   const identity = () => {
-    identityPromise ??= loadIdentity(db, deps.box, clock()).catch((err) => {
-      identityPromise = null;
-      throw err;
-    });
+    if (!identityPromise) {
+      identityLoadedAt = clock();
+      identityPromise = loadIdentity(db, deps.box, clock()).catch((err) => {
+        identityPromise = null;
+        throw err;
+      });
+    } else if (clock() - identityLoadedAt > IDENTITY_REFRESH_MS && !identityReloading) {
+      identityReloading = true;
+      identityLoadedAt = clock();
+      loadIdentity(db, deps.box, clock())
+        .then((next) => {
+          identityPromise = Promise.resolve(next);
+        })
+        .catch((err) => deps.log.warn({ err }, 'the federation identity could not be read again'))
+        .finally(() => {
+          identityReloading = false;
+        });
+    }
     return identityPromise;
   };
+  /** This instance's key ids a message may be addressed to: the current one and those in their grace period. */
+  const ownKeyIds = async () => [(await identity()).keyId, ...(await previousKeys(db, clock())).map((k) => k.keyId)];
   const peers = createPeers({ db, clock, ownKeyId: async () => (await identity()).keyId, outbound: deps.outbound });
   const outbox = createOutbox({ db, clock, identity, peers, outbound: deps.outbound, enqueueDeliver: deps.enqueueDeliver });
   let pullTimer: NodeJS.Timeout | null = null;
 
   const audit = (entry: Omit<AuditInput, 'at'>) => safety.recordAudit({ ...entry, at: clock() });
+  const hma = createHmaExchange({ db, clock, exchange: safety.exchange, sourceName: deps.sourceName, audit });
 
   type SignedRequest = { method: string; url: string; headers: Record<string, string | string[] | undefined>; ip: string };
 
@@ -84,16 +116,45 @@ export function createFederation(deps: FederationDeps) {
     }
   }
 
+  /**
+   * A key id no peer has may be a peer's new key: each active peer's well-known document is read
+   * again (each at most once a minute, so strangers' made-up key ids cost little) and a rotation
+   * its old key endorsed is taken.
+   */
+  const keyRefreshes = createWindowLimiter({ max: 1, windowMs: KEY_REFRESH_MS, clock });
+  async function refreshFor(keyId: string, candidates: PeerRow[]): Promise<void> {
+    for (const peer of candidates) {
+      if (keyRefreshes.hit(peer.id) > 0) continue;
+      try {
+        const updated = await peers.rotatedKey(peer, clock());
+        if (updated) {
+          await audit({ actorId: null, action: 'federation.peer', detail: { peer: peer.id, change: 'key_rotated', key_id: updated.key_id, previous_key_id: peer.key_id, previous_key_expires_at: updated.previous_key_expires_at } });
+          if (updated.key_id === keyId) return;
+        }
+      } catch (err) {
+        deps.log.warn({ err, peer: peer.id }, "a peer's well-known document could not be read again");
+      }
+    }
+  }
+
+  async function signerOf(keyId: string): Promise<{ key: PeerRow; publicKey: KeyObject } | null> {
+    const find = async () => {
+      const found = await peers.bySigningKey(keyId, clock());
+      return found && found.peer.status === 'active' ? { key: found.peer, publicKey: publicKeyObject(found.publicKey) } : null;
+    };
+    const known = await find();
+    if (known) return known;
+    await refreshFor(keyId, await peers.active());
+    return find();
+  }
+
   const checkSignature = (request: SignedRequest, body: Buffer | null | undefined) =>
     verifySigned<PeerRow>({
       message: { method: request.method, url: `http://federation.invalid${request.url}` },
       headers: request.headers,
       body,
       now: clock(),
-      lookup: async (keyId) => {
-        const peer = await peers.byKeyId(keyId);
-        return peer && peer.status === 'active' ? { key: peer, publicKey: publicKeyObject(peer.public_key) } : null;
-      },
+      lookup: signerOf,
     });
 
   /**
@@ -164,7 +225,7 @@ export function createFederation(deps: FederationDeps) {
   }
 
   const ack = (peer: PeerRow, caseRef: string, outcome: 'received' | 'under_review' | 'removed' | 'blocked' | 'dismissed', copies = 0) =>
-    db.writeTransaction((tx) => outbox.queue(tx, peer, 'ack', { case_ref: caseRef, outcome, copies }));
+    db.writeTransaction((tx) => outbox.queue(tx, peer, 'ack', { case_ref: caseRef, outcome, copies }, caseRef));
 
   /** Banks a received case's signals in the peer's bank for its category (a sweep follows). */
   async function bank(peer: PeerRow, row: Received, signals: SharedSignal[], action: 'hold' | 'block') {
@@ -185,7 +246,7 @@ export function createFederation(deps: FederationDeps) {
   async function receiveSignals(peer: PeerRow, message: SignalsLike, via: 'push' | 'pull'): Promise<boolean> {
     const b = message.body;
     const origin = message.type === 'confirmation' ? message.body.origin : peer.key_id;
-    if (origin === (await identity()).keyId) {
+    if ((await ownKeyIds()).includes(origin)) {
       // A peer confirmed a case this instance opened, as its own confirmation to others: noted, nothing to bank.
       return (await claim(peer, message, { case_ref: b.case_ref, origin, category: b.category, confidence: b.confidence, status: 'confirmed' })) !== null;
     }
@@ -245,7 +306,7 @@ export function createFederation(deps: FederationDeps) {
 
   async function receiveAck(peer: PeerRow, body: Extract<FederationMessage, { type: 'ack' }>['body']) {
     // Only a peer this case was sent to can answer for it.
-    const sent = await db.db.selectFrom('federation_outbox').select('seq').where('peer_id', '=', peer.id).where('case_ref', '=', body.case_ref).limit(1).executeTakeFirst();
+    const sent = await db.db.selectFrom('federation_outbox').select('seq').where('peer_id', '=', peer.id).where('case_ref', '=', body.case_ref).where('type', '=', 'signals').limit(1).executeTakeFirst();
     if (!sent) return;
     // Acks arrive in the order the peer wrote them, but "received" is written after banking, when
     // the sweep may already have answered "under review": it never replaces a later answer.
@@ -269,9 +330,8 @@ export function createFederation(deps: FederationDeps) {
       throw new AppError('validation_failed', 'not a federation message', { errors });
     }
     const message = raw as FederationMessage;
-    const me = await identity();
-    if (message.from !== peer.key_id) throw new AppError('signature_invalid', "the message's `from` is not the key that signed it");
-    if (message.to !== me.keyId) throw new AppError('forbidden', 'this message is addressed to another instance');
+    if (!peers.keyIdsOf(peer, clock()).includes(message.from)) throw new AppError('signature_invalid', "the message's `from` is not the key that signed it");
+    if (!(await ownKeyIds()).includes(message.to)) throw new AppError('forbidden', 'this message is addressed to another instance');
     const replayed = () => new AppError('message_replayed', 'this message id was already received from this peer');
     switch (message.type) {
       case 'signals':
@@ -298,6 +358,17 @@ export function createFederation(deps: FederationDeps) {
 
   /** Asks a peer for its messages after the cursor, verifies its signed answer, and handles them. */
   async function pull(peer: PeerRow): Promise<{ received: number; skipped: number }> {
+    try {
+      const done = await pullPages(peer);
+      await peers.markPulled(peer.id, null);
+      return done;
+    } catch (err) {
+      await peers.markPulled(peer.id, (err as Error).message || 'the pull failed').catch(() => {});
+      throw err;
+    }
+  }
+
+  async function pullPages(peer: PeerRow): Promise<{ received: number; skipped: number }> {
     const me = await identity();
     let cursor = Number(peer.pull_cursor);
     let received = 0;
@@ -314,8 +385,19 @@ export function createFederation(deps: FederationDeps) {
         headers: answer.headers as Record<string, string | string[] | undefined>,
         body: answer.body,
         now: clock(),
-        lookup: async (keyId) => (keyId === peer.key_id ? { key: peer, publicKey: publicKeyObject(peer.public_key) } : null),
+        lookup: async (keyId) => {
+          const mine = async () => {
+            const found = await peers.bySigningKey(keyId, clock());
+            return found && found.peer.id === peer.id ? { key: found.peer, publicKey: publicKeyObject(found.publicKey) } : null;
+          };
+          const known = await mine();
+          if (known) return known;
+          await refreshFor(keyId, [peer]);
+          return mine();
+        },
       });
+      // The peer may have rotated: later checks use the row as it is now.
+      peer = verified.key;
       if (verified.nonce !== nonce) throw new AppError('signature_invalid', 'the answer is not signed for this request');
       const reply = JSON.parse(answer.body.toString('utf8')) as { messages: { cursor: number; message: unknown }[]; next_cursor: number; has_more: boolean };
       for (const m of reply.messages) {
@@ -429,7 +511,8 @@ export function createFederation(deps: FederationDeps) {
     });
   }
 
-  function toReceived(r: Received & { peer_name: string }, signals: number): ReceivedCase {
+  type SentAnswers = { holds: number; sent: ReceivedCase['sent_outcome'] };
+  function toReceived(r: Received & { peer_name: string }, signals: number, answers: SentAnswers = { holds: 0, sent: null }): ReceivedCase {
     return {
       id: r.id,
       peer_id: r.peer_id,
@@ -443,6 +526,8 @@ export function createFederation(deps: FederationDeps) {
       status: r.status as ReceivedCase['status'],
       bank_id: r.bank_id,
       signals,
+      holds: answers.holds,
+      sent_outcome: answers.sent,
       created_at: Number(r.created_at),
     };
   }
@@ -451,6 +536,7 @@ export function createFederation(deps: FederationDeps) {
     identity,
     peers,
     outbox,
+    hma,
     listener,
     verifyPeerRequest,
     verifyPeerHeaders,
@@ -461,6 +547,30 @@ export function createFederation(deps: FederationDeps) {
     async wellKnown() {
       const me = await identity();
       return { keyId: me.keyId, publicKey: me.publicKey };
+    },
+
+    /** The document at /.well-known/mmd-federation: the key in use and those still in their grace period. */
+    async wellKnownDocument(): Promise<FederationIdentity> {
+      const me = await identity();
+      const previous = await previousKeys(db, clock());
+      return {
+        protocol: FEDERATION_PROTOCOL,
+        key_id: me.keyId,
+        alg: 'ed25519',
+        public_key: me.publicKey,
+        inbox: INBOX_PATH,
+        messages: MESSAGES_PATH,
+        ...(previous.length ? { previous_keys: previous.map((k) => ({ key_id: k.keyId, public_key: k.publicKey, expires_at: k.expiresAt, next_key_id: k.nextKeyId, endorsement: k.endorsement })) } : {}),
+      };
+    },
+
+    /** Rotates the signing key; the old one stays valid for peers for `graceMs`. */
+    async rotate(actorId: string, graceMs: number): Promise<void> {
+      const old = await identity();
+      const next = await rotateIdentity(db, deps.box, clock(), graceMs);
+      identityPromise = Promise.resolve(next);
+      identityLoadedAt = clock();
+      await audit({ actorId, action: 'federation.identity', detail: { change: 'rotated', key_id: next.keyId, previous_key_id: old.keyId, grace_ms: graceMs } });
     },
 
     async connect(actorId: string, body: Parameters<typeof peers.connect>[1]): Promise<Peer> {
@@ -528,7 +638,21 @@ export function createFederation(deps: FederationDeps) {
         ? await db.db.selectFrom('federation_received_signals').select(['received_id', (eb) => eb.fn.countAll<number>().as('n')]).where('received_id', 'in', ids).groupBy('received_id').execute()
         : [];
       const byId = new Map(counts.map((c) => [c.received_id, Number(c.n)]));
-      return rows.map((r) => toReceived(r, byId.get(r.id) ?? (r.pending_signals ? (JSON.parse(r.pending_signals) as unknown[]).length : 0)));
+      // What this instance answered each peer about each case (its acks, oldest first).
+      const refs = [...new Set(rows.map((r) => r.case_ref).filter((c): c is string => c !== null))];
+      const acks = refs.length
+        ? await db.db.selectFrom('federation_outbox').select(['peer_id', 'case_ref', 'body', 'created_at']).where('type', '=', 'ack').where('case_ref', 'in', refs).orderBy('seq').execute()
+        : [];
+      const answers = new Map<string, SentAnswers>();
+      for (const a of acks) {
+        const key = `${a.peer_id}|${a.case_ref}`;
+        const body = (JSON.parse(a.body) as { body: { outcome: AckOutcome; copies: number } }).body;
+        const entry = answers.get(key) ?? { holds: 0, sent: null };
+        if (body.outcome === 'under_review') entry.holds = body.copies;
+        entry.sent = { outcome: body.outcome, copies: body.copies, at: Number(a.created_at) };
+        answers.set(key, entry);
+      }
+      return rows.map((r) => toReceived(r, byId.get(r.id) ?? (r.pending_signals ? (JSON.parse(r.pending_signals) as unknown[]).length : 0), answers.get(`${r.peer_id}|${r.case_ref}`)));
     },
 
     /** A moderator's decision on a case a peer's policy sent to review: hold it (bank and sweep) or dismiss it. */

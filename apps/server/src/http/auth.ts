@@ -30,9 +30,10 @@ declare module 'fastify' {
     'x-mmd-scope'?: RouteScope;
     /**
      * A public route that authenticates its caller another way than a bearer token: 'http-signature'
-     * = an RFC 9421 signature by a connected peer (federation); such a route answers 401 unsigned.
+     * = an RFC 9421 signature by a connected peer (federation); 'hma-consumer-token' = the token
+     * an operator issued an HMA deployment (federation/hma.ts). Such a route answers 401 without it.
      */
-    'x-mmd-auth'?: 'http-signature';
+    'x-mmd-auth'?: 'http-signature' | 'hma-consumer-token';
   }
 }
 

@@ -13,7 +13,10 @@ import { createThreadPool } from '../platform/queue/index.ts';
 import { serverSecret } from '../platform/secrets.ts';
 import type { WriteWithEvents } from '../sync/index.ts';
 import { type AuditInput, appendAudit, listAudit } from './audit.ts';
+import { notFound } from '../errors.ts';
+import { createExchangeReads } from './exchange.ts';
 import { createSafetyHooks } from './hooks.ts';
+import { loadBank } from './store.ts';
 import { createPeerBanks } from './peer-banks.ts';
 import { createBanks } from './banks.ts';
 import { createHasher, type HashTasks } from './hasher.ts';
@@ -86,6 +89,24 @@ export function createSafety(deps: SafetyDeps) {
     sweeps: createSweeps({ db, write, matcher, removal, clock, autoAction: config.protectTrustedAutoAction, hooks }),
     /** Follow decisions as they are made (federation shares takedowns and acknowledges decisions). */
     listen: hooks.listen,
+    /** What federation's HMA-compatible exchange reads: offered banks and their PDQ/MD5 signals. */
+    exchange: createExchangeReads(db),
+    /**
+     * Takes one signal out of a bank (moderators; audited): this process's index forgets it at
+     * once, others meet no row when a search proposes it. Holds it already opened stay for review.
+     */
+    async removeSignal(principal: { accountId: string }, bankId: string, signalId: number): Promise<void> {
+      await loadBank(db.db, bankId);
+      const removed = await db.writeTransaction(async (tx) => {
+        const row = await tx.selectFrom('safety_signals').select(['id', 'type', 'value']).where('id', '=', signalId).where('bank_id', '=', bankId).executeTakeFirst();
+        if (!row) return null;
+        await tx.deleteFrom('safety_signals').where('id', '=', signalId).execute();
+        await appendAudit(tx, { at: clock(), actorId: principal.accountId, action: 'signal.removed', subjectType: 'bank', subjectId: bankId, bankId, detail: { signal_id: signalId, type: row.type } });
+        return row;
+      });
+      if (!removed) throw notFound('signal');
+      indexes.banks.remove(signalId);
+    },
     /** Banks of what other platforms shared (federation). */
     peerBanks: createPeerBanks({ db, write, indexes, clock, spread: deps.spread, enqueueSweep: deps.enqueueSweep }),
     /** Appends to the safety audit log (federation logs what it shares, receives and refuses there). */

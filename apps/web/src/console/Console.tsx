@@ -1,10 +1,11 @@
 /**
  * The safety console (moderators and admins; App.tsx checks): the review queue, spreading clusters, coordinated sharing, protection cases, hash banks,
- * takedowns and the audit log, one section per route under /console.
+ * takedowns, the audit log, federation peers and the cases they sent, one section per route under /console.
  */
 import { Link } from '../router.tsx';
 import { Audit } from './Audit.tsx';
 import { Banks } from './Banks.tsx';
+import { Peers, Received } from './Federation.tsx';
 import { Cases } from './Cases.tsx';
 import { Reviews } from './Reviews.tsx';
 import { Networks } from './Networks.tsx';
@@ -12,7 +13,7 @@ import { Spread } from './Spread.tsx';
 import { Takedowns } from './Takedowns.tsx';
 import './console.css';
 
-export type ConsoleSection = 'reviews' | 'spreading' | 'networks' | 'cases' | 'banks' | 'takedowns' | 'audit';
+export type ConsoleSection = 'reviews' | 'spreading' | 'networks' | 'cases' | 'banks' | 'takedowns' | 'audit' | 'peers' | 'received';
 
 const SECTIONS: { section: ConsoleSection; label: string; href: string }[] = [
   { section: 'reviews', label: 'Review queue', href: '/console/reviews' },
@@ -22,6 +23,8 @@ const SECTIONS: { section: ConsoleSection; label: string; href: string }[] = [
   { section: 'banks', label: 'Hash banks', href: '/console/banks' },
   { section: 'takedowns', label: 'Takedowns', href: '/console/takedowns' },
   { section: 'audit', label: 'Audit log', href: '/console/audit' },
+  { section: 'peers', label: 'Peers', href: '/console/peers' },
+  { section: 'received', label: 'Received cases', href: '/console/received' },
 ];
 
 export function Console({ section }: { section: ConsoleSection }) {
@@ -48,6 +51,8 @@ export function Console({ section }: { section: ConsoleSection }) {
       {section === 'banks' && <Banks />}
       {section === 'takedowns' && <Takedowns />}
       {section === 'audit' && <Audit />}
+      {section === 'peers' && <Peers />}
+      {section === 'received' && <Received />}
     </div>
   );
 }

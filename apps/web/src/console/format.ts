@@ -36,6 +36,7 @@ export const AUDIT_ACTION_LABELS: Record<AuditAction, string> = {
   'bank.created': 'Bank created',
   'bank.updated': 'Bank changed',
   'signals.added': 'Signals added',
+  'signal.removed': 'Signal removed',
   'bank.imported': 'Bank imported',
   'bank.exported': 'Bank exported',
   'upload.blocked': 'Upload blocked',
@@ -60,6 +61,8 @@ export const AUDIT_ACTION_LABELS: Record<AuditAction, string> = {
   'federation.retracted': 'Shared case withdrawn',
   'federation.received': 'Signals from a peer platform',
   'federation.refused': 'Peer message refused',
+  'federation.identity': 'Federation key rotated',
+  'federation.hma_consumer': 'HMA access issued or changed',
 };
 
 export const STAGE_LABELS: Record<TakedownStage, string> = {
