@@ -17,7 +17,7 @@ import { BANK_CATEGORIES, type BankCategory, FederationMessage, type Peer, type 
 import { Value } from 'typebox/value';
 import type { SecretBox } from '../automation/index.ts';
 import { AppError, notFound } from '../errors.ts';
-import { createWindowLimiter } from '../http/window-limit.ts';
+import { createMemoryLimits } from '../platform/limits/index.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
 import { outboundFetch } from '../platform/outbound.ts';
 import type { AuditInput, ReviewDecided, SafetyListener, SharedSignal, SweepCompleted, TakedownFinished } from '../safety/index.ts';
@@ -122,7 +122,9 @@ export function createFederation(deps: FederationDeps) {
   }
 
   /** Refusals of requests no peer signed: one audit entry per address and code a minute. */
-  const strangerRefusals = createWindowLimiter({ max: 1, windowMs: 60_000, clock });
+  // Counted in this process on purpose: it only thins out audit lines (N nodes write at most N a
+  // minute), and the counts of what was not logged live in this process anyway.
+  const strangerRefusals = createMemoryLimits().limiter({ name: 'federation-refusal-log', max: 1, windowMs: 60_000, clock });
   const notLogged = new Map<string, number>();
 
   async function refused(err: AppError, detail: Record<string, unknown>) {
@@ -130,7 +132,7 @@ export function createFederation(deps: FederationDeps) {
     if (detail.peer === undefined) {
       // A stranger cannot fill the moderators' append-only log: repeats are counted, not written.
       const key = `${String(detail.ip)}|${err.code}`;
-      if (strangerRefusals.hit(key) > 0) {
+      if ((await strangerRefusals.hit(key)) > 0) {
         if (notLogged.size < 10_000) notLogged.set(key, (notLogged.get(key) ?? 0) + 1);
         return;
       }

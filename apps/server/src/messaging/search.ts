@@ -19,7 +19,7 @@ import type { Principal } from '../accounts/index.ts';
 import { accountIdByHandle } from '../accounts/index.ts';
 import { inRanges, readableConversations, requireMember, type SeqRange } from '../conversations/index.ts';
 import { AppError } from '../errors.ts';
-import { createWindowLimiter } from '../http/window-limit.ts';
+import { type Limits, createMemoryLimits } from '../platform/limits/index.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
 import type { MessagesTable } from './schema.ts';
 import { type IndexQuery, KIND_BITS, fts5Query, highlightsOf, indexTerms, kindBits, searchWords, tsQuery, usesIndex } from './search-text.ts';
@@ -59,6 +59,8 @@ export interface MessageSearchDeps {
   clock: () => number;
   /** Searches one account may run per window. */
   rateLimit: { max: number; windowMs: number };
+  /** Where searches are counted (default: this process's memory). */
+  limits?: Limits;
   /** Matches of the words alone looked at before naming the caller's conversations (tests make it small). */
   firstLook?: number;
 }
@@ -90,7 +92,7 @@ const FIRST_LOOK = 1000;
 export function createMessageSearch(deps: MessageSearchDeps) {
   const { db, clock } = deps;
   const firstLook = deps.firstLook ?? FIRST_LOOK;
-  const limiter = createWindowLimiter({ max: deps.rateLimit.max, windowMs: deps.rateLimit.windowMs, clock });
+  const limiter = (deps.limits ?? createMemoryLimits()).limiter({ name: 'message-search', max: deps.rateLimit.max, windowMs: deps.rateLimit.windowMs, clock });
 
   /** Who may read what, as one condition on `m` (messages): see the file's comment. */
   function access(accountId: string, scopes: { conversationId: string; ranges: SeqRange[] | null }[]): RawBuilder<unknown> {
@@ -170,7 +172,7 @@ export function createMessageSearch(deps: MessageSearchDeps) {
 
   return {
     async search(principal: Principal, input: SearchInput): Promise<SearchReply> {
-      const wait = limiter.hit(principal.accountId);
+      const wait = await limiter.hit(principal.accountId);
       if (wait > 0) {
         const seconds = String(Math.ceil(wait / 1000));
         throw new AppError('rate_limited', `too many searches; retry in ${seconds} s`, { headers: { 'retry-after': seconds } });
