@@ -38,6 +38,7 @@ import type { EventBus } from './platform/pubsub/index.ts';
 import type { Redis } from './platform/redis/index.ts';
 import { sharedRateLimitStore } from './platform/redis/rate-limit-store.ts';
 import { createLimits } from './platform/limits/index.ts';
+import { createRedisOnline } from './platform/redis/online.ts';
 import { makePrivateDir } from './platform/private-files.ts';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
@@ -484,7 +485,15 @@ export async function buildApp(deps: AppDeps) {
   await app.register(privacyRoutes({ privacy: createPrivacy({ db, clock }), authenticate }));
   const photoSigner = createUrlSigner(await serverSecret(db, 'profile-photo-signing', ''), '/v1/profile-photos');
   const profiles = createProfiles({ db, blobs, write, clock, signer: photoSigner, photoUrlTtlMs: config.mediaUrlTtlSeconds * 1000, maxPhotoPixels: config.profilePhotoMaxPixels });
-  const presence = createPresence({ db, clock, log: app.log });
+  const online = deps.redis ? createRedisOnline({ redis: deps.redis.client, prefix: deps.redis.prefix, ttlMs: 3 * config.presenceHeartbeatMs }) : null;
+  if (online) app.addHook('onClose', async () => online.close());
+  const presence = createPresence({
+    db,
+    clock,
+    log: app.log,
+    heartbeatMs: config.presenceHeartbeatMs,
+    online,
+  });
   await app.register(
     profileRoutes({
       profiles,

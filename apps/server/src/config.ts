@@ -178,6 +178,11 @@ const ConfigSchema = Type.Object({
   profileEditsPerHour: Type.Integer({ minimum: 1, default: 30 }),
   /** Profile photo changes one account may make per hour. */
   profilePhotoChangesPerHour: Type.Integer({ minimum: 1, default: 10 }),
+  /**
+   * How often each API process re-asserts who is online on it (presence); someone is shown offline
+   * 3 beats after the last one, so a killed process's people go offline within 3 beats.
+   */
+  presenceHeartbeatMs: Type.Integer({ minimum: 100, default: 30_000 }),
   /** People searches (GET /v1/people) one account may run per window (rateLimitWindowMs). */
   peopleSearchRateLimit: Type.Integer({ minimum: 1, default: 30 }),
   /** Budget adaptations one account may request per window (rateLimitWindowMs). */

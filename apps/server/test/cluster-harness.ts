@@ -14,7 +14,7 @@ import { buildApp } from '../src/app.ts';
 import { type Config, loadConfig } from '../src/config.ts';
 import { type Database, openDatabase } from '../src/platform/db/index.ts';
 import { createRedisEventBus } from '../src/platform/pubsub/index.ts';
-import { openRedis } from '../src/platform/redis/index.ts';
+import { openRedis, redisPrefix } from '../src/platform/redis/index.ts';
 import { POSTGRES_URL, TEST_CONFIG } from './harness.ts';
 
 export const REDIS_URL = process.env.MMD_TEST_REDIS_URL;
@@ -35,6 +35,8 @@ export interface ClusterNode {
 
 export interface TestCluster {
   schema: string;
+  /** A temporary directory removed with the cluster (data dirs of nodes started elsewhere). */
+  dir: string;
   /** Starts one more node; `redisUrl` lets a test put a node behind a proxy it can cut. */
   node(options?: { redisUrl?: string; config?: Partial<Config> }): Promise<ClusterNode>;
   close(): Promise<void>;
@@ -49,12 +51,15 @@ let counter = 0;
 export async function startTestCluster(): Promise<TestCluster> {
   counter += 1;
   const schema = `cl_${process.pid}_${Date.now().toString(36)}_${counter}`;
-  const prefix = `mmd-test:${schema}:`;
+  // The prefix `mmd serve` on this schema uses (the schema is this run's own), so a node in a
+  // child process (spawnServer) joins the same cluster.
+  const prefix = redisPrefix(schema);
   const nodes: ClusterNode[] = [];
   const dir = mkdtempSync(path.join(tmpdir(), 'mmd-cluster-'));
   let admin: Database | null = null;
   return {
     schema,
+    dir,
     async node(options = {}) {
       const config = loadConfig({}, {
         dataDir: path.join(dir, `node${nodes.length}`),
