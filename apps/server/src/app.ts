@@ -312,6 +312,7 @@ export async function buildApp(deps: AppDeps) {
     log: app.log,
     enqueueSweep: (tx, payload, options) => queue.enqueueIn(tx, 'safety-sweep', payload, options),
     spread: spreadPolicy,
+    bus,
     onSuspended: (accountId) => {
       // Its device sessions stop working at once: none is answered from the session cache.
       accounts.forgetSessions();

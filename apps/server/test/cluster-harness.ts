@@ -30,6 +30,9 @@ export interface ClusterNode {
   url: string;
   anonymous: MmdClient;
   app: Awaited<ReturnType<typeof buildApp>>['app'];
+  services: Awaited<ReturnType<typeof buildApp>>['services'];
+  /** This node's own database pool. */
+  db: Database;
   close(): Promise<void>;
 }
 
@@ -38,7 +41,7 @@ export interface TestCluster {
   /** A temporary directory removed with the cluster (data dirs of nodes started elsewhere). */
   dir: string;
   /** Starts one more node; `redisUrl` lets a test put a node behind a proxy it can cut. */
-  node(options?: { redisUrl?: string; config?: Partial<Config> }): Promise<ClusterNode>;
+  node(options?: { redisUrl?: string; databaseUrl?: string; config?: Partial<Config>; worker?: boolean }): Promise<ClusterNode>;
   close(): Promise<void>;
 }
 
@@ -68,19 +71,21 @@ export async function startTestCluster(): Promise<TestCluster> {
         databaseSchema: schema,
         ...options.config,
       });
-      const db = openDatabase({ databaseUrl: POSTGRES_URL, pgSchema: schema });
+      const db = openDatabase({ databaseUrl: options.databaseUrl ?? POSTGRES_URL, pgSchema: schema });
       await db.migrate();
       admin ??= db;
       const client = openRedis(options.redisUrl ?? REDIS_URL!);
       client.on('error', () => {});
       const bus = createRedisEventBus({ redis: client, prefix, pollMs: 60_000 });
-      const { app } = await buildApp({ config, db, bus, redis: { client, prefix }, logger: false });
+      const { app, services } = await buildApp({ config, db, bus, redis: { client, prefix }, logger: false, worker: options.worker });
       await app.listen({ port: 0, host: '127.0.0.1' });
       const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
       const node: ClusterNode = {
         url,
         anonymous: new MmdClient({ baseUrl: url }),
         app,
+        services,
+        db,
         async close() {
           await app.close();
           await bus.close();

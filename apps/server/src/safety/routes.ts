@@ -139,6 +139,20 @@ export function safetyRoutes(deps: SafetyRouteDeps): FastifyPluginAsyncTypebox {
       return reply.status(201).send(await safety.banks.addHashes(principal, request.params.id, request.body));
     });
 
+    app.delete('/v1/safety/banks/:id/signals/:signalId', {
+      schema: {
+        'x-mmd-scope': 'device',
+        tags,
+        summary: 'Take a signal out of a bank: every server stops matching it within a second (moderators; audited)',
+        params: Type.Object({ id: Id, signalId: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) }),
+        response: { 204: Type.Null() },
+      },
+    }, async (request, reply) => {
+      const principal = await moderator(request);
+      await safety.banks.removeSignal(principal, request.params.id, request.params.signalId);
+      return reply.status(204).send();
+    });
+
     app.post('/v1/safety/banks/:id/signals/file', {
       schema: {
         'x-mmd-scope': 'device',

@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import type { Config } from '../config.ts';
 import type { SpreadPolicy } from '../messaging/index.ts';
 import type { BlobStore } from '../platform/blobs/index.ts';
+import type { EventBus } from '../platform/pubsub/index.ts';
 import type { JobPayloads } from '../jobs.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
 import { createThreadPool } from '../platform/queue/index.ts';
@@ -45,18 +46,20 @@ export interface SafetyDeps {
   spread: SpreadPolicy;
   /** An account was suspended (its live connections are closed). */
   onSuspended?: (accountId: string) => void;
+  /** The event bus: bank changes are announced on it, so every process's index follows at once. */
+  bus?: Pick<EventBus, 'signal' | 'onSignal'> | null;
 }
 
 export function createSafety(deps: SafetyDeps) {
   const { db, write, blobs, clock, config, log } = deps;
   const pool = createThreadPool<HashTasks>({ file: new URL('./hash-tasks.ts', import.meta.url), size: deps.hashThreads ?? availableParallelism() });
   const hasher = createHasher({ pool, maxPixels: config.mediaMaxImagePixels, maxVideoSeconds: config.mediaMaxVideoSeconds });
-  const indexes = createSafetyIndexes(db);
+  const indexes = createSafetyIndexes(db, { bus: deps.bus, log });
   const matcher = createMatcher({ db, indexes, pool });
   const removal = createRemoval({ db, write, blobs, indexes, clock, log });
   const hooks = createSafetyHooks(log);
   const takedowns = createTakedowns({ db, write, indexes, matcher, removal, clock, hooks });
-  const banks = createBanks({ db, hasher, matcher, clock, enqueueSweep: deps.enqueueSweep });
+  const banks = createBanks({ db, hasher, matcher, clock, enqueueSweep: deps.enqueueSweep, announce: indexes.announce });
   const reviews = createReviews({ db, write, takedowns, clock, spread: deps.spread, hooks });
   const spread = createSpreadReview({ db, write, takedowns, clock, policy: deps.spread, ...(deps.onSuspended ? { onSuspended: deps.onSuspended } : {}) });
   let addressSecret: Promise<Buffer> | null = null;
@@ -115,6 +118,7 @@ export function createSafety(deps: SafetyDeps) {
       if (interrupted > 0) log.warn({ takedowns: interrupted }, 'takedowns left running by a stopped process marked failed');
     },
     close: async () => {
+      indexes.close();
       await Promise.all([pool.close(), spread.close()]);
     },
   };
