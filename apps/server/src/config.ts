@@ -17,6 +17,16 @@ const ConfigSchema = Type.Object({
   /** PostgreSQL schema holding MMD's tables (created if missing); lets several MMDs share a database. */
   databaseSchema: Type.String({ pattern: '^[a-z_][a-z0-9_]{0,62}$', default: 'public' }),
   /**
+   * PostgreSQL: how long a request waits for a connection (the database unreachable, or every
+   * pooled connection busy) before it is answered 503 `unavailable`.
+   */
+  databaseConnectTimeoutMs: Type.Integer({ minimum: 100, default: 5000 }),
+  /**
+   * PostgreSQL: the longest one statement may run (statement_timeout; migrations are exempt), and,
+   * 5 s later, how long the server waits for an answer on a connection that went silent. 0: no limit.
+   */
+  databaseStatementTimeoutMs: Type.Integer({ minimum: 0, default: 60_000 }),
+  /**
    * redis://… (or rediss://) turns on what several MMD processes need to act as one: live delivery
    * across API processes, shared rate limits and typing, jobs on BullMQ. Empty: one process.
    */

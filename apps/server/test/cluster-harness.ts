@@ -71,7 +71,7 @@ export async function startTestCluster(): Promise<TestCluster> {
         databaseSchema: schema,
         ...options.config,
       });
-      const db = openDatabase({ databaseUrl: options.databaseUrl ?? POSTGRES_URL, pgSchema: schema });
+      const db = openDatabase({ databaseUrl: options.databaseUrl ?? POSTGRES_URL, pgSchema: schema, pgConnectTimeoutMs: config.databaseConnectTimeoutMs, pgStatementTimeoutMs: config.databaseStatementTimeoutMs });
       await db.migrate();
       admin ??= db;
       const client = openRedis(options.redisUrl ?? REDIS_URL!);
@@ -108,17 +108,27 @@ export async function startTestCluster(): Promise<TestCluster> {
 }
 
 /**
- * A TCP proxy in front of Redis that a test can cut (every connection dropped, new ones refused)
- * and restore: to the nodes behind it, Redis went away and came back.
+ * A TCP proxy in front of Redis or PostgreSQL that a test can cut (every connection dropped, new
+ * ones refused) or stall (every connection dropped, new ones accepted and never answered, as from
+ * a host that vanished) and restore: to the nodes behind it, the service went away and came back.
+ * `url` is the target's URL with the proxy's address.
  */
-export async function cuttableProxy(target: string): Promise<{ url: string; cut(): void; restore(): Promise<void>; close(): Promise<void> }> {
+export async function cuttableProxy(target: string): Promise<{ url: string; cut(): void; stall(): void; restore(): Promise<void>; close(): Promise<void> }> {
   const { hostname, port } = new URL(target);
   const sockets = new Set<Socket>();
   let server: Server | null = null;
   let listenPort = 0;
+  let stalled = false;
   const listen = () =>
     new Promise<void>((resolve) => {
+      stalled = false;
       server = createServer((inbound) => {
+        if (stalled) {
+          sockets.add(inbound);
+          inbound.on('error', () => {});
+          inbound.on('close', () => sockets.delete(inbound));
+          return;
+        }
         const outbound = connect(Number(port || 6379), hostname);
         for (const s of [inbound, outbound]) {
           sockets.add(s);
@@ -144,10 +154,22 @@ export async function cuttableProxy(target: string): Promise<{ url: string; cut(
       server = null;
     });
   await listen();
+  const url = new URL(target);
+  url.host = `127.0.0.1:${listenPort}`;
   return {
-    url: `redis://127.0.0.1:${listenPort}`,
+    url: url.toString(),
     cut: () => void stop(),
-    restore: listen,
+    stall() {
+      stalled = true;
+      for (const s of sockets) s.destroy();
+    },
+    async restore() {
+      if (server) {
+        stalled = false;
+        return;
+      }
+      await listen();
+    },
     close: stop,
   };
 }

@@ -6,6 +6,7 @@
 import type { ErrorCode, Problem } from '@mmd/contracts';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, HTTP_STATUS } from '../errors.ts';
+import { isDatabaseUnavailable } from '../platform/db/index.ts';
 
 const TITLES: Partial<Record<ErrorCode, string>> = {
   validation_failed: 'The request is not valid',
@@ -69,6 +70,14 @@ export function installErrorHandling(app: FastifyInstance) {
     if (mapped) return sendProblem(reply, request, mapped, fastifyError.message);
     if (fastifyError.statusCode && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
       return sendProblem(reply, request, 'validation_failed', fastifyError.message);
+    }
+    if (isDatabaseUnavailable(error)) {
+      // Not a bug in this request: the database is unreachable or cannot serve. The pool's
+      // timeouts bound how long finding that out takes; the client retries, a load balancer
+      // reading /readyz stops sending here meanwhile.
+      request.log.warn({ err: error, request_id: request.id }, 'database unavailable');
+      reply.header('retry-after', '5');
+      return sendProblem(reply, request, 'unavailable', 'the database cannot be reached right now; retry shortly');
     }
     if (clientWentAway(error, request)) {
       // Not a fault: the client hung up mid-request (a cancelled upload, a closed tab). Nobody is
