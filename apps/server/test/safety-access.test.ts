@@ -81,6 +81,12 @@ onEachDatabase('safety: access', (dialect) => {
       bad: json({ hashes: [{ type: 'crc32', value: '00' }] }),
     },
     {
+      method: 'DELETE',
+      url: `/v1/safety/banks/${ids.bank}/signals/999999999`,
+      ok: null,
+      bad: { url: `/v1/safety/banks/${ids.bank}/signals/0` },
+    },
+    {
       method: 'POST',
       url: `/v1/safety/banks/${ids.bank}/signals/file`,
       ok: form(),

@@ -116,7 +116,13 @@ export function createPresence(deps: PresenceDeps) {
       const byId = new Map(rows.map((r) => [r.account_id, r]));
       const now = clock();
       // With Redis away, what this process holds is all it can vouch for.
-      const vouched = shared && both.size > 0 ? await shared.read([...both], now).catch((err: unknown) => (deps.log.warn({ err }, 'presence: Redis read failed'), new Map<string, { online: boolean; lastVouched: number }>())) : null;
+      const vouched =
+        shared && both.size > 0
+          ? await shared.read([...both], now).catch((err: unknown) => {
+              deps.log.warn({ err }, 'presence: Redis read failed');
+              return new Map<string, { online: boolean; lastVouched: number }>();
+            })
+          : null;
       return ids.map((id) => {
         if (!both.has(id)) return { account_id: id, online: null, last_seen_at: null };
         const row = byId.get(id);

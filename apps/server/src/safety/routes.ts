@@ -143,9 +143,8 @@ export function safetyRoutes(deps: SafetyRouteDeps): FastifyPluginAsyncTypebox {
       schema: {
         'x-mmd-scope': 'device',
         tags,
-        summary: 'Take a signal out of a bank: every server stops matching it within a second (moderators; audited)',
+        summary: 'Take a signal out of a bank: every server stops matching it (moderators; audited)',
         params: Type.Object({ id: Id, signalId: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) }),
-        response: { 204: Type.Null() },
       },
     }, async (request, reply) => {
       const principal = await moderator(request);
