@@ -84,6 +84,7 @@ onEachDatabase('safety: access', (dialect) => {
       method: 'DELETE',
       url: `/v1/safety/banks/${ids.bank}/signals/999999999`,
       ok: null,
+      deny: {},
       bad: { url: `/v1/safety/banks/${ids.bank}/signals/0` },
     },
     {
@@ -169,7 +170,7 @@ onEachDatabase('safety: access', (dialect) => {
     const covered = endpoints()
       .map(
         (e) =>
-          `${e.method} ${e.url.split('?')[0]!.replace(ids.bank!, '{id}').replace(ids.review!, '{id}').replace('med_x', '{mediaId}').replace('tkd_x', '{id}').replace('spc_x', '{id}').replace(ids.target!, '{id}').replace(ids.case!, '{reference}')}`,
+          `${e.method} ${e.url.split('?')[0]!.replace(ids.bank!, '{id}').replace(ids.review!, '{id}').replace('med_x', '{mediaId}').replace('tkd_x', '{id}').replace('spc_x', '{id}').replace(ids.target!, '{id}').replace(ids.case!, '{reference}').replace('/signals/999999999', '/signals/{signalId}')}`,
       )
       .sort();
     assert.deepEqual(covered, documented);
