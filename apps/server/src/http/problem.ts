@@ -71,6 +71,12 @@ export function installErrorHandling(app: FastifyInstance) {
     if (fastifyError.statusCode && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
       return sendProblem(reply, request, 'validation_failed', fastifyError.message);
     }
+    if (clientWentAway(error, request)) {
+      // Not a fault: the client hung up mid-request (a cancelled upload, a closed tab). Nobody is
+      // left to answer, and an error-level line per cancelled upload would drown real faults.
+      request.log.info({ request_id: request.id, reason: error.message }, 'client aborted the request');
+      return reply;
+    }
     if (isDatabaseUnavailable(error)) {
       // Not a bug in this request: the database is unreachable or cannot serve. The pool's
       // timeouts bound how long finding that out takes; the client retries, a load balancer
@@ -78,12 +84,6 @@ export function installErrorHandling(app: FastifyInstance) {
       request.log.warn({ err: error, request_id: request.id }, 'database unavailable');
       reply.header('retry-after', '5');
       return sendProblem(reply, request, 'unavailable', 'the database cannot be reached right now; retry shortly');
-    }
-    if (clientWentAway(error, request)) {
-      // Not a fault: the client hung up mid-request (a cancelled upload, a closed tab). Nobody is
-      // left to answer, and an error-level line per cancelled upload would drown real faults.
-      request.log.info({ request_id: request.id, reason: error.message }, 'client aborted the request');
-      return reply;
     }
     request.log.error({ err: error, request_id: request.id }, 'unhandled error');
     return sendProblem(reply, request, 'internal_error', `the request failed; quote request id ${request.id} when reporting it`);
