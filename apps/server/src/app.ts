@@ -39,6 +39,8 @@ import type { Database, Tx } from './platform/db/index.ts';
 import type { EventBus } from './platform/pubsub/index.ts';
 import type { Redis } from './platform/redis/index.ts';
 import { sharedRateLimitStore } from './platform/redis/rate-limit-store.ts';
+import { createLimits } from './platform/limits/index.ts';
+import { createRedisOnline } from './platform/redis/online.ts';
 import { makePrivateDir } from './platform/private-files.ts';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
@@ -153,6 +155,9 @@ export async function buildApp(deps: AppDeps) {
   const metrics = createMetrics();
   // Events are counted (and their commit timed, for fan-out lag) as the writer publishes them.
   const bus = metrics.instrumentBus(deps.bus);
+  // Limits services count themselves (logins per address, searches, uploads…): in Redis when there
+  // is one, so every node counts against the same windows; else in this process.
+  const limits = createLimits(deps.redis);
   const stopObservingCommits = db.observeCommits((seconds) => metrics.commit(seconds));
   const app = Fastify({
     logger: deps.logger === false ? false : { ...loggerOptions(config), ...(typeof deps.logger === 'object' ? deps.logger : {}) },
@@ -310,6 +315,7 @@ export async function buildApp(deps: AppDeps) {
     config,
     enqueueProcessing: (tx, mediaId) => queue.enqueueIn(tx, 'media-process', { mediaId }, { dedupeKey: `media-process:${mediaId}` }),
     enqueueIngested: (tx, mediaId) => renderQueue.enqueueIn(tx, 'template-media-process', { mediaId }, { dedupeKey: `template-media-process:${mediaId}` }),
+    limits,
   });
   const linkPreviews = createLinkPreviews({
     db,
@@ -331,6 +337,7 @@ export async function buildApp(deps: AppDeps) {
     log: app.log,
     enqueueSweep: (tx, payload, options) => queue.enqueueIn(tx, 'safety-sweep', payload, options),
     spread: spreadPolicy,
+    bus,
     onSuspended: (accountId) => {
       // Its device sessions stop working at once: none is answered from the session cache.
       accounts.forgetSessions();
@@ -346,6 +353,7 @@ export async function buildApp(deps: AppDeps) {
     expiryMs: config.mediaResumableExpiryMs,
     sweepMs: config.mediaResumableSweepMs,
     createLimit: { max: config.mediaUploadRateLimit, windowMs: config.mediaUploadRateWindowMs },
+    limits,
     clock,
     log: app.log,
   });
@@ -475,6 +483,7 @@ export async function buildApp(deps: AppDeps) {
   // With Redis every API process counts against the same limits; otherwise each counts its own.
   const sharedLimits = deps.redis ? sharedRateLimitStore(deps.redis.client, deps.redis.prefix) : null;
   if (sharedLimits) app.addHook('onClose', async () => sharedLimits.close());
+  app.addHook('onClose', async () => limits.close());
   await app.register(rateLimit, { global: false, hook: 'preHandler', ...(sharedLimits ? { store: sharedLimits.Store } : {}), errorResponseBuilder: (_req, context) => Object.assign(new Error(`rate limited; retry in ${Math.ceil(context.ttl / 1000)} s`), { statusCode: 429 }) });
   await app.register(websocket, { options: { maxPayload: 16 * 1024 } });
   // Before any route is added: every route's declared scope is checked before its body is validated.
@@ -499,12 +508,19 @@ export async function buildApp(deps: AppDeps) {
   });
   await app.register(metricsRoute({ metrics, token: config.metricsToken }));
 
-  const limits = { login: config.loginRateLimit, loginPerAddress: config.loginAddressRateLimit, signup: config.signupRateLimit, windowMs: config.rateLimitWindowMs };
-  await app.register(accountRoutes({ accounts, authenticate, limits }));
+  await app.register(accountRoutes({ accounts, authenticate, limits: { login: config.loginRateLimit, loginPerAddress: config.loginAddressRateLimit, signup: config.signupRateLimit, windowMs: config.rateLimitWindowMs }, counters: limits }));
   await app.register(privacyRoutes({ privacy: createPrivacy({ db, clock }), authenticate }));
   const photoSigner = createUrlSigner(await serverSecret(db, 'profile-photo-signing', ''), '/v1/profile-photos');
   const profiles = createProfiles({ db, blobs, write, clock, signer: photoSigner, photoUrlTtlMs: config.mediaUrlTtlSeconds * 1000, maxPhotoPixels: config.profilePhotoMaxPixels });
-  const presence = createPresence({ db, clock, log: app.log });
+  const online = deps.redis ? createRedisOnline({ redis: deps.redis.client, prefix: deps.redis.prefix, ttlMs: 3 * config.presenceHeartbeatMs }) : null;
+  if (online) app.addHook('onClose', async () => online.close());
+  const presence = createPresence({
+    db,
+    clock,
+    log: app.log,
+    heartbeatMs: config.presenceHeartbeatMs,
+    online,
+  });
   await app.register(
     profileRoutes({
       profiles,
@@ -515,12 +531,13 @@ export async function buildApp(deps: AppDeps) {
       signer: photoSigner,
       clock,
       limits: { photoMaxBytes: config.profilePhotoMaxBytes, photosPerHour: config.profilePhotoChangesPerHour, editsPerHour: config.profileEditsPerHour, searches: config.peopleSearchRateLimit, windowMs: config.rateLimitWindowMs },
+      counters: limits,
     }),
   );
-  await app.register(pushRoutes({ push, authenticate, clock, subscribeLimit: { max: config.pushSubscribeRateLimit, windowMs: config.rateLimitWindowMs } }));
+  await app.register(pushRoutes({ push, authenticate, clock, subscribeLimit: { max: config.pushSubscribeRateLimit, windowMs: config.rateLimitWindowMs }, limits }));
   await app.register(conversationRoutes({ conversations, chatSettings: createChatSettings({ db, clock, write }), drafts: createDrafts({ db, clock, write }), authenticate }));
   await app.register(inviteLinkRoutes({ inviteLinks: createInviteLinks({ db, clock, write, conversations }), authenticate, limits: { max: config.inviteRateLimit, windowMs: config.rateLimitWindowMs } }));
-  const search = createMessageSearch({ db, clock, rateLimit: { max: config.searchRateLimit, windowMs: config.rateLimitWindowMs } });
+  const search = createMessageSearch({ db, clock, rateLimit: { max: config.searchRateLimit, windowMs: config.rateLimitWindowMs }, limits });
   await app.register(messagingRoutes({ messaging, search, pins: createPins({ db, clock, write, readable: (principal, id) => messaging.readable(principal, id) }), authenticate }));
   await app.register(interactiveRoutes({ interactive, authenticate }));
   const typing = createTypingRelay({ db, bus });
@@ -596,7 +613,7 @@ export async function buildApp(deps: AppDeps) {
     db,
     clock,
     log: app.log,
-    personaliser: createPersonaliser({ db, blobs, clock, log: app.log, config, ingest: (ownerId, file, filename) => media.ingest(ownerId, file, filename) }),
+    personaliser: createPersonaliser({ db, blobs, clock, log: app.log, config, ingest: (ownerId, file, filename) => media.ingest(ownerId, file, filename), limits }),
     links: createLinkSigner(await serverSecret(db, 'template-links', '')),
     publicUrl: config.publicUrl,
     outboundAllowPrivate: config.outboundAllowPrivate,

@@ -17,6 +17,16 @@ const ConfigSchema = Type.Object({
   /** PostgreSQL schema holding MMD's tables (created if missing); lets several MMDs share a database. */
   databaseSchema: Type.String({ pattern: '^[a-z_][a-z0-9_]{0,62}$', default: 'public' }),
   /**
+   * PostgreSQL: how long a request waits for a connection (the database unreachable, or every
+   * pooled connection busy) before it is answered 503 `unavailable`.
+   */
+  databaseConnectTimeoutMs: Type.Integer({ minimum: 100, default: 5000 }),
+  /**
+   * PostgreSQL: the longest one statement may run (statement_timeout; migrations are exempt), and,
+   * 5 s later, how long the server waits for an answer on a connection that went silent. 0: no limit.
+   */
+  databaseStatementTimeoutMs: Type.Integer({ minimum: 0, default: 60_000 }),
+  /**
    * redis://… (or rediss://) turns on what several MMD processes need to act as one: live delivery
    * across API processes, shared rate limits and typing, jobs on BullMQ. Empty: one process.
    */
@@ -178,6 +188,11 @@ const ConfigSchema = Type.Object({
   profileEditsPerHour: Type.Integer({ minimum: 1, default: 30 }),
   /** Profile photo changes one account may make per hour. */
   profilePhotoChangesPerHour: Type.Integer({ minimum: 1, default: 10 }),
+  /**
+   * How often each API process re-asserts who is online on it (presence); someone is shown offline
+   * 3 beats after the last one, so a killed process's people go offline within 3 beats.
+   */
+  presenceHeartbeatMs: Type.Integer({ minimum: 100, default: 30_000 }),
   /** People searches (GET /v1/people) one account may run per window (rateLimitWindowMs). */
   peopleSearchRateLimit: Type.Integer({ minimum: 1, default: 30 }),
   /** Invite-link previews and joins (GET /v1/invites/{token}, POST …/join) one caller may make per window (rateLimitWindowMs), each. */

@@ -17,6 +17,8 @@ export function databaseOptionsFor(config: Config) {
     sqlitePath: path.join(config.dataDir, 'mmd.sqlite'),
     sqliteSynchronous: config.sqliteSynchronous,
     pgSchema: config.databaseSchema === 'public' ? undefined : config.databaseSchema,
+    pgConnectTimeoutMs: config.databaseConnectTimeoutMs,
+    pgStatementTimeoutMs: config.databaseStatementTimeoutMs,
   };
 }
 

@@ -14,7 +14,7 @@ import { buildApp } from '../src/app.ts';
 import { type Config, loadConfig } from '../src/config.ts';
 import { type Database, openDatabase } from '../src/platform/db/index.ts';
 import { createRedisEventBus } from '../src/platform/pubsub/index.ts';
-import { openRedis } from '../src/platform/redis/index.ts';
+import { openRedis, redisPrefix } from '../src/platform/redis/index.ts';
 import { POSTGRES_URL, TEST_CONFIG } from './harness.ts';
 
 export const REDIS_URL = process.env.MMD_TEST_REDIS_URL;
@@ -30,13 +30,18 @@ export interface ClusterNode {
   url: string;
   anonymous: MmdClient;
   app: Awaited<ReturnType<typeof buildApp>>['app'];
+  services: Awaited<ReturnType<typeof buildApp>>['services'];
+  /** This node's own database pool. */
+  db: Database;
   close(): Promise<void>;
 }
 
 export interface TestCluster {
   schema: string;
+  /** A temporary directory removed with the cluster (data dirs of nodes started elsewhere). */
+  dir: string;
   /** Starts one more node; `redisUrl` lets a test put a node behind a proxy it can cut. */
-  node(options?: { redisUrl?: string; config?: Partial<Config> }): Promise<ClusterNode>;
+  node(options?: { redisUrl?: string; databaseUrl?: string; config?: Partial<Config>; worker?: boolean }): Promise<ClusterNode>;
   close(): Promise<void>;
 }
 
@@ -49,12 +54,15 @@ let counter = 0;
 export async function startTestCluster(): Promise<TestCluster> {
   counter += 1;
   const schema = `cl_${process.pid}_${Date.now().toString(36)}_${counter}`;
-  const prefix = `mmd-test:${schema}:`;
+  // The prefix `mmd serve` on this schema uses (the schema is this run's own), so a node in a
+  // child process (spawnServer) joins the same cluster.
+  const prefix = redisPrefix(schema);
   const nodes: ClusterNode[] = [];
   const dir = mkdtempSync(path.join(tmpdir(), 'mmd-cluster-'));
   let admin: Database | null = null;
   return {
     schema,
+    dir,
     async node(options = {}) {
       const config = loadConfig({}, {
         dataDir: path.join(dir, `node${nodes.length}`),
@@ -63,19 +71,21 @@ export async function startTestCluster(): Promise<TestCluster> {
         databaseSchema: schema,
         ...options.config,
       });
-      const db = openDatabase({ databaseUrl: POSTGRES_URL, pgSchema: schema });
+      const db = openDatabase({ databaseUrl: options.databaseUrl ?? POSTGRES_URL, pgSchema: schema, pgConnectTimeoutMs: config.databaseConnectTimeoutMs, pgStatementTimeoutMs: config.databaseStatementTimeoutMs });
       await db.migrate();
       admin ??= db;
       const client = openRedis(options.redisUrl ?? REDIS_URL!);
       client.on('error', () => {});
       const bus = createRedisEventBus({ redis: client, prefix, pollMs: 60_000 });
-      const { app } = await buildApp({ config, db, bus, redis: { client, prefix }, logger: false });
+      const { app, services } = await buildApp({ config, db, bus, redis: { client, prefix }, logger: false, worker: options.worker });
       await app.listen({ port: 0, host: '127.0.0.1' });
       const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
       const node: ClusterNode = {
         url,
         anonymous: new MmdClient({ baseUrl: url }),
         app,
+        services,
+        db,
         async close() {
           await app.close();
           await bus.close();
@@ -98,17 +108,27 @@ export async function startTestCluster(): Promise<TestCluster> {
 }
 
 /**
- * A TCP proxy in front of Redis that a test can cut (every connection dropped, new ones refused)
- * and restore: to the nodes behind it, Redis went away and came back.
+ * A TCP proxy in front of Redis or PostgreSQL that a test can cut (every connection dropped, new
+ * ones refused) or stall (every connection dropped, new ones accepted and never answered, as from
+ * a host that vanished) and restore: to the nodes behind it, the service went away and came back.
+ * `url` is the target's URL with the proxy's address.
  */
-export async function cuttableProxy(target: string): Promise<{ url: string; cut(): void; restore(): Promise<void>; close(): Promise<void> }> {
+export async function cuttableProxy(target: string): Promise<{ url: string; cut(): void; stall(): void; restore(): Promise<void>; close(): Promise<void> }> {
   const { hostname, port } = new URL(target);
   const sockets = new Set<Socket>();
   let server: Server | null = null;
   let listenPort = 0;
+  let stalled = false;
   const listen = () =>
     new Promise<void>((resolve) => {
+      stalled = false;
       server = createServer((inbound) => {
+        if (stalled) {
+          sockets.add(inbound);
+          inbound.on('error', () => {});
+          inbound.on('close', () => sockets.delete(inbound));
+          return;
+        }
         const outbound = connect(Number(port || 6379), hostname);
         for (const s of [inbound, outbound]) {
           sockets.add(s);
@@ -134,10 +154,22 @@ export async function cuttableProxy(target: string): Promise<{ url: string; cut(
       server = null;
     });
   await listen();
+  const url = new URL(target);
+  url.host = `127.0.0.1:${listenPort}`;
   return {
-    url: `redis://127.0.0.1:${listenPort}`,
+    url: url.toString(),
     cut: () => void stop(),
-    restore: listen,
+    stall() {
+      stalled = true;
+      for (const s of sockets) s.destroy();
+    },
+    async restore() {
+      if (server) {
+        stalled = false;
+        return;
+      }
+      await listen();
+    },
     close: stop,
   };
 }

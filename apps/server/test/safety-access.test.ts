@@ -80,8 +80,14 @@ onEachDatabase('safety: access', (dialect) => {
       ok: json({ hashes: [{ type: 'md5', value: '0'.repeat(32) }] }),
       bad: json({ hashes: [{ type: 'crc32', value: '00' }] }),
     },
-    // Removing a signal that exists is in federation-hma.test.ts (the exchange reports it as deleted).
-    { method: 'DELETE', url: `/v1/safety/banks/${ids.bank}/signals/999999`, ok: null, deny: {}, bad: { url: `/v1/safety/banks/${ids.bank}/signals/0` } },
+    // Removing a signal that exists: cluster-banks.test.ts and federation-hma.test.ts (the exchange reports it as deleted).
+    {
+      method: 'DELETE',
+      url: `/v1/safety/banks/${ids.bank}/signals/999999999`,
+      ok: null,
+      deny: {},
+      bad: { url: `/v1/safety/banks/${ids.bank}/signals/0` },
+    },
     {
       method: 'POST',
       url: `/v1/safety/banks/${ids.bank}/signals/file`,
@@ -165,7 +171,7 @@ onEachDatabase('safety: access', (dialect) => {
     const covered = endpoints()
       .map(
         (e) =>
-          `${e.method} ${e.url.split('?')[0]!.replace(ids.bank!, '{id}').replace('/signals/999999', '/signals/{signalId}').replace(ids.review!, '{id}').replace('med_x', '{mediaId}').replace('tkd_x', '{id}').replace('spc_x', '{id}').replace(ids.target!, '{id}').replace(ids.case!, '{reference}')}`,
+          `${e.method} ${e.url.split('?')[0]!.replace(ids.bank!, '{id}').replace(ids.review!, '{id}').replace('med_x', '{mediaId}').replace('tkd_x', '{id}').replace('spc_x', '{id}').replace(ids.target!, '{id}').replace(ids.case!, '{reference}').replace('/signals/999999999', '/signals/{signalId}')}`,
       )
       .sort();
     assert.deepEqual(covered, documented);

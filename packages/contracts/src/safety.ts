@@ -507,8 +507,8 @@ export const AUDIT_ACTIONS = [
   'bank.created',
   'bank.updated',
   'signals.added',
-  /** A moderator took one signal out of a bank. */
-  'signal.removed',
+  /** A moderator took a signal out of a bank. */
+  'signals.removed',
   'bank.imported',
   'bank.exported',
   'upload.blocked',

@@ -756,9 +756,9 @@ export class MmdClient {
   addSignals(bankId: string, hashes: AddSignalsBody['hashes']) {
     return this.request<AddSignalsReply>('POST', `/v1/safety/banks/${enc(bankId)}/signals`, { hashes });
   }
-  /** Takes one signal out of a bank (audited). */
-  async removeSignal(bankId: string, signalId: number) {
-    await this.request<void>('DELETE', `/v1/safety/banks/${enc(bankId)}/signals/${signalId}`);
+  /** Takes one signal out of a bank (moderators); every server stops matching it. */
+  async removeSignal(bankId: string, signalId: number): Promise<void> {
+    await this.request<unknown>('DELETE', `/v1/safety/banks/${enc(bankId)}/signals/${signalId}`);
   }
   /** Adds a file's hashes (the server hashes it and keeps only the hashes). */
   async addSignalsFromFile(bankId: string, data: Uint8Array | Blob, options: { filename?: string; label?: string } = {}) {

@@ -15,16 +15,17 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AppError } from '../errors.ts';
 import type { Authenticate } from '../http/auth.ts';
-import { createWindowLimiter } from '../http/window-limit.ts';
+import { type Limits, createMemoryLimits } from '../platform/limits/index.ts';
 import type { Accounts } from './service.ts';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
-export function accountRoutes(deps: { accounts: Accounts; authenticate: Authenticate; limits: { login: number; loginPerAddress: number; signup: number; windowMs: number } }): FastifyPluginAsyncTypebox {
+export function accountRoutes(deps: { accounts: Accounts; authenticate: Authenticate; limits: { login: number; loginPerAddress: number; signup: number; windowMs: number }; counters?: Limits }): FastifyPluginAsyncTypebox {
   const { accounts, authenticate, limits } = deps;
-  const perAddress = createWindowLimiter({ max: limits.loginPerAddress, windowMs: limits.windowMs });
+  const counters = deps.counters ?? createMemoryLimits();
+  const perAddress = counters.limiter({ name: 'login-address', max: limits.loginPerAddress, windowMs: limits.windowMs });
   // A stolen session must not be able to guess the password behind it quickly either.
-  const passwordTries = createWindowLimiter({ max: 5, windowMs: 15 * 60_000 });
+  const passwordTries = counters.limiter({ name: 'password-tries', max: 5, windowMs: 15 * 60_000 });
   return async (app) => {
     app.post('/v1/accounts', {
       schema: { 'x-mmd-scope': 'public', tags: ['accounts'], summary: 'Create an account and its first device session', body: CreateAccountBody, response: { 201: CreateAccountReply } },
@@ -48,7 +49,7 @@ export function accountRoutes(deps: { accounts: Accounts; authenticate: Authenti
       },
       // And per address alone: spraying one password over many handles costs an Argon2 hash per try.
       preHandler: async (request) => {
-        const waitMs = perAddress.hit(request.ip);
+        const waitMs = await perAddress.hit(request.ip);
         if (waitMs > 0) throw new AppError('rate_limited', `too many sign-in attempts from this address; retry in ${Math.ceil(waitMs / 1000)} s`, { headers: { 'retry-after': String(Math.ceil(waitMs / 1000)) } });
       },
     }, async (request, reply) => {
@@ -71,7 +72,7 @@ export function accountRoutes(deps: { accounts: Accounts; authenticate: Authenti
       },
     }, async (request) => {
       const principal = await authenticate(request);
-      const waitMs = passwordTries.hit(principal.accountId);
+      const waitMs = await passwordTries.hit(principal.accountId);
       if (waitMs > 0) throw new AppError('rate_limited', `too many password changes; retry in ${Math.ceil(waitMs / 1000)} s`, { headers: { 'retry-after': String(Math.ceil(waitMs / 1000)) } });
       const { signedOut } = await accounts.changePassword(principal, { current: request.body.current_password, next: request.body.new_password });
       return { signed_out_devices: signedOut };

@@ -17,7 +17,7 @@ import { type AckOutcome, BANK_CATEGORIES, type BankCategory, FEDERATION_PROTOCO
 import { Value } from 'typebox/value';
 import type { SecretBox } from '../automation/index.ts';
 import { AppError, notFound } from '../errors.ts';
-import { createWindowLimiter } from '../http/window-limit.ts';
+import { createMemoryLimits } from '../platform/limits/index.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
 import { outboundFetch } from '../platform/outbound.ts';
 import type { AuditInput, ExchangeReads, ReviewDecided, SafetyListener, SharedSignal, SweepCompleted, TakedownFinished } from '../safety/index.ts';
@@ -121,10 +121,11 @@ export function createFederation(deps: FederationDeps) {
    * again (each at most once a minute, so strangers' made-up key ids cost little) and a rotation
    * its old key endorsed is taken.
    */
-  const keyRefreshes = createWindowLimiter({ max: 1, windowMs: KEY_REFRESH_MS, clock });
+  // Per process: each process keeps its own copy of the peers' keys.
+  const keyRefreshes = createMemoryLimits().limiter({ name: 'federation-key-refresh', max: 1, windowMs: KEY_REFRESH_MS, clock });
   async function refreshFor(keyId: string, candidates: PeerRow[]): Promise<void> {
     for (const peer of candidates) {
-      if (keyRefreshes.hit(peer.id) > 0) continue;
+      if ((await keyRefreshes.hit(peer.id)) > 0) continue;
       try {
         const updated = await peers.rotatedKey(peer, clock());
         if (updated) {
@@ -183,7 +184,9 @@ export function createFederation(deps: FederationDeps) {
   }
 
   /** Refusals of requests no peer signed: one audit entry per address and code a minute. */
-  const strangerRefusals = createWindowLimiter({ max: 1, windowMs: 60_000, clock });
+  // Counted in this process on purpose: it only thins out audit lines (N nodes write at most N a
+  // minute), and the counts of what was not logged live in this process anyway.
+  const strangerRefusals = createMemoryLimits().limiter({ name: 'federation-refusal-log', max: 1, windowMs: 60_000, clock });
   const notLogged = new Map<string, number>();
 
   async function refused(err: AppError, detail: Record<string, unknown>) {
@@ -191,7 +194,7 @@ export function createFederation(deps: FederationDeps) {
     if (detail.peer === undefined) {
       // A stranger cannot fill the moderators' append-only log: repeats are counted, not written.
       const key = `${String(detail.ip)}|${err.code}`;
-      if (strangerRefusals.hit(key) > 0) {
+      if ((await strangerRefusals.hit(key)) > 0) {
         if (notLogged.size < 10_000) notLogged.set(key, (notLogged.get(key) ?? 0) + 1);
         return;
       }

@@ -6,6 +6,7 @@
 import type { ErrorCode, Problem } from '@mmd/contracts';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, HTTP_STATUS } from '../errors.ts';
+import { isDatabaseUnavailable } from '../platform/db/index.ts';
 
 const TITLES: Partial<Record<ErrorCode, string>> = {
   validation_failed: 'The request is not valid',
@@ -75,6 +76,14 @@ export function installErrorHandling(app: FastifyInstance) {
       // left to answer, and an error-level line per cancelled upload would drown real faults.
       request.log.info({ request_id: request.id, reason: error.message }, 'client aborted the request');
       return reply;
+    }
+    if (isDatabaseUnavailable(error)) {
+      // Not a bug in this request: the database is unreachable or cannot serve. The pool's
+      // timeouts bound how long finding that out takes; the client retries, a load balancer
+      // reading /readyz stops sending here meanwhile.
+      request.log.warn({ err: error, request_id: request.id }, 'database unavailable');
+      reply.header('retry-after', '5');
+      return sendProblem(reply, request, 'unavailable', 'the database cannot be reached right now; retry shortly');
     }
     request.log.error({ err: error, request_id: request.id }, 'unhandled error');
     return sendProblem(reply, request, 'internal_error', `the request failed; quote request id ${request.id} when reporting it`);

@@ -21,7 +21,7 @@ import type { UrlSigner } from './signing.ts';
 import { type MediaRow, loadMedia, mayView, toMediaItem } from './store.ts';
 import { adaptedKey, budgetTier, normaliseAccept } from './adapt-cache.ts';
 import { createUploadGate } from './upload-gate.ts';
-import { createWindowLimiter } from './window-limiter.ts';
+import { type Limits, createMemoryLimits } from '../platform/limits/index.ts';
 
 export interface MediaDeps {
   db: Database;
@@ -33,6 +33,8 @@ export interface MediaDeps {
   enqueueProcessing: (tx: Tx, mediaId: string) => Promise<unknown>;
   /** Queues the processing of a server-made item (ingest); default: enqueueProcessing. */
   enqueueIngested?: (tx: Tx, mediaId: string) => Promise<unknown>;
+  /** Where budget adaptations are counted (default: this process's memory). */
+  limits?: Limits;
 }
 
 export function createMedia(deps: MediaDeps) {
@@ -123,7 +125,7 @@ export function createMedia(deps: MediaDeps) {
     return { id: row.id, status: row.status === 'processing' ? 'processing' : 'failed' };
   }
 
-  const adaptLimiter = createWindowLimiter({ max: config.mediaAdaptRateLimit, windowMs: config.rateLimitWindowMs, clock });
+  const adaptLimiter = (deps.limits ?? createMemoryLimits()).limiter({ name: 'media-adapt', max: config.mediaAdaptRateLimit, windowMs: config.rateLimitWindowMs, clock });
 
   /** Records a new adapted copy; past the per-item cap the oldest copies are deleted. */
   async function remember(mediaId: string, key: string) {
@@ -204,7 +206,7 @@ export function createMedia(deps: MediaDeps) {
     },
 
     async adapt(principal: Principal, mediaId: string, options: { maxBytes: number; accept: string[] }) {
-      const wait = adaptLimiter.take(principal.accountId);
+      const wait = await adaptLimiter.hit(principal.accountId);
       if (wait > 0) {
         const seconds = String(Math.ceil(wait / 1000));
         throw new AppError('rate_limited', `too many adaptations; retry in ${seconds} s`, { headers: { 'retry-after': seconds } });

@@ -18,7 +18,7 @@ import type { Accounts, Principal } from '../accounts/index.ts';
 import { AppError } from '../errors.ts';
 import { type Media, parseAiDisclosure } from './service.ts';
 import { GATE_HEAD_BYTES, type KindLimits, createUploadGate, limitFor, tooLarge } from './upload-gate.ts';
-import { createWindowLimiter } from './window-limiter.ts';
+import { type Limits, createMemoryLimits } from '../platform/limits/index.ts';
 
 export interface TusDeps {
   accounts: Accounts;
@@ -31,6 +31,8 @@ export interface TusDeps {
   sweepMs: number;
   /** Creations per account per window (the same number as single uploads). */
   createLimit: { max: number; windowMs: number };
+  /** Where creations are counted (default: this process's memory). */
+  limits?: Limits;
   clock: () => number;
   log: { error(o: object, m: string): void; info(o: object, m: string): void };
 }
@@ -114,7 +116,7 @@ export function createResumableUploads(deps: TusDeps): {
     { directory: deps.directory, expirationPeriodInMilliseconds: deps.expiryMs },
     { limits, maxSize: deps.maxSize },
   );
-  const creations = createWindowLimiter({ ...deps.createLimit, clock: deps.clock });
+  const creations = (deps.limits ?? createMemoryLimits()).limiter({ name: 'tus-create', ...deps.createLimit, clock: deps.clock });
 
   const tus = new Server({
     path: '/v1/uploads',
@@ -138,15 +140,16 @@ export function createResumableUploads(deps: TusDeps): {
     },
     async onUploadCreate(req, upload) {
       const principal = principals.get(req)!;
+      let wait: number;
       try {
         // A bad disclosure is refused now, not after the whole file has arrived.
         parseAiDisclosure(upload.metadata?.ai);
         await deps.media.admit(principal);
+        wait = await creations.hit(principal.accountId);
       } catch (err) {
         if (err instanceof AppError) throw fromAppError(err);
         throw err;
       }
-      const wait = creations.take(principal.accountId);
       if (wait > 0) {
         const seconds = String(Math.ceil(wait / 1000));
         throw refuse(429, 'rate_limited', `too many resumable uploads started; retry in ${seconds} s`, {

@@ -19,7 +19,7 @@ import type { Principal } from '../accounts/index.ts';
 import { accountIdByHandle } from '../accounts/index.ts';
 import { inRanges, readableConversations, requireMember, type SeqRange } from '../conversations/index.ts';
 import { AppError } from '../errors.ts';
-import { createWindowLimiter } from '../http/window-limit.ts';
+import { type Limits, createMemoryLimits } from '../platform/limits/index.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
 import type { MessagesTable } from './schema.ts';
 import { type IndexQuery, KIND_BITS, fts5Query, highlightsOf, indexTerms, kindBits, searchWords, tsQuery, usesIndex } from './search-text.ts';
@@ -60,6 +60,8 @@ export interface MessageSearchDeps {
   clock: () => number;
   /** Searches one account may run per window. */
   rateLimit: { max: number; windowMs: number };
+  /** Where searches are counted (default: this process's memory). */
+  limits?: Limits;
   /** Matches of the words alone looked at before naming the caller's conversations (tests make it small). */
   firstLook?: number;
 }
@@ -104,9 +106,10 @@ const FIRST_LOOK = 1000;
 export function createMessageSearch(deps: MessageSearchDeps) {
   const { db, clock } = deps;
   const firstLook = deps.firstLook ?? FIRST_LOOK;
-  const limiter = createWindowLimiter({ max: deps.rateLimit.max, windowMs: deps.rateLimit.windowMs, clock });
+  const limits = deps.limits ?? createMemoryLimits();
+  const limiter = limits.limiter({ name: 'message-search', max: deps.rateLimit.max, windowMs: deps.rateLimit.windowMs, clock });
   // Gallery pages count apart from searches, so scrolling a gallery never uses up search.
-  const galleryLimiter = createWindowLimiter({ max: deps.rateLimit.max, windowMs: deps.rateLimit.windowMs, clock });
+  const galleryLimiter = limits.limiter({ name: 'gallery', max: deps.rateLimit.max, windowMs: deps.rateLimit.windowMs, clock });
 
   function refuseIfLimited(wait: number, what: string): void {
     if (wait <= 0) return;
@@ -210,7 +213,7 @@ export function createMessageSearch(deps: MessageSearchDeps) {
 
   return {
     async search(principal: Principal, input: SearchInput): Promise<SearchReply> {
-      refuseIfLimited(limiter.hit(principal.accountId), 'searches');
+      refuseIfLimited(await limiter.hit(principal.accountId), 'searches');
       const q = input.q?.trim() ?? '';
       const words = searchWords(q);
       if (q === '' && !input.type && !input.from) {
@@ -275,7 +278,7 @@ export function createMessageSearch(deps: MessageSearchDeps) {
      * nothing before a clear, held messages to their sender alone.
      */
     async gallery(principal: Principal, conversationId: string, input: GalleryInput): Promise<GalleryReply> {
-      refuseIfLimited(galleryLimiter.hit(principal.accountId), 'gallery pages');
+      refuseIfLimited(await galleryLimiter.hit(principal.accountId), 'gallery pages');
       const below = parseCursor(input.before, '/before');
       const limit = input.limit ?? 30;
       await requireMember(db.db, conversationId, principal.accountId);

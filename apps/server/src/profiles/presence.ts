@@ -1,9 +1,18 @@
 /**
  * Presence: a person is online while one of their devices holds a live event stream
  * (`GET /v1/stream`), and "last seen" is when the last one closed. This process knows its own
- * sockets at once; other API processes learn through the `presence` table, where each process
- * re-asserts its online people every HEARTBEAT_MS (online_until = now + 3 heartbeats), so across
- * processes "online" may lag by up to a heartbeat.
+ * sockets at once; other API processes learn it one of two ways:
+ *
+ * - with Redis (a cluster: `online`, platform/redis/online.ts), each process vouches in Redis for
+ *   the people connected to it when their first stream opens and at every heartbeat, and withdraws
+ *   when their last one closes. Someone is online while any process's word is fresher than 3
+ *   heartbeats: one node closing a stream does not hide a person still connected to another, and
+ *   a killed node's people go offline 3 heartbeats after its last one. Nothing is written to the
+ *   database but "last seen" when a person's last stream on a process closes;
+ * - without it, through the `presence` table, where each process re-asserts its online people
+ *   every heartbeat (online_until = now + 3 heartbeats), so across processes "online" may lag by
+ *   up to a heartbeat (and a stream closing on one process hides the person until another's next
+ *   heartbeat).
  *
  * Who sees it follows the `last_seen` privacy setting both ways, as WhatsApp does: the viewer sees
  * someone's presence only if that person shares it with the viewer *and* the viewer shares theirs
@@ -13,6 +22,7 @@ import type { Presence } from '@mmd/contracts';
 import { accountsByIds, blockedBy, privacySettingsOf } from '../accounts/index.ts';
 import { directWriting } from '../conversations/index.ts';
 import type { Database } from '../platform/db/index.ts';
+import type { OnlineRegistry } from '../platform/redis/online.ts';
 import { visibleTo } from './service.ts';
 
 const HEARTBEAT_MS = 30_000;
@@ -22,11 +32,14 @@ export interface PresenceDeps {
   clock: () => number;
   log: { warn(o: object, m: string): void };
   heartbeatMs?: number;
+  /** Where processes share who is online on them (Redis); without it, the `presence` table. */
+  online?: OnlineRegistry | null;
 }
 
 export function createPresence(deps: PresenceDeps) {
   const { db, clock } = deps;
   const heartbeatMs = deps.heartbeatMs ?? HEARTBEAT_MS;
+  const shared = deps.online ?? null;
   /** Account → open streams in this process. */
   const open = new Map<string, number>();
   let timer: ReturnType<typeof setInterval> | null = null;
@@ -52,7 +65,7 @@ export function createPresence(deps: PresenceDeps) {
       if (stopped) return () => {};
       const count = (open.get(accountId) ?? 0) + 1;
       open.set(accountId, count);
-      if (count === 1) void quietly('connect', record([accountId], clock() + 3 * heartbeatMs));
+      if (count === 1) void quietly('connect', shared ? shared.vouch([accountId], clock()) : record([accountId], clock() + 3 * heartbeatMs));
       let done = false;
       return () => {
         if (done || stopped) return;
@@ -63,13 +76,17 @@ export function createPresence(deps: PresenceDeps) {
           return;
         }
         open.delete(accountId);
+        if (shared) void quietly('withdraw', shared.withdraw([accountId]));
         void quietly('disconnect', record([accountId], null));
       };
     },
 
     /** Starts the heartbeat that tells other processes who is online here. */
     start() {
-      timer = setInterval(() => void quietly('heartbeat', record([...open.keys()], clock() + 3 * heartbeatMs)), heartbeatMs);
+      timer = setInterval(() => {
+        const ids = [...open.keys()];
+        void quietly('heartbeat', shared ? shared.vouch(ids, clock()) : record(ids, clock() + 3 * heartbeatMs));
+      }, heartbeatMs);
       timer.unref();
     },
 
@@ -79,6 +96,7 @@ export function createPresence(deps: PresenceDeps) {
       stopped = true;
       const ids = [...open.keys()];
       open.clear();
+      if (shared) await quietly('withdraw', shared.withdraw(ids));
       await quietly('stop', record(ids, null));
     },
 
@@ -97,11 +115,22 @@ export function createPresence(deps: PresenceDeps) {
       const rows = both.size === 0 ? [] : await db.db.selectFrom('presence').selectAll().where('account_id', 'in', [...both]).execute();
       const byId = new Map(rows.map((r) => [r.account_id, r]));
       const now = clock();
+      // With Redis away, what this process holds is all it can vouch for.
+      const vouched =
+        shared && both.size > 0
+          ? await shared.read([...both], now).catch((err: unknown) => {
+              deps.log.warn({ err }, 'presence: Redis read failed');
+              return new Map<string, { online: boolean; lastVouched: number }>();
+            })
+          : null;
       return ids.map((id) => {
         if (!both.has(id)) return { account_id: id, online: null, last_seen_at: null };
         const row = byId.get(id);
-        const online = open.has(id) || (row?.online_until !== null && row?.online_until !== undefined && Number(row.online_until) > now);
-        return { account_id: id, online, last_seen_at: online ? now : row ? Number(row.last_seen_at) : null };
+        const word = vouched?.get(id);
+        const online = open.has(id) || (vouched ? word?.online === true : row?.online_until !== null && row?.online_until !== undefined && Number(row.online_until) > now);
+        // Last seen: the last close written here, or the last word of a process that died with them.
+        const lastSeen = Math.max(row ? Number(row.last_seen_at) : -1, word?.lastVouched ?? -1);
+        return { account_id: id, online, last_seen_at: online ? now : lastSeen >= 0 ? lastSeen : null };
       });
     },
   };

@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { accountIdByHandle } from '../accounts/index.ts';
 import { AppError, notFound } from '../errors.ts';
 import type { Authenticate } from '../http/auth.ts';
-import { createWindowLimiter } from '../http/window-limit.ts';
+import { type Limiter, type Limits, createMemoryLimits } from '../platform/limits/index.ts';
 import type { UrlSigner } from '../media/index.ts';
 import { type BlobStore, isBlobError } from '../platform/blobs/index.ts';
 import type { Database } from '../platform/db/index.ts';
@@ -29,13 +29,16 @@ export function profileRoutes(deps: {
   signer: UrlSigner;
   clock: () => number;
   limits: { photoMaxBytes: number; photosPerHour: number; editsPerHour: number; searches: number; windowMs: number };
+  /** Where the limits are counted (default: this process's memory). */
+  counters?: Limits;
 }): FastifyPluginAsyncTypebox {
   const { profiles, authenticate, limits } = deps;
-  const searchLimiter = createWindowLimiter({ max: limits.searches, windowMs: limits.windowMs, clock: deps.clock });
-  const photoLimiter = createWindowLimiter({ max: limits.photosPerHour, windowMs: 3_600_000, clock: deps.clock });
-  const editLimiter = createWindowLimiter({ max: limits.editsPerHour, windowMs: 3_600_000, clock: deps.clock });
-  const refuseOver = (limiter: ReturnType<typeof createWindowLimiter>, key: string, what: string) => {
-    const waitMs = limiter.hit(key);
+  const counters = deps.counters ?? createMemoryLimits();
+  const searchLimiter = counters.limiter({ name: 'people-search', max: limits.searches, windowMs: limits.windowMs, clock: deps.clock });
+  const photoLimiter = counters.limiter({ name: 'profile-photo', max: limits.photosPerHour, windowMs: 3_600_000, clock: deps.clock });
+  const editLimiter = counters.limiter({ name: 'profile-edit', max: limits.editsPerHour, windowMs: 3_600_000, clock: deps.clock });
+  const refuseOver = async (limiter: Limiter, key: string, what: string) => {
+    const waitMs = await limiter.hit(key);
     if (waitMs > 0) throw new AppError('rate_limited', `too many ${what}; retry in ${Math.ceil(waitMs / 1000)} s`, { headers: { 'retry-after': String(Math.ceil(waitMs / 1000)) } });
   };
   return async (app) => {
@@ -51,7 +54,7 @@ export function profileRoutes(deps: {
       schema: { 'x-mmd-scope': 'device', tags: ['profiles'], summary: 'Change your display name and/or about line (null or "" clears one)', body: UpdateProfileBody, response: { 200: Profile } },
     }, async (request) => {
       const principal = await authenticate(request);
-      refuseOver(editLimiter, principal.accountId, 'profile changes');
+      await refuseOver(editLimiter, principal.accountId, 'profile changes');
       return profiles.update(principal, request.body);
     });
 
@@ -66,7 +69,7 @@ export function profileRoutes(deps: {
       const principal = await authenticate(request);
       if (!Buffer.isBuffer(request.body)) throw new AppError('unsupported_media_type', 'send the image itself as the body, with an image/* content type');
       if (request.body.length === 0) throw new AppError('invalid_image', 'the body is empty');
-      refuseOver(photoLimiter, principal.accountId, 'profile photo changes');
+      await refuseOver(photoLimiter, principal.accountId, 'profile photo changes');
       return profiles.setPhoto(principal, request.body);
     });
 
@@ -116,7 +119,7 @@ export function profileRoutes(deps: {
       },
     }, async (request) => {
       const principal = await authenticate(request);
-      refuseOver(searchLimiter, principal.accountId, 'people searches');
+      await refuseOver(searchLimiter, principal.accountId, 'people searches');
       return { profiles: await profiles.search(principal, request.query.q, request.query.limit) };
     });
 

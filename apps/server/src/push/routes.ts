@@ -3,15 +3,15 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AppError } from '../errors.ts';
 import type { Authenticate } from '../http/auth.ts';
-import { createWindowLimiter } from '../http/window-limit.ts';
+import { type Limits, createMemoryLimits } from '../platform/limits/index.ts';
 import type { Push } from './service.ts';
 
 const Id = Type.String({ minLength: 1, maxLength: 64 });
 
-export function pushRoutes(deps: { push: Push; authenticate: Authenticate; clock: () => number; subscribeLimit: { max: number; windowMs: number } }): FastifyPluginAsyncTypebox {
+export function pushRoutes(deps: { push: Push; authenticate: Authenticate; clock: () => number; subscribeLimit: { max: number; windowMs: number }; limits?: Limits }): FastifyPluginAsyncTypebox {
   const { push, authenticate } = deps;
   // Each registration makes the server POST to a URL the caller chose: counted per account.
-  const limiter = createWindowLimiter({ ...deps.subscribeLimit, clock: deps.clock });
+  const limiter = (deps.limits ?? createMemoryLimits()).limiter({ name: 'push-subscribe', ...deps.subscribeLimit, clock: deps.clock });
   return async (app) => {
     app.get('/v1/push/vapid-key', { schema: { 'x-mmd-scope': 'device', tags: ['push'], summary: "The server's VAPID public key: the applicationServerKey a browser subscribes with", response: { 200: PushVapidKey } } }, async (request) => {
       await authenticate(request);
@@ -28,7 +28,7 @@ export function pushRoutes(deps: { push: Push; authenticate: Authenticate; clock
       },
     }, async (request, reply) => {
       const principal = await authenticate(request);
-      const waitMs = limiter.hit(principal.accountId);
+      const waitMs = await limiter.hit(principal.accountId);
       if (waitMs > 0) throw new AppError('rate_limited', `too many push registrations; retry in ${Math.ceil(waitMs / 1000)} s`, { headers: { 'retry-after': String(Math.ceil(waitMs / 1000)) } });
       const { subscription, created } = await push.subscribe(principal, request.body);
       return reply.status(created ? 201 : 200).send(subscription);

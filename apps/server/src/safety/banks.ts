@@ -27,7 +27,7 @@ import { safetyId } from './ids.ts';
 import type { Matcher } from './matcher.ts';
 import { matchStats } from './matches.ts';
 import { queryFrom } from './media-hashes.ts';
-import { type NewSignal, type SignalRow, insertSignals, loadBank, signalCounts, toBank, toSignal } from './store.ts';
+import { type NewSignal, type SignalRow, insertSignals, loadBank, removeSignals, signalCounts, toBank, toSignal } from './store.ts';
 
 export interface BanksDeps {
   db: Database;
@@ -36,6 +36,8 @@ export interface BanksDeps {
   clock: () => number;
   /** Queues the sweep for new signals inside the transaction that stores them. */
   enqueueSweep: (tx: Tx, payload: JobPayloads['safety-sweep'], options?: { runAt?: number }) => Promise<{ id: string }>;
+  /** Tells every process's index that signals changed (after the commit): indexes.ts `announce`. */
+  announce: () => void;
 }
 
 /** The signals a hashed file contributes: its exact digests and its perceptual hash. */
@@ -55,7 +57,7 @@ export function createBanks(deps: BanksDeps) {
 
   /** Stores signals, audits, and queues their sweep, atomically. */
   async function add(principal: Principal | null, bankId: string, signals: NewSignal[], audit: { action: 'signals.added' | 'bank.imported'; detail: Record<string, unknown> }, caseRef?: string) {
-    return db.writeTransaction(async (tx) => {
+    const result = await db.writeTransaction(async (tx) => {
       const now = clock();
       const added = await insertSignals(tx, { bankId, signals, createdBy: principal?.accountId ?? null, now });
       let sweepJobId: string | null = null;
@@ -66,6 +68,8 @@ export function createBanks(deps: BanksDeps) {
       await appendAudit(tx, { at: now, actorId: principal?.accountId ?? null, action: audit.action, subjectType: 'bank', subjectId: bankId, bankId, detail: { ...audit.detail, added: added.length, duplicates: signals.length - added.length, sweep_job_id: sweepJobId } });
       return { added, sweepJobId };
     });
+    if (result.added.length > 0) deps.announce();
+    return result;
   }
 
   const view = (added: SignalRow[], total: number, sweepJobId: string | null): AddSignalsReply => ({
@@ -153,6 +157,21 @@ export function createBanks(deps: BanksDeps) {
       const row = await loadBank(db.db, id);
       const [signals, matches] = await Promise.all([signalCounts(db.db, [id]), matchStats(db.db, [id])]);
       return toBank(row, { signals: signals.get(id) ?? 0, matches: matches.get(id) });
+    },
+
+    /**
+     * Takes one signal out of a bank (audited). Uploads screened from now on, on every process, no
+     * longer match it; what it already held or blocked stays decided (a review releases a hold).
+     */
+    async removeSignal(principal: Principal, bankId: string, signalId: number): Promise<void> {
+      await loadBank(db.db, bankId);
+      await db.writeTransaction(async (tx) => {
+        const signal = await tx.selectFrom('safety_signals').select(['type', 'origin', 'label']).where('id', '=', signalId).where('bank_id', '=', bankId).executeTakeFirst();
+        if (!signal) throw new AppError('not_found', 'no such signal in this bank');
+        await removeSignals(tx, { bankId, ids: [signalId], now: clock() });
+        await appendAudit(tx, { at: clock(), actorId: principal.accountId, action: 'signals.removed', subjectType: 'bank', subjectId: bankId, bankId, detail: { signal_id: signalId, type: signal.type, origin: signal.origin, label: signal.label } });
+      });
+      deps.announce();
     },
 
     async addHashes(principal: Principal, bankId: string, body: AddSignalsBody): Promise<AddSignalsReply> {

@@ -4,14 +4,21 @@
  * database on first use and then follow it by id: signal and media-hash ids are assigned in
  * commit order (writeTransaction), so "rows with id > the last seen" is exactly what is new.
  *
- * Several processes on PostgreSQL: each one refreshes before every screening, match, sweep and
- * takedown (one indexed query, usually empty), so none acts on a stale index; there is no timer.
- * Removals only come from takedowns: the process doing one drops the items at once, others drop
- * them when a search meets a row marked removed (searches always re-read candidates).
+ * Several processes (a cluster): a process that adds or removes bank signals says so on the event
+ * bus after its commit (`announce`, topic `safety-index`), and every process then reads what is
+ * new since its cursors: the rows added, and the removals logged in `safety_signal_removals`
+ * (its ids too are assigned in commit order), whose signals it drops from its index. Nobody
+ * rebuilds: a change costs each process one indexed read of the changed rows. The bus is only the
+ * prompt; the database is the record: each process also refreshes before every screening, match,
+ * sweep and takedown (the same reads, usually empty), so a lost announcement delays nothing, and
+ * a candidate whose signal row is gone never matches (searches re-read candidates). Stored
+ * uploads are removed only by takedowns: the process doing one drops the items at once, others
+ * drop them when a search meets a row marked removed.
  */
 import type { Hash256 } from '@mmd/phash';
 import { hash256FromHex } from '@mmd/phash';
 import type { Database } from '../platform/db/index.ts';
+import type { EventBus } from '../platform/pubsub/index.ts';
 import { decodeHashList, parseRobustJson, parseVideoSignature, parseVpdqAny, sampleFrames, usableFrames, videoSignalKeys } from './hash-codec.ts';
 import { GroupIndex } from './group-index.ts';
 
@@ -69,15 +76,33 @@ function put(index: GroupIndex, groups: Array<readonly [number, Hash256[]]>) {
   else for (const [group, hashes] of groups) index.add(group, hashes);
 }
 
-export function createSafetyIndexes(db: Database) {
+const TOPIC = 'safety-index';
+
+export function createSafetyIndexes(db: Database, options: { bus?: Pick<EventBus, 'signal' | 'onSignal'> | null; log?: { warn(o: object, m: string): void } } = {}) {
   const banks = new GroupIndex();
   const media = new GroupIndex();
   let signalCursor = 0;
   let mediaCursor = 0;
+  /** The last removal applied; null until the first load reads where the log stands. */
+  let removalCursor: number | null = null;
   let chain: Promise<void> = Promise.resolve();
   let queued: Promise<void> | null = null;
 
+  const newestRemoval = async () => Number((await db.db.selectFrom('safety_signal_removals').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst())?.id ?? 0);
+
   async function load(): Promise<void> {
+    // Removals first: on the first load, every signal removed up to here is already gone from the
+    // rows read below; one removed later is applied by the next load (removing an absent group is
+    // a no-op, so the order never loses one).
+    if (removalCursor === null) removalCursor = await newestRemoval();
+    else {
+      for (;;) {
+        const rows = await db.db.selectFrom('safety_signal_removals').select(['id', 'signal_id']).where('id', '>', removalCursor).orderBy('id').limit(PAGE).execute();
+        for (const r of rows) banks.remove(Number(r.signal_id));
+        if (rows.length > 0) removalCursor = Number(rows[rows.length - 1]!.id);
+        if (rows.length < PAGE) break;
+      }
+    }
     for (;;) {
       const rows = await db.db
         .selectFrom('safety_signals')
@@ -106,23 +131,40 @@ export function createSafetyIndexes(db: Database) {
     }
   }
 
+  const refresh = (): Promise<void> => {
+    if (queued) return queued;
+    const next = chain.then(() => {
+      queued = null;
+      return load();
+    });
+    queued = next;
+    chain = next.catch(() => {});
+    return next;
+  };
+  // Another process changed the banks: read the change now, not at the next screening.
+  const stopListening = options.bus?.onSignal(TOPIC, () => {
+    refresh().catch((err: unknown) => options.log?.warn({ err }, 'safety index refresh failed'));
+  });
+
   return {
     banks,
     media,
+    /**
+     * Tells every process (this one too) that bank signals were added or removed; call after the
+     * commit. Without a bus, this process refreshes.
+     */
+    announce(): void {
+      if (options.bus) options.bus.signal(TOPIC, '');
+      else refresh().catch((err: unknown) => options.log?.warn({ err }, 'safety index refresh failed'));
+    },
     /**
      * Brings both indexes up to every row committed before the call. Calls made while a load is
      * running share the next load (which starts after it), never the running one, which may have
      * read before their caller's commit.
      */
-    refresh(): Promise<void> {
-      if (queued) return queued;
-      const next = chain.then(() => {
-        queued = null;
-        return load();
-      });
-      queued = next;
-      chain = next.catch(() => {});
-      return next;
+    refresh,
+    close(): void {
+      stopListening?.();
     },
     stats() {
       return { signals: banks.size, signalHashes: banks.hashCount, media: media.size, mediaHashes: media.hashCount };

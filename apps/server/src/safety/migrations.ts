@@ -186,4 +186,14 @@ export const safetyMigrations: MigrationSteps = {
     await db.schema.alterTable('safety_media_hashes').addColumn('video_signature', 'text').execute();
     await db.schema.alterTable('safety_media_hashes').addColumn('video_keys', 'text').execute();
   },
+  // Removed bank signals, by id in commit order: every process's index follows this log to drop
+  // them (indexes.ts), as it follows safety_signals' ids to add them.
+  '202612060800-safety-signal-removals': async (db: Kysely<unknown>, dialect) => {
+    await db.schema
+      .createTable('safety_signal_removals')
+      .addColumn('id', dialect === 'sqlite' ? 'integer' : 'bigserial', (c) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
+      .addColumn('signal_id', 'bigint', (c) => c.notNull())
+      .addColumn('removed_at', 'bigint', (c) => c.notNull())
+      .execute();
+  },
 };

@@ -17,7 +17,7 @@ import type { SharedSignal } from './hooks.ts';
 import { safetyId } from './ids.ts';
 import type { SafetyIndexes } from './indexes.ts';
 import { dismissReview } from './reviews.ts';
-import { type NewSignal, PEER_SOURCE, insertSignals, valueKey } from './store.ts';
+import { type NewSignal, PEER_SOURCE, insertSignals, removeSignals, valueKey } from './store.ts';
 
 /** A peer's signal, checked: a value in its type's form, a robust set that decodes. */
 function checkSignal(s: SharedSignal, i: number): NewSignal {
@@ -87,7 +87,7 @@ export function createPeerBanks(deps: {
      */
     async addSignals(o: { bankId: string; signals: SharedSignal[]; tag: string }): Promise<{ signalIds: number[]; added: number }> {
       const signals = o.signals.map(checkSignal);
-      return db.writeTransaction(async (tx) => {
+      const result = await db.writeTransaction(async (tx) => {
         const added = await insertSignals(tx, { bankId: o.bankId, signals, createdBy: null, now: clock() });
         if (added.length > 0) await deps.enqueueSweep(tx, { bankId: o.bankId, afterSignalId: added[0]!.id - 1, upToSignalId: added[added.length - 1]!.id, tag: o.tag });
         const keys = [...new Set(signals.map((s) => valueKey(s.type, s.value)))];
@@ -95,11 +95,12 @@ export function createPeerBanks(deps: {
         await appendAudit(tx, { at: clock(), actorId: null, action: 'signals.added', subjectType: 'bank', subjectId: o.bankId, bankId: o.bankId, detail: { origin: 'peer', added: added.length, duplicates: signals.length - added.length, tag: o.tag } });
         return { signalIds: rows.map((r) => Number(r.id)), added: added.length };
       });
+      if (result.added > 0) deps.indexes.announce();
+      return result;
     },
 
     /**
-     * Takes a peer's signals out of its bank (this process's index forgets them at once; others
-     * meet no row when a search proposes them) and dismisses the holds they opened, releasing
+     * Takes a peer's signals out of its bank (logged as removed: every process's index drops them) and dismisses the holds they opened, releasing
      * held uploads. Returns how many signals went and how many holds were released.
      */
     async retract(o: { bankId: string; signalIds: number[]; note: string }): Promise<{ signalsRemoved: number; released: number }> {
@@ -110,9 +111,9 @@ export function createPeerBanks(deps: {
         const done = await deps.write(async (tx, emit) => dismissReview(tx, emit, { review, decidedBy: null, note: o.note, now: clock(), spread: deps.spread }));
         if (done) released++;
       }
-      const removed = await db.writeTransaction((tx) => tx.deleteFrom('safety_signals').where('bank_id', '=', o.bankId).where('origin', '=', 'peer').where('id', 'in', o.signalIds).executeTakeFirst());
-      for (const id of o.signalIds) deps.indexes.banks.remove(id);
-      return { signalsRemoved: Number(removed.numDeletedRows), released };
+      const removed = await db.writeTransaction((tx) => removeSignals(tx, { bankId: o.bankId, ids: o.signalIds, origin: 'peer', now: clock() }));
+      deps.indexes.announce();
+      return { signalsRemoved: removed.length, released };
     },
   };
 }

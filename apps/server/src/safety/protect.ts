@@ -42,7 +42,7 @@ import { formatVpdqCompact, parseVpdqAny } from './hash-codec.ts';
 import { caseReference } from './ids.ts';
 import type { SafetyIndexes } from './indexes.ts';
 import type { Reviews } from './reviews.ts';
-import { type NewSignal, systemBank, valueKey } from './store.ts';
+import { type NewSignal, removeSignals, systemBank, valueKey } from './store.ts';
 import type { Takedowns } from './takedown.ts';
 
 /** A client that says its own hash is weak is believed; one that says it is strong is not (see balancedHash). */
@@ -597,15 +597,9 @@ export function createProtection(deps: ProtectionDeps) {
           .where('case_ref', '=', reference)
           .where('origin', '=', 'protect')
           .execute();
-        // Retired: this process forgets them at once; others meet no row when a search proposes them.
-        await db.writeTransaction((tx) =>
-          tx
-            .deleteFrom('safety_signals')
-            .where('case_ref', '=', reference)
-            .where('origin', '=', 'protect')
-            .execute(),
-        );
-        for (const s of signals) deps.indexes.banks.remove(Number(s.id));
+        // Retired: logged as removed, so every process's index drops them (indexes.ts).
+        await db.writeTransaction((tx) => removeSignals(tx, { ids: signals.map((s) => Number(s.id)), origin: 'protect', now }));
+        deps.indexes.announce();
         const protectBank = await systemBank(db.db, 'protect', now);
         for (const mediaId of await releasable(reference)) {
           // Only reviews this case's bank opened; a review some other bank opened stays as it is.

@@ -140,10 +140,15 @@ export function safetyRoutes(deps: SafetyRouteDeps): FastifyPluginAsyncTypebox {
     });
 
     app.delete('/v1/safety/banks/:id/signals/:signalId', {
-      schema: { 'x-mmd-scope': 'device', tags, summary: 'Take one signal out of a bank; holds it opened stay for review (moderators; audited)', params: Type.Object({ id: Id, signalId: Type.Integer({ minimum: 1 }) }) },
+      schema: {
+        'x-mmd-scope': 'device',
+        tags,
+        summary: 'Take a signal out of a bank: every server stops matching it (moderators; audited)',
+        params: Type.Object({ id: Id, signalId: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) }),
+      },
     }, async (request, reply) => {
       const principal = await moderator(request);
-      await safety.removeSignal(principal, request.params.id, request.params.signalId);
+      await safety.banks.removeSignal(principal, request.params.id, request.params.signalId);
       return reply.status(204).send();
     });
 

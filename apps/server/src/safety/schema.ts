@@ -1,6 +1,14 @@
 /** The tables the safety capability owns (Kysely types). Times are Unix milliseconds. */
 import type { Generated } from 'kysely';
 
+/** A bank signal removed: what other processes' indexes follow by id to drop it (indexes.ts). */
+export interface SafetySignalRemovalsTable {
+  /** Assigned in commit order, like signal ids. */
+  id: Generated<number>;
+  signal_id: number;
+  removed_at: number;
+}
+
 /** A hash bank (trust and safety). */
 export interface SafetyBanksTable {
   id: string;
@@ -182,6 +190,7 @@ export interface SafetyTakedownsTable {
 export interface SafetyTables {
   safety_banks: SafetyBanksTable;
   safety_signals: SafetySignalsTable;
+  safety_signal_removals: SafetySignalRemovalsTable;
   safety_media_hashes: SafetyMediaHashesTable;
   safety_reviews: SafetyReviewsTable;
   safety_reports: SafetyReportsTable;

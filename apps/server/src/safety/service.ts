@@ -7,16 +7,15 @@ import { availableParallelism } from 'node:os';
 import type { Config } from '../config.ts';
 import type { SpreadPolicy } from '../messaging/index.ts';
 import type { BlobStore } from '../platform/blobs/index.ts';
+import type { EventBus } from '../platform/pubsub/index.ts';
 import type { JobPayloads } from '../jobs.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
 import { createThreadPool } from '../platform/queue/index.ts';
 import { serverSecret } from '../platform/secrets.ts';
 import type { WriteWithEvents } from '../sync/index.ts';
 import { type AuditInput, appendAudit, listAudit } from './audit.ts';
-import { notFound } from '../errors.ts';
 import { createExchangeReads } from './exchange.ts';
 import { createSafetyHooks } from './hooks.ts';
-import { loadBank } from './store.ts';
 import { createPeerBanks } from './peer-banks.ts';
 import { createBanks } from './banks.ts';
 import { createHasher, type HashTasks } from './hasher.ts';
@@ -48,18 +47,20 @@ export interface SafetyDeps {
   spread: SpreadPolicy;
   /** An account was suspended (its live connections are closed). */
   onSuspended?: (accountId: string) => void;
+  /** The event bus: bank changes are announced on it, so every process's index follows at once. */
+  bus?: Pick<EventBus, 'signal' | 'onSignal'> | null;
 }
 
 export function createSafety(deps: SafetyDeps) {
   const { db, write, blobs, clock, config, log } = deps;
   const pool = createThreadPool<HashTasks>({ file: new URL('./hash-tasks.ts', import.meta.url), size: deps.hashThreads ?? availableParallelism() });
   const hasher = createHasher({ pool, maxPixels: config.mediaMaxImagePixels, maxVideoSeconds: config.mediaMaxVideoSeconds });
-  const indexes = createSafetyIndexes(db);
+  const indexes = createSafetyIndexes(db, { bus: deps.bus, log });
   const matcher = createMatcher({ db, indexes, pool });
   const removal = createRemoval({ db, write, blobs, indexes, clock, log });
   const hooks = createSafetyHooks(log);
   const takedowns = createTakedowns({ db, write, indexes, matcher, removal, clock, hooks });
-  const banks = createBanks({ db, hasher, matcher, clock, enqueueSweep: deps.enqueueSweep });
+  const banks = createBanks({ db, hasher, matcher, clock, enqueueSweep: deps.enqueueSweep, announce: indexes.announce });
   const reviews = createReviews({ db, write, takedowns, clock, spread: deps.spread, hooks });
   const spread = createSpreadReview({ db, write, takedowns, clock, policy: deps.spread, ...(deps.onSuspended ? { onSuspended: deps.onSuspended } : {}) });
   let addressSecret: Promise<Buffer> | null = null;
@@ -91,22 +92,6 @@ export function createSafety(deps: SafetyDeps) {
     listen: hooks.listen,
     /** What federation's HMA-compatible exchange reads: offered banks and their PDQ/MD5 signals. */
     exchange: createExchangeReads(db),
-    /**
-     * Takes one signal out of a bank (moderators; audited): this process's index forgets it at
-     * once, others meet no row when a search proposes it. Holds it already opened stay for review.
-     */
-    async removeSignal(principal: { accountId: string }, bankId: string, signalId: number): Promise<void> {
-      await loadBank(db.db, bankId);
-      const removed = await db.writeTransaction(async (tx) => {
-        const row = await tx.selectFrom('safety_signals').select(['id', 'type', 'value']).where('id', '=', signalId).where('bank_id', '=', bankId).executeTakeFirst();
-        if (!row) return null;
-        await tx.deleteFrom('safety_signals').where('id', '=', signalId).execute();
-        await appendAudit(tx, { at: clock(), actorId: principal.accountId, action: 'signal.removed', subjectType: 'bank', subjectId: bankId, bankId, detail: { signal_id: signalId, type: row.type } });
-        return row;
-      });
-      if (!removed) throw notFound('signal');
-      indexes.banks.remove(signalId);
-    },
     /** Banks of what other platforms shared (federation). */
     peerBanks: createPeerBanks({ db, write, indexes, clock, spread: deps.spread, enqueueSweep: deps.enqueueSweep }),
     /** Appends to the safety audit log (federation logs what it shares, receives and refuses there). */
@@ -136,6 +121,7 @@ export function createSafety(deps: SafetyDeps) {
       if (interrupted > 0) log.warn({ takedowns: interrupted }, 'takedowns left running by a stopped process marked failed');
     },
     close: async () => {
+      indexes.close();
       await Promise.all([pool.close(), spread.close()]);
     },
   };

@@ -121,6 +121,26 @@ export async function systemBank(db: Executor, system: 'protect' | 'takedown', n
 }
 
 /**
+ * Deletes signals of a bank and logs each removal (safety_signal_removals), so every process's
+ * index drops them (indexes.ts). Call inside writeTransaction (removal ids in commit order), and
+ * announce after the commit. Returns the ids removed.
+ */
+export async function removeSignals(tx: Executor, options: { ids: readonly number[]; now: number; bankId?: string; origin?: NewSignal['origin'] }): Promise<number[]> {
+  const removed: number[] = [];
+  for (let i = 0; i < options.ids.length; i += 400) {
+    let query = tx.deleteFrom('safety_signals').where('id', 'in', options.ids.slice(i, i + 400));
+    if (options.bankId) query = query.where('bank_id', '=', options.bankId);
+    if (options.origin) query = query.where('origin', '=', options.origin);
+    const rows = await query.returning('id').execute();
+    removed.push(...rows.map((r) => Number(r.id)));
+  }
+  for (let i = 0; i < removed.length; i += 400) {
+    await tx.insertInto('safety_signal_removals').values(removed.slice(i, i + 400).map((signal_id) => ({ signal_id, removed_at: options.now }))).execute();
+  }
+  return removed.sort((a, b) => a - b);
+}
+
+/**
  * Stores signals, skipping any the bank already holds (same type and value). Returns the rows
  * added, in id order. Call inside writeTransaction so ids are visible in commit order (indexes.ts).
  */

@@ -84,6 +84,7 @@ export function createTakedowns(deps: { db: Database; write: WriteWithEvents; in
       ...pasted.map((h) => ({ type: h.type, value: h.value, label: h.label ?? null, origin: 'takedown' as const })),
     ];
     const added = await db.writeTransaction((tx) => insertSignals(tx, { bankId: bank.id, signals, createdBy: actorId, now: clock() }));
+    if (added.length > 0) deps.indexes.announce();
     await updateRecord(db.db, id, { stage: 'finding', signals_added: added.length, now: clock() });
 
     // 2. Every stored copy: same bytes, or near-duplicates under the bank's threshold.

@@ -20,7 +20,7 @@ import type { BlobStore } from '../platform/blobs/index.ts';
 import { type MediaRow, loadMedia, renditionsOf } from '../media/index.ts';
 import { OutboundError, outboundFetch } from '../platform/outbound.ts';
 import { AppError } from '../errors.ts';
-import { createWindowLimiter } from '../http/window-limit.ts';
+import { type Limits, createMemoryLimits } from '../platform/limits/index.ts';
 import { type DrawLayer, DrawRefusal, drawOverImage, drawOverVideo } from './draw.ts';
 import type { ResolvedMedia } from './render.ts';
 
@@ -38,6 +38,8 @@ export interface PersonaliseDeps {
   config: { outboundAllowPrivate: boolean; outboundTimeoutMs: number; mediaMaxImagePixels: number; templatePreviewRendersPerHour: number };
   /** Stores a rendered file as a media item of `ownerId`, processed like an upload (media's ingest). */
   ingest: (ownerId: string, file: string, filename: string) => Promise<{ id: string }>;
+  /** Where preview renders are counted (default: this process's memory). */
+  limits?: Limits;
 }
 
 export type PersonaliseResult = { ok: true; mediaId: string; kind: 'image' | 'video'; cached: boolean } | { ok: false; reason: string };
@@ -84,7 +86,7 @@ export function createPersonaliser(deps: PersonaliseDeps) {
   // Identical renders asked for at once (a campaign's first recipients called Ann) share one.
   const inFlight = new Map<string, Promise<PersonaliseResult>>();
   // New (uncached) renders a business's previews may make per hour: each is a stored media item.
-  const previewRenders = createWindowLimiter({ max: config.templatePreviewRendersPerHour, windowMs: 60 * 60 * 1000, clock: deps.clock });
+  const previewRenders = (deps.limits ?? createMemoryLimits()).limiter({ name: 'template-preview-render', max: config.templatePreviewRendersPerHour, windowMs: 60 * 60 * 1000, clock: deps.clock });
 
   async function ownMedia(businessId: string, mediaId: string, what: string): Promise<MediaRow> {
     const row = await loadMedia(db.db, mediaId);
@@ -178,7 +180,7 @@ export function createPersonaliser(deps: PersonaliseDeps) {
     const hit = await cachedRender(key);
     if (hit) return { ok: true, ...hit, cached: true };
     if (preview) {
-      const wait = previewRenders.hit(businessId);
+      const wait = await previewRenders.hit(businessId);
       if (wait > 0) throw new AppError('rate_limited', `this business's previews made ${config.templatePreviewRendersPerHour} new personalised renders this hour; retry in ${Math.ceil(wait / 60_000)} min (previews of values already rendered still answer)`);
     }
     let drawn: { bytes: Buffer; ext: string };

@@ -36,7 +36,7 @@ export const AUDIT_ACTION_LABELS: Record<AuditAction, string> = {
   'bank.created': 'Bank created',
   'bank.updated': 'Bank changed',
   'signals.added': 'Signals added',
-  'signal.removed': 'Signal removed',
+  'signals.removed': 'Signal removed',
   'bank.imported': 'Bank imported',
   'bank.exported': 'Bank exported',
   'upload.blocked': 'Upload blocked',

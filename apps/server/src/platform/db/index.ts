@@ -83,6 +83,32 @@ export interface DatabaseOptions {
   /** PostgreSQL schema to use (tests give each run its own). */
   pgSchema?: string;
   pgPoolSize?: number;
+  /** How long a query waits for a connection before failing (default 5 s). */
+  pgConnectTimeoutMs?: number;
+  /** statement_timeout of every connection but the migrations' (default 60 s; 0: none). */
+  pgStatementTimeoutMs?: number;
+}
+
+/** Node's codes for a connection that failed or broke, and PostgreSQL's for a server that cannot serve. */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED']);
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '57014']);
+// node-postgres says these in words only.
+const UNREACHABLE_MESSAGES = /^(Connection terminated|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error|Connection terminated due to connection timeout)/;
+
+/**
+ * Whether `err` says the database cannot be reached or cannot serve right now (refused, broken or
+ * timed-out connections, a server shutting down or full, a statement over its time limit), as
+ * opposed to a fault in the request: what the API answers 503 `unavailable` for.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  if (!err || typeof err !== 'object') return false;
+  const e = err as { code?: unknown; message?: unknown; errors?: unknown };
+  if (typeof e.code === 'string') {
+    if (UNREACHABLE_CODES.has(e.code) || UNAVAILABLE_SQLSTATES.has(e.code) || e.code.startsWith('08')) return true;
+  }
+  if (typeof e.message === 'string' && UNREACHABLE_MESSAGES.test(e.message)) return true;
+  // A host with several addresses fails with one error per address.
+  return Array.isArray(e.errors) && e.errors.some((x) => isDatabaseUnavailable(x));
 }
 
 export function openDatabase(options: DatabaseOptions): Database {
@@ -203,11 +229,28 @@ function withStatementCache(raw: BetterSqlite3.Database) {
 
 function openPostgres(url: string, options: DatabaseOptions): Database {
   const schema = options.pgSchema;
-  const pool = new pg.Pool({
-    connectionString: url,
-    max: options.pgPoolSize ?? 10,
-    ...(schema ? { options: `-c search_path=${schema}` } : {}),
-  });
+  const statementTimeoutMs = options.pgStatementTimeoutMs ?? 60_000;
+  const settings = (statementTimeout: number) => [...(schema ? [`-c search_path=${schema}`] : []), ...(statementTimeout > 0 ? [`-c statement_timeout=${statementTimeout}`] : [])].join(' ');
+  const poolFor = (statementTimeout: number, max: number) => {
+    const p = new pg.Pool({
+      connectionString: url,
+      max,
+      // A request never waits forever: for a connection (the server unreachable or the pool busy)…
+      connectionTimeoutMillis: options.pgConnectTimeoutMs ?? 5000,
+      // …nor for an answer on a connection that went silent (no RST from a host that vanished).
+      ...(statementTimeout > 0 ? { query_timeout: statementTimeout + 5000 } : {}),
+      keepAlive: true,
+      ...(settings(statementTimeout) ? { options: settings(statementTimeout) } : {}),
+    });
+    // An idle pooled connection that breaks (the server restarted, the network cut) is dropped by
+    // the pool, which reports it here; unheard, the 'error' would end the process.
+    p.on('error', () => {});
+    // So does a connection that breaks while a query holds it: the query fails with the error
+    // (answered 503, see isDatabaseUnavailable) and the pool discards the connection on release.
+    p.on('connect', (client) => client.on('error', () => {}));
+    return p;
+  };
+  const pool = poolFor(statementTimeoutMs, options.pgPoolSize ?? 10);
   const db = new Kysely<DB>({ dialect: new SchemaScopedPostgresDialect({ pool }, schema ?? 'public') });
   // Without a schema option the search_path's default applies: public (main.ts maps it so).
   const schemaKey = eventLockSchemaKey(schema ?? 'public');
@@ -237,7 +280,14 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
     readTransaction: (fn) => db.transaction().setIsolationLevel('repeatable read').execute(fn),
     migrate: async () => {
       if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
-      return migrateToLatest(db as Kysely<unknown>, { dialect: 'postgres', parts: migrationParts, schema });
+      // Migrations rewrite whole tables and may take longer than any request should: a pool of
+      // their own without the statement limit.
+      const migrations = new Kysely<DB>({ dialect: new SchemaScopedPostgresDialect({ pool: poolFor(0, 2) }, schema ?? 'public') });
+      try {
+        return await migrateToLatest(migrations as Kysely<unknown>, { dialect: 'postgres', parts: migrationParts, schema });
+      } finally {
+        await migrations.destroy();
+      }
     },
     close: () => db.destroy(),
     othersWroteMark: () => null,
