@@ -93,8 +93,11 @@ export class SharedUploadStore extends DataStore {
     });
     const spool = spoolPath(this.deps.tmpDir, id);
     let failure: unknown = null;
+    // Piped, not pipelined from `readable`: a refusal must not destroy tus's request stream (its own
+    // pipeline would then fail with a premature close instead of answering with our refusal).
+    readable.on('error', (err) => gate.destroy(err));
     try {
-      await pipeline(readable, gate, createWriteStream(spool, { mode: 0o600 }));
+      await pipeline(readable.pipe(gate), createWriteStream(spool, { mode: 0o600 }));
     } catch (err) {
       failure = err;
     }
