@@ -37,7 +37,7 @@ function ffmpegChildren(pid: number): number[] {
     .map(([p]) => Number(p));
 }
 
-test('kill -9 of the worker mid-transcode: after a new worker starts the video finishes, once', { skip, timeout: 400_000 }, async (t) => {
+test('kill -9 of the worker mid-transcode: after a new worker starts the video finishes, once', { skip, timeout: 600_000 }, async (t) => {
   const schema = `wfault_${process.pid}_${Date.now().toString(36)}`;
   const dir = mkdtempSync(path.join(tmpdir(), 'mmd-wfault-'));
   const cluster = await startCluster({
