@@ -24,7 +24,7 @@ describe('privacy in the messenger', { skip: skipBrowser }, () => {
       await page.goto(`${server.url}/settings`);
       const nobody = page.getByRole('group', { name: 'Who can add me to groups and channels' }).getByRole('radio', { name: /^Nobody/ });
       await nobody.check();
-      const nobodyAdds = { add_me: 'nobody', last_seen: 'everyone', photo: 'everyone', find_me: 'everyone' } as const;
+      const nobodyAdds = { add_me: 'nobody', last_seen: 'everyone', photo: 'everyone', find_me: 'everyone', read_receipts: true } as const;
       assert.deepEqual(await eventuallyEqual(() => dan.client.privacy(), nobodyAdds), nobodyAdds);
 
       await page.goto(server.url);

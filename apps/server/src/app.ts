@@ -41,7 +41,8 @@ import { makePrivateDir } from './platform/private-files.ts';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import type { CampaignJobPayloads, CoreJobPayloads, FederationJobPayloads, ImportJobPayloads, LinkPreviewJobPayloads, TemplateMediaJobPayloads, WebhookJobPayloads } from './jobs.ts';
+import type { CampaignJobPayloads, CoreJobPayloads, FederationJobPayloads, ImportJobPayloads, LinkPreviewJobPayloads, PushJobPayloads, TemplateMediaJobPayloads, WebhookJobPayloads } from './jobs.ts';
+import { createPush, pushRoutes, vapidKeys } from './push/index.ts';
 import { filesRoute } from './media/files-route.ts';
 import { type MediaProcessor, createMediaProcessor } from './media/process.ts';
 import { mediaRoutes } from './media/routes.ts';
@@ -202,16 +203,38 @@ export async function buildApp(deps: AppDeps) {
     clock,
     argon2: { memoryKib: config.argon2MemoryKib, iterations: config.argon2Iterations },
     deviceIdleMs: config.deviceIdleDays * 24 * 60 * 60 * 1000,
-    onDeviceRevoked: (accountId, deviceId) => closeEverywhere({ accountId, deviceId, code: 'device_revoked', detail: 'this device was signed out' }),
+    onDeviceRevoked: (accountId, deviceId) => {
+      closeEverywhere({ accountId, deviceId, code: 'device_revoked', detail: 'this device was signed out' });
+      // Its push subscriptions end with it (a push also checks the device first, so a failure here only delays the cleanup).
+      push.forgetDevice(deviceId).catch((err: unknown) => app.log.warn({ err, deviceId }, 'could not delete a signed-out device\'s push subscriptions'));
+    },
     onApiKeyRevoked: (accountId, apiKeyId) => closeEverywhere({ accountId, apiKeyId, code: 'api_key_revoked', detail: 'this API key was revoked' }),
   });
   const conversations = createConversations({ db, clock, write });
-  const business = createBusiness({ db, clock });
   // Every queue's job runs are counted in the metrics, by type and outcome.
   // MMD_QUEUE picks where they live (the database, or BullMQ on Redis); each kind of work below
   // opens a queue of its own, with workers of its own.
   if (config.queue === 'bullmq' && !deps.redis) throw new Error('MMD_QUEUE=bullmq needs a Redis connection (MMD_REDIS_URL)');
   const queues = createJobQueues(config.queue === 'bullmq' && deps.redis ? { kind: 'bullmq', redis: deps.redis.client, prefix: deps.redis.prefix } : { kind: 'database' }, { db, clock, log: app.log, onFinished: metrics.jobRun });
+  // Web Push waits on browsers' push services: a queue (and worker) of its own. Its tap enqueues a
+  // message's push in the message's transaction, so a crash after commit loses none.
+  const pushQueue = queues.open<PushJobPayloads>('push');
+  let pushWorker: QueueWorker | null = null;
+  const push = createPush({
+    db,
+    clock,
+    vapid: await vapidKeys(db, { subject: config.pushSubject, publicUrl: config.publicUrl }),
+    config: { allowLoopback: config.pushAllowLoopback, allowPrivate: config.outboundAllowPrivate, timeoutMs: config.outboundTimeoutMs },
+    liveDevices: (ids) => accounts.liveDevices(ids),
+    enqueue: async (tx, payload, options) => {
+      const jobOptions = { ...options, maxAttempts: 3 };
+      if (tx) await pushQueue.enqueueIn(tx, 'push-message', payload, jobOptions);
+      else await pushQueue.enqueue('push-message', payload, jobOptions);
+    },
+    log: app.log,
+  });
+  taps.push(push.tap);
+  const business = createBusiness({ db, clock });
   // The queue is made before messaging: a poll or form with closes_at schedules its closing job.
   const queue = queues.open<CoreJobPayloads>('core');
   // Friction on what spreads too fast: the same tiers for sends, releases and moderators' decisions;
@@ -314,6 +337,7 @@ export async function buildApp(deps: AppDeps) {
       // Its device sessions stop working at once: none is answered from the session cache.
       accounts.forgetSessions();
       closeEverywhere({ accountId, code: 'account_suspended', detail: 'this account was suspended' });
+      push.forgetAccount(accountId).catch((err: unknown) => app.log.warn({ err, accountId }, "could not delete a suspended account's push subscriptions"));
     },
   });
   const resumable = createResumableUploads({
@@ -499,6 +523,7 @@ export async function buildApp(deps: AppDeps) {
       limits: { photoMaxBytes: config.profilePhotoMaxBytes, photosPerHour: config.profilePhotoChangesPerHour, editsPerHour: config.profileEditsPerHour, searches: config.peopleSearchRateLimit, windowMs: config.rateLimitWindowMs },
     }),
   );
+  await app.register(pushRoutes({ push, authenticate, clock, subscribeLimit: { max: config.pushSubscribeRateLimit, windowMs: config.rateLimitWindowMs } }));
   await app.register(conversationRoutes({ conversations, chatSettings: createChatSettings({ db, clock, write }), drafts: createDrafts({ db, clock, write }), authenticate }));
   const search = createMessageSearch({ db, clock, rateLimit: { max: config.searchRateLimit, windowMs: config.rateLimitWindowMs } });
   await app.register(messagingRoutes({ messaging, search, pins: createPins({ db, clock, write, readable: (principal, id) => messaging.readable(principal, id) }), authenticate }));
@@ -564,7 +589,7 @@ export async function buildApp(deps: AppDeps) {
     mediaWaitMs: config.telegramMediaWaitMs,
     commands: { get: (bot) => bots.commands(bot, bot.accountId), set: (bot, commands) => bots.setCommands(bot, bot.accountId, commands) },
     interactive,
-    editButtons: (principal, messageId, buttons) => interactive.editButtons(principal, messageId, buttons),
+    editButtons: (principal, messageId, buttons, options) => interactive.editButtons(principal, messageId, buttons, options),
   });
   await app.register(telegram.routes);
   await app.register(botRoutes({ bots, webhooks, authenticate, createLimit: { max: config.signupRateLimit, windowMs: config.rateLimitWindowMs } }));
@@ -633,6 +658,7 @@ export async function buildApp(deps: AppDeps) {
       webhookWorker = webhookQueue.work({ 'webhook-deliver': (job) => webhooks.drain(job.payload.webhookId, job.signal) }, { concurrency: config.webhookConcurrency, leaseMs: config.jobLeaseMs });
       renderWorker = renderQueue.work({ 'template-media-process': processMedia }, { concurrency: 1, leaseMs: config.jobLeaseMs });
       federationWorker = federationQueue.work({ 'federation-deliver': (job) => federation.outbox.deliver(job.payload.peerId, job.signal) }, { concurrency: 4, leaseMs: config.jobLeaseMs, pollMs: 250 });
+      pushWorker = pushQueue.work({ 'push-message': (job) => push.deliver(job.payload) }, { concurrency: config.pushConcurrency, leaseMs: config.jobLeaseMs, pollMs: 250 });
       importWorker = importQueue.work({ 'contacts-import': (job) => contactImports.run(job.payload.importId, job) }, { concurrency: config.importConcurrency, leaseMs: config.jobLeaseMs });
       campaignWorker = campaignQueue.work(
         {
@@ -652,7 +678,7 @@ export async function buildApp(deps: AppDeps) {
   app.addHook('preClose', async () => {
     await telegram.stop();
     federation.stop();
-    await Promise.all([federationWorker?.stop({ timeoutMs: 5000 }), worker?.stop({ timeoutMs: 5000 }), previewWorker?.stop({ timeoutMs: 5000 }), webhookWorker?.stop({ timeoutMs: 5000 }), renderWorker?.stop({ timeoutMs: 5000 }), importWorker?.stop({ timeoutMs: 5000 }), campaignWorker?.stop({ timeoutMs: 5000 })]);
+    await Promise.all([federationWorker?.stop({ timeoutMs: 5000 }), worker?.stop({ timeoutMs: 5000 }), previewWorker?.stop({ timeoutMs: 5000 }), webhookWorker?.stop({ timeoutMs: 5000 }), renderWorker?.stop({ timeoutMs: 5000 }), importWorker?.stop({ timeoutMs: 5000 }), campaignWorker?.stop({ timeoutMs: 5000 }), pushWorker?.stop({ timeoutMs: 5000 })]);
     if (outboxPruner) clearInterval(outboxPruner);
     await relay?.stop({ timeoutMs: 5000 });
     await queues.close();
@@ -665,6 +691,6 @@ export async function buildApp(deps: AppDeps) {
 
   return {
     app: app as unknown as FastifyInstance,
-    services: { federation, federationQueue, accounts, profiles, business, conversations, messaging, interactive, hub, media, queue, blobs, safety, resumable, telegram, bots, webhooks, webhookQueue, automation, automationRunner, inbox, templates, contacts, contactImports, importQueue, segments, campaigns, campaignQueue, campaignTracking, notifications },
+    services: { federation, federationQueue, accounts, profiles, business, conversations, messaging, interactive, hub, media, queue, blobs, safety, resumable, telegram, bots, webhooks, webhookQueue, automation, automationRunner, inbox, templates, contacts, contactImports, importQueue, segments, campaigns, campaignQueue, campaignTracking, notifications, push, pushQueue },
   };
 }

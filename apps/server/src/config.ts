@@ -222,6 +222,21 @@ const ConfigSchema = Type.Object({
   publicUrl: Type.String({ default: '', pattern: '^(https://[^/?#\\s]+)?$' }),
   /** Deadline for one outbound request (DNS, connect, headers and body together). */
   outboundTimeoutMs: Type.Integer({ minimum: 100, maximum: 120_000, default: 10_000 }),
+  /**
+   * Web Push: also accept `http://` subscription endpoints on this machine's loopback address
+   * (127.0.0.1, ::1, localhost) and push to them. Only for tests and development with a local
+   * push service stand-in; browsers' real push services are all https on public addresses.
+   */
+  pushAllowLoopback: Type.Boolean({ default: false }),
+  /**
+   * VAPID `sub` claim: how a push service reaches the operator (mailto: or https:). Empty: the
+   * public URL when set, else mailto:postmaster@localhost.
+   */
+  pushSubject: Type.String({ default: '', pattern: '^((mailto:|https://)\\S+)?$' }),
+  /** Pushes sent at once in this process (each waits on a push service). */
+  pushConcurrency: Type.Integer({ minimum: 1, maximum: 256, default: 8 }),
+  /** Subscription registrations one account may make per rateLimitWindowMs. */
+  pushSubscribeRateLimit: Type.Integer({ minimum: 1, maximum: 10_000, default: 20 }),
   /** Link previews: the server reads the page of the first link in a message (messaging/link-previews.ts). */
   linkPreviews: Type.Boolean({ default: true }),
   /** Page fetches for link previews per sender per minute (a URL's page is cached a day: those are free). */

@@ -35,12 +35,17 @@ export interface JobPayloads {
   'link-preview': { messageId: string; step: 'fetch' } | { messageId: string; step: 'image'; attempt: number };
   /** Push a peer's undelivered federation messages to its inbox, in order (federation/outbox.ts); its own worker. */
   'federation-deliver': { peerId: string };
+  /**
+   * Web Push for one message to its recipients' devices (push/service.ts); its own worker. A retry
+   * names the subscriptions whose push service asked to try again (`only`), so nobody gets it twice.
+   */
+  'push-message': { messageId: string; conversationId: string; senderId: string; joinedBy: number | null; to: string | null; mentioned: string[]; only?: string[]; round?: number };
   /** Tell the business (its stream and webhooks) that a notification was delivered or read. */
   'notification-event': { notificationId: string; status: 'delivered' | 'read' };
 }
 
 /** Job types the general worker runs; webhook deliveries have a worker of their own (isolation). */
-export type CoreJobPayloads = Omit<JobPayloads, 'link-preview' | 'webhook-deliver' | 'federation-deliver' | 'template-media-process' | 'contacts-import' | 'campaign-plan' | 'campaign-send' | 'notification-send' | 'notification-event'>;
+export type CoreJobPayloads = Omit<JobPayloads, 'link-preview' | 'webhook-deliver' | 'federation-deliver' | 'template-media-process' | 'contacts-import' | 'campaign-plan' | 'campaign-send' | 'notification-send' | 'notification-event' | 'push-message'>;
 export type WebhookJobPayloads = Pick<JobPayloads, 'webhook-deliver'>;
 /** Link previews wait on other people's web servers: a queue of their own, so media work never waits behind them. */
 export type LinkPreviewJobPayloads = Pick<JobPayloads, 'link-preview'>;
@@ -52,3 +57,5 @@ export type ImportJobPayloads = Pick<JobPayloads, 'contacts-import'>;
 export type CampaignJobPayloads = Pick<JobPayloads, 'campaign-plan' | 'campaign-send' | 'notification-send' | 'notification-event'>;
 /** Federation pushes wait on other platforms' servers: a queue and worker of their own. */
 export type FederationJobPayloads = Pick<JobPayloads, 'federation-deliver'>;
+/** Pushes wait on browsers' push services: a queue and worker of their own. */
+export type PushJobPayloads = Pick<JobPayloads, 'push-message'>;

@@ -45,6 +45,8 @@ import { telegramMigrations } from './telegram/migrations.ts';
 import { profilesMigrations } from './profiles/migrations.ts';
 import type { ProfilesTables } from './profiles/schema.ts';
 import type { TelegramTables } from './telegram/schema.ts';
+import { pushMigrations } from './push/migrations.ts';
+import type { PushTables } from './push/schema.ts';
 
 export type DB = AccountsTables &
   ConversationsTables &
@@ -66,7 +68,8 @@ export type DB = AccountsTables &
   SegmentsTables &
   CampaignsTables &
   ProfilesTables &
-  FederationTables;
+  FederationTables &
+  PushTables;
 
 /** In dependency order: a table's steps run after those of the tables it references. */
 export const migrationParts: readonly MigrationSteps[] = [
@@ -91,4 +94,5 @@ export const migrationParts: readonly MigrationSteps[] = [
   campaignsMigrations,
   profilesMigrations,
   federationMigrations,
+  pushMigrations,
 ];

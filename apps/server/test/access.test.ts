@@ -445,7 +445,7 @@ onEachDatabase('access', (dialect) => {
       server.signUp(),
       server.signUp(),
     ]);
-    const defaults = { add_me: 'everyone', last_seen: 'everyone', photo: 'everyone', find_me: 'everyone' } as const;
+    const defaults = { add_me: 'everyone', last_seen: 'everyone', photo: 'everyone', find_me: 'everyone', read_receipts: true } as const;
     assert.deepEqual(await dan.client.privacy(), defaults);
     assert.deepEqual(await dan.client.setPrivacy({ add_me: 'nobody' }), { ...defaults, add_me: 'nobody' });
     // Naming one setting leaves the others as they were.

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 
 const SRC = path.resolve(import.meta.dirname, '../src');
-const CAPABILITIES = ['accounts', 'conversations', 'messaging', 'media', 'safety', 'sync', 'telegram', 'interactive', 'templates', 'contacts', 'inbox', 'profiles', 'federation'] as const;
+const CAPABILITIES = ['accounts', 'conversations', 'messaging', 'media', 'safety', 'sync', 'telegram', 'interactive', 'templates', 'contacts', 'inbox', 'profiles', 'federation', 'push'] as const;
 type Capability = (typeof CAPABILITIES)[number];
 
 /**

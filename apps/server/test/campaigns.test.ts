@@ -448,6 +448,24 @@ onEachDatabase('campaigns', (dialect) => {
     assert.equal((await silent!.client.history(silentChat.id)).messages.length, 2);
   });
 
+  test('a contact with read receipts off counts as delivered, never read', async () => {
+    const { business } = await newBusinessTeam(server);
+    const [contact] = await customers(business.accountId, 1);
+    await contact!.client.setPrivacy({ read_receipts: false });
+    const version = world.addTemplate(business.accountId, 'Private {{name}}');
+    const created = await business.client.createCampaign({ name: 'Private reads', audience: { contact_ids: [contact!.contactId] }, variants: [{ template_version_id: version }] });
+    await business.client.startCampaign(created.id);
+    await settled(business.client, created.id, (c) => c.status === 'completed');
+    const chat = await contact!.client.openDirect(business.handle);
+    const [m] = (await contact!.client.history(chat.id)).messages;
+    await contact!.client.markRead(chat.id, m!.seq);
+    // The receipts tap runs in the receipt's own transaction: once markRead answered, the funnel has moved.
+    const c = await settled(business.client, created.id, (x) => x.funnel.delivered === 1);
+    assert.equal(c.funnel.read, 0);
+    const [recipient] = (await business.client.campaignRecipients(created.id)).recipients;
+    assert.equal(recipient?.status, 'delivered');
+  });
+
   test('a test send reaches team members, marked as a test, one per variant', async () => {
     const { business, admin, agent } = await newBusinessTeam(server);
     const [someone] = await customers(business.accountId, 1);

@@ -144,6 +144,18 @@ onEachDatabase('contacts in chats', (dialect) => {
     await eventually('the read activity', async () => ((await business.client.segments.count(readRecently)).count === 1 ? true : null));
     assert.equal((await business.client.segments.count({ activity: 'read', op: 'never' })).count, 0);
 
+    // Someone with read receipts off reads too: that is no activity the business may see.
+    const quiet = await server.signUp();
+    await quiet.client.setPrivacy({ read_receipts: false });
+    const quietChat = await quiet.client.openDirect(business.handle);
+    await quiet.client.send(quietChat.id, { text: 'hi' });
+    const more = await business.client.send(quietChat.id, { text: 'Our new opening hours' });
+    await quiet.client.markRead(quietChat.id, more.seq);
+    const later = await business.client.send(chat.id, { text: 'And a sale' });
+    await person.client.markRead(chat.id, later.seq);
+    assert.equal((await business.client.segments.count(readRecently)).count, 1);
+    assert.equal((await business.client.segments.count({ activity: 'read', op: 'never' })).count, 1);
+
     // Erased on request: the remaining row is what keeps them erased, so nobody may delete it.
     const contact = (await contactOf(business, person))!;
     await business.client.contacts.erase(contact.id);

@@ -5,8 +5,12 @@
  * blockers hidden) and profile.updated reaching the people one chats with.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
+import { type BlobStore, createBlobStore } from '../src/platform/blobs/index.ts';
 import { type TestServer, type User, eventually, onEachDatabase, rejectsWith, startTestServer, uniqueHandle } from './harness.ts';
 
 /** A 600×400 JPEG carrying camera and GPS EXIF: left third red, the rest blue. */
@@ -299,3 +303,34 @@ onEachDatabase('profiles', (dialect) => {
   });
 });
 
+
+describe('profiles: a photo removed while its fetch is under way', () => {
+  it('answers 404 problem+json, not 500, when the files vanish between the lookup and the read', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mmd-photo-race-'));
+    const store = createBlobStore({ kind: 'local', root: dir });
+    // Reads of a profile photo find its files gone, as if the owner's removal ran between the
+    // route's lookup of the row and its read of the file.
+    const racing: BlobStore = {
+      ...store,
+      get: async (key, range) => {
+        if (key.startsWith('profile-photos/')) await store.deletePrefix(key.slice(0, key.indexOf('/', 'profile-photos/'.length) + 1));
+        return store.get(key, range);
+      },
+    };
+    const server = await startTestServer({ dialect: 'sqlite', blobs: racing });
+    try {
+      const [mo, ned] = await Promise.all([server.signUp(), server.signUp()]);
+      await chat(mo, ned);
+      await chat(ned, mo);
+      await mo.client.profiles.setPhoto(await gpsPhoto(), 'image/jpeg');
+      const url = (await ned.client.profiles.byHandle(mo.handle)).photo!.urls.small;
+      const response = await fetchPhoto(server, url);
+      assert.equal(response.status, 404);
+      assert.match(response.headers.get('content-type') ?? '', /problem\+json/);
+      assert.equal(((await response.json()) as { code: string }).code, 'not_found');
+    } finally {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import { locateBinaries } from '@mmd/media';
+import { VIDEO_CANDIDATES_VERIFIED } from '../src/safety/matcher.ts';
 import { type TestServer, type User, onEachDatabase, startTestServer } from './harness.ts';
 import { DATA, noData, signUpModerator, uploadAndWait } from './safety-fixtures.ts';
 
@@ -97,6 +98,34 @@ onEachDatabase('safety: robust video matching', (dialect) => {
       mod.client.importBank(copy.id, new TextEncoder().encode(JSON.stringify(broken)), 'json'),
       (err: { status?: number; code?: string; message?: string }) => err.status === 400 && /video_signature/.test(JSON.stringify(err)),
     );
+  });
+
+  test(`screening compares at most ${VIDEO_CANDIDATES_VERIFIED} bank signatures by their robust signature (the nearest first), however many are near`, { skip: noData, timeout: 300_000 }, async () => {
+    // 40 entries carrying the same robust signature as the source clip (vPDQ values differing only in
+    // a timestamp, so they are distinct entries): each is a candidate for the mirrored copy, which
+    // only the robust comparison finds. Each comparison can cost up to a second of a hashing thread,
+    // so an upload compares a bounded number: the mirror is found through exactly that many.
+    const source = await mod.client.createBank({ name: 'Signature source', category: 'ncii', action: 'hold' });
+    await mod.client.addSignalsFromFile(source.id, clips.source!, { filename: 'source.mp4' });
+    const file = JSON.parse((await mod.client.exportBank(source.id, 'json')).body) as { signals: Array<Record<string, unknown>> };
+    const signed = file.signals.find((s) => s.type === 'vpdq' && s.video_signature);
+    assert.ok(signed, 'the exported bank carries the robust signature');
+    const frames = JSON.parse(String(signed.value)) as string[];
+    const copies = Array.from({ length: 40 }, (_, i) => {
+      const last = frames.at(-1)!.split(',');
+      last[2] = (Number(last[2]) + (i + 1) / 1000).toFixed(3);
+      return { ...signed, value: JSON.stringify([...frames.slice(0, -1), last.join(',')]) };
+    });
+    const many = await mod.client.createBank({ name: 'Many near', category: 'ncii', action: 'hold' });
+    const imported = await mod.client.importBank(many.id, new TextEncoder().encode(JSON.stringify({ ...file, signals: copies })), 'json');
+    assert.equal(imported.added, 40);
+    const check = await mod.client.matchFile(clips.mirror!, { filename: 'mirror.mp4' });
+    // Every bank here holds the same signature (this suite's earlier banks too, all equally near):
+    // robust matches across all of them stop at the cap, and 40 alone would pass it.
+    const robust = check.matches.filter((m) => m.rule === 'video' || m.rule === 'video_crop');
+    assert.equal(robust.length, VIDEO_CANDIDATES_VERIFIED, `${robust.length} robust matches`);
+    assert.equal(check.matches.length, robust.length, 'nothing else matched the mirror (vPDQ misses it)');
+    assert.ok(robust.some((m) => m.bank_id === many.id));
   });
 
   test('a video ffmpeg cannot read gets a clear outcome: the upload ends as not ready, the check endpoint answers 4xx with a code', { skip: noData, timeout: 300_000 }, async () => {

@@ -290,6 +290,20 @@ onEachDatabase('telegram bot api', (dialect) => {
     const cleared = await ok(bot.token, 'editMessageReplyMarkup', { chat_id: chat, message_id: sent.message_id });
     assert.equal(cleared.reply_markup, undefined);
     assert.ok(!(await person.client.message(seen.id)).buttons?.length);
+    // New text and a new keyboard are one edit: one event carrying both, never the new text with the old keys.
+    const cursor = await person.client.updatesState();
+    const both = await ok(bot.token, 'editMessageText', { chat_id: chat, message_id: sent.message_id, text: 'Menu, again', reply_markup: { inline_keyboard: [[{ text: 'Once', callback_data: 'once' }]] } });
+    assert.deepEqual(both.reply_markup.inline_keyboard, [[{ text: 'Once', callback_data: 'once' }]]);
+    const gone = await ok(bot.token, 'editMessageText', { chat_id: chat, message_id: sent.message_id, text: 'Menu, closed' });
+    assert.equal(gone.reply_markup, undefined);
+    const edits = (await person.client.updates({ cursor })).events.flatMap((e) => (e.type === 'message.edited' && e.data.id === seen.id ? [e.data] : []));
+    assert.deepEqual(
+      edits.map((m) => [m.text, (m.buttons ?? []).flat().map((b) => b.text)]),
+      [
+        ['Menu, again', ['Once']],
+        ['Menu, closed', []],
+      ],
+    );
     // Reply keyboards are quick replies; remove_keyboard takes them away.
     await ok(bot.token, 'sendMessage', { chat_id: chat, text: 'Choose', reply_markup: { keyboard: [['Yes', { text: 'No' }]], one_time_keyboard: true, input_field_placeholder: 'Pick one' } });
     const quick = (await person.client.history(chatId)).messages.at(-1)!;

@@ -1,6 +1,7 @@
 import type { Account } from '@mmd/sdk';
 import { Suspense, lazy, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { anonymousClient, errorText, saveToken, savedToken } from './api.ts';
+import { disablePush } from './notifications.ts';
 import type { BusinessRoute } from './business/Business.tsx';
 import type { ConsoleSection } from './console/Console.tsx';
 import { forgetAllLocalPreviews } from './media/local-previews.ts';
@@ -124,6 +125,8 @@ export function App() {
           })
           .catch(() => {});
       }
+      // No more pushes to this browser, and the service worker forgets the session.
+      disablePush(token ? anonymousClient.as(token) : null).catch(() => {});
       saveToken(null);
       // Nothing of this person's stays for the next one on this browser.
       forgetReveals();

@@ -8,6 +8,7 @@ const base: Message = {
   id: 'msg_1',
   conversation_id: 'cnv_1',
   seq: 1,
+  mentions: [],
   sender_id: 'acc_me',
   sender_handle: 'me',
   text: null,

@@ -56,6 +56,7 @@ function message(seq: number, over: Partial<Message> = {}): Message {
     forward: null,
     reactions: [],
     media: [],
+    mentions: [],
     status: 'sent',
     created_at: 1000 + seq,
     edited_at: null,
@@ -76,6 +77,7 @@ const conversation: Conversation = {
   my_role: 'member',
   read_seq: 2,
   unread_count: 0,
+  unread_mentions: 0,
   history_visible: true,
   last_message: null,
 };

@@ -41,6 +41,7 @@ function conversation(over: Partial<Conversation> = {}): Conversation {
     my_role: 'member',
     read_seq: 2,
     unread_count: 0,
+    unread_mentions: 0,
     history_visible: true,
     peer: { account_id: PEER, handle: 'peer', delivered_seq: 0, read_seq: 0 },
     last_message: null,
@@ -60,6 +61,7 @@ function message(seq: number, over: Partial<Message> = {}): Message {
     forward: null,
     reactions: [],
     media: [],
+    mentions: [],
     status: 'sent',
     created_at: 1000 + seq,
     edited_at: null,
@@ -302,6 +304,44 @@ describe('the messenger store', () => {
     store.openChatId = null;
     fake.push(event('message.created', message(4)));
     assert.equal(store.conversation('cnv_1')?.unread_count, 1);
+    store.stop();
+  });
+
+  it('opening a group with unread mentions of me lists them before marking it read; the @ button jumps oldest first', async () => {
+    const group = conversation({ kind: 'group', peer: undefined, last_seq: 2, read_seq: 0, unread_count: 2, unread_mentions: 1, member_count: 3 });
+    const fake = fakeClient({ conversations: [group] });
+    const list = deferred<{ mentions: { message_id: string; seq: number; sender_id: string }[]; has_more: boolean }>();
+    Object.assign(fake.client, {
+      unreadMentions: () => {
+        fake.calls.push('mentions');
+        return list.promise;
+      },
+      markRead: async () => {
+        fake.calls.push('read');
+        return { read_seq: 2 };
+      },
+    });
+    const store = new MessengerStore(fake.client, ME, () => {});
+    await store.start();
+    await store.openChat('cnv_1');
+    await new Promise((r) => setTimeout(r, 400));
+    assert.ok(!fake.calls.includes('read'), 'the chat is not marked read while its mentions are being listed');
+    list.resolve({ mentions: [{ message_id: 'msg_1', seq: 1, sender_id: PEER }], has_more: false });
+    await new Promise((r) => setTimeout(r, 400));
+    assert.deepEqual(fake.calls.filter((c) => c === 'mentions' || c === 'read'), ['mentions', 'read']);
+    assert.equal(store.conversation('cnv_1')?.unread_mentions, 0);
+    // A mention arriving while the chat is open joins the list; the button takes the oldest first.
+    fake.push(event('message.created', message(3, { mentions: [{ account_id: ME, handle: 'me' }] })));
+    assert.deepEqual(store.mentionsToJump('cnv_1').map((m) => m.message_id), ['msg_1', 'msg_3']);
+    void store.jumpToMention('cnv_1');
+    assert.deepEqual(store.mentionsToJump('cnv_1').map((m) => m.message_id), ['msg_3']);
+    // Seen, or deleted: it leaves the list.
+    fake.push(event('message.deleted', { id: 'msg_3', conversation_id: 'cnv_1', seq: 3, by: PEER }));
+    assert.deepEqual(store.mentionsToJump('cnv_1'), []);
+    // A closed chat counts it in the list instead.
+    store.openChatId = null;
+    fake.push(event('message.created', message(4, { mentions: [{ account_id: ME, handle: 'me' }] })));
+    assert.equal(store.conversation('cnv_1')?.unread_mentions, 1);
     store.stop();
   });
 

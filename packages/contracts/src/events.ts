@@ -114,8 +114,12 @@ export interface EventPayloads {
   /** `left` when they left on their own. */
   'member.removed': { account_id: string; by: By; left: boolean };
   'member.role_changed': { account_id: string; role: 'owner' | 'admin' | 'member'; by: By };
-  /** A member's delivered and read marks (message seqs) in this conversation. */
-  'receipt.updated': { account_id: string; delivered_seq: number; read_seq: number };
+  /**
+   * A member's delivered and read marks (message seqs) in this conversation. `reads_private`
+   * (direct chats where either person has read receipts off): the reader's own devices get their
+   * real marks, the other person read_seq 0; neither side shows reads to the other.
+   */
+  'receipt.updated': { account_id: string; delivered_seq: number; read_seq: number; reads_private?: true };
   /** To the sender: a message whose media could not be processed, or that was held and refused. */
   'message.failed': { message_id: string; conversation_id: string; reason: string };
   /** To the uploader: the item's new state. */

@@ -21,3 +21,5 @@ export * from './search.ts';
 export * from './profiles.ts';
 export * from './federation.ts';
 export * from './chats.ts';
+export * from './mentions.ts';
+export * from './push.ts';

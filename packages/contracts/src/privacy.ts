@@ -30,6 +30,11 @@ export const Privacy = Type.Object({
   photo: Visibility,
   /** Who finds you in people search (GET /v1/people); anyone who knows your exact handle can still write to you. */
   find_me: Visibility,
+  /**
+   * Read receipts, WhatsApp's rule: off, the people you write to in direct chats do not see when
+   * you read their messages, and you do not see when they read yours. Groups always count reads.
+   */
+  read_receipts: Type.Boolean(),
 });
 export type Privacy = Static<typeof Privacy>;
 export const UpdatePrivacyBody = Type.Object(
@@ -38,6 +43,7 @@ export const UpdatePrivacyBody = Type.Object(
     last_seen: Type.Optional(Visibility),
     photo: Type.Optional(Visibility),
     find_me: Type.Optional(Visibility),
+    read_receipts: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false, minProperties: 1 },
 );

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type RichNode, linksOf, parseRichText, richTextToPlain } from './rich-text.ts';
+import { type RichNode, lastParseSteps, linksOf, parseRichText, richTextToPlain } from './rich-text.ts';
 
 const MARK = { bold: '*', italic: '_', strike: '~', spoiler: '||' } as const;
 
@@ -103,27 +103,22 @@ test('fuzz: whatever the input, the tree is faithful, shallow and carries only s
   }
 });
 
-test('parsing stays linear on adversarial input', () => {
-  const shapes = ['*a ', '_', '*', '`', '||x ', ' ~a', 'https://a.bc/', '```', '*_~||`', 'a*b_c~d'];
+test('parsing stays linear on adversarial input: steps grow with the text, never faster', () => {
+  const shapes = ['*a ', '_', '*', '`', '||x ', ' ~a', 'https://a.bc/', '```', '*_~||`', 'a*b_c~d', '*'.repeat(50) + 'a', '_a *b ~c ||d `e'];
+  // Seven tables (line ends, four markers, two code tables), one scan step and four marker checks.
+  const perChar = 12;
   for (const shape of shapes) {
-    const time = (n: number) => {
+    const count = (n: number) => {
       const text = shape.repeat(Math.ceil(n / shape.length)).slice(0, n);
-      let best = Number.POSITIVE_INFINITY;
-      // The best of a few runs: the machine's other work only ever adds time.
-      for (let k = 0; k < 5; k++) {
-        const t0 = performance.now();
-        const tree = parseRichText(text);
-        best = Math.min(best, performance.now() - t0);
-        assert.equal(source(tree), text);
-      }
-      return best;
+      const tree = parseRichText(text);
+      assert.equal(source(tree), text);
+      return lastParseSteps();
     };
-    // Both sizes past the CPU's caches (six tables of 4 bytes a character), so only the
-    // algorithm's growth differs: 4× the input is ~4× the time when linear, ~16× when quadratic.
-    time(200_000); // warm up
-    const small = Math.max(time(200_000), 2);
-    const large = time(800_000);
-    // Between linear (4×) and quadratic (16×), with room for a loaded machine's noise (12.3× seen once at best of 3, with other tests running beside it).
-    assert.ok(large < small * 13, `${JSON.stringify(shape)}: ${small.toFixed(1)} ms → ${large.toFixed(1)} ms`);
+    const small = count(20_000);
+    const large = count(80_000);
+    // Steps, not milliseconds: the same on any machine under any load. Linear growth is 4× for 4×
+    // the text (a quadratic parser would be 16×), and every character costs a bounded number.
+    assert.ok(large <= small * 4.05, `${JSON.stringify(shape)}: ${small} → ${large} steps`);
+    assert.ok(large <= 80_000 * perChar, `${JSON.stringify(shape)}: ${large} steps for 80,000 characters`);
   }
 });

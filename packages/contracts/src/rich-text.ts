@@ -83,9 +83,20 @@ function nextTable(length: number, valid: (q: number) => boolean): Int32Array {
   return next;
 }
 
+/**
+ * The number of elementary steps the last `parseRichText` call took (table entries built, scanner
+ * iterations, marker checks): the linearity test counts these instead of timing the parser.
+ */
+let steps = 0;
+export function lastParseSteps(): number {
+  return steps;
+}
+
 /** Parses a message's text into formatted nodes. Pure; linear in the text's length. */
 export function parseRichText(text: string): RichNode[] {
   const n = text.length;
+  // Tables: the line ends, one per marker and the two code tables, each one entry per position.
+  steps = n * (MARKERS.length + 3);
   const { endAt, inside } = findLinks(text);
   const lineEnd = new Int32Array(n + 1);
   lineEnd[n] = n;
@@ -121,6 +132,7 @@ export function parseRichText(text: string): RichNode[] {
     };
     let i = start;
     while (i < end) {
+      steps++;
       const link = endAt.get(i);
       if (link !== undefined && i + link.length <= end) {
         flush(i);
@@ -155,6 +167,7 @@ export function parseRichText(text: string): RichNode[] {
       }
       let matched = false;
       for (const { marker, type } of MARKERS) {
+        steps++;
         if (ch !== marker[0] || !opens(i, marker)) continue;
         const w = marker.length;
         const close = closers.get(marker)![i + w]!;

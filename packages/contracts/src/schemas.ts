@@ -9,6 +9,7 @@ import { MediaSummary } from './media-summary.ts';
 import { AI_DISCLOSURES } from './provenance.ts';
 import { ChatSettings } from './chats.ts';
 import { InteractiveMessageFields, InteractiveSendFields, MessageContentType } from './interactive.ts';
+import { MentionRef } from './mentions.ts';
 
 /** Largest text a message may carry, in characters (Unicode code points). */
 export const MAX_MESSAGE_TEXT = 4096;
@@ -128,6 +129,7 @@ export const Conversation = Type.Object({
   my_role: Type.Union([MemberRole, Type.Null()]),
   read_seq: Type.Integer({ minimum: 0, description: 'the caller has read every message up to this seq' }),
   unread_count: Type.Integer({ minimum: 0 }),
+  unread_mentions: Type.Integer({ minimum: 0, description: 'groups: unread messages that mention the caller (GET /v1/conversations/{id}/mentions lists them); 0 elsewhere' }),
   history_visible: Type.Boolean({
     description: 'groups: new members read messages sent before they joined (never what was sent while they were out); channels and direct chats: always true',
   }),
@@ -232,6 +234,9 @@ export const Message = Type.Object({
   spread: Type.Optional(Type.Union([Spread, Type.Null()], { description: 'on messages with media: its spread per near-duplicate cluster (null before its media was screened into one)' })),
   reactions: Type.Array(Reaction),
   media: Type.Array(MediaSummary),
+  mentions: Type.Array(MentionRef, {
+    description: 'groups: the members its text mentions (@handle), resolved when it was sent or last edited; a handle of anyone else stays plain text. Empty in direct chats and channels, and once deleted',
+  }),
   status: Type.Enum(['sent', 'pending', 'failed'], { description: 'pending: waiting for its media to finish processing (only the sender sees it)' }),
   created_at: Millis,
   edited_at: Type.Union([Millis, Type.Null()]),

@@ -4,6 +4,7 @@
  */
 import type {
   AiDisclosure,
+  UnreadMentionList,
   CreatePeerBody,
   FederationIdentity,
   Peer,
@@ -83,6 +84,10 @@ import type {
   PinnedList,
   StarredList,
   ChatSettings,
+  CreatePushSubscriptionBody,
+  PushSubscriptionList,
+  PushSubscriptionView,
+  PushVapidKey,
   UpdateChatSettingsBody,
   Invitation,
   InvitedReply,
@@ -324,6 +329,23 @@ export class MmdClient {
     return this.request<ChatSettings>('PATCH', `/v1/conversations/${enc(conversationId)}/settings`, input);
   }
 
+  /** The server's VAPID public key: pass it to `pushManager.subscribe` as the applicationServerKey. */
+  pushVapidKey() {
+    return this.request<PushVapidKey>('GET', '/v1/push/vapid-key');
+  }
+  /** Registers this device's Web Push subscription (`PushSubscription.toJSON()`); the same endpoint again updates it (e.g. `previews`). */
+  subscribePush(input: CreatePushSubscriptionBody) {
+    return this.request<PushSubscriptionView>('POST', '/v1/push/subscriptions', input);
+  }
+  /** This device's push subscriptions. */
+  async pushSubscriptions(): Promise<PushSubscriptionView[]> {
+    return (await this.request<PushSubscriptionList>('GET', '/v1/push/subscriptions')).subscriptions;
+  }
+  /** Deletes one of your push subscriptions: no more pushes to it. */
+  unsubscribePush(id: string) {
+    return this.request<void>('DELETE', `/v1/push/subscriptions/${enc(id)}`);
+  }
+
   /** Deletes a group for everyone (its owner): every member is removed. */
   deleteGroup(conversationId: string) {
     return this.request<void>('DELETE', `/v1/conversations/${enc(conversationId)}`);
@@ -434,6 +456,14 @@ export class MmdClient {
   /** Who reacted with what (the latest 100 per emoji). In channels, admins only. */
   reactionDetails(messageId: string) {
     return this.request<ReactionDetails>('GET', `/v1/messages/${enc(messageId)}/reactions`);
+  }
+  /** Your unread @mentions in a group, oldest first (up to `limit`, after seq `after`): where the @ button jumps. */
+  unreadMentions(conversationId: string, options: { after?: number; limit?: number } = {}) {
+    const query = new URLSearchParams();
+    if (options.after !== undefined) query.set('after', String(options.after));
+    if (options.limit !== undefined) query.set('limit', String(options.limit));
+    const qs = query.size > 0 ? `?${query}` : '';
+    return this.request<UnreadMentionList>('GET', `/v1/conversations/${enc(conversationId)}/mentions${qs}`);
   }
   markRead(conversationId: string, upToSeq: number) {
     return this.request<{ read_seq: number }>('POST', `/v1/conversations/${enc(conversationId)}/read`, { up_to_seq: upToSeq });

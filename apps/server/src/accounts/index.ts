@@ -4,7 +4,7 @@
  */
 export { createAccounts, type Accounts, type AccountsDeps, type Principal, toAccount, ALL_SCOPES } from './service.ts';
 export { accountRoutes } from './routes.ts';
-export { hasBlocked, blocksBetween, blockersOf, blockedBy, addPolicies, privacySettingsOf, createPrivacy, type PrivacyService } from './privacy.ts';
+export { hasBlocked, blocksBetween, blockersOf, blockedBy, addPolicies, privacySettingsOf, readsShownBetween, createPrivacy, type PrivacyService } from './privacy.ts';
 export { claimHandle, type HandleOwner } from './handles.ts';
 export { handlesOf, accountIdByHandle, accountsByIds, accountsByHandles, accountsByHandlePrefix } from './lookup.ts';
 export { insertBotAccount, accountBasics, accountByHandle, setSuspended, accountStates } from './bot-accounts.ts';

@@ -95,4 +95,8 @@ export const accountsMigrations: MigrationSteps = {
     await db.schema.alterTable('privacy_settings').addColumn('photo', 'text').execute();
     await db.schema.alterTable('privacy_settings').addColumn('find_me', 'text').execute();
   },
+  // Read receipts on or off (WhatsApp's rule: off hides reads both ways in direct chats).
+  '202612060800-accounts-read-receipts': async (db: Kysely<unknown>) => {
+    await db.schema.alterTable('privacy_settings').addColumn('read_receipts', 'integer').execute();
+  },
 };

@@ -71,7 +71,7 @@ export async function addPolicies(db: Executor, accountIds: string[]): Promise<M
   return policies;
 }
 
-const DEFAULT_PRIVACY: Privacy = { add_me: 'everyone', last_seen: 'everyone', photo: 'everyone', find_me: 'everyone' };
+const DEFAULT_PRIVACY: Privacy = { add_me: 'everyone', last_seen: 'everyone', photo: 'everyone', find_me: 'everyone', read_receipts: true };
 
 /** Each account's privacy settings (the defaults for those who never chose), 500 per query. */
 export async function privacySettingsOf(db: Executor, accountIds: readonly string[]): Promise<Map<string, Privacy>> {
@@ -79,7 +79,7 @@ export async function privacySettingsOf(db: Executor, accountIds: readonly strin
   for (let i = 0; i < accountIds.length; i += 500) {
     const rows = await db
       .selectFrom('privacy_settings')
-      .select(['account_id', 'add_me', 'last_seen', 'photo', 'find_me'])
+      .select(['account_id', 'add_me', 'last_seen', 'photo', 'find_me', 'read_receipts'])
       .where('account_id', 'in', accountIds.slice(i, i + 500))
       .execute();
     for (const r of rows) {
@@ -88,10 +88,21 @@ export async function privacySettingsOf(db: Executor, accountIds: readonly strin
         last_seen: r.last_seen ?? DEFAULT_PRIVACY.last_seen,
         photo: r.photo ?? DEFAULT_PRIVACY.photo,
         find_me: r.find_me ?? DEFAULT_PRIVACY.find_me,
+        read_receipts: r.read_receipts === null || r.read_receipts === undefined ? true : Number(r.read_receipts) !== 0,
       });
     }
   }
   return out;
+}
+
+/**
+ * Whether reads in a direct chat between these two accounts are shown to the other: only while
+ * both keep read receipts on (WhatsApp's rule: whoever turns theirs off neither sends nor sees
+ * them). Groups ignore the setting; callers ask only for direct chats.
+ */
+export async function readsShownBetween(db: Executor, a: string, b: string): Promise<boolean> {
+  const settings = await privacySettingsOf(db, [a, b]);
+  return settings.get(a)!.read_receipts && settings.get(b)!.read_receipts;
 }
 
 export function createPrivacy(deps: PrivacyDeps) {
@@ -117,7 +128,7 @@ export function createPrivacy(deps: PrivacyDeps) {
       return db.writeTransaction(async (tx) => {
         const current = (await privacySettingsOf(tx, [principal.accountId])).get(principal.accountId)!;
         const next: Privacy = { ...current, ...Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) };
-        const row = { add_me: next.add_me, last_seen: next.last_seen, photo: next.photo, find_me: next.find_me, updated_at: clock() };
+        const row = { add_me: next.add_me, last_seen: next.last_seen, photo: next.photo, find_me: next.find_me, read_receipts: next.read_receipts ? 1 : 0, updated_at: clock() };
         await tx
           .insertInto('privacy_settings')
           .values({ account_id: principal.accountId, ...row })

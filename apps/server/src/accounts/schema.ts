@@ -58,6 +58,8 @@ export interface PrivacySettingsTable {
   last_seen?: 'everyone' | 'contacts' | 'nobody' | null;
   photo?: 'everyone' | 'contacts' | 'nobody' | null;
   find_me?: 'everyone' | 'contacts' | 'nobody' | null;
+  /** 0: read receipts off; 1 or null (rows from before the setting): on. */
+  read_receipts?: number | null;
   updated_at: number;
 }
 

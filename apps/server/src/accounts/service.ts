@@ -187,6 +187,27 @@ export function createAccounts(deps: AccountsDeps) {
       return rows.map((r) => toDevice(r, principal.deviceId));
     },
 
+    /**
+     * Which of these devices are still signed in: not revoked, not idle-expired, their account not
+     * suspended. Work done for a device later (a push) asks here first: access ends with the grant.
+     */
+    async liveDevices(deviceIds: readonly string[]): Promise<Set<string>> {
+      const live = new Set<string>();
+      for (let i = 0; i < deviceIds.length; i += 500) {
+        const rows = await db.db
+          .selectFrom('devices')
+          .innerJoin('accounts', 'accounts.id', 'devices.account_id')
+          .select('devices.id')
+          .where('devices.id', 'in', deviceIds.slice(i, i + 500))
+          .where('devices.revoked_at', 'is', null)
+          .where('devices.last_seen_at', '>=', clock() - deps.deviceIdleMs)
+          .where('accounts.suspended_at', 'is', null)
+          .execute();
+        for (const r of rows) live.add(r.id);
+      }
+      return live;
+    },
+
     async revokeDevice(principal: Principal, deviceId: string) {
       const result = await db.db
         .updateTable('devices')

@@ -47,7 +47,9 @@ export function createTracking(deps: { db: Database; clock: () => number; onNoti
     if (!conversationId) return;
     switch (event.type) {
       case 'receipt.updated': {
-        const { account_id: accountId, delivered_seq: delivered, read_seq: read } = event.data;
+        const { account_id: accountId, delivered_seq: delivered } = event.data;
+        // The contact turned read receipts off (or the business did): their reads are not the business's to count.
+        const read = event.data.reads_private ? 0 : event.data.read_seq;
         await deps.onNotificationReceipt?.(tx, { conversationId, accountId, delivered, read });
         const open = await openIn(tx, conversationId, accountId);
         for (const m of open) {

@@ -84,8 +84,9 @@ export function createContactsChat(deps: ChatDeps) {
 
   const tap: EventTap = async (tx, { event }) => {
     if (event.type === 'receipt.updated' && event.conversationId) {
-      const receipt = event.data as { account_id: string; read_seq: number };
-      if (receipt.read_seq > 0) await readActivity(tx, event.conversationId, receipt.account_id, event.at ?? Date.now());
+      const receipt = event.data as { account_id: string; read_seq: number; reads_private?: true };
+      // Reads kept private (read receipts off) are no activity the business may see.
+      if (receipt.read_seq > 0 && !receipt.reads_private) await readActivity(tx, event.conversationId, receipt.account_id, event.at ?? Date.now());
       return;
     }
     if (event.type !== 'message.created' || !event.conversationId) return;

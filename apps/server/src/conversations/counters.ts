@@ -30,7 +30,7 @@ export async function raiseWatermarks(
     /** Raise the read mark only if it stood just below `read` (nothing unread is skipped over). */
     readOnlyIfCaughtUp?: boolean;
   },
-): Promise<{ delivered: number; read: number } | null> {
+): Promise<{ delivered: number; read: number; before: { delivered: number; read: number } } | null> {
   const { conversationId, accountId } = options;
   const current = await tx
     .selectFrom('members')
@@ -49,7 +49,7 @@ export async function raiseWatermarks(
     .where('conversation_id', '=', conversationId)
     .where('account_id', '=', accountId)
     .execute();
-  return { delivered, read };
+  return { delivered, read, before: { delivered: Number(current.delivered_seq), read: Number(current.read_seq) } };
 }
 
 /**

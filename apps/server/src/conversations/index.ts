@@ -24,6 +24,7 @@ export {
   seqIn,
   readersOfSeq,
 } from './access.ts';
-export { activeMembership, currentMemberIds, conversationIdsOf, directChatIds, directPair, kindsOf, membersAmong, membershipsOf } from './lookup.ts';
+export { activeMembership, currentMemberIds, conversationIdsOf, directChatIds, directPair, kindsOf, membersAmong, membershipsOf, unreadTotal } from './lookup.ts';
+export { settingsOf } from './chat-settings.ts';
 export { nextSeq, raiseWatermarks, hideFromLaterJoiners } from './counters.ts';
 export { openDirectChats, nextSeqs, directChatsOf, markOwnMessages, type OpenedChat } from './bulk.ts';

@@ -130,3 +130,21 @@ export async function directChatIds(db: Reader, accountId: string, peerIds: read
   }
   return out;
 }
+
+/**
+ * Unread messages over all the chats an account is in (what its app badge shows): each chat's
+ * messages after both its read mark and what the person cleared, muted chats included.
+ */
+export async function unreadTotal(db: Reader, accountId: string): Promise<number> {
+  const rows = await db
+    .selectFrom('members')
+    .innerJoin('conversations', 'conversations.id', 'members.conversation_id')
+    .leftJoin('chat_settings', (j) => j.onRef('chat_settings.conversation_id', '=', 'members.conversation_id').onRef('chat_settings.account_id', '=', 'members.account_id'))
+    .select(['conversations.last_seq', 'members.read_seq', 'chat_settings.cleared_seq'])
+    .where('members.account_id', '=', accountId)
+    .where('members.left_cursor', 'is', null)
+    .execute();
+  let total = 0;
+  for (const r of rows) total += Math.max(0, Number(r.last_seq) - Math.max(Number(r.read_seq), Number(r.cleared_seq ?? 0)));
+  return total;
+}

@@ -3,7 +3,7 @@
  * event in the same transaction, so members' devices learn of it through the sync stream.
  */
 import type { ChatSettings, Conversation, ConversationKind, Invitation, InvitedReply, Member, MemberRole } from '@mmd/contracts';
-import { addPolicies, blockersOf, hasBlocked } from '../accounts/index.ts';
+import { addPolicies, blockersOf, hasBlocked, privacySettingsOf } from '../accounts/index.ts';
 import { claimHandle } from '../accounts/index.ts';
 import type { Principal } from '../accounts/index.ts';
 import { AppError, notFound } from '../errors.ts';
@@ -12,7 +12,7 @@ import { type Database, type Tx, isUniqueViolation } from '../platform/db/index.
 import type { Emit, WriteWithEvents } from '../sync/index.ts';
 import type { ConversationsTable, MembersTable } from './schema.ts';
 import { type SeqRange, assertMayManage, assertValidTitle, historyVisible, inRanges, isAdmin, normaliseConversation, normaliseMember, rangesOf, readableRanges, requireMember } from './access.ts';
-import { hiddenAmong, loadMessageViews, newestShown } from '../messaging/index.ts';
+import { hiddenAmong, loadMessageViews, newestShown, unreadMentionCounts } from '../messaging/index.ts';
 import type { MessagesTable } from '../messaging/index.ts';
 import { seqIn } from './access.ts';
 import { settingsOf } from './chat-settings.ts';
@@ -70,6 +70,7 @@ export function createConversations(deps: ConversationsDeps) {
       my_role: member && member.left_cursor === null ? member.role : null,
       read_seq: member ? Number(member.read_seq) : 0,
       unread_count: member ? Math.max(0, Number(c.last_seq) - Number(member.read_seq)) : 0,
+      unread_mentions: 0,
     };
   }
 
@@ -88,6 +89,10 @@ export function createConversations(deps: ConversationsDeps) {
         peers.set(r.conversation_id, { account_id: r.id, handle: r.handle, delivered_seq: Number(r.delivered_seq), read_seq: Number(r.read_seq) });
       }
     }
+    // Read receipts off on either side: the peer's reads are not shown (read_seq 0), delivery still is.
+    const settings = await privacySettingsOf(executor, [accountId, ...new Set([...peers.values()].map((p) => p.account_id))]);
+    const mine = settings.get(accountId)!.read_receipts;
+    for (const peer of peers.values()) if (!mine || !settings.get(peer.account_id)!.read_receipts) peer.read_seq = 0;
     return peers;
   }
 
@@ -233,6 +238,9 @@ export function createConversations(deps: ConversationsDeps) {
       const ranges = new Map([[conversationId, await readableRanges(db.db, membership)]]);
       v.last_message = (await lastMessages(db, ranges, principal.accountId)).get(conversationId) ?? null;
       withSettings(v, (await settingsOf(db.db, principal.accountId, [conversationId])).get(conversationId)!);
+      if (v.kind === 'group') {
+        v.unread_mentions = (await unreadMentionCounts(db.db, principal.accountId, new Map([[conversationId, { readSeq: v.read_seq, ranges: ranges.get(conversationId)! }]]))).get(conversationId) ?? 0;
+      }
       return v;
     },
 
@@ -260,6 +268,7 @@ export function createConversations(deps: ConversationsDeps) {
       const ranges = new Map(rows.map((r) => [r.id, rangesOf(normaliseConversation(r), windows.get(r.id) ?? [], settings.get(r.id)?.cleared_seq ?? 0)]));
       const last = await lastMessages(db, ranges, principal.accountId);
       const peers = await peersOf(db.db, rows.filter((r) => r.kind === 'direct').map((r) => r.id), principal.accountId);
+      const mentions = await unreadMentionCounts(db.db, principal.accountId, new Map(groups.map((g) => [g.id, { readSeq: Number(g.my_read_seq), ranges: ranges.get(g.id)! }])));
       const views: Conversation[] = [];
       for (const r of rows) {
         const v = baseView(normaliseConversation(r), {
@@ -275,6 +284,7 @@ export function createConversations(deps: ConversationsDeps) {
         const peer = peers.get(r.id);
         if (peer) v.peer = peer;
         v.last_message = last.get(r.id) ?? null;
+        v.unread_mentions = mentions.get(r.id) ?? 0;
         withSettings(v, settings.get(r.id)!);
         views.push(v);
       }

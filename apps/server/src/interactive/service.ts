@@ -53,6 +53,38 @@ const from = (p: Principal) => ({ id: p.accountId, handle: p.handle });
 
 export function createInteractive(deps: InteractiveDeps) {
   const { db, clock, write, bus, messaging } = deps;
+
+  /** Writes a message's new buttons (none: removes them) in `tx`; false when there was nothing to change. */
+  async function applyButtons(tx: Tx, message: { id: string; conversation_id: string; sender_id: string }, prepared: ReturnType<typeof prepareInteractive> | null): Promise<boolean> {
+    const messageId = message.id;
+    const now = clock();
+    const row = await contentRow(tx, messageId);
+    const content: StoredContent = row ? parseContent(row) : {};
+    if (content.list && prepared) throw new AppError('validation_failed', 'a list message has no buttons of its own', { errors: [{ path: '/buttons', message: 'not with a list' }] });
+    if (prepared?.content.buttons) {
+      const taken = new Set((content.cards ?? []).flatMap((c) => c.buttons.map((b) => b.id)));
+      const clash = prepared.content.buttons.flat().find((b) => taken.has(b.id));
+      if (clash) throw new AppError('validation_failed', `button id ${clash.id} is taken by a card`, { errors: [{ path: '/buttons', message: 'id taken' }] });
+      content.buttons = prepared.content.buttons;
+    } else delete content.buttons;
+    const hasButtons = content.buttons !== undefined || (content.cards ?? []).some((c) => c.buttons.length > 0);
+    if (row) {
+      const type = row.type === 'buttons' || row.type === 'quick_replies' ? (content.buttons ? 'buttons' : 'quick_replies') : row.type;
+      if (type === 'quick_replies' && !content.quick_replies) {
+        await tx.deleteFrom('interactive_contents').where('message_id', '=', messageId).execute();
+      } else {
+        await tx
+          .updateTable('interactive_contents')
+          .set({ content: JSON.stringify(content), type, has_buttons: hasButtons ? 1 : 0, updated_at: now })
+          .where('message_id', '=', messageId)
+          .execute();
+      }
+      return true;
+    }
+    if (!prepared) return false;
+    await storeInteractive(tx, { messageId, conversationId: message.conversation_id, senderId: message.sender_id, prepared, now });
+    return true;
+  }
   const waitMs = deps.callbackWaitMs ?? CALLBACK_WAIT_MS;
   const coalesceMs = deps.coalesceMs ?? POLL_COALESCE_MS;
   const maxWaiting = deps.maxWaitingPerAccount ?? 10;
@@ -443,40 +475,21 @@ export function createInteractive(deps: InteractiveDeps) {
     /**
      * PUT /v1/messages/{id}/buttons: the sender replaces (null: removes) a message's buttons — a
      * bot updating its keyboard after a tap (Telegram's editMessageReplyMarkup). Everyone gets
-     * `message.edited` with the message as it now is.
+     * `message.edited` with the message as it now is. With `text`, the new text and the new
+     * keyboard are one write and one event (Telegram's editMessageText with a reply_markup, or
+     * without one, which takes the keyboard away): no reader sees the new text with the old keys.
      */
-    async editButtons(principal: Principal, messageId: string, buttons: ButtonInput[][] | null): Promise<Message> {
+    async editButtons(principal: Principal, messageId: string, buttons: ButtonInput[][] | null, options: { text?: string } = {}): Promise<Message> {
       const message = await messaging.readable(principal, messageId);
       if (message.sender_id !== principal.accountId) throw new AppError('forbidden', 'only the sender changes a message’s buttons');
       assertActionable(message);
       const prepared = buttons && buttons.length > 0 ? prepareInteractive({ buttons }, { kind: principal.kind, now: clock() }) : null;
+      if (options.text !== undefined) {
+        return messaging.edit(principal, messageId, options.text, { within: async (tx) => void (await applyButtons(tx, message, prepared)) });
+      }
       await write(async (tx, emit) => {
-        const now = clock();
-        const row = await contentRow(tx, messageId);
-        const content: StoredContent = row ? parseContent(row) : {};
-        if (content.list && prepared) throw new AppError('validation_failed', 'a list message has no buttons of its own', { errors: [{ path: '/buttons', message: 'not with a list' }] });
-        if (prepared?.content.buttons) {
-          const taken = new Set((content.cards ?? []).flatMap((c) => c.buttons.map((b) => b.id)));
-          const clash = prepared.content.buttons.flat().find((b) => taken.has(b.id));
-          if (clash) throw new AppError('validation_failed', `button id ${clash.id} is taken by a card`, { errors: [{ path: '/buttons', message: 'id taken' }] });
-          content.buttons = prepared.content.buttons;
-        } else delete content.buttons;
-        const hasButtons = content.buttons !== undefined || (content.cards ?? []).some((c) => c.buttons.length > 0);
-        if (row) {
-          const type = row.type === 'buttons' || row.type === 'quick_replies' ? (content.buttons ? 'buttons' : 'quick_replies') : row.type;
-          if (type === 'quick_replies' && !content.quick_replies) {
-            await tx.deleteFrom('interactive_contents').where('message_id', '=', messageId).execute();
-          } else {
-            await tx
-              .updateTable('interactive_contents')
-              .set({ content: JSON.stringify(content), type, has_buttons: hasButtons ? 1 : 0, updated_at: now })
-              .where('message_id', '=', messageId)
-              .execute();
-          }
-        } else if (prepared) {
-          await storeInteractive(tx, { messageId, conversationId: message.conversation_id, senderId: message.sender_id, prepared, now });
-        } else return;
-        await emit({ type: 'message.edited', conversationId: message.conversation_id, membersJoinedBy: audienceOf(message), data: await messaging.view(tx, messageId), at: now });
+        if (!(await applyButtons(tx, message, prepared))) return;
+        await emit({ type: 'message.edited', conversationId: message.conversation_id, membersJoinedBy: audienceOf(message), data: await messaging.view(tx, messageId), at: clock() });
       });
       return messaging.view(db.db, messageId, principal.accountId);
     },

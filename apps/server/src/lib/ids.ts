@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-type Prefix = 'acc' | 'pph' | 'dev' | 'key' | 'cnv' | 'msg' | 'med' | 'inv' | 'whk' | 'whd' | 'rul' | 'tpl' | 'cbq' | 'nte' | 'cmp' | 'ntf';
+type Prefix = 'acc' | 'pph' | 'dev' | 'key' | 'cnv' | 'msg' | 'med' | 'inv' | 'whk' | 'whd' | 'rul' | 'tpl' | 'cbq' | 'nte' | 'cmp' | 'ntf' | 'psh';
 
 /**
  * Messages and conversations are written by the thousand a second (a campaign), and each id is

@@ -10,6 +10,9 @@ export { deleteForEveryone, type DeleteForEveryoneOptions, type DeleteForEveryon
 export { findMessage, latestMessagesFrom, firstMessageIdFrom, visibleMessagesAmong, messagesForReview, type MessageForReview } from './lookup.ts';
 export { loadMessageViews, audienceOf } from './views.ts';
 export { hiddenAmong, newestShown } from './hides.ts';
+export { unreadMentionCounts, listUnreadMentions } from './mentions.ts';
+/** Whether a message (any view of it, a message.created or message.edited payload included) mentions this account. */
+export { mentionsAccount } from '@mmd/contracts';
 export { pendingAmong, deliverPending, failPending } from './pending.ts';
 export { type SpreadPolicy, type SpreadAlert, type Velocity, spreadPolicyFrom } from './spread-velocity.ts';
 export type { MessagesTable } from './schema.ts';

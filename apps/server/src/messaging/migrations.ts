@@ -290,4 +290,17 @@ export const messagingMigrations: MigrationSteps = {
     // A person's stars, newest first.
     await db.schema.createIndex('starred_by_account').on('starred_messages').columns(['account_id', 'starred_at']).execute();
   },
+  '202612060800-messaging-mentions': async (db: Kysely<unknown>) => {
+    await db.schema
+      .createTable('message_mentions')
+      .addColumn('message_id', 'text', (c) => c.notNull())
+      .addColumn('conversation_id', 'text', (c) => c.notNull())
+      .addColumn('account_id', 'text', (c) => c.notNull())
+      .addColumn('position', 'integer', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('message_mentions_pk', ['message_id', 'account_id'])
+      .execute();
+    // A person's mentions per chat (the @ badge and the jump list).
+    await db.schema.createIndex('message_mentions_by_account').on('message_mentions').columns(['account_id', 'conversation_id']).execute();
+  },
 };

@@ -1,4 +1,4 @@
-import { EditMessageBody, HistoryQuery, HistoryReply, PinnedList, StarredList, Message, ReactBody, ReactionDetails, ReadBody, Receipts, SearchQuery, SearchReply, SendMessageBody } from '@mmd/contracts';
+import { UnreadMentionList, UnreadMentionsQuery, EditMessageBody, HistoryQuery, HistoryReply, PinnedList, StarredList, Message, ReactBody, ReactionDetails, ReadBody, Receipts, SearchQuery, SearchReply, SendMessageBody } from '@mmd/contracts';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Authenticate } from '../http/auth.ts';
@@ -58,6 +58,20 @@ export function messagingRoutes(deps: { messaging: Messaging; search: MessageSea
       const principal = await authenticate(request);
       const q = request.query;
       return messaging.history(principal, request.params.id, { after: q.after, before: q.before, limit: q.limit ?? 50, type: q.type });
+    });
+
+    app.get('/v1/conversations/:id/mentions', {
+      schema: {
+        'x-mmd-scope': 'messages:read',
+        tags: ['messages'],
+        summary: 'Your unread @mentions in a group, oldest first (past your read mark, in messages you can still read); empty in direct chats and channels',
+        params: Type.Object({ id: Id }),
+        querystring: UnreadMentionsQuery,
+        response: { 200: UnreadMentionList },
+      },
+    }, async (request) => {
+      const principal = await authenticate(request);
+      return messaging.unreadMentions(principal, request.params.id, { after: request.query.after, limit: request.query.limit ?? 50 });
     });
 
     app.post('/v1/conversations/:id/read', { schema: { 'x-mmd-scope': 'messages:write', tags: ['messages'], summary: 'Mark messages read up to a seq', params: Type.Object({ id: Id }), body: ReadBody } }, async (request) => {

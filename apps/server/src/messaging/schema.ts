@@ -161,6 +161,19 @@ export interface MessagingTables {
   message_hides: MessageHidesTable;
   pinned_messages: PinnedMessagesTable;
   starred_messages: StarredMessagesTable;
+  message_mentions: MessageMentionsTable;
+}
+
+/**
+ * A member a group message mentions (mentions.ts), written with the message and rewritten by each
+ * edit; `position` keeps the order the text names them.
+ */
+export interface MessageMentionsTable {
+  message_id: string;
+  conversation_id: string;
+  account_id: string;
+  position: number;
+  created_at: number;
 }
 
 /** A message pinned at the top of its chat, for every member (at most MAX_PINNED_MESSAGES a chat). */

@@ -5,7 +5,7 @@
 import type { AiDisclosure, Message, MessageContentType, ReactionDetails, Receipts } from '@mmd/contracts';
 import type { Principal } from '../accounts/index.ts';
 import { type Membership, assertMayPost, directChatsOf, inRanges, isAdmin, markOwnMessages, nextSeq, nextSeqs, raiseWatermarks, readableRanges, readersOfSeq, requireMember, seqIn } from '../conversations/index.ts';
-import { accountStates, accountsByIds, blockedBy, blockersOf, blocksBetween } from '../accounts/index.ts';
+import { accountStates, accountsByIds, blockedBy, blockersOf, blocksBetween, readsShownBetween } from '../accounts/index.ts';
 import { AppError, notFound } from '../errors.ts';
 import { newId } from '../lib/ids.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
@@ -23,6 +23,7 @@ import { indexMessages, reindexText } from './search.ts';
 import type { SpreadPolicy } from './spread-velocity.ts';
 import { type LinkPreviewDeps, planLinkPreview, previewLink } from './link-previews.ts';
 import { detachPreviewImage } from '../media/index.ts';
+import { listUnreadMentions, storeMentions } from './mentions.ts';
 
 /**
  * Order within a page: a held message (position P: written after seq P - 1) sorts after the sent
@@ -107,11 +108,16 @@ export function createMessaging(deps: MessagingDeps) {
     return view!;
   }
 
-  /** Raises the caller's watermarks and tells the conversation when receipts are live there. */
+  /**
+   * Raises the caller's watermarks and tells the conversation when receipts are live there. In a
+   * direct chat where either person has read receipts off, the reader's own devices get their
+   * real marks and the other person only the delivered mark (read_seq 0), and only when that
+   * rose: an event with nothing new for them would itself say "read just now".
+   */
   async function advanceWatermarks(
     tx: Tx,
     emit: Emit,
-    options: { conversationId: string; accountId: string; delivered: number; read: number; kind: string; memberCount: number },
+    options: { conversationId: string; accountId: string; delivered: number; read: number; kind: string; memberCount: number; directKey: string | null },
   ) {
     const { conversationId, accountId } = options;
     const raised = await raiseWatermarks(tx, { conversationId, accountId, delivered: options.delivered, read: options.read });
@@ -119,6 +125,15 @@ export function createMessaging(deps: MessagingDeps) {
     const { delivered, read } = raised;
     if (options.kind === 'direct' || (options.kind === 'group' && options.memberCount <= LIVE_RECEIPTS_MAX_MEMBERS)) {
       const quiet = options.kind === 'direct' && (await automatedFromBusiness(tx, conversationId, accountId, Math.max(delivered, read)));
+      const peer = options.kind === 'direct' ? options.directKey?.split(':').find((id) => id !== accountId) : undefined;
+      if (peer && !(await readsShownBetween(tx, accountId, peer))) {
+        const at = clock();
+        await emit({ type: 'receipt.updated', conversationId, data: { account_id: accountId, delivered_seq: delivered, read_seq: read, reads_private: true }, at, targetAccountId: accountId });
+        if (!quiet && delivered > raised.before.delivered) {
+          await emit({ type: 'receipt.updated', conversationId, data: { account_id: accountId, delivered_seq: delivered, read_seq: 0, reads_private: true }, at, targetAccountId: peer });
+        }
+        return;
+      }
       await emit({ type: 'receipt.updated', conversationId, data: { account_id: accountId, delivered_seq: delivered, read_seq: read }, at: clock(), ...(quiet ? { targetAccountId: accountId } : {}) });
     }
   }
@@ -306,13 +321,17 @@ export function createMessaging(deps: MessagingDeps) {
           await storeInteractive(tx, { messageId: row.id, conversationId, senderId: principal.accountId, prepared, now });
           if (prepared.closesAt !== null) await deps.scheduleClose?.(tx, { messageId: row.id, at: prepared.closesAt });
         }
+        // A forward carries someone else's words from another chat: it mentions nobody here.
+        const mentions = input.forwardOf
+          ? []
+          : await storeMentions(tx, { messageId: row.id, conversationId, kind: membership.conversation.kind, senderId: principal.accountId, text: row.text, now });
         const attached = await attachMedia(tx, { messageId: row.id, mediaIds, senderId: principal.accountId, forwarded: input.forwardOf !== undefined, aiDisclosure: input.aiDisclosure });
         // Searchable from this transaction on (by its sender alone while it is held).
         await indexMessages(tx, [{ id: row.id, conversationId, text: row.text, mediaKinds: attached.summaries.map((m) => m.kind) }]);
         if (attached.pending) {
           // Held back until its media is ready; deliverPending gives it a seq and publishes it
           // then. Until then it exists for its sender alone: no seq, no count, no event.
-          return { message: prepared ? await single(tx, row, principal.accountId) : toMessage(row, principal.handle, [], attached.summaries, principal.kind, input.agent), replayed: false };
+          return { message: prepared ? await single(tx, row, principal.accountId) : { ...toMessage(row, principal.handle, [], attached.summaries, principal.kind, input.agent), mentions }, replayed: false };
         }
         // Its media's spread (spread.ts): the sender's limit per picture, and the hops it inherits.
         const spread = mediaIds.length > 0 ? await shareMedia(tx, { messageId: row.id, conversationId, senderId: principal.accountId, automated: input.automated === true, mediaIds, chainHops: Number(forward.forward_hops), now, policy: deps.spread, confirmed: input.confirmSpread === true }) : null;
@@ -321,7 +340,7 @@ export function createMessaging(deps: MessagingDeps) {
           const heldFields = { spread_cluster: spread.cluster, spread_hops: spread.hops, spread_fast: 1 };
           Object.assign(row, heldFields);
           await tx.updateTable('messages').set(heldFields).where('id', '=', row.id).execute();
-          return { message: prepared ? await single(tx, row, principal.accountId) : toMessage(row, principal.handle, [], attached.summaries, principal.kind, input.agent), replayed: false };
+          return { message: prepared ? await single(tx, row, principal.accountId) : { ...toMessage(row, principal.handle, [], attached.summaries, principal.kind, input.agent), mentions }, replayed: false };
         }
         const seq = outNow ? Number(row.seq) : await nextSeq(tx, conversationId);
         const going = { seq, status: 'sent' as const, held_after: null, written_cursor: null, spread_cluster: spread?.cluster ?? null, spread_hops: spread?.hops ?? null, spread_fast: spread?.fast ? 1 : null };
@@ -334,7 +353,7 @@ export function createMessaging(deps: MessagingDeps) {
           await planLinkPreview(tx, { messageId: row.id, conversationId, senderId: principal.accountId, text: row.text, now, enqueue: deps.enqueuePreview });
         }
         // Interactive content is seen per viewer (callback data by the sender only): the event carries everyone's view, the sender gets theirs.
-        const message = prepared ? await single(tx, row) : toMessage(row, principal.handle, [], attached.summaries, principal.kind, input.agent);
+        const message = prepared ? await single(tx, row) : { ...toMessage(row, principal.handle, [], attached.summaries, principal.kind, input.agent), mentions };
         await emit({ type: 'message.created', conversationId, seq, data: message, at: now, ...(input.eventTo ? { targetAccountId: input.eventTo } : {}) });
         // Your own message is read by you (one UPDATE: its seq is the newest, above any mark).
         await markOwnMessages(tx, principal.accountId, new Map([[conversationId, seq]]));
@@ -487,13 +506,23 @@ export function createMessaging(deps: MessagingDeps) {
       return { messages: await loadMessageViews(db.db, merged, { viewerId: principal.accountId, now: clock() }), has_more: hasMore };
     },
 
+    /** The caller's unread mentions in a group, oldest first (the @ jump); none elsewhere. */
+    unreadMentions(principal: Principal, conversationId: string, options: { after?: number; limit: number }) {
+      return listUnreadMentions(db, principal, conversationId, options);
+    },
+
     async get(principal: Principal, messageId: string): Promise<Message> {
       const row = await loadMessage(db.db, messageId);
       await assertVisible(db.db, await requireMember(db.db, row.conversation_id, principal.accountId), row);
       return single(db.db, row, principal.accountId);
     },
 
-    async edit(principal: Principal, messageId: string, text: string): Promise<Message> {
+    /**
+     * The sender replaces a message's text. `within` runs in the same transaction after the new
+     * text is written and before the event is made (another capability's part of one edit: a bot's
+     * new keyboard), so readers see the whole edit or none of it.
+     */
+    async edit(principal: Principal, messageId: string, text: string, options: { within?: (tx: Tx) => Promise<void> } = {}): Promise<Message> {
       return write(async (tx, emit) => {
         const row = await loadMessage(tx, messageId);
         const membership = await requireMember(tx, row.conversation_id, principal.accountId);
@@ -507,6 +536,8 @@ export function createMessaging(deps: MessagingDeps) {
         if (row.forward_origin_id) throw new AppError('forbidden', 'a forwarded message cannot be edited');
         const now = clock();
         await tx.updateTable('messages').set({ text, edited_at: now }).where('id', '=', messageId).execute();
+        // Mentions follow the new words: added, kept or gone (against today's members).
+        await storeMentions(tx, { messageId, conversationId: row.conversation_id, kind: membership.conversation.kind, senderId: row.sender_id, text, now });
         // The old words are no longer found, in the same transaction.
         await reindexText(tx, { id: messageId, conversationId: row.conversation_id, text });
         // A preview of a link the text no longer has would mislead: it goes (no new one is made for an edit).
@@ -515,6 +546,7 @@ export function createMessaging(deps: MessagingDeps) {
           await tx.updateTable('link_previews').set({ status: 'none', title: null, description: null, site_name: null, image_media_id: null, updated_at: now }).where('message_id', '=', messageId).execute();
           await detachPreviewImage(tx, messageId);
         }
+        await options.within?.(tx);
         const message = await single(tx, { ...row, text, edited_at: now });
         await emit({ type: 'message.edited', conversationId: row.conversation_id, membersJoinedBy: audienceOf(row), data: message, at: now });
         return single(tx, { ...row, text, edited_at: now }, principal.accountId);
@@ -647,7 +679,7 @@ export function createMessaging(deps: MessagingDeps) {
       return write(async (tx, emit) => {
         const { conversation } = await requireMember(tx, conversationId, principal.accountId);
         const seq = Math.min(upToSeq, conversation.last_seq);
-        await advanceWatermarks(tx, emit, { conversationId, accountId: principal.accountId, delivered: seq, read: seq, kind: conversation.kind, memberCount: conversation.member_count });
+        await advanceWatermarks(tx, emit, { conversationId, accountId: principal.accountId, delivered: seq, read: seq, kind: conversation.kind, memberCount: conversation.member_count, directKey: conversation.direct_key });
         return { read_seq: seq };
       });
     },
@@ -660,12 +692,12 @@ export function createMessaging(deps: MessagingDeps) {
      * Only memberships with undelivered messages are touched.
      */
     async acknowledgeMany(acks: { accountId: string; cursor: number }[]) {
-      const work: { accountId: string; cursor: number; behind: { conversation_id: string; kind: string; member_count: number }[] }[] = [];
+      const work: { accountId: string; cursor: number; behind: { conversation_id: string; kind: string; member_count: number; direct_key: string | null }[] }[] = [];
       for (const { accountId, cursor } of acks) {
         const behind = await db.db
           .selectFrom('members')
           .innerJoin('conversations', 'conversations.id', 'members.conversation_id')
-          .select(['members.conversation_id', 'conversations.kind', 'conversations.member_count'])
+          .select(['members.conversation_id', 'conversations.kind', 'conversations.member_count', 'conversations.direct_key'])
           .where('members.account_id', '=', accountId)
           .where('members.left_cursor', 'is', null)
           .whereRef('members.delivered_seq', '<', 'conversations.last_seq')
@@ -686,7 +718,7 @@ export function createMessaging(deps: MessagingDeps) {
               .limit(1)
               .executeTakeFirst();
             if (!newest?.seq) continue;
-            await advanceWatermarks(tx, emit, { conversationId: m.conversation_id, accountId, delivered: Number(newest.seq), read: 0, kind: m.kind, memberCount: Number(m.member_count) });
+            await advanceWatermarks(tx, emit, { conversationId: m.conversation_id, accountId, delivered: Number(newest.seq), read: 0, kind: m.kind, memberCount: Number(m.member_count), directKey: m.direct_key });
           }
         }
       });
@@ -714,13 +746,16 @@ export function createMessaging(deps: MessagingDeps) {
         const r = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
         return Number(r.n);
       };
-      const result: Receipts = { message_id: row.id, recipients: await count(), delivered: await count('delivered_seq'), read: await count('read_seq') };
+      // A direct chat where either person has read receipts off shows delivered, never read (groups always count reads).
+      const peer = conversation.kind === 'direct' ? conversation.direct_key?.split(':').find((id) => id !== row.sender_id) : undefined;
+      const readsShown = !peer || (await readsShownBetween(db.db, row.sender_id, peer));
+      const result: Receipts = { message_id: row.id, recipients: await count(), delivered: await count('delivered_seq'), read: readsShown ? await count('read_seq') : 0 };
       if (conversation.kind === 'direct' || conversation.member_count <= LIVE_RECEIPTS_MAX_MEMBERS) {
         const rows = await base.innerJoin('accounts', 'accounts.id', 'members.account_id').select(['accounts.id', 'accounts.handle', 'members.delivered_seq', 'members.read_seq']).execute();
         result.per_recipient = rows.map((r) => ({
           account_id: r.id,
           handle: r.handle,
-          status: held ? 'sent' : Number(r.read_seq) >= seq ? 'read' : Number(r.delivered_seq) >= seq ? 'delivered' : 'sent',
+          status: held ? 'sent' : readsShown && Number(r.read_seq) >= seq ? 'read' : Number(r.delivered_seq) >= seq ? 'delivered' : 'sent',
         }));
       }
       return result;

@@ -7,6 +7,7 @@ import { mediaOfMessages } from '../media/index.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
 import type { MessagesTable } from './schema.ts';
 import { previewViews } from './link-previews.ts';
+import { mentionsOf } from './mentions.ts';
 
 /**
  * `viewerId`: whose view of interactive content (their own votes and answers; callback data for
@@ -34,13 +35,14 @@ export async function loadMessageViews(db: Database['db'] | Tx, rows: MessagesTa
     db,
     rows.filter((r) => r.deleted_at === null && r.text !== null).map((r) => r.id),
   );
+  const mentions = await mentionsOf(db, rows.filter((r) => r.deleted_at === null).map((r) => r.id));
   return rows.map((r) => {
     const fields = interactive.get(r.id);
     // A card's header is attached to the message (so its viewers may fetch it) but shown in the card.
     const shown = fields?.cards ? [] : (media.get(r.id) ?? []);
     const sender = senders.get(r.sender_id);
     const agent = r.agent_id ? { id: r.agent_id, handle: senders.get(r.agent_id)?.handle ?? 'deleted' } : undefined;
-    const message = withInteractive(toMessage(r, sender?.handle ?? 'deleted', byMessage.get(r.id) ?? [], shown, sender?.kind, agent), fields);
+    const message = withInteractive({ ...toMessage(r, sender?.handle ?? 'deleted', byMessage.get(r.id) ?? [], shown, sender?.kind, agent), mentions: mentions.get(r.id) ?? [] }, fields);
     const preview = previews.get(r.id);
     return preview ? { ...message, link_preview: preview } : message;
   });
@@ -113,6 +115,8 @@ export function toMessage(
         : null,
     reactions: deleted ? [] : reactions,
     media: deleted ? [] : media,
+    // Set by loadMessageViews (mentions.ts); a message built here has none until then.
+    mentions: [],
     status: r.status,
     created_at: Number(r.created_at),
     edited_at: r.edited_at === null ? null : Number(r.edited_at),

@@ -6,7 +6,7 @@ import { AppError, notFound } from '../errors.ts';
 import type { Authenticate } from '../http/auth.ts';
 import { createWindowLimiter } from '../http/window-limit.ts';
 import type { UrlSigner } from '../media/index.ts';
-import type { BlobStore } from '../platform/blobs/index.ts';
+import { type BlobStore, isBlobError } from '../platform/blobs/index.ts';
 import type { Database } from '../platform/db/index.ts';
 import type { PresenceService } from './presence.ts';
 import type { Profiles } from './service.ts';
@@ -130,7 +130,11 @@ export function profileRoutes(deps: {
         if (!(size in PROFILE_PHOTO_SIZES)) throw notFound('photo size');
         const file = await profiles.photoFile(photoId, viewerId, size as ProfilePhotoSize, String(request.headers.accept ?? ''));
         if (!file) throw notFound('profile photo');
-        const read = await deps.blobs.get(file.key);
+        // The owner may remove the photo between the lookup and the read: that is a 404, not a 500.
+        const read = await deps.blobs.get(file.key).catch((err: unknown) => {
+          if (isBlobError(err, 'not_found')) throw notFound('profile photo');
+          throw err;
+        });
         const maxAge = Math.max(0, Number(expires) - Math.floor(deps.clock() / 1000));
         return reply
           .header('content-type', file.mime)

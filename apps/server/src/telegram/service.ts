@@ -47,8 +47,8 @@ export interface TelegramDeps {
     get(bot: Principal): Promise<{ command: string; description: string }[]>;
     set(bot: Principal, commands: { command: string; description: string }[]): Promise<unknown>;
   } | null;
-  /** Replaces (null: removes) a message's buttons, by its sender. */
-  editButtons: ((principal: Principal, messageId: string, buttons: ButtonInput[][] | null) => Promise<Message>) | null;
+  /** Replaces (null: removes) a message's buttons, by its sender; with `text`, the text too, in the same write. */
+  editButtons: ((principal: Principal, messageId: string, buttons: ButtonInput[][] | null, options?: { text?: string }) => Promise<Message>) | null;
 }
 
 /** What a method gets: the bot, its parameters and the files uploaded with the request (attach name → media id). */
@@ -547,9 +547,9 @@ export function createTelegramService(deps: TelegramDeps) {
     return markup?.buttons?.length ? markup.buttons : null;
   }
 
-  async function setButtons(bot: Principal, target: Message, buttons: ButtonInput[][] | null): Promise<Message> {
+  async function setButtons(bot: Principal, target: Message, buttons: ButtonInput[][] | null, text?: string): Promise<Message> {
     if (!deps.editButtons) throw badRequest('editing keyboards is not available on this server');
-    return translate(deps.editButtons(bot, target.id, buttons), 'message');
+    return translate(deps.editButtons(bot, target.id, buttons, text === undefined ? {} : { text }), 'message');
   }
 
   const sameButtons = (m: Message, buttons: ButtonInput[][] | null) =>
@@ -563,8 +563,12 @@ export function createTelegramService(deps: TelegramDeps) {
     if (target.text === text && JSON.stringify(before) === JSON.stringify(entities) && sameButtons(target, buttons)) {
       throw badRequest('message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message');
     }
-    let edited = target.text === text ? target : await translate(messaging.edit(call.bot, target.id, text), 'message');
-    if (!sameButtons(target, buttons)) edited = await setButtons(call.bot, target, buttons);
+    // New text and a new keyboard are one write: no reader sees the new text with the old keys.
+    const newText = target.text !== text;
+    const newKeys = !sameButtons(target, buttons);
+    let edited = target;
+    if (newKeys) edited = await setButtons(call.bot, target, buttons, newText ? text : undefined);
+    else if (newText) edited = await translate(messaging.edit(call.bot, target.id, text), 'message');
     await remember(target.id, entities, null, { replace: true });
     return objects.message(edited);
   }

@@ -19,6 +19,7 @@ import { useStore } from './context.ts';
 import { messagePreview } from './format.ts';
 import { ErrorAlert } from '../error-alert.tsx';
 import { EmojiPicker } from './EmojiPicker.tsx';
+import { MentionList, useMentionSuggestions } from './mention-complete.tsx';
 
 const MAX_TEXT = 4096;
 const MAX_ITEMS = 10;
@@ -68,6 +69,9 @@ export function Composer(props: {
   const [keyboardHidden, setKeyboardHidden] = useState<string | null>(null);
   const [menuAt, setMenuAt] = useState(0);
   const [menuDismissed, setMenuDismissed] = useState(false);
+  // Where the caret is: "@" just before it offers the group's members.
+  const [caret, setCaret] = useState(0);
+  const mentions = useMentionSuggestions(conversation, text, caret);
 
   useEffect(() => {
     if (editing) setText(editing.text ?? '');
@@ -276,7 +280,36 @@ export function Composer(props: {
     input.current?.focus();
   };
 
+  const pickMention = (m: Parameters<typeof mentions.pick>[0]) => {
+    const next = mentions.pick(m);
+    setText(next.text);
+    if (!editing) store.saveDraft(conversation.id, next.text);
+    setCaret(next.caret);
+    // After React wrote the new text: the caret goes just after the picked handle.
+    requestAnimationFrame(() => {
+      input.current?.focus();
+      input.current?.setSelectionRange(next.caret, next.caret);
+    });
+  };
+
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (mentions.active) {
+      if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+        event.preventDefault();
+        mentions.move(event.key === 'ArrowDown' ? 1 : -1);
+        return;
+      }
+      if ((event.key === 'Enter' || event.key === 'Tab') && !event.shiftKey && !event.nativeEvent.isComposing) {
+        event.preventDefault();
+        pickMention(mentions.active);
+        return;
+      }
+      if (event.key === 'Escape') {
+        event.preventDefault();
+        mentions.dismiss();
+        return;
+      }
+    }
     if (menuOpen && activeCommand) {
       if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
         event.preventDefault();
@@ -376,6 +409,7 @@ export function Composer(props: {
         </label>
       )}
       <ErrorAlert error={error} />
+      <MentionList suggestions={mentions} onPick={pickMention} />
       {menuOpen && (
         <div className="command-menu" id={menuId} role="listbox" aria-label={`Commands of @${conversation.peer?.handle ?? 'bot'}`}>
           {matches.map((c) => (
@@ -508,11 +542,13 @@ export function Composer(props: {
             maxLength={MAX_TEXT}
             placeholder={attachments.length ? 'Add a caption' : (keyboard?.placeholder ?? 'Message')}
             value={text}
-            aria-autocomplete={commands.length > 0 ? 'list' : undefined}
-            aria-controls={menuOpen ? menuId : undefined}
-            aria-activedescendant={activeCommand ? `${menuId}-${activeCommand.command}` : undefined}
+            aria-autocomplete={commands.length > 0 || conversation.kind === 'group' ? 'list' : undefined}
+            aria-controls={mentions.active ? mentions.listId : menuOpen ? menuId : undefined}
+            aria-activedescendant={mentions.active ? mentions.optionId(mentions.active) : activeCommand ? `${menuId}-${activeCommand.command}` : undefined}
+            onSelect={(e) => setCaret(e.currentTarget.selectionStart)}
             onChange={(e) => {
               setText(e.target.value);
+              setCaret(e.target.selectionStart);
               if (!editing) store.saveDraft(conversation.id, e.target.value);
               setMenuAt(0);
               if (!e.target.value.startsWith('/')) setMenuDismissed(false);

@@ -139,6 +139,7 @@ function ChatRow({ c, title, verified, active, photo }: { c: Conversation; title
               <span className="visually-hidden">
                 {c.kind === 'direct' ? '' : `, ${c.kind}`}
                 {c.unread_count > 0 ? `, ${c.unread_count} unread` : ''}
+                {c.unread_mentions > 0 ? `, ${c.unread_mentions === 1 ? 'mentions you' : `mentions you ${c.unread_mentions} times`}` : ''}
                 {markedUnread ? ', marked unread' : ''}
                 {muted ? ', muted' : ''}
                 {pinned ? ', pinned' : ''}
@@ -164,6 +165,11 @@ function ChatRow({ c, title, verified, active, photo }: { c: Conversation; title
               {pinned && (
                 <span className="chat-mark" data-mark="pinned" title="Pinned">
                   <PinIcon />
+                </span>
+              )}
+              {c.unread_mentions > 0 && (
+                <span className="badge mention-badge" data-mark="mentioned" title="You were mentioned" aria-hidden="true">
+                  @
                 </span>
               )}
               {c.unread_count > 0 && (

@@ -73,6 +73,7 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
   const { message: m, kind, myRole, replied, onAction, tick } = props;
   const store = useStoreRef();
   const mine = m.sender_id === store.meId;
+  const mentionsMe = !m.deleted && m.mentions.some((x) => x.account_id === store.meId);
   const conversation = { kind, my_role: myRole };
   const reactedWith = new Set(props.myReactions.split(' ').filter(Boolean));
   const [menu, setMenu] = useState(false);
@@ -110,7 +111,10 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
 
   return (
     <div id={`message-${m.id}`} className={`bubble-row${mine ? ' mine' : ''}`} data-message-id={m.id} tabIndex={-1}>
-      <article className={`bubble${m.media.length ? ' has-media' : ''}${hasInteractive(m) ? ' has-interactive' : ''}${m.status === 'failed' ? ' failed' : ''}`} aria-label={`${mine ? 'You' : `@${m.sender_handle}`}, ${clock(m.created_at)}`}>
+      <article
+        className={`bubble${m.media.length ? ' has-media' : ''}${hasInteractive(m) ? ' has-interactive' : ''}${m.status === 'failed' ? ' failed' : ''}${mentionsMe ? ' mentions-me' : ''}`}
+        aria-label={`${mine ? 'You' : `@${m.sender_handle}`}, ${clock(m.created_at)}${mentionsMe ? ', mentions you' : ''}`}
+      >
         {!mine && conversation.kind !== 'direct' && !agent && (
           <span className="sender">
             {sender?.display_name && <span className="display-name">{sender.display_name} </span>}
@@ -131,7 +135,7 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
         {m.spread?.label === 'spreading_fast' && <span className="forwarded spreading-fast">⚡ Spreading fast</span>}
         {m.reply_to && <Quote message={replied} onJump={jump} />}
         {m.media.length > 0 && <MediaAlbum media={m.media} />}
-        {m.text && <RichText text={m.text} />}
+        {m.text && <RichText text={m.text} mentions={m.mentions} meId={store.meId} />}
         {m.link_preview && <LinkPreviewCard preview={m.link_preview} onRemove={mine ? () => void store.removeLinkPreview(m) : undefined} />}
         <Interactive message={m} mine={mine} />
         <span className="meta">

@@ -96,6 +96,29 @@ export function MessageList(props: { conversation: Conversation; chat: ChatState
     setTimeout(() => el.classList.remove('found'), 4000);
   });
 
+  // Mentions of me the @ button offers: each one that comes into view is seen, and leaves the count.
+  const mentionJumps = store.mentionsToJump(conversation.id);
+  const mentionKey = mentionJumps.map((m) => m.message_id).join(',');
+  // biome-ignore lint/correctness/useExhaustiveDependencies: observe again as pages load (new bubbles to watch)
+  useEffect(() => {
+    const root = scroller.current;
+    if (!root || !mentionKey) return;
+    const observer = new IntersectionObserver(
+      (entries) => {
+        for (const e of entries) {
+          const id = (e.target as HTMLElement).dataset.messageId;
+          if (e.isIntersecting && id) store.mentionSeen(conversation.id, id);
+        }
+      },
+      { root, threshold: 0.6 },
+    );
+    for (const id of mentionKey.split(',')) {
+      const el = document.getElementById(`message-${id}`);
+      if (el) observer.observe(el);
+    }
+    return () => observer.disconnect();
+  }, [store, conversation.id, mentionKey, messages.length]);
+
   // Load older messages when the top comes into view.
   useEffect(() => {
     const sentinel = top.current;
@@ -161,6 +184,20 @@ export function MessageList(props: { conversation: Conversation; chat: ChatState
           <OutgoingBubble key={o.key} item={o} replied={o.reply_to ? byId.get(o.reply_to) : undefined} />
         ))}
       </div>
+      {mentionJumps.length > 0 && (
+        <button
+          type="button"
+          className="mention-jump"
+          aria-label={mentionJumps.length === 1 ? 'Go to the mention of you' : `Go to the next mention of you, ${mentionJumps.length} unread`}
+          title="Go to the next mention of you"
+          onClick={() => void store.jumpToMention(conversation.id)}
+        >
+          <span aria-hidden="true">@</span>
+          <span className="mention-jump-count" aria-hidden="true">
+            {mentionJumps.length}
+          </span>
+        </button>
+      )}
       {unseen > 0 && (
         <button type="button" className="new-messages-pill" onClick={toBottom}>
           {unseen === 1 ? '1 new message' : `${unseen} new messages`} ↓

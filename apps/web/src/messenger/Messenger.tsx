@@ -3,7 +3,9 @@
  * phone (the URL says which chat is open, so back and reload work).
  */
 import { useEffect, useMemo } from 'react';
+import { savedToken } from '../api.ts';
 import { CloseIcon } from '../icons.tsx';
+import { enablePush, notificationPrefs, pushSupported, setBadge } from '../notifications.ts';
 import { useSession } from '../session.tsx';
 import { ChatView } from './ChatView.tsx';
 import { ConversationList } from './ConversationList.tsx';
@@ -18,6 +20,12 @@ export function Messenger({ chatId }: { chatId: string | null }) {
     void store.start();
     return () => store.stop();
   }, [store]);
+  useEffect(() => {
+    // Pushes were turned on here before: keep this device's subscription registered (the browser
+    // may have rotated it) and the session where the service worker finds it.
+    const token = savedToken();
+    if (token && notificationPrefs().enabled && pushSupported() && Notification.permission === 'granted') enablePush(client, token, notificationPrefs().previews).catch(() => {});
+  }, [client]);
   return (
     <StoreContext.Provider value={store}>
       <div className={`messenger${chatId ? ' chat-open' : ''}`}>
@@ -44,6 +52,7 @@ function UnreadTitle() {
   const total = (store.conversations ?? []).reduce((sum, c) => sum + c.unread_count, 0);
   useEffect(() => {
     document.title = `${total > 0 ? `(${total}) ` : ''}Messages · MMD`;
+    setBadge(total);
   }, [total]);
   return null;
 }

@@ -28,12 +28,14 @@ const ADD_ME: { value: AddMePolicy; label: string; hint: string }[] = [
 export function PrivacySettings() {
   const { client } = useSession();
   const [addMe, setAddMe] = useState<AddMePolicy | null>(null);
+  const [readReceipts, setReadReceipts] = useState<boolean | null>(null);
   const [blocked, setBlocked] = useState<{ handle: string }[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const load = useCallback(() => {
     Promise.all([client.privacy(), client.blocks()])
       .then(([privacy, blocks]) => {
         setAddMe(privacy.add_me);
+        setReadReceipts(privacy.read_receipts);
         setBlocked(blocks);
       })
       .catch((err: unknown) => setError(errorText(err)));
@@ -53,6 +55,19 @@ export function PrivacySettings() {
     }
   }
 
+  async function toggleReadReceipts(next: boolean) {
+    setError(null);
+    // The box follows the click at once; a refusal puts back what was saved.
+    const before = readReceipts;
+    setReadReceipts(next);
+    try {
+      setReadReceipts((await client.setPrivacy({ read_receipts: next })).read_receipts);
+    } catch (err) {
+      setReadReceipts(before);
+      setError(errorText(err));
+    }
+  }
+
   async function unblock(handle: string) {
     setError(null);
     try {
@@ -68,6 +83,22 @@ export function PrivacySettings() {
       <h2>Privacy</h2>
       <ErrorAlert error={error} />
       <RadioChoice legend="Who can add me to groups and channels" name="add-me" options={ADD_ME} value={addMe} onChoose={(v) => void choose(v)} disabled={addMe === null} />
+      <h3>Read receipts</h3>
+      <div className="read-receipts-setting">
+        <label>
+          <input
+            type="checkbox"
+            checked={readReceipts ?? true}
+            disabled={readReceipts === null}
+            aria-describedby="read-receipts-hint"
+            onChange={(e) => void toggleReadReceipts(e.target.checked)}
+          />{' '}
+          Send read receipts
+        </label>
+        <p className="hint" id="read-receipts-hint">
+          When this is off, people you chat with directly do not see when you have read their messages, and you do not see when they have read yours. Groups always show reads.
+        </p>
+      </div>
       <h3>Blocked accounts</h3>
       <p className="hint">
         A blocked account cannot write to you directly, start a chat with you, or add you anywhere.

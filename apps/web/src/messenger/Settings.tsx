@@ -6,6 +6,7 @@ import { Link } from '../router.tsx';
 import { useSession } from '../session.tsx';
 import { useConfirm } from './Confirm.tsx';
 import { fullDate } from './format.ts';
+import { NotificationSettings } from './NotificationSettings.tsx';
 import { PrivacySettings } from './Privacy.tsx';
 import { ProfileSettings } from './ProfileSettings.tsx';
 import { VisibilitySettings } from './VisibilitySettings.tsx';
@@ -51,12 +52,14 @@ export function Settings() {
         {me.kind === 'business' ? ', and your automation rules' : ''}.
       </p>
       <nav aria-label="Settings sections" className="settings-nav">
-        <a href="#profile">Profile</a> · <a href="#privacy">Privacy</a> · <a href="#password">Password</a> · <a href="#appearance">Theme</a> ·{' '}
+        <a href="#profile">Profile</a> · <a href="#notifications">Notifications</a> · <a href="#privacy">Privacy</a> · <a href="#password">Password</a> · <a href="#appearance">Theme</a> ·{' '}
         <a href="#devices">Devices</a>
       </nav>
       <div id="profile">
         <ProfileSettings />
       </div>
+      <h2 id="notifications">Notifications</h2>
+      <NotificationSettings />
       <h2 id="appearance">Appearance</h2>
       <ThemeSettings />
       <PasswordSettings />

@@ -6,8 +6,10 @@
  *
  * React reads it through useSyncExternalStore: every change bumps `version`.
  */
-import type { ChatSettings, Conversation, EventPayloads, Invitation, MediaSummary, Message, MmdClient, PinnedMessage, Report, Stream, SyncEvent, UpdateChatSettingsBody } from '@mmd/sdk';
+import type { ChatSettings, Conversation, EventPayloads, Invitation, MediaSummary, Message, MmdClient, PinnedMessage, Report, Stream, SyncEvent, UnreadMention, UpdateChatSettingsBody } from '@mmd/sdk';
 import { errorText } from '../api.ts';
+import { alertNewMessage } from '../notifications.ts';
+import { conversationTitle } from './format.ts';
 import { accountCommands, interact } from '../interactive/api.ts';
 import type { BotCommand, FormView, Interaction, InteractionAnswer, PollView } from '../interactive/types.ts';
 import { Outbox, type OutgoingMessage } from './outbox.ts';
@@ -377,6 +379,7 @@ export class MessengerStore {
         ...c,
         settings,
         unread_count: cleared >= c.last_seq ? 0 : c.unread_count,
+        unread_mentions: cleared >= c.last_seq ? 0 : c.unread_mentions,
         last_message: last && last.status === 'sent' && last.seq <= cleared ? null : c.last_message,
       };
     });
@@ -540,9 +543,59 @@ export class MessengerStore {
     if (this.conversation(id)?.settings?.marked_unread) void this.updateChatSettings(id, { marked_unread: false });
   }
 
+  /**
+   * Per group: my unread mentions when I opened it (and those arriving while it is open), oldest
+   * first, until I jump to each or scroll past it. Opening a chat marks it read, so the server's
+   * list is read first (markReadSoon waits for it) and the @ button works from this copy.
+   */
+  private readonly mentionJumps = new Map<string, UnreadMention[]>();
+  private readonly mentionLoads = new Map<string, Promise<void>>();
+
+  /** The mentions of me the @ button in this chat still jumps to. */
+  mentionsToJump(id: string): readonly UnreadMention[] {
+    return this.mentionJumps.get(id) ?? [];
+  }
+
+  private captureMentions(id: string) {
+    const conversation = this.conversation(id);
+    if (conversation?.kind !== 'group' || conversation.unread_mentions === 0 || this.mentionLoads.has(id)) return;
+    const load = this.client
+      .unreadMentions(id, { limit: 100 })
+      .then((list) => {
+        const known = new Set(this.mentionsToJump(id).map((m) => m.message_id));
+        this.mentionJumps.set(id, [...list.mentions.filter((m) => !known.has(m.message_id)), ...this.mentionsToJump(id)].sort((a, b) => a.seq - b.seq));
+      })
+      .catch(() => {
+        // No @ list then; the messages are still there.
+      })
+      .finally(() => {
+        this.mentionLoads.delete(id);
+        this.changed();
+      });
+    this.mentionLoads.set(id, load);
+  }
+
+  /** The @ button: shows the oldest mention of me not yet jumped to (loading older pages if needed). */
+  async jumpToMention(id: string): Promise<void> {
+    const [next, ...rest] = this.mentionsToJump(id);
+    if (!next) return;
+    this.mentionJumps.set(id, rest);
+    this.changed();
+    await this.revealMessage(id, next.message_id, next.seq);
+  }
+
+  /** A mention of me came into view: the @ button no longer counts it. */
+  mentionSeen(id: string, messageId: string) {
+    const list = this.mentionsToJump(id);
+    if (!list.some((m) => m.message_id === messageId)) return;
+    this.mentionJumps.set(id, list.filter((m) => m.message_id !== messageId));
+    this.changed();
+  }
+
   /** Loads the newest page of a chat the first time it is opened. */
   async openChat(id: string) {
     this.openChatId = id;
+    this.captureMentions(id);
     this.clearUnreadMark(id);
     if (!this.pins.has(id)) void this.loadPins(id);
     const known = this.chats.get(id);
@@ -713,6 +766,31 @@ export class MessengerStore {
     this.changed();
   }
 
+  /**
+   * A message arrived where the person is not looking (another chat, or another tab): a
+   * notification or toast and a tone — not for a chat they muted, unless it mentions them.
+   */
+  private alertIncoming(message: Message) {
+    const conversation = this.conversation(message.conversation_id);
+    if (!conversation) return;
+    const mutedUntil = conversation.settings?.muted_until ?? null;
+    const mentioned = ((message as { mentions?: { account_id: string }[] }).mentions ?? []).some((m) => m.account_id === this.meId);
+    if (mutedUntil !== null && mutedUntil > Date.now() && !mentioned) return;
+    const media = message.media.length > 0 ? (message.media[0]!.kind === 'image' ? 'Photo' : message.media[0]!.kind === 'video' ? 'Video' : 'File') : 'New message';
+    const title = conversation.kind === 'direct' ? `@${message.sender_handle}` : `${conversationTitle(conversation)} · @${message.sender_handle}`;
+    alertNewMessage({
+      title,
+      body: message.text ? (message.text.length > 140 ? `${message.text.slice(0, 139)}…` : message.text) : media,
+      conversationId: message.conversation_id,
+      toast: (text) => this.notify(text),
+      // As router.tsx's navigate (a .tsx module this file cannot import): the app follows popstate.
+      open: (id) => {
+        window.history.pushState(null, '', `/chats/${encodeURIComponent(id)}`);
+        window.dispatchEvent(new PopStateEvent('popstate'));
+      },
+    });
+  }
+
   /** Whether this chat is on screen now, so what arrives in it is read as it arrives. */
   private readingNow(id: string): boolean {
     return this.openChatId === id && document.visibilityState === 'visible';
@@ -728,10 +806,15 @@ export class MessengerStore {
       id,
       setTimeout(() => {
         this.readTimers.delete(id);
+        // My unread mentions are read first: marking the chat read would empty that list.
+        if (this.mentionLoads.has(id)) {
+          void this.mentionLoads.get(id)?.then(() => this.markReadSoon(id));
+          return;
+        }
         const latest = this.conversation(id);
         if (!latest || latest.read_seq >= latest.last_seq) return;
         const upTo = latest.last_seq;
-        this.patchConversation(id, (c) => ({ ...c, read_seq: Math.max(c.read_seq, upTo), unread_count: 0 }));
+        this.patchConversation(id, (c) => ({ ...c, read_seq: Math.max(c.read_seq, upTo), unread_count: 0, unread_mentions: 0 }));
         this.client.markRead(id, upTo).catch(() => {
           // Not fatal: the next message read retries.
         });
@@ -888,8 +971,14 @@ export class MessengerStore {
         if (isNew && message.sender_id !== this.meId && message.status === 'sent') {
           // The chat on screen is read as messages arrive: counting one up only to clear it a
           // moment later made its badge flicker on every message.
-          if (!this.readingNow(message.conversation_id))
-            this.patchConversation(message.conversation_id, (c) => ({ ...c, unread_count: c.unread_count + 1 }));
+          const mentionsMe = message.mentions.some((m) => m.account_id === this.meId);
+          if (!this.readingNow(message.conversation_id)) {
+            this.patchConversation(message.conversation_id, (c) => ({ ...c, unread_count: c.unread_count + 1, unread_mentions: c.unread_mentions + (mentionsMe ? 1 : 0) }));
+            this.alertIncoming(message);
+          } else if (mentionsMe) {
+            // On screen: the @ button offers it until it is seen (it may arrive below where I am reading).
+            this.mentionJumps.set(message.conversation_id, [...this.mentionsToJump(message.conversation_id), { message_id: message.id, seq: message.seq, sender_id: message.sender_id }]);
+          }
           this.markReadSoon(message.conversation_id);
         }
         if (message.sender_id === this.meId) {
@@ -928,7 +1017,8 @@ export class MessengerStore {
         const mine = known?.id === id && known.sender_id === this.meId;
         // Taken down by moderators: it reads so ("Removed by moderators"), as history says after a reload.
         const removed = data.reason === 'removed' ? { removed: true } : {};
-        this.patchMessage(conversationId, id, (m) => ({ ...m, deleted: true, ...removed, text: null, media: [], reactions: [], reply_to: m.reply_to }));
+        this.patchMessage(conversationId, id, (m) => ({ ...m, deleted: true, ...removed, text: null, media: [], reactions: [], mentions: [], reply_to: m.reply_to }));
+        this.mentionSeen(conversationId, id);
         if (data.reason === 'removed')
           this.notify(mine ? 'Moderators removed your message: it breaks the rules.' : 'Moderators removed a message that breaks the rules.');
         return;
@@ -965,6 +1055,7 @@ export class MessengerStore {
             ...c,
             read_seq: Math.max(c.read_seq, marks.read),
             unread_count: marks.read >= c.last_seq ? 0 : c.unread_count,
+            unread_mentions: marks.read >= c.last_seq ? 0 : c.unread_mentions,
           }));
           return;
         }
