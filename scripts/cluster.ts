@@ -1,11 +1,13 @@
 /**
  * `npm run cluster`: MMD as a cluster on one machine — HAProxy (Debian's package) in front of two
  * API nodes and one worker, on the local PostgreSQL and Redis, with blobs in an S3-compatible
- * store (s3rver, in this process). Prints the URL; Ctrl-C stops everything.
+ * store (s3rver, in this process) and jobs on BullMQ (MMD_QUEUE=bullmq). Prints the URL; Ctrl-C
+ * stops everything.
  *
  *   MMD_DATABASE_URL      default postgres://postgres@127.0.0.1:5432/test
  *   MMD_DATABASE_SCHEMA   default mmd_cluster (kept between runs; drop it to start afresh)
  *   MMD_REDIS_URL         default redis://127.0.0.1:6379
+ *   MMD_QUEUE             default bullmq (database keeps jobs in PostgreSQL)
  *   CLUSTER_PORT          HAProxy's port, default 8080
  *
  * docs/operations.md describes the same topology across several machines.
@@ -45,6 +47,11 @@ export interface ClusterNodeProcess {
 export interface RunningCluster {
   url: string;
   nodes: ClusterNodeProcess[];
+  /**
+   * Starts a node again (after a test killed it) as a fresh process with the same settings;
+   * `env` overrides some (a new MMD_DATA_DIR: a replacement machine with an empty disk).
+   */
+  restart(node: ClusterNodeProcess, env?: Record<string, string>): ChildProcess;
   stop(): Promise<void>;
 }
 
@@ -122,6 +129,8 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
     MMD_DATABASE_URL: options.databaseUrl,
     MMD_DATABASE_SCHEMA: options.schema,
     MMD_REDIS_URL: options.redisUrl,
+    // Jobs on BullMQ: workers take them from Redis; every enqueue is first written to PostgreSQL.
+    MMD_QUEUE: 'bullmq',
     MMD_BLOB_STORE: 's3',
     MMD_S3_ENDPOINT: `http://127.0.0.1:${s3Port}`,
     MMD_S3_BUCKET: 'mmd',
@@ -150,6 +159,7 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
   // -db: stay in the foreground, so it stops with us.
   const haproxy = spawn(HAPROXY, ['-f', config, '-db'], { stdio: ['ignore', stdio, stdio] });
   const url = `http://127.0.0.1:${port}`;
+  // Read at stop time: a restarted node's process is the one to stop.
   const all = () => [...nodes.map((n) => n.child), haproxy];
   const stop = async () => {
     await Promise.all(
@@ -175,6 +185,11 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
   return {
     url,
     nodes,
+    restart(node, env = {}) {
+      Object.assign(node.env, env);
+      node.child = spawnNode(node.env, stdio);
+      return node.child;
+    },
     stop,
   };
 }
@@ -187,6 +202,7 @@ if (isEntry) {
     redisUrl: process.env.MMD_REDIS_URL ?? 'redis://127.0.0.1:6379',
     port: Number(process.env.CLUSTER_PORT ?? 8080),
     dir: path.join(tmpdir(), `mmd-cluster-${process.pid}`),
+    env: process.env.MMD_QUEUE ? { MMD_QUEUE: process.env.MMD_QUEUE } : undefined,
   });
   const pids = cluster.nodes.map((n) => `${n.name} pid ${n.child.pid}${n.port ? ` :${n.port}` : ''}`).join(', ');
   console.log(`MMD cluster: ${cluster.url}  (HAProxy → ${pids}; Ctrl-C stops it)`);

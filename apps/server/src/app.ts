@@ -61,7 +61,7 @@ import { createFederation, federationRoutes } from './federation/index.ts';
 import { webRoutes } from './web/routes.ts';
 import { createPresence, createProfiles, profileRoutes } from './profiles/index.ts';
 import { type BlobStore, createBlobStore } from './platform/blobs/index.ts';
-import { type QueueWorker, createQueue, jobBacklog } from './platform/queue/index.ts';
+import { type QueueWorker, createJobQueues, jobBacklog } from './platform/queue/index.ts';
 import { createMetrics, metricsRoute } from './metrics/index.ts';
 import { serverSecret } from './platform/secrets.ts';
 import { outboundFetch } from './platform/outbound.ts';
@@ -218,9 +218,14 @@ export async function buildApp(deps: AppDeps) {
     onApiKeyRevoked: (accountId, apiKeyId) => closeEverywhere({ accountId, apiKeyId, code: 'api_key_revoked', detail: 'this API key was revoked' }),
   });
   const conversations = createConversations({ db, clock, write });
+  // Every queue's job runs are counted in the metrics, by type and outcome.
+  // MMD_QUEUE picks where they live (the database, or BullMQ on Redis); each kind of work below
+  // opens a queue of its own, with workers of its own.
+  if (config.queue === 'bullmq' && !deps.redis) throw new Error('MMD_QUEUE=bullmq needs a Redis connection (MMD_REDIS_URL)');
+  const queues = createJobQueues(config.queue === 'bullmq' && deps.redis ? { kind: 'bullmq', redis: deps.redis.client, prefix: deps.redis.prefix } : { kind: 'database' }, { db, clock, log: app.log, onFinished: metrics.jobRun });
   // Web Push waits on browsers' push services: a queue (and worker) of its own. Its tap enqueues a
   // message's push in the message's transaction, so a crash after commit loses none.
-  const pushQueue = createQueue<PushJobPayloads>({ kind: 'database' }, { db, clock, log: app.log, onFinished: metrics.jobRun });
+  const pushQueue = queues.open<PushJobPayloads>('push');
   let pushWorker: QueueWorker | null = null;
   const push = createPush({
     db,
@@ -237,15 +242,13 @@ export async function buildApp(deps: AppDeps) {
   });
   taps.push(push.tap);
   const business = createBusiness({ db, clock });
-  // Every queue's job runs are counted in the metrics, by type and outcome.
-  const queueDeps = { db, clock, log: app.log, onFinished: metrics.jobRun };
   // The queue is made before messaging: a poll or form with closes_at schedules its closing job.
-  const queue = createQueue<CoreJobPayloads>({ kind: 'database' }, queueDeps);
+  const queue = queues.open<CoreJobPayloads>('core');
   // Friction on what spreads too fast: the same tiers for sends, releases and moderators' decisions;
   // a cluster reaching the hold tier is written to the safety audit log in the same transaction.
   const spreadPolicy = spreadPolicyFrom(config, recordSpreadAlert);
   // Link previews wait on other people's web servers: a queue (and worker) of their own.
-  const previewQueue = createQueue<LinkPreviewJobPayloads>({ kind: 'database' }, { db, clock, log: app.log });
+  const previewQueue = queues.open<LinkPreviewJobPayloads>('link-previews');
   let previewWorker: QueueWorker | null = null;
   const enqueuePreview = async (tx: Tx | null, step: LinkPreviewStep, runAt?: number) => {
     const options = { runAt, maxAttempts: 2, dedupeKey: `link-preview:${step.messageId}:${step.step === 'fetch' ? 'fetch' : step.attempt}` };
@@ -270,7 +273,7 @@ export async function buildApp(deps: AppDeps) {
   const authenticate = createAuthenticate(accounts, { resolveBotToken: (token) => bots.resolveToken(token) });
   // Webhook deliveries have a queue (and worker) of their own: a hanging receiver must never hold
   // the slots media processing needs, nor the reverse.
-  const webhookQueue = createQueue<WebhookJobPayloads>({ kind: 'database' }, queueDeps);
+  const webhookQueue = queues.open<WebhookJobPayloads>('webhooks');
   const webhooks = createWebhooks({
     db,
     write,
@@ -298,14 +301,15 @@ export async function buildApp(deps: AppDeps) {
   taps.push(webhooks.tap);
   let webhookWorker: QueueWorker | null = null;
 
-  // Upload spooling and resumable uploads live beside the data; made up front so a first upload can't race it.
+  // Upload spooling lives beside the data (resumable uploads' bytes go to the blob store); made up
+  // front so a first upload can't race it.
   makePrivateDir(config.dataDir);
-  for (const dir of ['tmp', 'uploads']) makePrivateDir(path.join(config.dataDir, dir));
+  makePrivateDir(path.join(config.dataDir, 'tmp'));
   const blobs = deps.blobs ?? blobStoreFor(config);
   const signer = createUrlSigner(await serverSecret(db, 'media-url-signing', config.signingSecret));
   // Personalised template renders are processed on a queue (and worker) of their own: a campaign's
   // thousands of renders never hold the slots people's uploads need.
-  const renderQueue = createQueue<TemplateMediaJobPayloads>({ kind: 'database' }, queueDeps);
+  const renderQueue = queues.open<TemplateMediaJobPayloads>('template-renders');
   let renderWorker: QueueWorker | null = null;
   const media = createMedia({
     db,
@@ -348,7 +352,9 @@ export async function buildApp(deps: AppDeps) {
   const resumable = createResumableUploads({
     accounts,
     media,
-    directory: path.join(config.dataDir, 'uploads'),
+    db,
+    blobs,
+    tmpDir: path.join(config.dataDir, 'tmp'),
     maxSize: Math.max(config.mediaMaxVideoBytes, config.mediaMaxDocumentBytes, config.mediaMaxAudioBytes, config.mediaMaxImageBytes),
     expiryMs: config.mediaResumableExpiryMs,
     sweepMs: config.mediaResumableSweepMs,
@@ -400,7 +406,7 @@ export async function buildApp(deps: AppDeps) {
   taps.push(contacts.chat.tap);
   // Contact imports have a queue (and worker) of their own: a million-row file must never hold
   // the slots media processing and automation need.
-  const importQueue = createQueue<ImportJobPayloads>({ kind: 'database' }, queueDeps);
+  const importQueue = queues.open<ImportJobPayloads>('contact-imports');
   let importWorker: QueueWorker | null = null;
   const contactImports = createContactImports({
     db,
@@ -419,7 +425,7 @@ export async function buildApp(deps: AppDeps) {
 
   // Campaigns plan and send on a queue (and worker) of their own: a million-recipient backlog
   // never holds the slots media processing, automation or webhooks need.
-  const campaignQueue = createQueue<CampaignJobPayloads>({ kind: 'database' }, queueDeps);
+  const campaignQueue = queues.open<CampaignJobPayloads>('campaigns');
   // Templates are made further down (with the routes); the ports reach them only when called.
   const campaignPorts: CampaignPorts = { ...capabilityPorts({ db, contacts, segments, templates: () => templates }), ...deps.campaignPorts };
   const openDirect = (principal: Parameters<typeof conversations.create>[0], handle: string) => conversations.create(principal, { kind: 'direct', members: [handle] });
@@ -469,6 +475,8 @@ export async function buildApp(deps: AppDeps) {
   const campaignTracking = createTracking({ db, clock, onNotificationReceipt: (tx, options) => notifications.onReceipt(tx, options) });
   taps.push(campaignTracking.tap);
   let campaignWorker: QueueWorker | null = null;
+  let relay: QueueWorker | null = null;
+  let outboxPruner: NodeJS.Timeout | null = null;
 
   await app.register(swagger, {
     openapi: {
@@ -561,7 +569,7 @@ export async function buildApp(deps: AppDeps) {
   );
   await app.register(spreadRoutes({ review: safety.spread, authenticate, previews: safety.previews }));
   // Federation pushes wait on other platforms: a queue (and worker) of their own.
-  const federationQueue = createQueue<FederationJobPayloads>({ kind: 'database' }, queueDeps);
+  const federationQueue = queues.open<FederationJobPayloads>('federation');
   let federationWorker: QueueWorker | null = null;
   const federation = createFederation({
     db,
@@ -638,6 +646,14 @@ export async function buildApp(deps: AppDeps) {
     await safety.start();
     telegram.start();
     await federation.start();
+    // BullMQ: every process moves its own (and any dead process's) committed enqueues to Redis,
+    // API nodes included; relayed outbox rows are kept a day, then deleted.
+    relay = queues.startRelay();
+    if (relay) {
+      const prune = () => void queues.pruneOutbox(clock() - 24 * 60 * 60 * 1000).catch((err: unknown) => app.log.warn({ err }, 'job outbox prune failed'));
+      outboxPruner = setInterval(prune, 60 * 60 * 1000);
+      outboxPruner.unref();
+    }
     if (deps.worker !== false) {
       const processMedia = async (job: Parameters<MediaProcessor['process']>[0] & { attempt: number; maxAttempts: number }) => {
         try {
@@ -684,6 +700,9 @@ export async function buildApp(deps: AppDeps) {
     await telegram.stop();
     federation.stop();
     await Promise.all([federationWorker?.stop({ timeoutMs: 5000 }), worker?.stop({ timeoutMs: 5000 }), previewWorker?.stop({ timeoutMs: 5000 }), webhookWorker?.stop({ timeoutMs: 5000 }), renderWorker?.stop({ timeoutMs: 5000 }), importWorker?.stop({ timeoutMs: 5000 }), campaignWorker?.stop({ timeoutMs: 5000 }), pushWorker?.stop({ timeoutMs: 5000 })]);
+    if (outboxPruner) clearInterval(outboxPruner);
+    await relay?.stop({ timeoutMs: 5000 });
+    await queues.close();
     interactive.stop();
     await hub.stop();
     await presence.stop();

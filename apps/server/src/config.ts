@@ -214,6 +214,15 @@ const ConfigSchema = Type.Object({
   roles: Type.String({ pattern: '^(api|worker)(,(api|worker))*$', default: 'api,worker' }),
   /** Background jobs run at once in this process; 0 means one per core. */
   workerConcurrency: Type.Integer({ minimum: 0, default: 0 }),
+  /**
+   * Where background jobs live: `database` (MMD's own database, the default: nothing else to run)
+   * or `bullmq` (BullMQ on MMD_REDIS_URL, for a cluster: workers take jobs from Redis without
+   * polling the database). With `bullmq` each kind of work (media and automation, link previews,
+   * webhooks, template renders, imports, campaigns, federation) is a BullMQ queue of its own, and
+   * every enqueue is first written to the database (an outbox), so none that was acknowledged is
+   * lost. Redis should persist (appendonly) once it holds jobs: docs/operations.md.
+   */
+  queue: Type.Enum(['database', 'bullmq'], { default: 'database' }),
   /** A job whose worker stops heartbeating (crashed) is retried by another after this long. */
   jobLeaseMs: Type.Integer({ minimum: 1000, default: 30_000 }),
   /**
@@ -375,6 +384,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (config.metricsToken && config.metricsToken.length < 32) throw new ConfigError(['MMD_METRICS_TOKEN: at least 32 characters (e.g. `openssl rand -hex 24`), or empty for loopback-only metrics']);
   trustProxyOption(config.trustProxy);
   if (config.blobStore === 's3' && !config.s3Bucket) throw new ConfigError(['MMD_S3_BUCKET: required when MMD_BLOB_STORE=s3']);
+  if (config.queue === 'bullmq' && !config.redisUrl) throw new ConfigError(['MMD_QUEUE: bullmq needs MMD_REDIS_URL']);
   return Object.freeze({ ...config, dataDir: path.resolve(config.dataDir) });
 }
 

@@ -61,3 +61,11 @@ test('MMD_REDIS_URL must be a redis:// or rediss:// URL', () => {
   assert.equal(loadConfig({ MMD_REDIS_URL: 'redis://10.0.0.5:6379/0' }).redisUrl, 'redis://10.0.0.5:6379/0');
   assert.throws(() => loadConfig({ MMD_REDIS_URL: 'http://10.0.0.5' }), ConfigError);
 });
+
+test('MMD_QUEUE keeps jobs in the database by default; bullmq needs MMD_REDIS_URL', () => {
+  assert.equal(loadConfig({}).queue, 'database');
+  assert.equal(loadConfig({ MMD_REDIS_URL: 'redis://127.0.0.1:6379' }).queue, 'database', 'Redis alone does not move the jobs');
+  assert.equal(loadConfig({ MMD_QUEUE: 'bullmq', MMD_REDIS_URL: 'redis://127.0.0.1:6379' }).queue, 'bullmq');
+  assert.throws(() => loadConfig({ MMD_QUEUE: 'bullmq' }), (err: unknown) => err instanceof ConfigError && err.problems.some((p) => p.startsWith('MMD_QUEUE')));
+  assert.throws(() => loadConfig({ MMD_QUEUE: 'kafka' }), (err: unknown) => err instanceof ConfigError && err.problems.some((p) => p.startsWith('MMD_QUEUE')));
+});

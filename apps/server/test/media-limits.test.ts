@@ -5,8 +5,6 @@
  * sandboxed.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
 import sharp from 'sharp';
 import {
@@ -62,7 +60,13 @@ function tus(server: TestServer, user: User) {
   };
 }
 
-const uploadsDir = (server: TestServer) => path.join(server.config.dataDir, 'uploads');
+/** What the database holds of an upload: its row and its parts' blob keys. */
+async function stored(server: TestServer, location: string) {
+  const id = location.split('/').pop()!;
+  const row = await server.db.db.selectFrom('resumable_uploads').select('id').where('id', '=', id).executeTakeFirst();
+  const parts = await server.db.db.selectFrom('resumable_upload_parts').select('blob_key').where('upload_id', '=', id).execute();
+  return { row: row ?? null, keys: parts.map((p) => p.blob_key) };
+}
 
 onEachDatabase('resumable uploads keep the per-type limits', (dialect) => {
   let server: TestServer;
@@ -82,10 +86,7 @@ onEachDatabase('resumable uploads keep the per-type limits', (dialect) => {
     assert.equal(refused.status, 413);
     assert.equal(((await refused.json()) as { code: string }).code, 'upload_too_large');
     assert.equal((await client.head(location!)).status, 404, 'the refused upload cannot be resumed');
-    assert.deepEqual(
-      readdirSync(uploadsDir(server)).filter((f) => location!.endsWith(f.replace(/\.json$/, ''))),
-      [],
-    );
+    assert.deepEqual(await stored(server, location!), { row: null, keys: [] }, 'nothing of it is kept');
   });
 
   test('the type is sniffed from stored bytes when the first chunk is only a sliver', async () => {
@@ -123,12 +124,13 @@ onEachDatabase('resumable uploads keep the per-type limits', (dialect) => {
     const client = tus(server, user);
     const { location } = await client.create(5 * MB, 'abandoned.bin');
     assert.equal((await client.patch(location!, 0, Buffer.alloc(64 * 1024, 1))).status, 204);
-    const id = location!.split('/').pop()!;
-    assert.ok(existsSync(path.join(uploadsDir(server), id)), 'bytes stored while the upload is live');
+    const live = await stored(server, location!);
+    assert.equal(live.keys.length, 1);
+    assert.ok(await server.services.blobs.exists(live.keys[0]!), 'bytes stored while the upload is live');
     await new Promise((r) => setTimeout(r, 1100));
     await server.services.resumable.sweepExpired();
-    assert.ok(!existsSync(path.join(uploadsDir(server), id)), 'bytes deleted by the sweep');
-    assert.ok(!existsSync(path.join(uploadsDir(server), `${id}.json`)), 'metadata deleted by the sweep');
+    assert.equal(await server.services.blobs.exists(live.keys[0]!), false, 'bytes deleted by the sweep');
+    assert.deepEqual(await stored(server, location!), { row: null, keys: [] }, 'state deleted by the sweep');
     assert.equal((await client.patch(location!, 64 * 1024, Buffer.alloc(1024))).status, 404);
   });
 });

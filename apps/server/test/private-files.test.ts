@@ -28,7 +28,7 @@ test('the data directory is created 0700 and the SQLite database 0600, whatever 
   await app.close();
   assert.equal(mode(dataDir), '700');
   assert.equal(mode(path.join(dataDir, 'mmd.sqlite')), '600');
-  for (const dir of ['tmp', 'uploads', 'blobs']) assert.equal(mode(path.join(dataDir, dir)), '700', dir);
+  for (const dir of ['tmp', 'blobs']) assert.equal(mode(path.join(dataDir, dir)), '700', dir);
   assert.equal(mode(path.join(dataDir, 'mmd.sqlite-wal')), '600');
   await db.close();
 });

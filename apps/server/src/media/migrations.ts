@@ -55,4 +55,25 @@ export const mediaMigrations: MigrationSteps = {
     await db.schema.alterTable('media').addColumn('provenance', 'text').execute();
     await db.schema.alterTable('media').addColumn('ai_disclosure', 'text').execute();
   },
+  /** Resumable uploads' state in the database and their bytes in the blob store (tus-store.ts): any node continues any upload. */
+  '202612060800-media-resumable-shared': async (db: Kysely<unknown>) => {
+    await db.schema
+      .createTable('resumable_uploads')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('owner_id', 'text', (c) => c.notNull())
+      .addColumn('size', 'bigint')
+      .addColumn('received', 'bigint', (c) => c.notNull())
+      .addColumn('metadata', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('resumable_uploads_by_created').on('resumable_uploads').columns(['created_at']).execute();
+    await db.schema
+      .createTable('resumable_upload_parts')
+      .addColumn('upload_id', 'text', (c) => c.notNull())
+      .addColumn('start', 'bigint', (c) => c.notNull())
+      .addColumn('size', 'bigint', (c) => c.notNull())
+      .addColumn('blob_key', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('resumable_upload_parts_pk', ['upload_id', 'start'])
+      .execute();
+  },
 };

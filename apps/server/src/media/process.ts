@@ -121,7 +121,10 @@ export function createMediaProcessor(deps: ProcessDeps) {
   async function finish(row: MediaRow, update: Partial<MediaRow>) {
     const now = deps.clock();
     await deps.write(async (tx, emit) => {
-      await tx.updateTable('media').set({ ...update, updated_at: now }).where('id', '=', row.id).where('status', '=', 'processing').execute();
+      const changed = await tx.updateTable('media').set({ ...update, updated_at: now }).where('id', '=', row.id).where('status', '=', 'processing').executeTakeFirst();
+      // Another run finished it first (a worker thought dead whose job was handed on, then woke):
+      // it told everyone already; a second media.updated or settling would be a double event.
+      if (Number(changed.numUpdatedRows) === 0) return;
       const updated = (await loadMedia(tx, row.id))!;
       await emit({ type: 'media.updated', conversationId: null, targetAccountId: row.owner_id, data: { ...summarise(updated), reason: updated.reason, reason_code: updated.reason_code }, at: now });
       await settlePendingMessages(tx, emit, { mediaId: row.id, now, spread: deps.spread });

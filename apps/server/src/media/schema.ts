@@ -42,7 +42,33 @@ export interface MessageMediaTable {
   position: number;
 }
 
+/**
+ * A resumable (tus) upload not yet finished: its state is here and its bytes are parts in the blob
+ * store, so any node can take the next PATCH of an upload another node started.
+ */
+export interface ResumableUploadTable {
+  id: string;
+  owner_id: string;
+  /** Upload-Length, or null while deferred. */
+  size: number | null;
+  /** Bytes stored so far (the tus offset): the sum of the parts' sizes. */
+  received: number;
+  /** The tus metadata, JSON. */
+  metadata: string;
+  created_at: number;
+}
+
+/** One PATCH's bytes: the blob at `blob_key` holds bytes [start, start + size) of the upload. */
+export interface ResumableUploadPartTable {
+  upload_id: string;
+  start: number;
+  size: number;
+  blob_key: string;
+}
+
 export interface MediaTables {
   media: MediaTable;
   message_media: MessageMediaTable;
+  resumable_uploads: ResumableUploadTable;
+  resumable_upload_parts: ResumableUploadPartTable;
 }

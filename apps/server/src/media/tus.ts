@@ -9,21 +9,25 @@
  * unfinished expires and is swept with its bytes.
  */
 import { open, rm } from 'node:fs/promises';
-import path from 'node:path';
-import type { Readable } from 'node:stream';
-import { FileStore } from '@tus/file-store';
 import { Server } from '@tus/server';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Accounts, Principal } from '../accounts/index.ts';
 import { AppError } from '../errors.ts';
 import { type Media, parseAiDisclosure } from './service.ts';
-import { GATE_HEAD_BYTES, type KindLimits, createUploadGate, limitFor, tooLarge } from './upload-gate.ts';
+import type { BlobStore } from '../platform/blobs/index.ts';
+import type { Database } from '../platform/db/index.ts';
 import { type Limits, createMemoryLimits } from '../platform/limits/index.ts';
+import { SharedUploadStore } from './tus-store.ts';
+import { GATE_HEAD_BYTES, limitFor, tooLarge } from './upload-gate.ts';
 
 export interface TusDeps {
   accounts: Accounts;
   media: Media;
-  directory: string;
+  db: Database;
+  /** Where an upload's parts live (S3 in a cluster). */
+  blobs: BlobStore;
+  /** Local spool files only: a PATCH on its way to the blob store, a finished upload being ingested. */
+  tmpDir: string;
   maxSize: number;
   /** Unfinished uploads older than this are refused and swept. */
   expiryMs: number;
@@ -50,7 +54,7 @@ const refuse = (status_code: number, code: string, detail: string, headers?: Rec
 });
 const fromAppError = (err: AppError) => refuse(err.status, err.code, err.message, err.extra.headers);
 
-async function readStoredHead(file: string, length: number): Promise<Buffer> {
+async function readHead(file: string, length: number): Promise<Buffer> {
   const handle = await open(file, 'r');
   try {
     const buffer = Buffer.alloc(length);
@@ -61,61 +65,22 @@ async function readStoredHead(file: string, length: number): Promise<Buffer> {
   }
 }
 
-/** A FileStore whose writes pass through the upload gate; a refused upload is deleted at once. */
-class GatedFileStore extends FileStore {
-  constructor(
-    options: { directory: string; expirationPeriodInMilliseconds: number },
-    private readonly gateLimits: { limits: KindLimits; maxSize: number },
-  ) {
-    super(options);
-  }
-
-  override async write(readable: Readable, id: string, offset: number): Promise<number> {
-    const upload = await this.getUpload(id);
-    const file = path.join(this.directory, id);
-    const storedHead = offset > 0 ? await readStoredHead(file, Math.min(offset, GATE_HEAD_BYTES)) : undefined;
-    const gate = createUploadGate(this.gateLimits.limits, this.gateLimits.maxSize, {
-      offset,
-      storedHead,
-      declaredLength: upload.size,
-    });
-    let refusal: AppError | null = null;
-    gate.on('error', (err) => {
-      if (err instanceof AppError) refusal = err;
-    });
-    readable.on('error', (err) => gate.destroy(err));
-    try {
-      return await super.write(readable.pipe(gate), id, offset);
-    } catch (err) {
-      if (refusal) {
-        // Nothing of a refused upload is kept; resuming it finds nothing.
-        await this.remove(id).catch(() => {});
-        throw fromAppError(refusal);
-      }
-      throw err;
-    }
-  }
-}
-
-/**
- * The directory is made synchronously before this store exists (app.ts, private mode). The
- * library's constructor also starts an asynchronous mkdir whose callback *throws* on failure:
- * with libuv's threads busy it could run after a quickly closed server's data directory was
- * removed, and crash the process with an uncaught ENOENT (seen in test runs). The method is
- * private in the library's types, so it is replaced on our subclass at run time.
- */
-Object.defineProperty(GatedFileStore.prototype, 'checkOrCreateDirectory', { value() {} });
-
 export function createResumableUploads(deps: TusDeps): {
   routes: FastifyPluginAsync;
   sweepExpired(): Promise<unknown>;
 } {
   const principals = new WeakMap<Request, Principal>();
   const limits = deps.media.limits;
-  const datastore = new GatedFileStore(
-    { directory: deps.directory, expirationPeriodInMilliseconds: deps.expiryMs },
-    { limits, maxSize: deps.maxSize },
-  );
+  const datastore = new SharedUploadStore({
+    db: deps.db,
+    blobs: deps.blobs,
+    tmpDir: deps.tmpDir,
+    expiryMs: deps.expiryMs,
+    limits,
+    maxSize: deps.maxSize,
+    clock: deps.clock,
+    refusal: fromAppError,
+  });
   const creations = (deps.limits ?? createMemoryLimits()).limiter({ name: 'tus-create', ...deps.createLimit, clock: deps.clock });
 
   const tus = new Server({
@@ -160,10 +125,11 @@ export function createResumableUploads(deps: TusDeps): {
     },
     async onUploadFinish(req, upload) {
       const principal = principals.get(req)!;
-      const file = path.join(deps.directory, upload.id);
+      let file: string | null = null;
       try {
+        file = await datastore.assemble(upload.id);
         // The gate saw every byte; this re-check covers an upload whose head arrived in slivers.
-        const limit = limitFor(await readStoredHead(file, GATE_HEAD_BYTES), limits, deps.maxSize);
+        const limit = limitFor(await readHead(file, GATE_HEAD_BYTES), limits, deps.maxSize);
         if (upload.offset > limit) throw tooLarge(limit);
         const created = await deps.media.uploadFromFile(principal, file, upload.metadata?.filename ?? null, parseAiDisclosure(upload.metadata?.ai));
         return { headers: { 'MMD-Media-Id': created.id, 'Access-Control-Expose-Headers': 'MMD-Media-Id' } };
@@ -172,8 +138,8 @@ export function createResumableUploads(deps: TusDeps): {
         deps.log.error({ err }, 'finishing a resumable upload failed');
         throw refuse(500, 'internal_error', 'the upload could not be stored; try again');
       } finally {
-        await rm(file, { force: true });
-        await rm(`${file}.json`, { force: true });
+        if (file) await rm(file, { force: true });
+        await datastore.remove(upload.id).catch(() => {});
       }
     },
   });

@@ -41,7 +41,9 @@ describe('BullMQ job queue', { skip: REDIS_URL ? false : 'BullMQ suite not run: 
   function queueOf<P extends Record<string, unknown>>(options: { backoffMs?: number } = {}) {
     const outbox = createDbQueue<RelayPayloads>({ db: t.db });
     const queue = createBullQueue<P>({ redis, prefix, name: 'test', outbox, backoff: { baseMs: options.backoffMs ?? 100, maxMs: 1000 } });
-    closers.push(() => queue.close());
+    // Every enqueue goes through the database outbox: the relay moves it to BullMQ.
+    const relay = queue.relay();
+    closers.push(() => queue.close(), () => relay.stop());
     return queue;
   }
 
@@ -99,8 +101,7 @@ describe('BullMQ job queue', { skip: REDIS_URL ? false : 'BullMQ suite not run: 
     const queue = queueOf<{ note: { text: string } }>();
     const seen: string[] = [];
     const worker = queue.work({ note: async (job) => void seen.push(job.payload.text) }, { concurrency: 1, leaseMs: 5000 });
-    const relay = queue.relay();
-    closers.push(() => worker.stop(), () => relay.stop());
+    closers.push(() => worker.stop());
     await t.db.writeTransaction(async (tx) => {
       await queue.enqueueIn(tx, 'note', { text: 'committed' });
     });

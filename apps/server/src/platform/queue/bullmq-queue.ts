@@ -10,6 +10,10 @@
  *   Redis cannot take part in. The job goes into the database queue given as `outbox` (in the
  *   transaction), and `relay()` moves committed ones to BullMQ under a job id derived from the
  *   outbox job's, so a relay that dies after adding and before completing adds nothing twice.
+ *   `enqueue` (no transaction) takes the same path: once it returns, the job is in the database,
+ *   so a process killed a moment later (or a Redis that had not yet written it to disk) loses
+ *   nothing that was acknowledged. Each queue's outbox jobs have a type of their own
+ *   (`bullmq-relay-<name>`): queues sharing one outbox never relay each other's jobs.
  * - Deduplication keys become BullMQ job ids (hashed: BullMQ ids may not hold ':'), so a second
  *   enqueue with the same key returns the first job while BullMQ keeps it (completed and failed
  *   jobs are kept 7 days, then `prune` or BullMQ's own cleanup removes them).
@@ -21,6 +25,7 @@ import { Queue as BullQueue, type Job as BullJob, UnrecoverableError, Worker } f
 import type { Redis } from 'ioredis';
 import { type BackoffOptions, retryDelay } from './backoff.ts';
 import { PermanentJobError } from './errors.ts';
+import type { Tx } from '../db/index.ts';
 import type { JobRun } from './queue-worker.ts';
 import type { EnqueueOptions, Enqueued, JobInfo, JobStatus, PayloadMap, Queue, QueueLog, QueueWorker } from './types.ts';
 
@@ -28,9 +33,32 @@ const DEFAULT_MAX_ATTEMPTS = 5;
 const KEEP_FINISHED_SECONDS = 7 * 24 * 60 * 60;
 
 /** The outbox job that carries one BullMQ job across a database transaction. */
-export interface RelayPayloads {
-  'bullmq-relay': { type: string; payload: unknown; runAt: number; maxAttempts: number; dedupeKey: string | null };
+export interface RelayJob {
+  type: string;
+  payload: unknown;
+  runAt: number;
+  maxAttempts: number;
+  dedupeKey: string | null;
 }
+
+/** Outbox job types: `bullmq-relay-<queue name>` → the job to add to that BullMQ queue. */
+export type RelayPayloads = Record<string, RelayJob>;
+
+/** The outbox job type of the BullMQ queue `name`. */
+export function relayTypeOf(name: string): string {
+  return `bullmq-relay-${name}`;
+}
+
+/** A BullMQ queue as `createBullQueue` returns it. */
+export type BullBackedQueue<P extends PayloadMap<P>> = Queue<P> & {
+  /** This queue's outbox job type. */
+  readonly relayType: string;
+  /** Adds one relayed outbox job to BullMQ (idempotent: the id derives from the outbox job's). */
+  relayed(job: { id: string; payload: RelayJob }): Promise<Enqueued>;
+  /** A worker moving this queue's committed outbox jobs to BullMQ. */
+  relay(options?: { concurrency?: number }): QueueWorker;
+  close(): Promise<void>;
+};
 
 export interface BullQueueDeps {
   /** MMD's Redis client; BullMQ's connections are duplicated from it. */
@@ -61,7 +89,7 @@ function statusOf(state: string): JobStatus {
   return 'queued';
 }
 
-export function createBullQueue<P extends PayloadMap<P>>(deps: BullQueueDeps): Queue<P> & { relay(options?: { concurrency?: number }): QueueWorker; close(): Promise<void> } {
+export function createBullQueue<P extends PayloadMap<P>>(deps: BullQueueDeps): BullBackedQueue<P> {
   const clock = deps.clock ?? Date.now;
   const log = deps.log ?? silent;
   const prefix = `${deps.prefix}bull`;
@@ -69,7 +97,8 @@ export function createBullQueue<P extends PayloadMap<P>>(deps: BullQueueDeps): Q
   const queue = new BullQueue(deps.name, { connection, prefix });
   queue.on('error', (err) => log.warn({ err }, 'job queue (BullMQ): Redis error'));
 
-  async function add(job: { type: string; payload: unknown; runAt: number; maxAttempts: number; dedupeKey: string | null }, fallbackId?: string): Promise<Enqueued> {
+  const relayType = relayTypeOf(deps.name);
+  async function add(job: RelayJob, fallbackId?: string): Promise<Enqueued> {
     if (!Number.isInteger(job.maxAttempts) || job.maxAttempts < 1) throw new RangeError('maxAttempts must be a positive integer');
     const jobId = jobIdFor(job.dedupeKey, fallbackId);
     // BullMQ ignores an add whose id exists; asking first tells the caller it was deduplicated.
@@ -85,13 +114,17 @@ export function createBullQueue<P extends PayloadMap<P>>(deps: BullQueueDeps): Q
     return { id: added.id!, deduplicated: false };
   }
 
-  const toNewJob = (type: string, payload: unknown, options: EnqueueOptions = {}) => ({
-    type,
-    payload,
-    runAt: options.runAt ?? clock(),
-    maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
-    dedupeKey: options.dedupeKey ?? null,
-  });
+  const toNewJob = (type: string, payload: unknown, options: EnqueueOptions = {}): RelayJob => {
+    const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new RangeError('maxAttempts must be a positive integer');
+    return { type, payload, runAt: options.runAt ?? clock(), maxAttempts, dedupeKey: options.dedupeKey ?? null };
+  };
+  const stage = async (tx: Tx | null, job: RelayJob): Promise<Enqueued> => {
+    const options = { dedupeKey: job.dedupeKey ? `bullmq:${deps.name}:${job.dedupeKey}` : undefined };
+    const staged = tx ? await deps.outbox.enqueueIn(tx, relayType, job, options) : await deps.outbox.enqueue(relayType, job, options);
+    return { id: jobIdFor(job.dedupeKey, `o-${staged.id}`)!, deduplicated: staged.deduplicated };
+  };
+  const relayed = (job: { id: string; payload: RelayJob }) => add(job.payload, `o-${job.id}`);
 
   function startWorker(handlers: Record<string, (job: never) => Promise<unknown>>, options: { concurrency: number; leaseMs: number }): QueueWorker {
     const controllers = new Set<AbortController>();
@@ -164,14 +197,12 @@ export function createBullQueue<P extends PayloadMap<P>>(deps: BullQueueDeps): Q
   }
 
   return {
-    enqueue: (type, payload, options) => add(toNewJob(type, payload, options)),
-    async enqueueIn(tx, type, payload, options) {
-      const job = toNewJob(type, payload, options);
-      const staged = await deps.outbox.enqueueIn(tx, 'bullmq-relay', job, { dedupeKey: job.dedupeKey ? `bullmq:${deps.name}:${job.dedupeKey}` : undefined });
-      return { id: jobIdFor(job.dedupeKey, `o-${staged.id}`)!, deduplicated: staged.deduplicated };
-    },
+    relayType,
+    relayed,
+    enqueue: (type, payload, options) => stage(null, toNewJob(type, payload, options)),
+    enqueueIn: (tx, type, payload, options) => stage(tx, toNewJob(type, payload, options)),
     relay(options = {}) {
-      return deps.outbox.work({ 'bullmq-relay': async (job) => add(job.payload, `o-${job.id}`) }, { concurrency: options.concurrency ?? 4, pollMs: 1000 });
+      return deps.outbox.work({ [relayType]: relayed }, { concurrency: options.concurrency ?? 4, pollMs: 1000 });
     },
     work(handlers, options = {}) {
       return startWorker(handlers as unknown as Record<string, (job: never) => Promise<unknown>>, { concurrency: options.concurrency ?? 4, leaseMs: options.leaseMs ?? 30_000 });

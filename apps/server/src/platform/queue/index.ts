@@ -1,10 +1,14 @@
 /**
- * Background work. `createQueue` picks the durable job queue's implementation once, from config;
- * today that is the database MMD already has (SQLite or PostgreSQL), which needs no extra service.
- * CPU-heavy steps inside a job go to a worker-thread pool so the event loop keeps serving.
+ * Background work. `createJobQueues` picks the durable job queue's implementation once, from
+ * config (MMD_QUEUE): the database MMD already has (SQLite or PostgreSQL, the default: no extra
+ * service), or BullMQ on MMD's Redis for a cluster. Every implementation keeps the same `Queue`
+ * interface, so handlers and callers never know which one runs. CPU-heavy steps inside a job go to
+ * a worker-thread pool so the event loop keeps serving.
  */
+import type { Redis } from '../redis/index.ts';
+import { type BullBackedQueue, type RelayPayloads, createBullQueue } from './bullmq-queue.ts';
 import { createDbQueue, type DbQueueDeps } from './db-queue.ts';
-import type { PayloadMap, Queue } from './types.ts';
+import type { PayloadMap, Queue, QueueWorker } from './types.ts';
 
 export type { BackoffOptions } from './backoff.ts';
 export { createDbQueue, type DbQueueDeps } from './db-queue.ts';
@@ -16,21 +20,65 @@ export { transfer } from './thread-transfer.ts';
 export type * from './types.ts';
 
 /** Plain queue settings, as read from config. */
-export interface QueueConfig {
-  /** 'database': jobs live in MMD's own database. */
-  kind: 'database';
-  retryBaseMs?: number;
-  retryMaxMs?: number;
+export type QueueConfig =
+  /** Jobs live in MMD's own database: each named queue is a set of job types of the one `jobs` table. */
+  | { kind: 'database'; retryBaseMs?: number; retryMaxMs?: number }
+  /**
+   * Jobs live in Redis (BullMQ), one BullMQ queue per named queue, each with its own workers and
+   * concurrency. Enqueues still go through the database first (an outbox), so an acknowledged
+   * enqueue survives a process killed at any moment.
+   */
+  | { kind: 'bullmq'; redis: Redis; prefix: string; retryBaseMs?: number; retryMaxMs?: number };
+
+/** The queues of one process, by name (`core`, `webhooks`, `campaigns`…). */
+export interface JobQueues {
+  readonly kind: QueueConfig['kind'];
+  /**
+   * The queue named `name`. Queues never share workers: a backlog in one (a campaign's million
+   * sends) never takes the slots another's jobs (media processing, webhook deliveries) run in.
+   */
+  open<P extends PayloadMap<P>>(name: string): Queue<P>;
+  /**
+   * BullMQ only (null on the database): starts moving committed outbox jobs of every opened queue
+   * to BullMQ. Run it in every process that enqueues (API nodes and workers): a local enqueue
+   * wakes it at once, and any process's relay takes over another's outbox rows.
+   */
+  startRelay(options?: { concurrency?: number; pollMs?: number }): QueueWorker | null;
+  /** Outbox rows (BullMQ) relayed before `finishedBefore` are deleted; returns how many. */
+  pruneOutbox(finishedBefore: number): Promise<number>;
+  close(): Promise<void>;
 }
 
-export function createQueue<P extends PayloadMap<P>>(
-  config: QueueConfig,
-  deps: Omit<DbQueueDeps, 'backoff'>,
-): Queue<P> {
-  switch (config.kind) {
-    case 'database':
-      return createDbQueue<P>({ ...deps, backoff: { baseMs: config.retryBaseMs, maxMs: config.retryMaxMs } });
-    default:
-      throw new Error(`unknown queue kind ${(config as { kind: string }).kind}`);
+export function createJobQueues(config: QueueConfig, deps: Omit<DbQueueDeps, 'backoff'>): JobQueues {
+  const backoff = { baseMs: config.retryBaseMs, maxMs: config.retryMaxMs };
+  if (config.kind === 'database') {
+    return {
+      kind: 'database',
+      open: <P extends PayloadMap<P>>() => createDbQueue<P>({ ...deps, backoff }),
+      startRelay: () => null,
+      pruneOutbox: async () => 0,
+      close: async () => {},
+    };
   }
+  // One outbox for every queue: relay job types differ per queue (`bullmq-relay-<name>`).
+  const outbox = createDbQueue<RelayPayloads>({ db: deps.db, clock: deps.clock, log: deps.log });
+  const opened = new Map<string, BullBackedQueue<never>>();
+  return {
+    kind: 'bullmq',
+    open<P extends PayloadMap<P>>(name: string): Queue<P> {
+      if (opened.has(name)) throw new Error(`queue ${name} is already open`);
+      const queue = createBullQueue<P>({ ...deps, redis: config.redis, prefix: config.prefix, name, outbox, backoff });
+      opened.set(name, queue as unknown as BullBackedQueue<never>);
+      return queue;
+    },
+    startRelay(options = {}) {
+      const handlers = Object.fromEntries([...opened.values()].map((q) => [q.relayType, (job: { id: string; payload: RelayPayloads[string] }) => q.relayed(job)]));
+      // A short lease: a relay's step takes milliseconds, and a dead process's rows wait out the lease.
+      return outbox.work(handlers, { concurrency: options.concurrency ?? 4, pollMs: options.pollMs ?? 1000, leaseMs: 5000 });
+    },
+    pruneOutbox: (finishedBefore) => outbox.prune(finishedBefore),
+    async close() {
+      await Promise.all([...opened.values()].map((q) => q.close()));
+    },
+  };
 }
