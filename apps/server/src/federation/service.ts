@@ -13,14 +13,14 @@
  * sends a `confirmation` to the other peers.
  */
 import { randomBytes } from 'node:crypto';
-import { BANK_CATEGORIES, type BankCategory, FederationMessage, type Peer, type ReceivedCase, type SharedCase, type SharedList } from '@mmd/contracts';
+import { BANK_CATEGORIES, type BankCategory, FederationMessage, type Peer, type PlatformStatus, type ReceivedCase, type SharedCase, type SharedList } from '@mmd/contracts';
 import { Value } from 'typebox/value';
 import type { SecretBox } from '../automation/index.ts';
 import { AppError, notFound } from '../errors.ts';
 import { createWindowLimiter } from '../http/window-limit.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
 import { outboundFetch } from '../platform/outbound.ts';
-import type { AuditInput, ReviewDecided, SafetyListener, SharedSignal, SweepCompleted, TakedownFinished } from '../safety/index.ts';
+import type { AuditInput, CasePlatforms, ReviewDecided, SafetyListener, SharedSignal, SweepCompleted, TakedownFinished } from '../safety/index.ts';
 import { type Identity, loadIdentity, publicKeyObject } from './identity.ts';
 import { MESSAGES_PATH, createOutbox } from './outbox.ts';
 import { type PeerRow, actionFor, createPeers, sharesWith } from './peers.ts';
@@ -51,6 +51,13 @@ export interface FederationDeps {
 }
 
 const SIGNALS_PER_MESSAGE = 64;
+/** What a victim's own case is about, as peers see it. */
+const PROTECT_CATEGORY: BankCategory = 'ncii';
+/**
+ * The confidence a victim's case travels with: a person's own claim that no moderator has confirmed
+ * (a takedown travels with 1). Peers apply their policy for the category either way.
+ */
+const PROTECT_CONFIDENCE = 0.5;
 type Received = FederationReceivedTable;
 type SignalsLike = Extract<FederationMessage, { type: 'signals' | 'confirmation' }>;
 
@@ -343,7 +350,7 @@ export function createFederation(deps: FederationDeps) {
 
   const listener: SafetyListener = {
     async takedownFinished(e: TakedownFinished) {
-      if (e.signals.length === 0) return;
+      if (e.signals.length === 0 || e.local) return;
       const signals = e.signals.map((s) => ({ type: s.type, value: s.value, ...(s.quality != null ? { quality: s.quality } : {}), ...(s.robust ? { robust: s.robust } : {}) }));
       const chunks: SharedSignal[][] = [];
       for (let i = 0; i < signals.length; i += SIGNALS_PER_MESSAGE) chunks.push(signals.slice(i, i + SIGNALS_PER_MESSAGE));
@@ -362,7 +369,7 @@ export function createFederation(deps: FederationDeps) {
       if (targets.length === 0) return;
       const caseId = `fc_${randomBytes(12).toString('base64url')}`;
       await db.writeTransaction(async (tx) => {
-        await tx.insertInto('federation_shared').values({ id: caseId, takedown_id: e.takedownId, category, signals: signals.length, status: 'shared', created_at: clock(), retracted_at: null }).execute();
+        await tx.insertInto('federation_shared').values({ id: caseId, takedown_id: e.takedownId, protect_ref: null, category, signals: signals.length, status: 'shared', created_at: clock(), retracted_at: null }).execute();
         for (const peer of targets) for (const chunk of chunks) await outbox.queue(tx, peer, 'signals', { case_ref: caseId, category, confidence: 1, signals: chunk }, caseId);
       });
       await audit({ actorId: null, action: 'federation.shared', subjectType: 'takedown', subjectId: e.takedownId, bankId: e.bankId, detail: { case: caseId, category, signals: signals.length, peers: targets.map((p) => p.id) } });
@@ -402,6 +409,71 @@ export function createFederation(deps: FederationDeps) {
       .orderBy('r.created_at', 'desc')
       .executeTakeFirst();
   }
+
+  function chunked<T>(items: T[]): T[][] {
+    const out: T[][] = [];
+    for (let i = 0; i < items.length; i += SIGNALS_PER_MESSAGE) out.push(items.slice(i, i + SIGNALS_PER_MESSAGE));
+    return out;
+  }
+
+  type SharedRow = { id: string; takedown_id: string | null; category: string; signals: number; status: 'shared' | 'retracted'; created_at: number; retracted_at: number | null };
+
+  /** Marks a shared case withdrawn and queues a retraction to every peer its signals went to. */
+  async function retractRow(actorId: string | null, row: SharedRow & { protect_ref?: string | null }): Promise<void> {
+    const sentTo = await db.db.selectFrom('federation_outbox').select('peer_id').distinct().where('case_ref', '=', row.id).where('type', '=', 'signals').execute();
+    const targets = await Promise.all(sentTo.map((p) => peers.load(p.peer_id)));
+    await identity();
+    // Nothing but `tx` inside: on SQLite another read would wait for this very transaction.
+    await db.writeTransaction(async (tx) => {
+      await tx.updateTable('federation_shared').set({ status: 'retracted', retracted_at: clock() }).where('id', '=', row.id).execute();
+      for (const peer of targets) await outbox.queue(tx, peer, 'retraction', { case_ref: row.id }, row.id);
+    });
+    await audit({
+      actorId,
+      action: 'federation.retracted',
+      ...(row.takedown_id ? { subjectType: 'takedown' as const, subjectId: row.takedown_id } : row.protect_ref ? { subjectType: 'case' as const, subjectId: row.protect_ref } : {}),
+      detail: { case: row.id, peers: sentTo.map((p) => p.peer_id), ...(row.protect_ref ? { by: 'submitter' } : {}) },
+    });
+  }
+
+  /**
+   * A victim's protection case, shared by its submitter's choice (safety's CasePlatforms port).
+   * Peers get the case's hashes under a fresh opaque id (`fc_…`), category ncii and confidence
+   * 0.5; the local reference, and anything about who sent it, stays here.
+   */
+  const protectCases: CasePlatforms = {
+    async share({ reference, signals }) {
+      const existing = await db.db.selectFrom('federation_shared').select('id').where('protect_ref', '=', reference).executeTakeFirst();
+      if (existing || signals.length === 0) return;
+      const targets = (await peers.active()).filter((p) => sharesWith(p, PROTECT_CATEGORY));
+      const caseId = `fc_${randomBytes(12).toString('base64url')}`;
+      await identity();
+      await db.writeTransaction(async (tx) => {
+        // Recorded even with no peer yet: the case page says it is shared, with no platform answering.
+        await tx.insertInto('federation_shared').values({ id: caseId, takedown_id: null, protect_ref: reference, category: PROTECT_CATEGORY, signals: signals.length, status: 'shared', created_at: clock(), retracted_at: null }).execute();
+        for (const peer of targets) for (const chunk of chunked(signals)) await outbox.queue(tx, peer, 'signals', { case_ref: caseId, category: PROTECT_CATEGORY, confidence: PROTECT_CONFIDENCE, signals: chunk }, caseId);
+      });
+      await audit({ actorId: null, action: 'federation.shared', subjectType: 'case', subjectId: reference, detail: { case: caseId, category: PROTECT_CATEGORY, signals: signals.length, peers: targets.map((p) => p.id), by: 'submitter' } });
+    },
+
+    async withdraw(reference) {
+      const rows = await db.db.selectFrom('federation_shared').selectAll().where('protect_ref', '=', reference).where('status', '=', 'shared').execute();
+      for (const row of rows) await retractRow(null, row);
+    },
+
+    async statuses(reference) {
+      const rows = await db.db.selectFrom('federation_shared').selectAll().where('protect_ref', '=', reference).execute();
+      const views = await sharedViews(rows);
+      return views.flatMap((v) =>
+        v.peers.map((p): PlatformStatus => ({
+          platform: p.peer_name,
+          status: v.status === 'retracted' ? 'withdrawn' : (p.outcome ?? 'sent'),
+          copies: p.copies,
+          updated_at: v.status === 'retracted' ? Number(v.retracted_at ?? p.updated_at) : p.updated_at,
+        })),
+      );
+    },
+  };
 
   async function sharedViews(rows: { id: string; takedown_id: string | null; category: string; signals: number; status: 'shared' | 'retracted'; created_at: number; retracted_at: number | null }[]): Promise<SharedCase[]> {
     if (rows.length === 0) return [];
@@ -452,6 +524,7 @@ export function createFederation(deps: FederationDeps) {
     peers,
     outbox,
     listener,
+    protectCases,
     verifyPeerRequest,
     verifyPeerHeaders,
     receive,
@@ -500,15 +573,7 @@ export function createFederation(deps: FederationDeps) {
       const row = await db.db.selectFrom('federation_shared').selectAll().where('id', '=', id).executeTakeFirst();
       if (!row) throw notFound('shared case');
       if (row.status === 'retracted') throw new AppError('conflict', 'this case was already withdrawn');
-      const sentTo = await db.db.selectFrom('federation_outbox').select('peer_id').distinct().where('case_ref', '=', id).where('type', '=', 'signals').execute();
-      const targets = await Promise.all(sentTo.map((p) => peers.load(p.peer_id)));
-      await identity();
-      // Nothing but `tx` inside: on SQLite another read would wait for this very transaction.
-      await db.writeTransaction(async (tx) => {
-        await tx.updateTable('federation_shared').set({ status: 'retracted', retracted_at: clock() }).where('id', '=', id).execute();
-        for (const peer of targets) await outbox.queue(tx, peer, 'retraction', { case_ref: id }, id);
-      });
-      await audit({ actorId, action: 'federation.retracted', subjectType: 'takedown', subjectId: row.takedown_id ?? undefined, detail: { case: id, peers: sentTo.map((p) => p.peer_id) } });
+      await retractRow(actorId, row);
       return (await sharedViews([{ ...row, status: 'retracted', retracted_at: clock() }]))[0]!;
     },
 

@@ -7,3 +7,4 @@ export { safetyRoutes, type SafetyRouteDeps } from './routes.ts';
 export { spreadRoutes, recordSpreadAlert } from './spread-review.ts';
 export type { ReviewDecided, SafetyListener, SharedSignal, SweepCompleted, TakedownFinished } from './hooks.ts';
 export type { AuditInput } from './audit.ts';
+export type { CasePlatforms } from './protect.ts';
