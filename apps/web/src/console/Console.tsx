@@ -1,24 +1,26 @@
 /**
- * The safety console (moderators and admins; App.tsx checks): the review queue, spreading clusters, coordinated sharing, protection cases, hash banks,
+ * The safety console (moderators and admins; App.tsx checks): the review queue, spreading clusters, coordinated sharing, protection cases, removal requests, hash banks,
  * takedowns and the audit log, one section per route under /console.
  */
 import { Link } from '../router.tsx';
 import { Audit } from './Audit.tsx';
 import { Banks } from './Banks.tsx';
 import { Cases } from './Cases.tsx';
+import { Erasure } from './Erasure.tsx';
 import { Reviews } from './Reviews.tsx';
 import { Networks } from './Networks.tsx';
 import { Spread } from './Spread.tsx';
 import { Takedowns } from './Takedowns.tsx';
 import './console.css';
 
-export type ConsoleSection = 'reviews' | 'spreading' | 'networks' | 'cases' | 'banks' | 'takedowns' | 'audit';
+export type ConsoleSection = 'reviews' | 'spreading' | 'networks' | 'cases' | 'erasure' | 'banks' | 'takedowns' | 'audit';
 
 const SECTIONS: { section: ConsoleSection; label: string; href: string }[] = [
   { section: 'reviews', label: 'Review queue', href: '/console/reviews' },
   { section: 'spreading', label: 'Spreading', href: '/console/spreading' },
   { section: 'networks', label: 'Coordinated sharing', href: '/console/networks' },
   { section: 'cases', label: 'Protection cases', href: '/console/cases' },
+  { section: 'erasure', label: 'Removal requests', href: '/console/erasure' },
   { section: 'banks', label: 'Hash banks', href: '/console/banks' },
   { section: 'takedowns', label: 'Takedowns', href: '/console/takedowns' },
   { section: 'audit', label: 'Audit log', href: '/console/audit' },
@@ -45,6 +47,7 @@ export function Console({ section }: { section: ConsoleSection }) {
       {section === 'spreading' && <Spread />}
       {section === 'networks' && <Networks />}
       {section === 'cases' && <Cases />}
+      {section === 'erasure' && <Erasure />}
       {section === 'banks' && <Banks />}
       {section === 'takedowns' && <Takedowns />}
       {section === 'audit' && <Audit />}
