@@ -11,6 +11,10 @@
  * - With `protectTrustedAutoAction`, an item that also matches a bank the operator marked trusted
  *   is acted on at once (screening.ts, sweep.ts); nothing else is.
  *
+ * The case's key (shown once, kept as its hash) opens the case page: sharing the case with the
+ * connected platforms (CasePlatforms, federation's, wired by app.ts), each platform's answer, and
+ * withdrawal here and everywhere. A wrong key answers exactly like an unknown case.
+ *
  * The submitter's view is the case's state alone, and every submission does the same work
  * whatever its hashes match: each case stores its own copy of its signals (never "already known,
  * skipped") and queues its own sweep, so neither the answer nor its timing says whether the hash
