@@ -12,7 +12,7 @@
  * a protection case and its key (the requests show on the case page). Limits: the route's requests
  * per address, the protection caps on hashes per request, and a few pending requests per requester.
  */
-import type { ErasureBody, ErasureDecisionBody, ErasureDetail, ErasureRequest, ErasureStatus, SignalType } from '@mmd/contracts';
+import type { ErasureBody, ErasureDecisionBody, ErasureDetail, ErasureRequest, ErasureStatus, SignalType, Takedown } from '@mmd/contracts';
 import { hash256FromHex } from '@mmd/phash';
 import type { Principal } from '../accounts/index.ts';
 import type { Config } from '../config.ts';
@@ -212,7 +212,7 @@ export function createErasure(deps: ErasureDeps) {
       if (Number(claimed.numUpdatedRows) === 0) throw new AppError('conflict', 'this request was decided meanwhile');
       if (body.action === 'remove') {
         const signals = JSON.parse(row.signals) as StoredSignal[];
-        let takedown;
+        let takedown: Takedown;
         try {
           takedown = await deps.takedowns.run(principal.accountId, { hashes: signals, reason: `removal request ${id}: ${body.reasons}`, local: true });
         } catch (err) {

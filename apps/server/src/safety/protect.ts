@@ -303,7 +303,7 @@ export function createProtection(deps: ProtectionDeps) {
     const row = (await db.db.selectFrom('safety_cases').selectAll().where('reference', '=', reference).executeTakeFirst()) as CaseRow | undefined;
     const stored = row?.secret_hash ? Buffer.from(row.secret_hash, 'hex') : NO_SECRET;
     const same = stored.length === given.length && timingSafeEqual(stored, given);
-    if (!row || !row.secret_hash || !same) throw NO_SUCH_CASE();
+    if (!row?.secret_hash || !same) throw NO_SUCH_CASE();
     return row;
   }
 
