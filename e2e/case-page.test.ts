@@ -3,7 +3,9 @@
  * person protects a photo on A and chooses to share it; the page lists platform B and follows its
  * answer live (under review, then "Removed 1 copy" once B's moderator confirms). From the same
  * page they ask for every copy on A to be removed (fingerprints only); A's moderator decides and
- * the page shows the decision and its reasons. Withdrawing the case then shows B as withdrawn.
+ * the page shows the decision and its reasons. Withdrawing the case then shows B as withdrawn. And a
+ * signed-in person's removal request, declined by a moderator in the console, with the reasons
+ * shown back to them.
  *
  * Needs /usr/bin/chromium; skipped with the reason when it is absent.
  */
@@ -15,7 +17,7 @@ import type { Review } from '@mmd/sdk';
 import type { Browser } from 'playwright-core';
 import { type TestServer, type User, eventually, startTestServer } from '../apps/server/test/harness.ts';
 import { DATA, signUpModerator, uploadAndWait } from '../apps/server/test/safety-fixtures.ts';
-import { closeBrowserSuite, openBrowserSuite, skipBrowser } from './browser.ts';
+import { closeBrowserSuite, openBrowserSuite, signedIn, skipBrowser } from './browser.ts';
 
 const PHOTO = path.join(DATA, 'photos', 'YellowFlower.jpg');
 const skip = skipBrowser ? skipBrowser : !existsSync(PHOTO) ? `browser test not run: test photo not found at ${PHOTO}` : false;
@@ -94,5 +96,33 @@ describe('the case page', { skip }, () => {
     assert.equal((await a.anonymous.caseView(reference, secret)).platforms[0]?.status, 'withdrawn');
     assert.deepEqual(pageErrors, []);
     await context.close();
+  });
+
+  it('a signed-in person asks for removal; a moderator declines in the console and the person sees why', { timeout: 240_000 }, async () => {
+    const [person, mod] = await Promise.all([a.signUp(), signUpModerator(a)]);
+    const mine = await signedIn(browser, a, person);
+    await mine.page.goto(`${a.url}/protect`);
+    await mine.page.getByRole('heading', { name: 'Signed in: remove photos of you' }).waitFor({ timeout: 30_000 });
+    const section = mine.page.locator('section.card', { has: mine.page.getByRole('heading', { name: 'Signed in: remove photos of you' }) });
+    await section.getByLabel('Images you appear in').setInputFiles(PHOTO);
+    await section.getByText('1 fingerprint ready.').waitFor({ timeout: 60_000 });
+    await section.getByLabel(/Anything the moderators should know/).fill('a photo of me from school');
+    await section.getByRole('button', { name: 'Ask for removal' }).click();
+    await section.locator('[data-testid="erasure-request"][data-status="pending"]').waitFor({ timeout: 30_000 });
+
+    // The moderator decides in the console, with reasons.
+    const desk = await signedIn(browser, a, mod);
+    await desk.page.goto(`${a.url}/console/erasure`);
+    const card = desk.page.locator('article[data-erasure]', { hasText: 'a photo of me from school' });
+    await card.waitFor({ timeout: 30_000 });
+    await card.getByLabel('Reasons (shown to the requester)').fill('we could not find you in this picture');
+    await card.getByRole('button', { name: 'Decline' }).click();
+    await desk.page.getByText(/declined/).first().waitFor({ timeout: 30_000 });
+
+    await section.locator('[data-testid="erasure-request"][data-status="declined"]').waitFor({ timeout: 30_000 });
+    assert.equal(await section.getByTestId('erasure-reasons').textContent(), 'we could not find you in this picture');
+    assert.deepEqual(mine.errors, []);
+    assert.deepEqual(desk.errors, []);
+    await Promise.all([mine.context.close(), desk.context.close()]);
   });
 });

@@ -5,8 +5,9 @@
  * (re-read every few seconds while one can still change), sharing it, withdrawing it everywhere,
  * and asking for every copy here to be removed (hashes computed on this device; a moderator decides).
  */
-import type { CaseStatus, CaseView, PlatformStatus, ProtectCase } from '@mmd/sdk';
-import { type ChangeEvent, type FormEvent, useCallback, useEffect, useId, useState } from 'react';
+import type { CaseStatus, CaseView, ErasureBody, ErasureRequest, PlatformStatus, ProtectCase } from '@mmd/sdk';
+import { type ChangeEvent, type FormEvent, useCallback, useContext, useEffect, useId, useState } from 'react';
+import { SessionContext } from '../session.tsx';
 import { anonymousClient, errorText } from '../api.ts';
 import { ErrorAlert } from '../error-alert.tsx';
 import { type ImageHashes, MIN_QUALITY, hashImageFile } from '../hashing.ts';
@@ -105,6 +106,9 @@ export function CasePage({ reference, secret, initial }: { reference: string; se
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState<'share' | 'withdraw' | null>(null);
   const [confirmWithdraw, setConfirmWithdraw] = useState(false);
+  const platformsTitle = useId();
+  const withdrawTitle = useId();
+  const withdrawConfirm = useId();
 
   const load = useCallback(async () => {
     const found = await anonymousClient.caseView(reference, secret);
@@ -157,8 +161,8 @@ export function CasePage({ reference, secret, initial }: { reference: string; se
   return (
     <div className="case-page" data-testid="case-page">
       <CaseFacts found={view.case} />
-      <section aria-labelledby="platforms-title">
-        <h3 id="platforms-title">Other platforms</h3>
+      <section aria-labelledby={platformsTitle}>
+        <h3 id={platformsTitle}>Other platforms</h3>
         {view.shared ? (
           view.platforms.length === 0 ? (
             <p className="hint">Shared. No connected platform takes cases like yours yet.</p>
@@ -185,11 +189,11 @@ export function CasePage({ reference, secret, initial }: { reference: string; se
         )}
       </section>
       {!withdrawn && (
-        <section aria-labelledby="withdraw-title">
-          <h3 id="withdraw-title">Withdraw</h3>
+        <section aria-labelledby={withdrawTitle}>
+          <h3 id={withdrawTitle}>Withdraw</h3>
           {confirmWithdraw ? (
-            <div role="alertdialog" aria-labelledby="withdraw-confirm">
-              <p id="withdraw-confirm">
+            <div role="alertdialog" aria-labelledby={withdrawConfirm}>
+              <p id={withdrawConfirm}>
                 Withdraw this case here{view.shared ? ' and on every platform it was shared with' : ''}? Its fingerprints are
                 deleted and anything held for it is released.
               </p>
@@ -207,7 +211,11 @@ export function CasePage({ reference, secret, initial }: { reference: string; se
           )}
         </section>
       )}
-      <ErasureSection reference={reference} secret={secret} view={view} onSent={() => void load()} />
+      <ErasureSection
+        requests={view.erasure_requests}
+        send={(body) => anonymousClient.requestErasure({ ...body, case: { reference, secret } })}
+        onSent={() => void load()}
+      />
       <ErrorAlert error={error} />
     </div>
   );
@@ -216,7 +224,15 @@ export function CasePage({ reference, secret, initial }: { reference: string; se
 const ERASURE_TEXT = { pending: 'Waiting for a moderator', removed: 'Copies removed', declined: 'Declined' } as const;
 
 /** Asking for every copy of media you appear in to be removed here; a moderator decides, with reasons. */
-function ErasureSection({ reference, secret, view, onSent }: { reference: string; secret: string; view: CaseView; onSent: () => void }) {
+function ErasureSection({
+  requests,
+  send: sendRequest,
+  onSent,
+}: {
+  requests: ErasureRequest[];
+  send: (body: Pick<ErasureBody, 'images' | 'note'>) => Promise<ErasureRequest>;
+  onSent: () => void;
+}) {
   const [images, setImages] = useState<ImageHashes[]>([]);
   const [hashing, setHashing] = useState(false);
   const [note, setNote] = useState('');
@@ -224,6 +240,7 @@ function ErasureSection({ reference, secret, view, onSent }: { reference: string
   const [error, setError] = useState<string | null>(null);
   const fileId = useId();
   const noteId = useId();
+  const titleId = useId();
 
   async function onPick(event: ChangeEvent<HTMLInputElement>) {
     const files = [...(event.target.files ?? [])];
@@ -247,7 +264,7 @@ function ErasureSection({ reference, secret, view, onSent }: { reference: string
     setSending(true);
     setError(null);
     try {
-      await anonymousClient.requestErasure({ images, case: { reference, secret }, ...(note.trim() ? { note: note.trim() } : {}) });
+      await sendRequest({ images, ...(note.trim() ? { note: note.trim() } : {}) });
       setImages([]);
       setNote('');
       onSent();
@@ -259,11 +276,11 @@ function ErasureSection({ reference, secret, view, onSent }: { reference: string
   }
 
   return (
-    <section aria-labelledby="erasure-title">
-      <h3 id="erasure-title">Remove every copy here</h3>
-      {view.erasure_requests.length > 0 && (
+    <section aria-labelledby={titleId}>
+      <h3 id={titleId}>Remove every copy here</h3>
+      {requests.length > 0 && (
         <ul className="erasure-requests" aria-label="Your removal requests">
-          {view.erasure_requests.map((r) => (
+          {requests.map((r) => (
             <li key={r.id} data-testid="erasure-request" data-status={r.status}>
               <strong>{ERASURE_TEXT[r.status]}</strong>
               {r.status === 'removed' && ` (${r.copies_removed} ${r.copies_removed === 1 ? 'copy' : 'copies'})`}
@@ -298,6 +315,43 @@ function ErasureSection({ reference, secret, view, onSent }: { reference: string
         </button>
         <ErrorAlert error={error} />
       </form>
+    </section>
+  );
+}
+
+/**
+ * For a signed-in person: their removal requests (decisions and reasons), re-read while one waits,
+ * and the form to send another. Nothing shows when no one is signed in (the case page has its own).
+ */
+export function MyErasureRequests() {
+  const session = useContext(SessionContext);
+  const [requests, setRequests] = useState<ErasureRequest[] | null>(null);
+  const client = session?.client;
+  const load = useCallback(async () => {
+    if (client) setRequests(await client.myErasureRequests());
+  }, [client]);
+  const waiting = requests?.some((r) => r.status === 'pending') ?? false;
+  useEffect(() => {
+    let live = true;
+    let timer: ReturnType<typeof setTimeout>;
+    const look = () => {
+      load()
+        .catch(() => {})
+        .finally(() => {
+          if (live && waiting) timer = setTimeout(look, PAGE_POLL_MS);
+        });
+    };
+    look();
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [load, waiting]);
+  if (!client || requests === null) return null;
+  return (
+    <section className="card" aria-labelledby="my-erasure-title">
+      <h2 id="my-erasure-title">Signed in: remove photos of you</h2>
+      <ErasureSection requests={requests} send={(body) => client.requestErasure(body)} onSent={() => void load()} />
     </section>
   );
 }

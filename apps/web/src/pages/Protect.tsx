@@ -9,7 +9,7 @@ import type { ProtectReceipt } from '@mmd/sdk';
 import { type ChangeEvent, type DragEvent, useEffect, useId, useRef, useState } from 'react';
 import { anonymousClient, errorText } from '../api.ts';
 import { type HashOutcome, type ImageHashes, MIN_QUALITY, hashImageFile } from '../hashing.ts';
-import { CaseLookup, CasePage } from './CaseLookup.tsx';
+import { CaseLookup, CasePage, MyErasureRequests } from './CaseLookup.tsx';
 import { ErrorAlert } from '../error-alert.tsx';
 
 const MAX_IMAGES = 20;
@@ -274,6 +274,7 @@ export function ProtectPage() {
     <>
       <Protect />
       <CaseLookup />
+      <MyErasureRequests />
     </>
   );
 }
