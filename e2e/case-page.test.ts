@@ -17,7 +17,7 @@ import type { Review } from '@mmd/sdk';
 import type { Browser } from 'playwright-core';
 import { type TestServer, type User, eventually, startTestServer } from '../apps/server/test/harness.ts';
 import { DATA, signUpModerator, uploadAndWait } from '../apps/server/test/safety-fixtures.ts';
-import { closeBrowserSuite, openBrowserSuite, signedIn, skipBrowser } from './browser.ts';
+import { closeBrowserSuite, openBrowserSuite, signedIn, skipBrowser, violations } from './browser.ts';
 
 const PHOTO = path.join(DATA, 'photos', 'YellowFlower.jpg');
 const skip = skipBrowser ? skipBrowser : !existsSync(PHOTO) ? `browser test not run: test photo not found at ${PHOTO}` : false;
@@ -87,6 +87,7 @@ describe('the case page', { skip }, () => {
     await aMod.client.decideErasure(queued.id, { action: 'remove', reasons: 'the requester appears in it without consent' });
     await page.locator('[data-testid="erasure-request"][data-status="removed"]').waitFor({ timeout: 30_000 });
     assert.equal(await page.getByTestId('erasure-reasons').textContent(), 'the requester appears in it without consent');
+    assert.deepEqual(await violations(page), [], 'accessibility violations on the case page');
 
     // Withdrawn everywhere.
     await page.getByRole('button', { name: 'Withdraw this case' }).click();
@@ -115,6 +116,7 @@ describe('the case page', { skip }, () => {
     await desk.page.goto(`${a.url}/console/erasure`);
     const card = desk.page.locator('article[data-erasure]', { hasText: 'a photo of me from school' });
     await card.waitFor({ timeout: 30_000 });
+    assert.deepEqual(await violations(desk.page), [], 'accessibility violations in the removal requests section');
     await card.getByLabel('Reasons (shown to the requester)').fill('we could not find you in this picture');
     await card.getByRole('button', { name: 'Decline' }).click();
     await desk.page.getByText(/declined/).first().waitFor({ timeout: 30_000 });
