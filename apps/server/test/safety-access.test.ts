@@ -128,6 +128,7 @@ onEachDatabase('safety: access', (dialect) => {
     },
     { method: 'GET', url: '/v1/safety/erasure-requests', ok: {}, bad: { url: '/v1/safety/erasure-requests?status=open' } },
     { method: 'GET', url: '/v1/safety/erasure-requests/ers_x', ok: null, bad: {}, badCode: 'not_found' },
+    { method: 'GET', url: '/v1/safety/erasure-requests/ers_x/media/med_x/preview', ok: null, bad: {}, badCode: 'not_found' },
     // No removal request exists here (its decisions are in safety-erasure.test.ts).
     { method: 'POST', url: '/v1/safety/erasure-requests/ers_x/decision', ok: null, deny: json({ action: 'decline', reasons: 'x' }), bad: json({ action: 'delete', reasons: 'x' }) },
     { method: 'GET', url: '/v1/safety/clusters', ok: {}, bad: { url: '/v1/safety/clusters?hours=0' } },

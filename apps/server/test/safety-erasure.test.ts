@@ -50,6 +50,13 @@ onEachDatabase('safety: removal requests (right to be forgotten)', (dialect) => 
     assert.equal(queued.requester, 'account');
     assert.equal(queued.note, 'this is me at a party');
     assert.deepEqual([...queued.matching].sort(), [first.id, second.id].sort());
+    // The moderator sees what it matches, blurred; nothing else, and only moderators.
+    const preview = await server.app.inject({ method: 'GET', url: `/v1/safety/erasure-requests/${request.id}/media/${first.id}/preview`, headers: { authorization: `Bearer ${mod.token}` } });
+    assert.equal(preview.statusCode, 200);
+    assert.equal(preview.headers['content-type'], 'image/jpeg');
+    const unrelated = await uploadAndWait(sharer.client, await picture());
+    await rejectsWith(mod.client.erasurePreview(request.id, unrelated.id), 'not_found', 404);
+    await rejectsWith(requester.client.erasurePreview(request.id, first.id), 'forbidden', 403);
 
     const decided = await mod.client.decideErasure(request.id, { action: 'remove', reasons: 'the person is identifiable and did not consent' });
     assert.equal(decided.status, 'removed');

@@ -827,6 +827,11 @@ export class MmdClient {
   erasureRequest(id: string) {
     return this.request<ErasureDetail>('GET', `/v1/safety/erasure-requests/${enc(id)}`);
   }
+  /** A strongly blurred preview of an item a waiting removal request matches (moderators). */
+  async erasurePreview(id: string, mediaId: string): Promise<Uint8Array> {
+    const response = await this.raw(`/v1/safety/erasure-requests/${enc(id)}/media/${enc(mediaId)}/preview`, { headers: this.auth() });
+    return new Uint8Array(await response.arrayBuffer());
+  }
   /** Removes every matching copy, or declines, with reasons the requester sees (moderators). */
   decideErasure(id: string, body: ErasureDecisionBody) {
     return this.request<ErasureDetail>('POST', `/v1/safety/erasure-requests/${enc(id)}/decision`, body);

@@ -376,6 +376,16 @@ export function safetyRoutes(deps: SafetyRouteDeps): FastifyPluginAsyncTypebox {
       return safety.erasure.get(request.params.id);
     });
 
+    app.get('/v1/safety/erasure-requests/:id/media/:mediaId/preview', {
+      schema: { 'x-mmd-scope': 'device', tags, summary: 'A strongly blurred preview of an item a waiting removal request matches (JPEG; moderators)', params: Type.Object({ id: Id, mediaId: Id }) },
+    }, async (request, reply) => {
+      await moderator(request);
+      // Only what the request matches now: the route previews nothing else.
+      if (!(await safety.erasure.get(request.params.id)).matching.includes(request.params.mediaId)) throw new AppError('not_found', 'that media item is not one this request matches');
+      const bytes = await safety.previews.blurred(request.params.mediaId);
+      return reply.header('content-type', 'image/jpeg').header('cache-control', 'no-store').send(bytes);
+    });
+
     app.post('/v1/safety/erasure-requests/:id/decision', {
       schema: {
         'x-mmd-scope': 'device',

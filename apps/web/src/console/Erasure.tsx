@@ -5,7 +5,7 @@
  * down every copy the hashes match (and blocks them), decline removes nothing.
  */
 import type { ErasureDetail, ErasureStatus } from '@mmd/sdk';
-import { useCallback, useId, useRef, useState } from 'react';
+import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { errorText } from '../api.ts';
 import { ErrorAlert } from '../error-alert.tsx';
 import { useSession } from '../session.tsx';
@@ -149,6 +149,15 @@ function ErasureCard({ found, onDecided }: { found: ErasureDetail; onDecided: (d
         </p>
         {found.note && <p className="erasure-note">“{found.note}”</p>}
       </header>
+      {found.status === 'pending' && found.matching.length > 0 && (
+        <ul className="previews" aria-label="What it matches here">
+          {found.matching.slice(0, 12).map((mediaId, i) => (
+            <li key={mediaId}>
+              <BlurredMatch requestId={found.id} mediaId={mediaId} index={i + 1} />
+            </li>
+          ))}
+        </ul>
+      )}
       {found.status === 'pending' ? (
         <div className="review-actions">
           <div className="note-field">
@@ -172,5 +181,35 @@ function ErasureCard({ found, onDecided }: { found: ErasureDetail; onDecided: (d
         </p>
       )}
     </article>
+  );
+}
+
+/** A strongly blurred preview of an item the request matches (fetched with the moderator's token). */
+function BlurredMatch({ requestId, mediaId, index }: { requestId: string; mediaId: string; index: number }) {
+  const { client } = useSession();
+  const [url, setUrl] = useState<string | null>(null);
+  const [failed, setFailed] = useState(false);
+  useEffect(() => {
+    let made: string | null = null;
+    let live = true;
+    client.erasurePreview(requestId, mediaId).then(
+      (bytes) => {
+        if (!live) return;
+        made = URL.createObjectURL(new Blob([bytes as BlobPart], { type: 'image/jpeg' }));
+        setUrl(made);
+      },
+      () => live && setFailed(true),
+    );
+    return () => {
+      live = false;
+      if (made) URL.revokeObjectURL(made);
+    };
+  }, [client, requestId, mediaId]);
+  return (
+    <figure className="preview">
+      <div className="preview-frame">
+        {url ? <img src={url} alt={`Blurred preview of match ${index}`} /> : <p className="hint">{failed ? 'No preview' : 'Loading…'}</p>}
+      </div>
+    </figure>
   );
 }
