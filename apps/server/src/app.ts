@@ -565,6 +565,7 @@ export async function buildApp(deps: AppDeps) {
       tmpDir: path.join(config.dataDir, 'tmp'),
       maxFileBytes: config.mediaMaxSingleUploadBytes,
       protectLimit: { max: config.protectRequestsPerWindow, windowMs: config.rateLimitWindowMs },
+      casePageLimit: { max: config.casePageRequestsPerWindow, windowMs: config.rateLimitWindowMs },
     }),
   );
   await app.register(spreadRoutes({ review: safety.spread, authenticate, previews: safety.previews }));
@@ -585,6 +586,8 @@ export async function buildApp(deps: AppDeps) {
     log: app.log,
   });
   safety.listen(federation.listener);
+  // A victim may share their protection case with the connected platforms (and withdraw it).
+  safety.protection.connectPlatforms(federation.protectCases);
   await app.register(federationRoutes({ federation, authenticate, clock, signedLimit: { max: 600, windowMs: 60_000 }, hmaLimit: { max: config.federationHmaFetchesPerMinute, windowMs: 60_000 } }));
   const botPrincipal = (account: { id: string; handle: string; kind: string }) =>
     account.kind === 'bot' ? { accountId: account.id, handle: account.handle, kind: 'bot' as const, role: 'user' as const, deviceId: null, apiKeyId: null, scopes: new Set(API_SCOPES) } : null;

@@ -87,6 +87,11 @@ const ConfigSchema = Type.Object({
   protectMaxSignalsPerAddressPerDay: Type.Integer({ minimum: 1, default: 60 }),
   protectMaxSignalsPerDay: Type.Integer({ minimum: 1, default: 5000 }),
   /**
+   * The case page (reference + key: view, share, withdraw) per address per window. It polls every
+   * few seconds while a shared case can change, so the default leaves room for a few open tabs.
+   */
+  casePageRequestsPerWindow: Type.Integer({ minimum: 1, default: 90 }),
+  /**
    * Off (default): nothing a protection case matches is removed or blocked before a moderator
    * confirms the case. On: an item that matches a case AND a bank marked trusted is blocked
    * (new upload) or removed (already shared) at once, the trusted source standing in for the

@@ -134,6 +134,11 @@ onEachDatabase('safety: access', (dialect) => {
       ok: json({ action: 'reject' }),
       bad: json({ action: 'delete' }),
     },
+    { method: 'GET', url: '/v1/safety/erasure-requests', ok: {}, bad: { url: '/v1/safety/erasure-requests?status=open' } },
+    { method: 'GET', url: '/v1/safety/erasure-requests/ers_x', ok: null, bad: {}, badCode: 'not_found' },
+    { method: 'GET', url: '/v1/safety/erasure-requests/ers_x/media/med_x/preview', ok: null, bad: {}, badCode: 'not_found' },
+    // No removal request exists here (its decisions are in safety-erasure.test.ts).
+    { method: 'POST', url: '/v1/safety/erasure-requests/ers_x/decision', ok: null, deny: json({ action: 'decline', reasons: 'x' }), bad: json({ action: 'delete', reasons: 'x' }) },
     { method: 'GET', url: '/v1/safety/clusters', ok: {}, bad: { url: '/v1/safety/clusters?hours=0' } },
     { method: 'GET', url: '/v1/safety/clusters/spc_x', ok: null, bad: {}, badCode: 'not_found' },
     { method: 'GET', url: '/v1/safety/clusters/spc_x/media/med_x/preview', ok: null, bad: {}, badCode: 'not_found' },
@@ -165,13 +170,13 @@ onEachDatabase('safety: access', (dialect) => {
   test('the denial table covers every moderator endpoint in the OpenAPI document', async () => {
     const doc = JSON.parse((await server.app.inject({ method: 'GET', url: '/openapi.json' })).body) as { paths: Record<string, Record<string, unknown>> };
     const documented = Object.entries(doc.paths)
-      .filter(([p]) => p.startsWith('/v1/safety/') && !p.startsWith('/v1/safety/protect'))
+      .filter(([p]) => p.startsWith('/v1/safety/') && !p.startsWith('/v1/safety/protect') && p !== '/v1/safety/erasure')
       .flatMap(([p, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${p}`))
       .sort();
     const covered = endpoints()
       .map(
         (e) =>
-          `${e.method} ${e.url.split('?')[0]!.replace(ids.bank!, '{id}').replace(ids.review!, '{id}').replace('med_x', '{mediaId}').replace('tkd_x', '{id}').replace('spc_x', '{id}').replace(ids.target!, '{id}').replace(ids.case!, '{reference}').replace('/signals/999999999', '/signals/{signalId}')}`,
+          `${e.method} ${e.url.split('?')[0]!.replace(ids.bank!, '{id}').replace(ids.review!, '{id}').replace('med_x', '{mediaId}').replace('tkd_x', '{id}').replace('spc_x', '{id}').replace('ers_x', '{id}').replace(ids.target!, '{id}').replace(ids.case!, '{reference}').replace('/signals/999999999', '/signals/{signalId}')}`,
       )
       .sort();
     assert.deepEqual(covered, documented);

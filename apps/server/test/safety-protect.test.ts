@@ -378,7 +378,7 @@ onEachDatabase('safety: hash-only protection holds, a moderator decides', (diale
     );
     const kb = JSON.parse(k.res.body) as Record<string, unknown>;
     const ub = JSON.parse(u.res.body) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(kb).sort(), ['reference', 'status', 'submitted_at', 'updated_at']);
+    assert.deepEqual(Object.keys(kb).sort(), ['reference', 'secret', 'shared', 'status', 'submitted_at', 'updated_at']);
     assert.deepEqual(Object.keys(ub).sort(), Object.keys(kb).sort());
     assert.equal(kb.status, 'received');
     assert.equal(ub.status, 'received');

@@ -41,6 +41,7 @@ const CONSOLE_SECTIONS: Record<string, ConsoleSection> = {
   networks: 'networks',
   banks: 'banks',
   cases: 'cases',
+  erasure: 'erasure',
   takedowns: 'takedowns',
   audit: 'audit',
   peers: 'peers',

@@ -399,6 +399,12 @@ export const ProtectBody = Type.Object(
         { minItems: 1, maxItems: MAX_PROTECT_VIDEOS },
       ),
     ),
+    share: Type.Optional(
+      Type.Boolean({
+        description:
+          'also send the hashes (category ncii, under an opaque case id, never who you are) to the platforms this server is connected to; can be chosen later from the case page, and withdrawn',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -408,21 +414,137 @@ export type ProtectBody = Static<typeof ProtectBody>;
  * Where a protection case is, as its submitter sees it. received: hashes stored, the first search
  * for copies not yet done; under_review: matches (now or later) are held for a moderator, nothing
  * is removed; action_taken: a moderator confirmed the case, copies were taken down and the hashes
- * now block; closed: a moderator reviewed it and no action was taken.
+ * now block; closed: a moderator reviewed it and no action was taken; withdrawn: its submitter
+ * withdrew it (its hashes retired, what it held released, here and on every platform it was shared with).
  */
-export const CASE_STATUSES = ['received', 'under_review', 'action_taken', 'closed'] as const;
+export const CASE_STATUSES = ['received', 'under_review', 'action_taken', 'closed', 'withdrawn'] as const;
 export type CaseStatus = (typeof CASE_STATUSES)[number];
 /** What the submitter sees: the same shape for every case, whatever the hashes matched. */
 export const ProtectCase = Type.Object({
   reference: Type.String({ description: 'keep it: the only way to follow the case' }),
   status: Type.Enum([...CASE_STATUSES], {
     description:
-      'received: stored, not yet checked; under_review: matches go to a moderator, nothing is removed before they decide; action_taken: a moderator confirmed it, copies were removed and new ones are blocked; closed: reviewed, no action',
+      'received: stored, not yet checked; under_review: matches go to a moderator, nothing is removed before they decide; action_taken: a moderator confirmed it, copies were removed and new ones are blocked; closed: reviewed, no action; withdrawn: its submitter withdrew it',
   }),
   submitted_at: Millis,
   updated_at: Millis,
 });
 export type ProtectCase = Static<typeof ProtectCase>;
+
+/** The answer to a new protection request: the case, and the key that opens its page (shown once). */
+export const ProtectReceipt = Type.Object({
+  reference: Type.String({ description: 'keep it: the only way to follow the case' }),
+  secret: Type.String({
+    description:
+      'the case key: with the reference, it opens the case page (platforms, sharing, withdrawal, removal requests). Shown once; the server keeps only its hash',
+  }),
+  status: Type.Enum([...CASE_STATUSES]),
+  submitted_at: Millis,
+  updated_at: Millis,
+  shared: Type.Boolean(),
+});
+export type ProtectReceipt = Static<typeof ProtectReceipt>;
+
+const CaseSecret = Type.String({ minLength: 8, maxLength: 64, pattern: '^[A-Za-z0-9-]+$' });
+/** What proves the caller holds a case: its key, in the body (never in a URL, which servers log). */
+export const CaseKeyBody = Type.Object({ secret: CaseSecret }, { additionalProperties: false });
+export type CaseKeyBody = Static<typeof CaseKeyBody>;
+
+/**
+ * One connected platform's answer about a shared case, as its submitter sees it. pending: not
+ * delivered yet; sent: delivered, no answer yet; received: accepted; under_review: copies there are
+ * held for its moderators; removed: its moderators removed `copies` copies; blocked: its policy
+ * removed `copies` copies and blocks new ones; dismissed: its moderators took no action;
+ * withdrawn: the case was withdrawn and the platform told to release what it held.
+ */
+export const PLATFORM_STATUSES = ['pending', 'sent', 'received', 'under_review', 'removed', 'blocked', 'dismissed', 'withdrawn'] as const;
+export const PlatformStatus = Type.Object({
+  platform: Type.String({ description: "the platform's name, as this server's operator connected it" }),
+  status: Type.Enum([...PLATFORM_STATUSES]),
+  copies: Type.Integer({ minimum: 0 }),
+  updated_at: Millis,
+});
+export type PlatformStatus = Static<typeof PlatformStatus>;
+
+/** Where a request to remove every copy of media you appear in is (what its requester sees). */
+export const ERASURE_STATUSES = ['pending', 'removed', 'declined'] as const;
+export type ErasureStatus = (typeof ERASURE_STATUSES)[number];
+export const ErasureRequest = Type.Object({
+  id: Type.String(),
+  status: Type.Enum([...ERASURE_STATUSES], {
+    description: 'pending: waiting for a moderator; removed: a moderator removed every matching copy; declined: a moderator declined, with reasons',
+  }),
+  images: Type.Integer({ minimum: 0 }),
+  videos: Type.Integer({ minimum: 0 }),
+  submitted_at: Millis,
+  decided_at: Type.Union([Millis, Type.Null()]),
+  reasons: Type.Union([Type.String(), Type.Null()], { description: "the moderator's reasons for the decision" }),
+  copies_removed: Type.Integer({ minimum: 0 }),
+});
+export type ErasureRequest = Static<typeof ErasureRequest>;
+
+/** The case page: the case, its sharing with other platforms, and its removal requests here. */
+export const CaseView = Type.Object({
+  case: ProtectCase,
+  shared: Type.Boolean({ description: 'its hashes were sent to connected platforms' }),
+  shared_at: Type.Union([Millis, Type.Null()]),
+  platforms: Type.Array(PlatformStatus, { description: 'each platform it was shared with' }),
+  erasure_requests: Type.Array(ErasureRequest, { description: 'requests to remove every copy here, newest first' }),
+});
+export type CaseView = Static<typeof CaseView>;
+
+export const ErasureBody = Type.Object(
+  {
+    images: ProtectBody.properties.images,
+    videos: ProtectBody.properties.videos,
+    note: Type.Optional(Type.String({ minLength: 1, maxLength: 2000, description: 'anything the moderators should know' })),
+    case: Type.Optional(
+      Type.Object(
+        { reference: Type.String({ minLength: 1, maxLength: 32 }), secret: CaseSecret },
+        { additionalProperties: false, description: 'file it under this protection case (for people without an account)' },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ErasureBody = Static<typeof ErasureBody>;
+export const ErasureList = Type.Object({ requests: Type.Array(ErasureRequest) });
+export type ErasureList = Static<typeof ErasureList>;
+
+/** A removal request as moderators see it. */
+export const ErasureDetail = Type.Object({
+  id: Type.String(),
+  status: Type.Enum([...ERASURE_STATUSES]),
+  requester: Type.Enum(['account', 'case'], { description: 'account: a signed-in person; case: someone holding a protection case and its key' }),
+  account_id: Type.Union([Type.String(), Type.Null()]),
+  case_reference: Type.Union([Type.String(), Type.Null()]),
+  images: Type.Integer({ minimum: 0 }),
+  videos: Type.Integer({ minimum: 0 }),
+  note: Type.Union([Type.String(), Type.Null()]),
+  matching: Type.Array(Type.String(), { description: 'media here its hashes match now (at most 200), not yet removed' }),
+  submitted_at: Millis,
+  decided_at: Type.Union([Millis, Type.Null()]),
+  decided_by: Type.Union([Type.String(), Type.Null()]),
+  reasons: Type.Union([Type.String(), Type.Null()]),
+  takedown_id: Type.Union([Type.String(), Type.Null()]),
+  copies_removed: Type.Integer({ minimum: 0 }),
+});
+export type ErasureDetail = Static<typeof ErasureDetail>;
+export const ErasureQueue = Type.Object({ requests: Type.Array(ErasureDetail) });
+export type ErasureQueue = Static<typeof ErasureQueue>;
+export const ErasureQuery = Type.Object(
+  { status: Type.Optional(Type.Enum([...ERASURE_STATUSES], { description: 'default pending' })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })) },
+  { additionalProperties: false },
+);
+export type ErasureQuery = Static<typeof ErasureQuery>;
+export const ErasureDecisionBody = Type.Object(
+  {
+    action: Type.Enum(['remove', 'decline'], { description: 'remove: take down every copy its hashes match (and block them from now on); decline: nothing is removed' }),
+    reasons: Type.String({ minLength: 1, maxLength: 2000, description: 'shown to the requester and kept in the audit log' }),
+  },
+  { additionalProperties: false },
+);
+export type ErasureDecisionBody = Static<typeof ErasureDecisionBody>;
 
 /** An item a protection case matched: a new upload held at screening, or a copy already shared. */
 export const CaseItem = Type.Object({
@@ -525,6 +647,13 @@ export const AUDIT_ACTIONS = [
   'protect.submitted',
   'case.confirmed',
   'case.rejected',
+  /** A protection case's submitter shared it with connected platforms, or withdrew it (here and there). */
+  'protect.shared',
+  'protect.withdrawn',
+  /** The right to be forgotten: a request to remove every copy, and a moderator's decision on it. */
+  'erasure.requested',
+  'erasure.removed',
+  'erasure.declined',
   /** A near-duplicate cluster reached the hold tier: new shares wait for a moderator. */
   'spread.alert',
   /** A moderator held, cleared or took down a spreading cluster. */

@@ -133,6 +133,15 @@ import type {
   CaseStatus,
   ProtectBody,
   ProtectCase,
+  ProtectReceipt,
+  CaseView,
+  ErasureBody,
+  ErasureDecisionBody,
+  ErasureDetail,
+  ErasureList,
+  ErasureQueue,
+  ErasureRequest,
+  ErasureStatus,
   UpdateBankBody,
   Report,
   Review,
@@ -904,7 +913,43 @@ export class MmdClient {
   }
   /** Submits hashes computed on this device (see @mmd/phash); returns the case reference. */
   protect(body: ProtectBody) {
-    return this.request<ProtectCase>('POST', '/v1/safety/protect', body);
+    return this.request<ProtectReceipt>('POST', '/v1/safety/protect', body);
+  }
+  /** The case page: the case, each connected platform's answer, its removal requests (reference + key). */
+  caseView(reference: string, secret: string) {
+    return this.request<CaseView>('POST', `/v1/safety/protect/${enc(reference)}/view`, { secret });
+  }
+  /** Shares the case's hashes with the connected platforms (reference + key). */
+  shareCase(reference: string, secret: string) {
+    return this.request<CaseView>('POST', `/v1/safety/protect/${enc(reference)}/share`, { secret });
+  }
+  /** Withdraws the case here and from every platform it was shared with (reference + key). */
+  withdrawCase(reference: string, secret: string) {
+    return this.request<CaseView>('POST', `/v1/safety/protect/${enc(reference)}/withdraw`, { secret });
+  }
+  /** Asks for every copy of media you appear in to be removed (signed in, or with `case`); a moderator decides. */
+  requestErasure(body: ErasureBody) {
+    return this.request<ErasureRequest>('POST', '/v1/safety/erasure', body);
+  }
+  /** Your own removal requests with decisions and reasons. */
+  async myErasureRequests() {
+    return (await this.request<ErasureList>('GET', '/v1/safety/erasure')).requests;
+  }
+  /** Removal requests for moderators: by default those waiting, with what each matches. */
+  async erasureQueue(options: { status?: ErasureStatus; limit?: number } = {}) {
+    return (await this.request<ErasureQueue>('GET', `/v1/safety/erasure-requests${query(options)}`)).requests;
+  }
+  erasureRequest(id: string) {
+    return this.request<ErasureDetail>('GET', `/v1/safety/erasure-requests/${enc(id)}`);
+  }
+  /** A strongly blurred preview of an item a waiting removal request matches (moderators). */
+  async erasurePreview(id: string, mediaId: string): Promise<Uint8Array> {
+    const response = await this.raw(`/v1/safety/erasure-requests/${enc(id)}/media/${enc(mediaId)}/preview`, { headers: this.auth() });
+    return new Uint8Array(await response.arrayBuffer());
+  }
+  /** Removes every matching copy, or declines, with reasons the requester sees (moderators). */
+  decideErasure(id: string, body: ErasureDecisionBody) {
+    return this.request<ErasureDetail>('POST', `/v1/safety/erasure-requests/${enc(id)}/decision`, body);
   }
   /** The submitter's view of a case: its state and dates, nothing else. */
   protectStatus(reference: string) {

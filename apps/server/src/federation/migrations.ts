@@ -149,4 +149,9 @@ export const federationMigrations: MigrationSteps = {
       .execute();
     await db.schema.createIndex('federation_hma_log_by_time').on('federation_hma_log').columns(['changed_at', 'seq']).execute();
   },
+  // A victim's protection case shared with peers: the local case it stands for (never sent).
+  '202612060746-federation-protect-cases': async (db: Kysely<unknown>) => {
+    await db.schema.alterTable('federation_shared').addColumn('protect_ref', 'text').execute();
+    await db.schema.createIndex('federation_shared_by_protect_ref').on('federation_shared').columns(['protect_ref']).execute();
+  },
 };

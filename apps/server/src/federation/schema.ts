@@ -66,6 +66,8 @@ export interface FederationSharedTable {
   seq: Generated<number>;
   id: string;
   takedown_id: string | null;
+  /** The local protection case a victim chose to share (its reference never leaves this instance). */
+  protect_ref: string | null;
   category: string;
   signals: number;
   status: 'shared' | 'retracted';

@@ -13,14 +13,14 @@
  * sends a `confirmation` to the other peers.
  */
 import { type KeyObject, randomBytes } from 'node:crypto';
-import { type AckOutcome, BANK_CATEGORIES, type BankCategory, FEDERATION_PROTOCOL, type FederationIdentity, FederationMessage, type Peer, type ReceivedCase, type SharedCase, type SharedList } from '@mmd/contracts';
+import { type AckOutcome, BANK_CATEGORIES, type BankCategory, FEDERATION_PROTOCOL, type FederationIdentity, FederationMessage, type Peer, type PlatformStatus, type ReceivedCase, type SharedCase, type SharedList } from '@mmd/contracts';
 import { Value } from 'typebox/value';
 import type { SecretBox } from '../automation/index.ts';
 import { AppError, notFound } from '../errors.ts';
 import { createMemoryLimits } from '../platform/limits/index.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
 import { outboundFetch } from '../platform/outbound.ts';
-import type { AuditInput, ExchangeReads, ReviewDecided, SafetyListener, SharedSignal, SweepCompleted, TakedownFinished } from '../safety/index.ts';
+import type { AuditInput, CasePlatforms, ExchangeReads, ReviewDecided, SafetyListener, SharedSignal, SweepCompleted, TakedownFinished } from '../safety/index.ts';
 import { type Identity, loadIdentity, previousKeys, publicKeyObject, rotateIdentity } from './identity.ts';
 import { createHmaExchange } from './hma.ts';
 import { INBOX_PATH, MESSAGES_PATH, createOutbox } from './outbox.ts';
@@ -59,6 +59,13 @@ const SIGNALS_PER_MESSAGE = 64;
 const IDENTITY_REFRESH_MS = 30_000;
 /** A peer's well-known document is fetched again (for a key id nobody here knows) at most this often. */
 const KEY_REFRESH_MS = 60_000;
+/** What a victim's own case is about, as peers see it. */
+const PROTECT_CATEGORY: BankCategory = 'ncii';
+/**
+ * The confidence a victim's case travels with: a person's own claim that no moderator has confirmed
+ * (a takedown travels with 1). Peers apply their policy for the category either way.
+ */
+const PROTECT_CONFIDENCE = 0.5;
 type Received = FederationReceivedTable;
 type SignalsLike = Extract<FederationMessage, { type: 'signals' | 'confirmation' }>;
 
@@ -428,7 +435,7 @@ export function createFederation(deps: FederationDeps) {
 
   const listener: SafetyListener = {
     async takedownFinished(e: TakedownFinished) {
-      if (e.signals.length === 0) return;
+      if (e.signals.length === 0 || e.local) return;
       const signals = e.signals.map((s) => ({ type: s.type, value: s.value, ...(s.quality != null ? { quality: s.quality } : {}), ...(s.robust ? { robust: s.robust } : {}) }));
       const chunks: SharedSignal[][] = [];
       for (let i = 0; i < signals.length; i += SIGNALS_PER_MESSAGE) chunks.push(signals.slice(i, i + SIGNALS_PER_MESSAGE));
@@ -447,7 +454,7 @@ export function createFederation(deps: FederationDeps) {
       if (targets.length === 0) return;
       const caseId = `fc_${randomBytes(12).toString('base64url')}`;
       await db.writeTransaction(async (tx) => {
-        await tx.insertInto('federation_shared').values({ id: caseId, takedown_id: e.takedownId, category, signals: signals.length, status: 'shared', created_at: clock(), retracted_at: null }).execute();
+        await tx.insertInto('federation_shared').values({ id: caseId, takedown_id: e.takedownId, protect_ref: null, category, signals: signals.length, status: 'shared', created_at: clock(), retracted_at: null }).execute();
         for (const peer of targets) for (const chunk of chunks) await outbox.queue(tx, peer, 'signals', { case_ref: caseId, category, confidence: 1, signals: chunk }, caseId);
       });
       await audit({ actorId: null, action: 'federation.shared', subjectType: 'takedown', subjectId: e.takedownId, bankId: e.bankId, detail: { case: caseId, category, signals: signals.length, peers: targets.map((p) => p.id) } });
@@ -487,6 +494,71 @@ export function createFederation(deps: FederationDeps) {
       .orderBy('r.created_at', 'desc')
       .executeTakeFirst();
   }
+
+  function chunked<T>(items: T[]): T[][] {
+    const out: T[][] = [];
+    for (let i = 0; i < items.length; i += SIGNALS_PER_MESSAGE) out.push(items.slice(i, i + SIGNALS_PER_MESSAGE));
+    return out;
+  }
+
+  type SharedRow = { id: string; takedown_id: string | null; category: string; signals: number; status: 'shared' | 'retracted'; created_at: number; retracted_at: number | null };
+
+  /** Marks a shared case withdrawn and queues a retraction to every peer its signals went to. */
+  async function retractRow(actorId: string | null, row: SharedRow & { protect_ref?: string | null }): Promise<void> {
+    const sentTo = await db.db.selectFrom('federation_outbox').select('peer_id').distinct().where('case_ref', '=', row.id).where('type', '=', 'signals').execute();
+    const targets = await Promise.all(sentTo.map((p) => peers.load(p.peer_id)));
+    await identity();
+    // Nothing but `tx` inside: on SQLite another read would wait for this very transaction.
+    await db.writeTransaction(async (tx) => {
+      await tx.updateTable('federation_shared').set({ status: 'retracted', retracted_at: clock() }).where('id', '=', row.id).execute();
+      for (const peer of targets) await outbox.queue(tx, peer, 'retraction', { case_ref: row.id }, row.id);
+    });
+    await audit({
+      actorId,
+      action: 'federation.retracted',
+      ...(row.takedown_id ? { subjectType: 'takedown' as const, subjectId: row.takedown_id } : row.protect_ref ? { subjectType: 'case' as const, subjectId: row.protect_ref } : {}),
+      detail: { case: row.id, peers: sentTo.map((p) => p.peer_id), ...(row.protect_ref ? { by: 'submitter' } : {}) },
+    });
+  }
+
+  /**
+   * A victim's protection case, shared by its submitter's choice (safety's CasePlatforms port).
+   * Peers get the case's hashes under a fresh opaque id (`fc_…`), category ncii and confidence
+   * 0.5; the local reference, and anything about who sent it, stays here.
+   */
+  const protectCases: CasePlatforms = {
+    async share({ reference, signals }) {
+      const existing = await db.db.selectFrom('federation_shared').select('id').where('protect_ref', '=', reference).executeTakeFirst();
+      if (existing || signals.length === 0) return;
+      const targets = (await peers.active()).filter((p) => sharesWith(p, PROTECT_CATEGORY));
+      const caseId = `fc_${randomBytes(12).toString('base64url')}`;
+      await identity();
+      await db.writeTransaction(async (tx) => {
+        // Recorded even with no peer yet: the case page says it is shared, with no platform answering.
+        await tx.insertInto('federation_shared').values({ id: caseId, takedown_id: null, protect_ref: reference, category: PROTECT_CATEGORY, signals: signals.length, status: 'shared', created_at: clock(), retracted_at: null }).execute();
+        for (const peer of targets) for (const chunk of chunked(signals)) await outbox.queue(tx, peer, 'signals', { case_ref: caseId, category: PROTECT_CATEGORY, confidence: PROTECT_CONFIDENCE, signals: chunk }, caseId);
+      });
+      await audit({ actorId: null, action: 'federation.shared', subjectType: 'case', subjectId: reference, detail: { case: caseId, category: PROTECT_CATEGORY, signals: signals.length, peers: targets.map((p) => p.id), by: 'submitter' } });
+    },
+
+    async withdraw(reference) {
+      const rows = await db.db.selectFrom('federation_shared').selectAll().where('protect_ref', '=', reference).where('status', '=', 'shared').execute();
+      for (const row of rows) await retractRow(null, row);
+    },
+
+    async statuses(reference) {
+      const rows = await db.db.selectFrom('federation_shared').selectAll().where('protect_ref', '=', reference).execute();
+      const views = await sharedViews(rows);
+      return views.flatMap((v) =>
+        v.peers.map((p): PlatformStatus => ({
+          platform: p.peer_name,
+          status: v.status === 'retracted' ? 'withdrawn' : (p.outcome ?? 'sent'),
+          copies: p.copies,
+          updated_at: v.status === 'retracted' ? Number(v.retracted_at ?? p.updated_at) : p.updated_at,
+        })),
+      );
+    },
+  };
 
   async function sharedViews(rows: { id: string; takedown_id: string | null; category: string; signals: number; status: 'shared' | 'retracted'; created_at: number; retracted_at: number | null }[]): Promise<SharedCase[]> {
     if (rows.length === 0) return [];
@@ -541,6 +613,7 @@ export function createFederation(deps: FederationDeps) {
     outbox,
     hma,
     listener,
+    protectCases,
     verifyPeerRequest,
     verifyPeerHeaders,
     receive,
@@ -613,15 +686,7 @@ export function createFederation(deps: FederationDeps) {
       const row = await db.db.selectFrom('federation_shared').selectAll().where('id', '=', id).executeTakeFirst();
       if (!row) throw notFound('shared case');
       if (row.status === 'retracted') throw new AppError('conflict', 'this case was already withdrawn');
-      const sentTo = await db.db.selectFrom('federation_outbox').select('peer_id').distinct().where('case_ref', '=', id).where('type', '=', 'signals').execute();
-      const targets = await Promise.all(sentTo.map((p) => peers.load(p.peer_id)));
-      await identity();
-      // Nothing but `tx` inside: on SQLite another read would wait for this very transaction.
-      await db.writeTransaction(async (tx) => {
-        await tx.updateTable('federation_shared').set({ status: 'retracted', retracted_at: clock() }).where('id', '=', id).execute();
-        for (const peer of targets) await outbox.queue(tx, peer, 'retraction', { case_ref: id }, id);
-      });
-      await audit({ actorId, action: 'federation.retracted', subjectType: 'takedown', subjectId: row.takedown_id ?? undefined, detail: { case: id, peers: sentTo.map((p) => p.peer_id) } });
+      await retractRow(actorId, row);
       return (await sharedViews([{ ...row, status: 'retracted', retracted_at: clock() }]))[0]!;
     },
 

@@ -13,7 +13,7 @@ export interface AuditInput {
   at: number;
   actorId: string | null;
   action: AuditAction;
-  subjectType?: 'media' | 'message' | 'review' | 'bank' | 'case' | 'takedown' | 'report' | 'cluster' | 'account';
+  subjectType?: 'media' | 'message' | 'review' | 'bank' | 'case' | 'takedown' | 'report' | 'cluster' | 'account' | 'erasure';
   subjectId?: string;
   bankId?: string | null;
   detail?: Record<string, unknown>;

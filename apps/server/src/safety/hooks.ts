@@ -24,6 +24,8 @@ export interface TakedownFinished {
   /** The bank of the review this takedown decided, if any (a peer's bank: a confirmation, not a new case). */
   reviewBankId: string | null;
   reviewSignalId: number | null;
+  /** Kept to this instance (a person's removal request here): not shared with peers. */
+  local: boolean;
 }
 
 export interface SweepCompleted {

@@ -10,10 +10,25 @@ const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
 /**
  * A protection case reference, e.g. `P-7KQ2-M9XD-43TF-AW8R`: 80 random bits, because the reference
- * is the only thing that opens the case (there is no account).
+ * alone reads the case's state (there is no account). What acts on the case (sharing, withdrawing,
+ * asking for removal) also needs its key (caseSecret).
  */
 export function caseReference(): string {
-  const bytes = randomBytes(10);
+  return `P-${crockford(randomBytes(10))}`;
+}
+
+/** A protection case's key, e.g. `7KQ2-M9XD-…` (six groups): 120 random bits, shown once. */
+export function caseSecret(): string {
+  return crockford(randomBytes(15));
+}
+
+/** A removal request's id: `E-` and 80 random bits, like a case reference. */
+export function erasureId(): string {
+  return `E-${crockford(randomBytes(10))}`;
+}
+
+/** Bytes (a multiple of 5) in Crockford base32, in groups of four. */
+function crockford(bytes: Buffer): string {
   let bits = 0;
   let value = 0;
   let out = '';
@@ -25,7 +40,12 @@ export function caseReference(): string {
       bits -= 5;
     }
   }
-  return `P-${out.match(/.{4}/g)!.join('-')}`;
+  return out.match(/.{4}/g)!.join('-');
+}
+
+/** A typed key as stored: upper case, no dashes or spaces, the letters people misread mapped back. */
+export function normaliseSecret(secret: string): string {
+  return secret.toUpperCase().replace(/[-\s]/g, '').replace(/[IL]/g, '1').replace(/O/g, '0');
 }
 
 export const CASE_REFERENCE_PATTERN = '^P-[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$';

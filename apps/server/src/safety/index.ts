@@ -8,3 +8,4 @@ export { spreadRoutes, recordSpreadAlert } from './spread-review.ts';
 export type { ReviewDecided, SafetyListener, SharedSignal, SweepCompleted, TakedownFinished } from './hooks.ts';
 export type { AuditInput } from './audit.ts';
 export type { ExchangeBank, ExchangeReads, ExchangeSignal } from './exchange.ts';
+export type { CasePlatforms } from './protect.ts';

@@ -196,4 +196,32 @@ export const safetyMigrations: MigrationSteps = {
       .addColumn('removed_at', 'bigint', (c) => c.notNull())
       .execute();
   },
+  // A case's key (its hash: the page that shows its platforms and takes its withdrawal), when it
+  // was shared with connected platforms and withdrawn; and requests to remove every copy of media
+  // a person appears in, which a moderator decides.
+  '202612060745-safety-case-sharing': async (db: Kysely<unknown>) => {
+    await db.schema.alterTable('safety_cases').addColumn('secret_hash', 'text').execute();
+    await db.schema.alterTable('safety_cases').addColumn('shared_at', 'bigint').execute();
+    await db.schema.alterTable('safety_cases').addColumn('withdrawn_at', 'bigint').execute();
+    await db.schema
+      .createTable('safety_erasure_requests')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('account_id', 'text')
+      .addColumn('case_ref', 'text')
+      .addColumn('signals', 'text', (c) => c.notNull())
+      .addColumn('images', 'integer', (c) => c.notNull())
+      .addColumn('videos', 'integer', (c) => c.notNull())
+      .addColumn('note', 'text')
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('decided_at', 'bigint')
+      .addColumn('decided_by', 'text')
+      .addColumn('reasons', 'text')
+      .addColumn('takedown_id', 'text')
+      .addColumn('copies_removed', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+    await db.schema.createIndex('safety_erasure_by_status').on('safety_erasure_requests').columns(['status', 'created_at']).execute();
+    await db.schema.createIndex('safety_erasure_by_account').on('safety_erasure_requests').columns(['account_id', 'created_at']).execute();
+    await db.schema.createIndex('safety_erasure_by_case').on('safety_erasure_requests').columns(['case_ref', 'created_at']).execute();
+  },
 };

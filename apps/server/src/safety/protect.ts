@@ -11,15 +11,22 @@
  * - With `protectTrustedAutoAction`, an item that also matches a bank the operator marked trusted
  *   is acted on at once (screening.ts, sweep.ts); nothing else is.
  *
+ * The case's key (shown once, kept as its hash) opens the case page: sharing the case with the
+ * connected platforms (CasePlatforms, federation's, wired by app.ts), each platform's answer, and
+ * withdrawal here and everywhere. A wrong key answers exactly like an unknown case.
+ *
  * The submitter's view is the case's state alone, and every submission does the same work
  * whatever its hashes match: each case stores its own copy of its signals (never "already known,
  * skipped") and queues its own sweep, so neither the answer nor its timing says whether the hash
  * was known or how many copies exist. Limits: requests per address per window (routes.ts), signals
  * per request, per address per UTC day and for everyone per UTC day (here).
  */
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type {
   CaseDecisionBody,
+  CaseView,
+  ErasureRequest,
+  PlatformStatus,
   CaseDecisionReply,
   CaseDetail,
   CaseItem,
@@ -27,6 +34,7 @@ import type {
   CaseStatus,
   ProtectBody,
   ProtectCase,
+  ProtectReceipt,
   RobustHashSet,
   Takedown,
 } from '@mmd/contracts';
@@ -39,7 +47,8 @@ import type { Database, Tx } from '../platform/db/index.ts';
 import { appendAudit, type Executor } from './audit.ts';
 import type { Banks } from './banks.ts';
 import { formatVpdqCompact, parseVpdqAny } from './hash-codec.ts';
-import { caseReference } from './ids.ts';
+import type { SharedSignal } from './hooks.ts';
+import { caseReference, caseSecret, normaliseSecret } from './ids.ts';
 import type { SafetyIndexes } from './indexes.ts';
 import type { Reviews } from './reviews.ts';
 import { type NewSignal, removeSignals, systemBank, valueKey } from './store.ts';
@@ -61,6 +70,8 @@ const DAY_MS = 86_400_000;
 /** A case's first search starts 1–2 s after it is answered (see submit). */
 const SWEEP_DELAY_MS = 1000;
 const OPEN: CaseStatus[] = ['received', 'under_review'];
+/** The one answer to a wrong key and an unknown reference alike (no oracle of which references exist). */
+const NO_SUCH_CASE = () => new AppError('not_found', 'no case has this reference and key');
 
 export function balancedHash(hex: string): boolean {
   const bits = hammingDistance(hash256FromHex(hex), ZERO);
@@ -88,7 +99,32 @@ export interface ProtectionDeps {
   clock: () => number;
   /** Keys addresses so the quota table cannot be read back into them. */
   addressSecret: () => Promise<Buffer>;
+  /** Closes a hold review with no action (its upload delivered): a withdrawal has no moderator. */
+  dismissHold: (reviewId: string, note: string) => Promise<boolean>;
+  log: { error(o: object, m: string): void };
 }
+
+/**
+ * The connected platforms a victim may share their case with (federation, wired by app.ts: safety
+ * never imports it). Only the case's hashes and an opaque id of federation's leave this instance.
+ */
+export interface CasePlatforms {
+  /** Sends the case's signals to every platform that takes this category; idempotent per case. */
+  share(o: { reference: string; signals: SharedSignal[] }): Promise<void>;
+  /** Withdraws it from every platform it went to (they release what it held); idempotent. */
+  withdraw(reference: string): Promise<void>;
+  /** Each platform's latest answer about it. */
+  statuses(reference: string): Promise<PlatformStatus[]>;
+}
+
+const NO_PLATFORMS: CasePlatforms = { share: async () => {}, withdraw: async () => {}, statuses: async () => [] };
+
+/** What the case page lists of a case's removal requests (erasure.ts, wired by service.ts). */
+export type ErasureOfCase = (reference: string) => Promise<ErasureRequest[]>;
+
+const secretHash = (secret: string) => createHash('sha256').update(normaliseSecret(secret)).digest();
+/** Compared against when a reference is unknown or has no key: the same work either way. */
+const NO_SECRET = createHash('sha256').update('no case has this key').digest();
 
 const invalid = (path: string, message: string, detail: string) =>
   new AppError('validation_failed', detail, { errors: [{ path, message }] });
@@ -166,6 +202,9 @@ type CaseRow = {
   decided_at: number | null;
   decided_by: string | null;
   note: string | null;
+  secret_hash: string | null;
+  shared_at: number | null;
+  withdrawn_at: number | null;
 };
 
 function publicView(row: CaseRow): ProtectCase {
@@ -240,6 +279,80 @@ export async function trustedBankIds(db: Executor): Promise<Set<string>> {
 
 export function createProtection(deps: ProtectionDeps) {
   const { db, clock, config } = deps;
+  let platforms: CasePlatforms = NO_PLATFORMS;
+  let erasureOf: ErasureOfCase = async () => [];
+
+  /** The case's own signals as they leave for other platforms (the protect bank's copy). */
+  async function caseSignals(reference: string): Promise<SharedSignal[]> {
+    const rows = await db.db
+      .selectFrom('safety_signals')
+      .select(['type', 'value', 'robust'])
+      .where('case_ref', '=', reference)
+      .where('origin', '=', 'protect')
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => ({ type: r.type, value: r.value, ...(r.robust ? { robust: r.robust } : {}) }));
+  }
+
+  /**
+   * The case, if `secret` is its key. A wrong key, a case with no key and an unknown reference
+   * get the same answer after the same work (one read, one constant-time comparison).
+   */
+  async function unlock(reference: string, secret: string): Promise<CaseRow> {
+    const given = secretHash(secret);
+    const row = (await db.db.selectFrom('safety_cases').selectAll().where('reference', '=', reference).executeTakeFirst()) as CaseRow | undefined;
+    const stored = row?.secret_hash ? Buffer.from(row.secret_hash, 'hex') : NO_SECRET;
+    const same = stored.length === given.length && timingSafeEqual(stored, given);
+    if (!row?.secret_hash || !same) throw NO_SUCH_CASE();
+    return row;
+  }
+
+  async function caseView(row: CaseRow): Promise<CaseView> {
+    return {
+      case: publicView(row),
+      shared: row.shared_at !== null,
+      shared_at: row.shared_at === null ? null : Number(row.shared_at),
+      platforms: row.shared_at === null ? [] : await platforms.statuses(row.reference),
+      erasure_requests: await erasureOf(row.reference),
+    };
+  }
+
+  /**
+   * Retires an open case's hashes (this process forgets them at once; others meet no row) and
+   * releases what only it held. `release` closes each hold review this case's bank opened.
+   */
+  async function retire(reference: string, release: (reviewId: string) => Promise<boolean>): Promise<{ signals: number; released: number }> {
+    const now = clock();
+    const signals = await db.db
+      .selectFrom('safety_signals')
+      .select('id')
+      .where('case_ref', '=', reference)
+      .where('origin', '=', 'protect')
+      .execute();
+    // Retired: logged as removed, so every process's index drops them (indexes.ts).
+    await db.writeTransaction((tx) => removeSignals(tx, { ids: signals.map((s) => Number(s.id)), origin: 'protect', now }));
+    deps.indexes.announce();
+    const protectBank = await systemBank(db.db, 'protect', now);
+    let released = 0;
+    for (const mediaId of await releasable(reference)) {
+      // Only reviews this case's bank opened; a review some other bank opened stays as it is.
+      const reviews = await db.db
+        .selectFrom('safety_reviews')
+        .select(['id', 'status'])
+        .where('media_id', '=', mediaId)
+        .where('kind', '=', 'hold')
+        .where('bank_id', '=', protectBank.id)
+        .where('status', '=', 'open')
+        .execute();
+      for (const review of reviews) if (await release(review.id)) released++;
+    }
+    return { signals: signals.length, released };
+  }
+
+  /** Sends a case to the connected platforms; a failure is logged and the case page can retry. */
+  async function sendToPlatforms(reference: string): Promise<void> {
+    await platforms.share({ reference, signals: await caseSignals(reference) });
+  }
 
   async function addressKey(address: string): Promise<string> {
     return createHmac('sha256', await deps.addressSecret())
@@ -383,7 +496,7 @@ export function createProtection(deps: ProtectionDeps) {
 
   return {
     /** Opens a case. The answer has the same shape, and costs the same work, whatever the hashes match. */
-    async submit(body: ProtectBody, address: string): Promise<ProtectCase> {
+    async submit(body: ProtectBody, address: string): Promise<ProtectReceipt> {
       const images = body.images ?? [];
       const videos = body.videos ?? [];
       if (images.length === 0 && videos.length === 0) {
@@ -401,6 +514,8 @@ export function createProtection(deps: ProtectionDeps) {
         );
       }
       const reference = caseReference();
+      const secret = caseSecret();
+      const share = body.share === true;
       const signals = protectSignals(body, reference);
       const key = await addressKey(address);
       const now = clock();
@@ -421,6 +536,9 @@ export function createProtection(deps: ProtectionDeps) {
             decided_at: null,
             decided_by: null,
             note: null,
+            secret_hash: secretHash(secret).toString('hex'),
+            shared_at: share ? now : null,
+            withdrawn_at: null,
           })
           .execute();
         // The value key carries the case, so a hash another case (or this one) already sent is
@@ -465,10 +583,84 @@ export function createProtection(deps: ProtectionDeps) {
             crop_resistant: images.filter((i) => i.robust).length,
             signals: ids.length,
             sweep_job_id: job.id,
+            shared: share,
           },
         });
       });
-      return { reference, status: 'received', submitted_at: now, updated_at: now };
+      // The case exists and its key must reach its submitter whatever the platforms do: a failed
+      // send is logged, and "share" on the case page sends it again.
+      if (share) await sendToPlatforms(reference).catch((err) => deps.log.error({ err, case: reference }, 'sharing a protection case failed'));
+      return { reference, secret, status: 'received', submitted_at: now, updated_at: now, shared: share };
+    },
+
+    /** Lets federation take shared cases (app.ts); without it sharing reaches no platform. */
+    connectPlatforms(p: CasePlatforms) {
+      platforms = p;
+    },
+    /** Lets the case page list the case's removal requests (service.ts). */
+    listErasure(f: ErasureOfCase) {
+      erasureOf = f;
+    },
+
+    /** Checks a case's key; the same refusal for a wrong key and an unknown case. */
+    async unlock(reference: string, secret: string): Promise<{ reference: string; status: CaseStatus }> {
+      const row = await unlock(reference, secret);
+      return { reference: row.reference, status: row.status };
+    },
+
+    /** The case page: the case, each platform's answer, its removal requests. */
+    async view(reference: string, secret: string): Promise<CaseView> {
+      return caseView(await unlock(reference, secret));
+    },
+
+    /**
+     * Its submitter shares the case with the connected platforms (category ncii, an opaque id).
+     * Sharing again sends it to no platform twice; a withdrawn case, or one whose hashes a
+     * moderator retired (closed), has nothing left to share.
+     */
+    async share(reference: string, secret: string): Promise<CaseView> {
+      const row = await unlock(reference, secret);
+      if (row.withdrawn_at !== null || row.status === 'withdrawn') throw new AppError('conflict', 'this case was withdrawn; open a new one to share it');
+      if (row.status === 'closed') throw new AppError('conflict', 'a moderator closed this case and its hashes are no longer kept; open a new one to share it');
+      const now = clock();
+      if (row.shared_at === null) {
+        await db.db.updateTable('safety_cases').set({ shared_at: now }).where('reference', '=', reference).where('shared_at', 'is', null).execute();
+        await appendAudit(db.db, { at: now, actorId: null, action: 'protect.shared', subjectType: 'case', subjectId: reference, bankId: null, detail: {} });
+      }
+      await sendToPlatforms(reference);
+      return caseView(await loadCase(reference));
+    },
+
+    /**
+     * Its submitter withdraws the case, here and everywhere it was shared: an open case's hashes
+     * are retired and what only it held is released (as a rejection would); every platform it went
+     * to is told to do the same. A case a moderator already decided keeps its decision here.
+     */
+    async withdraw(reference: string, secret: string): Promise<CaseView> {
+      const row = await unlock(reference, secret);
+      if (row.withdrawn_at !== null) throw new AppError('conflict', 'this case was already withdrawn');
+      const now = clock();
+      const open = OPEN.includes(row.status);
+      const claimed = await db.db
+        .updateTable('safety_cases')
+        .set({ withdrawn_at: now, updated_at: now, ...(open ? { status: 'withdrawn' as const } : {}) })
+        .where('reference', '=', reference)
+        .where('withdrawn_at', 'is', null)
+        .where('status', '=', row.status)
+        .executeTakeFirst();
+      if (Number(claimed.numUpdatedRows) === 0) throw new AppError('conflict', 'this case changed meanwhile; look again');
+      const done = open ? await retire(reference, (id) => deps.dismissHold(id, `protection case ${reference} withdrawn by its submitter`)) : { signals: 0, released: 0 };
+      if (row.shared_at !== null) await platforms.withdraw(reference);
+      await appendAudit(db.db, {
+        at: clock(),
+        actorId: null,
+        action: 'protect.withdrawn',
+        subjectType: 'case',
+        subjectId: reference,
+        bankId: null,
+        detail: { was: row.status, signals_retired: done.signals, holds_released: done.released, shared: row.shared_at !== null },
+      });
+      return caseView(await loadCase(reference));
     },
 
     /** The submitter's view: state and dates, nothing about what matched. */
@@ -591,34 +783,12 @@ export function createProtection(deps: ProtectionDeps) {
         });
       } else {
         await claim('closed');
-        const signals = await db.db
-          .selectFrom('safety_signals')
-          .select('id')
-          .where('case_ref', '=', reference)
-          .where('origin', '=', 'protect')
-          .execute();
-        // Retired: logged as removed, so every process's index drops them (indexes.ts).
-        await db.writeTransaction((tx) => removeSignals(tx, { ids: signals.map((s) => Number(s.id)), origin: 'protect', now }));
-        deps.indexes.announce();
+        const done = await retire(reference, async (id) => {
+          await deps.reviews.decide(principal, id, { action: 'dismiss', note: `protection case ${reference} rejected` });
+          return true;
+        });
+        released = done.released;
         const protectBank = await systemBank(db.db, 'protect', now);
-        for (const mediaId of await releasable(reference)) {
-          // Only reviews this case's bank opened; a review some other bank opened stays as it is.
-          const reviews = await db.db
-            .selectFrom('safety_reviews')
-            .select(['id', 'status'])
-            .where('media_id', '=', mediaId)
-            .where('kind', '=', 'hold')
-            .where('bank_id', '=', protectBank.id)
-            .where('status', '=', 'open')
-            .execute();
-          for (const review of reviews) {
-            await deps.reviews.decide(principal, review.id, {
-              action: 'dismiss',
-              note: `protection case ${reference} rejected`,
-            });
-            released++;
-          }
-        }
         await appendAudit(db.db, {
           at: clock(),
           actorId: principal.accountId,
@@ -627,7 +797,7 @@ export function createProtection(deps: ProtectionDeps) {
           subjectId: reference,
           bankId: protectBank.id,
           detail: {
-            signals_retired: signals.length,
+            signals_retired: done.signals,
             reviews_dismissed: released,
             ...(body.note ? { note: body.note } : {}),
           },

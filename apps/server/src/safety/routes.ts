@@ -13,8 +13,17 @@ import {
   CaseDecisionBody,
   CaseDecisionReply,
   CaseDetail,
+  CaseKeyBody,
   CaseList,
+  CaseView,
   CasesQuery,
+  ErasureBody,
+  ErasureDecisionBody,
+  ErasureDetail,
+  ErasureList,
+  ErasureQuery,
+  ErasureQueue,
+  ErasureRequest,
   CreateBankBody,
   CreateReportBody,
   ReportAccountBody,
@@ -27,6 +36,7 @@ import {
   MyReportsQuery,
   ProtectBody,
   ProtectCase,
+  ProtectReceipt,
   Report,
   ReportList,
   Review,
@@ -63,6 +73,8 @@ export interface SafetyRouteDeps {
   maxFileBytes: number;
   /** Protection requests per address per window (anonymous, so rate-limited). */
   protectLimit: { max: number; windowMs: number };
+  /** The case page (view, share, withdraw) per address per window. */
+  casePageLimit: { max: number; windowMs: number };
 }
 
 /** A file the hasher cannot read is the caller's problem, said plainly. */
@@ -314,7 +326,7 @@ export function safetyRoutes(deps: SafetyRouteDeps): FastifyPluginAsyncTypebox {
         summary: 'Protect your images by their hashes alone (computed in your browser with @mmd/phash); no account needed. Opens a case a moderator decides; keep the reference.',
         security: [],
         body: ProtectBody,
-        response: { 201: ProtectCase },
+        response: { 201: ProtectReceipt },
       },
       bodyLimit: 8 * 1024 * 1024,
       config: { rateLimit: { max: deps.protectLimit.max, timeWindow: deps.protectLimit.windowMs } },
@@ -325,5 +337,80 @@ export function safetyRoutes(deps: SafetyRouteDeps): FastifyPluginAsyncTypebox {
       // References are 80 random bits; the limit makes guessing pointless and keeps it cheap.
       config: { rateLimit: { max: 120, timeWindow: deps.protectLimit.windowMs } },
     }, async (request, reply) => reply.header('cache-control', 'no-store').send(await safety.protection.status(request.params.reference)));
+
+    // The case page. The key travels in the body, never in a URL (which proxies and logs keep); a
+    // wrong key and an unknown reference get the same 404. Per address: the route's limit.
+    const casePage = { rateLimit: { max: deps.casePageLimit.max, timeWindow: deps.casePageLimit.windowMs } };
+    const caseRoute = (summary: string) => ({
+      schema: { 'x-mmd-scope': 'public' as const, tags, summary, security: [], params: Type.Object({ reference: Reference }), body: CaseKeyBody, response: { 200: CaseView } },
+      config: casePage,
+    });
+    app.post('/v1/safety/protect/:reference/view', caseRoute('The case page: the case, each connected platform it was shared with and its answer, its removal requests (reference + key)'), async (request, reply) =>
+      reply.header('cache-control', 'no-store').send(await safety.protection.view(request.params.reference, request.body.secret)),
+    );
+    app.post('/v1/safety/protect/:reference/share', caseRoute("Share the case's hashes with the connected platforms (category ncii, an opaque id; never who you are) (reference + key)"), async (request, reply) =>
+      reply.header('cache-control', 'no-store').send(await safety.protection.share(request.params.reference, request.body.secret)),
+    );
+    app.post('/v1/safety/protect/:reference/withdraw', caseRoute('Withdraw the case here and from every platform it was shared with: its hashes retired, what it held released (reference + key)'), async (request, reply) =>
+      reply.header('cache-control', 'no-store').send(await safety.protection.withdraw(request.params.reference, request.body.secret)),
+    );
+
+    app.post('/v1/safety/erasure', {
+      schema: {
+        'x-mmd-scope': 'public',
+        tags,
+        summary: 'Ask for every copy of media you appear in to be removed here, by hashes computed in your browser: signed in, or with a protection case reference and key. A moderator decides.',
+        body: ErasureBody,
+        response: { 201: ErasureRequest },
+      },
+      bodyLimit: 8 * 1024 * 1024,
+      config: { rateLimit: { max: deps.protectLimit.max, timeWindow: deps.protectLimit.windowMs } },
+    }, async (request, reply) => {
+      // Signed in when a token is sent (a bad token is refused, never treated as anonymous).
+      const principal = request.headers.authorization ? await authenticate(request) : null;
+      return reply.status(201).header('cache-control', 'no-store').send(await safety.erasure.request(principal, request.body));
+    });
+
+    app.get('/v1/safety/erasure', {
+      schema: { 'x-mmd-scope': 'account', tags, summary: 'Your removal requests with their decisions and reasons, newest first', response: { 200: ErasureList } },
+    }, async (request) => ({ requests: await safety.erasure.mine(await authenticate(request)) }));
+
+    app.get('/v1/safety/erasure-requests', {
+      schema: { 'x-mmd-scope': 'device', tags, summary: 'Removal requests: by default those waiting for a decision, oldest first, with what each matches here now (moderators)', querystring: ErasureQuery, response: { 200: ErasureQueue } },
+    }, async (request) => {
+      await moderator(request);
+      return { requests: await safety.erasure.queue({ status: request.query.status, limit: request.query.limit ?? 50 }) };
+    });
+
+    app.get('/v1/safety/erasure-requests/:id', {
+      schema: { 'x-mmd-scope': 'device', tags, summary: 'One removal request with what it matches here now (moderators)', params: Type.Object({ id: Id }), response: { 200: ErasureDetail } },
+    }, async (request) => {
+      await moderator(request);
+      return safety.erasure.get(request.params.id);
+    });
+
+    app.get('/v1/safety/erasure-requests/:id/media/:mediaId/preview', {
+      schema: { 'x-mmd-scope': 'device', tags, summary: 'A strongly blurred preview of an item a waiting removal request matches (JPEG; moderators)', params: Type.Object({ id: Id, mediaId: Id }) },
+    }, async (request, reply) => {
+      await moderator(request);
+      // Only what the request matches now: the route previews nothing else.
+      if (!(await safety.erasure.get(request.params.id)).matching.includes(request.params.mediaId)) throw new AppError('not_found', 'that media item is not one this request matches');
+      const bytes = await safety.previews.blurred(request.params.mediaId);
+      return reply.header('content-type', 'image/jpeg').header('cache-control', 'no-store').send(bytes);
+    });
+
+    app.post('/v1/safety/erasure-requests/:id/decision', {
+      schema: {
+        'x-mmd-scope': 'device',
+        tags,
+        summary: 'Decide a removal request, with reasons the requester sees: remove (take down every copy its hashes match, block them) or decline (moderators; audited)',
+        params: Type.Object({ id: Id }),
+        body: ErasureDecisionBody,
+        response: { 200: ErasureDetail },
+      },
+    }, async (request) => {
+      const principal = await moderator(request);
+      return safety.erasure.decide(principal, request.params.id, request.body);
+    });
   };
 }

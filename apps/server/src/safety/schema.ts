@@ -118,7 +118,7 @@ export interface SafetyAuditTable {
  */
 export interface SafetyCasesTable {
   reference: string;
-  status: 'received' | 'under_review' | 'action_taken' | 'closed';
+  status: 'received' | 'under_review' | 'action_taken' | 'closed' | 'withdrawn';
   /** Unused since cases stopped removing anything on their own (kept: old rows carry it). */
   copies_removed: number;
   created_at: number;
@@ -129,6 +129,35 @@ export interface SafetyCasesTable {
   decided_at: number | null;
   decided_by: string | null;
   note: string | null;
+  /** SHA-256 (hex) of the case key; null for cases opened before keys existed (no case page). */
+  secret_hash: string | null;
+  /** When its submitter chose to share it with connected platforms. */
+  shared_at: number | null;
+  /** When its submitter withdrew it (here and everywhere it was shared). */
+  withdrawn_at: number | null;
+}
+
+/**
+ * A request to remove every copy of media the requester appears in, by hashes computed in their
+ * browser. Nothing happens until a moderator decides (remove: a takedown by those hashes).
+ */
+export interface SafetyErasureRequestsTable {
+  id: string;
+  status: 'pending' | 'removed' | 'declined';
+  /** Who asked: a signed-in account, or the holder of a protection case (one of the two). */
+  account_id: string | null;
+  case_ref: string | null;
+  /** JSON array of { type, value } (pdq hex, vpdq compact JSON): never matched until decided. */
+  signals: string;
+  images: number;
+  videos: number;
+  note: string | null;
+  created_at: number;
+  decided_at: number | null;
+  decided_by: string | null;
+  reasons: string | null;
+  takedown_id: string | null;
+  copies_removed: number;
 }
 
 /** What a protection case's signals matched: one row per case and item. */
@@ -200,4 +229,5 @@ export interface SafetyTables {
   safety_protect_quota: SafetyProtectQuotaTable;
   safety_matches: SafetyMatchesTable;
   safety_takedowns: SafetyTakedownsTable;
+  safety_erasure_requests: SafetyErasureRequestsTable;
 }

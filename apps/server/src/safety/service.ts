@@ -23,8 +23,9 @@ import { createSafetyIndexes } from './indexes.ts';
 import { createMatcher } from './matcher.ts';
 import { createPreviews } from './previews.ts';
 import { createProtection } from './protect.ts';
+import { createErasure } from './erasure.ts';
 import { createRemoval } from './removal.ts';
-import { createReviews } from './reviews.ts';
+import { createReviews, dismissReview } from './reviews.ts';
 import { createSpreadReview } from './spread-review.ts';
 import { createScreening } from './screening.ts';
 import { clustersOf } from './clusters.ts';
@@ -64,6 +65,28 @@ export function createSafety(deps: SafetyDeps) {
   const reviews = createReviews({ db, write, takedowns, clock, spread: deps.spread, hooks });
   const spread = createSpreadReview({ db, write, takedowns, clock, policy: deps.spread, ...(deps.onSuspended ? { onSuspended: deps.onSuspended } : {}) });
   let addressSecret: Promise<Buffer> | null = null;
+  const protection = createProtection({
+    db,
+    banks,
+    enqueueSweep: deps.enqueueSweep,
+    reviews,
+    takedowns,
+    indexes,
+    config,
+    clock,
+    log,
+    addressSecret: () => {
+      addressSecret ??= serverSecret(db, 'protect-address-key', '');
+      return addressSecret;
+    },
+    dismissHold: async (reviewId, note) => {
+      const review = await db.db.selectFrom('safety_reviews').selectAll().where('id', '=', reviewId).executeTakeFirst();
+      if (!review) return false;
+      return write(async (tx, emit) => dismissReview(tx, emit, { review, decidedBy: null, note, now: clock(), spread: deps.spread }));
+    },
+  });
+  const erasure = createErasure({ db, takedowns, matcher, clock, config, unlockCase: (reference, secret) => protection.unlock(reference, secret) });
+  protection.listErasure((reference) => erasure.ofCase(reference));
 
   return {
     banks,
@@ -73,20 +96,9 @@ export function createSafety(deps: SafetyDeps) {
     /** Spreading clusters and suspected amplification networks for the console (spread-review.ts). */
     spread,
     previews: createPreviews({ db, blobs }),
-    protection: createProtection({
-      db,
-      banks,
-      enqueueSweep: deps.enqueueSweep,
-      reviews,
-      takedowns,
-      indexes,
-      config,
-      clock,
-      addressSecret: () => {
-        addressSecret ??= serverSecret(db, 'protect-address-key', '');
-        return addressSecret;
-      },
-    }),
+    protection,
+    /** Requests to remove every copy of media a person appears in, decided by moderators (erasure.ts). */
+    erasure,
     sweeps: createSweeps({ db, write, matcher, removal, clock, autoAction: config.protectTrustedAutoAction, hooks }),
     /** Follow decisions as they are made (federation shares takedowns and acknowledges decisions). */
     listen: hooks.listen,

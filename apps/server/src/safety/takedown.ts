@@ -44,6 +44,8 @@ export interface TakedownInput {
   reviewId?: string;
   /** That review's bank, signal and reason: what listeners (federation) are told it was about. */
   review?: { bankId: string | null; signalId: number | null; category: string };
+  /** This instance's business alone (a removal request): listeners do not share it with peers. */
+  local?: boolean;
 }
 
 /** What a takedown is about: its bank's category, or for MMD's own takedown bank the reason of the review it decided. */
@@ -161,6 +163,7 @@ export function createTakedowns(deps: { db: Database; write: WriteWithEvents; in
       mediaRemoved: takedown.media_removed,
       reviewBankId: input.review?.bankId ?? null,
       reviewSignalId: input.review?.signalId ?? null,
+      local: input.local === true,
     });
     return takedown;
   }

@@ -1,14 +1,15 @@
 /**
  * Hash-only protection, open to anyone: the person picks images, this page hashes them on their
  * device (hashing.ts), shows exactly what will be sent, and sends only those hashes to
- * POST /v1/safety/protect through the SDK. The answer is a case reference, the only key to the case,
- * whose state (received, under review, action taken, closed) the page keeps up to date.
+ * POST /v1/safety/protect through the SDK — and, if the person opts in, to the platforms this server
+ * is connected to. The answer is a case reference and its key (shown once); the case page below it
+ * follows the case here and on each platform, and can withdraw it everywhere.
  */
-import type { ProtectCase } from '@mmd/sdk';
+import type { ProtectReceipt } from '@mmd/sdk';
 import { type ChangeEvent, type DragEvent, useEffect, useId, useRef, useState } from 'react';
 import { anonymousClient, errorText } from '../api.ts';
 import { type HashOutcome, type ImageHashes, MIN_QUALITY, hashImageFile } from '../hashing.ts';
-import { CaseFacts, CaseLookup, useLiveCase } from './CaseLookup.tsx';
+import { CaseLookup, CasePage, MyErasureRequests } from './CaseLookup.tsx';
 import { ErrorAlert } from '../error-alert.tsx';
 
 const MAX_IMAGES = 20;
@@ -29,13 +30,13 @@ export function Protect() {
   const [dragging, setDragging] = useState(false);
   const [sending, setSending] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const [result, setResult] = useState<ProtectCase | null>(null);
+  const [result, setResult] = useState<ProtectReceipt | null>(null);
+  const [share, setShare] = useState(false);
   const [copied, setCopied] = useState(false);
   const input = useRef<HTMLInputElement>(null);
   const resultHeading = useRef<HTMLHeadingElement>(null);
   const previews = useRef<string[]>([]);
   const hintId = useId();
-  const liveResult = useLiveCase(result);
 
   // Previews are local object URLs; release them when the page goes.
   useEffect(
@@ -106,7 +107,7 @@ export function Protect() {
     setSending(true);
     setError(null);
     try {
-      setResult(await anonymousClient.protect({ images: usable }));
+      setResult(await anonymousClient.protect({ images: usable, share }));
     } catch (err) {
       setError(errorText(err));
     } finally {
@@ -117,7 +118,7 @@ export function Protect() {
   async function copy() {
     if (!result) return;
     try {
-      await navigator.clipboard.writeText(result.reference);
+      await navigator.clipboard.writeText(`${result.reference} ${result.secret}`);
       setCopied(true);
     } catch {
       setCopied(false);
@@ -127,6 +128,7 @@ export function Protect() {
   function startOver() {
     setItems([]);
     setResult(null);
+    setShare(false);
     setCopied(false);
     setError(null);
   }
@@ -138,24 +140,32 @@ export function Protect() {
           Your case is open
         </h1>
         <p>
-          Keep this reference. It is the only way to follow your case — we do not know who you are and cannot
-          look it up for you.
+          Keep this reference and its key. They are the only way to follow your case — we do not know who you are
+          and cannot look it up for you. The key is shown only now: with it you can see what other platforms did,
+          withdraw the case, or ask for every copy here to be removed.
         </p>
         <p>
           From now on, anything shared here that matches your fingerprints is held back and shown to our
           moderators (blurred). Nothing is removed until a moderator confirms your case; then every copy is
           taken down and new ones are blocked.
         </p>
-        <p className="reference" data-testid="case-reference">
-          <output aria-label="Case reference">{result.reference}</output>
-        </p>
+        <dl className="reference">
+          <dt>Case reference</dt>
+          <dd data-testid="case-reference">
+            <output aria-label="Case reference">{result.reference}</output>
+          </dd>
+          <dt>Case key</dt>
+          <dd data-testid="case-secret">
+            <output aria-label="Case key">{result.secret}</output>
+          </dd>
+        </dl>
         <p>
           <button type="button" onClick={copy}>
-            {copied ? 'Copied' : 'Copy reference'}
+            {copied ? 'Copied' : 'Copy reference and key'}
           </button>
         </p>
         <div aria-live="polite">
-          <CaseFacts found={liveResult ?? result} />
+          <CasePage reference={result.reference} secret={result.secret} />
         </div>
         <p className="local-note">Only fingerprints were sent. Your images stayed on this device.</p>
         <button type="button" className="link" onClick={startOver}>
@@ -232,9 +242,17 @@ export function Protect() {
       {usable.length > 0 && (
         <details className="payload">
           <summary>See exactly what will be sent</summary>
-          <pre data-testid="payload">{JSON.stringify({ images: usable }, null, 2)}</pre>
+          <pre data-testid="payload">{JSON.stringify({ images: usable, share }, null, 2)}</pre>
         </details>
       )}
+
+      <div className="field checkbox">
+        <input id="protect-share" type="checkbox" checked={share} onChange={(e) => setShare(e.target.checked)} />
+        <label htmlFor="protect-share">
+          Also send the fingerprints to the other platforms this server is connected to. They get only the
+          fingerprints, under a code that does not identify you; you can withdraw them later.
+        </label>
+      </div>
 
       <ErrorAlert error={error} />
 
@@ -256,6 +274,7 @@ export function ProtectPage() {
     <>
       <Protect />
       <CaseLookup />
+      <MyErasureRequests />
     </>
   );
 }
