@@ -73,6 +73,7 @@ describe('the console: peers and received cases', { skip: skipBrowser }, () => {
       category: 'other',
       signals: [{ type: 'pdq', value: randomBytes(32).toString('hex') }, { type: 'md5', value: randomBytes(16).toString('hex') }],
       mediaRemoved: 1,
+      local: false,
       reviewBankId: null,
       reviewSignalId: null,
     });
