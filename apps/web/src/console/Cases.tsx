@@ -13,6 +13,7 @@ import { MediaPreview } from './Reviews.tsx';
 import { usePolling } from './use-polling.ts';
 import { NoteField } from './NoteField.tsx';
 import { ErrorAlert } from '../error-alert.tsx';
+import { OutcomeBanner } from './OutcomeBanner.tsx';
 
 const FILTERS: { status: CaseStatus; label: string }[] = [
   { status: 'under_review', label: 'Waiting for a decision' },
@@ -85,18 +86,14 @@ export function Cases() {
       </div>
       <div aria-live="polite" className="console-live">
         {outcome && (
-          <div className="outcome" role="status">
-            <div className="outcome-head">
-              <strong>
-                {outcome.reply.case.status === 'action_taken'
-                  ? `Case confirmed: ${plural(outcome.reply.takedown?.media_removed ?? 0, 'copy', 'copies')} removed, its hashes now block`
-                  : `Case rejected: ${plural(outcome.reply.released, 'held item')} released`}
-              </strong>
-              <button type="button" className="link" onClick={() => setOutcome(null)}>
-                Close
-              </button>
-            </div>
-          </div>
+          <OutcomeBanner
+            title={
+              outcome.reply.case.status === 'action_taken'
+                ? `Case confirmed: ${plural(outcome.reply.takedown?.media_removed ?? 0, 'copy', 'copies')} removed, its hashes now block`
+                : `Case rejected: ${plural(outcome.reply.released, 'held item')} released`
+            }
+            onClose={() => setOutcome(null)}
+          />
         )}
       </div>
       <div className="field">

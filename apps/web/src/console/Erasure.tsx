@@ -11,6 +11,7 @@ import { ErrorAlert } from '../error-alert.tsx';
 import { useSession } from '../session.tsx';
 import { formatAgo, plural } from './format.ts';
 import { usePolling } from './use-polling.ts';
+import { OutcomeBanner } from './OutcomeBanner.tsx';
 
 const FILTERS: { status: ErasureStatus; label: string }[] = [
   { status: 'pending', label: 'Waiting for a decision' },
@@ -52,14 +53,7 @@ export function Erasure() {
       </div>
       <div aria-live="polite" className="console-live">
         {outcome && (
-          <div className="outcome" role="status">
-            <div className="outcome-head">
-              <strong>{outcome}</strong>
-              <button type="button" className="link" onClick={() => setOutcome(null)}>
-                Close
-              </button>
-            </div>
-          </div>
+          <OutcomeBanner title={outcome} onClose={() => setOutcome(null)} />
         )}
       </div>
       <div className="field">

@@ -22,6 +22,7 @@ import { usePolling } from './use-polling.ts';
 import { NoteField } from './NoteField.tsx';
 import { ErrorAlert } from '../error-alert.tsx';
 import { ProvenanceLabels } from '../media/ProvenanceLabels.tsx';
+import { OutcomeBanner } from './OutcomeBanner.tsx';
 
 type QueueStatus = Review['status'];
 const TABS: { status: QueueStatus; label: string }[] = [
@@ -226,19 +227,11 @@ function OutcomeNote({ outcome, onDismiss }: { outcome: Outcome; onDismiss: () =
   const { reply, action } = outcome;
   const t = reply.takedown;
   return (
-    <div className={`outcome ${action}`} role="status">
-      <div className="outcome-head">
-        <strong>
-          {action === 'takedown'
-            ? 'Taken down everywhere'
-            : action === 'dismiss'
-              ? 'Dismissed: no action taken'
-              : 'Escalated to an admin'}
-        </strong>
-        <button type="button" className="link" onClick={onDismiss}>
-          Close
-        </button>
-      </div>
+    <OutcomeBanner
+      className={action}
+      title={action === 'takedown' ? 'Taken down everywhere' : action === 'dismiss' ? 'Dismissed: no action taken' : 'Escalated to an admin'}
+      onClose={onDismiss}
+    >
       {t && (
         <dl className="figures" aria-label="Takedown result">
           <div>
@@ -268,7 +261,7 @@ function OutcomeNote({ outcome, onDismiss }: { outcome: Outcome; onDismiss: () =
           Its hashes joined the bank, so new uploads of it are refused. Reporters have been told.
         </p>
       )}
-    </div>
+    </OutcomeBanner>
   );
 }
 
