@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import sharp from 'sharp';
 import type { TestServer } from '../apps/server/test/harness.ts';
 import { bubble, closeBrowserSuite, messageLog, openActions, openBrowserSuite, signedIn, skipBrowser } from './browser.ts';
 
@@ -237,6 +238,42 @@ describe('managing chats in the messenger', { skip: skipBrowser }, () => {
       await a.page.getByRole('list', { name: 'Attachments' }).getByRole('listitem').first().waitFor();
       assert.equal(await a.page.getByRole('button', { name: 'Remove notes.pdf' }).count(), 1);
       assert.deepEqual(a.errors, []);
+    } finally {
+      await a.context.close();
+    }
+  });
+
+  it('edits a photo\'s caption from its menu, and removes it; the photo stays and the other person sees each change', async () => {
+    const [alice, bob] = await Promise.all([server.signUp(), server.signUp()]);
+    const chat = await alice.client.openDirect(bob.handle);
+    const png = await sharp({ create: { width: 120, height: 80, channels: 3, background: '#3a7' } }).png().toBuffer();
+    const upload = await alice.client.upload(png, { filename: 'meadow.png' });
+    await alice.client.waitForMedia(upload.id);
+    const photo = await alice.client.send(chat.id, { text: 'the meadow', media: [upload.id] });
+    const a = await signedIn(browser, server, alice);
+    try {
+      const page = a.page;
+      await page.goto(`${server.url}/chats/${encodeURIComponent(chat.id)}`);
+      const menu = await openActions(page, 'the meadow');
+      await menu.getByRole('menuitem', { name: 'Edit caption' }).click();
+      await page.getByText('Editing caption').waitFor();
+      const box = page.getByLabel('Message', { exact: true });
+      await box.fill('the meadow in June');
+      await page.getByRole('button', { name: 'Save' }).click();
+      await bubble(page, 'the meadow in June').waitFor();
+      assert.equal((await bob.client.message(photo.id)).text, 'the meadow in June');
+      // Emptied, the caption goes and the photo stays; the menu then offers to add one.
+      await (await openActions(page, 'the meadow in June')).getByRole('menuitem', { name: 'Edit caption' }).click();
+      await box.fill('');
+      await page.getByRole('button', { name: 'Save' }).click();
+      await bubble(page, 'the meadow in June').waitFor({ state: 'detached' });
+      const seen = await bob.client.message(photo.id);
+      assert.equal(seen.text, null);
+      assert.equal(seen.media.length, 1);
+      const row = messageLog(page).locator(`[data-message-id="${photo.id}"]`);
+      await row.hover();
+      await row.getByRole('button', { name: 'Message actions' }).click();
+      await page.getByRole('menu').getByRole('menuitem', { name: 'Add a caption' }).waitFor();
     } finally {
       await a.context.close();
     }

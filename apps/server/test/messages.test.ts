@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import sharp from 'sharp';
 import { type TestServer, onEachDatabase, rejectsWith, startTestServer } from './harness.ts';
 
 onEachDatabase('messages', (dialect) => {
@@ -34,6 +35,30 @@ onEachDatabase('messages', (dialect) => {
     await bob.client.deleteMessage(reply.id);
     const { messages } = await alice.client.history(chat.id);
     assert.deepEqual(messages.map((m) => [m.seq, m.text, m.deleted]), [[1, 'Hello Bob!', false], [2, null, true]]);
+  });
+
+  test('a caption is editable: changed, added and removed (the photo stays); a message of text alone keeps some text', async () => {
+    const { alice, bob, chat } = await pair();
+    const png = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#2a6' } }).png().toBuffer();
+    const upload = await alice.client.upload(png, { filename: 'leaf.png' });
+    await alice.client.waitForMedia(upload.id);
+    const photo = await alice.client.send(chat.id, { text: 'a leaf', media: [upload.id] });
+    const changed = await alice.client.edit(photo.id, 'a green leaf');
+    assert.equal(changed.text, 'a green leaf');
+    assert.ok(changed.edited_at);
+    const removed = await alice.client.edit(photo.id, '');
+    assert.equal(removed.text, null);
+    assert.equal(removed.media.length, 1, 'the photo stays');
+    const seen = await bob.client.message(photo.id);
+    assert.equal(seen.text, null);
+    assert.equal(seen.media[0]!.id, upload.id);
+    assert.equal((await alice.client.edit(photo.id, 'captioned again')).text, 'captioned again');
+    // Only the sender edits a caption; text alone cannot be emptied.
+    await rejectsWith(bob.client.edit(photo.id, 'mine now'), 'forbidden', 403);
+    const words = await alice.client.send(chat.id, { text: 'just words' });
+    await rejectsWith(alice.client.edit(words.id, ''), 'validation_failed', 400);
+    await rejectsWith(alice.client.edit(words.id, '   '), 'validation_failed', 400);
+    assert.equal((await bob.client.message(words.id)).text, 'just words');
   });
 
   test('says who reacted with each emoji, newest first, to members who can read the message', async () => {

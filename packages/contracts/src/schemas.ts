@@ -283,7 +283,8 @@ export const SendMessageBody = Type.Object(
 );
 export type SendMessageBody = Static<typeof SendMessageBody>;
 export const EditMessageBody = Type.Object(
-  { text: Type.String({ minLength: 1, maxLength: MAX_MESSAGE_TEXT }) },
+  // Empty only for a message with media: its caption removed.
+  { text: Type.String({ minLength: 0, maxLength: MAX_MESSAGE_TEXT, description: 'the new text; empty removes the caption of a message with media' }) },
   { additionalProperties: false },
 );
 export const ReactBody = Type.Object(

@@ -545,22 +545,27 @@ export function createMessaging(deps: MessagingDeps) {
         if (row.deleted_at !== null) throw new AppError('message_deleted', 'that message was deleted');
         assertReleased(row);
         if (row.forward_origin_id) throw new AppError('forbidden', 'a forwarded message cannot be edited');
+        // A caption may be emptied (the photo or file stays); a message of text alone keeps some text.
+        const stored = text.trim() === '' ? null : text;
+        if (stored === null && (await mediaOfMessageIds(tx, [messageId])).length === 0) {
+          throw new AppError('validation_failed', 'a message without media needs text', { errors: [{ path: '/text', message: 'empty' }] });
+        }
         const now = clock();
-        await tx.updateTable('messages').set({ text, edited_at: now }).where('id', '=', messageId).execute();
+        await tx.updateTable('messages').set({ text: stored, edited_at: now }).where('id', '=', messageId).execute();
         // Mentions follow the new words: added, kept or gone (against today's members).
-        await storeMentions(tx, { messageId, conversationId: row.conversation_id, kind: membership.conversation.kind, senderId: row.sender_id, text, now });
+        await storeMentions(tx, { messageId, conversationId: row.conversation_id, kind: membership.conversation.kind, senderId: row.sender_id, text: stored ?? '', now });
         // The old words are no longer found, in the same transaction.
-        await reindexText(tx, { id: messageId, conversationId: row.conversation_id, text });
+        await reindexText(tx, { id: messageId, conversationId: row.conversation_id, text: stored ?? '' });
         // A preview of a link the text no longer has would mislead: it goes (no new one is made for an edit).
         const preview = await tx.selectFrom('link_previews').select(['url', 'status']).where('message_id', '=', messageId).executeTakeFirst();
-        if (preview && (preview.status === 'pending' || preview.status === 'ready') && previewLink(text) !== preview.url) {
+        if (preview && (preview.status === 'pending' || preview.status === 'ready') && previewLink(stored ?? '') !== preview.url) {
           await tx.updateTable('link_previews').set({ status: 'none', title: null, description: null, site_name: null, image_media_id: null, updated_at: now }).where('message_id', '=', messageId).execute();
           await detachPreviewImage(tx, messageId);
         }
         await options.within?.(tx);
-        const message = await single(tx, { ...row, text, edited_at: now });
+        const message = await single(tx, { ...row, text: stored, edited_at: now });
         await emit({ type: 'message.edited', conversationId: row.conversation_id, membersJoinedBy: audienceOf(row), data: message, at: now });
-        return single(tx, { ...row, text, edited_at: now }, principal.accountId);
+        return single(tx, { ...row, text: stored, edited_at: now }, principal.accountId);
       });
     },
 

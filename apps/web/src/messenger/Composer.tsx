@@ -215,7 +215,8 @@ export function Composer(props: {
     if (busy) return;
     setError(null);
     if (editing) {
-      if (!body || body === editing.text) return onDone();
+      // A caption may be emptied (the photo stays); text alone may not.
+      if (body === (editing.text ?? '') || (!body && editing.media.length === 0)) return onDone();
       setBusy(true);
       try {
         store.upsertMessage(await store.client.edit(editing.id, body));
@@ -353,7 +354,7 @@ export function Composer(props: {
       {context && (
         <div className="composer-context">
           <div>
-            <strong>{editing ? 'Editing message' : `Replying to @${context.sender_handle}`}</strong>
+            <strong>{editing ? (editing.media.length > 0 ? 'Editing caption' : 'Editing message') : `Replying to @${context.sender_handle}`}</strong>
             <span className="quote-text">{messagePreview(context)}</span>
           </div>
           <button

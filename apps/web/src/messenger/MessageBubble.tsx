@@ -220,7 +220,7 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
               m.text && { label: 'Copy text', run: () => void navigator.clipboard?.writeText(m.text ?? '') },
               delivered && (conversation.kind === 'direct' || myRole === 'owner' || myRole === 'admin') && { label: props.pinned ? 'Unpin' : 'Pin', run: () => void store.togglePin(m) },
               delivered && { label: props.starred ? 'Unstar' : 'Star', run: () => void store.toggleStar(m) },
-              authored && m.text && m.media.length === 0 && !m.forward && { label: 'Edit', run: () => onAction('edit', m) },
+              authored && !m.forward && (m.media.length > 0 || m.text) && { label: m.media.length === 0 ? 'Edit' : m.text ? 'Edit caption' : 'Add a caption', run: () => onAction('edit', m) },
               mine && conversation.kind !== 'channel' && { label: 'Message info', run: () => onAction('info', m) },
               { label: 'Delete for me', run: () => onAction('delete-for-me', m) },
               authored && { label: 'Delete for everyone', run: () => onAction('delete', m) },
