@@ -588,7 +588,7 @@ export async function buildApp(deps: AppDeps) {
   safety.listen(federation.listener);
   // A victim may share their protection case with the connected platforms (and withdraw it).
   safety.protection.connectPlatforms(federation.protectCases);
-  await app.register(federationRoutes({ federation, authenticate, clock, signedLimit: { max: 600, windowMs: 60_000 }, hmaLimit: { max: config.federationHmaFetchesPerMinute, windowMs: 60_000 } }));
+  await app.register(federationRoutes({ federation, authenticate, clock, signedLimit: { max: 600, windowMs: 60_000 }, hmaLimit: { max: config.federationHmaFetchesPerMinute, windowMs: 60_000 }, limits }));
   const botPrincipal = (account: { id: string; handle: string; kind: string }) =>
     account.kind === 'bot' ? { accountId: account.id, handle: account.handle, kind: 'bot' as const, role: 'user' as const, deviceId: null, apiKeyId: null, scopes: new Set(API_SCOPES) } : null;
   const telegram = createTelegram({

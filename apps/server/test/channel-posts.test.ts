@@ -50,6 +50,24 @@ onEachDatabase('channel posts', (dialect) => {
     }
   });
 
+  test("search by sender never tells a subscriber which admin wrote a channel's posts; its admins may", async () => {
+    const { owner, channel, readers } = await channelWith(1);
+    const reader = readers[0]!;
+    const post = await owner.client.send(channel.id, { text: 'Evening edition lighthouse' });
+    // Found by words, as the channel's.
+    const byWords = await reader.client.search({ q: 'lighthouse', conversationId: channel.id });
+    assert.deepEqual(byWords.results.map((r) => r.message.id), [post.id]);
+    // By the admin's handle: nothing, in the channel and across all chats alike (as for a stranger's handle).
+    for (const q of [{ q: 'lighthouse', conversationId: channel.id }, { q: 'lighthouse' }, { conversationId: channel.id }]) {
+      const bySender = await reader.client.search({ ...q, from: owner.handle });
+      assert.deepEqual(bySender.results, [], JSON.stringify(q));
+      assert.deepEqual(bySender, await reader.client.search({ ...q, from: uniqueHandle('nobody') }));
+    }
+    // The channel's admin finds their own posts by sender.
+    const own = await owner.client.search({ q: 'lighthouse', from: owner.handle });
+    assert.deepEqual(own.results.map((r) => r.message.id), [post.id]);
+  });
+
   test('a forward of a channel post names the channel as its origin', async () => {
     const { owner, channel, readers } = await channelWith(1);
     const reader = readers[0]!;
@@ -147,5 +165,6 @@ onEachDatabase('channel posts', (dialect) => {
     assert.equal(message.sender_id, owner.accountId);
     await rejectsWith(stranger.client.viewPosts(group.id, [message.seq]), 'validation_failed', 400);
     await rejectsWith(stranger.client.viewPosts(channel.id, []), 'validation_failed', 400);
+    await rejectsWith(stranger.client.viewPosts(channel.id, [1e300]), 'validation_failed', 400);
   });
 });

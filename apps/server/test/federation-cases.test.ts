@@ -43,9 +43,10 @@ onEachDatabase('federation: a victim shares a protection case', (dialect) => {
   before(async () => {
     if (noData) return;
     [a, b] = await Promise.all([instance(dialect), instance(dialect)]);
-    // A shares victims' cases (ncii) with B; B holds what A's ncii signals match.
+    // A shares victims' cases (ncii) with B. B would block what A sends in ncii (trusted, policy
+    // block), but a victim's own case is a claim nobody confirmed (confidence 0.5): B only holds.
     await a.admin.client.connectPeer({ name: 'Platform B', base_url: b.server.url, share_categories: ['ncii'], policy: { other: 'hold' }, trusted_categories: [] });
-    await b.admin.client.connectPeer({ name: 'Platform A', base_url: a.server.url, share_categories: [], policy: { ncii: 'hold' }, trusted_categories: [] });
+    await b.admin.client.connectPeer({ name: 'Platform A', base_url: a.server.url, share_categories: [], policy: { ncii: 'block' }, trusted_categories: ['ncii'] });
   });
   after(async () => {
     await Promise.all([a?.server.close(), b?.server.close()]);
@@ -72,7 +73,14 @@ onEachDatabase('federation: a victim shares a protection case', (dialect) => {
     assert.match(received.case_ref, /^fc_/);
     assert.notEqual(received.case_ref, receipt.reference);
     assert.equal(received.confidence, 0.5);
-    await eventually('the page shows B has it under review', async () => statusOf(await page(), 'Platform B')?.status === 'under_review', 30_000);
+    const underReview = await eventually('the page shows B has it under review', async () => {
+      const s = statusOf(await page(), 'Platform B');
+      return s?.status === 'under_review' ? s : null;
+    }, 30_000);
+    // Held, not removed: B's copy is still there, waiting for B's moderator; and the page does not
+    // say how many copies B's sweep found (anyone can submit a hash).
+    assert.equal((await b.mod.client.review(review.id)).status, 'open');
+    assert.equal(underReview.copies, 0);
 
     const decided = await b.mod.client.decideReview(review.id, { action: 'takedown', note: 'confirmed by B' });
     assert.equal(decided.takedown?.media_removed, 1);
@@ -105,6 +113,18 @@ onEachDatabase('federation: a victim shares a protection case', (dialect) => {
     assert.equal(onA.status, 'ready');
     await rejectsWith(a.server.anonymous.withdrawCase(receipt.reference, receipt.secret), 'conflict', 409);
     await rejectsWith(a.server.anonymous.shareCase(receipt.reference, receipt.secret), 'conflict', 409);
+  });
+
+  test("this instance's moderator rejecting a shared case withdraws it from B too: B's hold is released", { skip: noData }, async () => {
+    const photo = await smallPhoto('Garden.jpg');
+    const copy = await uploadAndWait(b.person.client, photo);
+    const receipt = await protect(a, photo, true);
+    const review = await eventually('B holds its copy', () => holdOf(b.mod, copy.id), 30_000);
+    await a.mod.client.decideCase(receipt.reference, { action: 'reject', note: 'not the person in the picture' });
+    await eventually("B released its hold after A's rejection", async () => (await b.mod.client.review(review.id)).status === 'closed', 30_000);
+    await eventually("B's copy is delivered", async () => (await b.person.client.media(copy.id)).status === 'ready', 30_000);
+    const view = await a.server.anonymous.caseView(receipt.reference, receipt.secret);
+    assert.equal(statusOf(view, 'Platform B')?.status, 'withdrawn');
   });
 
   test('a case nobody chose to share never leaves the instance', { skip: noData }, async () => {

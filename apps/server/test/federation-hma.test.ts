@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import type { FetchHashesReply, HashRecord } from '@mmd/contracts';
 import { type TestServer, type User, onEachDatabase, rejectsWith, startTestServer } from './harness.ts';
 import { signUpModerator } from './safety-fixtures.ts';
+import { systemBank } from '../src/safety/store.ts';
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 
@@ -180,6 +181,9 @@ onEachDatabase('federation: HMA-compatible exchange', (dialect) => {
     // A federation peer's bank is not offered onwards.
     const peerBank = await server.services.safety.peerBanks.bankFor({ peerId: 'peer_x', peerName: 'X', category: 'other', action: 'hold' });
     await rejectsWith(admin.client.createHmaConsumer({ name: 'x', bank_ids: [peerBank] }), 'validation_failed', 400);
+    // Nor the protection bank: victims' claims no moderator has confirmed.
+    const protectBank = await systemBank(server.db.db, 'protect', Date.now());
+    await rejectsWith(admin.client.createHmaConsumer({ name: 'x', bank_ids: [protectBank.id] }), 'validation_failed', 400);
     // Removing a signal is for moderators, and only of a signal in that bank.
     await rejectsWith(server.anonymous.removeSignal(offered, 1), 'unauthenticated', 401);
     await rejectsWith(mod.client.removeSignal(hidden, 999_999), 'not_found', 404);
@@ -208,5 +212,10 @@ describe('federation: HMA exchange rate limit', () => {
     for (let i = 0; i < 4; i++) statuses.push((await fetchHashes(server, { id: one.consumer.id, token: one.token })).status);
     assert.deepEqual(statuses, [200, 200, 200, 429]);
     assert.equal((await fetchHashes(server, { id: two.consumer.id, token: two.token })).status, 200);
+    // A stranger making up a consumer id per request gets no fresh allowance from it: the address
+    // is counted before any token is checked (4× a consumer's limit, 12 here; 5 used above).
+    const strangers: number[] = [];
+    for (let i = 0; i < 8; i++) strangers.push((await fetchHashes(server, { id: `hmc_madeup${i}`, token: 'x'.repeat(40) })).status);
+    assert.deepEqual(strangers, [401, 401, 401, 401, 401, 401, 401, 429]);
   });
 });

@@ -118,6 +118,8 @@ onEachDatabase('mentions and read receipts', (dialect) => {
     await rejectsWith(alice.client.unreadMentions('cnv_unknown'), 'not_found', 404);
     await rejectsWith(bob.client.unreadMentions(g.id, { limit: 0 }), 'validation_failed', 400);
     await rejectsWith(bob.client.unreadMentions(g.id, { limit: 101 }), 'validation_failed', 400);
+    // A number past what a seq can be is refused as input, not handed to the database (a 500 on PostgreSQL).
+    await rejectsWith(bob.client.unreadMentions(g.id, { after: 1e300 }), 'validation_failed', 400);
     // A direct chat has no mentions to list.
     const direct = await alice.client.openDirect(bob.handle);
     assert.deepEqual(await bob.client.unreadMentions(direct.id), { mentions: [], has_more: false });

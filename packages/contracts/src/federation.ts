@@ -276,7 +276,7 @@ export type HmaConsumerCreated = Static<typeof HmaConsumerCreated>;
 /** StopNCII FetchHashes, as python-threatexchange's client asks it. */
 export const FetchHashesQuery = Type.Object(
   {
-    startTimestamp: Type.Optional(Type.Integer({ minimum: 0, default: 0, description: 'the checkpoint (Unix seconds): changes at or after it' })),
+    startTimestamp: Type.Optional(Type.Integer({ minimum: 0, maximum: 253_402_300_799, default: 0, description: 'the checkpoint (Unix seconds): changes at or after it' })),
     pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 800 })),
     nextPageToken: Type.Optional(Type.String({ maxLength: 40, pattern: '^[0-9]+$' })),
   },

@@ -81,7 +81,7 @@ export const ApproveJoinRequestReply = Member;
 
 /** Channel post views (Telegram's view counter): posts the caller has seen, by seq. */
 export const ChannelViewsBody = Type.Object(
-  { seqs: Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, maxItems: 100, uniqueItems: true }) },
+  { seqs: Type.Array(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }), { minItems: 1, maxItems: 100, uniqueItems: true }) },
   { additionalProperties: false },
 );
 export type ChannelViewsBody = Static<typeof ChannelViewsBody>;

@@ -30,7 +30,7 @@ export const UnreadMentionList = Type.Object({
 export type UnreadMentionList = Static<typeof UnreadMentionList>;
 export const UnreadMentionsQuery = Type.Object(
   {
-    after: Type.Optional(Type.Integer({ minimum: 0, description: 'only mentions in messages with a seq greater than this' })),
+    after: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'only mentions in messages with a seq greater than this' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
   },
   { additionalProperties: false },

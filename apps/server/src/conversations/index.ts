@@ -27,7 +27,7 @@ export {
   seqIn,
   readersOfSeq,
 } from './access.ts';
-export { channelsAmong, type ChannelIdentity, activeMembership, currentMemberIds, conversationIdsOf, directChatIds, directPair, kindsOf, membersAmong, membershipsOf, unreadTotal } from './lookup.ts';
+export { channelsAmong, channelsSubscribedOnly, type ChannelIdentity, activeMembership, currentMemberIds, conversationIdsOf, directChatIds, directPair, kindsOf, membersAmong, membershipsOf, unreadTotal } from './lookup.ts';
 export { settingsOf } from './chat-settings.ts';
 export { nextSeq, raiseWatermarks, hideFromLaterJoiners } from './counters.ts';
 export { openDirectChats, nextSeqs, directChatsOf, markOwnMessages, type OpenedChat } from './bulk.ts';

@@ -11,7 +11,7 @@ import {
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { Authenticate } from '../http/auth.ts';
+import { type Authenticate, callerKey } from '../http/auth.ts';
 import type { InviteLinks } from './invite-links.ts';
 
 const Id = Type.String({ minLength: 1, maxLength: 64 });
@@ -20,7 +20,7 @@ const Token = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-
 const Page = Type.Object({ after: Type.Optional(Id), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })) }, { additionalProperties: false });
 
 /** Per caller (their token), not per address: people behind one NAT do not share an allowance. */
-const perCaller = (request: FastifyRequest) => request.headers.authorization ?? request.ip;
+const perCaller = callerKey;
 
 /**
  * Previewing and joining by token are what a stranger holding (or guessing) a link can call: both

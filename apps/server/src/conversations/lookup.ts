@@ -172,3 +172,25 @@ export async function channelsAmong(db: Reader, conversationIds: Iterable<string
   }
   return channels;
 }
+
+/**
+ * Of these conversations, the channels in which this account is a subscriber, not an admin: where
+ * who wrote a post is the channel's secret (its admins' accounts never show to subscribers).
+ */
+export async function channelsSubscribedOnly(db: Reader, accountId: string, conversationIds: Iterable<string>): Promise<Set<string>> {
+  const ids = [...new Set(conversationIds)];
+  const out = new Set<string>();
+  for (let i = 0; i < ids.length; i += 500) {
+    const rows = await db
+      .selectFrom('members')
+      .innerJoin('conversations', 'conversations.id', 'members.conversation_id')
+      .select('members.conversation_id')
+      .where('members.account_id', '=', accountId)
+      .where('members.conversation_id', 'in', ids.slice(i, i + 500))
+      .where('conversations.kind', '=', 'channel')
+      .where('members.role', '=', 'member')
+      .execute();
+    for (const r of rows) out.add(r.conversation_id);
+  }
+  return out;
+}

@@ -1,7 +1,7 @@
 import { AddMemberBody, Draft, DraftList, PutDraftBody, ChatSettings, UpdateChatSettingsBody, Conversation, ConversationList, CreateConversationBody, InvitationList, InvitedReply, Member, MemberList, SetRoleBody, UpdateConversationBody } from '@mmd/contracts';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { Authenticate } from '../http/auth.ts';
+import { type Authenticate, callerKey } from '../http/auth.ts';
 import type { ChatSettingsService } from './chat-settings.ts';
 import type { Drafts } from './drafts.ts';
 import type { Conversations } from './service.ts';
@@ -110,7 +110,7 @@ export function conversationRoutes(deps: { conversations: Conversations; chatSet
     app.put('/v1/conversations/:id/draft', {
       schema: { 'x-mmd-scope': 'messages:write', tags: ['conversations'], summary: 'Save what you are writing in this chat (empty text: delete it); your other devices follow', params: Type.Object({ id: Id }), body: PutDraftBody, response: { 200: Draft } },
       // Clients save debounced (about one a second while typing); this bounds a runaway one.
-      config: { rateLimit: { max: 120, timeWindow: 60_000, keyGenerator: (request) => request.headers.authorization ?? request.ip } },
+      config: { rateLimit: { max: 120, timeWindow: 60_000, keyGenerator: callerKey } },
     }, async (request) => {
       return drafts.put(await authenticate(request), request.params.id, request.body.text);
     });

@@ -66,6 +66,7 @@ export function createHmaExchange(deps: {
       const bank = banks.find((b) => b.id === id);
       if (!bank) errors.push({ path: `/bank_ids/${i}`, message: 'no such bank' });
       else if (bank.fromPeer) errors.push({ path: `/bank_ids/${i}`, message: "a peer's bank is not offered onwards" });
+      else if (bank.unconfirmed) errors.push({ path: `/bank_ids/${i}`, message: 'the protection bank holds claims no moderator confirmed: it is not offered' });
     });
     if (errors.length) throw new AppError('validation_failed', 'these banks cannot be offered', { errors });
     return [...ids];

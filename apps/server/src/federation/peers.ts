@@ -21,11 +21,17 @@ interface WellKnownDoc {
 }
 export const WELL_KNOWN_PATH = '/.well-known/mmd-federation';
 
-/** What a peer's signal of `category` does here: `block` only where the peer is trusted for the category. */
-export function actionFor(peer: PeerRow, category: string): PeerAction {
+/**
+ * What a peer's signal of `category` does here: `block` only where the peer is trusted for the
+ * category, and only for what a moderator confirmed (confidence 1). A claim nobody has confirmed
+ * yet — a victim's own case, shared at 0.5 — is at most held for a moderator here, whatever the
+ * policy: a stranger's submission must never remove anything by itself.
+ */
+export function actionFor(peer: PeerRow, category: string, confidence = 1): PeerAction {
   const policy = JSON.parse(peer.policy) as Record<string, PeerAction>;
   const action = policy[category] ?? peer.default_action;
   if (action === 'block' && !(JSON.parse(peer.trusted_categories) as string[]).includes(category)) return 'hold';
+  if (action === 'block' && confidence < 1) return 'hold';
   return action;
 }
 

@@ -39,6 +39,7 @@ import { INBOX_PATH, MESSAGES_PATH } from './outbox.ts';
 import { WELL_KNOWN_PATH } from './peers.ts';
 import type { Federation } from './service.ts';
 import { signResponse } from './signatures.ts';
+import { type Limits, createMemoryLimits } from '../platform/limits/index.ts';
 
 const tags = ['federation'];
 const Id = Type.String({ minLength: 1, maxLength: 64 });
@@ -51,8 +52,10 @@ export interface FederationRouteDeps {
   clock: () => number;
   /** Signed requests per peer address per minute. */
   signedLimit: { max: number; windowMs: number };
-  /** HMA FetchHashes requests per consumer id and address per window. */
+  /** HMA FetchHashes requests per consumer per window (and 4× that per address, before the token is checked). */
   hmaLimit: { max: number; windowMs: number };
+  /** Where per-consumer counts are kept (shared in Redis in a cluster). */
+  limits?: Limits;
 }
 
 async function person(authenticate: Authenticate, request: FastifyRequest, roles: readonly string[], what: string): Promise<Principal> {
@@ -126,6 +129,7 @@ function signedRoutes(deps: FederationRouteDeps): FastifyPluginAsyncTypebox {
 }
 
 export function federationRoutes(deps: FederationRouteDeps): FastifyPluginAsyncTypebox {
+  const perConsumer = (deps.limits ?? createMemoryLimits()).limiter({ name: 'hma-consumer', max: deps.hmaLimit.max, windowMs: deps.hmaLimit.windowMs, clock: deps.clock });
   const { federation, authenticate } = deps;
   const admin = (request: FastifyRequest) => person(authenticate, request, ['admin'], "the instance's admins");
   const moderator = (request: FastifyRequest) => person(authenticate, request, ['moderator', 'admin'], 'moderators');
@@ -151,10 +155,12 @@ export function federationRoutes(deps: FederationRouteDeps): FastifyPluginAsyncT
       },
       config: {
         rateLimit: {
-          max: deps.hmaLimit.max,
+          // Per address, before the token is checked: nothing the caller writes (a made-up
+          // consumer id) buys a fresh allowance. Room for a few consumers behind one address;
+          // each consumer's own limit is counted once it is known (below).
+          max: deps.hmaLimit.max * 4,
           timeWindow: deps.hmaLimit.windowMs,
-          // Per consumer id and address: one consumer's polling does not starve another's.
-          keyGenerator: (request: FastifyRequest) => `hma|${String(request.headers['ocp-apim-subscription-key'] ?? '').slice(0, 64)}|${request.ip}`,
+          keyGenerator: (request: FastifyRequest) => `hma|${request.ip}`,
         },
       },
     }, async (request, reply) => {
@@ -162,6 +168,11 @@ export function federationRoutes(deps: FederationRouteDeps): FastifyPluginAsyncT
         if (err instanceof AppError) await federation.refused(err, { path: HMA_FETCH_PATH, ip: request.ip });
         throw err;
       });
+      const wait = await perConsumer.hit(consumer.id);
+      if (wait > 0) {
+        const seconds = String(Math.ceil(wait / 1000));
+        throw new AppError('rate_limited', `this consumer fetches at most ${deps.hmaLimit.max} times a minute; retry in ${seconds} s`, { headers: { 'retry-after': seconds } });
+      }
       const q = request.query;
       const page = await federation.hma.fetch(consumer, { startTimestamp: q.startTimestamp ?? 0, pageSize: q.pageSize ?? 800, ...(q.nextPageToken !== undefined ? { nextPageToken: q.nextPageToken } : {}) });
       return reply.header('cache-control', 'no-store').send(page);

@@ -260,7 +260,7 @@ export function createFederation(deps: FederationDeps) {
       // A peer confirmed a case this instance opened, as its own confirmation to others: noted, nothing to bank.
       return (await claim(peer, message, { case_ref: b.case_ref, origin, category: b.category, confidence: b.confidence, status: 'confirmed' })) !== null;
     }
-    const action = actionFor(peer, b.category);
+    const action = actionFor(peer, b.category, b.confidence);
     const row = await claim(peer, message, {
       case_ref: b.case_ref,
       origin,
@@ -553,7 +553,9 @@ export function createFederation(deps: FederationDeps) {
         v.peers.map((p): PlatformStatus => ({
           platform: p.peer_name,
           status: v.status === 'retracted' ? 'withdrawn' : (p.outcome ?? 'sent'),
-          copies: p.copies,
+          // Counted only once a person there decided (removed): a count a sweep found by itself
+          // would tell anyone who submits a picture's hash how many copies a platform holds.
+          copies: p.outcome === 'removed' && v.status !== 'retracted' ? p.copies : 0,
           updated_at: v.status === 'retracted' ? Number(v.retracted_at ?? p.updated_at) : p.updated_at,
         })),
       );

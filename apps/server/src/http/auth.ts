@@ -31,9 +31,11 @@ declare module 'fastify' {
     /**
      * A public route that authenticates its caller another way than a bearer token: 'http-signature'
      * = an RFC 9421 signature by a connected peer (federation); 'hma-consumer-token' = the token
-     * an operator issued an HMA deployment (federation/hma.ts). Such a route answers 401 without it.
+     * an operator issued an HMA deployment (federation/hma.ts); 'session-or-case-key' = a person's
+   * session, or a protection case's reference and key in the body (removal requests). Such a route
+   * answers 401 without it.
      */
-    'x-mmd-auth'?: 'http-signature' | 'hma-consumer-token';
+    'x-mmd-auth'?: 'http-signature' | 'hma-consumer-token' | 'session-or-case-key';
   }
 }
 
@@ -44,6 +46,16 @@ export function bearerToken(request: FastifyRequest): string | null {
     return match ? match[1]! : null;
   }
   return null;
+}
+
+/**
+ * A rate-limit key per caller, taken before authentication: their bearer token as the header
+ * carries it (however it is spelled: "bearer", extra spaces), else their address. Keyed on the raw
+ * header, each spelling of one token would be a fresh allowance.
+ */
+export function callerKey(request: FastifyRequest): string {
+  const token = bearerToken(request);
+  return token ? `token:${token}` : `ip:${request.ip}`;
 }
 
 /** The scope the matched route declares (undefined for an unmatched or undeclared route). */

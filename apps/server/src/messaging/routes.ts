@@ -1,7 +1,7 @@
 import { ChannelViewsBody, ChannelViewsReply, UnreadMentionList, UnreadMentionsQuery, EditMessageBody, GalleryQuery, GalleryReply, HistoryQuery, HistoryReply, PinnedList, StarredList, Message, ReactBody, ReactionDetails, ReadBody, Receipts, SearchQuery, SearchReply, SendMessageBody } from '@mmd/contracts';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { Authenticate } from '../http/auth.ts';
+import { type Authenticate, callerKey } from '../http/auth.ts';
 import type { Pins } from './pins.ts';
 import type { MessageSearch } from './search.ts';
 import type { Messaging } from './service.ts';
@@ -91,7 +91,7 @@ export function messagingRoutes(deps: { messaging: Messaging; search: MessageSea
 
     app.post('/v1/conversations/:id/views', {
       schema: { 'x-mmd-scope': 'messages:write', tags: ['messages'], summary: "Count your view of these channel posts (each subscriber once per post; reading up to a post counts too); their view counts", params: Type.Object({ id: Id }), body: ChannelViewsBody, response: { 200: ChannelViewsReply } },
-      config: { rateLimit: { max: 120, timeWindow: 60_000, keyGenerator: (request) => request.headers.authorization ?? request.ip } },
+      config: { rateLimit: { max: 120, timeWindow: 60_000, keyGenerator: callerKey } },
     }, async (request) => {
       const principal = await authenticate(request);
       return messaging.viewPosts(principal, request.params.id, request.body.seqs);

@@ -17,7 +17,7 @@ import { type GalleryItem, type GalleryReply, type GalleryType, MAX_SEARCH_WORDS
 import { type RawBuilder, sql } from 'kysely';
 import type { Principal } from '../accounts/index.ts';
 import { accountIdByHandle } from '../accounts/index.ts';
-import { inRanges, readableConversations, requireMember, type SeqRange } from '../conversations/index.ts';
+import { channelsSubscribedOnly, inRanges, readableConversations, requireMember, type SeqRange } from '../conversations/index.ts';
 import { AppError } from '../errors.ts';
 import { type Limits, createMemoryLimits } from '../platform/limits/index.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
@@ -229,13 +229,17 @@ export function createMessageSearch(deps: MessageSearchDeps) {
       const limit = input.limit ?? 20;
       // One conversation: refused as history refuses it (unknown: 404, not a member: 403).
       if (input.conversationId !== undefined) await requireMember(db.db, input.conversationId, principal.accountId);
-      const scopes = await readableConversations(db.db, principal.accountId, input.conversationId);
-      if (scopes.length === 0) return { results: [], next_cursor: null };
+      let scopes = await readableConversations(db.db, principal.accountId, input.conversationId);
       let senderId: string | undefined;
       if (input.from !== undefined) {
         senderId = await accountIdByHandle(db.db, input.from.replace(/^@/, ''));
         if (!senderId) return { results: [], next_cursor: null };
+        // A channel's posts are the channel's: searching them by an account would tell a
+        // subscriber which admin wrote what. Its admins may; subscribers find nothing by sender there.
+        const hidden = await channelsSubscribedOnly(db.db, principal.accountId, scopes.map((s) => s.conversationId));
+        scopes = scopes.filter((s) => !hidden.has(s.conversationId));
       }
+      if (scopes.length === 0) return { results: [], next_cursor: null };
       const conditions: RawBuilder<unknown>[] = [access(principal.accountId, scopes)];
       if (input.type) conditions.push(sql`(s.kinds & ${KIND_BITS[input.type]}) <> 0`);
       if (senderId) conditions.push(sql`m.sender_id = ${senderId}`);

@@ -12,6 +12,8 @@ export interface ExchangeBank {
   category: string;
   /** A bank of what a federation peer shared: never offered onwards. */
   fromPeer: boolean;
+  /** The bank of victims' own protection claims, which no moderator has confirmed: never offered. */
+  unconfirmed: boolean;
 }
 
 export interface ExchangeSignal {
@@ -25,8 +27,8 @@ export function createExchangeReads(db: Database) {
   return {
     async banks(ids: readonly string[]): Promise<ExchangeBank[]> {
       if (ids.length === 0) return [];
-      const rows = await db.db.selectFrom('safety_banks').select(['id', 'name', 'category', 'source']).where('id', 'in', [...ids]).execute();
-      return rows.map((r) => ({ id: r.id, name: r.name, category: r.category, fromPeer: (r.source ?? '').startsWith(PEER_SOURCE) }));
+      const rows = await db.db.selectFrom('safety_banks').select(['id', 'name', 'category', 'source', 'system']).where('id', 'in', [...ids]).execute();
+      return rows.map((r) => ({ id: r.id, name: r.name, category: r.category, fromPeer: (r.source ?? '').startsWith(PEER_SOURCE), unconfirmed: r.system === 'protect' }));
     },
     /** Every live PDQ and MD5 signal of these banks, by id. */
     async signals(bankIds: readonly string[]): Promise<ExchangeSignal[]> {

@@ -707,7 +707,8 @@ export function createProtection(deps: ProtectionDeps) {
     /**
      * A moderator's decision. Confirm: the case's hashes join the takedown bank (block from now
      * on, and its sweep removes copies not yet found), then everything the case matched is taken
-     * down. Reject: the case's hashes leave the protect bank and what only it held is released.
+     * down. Reject: the case's hashes leave the protect bank and what only it held is released,
+     * here and (a retraction) on every platform it was shared with.
      */
     async decide(
       principal: Principal,
@@ -788,6 +789,9 @@ export function createProtection(deps: ProtectionDeps) {
           return true;
         });
         released = done.released;
+        // Rejected here, it is withdrawn from every platform it was shared with too: a claim this
+        // instance's moderator found unfounded must not keep holding anything elsewhere.
+        if (row.shared_at !== null) await platforms.withdraw(reference);
         const protectBank = await systemBank(db.db, 'protect', now);
         await appendAudit(db.db, {
           at: clock(),

@@ -54,7 +54,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { isMediaError } from '@mmd/media';
 import { Type } from 'typebox';
 import { AppError } from '../errors.ts';
-import type { Authenticate } from '../http/auth.ts';
+import { type Authenticate, callerKey } from '../http/auth.ts';
 import { requireModerator } from './access.ts';
 import { appendAudit } from './audit.ts';
 import { CASE_REFERENCE_PATTERN } from './ids.ts';
@@ -108,7 +108,7 @@ export function safetyRoutes(deps: SafetyRouteDeps): FastifyPluginAsyncTypebox {
     app.post('/v1/reports/account', {
       schema: { 'x-mmd-scope': 'messages:write', tags, summary: "Report an account from a chat it is in: its newest messages there you can read (at most 5) are reported", body: ReportAccountBody, response: { 201: ReportAccountReply } },
       // Per person (their token), not per address: many people may share one address.
-      config: { rateLimit: { max: 10, timeWindow: 60_000, keyGenerator: (request) => request.headers.authorization ?? request.ip } },
+      config: { rateLimit: { max: 10, timeWindow: 60_000, keyGenerator: callerKey } },
     }, async (request, reply) => {
       const principal = await authenticate(request);
       return reply.status(201).send({ reports: await safety.reviews.reportAccount(principal, request.body) });
@@ -358,6 +358,8 @@ export function safetyRoutes(deps: SafetyRouteDeps): FastifyPluginAsyncTypebox {
     app.post('/v1/safety/erasure', {
       schema: {
         'x-mmd-scope': 'public',
+        // A person's session, or a protection case's reference and key in the body: neither is 401.
+        'x-mmd-auth': 'session-or-case-key',
         tags,
         summary: 'Ask for every copy of media you appear in to be removed here, by hashes computed in your browser: signed in, or with a protection case reference and key. A moderator decides.',
         body: ErasureBody,

@@ -35,9 +35,9 @@ const PLATFORM_TEXT: Record<PlatformStatus['status'], (copies: number) => string
   pending: () => 'Sending…',
   sent: () => 'Delivered, no answer yet',
   received: () => 'Received',
-  under_review: (n) => `Under review (${n} ${n === 1 ? 'copy' : 'copies'} held for their moderators)`,
+  under_review: () => 'Under review by their moderators',
   removed: (n) => `Removed ${n} ${n === 1 ? 'copy' : 'copies'}`,
-  blocked: (n) => `Blocked (${n} ${n === 1 ? 'copy' : 'copies'} removed)`,
+  blocked: () => 'Blocked: new uploads of it are refused there',
   dismissed: () => 'Reviewed, no action taken',
   withdrawn: () => 'Withdrawn: told to release what it held',
 };
