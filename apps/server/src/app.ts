@@ -357,6 +357,7 @@ export async function buildApp(deps: AppDeps) {
     tmpDir: path.join(config.dataDir, 'tmp'),
     maxSize: Math.max(config.mediaMaxVideoBytes, config.mediaMaxDocumentBytes, config.mediaMaxAudioBytes, config.mediaMaxImageBytes),
     expiryMs: config.mediaResumableExpiryMs,
+    maxParts: config.mediaResumableMaxParts,
     sweepMs: config.mediaResumableSweepMs,
     createLimit: { max: config.mediaUploadRateLimit, windowMs: config.mediaUploadRateWindowMs },
     limits,

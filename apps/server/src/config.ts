@@ -208,6 +208,8 @@ const ConfigSchema = Type.Object({
   mediaAdaptCopiesPerItem: Type.Integer({ minimum: 1, default: 6 }),
   /** A resumable (tus) upload not finished within this long is deleted with its bytes. */
   mediaResumableExpiryMs: Type.Integer({ minimum: 1000, default: 24 * 60 * 60 * 1000 }),
+  /** PATCHes (pieces) one resumable upload may arrive in (the SDK sends 8 MiB pieces: 8 GiB at 1,024). */
+  mediaResumableMaxParts: Type.Integer({ minimum: 1, maximum: 100_000, default: 1024 }),
   /** How often expired resumable uploads are swept. */
   mediaResumableSweepMs: Type.Integer({ minimum: 100, default: 60 * 60 * 1000 }),
   /** HMAC key for signed URLs; empty means one generated once and kept in the database. */

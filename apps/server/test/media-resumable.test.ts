@@ -44,3 +44,21 @@ onEachDatabase('resumable uploads through the SDK', (dialect) => {
     await assert.rejects(stranger.uploadResumable(new Uint8Array(1000), { filename: 'x.bin' }), (err: MmdError) => err.status === 401 && err.code === 'unauthenticated');
   });
 });
+
+test('an upload arrives in a bounded number of pieces: past the limit it is refused with limit_reached, within it it becomes a photo', { skip: noData }, async () => {
+  // Three pieces at most: each piece is a blob read back when the upload is put together.
+  const server = await startTestServer({ dialect: 'sqlite', config: { mediaMaxSingleUploadBytes: 64 * 1024, mediaResumableMaxParts: 3 } });
+  try {
+    const user = await server.signUp();
+    const bytes = new Uint8Array(readFileSync(path.join(DATA, 'photos', 'Aqua.jpg'))); // ~200 KB
+    await assert.rejects(
+      user.client.uploadResumable(bytes, { filename: 'aqua.jpg', contentType: 'image/jpeg', chunkSize: 32 * 1024 }),
+      (err: MmdError) => err.status === 409 && err.code === 'limit_reached',
+    );
+    const reply = await user.client.uploadResumable(bytes, { filename: 'aqua.jpg', contentType: 'image/jpeg', chunkSize: 80 * 1024 });
+    const item = await user.client.waitForMedia(reply.id, { timeoutMs: 120_000 });
+    assert.equal(item.status, 'ready', item.reason ?? 'not ready');
+  } finally {
+    await server.close();
+  }
+});

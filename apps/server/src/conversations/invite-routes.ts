@@ -9,7 +9,6 @@ import {
   Member,
 } from '@mmd/contracts';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { type Authenticate, callerKey } from '../http/auth.ts';
 import type { InviteLinks } from './invite-links.ts';

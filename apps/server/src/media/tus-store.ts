@@ -34,6 +34,11 @@ export interface SharedUploadStoreDeps {
   expiryMs: number;
   limits: KindLimits;
   maxSize: number;
+  /**
+   * Pieces (PATCHes) one upload may arrive in: each is a blob, read back when the upload is put
+   * together, so an upload sent a byte at a time must not cost thousands of them.
+   */
+  maxParts: number;
   clock: () => number;
   /** How a refusal of the gate is answered (tus's own error shape). */
   refusal: (err: AppError) => unknown;
@@ -85,6 +90,10 @@ export class SharedUploadStore extends DataStore {
 
   override async write(readable: Readable, id: string, offset: number): Promise<number> {
     const upload = await this.getUpload(id);
+    const pieces = await this.deps.db.db.selectFrom('resumable_upload_parts').select((eb) => eb.fn.countAll<number>().as('n')).where('upload_id', '=', id).executeTakeFirst();
+    if (Number(pieces?.n ?? 0) >= this.deps.maxParts) {
+      throw this.deps.refusal(new AppError('limit_reached', `an upload arrives in at most ${this.deps.maxParts} pieces; send bigger ones, or start again`));
+    }
     const storedHead = offset > 0 ? await this.head(id, Math.min(offset, GATE_HEAD_BYTES)) : undefined;
     const gate = createUploadGate(this.deps.limits, this.deps.maxSize, { offset, storedHead, declaredLength: upload.size });
     let refusal: AppError | null = null;

@@ -31,6 +31,8 @@ export interface TusDeps {
   maxSize: number;
   /** Unfinished uploads older than this are refused and swept. */
   expiryMs: number;
+  /** Pieces one upload may arrive in (see SharedUploadStoreDeps.maxParts). */
+  maxParts: number;
   /** How often the sweep runs. */
   sweepMs: number;
   /** Creations per account per window (the same number as single uploads). */
@@ -78,6 +80,7 @@ export function createResumableUploads(deps: TusDeps): {
     expiryMs: deps.expiryMs,
     limits,
     maxSize: deps.maxSize,
+    maxParts: deps.maxParts,
     clock: deps.clock,
     refusal: fromAppError,
   });
