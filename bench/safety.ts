@@ -22,6 +22,8 @@
  *     conversations (direct chats, groups, channels) plus exact and re-encoded copies, with live
  *     clients; the time from the decision to the last copy gone. Baseline: the sender deleting the
  *     same number of messages one request at a time.
+ *  8. Propagation between platforms (bench/federation.ts, also `npm run bench:federation`): a
+ *     takedown on one MMD instance until the hold on another, beside HMA's fetch interval.
  * Prints one JSON object on stdout; progress goes to stderr.
  */
 import { execFileSync } from 'node:child_process';
@@ -41,6 +43,7 @@ import { createLocalEventBus } from '../apps/server/src/platform/pubsub/index.ts
 import { createThreadPool } from '../apps/server/src/platform/queue/index.ts';
 import { createHasher, type HashTasks } from '../apps/server/src/safety/hasher.ts';
 import { FRICTION_OFF } from './friction.ts';
+import { benchFederation } from './federation.ts';
 import { benchVideo } from './safety-video.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -305,8 +308,10 @@ const index = matchingOnly ? null : benchIndex();
 log('robust: every edit, development and test splits');
 const { recall: robust, falseMatches: robustFalseMatches } = await benchGeneralisation();
 const video = await benchVideo({ matchingOnly, log });
+// Propagation between platforms: a takedown on instance A held on instance B, beside HMA's fetch interval (bench/federation.ts).
+const federation = matchingOnly ? null : await benchFederation({ rounds: quick ? 2 : 6, log });
 log('takedown');
 const takedown = matchingOnly ? null : await benchTakedown();
 // The machine may be shared: the 1-minute load average before and after says how busy it was.
 const load = { oneMinuteAtStart: round(loadAtStart, 2), oneMinuteAtEnd: round(os.loadavg()[0]!, 2) };
-console.log(JSON.stringify({ bench: 'safety', quick, matchingOnly, machine, load, pdq, vpdq, index, robust, robustFalseMatches, video, takedown, seconds: Math.round((Date.now() - startedAt) / 1000) }, null, 2));
+console.log(JSON.stringify({ bench: 'safety', quick, matchingOnly, machine, load, pdq, vpdq, index, robust, robustFalseMatches, video, takedown, federation, seconds: Math.round((Date.now() - startedAt) / 1000) }, null, 2));
