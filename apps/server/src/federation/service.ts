@@ -533,11 +533,16 @@ export function createFederation(deps: FederationDeps) {
       const targets = (await peers.active()).filter((p) => sharesWith(p, PROTECT_CATEGORY));
       const caseId = `fc_${randomBytes(12).toString('base64url')}`;
       await identity();
-      await db.writeTransaction(async (tx) => {
+      const queued = await db.writeTransaction(async (tx) => {
+        // Checked again inside the write (write transactions are serialised): two shares racing
+        // send the case once.
+        if (await tx.selectFrom('federation_shared').select('id').where('protect_ref', '=', reference).executeTakeFirst()) return false;
         // Recorded even with no peer yet: the case page says it is shared, with no platform answering.
         await tx.insertInto('federation_shared').values({ id: caseId, takedown_id: null, protect_ref: reference, category: PROTECT_CATEGORY, signals: signals.length, status: 'shared', created_at: clock(), retracted_at: null }).execute();
         for (const peer of targets) for (const chunk of chunked(signals)) await outbox.queue(tx, peer, 'signals', { case_ref: caseId, category: PROTECT_CATEGORY, confidence: PROTECT_CONFIDENCE, signals: chunk }, caseId);
+        return true;
       });
+      if (!queued) return;
       await audit({ actorId: null, action: 'federation.shared', subjectType: 'case', subjectId: reference, detail: { case: caseId, category: PROTECT_CATEGORY, signals: signals.length, peers: targets.map((p) => p.id), by: 'submitter' } });
     },
 
