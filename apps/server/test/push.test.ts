@@ -124,6 +124,23 @@ onEachDatabase('web push', (dialect) => {
     assert.equal(payloadOf(pushService.pushesTo(bobPhone.id)[1]!.text).preview, undefined);
   });
 
+  test("a channel's post is pushed to subscribers as the channel's, never naming the admin; the admin gets none", async () => {
+    const admin = await server.signUp();
+    const reader = await server.signUp();
+    const handle = `news${Date.now().toString(36)}`;
+    const channel = await admin.client.createConversation({ kind: 'channel', title: 'Night news', handle });
+    await reader.client.join(channel.id);
+    const adminPhone = await subscribed(admin);
+    const readerPhone = await subscribed(reader, { previews: true });
+    const post = await admin.client.send(channel.id, { text: 'Tonight: the harbour lights' });
+    assert.deepEqual(await pushJob(post.id), { sent: 1, gone: 0, retry: 0, rejected: 0, skipped: 0 });
+    const [push] = pushService.pushesTo(readerPhone.id);
+    assert.ok(push, 'the subscriber got a push');
+    assert.equal(payloadOf(push.text).preview?.sender, handle);
+    assert.doesNotMatch(push.text, new RegExp(admin.handle));
+    assert.equal(pushService.pushesTo(adminPhone.id).length, 0, 'the admin is not pushed their own post');
+  });
+
   test('a muted chat is not pushed; a mention breaks through the mute', async () => {
     const alice = await server.signUp();
     const bob = await server.signUp();

@@ -24,7 +24,7 @@ import {
 import webpush from 'web-push';
 import type { Principal } from '../accounts/index.ts';
 import { handlesOf } from '../accounts/index.ts';
-import { currentMemberIds, directPair, membersAmong, settingsOf, unreadTotal } from '../conversations/index.ts';
+import { channelsAmong, currentMemberIds, directPair, membersAmong, settingsOf, unreadTotal } from '../conversations/index.ts';
 import { AppError, notFound } from '../errors.ts';
 import { newId } from '../lib/ids.ts';
 import { findMessage } from '../messaging/index.ts';
@@ -180,17 +180,20 @@ export function createPush(deps: PushDeps) {
     if (event.type !== 'message.created' || event.conversationId === null) return;
     const message = event.data;
     const to = event.targetAccountId ?? null;
+    // A channel's post shows the channel as its author: the admin who wrote it is on the row, and is
+    // not pushed their own post.
+    const senderId = message.sender_id === event.conversationId ? ((await findMessage(tx, message.id))?.sender_id ?? message.sender_id) : message.sender_id;
     // Cheap checks first (this runs on every message's write path): is anyone who could get it subscribed?
-    let probe = tx.selectFrom('push_subscriptions').select('id').where('account_id', '!=', message.sender_id);
+    let probe = tx.selectFrom('push_subscriptions').select('id').where('account_id', '!=', senderId);
     if (to !== null) probe = probe.where('account_id', '=', to);
     else {
       const pair = await directPair(tx, event.conversationId);
-      if (pair) probe = probe.where('account_id', '=', pair[0] === message.sender_id ? pair[1] : pair[0]);
+      if (pair) probe = probe.where('account_id', '=', pair[0] === senderId ? pair[1] : pair[0]);
     }
     if (!(await probe.limit(1).executeTakeFirst())) return;
     await deps.enqueue(
       tx,
-      { messageId: message.id, conversationId: event.conversationId, senderId: message.sender_id, joinedBy: stored.members_joined_by ?? null, to, mentioned: mentionedAccountIds(message) },
+      { messageId: message.id, conversationId: event.conversationId, senderId, joinedBy: stored.members_joined_by ?? null, to, mentioned: mentionedAccountIds(message) },
       { dedupeKey: `push-message:${message.id}` },
     );
   };
@@ -282,7 +285,9 @@ export function createPush(deps: PushDeps) {
       const mentioned = new Set(job.mentioned);
       const byAccount = new Map<string, PushSubscriptionsTable[]>();
       for (const s of subs) byAccount.set(s.account_id, [...(byAccount.get(s.account_id) ?? []), s]);
-      const senderHandle = subs.some((s) => Number(s.previews) === 1) ? ((await handlesOf(db.db, [job.senderId])).get(job.senderId) ?? '') : '';
+      // A channel's post is the channel's: a preview names the channel, never the admin who wrote it.
+      const channel = (await channelsAmong(db.db, [job.conversationId])).get(job.conversationId);
+      const senderHandle = !subs.some((s) => Number(s.previews) === 1) ? '' : channel ? (channel.handle ?? channel.title ?? '') : ((await handlesOf(db.db, [job.senderId])).get(job.senderId) ?? '');
       const retry: string[] = [];
       const gone: string[] = [];
       for (const [accountId, own] of byAccount) {
