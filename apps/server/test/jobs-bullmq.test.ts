@@ -11,6 +11,7 @@ import { type Database, openDatabase } from '../src/platform/db/index.ts';
 import { type Redis, openRedis } from '../src/platform/redis/index.ts';
 import { type ClusterNode, REDIS_URL, type TestCluster, clusterSkipReason, startTestCluster } from './cluster-harness.ts';
 import { POSTGRES_URL, eventually, uniqueHandle } from './harness.ts';
+import { redisPrefix } from '../src/platform/redis/index.ts';
 
 describe('jobs on BullMQ', { skip: clusterSkipReason() }, () => {
   let cluster: TestCluster;
@@ -28,7 +29,7 @@ describe('jobs on BullMQ', { skip: clusterSkipReason() }, () => {
     await db?.close();
     await cluster?.close();
     if (redis) {
-      const keys = await redis.keys(`mmd-test:${cluster.schema}:*`);
+      const keys = await redis.keys(`${redisPrefix(cluster.schema)}*`);
       if (keys.length > 0) await redis.del(...keys);
       redis.disconnect();
     }
@@ -63,7 +64,7 @@ describe('jobs on BullMQ', { skip: clusterSkipReason() }, () => {
 
     // The jobs ran on BullMQ: their queues are in Redis; the database's jobs table holds only
     // outbox rows, each relayed.
-    const prefix = `mmd-test:${cluster.schema}:bull`;
+    const prefix = `${redisPrefix(cluster.schema)}bull`;
     assert.ok((await redis.keys(`${prefix}:core:*`)).length > 0, 'the core queue (media) is in Redis');
     assert.ok((await redis.keys(`${prefix}:webhooks:*`)).length > 0, 'the webhooks queue is in Redis');
     const rows = await db.db.selectFrom('jobs').select(['type', 'status']).execute();
