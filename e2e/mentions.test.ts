@@ -42,11 +42,14 @@ describe('mentions and read receipts in the messenger', { skip: skipBrowser }, (
       const offered = await list.getByRole('option').allTextContents();
       assert.equal(offered.length, 2);
       assert.ok(offered.every((o) => !o.includes(alice.handle) && !o.includes(outsider.handle)));
-      await composer.pressSequentially(bob.handle.slice(0, 6));
-      assert.equal(await composer.getAttribute('aria-activedescendant'), `mentions-${group.id}-${bob.accountId}`);
+      // Bob's whole handle (test handles share long prefixes, so a part of one would match Carol
+      // too): the list narrows to him, his option active once it has re-rendered.
+      await composer.pressSequentially(bob.handle);
+      const bobOption = `mentions-${group.id}-${bob.accountId}`;
+      await page.waitForFunction((id) => document.querySelector('[aria-activedescendant]')?.getAttribute('aria-activedescendant') === id, bobOption, { timeout: 10_000 });
+      assert.equal(await composer.getAttribute('aria-activedescendant'), bobOption);
       await composer.press('Escape');
       await list.waitFor({ state: 'detached' });
-      await composer.pressSequentially(bob.handle.slice(6));
       await composer.press('Enter');
       const sent = bubble(page, 'Tickets');
       await sent.waitFor();
