@@ -14,6 +14,7 @@ import { usePolling } from './use-polling.ts';
 import { NoteField } from './NoteField.tsx';
 import { ErrorAlert } from '../error-alert.tsx';
 import { OutcomeBanner } from './OutcomeBanner.tsx';
+import { StatusFilter } from './StatusFilter.tsx';
 
 const FILTERS: { status: CaseStatus; label: string }[] = [
   { status: 'under_review', label: 'Waiting for a decision' },
@@ -37,7 +38,6 @@ export function Cases() {
   const [revealed, setRevealed] = useState<Revealed | null>(null);
   const [revealing, setRevealing] = useState<string | null>(null);
   const revealedUrl = useRef<string | null>(null);
-  const filterId = useId();
 
   const statusNow = useRef(status);
   statusNow.current = status;
@@ -96,24 +96,15 @@ export function Cases() {
           />
         )}
       </div>
-      <div className="field">
-        <label htmlFor={filterId}>Show</label>
-        <select
-          id={filterId}
-          value={status}
-          onChange={(e) => {
-            hide();
-            setCases(null);
-            setStatus(e.target.value as CaseStatus);
-          }}
-        >
-          {FILTERS.map((f) => (
-            <option key={f.status} value={f.status}>
-              {f.label}
-            </option>
-          ))}
-        </select>
-      </div>
+      <StatusFilter
+        value={status}
+        options={FILTERS}
+        onChange={(next) => {
+          hide();
+          setCases(null);
+          setStatus(next);
+        }}
+      />
       <p className="hint queue-count" aria-live="polite">
         {cases === null
           ? 'Loading…'

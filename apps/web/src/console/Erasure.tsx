@@ -12,6 +12,7 @@ import { useSession } from '../session.tsx';
 import { formatAgo, plural } from './format.ts';
 import { usePolling } from './use-polling.ts';
 import { OutcomeBanner } from './OutcomeBanner.tsx';
+import { StatusFilter } from './StatusFilter.tsx';
 
 const FILTERS: { status: ErasureStatus; label: string }[] = [
   { status: 'pending', label: 'Waiting for a decision' },
@@ -25,7 +26,6 @@ export function Erasure() {
   const [requests, setRequests] = useState<ErasureDetail[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [outcome, setOutcome] = useState<string | null>(null);
-  const filterId = useId();
   const statusNow = useRef(status);
   statusNow.current = status;
 
@@ -56,23 +56,14 @@ export function Erasure() {
           <OutcomeBanner title={outcome} onClose={() => setOutcome(null)} />
         )}
       </div>
-      <div className="field">
-        <label htmlFor={filterId}>Show</label>
-        <select
-          id={filterId}
-          value={status}
-          onChange={(e) => {
-            setRequests(null);
-            setStatus(e.target.value as ErasureStatus);
-          }}
-        >
-          {FILTERS.map((f) => (
-            <option key={f.status} value={f.status}>
-              {f.label}
-            </option>
-          ))}
-        </select>
-      </div>
+      <StatusFilter
+        value={status}
+        options={FILTERS}
+        onChange={(next) => {
+          setRequests(null);
+          setStatus(next);
+        }}
+      />
       <p className="hint queue-count" aria-live="polite">
         {requests === null ? 'Loading…' : requests.length === 0 ? 'None.' : plural(requests.length, 'request')}
       </p>

@@ -13,6 +13,7 @@ import { ErrorAlert } from '../error-alert.tsx';
 import { useSession } from '../session.tsx';
 import { CATEGORY_LABELS, formatAgo, formatTime, plural } from './format.ts';
 import { usePolling } from './use-polling.ts';
+import { StatusFilter } from './StatusFilter.tsx';
 
 const CATEGORIES = Object.keys(CATEGORY_LABELS) as BankCategory[];
 const ACTION_LABELS: Record<PeerAction, string> = {
@@ -354,7 +355,6 @@ export function Received() {
   const [cases, setCases] = useState<ReceivedCase[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
-  const filterId = useId();
   const statusNow = useRef(status);
   statusNow.current = status;
   const load = useCallback(async () => {
@@ -388,19 +388,14 @@ export function Received() {
         <h2 id="received-title">Received from peers</h2>
         <p className="hint">Cases peer platforms shared with this instance: what they did here and what was answered back.</p>
       </div>
-      <div className="field">
-        <label htmlFor={filterId}>Show</label>
-        <select id={filterId} value={status} onChange={(e) => {
+      <StatusFilter
+        value={status}
+        options={RECEIVED_FILTERS}
+        onChange={(next) => {
           setCases(null);
-          setStatus(e.target.value as ReceivedCase['status'] | '');
-        }}>
-          {RECEIVED_FILTERS.map((f) => (
-            <option key={f.status} value={f.status}>
-              {f.label}
-            </option>
-          ))}
-        </select>
-      </div>
+          setStatus(next);
+        }}
+      />
       <p className="hint queue-count" aria-live="polite">
         {cases === null ? (error ? '' : 'Loading…') : cases.length === 0 ? 'Nothing received.' : plural(cases.length, 'case')}
       </p>
