@@ -5,7 +5,7 @@
  */
 import type { AddMePolicy, Block, Privacy, UpdatePrivacyBody } from '@mmd/contracts';
 import { AppError, notFound } from '../errors.ts';
-import type { Database, Tx } from '../platform/db/index.ts';
+import { type Database, type Tx, prepared } from '../platform/db/index.ts';
 import type { Principal } from './service.ts';
 
 export interface PrivacyDeps {
@@ -26,13 +26,17 @@ export async function hasBlocked(db: Executor, blocker: string, blocked: string)
   return row !== undefined;
 }
 
-/** Who of two accounts has blocked the other, in one read (a direct chat's send checks both ways). */
-export async function blocksBetween(db: Executor, a: string, b: string): Promise<{ aBlockedB: boolean; bBlockedA: boolean }> {
-  const rows = await db
+// Prepared once: every direct message checks it.
+const blocksEitherWay = prepared((db, p: { a: string; b: string }) =>
+  db
     .selectFrom('blocks')
     .select('blocker_id')
-    .where((eb) => eb.or([eb.and([eb('blocker_id', '=', a), eb('blocked_id', '=', b)]), eb.and([eb('blocker_id', '=', b), eb('blocked_id', '=', a)])]))
-    .execute();
+    .where((eb) => eb.or([eb.and([eb('blocker_id', '=', p.a), eb('blocked_id', '=', p.b)]), eb.and([eb('blocker_id', '=', p.b), eb('blocked_id', '=', p.a)])])),
+);
+
+/** Who of two accounts has blocked the other, in one read (a direct chat's send checks both ways). */
+export async function blocksBetween(db: Executor, a: string, b: string): Promise<{ aBlockedB: boolean; bBlockedA: boolean }> {
+  const { rows } = await blocksEitherWay(db, { a, b });
   return { aBlockedB: rows.some((r) => r.blocker_id === a), bBlockedA: rows.some((r) => r.blocker_id === b) };
 }
 

@@ -1,7 +1,7 @@
 /** Who may do what in a conversation: the one place these rules live. */
 import { AppError, notFound } from '../errors.ts';
 import type { Expression, ExpressionBuilder, SqlBool } from 'kysely';
-import type { Database, Tx } from '../platform/db/index.ts';
+import { type Database, type Tx, prepared } from '../platform/db/index.ts';
 import type { DB } from '../schema.ts';
 import type { ConversationsTable, MembersTable } from './schema.ts';
 import { clearedSeq, settingsOf } from './chat-settings.ts';
@@ -14,17 +14,17 @@ export interface Membership {
   member: MembersTable;
 }
 
+const conversationById = prepared((db, p: { id: string }) => db.selectFrom('conversations').selectAll().where('id', '=', p.id));
+const activeMember = prepared((db, p: { conversationId: string; accountId: string }) =>
+  db.selectFrom('members').selectAll().where('conversation_id', '=', p.conversationId).where('account_id', '=', p.accountId).where('left_cursor', 'is', null),
+);
+
 /** Loads a conversation and the caller's active membership, or refuses. */
 export async function requireMember(db: Database['db'] | Tx, conversationId: string, accountId: string): Promise<Membership> {
-  const conversation = await db.selectFrom('conversations').selectAll().where('id', '=', conversationId).executeTakeFirst();
+  // Prepared once: every message sent, read and reacted to passes here.
+  const [conversation] = (await conversationById(db, { id: conversationId })).rows;
   if (!conversation) throw notFound('conversation');
-  const member = await db
-    .selectFrom('members')
-    .selectAll()
-    .where('conversation_id', '=', conversationId)
-    .where('account_id', '=', accountId)
-    .where('left_cursor', 'is', null)
-    .executeTakeFirst();
+  const [member] = (await activeMember(db, { conversationId, accountId })).rows;
   if (!member) throw new AppError('not_a_member', 'you are not a member of this conversation');
   return { conversation: normaliseConversation(conversation), member: normaliseMember(member) };
 }

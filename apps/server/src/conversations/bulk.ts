@@ -8,7 +8,7 @@ import { sql } from 'kysely';
 import { blockedBy, blockersOf } from '../accounts/index.ts';
 import type { Principal } from '../accounts/index.ts';
 import { newId } from '../lib/ids.ts';
-import type { Tx } from '../platform/db/index.ts';
+import { type Tx, prepared } from '../platform/db/index.ts';
 import { type Emit, emitAll } from '../sync/index.ts';
 import type { ConversationsTable, MembersTable } from './schema.ts';
 import { directChatIds } from './lookup.ts';
@@ -127,9 +127,19 @@ export async function directChatsOf(tx: Tx, accountId: string, conversationIds: 
   return out;
 }
 
+const markOwnOne = prepared((db, p: { accountId: string; conversationId: string; seq: number }) =>
+  db.updateTable('members').set({ delivered_seq: p.seq, read_seq: p.seq }).where('account_id', '=', p.accountId).where('conversation_id', '=', p.conversationId),
+);
+
 /** Raises one member's delivered and read marks to `seq` in each conversation (its own new message there). */
 export async function markOwnMessages(tx: Tx, accountId: string, seqs: ReadonlyMap<string, number>): Promise<void> {
   const entries = [...seqs];
+  if (entries.length === 1) {
+    // One message (every send): a statement prepared once.
+    const [[conversationId, seq]] = entries as [[string, number]];
+    await markOwnOne(tx, { accountId, conversationId, seq });
+    return;
+  }
   for (let i = 0; i < entries.length; i += ROWS_PER_STATEMENT) {
     const part = entries.slice(i, i + ROWS_PER_STATEMENT);
     const cases = sql.join(

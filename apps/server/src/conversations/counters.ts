@@ -2,19 +2,24 @@
  * A conversation's message sequence and each member's receipt watermarks live on conversations'
  * rows; messaging moves them through these functions, inside its own write transaction.
  */
-import type { Tx } from '../platform/db/index.ts';
+import { type Tx, prepared } from '../platform/db/index.ts';
 import { historyVisible, normaliseConversation } from './access.ts';
 
 /** Takes the conversation's next message seq (1, 2, …); rows lock in the caller's transaction. */
 export async function nextSeq(tx: Tx, conversationId: string): Promise<number> {
-  const bumped = await tx
-    .updateTable('conversations')
-    .set((eb) => ({ last_seq: eb('last_seq', '+', 1) }))
-    .where('id', '=', conversationId)
-    .returning('last_seq')
-    .executeTakeFirstOrThrow();
+  const [bumped] = (await bumpSeq(tx, { id: conversationId })).rows;
+  if (!bumped) throw new Error(`nextSeq: no conversation ${conversationId}`);
   return Number(bumped.last_seq);
 }
+
+// Prepared once: every message takes a seq.
+const bumpSeq = prepared((db, p: { id: string }) =>
+  db
+    .updateTable('conversations')
+    .set((eb) => ({ last_seq: eb('last_seq', '+', 1) }))
+    .where('id', '=', p.id)
+    .returning('last_seq'),
+);
 
 /**
  * Raises a member's delivered and read marks (never lowers them; read implies delivered).

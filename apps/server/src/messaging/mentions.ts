@@ -22,9 +22,10 @@ type Executor = Database['db'] | Tx;
  */
 export async function storeMentions(
   tx: Tx,
-  options: { messageId: string; conversationId: string; kind: ConversationKind; senderId: string; text: string | null; now: number },
+  /** fresh: the message is being written now, so it has no mentions to replace (one DELETE fewer per send). */
+  options: { messageId: string; conversationId: string; kind: ConversationKind; senderId: string; text: string | null; now: number; fresh?: boolean },
 ): Promise<MentionRef[]> {
-  await tx.deleteFrom('message_mentions').where('message_id', '=', options.messageId).execute();
+  if (!options.fresh) await tx.deleteFrom('message_mentions').where('message_id', '=', options.messageId).execute();
   if (options.kind !== 'group' || !options.text) return [];
   const handles = mentionedHandles(options.text);
   if (handles.length === 0) return [];

@@ -20,7 +20,7 @@ import { accountIdByHandle } from '../accounts/index.ts';
 import { channelsSubscribedOnly, inRanges, readableConversations, requireMember, type SeqRange } from '../conversations/index.ts';
 import { AppError } from '../errors.ts';
 import { type Limits, createMemoryLimits } from '../platform/limits/index.ts';
-import type { Database, Tx } from '../platform/db/index.ts';
+import { type Database, type Tx, prepared } from '../platform/db/index.ts';
 import type { MessagesTable } from './schema.ts';
 import { type IndexQuery, KIND_BITS, fts5Query, highlightsOf, indexTerms, kindBits, searchWords, tsQuery, usesIndex } from './search-text.ts';
 import { linksAsWritten } from './links.ts';
@@ -32,8 +32,14 @@ export async function indexMessages(tx: Tx, messages: readonly { id: string; con
     .map((m) => ({ m, kinds: kindBits(m.mediaKinds ?? [], m.text) }))
     .filter(({ m, kinds }) => kinds !== 0 || searchWords(m.text).length > 0)
     .map(({ m, kinds }) => ({ message_id: m.id, conversation_id: m.conversationId, terms: indexTerms({ text: m.text, conversationId: m.conversationId, kinds }), kinds }));
-  for (let i = 0; i < rows.length; i += 200) await tx.insertInto('message_search').values(rows.slice(i, i + 200)).execute();
+  // One message (every send): a statement prepared once; many (a campaign's batch): 200 a statement.
+  if (rows.length === 1) await indexOne(tx, rows[0]!);
+  else for (let i = 0; i < rows.length; i += 200) await tx.insertInto('message_search').values(rows.slice(i, i + 200)).execute();
 }
+
+const indexOne = prepared((db, p: { message_id: string; conversation_id: string; terms: string; kinds: number }) =>
+  db.insertInto('message_search').values({ message_id: p.message_id, conversation_id: p.conversation_id, terms: p.terms, kinds: p.kinds }),
+);
 
 /** An edited message: its new words replace the old (its media stays what it was). */
 export async function reindexText(tx: Tx, m: { id: string; conversationId: string; text: string }): Promise<void> {

@@ -8,7 +8,7 @@ import { type Membership, assertMayPost, directChatsOf, inRanges, isAdmin, markO
 import { accountStates, accountsByIds, blockedBy, blockersOf, blocksBetween, readsShownBetween } from '../accounts/index.ts';
 import { AppError, notFound } from '../errors.ts';
 import { newId } from '../lib/ids.ts';
-import type { Database, Tx } from '../platform/db/index.ts';
+import { type Database, type Tx, prepared as preparedQuery } from '../platform/db/index.ts';
 import type { MessagesTable } from './schema.ts';
 import { type Emit, type WriteWithEvents, emitAll, latestCursor } from '../sync/index.ts';
 import { attachMedia, loadMediaRows, mediaOfMessageIds } from '../media/index.ts';
@@ -35,6 +35,39 @@ import { listUnreadMentions, storeMentions } from './mentions.ts';
 function sortKey(r: MessagesTable): number {
   return r.status === 'sent' ? Number(r.seq) : positionOf(r) + 0.5;
 }
+
+/** A new message's row (every send): a statement prepared once. Columns left out keep their defaults. */
+type NewMessageRow = Omit<MessagesTable, 'spread_cluster' | 'spread_hops' | 'spread_fast' | 'views' | 'agent_id' | 'spread_confirmed' | 'signature'> & {
+  agent_id: string | null;
+  spread_confirmed: number | null;
+  signature: string | null;
+};
+const insertMessage = preparedQuery((db, p: NewMessageRow) =>
+  db.insertInto('messages').values({
+    id: p.id,
+    conversation_id: p.conversation_id,
+    seq: p.seq,
+    sender_id: p.sender_id,
+    text: p.text,
+    reply_to: p.reply_to,
+    forward_origin_id: p.forward_origin_id,
+    forward_origin_conversation_id: p.forward_origin_conversation_id,
+    forward_origin_sender_id: p.forward_origin_sender_id,
+    forward_hops: p.forward_hops,
+    idempotency_key: p.idempotency_key,
+    spread_confirmed: p.spread_confirmed,
+    created_at: p.created_at,
+    edited_at: p.edited_at,
+    deleted_at: p.deleted_at,
+    deleted_reason: p.deleted_reason,
+    status: p.status,
+    automated: p.automated,
+    agent_id: p.agent_id,
+    held_after: p.held_after,
+    written_cursor: p.written_cursor,
+    signature: p.signature,
+  }),
+);
 
 /** What `sendMany` answers per conversation: the message (written now or already), or the refusal. */
 type BulkOutcome = { ok: true; message: { id: string; seq: number }; replayed: boolean } | { ok: false; code: 'forbidden' | 'not_a_member' | 'validation_failed'; message: string };
@@ -313,7 +346,7 @@ export function createMessaging(deps: MessagingDeps) {
           written_cursor: outNow ? null : await latestCursor(tx),
           ...(signature ? { signature } : {}),
         };
-        await tx.insertInto('messages').values(row).execute();
+        await insertMessage(tx, { ...row, spread_confirmed: row.spread_confirmed ?? null, agent_id: row.agent_id ?? null, signature: row.signature ?? null });
         if (prepared) {
           if (prepared.mediaIds.length > 0) {
             // A card's header is the sender's own image or video, already processed: a card is never held back.
@@ -333,7 +366,7 @@ export function createMessaging(deps: MessagingDeps) {
         // A forward carries someone else's words from another chat: it mentions nobody here.
         const mentions = input.forwardOf
           ? []
-          : await storeMentions(tx, { messageId: row.id, conversationId, kind: membership.conversation.kind, senderId: principal.accountId, text: row.text, now });
+          : await storeMentions(tx, { messageId: row.id, conversationId, kind: membership.conversation.kind, senderId: principal.accountId, text: row.text, now, fresh: true });
         const attached = await attachMedia(tx, { messageId: row.id, mediaIds, senderId: principal.accountId, forwarded: input.forwardOf !== undefined, aiDisclosure: input.aiDisclosure });
         // Searchable from this transaction on (by its sender alone while it is held).
         await indexMessages(tx, [{ id: row.id, conversationId, text: row.text, mediaKinds: attached.summaries.map((m) => m.kind) }]);

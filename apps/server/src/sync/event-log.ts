@@ -5,7 +5,7 @@
  */
 import type { EventPayloads, EventType } from '@mmd/contracts';
 import { type RawBuilder, sql } from 'kysely';
-import type { Tx } from '../platform/db/index.ts';
+import { type Tx, prepared } from '../platform/db/index.ts';
 import type { PublishedEvent } from '../platform/pubsub/index.ts';
 import type { Database } from '../platform/db/index.ts';
 
@@ -25,12 +25,32 @@ export interface NewEventOf<K extends EventType> {
 /** Any event to append: checking `type` fixes the shape of `data`. */
 export type NewEvent = { [K in EventType]: NewEventOf<K> }[EventType];
 
+// Prepared once: every write that anyone sees appends one.
+const insertEvent = prepared(
+  (
+    db,
+    p: { conversation_id: string | null; target_account_id: string | null; type: string; seq: number | null; payload: string; created_at: number; members_joined_by: number | null; message_id: string | null },
+  ) =>
+    db
+      .insertInto('events')
+      .values({
+        conversation_id: p.conversation_id,
+        target_account_id: p.target_account_id,
+        type: p.type,
+        seq: p.seq,
+        payload: p.payload,
+        created_at: p.created_at,
+        members_joined_by: p.members_joined_by,
+        message_id: p.message_id,
+      })
+      .returning('id'),
+);
+
 /** Appends an event inside a write transaction and returns it with its cursor. */
 export async function appendEvent(tx: Tx, event: NewEvent): Promise<StoredEvent> {
   const payload = JSON.stringify(event.data);
-  const row = await tx
-    .insertInto('events')
-    .values({
+  const [row] = (
+    await insertEvent(tx, {
       conversation_id: event.conversationId,
       target_account_id: event.targetAccountId ?? null,
       type: event.type,
@@ -40,8 +60,8 @@ export async function appendEvent(tx: Tx, event: NewEvent): Promise<StoredEvent>
       members_joined_by: event.membersJoinedBy ?? null,
       message_id: event.type === 'message.created' || event.type === 'message.edited' ? event.data.id : null,
     })
-    .returning('id')
-    .executeTakeFirstOrThrow();
+  ).rows;
+  if (!row) throw new Error('appendEvent: the insert returned no cursor');
   return {
     id: Number(row.id),
     conversation_id: event.conversationId,

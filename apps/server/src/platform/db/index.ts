@@ -8,17 +8,27 @@ import { chmodSync } from 'node:fs';
 import { copyFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect, type Transaction, sql } from 'kysely';
+import { type Compilable, Kysely, SqliteDialect, type Transaction, sql } from 'kysely';
 import pg from 'pg';
 import { makePrivateDir, makePrivateFile } from '../private-files.ts';
 // The one import of the app's own code: the table types and migrations its capabilities define.
 import { type DB, migrationParts } from '../../schema.ts';
 import { createGroupCommit } from './group-commit.ts';
+import { preparedQuery } from './prepared.ts';
 import { migrateToLatest } from './migrations.ts';
 import { SchemaScopedPostgresDialect } from './scoped-introspector.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 export type Tx = Transaction<DB>;
+
+/**
+ * A hot query of fixed shape, built and compiled once per database and then run with each call's
+ * values (prepared.ts): `const q = prepared((db, p: { id: string }) => db.selectFrom(…).where('id', '=', p.id))`,
+ * then `(await q(tx, { id })).rows`.
+ */
+export function prepared<P extends Record<string, unknown>, O>(build: (db: Kysely<DB>, p: P) => Compilable<O>) {
+  return preparedQuery<DB, P, O>(build);
+}
 
 export interface Database {
   readonly dialect: Dialect;
