@@ -17,7 +17,12 @@ import { accountsByIds, type Principal } from '../accounts/index.ts';
 import { directPair } from '../conversations/index.ts';
 import { AppError } from '../errors.ts';
 import { findMessage, firstMessageIdFrom } from '../messaging/index.ts';
-import type { Database, Tx } from '../platform/db/index.ts';
+import { type Database, type Tx, prepared } from '../platform/db/index.ts';
+
+// Prepared once: read on every direct message's write (the automation tap).
+const settingsOfPair = prepared((db, p: { a: string; b: string }) =>
+  db.selectFrom('automation_settings').select(['business_id', 'enabled']).where((eb) => eb.or([eb('business_id', '=', p.a), eb('business_id', '=', p.b)])),
+);
 import { OutboundError } from '../platform/outbound.ts';
 import { PermanentJobError } from '../platform/queue/index.ts';
 import type { EventTap } from '../sync/index.ts';
@@ -79,7 +84,7 @@ export function createAutomationRunner(deps: AutomationRunnerDeps) {
     if (message.automated || message.status !== 'sent') return;
     const pair = await directPair(tx, event.conversationId);
     if (!pair) return;
-    const rows = await tx.selectFrom('automation_settings').select(['business_id', 'enabled']).where('business_id', 'in', pair).execute();
+    const { rows } = await settingsOfPair(tx, { a: pair[0], b: pair[1] });
     for (const row of rows) {
       if (Number(row.enabled) !== 1) continue;
       if (row.business_id === message.sender_id) {

@@ -31,7 +31,10 @@ import { mayReadSeq, membersAmong } from '../conversations/index.ts';
 import { AppError, notFound } from '../errors.ts';
 import { newId } from '../lib/ids.ts';
 import { findMessage } from '../messaging/index.ts';
-import type { Database, Tx } from '../platform/db/index.ts';
+import { type Database, type Tx, prepared } from '../platform/db/index.ts';
+
+// Prepared once: read on every event's write (the webhook tap).
+const activeHooksQuery = prepared((db) => db.selectFrom('webhooks').select(['id', 'account_id', 'events']).where('status', '=', 'active').where('kind', '=', 'standard').where('deleted_at', 'is', null));
 import { OutboundError, checkOutboundUrl, outboundFetch, parseOutboundUrl } from '../platform/outbound.ts';
 import { retryDelay } from '../platform/queue/backoff.ts';
 import type { EventTap, StoredEvent, WriteWithEvents } from '../sync/index.ts';
@@ -229,7 +232,7 @@ export function createWebhooks(deps: WebhooksDeps) {
    * The event tap: inside the event's transaction, one delivery (and job) per active webhook
    * whose account sees the event. Cheap when no account has webhooks: one indexed query.
    */
-  const activeHooks = (tx: Tx) => tx.selectFrom('webhooks').select(['id', 'account_id', 'events']).where('status', '=', 'active').where('kind', '=', 'standard').where('deleted_at', 'is', null).execute();
+  const activeHooks = async (tx: Tx) => (await activeHooksQuery(tx, {})).rows;
   const tap: EventTap = async (tx, { stored }) => deliveriesFor(tx, stored, await activeHooks(tx));
   // A campaign's batch: the active webhooks read once for all of its events.
   tap.many = async (tx, events) => {

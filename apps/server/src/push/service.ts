@@ -28,7 +28,14 @@ import { channelsAmong, currentMemberIds, directPair, membersAmong, settingsOf, 
 import { AppError, notFound } from '../errors.ts';
 import { newId } from '../lib/ids.ts';
 import { findMessage } from '../messaging/index.ts';
-import type { Database, Tx } from '../platform/db/index.ts';
+import { type Database, type Tx, prepared } from '../platform/db/index.ts';
+
+// Does one recipient (a direct chat's other person, or the event's addressee) have a push
+// subscription, or anyone but the sender (a group's or channel's message)? On every message's write.
+const subscribedOne = prepared((db, p: { senderId: string; recipient: string }) =>
+  db.selectFrom('push_subscriptions').select('id').where('account_id', '!=', p.senderId).where('account_id', '=', p.recipient).limit(1),
+);
+const subscribedOther = prepared((db, p: { senderId: string }) => db.selectFrom('push_subscriptions').select('id').where('account_id', '!=', p.senderId).limit(1));
 import { OutboundError, type OutboundRequest, type OutboundResponse, addressAllowed, outboundFetch } from '../platform/outbound.ts';
 import type { JobPayloads } from '../jobs.ts';
 import type { EventTap } from '../sync/index.ts';
@@ -184,13 +191,11 @@ export function createPush(deps: PushDeps) {
     // not pushed their own post.
     const senderId = message.sender_id === event.conversationId ? ((await findMessage(tx, message.id))?.sender_id ?? message.sender_id) : message.sender_id;
     // Cheap checks first (this runs on every message's write path): is anyone who could get it subscribed?
-    let probe = tx.selectFrom('push_subscriptions').select('id').where('account_id', '!=', senderId);
-    if (to !== null) probe = probe.where('account_id', '=', to);
-    else {
-      const pair = await directPair(tx, event.conversationId);
-      if (pair) probe = probe.where('account_id', '=', pair[0] === senderId ? pair[1] : pair[0]);
-    }
-    if (!(await probe.limit(1).executeTakeFirst())) return;
+    // (Prepared once, both shapes.)
+    const pair = to === null ? await directPair(tx, event.conversationId) : null;
+    const recipient = to ?? (pair ? (pair[0] === senderId ? pair[1] : pair[0]) : null);
+    const probe = recipient !== null ? await subscribedOne(tx, { senderId, recipient }) : await subscribedOther(tx, { senderId });
+    if (probe.rows.length === 0) return;
     await deps.enqueue(
       tx,
       { messageId: message.id, conversationId: event.conversationId, senderId, joinedBy: stored.members_joined_by ?? null, to, mentioned: mentionedAccountIds(message) },
