@@ -12,7 +12,7 @@ import { loadConfig, ConfigError } from '../src/config.ts';
 import type { buildApp } from '../src/app.ts';
 import { type Redis, openRedis, redisPrefix } from '../src/platform/redis/index.ts';
 import { campaignWorld } from './campaign-world.ts';
-import { type ClusterNode, REDIS_URL, type TestCluster, clusterSkipReason, startTestCluster } from './cluster-harness.ts';
+import { type ClusterNode, REDIS_URL, type TestCluster, clusterSkipReason, cuttableProxy, startTestCluster } from './cluster-harness.ts';
 import { type TestServer, eventually, newBusinessTeam, onEachDatabase, startTestServer, uniqueHandle } from './harness.ts';
 
 const TOKEN = 'metrics-token-0123456789abcdef0123456789';
@@ -310,6 +310,36 @@ describe('metrics on a cluster node with BullMQ', { skip: clusterSkipReason() },
 
   test('every listed metric is present and moves, jobs counted per queue from Redis', async (t) => {
     await auditIssueMetrics(t, { app: node.app, services: node.services, signUp, queue: 'bullmq' });
+  });
+
+  test('with Redis gone, a scrape still answers in seconds, without the job gauges and counting the failure; they return with Redis', async (t) => {
+    const proxy = await cuttableProxy(REDIS_URL!);
+    t.after(() => proxy.close());
+    const cut = await cluster.node({ redisUrl: proxy.url, config: { queue: 'bullmq', redisUrl: REDIS_URL }, worker: false });
+    t.after(async () => {
+      await proxy.restore();
+      await cut.close();
+    });
+    const healthy = await scrape(cut.app);
+    assert.equal(sample(healthy, 'mmd_jobs_waiting', 'queue="core"'), 0);
+    assert.equal(sample(healthy, 'mmd_metrics_source_failures_total', 'source="jobs"'), 0);
+    // Past the reading's one-second reuse, so the next scrape asks Redis.
+    await new Promise((r) => setTimeout(r, 1100));
+    // Connections dropped and refused: BullMQ's commands wait for Redis to return, however long.
+    proxy.cut();
+    const started = performance.now();
+    const gone = await scrape(cut.app);
+    const ms = performance.now() - started;
+    t.diagnostic(`scrape with Redis gone: ${ms.toFixed(0)} ms`);
+    assert.ok(ms < 10_000, `answered in ${ms.toFixed(0)} ms, not held until Redis returns`);
+    assert.equal(sample(gone, 'mmd_jobs_waiting', 'queue="core"'), undefined, 'no stale or made-up depth');
+    assert.equal(sample(gone, 'mmd_metrics_source_failures_total', 'source="jobs"'), 1);
+    assert.equal(sample(gone, 'mmd_campaign_runs', 'status="sending"'), 0, 'the database’s gauges still read');
+    assert.match(gone, /mmd_http_request_duration_seconds_count/);
+    await proxy.restore();
+    const restored = performance.now();
+    await eventually('the job gauges back', async () => sample(await scrape(cut.app), 'mmd_jobs_waiting', 'queue="core"') === 0 || null, 90_000);
+    t.diagnostic(`job gauges back ${(performance.now() - restored).toFixed(0)} ms after Redis`);
   });
 
   test('every queue reports its depth, zeros included; failed jobs are counted; the outbox has its own gauges', async () => {

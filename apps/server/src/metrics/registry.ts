@@ -36,8 +36,12 @@ const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIO
 /** How many events' commit times are remembered for the fan-out lag (a burst larger is measured in part). */
 const MAX_TRACKED_COMMITS = 50_000;
 
-export function createMetrics(options: { clock?: () => number; defaultMetrics?: boolean } = {}) {
+/** How long a scrape waits for a stored-state source before answering without its gauges. */
+const SOURCE_TIMEOUT_MS = 2000;
+
+export function createMetrics(options: { clock?: () => number; defaultMetrics?: boolean; sourceTimeoutMs?: number } = {}) {
   const clock = options.clock ?? Date.now;
+  const sourceTimeoutMs = options.sourceTimeoutMs ?? SOURCE_TIMEOUT_MS;
   const registry = new Registry();
   // Process CPU, memory, event-loop delay, GC and handles: the usual Node.js set, unprefixed as
   // every Node.js dashboard expects them.
@@ -130,11 +134,49 @@ export function createMetrics(options: { clock?: () => number; defaultMetrics?: 
   const campaignRuns = new Gauge({ name: 'mmd_campaign_runs', help: 'Campaign runs not finished, by status (waiting, planning, sending)', labelNames: ['status'] as const, registers: [registry] });
   const campaignRecipients = new Gauge({ name: 'mmd_campaign_recipients', help: 'Recipients of campaign runs now planning or sending, by the funnel stages they reached', labelNames: ['stage'] as const, registers: [registry] });
 
-  /** Stored state, read once per scrape (one query per source; both small and indexed). */
+  const sourceFailures = new Counter({
+    name: 'mmd_metrics_source_failures_total',
+    help: 'Scrapes answered without a stored-state source’s gauges (jobs, campaigns): its read failed or took over 2 s (Redis or the database unreachable)',
+    labelNames: ['source'] as const,
+    registers: [registry],
+  });
+  for (const source of ['jobs', 'campaigns'] as const) sourceFailures.inc({ source }, 0);
+
+  /**
+   * A source's reading, or null when it failed or is late: the scrape then answers without that
+   * source's gauges rather than failing or hanging (BullMQ's connection waits for Redis to come
+   * back), so the other metrics still arrive while Redis or the database is down.
+   */
+  async function settle<T>(source: 'jobs' | 'campaigns', reading: Promise<T>): Promise<T | null> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), sourceTimeoutMs);
+      timer.unref();
+    });
+    try {
+      const value = await Promise.race([reading, late]);
+      if (value === null) sourceFailures.inc({ source });
+      return value;
+    } catch {
+      sourceFailures.inc({ source });
+      return null;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Stored state, read once per scrape (one read per source; both small and indexed). */
   async function collectStored() {
     if (!sources) return;
-    const [jobs, campaigns] = await Promise.all([sources.jobs(clock()), sources.campaigns()]);
+    const [jobs, campaigns] = await Promise.all([settle('jobs', sources.jobs(clock())), settle('campaigns', sources.campaigns())]);
     for (const g of [jobsWaiting, jobsScheduled, jobsRunning, jobsAge, jobsFailed, outboxPending, outboxAge]) g.reset();
+    campaignRuns.reset();
+    campaignRecipients.reset();
+    if (jobs) collectJobs(jobs);
+    if (campaigns) collectCampaigns(campaigns);
+  }
+
+  function collectJobs(jobs: QueuesBacklog) {
     for (const j of jobs.jobs) {
       const labels = j.type === null ? { queue: j.queue } : { queue: j.queue, type: j.type };
       jobsWaiting.set(labels, j.waiting);
@@ -147,10 +189,11 @@ export function createMetrics(options: { clock?: () => number; defaultMetrics?: 
       outboxPending.set({ queue: o.queue }, o.pending);
       outboxAge.set({ queue: o.queue }, o.oldestPendingMs / 1000);
     }
-    campaignRuns.reset();
+  }
+
+  function collectCampaigns(campaigns: CampaignProgress) {
     for (const status of ['waiting', 'planning', 'sending']) campaignRuns.set({ status }, 0);
     for (const r of campaigns.runs) campaignRuns.set({ status: r.status }, r.n);
-    campaignRecipients.reset();
     for (const r of campaigns.recipients) campaignRecipients.set({ stage: r.stage }, r.n);
   }
 

@@ -58,8 +58,8 @@ export interface JobQueues {
   /**
    * What waits where the jobs live, for metrics: on the database, per job type from the jobs
    * table; on BullMQ, per queue from Redis (every opened queue, zeros included), plus the outbox
-   * rows not yet relayed. BullMQ's figures are read at most once a second (concurrent scrapes
-   * share one read); ages are reckoned from `now` all the same, so they grow between reads.
+   * rows not yet relayed. BullMQ's figures are read at most once a second, and scrapes share a
+   * read still in flight; ages are reckoned from `now` all the same, so they grow between reads.
    */
   backlog(now: number): Promise<QueuesBacklog>;
   close(): Promise<void>;
@@ -99,7 +99,7 @@ export function createJobQueues(config: QueueConfig, deps: JobQueuesDeps): JobQu
     queues: { queue: string; depth: BullBacklog }[];
     outbox: { queue: string; pending: number; oldestDueAt: number | null }[];
   }
-  let last: { at: number; reading: Promise<Reading> } | null = null;
+  let last: { at: number; reading: Promise<Reading>; done: boolean } | null = null;
   async function read(now: number): Promise<Reading> {
     const [queues, rows] = await Promise.all([
       Promise.all([...opened].map(async ([queue, q]) => ({ queue, depth: await q.backlog(now) }))),
@@ -128,13 +128,21 @@ export function createJobQueues(config: QueueConfig, deps: JobQueuesDeps): JobQu
     pruneOutbox: (finishedBefore) => outbox.prune(finishedBefore),
     async backlog(now) {
       let current = last;
-      if (!current || now - current.at >= cacheMs || now < current.at) {
+      // A read still in flight is shared whatever its age: while Redis is away BullMQ's commands
+      // wait for it to return, and scrapes must not pile up one waiting read each.
+      if (!current || (current.done && (now - current.at >= cacheMs || now < current.at))) {
         const reading = read(now);
-        current = last = { at: now, reading };
-        // A failed read is not reused: the next scrape tries again.
-        reading.catch(() => {
-          if (last?.reading === reading) last = null;
-        });
+        const entry = { at: now, reading, done: false };
+        current = last = entry;
+        reading.then(
+          () => {
+            entry.done = true;
+          },
+          // A failed read is not reused: the next scrape tries again.
+          () => {
+            if (last === entry) last = null;
+          },
+        );
       }
       const { queues, outbox } = await current.reading;
       const age = (dueAt: number | null) => (dueAt === null ? 0 : Math.max(0, now - dueAt));
