@@ -289,6 +289,7 @@ describe('metrics on a cluster node with BullMQ', { skip: clusterSkipReason() },
   let cluster: TestCluster;
   let node: ClusterNode;
   let redis: Redis;
+  const proxies: { close(): Promise<void> }[] = [];
   before(async () => {
     cluster = await startTestCluster();
     node = await cluster.node({ config: { queue: 'bullmq', redisUrl: REDIS_URL }, worker: false });
@@ -296,6 +297,7 @@ describe('metrics on a cluster node with BullMQ', { skip: clusterSkipReason() },
   });
   after(async () => {
     await cluster?.close();
+    for (const proxy of proxies) await proxy.close();
     if (redis) {
       const keys = await redis.keys(`${redisPrefix(cluster.schema)}*`);
       if (keys.length > 0) await redis.del(...keys);
@@ -314,12 +316,10 @@ describe('metrics on a cluster node with BullMQ', { skip: clusterSkipReason() },
 
   test('with Redis gone, a scrape still answers in seconds, without the job gauges and counting the failure; they return with Redis', async (t) => {
     const proxy = await cuttableProxy(REDIS_URL!);
-    t.after(() => proxy.close());
+    // Redis back for the node's close (with the cluster's), the proxy closed after it.
+    proxies.push(proxy);
+    t.after(() => proxy.restore());
     const cut = await cluster.node({ redisUrl: proxy.url, config: { queue: 'bullmq', redisUrl: REDIS_URL }, worker: false });
-    t.after(async () => {
-      await proxy.restore();
-      await cut.close();
-    });
     const healthy = await scrape(cut.app);
     assert.equal(sample(healthy, 'mmd_jobs_waiting', 'queue="core"'), 0);
     assert.equal(sample(healthy, 'mmd_metrics_source_failures_total', 'source="jobs"'), 0);
