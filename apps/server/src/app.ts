@@ -45,7 +45,7 @@ import { makePrivateDir } from './platform/private-files.ts';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import type { CampaignJobPayloads, CoreJobPayloads, FederationJobPayloads, ImportJobPayloads, LinkPreviewJobPayloads, PushJobPayloads, TemplateMediaJobPayloads, WebhookJobPayloads } from './jobs.ts';
+import { type CampaignJobPayloads, type CoreJobPayloads, type FederationJobPayloads, type ImportJobPayloads, type LinkPreviewJobPayloads, type PushJobPayloads, type TemplateMediaJobPayloads, type WebhookJobPayloads, queueOfJob } from './jobs.ts';
 import { createPush, pushRoutes, vapidKeys } from './push/index.ts';
 import { filesRoute } from './media/files-route.ts';
 import { type MediaProcessor, createMediaProcessor } from './media/process.ts';
@@ -61,7 +61,7 @@ import { createFederation, federationRoutes } from './federation/index.ts';
 import { webRoutes } from './web/routes.ts';
 import { createPresence, createProfiles, profileRoutes } from './profiles/index.ts';
 import { type BlobStore, createBlobStore } from './platform/blobs/index.ts';
-import { type QueueWorker, createJobQueues, jobBacklog } from './platform/queue/index.ts';
+import { type QueueWorker, createJobQueues } from './platform/queue/index.ts';
 import { createMetrics, metricsRoute } from './metrics/index.ts';
 import { serverSecret } from './platform/secrets.ts';
 import { outboundFetch } from './platform/outbound.ts';
@@ -222,7 +222,7 @@ export async function buildApp(deps: AppDeps) {
   // MMD_QUEUE picks where they live (the database, or BullMQ on Redis); each kind of work below
   // opens a queue of its own, with workers of its own.
   if (config.queue === 'bullmq' && !deps.redis) throw new Error('MMD_QUEUE=bullmq needs a Redis connection (MMD_REDIS_URL)');
-  const queues = createJobQueues(config.queue === 'bullmq' && deps.redis ? { kind: 'bullmq', redis: deps.redis.client, prefix: deps.redis.prefix } : { kind: 'database' }, { db, clock, log: app.log, onFinished: metrics.jobRun });
+  const queues = createJobQueues(config.queue === 'bullmq' && deps.redis ? { kind: 'bullmq', redis: deps.redis.client, prefix: deps.redis.prefix } : { kind: 'database' }, { db, clock, log: app.log, onFinished: metrics.jobRun, queueOf: queueOfJob });
   // Web Push waits on browsers' push services: a queue (and worker) of its own. Its tap enqueues a
   // message's push in the message's transaction, so a crash after commit loses none.
   const pushQueue = queues.open<PushJobPayloads>('push');
@@ -512,7 +512,7 @@ export async function buildApp(deps: AppDeps) {
   metrics.provide({
     openWebSockets: () => app.websocketServer?.clients.size ?? 0,
     subscribers: () => hub.stats(),
-    jobs: (now) => jobBacklog(db, now),
+    jobs: (now) => queues.backlog(now),
     campaigns: () => activeCampaignProgress(db),
   });
   await app.register(metricsRoute({ metrics, token: config.metricsToken }));

@@ -59,3 +59,32 @@ export type CampaignJobPayloads = Pick<JobPayloads, 'campaign-plan' | 'campaign-
 export type FederationJobPayloads = Pick<JobPayloads, 'federation-deliver'>;
 /** Pushes wait on browsers' push services: a queue and worker of their own. */
 export type PushJobPayloads = Pick<JobPayloads, 'push-message'>;
+
+/**
+ * The named queue each job type runs in (app.ts opens them under these names). The database queue
+ * keeps every type in one table, so its metrics need this to say which queue a type's backlog is
+ * in; the mapped type makes a job type without a queue a compile error.
+ */
+export const JOB_QUEUE: { [K in keyof JobPayloads]: string } = {
+  'media-process': 'core',
+  'interactive-close': 'core',
+  'safety-sweep': 'core',
+  'automation-run': 'core',
+  'automation-webhook': 'core',
+  'contacts-reply': 'core',
+  'template-media-process': 'template-renders',
+  'webhook-deliver': 'webhooks',
+  'contacts-import': 'contact-imports',
+  'campaign-plan': 'campaigns',
+  'campaign-send': 'campaigns',
+  'notification-send': 'campaigns',
+  'notification-event': 'campaigns',
+  'link-preview': 'link-previews',
+  'federation-deliver': 'federation',
+  'push-message': 'push',
+};
+
+/** The queue of a job type read back from storage, or undefined for a type this code does not know. */
+export function queueOfJob(type: string): string | undefined {
+  return Object.hasOwn(JOB_QUEUE, type) ? JOB_QUEUE[type as keyof JobPayloads] : undefined;
+}

@@ -1,3 +1,3 @@
 /** Prometheus metrics: the registry app.ts feeds, and the protected GET /metrics route. */
-export { createMetrics, type CampaignProgress, type JobBacklog, type MetricSources, type Metrics, type WebhookOutcome } from './registry.ts';
+export { createMetrics, type CampaignProgress, type MetricSources, type Metrics, type WebhookOutcome } from './registry.ts';
 export { metricsRefusal, metricsRoute } from './route.ts';

@@ -7,23 +7,13 @@
  * stages are the code's own lists. Nothing names an account, a conversation or an address.
  *
  * Counters and histograms are fed where things happen (request ends, commits, fan-out, webhook
- * attempts); gauges that describe stored state (queue depth, campaign progress) are read from the
- * database when scraped, so they are right across processes and restarts.
+ * attempts); gauges that describe stored state (queue depth, campaign progress) are read where it
+ * is stored when scraped — the database, or BullMQ's queues in Redis (platform/queue's
+ * `backlog`) — so they are right across processes and restarts.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EventBus, PublishedEvent } from '../platform/pubsub/index.ts';
-
-/** Jobs of one type as stored (platform/queue's jobBacklog). */
-export interface JobBacklog {
-  type: string;
-  /** Queued and due: the backlog workers have not reached. */
-  waiting: number;
-  /** Queued for later (a retry's backoff, a scheduled close). */
-  scheduled: number;
-  running: number;
-  /** How long the oldest waiting job has been due, in ms (0 when none waits). */
-  oldestWaitingMs: number;
-}
+import type { QueuesBacklog } from '../platform/queue/index.ts';
 
 /** Runs not finished, and their recipients by funnel stage (campaigns' activeCampaignProgress). */
 export interface CampaignProgress {
@@ -35,7 +25,8 @@ export interface CampaignProgress {
 export interface MetricSources {
   openWebSockets(): number;
   subscribers(): { live: number; catchingUp: number };
-  jobs(now: number): Promise<JobBacklog[]>;
+  /** Where the jobs live: the database's jobs table, or BullMQ's queues in Redis and the outbox. */
+  jobs(now: number): Promise<QueuesBacklog>;
   campaigns(): Promise<CampaignProgress>;
 }
 
@@ -45,8 +36,12 @@ const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIO
 /** How many events' commit times are remembered for the fan-out lag (a burst larger is measured in part). */
 const MAX_TRACKED_COMMITS = 50_000;
 
-export function createMetrics(options: { clock?: () => number; defaultMetrics?: boolean } = {}) {
+/** How long a scrape waits for a stored-state source before answering without its gauges. */
+const SOURCE_TIMEOUT_MS = 2000;
+
+export function createMetrics(options: { clock?: () => number; defaultMetrics?: boolean; sourceTimeoutMs?: number } = {}) {
   const clock = options.clock ?? Date.now;
+  const sourceTimeoutMs = options.sourceTimeoutMs ?? SOURCE_TIMEOUT_MS;
   const registry = new Registry();
   // Process CPU, memory, event-loop delay, GC and handles: the usual Node.js set, unprefixed as
   // every Node.js dashboard expects them.
@@ -126,28 +121,79 @@ export function createMetrics(options: { clock?: () => number; defaultMetrics?: 
     },
   });
 
-  const jobsWaiting = new Gauge({ name: 'mmd_jobs_waiting', help: 'Jobs due and not yet claimed, by type (the backlog)', labelNames: ['type'] as const, registers: [registry] });
-  const jobsScheduled = new Gauge({ name: 'mmd_jobs_scheduled', help: 'Jobs queued for a later time (retry backoff, scheduled work), by type', labelNames: ['type'] as const, registers: [registry] });
-  const jobsRunning = new Gauge({ name: 'mmd_jobs_running', help: 'Jobs claimed by a worker, by type', labelNames: ['type'] as const, registers: [registry] });
-  const jobsAge = new Gauge({ name: 'mmd_jobs_oldest_waiting_seconds', help: 'How long the oldest due job of each type has waited to be claimed', labelNames: ['type'] as const, registers: [registry] });
+  // Per queue and job type on the database; per queue only on BullMQ (`type` absent), so
+  // `sum by (queue)` and alerts on the age read the same on both.
+  const jobLabels = ['queue', 'type'] as const;
+  const jobsWaiting = new Gauge({ name: 'mmd_jobs_waiting', help: 'Jobs due and not yet claimed (the backlog), by queue and (database queue) type', labelNames: jobLabels, registers: [registry] });
+  const jobsScheduled = new Gauge({ name: 'mmd_jobs_scheduled', help: 'Jobs queued for a later time (retry backoff, scheduled work), by queue and (database queue) type', labelNames: jobLabels, registers: [registry] });
+  const jobsRunning = new Gauge({ name: 'mmd_jobs_running', help: 'Jobs claimed by a worker, by queue and (database queue) type', labelNames: jobLabels, registers: [registry] });
+  const jobsAge = new Gauge({ name: 'mmd_jobs_oldest_waiting_seconds', help: 'How long the oldest due job has waited to be claimed, by queue and (database queue) type', labelNames: jobLabels, registers: [registry] });
+  const jobsFailed = new Gauge({ name: 'mmd_jobs_failed', help: 'BullMQ only: jobs failed for good and still kept (7 days), by queue', labelNames: ['queue'] as const, registers: [registry] });
+  const outboxPending = new Gauge({ name: 'mmd_jobs_outbox_pending', help: 'BullMQ only: enqueues committed to the database and not yet moved to BullMQ, by queue', labelNames: ['queue'] as const, registers: [registry] });
+  const outboxAge = new Gauge({ name: 'mmd_jobs_outbox_oldest_seconds', help: 'BullMQ only: how long the oldest enqueue not yet moved to BullMQ has waited, by queue', labelNames: ['queue'] as const, registers: [registry] });
   const campaignRuns = new Gauge({ name: 'mmd_campaign_runs', help: 'Campaign runs not finished, by status (waiting, planning, sending)', labelNames: ['status'] as const, registers: [registry] });
   const campaignRecipients = new Gauge({ name: 'mmd_campaign_recipients', help: 'Recipients of campaign runs now planning or sending, by the funnel stages they reached', labelNames: ['stage'] as const, registers: [registry] });
 
-  /** Stored state, read once per scrape (one query per source; both small and indexed). */
+  const sourceFailures = new Counter({
+    name: 'mmd_metrics_source_failures_total',
+    help: 'Scrapes answered without a stored-state source’s gauges (jobs, campaigns): its read failed or took over 2 s (Redis or the database unreachable)',
+    labelNames: ['source'] as const,
+    registers: [registry],
+  });
+  for (const source of ['jobs', 'campaigns'] as const) sourceFailures.inc({ source }, 0);
+
+  /**
+   * A source's reading, or null when it failed or is late: the scrape then answers without that
+   * source's gauges rather than failing or hanging (BullMQ's connection waits for Redis to come
+   * back), so the other metrics still arrive while Redis or the database is down.
+   */
+  async function settle<T>(source: 'jobs' | 'campaigns', reading: Promise<T>): Promise<T | null> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), sourceTimeoutMs);
+      timer.unref();
+    });
+    try {
+      const value = await Promise.race([reading, late]);
+      if (value === null) sourceFailures.inc({ source });
+      return value;
+    } catch {
+      sourceFailures.inc({ source });
+      return null;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Stored state, read once per scrape (one read per source; both small and indexed). */
   async function collectStored() {
     if (!sources) return;
-    const [jobs, campaigns] = await Promise.all([sources.jobs(clock()), sources.campaigns()]);
-    for (const g of [jobsWaiting, jobsScheduled, jobsRunning, jobsAge]) g.reset();
-    for (const j of jobs) {
-      jobsWaiting.set({ type: j.type }, j.waiting);
-      jobsScheduled.set({ type: j.type }, j.scheduled);
-      jobsRunning.set({ type: j.type }, j.running);
-      jobsAge.set({ type: j.type }, j.oldestWaitingMs / 1000);
-    }
+    const [jobs, campaigns] = await Promise.all([settle('jobs', sources.jobs(clock())), settle('campaigns', sources.campaigns())]);
+    for (const g of [jobsWaiting, jobsScheduled, jobsRunning, jobsAge, jobsFailed, outboxPending, outboxAge]) g.reset();
     campaignRuns.reset();
+    campaignRecipients.reset();
+    if (jobs) collectJobs(jobs);
+    if (campaigns) collectCampaigns(campaigns);
+  }
+
+  function collectJobs(jobs: QueuesBacklog) {
+    for (const j of jobs.jobs) {
+      const labels = j.type === null ? { queue: j.queue } : { queue: j.queue, type: j.type };
+      jobsWaiting.set(labels, j.waiting);
+      jobsScheduled.set(labels, j.scheduled);
+      jobsRunning.set(labels, j.running);
+      jobsAge.set(labels, j.oldestWaitingMs / 1000);
+      if (j.failed !== null) jobsFailed.set({ queue: j.queue }, j.failed);
+    }
+    for (const o of jobs.outbox ?? []) {
+      outboxPending.set({ queue: o.queue }, o.pending);
+      outboxAge.set({ queue: o.queue }, o.oldestPendingMs / 1000);
+    }
+  }
+
+  function collectCampaigns(campaigns: CampaignProgress) {
     for (const status of ['waiting', 'planning', 'sending']) campaignRuns.set({ status }, 0);
     for (const r of campaigns.runs) campaignRuns.set({ status: r.status }, r.n);
-    campaignRecipients.reset();
     for (const r of campaigns.recipients) campaignRecipients.set({ stage: r.stage }, r.n);
   }
 

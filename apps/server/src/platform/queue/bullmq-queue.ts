@@ -57,8 +57,19 @@ export type BullBackedQueue<P extends PayloadMap<P>> = Queue<P> & {
   relayed(job: { id: string; payload: RelayJob }): Promise<Enqueued>;
   /** A worker moving this queue's committed outbox jobs to BullMQ. */
   relay(options?: { concurrency?: number }): QueueWorker;
+  /** What waits in this BullMQ queue now (a few cheap Redis reads; see `readBacklog`). */
+  backlog(now: number): Promise<BullBacklog>;
   close(): Promise<void>;
 };
+
+/** One BullMQ queue's depth, and when its oldest waiting job became due (null when none waits). */
+export interface BullBacklog {
+  waiting: number;
+  scheduled: number;
+  running: number;
+  failed: number;
+  oldestDueAt: number | null;
+}
 
 export interface BullQueueDeps {
   /** MMD's Redis client; BullMQ's connections are duplicated from it. */
@@ -87,6 +98,40 @@ function statusOf(state: string): JobStatus {
   if (state === 'completed') return 'succeeded';
   if (state === 'failed') return 'failed';
   return 'queued';
+}
+
+/**
+ * A BullMQ queue's depth from its lists' lengths, and the due time of its oldest waiting job, in
+ * four small reads whatever the backlog (list and sorted-set lengths, one ZCOUNT, two jobs' hashes):
+ *
+ * - BullMQ moves a delayed job to its wait list only when a worker next looks, so with no worker
+ *   running (the very backlog to see) a job past its time still sits among the delayed: those due
+ *   by `now` count as waiting, the rest as scheduled.
+ * - The wait list is in arrival order, so its oldest is its next; a job is due at its creation plus
+ *   the delay it was added with, or, waiting again after a failed or stalled attempt, at that
+ *   attempt's start at the latest (BullMQ clears the delay it promotes and keeps no due time), so
+ *   a retried job's wait can read a little long (by its last attempt and backoff), never short.
+ * - The earliest delayed job's due time is its creation plus its delay (a retry sets the delay).
+ * `prioritized` jobs (MMD sets no priorities) count as waiting, without an age.
+ */
+async function readBacklog(queue: BullQueue, now: number): Promise<BullBacklog> {
+  const [counts, dueDelayed, [oldestWaiting]] = await Promise.all([
+    queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'failed'),
+    // Counts delayed jobs due strictly before the timestamp: `now` included.
+    queue.getDelayedCount(Math.floor(now) + 1),
+    queue.getWaiting(0, 0),
+  ]);
+  const [earliestDelayed] = dueDelayed > 0 ? await queue.getDelayed(0, 0) : [];
+  const dues: number[] = [];
+  if (oldestWaiting) dues.push(Math.max(oldestWaiting.timestamp + (oldestWaiting.opts.delay ?? 0), oldestWaiting.processedOn ?? 0));
+  if (earliestDelayed) dues.push(earliestDelayed.timestamp + (earliestDelayed.delay ?? 0));
+  return {
+    waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0) + dueDelayed,
+    scheduled: Math.max(0, (counts.delayed ?? 0) - dueDelayed),
+    running: counts.active ?? 0,
+    failed: counts.failed ?? 0,
+    oldestDueAt: dues.length > 0 ? Math.min(...dues) : null,
+  };
 }
 
 export function createBullQueue<P extends PayloadMap<P>>(deps: BullQueueDeps): BullBackedQueue<P> {
@@ -241,6 +286,7 @@ export function createBullQueue<P extends PayloadMap<P>>(deps: BullQueueDeps): B
         failed: c.failed ?? 0,
       };
     },
+    backlog: (now) => readBacklog(queue, now),
     async prune(finishedBefore) {
       const grace = Math.max(0, clock() - finishedBefore);
       const done = await queue.clean(grace, 100_000, 'completed');

@@ -124,3 +124,41 @@ export interface QueueLog {
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
 }
+
+/**
+ * What waits in one queue, for metrics: per job type where the store can tell types apart cheaply
+ * (the database queue, one grouped read of its live-jobs index), per queue where it cannot
+ * (BullMQ keeps one list per queue; counting types would mean reading every job).
+ */
+export interface JobBacklog {
+  /** The named queue (`core`, `webhooks`…). */
+  queue: string;
+  /** The job type, or null when the figures cover the whole queue (BullMQ). */
+  type: string | null;
+  /** Due and not yet claimed: the backlog workers have not reached. */
+  waiting: number;
+  /** Queued for later (a retry's backoff, a scheduled close). */
+  scheduled: number;
+  /** Claimed by a worker. */
+  running: number;
+  /** Failed for good and still kept (BullMQ, 7 days); null where not counted (the database). */
+  failed: number | null;
+  /** How long the oldest waiting job has been due, in ms (0 when none waits). */
+  oldestWaitingMs: number;
+}
+
+/** Enqueues committed to the database and not yet moved to BullMQ, per BullMQ queue. */
+export interface OutboxBacklog {
+  queue: string;
+  /** Outbox rows not yet relayed (waiting or being relayed). */
+  pending: number;
+  /** How long the oldest pending row has been due, in ms (0 when none). */
+  oldestPendingMs: number;
+}
+
+/** Every queue's backlog, and (BullMQ only) the outbox's. */
+export interface QueuesBacklog {
+  jobs: JobBacklog[];
+  /** Null on the database queue, which has no outbox. */
+  outbox: OutboxBacklog[] | null;
+}
