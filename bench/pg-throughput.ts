@@ -1,0 +1,149 @@
+/**
+ * bench:pg-throughput — messages/s MMD accepts on PostgreSQL, with 1 and 2 API nodes on one
+ * schema, in one run on this machine.
+ *
+ *   MMD_TEST_POSTGRES_URL=postgres://… MMD_TEST_REDIS_URL=redis://… \
+ *     node --import tsx bench/pg-throughput.ts [--nodes=1,2] [--seconds=10] [--in-flight=64] [--pairs=64]
+ *
+ * Each node is `mmd serve` in a child process (the Redis event bus joins them). `pairs` direct
+ * chats, each with one sender; `in-flight` lanes (closed loop, keep-alive HTTP) post text
+ * messages, lane i to chat i mod pairs, spread over the nodes round-robin. Sends to one chat take
+ * turns on its row (its seq counter), so many chats are used. After the run, every sent message
+ * must be readable by its recipient through /v1/updates (the events below the visible cursor):
+ * a throughput that lost events would not count. Prints one JSON object (progress on stderr).
+ */
+import type { ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import pg from 'pg';
+import { freePort, killHard, spawnServer, waitReady } from '../apps/server/test/child-server.ts';
+
+const argv = process.argv.slice(2);
+const opt = (name: string, fallback: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
+const nodeCounts = opt('nodes', '1,2').split(',').map(Number);
+const seconds = Number(opt('seconds', '10'));
+const inFlight = Number(opt('in-flight', '64'));
+const pairs = Number(opt('pairs', '64'));
+const POSTGRES_URL = process.env.MMD_TEST_POSTGRES_URL;
+const REDIS_URL = process.env.MMD_TEST_REDIS_URL;
+if (!POSTGRES_URL || !REDIS_URL) {
+  console.error('set MMD_TEST_POSTGRES_URL and MMD_TEST_REDIS_URL');
+  process.exit(2);
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+function request(port: number, method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; json: unknown }> {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: '127.0.0.1', port, method, path, agent, headers: { ...(payload ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : null });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+async function ok<T>(p: Promise<{ status: number; json: unknown }>, what: string): Promise<T> {
+  const r = await p;
+  if (r.status < 200 || r.status > 299) throw new Error(`${what}: ${r.status} ${JSON.stringify(r.json).slice(0, 300)}`);
+  return r.json as T;
+}
+
+async function run(nodes: number) {
+  const schema = `bench_${process.pid}_${Date.now().toString(36)}_${nodes}`;
+  const children: ChildProcess[] = [];
+  const ports: number[] = [];
+  try {
+    for (let i = 0; i < nodes; i++) {
+      const port = await freePort();
+      children.push(
+        spawnServer({
+          MMD_PORT: String(port),
+          MMD_DATABASE_URL: POSTGRES_URL!,
+          MMD_DATABASE_SCHEMA: schema,
+          MMD_REDIS_URL: REDIS_URL!,
+          MMD_DATA_DIR: `${os.tmpdir()}/${schema}_${i}`,
+          MMD_SIGNUP_RATE_LIMIT: '100000',
+        }),
+      );
+      ports.push(port);
+      // One at a time: the first migrates the schema.
+      await waitReady(`http://127.0.0.1:${port}`);
+    }
+    const port = ports[0]!;
+    const chats: { id: string; token: string; recipientToken: string }[] = [];
+    for (let i = 0; i < pairs; i++) {
+      const handle = (k: string) => `b${i}${k}${Date.now().toString(36)}`.slice(0, 30);
+      const a = await ok<{ token: string; account: { handle: string } }>(request(port, 'POST', '/v1/accounts', { handle: handle('a'), password: 'correct horse battery' }), 'sign-up');
+      const b = await ok<{ token: string; account: { handle: string } }>(request(port, 'POST', '/v1/accounts', { handle: handle('b'), password: 'correct horse battery' }), 'sign-up');
+      const chat = await ok<{ id: string }>(request(port, 'POST', '/v1/conversations', { kind: 'direct', members: [b.account.handle] }, a.token), 'direct chat');
+      chats.push({ id: chat.id, token: a.token, recipientToken: b.token });
+    }
+    const sent = new Array<number>(pairs).fill(0);
+    let errors = 0;
+    const errorSamples: string[] = [];
+    const latencies: number[] = [];
+    const t0 = performance.now();
+    const stopAt = t0 + seconds * 1000;
+    let n = 0;
+    await Promise.all(
+      Array.from({ length: inFlight }, async (_, lane) => {
+        const chat = lane % pairs;
+        const to = ports[lane % nodes]!;
+        while (performance.now() < stopAt) {
+          const t = performance.now();
+          const r = await request(to, 'POST', `/v1/conversations/${chats[chat]!.id}/messages`, { text: `m${n++}` }, chats[chat]!.token).catch((e: Error) => ({ status: 0, json: e.message }));
+          if (r.status === 201 || r.status === 200) {
+            sent[chat]! += 1;
+            latencies.push(performance.now() - t);
+          } else {
+            errors += 1;
+            if (errorSamples.length < 5) errorSamples.push(`${r.status} ${JSON.stringify(r.json).slice(0, 200)}`);
+          }
+        }
+      }),
+    );
+    const elapsed = (performance.now() - t0) / 1000;
+    const total = sent.reduce((x, y) => x + y, 0);
+    // Every acknowledged message reaches its recipient's updates (read from the other node when there is one).
+    let missing = 0;
+    for (let i = 0; i < pairs; i++) {
+      const at = ports[(i + 1) % nodes]!;
+      let cursor = 0;
+      let got = 0;
+      for (;;) {
+        const page = await ok<{ events: { type: string }[]; cursor: number; has_more: boolean }>(request(at, 'GET', `/v1/updates?cursor=${cursor}&limit=1000`, undefined, chats[i]!.recipientToken), 'updates');
+        got += page.events.filter((e) => e.type === 'message.created').length;
+        cursor = page.cursor;
+        if (!page.has_more) break;
+      }
+      missing += Math.max(0, sent[i]! - got);
+    }
+    latencies.sort((x, y) => x - y);
+    const at = (q: number) => Number((latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0).toFixed(1));
+    return { nodes, sent: total, errors, error_samples: errorSamples, seconds: Number(elapsed.toFixed(2)), per_s: Number((total / elapsed).toFixed(1)), http_ms: { p50: at(0.5), p99: at(0.99) }, missing_from_updates: missing };
+  } finally {
+    for (const c of children) await killHard(c);
+    const admin = new pg.Client({ connectionString: POSTGRES_URL });
+    await admin.connect();
+    await admin.query(`drop schema if exists ${schema} cascade`);
+    await admin.end();
+  }
+}
+
+const results = [];
+for (const nodes of nodeCounts) {
+  console.error(`pg-throughput: ${nodes} node(s), ${seconds} s, ${inFlight} in flight, ${pairs} chats`);
+  results.push(await run(nodes));
+}
+agent.destroy();
+console.log(JSON.stringify({ bench: 'pg-throughput', machine: { cpus: os.cpus().length, load: os.loadavg().map((l) => Number(l.toFixed(2))) }, seconds, in_flight: inFlight, pairs, runs: results }, null, 2));
