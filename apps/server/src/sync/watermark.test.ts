@@ -70,10 +70,12 @@ test(
       await hub.start();
       const live: number[] = [];
       const attached = await hub.attach({ accountId: ACCOUNT, send: (e: StoredEvent) => live.push(e.id), close: () => {} }, 0);
+      const first = heldWrite(db, 'smaller');
+      let second: ReturnType<typeof heldWrite> | null = null;
       try {
-        const first = heldWrite(db, 'smaller');
         const a = await first.cursor;
-        const second = heldWrite(db, 'larger');
+        // Started once the first holds its cursor, so it takes the larger one.
+        second = heldWrite(db, 'larger');
         const b = await second.cursor;
         assert.ok(a < b, `the held transaction took the smaller cursor (${a} < ${b})`);
         second.commit();
@@ -99,6 +101,10 @@ test(
         for (let i = 0; i < 200 && live.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
         assert.deepEqual(live, [a, b], 'the hub delivers both live, the smaller first');
       } finally {
+        // A failed assertion must not leave a transaction open (closing the pool would wait for it).
+        first.commit();
+        second?.commit();
+        await Promise.allSettled([first.done, second?.done]);
         attached.detach();
         await hub.stop();
       }
