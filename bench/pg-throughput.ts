@@ -17,7 +17,7 @@ import http from 'node:http';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { freePort, killHard, spawnServer, waitReady } from '../apps/server/test/child-server.ts';
+import { freePort, killHard, spawnServer } from '../apps/server/test/child-server.ts';
 
 const argv = process.argv.slice(2);
 const opt = (name: string, fallback: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
@@ -43,7 +43,11 @@ function request(port: number, method: string, path: string, body?: unknown, tok
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
-          resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : null });
+          let json: unknown = text;
+          try {
+            json = text ? JSON.parse(text) : null;
+          } catch {}
+          resolve({ status: res.statusCode ?? 0, json });
         });
         res.on('error', reject);
       },
@@ -56,6 +60,17 @@ async function ok<T>(p: Promise<{ status: number; json: unknown }>, what: string
   const r = await p;
   if (r.status < 200 || r.status > 299) throw new Error(`${what}: ${r.status} ${JSON.stringify(r.json).slice(0, 300)}`);
   return r.json as T;
+}
+
+/** Waits for /readyz; a loaded machine takes over a minute to start a node (tsx compiling, migrations). */
+async function waitReady(port: number) {
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    const r = await request(port, 'GET', '/readyz').catch(() => null);
+    if (r?.status === 200) return;
+    if (Date.now() > deadline) throw new Error(`node on port ${port} not ready after 300 s`);
+    await new Promise((res) => setTimeout(res, 500));
+  }
 }
 
 async function run(nodes: number) {
@@ -77,7 +92,7 @@ async function run(nodes: number) {
       );
       ports.push(port);
       // One at a time: the first migrates the schema.
-      await waitReady(`http://127.0.0.1:${port}`);
+      await waitReady(port);
     }
     const port = ports[0]!;
     const chats: { id: string; token: string; recipientToken: string }[] = [];
