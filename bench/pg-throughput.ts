@@ -4,15 +4,20 @@
  *
  *   MMD_TEST_POSTGRES_URL=postgres://… MMD_TEST_REDIS_URL=redis://… \
  *     node --import tsx bench/pg-throughput.ts [--nodes=1,2] [--seconds=10] [--in-flight=64] [--pairs=64]
+ *       [--cpu-prof=DIR]
  *
  * Each node is `mmd serve` in a child process (the Redis event bus joins them). `pairs` direct
  * chats, each with one sender; `in-flight` lanes (closed loop, keep-alive HTTP) post text
  * messages, lane i to chat i mod pairs, spread over the nodes round-robin. Sends to one chat take
  * turns on its row (its seq counter), so many chats are used. After the run, every sent message
  * must be readable by its recipient through /v1/updates (the events below the visible cursor):
- * a throughput that lost events would not count. Prints one JSON object (progress on stderr).
+ * a throughput that lost events would not count. Also reports the CPU seconds the nodes, every
+ * PostgreSQL process of the machine and this load generator spent during the timed sends (from
+ * /proc), to say where the time went; --cpu-prof=DIR writes each node's V8 CPU profile there.
+ * Prints one JSON object (progress on stderr).
  */
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -25,6 +30,7 @@ const nodeCounts = opt('nodes', '1,2').split(',').map(Number);
 const seconds = Number(opt('seconds', '10'));
 const inFlight = Number(opt('in-flight', '64'));
 const pairs = Number(opt('pairs', '64'));
+const cpuProfDir = argv.find((a) => a.startsWith('--cpu-prof='))?.slice('--cpu-prof='.length);
 const POSTGRES_URL = process.env.MMD_TEST_POSTGRES_URL;
 const REDIS_URL = process.env.MMD_TEST_REDIS_URL;
 if (!POSTGRES_URL || !REDIS_URL) {
@@ -62,6 +68,28 @@ async function ok<T>(p: Promise<{ status: number; json: unknown }>, what: string
   return r.json as T;
 }
 
+const TICKS = 100; // USER_HZ on Linux
+/** CPU seconds (user + system) a process has used, from /proc/PID/stat; 0 when it is gone. */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS;
+  } catch {
+    return 0;
+  }
+}
+/** CPU seconds used so far by every process named `postgres` (the server and its backends). */
+function postgresCpuSeconds(): number {
+  let total = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') total += cpuSeconds(Number(pid));
+    } catch {}
+  }
+  return total;
+}
+
 /** Waits for /readyz; a loaded machine takes over a minute to start a node (tsx compiling, migrations). */
 async function waitReady(port: number) {
   const deadline = Date.now() + 300_000;
@@ -88,6 +116,7 @@ async function run(nodes: number) {
           MMD_REDIS_URL: REDIS_URL!,
           MMD_DATA_DIR: `${os.tmpdir()}/${schema}_${i}`,
           MMD_SIGNUP_RATE_LIMIT: '100000',
+          ...(cpuProfDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${cpuProfDir}` } : {}),
         }),
       );
       ports.push(port);
@@ -107,6 +136,7 @@ async function run(nodes: number) {
     let errors = 0;
     const errorSamples: string[] = [];
     const latencies: number[] = [];
+    const cpu0 = { nodes: children.map((c) => cpuSeconds(c.pid!)), postgres: postgresCpuSeconds(), bench: process.cpuUsage() };
     const t0 = performance.now();
     const stopAt = t0 + seconds * 1000;
     let n = 0;
@@ -128,6 +158,12 @@ async function run(nodes: number) {
       }),
     );
     const elapsed = (performance.now() - t0) / 1000;
+    const benchCpu = process.cpuUsage(cpu0.bench);
+    const cpu = {
+      nodes_s: children.map((c, i) => Number((cpuSeconds(c.pid!) - cpu0.nodes[i]!).toFixed(1))),
+      postgres_s: Number((postgresCpuSeconds() - cpu0.postgres).toFixed(1)),
+      load_generator_s: Number(((benchCpu.user + benchCpu.system) / 1e6).toFixed(1)),
+    };
     const total = sent.reduce((x, y) => x + y, 0);
     // Every acknowledged message reaches its recipient's updates (read from the other node when there is one).
     let missing = 0;
@@ -145,9 +181,16 @@ async function run(nodes: number) {
     }
     latencies.sort((x, y) => x - y);
     const at = (q: number) => Number((latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0).toFixed(1));
-    return { nodes, sent: total, errors, error_samples: errorSamples, seconds: Number(elapsed.toFixed(2)), per_s: Number((total / elapsed).toFixed(1)), http_ms: { p50: at(0.5), p99: at(0.99) }, missing_from_updates: missing };
+    return { nodes, sent: total, errors, error_samples: errorSamples, seconds: Number(elapsed.toFixed(2)), per_s: Number((total / elapsed).toFixed(1)), http_ms: { p50: at(0.5), p99: at(0.99) }, missing_from_updates: missing, cpu_during_sends: cpu };
   } finally {
-    for (const c of children) await killHard(c);
+    for (const c of children) {
+      if (cpuProfDir && c.exitCode === null) {
+        // A profile is written on a clean exit only.
+        c.kill('SIGTERM');
+        await Promise.race([new Promise((r) => c.once('exit', r)), new Promise((r) => setTimeout(r, 30_000))]);
+      }
+      await killHard(c);
+    }
     const admin = new pg.Client({ connectionString: POSTGRES_URL });
     await admin.connect();
     await admin.query(`drop schema if exists ${schema} cascade`);
