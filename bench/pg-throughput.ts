@@ -172,7 +172,7 @@ async function run(nodes: number) {
       let cursor = 0;
       let got = 0;
       for (;;) {
-        const page = await ok<{ events: { type: string }[]; cursor: number; has_more: boolean }>(request(at, 'GET', `/v1/updates?cursor=${cursor}&limit=1000`, undefined, chats[i]!.recipientToken), 'updates');
+        const page = await ok<{ events: { type: string }[]; cursor: number; has_more: boolean }>(request(at, 'GET', `/v1/updates?cursor=${cursor}&limit=200`, undefined, chats[i]!.recipientToken), 'updates');
         got += page.events.filter((e) => e.type === 'message.created').length;
         cursor = page.cursor;
         if (!page.has_more) break;
