@@ -12,8 +12,9 @@
  * turns on its row (its seq counter), so many chats are used. After the run, every sent message
  * must be readable by its recipient through /v1/updates (the events below the visible cursor):
  * a throughput that lost events would not count. Also reports the CPU seconds the nodes, every
- * PostgreSQL process of the machine and this load generator spent during the timed sends (from
- * /proc), to say where the time went; --cpu-prof=DIR writes each node's V8 CPU profile there.
+ * PostgreSQL process of the machine (a server shared with other work counts that work too, and
+ * backends that exit during the run make it too small) and this load generator spent during the
+ * timed sends (from /proc); --cpu-prof=DIR writes each node's V8 CPU profile there.
  * Prints one JSON object (progress on stderr).
  */
 import type { ChildProcess } from 'node:child_process';
