@@ -1,9 +1,10 @@
 /**
- * PostgreSQL event-writing transactions take an advisory lock to order event cursors. Advisory
- * locks are per database: the lock is keyed by schema, so an MMD in another schema of the same
- * database (another test run, a deployment side by side) never holds up this one's writes. And a
- * small pool under a burst of Telegram edits, keyboard edits, votes and sends answers them all:
- * no write transaction asks the pool for a second connection while it holds the lock.
+ * PostgreSQL event-writing transactions take advisory locks (their in-flight marks, and scope
+ * locks where code counts before it writes; platform/db). Advisory locks are per database: the
+ * keys carry the schema, so an MMD in another schema of the same database (another test run, a
+ * deployment side by side) never holds up this one's writes. And a small pool under a burst of
+ * Telegram edits, keyboard edits, votes and sends answers them all: no write transaction asks the
+ * pool for a second connection while it holds a lock.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';

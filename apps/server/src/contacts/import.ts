@@ -22,7 +22,7 @@ import { stringify } from 'csv-stringify';
 import { accountsByHandles, accountsByIds, handlesOf } from '../accounts/index.ts';
 import type { BusinessActor } from '../business/index.ts';
 import { AppError, notFound } from '../errors.ts';
-import type { Database, Tx } from '../platform/db/index.ts';
+import { type Database, type Tx, lockScope } from '../platform/db/index.ts';
 import { makePrivateDir } from '../platform/private-files.ts';
 import { spoolToFile } from '../platform/blobs/spool.ts';
 import { BlobError } from '../platform/blobs/errors.ts';
@@ -458,10 +458,12 @@ export function createContactImports(deps: ContactImportsDeps) {
         finished_at: null,
       };
       // The row is written before the file is read, in the transaction that counts the business's
-      // pending imports (writeTransaction: SQLite's one writer, PostgreSQL's advisory lock), so
+      // pending imports under a lock of the business (lockScope: SQLite's one writer, a
+      // PostgreSQL advisory lock), so
       // uploads still streaming count too. An 'uploading' row older than UPLOAD_STALE_MS is one a
       // crash left behind: it no longer counts.
       await db.writeTransaction(async (tx) => {
+        await lockScope(tx, `contact-imports:${actor.businessId}`);
         const pending = await tx
           .selectFrom('contact_imports')
           .select((eb) => eb.fn.countAll<number>().as('n'))

@@ -6,7 +6,7 @@
 import { type ChatSettings, MAX_PINNED_CHATS, MUTED_FOREVER, MUTE_DURATIONS_MS, type UpdateChatSettingsBody } from '@mmd/contracts';
 import type { Principal } from '../accounts/index.ts';
 import { AppError } from '../errors.ts';
-import type { Database, Tx } from '../platform/db/index.ts';
+import { type Database, type Tx, lockScope } from '../platform/db/index.ts';
 import type { Emit, WriteWithEvents } from '../sync/index.ts';
 import { requireMember } from './access.ts';
 import type { ChatSettingsTable } from './schema.ts';
@@ -97,6 +97,8 @@ export function createChatSettings(deps: ChatSettingsDeps) {
       return write(async (tx, emit) => {
         await requireMember(tx, conversationId, principal.accountId);
         const now = clock();
+        // Pins are counted before one is added: two devices pinning at once take turns (platform/db).
+        if (input.pinned === true) await lockScope(tx, `chat-pins:${principal.accountId}`);
         const before = await current(tx, principal.accountId, conversationId);
         const next = { ...before };
         if (input.mute !== undefined) {
@@ -104,8 +106,8 @@ export function createChatSettings(deps: ChatSettingsDeps) {
         }
         if (input.pinned === false) next.pinned_at = null;
         if (input.pinned === true && before.pinned_at === null) {
-          // Counted inside the write transaction (writes are serialised), so two devices pinning
-          // at once cannot both make the sixth.
+          // Counted under the pins lock taken above, so two devices pinning at once cannot both
+          // make the sixth.
           const pinned = await tx
             .selectFrom('chat_settings')
             .select((eb) => eb.fn.countAll<number>().as('n'))

@@ -18,7 +18,7 @@ import { Value } from 'typebox/value';
 import type { SecretBox } from '../automation/index.ts';
 import { AppError, notFound } from '../errors.ts';
 import { createMemoryLimits } from '../platform/limits/index.ts';
-import type { Database, Tx } from '../platform/db/index.ts';
+import { type Database, type Tx, lockScope } from '../platform/db/index.ts';
 import { outboundFetch } from '../platform/outbound.ts';
 import type { AuditInput, CasePlatforms, ExchangeReads, ReviewDecided, SafetyListener, SharedSignal, SweepCompleted, TakedownFinished } from '../safety/index.ts';
 import { type Identity, loadIdentity, previousKeys, publicKeyObject, rotateIdentity } from './identity.ts';
@@ -534,8 +534,9 @@ export function createFederation(deps: FederationDeps) {
       const caseId = `fc_${randomBytes(12).toString('base64url')}`;
       await identity();
       const queued = await db.writeTransaction(async (tx) => {
-        // Checked again inside the write (write transactions are serialised): two shares racing
-        // send the case once.
+        // Checked again inside the write, under a lock of this reference: two shares racing send
+        // the case once.
+        await lockScope(tx, `federation-share:${reference}`);
         if (await tx.selectFrom('federation_shared').select('id').where('protect_ref', '=', reference).executeTakeFirst()) return false;
         // Recorded even with no peer yet: the case page says it is shared, with no platform answering.
         await tx.insertInto('federation_shared').values({ id: caseId, takedown_id: null, protect_ref: reference, category: PROTECT_CATEGORY, signals: signals.length, status: 'shared', created_at: clock(), retracted_at: null }).execute();

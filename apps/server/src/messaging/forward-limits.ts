@@ -6,7 +6,7 @@
  * a chat already counted costs nothing. A refusal is 429 `forward_limit` with Retry-After.
  */
 import { AppError } from '../errors.ts';
-import type { Tx } from '../platform/db/index.ts';
+import { type Tx, lockScope } from '../platform/db/index.ts';
 
 export const FORWARD_WINDOW_MS = 60_000;
 /** Chats one message may be forwarded to per window. */
@@ -37,9 +37,11 @@ export function forwardLabel(hops: number): ForwardLabel {
 /**
  * Throws `forward_limit` unless `senderId` may forward the message of `originId` (whose copy
  * being forwarded has `sourceHops`) into `conversationId` at `now`. Inside the sending
- * transaction: writes are serialised, so two forwards at once cannot both pass on one last slot.
+ * transaction, under a lock of the sender and the original (held to COMMIT), so two forwards at
+ * once cannot both pass on one last slot.
  */
 export async function checkForwardLimit(tx: Tx, options: { senderId: string; originId: string; sourceHops: number; conversationId: string; now: number; limits?: ChatLimits }): Promise<void> {
+  await lockScope(tx, `forwards:${options.senderId}:${options.originId}`);
   const since = options.now - FORWARD_WINDOW_MS;
   const recent = await tx
     .selectFrom('messages')

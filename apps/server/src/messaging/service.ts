@@ -8,7 +8,7 @@ import { type Membership, assertMayPost, directChatsOf, inRanges, isAdmin, markO
 import { accountStates, accountsByIds, blockedBy, blockersOf, blocksBetween, readsShownBetween } from '../accounts/index.ts';
 import { AppError, notFound } from '../errors.ts';
 import { newId } from '../lib/ids.ts';
-import { type Database, type Tx, prepared as preparedQuery } from '../platform/db/index.ts';
+import { type Database, type Tx, lockScope, prepared as preparedQuery } from '../platform/db/index.ts';
 import type { MessagesTable } from './schema.ts';
 import { type Emit, type WriteWithEvents, emitAll, latestCursor } from '../sync/index.ts';
 import { attachMedia, loadMediaRows, mediaOfMessageIds } from '../media/index.ts';
@@ -255,6 +255,8 @@ export function createMessaging(deps: MessagingDeps) {
         assertMayPost(membership);
         await assertNotBlocked(tx, membership);
         if (input.idempotencyKey) {
+          // Two sends with one key at once (a retry racing the first): the second waits, then finds the first.
+          await lockScope(tx, `send-key:${conversationId}:${principal.accountId}:${input.idempotencyKey}`);
           const existing = await tx
             .selectFrom('messages')
             .selectAll()
@@ -315,9 +317,10 @@ export function createMessaging(deps: MessagingDeps) {
         // sent (three statements fewer than the held path below, on every text message).
         const outNow = mediaIds.length === 0 && !prepared?.mediaIds.length;
         // With media it is written held: a private placeholder seq, so nothing public counts it
-        // before we know whether its media lets it go out now. Writes are serialised
-        // (platform/db), so the smallest placeholder so far is still the smallest when we take
-        // the next one below it.
+        // before we know whether its media lets it go out now. Under the conversation's
+        // placeholder lock (platform/db), the smallest placeholder so far is still the smallest
+        // when we take the next one below it.
+        if (!outNow) await lockScope(tx, `held-seq:${conversationId}`);
         const lowest = outNow
           ? undefined
           : await tx

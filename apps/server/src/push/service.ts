@@ -28,7 +28,7 @@ import { channelsAmong, currentMemberIds, directPair, membersAmong, settingsOf, 
 import { AppError, notFound } from '../errors.ts';
 import { newId } from '../lib/ids.ts';
 import { findMessage } from '../messaging/index.ts';
-import { type Database, type Tx, prepared } from '../platform/db/index.ts';
+import { type Database, type Tx, lockScope, prepared } from '../platform/db/index.ts';
 
 // Does one recipient (a direct chat's other person, or the event's addressee) have a push
 // subscription, or anyone but the sender (a group's or channel's message)? On every message's write.
@@ -217,13 +217,15 @@ export function createPush(deps: PushDeps) {
       const now = clock();
       if (input.expirationTime !== undefined && input.expirationTime !== null && input.expirationTime <= now) throw new AppError('validation_failed', 'this subscription has expired', { errors: [{ path: '/expirationTime', message: 'in the past' }] });
       return db.writeTransaction(async (tx) => {
+        // Counted below before one is added: two requests of one account take turns.
+        await lockScope(tx, `push-subscriptions:${principal.accountId}`);
         const existing = await tx.selectFrom('push_subscriptions').selectAll().where('device_id', '=', deviceId).where('endpoint', '=', input.endpoint).executeTakeFirst();
         const fields = { p256dh: input.keys.p256dh, auth: input.keys.auth, previews: input.previews ? 1 : 0, expires_at: input.expirationTime ?? null };
         if (existing) {
           await tx.updateTable('push_subscriptions').set(fields).where('id', '=', existing.id).execute();
           return { subscription: toView({ ...existing, ...fields }), created: false };
         }
-        // Counted inside the write transaction (writes are serialised): two requests cannot both make the last one.
+        // Counted under the account's lock: two requests cannot both make the last one.
         const counts = await tx
           .selectFrom('push_subscriptions')
           .select((eb) => [eb.fn.countAll<number>().as('all'), eb.fn.sum<number>(eb.case().when('device_id', '=', deviceId).then(1).else(0).end()).as('device')])

@@ -2,7 +2,8 @@
  * The two near-duplicate indexes every process keeps in memory: bank signals (what uploads are
  * checked against) and stored uploads (what takedowns and sweeps search). Both are loaded from the
  * database on first use and then follow it by id: signal and media-hash ids are assigned in
- * commit order (writeTransaction), so "rows with id > the last seen" is exactly what is new.
+ * commit order (their writers take one lock, store.ts SAFETY_ORDERED_IDS), so "rows with id >
+ * the last seen" is exactly what is new.
  *
  * Several processes (a cluster): a process that adds or removes bank signals says so on the event
  * bus after its commit (`announce`, topic `safety-index`), and every process then reads what is

@@ -5,7 +5,8 @@
  */
 import { encodeVideoSignature, type RobustHashes, type VideoSignature, type VpdqFeature } from '@mmd/phash';
 import { loadMediaRows } from '../media/index.ts';
-import type { Database } from '../platform/db/index.ts';
+import { type Database, lockScope } from '../platform/db/index.ts';
+import { SAFETY_ORDERED_IDS } from './store.ts';
 import type { Executor } from './audit.ts';
 import { decodeRobust, encodeHashList, formatVpdqCompact, parseRobustJson, parseVideoSignature, parseVpdqAny, videoIndexKeys } from './hash-codec.ts';
 import type { FileHashes } from './hasher.ts';
@@ -30,6 +31,8 @@ export interface MediaSeed {
 export async function saveMediaHashes(db: Database, options: { mediaId: string; hashes: FileHashes; now: number }): Promise<number> {
   const { hashes } = options;
   return db.writeTransaction(async (tx) => {
+    // Ids must become visible in the order they are assigned (indexes.ts reads "id > the last seen").
+    await lockScope(tx, SAFETY_ORDERED_IDS);
     const existing = await tx.selectFrom('safety_media_hashes').select('id').where('media_id', '=', options.mediaId).executeTakeFirst();
     if (existing) return Number(existing.id);
     const row = await tx

@@ -43,7 +43,7 @@ import type { Principal } from '../accounts/index.ts';
 import type { Config } from '../config.ts';
 import { AppError, notFound } from '../errors.ts';
 import { loadMediaRows } from '../media/index.ts';
-import type { Database, Tx } from '../platform/db/index.ts';
+import { type Database, type Tx, lockScope } from '../platform/db/index.ts';
 import { appendAudit, type Executor } from './audit.ts';
 import type { Banks } from './banks.ts';
 import { formatVpdqCompact, parseVpdqAny } from './hash-codec.ts';
@@ -51,7 +51,7 @@ import type { SharedSignal } from './hooks.ts';
 import { caseReference, caseSecret, normaliseSecret } from './ids.ts';
 import type { SafetyIndexes } from './indexes.ts';
 import type { Reviews } from './reviews.ts';
-import { type NewSignal, removeSignals, systemBank, valueKey } from './store.ts';
+import { type NewSignal, SAFETY_ORDERED_IDS, removeSignals, systemBank, valueKey } from './store.ts';
 import type { Takedowns } from './takedown.ts';
 
 /** A client that says its own hash is weak is believed; one that says it is strong is not (see balancedHash). */
@@ -556,6 +556,7 @@ export function createProtection(deps: ProtectionDeps) {
           created_by: null,
           created_at: now,
         }));
+        await lockScope(tx, SAFETY_ORDERED_IDS);
         const inserted = await tx
           .insertInto('safety_signals')
           .values(rows)

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import type { Bank, BankAction, BankCategory, Signal, SignalType } from '@mmd/contracts';
 import { notFound } from '../errors.ts';
 import type { SafetyBanksTable, SafetySignalsTable } from './schema.ts';
+import { lockScope } from '../platform/db/index.ts';
 import type { Executor } from './audit.ts';
 import { safetyId } from './ids.ts';
 import type { MatchStats } from './matches.ts';
@@ -121,12 +122,21 @@ export async function systemBank(db: Executor, system: 'protect' | 'takedown', n
 }
 
 /**
+ * The lock (platform/db `lockScope`) every write of safety's id-ordered tables takes (signals,
+ * their removals, stored uploads' hashes) before it takes an id: their readers follow them by
+ * "id > the last seen" (indexes.ts), so their ids must become visible in the order they were
+ * assigned. These writes are rare next to sends, which never wait for it.
+ */
+export const SAFETY_ORDERED_IDS = 'safety-ordered-ids';
+
+/**
  * Deletes signals of a bank and logs each removal (safety_signal_removals), so every process's
  * index drops them (indexes.ts). Call inside writeTransaction (removal ids in commit order), and
  * announce after the commit. Returns the ids removed.
  */
 export async function removeSignals(tx: Executor, options: { ids: readonly number[]; now: number; bankId?: string; origin?: NewSignal['origin'] }): Promise<number[]> {
   const removed: number[] = [];
+  await lockScope(tx, SAFETY_ORDERED_IDS);
   for (let i = 0; i < options.ids.length; i += 400) {
     let query = tx.deleteFrom('safety_signals').where('id', 'in', options.ids.slice(i, i + 400));
     if (options.bankId) query = query.where('bank_id', '=', options.bankId);
@@ -170,6 +180,7 @@ export async function insertSignals(
       seen.add(k);
       return true;
     });
+  await lockScope(tx, SAFETY_ORDERED_IDS);
   // Chunks keep every statement under both databases' bound-parameter limits.
   for (let i = 0; i < rows.length; i += 400) {
     const inserted = await tx

@@ -5,9 +5,8 @@
  */
 import type { EventPayloads, EventType } from '@mmd/contracts';
 import { type RawBuilder, sql } from 'kysely';
-import { type Tx, prepared } from '../platform/db/index.ts';
+import { type Database, type Tx, markEventWrite, prepared } from '../platform/db/index.ts';
 import type { PublishedEvent } from '../platform/pubsub/index.ts';
-import type { Database } from '../platform/db/index.ts';
 
 export type StoredEvent = PublishedEvent;
 
@@ -48,6 +47,8 @@ const insertEvent = prepared(
 
 /** Appends an event inside a write transaction and returns it with its cursor. */
 export async function appendEvent(tx: Tx, event: NewEvent): Promise<StoredEvent> {
+  // Before the id is taken: readers must not pass it while this transaction is open (platform/db).
+  await markEventWrite(tx);
   const payload = JSON.stringify(event.data);
   const [row] = (
     await insertEvent(tx, {
@@ -79,10 +80,12 @@ const EVENTS_PER_STATEMENT = 250;
 
 /**
  * Appends many events inside a write transaction, a multi-row insert per 250, and returns them
- * with their cursors in the order given. Event writes are serialised (platform/db), so one
- * statement's cursors are consecutive; each returned row is checked against what was asked.
+ * with their cursors in the order given. A multi-row insert takes its rows' ids in the order of
+ * its rows (consecutive on SQLite; on PostgreSQL other writers' ids may fall between), so the
+ * returned rows sorted by id match what was asked; each is checked.
  */
 export async function appendEvents(tx: Tx, events: readonly NewEvent[]): Promise<StoredEvent[]> {
+  if (events.length > 0) await markEventWrite(tx);
   const out: StoredEvent[] = [];
   for (let i = 0; i < events.length; i += EVENTS_PER_STATEMENT) {
     const part = events.slice(i, i + EVENTS_PER_STATEMENT);
@@ -219,10 +222,28 @@ export async function redactMessageEvents(
   }
 }
 
-/** The newest cursor in the log (0 when empty). */
+/**
+ * The newest cursor in the log (0 when empty). On PostgreSQL an event below it may still be in
+ * flight: what advances a reader's cursor is `visibleCursor`; this one says how far the log has
+ * numbered (a client's cursor beyond it was not issued by this log).
+ */
 export async function latestCursor(db: Database['db'] | Tx): Promise<number> {
   const row = await db.selectFrom('events').select((eb) => eb.fn.max('id').as('max')).executeTakeFirst();
   return Number(row?.max ?? 0);
+}
+
+/**
+ * How far a reader may advance: every event at or below this cursor is committed and visible to a
+ * read that starts after this resolves, or never will be (PostgreSQL's watermark, see
+ * platform/db); on SQLite, whose writes become visible in cursor order, the newest cursor.
+ */
+export async function visibleCursor(db: Database): Promise<number> {
+  return (await db.eventWatermark()) ?? (await latestCursor(db.db));
+}
+
+/** `visibleCursor` as the `upTo` of a read: undefined (no bound) on SQLite, no query spent. */
+export async function visibleUpTo(db: Database): Promise<number | undefined> {
+  return (await db.eventWatermark()) ?? undefined;
 }
 
 /**

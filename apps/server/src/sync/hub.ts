@@ -2,10 +2,12 @@
  * The sync hub: delivers committed events to live connections (WebSocket streams and long-polls),
  * each exactly once and in cursor order.
  *
- * Ordering: events are dispatched strictly by cursor. Cursors become visible in commit order (see
- * platform/db), so when event N arrives every event before N is already committed or never will
- * be; if the bus skipped any (another process, a crash between commit and publish), the hub reads
- * the gap from the database before dispatching N. A poll catches events nobody published: every
+ * Ordering: events are dispatched strictly by cursor, and only up to the visible cursor W (see
+ * platform/db: on SQLite the newest committed event; on PostgreSQL, where writers commit out of
+ * cursor order, the watermark below which every event is committed or never will be). An event
+ * published above W waits until W reaches it; then, if the bus skipped any event before it
+ * (another process, a crash between commit and publish), the hub reads the gap from the database
+ * before dispatching it. A poll catches events nobody published: every
  * second with the in-process bus (the only way one process sees another's writes), every 10 s as a
  * safety net with Redis, whose bus also asks for a read each time it reconnects (bus.onResync).
  *
@@ -20,7 +22,7 @@ import { AppError } from '../errors.ts';
 import { membershipsOf } from '../conversations/index.ts';
 import type { Database } from '../platform/db/index.ts';
 import type { EventBus } from '../platform/pubsub/index.ts';
-import { type StoredEvent, eventJson, eventsBetween, eventsVisibleTo, latestCursor } from './event-log.ts';
+import { type StoredEvent, eventJson, eventsBetween, eventsVisibleTo, latestCursor, visibleCursor, visibleUpTo } from './event-log.ts';
 import { cursorBeforeRestore, inRestoreGap } from './restored.ts';
 
 /** Anything that wants an account's events live. */
@@ -50,6 +52,13 @@ const CATCH_UP_PAGE = 500;
 const MAX_CATCH_UP_BUFFER = 100_000;
 /** Events read per query while filling a gap; a gap may span many pages. */
 const GAP_PAGE = 5_000;
+/**
+ * How soon the hub looks at W again while an event waits above it (PostgreSQL: a transaction
+ * with a smaller cursor is still open). Each event received reads W anyway — the writer holding
+ * W back publishes when it commits — so this is for writers that roll back or die. One read
+ * serves every event waiting. (At 5 ms, a hub under steady sends read W 200 times a second.)
+ */
+const WATERMARK_RETRY_MS = 25;
 
 /** Does a member whose stay began at `joinedCursor` receive this conversation event? */
 function reaches(e: StoredEvent, joinedCursor: number): boolean {
@@ -96,6 +105,9 @@ export function createSyncHub(deps: {
   const catchingUp = new Set<Live>();
   const pending = new Map<number, StoredEvent>();
   let dispatchedUpTo = 0;
+  /** The visible cursor last read: nothing above it is dispatched. */
+  let visible = 0;
+  let retry: NodeJS.Timeout | null = null;
   let pumping = false;
   let unsubscribe: (() => void) | null = null;
   let unsubscribeResync: (() => void) | null = null;
@@ -160,28 +172,55 @@ export function createSyncHub(deps: {
     }
   }
 
+  /** Dispatches, in cursor order, what is pending up to W, reading the gaps before it. */
   async function pump() {
     if (pumping) return;
     pumping = true;
     try {
-      while (pending.size > 0 && !stopped) {
+      while (!stopped) {
         let next = Number.POSITIVE_INFINITY;
         for (const id of pending.keys()) if (id < next) next = id;
-        const e = pending.get(next)!;
-        pending.delete(next);
-        if (next <= dispatchedUpTo) continue;
-        // Fill the whole gap before dispatching `next`, page by page: another process may have
-        // written any number of events that this one never saw published.
-        while (next > dispatchedUpTo + 1 && !stopped) {
-          const missed = await eventsBetween(db.db, { after: dispatchedUpTo, before: next, limit: GAP_PAGE });
+        if (next <= dispatchedUpTo) {
+          pending.delete(next);
+          continue;
+        }
+        // Everything pending is dispatched, and W asks for nothing more: done.
+        if (next === Number.POSITIVE_INFINITY && visible <= dispatchedUpTo) break;
+        if (next !== Number.POSITIVE_INFINITY && next > visible) {
+          // Null (SQLite): cursors become visible in commit order, so a published event and
+          // everything before it are visible already.
+          const w = await db.eventWatermark();
+          visible = Math.max(visible, w ?? next);
+          if (next > visible && visible <= dispatchedUpTo) {
+            // A smaller cursor is still being written: look again shortly.
+            retry ??= setTimeout(() => {
+              retry = null;
+              void pump();
+            }, WATERMARK_RETRY_MS);
+            break;
+          }
+        }
+        // Fill the whole gap up to `next` (or to W, when W is below it), page by page: another
+        // process may have written any number of events that this one never saw published.
+        const until = Math.min(next, visible + 1);
+        while (until > dispatchedUpTo + 1 && !stopped) {
+          const missed = await eventsBetween(db.db, { after: dispatchedUpTo, before: until, limit: GAP_PAGE });
           for (const m of missed) {
             pending.delete(m.id);
             dispatch(m);
           }
-          if (missed.length < GAP_PAGE) break;
+          if (missed.length < GAP_PAGE) {
+            // The rest of the gap holds no event (rolled back, or not this log's).
+            dispatchedUpTo = Math.max(dispatchedUpTo, until - 1);
+            break;
+          }
         }
         if (stopped) break;
-        dispatch(e);
+        if (next <= visible) {
+          const e = pending.get(next)!;
+          pending.delete(next);
+          dispatch(e);
+        }
       }
     } catch (err) {
       // The database is unavailable: keep what we have; the poller retries.
@@ -196,15 +235,14 @@ export function createSyncHub(deps: {
     void pump();
   }
 
-  /** Reads the newest cursor and hands it to the pump; false when it could not (busy, database away). */
+  /** Reads W and has the pump dispatch up to it; false when it could not (busy, database away). */
   async function poll(): Promise<boolean> {
     if (pumping || stopped) return false;
     try {
-      // The pump fills any gap before the newest event, so handing it the newest one is enough.
-      const newest = await latestCursor(db.db);
+      const newest = await visibleCursor(db);
+      visible = Math.max(visible, newest);
       if (newest <= dispatchedUpTo || pumping) return !pumping;
-      const [last] = await eventsBetween(db.db, { after: newest - 1, before: newest + 1, limit: 1 });
-      if (last) receive([last]);
+      await pump();
       return true;
     } catch {
       // Transient; next tick tries again.
@@ -237,7 +275,8 @@ export function createSyncHub(deps: {
 
   return {
     async start() {
-      dispatchedUpTo = await latestCursor(db.db);
+      dispatchedUpTo = await visibleCursor(db);
+      visible = dispatchedUpTo;
       unsubscribe = bus.subscribe(receive);
       unsubscribeResync = bus.onResync(() => resync());
       poller = setInterval(() => void poll(), deps.pollMs ?? bus.pollMs);
@@ -257,11 +296,14 @@ export function createSyncHub(deps: {
       try {
         if (await inRestoreGap(db.db, cursor)) throw cursorBeforeRestore(cursor);
         for (;;) {
+          // W is read before the snapshot opens, so the snapshot holds every event up to it.
+          const upTo = await visibleUpTo(db);
           const page = await db.readTransaction(async (tx) => {
-            const events = await eventsVisibleTo(tx, { accountId: sub.accountId, after: live.lastSent, limit: CATCH_UP_PAGE });
+            const events = await eventsVisibleTo(tx, { accountId: sub.accountId, after: live.lastSent, upTo, limit: CATCH_UP_PAGE });
             if (events.length === CATCH_UP_PAGE) return { events, snapshot: null };
             const conversations = await membershipsOf(tx, sub.accountId);
-            return { events, snapshot: { cursor: await latestCursor(tx), conversations } };
+            const newest = await latestCursor(tx);
+            return { events, snapshot: { cursor: upTo ?? newest, newest, conversations } };
           });
           if (live.closed) return handle;
           for (const e of page.events) {
@@ -272,7 +314,7 @@ export function createSyncHub(deps: {
           if (!page.snapshot) continue;
           // A cursor the log has not reached was handed out by a log this one is not (a restore
           // from a backup): following from it would skip every event up to it. Say so instead.
-          if (page.snapshot.cursor < cursor) throw cursorAhead(cursor, page.snapshot.cursor);
+          if (page.snapshot.newest < cursor) throw cursorAhead(cursor, page.snapshot.newest);
           // From here to going live runs without awaiting, so no event can slip between.
           const snapshot = page.snapshot;
           const conversations = new Map(snapshot.conversations.map((m) => [m.conversationId, m.joinedCursor]));
@@ -315,6 +357,7 @@ export function createSyncHub(deps: {
       unsubscribe?.();
       unsubscribeResync?.();
       if (poller) clearInterval(poller);
+      if (retry) clearTimeout(retry);
       for (const set of [...byAccount.values()]) for (const live of [...set]) drop(live, 'shutting_down', 'server is stopping');
     },
   };

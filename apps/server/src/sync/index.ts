@@ -8,6 +8,6 @@ export type { NewEvent, StoredEvent } from './event-log.ts';
 export { createSyncHub, type SyncHub, type Subscriber } from './hub.ts';
 export { createTypingRelay, type TypingRelay } from './typing.ts';
 export { syncRoutes } from './routes.ts';
-export { eventsVisibleTo, latestCursor, redactMessageEvents } from './event-log.ts';
+export { eventsVisibleTo, latestCursor, redactMessageEvents, visibleCursor, visibleUpTo } from './event-log.ts';
 export { waitForEvents } from './wait.ts';
 export { RESTORE_GAP, inRestoreGap, markRestored } from './restored.ts';

@@ -8,7 +8,7 @@ import type { MigrationSteps } from '../platform/db/migrations.ts';
 export const syncMigrations: MigrationSteps = {
   '0001-messaging-core': async (db: Kysely<unknown>, dialect) => {
     // SQLite: AUTOINCREMENT never reuses a number, even after the newest row is deleted.
-    // PostgreSQL: bigserial; commits are ordered by the advisory lock in writeTransaction.
+    // PostgreSQL: bigserial; writers commit out of cursor order, readers stop at the watermark (platform/db/event-watermark.ts).
     await db.schema
       .createTable('events')
       .addColumn('id', dialect === 'sqlite' ? 'integer' : 'bigserial', (c) =>

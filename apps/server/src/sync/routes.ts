@@ -13,7 +13,7 @@ import { bearerToken } from '../http/auth.ts';
 import { AppError } from '../errors.ts';
 import type { Messaging } from '../messaging/index.ts';
 import type { Database } from '../platform/db/index.ts';
-import { type StoredEvent, eventJson, eventsVisibleTo, latestCursor } from './event-log.ts';
+import { type StoredEvent, eventJson, eventsVisibleTo, latestCursor, visibleCursor, visibleUpTo } from './event-log.ts';
 import { createAckBatcher } from './acks.ts';
 import { type SyncHub, cursorAhead } from './hub.ts';
 import { cursorBeforeRestore, inRestoreGap } from './restored.ts';
@@ -79,6 +79,8 @@ export function syncRoutes(deps: {
         let events = await eventsVisibleTo(db.db, {
           accountId: principal.accountId,
           after: cursor,
+          // Not past an event still being written below (PostgreSQL's watermark, platform/db).
+          upTo: await visibleUpTo(db),
           limit: limit + 1,
         });
         if (events.length === 0 && cursor > 0) {
@@ -129,9 +131,10 @@ export function syncRoutes(deps: {
       },
       async (request) => {
         await authenticate(request);
-        // Cursors become visible in commit order on both databases, so nothing below this one can
-        // still appear; a client that reads it before loading its lists misses nothing.
-        return { cursor: await latestCursor(db.db) };
+        // Nothing at or below this cursor can still appear (SQLite: cursors become visible in
+        // commit order; PostgreSQL: the watermark), so a client that reads it before loading its
+        // lists misses nothing.
+        return { cursor: await visibleCursor(db) };
       },
     );
 

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Database, Tx } from '../platform/db/index.ts';
+import { type Database, type Tx, rolledBackToSavepoint } from '../platform/db/index.ts';
 import type { EventBus } from '../platform/pubsub/index.ts';
 import { type NewEvent, type StoredEvent, appendEvent, appendEvents } from './event-log.ts';
 
@@ -72,6 +72,8 @@ export function createEventWriter(db: Database, bus: Pick<EventBus, 'publish'>, 
         } catch (err) {
           await sql`rollback to savepoint ${name}`.execute(tx);
           await sql`release savepoint ${name}`.execute(tx);
+          // Locks taken inside it went with it (PostgreSQL): the next event write takes its mark again.
+          rolledBackToSavepoint(tx);
           // Its events were rolled back with it: they must never be published.
           events.length = mark;
           depth -= 1;

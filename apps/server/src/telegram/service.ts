@@ -10,7 +10,7 @@ import { AppError } from '../errors.ts';
 import type { Media } from '../media/index.ts';
 import type { Messaging } from '../messaging/index.ts';
 import type { Database } from '../platform/db/index.ts';
-import { type SyncHub, type TypingRelay, latestCursor } from '../sync/index.ts';
+import { type SyncHub, type TypingRelay, visibleCursor } from '../sync/index.ts';
 import { TelegramError, badRequest, chatNotFound, forbidden, fromAppError, messageNotFound } from './errors.ts';
 import type { Files } from './files.ts';
 import { type MessageEntity, format } from './formatting.ts';
@@ -250,7 +250,7 @@ export function createTelegramService(deps: TelegramDeps) {
       let cursor = Number(s.confirmed_cursor);
       // An offset confirms every update before it; a negative one (from the end) keeps only the newest.
       if (offset > 0) cursor = Math.max(cursor, offset - 1);
-      if (offset < 0) cursor = Math.max(cursor, (await latestCursor(db.db)) + offset);
+      if (offset < 0) cursor = Math.max(cursor, (await visibleCursor(db)) + offset);
       if (cursor !== Number(s.confirmed_cursor) || allowedStored !== s.allowed_updates) {
         await db.db.updateTable('telegram_bots').set({ confirmed_cursor: cursor, allowed_updates: allowedStored, updated_at: deps.clock() }).where('account_id', '=', call.bot.accountId).execute();
         // What the bot confirmed was delivered to it: the senders see "delivered".
@@ -276,7 +276,7 @@ export function createTelegramService(deps: TelegramDeps) {
         webhook_secret: url === '' ? null : (secret ?? null),
         webhook_max_connections: maxConnections,
         ...(allowed !== undefined ? { allowed_updates: JSON.stringify((Array.isArray(allowed) ? allowed : []).filter((t) => (UPDATE_TYPES as readonly string[]).includes(t))) } : {}),
-        ...(bool(call.params, 'drop_pending_updates') ? { confirmed_cursor: Math.max(Number(s.confirmed_cursor), await latestCursor(db.db)) } : {}),
+        ...(bool(call.params, 'drop_pending_updates') ? { confirmed_cursor: Math.max(Number(s.confirmed_cursor), await visibleCursor(db)) } : {}),
         last_error_at: null,
         last_error_message: null,
         updated_at: deps.clock(),
@@ -293,7 +293,7 @@ export function createTelegramService(deps: TelegramDeps) {
         .set({
           webhook_url: null,
           webhook_secret: null,
-          ...(bool(call.params, 'drop_pending_updates') ? { confirmed_cursor: Math.max(Number(s.confirmed_cursor), await latestCursor(db.db)) } : {}),
+          ...(bool(call.params, 'drop_pending_updates') ? { confirmed_cursor: Math.max(Number(s.confirmed_cursor), await visibleCursor(db)) } : {}),
           updated_at: deps.clock(),
         })
         .where('account_id', '=', call.bot.accountId)

@@ -6,7 +6,7 @@
  */
 import type { EventPayloads, Message } from '@mmd/contracts';
 import type { Principal } from '../accounts/index.ts';
-import { type StoredEvent, type SyncHub, eventsVisibleTo, waitForEvents } from '../sync/index.ts';
+import { type StoredEvent, type SyncHub, eventsVisibleTo, visibleUpTo, waitForEvents } from '../sync/index.ts';
 import type { Database } from '../platform/db/index.ts';
 import { findMessage } from '../messaging/index.ts';
 import { pollOf } from './keyboards.ts';
@@ -185,7 +185,7 @@ export async function readUpdates(options: {
   let cursor = options.cursor;
   const updates: Update[] = [];
   for (;;) {
-    const events = await eventsVisibleTo(db.db, { accountId: bot.accountId, after: cursor, limit: 100 });
+    const events = await eventsVisibleTo(db.db, { accountId: bot.accountId, after: cursor, upTo: await visibleUpTo(db), limit: 100 });
     for (const event of events) {
       const update = await updateFor(event, bot, objects, { now: options.clock(), allowed: options.allowed, db });
       if (update) {

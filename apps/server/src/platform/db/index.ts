@@ -13,6 +13,7 @@ import pg from 'pg';
 import { makePrivateDir, makePrivateFile } from '../private-files.ts';
 // The one import of the app's own code: the table types and migrations its capabilities define.
 import { type DB, migrationParts } from '../../schema.ts';
+import { createEventWatermark } from './event-watermark.ts';
 import { createGroupCommit } from './group-commit.ts';
 import { preparedQuery } from './prepared.ts';
 import { migrateToLatest } from './migrations.ts';
@@ -37,13 +38,18 @@ export interface Database {
    * Runs a transaction that may append events. On SQLite, writes that arrive together share one
    * transaction and one COMMIT (group-commit.ts): each runs under its own savepoint, so one that
    * throws fails alone, and each caller is answered only after the shared COMMIT returned.
-   * Event cursors must become visible in the order
-   * they were numbered, or a client could skip one: SQLite has one writer, so that holds; on
-   * PostgreSQL a transaction-scoped advisory lock serialises event-writing transactions. The
-   * lock is the schema's own: advisory locks are per database, and MMDs in other schemas of the
-   * same database (test runs, deployments side by side) have their own event logs to order.
+   * SQLite has one writer, so event cursors become visible in the order they were numbered. On
+   * PostgreSQL write transactions run concurrently (READ COMMITTED) and may commit out of cursor
+   * order; readers advance only to `eventWatermark()` (event-watermark.ts). Code that counts or
+   * checks before it writes and needs no other writer in between takes `lockScope`.
    */
   writeTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * The highest event cursor below which every event is committed and visible, or will never be
+   * (rolled back): readers that advance a cursor read no further. Null on SQLite, whose single
+   * writer makes every committed event such a cursor (read the newest one).
+   */
+  eventWatermark(): Promise<number | null>;
   /** A transaction that reads one consistent snapshot. */
   readTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   migrate(): Promise<string[]>;
@@ -78,11 +84,47 @@ export interface Database {
 // int8 (bigint, COUNT) arrives as a string from pg; every such value MMD stores fits in 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));
 
-const EVENT_LOCK_KEY = 7_710_001;
+/** The first half of `lockScope`'s advisory lock keys (int4 pairs, apart from the watermark's int8 marks). */
+const SCOPE_LOCK_KEY = 7_710_001;
 
-/** The second half of the event lock's key: the schema, so schemas never wait for each other. */
-function eventLockSchemaKey(schema: string): number {
-  return createHash('sha256').update(schema).digest().readInt32BE(0);
+/** The second half of a scope lock's key: the schema and the scope, so schemas never wait for each other. */
+function scopeLockKey(schema: string, scope: string): number {
+  return createHash('sha256').update(`${schema}\0${scope}`).digest().readInt32BE(0);
+}
+
+/** What a PostgreSQL write transaction offers the code running in it (see markEventWrite, lockScope). */
+interface WriteHooks {
+  markEvents(): Promise<void>;
+  lock(scope: string): Promise<void>;
+  forgetLocks(): void;
+}
+const writeHooks = new WeakMap<object, WriteHooks>();
+
+/**
+ * Called by the event log before a write transaction takes its first event id: on PostgreSQL it
+ * marks the transaction in flight (event-watermark.ts), once per transaction; on SQLite nothing.
+ */
+export async function markEventWrite(tx: Tx): Promise<void> {
+  await writeHooks.get(tx)?.markEvents();
+}
+
+/**
+ * Tells platform/db that `tx` rolled back to a savepoint: PostgreSQL released the locks taken
+ * since (the event mark, `lockScope`'s), so the next call takes them again.
+ */
+export function rolledBackToSavepoint(tx: Tx): void {
+  writeHooks.get(tx)?.forgetLocks();
+}
+
+/**
+ * Serialises the rest of this write transaction with every other one that takes the same scope,
+ * until its COMMIT or ROLLBACK: for code that reads, decides and writes (a count under a limit,
+ * ids that must become visible in the order they were assigned). PostgreSQL: a transaction-scoped
+ * advisory lock of the schema and scope; SQLite: nothing, it has one writer. Take it before the
+ * reads it protects. Outside a write transaction it does nothing.
+ */
+export async function lockScope(tx: Tx | Kysely<DB>, scope: string): Promise<void> {
+  await writeHooks.get(tx)?.lock(scope);
 }
 
 export interface DatabaseOptions {
@@ -155,6 +197,7 @@ function openSqlite(file: string, synchronous: 'full' | 'normal'): Database {
     db,
     writeTransaction,
     readTransaction: (fn) => db.transaction().execute(fn),
+    eventWatermark: async () => null,
     migrate: () => migrateToLatest(db as Kysely<unknown>, { dialect: 'sqlite', parts: migrationParts }),
     close: () => db.destroy(),
     othersWroteMark: () => dataVersion.get() as number,
@@ -263,20 +306,37 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
   const pool = poolFor(statementTimeoutMs, options.pgPoolSize ?? 10);
   const db = new Kysely<DB>({ dialect: new SchemaScopedPostgresDialect({ pool }, schema ?? 'public') });
   // Without a schema option the search_path's default applies: public (main.ts maps it so).
-  const schemaKey = eventLockSchemaKey(schema ?? 'public');
+  const schemaName = schema ?? 'public';
+  const watermark = createEventWatermark({ pool, schema: schemaName });
   const commits = commitObserver();
   return {
     dialect: 'postgres',
     db,
+    // No lock around the whole transaction: writers run side by side, and the event log's
+    // readers stop at the watermark instead (event-watermark.ts).
     writeTransaction: (fn) =>
       commits.timed(
         (body) =>
           db.transaction().execute(async (tx) => {
-            await sql`select pg_advisory_xact_lock(${EVENT_LOCK_KEY}::int4, ${schemaKey}::int4)`.execute(tx);
+            let marked: Promise<void> | null = null;
+            const locked = new Set<string>();
+            writeHooks.set(tx, {
+              markEvents: () => (marked ??= sql.raw(watermark.markSql).execute(tx).then(() => undefined)),
+              async lock(scope) {
+                if (locked.has(scope)) return;
+                locked.add(scope);
+                await sql`select pg_advisory_xact_lock(${SCOPE_LOCK_KEY}::int4, ${scopeLockKey(schemaName, scope)}::int4)`.execute(tx);
+              },
+              forgetLocks() {
+                marked = null;
+                locked.clear();
+              },
+            });
             return body(tx);
           }),
         fn,
       ),
+    eventWatermark: () => watermark.read(),
     observeCommits: commits.observe,
     async skipIdsTo(tx, table, next) {
       // The search path names this MMD's schema, so the unqualified table is its own.
