@@ -6,10 +6,16 @@
  *
  *   MMD_TEST_POSTGRES_URL=postgres://… MMD_TEST_REDIS_URL=redis://… \
  *     node --import tsx bench/cluster.ts [--quick] [--clients=10000] [--subscribers=50000]
- *     [--rate=200] [--latency-messages=3000] [--throughput-seconds=10] [--posts=3]
+ *     [--rate=200] [--pairs=500] [--latency-messages=3000] [--throughput-seconds=10] [--posts=3]
  *     [--client-processes=4] [--deadline-seconds=900]
  *
- * --quick: 1,000 clients, 5,000 subscribers, 600 latency messages, 4 s of throughput.
+ * --quick: 1,000 clients, 5,000 subscribers, 250 pairs, 600 latency messages, 4 s of throughput.
+ *
+ * Sends go into direct chats between clients 2p and 2p+1 for p < --pairs (all N clients are
+ * connected; a chat per pair of all of them would cost minutes of setup on a loaded machine).
+ * Latency is measured open loop at --rate or at half the single node's measured messages/s,
+ * whichever is lower, the same rate for the single node and the cluster: above a node's capacity
+ * an open loop measures its queue, not its latency.
  *
  * Measured, in this order, in one run:
  *  1. single node: one MMD process on embedded SQLite (a temp dir), N clients connected to it
@@ -76,6 +82,7 @@ const opts = {
   clients: Math.floor(num('clients', quick ? 1000 : 10_000) / 2) * 2,
   subscribers: Math.floor(num('subscribers', quick ? 5000 : 50_000)),
   rate: num('rate', 200),
+  pairs: num('pairs', quick ? 250 : 500),
   latencyMessages: num('latency-messages', quick ? 600 : 3000),
   throughputSeconds: num('throughput-seconds', quick ? 4 : 10),
   inFlight: 50,
@@ -418,7 +425,7 @@ async function startHaproxies(dir: string, name: string, count: number, servers:
   for (let k = 0; k < count; k++) {
     const port = await freePort();
     const config = path.join(dir, `haproxy-${name}-${k}.cfg`);
-    writeFileSync(config, haproxyConfig({ port, servers, maxconn: HAPROXY_MAXCONN, tagNode: true }));
+    writeFileSync(config, haproxyConfig({ port, servers, maxconn: HAPROXY_MAXCONN, tagNode: true, patientChecks: true }));
     const child = track(spawn(HAPROXY, ['-f', config, '-db'], { stdio: ['ignore', 2, 2] }));
     out.push({ port, child });
   }
@@ -448,13 +455,13 @@ interface Phase {
   targets: Target[];
   tokens: string[];
   chats: string[];
-  /** Clients 0..clients-1 are connected; chat p joins clients 2p and 2p+1. */
-  clients: number;
+  /** Chat p (p < pairs) joins clients 2p and 2p+1, all of them connected. */
+  pairs: number;
 }
 
 /** Closed loop: 50 lanes, each sending one message after another into the connected pairs' chats. */
 async function throughput(phase: Phase, seconds: number) {
-  const pairs = phase.clients / 2;
+  const pairs = phase.pairs;
   const http: number[] = [];
   const nodes: Record<string, number> = {};
   let ok = 0;
@@ -502,9 +509,11 @@ async function throughput(phase: Phase, seconds: number) {
 }
 
 let messageNo = 0;
-/** Open loop at opts.rate: each message into a random connected pair's chat; recipient's arrival time. */
-async function latency(phase: Phase) {
-  const pairs = phase.clients / 2;
+/** The open-loop rate both latency runs use (set after the single node's throughput run). */
+let latencyRate = opts.rate;
+/** Open loop at `rate`: each message into a random connected pair's chat; recipient's arrival time. */
+async function latency(phase: Phase, rate: number) {
+  const pairs = phase.pairs;
   const sent: { e: Expectation; sendNode: string | null; recipient: number }[] = [];
   const httpMs: number[] = [];
   let errors = 0;
@@ -512,7 +521,7 @@ async function latency(phase: Phase) {
   const inflight = new Set<Promise<void>>();
   const t0 = now();
   for (let j = 0; j < opts.latencyMessages; j++) {
-    const wait = t0 + (j * 1000) / opts.rate - now();
+    const wait = t0 + (j * 1000) / rate - now();
     if (wait > 0) await sleep(wait);
     if (deadlineLeft() < 120_000) throw new Error('deadline too close during a latency run');
     while (inflight.size >= 1000) await sleep(5);
@@ -555,7 +564,7 @@ async function latency(phase: Phase) {
   }
   const counts = tally(sent.map((s) => s.e));
   return {
-    rate_per_s: opts.rate,
+    rate_per_s: rate,
     messages_sent: sent.length,
     achieved_send_rate_per_s: round((sent.length + errors) / sendSeconds, 1),
     send_errors: errors,
@@ -675,20 +684,22 @@ async function singleNode() {
   const child = track(spawnNode({ ...nodeSettings, MMD_HOST: '127.0.0.1', MMD_PORT: String(port), MMD_DATA_DIR: dataDir }, 'stderr'));
   await waitFor('single node ready', answers(`http://127.0.0.1:${port}/readyz`), 120_000);
   const target = { port };
-  const direct = await openDirectChats([target], tokens, N / 2);
-  log(`single node: ${N / 2} direct chats (${direct.per_s}/s)`);
+  const pairs = Math.min(opts.pairs, N / 2);
+  const direct = await openDirectChats([target], tokens, pairs);
+  log(`single node: ${pairs} direct chats (${direct.per_s}/s)`);
   const cursor = await latestCursor(port, tokens[N]!);
   const connect = await connectClients(N, (i) => `ws://127.0.0.1:${port}/v1/stream?cursor=${cursor}&token=${encodeURIComponent(tokens[i]!)}`);
   log(`single node: ${N} clients connected (${connect.per_s}/s); throughput for ${opts.throughputSeconds} s`);
-  const phase: Phase = { targets: [target], tokens, chats: direct.chats, clients: N };
+  const phase: Phase = { targets: [target], tokens, chats: direct.chats, pairs };
   const tp = await throughput(phase, opts.throughputSeconds);
-  log(`single node: ${tp.messages_per_s} msg/s; latency at ${opts.rate}/s`);
+  latencyRate = Math.max(5, Math.min(opts.rate, Math.floor((tp.messages_per_s ?? 0) / 2)));
+  log(`single node: ${tp.messages_per_s} msg/s; latency at ${latencyRate}/s`);
   await sleep(3000);
-  const lat = await latency(phase);
+  const lat = await latency(phase, latencyRate);
   log(`single node: send → receive p50 ${lat.send_to_receive_ms.p50} ms, p99 ${lat.send_to_receive_ms.p99} ms`);
   result.single_node_sqlite = {
     what: 'one MMD process (api + worker roles) on embedded SQLite (WAL, synchronous=FULL), clients connected to it directly, no HAProxy',
-    setup: { seeded, direct_chats_per_s: direct.per_s },
+    setup: { seeded, direct_chats: pairs, direct_chats_per_s: direct.per_s },
     connect,
     throughput: tp,
     latency: lat,
@@ -709,9 +720,10 @@ async function clusterRun() {
   log(`cluster: seeding ${S} accounts into PostgreSQL`);
   const { tokens, seeded } = await seedAccounts({ databaseUrl, pgSchema: schema }, S);
   const apiNodes = cluster.nodes.filter((n) => n.port !== null);
-  const direct = await openDirectChats(apiNodes.map((n) => ({ port: n.port! })), tokens, N / 2);
-  log(`cluster: ${N / 2} direct chats (${direct.per_s}/s)`);
-  const setup: Record<string, unknown> = { cluster_start_seconds: round(startSeconds, 1), seeded, direct_chats_per_s: direct.per_s };
+  const pairs = Math.min(opts.pairs, N / 2);
+  const direct = await openDirectChats(apiNodes.map((n) => ({ port: n.port! })), tokens, pairs);
+  log(`cluster: ${pairs} direct chats (${direct.per_s}/s)`);
+  const setup: Record<string, unknown> = { cluster_start_seconds: round(startSeconds, 1), seeded, direct_chats: pairs, direct_chats_per_s: direct.per_s };
   const out: Record<string, unknown> = {
     what: 'scripts/cluster.ts topology: HAProxy → API nodes (MMD_ROLES=api) + 1 worker, PostgreSQL (this run’s schema), Redis (this run’s key prefix; live delivery across nodes), s3rver, BullMQ; all on this machine',
     setup,
@@ -728,11 +740,11 @@ async function clusterRun() {
   log(`cluster: connecting ${N} clients through ${frontCount} HAProxy process(es)`);
   const connect = await connectClients(N, (i) => `ws://127.0.0.1:${frontOf(i).port}/v1/stream?cursor=${cursor}&token=${encodeURIComponent(tokens[i]!)}`);
   log(`cluster: ${N} connected (${connect.per_s}/s) ${JSON.stringify(connect.per_node ?? {})}; throughput for ${opts.throughputSeconds} s`);
-  const phase: Phase = { targets: fronts.map((f) => ({ port: f.port })), tokens, chats: direct.chats, clients: N };
+  const phase: Phase = { targets: fronts.map((f) => ({ port: f.port })), tokens, chats: direct.chats, pairs };
   const tp = await throughput(phase, opts.throughputSeconds);
-  log(`cluster: ${tp.messages_per_s} msg/s; latency at ${opts.rate}/s`);
+  log(`cluster: ${tp.messages_per_s} msg/s; latency at ${latencyRate}/s`);
   await sleep(3000);
-  const lat = await latency(phase);
+  const lat = await latency(phase, latencyRate);
   log(`cluster: cross-node p50 ${lat.cross_node_send_to_receive_ms?.p50} ms, p99 ${lat.cross_node_send_to_receive_ms?.p99} ms`);
   Object.assign(out, { api_nodes: servers.length, haproxy_processes: frontCount, connect, throughput: tp, latency: lat });
   await disconnectClients();
