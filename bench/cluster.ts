@@ -7,7 +7,7 @@
  *   MMD_TEST_POSTGRES_URL=postgres://… MMD_TEST_REDIS_URL=redis://… \
  *     node --import tsx bench/cluster.ts [--quick] [--clients=10000] [--subscribers=50000]
  *     [--rate=200] [--pairs=500] [--latency-messages=3000] [--throughput-seconds=10] [--posts=3]
- *     [--client-processes=4] [--deadline-seconds=900]
+ *     [--client-processes=4] [--deadline-seconds=1800] (quick: 900)
  *
  * --quick: 1,000 clients, 5,000 subscribers, 250 pairs, 600 latency messages, 4 s of throughput.
  *
@@ -88,7 +88,7 @@ const opts = {
   inFlight: 50,
   posts: num('posts', 3),
   clientProcesses: num('client-processes', 4),
-  deadlineMs: num('deadline-seconds', quick ? 420 : 900) * 1000,
+  deadlineMs: num('deadline-seconds', quick ? 900 : 1800) * 1000,
 };
 /** Per HAProxy process: maxconn, and the clients given to it (two descriptors each, under 20,000). */
 const HAPROXY_MAXCONN = 9000;
@@ -692,6 +692,7 @@ async function singleNode() {
   log(`single node: ${N} clients connected (${connect.per_s}/s); throughput for ${opts.throughputSeconds} s`);
   const phase: Phase = { targets: [target], tokens, chats: direct.chats, pairs };
   const tp = await throughput(phase, opts.throughputSeconds);
+  result.single_node_sqlite = { connect, throughput: tp };
   latencyRate = Math.max(5, Math.min(opts.rate, Math.floor((tp.messages_per_s ?? 0) / 2)));
   log(`single node: ${tp.messages_per_s} msg/s; latency at ${latencyRate}/s`);
   await sleep(3000);
@@ -741,12 +742,14 @@ async function clusterRun() {
   const connect = await connectClients(N, (i) => `ws://127.0.0.1:${frontOf(i).port}/v1/stream?cursor=${cursor}&token=${encodeURIComponent(tokens[i]!)}`);
   log(`cluster: ${N} connected (${connect.per_s}/s) ${JSON.stringify(connect.per_node ?? {})}; throughput for ${opts.throughputSeconds} s`);
   const phase: Phase = { targets: fronts.map((f) => ({ port: f.port })), tokens, chats: direct.chats, pairs };
+  Object.assign(out, { api_nodes: servers.length, haproxy_processes: frontCount, connect });
   const tp = await throughput(phase, opts.throughputSeconds);
-  log(`cluster: ${tp.messages_per_s} msg/s; latency at ${latencyRate}/s`);
+  out.throughput = tp;
+  log(`cluster: ${tp.messages_per_s} msg/s (HTTP p50 ${tp.http_ms.p50} ms, ${tp.errors} errors); latency at ${latencyRate}/s`);
   await sleep(3000);
   const lat = await latency(phase, latencyRate);
+  out.latency = lat;
   log(`cluster: cross-node p50 ${lat.cross_node_send_to_receive_ms?.p50} ms, p99 ${lat.cross_node_send_to_receive_ms?.p99} ms`);
-  Object.assign(out, { api_nodes: servers.length, haproxy_processes: frontCount, connect, throughput: tp, latency: lat });
   await disconnectClients();
   for (const f of fronts) await stopChild(f.child);
 
