@@ -204,6 +204,31 @@ async function api<T>(target: Target, method: string, urlPath: string, body?: un
   return (r.text ? JSON.parse(r.text) : undefined) as T;
 }
 
+/**
+ * Setup calls only: a 503 (`unavailable`: a node waited too long for a PostgreSQL connection,
+ * which happens on an overloaded machine) or a network error is retried up to 5 times, as its
+ * answer asks. Measured sends are never retried; their errors are counted.
+ */
+async function setupApi<T>(target: Target, method: string, urlPath: string, body?: unknown, token?: string): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const r = await request(target, method, urlPath, body, token);
+      if (r.status === 503 && attempt < 5) {
+        setupRetries++;
+        await sleep(500 * attempt);
+        continue;
+      }
+      if (r.status < 200 || r.status > 299) throw new Error(`${method} ${urlPath}: HTTP ${r.status} ${r.text.slice(0, 300)}`);
+      return (r.text ? JSON.parse(r.text) : undefined) as T;
+    } catch (err) {
+      if (attempt >= 5 || (err as Error).message.includes(': HTTP ')) throw err;
+      setupRetries++;
+      await sleep(500 * attempt);
+    }
+  }
+}
+let setupRetries = 0;
+
 // ---------------------------------------------------------------------------------------------
 // Accounts straight into the database
 
@@ -251,7 +276,7 @@ async function openDirectChats(targets: Target[], tokens: string[], pairs: numbe
   const chats: string[] = new Array(pairs);
   const t0 = now();
   await pool(pairs, 50, async (p) => {
-    chats[p] = (await api<{ id: string }>(targets[p % targets.length]!, 'POST', '/v1/conversations', { kind: 'direct', members: [handleOf(2 * p + 1)] }, tokens[2 * p])).id;
+    chats[p] = (await setupApi<{ id: string }>(targets[p % targets.length]!, 'POST', '/v1/conversations', { kind: 'direct', members: [handleOf(2 * p + 1)] }, tokens[2 * p])).id;
   });
   return { chats, per_s: Math.round(pairs / ((now() - t0) / 1000)) };
 }
@@ -659,6 +684,7 @@ async function finish(code: number) {
   if (finished) return;
   finished = true;
   await cleanUp();
+  result.setup_retries_after_503 = setupRetries;
   result.total_seconds = round((now() - startedAt) / 1000, 1);
   result.load_average_at_end = load();
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -765,10 +791,10 @@ async function clusterRun() {
     void child;
   }
   const owner = tokens[S]!;
-  const channel = await api<{ id: string }>({ port: servers[0]!.port }, 'POST', '/v1/conversations', { kind: 'channel', title: 'bench channel', handle: `benchch${process.pid}` }, owner);
+  const channel = await setupApi<{ id: string }>({ port: servers[0]!.port }, 'POST', '/v1/conversations', { kind: 'channel', title: 'bench channel', handle: `benchch${process.pid}` }, owner);
   const tj = now();
   await pool(S, 64, async (i) => {
-    await api({ port: servers[i % servers.length]!.port }, 'POST', `/v1/conversations/${channel.id}/join`, undefined, tokens[i]);
+    await setupApi({ port: servers[i % servers.length]!.port }, 'POST', `/v1/conversations/${channel.id}/join`, undefined, tokens[i]);
   });
   setup.channel_joins = S;
   setup.channel_joins_per_s = Math.round(S / ((now() - tj) / 1000));
