@@ -7,7 +7,7 @@
  *   MMD_TEST_POSTGRES_URL=postgres://… MMD_TEST_REDIS_URL=redis://… \
  *     node --import tsx bench/cluster.ts [--quick] [--clients=10000] [--subscribers=50000]
  *     [--rate=200] [--pairs=500] [--latency-messages=3000] [--throughput-seconds=10] [--posts=3]
- *     [--client-processes=4] [--deadline-seconds=1800] (quick: 900)
+ *     [--client-processes=4] [--connect-concurrency=10] [--deadline-seconds=1800] (quick: 900)
  *
  * --quick: 1,000 clients, 5,000 subscribers, 250 pairs, 600 latency messages, 4 s of throughput.
  *
@@ -88,6 +88,8 @@ const opts = {
   inFlight: 50,
   posts: num('posts', 3),
   clientProcesses: num('client-processes', 4),
+  /** WebSocket handshakes in flight per client process (each costs a node a PostgreSQL query). */
+  connectConcurrency: num('connect-concurrency', 10),
   deadlineMs: num('deadline-seconds', quick ? 900 : 1800) * 1000,
 };
 /** Per HAProxy process: maxconn, and the clients given to it (two descriptors each, under 20,000). */
@@ -414,7 +416,7 @@ async function connectClients(n: number, url: (i: number) => string) {
   const replies = await Promise.all(
     clientProcs.map((w, k) => {
       const r = reply(w, 'connected', timeoutMs + 10_000);
-      w.proc.send({ t: 'connect', clients: per[k], ack: false, concurrency: 50, timeoutMs: Math.min(120_000, timeoutMs) });
+      w.proc.send({ t: 'connect', clients: per[k], ack: false, concurrency: opts.connectConcurrency, timeoutMs: Math.min(120_000, timeoutMs) });
       return r;
     }),
   );
