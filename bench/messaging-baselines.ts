@@ -2,7 +2,7 @@
  * bench:messaging baselines, each run as a child process (`broadcast` or `insert <dir>`), reporting
  * its port over IPC as {t:'listening', port, pid}.
  *
- * broadcast: a bare `ws` WebSocketServer. Subscribers get {"type":"ready"} on connecting; a
+ * broadcast: a bare `ws` WebSocketServer (plain HTTP requests answer 200, for health checks). Subscribers get {"type":"ready"} on connecting; a
  *   publisher (?role=pub) sends {"tag":…}; the server parses it, serialises one frame shaped and
  *   sized like an MMD message.created event, and sends that same string to every subscriber.
  *   This is about the least work a Node process can do to fan a message out over WebSocket.
@@ -10,6 +10,7 @@
  *   in WAL mode with synchronous=FULL (MMD's default durability: one fsync per commit).
  */
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import Fastify from 'fastify';
@@ -22,13 +23,9 @@ const send = (m: object) => {
 process.on('disconnect', () => process.exit(0));
 
 if (mode === 'broadcast') {
-  const wss = new WebSocketServer({
-    host: '127.0.0.1',
-    port: 0,
-    perMessageDeflate: false,
-    backlog: 4096,
-    maxPayload: 16 * 1024,
-  });
+  // Plain HTTP requests get 200 (a load balancer's health check: bench:cluster puts HAProxy in front).
+  const server = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok'));
+  const wss = new WebSocketServer({ server, perMessageDeflate: false, maxPayload: 16 * 1024 });
   const subscribers = new Set<WebSocket>();
   let cursor = 0;
   wss.on('connection', (ws, req) => {
@@ -72,8 +69,8 @@ if (mode === 'broadcast') {
       send({ t: 'broadcast', ms: Number(process.hrtime.bigint() - t0) / 1e6, sockets: subscribers.size });
     });
   });
-  wss.on('listening', () =>
-    send({ t: 'listening', port: (wss.address() as { port: number }).port, pid: process.pid }),
+  server.listen({ host: '127.0.0.1', port: 0, backlog: 4096 }, () =>
+    send({ t: 'listening', port: (server.address() as { port: number }).port, pid: process.pid }),
   );
 } else if (mode === 'insert') {
   const dir = process.argv[3];

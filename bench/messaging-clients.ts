@@ -5,9 +5,10 @@
  *
  * Parent → child: {t:'connect', clients:[{i,url}], ack, concurrency, timeoutMs}, {t:'ack', on},
  * {t:'disconnect'}, {t:'exit'}.
- * Child → parent: {t:'hello'}, {t:'connected', ok, failed}, {t:'recv', c, k, at}, {t:'other', counts},
+ * Child → parent: {t:'hello'}, {t:'connected', ok, failed, nodes}, {t:'recv', c, k, at}, {t:'other', counts},
  * {t:'closed', i, code, reason}, {t:'frame_error', i, code, detail}, {t:'ack_set'}, {t:'disconnected'}.
- * The message tag is the first word of the message text.
+ * The message tag is the first word of the message text. `nodes` lists [i, name] for each client
+ * whose upgrade response named the node that took it (`x-mmd-node`, set by bench:cluster's HAProxy).
  */
 import { WebSocket } from 'ws';
 
@@ -39,6 +40,8 @@ const send = (m: object) => {
 
 const clients = new Map<number, Client>();
 let ack = true;
+/** [client, node] pairs from upgrade responses since the last `connect` answer. */
+let nodes: [number, string][] = [];
 
 // Receipts are batched: one IPC message every 20 ms at most.
 let batchC: number[] = [];
@@ -124,6 +127,10 @@ function open(i: number, url: string, timeoutMs: number): Promise<string | null>
       settle('timeout waiting for the ready frame');
       ws.terminate();
     }, timeoutMs);
+    ws.on('upgrade', (res) => {
+      const node = res.headers['x-mmd-node'];
+      if (typeof node === 'string') nodes.push([i, node]);
+    });
     ws.on('message', (data: Buffer) => onFrame(client, data, now(), () => settle(null)));
     ws.on('error', (err) => settle(`error: ${err.message}`));
     ws.on('close', (code, reason) => {
@@ -146,7 +153,9 @@ async function connect(list: { i: number; url: string }[], concurrency: number, 
     }
   });
   await Promise.all(lanes);
-  return { ok: list.length - failed.length, failed: failed.slice(0, 20), failedCount: failed.length };
+  const tagged = nodes;
+  nodes = [];
+  return { ok: list.length - failed.length, failed: failed.slice(0, 20), failedCount: failed.length, nodes: tagged };
 }
 
 async function disconnect() {

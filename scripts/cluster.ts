@@ -33,9 +33,15 @@ export interface ClusterOptions {
   dir: string;
   /** Extra environment for every node (tests: cheap password hashing). */
   env?: Record<string, string>;
-  /** Where the nodes' and HAProxy's output (stdout and stderr) goes. */
-  stdio?: 'inherit' | 'ignore';
+  /** Where the nodes' and HAProxy's output (stdout and stderr) goes ('stderr': both to ours). */
+  stdio?: Stdio;
+  /** How many API nodes (default 2). */
+  apiNodes?: number;
 }
+
+/** 'stderr' sends a child's stdout and stderr to our stderr (benchmarks keep stdout for JSON). */
+export type Stdio = 'inherit' | 'ignore' | 'stderr';
+const childStdio = (stdio: Stdio) => (stdio === 'stderr' ? 2 : stdio);
 
 export interface ClusterNodeProcess {
   name: string;
@@ -73,11 +79,28 @@ export async function freePort(): Promise<number> {
  * dead goes to the other (`redispatch`). X-Forwarded-For is set; the nodes trust it from
  * HAProxy's address only (MMD_TRUST_PROXY).
  */
-export function haproxyConfig(options: { port: number; servers: { name: string; port: number }[] }): string {
+export function haproxyConfig(options: {
+  port: number;
+  servers: { name: string; port: number }[];
+  /**
+   * Connections this HAProxy process accepts (default 4000). It needs about two descriptors per
+   * connection (client and server side) plus a few: keep 2 × maxconn + 100 under the process's
+   * open-file limit (`ulimit -n`), or run several HAProxy processes (bench/cluster.ts does).
+   */
+  maxconn?: number;
+  /** Adds `x-mmd-node: <server name>` to every response (benchmarks: which node took a socket or a send). */
+  tagNode?: boolean;
+  /**
+   * Health checks every 2 s with 5 s to answer, 5 failures to take a node out, instead of every
+   * second with 1 s and 2 failures: on an overloaded machine (benchmarks opening thousands of
+   * sockets on 2 shared cores) a busy node answers /readyz late and would be taken out, failing
+   * the connections it would have taken with 503.
+   */
+  patientChecks?: boolean;
+}): string {
   return [
     'global',
-    // HAProxy needs about two descriptors per connection; raise both with the process's limit.
-    '  maxconn 4000',
+    `  maxconn ${options.maxconn ?? 4000}`,
     'defaults',
     '  mode http',
     '  timeout connect 2s',
@@ -90,26 +113,28 @@ export function haproxyConfig(options: { port: number; servers: { name: string; 
     'frontend mmd',
     `  bind 127.0.0.1:${options.port}`,
     '  option forwardfor',
+    ...(options.tagNode ? ['  http-response set-header x-mmd-node %s'] : []),
     '  default_backend api',
     'backend api',
     '  balance leastconn',
     '  option httpchk GET /readyz',
     '  http-check expect status 200',
-    '  default-server inter 1s fall 2 rise 1',
+    ...(options.patientChecks ? ['  timeout check 5s', '  default-server inter 2s fall 5 rise 1'] : ['  default-server inter 1s fall 2 rise 1']),
     ...options.servers.map((s) => `  server ${s.name} 127.0.0.1:${s.port} check`),
     '',
   ].join('\n');
 }
 
-function spawnNode(env: Record<string, string>, stdio: 'inherit' | 'ignore'): ChildProcess {
+/** An MMD process (`main.ts serve`) with exactly this environment (plus PATH, HOME and warn-level JSON logs). */
+export function spawnNode(env: Record<string, string>, stdio: Stdio): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', main, 'serve'], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', MMD_LOG_LEVEL: 'warn', MMD_LOG_FORMAT: 'json', ...env },
-    stdio: ['ignore', stdio, stdio],
+    stdio: ['ignore', childStdio(stdio), childStdio(stdio)],
   });
 }
 
-async function waitFor(what: string, probe: () => Promise<boolean>, ms = 180_000) {
+export async function waitFor(what: string, probe: () => Promise<boolean>, ms = 180_000) {
   const deadline = Date.now() + ms;
   while (!(await probe().catch(() => false))) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -117,7 +142,7 @@ async function waitFor(what: string, probe: () => Promise<boolean>, ms = 180_000
   }
 }
 
-const answers = (url: string) => async () => (await fetch(url)).ok;
+export const answers = (url: string) => async () => (await fetch(url)).ok;
 
 export async function startCluster(options: ClusterOptions): Promise<RunningCluster> {
   if (!existsSync(HAPROXY)) throw new Error(`HAProxy is not installed at ${HAPROXY} (apt-get install haproxy)`);
@@ -141,13 +166,14 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
     ...options.env,
   };
   // Migrations run once, before any node starts (as an upgrade does: docs/operations.md).
-  const migrated = spawnSync(process.execPath, ['--import', 'tsx', main, 'migrate'], { cwd: root, env: { PATH: process.env.PATH ?? '', ...common }, stdio: ['ignore', stdio, 'inherit'] });
+  const migrated = spawnSync(process.execPath, ['--import', 'tsx', main, 'migrate'], { cwd: root, env: { PATH: process.env.PATH ?? '', ...common }, stdio: ['ignore', childStdio(stdio), 'inherit'] });
   if (migrated.status !== 0) {
     await s3.close();
     throw new Error('migrations failed');
   }
   const nodes: ClusterNodeProcess[] = [];
-  for (const name of ['api1', 'api2']) {
+  for (let k = 1; k <= (options.apiNodes ?? 2); k++) {
+    const name = `api${k}`;
     const port = await freePort();
     nodes.push({ name, port, env: { ...common, MMD_ROLES: 'api', MMD_PORT: String(port), MMD_DATA_DIR: path.join(options.dir, name) }, child: null as unknown as ChildProcess });
   }
@@ -157,7 +183,7 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
   const config = path.join(options.dir, 'haproxy.cfg');
   writeFileSync(config, haproxyConfig({ port, servers: nodes.filter((n) => n.port !== null).map((n) => ({ name: n.name, port: n.port! })) }));
   // -db: stay in the foreground, so it stops with us.
-  const haproxy = spawn(HAPROXY, ['-f', config, '-db'], { stdio: ['ignore', stdio, stdio] });
+  const haproxy = spawn(HAPROXY, ['-f', config, '-db'], { stdio: ['ignore', childStdio(stdio), childStdio(stdio)] });
   const url = `http://127.0.0.1:${port}`;
   // Read at stop time: a restarted node's process is the one to stop.
   const all = () => [...nodes.map((n) => n.child), haproxy];
