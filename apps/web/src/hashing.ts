@@ -59,7 +59,8 @@ export function hashImagePixels(image: PixelImage): ImageHashes {
     pdq: hash256ToHex(coefficientsToHash(it.coefficients)),
     quality: it.quality,
     robust: {
-      v: 2,
+      // As the server's encodeRobust: v3 only above the 64 anchors a v2 set may carry.
+      v: robust.anchors.length > 64 ? 3 : 2,
       global: robust.global.map(hash256ToHex),
       centre: robust.centre.map(hash256ToHex),
       anchors: robust.anchors.map((a) => ({

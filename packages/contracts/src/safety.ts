@@ -339,10 +339,12 @@ const Hex64 = Type.String({ pattern: '^[0-9a-fA-F]{64}$' });
  * MMD's crop-resistant hash set of one image, as @mmd/phash's robustReferenceHashes computes it.
  * `v: 2` marks anchors on the size-normalised plane (with `scale` per anchor); sets without it
  * are from before, and their anchors (on a fixed 1/4-scale plane) are ignored when matching.
+ * `v: 3` is the same shape with up to 96 anchors (three reference scales); a set that fits in 64
+ * is still written as `v: 2`, which instances that predate v3 accept.
  */
 export const RobustHashSet = Type.Object(
   {
-    v: Type.Optional(Type.Literal(2)),
+    v: Type.Optional(Type.Union([Type.Literal(2), Type.Literal(3)])),
     global: Type.Array(Hex64, { maxItems: 8 }),
     centre: Type.Array(Hex64, { maxItems: 8 }),
     anchors: Type.Array(
@@ -355,7 +357,7 @@ export const RobustHashSet = Type.Object(
         },
         { additionalProperties: false },
       ),
-      { maxItems: 64 },
+      { maxItems: 96 },
     ),
   },
   { additionalProperties: false },

@@ -19,7 +19,7 @@
  * Edited images are cached in --cache (generating them is slower than hashing); hashing is
  * redone every run. Parameters are chosen on the development split only. Prints JSON.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import sharp from 'sharp';
 import { hammingDistance } from '../src/hamming.ts';
@@ -87,14 +87,17 @@ async function cached(dir: string | undefined, key: string, make: () => Promise<
   const file = join(dir, `${key}.jpg`);
   if (existsSync(file)) return readFileSync(file);
   const bytes = await make();
-  writeFileSync(file, bytes);
+  // Written aside and renamed: two runs sharing a cache never read a half-written image.
+  const part = `${file}.${process.pid}.part`;
+  writeFileSync(part, bytes);
+  renameSync(part, file);
   return bytes;
 }
 
 /** Hashes the photos of a split, every edit of each, the overlays and the collage negatives. */
 export async function hashSplit(
   split: Split,
-  options: { cacheDir?: string; edits?: readonly string[]; log?: (m: string) => void } = {},
+  options: { cacheDir?: string; edits?: readonly string[]; negatives?: boolean; log?: (m: string) => void } = {},
 ): Promise<HashedSplit> {
   const { cacheDir, log = () => {} } = options;
   const edits = options.edits ?? ALL_EDITS;
@@ -127,6 +130,8 @@ export async function hashSplit(
         await add(edit, edit, [n], () => applyEdit(file, edit as (typeof EDITS)[number]));
       }
     }
+    // Probes of recall alone may skip the overlay and collage negatives (never a reported run).
+    if (options.negatives === false) continue;
     for (const o of OVERLAYS)
       overlays.push({ photo: n, overlay: o, hashed: await hash(await cached(cacheDir, `${n}--overlay-${o}`, () => applyOverlay(file, o)), true) });
     // Four other photos in a collage, none of them this one.

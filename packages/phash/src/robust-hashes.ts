@@ -42,7 +42,7 @@ import { resizePlane, shrinkLuma, shrinkPlane } from './working-image.ts';
  * References (the known images) store few global/centre hashes and many anchors, plus centre
  * hashes turned by ±8° (with the query's ±1–4° that covers tilts up to ±12°); queries
  * (uploads) compute the variants (dihedral, tilts, quadrants, magnifications). Hashes with PDQ
- * quality < 50 are dropped.
+ * quality < 50 are dropped (anchored regions: < 30).
  */
 
 /** One blob-anchored region hash with the anchor's position in its anchor plane. */
@@ -81,16 +81,18 @@ export const ROBUST_PARAMS = {
   anchorRegion: 64,
   /**
    * Shrinks a reference hashes its anchors at, each with `referenceAnchors` anchors. Region
-   * hashes tolerate only ~2 % of scale error, so the reference's second scale falls between the
-   * query's magnifications and halves the worst error.
+   * hashes tolerate only ~2 % of scale error and the query's magnifications are ~9 % apart, so
+   * the reference's scales 3 % apart put every crop within ~1.5 % of some pair (two scales
+   * 4.5 % apart left ~2.2 %, and lost crops keeping 90 % of the picture).
    */
-  referenceScales: [1, 1.045] as readonly number[],
+  referenceScales: [1, 1.03, 1.06] as readonly number[],
   /** Anchors per reference scale: the strongest... */
   referenceAnchors: 24,
   /**
    * ...and this many more spread over a grid of `anchorCells`² cells (blob-anchors.ts), so a
    * sticker or emoji over part of a query, whose own strong blobs take that part's slots, still
-   * leaves reference anchors elsewhere. 2 × (24 + 8) stays within a stored set's 64 anchors.
+   * leaves reference anchors elsewhere. 3 × (24 + 8) = 96 anchors, the most a v3 stored set
+   * carries (hash-codec.ts in the server; v2 sets carried 64).
    */
   referenceSpreadAnchors: 8,
   /** Cells across and down that spread anchors are chosen from. */
@@ -118,6 +120,13 @@ export const ROBUST_PARAMS = {
   straightenTilts: [-12, -11, -10, -9, -8, -7, -6, -5, -4, -3, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12] as readonly number[],
   /** Minimum PDQ quality of any hash kept. */
   minQuality: 50,
+  /**
+   * Minimum PDQ quality of an anchored region's hash. Lower than `minQuality`: a region of a
+   * smooth or dark photo (sky, a night scene) is often below 50 yet still located by its blob,
+   * and an anchor match must also agree on one geometry with two more, which a lone flat region
+   * shared by chance does not.
+   */
+  anchorMinQuality: 30,
 };
 
 function inset(r: LumaRegion, f: number): LumaRegion {
@@ -207,7 +216,7 @@ function anchorHashes(
       0,
     );
     const it = wholePlane(region);
-    if (!good(it)) continue;
+    if (it.quality < ROBUST_PARAMS.anchorMinQuality) continue;
     const hash = coefficientsToHash(it.coefficients);
     out.push(magnification === 1 ? { hash, x: a.x, y: a.y } : { hash, x: a.x, y: a.y, scale: magnification });
   }
@@ -381,7 +390,7 @@ export function robustHashes(
 
 /**
  * Hash set of a known (reference) image: its plain full-resolution PDQ hash, 1–2 global hashes
- * of the shrunken plane, 1–4 centre and up to 40 anchor hashes. Pass `pdq` when the caller has
+ * of the shrunken plane, 1–6 centre and up to 96 anchor hashes (32 per reference scale). Pass `pdq` when the caller has
  * already computed {@link pdqIntermediate} for the image (it is needed anyway for the standard
  * PDQ hash) to avoid hashing the full resolution twice.
  */

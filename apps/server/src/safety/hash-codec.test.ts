@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type RobustHashes, hash256FromHex, matchRobust } from '@mmd/phash';
+import { RobustHashSet } from '@mmd/contracts';
+import { Value } from 'typebox/value';
 import type { AppError } from '../errors.ts';
 import { decodeRobust, encodeRobust, formatVpdqCompact, normaliseSignal, parseVpdqAny, sampleFrames } from './hash-codec.ts';
 
@@ -58,4 +60,17 @@ test('a set stored before anchors were size-normalised still matches by its whol
   // An upload with the same whole-picture hash still matches it.
   const upload: RobustHashes = { global: [hash256FromHex(hex('a'))], centre: [], anchors: [] };
   assert.equal(matchRobust(upload, decoded).via, 'global');
+});
+
+test('a set with more anchors than v2 allows is written as v3, validates and reads back whole; one that fits stays v2', () => {
+  const anchors = Array.from({ length: 90 }, (_, i) => ({ hash: hash256FromHex(hex('e')), x: i, y: 2 * i, scale: i % 3 === 0 ? 1 : 1.03 }));
+  const big = encodeRobust({ global: [hash256FromHex(hex('a'))], centre: [], anchors });
+  assert.equal(big.v, 3);
+  assert.ok(Value.Check(RobustHashSet, big));
+  assert.equal(decodeRobust(JSON.parse(JSON.stringify(big))).anchors.length, 90);
+  const small = encodeRobust({ global: [], centre: [], anchors: anchors.slice(0, 64) });
+  assert.equal(small.v, 2);
+  assert.ok(Value.Check(RobustHashSet, small));
+  // More than even v3 carries is refused by the contract (an import answers validation_failed).
+  assert.equal(Value.Check(RobustHashSet, encodeRobust({ global: [], centre: [], anchors: [...anchors, ...anchors] })), false);
 });

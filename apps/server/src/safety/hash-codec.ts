@@ -9,10 +9,14 @@ import { AppError } from '../errors.ts';
 
 const HEX = { pdq: /^[0-9a-f]{64}$/, sha256: /^[0-9a-f]{64}$/, md5: /^[0-9a-f]{32}$/ } as const;
 
-/** The robust hash set as stored and sent: hex strings, anchor positions kept to 1/100 pixel. */
+/**
+ * The robust hash set as stored and sent: hex strings, anchor positions kept to 1/100 pixel.
+ * `v: 3` only when the anchors exceed the 64 a v2 set may carry (older instances reject more), so
+ * a set that fits still imports into them.
+ */
 export function encodeRobust(h: RobustHashes): RobustHashSet {
   return {
-    v: 2,
+    v: robustSetVersion(h.anchors.length),
     global: h.global.map(hash256ToHex),
     centre: h.centre.map(hash256ToHex),
     anchors: h.anchors.map((a) => ({
@@ -35,10 +39,15 @@ export function decodeRobust(set: RobustHashSet): RobustHashes {
     global: set.global.map((h) => hash256FromHex(h)),
     centre: set.centre.map((h) => hash256FromHex(h)),
     anchors:
-      set.v === 2
+      set.v === 2 || set.v === 3
         ? set.anchors.map((a) => ({ hash: hash256FromHex(a.hash), x: a.x, y: a.y, ...(a.scale !== undefined ? { scale: a.scale } : {}) }))
         : [],
   };
+}
+
+/** The version a set with this many anchors is written as: 3 above v2's limit of 64, else 2. */
+export function robustSetVersion(anchors: number): 2 | 3 {
+  return anchors > 64 ? 3 : 2;
 }
 
 export function parseRobustJson(text: string | null): RobustHashes | null {
