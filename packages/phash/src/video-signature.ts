@@ -72,6 +72,12 @@ export const VIDEO_SIGNATURE_PARAMS = {
   anchorRegion: 64,
   referenceAnchors: 32,
   queryAnchors: 16,
+  /**
+   * Query frames carry anchored regions on every n-th sampled frame only (1 = every frame; see
+   * {@link videoFrameHasAnchors}). Anchors serve crops alone, and blob detection plus their
+   * region hashes are most of a query frame's cost.
+   */
+  queryAnchorEvery: 1,
   /** Minimum PDQ quality of a hash kept. */
   minQuality: 50,
   /** Sampling: references aim for this many frames, within the rate bounds below. */
@@ -164,6 +170,15 @@ function anchorHashes(plane: LumaPlane, within: LumaRegion, count: number): Anch
 }
 
 /**
+ * Whether the `index`-th sampled frame (0 = the first) of a signature of this role carries
+ * anchored regions: every reference frame, and every {@link VIDEO_SIGNATURE_PARAMS}
+ * .queryAnchorEvery-th query frame, starting with the first.
+ */
+export function videoFrameHasAnchors(role: VideoSignatureRole, index: number): boolean {
+  return role === 'reference' || index % VIDEO_SIGNATURE_PARAMS.queryAnchorEvery === 0;
+}
+
+/**
  * The hashes of one frame for the given role. `image` is the frame at 1/`scale` of its stored
  * resolution; it is shrunk to the fixed 1/{@link VIDEO_SIGNATURE_PARAMS}.frameScale plane first
  * (decoding at that size directly saves the most time: pass `scale` = frameScale).
@@ -172,7 +187,7 @@ export function videoFrameHashes(
   image: PixelImage,
   role: VideoSignatureRole,
   scale = VIDEO_SIGNATURE_PARAMS.frameScale,
-  options: { dihedral?: boolean } = {},
+  options: { dihedral?: boolean; anchors?: boolean } = {},
 ): Omit<VideoFrameHashes, 'seconds'> {
   const p = VIDEO_SIGNATURE_PARAMS;
   const plane = shrinkLuma(image, Math.max(1, Math.round(p.frameScale / scale)));
@@ -200,7 +215,8 @@ export function videoFrameHashes(
     keep(regionPdq(plane, centreWindow(r, p.centreSize)));
   }
   // Anchors only inside the picture: bars, app chrome and caption bands are shared by many videos.
-  const anchors = anchorHashes(plane, trimmed, query ? p.queryAnchors : p.referenceAnchors);
+  const anchors =
+    options.anchors === false ? [] : anchorHashes(plane, trimmed, query ? p.queryAnchors : p.referenceAnchors);
   return dihedral ? { hashes, variants, anchors } : { hashes, anchors };
 }
 
@@ -248,7 +264,8 @@ export function referenceFromQuery(query: VideoSignature): VideoSignature {
 
 /**
  * Builds the signature of a video from decoded frames sampled at {@link videoSampleRate}, each
- * at 1/`scale` of the stored resolution (sync or async iterable, hashed as they arrive).
+ * at 1/`scale` of the stored resolution (sync or async iterable, hashed as they arrive); query
+ * frames carry anchors as {@link videoFrameHasAnchors} says.
  */
 export async function videoSignature(
   frames: Iterable<DecodedFrame> | AsyncIterable<DecodedFrame>,
@@ -257,7 +274,9 @@ export async function videoSignature(
   options: { dihedral?: boolean } = {},
 ): Promise<VideoSignature> {
   const out: VideoFrameHashes[] = [];
-  for await (const f of frames)
-    out.push({ seconds: f.timestampSeconds, ...videoFrameHashes(f.image, role, scale, options) });
+  for await (const f of frames) {
+    const anchors = videoFrameHasAnchors(role, out.length);
+    out.push({ seconds: f.timestampSeconds, ...videoFrameHashes(f.image, role, scale, { ...options, anchors }) });
+  }
   return { role, frames: out };
 }
