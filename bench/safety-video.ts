@@ -12,14 +12,16 @@
  *     robust query signature, hashed inline here instead of on the pool), and matching the
  *     signature against reference signatures; beside it, plain vPDQ alone and the signature
  *     alone (each with its own decode), and the full transcode the server does after screening
- *     (MP4 + HLS ladder), all measured in the same run.
+ *     (MP4 + HLS ladder), all measured in the same run; and the hasher and matching with the
+ *     other anchor cadences (queryAnchorEvery 1–4; 1, anchors on every query frame, is the
+ *     baseline from before the cadence existed).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { decodeVideoFramesForHashing, transcodeHls, transcodeMp4 } from '@mmd/media';
-import { matchVideo, type VideoSignature, videoSampleRate, vpdqHashFrame } from '@mmd/phash';
+import { matchVideo, VIDEO_SIGNATURE_PARAMS, type VideoSignature, videoSampleRate, vpdqHashFrame } from '@mmd/phash';
 import { createHasher } from '../apps/server/src/safety/hasher.ts';
 import { FFMPEG, VIDEO_CACHE, videoSources } from '../packages/phash/scripts/video-edits.ts';
 import { evaluateSplit, sameSceneTakes, signatureOf } from '../packages/phash/scripts/video-eval.ts';
@@ -70,11 +72,25 @@ async function screeningCost() {
   });
   const signature = await measured(() => signatureOf(file, 'query'));
   const hasher = createHasher({ maxPixels: 100_000_000, maxVideoSeconds: 900 });
-  const server = await measured(() => hasher.hashFile(file, { kind: 'video' }));
   // Matching: against every source video of the benchmark as reference signatures.
   const refs: VideoSignature[] = [];
   for (const split of ['development', 'test'] as const)
     for (const s of videoSources(split)) refs.push(await signatureOf(s.file, 'reference'));
+  // Other anchor cadences in the same run, first of all the baseline with anchored regions on
+  // every query frame (the setting before queryAnchorEvery); then the current setting.
+  const every = VIDEO_SIGNATURE_PARAMS.queryAnchorEvery;
+  const cadences = [1, 2, 3, 4].filter((n) => n !== every);
+  const others = [];
+  for (const n of cadences) {
+    VIDEO_SIGNATURE_PARAMS.queryAnchorEvery = n;
+    const hashed = await measured(() => hasher.hashFile(file, { kind: 'video' }));
+    const matched = await measured(async () =>
+      refs.map((r) => matchVideo(hashed.value.video!.signature, r).matched),
+    );
+    others.push({ n, hashed, matched });
+  }
+  VIDEO_SIGNATURE_PARAMS.queryAnchorEvery = every;
+  const server = await measured(() => hasher.hashFile(file, { kind: 'video' }));
   const matching = await measured(async () =>
     refs.map((r) => matchVideo(server.value.video!.signature, r).matched),
   );
@@ -108,6 +124,17 @@ async function screeningCost() {
       screeningCpuSeconds: screening,
       fullTranscode: { mp4CpuSeconds: mp4.cpuSeconds, hlsCpuSeconds: hls.cpuSeconds, cpuSeconds: transcode },
       screeningShareOfTranscode: round(screening / transcode, 3),
+      queryAnchorEvery: every,
+      // The same hasher and matching with other anchor cadences (1 = the setting before).
+      otherCadences: others.map(({ n, hashed, matched }) => ({
+        queryAnchorEvery: n,
+        serverHasherCpuSeconds: hashed.cpuSeconds,
+        matchingCpuSeconds: matched.cpuSeconds,
+        screeningCpuSeconds: round(hashed.cpuSeconds + matched.cpuSeconds, 2),
+        screeningShareOfTranscode: round((hashed.cpuSeconds + matched.cpuSeconds) / transcode, 3),
+        // The same decisions against the 20 references as the current setting.
+        sameDecisions: matched.value.every((m, i) => m === matching.value[i]),
+      })),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

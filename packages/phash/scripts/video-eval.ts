@@ -4,8 +4,13 @@
  * videos. Sources and edits come from video-edits.ts (built with ffmpeg into a temp cache).
  *
  *   node --import tsx packages/phash/scripts/video-eval.ts [--split=development|test|both]
+ *     [--param=NAME=VALUE …] [--robust-only] [--edits=crop10,crop20,…]
  *
- * Prints JSON. Parameters were chosen on the development split only.
+ * Prints JSON. Parameters were chosen on the development split only. `--param` overrides a
+ * number in VIDEO_SIGNATURE_PARAMS for this run (e.g. `--param=queryAnchorEvery=2`), to try a
+ * setting on the development split before changing the default; `--robust-only` skips plain vPDQ
+ * (its columns then read 0) to iterate on the signature in about half the time; `--edits` queries
+ * only those edits (recall and false matches over them alone, not comparable with a full run).
  *
  * The three chair takes film one scene three times (same chair, same room, same camera
  * moves). They are counted as the *same* video, neither as recall nor as false matches: a
@@ -20,6 +25,7 @@ import type { VideoFrameHashes, VideoSignature, VideoSignatureRole } from '../sr
 import {
   mergeFrames,
   VIDEO_SIGNATURE_PARAMS,
+  videoFrameHasAnchors,
   videoFrameHashes,
   videoSampleRate,
 } from '../src/video-signature.ts';
@@ -119,7 +125,8 @@ export async function signatureOf(file: string, role: VideoSignatureRole): Promi
     grey: true,
     skipSeconds: role === 'reference' ? Math.max(0, 0.13 - half / decodeFps) : 0,
   })) {
-    frames.push({ seconds: f.seconds, ...videoFrameHashes(f, role) });
+    const anchors = videoFrameHasAnchors(role, frames.length);
+    frames.push({ seconds: f.seconds, ...videoFrameHashes(f, role, undefined, { anchors }) });
   }
   if (neighbours === 1) return { role, frames };
   const step = Math.max(1, Math.round(decodeFps / fps));
@@ -153,8 +160,13 @@ interface Hashed {
   readonly signature: VideoSignature;
 }
 
+/** Set by `--robust-only`: plain vPDQ is not computed (its figures read 0). */
+let skipVpdq = false;
+/** Set by `--edits`: the edits queried (default all). */
+let edits: readonly VideoEdit[] = VIDEO_EDITS;
+
 async function hashed(name: string, scene: string, file: string, role: VideoSignatureRole): Promise<Hashed> {
-  return { name, scene, vpdq: await vpdqOf(file), signature: await signatureOf(file, role) };
+  return { name, scene, vpdq: skipVpdq ? [] : await vpdqOf(file), signature: await signatureOf(file, role) };
 }
 
 /** Per-edit recall and false matches for one split. */
@@ -168,7 +180,7 @@ export async function evaluateSplit(
   for (const s of sources) refs.push(await hashed(s.name, s.scene, s.file, 'reference'));
   const queries: Array<Hashed & { edit: VideoEdit }> = [];
   for (const s of sources) {
-    for (const edit of VIDEO_EDITS)
+    for (const edit of edits)
       queries.push({ ...(await hashed(s.name, s.scene, editedVideo(s, edit), 'query')), edit });
     log(`${split}: ${s.name} hashed`);
   }
@@ -242,8 +254,24 @@ export async function sameSceneTakes(options: VideoMatchOptions = {}) {
 if (process.argv[1]?.endsWith('video-eval.ts')) {
   const arg = process.argv.find((a) => a.startsWith('--split='))?.slice(8) ?? 'both';
   const splits: VideoSplit[] = arg === 'both' ? ['development', 'test'] : [arg as VideoSplit];
+  const params = VIDEO_SIGNATURE_PARAMS as unknown as Record<string, unknown>;
+  for (const a of process.argv.filter((x) => x.startsWith('--param='))) {
+    const [name, value] = a.slice(8).split('=');
+    if (!name || typeof params[name] !== 'number' || !Number.isFinite(Number(value)))
+      throw new Error(`--param: ${a} is not NAME=NUMBER for a numeric VIDEO_SIGNATURE_PARAMS entry`);
+    params[name] = Number(value);
+  }
+  skipVpdq = process.argv.includes('--robust-only');
+  const only = process.argv.find((a) => a.startsWith('--edits='))?.slice(8).split(',');
+  if (only) {
+    const unknown = only.filter((e) => !VIDEO_EDITS.includes(e as VideoEdit));
+    if (unknown.length > 0) throw new Error(`--edits: unknown ${unknown.join(', ')}`);
+    edits = only as VideoEdit[];
+  }
   const log = (m: string) => process.stderr.write(`[video-eval] ${m}\n`);
   const results = [];
   for (const s of splits) results.push(await evaluateSplit(s, {}, log));
-  console.log(JSON.stringify({ results, sameSceneTakes: await sameSceneTakes() }, null, 2));
+  console.log(
+    JSON.stringify({ params: VIDEO_SIGNATURE_PARAMS, results, sameSceneTakes: await sameSceneTakes() }, null, 2),
+  );
 }

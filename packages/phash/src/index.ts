@@ -68,6 +68,7 @@ export {
   mergeFrames,
   VIDEO_SIGNATURE_PARAMS,
   videoFrameHashes,
+  videoFrameHasAnchors,
   referenceFromQuery,
   videoSampleRate,
   videoSignature,

@@ -6,7 +6,14 @@ import { randomHash, rng } from '../test/random-hashes.ts';
 import type { PixelImage } from './pixel-image.ts';
 import { matchVideo } from './video-match.ts';
 import type { VideoSignature, VideoSignatureRole } from './video-signature.ts';
-import { mergeFrames, VIDEO_SIGNATURE_PARAMS, videoFrameHashes, videoSampleRate } from './video-signature.ts';
+import {
+  mergeFrames,
+  VIDEO_SIGNATURE_PARAMS,
+  videoFrameHasAnchors,
+  videoFrameHashes,
+  videoSampleRate,
+  videoSignature,
+} from './video-signature.ts';
 import { vpdqHashFrame } from './vpdq.ts';
 import { isVpdqMatch, matchVpdq } from './vpdq-match.ts';
 
@@ -27,8 +34,15 @@ async function frames(file: string, fps: number, skipSeconds = 0): Promise<Frame
   return out;
 }
 
+/** As the server and the evaluation build them: query frames carry anchors at the library's cadence. */
 function signature(list: readonly Frame[], role: VideoSignatureRole): VideoSignature {
-  return { role, frames: list.map((f) => ({ seconds: f.seconds, ...videoFrameHashes(f.image, role) })) };
+  return {
+    role,
+    frames: list.map((f, i) => ({
+      seconds: f.seconds,
+      ...videoFrameHashes(f.image, role, undefined, { anchors: videoFrameHasAnchors(role, i) }),
+    })),
+  };
 }
 
 /** Edits on raw grey pixels, so the tests need no encoder. */
@@ -134,6 +148,25 @@ describe('robust video matching', { skip: SKIP_NO_DATA }, () => {
       frames: order.map((k, i) => ({ seconds: i, hashes: reference.frames[k]!.hashes, anchors: [] })),
     };
     assert.equal(matchVideo(shuffled, reference).matched, false);
+  });
+});
+
+describe('anchored regions on query frames', { skip: SKIP_NO_DATA }, () => {
+  test('queries carry them at the cadence, starting with the first frame; references on every frame', async () => {
+    const every = VIDEO_SIGNATURE_PARAMS.queryAnchorEvery;
+    const list = (await frames(CITY, 4)).slice(0, 8);
+    const input = list.map((f) => ({ image: f.image, timestampSeconds: f.seconds }));
+    const query = await videoSignature(input, 'query');
+    const reference = await videoSignature(input, 'reference');
+    query.frames.forEach((f, i) => {
+      assert.equal(f.anchors.length > 0, i % every === 0, `query frame ${i}: ${f.anchors.length} anchors`);
+      assert.ok(f.hashes.length > 0, `query frame ${i} keeps its whole-picture hashes`);
+    });
+    for (const f of reference.frames) assert.ok(f.anchors.length > 0);
+    // Whole-picture and centre hashes do not depend on the cadence.
+    const withAll = videoFrameHashes(list[1]!.image, 'query');
+    assert.deepEqual(query.frames[1]!.hashes, withAll.hashes);
+    assert.deepEqual(query.frames[1]!.variants, withAll.variants);
   });
 });
 

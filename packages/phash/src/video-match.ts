@@ -93,10 +93,17 @@ function packAnchors(anchors: readonly AnchorHash[]): Uint32Array {
 /** Whether at least `needed` anchor pairs are within `maxDistance` (cheap pre-check). */
 function enoughClosePairs(a: Uint32Array, b: Uint32Array, maxDistance: number, needed: number): boolean {
   let found = 0;
+  const nb = b.length;
   for (let i = 0; i < a.length; i += 8) {
-    for (let j = 0; j < b.length; j += 8) {
-      let d = 0;
-      for (let w = 0; w < 8 && d <= maxDistance; w++) d += popcount32(a[i + w]! ^ b[j + w]!);
+    // The query anchor's first two words in locals: unrelated hashes differ in ~32 of their
+    // first 64 bits, so almost every pair is decided by them (same test, same outcome).
+    const a0 = a[i]!;
+    const a1 = a[i + 1]!;
+    for (let j = 0; j < nb; j += 8) {
+      let d = popcount32(a0 ^ b[j]!);
+      if (d > maxDistance) continue;
+      d += popcount32(a1 ^ b[j + 1]!);
+      for (let w = 2; w < 8 && d <= maxDistance; w++) d += popcount32(a[i + w]! ^ b[j + w]!);
       if (d <= maxDistance && ++found >= needed) return true;
     }
   }

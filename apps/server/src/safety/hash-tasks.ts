@@ -80,6 +80,8 @@ export interface SignatureFrameInput {
   height: number;
   channels: 1 | 3;
   seconds: number;
+  /** Whether this frame gets anchored regions (videoFrameHasAnchors); default yes. */
+  anchors?: boolean;
 }
 
 /**
@@ -89,7 +91,7 @@ export interface SignatureFrameInput {
 export function hashSignatureFrames(frames: SignatureFrameInput[], role: VideoSignatureRole, dihedral: boolean): VideoFrameHashes[] {
   return frames.map((f) => ({
     seconds: f.seconds,
-    ...videoFrameHashes({ data: new Uint8Array(f.pixels), width: f.width, height: f.height, channels: f.channels }, role, undefined, { dihedral }),
+    ...videoFrameHashes({ data: new Uint8Array(f.pixels), width: f.width, height: f.height, channels: f.channels }, role, undefined, { dihedral, anchors: f.anchors ?? true }),
   }));
 }
 

@@ -6,7 +6,7 @@
  * already); the pure-JS hashing goes to the thread pool.
  */
 import { MediaError, decodeVideoOutputs, fileDigests, type HashFrame, inspectMedia, type MediaKind } from '@mmd/media';
-import { hash256FromHex, mergeFrames, VIDEO_SIGNATURE_PARAMS, videoSampleRate, type VideoFrameHashes, type VideoSignature, type VideoSignatureRole, type VpdqFeature } from '@mmd/phash';
+import { hash256FromHex, mergeFrames, VIDEO_SIGNATURE_PARAMS, videoFrameHasAnchors, videoSampleRate, type VideoFrameHashes, type VideoSignature, type VideoSignatureRole, type VpdqFeature } from '@mmd/phash';
 import type { ThreadPool } from '../platform/queue/index.ts';
 import type { FrameInput, ImageHashResult, SignatureFrameInput } from './hash-tasks.ts';
 import * as tasks from './hash-tasks.ts';
@@ -132,7 +132,9 @@ export function createHasher(options: HasherOptions) {
         const i = decoded++;
         if (!wanted(i)) return;
         indexes.push(i);
-        batch.push({ pixels: ownBuffer(f.data), width: f.width, height: f.height, channels: f.channels, seconds: f.seconds });
+        // Query frames carry anchored regions on every few frames only (the library's cadence).
+        const anchors = videoFrameHasAnchors(role, i);
+        batch.push({ pixels: ownBuffer(f.data), width: f.width, height: f.height, channels: f.channels, seconds: f.seconds, anchors });
         if (batch.length >= framesPerTask * 4) await flush();
       },
       async finish(): Promise<VideoSignature> {
