@@ -9,13 +9,17 @@
  * Prints JSON: per query and reference, both verdicts (robust: agreeing frames / comparable
  * frames) and the matching time; then recall and false matches per split.
  */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { decodeVideoSignature, encodeVideoSignature } from '../src/video-signature-format.ts';
+import { formatVpdq, parseVpdq } from '../src/vpdq-format.ts';
 import { matchVideo } from '../src/video-match.ts';
 import type { VideoSignature } from '../src/video-signature.ts';
 import type { VpdqFeature } from '../src/vpdq.ts';
 import { isVpdqMatch, matchVpdq } from '../src/vpdq-match.ts';
 import type { VideoSplit } from './video-edits.ts';
-import { probe } from './video-edits.ts';
+import { probe, VIDEO_CACHE } from './video-edits.ts';
 import { signatureOf, vpdqOf } from './video-eval.ts';
 import { type LongQuery, type LongVideo, longQueries, longReferences } from './video-long-edits.ts';
 
@@ -26,13 +30,29 @@ interface Hashed extends LongVideo {
   readonly hashCpuSeconds: number;
 }
 
+const HASHES = join(VIDEO_CACHE, 'long', 'hashes');
+
+/**
+ * The video's vPDQ and signature, kept on disk (hashing is what takes minutes, and it does not
+ * depend on the matching rule): `--hash-only=NAME` hashes one video in its own process, so
+ * several can run side by side before the comparison.
+ */
 async function hashed(v: LongVideo | LongQuery, role: 'query' | 'reference'): Promise<Hashed> {
+  const cached = join(HASHES, `${basename(v.file, '.mp4')}${'filter' in v && v.filter ? `--${(v as LongQuery).edit}` : ''}.${role}.json`);
+  if (existsSync(cached)) {
+    const c = JSON.parse(readFileSync(cached, 'utf8')) as { vpdq: string; signature: string; seconds: number; hashCpuSeconds: number };
+    return { ...v, seconds: c.seconds, vpdq: parseVpdq(c.vpdq), signature: decodeVideoSignature(c.signature), hashCpuSeconds: c.hashCpuSeconds };
+  }
   const edit = 'filter' in v ? v.filter : undefined;
   const cpu = process.cpuUsage();
   const vpdq = await vpdqOf(v.file, edit);
   const signature = await signatureOf(v.file, role, edit);
   const used = process.cpuUsage(cpu);
-  return { ...v, seconds: probe(v.file).duration, vpdq, signature, hashCpuSeconds: Math.round((used.user + used.system) / 1e5) / 10 };
+  const out = { ...v, seconds: probe(v.file).duration, vpdq, signature, hashCpuSeconds: Math.round((used.user + used.system) / 1e5) / 10 };
+  mkdirSync(HASHES, { recursive: true });
+  writeFileSync(`${cached}.part`, JSON.stringify({ vpdq: formatVpdq(vpdq), signature: encodeVideoSignature(signature), seconds: out.seconds, hashCpuSeconds: out.hashCpuSeconds }));
+  renameSync(`${cached}.part`, cached);
+  return out;
 }
 
 /** Every query of a split against every reference of it. */
@@ -91,7 +111,15 @@ export async function evaluateLong(split: VideoSplit, log: (m: string) => void =
   return { split, rows, tally, slowestMatchMs: Math.round(slowest) };
 }
 
-if (process.argv[1]?.endsWith('video-long-eval.ts')) {
+if (process.argv[1]?.endsWith('video-long-eval.ts') && process.argv.some((a) => a.startsWith('--hash-only='))) {
+  // `--hash-only=SPLIT:NAME`: hash one reference or query into the cache.
+  const [split, name] = process.argv.find((a) => a.startsWith('--hash-only='))!.slice(12).split(':') as [VideoSplit, string];
+  const ref = longReferences(split).find((r) => r.name === name);
+  const query = longQueries(split).find((q) => q.name === name);
+  if (ref) await hashed(ref, 'reference');
+  if (query) await hashed(query, 'query');
+  if (!ref && !query) throw new Error(`no video ${name} in ${split}`);
+} else if (process.argv[1]?.endsWith('video-long-eval.ts')) {
   const arg = process.argv.find((a) => a.startsWith('--split='))?.slice(8) ?? 'both';
   const splits: VideoSplit[] = arg === 'both' ? ['development', 'test'] : [arg as VideoSplit];
   const log = (m: string) => process.stderr.write(`[video-long] ${m}\n`);
