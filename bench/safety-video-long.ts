@@ -22,8 +22,7 @@ import path from 'node:path';
 import { matchVideo, referenceFromQuery, withoutVariants } from '@mmd/phash';
 import { createHasher } from '../apps/server/src/safety/hasher.ts';
 import { FFMPEG, VIDEO_CACHE, videoSources } from '../packages/phash/scripts/video-edits.ts';
-import { signatureOf } from '../packages/phash/scripts/video-eval.ts';
-import { longReferences } from '../packages/phash/scripts/video-long-edits.ts';
+import { longReferenceSignature } from '../packages/phash/scripts/video-long-eval.ts';
 
 const round = (n: number, d = 2) => Number(n.toFixed(d));
 
@@ -59,8 +58,7 @@ function fifteenMinuteUpload(): string {
 }
 
 const file = fifteenMinuteUpload();
-const montage = longReferences('development').find((r) => r.name === 'montage-15m')!;
-const unrelated = await signatureOf(montage.file, 'reference');
+const unrelated = await longReferenceSignature('development', 'montage-15m');
 const hasher = createHasher({ maxPixels: 100_000_000, maxVideoSeconds: 3 * 60 * 60 });
 const hashed = await measured(() => hasher.hashFile(file, { kind: 'video' }));
 const signature = hashed.value.video!.signature;
