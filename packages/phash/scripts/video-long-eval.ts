@@ -63,7 +63,7 @@ export async function longReferenceSignature(split: VideoSplit, name: string): P
 }
 
 /** Every query of a split against every reference of it. */
-export async function evaluateLong(split: VideoSplit, log: (m: string) => void = () => {}) {
+export async function evaluateLong(split: VideoSplit, log: (m: string) => void = () => {}, only?: string) {
   const refs: Hashed[] = [];
   for (const r of longReferences(split)) {
     refs.push(await hashed(r, 'reference'));
@@ -72,7 +72,7 @@ export async function evaluateLong(split: VideoSplit, log: (m: string) => void =
   const rows: Array<Record<string, unknown>> = [];
   const tally = { same: 0, vpdq: 0, robust: 0, voteOnly: 0, different: 0, falseVpdq: 0, falseRobust: 0, falseVoteOnly: 0 };
   let slowest = 0;
-  for (const qv of longQueries(split)) {
+  for (const qv of longQueries(split).filter((q) => only === undefined || q.name === only)) {
     const q = await hashed(qv, 'query');
     log(`${split}: query ${q.name} hashed (${q.signature.frames.length} frames)`);
     for (const r of refs) {
@@ -133,6 +133,8 @@ if (process.argv[1]?.endsWith('video-long-eval.ts') && process.argv.some((a) => 
   const splits: VideoSplit[] = arg === 'both' ? ['development', 'test'] : [arg as VideoSplit];
   const log = (m: string) => process.stderr.write(`[video-long] ${m}\n`);
   const results = [];
-  for (const s of splits) results.push(await evaluateLong(s, log));
+  // `--query=NAME`: that query alone (one process per query can run side by side).
+  const only = process.argv.find((a) => a.startsWith('--query='))?.slice(8);
+  for (const s of splits) results.push(await evaluateLong(s, log, only));
   console.log(JSON.stringify(results, null, 2));
 }
