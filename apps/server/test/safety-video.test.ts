@@ -7,12 +7,14 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import { locateBinaries } from '@mmd/media';
+import { VIDEO_SIGNATURES_COMPARED } from '../src/safety/clusters.ts';
 import { VIDEO_CANDIDATES_VERIFIED } from '../src/safety/matcher.ts';
 import { type TestServer, type User, onEachDatabase, startTestServer } from './harness.ts';
 import { DATA, noData, signUpModerator, uploadAndWait } from './safety-fixtures.ts';
@@ -126,6 +128,68 @@ onEachDatabase('safety: robust video matching', (dialect) => {
     assert.equal(robust.length, VIDEO_CANDIDATES_VERIFIED, `${robust.length} robust matches`);
     assert.equal(check.matches.length, robust.length, 'nothing else matched the mirror (vPDQ misses it)');
     assert.ok(robust.some((m) => m.bank_id === many.id));
+  });
+
+  test(`a video upload joins a cluster through at most ${VIDEO_SIGNATURES_COMPARED} robust comparisons with stored videos (the oldest first), however many are near`, { skip: noData, timeout: 600_000 }, async (t) => {
+    // A server of its own: the clusters here depend on exactly which rows are stored.
+    const fresh = await startTestServer({ dialect });
+    t.after(() => fresh.close());
+    const uploader = await fresh.signUp();
+    const source = await uploadAndWait(uploader.client, clips.source!, 'source.mp4');
+    const other = await uploadAndWait(uploader.client, clips.other!, 'other.mp4');
+    assert.equal(source.status, 'ready');
+    assert.equal(other.status, 'ready');
+    const db = fresh.db.db;
+    const hashRow = (mediaId: string) => db.selectFrom('safety_media_hashes').selectAll().where('media_id', '=', mediaId).executeTakeFirstOrThrow();
+    const [sourceRow, otherRow] = [await hashRow(source.id), await hashRow(other.id)];
+    assert.ok(sourceRow.video_signature && sourceRow.video_keys && otherRow.video_signature, 'both uploads stored their robust signatures');
+    const mediaRow = await db.selectFrom('media').selectAll().where('id', '=', source.id).executeTakeFirstOrThrow();
+    let stored = 0;
+    /**
+     * A stored video row (and its media item) with the source's vPDQ and index keys, so the index
+     * proposes it for a mirrored copy as near as the source itself, and a given robust signature:
+     * the source's (a real copy, which verifies) or another video's (a decoy: it costs a
+     * comparison and never verifies).
+     */
+    const store = async (signature: string) => {
+      const mediaId = `med_capcopy${++stored}`;
+      await db.insertInto('media').values({ ...mediaRow, id: mediaId }).execute();
+      const row = await db
+        .insertInto('safety_media_hashes')
+        .values({ media_id: mediaId, kind: 'video', sha256: randomBytes(32).toString('hex'), md5: randomBytes(16).toString('hex'), pdq: null, quality: null, query: null, reference: null, vpdq: sourceRow.vpdq, video_signature: signature, video_keys: sourceRow.video_keys, removed_at: null, created_at: Date.now() })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return Number(row.id);
+    };
+    const remove = (ids: number[]) => db.updateTable('safety_media_hashes').set({ removed_at: Date.now() }).where('id', 'in', ids).execute();
+    const clusterOf = async (mediaId: string) => (await fresh.services.safety.clustersOf([mediaId])).get(mediaId);
+    // The source itself would be compared first (the oldest): out of the way, as after a takedown
+    // (and the other video, lest the index propose it too).
+    await remove([Number(sourceRow.id), Number(otherRow.id)]);
+
+    // One comparison short of the cap: 15 decoys, then a real copy, which is the 16th compared.
+    const decoys: number[] = [];
+    for (let i = 0; i < VIDEO_SIGNATURES_COMPARED - 1; i++) decoys.push(await store(otherRow.video_signature!));
+    const copyBelow = await store(sourceRow.video_signature!);
+    const mirrorBelow = await uploadAndWait(uploader.client, clips.mirror!, 'mirror.mp4');
+    assert.equal(await clusterOf(mirrorBelow.id), copyBelow, `the mirror joined the copy compared ${VIDEO_SIGNATURES_COMPARED}th (vPDQ misses it, the robust signature finds it)`);
+
+    // At the cap: one more decoy, older than a new real copy. The copy is never compared, so a
+    // mirrored upload starts its own cluster instead of costing more comparisons.
+    await remove([copyBelow, Number((await hashRow(mirrorBelow.id)).id)]);
+    decoys.push(await store(otherRow.video_signature!));
+    const copyPast = await store(sourceRow.video_signature!);
+    const mirrorAgain = await edit(dir, 'mirror-again', 'hflip,eq=brightness=0.02');
+    const mirrorPast = await uploadAndWait(uploader.client, mirrorAgain, 'mirror-again.mp4');
+    assert.equal(mirrorPast.status, 'ready');
+    const ownRow = Number((await hashRow(mirrorPast.id)).id);
+    assert.equal(await clusterOf(mirrorPast.id), ownRow, `past ${VIDEO_SIGNATURES_COMPARED} comparisons the copy behind the decoys is not compared: the upload has its own cluster`);
+    assert.notEqual(ownRow, copyPast);
+    // The same copy is still found when it is within the first comparisons: a mirrored upload after
+    // the decoys are gone joins it (so the miss above was the cap, not the copy).
+    await remove(decoys);
+    const mirrorLast = await uploadAndWait(uploader.client, await edit(dir, 'mirror-last', 'hflip,eq=brightness=0.04'), 'mirror-last.mp4');
+    assert.equal(await clusterOf(mirrorLast.id), copyPast, 'with the decoys gone, the same copy is found');
   });
 
   test('a video ffmpeg cannot read gets a clear outcome: the upload ends as not ready, the check endpoint answers 4xx with a code', { skip: noData, timeout: 300_000 }, async () => {

@@ -43,13 +43,16 @@ export async function* rawFrames(options: {
   divisor?: number;
   grey: boolean;
   skipSeconds?: number;
+  /** An edit applied first (ffmpeg filter), and the frame size it leaves. */
+  edit?: { vf: string; width: number; height: number };
 }): AsyncGenerator<{ data: Buffer; width: number; height: number; channels: 1 | 3; seconds: number }> {
-  const { width: w, height: h } = probe(options.file);
+  const { width: w, height: h } = options.edit ?? probe(options.file);
   const divisor = options.divisor ?? 1;
   const width = Math.max(1, Math.floor(w / divisor));
   const height = Math.max(1, Math.floor(h / divisor));
   const channels = options.grey ? 1 : 3;
   const filters = [
+    ...(options.edit ? [options.edit.vf] : []),
     options.every ? `select=not(mod(n\\,${options.every}))` : `fps=${options.fps}`,
     ...(divisor > 1 ? [`scale=${width}:${height}:flags=area`] : []),
   ];
@@ -110,7 +113,11 @@ export async function* rawFrames(options: {
  * The robust signature of a video file, decoded small and grey. References are sampled with a
  * phase offset of 0.13 s so that no edit lines up frame-for-frame with its source by accident.
  */
-export async function signatureOf(file: string, role: VideoSignatureRole): Promise<VideoSignature> {
+export async function signatureOf(
+  file: string,
+  role: VideoSignatureRole,
+  edit?: { vf: string; width: number; height: number },
+): Promise<VideoSignature> {
   const { duration } = probe(file);
   const fps = videoSampleRate(role, duration);
   const neighbours = role === 'reference' ? VIDEO_SIGNATURE_PARAMS.referenceNeighbours : 1;
@@ -118,18 +125,30 @@ export async function signatureOf(file: string, role: VideoSignatureRole): Promi
   const decodeFps = neighbours > 1 ? VIDEO_SIGNATURE_PARAMS.neighbourFps : fps;
   const half = neighbours >> 1;
   const frames: VideoFrameHashes[] = [];
+  const step = Math.max(1, Math.round(decodeFps / fps));
+  // Only the frames a merged sample uses are hashed (the same signature; long references decode
+  // 12 frames a second and use 3 of them).
+  const used = (i: number) => {
+    if (neighbours === 1) return true;
+    const r = (((i - half) % step) + step) % step;
+    return Math.min(r, step - r) <= half;
+  };
   for await (const f of rawFrames({
     file,
     fps: decodeFps,
     divisor: VIDEO_SIGNATURE_PARAMS.frameScale,
     grey: true,
     skipSeconds: role === 'reference' ? Math.max(0, 0.13 - half / decodeFps) : 0,
+    ...(edit ? { edit } : {}),
   })) {
     const anchors = videoFrameHasAnchors(role, frames.length);
-    frames.push({ seconds: f.seconds, ...videoFrameHashes(f, role, undefined, { anchors }) });
+    frames.push(
+      used(frames.length)
+        ? { seconds: f.seconds, ...videoFrameHashes(f, role, undefined, { anchors }) }
+        : { seconds: f.seconds, hashes: [], anchors: [] },
+    );
   }
   if (neighbours === 1) return { role, frames };
-  const step = Math.max(1, Math.round(decodeFps / fps));
   const merged: VideoFrameHashes[] = [];
   for (let c = half; c < frames.length; c += step)
     merged.push(mergeFrames(frames.slice(c - half, c + half + 1)));
@@ -137,7 +156,7 @@ export async function signatureOf(file: string, role: VideoSignatureRole): Promi
 }
 
 /** Plain vPDQ as the reference tool: every ⌊fps⌋-th frame, full resolution, RGB. */
-export async function vpdqOf(file: string): Promise<VpdqFeature[]> {
+export async function vpdqOf(file: string, edit?: { vf: string; width: number; height: number }): Promise<VpdqFeature[]> {
   const { execFileSync } = await import('node:child_process');
   const rate = execFileSync(
     'ffprobe',
@@ -147,7 +166,7 @@ export async function vpdqOf(file: string): Promise<VpdqFeature[]> {
   const [num, den] = rate.split('/').map(Number);
   const every = Math.max(1, Math.floor(num! / (den || 1)));
   const out: VpdqFeature[] = [];
-  for await (const f of rawFrames({ file, every, grey: false })) {
+  for await (const f of rawFrames({ file, every, grey: false, ...(edit ? { edit } : {}) })) {
     out.push(vpdqHashFrame({ image: f, timestampSeconds: f.seconds }, out.length));
   }
   return out;

@@ -26,6 +26,12 @@ export interface VideoMatchOptions {
   readonly candidatesPerFrame?: number;
   /** Anchor pairs within this distance are counted before the geometric check. Default 18. */
   readonly anchorMaxDistance?: number;
+  /**
+   * Count every reference frame that agrees along the found timeline, not only those among the
+   * vote's kept candidates (see agreeAlong). Default true; false is the earlier rule, kept for
+   * the evaluation's comparison.
+   */
+  readonly checkAlongTimeline?: boolean;
 }
 
 /** Outcome of {@link matchVideo}. */
@@ -120,7 +126,7 @@ function candidatePairs(
   query: VideoSignature,
   reference: VideoSignature,
   options: { maxDistance: number; keep: number; anchorMaxDistance: number },
-): Pair[] {
+): { pairs: Pair[]; agree: Uint8Array } {
   const { maxDistance, keep, anchorMaxDistance } = options;
   const q = pack(query);
   const r = pack(reference);
@@ -128,6 +134,9 @@ function candidatePairs(
   const nq = query.frames.length;
   const best = new Int32Array(nq);
   const pairs: Pair[] = [];
+  // Every agreeing (reference frame, query frame) pair's distance, not only the kept candidates:
+  // what checking a timeline frame by frame reads (agreeAlong). 255 = they do not agree.
+  const agree = new Uint8Array(reference.frames.length * nq).fill(NO_PAIR);
   // Locals, not property reads, in the hot loop: it runs (reference hashes × query hashes) times.
   const rWords = r.words;
   const qWords = q.words;
@@ -168,12 +177,62 @@ function candidatePairs(
         // Below every hash pair; more agreeing regions rank higher.
         distance = maxDistance + 1 + Math.max(0, 16 - m.score);
       }
+      agree[ri * nq + qi] = distance;
       found.push({ r: ri, q: qi, tr: refFrame.seconds, tq: query.frames[qi]!.seconds, distance });
     }
     found.sort((x, y) => x.distance - y.distance || x.q - y.q);
     pairs.push(...found.slice(0, keep));
   }
-  return pairs;
+  return { pairs, agree };
+}
+
+const NO_PAIR = 255;
+
+/**
+ * The reference frames that agree with the query along one timeline, checked frame by frame:
+ * each reference frame with usable hashes whose time the line puts inside the query's span
+ * agrees when a query frame within the tolerance of that time is one of its agreeing pairs.
+ *
+ * The vote keeps only the closest few query frames per reference frame, so in static or slowly
+ * changing footage (a lecture, a still with a clock, a slow pan: many query frames equally
+ * close) most kept pairs lie off the true timeline, and a 15-minute copy of a mostly still video
+ * showed only 147 of its 900 frames on one line. The vote still finds the line; this counts
+ * every frame on it.
+ */
+function agreeAlong(
+  query: VideoSignature,
+  reference: VideoSignature,
+  agree: Uint8Array,
+  line: { rate: number; offset: number; tol: number; maxDistance: number; first: number; last: number },
+): { frames: number; comparable: number; distance: number; whole: number } {
+  const nq = query.frames.length;
+  const times = query.frames.map((f) => f.seconds);
+  let frames = 0;
+  let comparable = 0;
+  let distance = 0;
+  let whole = 0;
+  for (let ri = 0; ri < reference.frames.length; ri++) {
+    const f = reference.frames[ri]!;
+    if (f.hashes.length === 0) continue;
+    const t = line.rate * f.seconds + line.offset;
+    if (t < line.first || t > line.last) continue;
+    comparable++;
+    // First query frame at or after t - tol (times ascend).
+    let lo = 0;
+    let hi = nq;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (times[mid]! < t - line.tol) lo = mid + 1;
+      else hi = mid;
+    }
+    let closest = NO_PAIR;
+    for (let qi = lo; qi < nq && times[qi]! <= t + line.tol; qi++) closest = Math.min(closest, agree[ri * nq + qi]!);
+    if (closest === NO_PAIR) continue;
+    frames++;
+    distance += closest;
+    if (closest <= line.maxDistance) whole++;
+  }
+  return { frames, comparable, distance, whole };
 }
 
 /*
@@ -212,7 +271,7 @@ export function matchVideo(
   };
   const usableQuery = query.frames.filter((f) => f.hashes.length > 0);
   if (usableQuery.length === 0) return none;
-  const pairs = candidatePairs(query, reference, {
+  const { pairs, agree } = candidatePairs(query, reference, {
     maxDistance,
     keep: options.candidatesPerFrame ?? 6,
     anchorMaxDistance: Math.min(maxDistance, options.anchorMaxDistance ?? 18),
@@ -279,23 +338,22 @@ export function matchVideo(
       }
     }
   }
-  // Reference frames the query could have shown under this timeline: inside its span.
+  // Reference frames the query could have shown under this timeline (inside its span), and those
+  // of them that agree along it (a superset of the vote's: every pair the vote counted is one).
   const first = usableQuery[0]!.seconds - tol;
   const last = usableQuery[usableQuery.length - 1]!.seconds + tol;
-  const comparable = reference.frames.filter((f) => {
-    if (f.hashes.length === 0) return false;
-    const t = best.rate * f.seconds + best.offset;
-    return t >= first && t <= last;
-  }).length;
-  const coverage = comparable === 0 ? 0 : best.frames / comparable;
+  const line = { rate: best.rate, offset: best.offset, tol, maxDistance, first, last };
+  const along = agreeAlong(query, reference, options.checkAlongTimeline === false ? new Uint8Array(agree.length).fill(NO_PAIR) : agree, line);
+  const frames = Math.max(best.frames, along.frames);
+  const coverage = along.comparable === 0 ? 0 : frames / along.comparable;
   return {
-    matched: best.frames >= minFrames && coverage >= minCoverage,
-    frames: best.frames,
-    comparable,
+    matched: frames >= minFrames && coverage >= minCoverage,
+    frames,
+    comparable: along.comparable,
     coverage,
     rate: best.rate,
     offsetSeconds: best.offset,
-    meanDistance: best.frames === 0 ? 0 : best.distance,
-    wholeFrames: best.whole,
+    meanDistance: frames === 0 ? 0 : along.frames >= best.frames ? along.distance / along.frames : best.distance,
+    wholeFrames: along.frames >= best.frames ? along.whole : best.whole,
   };
 }

@@ -33,7 +33,7 @@ export const CLUSTER_ANCHOR_DISTANCE = 18;
 /** Candidates verified per upload, the nearest first. */
 const CANDIDATES_VERIFIED = 64;
 /** Stored videos compared by their robust signature per upload (each costs up to a second, on a hashing thread). */
-const VIDEO_SIGNATURES_COMPARED = 16;
+export const VIDEO_SIGNATURES_COMPARED = 16;
 
 export async function assignCluster(
   db: Database,
