@@ -8,7 +8,7 @@ import { type Membership, assertMayPost, directChatsOf, inRanges, isAdmin, markO
 import { accountStates, accountsByIds, blockedBy, blockersOf, blocksBetween, readsShownBetween } from '../accounts/index.ts';
 import { AppError, notFound } from '../errors.ts';
 import { newId } from '../lib/ids.ts';
-import { type Database, type Tx, lockScope, prepared as preparedQuery } from '../platform/db/index.ts';
+import { type Database, type Tx, concurrentWrite, lockScope, prepared as preparedQuery } from '../platform/db/index.ts';
 import type { MessagesTable } from './schema.ts';
 import { type Emit, type WriteWithEvents, emitAll, latestCursor } from '../sync/index.ts';
 import { attachMedia, loadMediaRows, mediaOfMessageIds } from '../media/index.ts';
@@ -404,7 +404,8 @@ export function createMessaging(deps: MessagingDeps) {
         await markOwnMessages(tx, principal.accountId, new Map([[conversationId, seq]]));
         return { message: prepared ? await single(tx, row, principal.accountId) : message, replayed: false };
       };
-      return within ? body(within.tx, within.emit) : write(body);
+      // Sends run side by side on PostgreSQL (platform/db concurrentWrite): this path's check-then-write steps take lockScope.
+      return within ? body(within.tx, within.emit) : concurrentWrite(() => write(body));
     },
 
     /**

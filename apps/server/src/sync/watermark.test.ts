@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import pg from 'pg';
-import { type Database, openDatabase } from '../platform/db/index.ts';
+import { type Database, concurrentWrite, openDatabase } from '../platform/db/index.ts';
 import { createLocalEventBus } from '../platform/pubsub/index.ts';
 import { type NewEvent, type StoredEvent, appendEvent, eventsVisibleTo, visibleCursor, visibleUpTo } from './event-log.ts';
 import { createSyncHub } from './hub.ts';
@@ -51,12 +51,12 @@ function heldWrite(db: Database, n: string) {
   const release = new Promise<void>((r) => (commit = r));
   let taken: (id: number) => void = () => {};
   const cursor = new Promise<number>((r) => (taken = r));
-  const done = db.writeTransaction(async (tx) => {
+  const done = concurrentWrite(() => db.writeTransaction(async (tx) => {
     const stored = await appendEvent(tx, event(n));
     taken(stored.id);
     await release;
     return stored.id;
-  });
+  }));
   return { cursor, commit, done };
 }
 
@@ -116,10 +116,10 @@ test(
   { skip, timeout: 60_000 },
   () =>
     withSchema(async (db) => {
-      const failed = db.writeTransaction(async (tx) => {
+      const failed = concurrentWrite(() => db.writeTransaction(async (tx) => {
         await appendEvent(tx, event('rolled back'));
         throw new Error('rolled back on purpose');
-      });
+      }));
       await assert.rejects(failed, /on purpose/);
       const kept = heldWrite(db, 'kept');
       const k = await kept.cursor;

@@ -2,6 +2,7 @@
  * The database handle: Kysely over SQLite (better-sqlite3, the embedded default) or PostgreSQL.
  * This is the only place that knows which; the rest of the server sees `Database`.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync } from 'node:fs';
@@ -126,6 +127,24 @@ export function rolledBackToSavepoint(tx: Tx): void {
 export async function lockScope(tx: Tx | Kysely<DB>, scope: string): Promise<void> {
   await writeHooks.get(tx)?.lock(scope);
 }
+
+const concurrentWrites = new AsyncLocalStorage<boolean>();
+
+/**
+ * Runs `fn` so that the PostgreSQL write transactions it starts run side by side with each other.
+ * Every other write transaction still excludes all writers of the schema (and these) for its whole
+ * length, as before the watermark: about a hundred of them read, decide and write assuming no
+ * writer in between, and have not each been given the `lockScope` they would need. A path joins
+ * the concurrent ones only once audited: its check-then-write steps take `lockScope` (a message's
+ * send: its idempotency key, a held message's seq, forward limits; `nextSeq` is a row-locking
+ * UPDATE). SQLite: no effect (one writer).
+ */
+export function concurrentWrite<T>(fn: () => Promise<T>): Promise<T> {
+  return concurrentWrites.run(true, fn);
+}
+
+/** The whole-schema writers' lock: shared by audited concurrent writes, exclusive for the rest. */
+const WRITERS_SCOPE = 'writers';
 
 export interface DatabaseOptions {
   /** postgres://… for PostgreSQL; otherwise SQLite at `sqlitePath` (':memory:' allowed). */
@@ -312,12 +331,15 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
   return {
     dialect: 'postgres',
     db,
-    // No lock around the whole transaction: writers run side by side, and the event log's
-    // readers stop at the watermark instead (event-watermark.ts).
+    // Event cursors need no lock (readers stop at the watermark, event-watermark.ts); the writers'
+    // lock is for check-then-write code: shared by audited paths (`concurrentWrite`), else exclusive.
     writeTransaction: (fn) =>
       commits.timed(
         (body) =>
           db.transaction().execute(async (tx) => {
+            const writers = scopeLockKey(schemaName, WRITERS_SCOPE);
+            if (concurrentWrites.getStore() === true) await sql`select pg_advisory_xact_lock_shared(${SCOPE_LOCK_KEY}::int4, ${writers}::int4)`.execute(tx);
+            else await sql`select pg_advisory_xact_lock(${SCOPE_LOCK_KEY}::int4, ${writers}::int4)`.execute(tx);
             let marked: Promise<void> | null = null;
             const locked = new Set<string>();
             writeHooks.set(tx, {
