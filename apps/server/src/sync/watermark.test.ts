@@ -167,3 +167,54 @@ test(
       }
     }),
 );
+
+test(
+  'sends (concurrentWrite) run side by side, every other write transaction waits for them and holds them off',
+  { skip, timeout: 60_000 },
+  () =>
+    withSchema(async (db) => {
+      const order: string[] = [];
+      // Two concurrent writes both hold their transaction open at once: neither waits for the other.
+      const one = heldWrite(db, 'send 1');
+      const two = heldWrite(db, 'send 2');
+      await Promise.all([one.cursor, two.cursor]);
+      // An ordinary write (not audited for concurrency) starts only once both have committed.
+      const plain = db.writeTransaction(async (tx) => {
+        order.push('plain started');
+        await appendEvent(tx, event('plain'));
+      });
+      await new Promise((r) => setTimeout(r, 200));
+      assert.deepEqual([...order], [], 'the ordinary write waits while sends are open');
+      one.commit();
+      await one.done;
+      await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual([...order], [], 'it still waits for the second send');
+      two.commit();
+      await two.done;
+      await plain;
+      assert.deepEqual([...order], ['plain started']);
+
+      // And a send waits for an ordinary write that is open.
+      let release: () => void = () => {};
+      const gate = new Promise<void>((r) => (release = r));
+      let entered: () => void = () => {};
+      const inside = new Promise<void>((r) => (entered = r));
+      const exclusive = db.writeTransaction(async (tx) => {
+        await appendEvent(tx, event('exclusive'));
+        entered();
+        await gate;
+        order.push('exclusive committed');
+      });
+      await inside;
+      const send = heldWrite(db, 'send 3');
+      const started = send.cursor.then(() => order.push('send started'));
+      await new Promise((r) => setTimeout(r, 200));
+      assert.deepEqual([...order], ['plain started'], 'the send has not started while the ordinary write is open');
+      release();
+      await exclusive;
+      await started;
+      send.commit();
+      await send.done;
+      assert.deepEqual([...order], ['plain started', 'exclusive committed', 'send started']);
+    }),
+);
