@@ -128,7 +128,7 @@ export async function lockScope(tx: Tx | Kysely<DB>, scope: string): Promise<voi
   await writeHooks.get(tx)?.lock(scope);
 }
 
-const concurrentWrites = new AsyncLocalStorage<boolean>();
+const concurrentWrites = new AsyncLocalStorage<{ used: boolean }>();
 
 /**
  * Runs `fn` so that the PostgreSQL write transactions it starts run side by side with each other.
@@ -137,10 +137,20 @@ const concurrentWrites = new AsyncLocalStorage<boolean>();
  * writer in between, and have not each been given the `lockScope` they would need. A path joins
  * the concurrent ones only once audited: its check-then-write steps take `lockScope` (a message's
  * send: its idempotency key, a held message's seq, forward limits; `nextSeq` is a row-locking
- * UPDATE). SQLite: no effect (one writer).
+ * UPDATE). Only the first write transaction `fn` starts is concurrent: work it sets off later in
+ * the same async context (a job woken after the commit) writes exclusively. SQLite: no effect (one
+ * writer).
  */
 export function concurrentWrite<T>(fn: () => Promise<T>): Promise<T> {
-  return concurrentWrites.run(true, fn);
+  return concurrentWrites.run({ used: false }, fn);
+}
+
+/** Whether the write transaction starting now may share the writers' lock (and uses up the permission). */
+function takeConcurrentPermission(): boolean {
+  const store = concurrentWrites.getStore();
+  if (!store || store.used) return false;
+  store.used = true;
+  return true;
 }
 
 /** The whole-schema writers' lock: shared by audited concurrent writes, exclusive for the rest. */
@@ -333,12 +343,13 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
     db,
     // Event cursors need no lock (readers stop at the watermark, event-watermark.ts); the writers'
     // lock is for check-then-write code: shared by audited paths (`concurrentWrite`), else exclusive.
-    writeTransaction: (fn) =>
-      commits.timed(
+    writeTransaction: (fn) => {
+      const concurrent = takeConcurrentPermission();
+      return commits.timed(
         (body) =>
           db.transaction().execute(async (tx) => {
             const writers = scopeLockKey(schemaName, WRITERS_SCOPE);
-            if (concurrentWrites.getStore() === true) await sql`select pg_advisory_xact_lock_shared(${SCOPE_LOCK_KEY}::int4, ${writers}::int4)`.execute(tx);
+            if (concurrent) await sql`select pg_advisory_xact_lock_shared(${SCOPE_LOCK_KEY}::int4, ${writers}::int4)`.execute(tx);
             else await sql`select pg_advisory_xact_lock(${SCOPE_LOCK_KEY}::int4, ${writers}::int4)`.execute(tx);
             let marked: Promise<void> | null = null;
             const locked = new Set<string>();
@@ -357,7 +368,8 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
             return body(tx);
           }),
         fn,
-      ),
+      );
+    },
     eventWatermark: () => watermark.read(),
     observeCommits: commits.observe,
     async skipIdsTo(tx, table, next) {
