@@ -45,7 +45,7 @@ import { makePrivateDir } from './platform/private-files.ts';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { type CampaignJobPayloads, type CoreJobPayloads, type FederationJobPayloads, type ImportJobPayloads, type LinkPreviewJobPayloads, type PushJobPayloads, type TemplateMediaJobPayloads, type WebhookJobPayloads, queueOfJob } from './jobs.ts';
+import { type CampaignJobPayloads, type CoreJobPayloads, type FederationJobPayloads, type ImportJobPayloads, type LinkPreviewJobPayloads, type PushJobPayloads, type TemplateMediaJobPayloads, type WebhookJobPayloads, JOB_QUEUE, queueOfJob } from './jobs.ts';
 import { createPush, pushRoutes, vapidKeys } from './push/index.ts';
 import { filesRoute } from './media/files-route.ts';
 import { type MediaProcessor, createMediaProcessor } from './media/process.ts';
@@ -225,7 +225,7 @@ export async function buildApp(deps: AppDeps) {
   const queues = createJobQueues(config.queue === 'bullmq' && deps.redis ? { kind: 'bullmq', redis: deps.redis.client, prefix: deps.redis.prefix } : { kind: 'database' }, { db, clock, log: app.log, onFinished: metrics.jobRun, queueOf: queueOfJob });
   // Web Push waits on browsers' push services: a queue (and worker) of its own. Its tap enqueues a
   // message's push in the message's transaction, so a crash after commit loses none.
-  const pushQueue = queues.open<PushJobPayloads>('push');
+  const pushQueue = queues.open<PushJobPayloads>(JOB_QUEUE['push-message']);
   let pushWorker: QueueWorker | null = null;
   const push = createPush({
     db,
@@ -243,12 +243,12 @@ export async function buildApp(deps: AppDeps) {
   taps.push(push.tap);
   const business = createBusiness({ db, clock });
   // The queue is made before messaging: a poll or form with closes_at schedules its closing job.
-  const queue = queues.open<CoreJobPayloads>('core');
+  const queue = queues.open<CoreJobPayloads>(JOB_QUEUE['media-process']);
   // Friction on what spreads too fast: the same tiers for sends, releases and moderators' decisions;
   // a cluster reaching the hold tier is written to the safety audit log in the same transaction.
   const spreadPolicy = spreadPolicyFrom(config, recordSpreadAlert);
   // Link previews wait on other people's web servers: a queue (and worker) of their own.
-  const previewQueue = queues.open<LinkPreviewJobPayloads>('link-previews');
+  const previewQueue = queues.open<LinkPreviewJobPayloads>(JOB_QUEUE['link-preview']);
   let previewWorker: QueueWorker | null = null;
   const enqueuePreview = async (tx: Tx | null, step: LinkPreviewStep, runAt?: number) => {
     const options = { runAt, maxAttempts: 2, dedupeKey: `link-preview:${step.messageId}:${step.step === 'fetch' ? 'fetch' : step.attempt}` };
@@ -273,7 +273,7 @@ export async function buildApp(deps: AppDeps) {
   const authenticate = createAuthenticate(accounts, { resolveBotToken: (token) => bots.resolveToken(token) });
   // Webhook deliveries have a queue (and worker) of their own: a hanging receiver must never hold
   // the slots media processing needs, nor the reverse.
-  const webhookQueue = queues.open<WebhookJobPayloads>('webhooks');
+  const webhookQueue = queues.open<WebhookJobPayloads>(JOB_QUEUE['webhook-deliver']);
   const webhooks = createWebhooks({
     db,
     write,
@@ -309,7 +309,7 @@ export async function buildApp(deps: AppDeps) {
   const signer = createUrlSigner(await serverSecret(db, 'media-url-signing', config.signingSecret));
   // Personalised template renders are processed on a queue (and worker) of their own: a campaign's
   // thousands of renders never hold the slots people's uploads need.
-  const renderQueue = queues.open<TemplateMediaJobPayloads>('template-renders');
+  const renderQueue = queues.open<TemplateMediaJobPayloads>(JOB_QUEUE['template-media-process']);
   let renderWorker: QueueWorker | null = null;
   const media = createMedia({
     db,
@@ -407,7 +407,7 @@ export async function buildApp(deps: AppDeps) {
   taps.push(contacts.chat.tap);
   // Contact imports have a queue (and worker) of their own: a million-row file must never hold
   // the slots media processing and automation need.
-  const importQueue = queues.open<ImportJobPayloads>('contact-imports');
+  const importQueue = queues.open<ImportJobPayloads>(JOB_QUEUE['contacts-import']);
   let importWorker: QueueWorker | null = null;
   const contactImports = createContactImports({
     db,
@@ -426,7 +426,7 @@ export async function buildApp(deps: AppDeps) {
 
   // Campaigns plan and send on a queue (and worker) of their own: a million-recipient backlog
   // never holds the slots media processing, automation or webhooks need.
-  const campaignQueue = queues.open<CampaignJobPayloads>('campaigns');
+  const campaignQueue = queues.open<CampaignJobPayloads>(JOB_QUEUE['campaign-send']);
   // Templates are made further down (with the routes); the ports reach them only when called.
   const campaignPorts: CampaignPorts = { ...capabilityPorts({ db, contacts, segments, templates: () => templates }), ...deps.campaignPorts };
   const openDirect = (principal: Parameters<typeof conversations.create>[0], handle: string) => conversations.create(principal, { kind: 'direct', members: [handle] });
@@ -571,7 +571,7 @@ export async function buildApp(deps: AppDeps) {
   );
   await app.register(spreadRoutes({ review: safety.spread, authenticate, previews: safety.previews }));
   // Federation pushes wait on other platforms: a queue (and worker) of their own.
-  const federationQueue = queues.open<FederationJobPayloads>('federation');
+  const federationQueue = queues.open<FederationJobPayloads>(JOB_QUEUE['federation-deliver']);
   let federationWorker: QueueWorker | null = null;
   const federation = createFederation({
     db,

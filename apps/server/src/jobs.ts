@@ -61,7 +61,8 @@ export type FederationJobPayloads = Pick<JobPayloads, 'federation-deliver'>;
 export type PushJobPayloads = Pick<JobPayloads, 'push-message'>;
 
 /**
- * The named queue each job type runs in (app.ts opens them under these names). The database queue
+ * The named queue each job type runs in (app.ts opens each queue by one of its types' entry here, so
+ * the names are written once). The database queue
  * keeps every type in one table, so its metrics need this to say which queue a type's backlog is
  * in; the mapped type makes a job type without a queue a compile error.
  */
