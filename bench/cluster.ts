@@ -8,6 +8,7 @@
  *     node --import tsx bench/cluster.ts [--quick] [--clients=10000] [--subscribers=50000]
  *     [--rate=200] [--pairs=500] [--latency-messages=3000] [--throughput-seconds=10] [--posts=3]
  *     [--client-processes=4] [--connect-concurrency=10] [--deadline-seconds=1800] (quick: 900)
+ *     [--cpu-prof=DIR] (each MMD node's V8 CPU profile, written when it stops)
  *
  * --quick: 1,000 clients, 5,000 subscribers, 250 pairs, 600 latency messages, 4 s of throughput.
  *
@@ -110,6 +111,9 @@ const nodeSettings: Record<string, string> = {
   MMD_ARGON2_ITERATIONS: '1',
   MMD_SIGNUP_RATE_LIMIT: '1000000',
 };
+// --cpu-prof=DIR: every MMD node writes its V8 CPU profile there when it stops (NODE_OPTIONS refuses --cpu-prof).
+const cpuProfDir = argv.find((a) => a.startsWith('--cpu-prof='))?.slice('--cpu-prof='.length);
+const nodeArgs = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(cpuProfDir)}`] : [];
 const PASSWORD = 'bench-password-1';
 const FILLER = 'x'.repeat(60);
 
@@ -709,7 +713,7 @@ async function singleNode() {
   log(`single node: seeding ${N} accounts into SQLite`);
   const { tokens, seeded } = await seedAccounts({ sqlitePath: path.join(dataDir, 'mmd.sqlite') }, N);
   const port = await freePort();
-  const child = track(spawnNode({ ...nodeSettings, MMD_HOST: '127.0.0.1', MMD_PORT: String(port), MMD_DATA_DIR: dataDir }, 'stderr'));
+  const child = track(spawnNode({ ...nodeSettings, MMD_HOST: '127.0.0.1', MMD_PORT: String(port), MMD_DATA_DIR: dataDir }, 'stderr', nodeArgs));
   await waitFor('single node ready', answers(`http://127.0.0.1:${port}/readyz`), 120_000);
   const target = { port };
   const pairs = Math.min(opts.pairs, N / 2);
@@ -744,7 +748,7 @@ async function clusterRun() {
   mkdirSync(dir, { recursive: true });
   log(`cluster: starting HAProxy, 2 API nodes and a worker (schema ${schema})`);
   const t0 = now();
-  cluster = await startCluster({ databaseUrl: databaseUrl!, schema, redisUrl: redisUrl!, port: 0, dir, env: nodeSettings, stdio: 'stderr' });
+  cluster = await startCluster({ databaseUrl: databaseUrl!, schema, redisUrl: redisUrl!, port: 0, dir, env: nodeSettings, stdio: 'stderr', nodeArgs });
   const startSeconds = (now() - t0) / 1000;
   log(`cluster: seeding ${S} accounts into PostgreSQL`);
   const { tokens, seeded } = await seedAccounts({ databaseUrl, pgSchema: schema }, S);
@@ -786,7 +790,7 @@ async function clusterRun() {
   for (let k = apiNodes.length + 1; k <= nodesNeeded; k++) {
     const port = await freePort();
     const env = { ...apiNodes[0]!.env, MMD_PORT: String(port), MMD_DATA_DIR: path.join(dir, `api${k}`) };
-    const child = track(spawnNode(env, 'stderr'));
+    const child = track(spawnNode(env, 'stderr', nodeArgs));
     await waitFor(`api${k} ready`, answers(`http://127.0.0.1:${port}/readyz`), 120_000);
     servers.push({ name: `api${k}`, port });
     log(`cluster: started api${k} for the fan-out (${S} sockets, at most ${SOCKETS_PER_NODE} per node)`);

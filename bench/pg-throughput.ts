@@ -21,6 +21,7 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { freePort, killHard, spawnServer } from '../apps/server/test/child-server.ts';
@@ -117,8 +118,7 @@ async function run(nodes: number) {
           MMD_REDIS_URL: REDIS_URL!,
           MMD_DATA_DIR: `${os.tmpdir()}/${schema}_${i}`,
           MMD_SIGNUP_RATE_LIMIT: '100000',
-          ...(cpuProfDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${cpuProfDir}` } : {}),
-        }),
+        }, cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(cpuProfDir)}`] : []),
       );
       ports.push(port);
       // One at a time: the first migrates the schema.

@@ -37,6 +37,8 @@ export interface ClusterOptions {
   stdio?: Stdio;
   /** How many API nodes (default 2). */
   apiNodes?: number;
+  /** Arguments for node itself in every MMD process (benchmarks: `--cpu-prof`). */
+  nodeArgs?: readonly string[];
 }
 
 /** 'stderr' sends a child's stdout and stderr to our stderr (benchmarks keep stdout for JSON). */
@@ -125,9 +127,12 @@ export function haproxyConfig(options: {
   ].join('\n');
 }
 
-/** An MMD process (`main.ts serve`) with exactly this environment (plus PATH, HOME and warn-level JSON logs). */
-export function spawnNode(env: Record<string, string>, stdio: Stdio): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', main, 'serve'], {
+/**
+ * An MMD process (`main.ts serve`) with exactly this environment (plus PATH, HOME and warn-level JSON
+ * logs); `nodeArgs` go to node itself (e.g. `--cpu-prof`, which NODE_OPTIONS does not accept).
+ */
+export function spawnNode(env: Record<string, string>, stdio: Stdio, nodeArgs: readonly string[] = []): ChildProcess {
+  return spawn(process.execPath, [...nodeArgs, '--import', 'tsx', main, 'serve'], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', MMD_LOG_LEVEL: 'warn', MMD_LOG_FORMAT: 'json', ...env },
     stdio: ['ignore', childStdio(stdio), childStdio(stdio)],
@@ -178,7 +183,7 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
     nodes.push({ name, port, env: { ...common, MMD_ROLES: 'api', MMD_PORT: String(port), MMD_DATA_DIR: path.join(options.dir, name) }, child: null as unknown as ChildProcess });
   }
   nodes.push({ name: 'worker', port: null, env: { ...common, MMD_ROLES: 'worker', MMD_DATA_DIR: path.join(options.dir, 'worker') }, child: null as unknown as ChildProcess });
-  for (const node of nodes) node.child = spawnNode(node.env, stdio);
+  for (const node of nodes) node.child = spawnNode(node.env, stdio, options.nodeArgs);
   const port = options.port || (await freePort());
   const config = path.join(options.dir, 'haproxy.cfg');
   writeFileSync(config, haproxyConfig({ port, servers: nodes.filter((n) => n.port !== null).map((n) => ({ name: n.name, port: n.port! })) }));
@@ -213,7 +218,7 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
     nodes,
     restart(node, env = {}) {
       Object.assign(node.env, env);
-      node.child = spawnNode(node.env, stdio);
+      node.child = spawnNode(node.env, stdio, options.nodeArgs);
       return node.child;
     },
     stop,

@@ -18,10 +18,11 @@ export { freePort } from '../../../scripts/cluster.ts';
 
 /**
  * Starts `mmd serve` with a clean environment plus `env` (MMD_PORT and the database or data dir
- * at least). Cheap password hashing and short job leases keep restarts quick.
+ * at least). Cheap password hashing and short job leases keep restarts quick. `nodeArgs` go to node
+ * itself (`--cpu-prof`: NODE_OPTIONS refuses it).
  */
-export function spawnServer(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', path.join(root, 'apps/server/src/main.ts'), 'serve'], {
+export function spawnServer(env: Record<string, string>, nodeArgs: readonly string[] = []): ChildProcess {
+  return spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(root, 'apps/server/src/main.ts'), 'serve'], {
     cwd: root,
     env: {
       PATH: process.env.PATH ?? '',
