@@ -23,8 +23,8 @@
  *     post in the same channel (reactions are not coalesced).
  * Prints one JSON object on stdout (progress on stderr).
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -34,26 +34,21 @@ import { fileURLToPath } from 'node:url';
 import { Webhook } from 'standardwebhooks';
 import { WebSocket } from 'ws';
 import { MmdClient } from '../packages/sdk/src/index.ts';
+import { argOptions, benchServerSettings, children, cpuSeconds, freePort, pool, serverEnv, track } from './lib/harness.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
-function num(name: string, fallback: number): number {
-  const a = argv.find((x) => x.startsWith(`--${name}=`));
-  if (!a) return fallback;
-  const v = Number(a.slice(name.length + 3));
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} must be a positive number`);
-  return Math.floor(v);
-}
+const { count } = argOptions(argv);
 const opts = {
-  subscribers: num('subscribers', quick ? 1000 : 10_000),
-  votes: num('votes', quick ? 500 : 5000),
-  connected: num('connected', quick ? 50 : 200),
-  webhookMessages: num('webhook-messages', quick ? 400 : 3000),
+  subscribers: count('subscribers', quick ? 1000 : 10_000),
+  votes: count('votes', quick ? 500 : 5000),
+  connected: count('connected', quick ? 50 : 200),
+  webhookMessages: count('webhook-messages', quick ? 400 : 3000),
   webhookBots: 5,
   webhookPersons: 20,
-  updates: num('updates', quick ? 1000 : 5000),
+  updates: count('updates', quick ? 1000 : 5000),
   inFlight: 200,
   failShare: 0.2,
 };
@@ -68,64 +63,18 @@ function pct(xs: number[], p: number): number | null {
 }
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
-const clockTicks = (() => {
-  const v = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim());
-  return Number.isFinite(v) && v > 0 ? v : 100;
-})();
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / clockTicks;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Runs `fn` over `items` with at most `limit` in flight. */
-async function pool<T>(items: T[], limit: number, fn: (item: T, i: number) => Promise<void>) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      for (;;) {
-        const i = next++;
-        if (i >= items.length) return;
-        await fn(items[i]!, i);
-      }
-    }),
-  );
-}
-
 // ---------------------------------------------------------------------------------------------
 // The MMD server
 
-const children: ChildProcess[] = [];
-process.on('exit', () => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-});
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
 
 async function startServer(dataDir: string): Promise<{ pid: number; port: number; base: string }> {
   const port = await freePort();
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('MMD_')) env[k] = v;
-  Object.assign(env, {
-    MMD_HOST: '127.0.0.1',
+  // Cheap password hashing and no sign-up limit (benchServerSettings), so 10,000 subscribers are
+  // created in seconds; no path measured here hashes a password.
+  const env = serverEnv(benchServerSettings, {
     MMD_PORT: String(port),
     MMD_DATA_DIR: dataDir,
-    MMD_LOG_LEVEL: 'warn',
-    // Cheap password hashing and no sign-up limit, so 10,000 subscribers are created in seconds;
-    // no path measured here hashes a password.
-    MMD_ARGON2_MEMORY_KIB: '1024',
-    MMD_ARGON2_ITERATIONS: '1',
-    MMD_SIGNUP_RATE_LIMIT: '1000000',
     // The receivers live on loopback.
     MMD_OUTBOUND_ALLOW_PRIVATE: 'true',
     // Retries within the run (the default first retry is 5 s); the hanging receiver times out in 2 s.
@@ -133,12 +82,13 @@ async function startServer(dataDir: string): Promise<{ pid: number; port: number
     MMD_WEBHOOK_RETRY_MAX_DELAY_MS: '2000',
     MMD_OUTBOUND_TIMEOUT_MS: '2000',
   });
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'apps/server/src/main.ts', 'serve'], {
-    cwd: root,
-    env,
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  children.push(proc);
+  const proc = track(
+    spawn(process.execPath, ['--import', 'tsx', 'apps/server/src/main.ts', 'serve'], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    }),
+  );
   const base = `http://127.0.0.1:${port}`;
   const until = Date.now() + 60_000;
   for (;;) {
@@ -590,7 +540,7 @@ try {
   result.load_at_end = os.loadavg()[0];
   console.log(JSON.stringify(result, null, 2));
 } finally {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  for (const c of children) c.kill('SIGKILL');
   rmSync(dataDir, { recursive: true, force: true });
 }
 process.exit(0);

@@ -33,7 +33,6 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes, randomFillSync } from 'node:crypto';
 import { cpSync, createReadStream, createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -50,6 +49,7 @@ import { loadMedia } from '../apps/server/src/media/index.ts';
 import { openDatabase } from '../apps/server/src/platform/db/index.ts';
 import { createLocalEventBus } from '../apps/server/src/platform/pubsub/index.ts';
 import { drawOverImage } from '../apps/server/src/templates/index.ts';
+import { argOptions, benchServerSettings, freePort, pool, serverEnv, track } from './lib/harness.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -60,21 +60,7 @@ type Part = (typeof PARTS)[number];
 // Options: --name=value or --name value
 
 const argv = process.argv.slice(2);
-function option(name: string): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === `--${name}`) return argv[i + 1];
-    if (a.startsWith(`--${name}=`)) return a.slice(name.length + 3);
-  }
-  return undefined;
-}
-function count(name: string, fallback: number): number {
-  const raw = option(name);
-  if (raw === undefined) return fallback;
-  const v = Number(raw.replace(/_/g, ''));
-  if (!Number.isInteger(v) || v <= 0) throw new Error(`--${name} must be a positive whole number (got ${raw})`);
-  return v;
-}
+const { option, count } = argOptions(argv);
 const only = (option('only') ?? PARTS.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
 for (const p of only) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`--only: unknown part "${p}" (one or more of ${PARTS.join(', ')})`);
 const opts = {
@@ -92,20 +78,6 @@ const log = (...m: unknown[]) => process.stderr.write(`[bench:campaigns] ${m.joi
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 const mb = (bytes: number) => round(bytes / 1024 / 1024, 1);
-
-/** Runs `fn` over `items` with at most `limit` in flight. */
-async function pool<T>(items: T[], limit: number, fn: (item: T, i: number) => Promise<void>) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      for (;;) {
-        const i = next++;
-        if (i >= items.length) return;
-        await fn(items[i]!, i);
-      }
-    }),
-  );
-}
 
 /** Peak resident memory of a process (kernel's high-water mark), in bytes. */
 function vmHwm(pid: number | 'self'): number | null {
@@ -341,38 +313,16 @@ interface Server {
   stop(): Promise<void>;
 }
 
-const children: ChildProcess[] = [];
-process.on('exit', () => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-});
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** `main.ts serve` on `dataDir` (API and worker in one process: the embedded default). */
 async function startServer(dataDir: string, extraEnv: Record<string, string> = {}): Promise<Server> {
   const port = await freePort();
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('MMD_')) env[k] = v;
-  Object.assign(env, {
-    MMD_HOST: '127.0.0.1',
+  // Cheap password hashing and no sign-up (benchServerSettings) or sign-in limits: the bench signs
+  // in thousands of people; no measured path hashes a password.
+  const env = serverEnv(benchServerSettings, {
     MMD_PORT: String(port),
     MMD_DATA_DIR: dataDir,
-    MMD_LOG_LEVEL: 'warn',
-    // Cheap password hashing and no sign-up or sign-in limits: the bench signs in thousands of
-    // people; no measured path hashes a password.
-    MMD_ARGON2_MEMORY_KIB: '1024',
-    MMD_ARGON2_ITERATIONS: '1',
-    MMD_SIGNUP_RATE_LIMIT: '1000000',
     MMD_LOGIN_RATE_LIMIT: '1000000',
     MMD_LOGIN_ADDRESS_RATE_LIMIT: '1000000',
     ...extraEnv,
@@ -386,8 +336,7 @@ async function startServer(dataDir: string, extraEnv: Record<string, string> = {
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   // BENCH_SERVER_NODE_FLAGS='--trace-gc --max-semi-space-size=4': Node flags for the server under test.
   const nodeFlags = (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-  const proc = spawn(process.execPath, [...profile, ...nodeFlags, '--import', 'tsx', 'apps/server/src/main.ts', 'serve'], { cwd: root, env, stdio: ['ignore', 2, 'inherit'] }); // its stdout (logs, --trace-gc) to our stderr: our stdout is the JSON
-  children.push(proc);
+  const proc = track(spawn(process.execPath, [...profile, ...nodeFlags, '--import', 'tsx', 'apps/server/src/main.ts', 'serve'], { cwd: root, env, stdio: ['ignore', 2, 'inherit'] })); // its stdout (logs, --trace-gc) to our stderr: our stdout is the JSON
   let stopping = false;
   proc.once('exit', (code, signal) => {
     if (!stopping) log(`the MMD server exited unexpectedly (code ${code}, signal ${signal})`);
@@ -825,9 +774,8 @@ async function benchSockets(scratch: string) {
     const tokensFile = path.join(scratch, 'tokens.txt');
     writeFileSync(tokensFile, tokens.join('\n'));
     log(`sockets: connecting ${n} WebSockets from a child process`);
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'campaigns-clients.ts'), server.base.replace('http', 'ws'), tokensFile, w.businessId], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = track(spawn(process.execPath, ['--import', 'tsx', path.join(here, 'campaigns-clients.ts'), server.base.replace('http', 'ws'), tokensFile, w.businessId], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] }));
     clients = child;
-    children.push(child);
     const lines: string[] = [];
     let buffered = '';
     child.stdout!.on('data', (d: Buffer) => {

@@ -64,6 +64,24 @@ import { hashToken, newToken } from '../apps/server/src/lib/tokens.ts';
 import { openDatabase } from '../apps/server/src/platform/db/index.ts';
 import { openRedis, redisPrefix } from '../apps/server/src/platform/redis/index.ts';
 import { HAPROXY, type RunningCluster, answers, freePort, haproxyConfig, spawnNode, startCluster, waitFor } from '../scripts/cluster.ts';
+import {
+  type Expectation,
+  argOptions,
+  children,
+  clientProcesses,
+  deliveryTracker,
+  latestCursor,
+  listeningPort,
+  now,
+  percentiles,
+  poolUntil,
+  round,
+  sleep,
+  split,
+  stopAllChildren,
+  stopChild,
+  track,
+} from './lib/harness.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -72,13 +90,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
-function num(name: string, fallback: number): number {
-  const a = argv.find((x) => x.startsWith(`--${name}=`));
-  if (!a) return fallback;
-  const v = Number(a.slice(name.length + 3));
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} must be a positive number`);
-  return v;
-}
+const { num } = argOptions(argv);
 const opts = {
   clients: Math.floor(num('clients', quick ? 1000 : 10_000) / 2) * 2,
   subscribers: Math.floor(num('subscribers', quick ? 5000 : 50_000)),
@@ -120,59 +132,16 @@ const FILLER = 'x'.repeat(60);
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-const now = () => Number(process.hrtime.bigint()) / 1e6;
 const startedAt = now();
 const log = (...parts: unknown[]) => process.stderr.write(`[bench:cluster ${((now() - startedAt) / 1000).toFixed(1)}s] ${parts.join(' ')}\n`);
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const round = (x: number, digits = 2) => (Number.isFinite(x) ? Number(x.toFixed(digits)) : null);
 const load = () => os.loadavg().map((x) => round(x, 2));
 const deadlineLeft = () => opts.deadlineMs - (now() - startedAt);
 
-/** p50/p99/max with nearest-rank percentiles. */
-export function percentiles(values: number[]) {
-  if (values.length === 0) return { n: 0, p50: null, p99: null, max: null };
-  const s = [...values].sort((a, b) => a - b);
-  const at = (q: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
-  return { n: s.length, p50: round(at(0.5)), p99: round(at(0.99)), max: round(s[s.length - 1]!) };
-}
 const median = (xs: number[]) => percentiles(xs).p50;
 
-async function pool(n: number, concurrency: number, fn: (i: number) => Promise<void>) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, n) }, async () => {
-      while (next < n) {
-        if (deadlineLeft() < 60_000) throw new Error('setup ran into the deadline');
-        await fn(next++);
-      }
-    }),
-  );
+function pool(n: number, concurrency: number, fn: (i: number) => Promise<void>) {
+  return poolUntil(n, { concurrency, deadline: startedAt + opts.deadlineMs - 60_000, error: 'setup ran into the deadline' }, fn);
 }
-
-/** Splits 0..n-1 into `parts` contiguous, nearly equal ranges. */
-export function split(n: number, parts: number): [number, number][] {
-  return Array.from({ length: parts }, (_, k) => [Math.floor((k * n) / parts), Math.floor(((k + 1) * n) / parts)] as [number, number]);
-}
-
-// Every child is tracked and killed on the way out, whatever the way out is.
-const children = new Set<ChildProcess>();
-function track<T extends ChildProcess>(child: T): T {
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return child;
-}
-async function stopChild(child: ChildProcess, graceMs = 5000) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  if (await Promise.race([exited.then(() => false), sleep(graceMs).then(() => true)])) {
-    child.kill('SIGKILL');
-    await Promise.race([exited, sleep(2000)]);
-  }
-}
-process.on('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
-});
 
 // ---------------------------------------------------------------------------------------------
 // HTTP (keep-alive)
@@ -287,159 +256,27 @@ async function openDirectChats(targets: Target[], tokens: string[], pairs: numbe
   return { chats, per_s: Math.round(pairs / ((now() - t0) / 1000)) };
 }
 
-function latestCursor(port: number, token: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/stream?cursor=0&token=${encodeURIComponent(token)}`, { perMessageDeflate: false });
-    const timer = setTimeout(() => {
-      ws.terminate();
-      reject(new Error('no ready frame within 20 s'));
-    }, 20_000);
-    ws.on('message', (data: Buffer) => {
-      const frame = JSON.parse(data.toString()) as { type: string; cursor?: number };
-      if (frame.type === 'ready') {
-        clearTimeout(timer);
-        ws.close();
-        resolve(frame.cursor ?? 0);
-      }
-    });
-    ws.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-  });
-}
-
 // ---------------------------------------------------------------------------------------------
-// Delivery tracking
+// Delivery tracking and the client processes (bench/messaging-clients.ts, via bench/lib/harness.ts)
 
-interface Expectation {
-  sentAt: number;
-  /** Clients that must receive it (null: every client 0..n-1). */
-  clients: number[] | null;
-  n: number;
-  times: Float64Array;
-  received: number;
-  duplicates: number;
-}
-const expectations = new Map<string, Expectation>();
-const stats = { untracked: 0, unexpectedCloses: 0, closeSamples: [] as string[], frameErrors: 0 };
-
-function expect(tag: string, clients: number[] | null, n: number): Expectation {
-  const e = { sentAt: now(), clients, n, times: new Float64Array(n).fill(Number.NaN), received: 0, duplicates: 0 };
-  expectations.set(tag, e);
-  return e;
-}
-function onReceived(client: number, tag: string, at: number) {
-  const e = expectations.get(tag);
-  if (!e) {
-    stats.untracked++;
-    return;
-  }
-  const idx = e.clients ? e.clients.indexOf(client) : client < e.n ? client : -1;
-  if (idx < 0) return;
-  if (!Number.isNaN(e.times[idx]!)) {
-    e.duplicates++;
-    return;
-  }
-  e.times[idx] = at;
-  e.received++;
-}
-async function waitDelivered(list: Expectation[], timeoutMs: number) {
-  const until = now() + Math.min(timeoutMs, Math.max(1000, deadlineLeft() - 45_000));
-  while (now() < until && !list.every((e) => e.received >= e.n)) await sleep(20);
-}
-function tally(list: Expectation[]) {
-  let expected = 0;
-  let received = 0;
-  let duplicates = 0;
-  for (const e of list) {
-    expected += e.n;
-    received += e.received;
-    duplicates += e.duplicates;
-  }
-  return { expected, received, lost: expected - received, duplicates };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Client processes (bench/messaging-clients.ts)
-
-interface ClientProcess {
-  proc: ChildProcess;
-  waiting: Map<string, (m: Record<string, unknown>) => void>;
-}
-const clientProcs: ClientProcess[] = [];
+const deliveries = deliveryTracker({ timeLeft: deadlineLeft, reserveMs: 45_000 });
+const { expectations, expect, waitDelivered, tally } = deliveries;
+const clientProcs = clientProcesses({ deliveries, heapMib: 3072 });
 /** Which node took each client's socket (from HAProxy's x-mmd-node header). */
 const clientNode = new Map<number, string>();
 
-async function startClientProcesses(count: number) {
-  for (let w = 0; w < count; w++) {
-    const proc = track(fork(path.join(here, 'messaging-clients.ts'), [], { cwd: root, execArgv: ['--import', 'tsx', '--max-old-space-size=3072'], stdio: ['ignore', 2, 2, 'ipc'] }));
-    const handle: ClientProcess = { proc, waiting: new Map() };
-    proc.on('message', (raw) => {
-      const m = raw as Record<string, unknown> & { t: string };
-      if (m.t === 'recv') {
-        const c = m.c as number[];
-        const k = m.k as string[];
-        const at = m.at as number[];
-        for (let i = 0; i < c.length; i++) onReceived(c[i]!, k[i]!, at[i]!);
-      } else if (m.t === 'closed') {
-        stats.unexpectedCloses++;
-        if (stats.closeSamples.length < 5) stats.closeSamples.push(`client ${m.i}: ${m.code} ${m.reason}`);
-      } else if (m.t === 'frame_error') {
-        stats.frameErrors++;
-      } else if (m.t !== 'other') {
-        const resolve = handle.waiting.get(m.t);
-        if (resolve) {
-          handle.waiting.delete(m.t);
-          resolve(m);
-        }
-      }
-    });
-    clientProcs.push(handle);
-  }
-  await Promise.all(clientProcs.map((w) => reply(w, 'hello', 60_000)));
-}
-function reply(w: ClientProcess, type: string, timeoutMs: number): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      w.waiting.delete(type);
-      reject(new Error(`client process ${w.proc.pid} did not answer "${type}" within ${timeoutMs} ms`));
-    }, timeoutMs);
-    w.waiting.set(type, (m) => {
-      clearTimeout(timer);
-      resolve(m);
-    });
-  });
-}
 /** Opens sockets for clients [0, n), client i in process i mod P, to url(i); throws if any fails. */
 async function connectClients(n: number, url: (i: number) => string) {
-  const per: { i: number; url: string }[][] = clientProcs.map(() => []);
-  for (let i = 0; i < n; i++) per[i % clientProcs.length]!.push({ i, url: url(i) });
   const timeoutMs = Math.max(30_000, Math.min(600_000, deadlineLeft() - 90_000));
-  const t0 = now();
-  const replies = await Promise.all(
-    clientProcs.map((w, k) => {
-      const r = reply(w, 'connected', timeoutMs + 10_000);
-      w.proc.send({ t: 'connect', clients: per[k], ack: false, concurrency: opts.connectConcurrency, timeoutMs: Math.min(120_000, timeoutMs) });
-      return r;
-    }),
-  );
-  const seconds = (now() - t0) / 1000;
-  for (const r of replies) for (const [i, node] of (r.nodes as [number, string][] | undefined) ?? []) clientNode.set(i, node);
-  const failed = replies.reduce((s, r) => s + (r.failedCount as number), 0);
-  if (failed > 0) throw new Error(`${failed} of ${n} WebSocket clients failed to connect: ${JSON.stringify(replies.flatMap((r) => (r.failed as unknown[]).slice(0, 3)))}`);
+  const c = await clientProcs.connect({ from: 0, to: n, url, concurrency: opts.connectConcurrency, timeoutMs: Math.min(120_000, timeoutMs), replyTimeoutMs: timeoutMs + 10_000 });
+  for (const [i, node] of c.nodes) clientNode.set(i, node);
+  if (c.failed > 0) throw new Error(`${c.failed} of ${n} WebSocket clients failed to connect: ${JSON.stringify(c.samples)}`);
   const perNode: Record<string, number> = {};
   for (const node of clientNode.values()) perNode[node] = (perNode[node] ?? 0) + 1;
-  return { connected: n, seconds: round(seconds, 1), per_s: Math.round(n / seconds), ...(clientNode.size ? { per_node: perNode } : {}) };
+  return { connected: n, seconds: round(c.seconds, 1), per_s: Math.round(n / c.seconds), ...(clientNode.size ? { per_node: perNode } : {}) };
 }
 async function disconnectClients() {
-  await Promise.all(
-    clientProcs.map((w) => {
-      const r = reply(w, 'disconnected', 60_000);
-      w.proc.send({ t: 'disconnect' });
-      return r;
-    }),
-  );
+  await clientProcs.disconnect();
   clientNode.clear();
 }
 
@@ -462,20 +299,6 @@ async function startHaproxies(dir: string, name: string, count: number, servers:
   }
   for (const h of out) await waitFor(`HAProxy :${h.port}`, answers(`http://127.0.0.1:${h.port}/readyz`), 60_000);
   return out;
-}
-
-function listeningPort(child: ChildProcess): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('baseline server did not start within 60 s')), 60_000);
-    child.once('exit', (code) => reject(new Error(`baseline server exited (${code})`)));
-    child.on('message', (m) => {
-      const msg = m as { t?: string; port?: number };
-      if (msg.t === 'listening') {
-        clearTimeout(timer);
-        resolve(msg.port!);
-      }
-    });
-  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -660,9 +483,9 @@ let cluster: RunningCluster | null = null;
 let finished = false;
 
 async function cleanUp() {
-  await Promise.all(clientProcs.map((w) => stopChild(w.proc, 2000))).catch(() => {});
+  await clientProcs.stop(2000).catch(() => {});
   if (cluster) await cluster.stop().catch(() => {});
-  await Promise.all([...children].map((c) => stopChild(c))).catch(() => {});
+  await stopAllChildren().catch(() => {});
   agent.destroy();
   const client = new pg.Client({ connectionString: databaseUrl });
   await client
@@ -872,7 +695,7 @@ async function run() {
   tmpDir = mkdtempSync(path.join(os.tmpdir(), 'mmd-bench-cluster-'));
   const S = Math.max(opts.subscribers, opts.clients);
   const processes = Math.max(opts.clientProcesses, Math.ceil(S / SOCKETS_PER_CLIENT_PROCESS));
-  await startClientProcesses(processes);
+  await clientProcs.start(processes);
   result.client_processes = processes;
   await singleNode();
   const shape = await clusterRun();
@@ -886,7 +709,8 @@ async function run() {
     channel_post_to_last_vs_bare_broadcast: round(c.channel_fanout.median_ms_to_last / b.median_ms_to_last, 2),
   };
   result.target = { cross_node_p99_ms_at_most: 50, met: c.latency.cross_node_send_to_receive_ms ? c.latency.cross_node_send_to_receive_ms.p99 <= 50 : null };
-  result.delivery = { ...stats };
+  const { unknownTag, unexpectedCloses, closeSamples, frameErrors } = deliveries.stats;
+  result.delivery = { untracked: unknownTag, unexpectedCloses, closeSamples, frameErrors };
 }
 
 run()

@@ -30,12 +30,32 @@
 import { type ChildProcess, fork, spawn, spawnSync } from 'node:child_process';
 import { fsync, mkdtempSync, openSync, readFileSync, rmSync, write } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import { rng } from '../packages/phash/test/random-hashes.ts';
+import {
+  type Expectation,
+  argOptions,
+  children,
+  clientProcesses,
+  clockTicks,
+  cpuSeconds,
+  deliveryTracker,
+  freePort,
+  latestCursor,
+  listeningPort,
+  now,
+  percentiles,
+  poolUntil,
+  round,
+  serverEnv,
+  sleep,
+  stopAllChildren,
+  stopChild,
+  track,
+} from './lib/harness.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -43,14 +63,7 @@ import { rng } from '../packages/phash/test/random-hashes.ts';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
 const argv = process.argv.slice(2);
-const flag = (name: string) => argv.includes(`--${name}`);
-function num(name: string, fallback: number): number {
-  const a = argv.find((x) => x.startsWith(`--${name}=`));
-  if (!a) return fallback;
-  const v = Number(a.slice(name.length + 3));
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} must be a positive number`);
-  return v;
-}
+const { flag, num } = argOptions(argv);
 const quick = flag('quick');
 const throughputOnly = flag('throughput-only');
 const serverCpuProfDir = argv.find((x) => x.startsWith('--server-cpu-prof='))?.slice('--server-cpu-prof='.length);
@@ -96,21 +109,11 @@ const PASSWORD = 'bench-password-1';
 
 const log = (...parts: unknown[]) =>
   process.stderr.write(`[bench ${((now() - startedAt) / 1000).toFixed(1)}s] ${parts.join(' ')}\n`);
-const now = () => Number(process.hrtime.bigint()) / 1e6;
 const startedAt = now();
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const round = (x: number, digits = 2) => (Number.isFinite(x) ? Number(x.toFixed(digits)) : null);
 const sig = (x: number, digits = 3) => (Number.isFinite(x) ? Number(x.toPrecision(digits)) : null);
 
 function deadlineLeft() {
   return opts.deadlineMs - (now() - startedAt);
-}
-
-function percentiles(values: number[]) {
-  if (values.length === 0) return { n: 0, p50: null, p99: null, max: null };
-  const s = [...values].sort((a, b) => a - b);
-  const at = (q: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
-  return { n: s.length, p50: round(at(0.5)), p99: round(at(0.99)), max: round(s[s.length - 1]!) };
 }
 
 function median(values: number[]) {
@@ -122,44 +125,13 @@ function median(values: number[]) {
 
 const random = rng(20_240_601);
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 /** Runs fn(0..n-1) with at most `concurrency` at once; stops starting new ones after `deadline` (now()-based). */
-async function pool(n: number, concurrency: number, deadline: number, fn: (i: number) => Promise<void>) {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(concurrency, n) }, async () => {
-    while (next < n) {
-      if (now() > deadline) throw new Error('setup step ran past its time limit');
-      await fn(next++);
-    }
-  });
-  await Promise.all(lanes);
+function pool(n: number, concurrency: number, deadline: number, fn: (i: number) => Promise<void>) {
+  return poolUntil(n, { concurrency, deadline, error: 'setup step ran past its time limit' }, fn);
 }
 
 // ---------------------------------------------------------------------------------------------
 // /proc readers
-
-const clockTicks = (() => {
-  const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
-  const v = Number(r.stdout?.trim());
-  return Number.isFinite(v) && v > 0 ? v : 100;
-})();
-
-/** utime + stime of a process, in seconds. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / clockTicks;
-}
 
 /** A field of /proc/PID/status in KiB (VmRSS, VmHWM). */
 function statusKib(pid: number, field: 'VmRSS' | 'VmHWM'): number {
@@ -260,39 +232,13 @@ function startBackgroundMeter() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Child processes: every one is tracked and killed on the way out, whatever the way out is.
-
-const children = new Set<ChildProcess>();
-function track<T extends ChildProcess>(child: T): T {
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return child;
-}
-
-async function stopChild(child: ChildProcess, graceMs = 3000) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timedOut = await Promise.race([exited.then(() => false), sleep(graceMs).then(() => true)]);
-  if (timedOut) {
-    child.kill('SIGKILL');
-    await Promise.race([exited, sleep(2000)]);
-  }
-}
-
-async function stopAllChildren() {
-  await Promise.all([...children].map((c) => stopChild(c)));
-}
+// Child processes (tracked by the harness, killed on the way out)
 
 /** A child's stdout and stderr go to our stderr: stdout carries only the JSON result. */
 function forwardOutput(child: ChildProcess) {
   child.stdout?.on('data', (d: Buffer) => process.stderr.write(d));
   child.stderr?.on('data', (d: Buffer) => process.stderr.write(d));
 }
-
-process.on('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
-});
 
 // ---------------------------------------------------------------------------------------------
 // HTTP over keep-alive connections
@@ -453,200 +399,29 @@ function renameRate(r: ReturnType<typeof aggResult>, noun: 'messages' | 'request
 }
 
 // ---------------------------------------------------------------------------------------------
-// Delivery tracking: which client should receive which tagged message, and when each did.
+// Delivery tracking and the WebSocket client processes (bench/lib/harness.ts)
 
-interface Expectation {
-  sentAt: number;
-  /** The clients that must receive it; null means every client 0..n-1. */
-  clients: number[] | null;
-  n: number;
-  times: Float64Array;
-  received: number;
-  duplicates: number;
-  unexpected: number;
-}
-const expectations = new Map<string, Expectation>();
-const deliveryStats = {
-  unknownTag: 0,
-  unexpectedCloses: 0,
-  closeSamples: [] as string[],
-  frameErrors: 0,
-  frameErrorSamples: [] as string[],
-};
-
-function expectDelivery(tag: string, clients: number[] | null, n: number) {
-  const e: Expectation = {
-    sentAt: now(),
-    clients,
-    n,
-    times: new Float64Array(n).fill(Number.NaN),
-    received: 0,
-    duplicates: 0,
-    unexpected: 0,
-  };
-  expectations.set(tag, e);
-  return e;
-}
-
-function onReceived(client: number, tag: string, at: number) {
-  const e = expectations.get(tag);
-  if (!e) {
-    deliveryStats.unknownTag++;
-    return;
-  }
-  const idx = e.clients ? e.clients.indexOf(client) : client < e.n ? client : -1;
-  if (idx < 0) {
-    e.unexpected++;
-    return;
-  }
-  if (!Number.isNaN(e.times[idx]!)) {
-    e.duplicates++;
-    return;
-  }
-  e.times[idx] = at;
-  e.received++;
-}
-
-async function waitDelivered(list: Expectation[], timeoutMs: number) {
-  const until = now() + Math.min(timeoutMs, Math.max(1000, deadlineLeft() - 30_000));
-  while (now() < until) {
-    if (list.every((e) => e.received >= e.n)) return true;
-    await sleep(20);
-  }
-  return list.every((e) => e.received >= e.n);
-}
-
-function tally(list: Expectation[]) {
-  let expected = 0;
-  let received = 0;
-  let duplicates = 0;
-  let unexpected = 0;
-  for (const e of list) {
-    expected += e.n;
-    received += e.received;
-    duplicates += e.duplicates;
-    unexpected += e.unexpected;
-  }
-  return { expected, received, lost: expected - received, duplicates, unexpected };
-}
-
-// ---------------------------------------------------------------------------------------------
-// WebSocket client processes
-
-interface WorkerHandle {
-  proc: ChildProcess;
-  waiting: Map<string, (m: Record<string, unknown>) => void>;
-  otherCounts: Record<string, number>;
-}
-const workers: WorkerHandle[] = [];
-
-async function startWorkers(count: number) {
-  for (let w = 0; w < count; w++) {
-    const proc = track(
-      fork(path.join(here, 'messaging-clients.ts'), [], {
-        cwd: root,
-        execArgv: ['--import', 'tsx', '--max-old-space-size=2048'],
-        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      }),
-    );
-    forwardOutput(proc);
-    const handle: WorkerHandle = { proc, waiting: new Map(), otherCounts: {} };
-    proc.on('message', (raw) => {
-      const m = raw as Record<string, unknown> & { t: string };
-      if (m.t === 'recv') {
-        const c = m.c as number[];
-        const k = m.k as string[];
-        const at = m.at as number[];
-        for (let i = 0; i < c.length; i++) onReceived(c[i]!, k[i]!, at[i]!);
-      } else if (m.t === 'other') {
-        handle.otherCounts = m.counts as Record<string, number>;
-      } else if (m.t === 'closed') {
-        deliveryStats.unexpectedCloses++;
-        if (deliveryStats.closeSamples.length < 5)
-          deliveryStats.closeSamples.push(`client ${m.i}: ${m.code} ${m.reason}`);
-      } else if (m.t === 'frame_error') {
-        deliveryStats.frameErrors++;
-        if (deliveryStats.frameErrorSamples.length < 5)
-          deliveryStats.frameErrorSamples.push(`client ${m.i}: ${m.code} ${m.detail}`);
-      } else {
-        const resolve = handle.waiting.get(m.t);
-        if (resolve) {
-          handle.waiting.delete(m.t);
-          resolve(m);
-        }
-      }
-    });
-    workers.push(handle);
-  }
-  await Promise.all(workers.map((w) => reply(w, 'hello', 30_000)));
-}
-
-function reply(w: WorkerHandle, type: string, timeoutMs: number): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      w.waiting.delete(type);
-      reject(new Error(`client process ${w.proc.pid} did not answer "${type}" within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const onExit = () => reject(new Error(`client process ${w.proc.pid} exited while waiting for "${type}"`));
-    w.proc.once('exit', onExit);
-    w.waiting.set(type, (m) => {
-      clearTimeout(timer);
-      w.proc.off('exit', onExit);
-      resolve(m);
-    });
-  });
-}
+const deliveries = deliveryTracker({ timeLeft: deadlineLeft, reserveMs: 30_000 });
+const { expectations, stats: deliveryStats, expect: expectDelivery, waitDelivered, tally } = deliveries;
+const {
+  start: startWorkers,
+  setAck,
+  disconnect: disconnectClients,
+  otherEventCounts,
+  connect,
+} = clientProcesses({ deliveries, heapMib: 2048 });
 
 /** Opens sockets for clients [from, to) spread over the client processes; returns how many opened. */
 async function connectClients(from: number, to: number, url: (i: number) => string) {
-  const perWorker: { i: number; url: string }[][] = workers.map(() => []);
-  for (let i = from; i < to; i++) perWorker[i % workers.length]!.push({ i, url: url(i) });
   const timeoutMs = Math.max(10_000, Math.min(180_000, deadlineLeft() - 60_000));
-  const t0 = now();
-  const replies = await Promise.all(
-    workers.map((w, k) => {
-      const r = reply(w, 'connected', timeoutMs + 5000);
-      w.proc.send({
-        t: 'connect',
-        clients: perWorker[k],
-        ack: false,
-        concurrency: opts.connectConcurrencyPerWorker,
-        timeoutMs: Math.min(60_000, timeoutMs),
-      });
-      return r;
-    }),
-  );
-  const ms = now() - t0;
-  const ok = replies.reduce((s, r) => s + (r.ok as number), 0);
-  const failed = replies.reduce((s, r) => s + (r.failedCount as number), 0);
-  const samples = replies.flatMap((r) => (r.failed as { i: number; reason: string }[]).slice(0, 3));
-  return { ok, failed, samples, seconds: ms / 1000 };
-}
-
-async function setAck(on: boolean) {
-  await Promise.all(
-    workers.map((w) => {
-      const r = reply(w, 'ack_set', 10_000);
-      w.proc.send({ t: 'ack', on });
-      return r;
-    }),
-  );
-}
-
-async function disconnectClients() {
-  await Promise.all(
-    workers.map((w) => {
-      const r = reply(w, 'disconnected', 30_000);
-      w.proc.send({ t: 'disconnect' });
-      return r;
-    }),
-  );
-}
-
-function otherEventCounts() {
-  const sum: Record<string, number> = {};
-  for (const w of workers) for (const [k, v] of Object.entries(w.otherCounts)) sum[k] = (sum[k] ?? 0) + v;
-  return sum;
+  return connect({
+    from,
+    to,
+    url,
+    concurrency: opts.connectConcurrencyPerWorker,
+    timeoutMs: Math.min(60_000, timeoutMs),
+    replyTimeoutMs: timeoutMs + 5000,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -661,9 +436,7 @@ interface Server {
 async function startServer(dataDir: string, settings: Record<string, string>, profile = false): Promise<Server> {
   const port = await freePort();
   const profiling = profile && serverCpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(serverCpuProfDir)}`] : [];
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('MMD_')) env[k] = v;
-  Object.assign(env, serverSettings, settings, { MMD_DATA_DIR: dataDir, MMD_PORT: String(port) });
+  const env = serverEnv(serverSettings, settings, { MMD_DATA_DIR: dataDir, MMD_PORT: String(port) });
   const proc = track(
     spawn(process.execPath, [...profiling, '--import', 'tsx', 'apps/server/src/main.ts', 'serve'], {
       cwd: root,
@@ -689,31 +462,6 @@ async function startServer(dataDir: string, settings: Record<string, string>, pr
     await sleep(100);
   }
   return { proc, pid: proc.pid!, port };
-}
-
-/** The newest event cursor: what a brand-new account with no conversations is told in `ready`. */
-function latestCursor(port: number, token: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/stream?cursor=0&token=${encodeURIComponent(token)}`, {
-      perMessageDeflate: false,
-    });
-    const timer = setTimeout(() => {
-      ws.terminate();
-      reject(new Error('no ready frame within 10 s'));
-    }, 10_000);
-    ws.on('message', (data: Buffer) => {
-      const frame = JSON.parse(data.toString()) as { type: string; cursor?: number };
-      if (frame.type === 'ready') {
-        clearTimeout(timer);
-        ws.close();
-        resolve(frame.cursor ?? 0);
-      }
-    });
-    ws.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1390,20 +1138,6 @@ async function measure(
     frames_with_unknown_tag: deliveryStats.unknownTag,
     ok: mmdCounts.lost === 0 && mmdCounts.duplicates === 0 && mmdCounts.unexpected === 0,
   };
-}
-
-function listeningPort(child: ChildProcess): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('baseline server did not start within 30 s')), 30_000);
-    child.once('exit', (code) => reject(new Error(`baseline server exited (${code})`)));
-    child.on('message', (m) => {
-      const msg = m as { t?: string; port?: number };
-      if (msg.t === 'listening') {
-        clearTimeout(timer);
-        resolve(msg.port!);
-      }
-    });
-  });
 }
 
 run()

@@ -31,6 +31,7 @@ import { MmdClient, MmdError } from '@mmd/sdk';
 import sharp from 'sharp';
 import { buildApp } from '../apps/server/src/app.ts';
 import { TIERS_OFF } from './friction.ts';
+import { argOptions, pool } from './lib/harness.ts';
 import { loadConfig } from '../apps/server/src/config.ts';
 import { openDatabase } from '../apps/server/src/platform/db/index.ts';
 import { createLocalEventBus } from '../apps/server/src/platform/pubsub/index.ts';
@@ -57,21 +58,8 @@ import {
 const here = path.dirname(fileURLToPath(import.meta.url));
 const DATA = path.resolve(here, '../../shared/data');
 const argv = process.argv.slice(2);
-function option(name: string): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === `--${name}`) return argv[i + 1];
-    if (a.startsWith(`--${name}=`)) return a.slice(name.length + 3);
-  }
-  return undefined;
-}
+const { option, count } = argOptions(argv);
 const quick = argv.includes('--quick');
-const count = (name: string, fallback: number) => {
-  const raw = option(name);
-  const v = raw === undefined ? fallback : Number(raw.replace(/_/g, ''));
-  if (!Number.isInteger(v) || v <= 0) throw new Error(`--${name} must be a positive whole number (got ${raw})`);
-  return v;
-};
 const opts = {
   people: count('people', quick ? 100_000 : 1_000_000),
   seeds: count('seeds', quick ? 2 : 5),
@@ -219,19 +207,6 @@ async function startServer(clock: () => number) {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-async function pool<T>(items: T[], limit: number, fn: (item: T, i: number) => Promise<void>) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      for (;;) {
-        const i = next++;
-        if (i >= items.length) return;
-        await fn(items[i]!, i);
-      }
-    }),
-  );
 }
 
 /**
