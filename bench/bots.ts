@@ -34,7 +34,7 @@ import { fileURLToPath } from 'node:url';
 import { Webhook } from 'standardwebhooks';
 import { WebSocket } from 'ws';
 import { MmdClient } from '../packages/sdk/src/index.ts';
-import { argOptions, benchServerSettings, children, cpuSeconds, freePort, pool, serverEnv, track } from './lib/harness.ts';
+import { argOptions, benchServerSettings, children, cpuSeconds, freePort, pool, serverEnv, track, waitReady } from './lib/harness.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -90,17 +90,7 @@ async function startServer(dataDir: string): Promise<{ pid: number; port: number
     }),
   );
   const base = `http://127.0.0.1:${port}`;
-  const until = Date.now() + 60_000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`the MMD server exited during start (code ${proc.exitCode})`);
-    if (Date.now() > until) throw new Error('the MMD server was not ready within 60 s');
-    try {
-      if ((await fetch(`${base}/readyz`)).status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    await sleep(100);
-  }
+  await waitReady(proc, base, { timeoutMs: 60_000, pollMs: 100 });
   return { pid: proc.pid!, port, base };
 }
 

@@ -49,7 +49,7 @@ import { loadMedia } from '../apps/server/src/media/index.ts';
 import { openDatabase } from '../apps/server/src/platform/db/index.ts';
 import { createLocalEventBus } from '../apps/server/src/platform/pubsub/index.ts';
 import { drawOverImage } from '../apps/server/src/templates/index.ts';
-import { argOptions, benchServerSettings, freePort, pool, serverEnv, track } from './lib/harness.ts';
+import { argOptions, benchServerSettings, freePort, pool, serverEnv, track, waitReady } from './lib/harness.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -342,17 +342,7 @@ async function startServer(dataDir: string, extraEnv: Record<string, string> = {
     if (!stopping) log(`the MMD server exited unexpectedly (code ${code}, signal ${signal})`);
   });
   const base = `http://127.0.0.1:${port}`;
-  const until = Date.now() + 120_000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`the MMD server exited during start (code ${proc.exitCode})`);
-    if (Date.now() > until) throw new Error('the MMD server was not ready within 120 s');
-    try {
-      if ((await fetch(`${base}/readyz`)).status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    await sleep(200);
-  }
+  await waitReady(proc, base, { timeoutMs: 120_000, pollMs: 200 });
   const pid = proc.pid!;
   return {
     proc,

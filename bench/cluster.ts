@@ -64,24 +64,7 @@ import { hashToken, newToken } from '../apps/server/src/lib/tokens.ts';
 import { openDatabase } from '../apps/server/src/platform/db/index.ts';
 import { openRedis, redisPrefix } from '../apps/server/src/platform/redis/index.ts';
 import { HAPROXY, type RunningCluster, answers, freePort, haproxyConfig, spawnNode, startCluster, waitFor } from '../scripts/cluster.ts';
-import {
-  type Expectation,
-  argOptions,
-  children,
-  clientProcesses,
-  deliveryTracker,
-  latestCursor,
-  listeningPort,
-  now,
-  percentiles,
-  poolUntil,
-  round,
-  sleep,
-  split,
-  stopAllChildren,
-  stopChild,
-  track,
-} from './lib/harness.ts';
+import { type Expectation, argOptions, children, clientProcesses, deliveryTracker, httpRequest, latestCursor, listeningPort, machineInfo, now, percentiles, poolUntil, round, sleep, split, stopAllChildren, stopChild, track } from './lib/harness.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -151,27 +134,7 @@ interface Target {
   port: number;
 }
 function request(target: Target, method: string, urlPath: string, body?: unknown, token?: string, timeoutMs = 30_000) {
-  return new Promise<{ status: number; text: string; node: string | null }>((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const headers: Record<string, string | number> = {};
-    if (payload !== undefined) {
-      headers['content-type'] = 'application/json';
-      headers['content-length'] = Buffer.byteLength(payload);
-    }
-    if (token) headers.authorization = `Bearer ${token}`;
-    const req = http.request({ host: '127.0.0.1', port: target.port, method, path: urlPath, headers, agent, timeout: timeoutMs }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const node = res.headers['x-mmd-node'];
-        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), node: typeof node === 'string' ? node : null });
-      });
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`${method} ${urlPath} timed out after ${timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end(payload);
-  });
+  return httpRequest(agent, { port: target.port, method, path: urlPath, body, token, timeoutMs });
 }
 async function api<T>(target: Target, method: string, urlPath: string, body?: unknown, token?: string): Promise<T> {
   const r = await request(target, method, urlPath, body, token);
@@ -466,11 +429,7 @@ const result: Record<string, unknown> = {
   date: new Date().toISOString(),
   command: `node --import tsx bench/cluster.ts${argv.length ? ` ${argv.join(' ')}` : ''}`,
   machine: {
-    cpu: os.cpus()[0]?.model ?? 'unknown',
-    cores: os.cpus().length,
-    memory_gib: round(os.totalmem() / 2 ** 30, 1),
-    node: process.version,
-    os: `${os.type()} ${os.release()}`,
+    ...machineInfo(),
     open_files_limit: readFileSync('/proc/self/limits', 'utf8').match(/Max open files\s+(\d+)\s+(\d+)/)?.slice(1, 3).map(Number) ?? null,
     load_average_at_start: load(),
   },

@@ -38,14 +38,17 @@ import { rng } from '../packages/phash/test/random-hashes.ts';
 import {
   type Expectation,
   argOptions,
+  benchServerSettings,
   children,
   clientProcesses,
   clockTicks,
   cpuSeconds,
   deliveryTracker,
   freePort,
+  httpRequest,
   latestCursor,
   listeningPort,
+  machineInfo,
   now,
   percentiles,
   poolUntil,
@@ -85,15 +88,9 @@ const opts = {
   connectConcurrencyPerWorker: 50,
   deadlineMs: num('deadline-seconds', 570) * 1000,
 };
-const serverSettings = {
-  MMD_HOST: '127.0.0.1',
-  MMD_LOG_LEVEL: 'warn',
-  // Cheap password hashing and no sign-up rate limit, so 10,000 accounts are created in seconds.
-  // Messaging paths never hash passwords, so this does not flatter the figures measured.
-  MMD_ARGON2_MEMORY_KIB: '1024',
-  MMD_ARGON2_ITERATIONS: '1',
-  MMD_SIGNUP_RATE_LIMIT: '1000000',
-};
+// Cheap password hashing and no sign-up rate limit, so 10,000 accounts are created in seconds.
+// Messaging paths never hash passwords, so this does not flatter the figures measured.
+const serverSettings = benchServerSettings;
 /**
  * Accounts, chats and channel joins are created with synchronous=NORMAL (no fsync per commit) to
  * keep setup short; the server is then restarted on the same data with the default, FULL, and
@@ -263,29 +260,7 @@ function rawRequest(
   token?: string,
   timeoutMs = 30_000,
 ) {
-  return new Promise<{ status: number; text: string }>((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const headers: Record<string, string | number> = {};
-    if (payload !== undefined) {
-      headers['content-type'] = 'application/json';
-      headers['content-length'] = Buffer.byteLength(payload);
-    }
-    if (token) headers.authorization = `Bearer ${token}`;
-    const req = http.request(
-      { host: '127.0.0.1', port, method, path: urlPath, headers, agent, timeout: timeoutMs },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
-        );
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`${method} ${urlPath} timed out after ${timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end(payload);
-  });
+  return httpRequest(agent, { port, method, path: urlPath, body, token, timeoutMs });
 }
 
 async function api<T>(
@@ -471,13 +446,7 @@ const result: Record<string, unknown> = {
   benchmark: 'messaging',
   date: new Date().toISOString(),
   command: `node --import tsx bench/messaging.ts${argv.length ? ` ${argv.join(' ')}` : ''}`,
-  machine: {
-    cpu: os.cpus()[0]?.model ?? 'unknown',
-    cores: os.cpus().length,
-    memory_gib: round(os.totalmem() / 2 ** 30, 1),
-    node: process.version,
-    os: `${os.type()} ${os.release()}`,
-  },
+  machine: machineInfo(),
   source: (() => {
     const git = (args: string[]) =>
       spawnSync('git', args, { cwd: root, encoding: 'utf8' }).stdout?.trim() ?? '';

@@ -8,6 +8,8 @@
  */
 import { type ChildProcess, fork, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
@@ -92,6 +94,17 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / clockTicks;
 }
 
+/** The machine a result was measured on (the start of a result's `machine` object). */
+export function machineInfo() {
+  return {
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    memory_gib: round(os.totalmem() / 2 ** 30, 1),
+    node: process.version,
+    os: `${os.type()} ${os.release()}`,
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Bounded concurrency
 
@@ -126,6 +139,38 @@ export async function poolUntil(n: number, options: { concurrency: number; deadl
 }
 
 // ---------------------------------------------------------------------------------------------
+// HTTP
+
+/**
+ * One request to 127.0.0.1:`port` over `agent` (keep-alive), `body` sent as JSON, `token` as a
+ * bearer token; resolves with any status. `node` is the x-mmd-node header bench:cluster's HAProxy
+ * adds (which API node answered), null without one.
+ */
+export function httpRequest(agent: http.Agent, r: { port: number; method: string; path: string; body?: unknown; token?: string | undefined; timeoutMs: number }) {
+  return new Promise<{ status: number; text: string; node: string | null }>((resolve, reject) => {
+    const payload = r.body === undefined ? undefined : JSON.stringify(r.body);
+    const headers: Record<string, string | number> = {};
+    if (payload !== undefined) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = Buffer.byteLength(payload);
+    }
+    if (r.token) headers.authorization = `Bearer ${r.token}`;
+    const req = http.request({ host: '127.0.0.1', port: r.port, method: r.method, path: r.path, headers, agent, timeout: r.timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const node = res.headers['x-mmd-node'];
+        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), node: typeof node === 'string' ? node : null });
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`${r.method} ${r.path} timed out after ${r.timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
 // The MMD server under test
 
 /**
@@ -146,6 +191,24 @@ export function serverEnv(...settings: Record<string, string>[]): NodeJS.Process
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('MMD_')) env[k] = v;
   return Object.assign(env, ...settings);
+}
+
+/**
+ * Polls `base`/readyz every `pollMs` until it answers 200; throws if `proc` exits first or
+ * `timeoutMs` passes.
+ */
+export async function waitReady(proc: ChildProcess, base: string, o: { timeoutMs: number; pollMs: number }) {
+  const until = Date.now() + o.timeoutMs;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`the MMD server exited during start (code ${proc.exitCode})`);
+    if (Date.now() > until) throw new Error(`the MMD server was not ready within ${o.timeoutMs / 1000} s`);
+    try {
+      if ((await fetch(`${base}/readyz`)).status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(o.pollMs);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
