@@ -1,7 +1,7 @@
 /**
  * bench:safety, video part (imported by bench/safety.ts; runnable alone):
  *
- *   node --import tsx bench/safety-video.ts [--matching-only]
+ *   node --import tsx bench/safety-video.ts [--matching-only | --cost-only [--cadences]]
  *
  *  1. Video matching under edits: per edit, recall of plain vPDQ (reference rule, 1 frame/s) and
  *     of MMD's robust video signature, and false matches between different videos, per
@@ -12,17 +12,26 @@
  *     robust query signature, hashed inline here instead of on the pool), and matching the
  *     signature against reference signatures; beside it, plain vPDQ alone and the signature
  *     alone (each with its own decode), and the full transcode the server does after screening
- *     (MP4 + HLS ladder), all measured in the same run; and the hasher and matching with the
- *     other anchor cadences (queryAnchorEvery 1–4; 1, anchors on every query frame, is the
- *     baseline from before the cadence existed).
+ *     (MP4 + HLS ladder), all measured in the same run. Matching is measured two ways: against
+ *     every reference in full, and as screening does it (the bank index proposes candidates,
+ *     the robust rule checks the nearest). The hasher's parts (decode, vPDQ hashing, signature
+ *     hashing) are measured one by one too. With --cadences, the hasher and matching with the
+ *     other anchor cadences as well (queryAnchorEvery 1–4; 1, anchors on every query frame, is
+ *     the baseline from before the cadence existed).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { decodeVideoFramesForHashing, transcodeHls, transcodeMp4 } from '@mmd/media';
-import { matchVideo, VIDEO_SIGNATURE_PARAMS, type VideoSignature, videoSampleRate, vpdqHashFrame } from '@mmd/phash';
+import { decodeVideoFramesForHashing, decodeVideoOutputs, type HashFrame, transcodeHls, transcodeMp4 } from '@mmd/media';
+import { encodeVideoSignature, isVpdqMatch, matchVideo, matchVpdq, VIDEO_SIGNATURE_PARAMS, type VideoSignature, type VpdqFeature, videoFrameHasAnchors, videoSampleRate, vpdqHashFrame } from '@mmd/phash';
+import { GroupIndex } from '../apps/server/src/safety/group-index.ts';
+import { formatVpdqCompact, parseVpdqAny, usableFrames, videoSearchKeys } from '../apps/server/src/safety/hash-codec.ts';
+import { hashFrames, hashSignatureFrames } from '../apps/server/src/safety/hash-tasks.ts';
 import { createHasher } from '../apps/server/src/safety/hasher.ts';
+import { signalIndexHashes } from '../apps/server/src/safety/indexes.ts';
+import { VIDEO_CANDIDATES_VERIFIED } from '../apps/server/src/safety/matcher.ts';
+import { videoRuleOfText } from '../apps/server/src/safety/video-rule.ts';
 import { FFMPEG, VIDEO_CACHE, videoSources } from '../packages/phash/scripts/video-edits.ts';
 import { evaluateSplit, sameSceneTakes, signatureOf } from '../packages/phash/scripts/video-eval.ts';
 
@@ -62,7 +71,85 @@ function oneMinuteUpload(): string {
   return out;
 }
 
-async function screeningCost() {
+/**
+ * Where the hasher's CPU goes, each part on its own: the decode alone (ffmpeg plus reading its
+ * pipes, the frames kept in memory), then vPDQ's and the signature's hashing of those frames,
+ * with the same task functions the pool runs (hash-tasks.ts), the same anchor cadence.
+ */
+async function hasherBreakdown(file: string) {
+  const vpdqFrames: HashFrame[] = [];
+  const greyFrames: HashFrame[] = [];
+  const decode = await measured(() =>
+    decodeVideoOutputs(
+      file,
+      [{ fps: 1 }, { fpsForDuration: (d) => videoSampleRate('query', d), divisor: VIDEO_SIGNATURE_PARAMS.frameScale, grey: true }],
+      (output, frame) => {
+        (output === 0 ? vpdqFrames : greyFrames).push(frame);
+      },
+      { maxSeconds: 900 },
+    ),
+  );
+  const vpdq = await measured(async () =>
+    hashFrames(vpdqFrames.map((f) => ({ pixels: own(f.data), width: f.width, height: f.height, seconds: f.seconds, frameNumber: f.frameNumber }))),
+  );
+  const signature = await measured(async () =>
+    hashSignatureFrames(
+      greyFrames.map((f, i) => ({ pixels: own(f.data), width: f.width, height: f.height, channels: f.channels, seconds: f.seconds, anchors: videoFrameHasAnchors('query', i) })),
+      'query',
+      true,
+    ),
+  );
+  return {
+    decodeCpuSeconds: decode.cpuSeconds,
+    vpdqHashingCpuSeconds: vpdq.cpuSeconds,
+    signatureHashingCpuSeconds: signature.cpuSeconds,
+    frames: { vpdq: vpdqFrames.length, signature: greyFrames.length },
+  };
+}
+
+function own(b: Buffer): ArrayBuffer {
+  return new Uint8Array(b).buffer as ArrayBuffer;
+}
+
+/**
+ * What screening's matching really does with a video upload (matcher.ts matchBanks, without the
+ * database reads): the bank index, loaded with these references as vPDQ signals carrying their
+ * robust reference signatures (signalIndexHashes, as the server indexes them), is searched with
+ * the upload's vPDQ frames and signature keys; every candidate is checked by vPDQ, and the
+ * nearest VIDEO_CANDIDATES_VERIFIED that vPDQ does not match by the robust rule on the written
+ * signatures (videoRuleOfText, what the pool runs). Returns the ids matched and how.
+ */
+function serverMatching(
+  bank: ReadonlyArray<{ id: number; value: string; robust: string }>,
+  index: GroupIndex,
+  upload: { frames: VpdqFeature[]; signature: VideoSignature },
+) {
+  const frames = usableFrames(upload.frames);
+  const queryText = encodeVideoSignature(upload.signature);
+  const candidates = index.search([...frames.map((f) => f.hash), ...videoSearchKeys(upload.signature)], 31);
+  const nearest = new Set(
+    [...candidates]
+      .sort((a, b) => a[1] - b[1] || a[0] - b[0])
+      .slice(0, VIDEO_CANDIDATES_VERIFIED)
+      .map(([id]) => id),
+  );
+  const matched: Array<{ id: number; rule: string }> = [];
+  let verified = 0;
+  for (const r of bank) {
+    if (!candidates.has(r.id)) continue;
+    if (isVpdqMatch(matchVpdq(frames, parseVpdqAny(r.value)))) {
+      matched.push({ id: r.id, rule: 'vpdq' });
+      continue;
+    }
+    if (!nearest.has(r.id)) continue;
+    verified++;
+    const rule = videoRuleOfText(queryText, r.robust, { maxDistance: 31, thin: false });
+    if (rule) matched.push({ id: r.id, rule });
+  }
+  return { candidates: candidates.size, verified, matched };
+}
+
+async function screeningCost(options: { cadences: boolean }) {
   const file = oneMinuteUpload();
   const vpdq = await measured(async () => {
     let n = 0;
@@ -72,14 +159,22 @@ async function screeningCost() {
   });
   const signature = await measured(() => signatureOf(file, 'query'));
   const hasher = createHasher({ maxPixels: 100_000_000, maxVideoSeconds: 900 });
+  const sources = [...videoSources('development'), ...videoSources('test')];
   // Matching: against every source video of the benchmark as reference signatures.
   const refs: VideoSignature[] = [];
-  for (const split of ['development', 'test'] as const)
-    for (const s of videoSources(split)) refs.push(await signatureOf(s.file, 'reference'));
-  // Other anchor cadences in the same run, first of all the baseline with anchored regions on
-  // every query frame (the setting before queryAnchorEvery); then the current setting.
+  for (const s of sources) refs.push(await signatureOf(s.file, 'reference'));
+  // The same sources as bank signals, hashed as the server hashes a bank entry, and indexed.
+  const bank: Array<{ id: number; value: string; robust: string }> = [];
+  for (const [i, s] of sources.entries()) {
+    const h = await hasher.hashFile(s.file, { kind: 'video', role: 'reference' });
+    bank.push({ id: i + 1, value: formatVpdqCompact(h.video!.frames), robust: encodeVideoSignature(h.video!.signature) });
+  }
+  const index = new GroupIndex();
+  index.addMany(bank.map((r) => [r.id, signalIndexHashes({ type: 'vpdq', value: r.value, robust: r.robust })] as const));
+  // Other anchor cadences in the same run (--cadences), first of all the baseline with anchored
+  // regions on every query frame (the setting before queryAnchorEvery); then the current setting.
   const every = VIDEO_SIGNATURE_PARAMS.queryAnchorEvery;
-  const cadences = [1, 2, 3, 4].filter((n) => n !== every);
+  const cadences = options.cadences ? [1, 2, 3, 4].filter((n) => n !== every) : [];
   const others = [];
   for (const n of cadences) {
     VIDEO_SIGNATURE_PARAMS.queryAnchorEvery = n;
@@ -94,6 +189,8 @@ async function screeningCost() {
   const matching = await measured(async () =>
     refs.map((r) => matchVideo(server.value.video!.signature, r).matched),
   );
+  const viaIndex = await measured(async () => serverMatching(bank, index, server.value.video!));
+  const breakdown = await hasherBreakdown(file);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mmd-bench-video-'));
   try {
     const mp4 = await measured(() =>
@@ -104,6 +201,7 @@ async function screeningCost() {
     );
     const transcode = round(mp4.cpuSeconds + hls.cpuSeconds, 2);
     const screening = round(server.cpuSeconds + matching.cpuSeconds, 2);
+    const screeningViaIndex = round(server.cpuSeconds + viaIndex.cpuSeconds, 2);
     return {
       upload: '60 s, 1280x720, 25 fps H.264 (ten pan-and-zoom clips)',
       serverHasher: {
@@ -112,6 +210,9 @@ async function screeningCost() {
         vpdqFrames: server.value.video!.frames.length,
         signatureFrames: server.value.video!.signature.frames.length,
       },
+      // The hasher's parts measured one by one in the same run (their sum is near, not equal to,
+      // the hasher's figure: the hasher overlaps reading and hashing, and copies less).
+      hasherBreakdown: breakdown,
       twoDecodesBefore: round(vpdq.cpuSeconds + signature.cpuSeconds, 2),
       vpdqOneFps: { cpuSeconds: vpdq.cpuSeconds, wallSeconds: vpdq.wallSeconds, frames: vpdq.value },
       robustSignature: {
@@ -120,10 +221,22 @@ async function screeningCost() {
         frames: signature.value.frames.length,
         fps: videoSampleRate('query', 60),
       },
+      // Every reference compared in full (the figure measured since the first run).
       matchingAgainstReferences: { references: refs.length, cpuSeconds: matching.cpuSeconds },
+      // What screening's matching does: index look-up, vPDQ on candidates, the robust rule on the
+      // nearest VIDEO_CANDIDATES_VERIFIED.
+      matchingViaIndex: {
+        bankSignals: bank.length,
+        candidates: viaIndex.value.candidates,
+        robustComparisons: viaIndex.value.verified,
+        matched: viaIndex.value.matched,
+        cpuSeconds: viaIndex.cpuSeconds,
+      },
       screeningCpuSeconds: screening,
+      screeningViaIndexCpuSeconds: screeningViaIndex,
       fullTranscode: { mp4CpuSeconds: mp4.cpuSeconds, hlsCpuSeconds: hls.cpuSeconds, cpuSeconds: transcode },
       screeningShareOfTranscode: round(screening / transcode, 3),
+      screeningViaIndexShareOfTranscode: round(screeningViaIndex / transcode, 3),
       queryAnchorEvery: every,
       // The same hasher and matching with other anchor cadences (1 = the setting before).
       otherCadences: others.map(({ n, hashed, matched }) => ({
@@ -149,7 +262,7 @@ export async function benchVideo(options: { matchingOnly: boolean; log: (m: stri
     sameSceneTakes: await sameSceneTakes(),
   };
   options.log('video: screening cost of a 1-minute upload');
-  return { matching, screening: options.matchingOnly ? null : await screeningCost() };
+  return { matching, screening: options.matchingOnly ? null : await screeningCost({ cadences: false }) };
 }
 
 if (process.argv[1]?.endsWith('safety-video.ts')) {
@@ -157,7 +270,7 @@ if (process.argv[1]?.endsWith('safety-video.ts')) {
   const log = (m: string) => process.stderr.write(`[bench:safety-video] ${m}\n`);
   const onlyCost = process.argv.includes('--cost-only');
   const result = onlyCost
-    ? { screening: await screeningCost() }
+    ? { screening: await screeningCost({ cadences: process.argv.includes('--cadences') }) }
     : await benchVideo({ matchingOnly: process.argv.includes('--matching-only'), log });
   console.log(
     JSON.stringify(

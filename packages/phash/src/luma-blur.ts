@@ -54,11 +54,22 @@ function boxRows(src: Float32Array, dst: Float32Array, width: number, height: nu
     const base = y * width;
     let sum = 0;
     for (let i = -radius; i <= radius; i++) sum += src[base + Math.min(last, Math.max(0, i))]!;
-    for (let x = 0; x < width; x++) {
+    // The same sums in the same order as clamping both indexes at every x: the clamps only bite
+    // near the ends, so the middle stretch runs without them.
+    const left = Math.min(width, radius);
+    const right = Math.max(left, width - radius - 1);
+    let x = 0;
+    for (; x < left; x++) {
       dst[base + x] = sum * norm;
-      const add = x + radius + 1;
-      const drop = x - radius;
-      sum += src[base + Math.min(add, last)]! - src[base + Math.max(drop, 0)]!;
+      sum += src[base + Math.min(x + radius + 1, last)]! - src[base + Math.max(x - radius, 0)]!;
+    }
+    for (; x < right; x++) {
+      dst[base + x] = sum * norm;
+      sum += src[base + x + radius + 1]! - src[base + x - radius]!;
+    }
+    for (; x < width; x++) {
+      dst[base + x] = sum * norm;
+      sum += src[base + Math.min(x + radius + 1, last)]! - src[base + Math.max(x - radius, 0)]!;
     }
   }
 }

@@ -18,13 +18,16 @@ const DCT_MATRIX = (() => {
   return d;
 })();
 
+const dctScratch = new Float32Array(K * N);
+
 /**
  * 16×16 low-frequency DCT coefficients (row-major, row = vertical frequency) of a 64×64
  * row-major image.
  */
 export function dct64To16(a: Float32Array): Float32Array {
   const d = DCT_MATRIX;
-  const t = new Float32Array(K * N);
+  // Reused between calls (per thread; nothing here awaits): the sums start from zero.
+  const t = dctScratch.fill(0);
   // T = D·A, each output accumulated over k in order, like the reference. The loops run k
   // outside j so the 64 sums of a row are independent chains (the CPU overlaps them) and A is
   // read row by row; each sum sees the same roundings in the same order as k-innermost.

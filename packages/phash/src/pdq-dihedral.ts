@@ -55,3 +55,12 @@ export function transformCoefficients(coeffs: Float32Array, transform: DihedralT
   }
   return out;
 }
+
+/**
+ * Which coefficients a transform negates, as a key: transforms with the same key (a transform
+ * and its transpose) hold the same values in another order, so they share a median.
+ */
+export function dihedralSignKey(transform: DihedralTransform): number {
+  const { mirrorRows, mirrorCols } = RECIPES[transform];
+  return (mirrorRows ? 2 : 0) + (mirrorCols ? 1 : 0);
+}

@@ -84,7 +84,20 @@ function downsample64(luma: Float32Array, stride: number, x: number, y: number):
   const a = new Float32Array(n * n);
   for (let row = 0; row < n; row++)
     a.set(luma.subarray((y + row) * stride + x, (y + row) * stride + x + n), row * n);
-  const b = new Float32Array(n * n);
+  return pdqDownsample64InPlace(a);
+}
+
+/** Scratch of the 64×64 passes (module state is per thread, and nothing here awaits). */
+const scratch64 = new Float32Array(PDQ_DOWNSAMPLE_SIZE * PDQ_DOWNSAMPLE_SIZE);
+
+/**
+ * {@link pdqDownsampleLuma} of a whole 64×64 plane, computed in place in `a` (which it returns):
+ * for callers that sample a region into a buffer of their own and need no copy of it.
+ */
+export function pdqDownsample64InPlace(a: Float32Array): Float32Array {
+  const n = PDQ_DOWNSAMPLE_SIZE;
+  if (a.length !== n * n) throw new RangeError('expected a 64×64 plane');
+  const b = scratch64;
   for (let pass = 0; pass < 2; pass++) {
     // Along rows, a → b: out[0] = in[0], then s = (s + in[i]) − in[i − 1], each step rounded.
     for (let row = 0; row < n * n; row += n) {

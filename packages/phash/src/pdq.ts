@@ -1,10 +1,10 @@
 import type { Hash256 } from './hash256.ts';
-import { coefficientsToHash } from './pdq-bits.ts';
+import { coefficientsMedian, coefficientsToHash } from './pdq-bits.ts';
 import { dct64To16 } from './pdq-dct.ts';
 import type { DihedralTransform } from './pdq-dihedral.ts';
-import { DIHEDRAL_TRANSFORMS, transformCoefficients } from './pdq-dihedral.ts';
+import { DIHEDRAL_TRANSFORMS, dihedralSignKey, transformCoefficients } from './pdq-dihedral.ts';
 import type { LumaRegion } from './pdq-downsample.ts';
-import { pdqDownsample, pdqDownsampleLuma } from './pdq-downsample.ts';
+import { pdqDownsample, pdqDownsample64InPlace, pdqDownsampleLuma } from './pdq-downsample.ts';
 import { pdqQuality } from './pdq-quality.ts';
 import type { PixelImage } from './pixel-image.ts';
 
@@ -59,6 +59,15 @@ export function pdqIntermediateFromLuma(
   return { coefficients: dct64To16(small), quality: pdqQuality(small) };
 }
 
+/**
+ * {@link pdqIntermediateFromLuma} of a whole 64×64 plane, which it overwrites (no copy): for
+ * regions sampled into a buffer of their own, e.g. blob-anchored regions.
+ */
+export function pdqIntermediateOf64(plane: Float32Array): PdqIntermediate {
+  const small = pdqDownsample64InPlace(plane);
+  return { coefficients: dct64To16(small), quality: pdqQuality(small) };
+}
+
 /** PDQ hash and quality of an image (RGB, RGBA, grey or grey+alpha pixels). */
 export function pdqHash(image: PixelImage): PdqResult {
   const { coefficients, quality } = pdqIntermediate(image);
@@ -76,6 +85,13 @@ export function pdqHashDihedral(image: PixelImage): PdqDihedralResult {
 /** Dihedral hashes from an already computed {@link PdqIntermediate}. */
 export function pdqDihedralFromIntermediate({ coefficients, quality }: PdqIntermediate): PdqDihedralResult {
   const hashes = {} as Record<DihedralTransform, Hash256>;
-  for (const t of DIHEDRAL_TRANSFORMS) hashes[t] = coefficientsToHash(transformCoefficients(coefficients, t));
+  // A transpose only reorders the block, so each of the 4 sign patterns is sorted once, not twice.
+  const medians: number[] = [];
+  for (const t of DIHEDRAL_TRANSFORMS) {
+    const block = transformCoefficients(coefficients, t);
+    const key = dihedralSignKey(t);
+    medians[key] ??= coefficientsMedian(block);
+    hashes[t] = coefficientsToHash(block, medians[key]);
+  }
   return { hashes, quality };
 }

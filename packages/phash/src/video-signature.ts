@@ -3,7 +3,7 @@ import { findContentRect } from './content-rect.ts';
 import type { Hash256 } from './hash256.ts';
 import { rotatedRegion } from './luma-rotate.ts';
 import type { PdqIntermediate } from './pdq.ts';
-import { pdqDihedralFromIntermediate, pdqIntermediateFromLuma } from './pdq.ts';
+import { pdqDihedralFromIntermediate, pdqIntermediateFromLuma, pdqIntermediateOf64 } from './pdq.ts';
 import { coefficientsToHash } from './pdq-bits.ts';
 import type { LumaRegion } from './pdq-downsample.ts';
 import type { PixelImage } from './pixel-image.ts';
@@ -158,12 +158,11 @@ function anchorHashes(plane: LumaPlane, within: LumaRegion, count: number): Anch
       { x: a.x + 0.5 - size / 2, y: a.y + 0.5 - size / 2, width: size, height: size },
       0,
     );
-    const it = pdqIntermediateFromLuma(region.luma, region.width, {
-      x: 0,
-      y: 0,
-      width: region.width,
-      height: region.height,
-    });
+    // The sampled region is this call's own buffer: at PDQ's 64×64 it is hashed in place.
+    const it =
+      size === 64
+        ? pdqIntermediateOf64(region.luma)
+        : pdqIntermediateFromLuma(region.luma, region.width, { x: 0, y: 0, width: region.width, height: region.height });
     if (it.quality >= VIDEO_SIGNATURE_PARAMS.minQuality) {
       out.push({ hash: coefficientsToHash(it.coefficients), x: a.x, y: a.y });
     }

@@ -29,8 +29,14 @@ export function shrinkLuma(image: PixelImage, factor: number): LumaPlane {
   const width = Math.max(1, Math.floor(image.width / factor));
   const height = Math.max(1, Math.floor(image.height / factor));
   const blockWidth = Math.min(factor, image.width);
-  const sums = new Float64Array(width);
   const luma = new Float32Array(width * height);
+  // Grey at factor 1 (video frames decoded at the signature's size): the general path computes
+  // 1024·v / 1024 = v exactly (a power-of-two scale), so copying the bytes gives the same plane.
+  if (factor === 1 && channels === 1) {
+    for (let i = 0; i < luma.length; i++) luma[i] = data[i]!;
+    return { luma, width, height };
+  }
+  const sums = new Float64Array(width);
   // Integer luma weights ×1024 (0.299, 0.587, 0.114): integer arithmetic is ~2× faster here
   // and the rounding is far below what PDQ can see.
   const norm = 1 / (factor * factor * 1024);
