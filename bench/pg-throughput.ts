@@ -4,7 +4,7 @@
  *
  *   MMD_TEST_POSTGRES_URL=postgres://… MMD_TEST_REDIS_URL=redis://… \
  *     node --import tsx bench/pg-throughput.ts [--nodes=1,2] [--seconds=10] [--in-flight=64] [--pairs=64]
- *       [--cpu-prof=DIR]
+ *       [--cpu-prof=DIR] [--statements]
  *
  * Each node is `mmd serve` in a child process (the Redis event bus joins them). `pairs` direct
  * chats, each with one sender; `in-flight` lanes (closed loop, keep-alive HTTP) post text
@@ -15,6 +15,10 @@
  * PostgreSQL process of the machine (a server shared with other work counts that work too, and
  * backends that exit during the run make it too small) and this load generator spent during the
  * timed sends (from /proc); --cpu-prof=DIR writes each node's V8 CPU profile there.
+ * --statements: the statements the database ran during the timed sends, from pg_stat_statements
+ * (the extension must be loaded and created in the URL's database; it is reset before the sends,
+ * and counts the whole database: use one no other work runs in): calls per send, the statements
+ * run at least once per ten sends.
  * Prints one JSON object (progress on stderr).
  */
 import type { ChildProcess } from 'node:child_process';
@@ -33,6 +37,7 @@ const seconds = Number(opt('seconds', '10'));
 const inFlight = Number(opt('in-flight', '64'));
 const pairs = Number(opt('pairs', '64'));
 const cpuProfDir = argv.find((a) => a.startsWith('--cpu-prof='))?.slice('--cpu-prof='.length);
+const countStatements = argv.includes('--statements');
 const POSTGRES_URL = process.env.MMD_TEST_POSTGRES_URL;
 const REDIS_URL = process.env.MMD_TEST_REDIS_URL;
 if (!POSTGRES_URL || !REDIS_URL) {
@@ -103,6 +108,29 @@ async function waitReady(port: number) {
   }
 }
 
+async function statementsQuery<R>(text: string): Promise<R[]> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  try {
+    return (await client.query(text)).rows as R[];
+  } finally {
+    await client.end();
+  }
+}
+
+/** pg_stat_statements since its reset, for this database: calls per send and the frequent statements. */
+async function statementsPerSend(sends: number) {
+  const rows = await statementsQuery<{ calls: string; query: string }>(
+    `select calls, query from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database()) and query not like '%pg_stat_statements%' order by calls desc`,
+  );
+  const calls = rows.reduce((x, r) => x + Number(r.calls), 0);
+  const frequent = rows.filter((r) => Number(r.calls) * 10 >= sends);
+  return {
+    calls_per_send: Number((calls / Math.max(1, sends)).toFixed(2)),
+    frequent: frequent.map((r) => ({ per_send: Number((Number(r.calls) / Math.max(1, sends)).toFixed(2)), query: r.query.replace(/\s+/g, ' ').slice(0, 160) })),
+  };
+}
+
 async function run(nodes: number) {
   const schema = `bench_${process.pid}_${Date.now().toString(36)}_${nodes}`;
   const children: ChildProcess[] = [];
@@ -137,6 +165,7 @@ async function run(nodes: number) {
     let errors = 0;
     const errorSamples: string[] = [];
     const latencies: number[] = [];
+    if (countStatements) await statementsQuery('select pg_stat_statements_reset()');
     const cpu0 = { nodes: children.map((c) => cpuSeconds(c.pid!)), postgres: postgresCpuSeconds(), bench: process.cpuUsage() };
     const t0 = performance.now();
     const stopAt = t0 + seconds * 1000;
@@ -166,6 +195,7 @@ async function run(nodes: number) {
       load_generator_s: Number(((benchCpu.user + benchCpu.system) / 1e6).toFixed(1)),
     };
     const total = sent.reduce((x, y) => x + y, 0);
+    const statements = countStatements ? await statementsPerSend(total) : undefined;
     // Every acknowledged message reaches its recipient's updates (read from the other node when there is one).
     let missing = 0;
     for (let i = 0; i < pairs; i++) {
@@ -182,7 +212,7 @@ async function run(nodes: number) {
     }
     latencies.sort((x, y) => x - y);
     const at = (q: number) => Number((latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0).toFixed(1));
-    return { nodes, sent: total, errors, error_samples: errorSamples, seconds: Number(elapsed.toFixed(2)), per_s: Number((total / elapsed).toFixed(1)), http_ms: { p50: at(0.5), p99: at(0.99) }, missing_from_updates: missing, cpu_during_sends: cpu };
+    return { nodes, sent: total, errors, error_samples: errorSamples, seconds: Number(elapsed.toFixed(2)), per_s: Number((total / elapsed).toFixed(1)), http_ms: { p50: at(0.5), p99: at(0.99) }, missing_from_updates: missing, cpu_during_sends: cpu, ...(statements ? { statements } : {}) };
   } finally {
     for (const c of children) {
       if (cpuProfDir && c.exitCode === null) {

@@ -7,7 +7,7 @@ import { hash, verify } from '@node-rs/argon2';
 import { AppError, notFound } from '../errors.ts';
 import { newId } from '../lib/ids.ts';
 import { hashToken, newToken, tokenKind } from '../lib/tokens.ts';
-import type { Database } from '../platform/db/index.ts';
+import { type Database, prepared } from '../platform/db/index.ts';
 import { insertAccountRow } from './bot-accounts.ts';
 import { assertPasswordAllowed } from './password-policy.ts';
 import { TOUCH_EVERY_MS, createSessionCache } from './session-cache.ts';
@@ -57,6 +57,17 @@ function toDevice(row: DevicesTable, currentDeviceId: string | null): Device {
   };
 }
 
+// Prepared once: every request with a device token not in the session cache (on PostgreSQL: every request) reads it.
+const deviceByToken = prepared((db, p: { tokenHash: string }) =>
+  db
+    .selectFrom('devices')
+    .innerJoin('accounts', 'accounts.id', 'devices.account_id')
+    .select(['devices.id as device_id', 'devices.last_seen_at', 'accounts.id', 'accounts.handle', 'accounts.kind', 'accounts.role'])
+    .where('devices.token_hash', '=', p.tokenHash)
+    .where('devices.revoked_at', 'is', null)
+    .where('accounts.suspended_at', 'is', null),
+);
+
 export function createAccounts(deps: AccountsDeps) {
   const { db, clock } = deps;
   const hashOptions = { memoryCost: deps.argon2.memoryKib, timeCost: deps.argon2.iterations, parallelism: 1 };
@@ -96,14 +107,7 @@ export function createAccounts(deps: AccountsDeps) {
       const cached = sessions.get(tokenHash);
       if (cached) return cached;
       const started = sessions.begin();
-      const row = await db.db
-        .selectFrom('devices')
-        .innerJoin('accounts', 'accounts.id', 'devices.account_id')
-        .select(['devices.id as device_id', 'devices.last_seen_at', 'accounts.id', 'accounts.handle', 'accounts.kind', 'accounts.role'])
-        .where('devices.token_hash', '=', tokenHash)
-        .where('devices.revoked_at', 'is', null)
-        .where('accounts.suspended_at', 'is', null)
-        .executeTakeFirst();
+      const [row] = (await deviceByToken(db.db, { tokenHash })).rows;
       if (!row) return null;
       const now = clock();
       if (now - Number(row.last_seen_at) > deps.deviceIdleMs) return 'expired';

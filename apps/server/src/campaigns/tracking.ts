@@ -15,9 +15,14 @@
  * ATTRIBUTION_MS (prune).
  */
 import { matchKeyword } from '../contacts/index.ts';
-import type { Database, Tx } from '../platform/db/index.ts';
+import { type Database, type Tx, prepared } from '../platform/db/index.ts';
 import type { EventTap } from '../sync/index.ts';
 import { advance } from './recipients.ts';
+
+// Prepared once: read on every message and receipt event (the tap below).
+const openCampaignChats = prepared((db, p: { conversationId: string; accountId: string }) =>
+  db.selectFrom('campaign_chats').select(['seq', 'run_id', 'contact_id']).where('conversation_id', '=', p.conversationId).where('account_id', '=', p.accountId).orderBy('seq'),
+);
 
 /** How long after a send a receipt or a reply still counts for the campaign. */
 export const ATTRIBUTION_MS = 7 * 24 * 60 * 60 * 1000;
@@ -26,13 +31,7 @@ export function createTracking(deps: { db: Database; clock: () => number; onNoti
   const { clock } = deps;
 
   async function openIn(tx: Tx, conversationId: string, accountId: string) {
-    return tx
-      .selectFrom('campaign_chats')
-      .select(['seq', 'run_id', 'contact_id'])
-      .where('conversation_id', '=', conversationId)
-      .where('account_id', '=', accountId)
-      .orderBy('seq')
-      .execute();
+    return (await openCampaignChats(tx, { conversationId, accountId })).rows;
   }
 
   const tap: EventTap = async (tx, { event }) => {

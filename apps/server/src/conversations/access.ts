@@ -14,19 +14,39 @@ export interface Membership {
   member: MembersTable;
 }
 
-const conversationById = prepared((db, p: { id: string }) => db.selectFrom('conversations').selectAll().where('id', '=', p.id));
-const activeMember = prepared((db, p: { conversationId: string; accountId: string }) =>
-  db.selectFrom('members').selectAll().where('conversation_id', '=', p.conversationId).where('account_id', '=', p.accountId).where('left_cursor', 'is', null),
+/** Every column of members, each read by `conversationAndMember` under a `member__` alias. */
+const MEMBER_COLUMNS = ['conversation_id', 'account_id', 'role', 'joined_at', 'joined_cursor', 'left_cursor', 'delivered_seq', 'read_seq'] as const;
+// The compiler keeps the list complete: a column added to MembersTable and not here fails this line.
+const memberColumnsComplete: Exclude<keyof MembersTable, (typeof MEMBER_COLUMNS)[number]> extends never ? true : never = true;
+void memberColumnsComplete;
+
+/**
+ * The conversation and the account's active membership in one statement (one round trip on
+ * PostgreSQL, one snapshot): the member's columns come back prefixed, all null when there is none.
+ */
+const conversationAndMember = prepared((db, p: { conversationId: string; accountId: string }) =>
+  db
+    .selectFrom('conversations')
+    .leftJoin('members', (join) => join.onRef('members.conversation_id', '=', 'conversations.id').on('members.account_id', '=', p.accountId).on('members.left_cursor', 'is', null))
+    .selectAll('conversations')
+    .select(MEMBER_COLUMNS.map((c) => `members.${c} as member__${c}` as const))
+    .where('conversations.id', '=', p.conversationId),
 );
 
 /** Loads a conversation and the caller's active membership, or refuses. */
 export async function requireMember(db: Database['db'] | Tx, conversationId: string, accountId: string): Promise<Membership> {
   // Prepared once: every message sent, read and reacted to passes here.
-  const [conversation] = (await conversationById(db, { id: conversationId })).rows;
-  if (!conversation) throw notFound('conversation');
-  const [member] = (await activeMember(db, { conversationId, accountId })).rows;
-  if (!member) throw new AppError('not_a_member', 'you are not a member of this conversation');
-  return { conversation: normaliseConversation(conversation), member: normaliseMember(member) };
+  const [row] = (await conversationAndMember(db, { conversationId, accountId })).rows;
+  if (!row) throw notFound('conversation');
+  // account_id is the key's second half: null only when the join found no active membership.
+  if (row.member__account_id === null) throw new AppError('not_a_member', 'you are not a member of this conversation');
+  const conversation: Record<string, unknown> = {};
+  const member: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(row)) {
+    if (key.startsWith('member__')) member[key.slice('member__'.length)] = value;
+    else conversation[key] = value;
+  }
+  return { conversation: normaliseConversation(conversation as unknown as ConversationsTable), member: normaliseMember(member as unknown as MembersTable) };
 }
 
 /** Does a newcomer read what was sent before they joined? */

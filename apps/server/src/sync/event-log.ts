@@ -5,7 +5,7 @@
  */
 import type { EventPayloads, EventType } from '@mmd/contracts';
 import { type RawBuilder, sql } from 'kysely';
-import { type Database, type Tx, markEventWrite, prepared } from '../platform/db/index.ts';
+import { type Database, type Tx, eventMarkExpression, markEventWrite, prepared, withEventMark } from '../platform/db/index.ts';
 import type { PublishedEvent } from '../platform/pubsub/index.ts';
 
 export type StoredEvent = PublishedEvent;
@@ -24,12 +24,11 @@ export interface NewEventOf<K extends EventType> {
 /** Any event to append: checking `type` fixes the shape of `data`. */
 export type NewEvent = { [K in EventType]: NewEventOf<K> }[EventType];
 
+type EventRow = { conversation_id: string | null; target_account_id: string | null; type: string; seq: number | null; payload: string; created_at: number; members_joined_by: number | null; message_id: string | null };
+
 // Prepared once: every write that anyone sees appends one.
 const insertEvent = prepared(
-  (
-    db,
-    p: { conversation_id: string | null; target_account_id: string | null; type: string; seq: number | null; payload: string; created_at: number; members_joined_by: number | null; message_id: string | null },
-  ) =>
+  (db, p: EventRow) =>
     db
       .insertInto('events')
       .values({
@@ -45,23 +44,51 @@ const insertEvent = prepared(
       .returning('id'),
 );
 
+/**
+ * The same insert on PostgreSQL for a write transaction's first event: it first marks the
+ * transaction in flight (platform/db's watermark mark), then takes its id, in one statement. The
+ * mark is a CTE the insert selects its row from: a CTE with a volatile function is never inlined,
+ * so its row (and the lock) exists before the projection above it evaluates the id's nextval.
+ * The parameters are cast because a SELECT list gives them no column type to infer.
+ */
+const insertEventMarking = prepared((db, p: EventRow) =>
+  db
+    .with('mark', (d) => d.selectNoFrom(sql.raw<unknown>(eventMarkExpression(db)).as('m')))
+    .insertInto('events')
+    .columns(['conversation_id', 'target_account_id', 'type', 'seq', 'payload', 'created_at', 'members_joined_by', 'message_id'])
+    .expression((eb) =>
+      eb
+        .selectFrom('mark')
+        .select([
+          sql<string | null>`cast(${p.conversation_id} as text)`.as('conversation_id'),
+          sql<string | null>`cast(${p.target_account_id} as text)`.as('target_account_id'),
+          sql<string>`cast(${p.type} as text)`.as('type'),
+          sql<number | null>`cast(${p.seq} as bigint)`.as('seq'),
+          sql<string>`cast(${p.payload} as text)`.as('payload'),
+          sql<number>`cast(${p.created_at} as bigint)`.as('created_at'),
+          sql<number | null>`cast(${p.members_joined_by} as bigint)`.as('members_joined_by'),
+          sql<string | null>`cast(${p.message_id} as text)`.as('message_id'),
+        ]),
+    )
+    .returning('id'),
+);
+
 /** Appends an event inside a write transaction and returns it with its cursor. */
 export async function appendEvent(tx: Tx, event: NewEvent): Promise<StoredEvent> {
-  // Before the id is taken: readers must not pass it while this transaction is open (platform/db).
-  await markEventWrite(tx);
   const payload = JSON.stringify(event.data);
-  const [row] = (
-    await insertEvent(tx, {
-      conversation_id: event.conversationId,
-      target_account_id: event.targetAccountId ?? null,
-      type: event.type,
-      seq: event.seq ?? null,
-      payload,
-      created_at: event.at,
-      members_joined_by: event.membersJoinedBy ?? null,
-      message_id: event.type === 'message.created' || event.type === 'message.edited' ? event.data.id : null,
-    })
-  ).rows;
+  const values: EventRow = {
+    conversation_id: event.conversationId,
+    target_account_id: event.targetAccountId ?? null,
+    type: event.type,
+    seq: event.seq ?? null,
+    payload,
+    created_at: event.at,
+    members_joined_by: event.membersJoinedBy ?? null,
+    message_id: event.type === 'message.created' || event.type === 'message.edited' ? event.data.id : null,
+  };
+  // Readers must not pass the id while this transaction is open: the transaction's first event
+  // write takes the watermark mark before its id, in the same statement (platform/db).
+  const [row] = (await withEventMark(tx, (marking) => (marking ? insertEventMarking : insertEvent)(tx, values))).rows;
   if (!row) throw new Error('appendEvent: the insert returned no cursor');
   return {
     id: Number(row.id),

@@ -42,6 +42,11 @@ export interface EventWatermark {
   /** SQL (no parameters) a write transaction runs before taking its first event id. */
   readonly markSql: string;
   /**
+   * The same mark as an SQL expression (no parameters), for a statement that takes it and then
+   * its first event id (event-log.ts: a CTE the insert selects from, so one round trip).
+   */
+  readonly markExpression: string;
+  /**
    * The watermark: every event id at or below it is committed (visible to any snapshot taken
    * after this resolves) or will never be. Concurrent callers share one read; a caller never
    * gets a value read before it called.
@@ -56,7 +61,8 @@ export function createEventWatermark(options: { pool: pg.Pool; schema: string })
   const seq = `${quoteIdent(options.schema)}.events_id_seq`;
   // The value the next nextval is above (is_called is false right after setval(…, false) or creation).
   const seqValue = `select last_value - (case when is_called then 0 else 1 end) as v from ${seq}`;
-  const markSql = `select pg_advisory_xact_lock_shared((${tag}::bigint << ${CURSOR_BITS}) | (${seqValue}))`;
+  const markExpression = `pg_advisory_xact_lock_shared((${tag}::bigint << ${CURSOR_BITS}) | (${seqValue}))`;
+  const markSql = `select ${markExpression}`;
   // Two statements in one round trip, run in this order (see the header): the sequence, then the marks.
   const readSql = `${seqValue}; select min(((classid::bigint << 32) | objid::bigint) & ${(1n << CURSOR_BITS) - 1n}) as m from pg_locks where locktype = 'advisory' and objsubid = 1 and database = (select oid from pg_database where datname = current_database()) and (classid::bigint >> ${CURSOR_BITS - 32n}) = ${tag}`;
 
@@ -70,6 +76,7 @@ export function createEventWatermark(options: { pool: pg.Pool; schema: string })
   }
   return {
     markSql,
+    markExpression,
     read() {
       // One read in flight, at most one waiting behind it: callers arriving during a read join
       // the next one, which starts after they called.

@@ -15,6 +15,7 @@ import { makePrivateDir, makePrivateFile } from '../private-files.ts';
 // The one import of the app's own code: the table types and migrations its capabilities define.
 import { type DB, migrationParts } from '../../schema.ts';
 import { createEventWatermark } from './event-watermark.ts';
+import { beginWith } from './postgres-driver.ts';
 import { createGroupCommit } from './group-commit.ts';
 import { preparedQuery } from './prepared.ts';
 import { migrateToLatest } from './migrations.ts';
@@ -96,6 +97,7 @@ function scopeLockKey(schema: string, scope: string): number {
 /** What a PostgreSQL write transaction offers the code running in it (see markEventWrite, lockScope). */
 interface WriteHooks {
   markEvents(): Promise<void>;
+  withMark<T>(insert: (marking: boolean) => Promise<T>): Promise<T>;
   lock(scope: string): Promise<void>;
   forgetLocks(): void;
 }
@@ -107,6 +109,32 @@ const writeHooks = new WeakMap<object, WriteHooks>();
  */
 export async function markEventWrite(tx: Tx): Promise<void> {
   await writeHooks.get(tx)?.markEvents();
+}
+
+/**
+ * Runs `insert`, a statement that takes event ids, marked as `markEventWrite` would mark it but
+ * without a round trip of its own: on PostgreSQL the first such statement of a write transaction
+ * gets `marking` true and must take the mark itself before its ids (`eventMarkExpression`, in a
+ * CTE it selects from); the later ones, and every one on SQLite, get false.
+ */
+export function withEventMark<T>(tx: Tx, insert: (marking: boolean) => Promise<T>): Promise<T> {
+  const hooks = writeHooks.get(tx);
+  return hooks ? hooks.withMark(insert) : insert(false);
+}
+
+/** Each PostgreSQL database's mark expression (event-watermark.ts), by its Kysely adapter: one per database, shared by its transactions. */
+const eventMarks = new WeakMap<object, string>();
+
+/**
+ * The SQL expression (no parameters) that marks a PostgreSQL write transaction in flight before
+ * it takes event ids (event-watermark.ts), for the statement `withEventMark` asks to take it.
+ * Fixed per database, so a query built with it can be prepared once (prepared.ts).
+ */
+export function eventMarkExpression(db: Kysely<DB> | Tx): string {
+  // biome-ignore lint/suspicious/noExplicitAny: only the executor's adapter is read
+  const mark = eventMarks.get((db as Kysely<any>).getExecutor().adapter);
+  if (!mark) throw new Error('eventMarkExpression: only a PostgreSQL database marks event writes');
+  return mark;
 }
 
 /**
@@ -337,7 +365,12 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
   // Without a schema option the search_path's default applies: public (main.ts maps it so).
   const schemaName = schema ?? 'public';
   const watermark = createEventWatermark({ pool, schema: schemaName });
+  eventMarks.set(db.getExecutor().adapter, watermark.markExpression);
   const commits = commitObserver();
+  // Taken with BEGIN, in its message (postgres-driver.ts): no round trip of its own.
+  const writers = scopeLockKey(schemaName, WRITERS_SCOPE);
+  const writersShared = `select pg_advisory_xact_lock_shared(${SCOPE_LOCK_KEY}::int4, ${writers}::int4)`;
+  const writersExclusive = `select pg_advisory_xact_lock(${SCOPE_LOCK_KEY}::int4, ${writers}::int4)`;
   return {
     dialect: 'postgres',
     db,
@@ -347,14 +380,22 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
       const concurrent = takeConcurrentPermission();
       return commits.timed(
         (body) =>
-          db.transaction().execute(async (tx) => {
-            const writers = scopeLockKey(schemaName, WRITERS_SCOPE);
-            if (concurrent) await sql`select pg_advisory_xact_lock_shared(${SCOPE_LOCK_KEY}::int4, ${writers}::int4)`.execute(tx);
-            else await sql`select pg_advisory_xact_lock(${SCOPE_LOCK_KEY}::int4, ${writers}::int4)`.execute(tx);
+          beginWith(concurrent ? writersShared : writersExclusive, () => db.transaction().execute(async (tx) => {
             let marked: Promise<void> | null = null;
             const locked = new Set<string>();
             writeHooks.set(tx, {
               markEvents: () => (marked ??= sql.raw(watermark.markSql).execute(tx).then(() => undefined)),
+              withMark(insert) {
+                // After the statement that took the mark, never beside it: its ids must not come first.
+                if (marked) return marked.then(() => insert(false));
+                const first = insert(true);
+                // Failed: the transaction is aborted, or rolled back to a savepoint (forgetLocks clears this).
+                marked = first.then(
+                  () => undefined,
+                  () => undefined,
+                );
+                return first;
+              },
               async lock(scope) {
                 if (locked.has(scope)) return;
                 locked.add(scope);
@@ -366,7 +407,7 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
               },
             });
             return body(tx);
-          }),
+          })),
         fn,
       );
     },

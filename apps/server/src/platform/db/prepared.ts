@@ -15,7 +15,11 @@
  * change the SQL with the value. The first compile checks that every parameter read landed, whole,
  * among the compiled parameters, and throws otherwise; a list cannot be told from one value there,
  * so `in` takes no parameter of a prepared query.
+ *
+ * On PostgreSQL the driver (postgres-driver.ts) runs these queries as named prepared statements,
+ * named by `statementName`: parsed and planned once per connection instead of on every call.
  */
+import { createHash } from 'node:crypto';
 import type { Compilable, CompiledQuery, Kysely, QueryResult } from 'kysely';
 
 // biome-ignore lint/suspicious/noExplicitAny: any table set; only its executor is read
@@ -30,6 +34,18 @@ interface Compiled {
 }
 
 const PLACEHOLDER = '\u0000mmd-param:';
+
+/** The statement name of each prepared query's compiled form (keyed by its queryId, which Kysely passes to the driver unchanged). */
+const names = new WeakMap<object, string>();
+
+/**
+ * The name under which a driver may keep `query` prepared on its connection: set for queries of
+ * `preparedQuery` (their SQL text never changes), undefined for any other. Fixed by the SQL text,
+ * so two databases or two builders with the same text share it, as they may.
+ */
+export function statementName(query: Pick<CompiledQuery, 'queryId'>): string | undefined {
+  return names.get(query.queryId);
+}
 
 /**
  * A query of fixed shape, compiled once per database and run with `params` on `executor` (a
@@ -77,5 +93,6 @@ function compile<DB, P, O>(executor: Kysely<DB>, build: (db: Kysely<DB>, p: P) =
   for (const key of read) {
     if (!landed.has(key)) throw new Error(`preparedQuery: parameter ${key} shapes the query instead of being bound; it cannot be prepared`);
   }
+  names.set(query.queryId, `mmd_${createHash('sha256').update(query.sql).digest('hex').slice(0, 24)}`);
   return { sql: query.sql, query: query.query, queryId: query.queryId, slots };
 }

@@ -10,6 +10,7 @@ import {
   type DatabaseIntrospector,
   type DatabaseMetadata,
   type DatabaseMetadataOptions,
+  type Driver,
   type Kysely,
   PostgresDialect,
   type PostgresDialectConfig,
@@ -17,6 +18,8 @@ import {
   type TableMetadata,
   sql,
 } from 'kysely';
+import type pg from 'pg';
+import { StatementsPostgresDriver } from './postgres-driver.ts';
 
 interface ColumnRow {
   table: string;
@@ -83,13 +86,22 @@ export class SchemaScopedIntrospector implements DatabaseIntrospector {
   }
 }
 
-/** Kysely's PostgreSQL dialect with introspection limited to `schema`. */
+/**
+ * Kysely's PostgreSQL dialect with introspection limited to `schema`, over MMD's driver
+ * (postgres-driver.ts: named statements for prepared queries, statements sent with BEGIN).
+ */
 export class SchemaScopedPostgresDialect extends PostgresDialect {
+  private readonly pool: pg.Pool;
   constructor(
-    config: PostgresDialectConfig,
+    config: PostgresDialectConfig & { pool: pg.Pool },
     private readonly schema: string,
   ) {
     super(config);
+    this.pool = config.pool;
+  }
+
+  override createDriver(): Driver {
+    return new StatementsPostgresDriver(this.pool);
   }
 
   override createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
