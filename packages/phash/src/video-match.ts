@@ -232,12 +232,36 @@ function candidatePairs(
   const qFrameOf = q.frameOf;
   const nHashes = qFrameOf.length;
   const cap = maxDistance + 1;
+  const index = maxDistance < BYTES ? byteIndex(qWords, nHashes) : null;
+  // The reference hash that last reached each query hash through the index (each pair once).
+  const seen = new Int32Array(nHashes).fill(-1);
   for (let ri = 0; ri < reference.frames.length; ri++) {
     best.fill(257);
     for (let a = r.starts[ri]!; a < r.starts[ri + 1]!; a++) {
       const ao = a * 8;
       const r0 = rWords[ao]!;
       const r1 = rWords[ao + 1]!;
+      if (index) {
+        // Only the query hashes sharing one of its 32 bytes exactly: every pair within
+        // maxDistance (< 32) bits is among them (pigeonhole), so the same pairs agree, at the
+        // same distances, as comparing every pair.
+        const { starts, entries } = index;
+        for (let c = 0; c < BYTES; c++) {
+          const key = c * 256 + ((rWords[ao + (c >> 2)]! >>> (24 - 8 * (c & 3))) & 255);
+          for (let k = starts[key]!, end = starts[key + 1]!; k < end; k++) {
+            const b = entries[k]!;
+            if (seen[b] === a) continue;
+            seen[b] = a;
+            const qi = qFrameOf[b]!;
+            const limit = Math.min(best[qi]!, cap);
+            const bo = b * 8;
+            let d = popcount32(r0 ^ qWords[bo]!) + popcount32(r1 ^ qWords[bo + 1]!);
+            for (let w = 2; w < 8 && d < limit; w++) d += popcount32(rWords[ao + w]! ^ qWords[bo + w]!);
+            if (d < best[qi]!) best[qi] = d;
+          }
+        }
+        continue;
+      }
       for (let b = 0, bo = 0; b < nHashes; b++, bo += 8) {
         const qi = qFrameOf[b]!;
         const limit = Math.min(best[qi]!, cap);
@@ -249,7 +273,12 @@ function candidatePairs(
       }
     }
     const refFrame = reference.frames[ri]!;
-    const checkRow = rows === null || rows[ri] === 1;
+    // A frame that `keep` query frames already show through a hash keeps only those for the vote
+    // (anchored pairs rank below every hash pair), so its anchored pairs matter only to the
+    // timeline check, which runs them where it needs them: the same outcome, fewer checks.
+    let hashPairs = 0;
+    for (let qi = 0; qi < nq; qi++) if (best[qi]! <= maxDistance) hashPairs++;
+    const checkRow = hashPairs < keep && (rows === null || rows[ri] === 1);
     const found: Pair[] = [];
     for (let qi = 0; qi < nq; qi++) {
       let distance = best[qi]!;
@@ -272,6 +301,24 @@ function candidatePairs(
 
 const NO_PAIR = 255;
 const UNCHECKED = 254;
+
+/** Bytes of a 256-bit hash. */
+const BYTES = 32;
+
+/**
+ * The hashes (8 words each) listed by each of their 32 bytes: bucket c × 256 + value holds the
+ * hashes whose byte c has that value, entries[starts[key] .. starts[key + 1]).
+ */
+function byteIndex(words: Uint32Array, n: number): { starts: Int32Array; entries: Int32Array } {
+  const starts = new Int32Array(BYTES * 256 + 1);
+  const byteOf = (h: number, c: number) => (words[h * 8 + (c >> 2)]! >>> (24 - 8 * (c & 3))) & 255;
+  for (let h = 0; h < n; h++) for (let c = 0; c < BYTES; c++) starts[c * 256 + byteOf(h, c) + 1]!++;
+  for (let k = 1; k < starts.length; k++) starts[k]! += starts[k - 1]!;
+  const fill = starts.slice(0, BYTES * 256);
+  const entries = new Int32Array(n * BYTES);
+  for (let h = 0; h < n; h++) for (let c = 0; c < BYTES; c++) entries[fill[c * 256 + byteOf(h, c)]!++] = h;
+  return { starts, entries };
+}
 
 /**
  * The reference frames that agree with the query along one timeline, checked frame by frame:
