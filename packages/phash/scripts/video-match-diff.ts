@@ -43,10 +43,12 @@ for (const s of sources) {
         a.matched === b.matched && a.frames === b.frames && a.comparable === b.comparable && a.rate === b.rate && a.offsetSeconds === b.offsetSeconds && a.wholeFrames === b.wholeFrames;
       if (!same) {
         tally.differ++;
-        differ.push({ query: `${s.name}--${edit}`, reference: r.name, old: `${a.matched} ${a.frames}/${a.comparable}`, now: `${b.matched} ${b.frames}/${b.comparable}` });
+        const d = { query: `${s.name}--${edit}`, reference: r.name, old: `${a.matched} ${a.frames}/${a.comparable}`, now: `${b.matched} ${b.frames}/${b.comparable}` };
+        differ.push(d);
+        log(`differs: ${JSON.stringify(d)}`);
       }
     }
-    log(`${s.name}--${edit} done`);
+    log(`${s.name}--${edit} done (${JSON.stringify(tally)})`);
   }
 }
 console.log(JSON.stringify({ split, tally, differ }, null, 2));
