@@ -31,6 +31,17 @@ const mirror = (img: Grey): Grey => {
   return { ...img, data };
 };
 
+/** The picture cropped as an evader crops: 80 % of each side, off-centre, kept at that size. */
+const crop20 = (img: Grey): Grey => {
+  const width = Math.round(img.width * 0.8);
+  const height = Math.round(img.height * 0.8);
+  const x0 = Math.round(img.width * 0.15);
+  const y0 = Math.round(img.height * 0.05);
+  const data = new Uint8Array(width * height);
+  for (let y = 0; y < height; y++) data.set(img.data.subarray((y0 + y) * img.width + x0, (y0 + y) * img.width + x0 + width), y * width);
+  return { data, width, height, channels: 1 };
+};
+
 /** A still video of `seconds`: the same picture at every sampled time of the role's rate. */
 function stillSignature(picture: Grey, seconds: number, role: VideoSignatureRole): VideoSignature {
   const hashes = videoFrameHashes(picture, role);
@@ -85,6 +96,26 @@ describe('long videos', { skip: SKIP_NO_DATA }, () => {
     assert.ok(Math.abs(m.offsetSeconds - at) < 2, `at 4:00 (${m.offsetSeconds.toFixed(1)} s)`);
     const clean = matchVideo(upload(false), reference);
     assert.equal(clean.matched, false, `without the clip nothing matches (${clean.frames}/${clean.comparable})`);
+  });
+
+  test('two 15-minute videos compare at a bounded cost: a cropped copy still matches, an unrelated video does not', async () => {
+    // Unbounded, every (reference frame × anchored query frame) pair went through the anchored
+    // check: 900 × 450 = 405,000 here. The vote now checks at most `anchorPairBudget` of them and
+    // the found timeline about two per reference frame.
+    const [city] = await frames(CITY, 1, 3);
+    const [door] = await frames(DOORKNOB, 1, 0);
+    const reference = stillSignature(city!.image, 900, 'reference');
+    const bound = 20_000 + 2 * reference.frames.length;
+    const cropped = stillSignature(crop20(city!.image), 900, 'query');
+    const m = matchVideo(cropped, reference);
+    assert.ok(m.anchorRowsSampled, 'the vote sampled reference rows');
+    assert.equal(m.wholeFrames, 0, 'the crop is found through anchored regions alone');
+    assert.ok(m.matched && m.coverage >= 0.9, `the cropped copy matches (${m.frames}/${m.comparable})`);
+    assert.ok(m.anchorChecks <= bound, `${m.anchorChecks} anchored checks`);
+    const other = matchVideo(stillSignature(door!.image, 900, 'query'), reference);
+    assert.ok(other.comparable === 0 || other.frames < other.comparable / 2);
+    assert.equal(other.matched, false, `an unrelated video does not (${other.frames}/${other.comparable})`);
+    assert.ok(other.anchorChecks > 0 && other.anchorChecks <= bound, `${other.anchorChecks} anchored checks`);
   });
 
   test('signatures of long videos stay within their caps, however long the video', () => {

@@ -32,6 +32,13 @@ export interface VideoMatchOptions {
    * the evaluation's comparison.
    */
   readonly checkAlongTimeline?: boolean;
+  /**
+   * Most (reference frame × anchored query frame) pairs whose anchored regions the vote checks
+   * against each other (see anchorRows). Below it every pair is checked, as before; past it (two
+   * long signatures) only some reference frames' rows are, and the found timeline is then checked
+   * frame by frame as always, with the anchored check run on the pairs along it. Default 20,000.
+   */
+  readonly anchorPairBudget?: number;
 }
 
 /** Outcome of {@link matchVideo}. */
@@ -54,7 +61,16 @@ export interface VideoMatch {
    * anchored regions (a crop, or a shared part of the picture: weaker evidence, as for images).
    */
   readonly wholeFrames: number;
+  /**
+   * Frame pairs whose anchored regions were compared (the costly check; at most
+   * `anchorPairBudget` for the vote plus about two per reference frame along the timeline).
+   */
+  readonly anchorChecks: number;
+  /** Whether the vote checked anchored regions on only some reference frames (anchorRows). */
+  readonly anchorRowsSampled: boolean;
 }
+
+const DEFAULT_ANCHOR_PAIR_BUDGET = 20_000;
 
 const DEFAULT_RATES = Array.from({ length: 13 }, (_, i) => Math.round((0.75 + 0.05 * i) * 100) / 100);
 
@@ -117,25 +133,98 @@ function enoughClosePairs(a: Uint32Array, b: Uint32Array, maxDistance: number, n
 }
 
 /**
+ * The anchored-region check of one (reference frame, query frame) pair, for pairs no
+ * whole-picture or centre hash joins (crops): blob-anchored regions agreeing on one translation
+ * under the image scheme's rules (matchRobust). Returns the pair's score (below any hash pair's:
+ * maxDistance + 1 + up to 16, more agreeing regions ranking higher) or NO_PAIR, and counts the
+ * pairs it compared (those where both frames carry at least three anchors).
+ */
+function anchoredCheck(
+  query: VideoSignature,
+  reference: VideoSignature,
+  options: { maxDistance: number; anchorMaxDistance: number },
+): { distance: (ri: number, qi: number) => number; checks: () => number } {
+  const { maxDistance, anchorMaxDistance } = options;
+  const qAnchors = query.frames.map((f) => (f.anchors.length >= 3 ? packAnchors(f.anchors) : null));
+  const rAnchors: Array<Uint32Array | null | undefined> = new Array(reference.frames.length);
+  let checks = 0;
+  return {
+    checks: () => checks,
+    distance: (ri, qi) => {
+      const qa = qAnchors[qi];
+      if (!qa) return NO_PAIR;
+      let ra = rAnchors[ri];
+      if (ra === undefined) {
+        const a = reference.frames[ri]!.anchors;
+        ra = a.length >= 3 ? packAnchors(a) : null;
+        rAnchors[ri] = ra;
+      }
+      if (!ra) return NO_PAIR;
+      checks++;
+      if (!enoughClosePairs(qa, ra, anchorMaxDistance, 3)) return NO_PAIR;
+      const m = matchRobust(
+        { global: [], centre: [], anchors: query.frames[qi]!.anchors },
+        { global: [], centre: [], anchors: reference.frames[ri]!.anchors },
+        { maxDistance, anchorMaxDistance },
+      );
+      return m.matched ? maxDistance + 1 + Math.max(0, 16 - m.score) : NO_PAIR;
+    },
+  };
+}
+
+/** Reference frames at each end of a signature whose rows are always checked (see anchorRows). */
+const END_ROWS = 16;
+
+/**
+ * Which reference frames the vote checks against every anchored query frame: all of them when
+ * that is at most `budget` frame pairs (every short comparison: the rule as it was), else
+ * `budget / anchored query frames` rows — the first and last END_ROWS frames (a copy that shares
+ * only a stretch at one end of the reference can match, as the coverage rule counts only
+ * reference frames inside the query's span: every one of them is checked) and the rest spread
+ * evenly over the middle. A copy sharing a longer stretch is found through those: to match, at
+ * least half of the reference frames its timeline puts inside the query must agree, so about
+ * half of the sampled rows there do too. The timeline the vote finds is then checked frame by
+ * frame with the anchored check run on every pair along it (agreeAlong), as without sampling.
+ * Null: every row.
+ */
+function anchorRows(reference: VideoSignature, anchoredQueryFrames: number, budget: number): Uint8Array | null {
+  const nr = reference.frames.length;
+  const anchored = reference.frames.reduce((n, f) => n + (f.anchors.length >= 3 ? 1 : 0), 0);
+  if (anchored * anchoredQueryFrames <= budget) return null;
+  const rows = Math.max(2, Math.floor(budget / Math.max(1, anchoredQueryFrames)));
+  const chosen = new Uint8Array(nr);
+  const ends = Math.min(END_ROWS, Math.floor(rows / 4));
+  for (let i = 0; i < ends; i++) {
+    chosen[i] = 1;
+    chosen[nr - 1 - i] = 1;
+  }
+  const middle = rows - 2 * ends;
+  const span = nr - 2 * ends;
+  for (let k = 0; k < middle; k++) chosen[ends + Math.floor(((k + 0.5) * span) / middle)] = 1;
+  return chosen;
+}
+
+/**
  * For every reference frame, the query frames that show it: closest whole-picture/centre hash
- * pair within `maxDistance`, or else (crops) blob-anchored regions agreeing on one translation
- * under the image scheme's rules (matchRobust), scored below any hash pair. Keeps the closest
- * `keep` per reference frame.
+ * pair within `maxDistance`, or else (crops) the anchored check, on the reference frames `rows`
+ * selects (all when null). Keeps the closest `keep` per reference frame for the vote.
  */
 function candidatePairs(
   query: VideoSignature,
   reference: VideoSignature,
-  options: { maxDistance: number; keep: number; anchorMaxDistance: number },
+  anchored: (ri: number, qi: number) => number,
+  rows: Uint8Array | null,
+  options: { maxDistance: number; keep: number },
 ): { pairs: Pair[]; agree: Uint8Array } {
-  const { maxDistance, keep, anchorMaxDistance } = options;
+  const { maxDistance, keep } = options;
   const q = pack(query);
   const r = pack(reference);
-  const qAnchors = query.frames.map((f) => packAnchors(f.anchors));
   const nq = query.frames.length;
   const best = new Int32Array(nq);
   const pairs: Pair[] = [];
-  // Every agreeing (reference frame, query frame) pair's distance, not only the kept candidates:
-  // what checking a timeline frame by frame reads (agreeAlong). 255 = they do not agree.
+  // Every (reference frame, query frame) pair's distance, not only the kept candidates: what
+  // checking a timeline frame by frame reads (agreeAlong). NO_PAIR: they do not agree; UNCHECKED:
+  // no hash joins them and their anchored regions were not compared (a row the vote skipped).
   const agree = new Uint8Array(reference.frames.length * nq).fill(NO_PAIR);
   // Locals, not property reads, in the hot loop: it runs (reference hashes × query hashes) times.
   const rWords = r.words;
@@ -143,12 +232,36 @@ function candidatePairs(
   const qFrameOf = q.frameOf;
   const nHashes = qFrameOf.length;
   const cap = maxDistance + 1;
+  const index = maxDistance < BYTES ? byteIndex(qWords, nHashes) : null;
+  // The reference hash that last reached each query hash through the index (each pair once).
+  const seen = new Int32Array(nHashes).fill(-1);
   for (let ri = 0; ri < reference.frames.length; ri++) {
     best.fill(257);
     for (let a = r.starts[ri]!; a < r.starts[ri + 1]!; a++) {
       const ao = a * 8;
       const r0 = rWords[ao]!;
       const r1 = rWords[ao + 1]!;
+      if (index) {
+        // Only the query hashes sharing one of its 32 bytes exactly: every pair within
+        // maxDistance (< 32) bits is among them (pigeonhole), so the same pairs agree, at the
+        // same distances, as comparing every pair.
+        const { starts, entries } = index;
+        for (let c = 0; c < BYTES; c++) {
+          const key = c * 256 + ((rWords[ao + (c >> 2)]! >>> (24 - 8 * (c & 3))) & 255);
+          for (let k = starts[key]!, end = starts[key + 1]!; k < end; k++) {
+            const b = entries[k]!;
+            if (seen[b] === a) continue;
+            seen[b] = a;
+            const qi = qFrameOf[b]!;
+            const limit = Math.min(best[qi]!, cap);
+            const bo = b * 8;
+            let d = popcount32(r0 ^ qWords[bo]!) + popcount32(r1 ^ qWords[bo + 1]!);
+            for (let w = 2; w < 8 && d < limit; w++) d += popcount32(rWords[ao + w]! ^ qWords[bo + w]!);
+            if (d < best[qi]!) best[qi] = d;
+          }
+        }
+        continue;
+      }
       for (let b = 0, bo = 0; b < nHashes; b++, bo += 8) {
         const qi = qFrameOf[b]!;
         const limit = Math.min(best[qi]!, cap);
@@ -160,22 +273,22 @@ function candidatePairs(
       }
     }
     const refFrame = reference.frames[ri]!;
-    const rAnchors = packAnchors(refFrame.anchors);
+    // A frame that `keep` query frames already show through a hash keeps only those for the vote
+    // (anchored pairs rank below every hash pair), so its anchored pairs matter only to the
+    // timeline check, which runs them where it needs them: the same outcome, fewer checks.
+    let hashPairs = 0;
+    for (let qi = 0; qi < nq; qi++) if (best[qi]! <= maxDistance) hashPairs++;
+    const checkRow = hashPairs < keep && (rows === null || rows[ri] === 1);
     const found: Pair[] = [];
     for (let qi = 0; qi < nq; qi++) {
       let distance = best[qi]!;
       if (distance > maxDistance) {
-        const qa = query.frames[qi]!.anchors;
-        if (qa.length < 3 || refFrame.anchors.length < 3) continue;
-        if (!enoughClosePairs(qAnchors[qi]!, rAnchors, anchorMaxDistance, 3)) continue;
-        const m = matchRobust(
-          { global: [], centre: [], anchors: qa },
-          { global: [], centre: [], anchors: refFrame.anchors },
-          { maxDistance, anchorMaxDistance },
-        );
-        if (!m.matched) continue;
-        // Below every hash pair; more agreeing regions rank higher.
-        distance = maxDistance + 1 + Math.max(0, 16 - m.score);
+        if (!checkRow) {
+          agree[ri * nq + qi] = UNCHECKED;
+          continue;
+        }
+        distance = anchored(ri, qi);
+        if (distance === NO_PAIR) continue;
       }
       agree[ri * nq + qi] = distance;
       found.push({ r: ri, q: qi, tr: refFrame.seconds, tq: query.frames[qi]!.seconds, distance });
@@ -187,11 +300,31 @@ function candidatePairs(
 }
 
 const NO_PAIR = 255;
+const UNCHECKED = 254;
+
+/** Bytes of a 256-bit hash. */
+const BYTES = 32;
+
+/**
+ * The hashes (8 words each) listed by each of their 32 bytes: bucket c × 256 + value holds the
+ * hashes whose byte c has that value, entries[starts[key] .. starts[key + 1]).
+ */
+function byteIndex(words: Uint32Array, n: number): { starts: Int32Array; entries: Int32Array } {
+  const starts = new Int32Array(BYTES * 256 + 1);
+  const byteOf = (h: number, c: number) => (words[h * 8 + (c >> 2)]! >>> (24 - 8 * (c & 3))) & 255;
+  for (let h = 0; h < n; h++) for (let c = 0; c < BYTES; c++) starts[c * 256 + byteOf(h, c) + 1]!++;
+  for (let k = 1; k < starts.length; k++) starts[k]! += starts[k - 1]!;
+  const fill = starts.slice(0, BYTES * 256);
+  const entries = new Int32Array(n * BYTES);
+  for (let h = 0; h < n; h++) for (let c = 0; c < BYTES; c++) entries[fill[c * 256 + byteOf(h, c)]!++] = h;
+  return { starts, entries };
+}
 
 /**
  * The reference frames that agree with the query along one timeline, checked frame by frame:
  * each reference frame with usable hashes whose time the line puts inside the query's span
- * agrees when a query frame within the tolerance of that time is one of its agreeing pairs.
+ * agrees when a query frame within the tolerance of that time is one of its agreeing pairs
+ * (pairs the vote did not check get the anchored check here: about two per reference frame).
  *
  * The vote keeps only the closest few query frames per reference frame, so in static or slowly
  * changing footage (a lecture, a still with a clock, a slow pan: many query frames equally
@@ -203,6 +336,7 @@ function agreeAlong(
   query: VideoSignature,
   reference: VideoSignature,
   agree: Uint8Array,
+  anchored: (ri: number, qi: number) => number,
   line: { rate: number; offset: number; tol: number; maxDistance: number; first: number; last: number },
 ): { frames: number; comparable: number; distance: number; whole: number } {
   const nq = query.frames.length;
@@ -226,7 +360,14 @@ function agreeAlong(
       else hi = mid;
     }
     let closest = NO_PAIR;
-    for (let qi = lo; qi < nq && times[qi]! <= t + line.tol; qi++) closest = Math.min(closest, agree[ri * nq + qi]!);
+    for (let qi = lo; qi < nq && times[qi]! <= t + line.tol; qi++) {
+      let d = agree[ri * nq + qi]!;
+      if (d === UNCHECKED) {
+        d = anchored(ri, qi);
+        agree[ri * nq + qi] = d;
+      }
+      closest = Math.min(closest, d);
+    }
     if (closest === NO_PAIR) continue;
     frames++;
     distance += closest;
@@ -268,15 +409,22 @@ export function matchVideo(
     offsetSeconds: 0,
     meanDistance: 0,
     wholeFrames: 0,
+    anchorChecks: 0,
+    anchorRowsSampled: false,
   };
   const usableQuery = query.frames.filter((f) => f.hashes.length > 0);
   if (usableQuery.length === 0) return none;
-  const { pairs, agree } = candidatePairs(query, reference, {
+  const anchored = anchoredCheck(query, reference, {
     maxDistance,
-    keep: options.candidatesPerFrame ?? 6,
     anchorMaxDistance: Math.min(maxDistance, options.anchorMaxDistance ?? 18),
   });
-  if (pairs.length === 0) return none;
+  const anchoredQueryFrames = query.frames.reduce((n, f) => n + (f.anchors.length >= 3 ? 1 : 0), 0);
+  const rows = anchorRows(reference, anchoredQueryFrames, options.anchorPairBudget ?? DEFAULT_ANCHOR_PAIR_BUDGET);
+  const { pairs, agree } = candidatePairs(query, reference, anchored.distance, rows, {
+    maxDistance,
+    keep: options.candidatesPerFrame ?? 6,
+  });
+  if (pairs.length === 0) return { ...none, anchorChecks: anchored.checks(), anchorRowsSampled: rows !== null };
 
   // Most agreeing reference frames wins; ties (short clips fit several rates within the
   // tolerance) go to the line the frames sit closest to.
@@ -343,7 +491,10 @@ export function matchVideo(
   const first = usableQuery[0]!.seconds - tol;
   const last = usableQuery[usableQuery.length - 1]!.seconds + tol;
   const line = { rate: best.rate, offset: best.offset, tol, maxDistance, first, last };
-  const along = agreeAlong(query, reference, options.checkAlongTimeline === false ? new Uint8Array(agree.length).fill(NO_PAIR) : agree, line);
+  const along =
+    options.checkAlongTimeline === false
+      ? agreeAlong(query, reference, new Uint8Array(agree.length).fill(NO_PAIR), () => NO_PAIR, line)
+      : agreeAlong(query, reference, agree, anchored.distance, line);
   const frames = Math.max(best.frames, along.frames);
   const coverage = along.comparable === 0 ? 0 : frames / along.comparable;
   return {
@@ -355,5 +506,7 @@ export function matchVideo(
     offsetSeconds: best.offset,
     meanDistance: frames === 0 ? 0 : along.frames >= best.frames ? along.distance / along.frames : best.distance,
     wholeFrames: along.frames >= best.frames ? along.whole : best.whole,
+    anchorChecks: anchored.checks(),
+    anchorRowsSampled: rows !== null,
   };
 }
