@@ -4,9 +4,14 @@
  *   node --import tsx bench/messaging.ts [--clients=10000] [--workers=4] [--rate=200]
  *     [--latency-messages=3000] [--posts=5] [--rounds=3] [--direct-seconds=15] [--group-seconds=10]
  *     [--no-ack] [--quick] [--deadline-seconds=570] [--throughput-only] [--server-cpu-prof=DIR]
+ *     [--only=channel-acks] [--ack-posts=1]
  *
  * --throughput-only stops after the throughput runs (1 and the bare insert route); with
- * --clients=400 it takes about a minute. --server-cpu-prof=DIR writes a V8 CPU profile of the
+ * --clients=400 it takes about a minute. --only=channel-acks skips the throughput and latency runs
+ * and the baselines: after setup it connects every client, posts --posts channel posts (default 1
+ * there) with clients not acknowledging (the fan-out's CPU per copy), then --ack-posts posts with
+ * every subscriber acknowledging (step 3b: ms until all delivery receipts, server CPU per ack with
+ * the post's fan-out included; bench/ack-batch.ts times the acknowledgements' write alone). --server-cpu-prof=DIR writes a V8 CPU profile of the
  * measured server (node --cpu-prof) into DIR when it stops.
  *
  * Setup (accounts, chats, channel joins) runs with cheap Argon2, no sign-up limit and
@@ -69,18 +74,28 @@ const argv = process.argv.slice(2);
 const { flag, num } = argOptions(argv);
 const quick = flag('quick');
 const throughputOnly = flag('throughput-only');
+const only = argv.find((x) => x.startsWith('--only='))?.slice('--only='.length);
+if (only !== undefined && only !== 'channel-acks') throw new Error('--only takes channel-acks');
+/** Setup, then the channel steps alone (3 and 3b): the receipt storm measured in a few minutes. */
+const channelAcksOnly = only === 'channel-acks';
 const serverCpuProfDir = argv.find((x) => x.startsWith('--server-cpu-prof='))?.slice('--server-cpu-prof='.length);
 const clientsTotal = Math.floor(num('clients', quick ? 2000 : 10_000) / 2) * 2;
 const opts = {
   clients: clientsTotal,
-  latencySteps: [...new Set([Math.min(1000, clientsTotal), clientsTotal])],
+  latencySteps: channelAcksOnly ? [clientsTotal] : [...new Set([Math.min(1000, clientsTotal), clientsTotal])],
   workers: num('workers', 4),
   signupConcurrency: 64,
   setupConcurrency: 50,
   direct: { pairs: 100, inFlight: 50, seconds: num('direct-seconds', quick ? 5 : 15), maxMessages: 60_000 },
   group: { members: 100, inFlight: 50, seconds: num('group-seconds', quick ? 4 : 10), maxMessages: 40_000 },
   latency: { rate: num('rate', 200), messages: num('latency-messages', quick ? 600 : 3000), drainMs: 20_000 },
-  channel: { posts: num('posts', 5), deliverTimeoutMs: 30_000, receiptsTimeoutMs: 60_000 },
+  channel: {
+    posts: num('posts', channelAcksOnly ? 1 : 5),
+    /** Posts measured with every subscriber acknowledging (3b), one after another. */
+    ackPosts: num('ack-posts', 1),
+    deliverTimeoutMs: 30_000,
+    receiptsTimeoutMs: 60_000,
+  },
   /** Also measure with clients acknowledging every event the way the SDK does (200 ms debounce). */
   ackPass: !flag('no-ack'),
   /** Direct, bare insert and group throughput runs take turns in this many rounds. */
@@ -468,7 +483,8 @@ const result: Record<string, unknown> = {
     group: opts.group,
     latency: opts.latency,
     latency_with_acknowledging_clients: opts.ackPass,
-    channel: { posts: opts.channel.posts },
+    channel: { posts: opts.channel.posts, ack_posts: opts.channel.ackPosts },
+    only: only ?? null,
     message_text: 'tag + 61 bytes; WebSocket event frame ~420 bytes',
     clock: 'process.hrtime (CLOCK_MONOTONIC), shared by all processes on the machine',
   },
@@ -717,14 +733,13 @@ async function run() {
   }
 }
 
-async function measure(
+/** Step 1 (and the bare insert route, 6b): messages accepted per second; answers the ratios. */
+async function throughputRuns(
   ctx: Ctx,
-  server: Server,
   ids: { owner: string; probe: string; groupId: string; groupSize: number; channelId: string },
 ) {
   const { port, pid, tokens, directChat } = ctx;
   const N = opts.clients;
-
   // 1. Throughput: messages accepted per second, closed loop, no sockets connected -----------------
   // MMD direct chats, the bare insert route (6b) and the MMD group take turns in short rounds, so
   // that drift in the disk's fsync speed (large on a VM) hits all three alike.
@@ -857,11 +872,26 @@ async function measure(
     direct_messages_per_s_vs_bare_insert_requests_per_s: round((direct.per_s ?? 0) / (insertRun.per_s ?? 1), 3),
     group_messages_per_s_vs_bare_insert_requests_per_s: round((groupRun.per_s ?? 0) / (insertRun.per_s ?? 1), 3),
   };
-  if (throughputOnly) {
-    result.ratios = throughputRatios;
-    // A graceful stop, so a --server-cpu-prof profile is written.
-    await stopChild(server.proc, 15_000);
-    return;
+  return throughputRatios;
+}
+
+async function measure(
+  ctx: Ctx,
+  server: Server,
+  ids: { owner: string; probe: string; groupId: string; groupSize: number; channelId: string },
+) {
+  const { port, pid, tokens } = ctx;
+  const N = opts.clients;
+
+  let throughputRatios: Record<string, number | null> = {};
+  if (!channelAcksOnly) {
+    throughputRatios = await throughputRuns(ctx, ids);
+    if (throughputOnly) {
+      result.ratios = throughputRatios;
+      // A graceful stop, so a --server-cpu-prof profile is written.
+      await stopChild(server.proc, 15_000);
+      return;
+    }
   }
 
   // 2. Latency with 1,000 and 10,000 connected clients ---------------------------------------------
@@ -904,6 +934,7 @@ async function measure(
       `${step} connected (${((step - connected) / c.seconds).toFixed(0)}/s); server RSS ${(rssAfter / 1024).toFixed(0)} MiB`,
     );
     connected = step;
+    if (channelAcksOnly) continue;
     latency.push(await latencyPass(ctx, step, false));
     if (opts.ackPass) latency.push(await latencyPass(ctx, step, true));
   }
@@ -969,16 +1000,18 @@ async function measure(
   result.channel_fanout = channel;
 
   // 3b. The same post with every subscriber acknowledging, as SDK clients do: the receipt storm.
-  if (opts.ackPass && deadlineLeft() > 120_000) {
+  // CPU per acknowledgement counts the server's CPU from the post on, its fan-out included.
+  const ackRuns: Record<string, number | null>[] = [];
+  for (let k = 0; opts.ackPass && k < opts.channel.ackPosts && deadlineLeft() > 120_000; k++) {
     await setAck(true);
-    const e = expectDelivery('CR', null, N);
+    const e = expectDelivery(`CR${k}`, null, N);
     mmdExpectations.push(e);
     const cpuStart = cpuSeconds(pid);
     const posted = await api<{ id: string }>(
       port,
       'POST',
       `/v1/conversations/${ids.channelId}/messages`,
-      { text: `CR ${FILLER}` },
+      { text: `CR${k} ${FILLER}` },
       ids.owner,
     );
     await waitDelivered([e], opts.channel.deliverTimeoutMs);
@@ -1004,17 +1037,32 @@ async function measure(
     }
     await waitQuiet(pid, 15_000);
     const cpuAll = cpuSeconds(pid) - cpuStart;
-    channel.with_acknowledging_subscribers = {
+    ackRuns.push({
       ms_to_last_subscriber: round(arrivals.length === N ? Math.max(...arrivals) : Number.NaN),
       ms_until_all_delivery_receipts_recorded: receiptsMs === null ? null : round(receiptsMs, 0),
       delivery_receipts_recorded: receipts.delivered,
       server_cpu_s_total: round(cpuAll, 2),
       server_cpu_ms_per_acknowledgement: round((cpuAll * 1000) / N, 3),
-    };
+    });
     log(
-      `channel post with acknowledging subscribers: all ${receipts.delivered} delivery receipts recorded after ${receiptsMs === null ? 'timeout' : Math.round(receiptsMs)} ms`,
+      `channel post with acknowledging subscribers: all ${receipts.delivered} delivery receipts recorded after ${receiptsMs === null ? 'timeout' : Math.round(receiptsMs)} ms; server CPU ${round((cpuAll * 1000) / N, 3)} ms per ack`,
     );
     await setAck(false);
+    await waitQuiet(pid, 5000);
+  }
+  if (ackRuns.length === 1) channel.with_acknowledging_subscribers = ackRuns[0];
+  else if (ackRuns.length > 1) {
+    // Several posts: the median of each figure (a receipts timeout counts as the worst).
+    const med = (key: string) => {
+      const v = ackRuns.map((r) => r[key] ?? Number.POSITIVE_INFINITY);
+      const m = median(v);
+      return Number.isFinite(m) ? round(m, 3) : null;
+    };
+    channel.with_acknowledging_subscribers = {
+      posts: ackRuns.length,
+      ...Object.fromEntries(Object.keys(ackRuns[0]!).map((key) => [key, med(key)])),
+      each: ackRuns,
+    };
   }
   memory.server_peak_rss_mib = round(statusKib(pid, 'VmHWM') / 1024, 1);
   result.other_events_received = otherEventCounts();
@@ -1024,6 +1072,10 @@ async function measure(
   log('stopping MMD clients and server');
   await disconnectClients();
   await stopChild(server.proc, 10_000);
+  if (channelAcksOnly) {
+    result.delivery_check = deliveryCheck(mmdCounts);
+    return;
+  }
 
   // 6a. Baseline: bare ws broadcast to the same number of sockets ----------------------------------
   const bcast = track(
@@ -1071,6 +1123,8 @@ async function measure(
   const bcpu = cpuSeconds(bcast.pid!) - bcpu0;
   pub.close();
   const bCounts = tally(bExpect);
+  const baselines = (result.baselines ?? {}) as Record<string, unknown>;
+  result.baselines = baselines;
   baselines.bare_ws_broadcast = {
     what: 'bare ws WebSocketServer in its own process: parse one JSON frame, send one pre-serialised MMD-sized event frame to every socket (same client processes, same sockets count)',
     subscribers_connected: N,
@@ -1091,7 +1145,12 @@ async function measure(
     channel_post_to_last_subscriber_vs_bare_broadcast: round(median(toLast) / median(bposts), 2),
     ...throughputRatios,
   };
-  result.delivery_check = {
+  result.delivery_check = deliveryCheck(mmdCounts);
+}
+
+/** The delivery verdict: every expected (client, message) pair counted once MMD finished. */
+function deliveryCheck(mmdCounts: ReturnType<typeof tally>) {
+  return {
     what: 'every expected (client, message) pair across the latency runs and channel posts, counted again once MMD finished',
     expected: mmdCounts.expected,
     received: mmdCounts.received,

@@ -223,6 +223,56 @@ onEachDatabase('messages', (dialect) => {
     assert.deepEqual([counts.recipients, counts.delivered, counts.read], [3, 2, 1]);
   });
 
+  test('one batch of acknowledgements from hundreds of channel subscribers marks each delivered up to the post its device holds; a removed subscriber stays as he was', async () => {
+    const owner = await server.signUp();
+    const channel = await owner.client.createConversation({ kind: 'channel', title: 'news', handle: `news${Date.now().toString(36)}` });
+    // More than one statement's worth (500 accounts) of subscribers, joined as people join.
+    const subscribers: Awaited<ReturnType<typeof server.signUp>>[] = [];
+    for (let i = 0; i < 510; i += 30) {
+      subscribers.push(
+        ...(await Promise.all(
+          Array.from({ length: Math.min(30, 510 - i) }, async () => {
+            const s = await server.signUp();
+            await s.client.join(channel.id);
+            return s;
+          }),
+        )),
+      );
+    }
+    const removed = await server.signUp();
+    await removed.client.join(channel.id);
+    const holdsNothingNew = await subscribers[0]!.client.updatesState();
+    const first = await owner.client.send(channel.id, { text: 'first post' });
+    const holdsFirst = await subscribers[0]!.client.updatesState();
+    const second = await owner.client.send(channel.id, { text: 'second post' });
+    const holdsSecond = await subscribers[0]!.client.updatesState();
+    await owner.client.removeMember(channel.id, removed.accountId);
+    // A direct chat in the same batch still gets its live, per-recipient receipt.
+    const { alice, bob, chat } = await pair();
+    const direct = await alice.client.send(chat.id, { text: 'and you?' });
+
+    // Devices hold different posts: the first 300 only the first, the rest both, one nothing new.
+    const acks = subscribers.map((s, i) => ({ accountId: s.accountId, cursor: i === 509 ? holdsNothingNew : i < 300 ? holdsFirst : holdsSecond }));
+    acks.push({ accountId: removed.accountId, cursor: holdsSecond }, { accountId: bob.accountId, cursor: await bob.client.updatesState() });
+    await server.services.messaging.acknowledgeMany(acks);
+
+    const [r1, r2] = [await owner.client.receipts(first.id), await owner.client.receipts(second.id)];
+    assert.deepEqual([r1.recipients, r1.delivered], [510, 509]);
+    assert.deepEqual([r2.recipients, r2.delivered], [510, 209]);
+    const marks = await server.db.db
+      .selectFrom('members')
+      .select(['account_id', 'delivered_seq', 'read_seq'])
+      .where('conversation_id', '=', channel.id)
+      .execute();
+    const mark = new Map(marks.map((m) => [m.account_id, Number(m.delivered_seq)]));
+    assert.equal(mark.get(subscribers[0]!.accountId), first.seq);
+    assert.equal(mark.get(subscribers[300]!.accountId), second.seq);
+    assert.equal(mark.get(subscribers[509]!.accountId), 0, 'a cursor from before the posts delivers none of them');
+    assert.equal(mark.get(removed.accountId), 0, "a removed subscriber's acknowledgement changes nothing");
+    assert.ok(marks.every((m) => Number(m.read_seq) === 0 || m.account_id === owner.accountId), 'acknowledging reads nothing');
+    assert.deepEqual((await alice.client.receipts(direct.id)).per_recipient?.map((r) => r.status), ['delivered']);
+  });
+
   test('reading past the newest message clamps to it', async () => {
     const { alice, bob, chat } = await pair();
     await alice.client.send(chat.id, { text: 'one' });

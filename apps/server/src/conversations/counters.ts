@@ -2,6 +2,7 @@
  * A conversation's message sequence and each member's receipt watermarks live on conversations'
  * rows; messaging moves them through these functions, inside its own write transaction.
  */
+import { sql } from 'kysely';
 import { type Tx, prepared } from '../platform/db/index.ts';
 import { historyVisible, normaliseConversation } from './access.ts';
 
@@ -37,24 +38,51 @@ export async function raiseWatermarks(
   },
 ): Promise<{ delivered: number; read: number; before: { delivered: number; read: number } } | null> {
   const { conversationId, accountId } = options;
-  const current = await tx
-    .selectFrom('members')
-    .select(['delivered_seq', 'read_seq'])
-    .where('conversation_id', '=', conversationId)
-    .where('account_id', '=', accountId)
-    .executeTakeFirst();
+  const [current] = (await memberMarks(tx, { conversationId, accountId })).rows;
   if (!current) return null;
   const skipsUnread = options.readOnlyIfCaughtUp === true && Number(current.read_seq) < options.read - 1;
   const read = skipsUnread ? Number(current.read_seq) : Math.max(Number(current.read_seq), options.read);
   const delivered = Math.max(Number(current.delivered_seq), options.delivered, read);
   if (read === Number(current.read_seq) && delivered === Number(current.delivered_seq)) return null;
-  await tx
-    .updateTable('members')
-    .set({ read_seq: read, delivered_seq: delivered })
-    .where('conversation_id', '=', conversationId)
-    .where('account_id', '=', accountId)
-    .execute();
+  await setMemberMarks(tx, { conversationId, accountId, read, delivered });
   return { delivered, read, before: { delivered: Number(current.delivered_seq), read: Number(current.read_seq) } };
+}
+
+// Prepared once: every read receipt and every acknowledgement in a direct chat or a small group.
+const memberMarks = prepared((db, p: { conversationId: string; accountId: string }) =>
+  db.selectFrom('members').select(['delivered_seq', 'read_seq']).where('conversation_id', '=', p.conversationId).where('account_id', '=', p.accountId),
+);
+const setMemberMarks = prepared((db, p: { conversationId: string; accountId: string; read: number; delivered: number }) =>
+  db.updateTable('members').set({ read_seq: p.read, delivered_seq: p.delivered }).where('conversation_id', '=', p.conversationId).where('account_id', '=', p.accountId),
+);
+
+/** Accounts per statement in raiseDeliveredMany: well under both databases' parameter limits. */
+const ACCOUNTS_PER_STATEMENT = 500;
+
+/**
+ * Raises the delivered mark of many current members of one conversation to `seq` at once: one
+ * statement per few hundred members instead of a read and a write each (a channel post to 10,000
+ * online subscribers brings 10,000 acknowledgements within a second). As raiseWatermarks with
+ * read 0: never lowers a mark, and a read mark above `seq` lifts delivered to it. Members who
+ * left are not touched. It reports no marks before and after, so it is for conversations whose
+ * acknowledgements emit no receipt event (channels, large groups). Returns the rows raised.
+ */
+export async function raiseDeliveredMany(tx: Tx, options: { conversationId: string; seq: number; accountIds: readonly string[] }): Promise<number> {
+  const { conversationId, seq } = options;
+  let raised = 0;
+  for (let i = 0; i < options.accountIds.length; i += ACCOUNTS_PER_STATEMENT) {
+    const part = options.accountIds.slice(i, i + ACCOUNTS_PER_STATEMENT);
+    const result = await tx
+      .updateTable('members')
+      .set({ delivered_seq: sql<number>`case when read_seq > cast(${seq} as bigint) then read_seq else cast(${seq} as bigint) end` })
+      .where('conversation_id', '=', conversationId)
+      .where('account_id', 'in', part)
+      .where('left_cursor', 'is', null)
+      .where('delivered_seq', '<', seq)
+      .executeTakeFirst();
+    raised += Number(result.numUpdatedRows);
+  }
+  return raised;
 }
 
 /**

@@ -29,5 +29,5 @@ export {
 } from './access.ts';
 export { channelsAmong, channelsSubscribedOnly, type ChannelIdentity, activeMembership, currentMemberIds, conversationIdsOf, directChatIds, directPair, kindsOf, membersAmong, membershipsOf, unreadTotal } from './lookup.ts';
 export { settingsOf } from './chat-settings.ts';
-export { nextSeq, raiseWatermarks, hideFromLaterJoiners } from './counters.ts';
+export { nextSeq, raiseWatermarks, raiseDeliveredMany, hideFromLaterJoiners } from './counters.ts';
 export { openDirectChats, nextSeqs, directChatsOf, markOwnMessages, type OpenedChat } from './bulk.ts';

@@ -4,7 +4,7 @@
  */
 import type { AiDisclosure, Message, MessageContentType, ReactionDetails, Receipts } from '@mmd/contracts';
 import type { Principal } from '../accounts/index.ts';
-import { type Membership, assertMayPost, directChatsOf, inRanges, isAdmin, markOwnMessages, nextSeq, nextSeqs, raiseWatermarks, readableRanges, readersOfSeq, requireMember, seqIn } from '../conversations/index.ts';
+import { type Membership, assertMayPost, directChatsOf, inRanges, isAdmin, markOwnMessages, nextSeq, nextSeqs, raiseDeliveredMany, raiseWatermarks, readableRanges, readersOfSeq, requireMember, seqIn } from '../conversations/index.ts';
 import { accountStates, accountsByIds, blockedBy, blockersOf, blocksBetween, readsShownBetween } from '../accounts/index.ts';
 import { AppError, notFound } from '../errors.ts';
 import { newId } from '../lib/ids.ts';
@@ -74,6 +74,25 @@ type BulkOutcome = { ok: true; message: { id: string; seq: number }; replayed: b
 
 /** Live receipt events go to direct chats and groups up to this size; larger ones ask for counts. */
 export const LIVE_RECEIPTS_MAX_MEMBERS = 100;
+
+function receiptsLive(kind: string, memberCount: number): boolean {
+  return kind === 'direct' || (kind === 'group' && memberCount <= LIVE_RECEIPTS_MAX_MEMBERS);
+}
+
+/** Accounts whose memberships one statement looks up when acknowledgements are applied. */
+const ACKS_PER_STATEMENT = 500;
+
+/** The newest message a device holding every event up to `cursor` has of a conversation: prepared once. */
+const newestMessageUpTo = preparedQuery((db, p: { conversationId: string; cursor: number }) =>
+  db
+    .selectFrom('events')
+    .select('seq')
+    .where('conversation_id', '=', p.conversationId)
+    .where('type', '=', 'message.created')
+    .where('id', '<=', p.cursor)
+    .orderBy('id', 'desc')
+    .limit(1),
+);
 
 export interface MessagingDeps {
   db: Database;
@@ -158,7 +177,7 @@ export function createMessaging(deps: MessagingDeps) {
     const raised = await raiseWatermarks(tx, { conversationId, accountId, delivered: options.delivered, read: options.read });
     if (!raised) return;
     const { delivered, read } = raised;
-    if (options.kind === 'direct' || (options.kind === 'group' && options.memberCount <= LIVE_RECEIPTS_MAX_MEMBERS)) {
+    if (receiptsLive(options.kind, options.memberCount)) {
       const quiet = options.kind === 'direct' && (await automatedFromBusiness(tx, conversationId, accountId, Math.max(delivered, read)));
       const peer = options.kind === 'direct' ? options.directKey?.split(':').find((id) => id !== accountId) : undefined;
       if (peer && !(await readsShownBetween(tx, accountId, peer))) {
@@ -752,40 +771,54 @@ export function createMessaging(deps: MessagingDeps) {
     /**
      * Devices say they hold every event up to their cursors: the messages among them are
      * delivered. Several accounts' acknowledgements in one transaction (one fsync; sync/acks.ts
-     * batches them): a channel post to 10,000
-     * online subscribers brings 10,000 acks, which one by one took seconds (bench:messaging).
-     * Only memberships with undelivered messages are touched.
+     * batches them): a channel post to 10,000 online subscribers brings 10,000 acks, which one
+     * by one took seconds (bench:messaging). Only memberships with undelivered messages are
+     * touched. Where receipts are live (direct chats, small groups) each member's marks move
+     * one by one, since each move may bring events; elsewhere (channels, large groups) no event
+     * is due, and the members who reached the same message move together, a statement per few
+     * hundred (raiseDeliveredMany).
      */
     async acknowledgeMany(acks: { accountId: string; cursor: number }[]) {
-      const work: { accountId: string; cursor: number; behind: { conversation_id: string; kind: string; member_count: number; direct_key: string | null }[] }[] = [];
-      for (const { accountId, cursor } of acks) {
-        const behind = await db.db
+      const cursorOf = new Map<string, number>();
+      for (const { accountId, cursor } of acks) cursorOf.set(accountId, Math.max(cursor, cursorOf.get(accountId) ?? 0));
+      const accountIds = [...cursorOf.keys()];
+      const behind: { account_id: string; conversation_id: string; kind: string; member_count: number; direct_key: string | null }[] = [];
+      for (let i = 0; i < accountIds.length; i += ACKS_PER_STATEMENT) {
+        const rows = await db.db
           .selectFrom('members')
           .innerJoin('conversations', 'conversations.id', 'members.conversation_id')
-          .select(['members.conversation_id', 'conversations.kind', 'conversations.member_count', 'conversations.direct_key'])
-          .where('members.account_id', '=', accountId)
+          .select(['members.account_id', 'members.conversation_id', 'conversations.kind', 'conversations.member_count', 'conversations.direct_key'])
+          .where('members.account_id', 'in', accountIds.slice(i, i + ACKS_PER_STATEMENT))
           .where('members.left_cursor', 'is', null)
           .whereRef('members.delivered_seq', '<', 'conversations.last_seq')
           .execute();
-        if (behind.length > 0) work.push({ accountId, cursor, behind });
+        for (const r of rows) behind.push(r);
       }
-      if (work.length === 0) return;
+      if (behind.length === 0) return;
       await write(async (tx, emit) => {
-        for (const { accountId, cursor, behind } of work) {
-          for (const m of behind) {
-            const newest = await tx
-              .selectFrom('events')
-              .select('seq')
-              .where('conversation_id', '=', m.conversation_id)
-              .where('type', '=', 'message.created')
-              .where('id', '<=', cursor)
-              .orderBy('id', 'desc')
-              .limit(1)
-              .executeTakeFirst();
-            if (!newest?.seq) continue;
-            await advanceWatermarks(tx, emit, { conversationId: m.conversation_id, accountId, delivered: Number(newest.seq), read: 0, kind: m.kind, memberCount: Number(m.member_count), directKey: m.direct_key });
+        // Subscribers acknowledging one post mostly hold the same cursor: one lookup serves them all.
+        const newest = new Map<string, number>();
+        const together = new Map<string, { conversationId: string; seq: number; accountIds: string[] }>();
+        for (const m of behind) {
+          const cursor = cursorOf.get(m.account_id)!;
+          const key = `${m.conversation_id} ${cursor}`;
+          let seq = newest.get(key);
+          if (seq === undefined) {
+            const [row] = (await newestMessageUpTo(tx, { conversationId: m.conversation_id, cursor })).rows;
+            seq = Number(row?.seq ?? 0);
+            newest.set(key, seq);
           }
+          if (seq <= 0) continue;
+          if (receiptsLive(m.kind, Number(m.member_count))) {
+            await advanceWatermarks(tx, emit, { conversationId: m.conversation_id, accountId: m.account_id, delivered: seq, read: 0, kind: m.kind, memberCount: Number(m.member_count), directKey: m.direct_key });
+            continue;
+          }
+          const group = `${m.conversation_id} ${seq}`;
+          const g = together.get(group);
+          if (g) g.accountIds.push(m.account_id);
+          else together.set(group, { conversationId: m.conversation_id, seq, accountIds: [m.account_id] });
         }
+        for (const g of together.values()) await raiseDeliveredMany(tx, g);
       });
     },
 
