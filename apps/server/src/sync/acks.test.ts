@@ -43,3 +43,22 @@ test('a failed write is retried with the acknowledgements that came after it; st
   await acks.stop();
   assert.deepEqual(writes.at(-1), [{ accountId: 'acc_a', cursor: 12 }]);
 });
+
+test('a burst starts its write once maxPending accounts are waiting, without waiting for the interval', async () => {
+  const writes: Ack[][] = [];
+  // An interval far beyond the test's life: only the size trigger can write.
+  const acks = createAckBatcher({ write: async (batch) => void writes.push(batch), intervalMs: 60_000, maxPending: 100, log: quiet });
+  for (let i = 0; i < 99; i++) acks.add(`acc_${i}`, 1);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(writes.length, 0, 'under the threshold, acknowledgements wait for the interval');
+  const written = acks.addAndWait('acc_99', 1);
+  await written;
+  assert.equal(writes.length, 1);
+  assert.equal(writes[0]!.length, 100);
+  // Repeats of an account already pending do not count twice.
+  for (let i = 0; i < 150; i++) acks.add('acc_again', i);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(writes.length, 1);
+  await acks.stop();
+  assert.deepEqual(writes.at(-1), [{ accountId: 'acc_again', cursor: 149 }]);
+});

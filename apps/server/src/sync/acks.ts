@@ -27,8 +27,14 @@ export function createAckBatcher(deps: {
   /** Applies a batch in one transaction (messaging.acknowledgeMany). */
   write: (acks: Ack[]) => Promise<void>;
   intervalMs: number;
+  /**
+   * Accounts pending that start a write at once, without waiting for the interval: a burst (a
+   * channel post's 10,000 subscribers) is written in slices as it arrives, not all after it.
+   */
+  maxPending?: number;
   log: { warn: (o: object, m: string) => void };
 }): AckBatcher {
+  const maxPending = deps.maxPending ?? 1000;
   let pending = new Map<string, number>();
   let waiters: { resolve: () => void; reject: (err: unknown) => void }[] = [];
   let timer: NodeJS.Timeout | null = null;
@@ -70,7 +76,7 @@ export function createAckBatcher(deps: {
 
   function add(accountId: string, cursor: number) {
     pending.set(accountId, Math.max(cursor, pending.get(accountId) ?? 0));
-    if (stopped) void flush();
+    if (stopped || pending.size >= maxPending) void flush();
     else schedule();
   }
 

@@ -26,7 +26,7 @@ const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 /** WebSocket close code for `cursor_expired`: reload from the state cursor, then reconnect from it. */
 const CURSOR_EXPIRED_CLOSE = 4010;
 /** Acknowledgements are written together, at most this long after they arrive. */
-const ACK_FLUSH_MS = 200;
+const ACK_FLUSH_MS = 100;
 /** Hub close codes meaning the caller's credential no longer works: the client must not retry with it. */
 const REVOKED = new Set(['device_revoked', 'api_key_revoked', 'bot_token_revoked']);
 
