@@ -197,42 +197,52 @@ export async function evaluateSplit(
   const sources = videoSources(split);
   const refs: Hashed[] = [];
   for (const s of sources) refs.push(await hashed(s.name, s.scene, s.file, 'reference'));
-  const queries: Array<Hashed & { edit: VideoEdit }> = [];
-  for (const s of sources) {
-    for (const edit of edits)
-      queries.push({ ...(await hashed(s.name, s.scene, editedVideo(s, edit), 'query')), edit });
-    log(`${split}: ${s.name} hashed`);
-  }
   const perEdit: Record<string, { vpdq: number; robust: number; n: number; missed: string[] }> = {};
   let falseVpdq = 0;
   let falseRobust = 0;
   let pairs = 0;
+  let queryCount = 0;
+  let matchMs = 0;
   const falseList: string[] = [];
-  const started = performance.now();
-  for (const q of queries) {
-    perEdit[q.edit] ??= { vpdq: 0, robust: 0, n: 0, missed: [] };
-    const row = perEdit[q.edit]!;
-    for (const r of refs) {
-      const v = isVpdqMatch(matchVpdq(q.vpdq, r.vpdq));
-      const m = matchVideo(q.signature, r.signature, options);
-      if (r.scene === q.scene) {
-        row.n++;
-        if (v) row.vpdq++;
-        if (m.matched) row.robust++;
-        else row.missed.push(`${q.name} (${m.frames}/${m.comparable})`);
-      } else {
-        pairs++;
-        if (v) falseVpdq++;
-        if (m.matched) {
-          falseRobust++;
-          falseList.push(
-            `${q.name}--${q.edit} ~ ${r.name} (${m.frames}/${m.comparable} d${m.meanDistance.toFixed(1)})`,
+  // Each query is matched as soon as it is hashed and its verdicts logged, so a run stopped
+  // part-way (hours on a loaded machine) still shows what it measured.
+  for (const s of sources) {
+    for (const edit of edits) {
+      const q = { ...(await hashed(s.name, s.scene, editedVideo(s, edit), 'query')), edit };
+      queryCount++;
+      perEdit[q.edit] ??= { vpdq: 0, robust: 0, n: 0, missed: [] };
+      const row = perEdit[q.edit]!;
+      const started = performance.now();
+      const notes: string[] = [];
+      for (const r of refs) {
+        const v = isVpdqMatch(matchVpdq(q.vpdq, r.vpdq));
+        const m = matchVideo(q.signature, r.signature, options);
+        if (r.scene === q.scene) {
+          row.n++;
+          if (v) row.vpdq++;
+          if (m.matched) row.robust++;
+          else row.missed.push(`${q.name} (${m.frames}/${m.comparable})`);
+          notes.unshift(
+            `MMD ${m.matched ? 'match' : 'MISS'} ${m.frames}/${m.comparable} (whole-picture ${m.wholeFrames}), vPDQ ${v ? 'match' : 'miss'}`,
           );
+        } else {
+          pairs++;
+          if (v) falseVpdq++;
+          if (m.matched) {
+            falseRobust++;
+            falseList.push(
+              `${q.name}--${q.edit} ~ ${r.name} (${m.frames}/${m.comparable} d${m.meanDistance.toFixed(1)})`,
+            );
+            notes.push(`FALSE MATCH with ${r.name} ${m.frames}/${m.comparable}`);
+          }
+          if (v) notes.push(`vPDQ false match with ${r.name}`);
         }
       }
+      matchMs += performance.now() - started;
+      log(`${split}: ${q.name}--${q.edit}: ${notes.join('; ')}`);
     }
+    log(`${split}: ${s.name} done`);
   }
-  const matchMs = performance.now() - started;
   const total = Object.values(perEdit).reduce(
     (t, e) => ({ vpdq: t.vpdq + e.vpdq, robust: t.robust + e.robust, n: t.n + e.n }),
     { vpdq: 0, robust: 0, n: 0 },
@@ -249,7 +259,7 @@ export async function evaluateSplit(
     ),
     overall: { vpdq: pct(total.vpdq, total.n), robust: pct(total.robust, total.n), n: total.n },
     falseMatches: { vpdq: falseVpdq, robust: falseRobust, pairs, list: falseList },
-    matchMsPerPair: Math.round((100 * matchMs) / (queries.length * refs.length)) / 100,
+    matchMsPerPair: Math.round((100 * matchMs) / (queryCount * refs.length)) / 100,
   };
 }
 
