@@ -289,6 +289,37 @@ describe('straightened photos and stickers', { skip: SKIP_NO_DATA }, () => {
     const other = await applyEdit(dataPath('photos', 'Elephants.jpg'), 'sticker');
     assert.equal(matchRobust(robustQueryHashes(await decodeBuffer(other)), reference).matched, false);
   });
+
+  test('a sticker that makes a dark photo look trimmed still matches through the untrimmed plane', async () => {
+    // The yellow sticker on moon.png's black sky makes the sky a "surround": the query's picture is
+    // trimmed to a corner while the reference's is not, so only the untrimmed plane's anchors agree.
+    const moon = dataPath('photos-more', 'moon.png');
+    const reference = robustReferenceHashes(await decodeRgb(moon));
+    const q = robustQueryHashes(await decodeBuffer(await applyEdit(moon, 'sticker')));
+    assert.equal(matchRobust(q, reference).via, 'anchors');
+    const other = await applyEdit(dataPath('photos-more', 'hubble_deep_field.jpg'), 'sticker');
+    assert.equal(matchRobust(robustQueryHashes(await decodeBuffer(other)), reference).matched, false);
+  });
+});
+
+describe('mirrored and turned copies of a texture', { skip: SKIP_NO_DATA }, () => {
+  test('match through anchors turned back, where the whole picture’s dihedral hashes are too far', async () => {
+    // grass.png's whole-picture hash sits on weak coefficients: its mirrored and turned copies'
+    // dihedral variants land 34–42 bits away. Region by region, turned back, they agree.
+    const grass = dataPath('photos-more', 'grass.png');
+    const reference = robustReferenceHashes(await decodeRgb(grass));
+    for (const t of ['mirror', 'rotate90'] as const) {
+      const q = robustQueryHashes(await decodeBuffer(await applyTransform(grass, t)));
+      const m = matchRobust(q, reference);
+      assert.equal(m.via, 'anchors', t);
+      assert.ok(m.geometry && m.geometry.inliers >= 6 && Math.abs(m.geometry.dx) < 1.5 && Math.abs(m.geometry.dy) < 1.5, JSON.stringify(m));
+      // Without the turned anchors the same copy is missed.
+      const plain = { ...q, anchors: q.anchors.filter((a) => a.turn === undefined) };
+      assert.equal(matchRobust(plain, reference).matched, false, t);
+    }
+    const other = await applyTransform(dataPath('photos-more', 'coffee.png'), 'mirror');
+    assert.equal(matchRobust(robustQueryHashes(await decodeBuffer(other)), reference).matched, false);
+  });
 });
 
 test('anchors spread over cells: strong blobs crowded in one corner take only that cell’s slots', () => {
