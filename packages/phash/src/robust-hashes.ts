@@ -141,8 +141,6 @@ export const ROBUST_PARAMS = {
    * shared by chance does not.
    */
   anchorMinQuality: 30,
-  /** Whether a query whose surround was trimmed also hashes anchors of its untrimmed plane. */
-  untrimmedAnchors: true,
 };
 
 function inset(r: LumaRegion, f: number): LumaRegion {
@@ -378,32 +376,7 @@ function queryFrom(p: Planes, pdq: PdqIntermediate): RobustHashes {
       ROBUST_PARAMS.turnedAnchorScales.includes(m),
     ),
   );
-  anchors.push(...untrimmedAnchors(p, anchors));
   return { global, centre, anchors };
-}
-
-/**
- * When the surround trimming cut something off, anchors of the untrimmed plane too (its longer
- * side scaled to `anchorSide`), spread over the cells: a dark or smooth photo is sometimes
- * trimmed only because of an overlay (a bright sticker on a night sky makes the sky "surround"),
- * while its reference was not trimmed at all. Tagged with the magnification that plane has
- * relative to the trimmed picture, so they form a group of their own.
- */
-function untrimmedAnchors(p: Planes, trimmed: readonly AnchorHash[]): AnchorHash[] {
-  const { master, content } = p;
-  const whole = { x: 0, y: 0, width: master.width, height: master.height };
-  if (!ROBUST_PARAMS.untrimmedAnchors || sameRect(whole, content)) return [];
-  const m = Math.max(master.width, master.height) / Math.max(content.width, content.height);
-  const found = anchorHashes({ ...p, content: whole }, 1, ROBUST_PARAMS.queryAnchors, { cells: ROBUST_PARAMS.anchorCells });
-  if (m < 1.01) {
-    // Only rows (or columns) of the shorter side were cut: the untrimmed plane is the plane of
-    // magnification 1 itself, so its anchors join that group (those it already has left out).
-    const same = trimmed.filter((a) => a.scale === undefined && a.turn === undefined);
-    return found.filter((a) => !same.some((b) => Math.abs(a.x - b.x) < 1 && Math.abs(a.y - b.y) < 1));
-  }
-  const tag = Math.round(m * 10000) / 10000;
-  if (ROBUST_PARAMS.queryScales.includes(tag)) return [];
-  return found.map((a) => ({ ...a, scale: tag }));
 }
 
 /**
