@@ -354,6 +354,21 @@ export const RobustHashSet = Type.Object(
           x: Type.Number({ minimum: 0, maximum: 1e6 }),
           y: Type.Number({ minimum: 0, maximum: 1e6 }),
           scale: Type.Optional(Type.Number({ minimum: 0.25, maximum: 4 })),
+          /**
+           * Only in the query sets a server keeps for its uploads (never in a reference set, so
+           * never on the wire to an older instance): the dihedral turn the anchor was given.
+           */
+          turn: Type.Optional(
+            Type.Union([
+              Type.Literal('rotate90'),
+              Type.Literal('rotate180'),
+              Type.Literal('rotate270'),
+              Type.Literal('flipX'),
+              Type.Literal('flipY'),
+              Type.Literal('flipPlus1'),
+              Type.Literal('flipMinus1'),
+            ]),
+          ),
         },
         { additionalProperties: false },
       ),

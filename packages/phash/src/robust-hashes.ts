@@ -4,6 +4,8 @@ import type { Hash256 } from './hash256.ts';
 import { rotatedRegion } from './luma-rotate.ts';
 import { findScreenQuad, warpQuad } from './screen-quad.ts';
 import type { PdqIntermediate } from './pdq.ts';
+import type { DihedralTransform } from './pdq-dihedral.ts';
+import { DIHEDRAL_TRANSFORMS, transformCoefficients } from './pdq-dihedral.ts';
 import { pdqDihedralFromIntermediate, pdqIntermediate, pdqIntermediateFromLuma } from './pdq.ts';
 import { coefficientsToHash } from './pdq-bits.ts';
 import type { LumaRegion } from './pdq-downsample.ts';
@@ -59,6 +61,12 @@ export interface AnchorHash {
    * in one geometry.
    */
   readonly scale?: number;
+  /**
+   * Queries only: the dihedral transform (pdq-dihedral.ts) the region and its position were
+   * turned by, for a copy that was mirrored or turned by 90° steps; absent means untouched.
+   * Anchors of different turns are never mixed in one geometry.
+   */
+  readonly turn?: DihedralTransform;
 }
 
 /** The hashes of one image for robust matching. */
@@ -104,6 +112,12 @@ export const ROBUST_PARAMS = {
   queryAnchors: 12,
   /** Magnifications a query tries for its anchors (1 = not cropped, 2 = half the longer side kept). */
   queryScales: [1, 1.09, 1.19, 1.3, 1.41, 1.54, 1.68, 1.83, 2] as readonly number[],
+  /**
+   * Magnifications whose query anchors are also hashed in the 7 other dihedral turns (mirrored,
+   * turned by 90° steps): a mirrored or turned copy of a texture-like photo, whose whole-picture
+   * hash is too unstable for its dihedral variants to match, still lines up region by region.
+   */
+  turnedAnchorScales: [1] as readonly number[],
   /** Fraction cut from each side for the central window. */
   centreInset: 0.2,
   /** Tilts (degrees) a query undoes before hashing its centre. */
@@ -194,6 +208,7 @@ function anchorHashes(
   magnification: number,
   count: number,
   spread: { cells: number; strongest?: number } = { cells: 1 },
+  turned = false,
 ): AnchorHash[] {
   const size = ROBUST_PARAMS.anchorRegion;
   const { master, content } = p;
@@ -219,8 +234,31 @@ function anchorHashes(
     if (it.quality < ROBUST_PARAMS.anchorMinQuality) continue;
     const hash = coefficientsToHash(it.coefficients);
     out.push(magnification === 1 ? { hash, x: a.x, y: a.y } : { hash, x: a.x, y: a.y, scale: magnification });
+    if (!turned) continue;
+    // The region as the un-mirrored / un-turned picture shows it: the same blob, its DCT
+    // coefficients transformed (blob finding and the region's resampling are symmetric), its
+    // position transformed on the plane (the region's centre is at a.x + 0.5).
+    for (const turn of DIHEDRAL_TRANSFORMS) {
+      if (turn === 'original') continue;
+      const p = turnedPosition(turn, a.x + 0.5, a.y + 0.5, plane.width, plane.height);
+      const h = coefficientsToHash(transformCoefficients(it.coefficients, turn));
+      out.push({ hash: h, x: p.x - 0.5, y: p.y - 0.5, turn, ...(magnification === 1 ? {} : { scale: magnification }) });
+    }
   }
   return out;
+}
+
+/**
+ * Where a point of a width×height plane lands when the plane is transformed as `turn` transforms
+ * a PDQ coefficient block (pdq-dihedral.ts: mirror rows, mirror columns, then transpose).
+ */
+function turnedPosition(turn: DihedralTransform, x: number, y: number, width: number, height: number) {
+  const rows = turn === 'rotate180' || turn === 'rotate270' || turn === 'flipX' || turn === 'flipMinus1';
+  const cols = turn === 'rotate90' || turn === 'rotate180' || turn === 'flipY' || turn === 'flipMinus1';
+  const transpose = turn === 'rotate90' || turn === 'rotate270' || turn === 'flipPlus1' || turn === 'flipMinus1';
+  const mx = cols ? width - x : x;
+  const my = rows ? height - y : y;
+  return transpose ? { x: my, y: mx } : { x: mx, y: my };
 }
 
 function globalAndCentre(working: LumaPlane): {
@@ -330,7 +368,13 @@ function queryFrom(p: Planes, pdq: PdqIntermediate): RobustHashes {
     if (good(c)) centre.push(coefficientsToHash(c.coefficients));
   }
   const anchors = ROBUST_PARAMS.queryScales.flatMap((m) =>
-    anchorHashes(p, m, ROBUST_PARAMS.queryAnchors, { cells: m === 1 ? ROBUST_PARAMS.anchorCells : 1 }),
+    anchorHashes(
+      p,
+      m,
+      ROBUST_PARAMS.queryAnchors,
+      { cells: m === 1 ? ROBUST_PARAMS.anchorCells : 1 },
+      ROBUST_PARAMS.turnedAnchorScales.includes(m),
+    ),
   );
   return { global, centre, anchors };
 }

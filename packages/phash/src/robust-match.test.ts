@@ -291,6 +291,26 @@ describe('straightened photos and stickers', { skip: SKIP_NO_DATA }, () => {
   });
 });
 
+describe('mirrored and turned copies of a texture', { skip: SKIP_NO_DATA }, () => {
+  test('match through anchors turned back, where the whole picture’s dihedral hashes are too far', async () => {
+    // grass.png's whole-picture hash sits on weak coefficients: its mirrored and turned copies'
+    // dihedral variants land 34–42 bits away. Region by region, turned back, they agree.
+    const grass = dataPath('photos-more', 'grass.png');
+    const reference = robustReferenceHashes(await decodeRgb(grass));
+    for (const t of ['mirror', 'rotate90'] as const) {
+      const q = robustQueryHashes(await decodeBuffer(await applyTransform(grass, t)));
+      const m = matchRobust(q, reference);
+      assert.equal(m.via, 'anchors', t);
+      assert.ok(m.geometry && m.geometry.inliers >= 6 && Math.abs(m.geometry.dx) < 1.5 && Math.abs(m.geometry.dy) < 1.5, JSON.stringify(m));
+      // Without the turned anchors the same copy is missed.
+      const plain = { ...q, anchors: q.anchors.filter((a) => a.turn === undefined) };
+      assert.equal(matchRobust(plain, reference).matched, false, t);
+    }
+    const other = await applyTransform(dataPath('photos-more', 'coffee.png'), 'mirror');
+    assert.equal(matchRobust(robustQueryHashes(await decodeBuffer(other)), reference).matched, false);
+  });
+});
+
 test('anchors spread over cells: strong blobs crowded in one corner take only that cell’s slots', () => {
   const width = 240;
   const height = 240;

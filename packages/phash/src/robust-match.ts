@@ -165,11 +165,11 @@ export function matchRobust(
   return none;
 }
 
-/** Query anchors grouped by the magnification they were hashed at. */
+/** Anchors grouped by the magnification they were hashed at and the turn they were given. */
 function byScale(anchors: readonly AnchorHash[]): AnchorHash[][] {
-  const groups = new Map<number, AnchorHash[]>();
+  const groups = new Map<string, AnchorHash[]>();
   for (const a of anchors) {
-    const s = a.scale ?? 1;
+    const s = `${a.scale ?? 1} ${a.turn ?? 'original'}`;
     const g = groups.get(s);
     if (g) g.push(a);
     else groups.set(s, [a]);

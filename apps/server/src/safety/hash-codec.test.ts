@@ -51,6 +51,28 @@ test('a stored hash set reads back with each anchor’s magnification', () => {
   assert.deepEqual(back.global, set.global);
 });
 
+test('a stored query set keeps each anchor’s turn, so mirrored anchors never vote with upright ones', () => {
+  const set: RobustHashes = {
+    global: [],
+    centre: [],
+    anchors: [
+      { hash: hash256FromHex(hex('c')), x: 1, y: 2 },
+      { hash: hash256FromHex(hex('d')), x: 3, y: 4, turn: 'flipY' },
+      { hash: hash256FromHex(hex('e')), x: 5, y: 6, scale: 1.09, turn: 'rotate90' },
+    ],
+  };
+  const stored = encodeRobust(set);
+  assert.ok(Value.Check(RobustHashSet, stored));
+  const back = decodeRobust(JSON.parse(JSON.stringify(stored)));
+  assert.deepEqual(back.anchors.map((a) => [a.scale, a.turn]), [
+    [undefined, undefined],
+    [undefined, 'flipY'],
+    [1.09, 'rotate90'],
+  ]);
+  // An unknown turn is refused by the contract.
+  assert.equal(Value.Check(RobustHashSet, { ...stored, anchors: [{ hash: hex('c'), x: 1, y: 2, turn: 'sideways' }] }), false);
+});
+
 test('a set stored before anchors were size-normalised still matches by its whole picture, not by its old anchors', () => {
   // Written by the previous scheme: no `v`, anchors on a fixed 1/4-scale plane.
   const old = { global: [hex('a')], centre: [hex('b')], anchors: [{ hash: hex('c'), x: 1, y: 2 }] };

@@ -24,6 +24,7 @@ export function encodeRobust(h: RobustHashes): RobustHashSet {
       x: Math.round(a.x * 100) / 100,
       y: Math.round(a.y * 100) / 100,
       ...(a.scale !== undefined && a.scale !== 1 ? { scale: Math.round(a.scale * 10000) / 10000 } : {}),
+      ...(a.turn !== undefined && a.turn !== 'original' ? { turn: a.turn } : {}),
     })),
   };
 }
@@ -40,7 +41,13 @@ export function decodeRobust(set: RobustHashSet): RobustHashes {
     centre: set.centre.map((h) => hash256FromHex(h)),
     anchors:
       set.v === 2 || set.v === 3
-        ? set.anchors.map((a) => ({ hash: hash256FromHex(a.hash), x: a.x, y: a.y, ...(a.scale !== undefined ? { scale: a.scale } : {}) }))
+        ? set.anchors.map((a) => ({
+            hash: hash256FromHex(a.hash),
+            x: a.x,
+            y: a.y,
+            ...(a.scale !== undefined ? { scale: a.scale } : {}),
+            ...(a.turn !== undefined ? { turn: a.turn } : {}),
+          }))
         : [],
   };
 }
