@@ -90,16 +90,8 @@ export async function appendEvent(tx: Tx, event: NewEvent): Promise<StoredEvent>
   // write takes the watermark mark before its id, in the same statement (platform/db).
   const [row] = (await withEventMark(tx, (marking) => (marking ? insertEventMarking : insertEvent)(tx, values))).rows;
   if (!row) throw new Error('appendEvent: the insert returned no cursor');
-  return {
-    id: Number(row.id),
-    conversation_id: event.conversationId,
-    target_account_id: event.targetAccountId ?? null,
-    type: event.type,
-    seq: event.seq ?? null,
-    payload,
-    created_at: event.at,
-    members_joined_by: event.membersJoinedBy ?? null,
-  };
+  const { message_id: _messageId, ...stored } = values;
+  return { id: Number(row.id), ...stored };
 }
 
 /** Events appended by one statement: eight parameters each, well under both databases' limits. */
