@@ -76,8 +76,11 @@ export function createPresence(deps: PresenceDeps) {
           return;
         }
         open.delete(accountId);
-        if (shared) void quietly('withdraw', shared.withdraw([accountId]));
-        void quietly('disconnect', record([accountId], null));
+        // The close time is written before the word is withdrawn: a reader who sees them offline
+        // also sees when they left, never the older last-seen of their connect. A stream opened
+        // again meanwhile has vouched anew, so then nothing is withdrawn.
+        const written = quietly('disconnect', record([accountId], null));
+        if (shared) void written.then(() => (open.has(accountId) ? undefined : quietly('withdraw', shared.withdraw([accountId]))));
       };
     },
 
@@ -96,8 +99,8 @@ export function createPresence(deps: PresenceDeps) {
       stopped = true;
       const ids = [...open.keys()];
       open.clear();
-      if (shared) await quietly('withdraw', shared.withdraw(ids));
       await quietly('stop', record(ids, null));
+      if (shared) await quietly('withdraw', shared.withdraw(ids));
     },
 
     /** Presence of up to 100 accounts as `viewerId` may see it, in the order asked (unknown ids: hidden). */
