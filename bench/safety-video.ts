@@ -24,7 +24,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import os from 'node:os';
 import path from 'node:path';
 import { decodeVideoFramesForHashing, decodeVideoOutputs, type HashFrame, transcodeHls, transcodeMp4 } from '@mmd/media';
-import { encodeVideoSignature, isVpdqMatch, matchVideo, matchVpdq, VIDEO_SIGNATURE_PARAMS, type VideoSignature, type VpdqFeature, videoFrameHasAnchors, videoSampleRate, vpdqHashFrame } from '@mmd/phash';
+import { encodeVideoSignature, isVpdqMatch, matchVideo, matchVpdq, VIDEO_SIGNATURE_PARAMS, type VideoSignature, type VpdqFeature, videoFrameHasAnchors, videoSampledFrameCount, videoSampleRate, vpdqHashFrame } from '@mmd/phash';
 import { GroupIndex } from '../apps/server/src/safety/group-index.ts';
 import { formatVpdqCompact, parseVpdqAny, usableFrames, videoSearchKeys } from '../apps/server/src/safety/hash-codec.ts';
 import { hashFrames, hashSignatureFrames } from '../apps/server/src/safety/hash-tasks.ts';
@@ -79,10 +79,22 @@ function oneMinuteUpload(): string {
 async function hasherBreakdown(file: string) {
   const vpdqFrames: HashFrame[] = [];
   const greyFrames: HashFrame[] = [];
+  // The query's frame count for the anchor rule, from the probed duration as the hasher takes it.
+  let frameCount = 0;
   const decode = await measured(() =>
     decodeVideoOutputs(
       file,
-      [{ fps: 1 }, { fpsForDuration: (d) => videoSampleRate('query', d), divisor: VIDEO_SIGNATURE_PARAMS.frameScale, grey: true }],
+      [
+        { fps: 1 },
+        {
+          fpsForDuration: (d) => {
+            frameCount = videoSampledFrameCount('query', d);
+            return videoSampleRate('query', d);
+          },
+          divisor: VIDEO_SIGNATURE_PARAMS.frameScale,
+          grey: true,
+        },
+      ],
       (output, frame) => {
         (output === 0 ? vpdqFrames : greyFrames).push(frame);
       },
@@ -94,7 +106,7 @@ async function hasherBreakdown(file: string) {
   );
   const signature = await measured(async () =>
     hashSignatureFrames(
-      greyFrames.map((f, i) => ({ pixels: own(f.data), width: f.width, height: f.height, channels: f.channels, seconds: f.seconds, anchors: videoFrameHasAnchors('query', i) })),
+      greyFrames.map((f, i) => ({ pixels: own(f.data), width: f.width, height: f.height, channels: f.channels, seconds: f.seconds, anchors: videoFrameHasAnchors('query', i, frameCount) })),
       'query',
       true,
     ),

@@ -27,6 +27,7 @@ import {
   VIDEO_SIGNATURE_PARAMS,
   videoFrameHasAnchors,
   videoFrameHashes,
+  videoSampledFrameCount,
   videoSampleRate,
 } from '../src/video-signature.ts';
 import type { VpdqFeature } from '../src/vpdq.ts';
@@ -126,6 +127,9 @@ export async function signatureOf(
   const half = neighbours >> 1;
   const frames: VideoFrameHashes[] = [];
   const step = Math.max(1, Math.round(decodeFps / fps));
+  // Whether query frames carry anchors depends on the count the server derives from the same
+  // probed (container) duration.
+  const frameCount = videoSampledFrameCount(role, duration);
   // Only the frames a merged sample uses are hashed (the same signature; long references decode
   // 12 frames a second and use 3 of them).
   const used = (i: number) => {
@@ -141,7 +145,7 @@ export async function signatureOf(
     skipSeconds: role === 'reference' ? Math.max(0, 0.13 - half / decodeFps) : 0,
     ...(edit ? { edit } : {}),
   })) {
-    const anchors = videoFrameHasAnchors(role, frames.length);
+    const anchors = videoFrameHasAnchors(role, frames.length, frameCount);
     frames.push(
       used(frames.length)
         ? { seconds: f.seconds, ...videoFrameHashes(f, role, undefined, { anchors }) }
@@ -208,7 +212,8 @@ export async function evaluateSplit(
   // part-way (hours on a loaded machine) still shows what it measured.
   for (const s of sources) {
     for (const edit of edits) {
-      const q = { ...(await hashed(s.name, s.scene, editedVideo(s, edit), 'query')), edit };
+      const file = editedVideo(s, edit);
+      const q = { ...(await hashed(s.name, s.scene, file, 'query')), edit };
       queryCount++;
       perEdit[q.edit] ??= { vpdq: 0, robust: 0, n: 0, missed: [] };
       const row = perEdit[q.edit]!;
@@ -239,6 +244,11 @@ export async function evaluateSplit(
         }
       }
       matchMs += performance.now() - started;
+      // The query's frames, the count the anchor rule used (from the probed duration), and the
+      // frames that kept at least one anchored region.
+      const counted = videoSampledFrameCount('query', probe(file).duration);
+      const anchored = q.signature.frames.filter((f) => f.anchors.length > 0).length;
+      notes.unshift(`query ${q.signature.frames.length} frames (counted ${counted}), ${anchored} with anchors`);
       log(`${split}: ${q.name}--${q.edit}: ${notes.join('; ')}`);
     }
     log(`${split}: ${s.name} done`);

@@ -37,7 +37,7 @@ function still(im: Grey, role: VideoSignatureRole, n: number, step: number): Vid
   const without = videoFrameHashes(im, role, undefined, { anchors: false });
   return {
     role,
-    frames: Array.from({ length: n }, (_, i) => ({ seconds: i * step, ...(videoFrameHasAnchors(role, i) ? withAnchors : without) })),
+    frames: Array.from({ length: n }, (_, i) => ({ seconds: i * step, ...(videoFrameHasAnchors(role, i, n) ? withAnchors : without) })),
   };
 }
 

