@@ -100,12 +100,28 @@ export function pdqDownsample64InPlace(a: Float32Array): Float32Array {
   const b = scratch64;
   for (let pass = 0; pass < 2; pass++) {
     // Along rows, a → b: out[0] = in[0], then s = (s + in[i]) − in[i − 1], each step rounded.
-    for (let row = 0; row < n * n; row += n) {
-      let s = a[row]!;
-      b[row] = s;
+    // Each row is a serial chain, so four rows run side by side.
+    for (let r0 = 0; r0 < n * n; r0 += 4 * n) {
+      const r1 = r0 + n;
+      const r2 = r1 + n;
+      const r3 = r2 + n;
+      let s0 = a[r0]!;
+      let s1 = a[r1]!;
+      let s2 = a[r2]!;
+      let s3 = a[r3]!;
+      b[r0] = s0;
+      b[r1] = s1;
+      b[r2] = s2;
+      b[r3] = s3;
       for (let i = 1; i < n; i++) {
-        s = f32(f32(s + a[row + i]!) - a[row + i - 1]!);
-        b[row + i] = s;
+        s0 = f32(f32(s0 + a[r0 + i]!) - a[r0 + i - 1]!);
+        s1 = f32(f32(s1 + a[r1 + i]!) - a[r1 + i - 1]!);
+        s2 = f32(f32(s2 + a[r2 + i]!) - a[r2 + i - 1]!);
+        s3 = f32(f32(s3 + a[r3 + i]!) - a[r3 + i - 1]!);
+        b[r0 + i] = s0;
+        b[r1 + i] = s1;
+        b[r2 + i] = s2;
+        b[r3 + i] = s3;
       }
     }
     // Down columns, b → a, one row at a time (the same recurrence per column).
