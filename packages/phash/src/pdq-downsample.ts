@@ -1,5 +1,5 @@
 import { boxFilterRows4, boxFilterRows4At, ColumnBoxFilter, jaroszWindowSize, ROW_BATCH } from './pdq-box-filter.ts';
-import { lumaRow } from './pdq-luma.ts';
+import { lumaRow, lumaRowRgbWords, rgbWords } from './pdq-luma.ts';
 import type { PixelImage } from './pixel-image.ts';
 import { imageChannels } from './pixel-image.ts';
 
@@ -33,6 +33,11 @@ function decimationIndices(n: number): Int32Array {
  */
 export function pdqDownsample(image: PixelImage): Float32Array {
   const channels = imageChannels(image);
+  const words = channels === 3 ? rgbWords(image.data) : undefined;
+  if (words) {
+    const { data, width } = image;
+    return downsampleRows(width, image.height, (y, out) => lumaRowRgbWords(words, data, width, y, out));
+  }
   return downsampleRows(image.width, image.height, (y, out) => lumaRow(image, channels, y, out));
 }
 
