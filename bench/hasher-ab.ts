@@ -2,13 +2,20 @@
  * The server's video hasher of another checkout (the "base", e.g. `git archive <commit> | tar -x
  * -C dir` plus a hard-linked node_modules) against this one, in one process:
  *
- *   node --import tsx bench/hasher-ab.ts --base=DIR [--rounds=N] [--pool] [--verify]
+ *   node --import tsx bench/hasher-ab.ts --base=DIR [--rounds=N] [--pool | --decode | --hashing | --verify]
  *
  * Timing (default): `hashFile` of the 1-minute 720p bench upload (bench/safety-video.ts builds
  * it), base and this checkout alternating for N rounds (default 4; the order flips every round),
  * each as CPU-seconds of the process (all threads) and of its waited-for children (ffmpeg,
  * ffprobe) from /proc; the outputs must be identical. With --pool the hashing runs on a thread
  * pool of 2, as in the server; otherwise inline.
+ *
+ * --decode: only the decode (`decodeVideoOutputs` with the hasher's two outputs), frames
+ * dropped at once (this checkout hands each buffer back for reuse, as its hasher does).
+ *
+ * --hashing: only the hashing, on frames decoded once beforehand: vPDQ's 60 full-size frames
+ * (`pdqHash`) and the signature's 240 grey frames (`videoFrameHashes`, query, variants, anchors
+ * on every 2nd frame), CPU-seconds of this thread, outputs compared.
  *
  * --verify: instead, every video of ../shared/data/vpdq/videos and of the evaluation's source
  * cache, plus the 1-minute upload, hashed as query and as reference by the base (inline) and by
@@ -61,7 +68,81 @@ function text(h: FileHashes): string {
   return JSON.stringify(frames) + encodeVideoSignature(v.signature);
 }
 
-if (process.argv.includes('--verify')) {
+/** Runs `fn` for base and this checkout alternately, `rounds` times each; CPU per run. */
+async function alternate<T>(fn: (side: 'base' | 'this') => Promise<T>, measure: () => number) {
+  const runs: Record<'base' | 'this', number[]> = { base: [], this: [] };
+  const outputs: Partial<Record<'base' | 'this', T>> = {};
+  for (let r = 0; r < rounds; r++) {
+    for (const side of r % 2 ? (['this', 'base'] as const) : (['base', 'this'] as const)) {
+      const before = measure();
+      outputs[side] = await fn(side);
+      runs[side].push(round(measure() - before));
+    }
+  }
+  return { runs, outputs };
+}
+const thread = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+const loadAtStart = os.loadavg()[0]!;
+const load = () => ({ oneMinuteAtStart: round(loadAtStart), oneMinuteAtEnd: round(os.loadavg()[0]!) });
+
+if (process.argv.includes('--decode')) {
+  type Decode = typeof import('@mmd/media').decodeVideoOutputs;
+  const mediaOf = async (root: string) =>
+    (await import(pathToFileURL(path.join(root, 'packages/media/src/hash-input.ts')).href)) as { decodeVideoOutputs: Decode };
+  const sides = { base: (await mediaOf(baseDir)).decodeVideoOutputs, this: (await mediaOf(here)).decodeVideoOutputs };
+  const outputs = [{ fps: 1 }, { fps: 4, divisor: 3, grey: true }];
+  const both = () => {
+    const c = cpu();
+    return c.self + c.children;
+  };
+  const { runs: self } = await alternate(async (side) => {
+    let frames = 0;
+    await sides[side](upload, outputs, (_o, f, recycle) => {
+      frames++;
+      if (side === 'this') recycle(f.data.buffer as ArrayBuffer);
+    });
+    return frames;
+  }, () => cpu().self);
+  const { runs: total } = await alternate(async (side) => sides[side](upload, outputs, (_o, f, recycle) => {
+    if (side === 'this') recycle(f.data.buffer as ArrayBuffer);
+  }), both);
+  console.log(JSON.stringify({ bench: 'hasher-ab --decode', load: load(), processCpuSeconds: self, withFfmpegCpuSeconds: total }));
+} else if (process.argv.includes('--hashing')) {
+  type Phash = typeof import('@mmd/phash');
+  const phashOf = async (root: string) =>
+    (await import(pathToFileURL(path.join(root, 'packages/phash/src/index.ts')).href)) as Phash;
+  const sides = { base: await phashOf(baseDir), this: await phashOf(here) };
+  const { decodeVideoOutputs } = await import('@mmd/media');
+  const rgb: Array<{ data: Buffer; width: number; height: number; channels: 1 | 3 }> = [];
+  const grey: typeof rgb = [];
+  await decodeVideoOutputs(upload, [{ fps: 1 }, { fps: 4, divisor: 3, grey: true }], (o, f) => {
+    (o === 0 ? rgb : grey).push(f);
+  });
+  const vpdq = await alternate(
+    async (side) => rgb.map((f) => hash256ToHex(sides[side].pdqHash(f).hash)).join(),
+    thread,
+  );
+  const signature = await alternate(
+    async (side) =>
+      JSON.stringify(
+        grey.map((f, i) => sides[side].videoFrameHashes(f, 'query', 3, { dihedral: true, anchors: i % 2 === 0 })),
+        (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v),
+      ),
+    thread,
+  );
+  console.log(
+    JSON.stringify({
+      bench: 'hasher-ab --hashing',
+      load: load(),
+      frames: { vpdq: rgb.length, signature: grey.length },
+      vpdq: { identical: vpdq.outputs.base === vpdq.outputs.this, cpuSeconds: vpdq.runs },
+      signature: { identical: signature.outputs.base === signature.outputs.this, cpuSeconds: signature.runs },
+    }),
+  );
+} else if (process.argv.includes('--verify')) {
   const dirs = [path.resolve(here, '../shared/data/vpdq/videos'), path.join(VIDEO_CACHE, 'sources')];
   const files = [...dirs.flatMap((d) => (existsSync(d) ? readdirSync(d).map((f) => path.join(d, f)) : [])), upload];
   const hashers = {
@@ -93,7 +174,6 @@ if (process.argv.includes('--verify')) {
     : { base: base.createHasher(limits), this: createHasher(limits) };
   const runs: Record<'base' | 'this', Array<{ self: number; children: number; total: number }>> = { base: [], this: [] };
   const outputs: Record<string, string> = {};
-  const loadAtStart = os.loadavg()[0]!;
   for (let r = 0; r < rounds; r++) {
     for (const side of r % 2 ? (['this', 'base'] as const) : (['base', 'this'] as const)) {
       const before = cpu();
@@ -110,7 +190,7 @@ if (process.argv.includes('--verify')) {
       bench: 'hasher-ab',
       upload: path.basename(upload),
       pool: usePool,
-      load: { oneMinuteAtStart: round(loadAtStart), oneMinuteAtEnd: round(os.loadavg()[0]!) },
+      load: load(),
       identical: outputs.base === outputs.this,
       runs,
     }),
