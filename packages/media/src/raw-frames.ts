@@ -67,18 +67,21 @@ export interface FramePipes {
  */
 export async function openFramePipes(count: number, tmpRoot?: string): Promise<FramePipes | undefined> {
   if (!fifosEnabled) return undefined;
-  const dir = await mkdtemp(join(tmpRoot ?? tmpdir(), TEMP_PREFIX));
+  // Any failure here only costs the faster path: the pipe streams read the same bytes.
+  const dir = await mkdtemp(join(tmpRoot ?? tmpdir(), TEMP_PREFIX)).catch(() => undefined);
+  if (!dir) return undefined;
   const readFds: number[] = [];
   const writeFds: number[] = [];
   try {
     const names = Array.from({ length: count }, (_, i) => join(dir, `frames-${i}`));
     const made = await new Promise<boolean>((resolve) => {
-      execFile('mkfifo', ['-m', '600', ...names], { windowsHide: true }, (error) => resolve(!error));
+      execFile('mkfifo', ['-m', '600', ...names], { windowsHide: true }, (error) => {
+        // No mkfifo here: do not try again on every video.
+        if ((error as NodeJS.ErrnoException | null)?.code === 'ENOENT') fifosEnabled = false;
+        resolve(!error);
+      });
     });
-    if (!made) {
-      fifosEnabled = false; // no mkfifo here: do not try again on every video
-      return undefined;
-    }
+    if (!made) return undefined;
     for (const name of names) {
       readFds.push(openSync(name, constants.O_RDONLY | constants.O_NONBLOCK));
       writeFds.push(openSync(name, constants.O_WRONLY));
@@ -97,15 +100,9 @@ export function closeWriteEnds(pipes: FramePipes): void {
   for (const fd of pipes.writeFds.splice(0)) closeSync(fd);
 }
 
-/** Closes read ends no reader took over (when spawning failed before any frame was read). */
+/** Closes read ends no reader took over yet (spawning threw, so no socket owns them). */
 export function closeReadEnds(fds: readonly number[]): void {
-  for (const fd of fds) {
-    try {
-      closeSync(fd);
-    } catch {
-      // already owned and closed by its socket
-    }
-  }
+  for (const fd of fds) closeSync(fd);
 }
 
 /**
