@@ -72,13 +72,14 @@ export function createHasher(options: HasherOptions) {
     const collect = (hashed: Awaited<ReturnType<typeof runFrames>>) => {
       for (const h of hashed) done.push({ frameNumber: h.frameNumber, quality: h.quality, hash: hash256FromHex(h.hash), timestampSeconds: h.seconds });
     };
+    // The decoder's hand-back (the same for every frame of the output), known from the first push.
+    let recycle: Recycle = () => {};
     const flush = async () => {
       if (batch.length > 0) inFlight.push(runFrames(batch, recycle));
       batch = [];
       // Bounded: ffmpeg waits while the threads catch up, so memory stays at a few frames.
       while (inFlight.length >= limit) collect(await inFlight.shift()!);
     };
-    let recycle: Recycle = () => {};
     return {
       async push(f: HashFrame, giveBack: Recycle) {
         recycle = giveBack;
