@@ -4,7 +4,8 @@
  * (@mmd/phash is used here only to hash what was decoded.)
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -13,6 +14,7 @@ import sharp from 'sharp';
 import { dataPath, HOSTILE_DIR, leftovers, makeTmpRoot, NEEDS_DATA, removeTmpRoot } from '../test/helpers.ts';
 import { isMediaError, type MediaErrorCode } from './errors.ts';
 import { decodeImageForHashing, decodeVideoFramesForHashing, decodeVideoOutputs, type HashFrame } from './hash-input.ts';
+import { setFifosEnabled } from './raw-frames.ts';
 
 const CHAIR = dataPath('vpdq', 'videos', 'chair-19-sd-bar.mp4');
 
@@ -207,5 +209,50 @@ describe('decodeVideoOutputs', () => {
     await rejectsWithCode(decodeVideoOutputs(CHAIR, [{ fps: 0 }], () => {}), 'invalid_options');
     await rejectsWithCode(decodeVideoOutputs(CHAIR, [{ divisor: 2.5 }], () => {}), 'invalid_options');
     await rejectsWithCode(decodeVideoOutputs(CHAIR, [], () => {}), 'invalid_options');
+  });
+});
+
+describe('reading ffmpeg’s frames', { skip: NEEDS_DATA }, () => {
+  const outputs = [{ fps: 1 }, { fps: 4, divisor: 3, grey: true }];
+  const openFds = () => (existsSync('/proc/self/fd') ? readdirSync('/proc/self/fd').length : 0);
+
+  /** A digest per frame, per output; with `recycle`, every buffer is handed back once read. */
+  async function digests(recycle: boolean) {
+    const out: string[][] = [[], []];
+    const buffers = new Set<ArrayBufferLike>();
+    await decodeVideoOutputs(CHAIR, outputs, (o, frame, giveBack) => {
+      out[o]!.push(createHash('sha256').update(frame.data).digest('hex'));
+      buffers.add(frame.data.buffer);
+      if (recycle) giveBack(frame.data.buffer as ArrayBuffer);
+    });
+    return { out, buffers: buffers.size };
+  }
+
+  test('FIFOs, plain pipes and recycled buffers all give the same bytes', async () => {
+    const fresh = await digests(false);
+    const fds = openFds(); // after a first decode: loading modules opens descriptors of its own
+    assert.equal(fresh.buffers, fresh.out[0]!.length + fresh.out[1]!.length, 'a buffer per frame unless handed back');
+    const recycled = await digests(true);
+    assert.deepEqual(recycled.out, fresh.out);
+    assert.ok(recycled.buffers <= 6, `read into ${recycled.buffers} buffers, not one per frame`);
+    setFifosEnabled(false);
+    try {
+      assert.deepEqual((await digests(true)).out, fresh.out, 'the portable pipe path');
+      const early = await collect(decodeVideoFramesForHashing(CHAIR, { maxFrames: 2 }));
+      assert.equal(early.length, 2);
+    } finally {
+      setFifosEnabled(true);
+    }
+    // Stopping early and failing consumers leave no descriptor open.
+    for await (const _ of decodeVideoFramesForHashing(CHAIR)) break;
+    await assert.rejects(
+      decodeVideoOutputs(CHAIR, outputs, () => {
+        throw new Error('consumer failed');
+      }),
+      /consumer failed/,
+    );
+    // The other output of the failed decode reads on until the killed ffmpeg's end of file.
+    for (let i = 0; i < 40 && openFds() > fds; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(openFds(), fds, 'every FIFO and pipe end is closed');
   });
 });

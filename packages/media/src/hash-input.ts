@@ -20,6 +20,7 @@ import { DEFAULT_MAX_IMAGE_PIXELS } from './limits.ts';
 import { sharpInputOptions } from './probe-image.ts';
 import { sharpError } from './sharp-errors.ts';
 import { TEMP_PREFIX } from './temp-dir.ts';
+import { closeReadEnds, closeWriteEnds, type FramePipes, FramePool, fifoFrames, openFramePipes, streamFrames } from './raw-frames.ts';
 import { openVideo, transcodeTimeoutMs, type VideoSource } from './video-source.ts';
 
 /** Interleaved 8-bit RGB pixels, top row first: what PDQ hashes. */
@@ -153,7 +154,9 @@ export async function* decodeVideoFramesForHashing(
       'rgb24',
       'pipe:1',
     ];
-    yield* readFrames(spawn(ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true }), {
+    const pipes = await openFramePipes(1, options.tmpRoot);
+    const child = spawnWithPipes(ffmpeg, args, pipes, 1);
+    yield* readFrames(child, {
       // ffprobe's width/height are the decoded (stored, cropped) size that rawvideo emits.
       width: video.width,
       height: video.height,
@@ -162,6 +165,7 @@ export async function* decodeVideoFramesForHashing(
       maxFrames: maxFrames ?? Number.POSITIVE_INFINITY,
       timeoutMs: options.timeoutMs ?? transcodeTimeoutMs(durationSeconds),
       signal: options.signal,
+      source: pipes ? { fd: pipes.readFds[0]! } : { stream: child.stdout },
     });
   } finally {
     await release();
@@ -210,6 +214,29 @@ interface ReadFramesOptions {
   maxFrames: number;
   timeoutMs: number;
   signal: AbortSignal | undefined;
+  /** A FIFO's read end (read straight into frames) or the child's pipe stream. */
+  source: { fd: number } | { stream: NodeJS.ReadableStream | null };
+  /** Where frame buffers come from; handed-back ones are reused (default: a pool nobody refills). */
+  pool?: FramePool;
+}
+
+/**
+ * Spawns ffmpeg with its frame outputs on fd 1, 3, 4, …: the FIFOs' write ends when there are
+ * FIFOs (closed here once the child holds them, or its exit would never read as end of file),
+ * else pipes. stdin is closed, stderr a pipe.
+ */
+function spawnWithPipes(ffmpeg: string, args: string[], pipes: FramePipes | undefined, outputs: number): ChildProcess {
+  const out = (i: number): number | 'pipe' => (pipes ? pipes.writeFds[i]! : 'pipe');
+  const stdio: Array<number | 'ignore' | 'pipe'> = ['ignore', out(0), 'pipe'];
+  for (let i = 1; i < outputs; i++) stdio.push(out(i));
+  try {
+    return spawn(ffmpeg, args, { stdio, windowsHide: true });
+  } catch (error) {
+    if (pipes) closeReadEnds(pipes.readFds);
+    throw error;
+  } finally {
+    if (pipes) closeWriteEnds(pipes);
+  }
 }
 
 /** A sampling rate ffmpeg's fps filter takes here, else `invalid_options`. */
@@ -240,11 +267,17 @@ export interface DecodeOutput {
  * waits while an output's consumer is busy; outputs are drained independently, so a slow one
  * never starves the other). Same verification, limits and errors as
  * {@link decodeVideoFramesForHashing}.
+ *
+ * Each frame has a buffer of its own, which the caller may keep. A caller done with a frame's
+ * pixels may hand its ArrayBuffer back with `recycle` (also after a round trip through a worker
+ * thread by transfer): a later frame of that output is then read into it instead of into fresh
+ * memory, which spares the allocation and the garbage collection. After `recycle` the caller must
+ * not touch those bytes again.
  */
 export async function decodeVideoOutputs(
   input: MediaInput,
   outputs: readonly DecodeOutput[],
-  onFrame: (output: number, frame: HashFrame) => Promise<void> | void,
+  onFrame: (output: number, frame: HashFrame, recycle: (pixels: ArrayBuffer) => void) => Promise<void> | void,
   options: Omit<DecodeVideoFramesOptions, 'fps' | 'fpsForDuration' | 'divisor' | 'grey' | 'maxFrames'> = {},
 ): Promise<void> {
   if (outputs.length < 1 || outputs.length > 4)
@@ -296,30 +329,25 @@ export async function decodeVideoOutputs(
         `pipe:${fds[i]}`,
       ]),
     ];
-    const stdio: Array<'ignore' | 'pipe'> = [
-      'ignore',
-      'pipe',
-      'pipe',
-      ...plans.slice(1).map(() => 'pipe' as const),
-    ];
-    const child = spawn(ffmpeg, args, { stdio, windowsHide: true });
+    const pipes = await openFramePipes(plans.length, options.tmpRoot);
+    const child = spawnWithPipes(ffmpeg, args, pipes, plans.length);
     const timeoutMs = options.timeoutMs ?? transcodeTimeoutMs(durationSeconds);
     await Promise.all(
       plans.map(async (p, i) => {
-        const frames = readFrames(
-          child,
-          {
-            width: p.width,
-            height: p.height,
-            channels: p.channels,
-            fps: p.fps,
-            maxFrames: Number.POSITIVE_INFINITY,
-            timeoutMs,
-            signal: options.signal,
-          },
-          child.stdio[fds[i]!] as NodeJS.ReadableStream,
-        );
-        for await (const f of frames) await onFrame(i, f);
+        const pool = new FramePool(p.width * p.height * p.channels);
+        const recycle = (pixels: ArrayBuffer): void => pool.give(pixels);
+        const frames = readFrames(child, {
+          width: p.width,
+          height: p.height,
+          channels: p.channels,
+          fps: p.fps,
+          maxFrames: Number.POSITIVE_INFINITY,
+          timeoutMs,
+          signal: options.signal,
+          source: pipes ? { fd: pipes.readFds[i]! } : { stream: child.stdio[fds[i]!] as NodeJS.ReadableStream },
+          pool,
+        });
+        for await (const f of frames) await onFrame(i, f, recycle);
       }),
     ).catch((error) => {
       child.kill('SIGKILL');
@@ -331,11 +359,7 @@ export async function decodeVideoOutputs(
 }
 
 /** Cuts ffmpeg's raw output into frames, supervising the process (timeout, abort, exit status). */
-async function* readFrames(
-  child: ChildProcess,
-  o: ReadFramesOptions,
-  stream: NodeJS.ReadableStream | null = child.stdout,
-): AsyncGenerator<HashFrame, void, undefined> {
+async function* readFrames(child: ChildProcess, o: ReadFramesOptions): AsyncGenerator<HashFrame, void, undefined> {
   let failure: MediaError | undefined;
   // SIGKILL: a decoder stuck on hostile input may never look at SIGTERM.
   const kill = (error: MediaError): void => {
@@ -363,32 +387,29 @@ async function* readFrames(
     child.once('close', (code) => resolve({ code }));
   });
 
-  const frameBytes = o.width * o.height * o.channels;
-  let frame = Buffer.allocUnsafe(frameBytes);
-  let filled = 0;
+  // Without a pool of its own every frame gets a fresh buffer: the caller may keep the previous one.
+  const pool = o.pool ?? new FramePool(o.width * o.height * o.channels, 0);
+  const frames = 'fd' in o.source ? fifoFrames(o.source.fd, pool) : streamFrames(o.source.stream!, pool);
+  let partial = 0;
   let produced = 0;
   try {
     try {
-      for await (const chunk of stream as AsyncIterable<Buffer>) {
-        for (let offset = 0; offset < chunk.length; ) {
-          const n = chunk.copy(frame, filled, offset, Math.min(chunk.length, offset + frameBytes - filled));
-          filled += n;
-          offset += n;
-          if (filled < frameBytes) continue;
-          yield {
-            data: frame,
-            width: o.width,
-            height: o.height,
-            channels: o.channels,
-            seconds: produced / o.fps,
-            frameNumber: produced,
-          };
-          produced++;
-          if (produced >= o.maxFrames) return;
-          // A fresh buffer per frame: the caller may keep the previous one.
-          frame = Buffer.allocUnsafe(frameBytes);
-          filled = 0;
+      for (;;) {
+        const next = await frames.next();
+        if (next.done) {
+          partial = next.value;
+          break;
         }
+        yield {
+          data: next.value,
+          width: o.width,
+          height: o.height,
+          channels: o.channels,
+          seconds: produced / o.fps,
+          frameNumber: produced,
+        };
+        produced++;
+        if (produced >= o.maxFrames) return;
       }
     } catch (error) {
       // A killed process can break the pipe; the reason for the kill is the real error.
@@ -404,9 +425,11 @@ async function* readFrames(
       });
     }
     // A partial frame means the decoded size is not the probed one: every frame would be garbage.
-    if (filled > 0) throw new MediaError('corrupt_file', 'decoded frames do not match the probed size');
+    if (partial > 0) throw new MediaError('corrupt_file', 'decoded frames do not match the probed size');
     if (produced === 0) throw new MediaError('corrupt_file', 'no video frame could be decoded');
   } finally {
+    // Stops reading (and closes a FIFO's read end) when the caller stopped early.
+    await frames.return(0);
     clearTimeout(timer);
     o.signal?.removeEventListener('abort', onAbort);
     // Still running when the caller stopped early or something failed: nothing will read it.

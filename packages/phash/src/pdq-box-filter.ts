@@ -57,29 +57,50 @@ export function boxFilterLine(input: Float32Array, output: Float32Array, n: numb
  * floating-point latency; four independent chains per loop iteration run about twice as fast.
  */
 export function boxFilterRows4(input: Float32Array, output: Float32Array, n: number, w: number): void {
+  boxFilterRows4At(input, output, n, w, 0, n, 2 * n, 3 * n);
+}
+
+/**
+ * {@link boxFilterRows4} with the 4 input rows at any offsets of `input` (e.g. slots of a ring of
+ * rows); the outputs go to `output`'s first 4 rows, back to back.
+ */
+export function boxFilterRows4At(
+  input: Float32Array,
+  output: Float32Array,
+  n: number,
+  w: number,
+  r0: number,
+  r1: number,
+  r2: number,
+  r3: number,
+): void {
   const half = (w + 2) >> 1;
   const n2 = 2 * n;
   const n3 = 3 * n;
+  // Input offsets relative to row 0.
+  const d1 = r1 - r0;
+  const d2 = r2 - r0;
+  const d3 = r3 - r0;
   let s0 = 0;
   let s1 = 0;
   let s2 = 0;
   let s3 = 0;
   let count = 0;
-  let ri = 0;
-  let li = 0;
+  let ri = r0;
+  let li = r0;
   let oi = 0;
   for (let i = 0; i < half - 1; i++, ri++) {
     s0 = f32(s0 + input[ri]!);
-    s1 = f32(s1 + input[ri + n]!);
-    s2 = f32(s2 + input[ri + n2]!);
-    s3 = f32(s3 + input[ri + n3]!);
+    s1 = f32(s1 + input[ri + d1]!);
+    s2 = f32(s2 + input[ri + d2]!);
+    s3 = f32(s3 + input[ri + d3]!);
     count++;
   }
   for (let i = 0; i < w - half + 1; i++, ri++, oi++) {
     s0 = f32(s0 + input[ri]!);
-    s1 = f32(s1 + input[ri + n]!);
-    s2 = f32(s2 + input[ri + n2]!);
-    s3 = f32(s3 + input[ri + n3]!);
+    s1 = f32(s1 + input[ri + d1]!);
+    s2 = f32(s2 + input[ri + d2]!);
+    s3 = f32(s3 + input[ri + d3]!);
     count++;
     output[oi] = s0 / count;
     output[oi + n] = s1 / count;
@@ -89,9 +110,9 @@ export function boxFilterRows4(input: Float32Array, output: Float32Array, n: num
   const inv = 1 / count;
   for (let i = 0; i < n - w; i++, ri++, li++, oi++) {
     s0 = f32(f32(s0 + input[ri]!) - input[li]!);
-    s1 = f32(f32(s1 + input[ri + n]!) - input[li + n]!);
-    s2 = f32(f32(s2 + input[ri + n2]!) - input[li + n2]!);
-    s3 = f32(f32(s3 + input[ri + n3]!) - input[li + n3]!);
+    s1 = f32(f32(s1 + input[ri + d1]!) - input[li + d1]!);
+    s2 = f32(f32(s2 + input[ri + d2]!) - input[li + d2]!);
+    s3 = f32(f32(s3 + input[ri + d3]!) - input[li + d3]!);
     output[oi] = s0 * inv;
     output[oi + n] = s1 * inv;
     output[oi + n2] = s2 * inv;
@@ -99,9 +120,9 @@ export function boxFilterRows4(input: Float32Array, output: Float32Array, n: num
   }
   for (let i = 0; i < half - 1; i++, li++, oi++) {
     s0 = f32(s0 - input[li]!);
-    s1 = f32(s1 - input[li + n]!);
-    s2 = f32(s2 - input[li + n2]!);
-    s3 = f32(s3 - input[li + n3]!);
+    s1 = f32(s1 - input[li + d1]!);
+    s2 = f32(s2 - input[li + d2]!);
+    s3 = f32(s3 - input[li + d3]!);
     count--;
     output[oi] = s0 / count;
     output[oi + n] = s1 / count;
@@ -170,6 +191,62 @@ export class ColumnBoxFilter {
       }
     }
     return this.nextOut++;
+  }
+
+  /**
+   * {@link push} of 4 rows at once (`input`'s first 4 rows, `width` each, back to back), once
+   * the window is full (at least `w` rows pushed before): each column's running sum stays in a
+   * register for the 4 steps instead of going through memory, with the same float operations in
+   * the same order. Output row k goes to `out` at `outOffsets[k]`; returns the first output's
+   * row index (the others follow it).
+   */
+  push4(input: Float32Array, out: Float32Array, o0: number, o1: number, o2: number, o3: number): number {
+    const { sums, ring, width, w } = this;
+    const r = this.rowsIn;
+    if (r < w) throw new Error('push4 needs a full window');
+    this.rowsIn += 4;
+    // Slot of each row's ring entry, which holds the row leaving the window (r + k - w).
+    const b0 = (r % w) * width;
+    const b1 = ((r + 1) % w) * width;
+    const b2 = ((r + 2) % w) * width;
+    const b3 = ((r + 3) % w) * width;
+    const i1 = width;
+    const i2 = 2 * width;
+    const i3 = 3 * width;
+    const inv = 1 / this.count;
+    for (let c = 0; c < width; c++) {
+      let s = sums[c]!;
+      const x0 = input[c]!;
+      s = f32(f32(s + x0) - ring[b0 + c]!);
+      ring[b0 + c] = x0;
+      out[o0 + c] = s * inv;
+      const x1 = input[i1 + c]!;
+      s = f32(f32(s + x1) - ring[b1 + c]!);
+      ring[b1 + c] = x1;
+      out[o1 + c] = s * inv;
+      const x2 = input[i2 + c]!;
+      s = f32(f32(s + x2) - ring[b2 + c]!);
+      ring[b2 + c] = x2;
+      out[o2 + c] = s * inv;
+      const x3 = input[i3 + c]!;
+      s = f32(f32(s + x3) - ring[b3 + c]!);
+      ring[b3 + c] = x3;
+      out[o3 + c] = s * inv;
+      sums[c] = s;
+    }
+    const first = this.nextOut;
+    this.nextOut += 4;
+    return first;
+  }
+
+  /** Rows pushed so far. */
+  get pushed(): number {
+    return this.rowsIn;
+  }
+
+  /** The window size along the columns. */
+  get window(): number {
+    return this.w;
   }
 
   /**

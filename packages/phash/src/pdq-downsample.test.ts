@@ -92,6 +92,22 @@ test('streamed downsample equals the reference structure on awkward sizes', () =
   }
 });
 
+test('RGB read a word at a time (aligned bytes) or byte by byte (unaligned) gives the same downsample', () => {
+  for (const [w, h] of [
+    [5, 7],
+    [63, 65],
+    [301, 37],
+  ] as Array<[number, number]>) {
+    const image = noiseImage(w, h, w + h);
+    const expected = referenceDownsample(image);
+    for (const offset of [1, 2, 3, 4]) {
+      const data = new Uint8Array(new ArrayBuffer(image.data.length + offset), offset);
+      data.set(image.data);
+      assert.deepEqual(pdqDownsample({ ...image, data }), expected, `${w}x${h} at byte offset ${offset}`);
+    }
+  }
+});
+
 test('a 64×64 region of a luma plane (the anchored regions) downsamples like the reference', () => {
   // The 64×64 fast path, at an offset inside a larger plane (stride ≠ 64).
   const image = noiseImage(100, 90, 7);

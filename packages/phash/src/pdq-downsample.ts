@@ -1,5 +1,5 @@
-import { boxFilterRows4, ColumnBoxFilter, jaroszWindowSize, ROW_BATCH } from './pdq-box-filter.ts';
-import { lumaRow } from './pdq-luma.ts';
+import { boxFilterRows4, boxFilterRows4At, ColumnBoxFilter, jaroszWindowSize, ROW_BATCH } from './pdq-box-filter.ts';
+import { lumaRow, lumaRowRgbWords, rgbWords } from './pdq-luma.ts';
 import type { PixelImage } from './pixel-image.ts';
 import { imageChannels } from './pixel-image.ts';
 
@@ -33,6 +33,11 @@ function decimationIndices(n: number): Int32Array {
  */
 export function pdqDownsample(image: PixelImage): Float32Array {
   const channels = imageChannels(image);
+  const words = channels === 3 ? rgbWords(image.data) : undefined;
+  if (words) {
+    const { data, width } = image;
+    return downsampleRows(width, image.height, (y, out) => lumaRowRgbWords(words, data, width, y, out));
+  }
   return downsampleRows(image.width, image.height, (y, out) => lumaRow(image, channels, y, out));
 }
 
@@ -100,12 +105,28 @@ export function pdqDownsample64InPlace(a: Float32Array): Float32Array {
   const b = scratch64;
   for (let pass = 0; pass < 2; pass++) {
     // Along rows, a → b: out[0] = in[0], then s = (s + in[i]) − in[i − 1], each step rounded.
-    for (let row = 0; row < n * n; row += n) {
-      let s = a[row]!;
-      b[row] = s;
+    // Each row is a serial chain, so four rows run side by side.
+    for (let r0 = 0; r0 < n * n; r0 += 4 * n) {
+      const r1 = r0 + n;
+      const r2 = r1 + n;
+      const r3 = r2 + n;
+      let s0 = a[r0]!;
+      let s1 = a[r1]!;
+      let s2 = a[r2]!;
+      let s3 = a[r3]!;
+      b[r0] = s0;
+      b[r1] = s1;
+      b[r2] = s2;
+      b[r3] = s3;
       for (let i = 1; i < n; i++) {
-        s = f32(f32(s + a[row + i]!) - a[row + i - 1]!);
-        b[row + i] = s;
+        s0 = f32(f32(s0 + a[r0 + i]!) - a[r0 + i - 1]!);
+        s1 = f32(f32(s1 + a[r1 + i]!) - a[r1 + i - 1]!);
+        s2 = f32(f32(s2 + a[r2 + i]!) - a[r2 + i - 1]!);
+        s3 = f32(f32(s3 + a[r3 + i]!) - a[r3 + i - 1]!);
+        b[r0 + i] = s0;
+        b[r1 + i] = s1;
+        b[r2 + i] = s2;
+        b[r3 + i] = s3;
       }
     }
     // Down columns, b → a, one row at a time (the same recurrence per column).
@@ -136,26 +157,25 @@ function downsampleRows(
   // values; they are filtered along but never used.
   const luma = new Float32Array(ROW_BATCH * width);
   const pass1 = new Float32Array(ROW_BATCH * width);
-  const pass2 = new Float32Array(ROW_BATCH * width);
+  // The first column pass's output: a ring of 8 rows, filtered along 4 at a time (a batch adds at
+  // most 4 to fewer than 4 waiting, so nothing waiting is overwritten).
+  const ring = 2 * ROW_BATCH;
+  const pass2 = new Float32Array(ring * width);
   const pass3 = new Float32Array(ROW_BATCH * width);
+  const slot = (row: number): number => (row % ring) * width;
   // Output of the second row pass, kept only at the 64 sampled columns, for every row.
   const narrow = new Float32Array(height * size);
 
-  let pass2First = 0;
-  let pass2Count = 0;
-  const flushSecondRowPass = (): void => {
-    boxFilterRows4(pass2, pass3, width, windowAlongRows);
-    for (let k = 0; k < pass2Count; k++) {
+  let written = 0; // rows out of the first column pass
+  let flushed = 0; // of those, rows through the second row pass
+  const flushSecondRowPass = (rows: number): void => {
+    boxFilterRows4At(pass2, pass3, width, windowAlongRows, slot(flushed), slot(flushed + 1), slot(flushed + 2), slot(flushed + 3));
+    for (let k = 0; k < rows; k++) {
       const src = k * width;
-      const dst = (pass2First + k) * size;
+      const dst = (flushed + k) * size;
       for (let j = 0; j < size; j++) narrow[dst + j] = pass3[src + sampleCols[j]!]!;
     }
-    pass2First += pass2Count;
-    pass2Count = 0;
-  };
-  const collect = (done: number): void => {
-    if (done < 0) return;
-    if (++pass2Count === ROW_BATCH) flushSecondRowPass();
+    flushed += rows;
   };
 
   const firstColumnPass = new ColumnBoxFilter(width, height, windowAlongCols);
@@ -163,11 +183,18 @@ function downsampleRows(
     const rows = Math.min(ROW_BATCH, height - y0);
     for (let k = 0; k < rows; k++) fillRow(y0 + k, luma.subarray(k * width));
     boxFilterRows4(luma, pass1, width, windowAlongRows);
-    for (let k = 0; k < rows; k++) collect(firstColumnPass.push(pass1, k * width, pass2, pass2Count * width));
+    if (rows === ROW_BATCH && firstColumnPass.pushed >= windowAlongCols) {
+      firstColumnPass.push4(pass1, pass2, slot(written), slot(written + 1), slot(written + 2), slot(written + 3));
+      written += ROW_BATCH;
+    } else {
+      for (let k = 0; k < rows; k++) if (firstColumnPass.push(pass1, k * width, pass2, slot(written)) >= 0) written++;
+    }
+    if (written - flushed >= ROW_BATCH) flushSecondRowPass(ROW_BATCH);
   }
-  const drainFirst = (): number => firstColumnPass.drain(pass2, pass2Count * width);
-  for (let done = drainFirst(); done >= 0; done = drainFirst()) collect(done);
-  if (pass2Count > 0) flushSecondRowPass();
+  while (firstColumnPass.drain(pass2, slot(written)) >= 0) {
+    if (++written - flushed >= ROW_BATCH) flushSecondRowPass(ROW_BATCH);
+  }
+  if (written > flushed) flushSecondRowPass(written - flushed);
 
   const out = new Float32Array(size * size);
   const secondColumnPass = new ColumnBoxFilter(size, height, windowAlongCols);

@@ -187,6 +187,9 @@ function anchorHashes(plane: LumaPlane, within: LumaRegion, count: number): Anch
   return out;
 }
 
+/** The plane {@link videoFrameHashes} shrinks each frame into (per thread; nothing here awaits). */
+let planeScratch = new Float32Array(0);
+
 /**
  * How many frames a signature of a video of this duration is taken to have: duration ×
  * {@link videoSampleRate}, rounded. ffmpeg's fps filter may yield one frame more or fewer at the
@@ -224,7 +227,11 @@ export function videoFrameHashes(
   options: { dihedral?: boolean; anchors?: boolean } = {},
 ): Omit<VideoFrameHashes, 'seconds'> {
   const p = VIDEO_SIGNATURE_PARAMS;
-  const plane = shrinkLuma(image, Math.max(1, Math.round(p.frameScale / scale)));
+  const factor = Math.max(1, Math.round(p.frameScale / scale));
+  const size = Math.floor(image.width / factor) * Math.floor(image.height / factor);
+  if (planeScratch.length < size) planeScratch = new Float32Array(size);
+  // Nothing of the plane outlives this call, so frame after frame shares one buffer.
+  const plane = shrinkLuma(image, factor, planeScratch);
   const whole = { x: 0, y: 0, width: plane.width, height: plane.height };
   const trimmed = findContentRect(plane);
   // The whole frame too: a picture with a uniform area at an edge may be trimmed too far, and

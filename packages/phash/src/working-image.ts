@@ -22,14 +22,19 @@ export function workingLuma(image: PixelImage, maxSide = 512): LumaPlane {
   return shrinkLuma(image, Math.max(1, Math.ceil(Math.max(image.width, image.height) / maxSide)));
 }
 
-/** Luma shrunk by a given integer factor with area averaging (partial edge blocks dropped). */
-export function shrinkLuma(image: PixelImage, factor: number): LumaPlane {
+/**
+ * Luma shrunk by a given integer factor with area averaging (partial edge blocks dropped).
+ * With `into` (at least the output's size; every value is overwritten) the plane is a view of
+ * it instead of fresh memory: for callers that shrink frame after frame and keep none.
+ */
+export function shrinkLuma(image: PixelImage, factor: number, into?: Float32Array): LumaPlane {
   const channels = imageChannels(image);
   const { data } = image;
   const width = Math.max(1, Math.floor(image.width / factor));
   const height = Math.max(1, Math.floor(image.height / factor));
   const blockWidth = Math.min(factor, image.width);
-  const luma = new Float32Array(width * height);
+  const luma =
+    into && into.length >= width * height ? into.subarray(0, width * height) : new Float32Array(width * height);
   // Grey at factor 1 (video frames decoded at the signature's size): the general path computes
   // 1024·v / 1024 = v exactly (a power-of-two scale), so copying the bytes gives the same plane.
   if (factor === 1 && channels === 1) {

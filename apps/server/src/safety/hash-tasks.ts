@@ -7,6 +7,7 @@
 import { hash256ToHex, pdqHash, pdqIntermediate, robustHashes, coefficientsToHash, videoFrameHashes, type VideoFrameHashes, type VideoSignatureRole } from '@mmd/phash';
 import type { RobustHashSet } from '@mmd/contracts';
 import { decodeImageForHashing, isMediaError, type MediaErrorCode } from '@mmd/media';
+import { transfer } from '../platform/queue/thread-transfer.ts';
 import { encodeRobust } from './hash-codec.ts';
 import { videoRuleOfText } from './video-rule.ts';
 
@@ -93,6 +94,31 @@ export function hashSignatureFrames(frames: SignatureFrameInput[], role: VideoSi
     seconds: f.seconds,
     ...videoFrameHashes({ data: new Uint8Array(f.pixels), width: f.width, height: f.height, channels: f.channels }, role, undefined, { dihedral, anchors: f.anchors ?? true }),
   }));
+}
+
+/**
+ * A task's result plus the pixel buffers it was given, handed back (by transfer, from a pool
+ * thread) so the decoder can read later frames into them instead of into fresh memory.
+ */
+export interface WithPixels<T> {
+  result: T;
+  pixels: ArrayBuffer[];
+}
+
+/** {@link hashFrames}, handing the frames' pixel buffers back. */
+export function hashFramesGivingBack(frames: FrameInput[]): WithPixels<ReturnType<typeof hashFrames>> {
+  const pixels = frames.map((f) => f.pixels);
+  return transfer({ result: hashFrames(frames), pixels }, pixels);
+}
+
+/** {@link hashSignatureFrames}, handing the frames' pixel buffers back. */
+export function hashSignatureFramesGivingBack(
+  frames: SignatureFrameInput[],
+  role: VideoSignatureRole,
+  dihedral: boolean,
+): WithPixels<VideoFrameHashes[]> {
+  const pixels = frames.map((f) => f.pixels);
+  return transfer({ result: hashSignatureFrames(frames, role, dihedral), pixels }, pixels);
 }
 
 /** MMD's video rule on two written signatures (video-rule.ts), off the event loop. */

@@ -34,6 +34,9 @@ export interface HasherOptions {
   framesPerTask?: number;
 }
 
+/** Hands a hashed frame's pixels back to the decoder for reuse (decodeVideoOutputs). */
+type Recycle = (pixels: ArrayBuffer) => void;
+
 /** A transferable ArrayBuffer holding exactly these bytes (copied only when the Buffer is a view into a larger one). */
 function ownBuffer(b: Buffer): ArrayBuffer {
   if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer) return b.buffer;
@@ -50,9 +53,13 @@ export function createHasher(options: HasherOptions) {
     return result;
   }
 
-  function runFrames(frames: FrameInput[]) {
-    if (!options.pool) return Promise.resolve(tasks.hashFrames(frames));
-    return options.pool.run('hashFrames', [frames], { transfer: frames.map((f) => f.pixels) });
+  /** Hashes on the pool (pixels moved there and back) or inline; the pixels go back to the decoder. */
+  async function runFrames(frames: FrameInput[], recycle: Recycle) {
+    const { result, pixels } = options.pool
+      ? await options.pool.run('hashFramesGivingBack', [frames], { transfer: frames.map((f) => f.pixels) })
+      : tasks.hashFramesGivingBack(frames);
+    for (const p of pixels) recycle(p);
+    return result;
   }
 
 
@@ -65,14 +72,17 @@ export function createHasher(options: HasherOptions) {
     const collect = (hashed: Awaited<ReturnType<typeof runFrames>>) => {
       for (const h of hashed) done.push({ frameNumber: h.frameNumber, quality: h.quality, hash: hash256FromHex(h.hash), timestampSeconds: h.seconds });
     };
+    // The decoder's hand-back (the same for every frame of the output), known from the first push.
+    let recycle: Recycle = () => {};
     const flush = async () => {
-      if (batch.length > 0) inFlight.push(runFrames(batch));
+      if (batch.length > 0) inFlight.push(runFrames(batch, recycle));
       batch = [];
       // Bounded: ffmpeg waits while the threads catch up, so memory stays at a few frames.
       while (inFlight.length >= limit) collect(await inFlight.shift()!);
     };
     return {
-      async push(f: HashFrame) {
+      async push(f: HashFrame, giveBack: Recycle) {
+        recycle = giveBack;
         batch.push({ pixels: ownBuffer(f.data), width: f.width, height: f.height, seconds: f.seconds, frameNumber: f.frameNumber });
         if (batch.length >= framesPerTask) await flush();
       },
@@ -86,9 +96,12 @@ export function createHasher(options: HasherOptions) {
     };
   }
 
-  function runSignatureFrames(frames: SignatureFrameInput[], role: VideoSignatureRole, dihedral: boolean): Promise<VideoFrameHashes[]> {
-    if (!options.pool) return Promise.resolve(tasks.hashSignatureFrames(frames, role, dihedral));
-    return options.pool.run('hashSignatureFrames', [frames, role, dihedral], { transfer: frames.map((f) => f.pixels) });
+  async function runSignatureFrames(frames: SignatureFrameInput[], role: VideoSignatureRole, recycle: Recycle): Promise<VideoFrameHashes[]> {
+    const { result, pixels } = options.pool
+      ? await options.pool.run('hashSignatureFramesGivingBack', [frames, role, true], { transfer: frames.map((f) => f.pixels) })
+      : tasks.hashSignatureFramesGivingBack(frames, role, true);
+    for (const p of pixels) recycle(p);
+    return result;
   }
 
   /**
@@ -118,8 +131,9 @@ export function createHasher(options: HasherOptions) {
     const limit = Math.max(2, (options.pool?.size ?? 1) * 2);
     let batch: SignatureFrameInput[] = [];
     let decoded = 0;
+    let recycle: Recycle = () => {};
     const flush = async () => {
-      if (batch.length > 0) inFlight.push(runSignatureFrames(batch, role, true));
+      if (batch.length > 0) inFlight.push(runSignatureFrames(batch, role, recycle));
       batch = [];
       while (inFlight.length >= limit) hashed.push(...(await inFlight.shift()!));
     };
@@ -132,9 +146,10 @@ export function createHasher(options: HasherOptions) {
         step = Math.max(1, Math.round(p.neighbourFps / fps));
         return p.neighbourFps;
       },
-      async push(f: HashFrame) {
+      async push(f: HashFrame, giveBack: Recycle) {
+        recycle = giveBack;
         const i = decoded++;
-        if (!wanted(i)) return;
+        if (!wanted(i)) return giveBack(ownBuffer(f.data));
         indexes.push(i);
         // Query frames of a long upload carry anchored regions on every few frames only (the library's rule).
         const anchors = videoFrameHasAnchors(role, i, frameCount);
@@ -170,7 +185,7 @@ export function createHasher(options: HasherOptions) {
       await decodeVideoOutputs(
         file,
         [{ fps: 1 }, { fpsForDuration: (d) => signature.rateFor(d), divisor: VIDEO_SIGNATURE_PARAMS.frameScale, grey: true }],
-        (output, frame) => (output === 0 ? vpdq.push(frame) : signature.push(frame)),
+        (output, frame, recycle) => (output === 0 ? vpdq.push(frame, recycle) : signature.push(frame, recycle)),
         { maxSeconds: options.maxVideoSeconds, signal },
       );
     } catch (err) {
