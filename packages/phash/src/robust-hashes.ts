@@ -141,7 +141,18 @@ export const ROBUST_PARAMS = {
    * shared by chance does not.
    */
   anchorMinQuality: 30,
+  /**
+   * Trimming a surround removes rows (columns) only when their median share of picture pixels is
+   * at most this (content-rect.ts); null: the rule before, which trimmed any run of "empty" rows.
+   */
+  trimMaxRemovedShare: 0.1 as number | null,
 };
+
+/** The picture inside a plane, its surround trimmed by the scheme's rule. */
+function contentRect(plane: LumaPlane): LumaRegion {
+  const limit = ROBUST_PARAMS.trimMaxRemovedShare;
+  return findContentRect(plane, limit === null ? {} : { maxRemovedShare: limit });
+}
 
 function inset(r: LumaRegion, f: number): LumaRegion {
   const dx = Math.round(r.width * f);
@@ -199,7 +210,7 @@ function planes(image: PixelImage): Planes {
     baseLong > 2 * anchorSide
       ? resizePlane(base, (base.width * 2 * anchorSide) / baseLong, (base.height * 2 * anchorSide) / baseLong)
       : base;
-  return { working, master, content: findContentRect(master) };
+  return { working, master, content: contentRect(master) };
 }
 
 /** Anchor hashes of the picture with its longer side scaled to `anchorSide / magnification`. */
@@ -267,7 +278,7 @@ function globalAndCentre(working: LumaPlane): {
   trimmed: LumaRegion;
 } {
   const whole = { x: 0, y: 0, width: working.width, height: working.height };
-  const trimmed = findContentRect(working);
+  const trimmed = contentRect(working);
   return { rects: sameRect(whole, trimmed) ? [whole] : [whole, trimmed], whole, trimmed };
 }
 
@@ -291,7 +302,7 @@ function quadrantHashes(working: LumaPlane, picture: LumaRegion): Hash256[] {
     [1, 1],
   ] as const) {
     const quarter = copyRegion(working, { x: picture.x + i * w, y: picture.y + j * h, width: w, height: h });
-    const it = pdqIntermediateFromLuma(quarter.luma, quarter.width, findContentRect(quarter));
+    const it = pdqIntermediateFromLuma(quarter.luma, quarter.width, contentRect(quarter));
     if (good(it)) out.push(coefficientsToHash(it.coefficients));
   }
   return out;
