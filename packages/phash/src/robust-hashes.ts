@@ -41,9 +41,10 @@ import { resizePlane, shrinkLuma, shrinkPlane } from './working-image.ts';
  *   keeping half the picture or more), each anchor tagged with its magnification. Besides the
  *   strongest blobs, a reference keeps some chosen spread over a 3×3 grid, and a query's
  *   unmagnified anchors are spread that way too: a sticker's own strong blobs then take only
- *   the slots of the cells it covers. Those anchors are also chosen again within each outer
- *   strip (left, right, top, bottom 40 %), each strip a group of its own: a sticker and the
- *   regions touching it cover most cells, and a strip beside it keeps enough of the reference's.
+ *   the slots of the cells it covers. Those anchors are also chosen again within the outer
+ *   strips across the longer side (left and right 40 % of a landscape picture), each strip a
+ *   group of its own: a sticker and the regions touching it cover most cells, and a strip beside
+ *   it keeps enough of the reference's.
  *
  * References (the known images) store few global/centre hashes and many anchors, plus centre
  * hashes turned by ±8° (with the query's ±1–4° that covers tilts up to ±12°); queries
@@ -136,11 +137,13 @@ export const ROBUST_PARAMS = {
   /**
    * Strips of an uncropped query (magnification 1) whose anchors are chosen again, each a group
    * of its own: a sticker over a fifth of the picture, with the 64-pixel regions that touch it,
-   * leaves free only a strip beside it.
+   * leaves free only a strip beside it. Only those across the longer side are used.
    */
   queryParts: ['left', 'right', 'top', 'bottom'] as readonly AnchorPart[],
   /** Share of the picture's width (left, right) or height (top, bottom) a part covers. */
   partShare: 0.4,
+  /** Aspect ratio up to which a picture counts as squarish and gets all four parts. */
+  squarish: 1.2,
   /** Fraction cut from each side for the central window. */
   centreInset: 0.2,
   /** Tilts (degrees) a query undoes before hashing its centre. */
@@ -296,6 +299,19 @@ function anchorHashes(
   return out;
 }
 
+/**
+ * The parts worth choosing anchors in again: strips across the longer side (left and right of a
+ * landscape picture, top and bottom of a portrait one, all four of a squarish one). A sticker over
+ * a fifth of the picture, with the regions that touch it, spans the whole shorter side, so a strip
+ * along the longer side is never free of it.
+ */
+function partsAcross(content: LumaRegion): readonly AnchorPart[] {
+  const r = content.width / content.height;
+  const across: readonly AnchorPart[] =
+    r > ROBUST_PARAMS.squarish ? ['left', 'right'] : r < 1 / ROBUST_PARAMS.squarish ? ['top', 'bottom'] : ['left', 'right', 'top', 'bottom'];
+  return ROBUST_PARAMS.queryParts.filter((part) => across.includes(part));
+}
+
 /** The strip of the searched area a part names (`partShare` of its width or height). */
 function partArea(area: BlobArea, part: AnchorPart): BlobArea {
   const w = Math.round(area.width * ROBUST_PARAMS.partShare);
@@ -437,7 +453,7 @@ function queryFrom(p: Planes, pdq: PdqIntermediate): RobustHashes {
       m,
       ROBUST_PARAMS.queryAnchors,
       { cells: m === 1 ? ROBUST_PARAMS.anchorCells : 1 },
-      { turned: ROBUST_PARAMS.turnedAnchorScales.includes(m), parts: m === 1 ? ROBUST_PARAMS.queryParts : [] },
+      { turned: ROBUST_PARAMS.turnedAnchorScales.includes(m), parts: m === 1 ? partsAcross(p.content) : [] },
     ),
   );
   return { global, centre, anchors };
