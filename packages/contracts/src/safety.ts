@@ -369,6 +369,13 @@ export const RobustHashSet = Type.Object(
               Type.Literal('flipMinus1'),
             ]),
           ),
+          /**
+           * Only in query sets, like `turn`: the strip of an uncropped upload the anchor was
+           * chosen in again (away from a sticker over the rest); absent: the whole picture.
+           */
+          part: Type.Optional(
+            Type.Union([Type.Literal('left'), Type.Literal('right'), Type.Literal('top'), Type.Literal('bottom')]),
+          ),
         },
         { additionalProperties: false },
       ),

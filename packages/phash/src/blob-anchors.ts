@@ -63,6 +63,26 @@ const EDGE_RATIO_LIMIT = 12.1;
  * the pixel scale is the same, which is the case for plain crops.
  */
 export function findBlobAnchors(plane: LumaPlane, options: BlobAnchorOptions): BlobAnchor[] {
+  const { blobs, area } = findBlobs(plane, options);
+  return chooseBlobAnchors(blobs, { ...options, area });
+}
+
+/** A rectangle of plane pixels. */
+export interface BlobArea {
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+/**
+ * Every blob centre of a plane that {@link findBlobAnchors} could choose, strongest first, and
+ * the rectangle searched (`within` less the margin): one pass of blurs for several choices.
+ */
+export function findBlobs(
+  plane: LumaPlane,
+  options: Pick<BlobAnchorOptions, 'margin' | 'radii' | 'within'>,
+): { blobs: BlobAnchor[]; area: BlobArea } {
   const { width, height } = plane;
   const [r1, r2] = options.radii ?? [3, 6];
   // Tent (two-pass box) kernels: a difference of tents finds the same blobs as a difference of
@@ -119,15 +139,28 @@ export function findBlobAnchors(plane: LumaPlane, options: BlobAnchorOptions): B
     }
   }
   found.sort((p, q) => q.strength - p.strength);
+  const x0 = Math.max(m, w.x);
+  const y0 = Math.max(m, w.y);
+  const area = { x: x0, y: y0, width: Math.min(width - m, w.x + w.width) - x0, height: Math.min(height - m, w.y + w.height) - y0 };
+  return { blobs: found, area };
+}
+
+/**
+ * Chooses anchors from blobs sorted strongest first ({@link findBlobs}): the `count` strongest,
+ * or spread over a `cells`×`cells` grid of `area` after the `strongest` first.
+ */
+export function chooseBlobAnchors(
+  found: readonly BlobAnchor[],
+  options: Pick<BlobAnchorOptions, 'count' | 'cells' | 'strongest'> & { readonly area: BlobArea },
+): BlobAnchor[] {
   const cells = options.cells ?? 1;
   if (cells <= 1) return found.slice(0, options.count);
   const first = Math.min(options.strongest ?? 0, options.count);
   // Rank of each anchor within its cell; stable sort by rank keeps strength order within a rank.
   const seen = new Map<number, number>();
-  const x0 = Math.max(m, w.x);
-  const y0 = Math.max(m, w.y);
-  const cw = Math.max(1, (Math.min(width - m, w.x + w.width) - x0) / cells);
-  const ch = Math.max(1, (Math.min(height - m, w.y + w.height) - y0) / cells);
+  const { x: x0, y: y0 } = options.area;
+  const cw = Math.max(1, options.area.width / cells);
+  const ch = Math.max(1, options.area.height / cells);
   const ranked = found.slice(first).map((a) => {
     const cell =
       Math.min(cells - 1, Math.floor((a.y - y0) / ch)) * cells +

@@ -40,11 +40,32 @@ function longestRun(n: number, ok: (i: number) => boolean): [number, number] {
   return best;
 }
 
+/** Options of {@link findContentRect}. */
+export interface ContentRectOptions {
+  /**
+   * When set, rows (columns) are trimmed only if what trimming removes is flat surround: the
+   * median share, over the removed rows (columns), of pixels more than `removedPixelThreshold`
+   * from the surround's colour must not exceed this. Bars and app chrome are flat but for a few
+   * rows of text; a dark sky that a bright sticker leaves looking like "surround", or a pale
+   * texture whose edges happen to be uniform within the looser `PIXEL_THRESHOLD`, is not.
+   */
+  readonly maxRemovedShare?: number;
+  /** Luma difference from the surround that counts a removed pixel as not flat. Default 4. */
+  readonly removedPixelThreshold?: number;
+}
+
+/** Median of `share(i)` over the indices of [0, n) outside [start, end); 0 when none are. */
+function removedShare(n: number, start: number, end: number, share: (i: number) => number): number {
+  const removed: number[] = [];
+  for (let i = 0; i < n; i++) if (i < start || i >= end) removed.push(share(i));
+  return removed.length === 0 ? 0 : median(removed);
+}
+
 /**
  * The rectangle of a luma plane that holds the picture, or the whole plane when there is no
  * uniform surround (or the result would be implausibly small).
  */
-export function findContentRect(plane: LumaPlane): LumaRegion {
+export function findContentRect(plane: LumaPlane, options: ContentRectOptions = {}): LumaRegion {
   const { luma, width, height } = plane;
   const whole = { x: 0, y: 0, width, height };
   if (width < 16 || height < 16) return whole;
@@ -63,14 +84,15 @@ export function findContentRect(plane: LumaPlane): LumaRegion {
   // bottom edges are photo, and would drag an all-edge median away from the bar colour.
   const bg = median(sides.filter((_, i) => uniform[i]).flat());
   const isPicture = (v: number) => Math.abs(v - bg) > PIXEL_THRESHOLD;
-  const rowShare = (y: number, x0: number, x1: number) => {
+  const notFlat = (v: number) => Math.abs(v - bg) > (options.removedPixelThreshold ?? 4);
+  const rowShare = (y: number, x0: number, x1: number, test = isPicture) => {
     let n = 0;
-    for (let x = x0; x < x1; x++) if (isPicture(at(x, y))) n++;
+    for (let x = x0; x < x1; x++) if (test(at(x, y))) n++;
     return n / Math.max(1, x1 - x0);
   };
-  const colShare = (x: number, y0: number, y1: number) => {
+  const colShare = (x: number, y0: number, y1: number, test = isPicture) => {
     let n = 0;
-    for (let y = y0; y < y1; y++) if (isPicture(at(x, y))) n++;
+    for (let y = y0; y < y1; y++) if (test(at(x, y))) n++;
     return n / Math.max(1, y1 - y0);
   };
   const uniformRows =
@@ -81,8 +103,13 @@ export function findContentRect(plane: LumaPlane): LumaRegion {
     (uniform[3] && colShare(width - 1, 0, height) <= 1 - UNIFORM_SIDE);
   if (!uniformRows && !uniformCols) return whole;
 
-  const [y0, y1] = uniformRows ? longestRun(height, (y) => rowShare(y, 0, width) > ROW_SHARE) : [0, height];
-  const [x0, x1] = uniformCols ? longestRun(width, (x) => colShare(x, y0, y1) > COLUMN_SHARE) : [0, width];
+  const limit = options.maxRemovedShare;
+  let [y0, y1] = uniformRows ? longestRun(height, (y) => rowShare(y, 0, width) > ROW_SHARE) : [0, height];
+  if (limit !== undefined && removedShare(height, y0, y1, (y) => rowShare(y, 0, width, notFlat)) > limit)
+    [y0, y1] = [0, height];
+  let [x0, x1] = uniformCols ? longestRun(width, (x) => colShare(x, y0, y1) > COLUMN_SHARE) : [0, width];
+  if (limit !== undefined && removedShare(width, x0, x1, (x) => colShare(x, y0, y1, notFlat)) > limit)
+    [x0, x1] = [0, width];
   const rect = { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
   if (rect.width < Math.max(16, width * 0.2) || rect.height < Math.max(16, height * 0.1)) return whole;
   return rect;

@@ -56,7 +56,7 @@ export { imageToLuma } from './pdq-luma.ts';
 export { pdqQuality } from './pdq-quality.ts';
 export type { PixelImage } from './pixel-image.ts';
 export { imageChannels } from './pixel-image.ts';
-export type { AnchorHash, RobustHashes } from './robust-hashes.ts';
+export type { AnchorHash, AnchorPart, RobustHashes } from './robust-hashes.ts';
 export { ROBUST_PARAMS, robustHashes, robustQueryHashes, robustReferenceHashes } from './robust-hashes.ts';
 export type { RobustMatch, RobustMatchOptions } from './robust-match.ts';
 export { matchRobust } from './robust-match.ts';

@@ -1,4 +1,5 @@
-import { findBlobAnchors } from './blob-anchors.ts';
+import type { BlobAnchor, BlobArea } from './blob-anchors.ts';
+import { chooseBlobAnchors, findBlobs } from './blob-anchors.ts';
 import { findContentRect } from './content-rect.ts';
 import type { Hash256 } from './hash256.ts';
 import { rotatedRegion } from './luma-rotate.ts';
@@ -20,7 +21,8 @@ import { resizePlane, shrinkLuma, shrinkPlane } from './working-image.ts';
  * ~40 changed bits. So an image gets several PDQ hashes, each aimed at a family of edits:
  *
  * - global: the whole picture, and the picture with uniform bars or screenshot UI trimmed off
- *   (same trimming on both sides, so a bordered original also matches its bare copy);
+ *   (same trimming on both sides, so a bordered original also matches its bare copy; only a
+ *   flat surround is trimmed, not a dark sky that a bright sticker makes look like one);
  * - centre: the middle 60 % of the (trimmed) picture, which a top/bottom caption does not touch
  *   and which a query also hashes after undoing tilts of ±1–4°, and after undoing a "straighten"
  *   (turned 3–12° and cropped to the largest upright rectangle of the same aspect: the window
@@ -39,7 +41,10 @@ import { resizePlane, shrinkLuma, shrinkPlane } from './working-image.ts';
  *   keeping half the picture or more), each anchor tagged with its magnification. Besides the
  *   strongest blobs, a reference keeps some chosen spread over a 3×3 grid, and a query's
  *   unmagnified anchors are spread that way too: a sticker's own strong blobs then take only
- *   the slots of the cells it covers.
+ *   the slots of the cells it covers. Those anchors are also chosen again within the outer
+ *   strips across the longer side (left and right 40 % of a landscape picture), each strip a
+ *   group of its own: a sticker and the regions touching it cover most cells, and a strip beside
+ *   it keeps enough of the reference's.
  *
  * References (the known images) store few global/centre hashes and many anchors, plus centre
  * hashes turned by ±8° (with the query's ±1–4° that covers tilts up to ±12°); queries
@@ -67,7 +72,18 @@ export interface AnchorHash {
    * Anchors of different turns are never mixed in one geometry.
    */
   readonly turn?: DihedralTransform;
+  /**
+   * Queries only: the strip of an uncropped picture the anchor was chosen in, besides the anchors
+   * chosen over the whole picture; absent means the whole picture. An overlay over part of the
+   * picture (a sticker, an emoji) takes the whole picture's strongest blobs for itself, so the
+   * anchors of a strip away from it are chosen again. Anchors of different parts are never
+   * mixed in one geometry.
+   */
+  readonly part?: AnchorPart;
 }
+
+/** A strip of the picture a query's unmagnified anchors are also chosen in. */
+export type AnchorPart = 'left' | 'right' | 'top' | 'bottom';
 
 /** The hashes of one image for robust matching. */
 export interface RobustHashes {
@@ -118,6 +134,16 @@ export const ROBUST_PARAMS = {
    * hash is too unstable for its dihedral variants to match, still lines up region by region.
    */
   turnedAnchorScales: [1] as readonly number[],
+  /**
+   * Strips of an uncropped query (magnification 1) whose anchors are chosen again, each a group
+   * of its own: a sticker over a fifth of the picture, with the 64-pixel regions that touch it,
+   * leaves free only a strip beside it. Only those across the longer side are used.
+   */
+  queryParts: ['left', 'right', 'top', 'bottom'] as readonly AnchorPart[],
+  /** Share of the picture's width (left, right) or height (top, bottom) a part covers. */
+  partShare: 0.4,
+  /** Aspect ratio up to which a picture counts as squarish and gets all four parts. */
+  squarish: 1.2,
   /** Fraction cut from each side for the central window. */
   centreInset: 0.2,
   /** Tilts (degrees) a query undoes before hashing its centre. */
@@ -141,7 +167,18 @@ export const ROBUST_PARAMS = {
    * shared by chance does not.
    */
   anchorMinQuality: 30,
+  /**
+   * Trimming a surround removes rows (columns) only when their median share of picture pixels is
+   * at most this (content-rect.ts); null: the rule before, which trimmed any run of "empty" rows.
+   */
+  trimMaxRemovedShare: 0.1 as number | null,
 };
+
+/** The picture inside a plane, its surround trimmed by the scheme's rule. */
+function contentRect(plane: LumaPlane): LumaRegion {
+  const limit = ROBUST_PARAMS.trimMaxRemovedShare;
+  return findContentRect(plane, limit === null ? {} : { maxRemovedShare: limit });
+}
 
 function inset(r: LumaRegion, f: number): LumaRegion {
   const dx = Math.round(r.width * f);
@@ -199,7 +236,7 @@ function planes(image: PixelImage): Planes {
     baseLong > 2 * anchorSide
       ? resizePlane(base, (base.width * 2 * anchorSide) / baseLong, (base.height * 2 * anchorSide) / baseLong)
       : base;
-  return { working, master, content: findContentRect(master) };
+  return { working, master, content: contentRect(master) };
 }
 
 /** Anchor hashes of the picture with its longer side scaled to `anchorSide / magnification`. */
@@ -208,7 +245,7 @@ function anchorHashes(
   magnification: number,
   count: number,
   spread: { cells: number; strongest?: number } = { cells: 1 },
-  turned = false,
+  options: { turned?: boolean; parts?: readonly AnchorPart[] } = {},
 ): AnchorHash[] {
   const size = ROBUST_PARAMS.anchorRegion;
   const { master, content } = p;
@@ -222,19 +259,25 @@ function anchorHashes(
     width: Math.round(content.width * f),
     height: Math.round(content.height * f),
   };
-  const out: AnchorHash[] = [];
-  for (const a of findBlobAnchors(plane, { count, margin: size / 2 + 1, within, ...spread })) {
+  const { blobs, area } = findBlobs(plane, { margin: size / 2 + 1, within });
+  // A blob chosen twice (by the whole picture and by a part) is resampled and hashed once.
+  const regions = new Map<BlobAnchor, PdqIntermediate | null>();
+  const region = (a: BlobAnchor) => {
+    if (regions.has(a)) return regions.get(a)!;
     // Resample at the sub-pixel anchor so the region is centred on the blob, not the grid.
-    const region = rotatedRegion(
-      plane,
-      { x: a.x + 0.5 - size / 2, y: a.y + 0.5 - size / 2, width: size, height: size },
-      0,
-    );
-    const it = wholePlane(region);
-    if (it.quality < ROBUST_PARAMS.anchorMinQuality) continue;
-    const hash = coefficientsToHash(it.coefficients);
-    out.push(magnification === 1 ? { hash, x: a.x, y: a.y } : { hash, x: a.x, y: a.y, scale: magnification });
-    if (!turned) continue;
+    const box = { x: a.x + 0.5 - size / 2, y: a.y + 0.5 - size / 2, width: size, height: size };
+    const it = wholePlane(rotatedRegion(plane, box, 0));
+    const kept = it.quality >= ROBUST_PARAMS.anchorMinQuality ? it : null;
+    regions.set(a, kept);
+    return kept;
+  };
+  const tag = magnification === 1 ? {} : { scale: magnification };
+  const out: AnchorHash[] = [];
+  for (const a of chooseBlobAnchors(blobs, { count, ...spread, area })) {
+    const it = region(a);
+    if (!it) continue;
+    out.push({ hash: coefficientsToHash(it.coefficients), x: a.x, y: a.y, ...tag });
+    if (!options.turned) continue;
     // The region as the un-mirrored / un-turned picture shows it: the same blob, its DCT
     // coefficients transformed (blob finding and the region's resampling are symmetric), its
     // position transformed on the plane (the region's centre is at a.x + 0.5).
@@ -242,10 +285,47 @@ function anchorHashes(
       if (turn === 'original') continue;
       const p = turnedPosition(turn, a.x + 0.5, a.y + 0.5, plane.width, plane.height);
       const h = coefficientsToHash(transformCoefficients(it.coefficients, turn));
-      out.push({ hash: h, x: p.x - 0.5, y: p.y - 0.5, turn, ...(magnification === 1 ? {} : { scale: magnification }) });
+      out.push({ hash: h, x: p.x - 0.5, y: p.y - 0.5, turn, ...tag });
+    }
+  }
+  for (const part of options.parts ?? []) {
+    const w = partArea(area, part);
+    const inside = blobs.filter((a) => a.x >= w.x && a.x < w.x + w.width && a.y >= w.y && a.y < w.y + w.height);
+    for (const a of chooseBlobAnchors(inside, { count, ...spread, area: w })) {
+      const it = region(a);
+      if (it) out.push({ hash: coefficientsToHash(it.coefficients), x: a.x, y: a.y, part, ...tag });
     }
   }
   return out;
+}
+
+/**
+ * The parts worth choosing anchors in again: strips across the longer side (left and right of a
+ * landscape picture, top and bottom of a portrait one, all four of a squarish one). A sticker over
+ * a fifth of the picture, with the regions that touch it, spans the whole shorter side, so a strip
+ * along the longer side is never free of it.
+ */
+function partsAcross(content: LumaRegion): readonly AnchorPart[] {
+  const r = content.width / content.height;
+  const across: readonly AnchorPart[] =
+    r > ROBUST_PARAMS.squarish ? ['left', 'right'] : r < 1 / ROBUST_PARAMS.squarish ? ['top', 'bottom'] : ['left', 'right', 'top', 'bottom'];
+  return ROBUST_PARAMS.queryParts.filter((part) => across.includes(part));
+}
+
+/** The strip of the searched area a part names (`partShare` of its width or height). */
+function partArea(area: BlobArea, part: AnchorPart): BlobArea {
+  const w = Math.round(area.width * ROBUST_PARAMS.partShare);
+  const h = Math.round(area.height * ROBUST_PARAMS.partShare);
+  switch (part) {
+    case 'left':
+      return { ...area, width: w };
+    case 'right':
+      return { ...area, x: area.x + area.width - w, width: w };
+    case 'top':
+      return { ...area, height: h };
+    case 'bottom':
+      return { ...area, y: area.y + area.height - h, height: h };
+  }
 }
 
 /**
@@ -267,7 +347,7 @@ function globalAndCentre(working: LumaPlane): {
   trimmed: LumaRegion;
 } {
   const whole = { x: 0, y: 0, width: working.width, height: working.height };
-  const trimmed = findContentRect(working);
+  const trimmed = contentRect(working);
   return { rects: sameRect(whole, trimmed) ? [whole] : [whole, trimmed], whole, trimmed };
 }
 
@@ -291,7 +371,7 @@ function quadrantHashes(working: LumaPlane, picture: LumaRegion): Hash256[] {
     [1, 1],
   ] as const) {
     const quarter = copyRegion(working, { x: picture.x + i * w, y: picture.y + j * h, width: w, height: h });
-    const it = pdqIntermediateFromLuma(quarter.luma, quarter.width, findContentRect(quarter));
+    const it = pdqIntermediateFromLuma(quarter.luma, quarter.width, contentRect(quarter));
     if (good(it)) out.push(coefficientsToHash(it.coefficients));
   }
   return out;
@@ -373,7 +453,7 @@ function queryFrom(p: Planes, pdq: PdqIntermediate): RobustHashes {
       m,
       ROBUST_PARAMS.queryAnchors,
       { cells: m === 1 ? ROBUST_PARAMS.anchorCells : 1 },
-      ROBUST_PARAMS.turnedAnchorScales.includes(m),
+      { turned: ROBUST_PARAMS.turnedAnchorScales.includes(m), parts: m === 1 ? partsAcross(p.content) : [] },
     ),
   );
   return { global, centre, anchors };

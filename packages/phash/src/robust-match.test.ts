@@ -36,6 +36,19 @@ test('finds the picture inside letterbox bars and leaves a bare picture alone', 
   assert.deepEqual(findContentRect(bare), { x: 0, y: 0, width: 200, height: 100 });
 });
 
+test('trims only a flat surround: a pale texture with uniform-looking edges is not cut to a strip', () => {
+  // Light grain (±6) everywhere and one darker band: within the loose 10-level tolerance the
+  // grain looks like a surround around the band, but what trimming would remove is not flat.
+  const noise = rng(7);
+  const grain = plane(200, 160, (_, y) => (y >= 70 && y < 100 ? 150 : 216) + (noise() - 0.5) * 12);
+  const rule = { maxRemovedShare: ROBUST_PARAMS.trimMaxRemovedShare ?? 0.1 };
+  assert.deepEqual(findContentRect(grain), { x: 0, y: 70, width: 200, height: 30 });
+  assert.deepEqual(findContentRect(grain, rule), { x: 0, y: 0, width: 200, height: 160 });
+  // Real bars are flat, even with a line of text in them, and are still trimmed.
+  const barred = plane(200, 160, (x, y) => (y >= 30 && y < 130 ? texture(x, y) : y >= 10 && y < 14 && x % 9 < 4 ? 255 : 0));
+  assert.deepEqual(findContentRect(barred, rule), { x: 0, y: 30, width: 200, height: 100 });
+});
+
 test('blob anchors are found to sub-pixel precision and move with the content', () => {
   const blob = (cx: number, cy: number) => (x: number, y: number) =>
     40 + 150 * Math.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (2 * 4 ** 2));
@@ -86,6 +99,14 @@ describe('anchor matches must be geometrically consistent', () => {
       '6 bits apart, threshold 5',
     );
     assert.equal(matchRobust(set(cropped), set(reference), { maxDistance: 6 }).via, 'anchors');
+  });
+
+  test('regions that all agree only loosely (a shared overlay on different photos) do not match', () => {
+    const loose = reference.map((a) => ({ hash: flipBits(a.hash, 14, next), x: a.x - 30, y: a.y - 20 }));
+    assert.equal(matchRobust(set(loose), set(reference)).matched, false);
+    // One near-identical region among them is enough.
+    const one = loose.map((a, i) => (i === 5 ? { ...a, hash: flipBits(reference[5]!.hash, 6, next) } : a));
+    assert.equal(matchRobust(set(one), set(reference)).via, 'anchors');
   });
 
   test('regions agreeing along one line only (a caption) do not match', () => {
@@ -271,8 +292,7 @@ describe('straightened photos and stickers', { skip: SKIP_NO_DATA }, () => {
   });
 
   test('a photo with a flat side turned 7° on its own canvas matches through a turned centre', async () => {
-    // Wood's reference trims a flat side its turned copy does not have: the turned centres are
-    // hashed on the untrimmed plane too.
+    // The turned copy has black corners the reference lacks; its centre, turned back, agrees.
     const wood = dataPath('photos', 'Wood.jpg');
     const reference = robustReferenceHashes(await decodeRgb(wood));
     const q = robustQueryHashes(await decodeBuffer(await applyEdit(wood, 'rotate7')));
@@ -288,6 +308,26 @@ describe('straightened photos and stickers', { skip: SKIP_NO_DATA }, () => {
     assert.equal(matchRobust(q, reference).via, 'anchors');
     const other = await applyEdit(dataPath('photos', 'Elephants.jpg'), 'sticker');
     assert.equal(matchRobust(robustQueryHashes(await decodeBuffer(other)), reference).matched, false);
+  });
+
+  test('a sticker over the middle of a photo leaves a strip whose anchors, chosen again, match it', async () => {
+    // On Wood.jpg the sticker's blobs take 9 of the whole picture's 12 anchors; the right-hand
+    // strip, chosen apart, holds enough of the reference's.
+    const file = dataPath('photos', 'Wood.jpg');
+    const reference = robustReferenceHashes(await decodeRgb(file));
+    const q = robustQueryHashes(await decodeBuffer(await applyEdit(file, 'sticker')));
+    assert.equal(matchRobust(q, reference).via, 'anchors');
+    const whole = { ...q, anchors: q.anchors.filter((a) => a.part === undefined) };
+    assert.equal(matchRobust(whole, reference).matched, false);
+  });
+
+  test('a sticker on a dark sky does not make the sky a surround to trim', async () => {
+    // moon.png's grey sky is uniform enough at its edges that, with a bright sticker on it, the
+    // rule before kept only the rows around the sticker (a corner of the picture).
+    const file = dataPath('photos-more', 'moon.png');
+    const reference = robustReferenceHashes(await decodeRgb(file));
+    const q = robustQueryHashes(await decodeBuffer(await applyEdit(file, 'sticker')));
+    assert.equal(matchRobust(q, reference).via, 'anchors');
   });
 });
 

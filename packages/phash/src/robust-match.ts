@@ -23,6 +23,14 @@ export interface RobustMatchOptions {
   readonly minInlierShare?: number;
   /** Extent (anchor-plane pixels) the agreeing anchors must cover both across and down. Default 16. */
   readonly minAnchorSpread?: number;
+  /**
+   * PDQ distance the closest agreeing anchor pair must be within. Default 12: a copy shares
+   * some regions pixel for pixel (on development, every anchor match had a pair within 10, crops
+   * resized by half included), while a shared overlay (a stock watermark's letters) over two
+   * different smooth photos gives regions alike only to 14 bits and more, the photo behind them
+   * differing.
+   */
+  readonly anchorClosestDistance?: number;
 }
 
 /** Where a crop sits in the reference, for a match made through anchors. */
@@ -47,6 +55,8 @@ export interface AnchorGeometry {
   /** Extent of the agreeing anchors across and down, anchor-plane pixels. */
   readonly spreadX: number;
   readonly spreadY: number;
+  /** Hamming distances of the agreeing pairs, closest first. */
+  readonly distances: readonly number[];
 }
 
 /** Outcome of {@link matchRobust}. */
@@ -122,7 +132,9 @@ function bestTranslation(pairs: readonly Pair[], tolerance: number): Pair[] {
  *   anchored area, at least `minInlierShare` agree (a shared caption on two different photos
  *   agrees on its letters while the picture around them disagrees);
  * - spread: the agreeing anchors cover at least `minAnchorSpread` across and down (not one line
- *   of text, not one corner logo).
+ *   of text, not one corner logo);
+ * - one near-identical region: the closest agreeing pair within `anchorClosestDistance` (an
+ *   overlay shared by two different photos agrees only loosely, the picture behind it differing).
  * Anchors are also taken only inside the picture (robust-hashes.ts trims uniform surrounds such
  * as app chrome and caption bars), which removes most shared overlays before matching.
  */
@@ -158,18 +170,22 @@ export function matchRobust(
     geometry.inliers >= (options.minAnchorVotes ?? 3) &&
     geometry.inliers >= (options.minInlierShare ?? 0.25) * geometry.overlapping &&
     geometry.spreadX >= spread &&
-    geometry.spreadY >= spread
+    geometry.spreadY >= spread &&
+    geometry.distances[0]! <= (options.anchorClosestDistance ?? 12)
   ) {
     return { matched: true, via: 'anchors', score: geometry.inliers, geometry };
   }
   return none;
 }
 
-/** Anchors grouped by the magnification they were hashed at and the turn they were given. */
+/**
+ * Anchors grouped by the magnification they were hashed at, the turn they were given and the
+ * part of the picture they were chosen in.
+ */
 function byScale(anchors: readonly AnchorHash[]): AnchorHash[][] {
   const groups = new Map<string, AnchorHash[]>();
   for (const a of anchors) {
-    const s = `${a.scale ?? 1} ${a.turn ?? 'original'}`;
+    const s = `${a.scale ?? 1} ${a.turn ?? 'original'} ${a.part ?? 'whole'}`;
     const g = groups.get(s);
     if (g) g.push(a);
     else groups.set(s, [a]);
@@ -215,5 +231,6 @@ function anchorGeometry(
     overlapping,
     spreadX: span(agreeing.map((a) => a.x)),
     spreadY: span(agreeing.map((a) => a.y)),
+    distances: inliers.map((p) => p.distance).sort((a, b) => a - b),
   };
 }

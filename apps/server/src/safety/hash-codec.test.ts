@@ -73,6 +73,24 @@ test('a stored query set keeps each anchor’s turn, so mirrored anchors never v
   assert.equal(Value.Check(RobustHashSet, { ...stored, anchors: [{ hash: hex('c'), x: 1, y: 2, turn: 'sideways' }] }), false);
 });
 
+test('a stored query set keeps the strip each anchor was chosen in, so strips never vote with the whole picture', () => {
+  const set: RobustHashes = {
+    global: [],
+    centre: [],
+    anchors: [
+      { hash: hash256FromHex(hex('c')), x: 1, y: 2 },
+      { hash: hash256FromHex(hex('d')), x: 3, y: 4, part: 'right' },
+      { hash: hash256FromHex(hex('e')), x: 5, y: 6, part: 'top' },
+    ],
+  };
+  const stored = encodeRobust(set);
+  assert.ok(Value.Check(RobustHashSet, stored));
+  const back = decodeRobust(JSON.parse(JSON.stringify(stored)));
+  assert.deepEqual(back.anchors.map((a) => a.part), [undefined, 'right', 'top']);
+  // An unknown part is refused by the contract.
+  assert.equal(Value.Check(RobustHashSet, { ...stored, anchors: [{ hash: hex('c'), x: 1, y: 2, part: 'middle' }] }), false);
+});
+
 test('a set stored before anchors were size-normalised still matches by its whole picture, not by its old anchors', () => {
   // Written by the previous scheme: no `v`, anchors on a fixed 1/4-scale plane.
   const old = { global: [hex('a')], centre: [hex('b')], anchors: [{ hash: hex('c'), x: 1, y: 2 }] };

@@ -25,6 +25,7 @@ export function encodeRobust(h: RobustHashes): RobustHashSet {
       y: Math.round(a.y * 100) / 100,
       ...(a.scale !== undefined && a.scale !== 1 ? { scale: Math.round(a.scale * 10000) / 10000 } : {}),
       ...(a.turn !== undefined && a.turn !== 'original' ? { turn: a.turn } : {}),
+      ...(a.part !== undefined ? { part: a.part } : {}),
     })),
   };
 }
@@ -47,6 +48,7 @@ export function decodeRobust(set: RobustHashSet): RobustHashes {
             y: a.y,
             ...(a.scale !== undefined ? { scale: a.scale } : {}),
             ...(a.turn !== undefined ? { turn: a.turn } : {}),
+            ...(a.part !== undefined ? { part: a.part } : {}),
           }))
         : [],
   };
