@@ -8,7 +8,9 @@ import { MediaError } from './errors.ts';
  */
 export function sharpError(error: unknown, context: string): MediaError {
   if (error instanceof MediaError) return error;
-  const message = error instanceof Error ? error.message : String(error);
+  // libvips may report several lines (e.g. "Warning treated as error…\nerror in tile 0 x 24",
+  // depending on which of its threads fails first): a reason shown to users stays on one line.
+  const message = (error instanceof Error ? error.message : String(error)).trim().replace(/\s*\n\s*/g, '; ');
   if (/pixel limit/i.test(message)) {
     return new MediaError('too_many_pixels', `${context}: image exceeds the pixel limit`, { cause: error });
   }
