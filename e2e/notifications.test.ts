@@ -162,6 +162,9 @@ describe('notifications in the messenger', { skip: skipBrowser }, () => {
         await navigator.serviceWorker.ready;
         await (await caches.open('mmd-session')).put('/__mmd/session-token', new Response(token));
       }, alice.token);
+      // Off the app before closing it: a closing tab can still be listed among the worker's
+      // windows for a moment, and an app tab there, focused, means "the app alerts by itself".
+      await app.goto(`${server.url}/healthz`);
       await app.close();
       const payload: PushPayload = { v: 1, type: 'message', conversation_id: withBob.id, message_id: sent.id, unread: 1 };
       await cdp.send('ServiceWorker.deliverPushMessage', { origin: server.url, registrationId: await registrationId, data: JSON.stringify(payload) });
