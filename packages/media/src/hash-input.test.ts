@@ -191,6 +191,28 @@ describe('decodeVideoOutputs', () => {
     );
   });
 
+  test('one decoding thread (the default) gives the same frames as ffmpeg’s own thread choice', { skip: NEEDS_DATA }, async () => {
+    // Screening decodes with one thread to spend less CPU; that must not change a single byte.
+    const digests = async (decodeThreads?: number) => {
+      const out: string[][] = [[], []];
+      await decodeVideoOutputs(
+        CHAIR,
+        [{ fps: 1 }, { fps: 4, divisor: 3, grey: true }],
+        (o, frame) => {
+          out[o]!.push(createHash('sha256').update(frame.data).digest('hex'));
+        },
+        decodeThreads === undefined ? {} : { decodeThreads },
+      );
+      return out;
+    };
+    const single = await digests();
+    assert.ok(single[0]!.length > 10 && single[1]!.length > 40);
+    assert.deepEqual(await digests(0), single);
+    assert.deepEqual(await digests(2), single);
+    await rejectsWithCode(decodeVideoOutputs(CHAIR, [{ fps: 1 }], () => {}, { decodeThreads: -1 }), 'invalid_options');
+    await rejectsWithCode(collect(decodeVideoFramesForHashing(CHAIR, { decodeThreads: 1.5 })), 'invalid_options');
+  });
+
   test('errors: a consumer that throws ends ffmpeg; abort, timeout and bad input are told apart', { skip: NEEDS_DATA }, async () => {
     await assert.rejects(
       decodeVideoOutputs(CHAIR, [{ fps: 1 }, { fps: 4, divisor: 3, grey: true }], () => {
