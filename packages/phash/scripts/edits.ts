@@ -284,10 +284,13 @@ async function addNoise(file: string, seed: string): Promise<Buffer> {
 
 /**
  * Applies a new edit to a photo; returns a JPEG. `others` are the photos a collage puts beside
- * it (at least three).
+ * it (at least three). `variant` > 0 draws the edit's random choices (crop, corners, slot,
+ * position, noise) from another seed, and turns `rotate10-crop` the other way on odd variants:
+ * more queries of one edit from the development photos, to see its failures (0 = the reported
+ * edit).
  */
-export async function applyEdit(file: string, name: EditName, others: readonly string[] = []): Promise<Buffer> {
-  const seed = `${basename(file)}:${name}`;
+export async function applyEdit(file: string, name: EditName, others: readonly string[] = [], variant = 0): Promise<Buffer> {
+  const seed = `${basename(file)}:${name}${variant > 0 ? `#${variant}` : ''}`;
   switch (name) {
     case 'crop-resize-1080':
       return cropResize(file, 1080, seed);
@@ -298,7 +301,7 @@ export async function applyEdit(file: string, name: EditName, others: readonly s
     case 'rotate-10':
       return rotateInPlace(file, -10);
     case 'rotate10-crop':
-      return rotateCrop(file, 10);
+      return rotateCrop(file, variant % 2 === 1 ? -10 : 10);
     case 'rephoto-screen':
       return rephotoScreen(file, seed);
     case 'collage':

@@ -97,7 +97,14 @@ async function cached(dir: string | undefined, key: string, make: () => Promise<
 /** Hashes the photos of a split, every edit of each, the overlays and the collage negatives. */
 export async function hashSplit(
   split: Split,
-  options: { cacheDir?: string; edits?: readonly string[]; negatives?: boolean; log?: (m: string) => void } = {},
+  options: {
+    cacheDir?: string;
+    edits?: readonly string[];
+    negatives?: boolean;
+    /** Seeded variants per new edit (edits.ts `variant`), development probes only; default 1. */
+    variants?: number;
+    log?: (m: string) => void;
+  } = {},
 ): Promise<HashedSplit> {
   const { cacheDir, log = () => {} } = options;
   const edits = options.edits ?? ALL_EDITS;
@@ -124,10 +131,17 @@ export async function hashSplit(
           for (const s of CROP_RESIZES) await add(edit, `crop-${c.name}@${s}`, [n], () => applyCrop(file, c, s));
       } else if ((TRANSFORMS as readonly string[]).includes(edit)) {
         await add(edit, edit, [n], () => applyTransform(file, edit as (typeof TRANSFORMS)[number]));
-      } else if (edit === 'collage') {
-        await add(edit, edit, [n, ...others.slice(0, 3).map(name)], () => applyEdit(file, 'collage', others));
       } else {
-        await add(edit, edit, [n], () => applyEdit(file, edit as (typeof EDITS)[number]));
+        for (let v = 0; v < (options.variants ?? 1); v++) {
+          const label = v === 0 ? edit : `${edit}#${v}`;
+          if (edit === 'collage') {
+            // Another variant puts other photos beside it, too.
+            const beside = [1, 2, 3].map((k) => files[(i + k + 3 * v) % files.length]!);
+            await add(edit, label, [n, ...beside.map(name)], () => applyEdit(file, 'collage', beside, v));
+          } else {
+            await add(edit, label, [n], () => applyEdit(file, edit as (typeof EDITS)[number], [], v));
+          }
+        }
       }
     }
     // Probes of recall alone may skip the overlay and collage negatives (never a reported run).
@@ -259,11 +273,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   };
   const splits: Split[] = arg('--split') ? [arg('--split') as Split] : ['development', 'test'];
   const edits = arg('--edits')?.split(',');
+  const variants = arg('--variants') ? Number(arg('--variants')) : undefined;
+  if (variants !== undefined && splits.includes('test')) throw new Error('--variants is for development probes only');
   const out = [];
   for (const split of splits) {
     const hashed = await hashSplit(split, {
       cacheDir: arg('--cache'),
       ...(edits ? { edits } : {}),
+      ...(variants ? { variants } : {}),
       log: (m) => process.stderr.write(`${m}\n`),
     });
     out.push(scoreSplit(hashed));

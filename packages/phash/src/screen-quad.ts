@@ -25,8 +25,17 @@ const UNIFORM_RING = 0.9;
 const RING_TOLERANCE = 16;
 /** Share of scan lines per side that must lie on the fitted line. */
 const MIN_SIDE_SUPPORT = 0.5;
+/**
+ * A side with less support still counts when its other scan lines all stop inside the line
+ * (the picture's own dark areas can only recess the edge, never push it out), at least this
+ * share lie on it, and at most {@link MAX_OUTSIDE} of them stop outside it.
+ */
+const MIN_RECESSED_SIDE_SUPPORT = 0.3;
+const MAX_OUTSIDE = 0.05;
 /** Sides steeper than this (run over rise) are not a screen seen at a modest angle. */
 const MAX_SLOPE = 0.5;
+/** Distance (px) within which a scan line's edge point lies on a fitted side. */
+const LINE_TOLERANCE = 1.5;
 
 function median(values: number[]): number {
   const s = values.slice().sort((a, b) => a - b);
@@ -52,14 +61,14 @@ function fitLine(
       const b = (s1 - s0) / (t1 - t0);
       const a = s0 - b * t0;
       let count = 0;
-      for (const [t, s] of points) if (Math.abs(s - a - b * t) <= 1.5) count++;
+      for (const [t, s] of points) if (Math.abs(s - a - b * t) <= LINE_TOLERANCE) count++;
       if (count > best.count) best = { a, b, count };
     }
   }
   let { a, b } = best;
   let inliers = points;
   for (let round = 0; round < 3; round++) {
-    inliers = points.filter(([t, s]) => Math.abs(s - a - b * t) <= 1.5);
+    inliers = points.filter(([t, s]) => Math.abs(s - a - b * t) <= LINE_TOLERANCE);
     if (inliers.length < 8) return null;
     let st = 0;
     let ss = 0;
@@ -144,11 +153,12 @@ export function findScreenQuad(plane: LumaPlane): Quad | null {
       if (e !== null) points.push([l + 0.5, e]);
     }
     const fit = fitLine(points);
-    return fit &&
-      fit.support * points.length >= MIN_SIDE_SUPPORT * lines.length &&
-      Math.abs(fit.b) <= MAX_SLOPE
-      ? fit
-      : null;
+    if (!fit || Math.abs(fit.b) > MAX_SLOPE) return null;
+    const on = fit.support * points.length;
+    if (on >= MIN_SIDE_SUPPORT * lines.length) return fit;
+    // Distances grow inwards: a recessed scan line lies beyond the line, one outside it before.
+    const outside = points.filter(([t, s]) => s - fit.a - fit.b * t < -LINE_TOLERANCE).length;
+    return on >= MIN_RECESSED_SIDE_SUPPORT * lines.length && outside <= MAX_OUTSIDE * lines.length ? fit : null;
   };
   const left = side(rows, (y) => edgeAlong((k) => px(k, y), width, bg));
   const rightIn = side(rows, (y) => edgeAlong((k) => px(width - 1 - k, y), width, bg));

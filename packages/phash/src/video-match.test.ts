@@ -173,6 +173,11 @@ describe('anchored regions on query frames', () => {
     assert.equal(anchored('query', count(60)).length, 120);
     assert.ok(anchored('query', count(600)).every((i) => i % 2 === 0));
     assert.equal(anchored('reference', count(60)).length, 240);
+    // A container that claims 10 s over a 15-minute stream (3,600 frames at the 10 s rate):
+    // past the 120th frame only every 2nd carries anchors, as on an honest file that long.
+    const lying = Array.from({ length: 3600 }, (_, i) => i).filter((i) => videoFrameHasAnchors('query', i, count(10)));
+    assert.equal(lying.length, 120 + (3600 - 120) / 2);
+    assert.ok(lying.slice(120).every((i) => i % 2 === 0));
   });
 
   test('videoSignature follows the rule: every frame of a short query, every 2nd of a 1-minute one', { skip: SKIP_NO_DATA }, async () => {

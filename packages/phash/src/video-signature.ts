@@ -208,10 +208,14 @@ export function videoSampledFrameCount(role: VideoSignatureRole, durationSeconds
  * anchored regions: every reference frame; every frame of a query of at most
  * {@link VIDEO_SIGNATURE_PARAMS}.queryAnchorAllUpTo frames; else every
  * {@link VIDEO_SIGNATURE_PARAMS}.queryAnchorEvery-th query frame, starting with the first.
+ * The count comes from the container's duration, which a crafted file can understate: frames
+ * past `queryAnchorAllUpTo` of a "short" query therefore fall back to the long cadence, so a
+ * stream longer than its container claims costs what an honest one of its length costs.
  */
 export function videoFrameHasAnchors(role: VideoSignatureRole, index: number, frameCount: number): boolean {
   const p = VIDEO_SIGNATURE_PARAMS;
-  if (role === 'reference' || frameCount <= p.queryAnchorAllUpTo) return true;
+  if (role === 'reference') return true;
+  if (frameCount <= p.queryAnchorAllUpTo && index < p.queryAnchorAllUpTo) return true;
   return index % p.queryAnchorEvery === 0;
 }
 
