@@ -1,7 +1,7 @@
 /**
  * bench:safety, video part (imported by bench/safety.ts; runnable alone):
  *
- *   node --import tsx bench/safety-video.ts [--matching-only | --cost-only [--cadences]]
+ *   node --import tsx bench/safety-video.ts [--matching-only | --cost-only [--cadences] [--rounds=N]]
  *
  *  1. Video matching under edits: per edit, recall of plain vPDQ (reference rule, 1 frame/s) and
  *     of MMD's robust video signature, and false matches between different videos, per
@@ -17,7 +17,9 @@
  *     the robust rule checks the nearest). The hasher's parts (decode, vPDQ hashing, signature
  *     hashing) are measured one by one too. With --cadences, the hasher and matching with the
  *     other anchor cadences as well (queryAnchorEvery 1–4; 1, anchors on every query frame, is
- *     the baseline from before the cadence existed).
+ *     the baseline from before the cadence existed). With --rounds=N, N further pairs of the
+ *     server's hasher plus matching via the index and a full transcode, one after the other, and
+ *     the median of their shares (a figure less at the mercy of the machine's drift).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -161,7 +163,47 @@ function serverMatching(
   return { candidates: candidates.size, verified, matched };
 }
 
-async function screeningCost(options: { cadences: boolean }) {
+const median = (values: number[]) => {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/**
+ * The share of screening in a transcode, as pairs: each round hashes and matches the upload as
+ * screening does (via the index), then transcodes it (MP4 + HLS), so a machine whose speed
+ * drifts (shared hosts do, by a quarter between minutes) moves both halves of a pair together.
+ */
+async function pairedRounds(
+  file: string,
+  hasher: ReturnType<typeof createHasher>,
+  bank: ReadonlyArray<{ id: number; value: string; robust: string }>,
+  index: GroupIndex,
+  rounds: number,
+) {
+  const out = [];
+  for (let r = 0; r < rounds; r++) {
+    const server = await measured(() => hasher.hashFile(file, { kind: 'video' }));
+    const viaIndex = await measured(async () => serverMatching(bank, index, server.value.video!));
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'mmd-bench-video-'));
+    try {
+      const mp4 = await measured(() => transcodeMp4({ input: file, outputPath: path.join(dir, 'video.mp4'), tmpRoot: dir }));
+      const hls = await measured(() => transcodeHls({ input: file, outputDir: path.join(dir, 'hls'), tmpRoot: dir }));
+      const screening = round(server.cpuSeconds + viaIndex.cpuSeconds, 2);
+      const transcode = round(mp4.cpuSeconds + hls.cpuSeconds, 2);
+      out.push({ screeningViaIndexCpuSeconds: screening, transcodeCpuSeconds: transcode, share: round(screening / transcode, 3) });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  return {
+    rounds: out,
+    medianShare: round(median(out.map((o) => o.share)), 3),
+    medianScreeningViaIndexCpuSeconds: round(median(out.map((o) => o.screeningViaIndexCpuSeconds)), 2),
+    medianTranscodeCpuSeconds: round(median(out.map((o) => o.transcodeCpuSeconds)), 2),
+  };
+}
+
+async function screeningCost(options: { cadences: boolean; rounds?: number }) {
   const file = oneMinuteUpload();
   const vpdq = await measured(async () => {
     let n = 0;
@@ -213,6 +255,7 @@ async function screeningCost(options: { cadences: boolean }) {
     );
     const transcode = round(mp4.cpuSeconds + hls.cpuSeconds, 2);
     const screening = round(server.cpuSeconds + matching.cpuSeconds, 2);
+    const paired = options.rounds ? await pairedRounds(file, hasher, bank, index, options.rounds) : undefined;
     const screeningViaIndex = round(server.cpuSeconds + viaIndex.cpuSeconds, 2);
     return {
       upload: '60 s, 1280x720, 25 fps H.264 (ten pan-and-zoom clips)',
@@ -249,6 +292,8 @@ async function screeningCost(options: { cadences: boolean }) {
       fullTranscode: { mp4CpuSeconds: mp4.cpuSeconds, hlsCpuSeconds: hls.cpuSeconds, cpuSeconds: transcode },
       screeningShareOfTranscode: round(screening / transcode, 3),
       screeningViaIndexShareOfTranscode: round(screeningViaIndex / transcode, 3),
+      // --rounds=N: N more pairs of (screening via the index, transcode), and their median share.
+      ...(paired ? { paired } : {}),
       queryAnchorEvery: every,
       // The same hasher and matching with other anchor cadences (1 = the setting before).
       otherCadences: others.map(({ n, hashed, matched }) => ({
@@ -274,7 +319,7 @@ export async function benchVideo(options: { matchingOnly: boolean; log: (m: stri
     sameSceneTakes: await sameSceneTakes(),
   };
   options.log('video: screening cost of a 1-minute upload');
-  return { matching, screening: options.matchingOnly ? null : await screeningCost({ cadences: false }) };
+  return { matching, screening: options.matchingOnly ? null : await screeningCost({ cadences: false, rounds: 3 }) };
 }
 
 if (process.argv[1]?.endsWith('safety-video.ts')) {
@@ -282,7 +327,12 @@ if (process.argv[1]?.endsWith('safety-video.ts')) {
   const log = (m: string) => process.stderr.write(`[bench:safety-video] ${m}\n`);
   const onlyCost = process.argv.includes('--cost-only');
   const result = onlyCost
-    ? { screening: await screeningCost({ cadences: process.argv.includes('--cadences') }) }
+    ? {
+        screening: await screeningCost({
+          cadences: process.argv.includes('--cadences'),
+          rounds: Number(process.argv.find((a) => a.startsWith('--rounds='))?.split('=')[1] ?? 0) || undefined,
+        }),
+      }
     : await benchVideo({ matchingOnly: process.argv.includes('--matching-only'), log });
   console.log(
     JSON.stringify(
