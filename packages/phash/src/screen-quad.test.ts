@@ -42,64 +42,34 @@ function screenPlane(quad: Quad, picture: (u: number, v: number) => number) {
   return screen;
 }
 
+/** The screen's corners in the tests' 400×300 planes. */
+const QUAD: Quad = [
+  { x: 52, y: 41 },
+  { x: 361, y: 58 },
+  { x: 344, y: 262 },
+  { x: 38, y: 249 },
+];
+
+function assertCorners(found: Quad | null): void {
+  assert.ok(found, 'no quadrilateral found');
+  for (const [i, c] of found.entries())
+    assert.ok(Math.hypot(c.x - QUAD[i]!.x, c.y - QUAD[i]!.y) < 1.5, `corner ${i}: ${JSON.stringify(found)}`);
+}
+
 describe('photographed screens', () => {
-  test('finds a tilted bright quadrilateral in a dark surround to within a pixel and warps it upright', () => {
+  test('finds a tilted bright quadrilateral in a dark surround to within a pixel', () => {
     // A 300×200 texture shown as a quadrilateral inside a 400×300 plane of level 18.
-    const quad: Quad = [
-      { x: 52, y: 41 },
-      { x: 361, y: 58 },
-      { x: 344, y: 262 },
-      { x: 38, y: 249 },
-    ];
-    // Scatter a picture sampled twice as densely as the screen through the warp (planes of x and
-    // y are linear, so their bilinear samples are exact positions): every screen pixel inside the
-    // quadrilateral gets a picture value, everything else keeps the surround's level.
-    const screen = { luma: new Float32Array(400 * 300).fill(18), width: 400, height: 300 };
-    const xs = warpQuad(
-      { luma: new Float32Array(400 * 300).map((_, i) => i % 400), width: 400, height: 300 },
-      quad,
-      600,
-      400,
-    );
-    const ys = warpQuad(
-      { luma: new Float32Array(400 * 300).map((_, i) => Math.floor(i / 400)), width: 400, height: 300 },
-      quad,
-      600,
-      400,
-    );
-    for (let j = 0; j < 400; j++)
-      for (let i = 0; i < 600; i++)
-        screen.luma[Math.round(ys.luma[j * 600 + i]!) * 400 + Math.round(xs.luma[j * 600 + i]!)] = texture(
-          i / 2,
-          j / 2,
-        );
-    const found = findScreenQuad(screen);
-    assert.ok(found, 'no quadrilateral found');
-    for (const [i, c] of found.entries())
-      assert.ok(
-        Math.hypot(c.x - quad[i]!.x, c.y - quad[i]!.y) < 1.5,
-        `corner ${i}: ${JSON.stringify(found)}`,
-      );
+    assertCorners(findScreenQuad(screenPlane(QUAD, texture)));
   });
 
   test('a dark object along one side recesses most of its edge: the side is still found, unless the edge also strays outside', () => {
     // The same screen, its picture with a dark saucer (level 22, within the edge threshold of
     // the surround's 18) along the bottom: about 60 % of the bottom scan lines stop inside it.
-    const quad: Quad = [
-      { x: 52, y: 41 },
-      { x: 361, y: 58 },
-      { x: 344, y: 262 },
-      { x: 38, y: 249 },
-    ];
     const dark = (u: number, v: number) => ((u - 150) / 95) ** 2 + ((v - 200) / 40) ** 2 <= 1;
-    const plane = screenPlane(quad, (u, v) => (dark(u, v) ? 22 : texture(u, v)));
-    const found = findScreenQuad(plane);
-    assert.ok(found, 'no quadrilateral found');
-    for (const [i, c] of found.entries())
-      assert.ok(Math.hypot(c.x - quad[i]!.x, c.y - quad[i]!.y) < 1.5, `corner ${i}: ${JSON.stringify(found)}`);
+    assertCorners(findScreenQuad(screenPlane(QUAD, (u, v) => (dark(u, v) ? 22 : texture(u, v)))));
     // A bright reflection below the screen over a fifth of its width: the bottom side's scan
     // lines now also stop outside the line, so it is not taken for the screen's edge.
-    const reflected = screenPlane(quad, (u, v) => (dark(u, v) ? 22 : texture(u, v)));
+    const reflected = screenPlane(QUAD, (u, v) => (dark(u, v) ? 22 : texture(u, v)));
     for (let y = 266; y < 290; y++) for (let x = 150; x < 215; x++) reflected.luma[y * 400 + x] = 200;
     assert.equal(findScreenQuad(reflected), null);
   });
