@@ -103,10 +103,10 @@ export interface DecodeVideoFramesOptions {
   /** Parent of the scratch directory used when the input is bytes. */
   tmpRoot?: string;
   /**
-   * Threads ffmpeg decodes and filters with (default 1). Frame threading buys wall time with
-   * CPU time: on the bench upload one thread spends about 15–20 % less CPU (the same frames, bit
-   * for bit), and screening is budgeted in CPU-seconds while the server hashes on its own pool
-   * beside the decode (docs/benchmarks.md, "Screening cost").
+   * Threads ffmpeg decodes and filters with (default 1; 0 = ffmpeg's choice). Frame threading
+   * buys wall time with CPU time: on the bench's 1-minute upload one thread decoded with 10–16 %
+   * less CPU (the same frames, bit for bit), and screening is budgeted in CPU-seconds while the
+   * server hashes on its own pool beside the decode (docs/benchmarks.md, "One decoding thread").
    */
   decodeThreads?: number;
 }
