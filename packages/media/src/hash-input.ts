@@ -171,6 +171,7 @@ export async function* decodeVideoFramesForHashing(
       channels: 3,
       fps,
       maxFrames: maxFrames ?? Number.POSITIVE_INFINITY,
+      durationSeconds,
       timeoutMs: options.timeoutMs ?? transcodeTimeoutMs(durationSeconds),
       signal: options.signal,
       source: pipes ? { fd: pipes.readFds[0]! } : { stream: child.stdout },
@@ -220,6 +221,8 @@ interface ReadFramesOptions {
   channels: 1 | 3;
   fps: number;
   maxFrames: number;
+  /** The container's stated duration (0 = unknown): a stream that runs well past it is refused. */
+  durationSeconds: number;
   timeoutMs: number;
   signal: AbortSignal | undefined;
   /** A FIFO's read end (read straight into frames) or the child's pipe stream. */
@@ -360,6 +363,7 @@ export async function decodeVideoOutputs(
           channels: p.channels,
           fps: p.fps,
           maxFrames: Number.POSITIVE_INFINITY,
+          durationSeconds,
           timeoutMs,
           signal: options.signal,
           source: pipes ? { fd: pipes.readFds[i]! } : { stream: child.stdio[fds[i]!] as NodeJS.ReadableStream },
@@ -377,11 +381,18 @@ export async function decodeVideoOutputs(
 }
 
 /** Cuts ffmpeg's raw output into frames, supervising the process (timeout, abort, exit status). */
+/**
+ * Why a decode's ffmpeg was killed, for every output reading it: the other outputs of
+ * {@link decodeVideoOutputs} then report that reason, not the exit status the kill caused.
+ */
+const killReasons = new WeakMap<ChildProcess, MediaError>();
+
 async function* readFrames(child: ChildProcess, o: ReadFramesOptions): AsyncGenerator<HashFrame, void, undefined> {
   let failure: MediaError | undefined;
   // SIGKILL: a decoder stuck on hostile input may never look at SIGTERM.
   const kill = (error: MediaError): void => {
     failure ??= error;
+    if (!killReasons.has(child)) killReasons.set(child, error);
     child.kill('SIGKILL');
   };
   const timer = setTimeout(
@@ -418,6 +429,17 @@ async function* readFrames(child: ChildProcess, o: ReadFramesOptions): AsyncGene
           partial = next.value;
           break;
         }
+        // The sampling rate, the frame caps and the time limits downstream all trust the stated
+        // duration; a stream running well past it is a crafted or broken file (players show it
+        // wrong too), refused rather than decoded and hashed without bound.
+        if (o.durationSeconds > 0 && produced >= Math.ceil(o.durationSeconds * o.fps) * 1.25 + 8) {
+          kill(
+            new MediaError('corrupt_file', 'the video stream runs longer than its container states', {
+              details: { statedSeconds: o.durationSeconds, framesExpected: Math.ceil(o.durationSeconds * o.fps) },
+            }),
+          );
+          break;
+        }
         yield {
           data: next.value,
           width: o.width,
@@ -431,10 +453,11 @@ async function* readFrames(child: ChildProcess, o: ReadFramesOptions): AsyncGene
       }
     } catch (error) {
       // A killed process can break the pipe; the reason for the kill is the real error.
-      if (!failure) throw error;
+      if (!failure && !killReasons.has(child)) throw error;
     }
     const { code, error } = await exited;
-    if (failure) throw failure;
+    const reason = failure ?? killReasons.get(child);
+    if (reason) throw reason;
     if (error)
       throw new MediaError('binary_missing', `cannot run ffmpeg: ${error.message}`, { cause: error });
     if (code !== 0) {

@@ -131,9 +131,6 @@ export function createHasher(options: HasherOptions) {
     const limit = Math.max(2, (options.pool?.size ?? 1) * 2);
     let batch: SignatureFrameInput[] = [];
     let decoded = 0;
-    // Frames the decode should yield for the container's duration; see push.
-    let expected = 0;
-    let statedSeconds = 0;
     let recycle: Recycle = () => {};
     const flush = async () => {
       if (batch.length > 0) inFlight.push(runSignatureFrames(batch, role, recycle));
@@ -145,9 +142,6 @@ export function createHasher(options: HasherOptions) {
       rateFor(duration: number): number {
         const fps = videoSampleRate(role, duration);
         frameCount = videoSampledFrameCount(role, duration);
-        const rate = neighbours === 1 ? fps : p.neighbourFps;
-        expected = Math.ceil(duration * rate);
-        statedSeconds = duration;
         if (neighbours === 1) return fps;
         step = Math.max(1, Math.round(p.neighbourFps / fps));
         return p.neighbourFps;
@@ -155,14 +149,6 @@ export function createHasher(options: HasherOptions) {
       async push(f: HashFrame, giveBack: Recycle) {
         recycle = giveBack;
         const i = decoded++;
-        // The sampling rate, the frame caps and the anchor rule all trust the container's
-        // duration. A stream that runs well past it is a crafted or broken file (players show it
-        // wrong too); screening refuses it rather than hash an unbounded number of dense frames.
-        if (expected > 0 && decoded > expected * 1.25 + 8) {
-          throw new MediaError('corrupt_file', 'the video stream runs longer than its container states', {
-            details: { statedSeconds, framesExpected: expected },
-          });
-        }
         if (!wanted(i)) return giveBack(ownBuffer(f.data));
         indexes.push(i);
         // Query frames of a long upload carry anchored regions on every few frames only (the library's rule).
