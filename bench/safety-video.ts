@@ -28,6 +28,7 @@ import path from 'node:path';
 import { decodeVideoFramesForHashing, decodeVideoOutputs, type HashFrame, transcodeHls, transcodeMp4 } from '@mmd/media';
 import { encodeVideoSignature, isVpdqMatch, matchVideo, matchVpdq, VIDEO_SIGNATURE_PARAMS, type VideoSignature, type VpdqFeature, videoFrameHasAnchors, videoSampledFrameCount, videoSampleRate, vpdqHashFrame } from '@mmd/phash';
 import { GroupIndex } from '../apps/server/src/safety/group-index.ts';
+import { median } from './lib/harness.ts';
 import { formatVpdqCompact, parseVpdqAny, usableFrames, videoSearchKeys } from '../apps/server/src/safety/hash-codec.ts';
 import { hashFrames, hashSignatureFrames } from '../apps/server/src/safety/hash-tasks.ts';
 import { createHasher } from '../apps/server/src/safety/hasher.ts';
@@ -162,11 +163,6 @@ function serverMatching(
   }
   return { candidates: candidates.size, verified, matched };
 }
-
-const median = (values: number[]) => {
-  const s = [...values].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 /**
  * The share of screening in a transcode, as pairs: each round hashes and matches the upload as

@@ -76,6 +76,13 @@ export function percentiles(values: number[]) {
   return { n: s.length, p50: round(at(0.5)), p99: round(at(0.99)), max: round(s[s.length - 1]!) };
 }
 
+/** The middle value (the mean of the two middle ones for an even count); NaN when empty. Unrounded. */
+export function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  if (s.length === 0) return Number.NaN;
+  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
 /** Splits 0..n-1 into `parts` contiguous, nearly equal ranges. */
 export function split(n: number, parts: number): [number, number][] {
   return Array.from({ length: parts }, (_, k) => [Math.floor((k * n) / parts), Math.floor(((k + 1) * n) / parts)] as [number, number]);
