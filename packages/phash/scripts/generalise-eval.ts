@@ -274,6 +274,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const splits: Split[] = arg('--split') ? [arg('--split') as Split] : ['development', 'test'];
   const edits = arg('--edits')?.split(',');
   const variants = arg('--variants') ? Number(arg('--variants')) : undefined;
+  if (variants !== undefined && !(Number.isInteger(variants) && variants >= 1)) throw new Error('--variants takes a whole number ≥ 1');
   if (variants !== undefined && splits.includes('test')) throw new Error('--variants is for development probes only');
   const out = [];
   for (const split of splits) {
