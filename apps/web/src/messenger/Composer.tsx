@@ -6,7 +6,7 @@
  */
 import { AttachIcon, CloseIcon, KeyboardIcon, MicIcon, PollIcon, SendIcon } from '../icons.tsx';
 import type { AiDisclosure, Conversation, Message } from '@mmd/sdk';
-import { type FormEvent, type KeyboardEvent, useEffect, useRef, useState } from 'react';
+import { type FormEvent, type KeyboardEvent, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { errorText } from '../api.ts';
 import { PollCreator } from '../interactive/PollCreator.tsx';
 import { activeKeyboard } from '../interactive/keyboard.ts';
@@ -73,7 +73,9 @@ export function Composer(props: {
   const [caret, setCaret] = useState(0);
   const mentions = useMentionSuggestions(conversation, text, caret);
 
-  useEffect(() => {
+  // Before paint: the "Editing message" bar and the message's text appear in the same frame (an
+  // effect after paint showed the bar over an empty box for a moment; the browser test read it).
+  useLayoutEffect(() => {
     if (editing) setText(editing.text ?? '');
     if (editing || replyTo) input.current?.focus();
   }, [editing, replyTo]);
