@@ -424,6 +424,59 @@ describe('the messenger, further', { skip: skipBrowser }, () => {
     await b.context.close();
   });
 
+  it('a stream that catches up just after the network went away does not hide the offline banner', { timeout: 60_000 }, async () => {
+    const [alice, bob] = await Promise.all([server.signUp(), server.signUp()]);
+    const chat = await alice.client.openDirect(bob.handle);
+    await alice.client.send(chat.id, { text: 'Before the tunnel' });
+    const a = await signedIn(browser, server, alice);
+    // The stream's socket is relayed to the server, but its 'ready' frame waits until we let it
+    // through: the order a socket opened just before an outage can deliver it in.
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let held = 0;
+    await a.page.routeWebSocket(/\/v1\/stream\?/, (ws) => {
+      const upstream = ws.connectToServer();
+      upstream.onMessage((message) => {
+        if (typeof message === 'string' && message.includes('"type":"ready"')) {
+          held++;
+          void released.then(() => ws.send(message));
+          return;
+        }
+        ws.send(message);
+      });
+      ws.onMessage((message) => upstream.send(message));
+    });
+    await a.page.goto(`${server.url}/chats/${chat.id}`);
+    await bubble(a.page, 'Before the tunnel').waitFor();
+    const banner = a.page.getByRole('navigation', { name: 'Conversations' }).getByRole('status');
+
+    // The server has said 'ready' (held at the relay, so the page still says it is connecting)...
+    for (let i = 0; i < 200 && held === 0; i++) await a.page.waitForTimeout(50);
+    assert.ok(held >= 1, 'the ready frame was held back');
+    await banner.getByText('Connecting…').waitFor();
+    // ...and then the network goes away.
+    await a.context.setOffline(true);
+    await banner.getByText(/^Offline/).waitFor({ timeout: 10_000 });
+    release();
+    // The late 'ready' reaches the page while the browser is still offline (the relay sends it on
+    // release; the page handles it before it runs anything we ask of it next): the banner stays.
+    await released;
+    for (let i = 0; i < 5; i++) {
+      await a.page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 50))));
+      assert.deepEqual(await banner.allTextContents(), ['Offline — messages will be sent when you are back online']);
+    }
+
+    // Back online, the stream is live and the banner goes.
+    await a.context.setOffline(false);
+    await a.page.locator('p.connection').first().waitFor({ state: 'detached', timeout: 15_000 });
+    await bob.client.send(chat.id, { text: 'Out of the tunnel' });
+    await bubble(a.page, 'Out of the tunnel').waitFor({ timeout: 15_000 });
+    assert.deepEqual(a.errors, []);
+    await a.context.close();
+  });
+
   it('a message written offline waits, survives a reload, and is delivered exactly once', { timeout: 90_000 }, async () => {
     const [alice, bob] = await Promise.all([server.signUp(), server.signUp()]);
     const chat = await alice.client.openDirect(bob.handle);

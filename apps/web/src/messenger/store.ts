@@ -125,17 +125,14 @@ export class MessengerStore {
     const generation = ++this.generation;
     const current = () => generation === this.generation;
     // A short outage often leaves the WebSocket open: no close, so no new 'ready' to say "live"
-    // again. Back online, go back to what it was; a socket that did drop reports 'ready' anew.
-    let beforeOffline: Connection = this.connection;
+    // again. Back online, go back to what the stream last said; a socket that did drop reports
+    // 'ready' anew.
     const onOnline = () => {
-      if (this.connection === 'offline') this.setConnection(beforeOffline === 'live' ? 'live' : 'reconnecting');
+      if (this.connection === 'offline') this.setConnection(this.streamState === 'live' ? 'live' : 'reconnecting');
       if (!this.stream) void this.load(generation);
       this.outbox.retryAll();
     };
-    const onOffline = () => {
-      if (this.connection !== 'offline') beforeOffline = this.connection;
-      this.setConnection('offline');
-    };
+    const onOffline = () => this.setConnection('offline');
     window.addEventListener('online', onOnline);
     window.addEventListener('offline', onOffline);
     this.cleanup.push(() => {
@@ -225,7 +222,7 @@ export class MessengerStore {
         // be gone there. The stream has read the newest cursor; reload as on first load.
         onReset: () => this.reload(generation),
         onDisconnect: () => {
-          this.setConnection(navigator.onLine ? 'reconnecting' : 'offline');
+          this.setConnection('reconnecting');
           // A browser cannot see why an upgrade was refused: after a few failed reconnects, ask
           // whether this device was signed out meanwhile.
           if (++drops % 3 === 0 && navigator.onLine) this.checkSignedIn();
@@ -235,7 +232,7 @@ export class MessengerStore {
             this.signedOut();
             return;
           }
-          this.setConnection(navigator.onLine ? 'reconnecting' : 'offline');
+          this.setConnection('reconnecting');
         },
       });
       this.outbox.retryAll();
@@ -293,7 +290,16 @@ export class MessengerStore {
     for (const timer of this.draftTimers.values()) clearTimeout(timer);
   }
 
+  /** What the stream itself last said, apart from the browser's own online flag. */
+  private streamState: Connection = 'connecting';
+
+  /**
+   * While the browser says it is offline, the banner says so, whatever the stream reports: a
+   * socket opened just before the outage can still say 'ready' after it, and sends would fail.
+   */
   private setConnection(connection: Connection) {
+    if (connection !== 'offline') this.streamState = connection;
+    if (connection !== 'offline' && typeof navigator !== 'undefined' && navigator.onLine === false) connection = 'offline';
     if (this.connection === connection) return;
     this.connection = connection;
     this.changed();
