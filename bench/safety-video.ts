@@ -15,7 +15,9 @@
  *     (MP4 + HLS ladder), all measured in the same run. Matching is measured two ways: against
  *     every reference in full, and as screening does it (the bank index proposes candidates,
  *     the robust rule checks the nearest). The hasher's parts (decode, vPDQ hashing, signature
- *     hashing) are measured one by one too. With --cadences, the hasher and matching with the
+ *     hashing) are measured one by one too, the hashing also with PDQ's WebAssembly kernels
+ *     turned off (the JavaScript they replace; the hashes must come out the same). With
+ *     --cadences, the hasher and matching with the
  *     other anchor cadences as well (queryAnchorEvery 1–4; 1, anchors on every query frame, is
  *     the baseline from before the cadence existed). With --rounds=N, N further pairs of the
  *     server's hasher plus matching via the index and a full transcode, one after the other, and
@@ -28,6 +30,7 @@ import path from 'node:path';
 import { decodeVideoFramesForHashing, decodeVideoOutputs, type HashFrame, transcodeHls, transcodeMp4 } from '@mmd/media';
 import { encodeVideoSignature, isVpdqMatch, matchVideo, matchVpdq, VIDEO_SIGNATURE_PARAMS, type VideoSignature, type VpdqFeature, videoFrameHasAnchors, videoSampledFrameCount, videoSampleRate, vpdqHashFrame } from '@mmd/phash';
 import { GroupIndex } from '../apps/server/src/safety/group-index.ts';
+import { usePdqKernels } from '../packages/phash/src/wasm/kernels.ts';
 import { median } from './lib/harness.ts';
 import { formatVpdqCompact, parseVpdqAny, usableFrames, videoSearchKeys } from '../apps/server/src/safety/hash-codec.ts';
 import { hashFrames, hashSignatureFrames } from '../apps/server/src/safety/hash-tasks.ts';
@@ -104,20 +107,37 @@ async function hasherBreakdown(file: string) {
       { maxSeconds: 900 },
     ),
   );
-  const vpdq = await measured(async () =>
-    hashFrames(vpdqFrames.map((f) => ({ pixels: own(f.data), width: f.width, height: f.height, seconds: f.seconds, frameNumber: f.frameNumber }))),
-  );
-  const signature = await measured(async () =>
-    hashSignatureFrames(
-      greyFrames.map((f, i) => ({ pixels: own(f.data), width: f.width, height: f.height, channels: f.channels, seconds: f.seconds, anchors: videoFrameHasAnchors('query', i, frameCount) })),
-      'query',
-      true,
-    ),
-  );
+  const hashing = async () => {
+    const vpdq = await measured(async () =>
+      hashFrames(vpdqFrames.map((f) => ({ pixels: own(f.data), width: f.width, height: f.height, seconds: f.seconds, frameNumber: f.frameNumber }))),
+    );
+    const signature = await measured(async () =>
+      hashSignatureFrames(
+        greyFrames.map((f, i) => ({ pixels: own(f.data), width: f.width, height: f.height, channels: f.channels, seconds: f.seconds, anchors: videoFrameHasAnchors('query', i, frameCount) })),
+        'query',
+        true,
+      ),
+    );
+    return { vpdq, signature };
+  };
+  // The same hashing with PDQ's WebAssembly kernels turned off (the JavaScript they replace, and
+  // what runs where WebAssembly SIMD is missing), in the same run, and the same hashes.
+  usePdqKernels(false);
+  const withoutKernels = await hashing();
+  usePdqKernels(true);
+  const { vpdq, signature } = await hashing();
+  const same = JSON.stringify([vpdq.value, signature.value]) === JSON.stringify([withoutKernels.vpdq.value, withoutKernels.signature.value]);
+  if (!same) throw new Error('hashes differ with and without the WebAssembly kernels');
   return {
     decodeCpuSeconds: decode.cpuSeconds,
     vpdqHashingCpuSeconds: vpdq.cpuSeconds,
     signatureHashingCpuSeconds: signature.cpuSeconds,
+    withoutWasmKernels: {
+      vpdqHashingCpuSeconds: withoutKernels.vpdq.cpuSeconds,
+      signatureHashingCpuSeconds: withoutKernels.signature.cpuSeconds,
+      hashingRatio: round((vpdq.cpuSeconds + signature.cpuSeconds) / (withoutKernels.vpdq.cpuSeconds + withoutKernels.signature.cpuSeconds), 2),
+      sameHashes: same,
+    },
     frames: { vpdq: vpdqFrames.length, signature: greyFrames.length },
   };
 }

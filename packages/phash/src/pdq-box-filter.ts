@@ -11,6 +11,8 @@
  * float: a float divided by an integer count ≤ 2^10 is never within 2^-35 (relative) of a
  * float rounding midpoint, while the reciprocal product errs by at most 2^-52.
  */
+import type { PdqKernels } from './wasm/kernels.ts';
+
 const f32 = Math.fround;
 
 /** Rows handled together by {@link boxFilterRows4}. */
@@ -150,14 +152,18 @@ export class ColumnBoxFilter {
    * @param width columns in each row
    * @param n rows that will be pushed in total
    * @param w window size
+   * @param kernels the WebAssembly kernels, when `storage` (zeroed, `width` + `width · w` floats)
+   *   and every row passed to {@link push4} lie in their memory
    */
   constructor(
     private readonly width: number,
     private readonly n: number,
     private readonly w: number,
+    private readonly kernels: PdqKernels | null = null,
+    storage?: Float32Array,
   ) {
-    this.sums = new Float32Array(width);
-    this.ring = new Float32Array(width * w);
+    this.sums = storage ? storage.subarray(0, width) : new Float32Array(width);
+    this.ring = storage ? storage.subarray(width, width + width * w) : new Float32Array(width * w);
     this.half = (w + 2) >> 1;
   }
 
@@ -210,6 +216,28 @@ export class ColumnBoxFilter {
     const b1 = ((r + 1) % w) * width;
     const b2 = ((r + 2) % w) * width;
     const b3 = ((r + 3) % w) * width;
+    if (this.kernels) {
+      // Byte offsets in the kernels' memory, where input, out and the ring all live.
+      const ring0 = ring.byteOffset;
+      const out0 = out.byteOffset;
+      this.kernels.exports.columns4(
+        sums.byteOffset,
+        input.byteOffset,
+        width,
+        ring0 + 4 * b0,
+        ring0 + 4 * b1,
+        ring0 + 4 * b2,
+        ring0 + 4 * b3,
+        out0 + 4 * o0,
+        out0 + 4 * o1,
+        out0 + 4 * o2,
+        out0 + 4 * o3,
+        this.count,
+      );
+      const first = this.nextOut;
+      this.nextOut += 4;
+      return first;
+    }
     const i1 = width;
     const i2 = 2 * width;
     const i3 = 3 * width;

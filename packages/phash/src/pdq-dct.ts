@@ -4,19 +4,12 @@
  * a precomputed 16×64 matrix D; with only 16 of 64 outputs per axis this plain product beats a
  * fast DCT. Float32 with each product and sum rounded, matching the reference bit for bit.
  */
+import { DCT_MATRIX } from './pdq-dct-matrix.ts';
+import { pdqKernels } from './wasm/kernels.ts';
+
 const f32 = Math.fround;
 const N = 64;
 const K = 16;
-
-/** D[i][j] = sqrt(2/64) · cos(π/128 · (i+1) · (2j+1)), row-major 16×64, rounded to float. */
-const DCT_MATRIX = (() => {
-  const scale = f32(Math.sqrt(2 / 64));
-  const d = new Float32Array(K * N);
-  for (let i = 0; i < K; i++) {
-    for (let j = 0; j < N; j++) d[i * N + j] = scale * Math.cos((Math.PI / 2 / 64) * (i + 1) * (2 * j + 1));
-  }
-  return d;
-})();
 
 const dctScratch = new Float32Array(K * N);
 
@@ -25,6 +18,13 @@ const dctScratch = new Float32Array(K * N);
  * row-major image.
  */
 export function dct64To16(a: Float32Array): Float32Array {
+  const kernels = pdqKernels();
+  if (kernels) return kernels.dct64To16(a);
+  return dct64To16Js(a);
+}
+
+/** {@link dct64To16} in JavaScript (where WebAssembly SIMD is not available, and for tests). */
+export function dct64To16Js(a: Float32Array): Float32Array {
   const d = DCT_MATRIX;
   // Reused between calls (per thread; nothing here awaits): the sums start from zero.
   const t = dctScratch.fill(0);

@@ -1,7 +1,8 @@
-import { boxFilterRows4, boxFilterRows4At, ColumnBoxFilter, jaroszWindowSize, ROW_BATCH } from './pdq-box-filter.ts';
+import { boxFilterRows4At, ColumnBoxFilter, jaroszWindowSize, ROW_BATCH } from './pdq-box-filter.ts';
 import { lumaRow, lumaRowRgbWords, rgbWords } from './pdq-luma.ts';
 import type { PixelImage } from './pixel-image.ts';
 import { imageChannels } from './pixel-image.ts';
+import { KERNEL_HEAP_START, type PdqKernels, pdqKernels } from './wasm/kernels.ts';
 
 const f32 = Math.fround;
 
@@ -33,6 +34,7 @@ function decimationIndices(n: number): Int32Array {
  */
 export function pdqDownsample(image: PixelImage): Float32Array {
   const channels = imageChannels(image);
+  if (channels === 3 && pdqKernels()) return downsampleRows(image.width, image.height, () => {}, image.data);
   const words = channels === 3 ? rgbWords(image.data) : undefined;
   if (words) {
     const { data, width } = image;
@@ -138,11 +140,48 @@ export function pdqDownsample64InPlace(a: Float32Array): Float32Array {
   return a;
 }
 
+/**
+ * The pipeline's buffers in the WebAssembly kernels' memory (views taken after it has grown to
+ * hold them): the rows, the first column pass's running sums and ring (zeroed), and the row
+ * kernel's scratch (`hist`, a byte offset).
+ */
+function kernelBuffers(kernels: PdqKernels, width: number, windowAlongCols: number) {
+  let at = KERNEL_HEAP_START;
+  const take = (floats: number): number => {
+    const start = at;
+    at += Math.ceil((4 * floats) / 16) * 16;
+    return start;
+  };
+  const offsets = {
+    luma: take(ROW_BATCH * width),
+    pass1: take(ROW_BATCH * width),
+    pass2: take(2 * ROW_BATCH * width),
+    pass3: take(ROW_BATCH * width),
+    columns: take(width + width * windowAlongCols),
+    hist: take(4 * width),
+    // One row of RGB bytes, and 16 more the luma kernel may read past its last pixel.
+    rgbRow: take(Math.ceil((3 * width + 16) / 4)),
+  };
+  const buffer = kernels.reserve(at);
+  const columns = new Float32Array(buffer, offsets.columns, width + width * windowAlongCols);
+  columns.fill(0);
+  return {
+    luma: new Float32Array(buffer, offsets.luma, ROW_BATCH * width),
+    pass1: new Float32Array(buffer, offsets.pass1, ROW_BATCH * width),
+    pass2: new Float32Array(buffer, offsets.pass2, 2 * ROW_BATCH * width),
+    pass3: new Float32Array(buffer, offsets.pass3, ROW_BATCH * width),
+    columns,
+    hist: offsets.hist,
+    rgbRow: new Uint8Array(buffer, offsets.rgbRow, 3 * width + 16),
+  };
+}
+
 /** The shared pipeline; `fillRow(y, out)` writes row y's luma into `out[0..width)`. */
 function downsampleRows(
   width: number,
   height: number,
   fillRow: (y: number, out: Float32Array) => void,
+  rgb?: PixelImage['data'],
 ): Float32Array {
   if (width > PDQ_MAX_DIMENSION || height > PDQ_MAX_DIMENSION) {
     throw new RangeError(`image side over ${PDQ_MAX_DIMENSION} px`);
@@ -154,22 +193,46 @@ function downsampleRows(
   const size = PDQ_DOWNSAMPLE_SIZE;
 
   // Batches of 4 rows, back to back. Rows past the image bottom in the last batch hold stale
-  // values; they are filtered along but never used.
-  const luma = new Float32Array(ROW_BATCH * width);
-  const pass1 = new Float32Array(ROW_BATCH * width);
-  // The first column pass's output: a ring of 8 rows, filtered along 4 at a time (a batch adds at
-  // most 4 to fewer than 4 waiting, so nothing waiting is overwritten).
+  // values; they are filtered along but never used. The first column pass's output (pass2) is a
+  // ring of 8 rows, filtered along 4 at a time (a batch adds at most 4 to fewer than 4 waiting,
+  // so nothing waiting is overwritten).
   const ring = 2 * ROW_BATCH;
-  const pass2 = new Float32Array(ring * width);
-  const pass3 = new Float32Array(ROW_BATCH * width);
+  const kernels = pdqKernels();
+  const { luma, pass1, pass2, pass3, columns, hist, rgbRow } = kernels
+    ? kernelBuffers(kernels, width, windowAlongCols)
+    : {
+        luma: new Float32Array(ROW_BATCH * width),
+        pass1: new Float32Array(ROW_BATCH * width),
+        pass2: new Float32Array(ring * width),
+        pass3: new Float32Array(ROW_BATCH * width),
+        columns: undefined,
+        hist: 0,
+        rgbRow: undefined,
+      };
+  // RGB pixels given with the kernels: each row is copied into their memory and turned to luma there.
+  if (kernels && rgb && rgbRow) {
+    const rowBytes = 3 * width;
+    fillRow = (y, out) => {
+      rgbRow.set(rgb.subarray(y * rowBytes, (y + 1) * rowBytes));
+      kernels.exports.luma(rgbRow.byteOffset, out.byteOffset, width);
+    };
+  }
   const slot = (row: number): number => (row % ring) * width;
+  // Along 4 rows of `input` (at float offsets r0..r3) into `output`'s first 4 rows.
+  const alongRows = kernels
+    ? (input: Float32Array, output: Float32Array, r0: number, r1: number, r2: number, r3: number) => {
+        const at = input.byteOffset;
+        kernels.exports.rows4(at + 4 * r0, at + 4 * r1, at + 4 * r2, at + 4 * r3, output.byteOffset, width, windowAlongRows, hist);
+      }
+    : (input: Float32Array, output: Float32Array, r0: number, r1: number, r2: number, r3: number) =>
+        boxFilterRows4At(input, output, width, windowAlongRows, r0, r1, r2, r3);
   // Output of the second row pass, kept only at the 64 sampled columns, for every row.
   const narrow = new Float32Array(height * size);
 
   let written = 0; // rows out of the first column pass
   let flushed = 0; // of those, rows through the second row pass
   const flushSecondRowPass = (rows: number): void => {
-    boxFilterRows4At(pass2, pass3, width, windowAlongRows, slot(flushed), slot(flushed + 1), slot(flushed + 2), slot(flushed + 3));
+    alongRows(pass2, pass3, slot(flushed), slot(flushed + 1), slot(flushed + 2), slot(flushed + 3));
     for (let k = 0; k < rows; k++) {
       const src = k * width;
       const dst = (flushed + k) * size;
@@ -178,11 +241,11 @@ function downsampleRows(
     flushed += rows;
   };
 
-  const firstColumnPass = new ColumnBoxFilter(width, height, windowAlongCols);
+  const firstColumnPass = new ColumnBoxFilter(width, height, windowAlongCols, kernels, columns);
   for (let y0 = 0; y0 < height; y0 += ROW_BATCH) {
     const rows = Math.min(ROW_BATCH, height - y0);
     for (let k = 0; k < rows; k++) fillRow(y0 + k, luma.subarray(k * width));
-    boxFilterRows4(luma, pass1, width, windowAlongRows);
+    alongRows(luma, pass1, 0, width, 2 * width, 3 * width);
     if (rows === ROW_BATCH && firstColumnPass.pushed >= windowAlongCols) {
       firstColumnPass.push4(pass1, pass2, slot(written), slot(written + 1), slot(written + 2), slot(written + 3));
       written += ROW_BATCH;
