@@ -1,7 +1,9 @@
 /**
  * PDQ throughput on the 14 shared photos (1.3–17.9 megapixels), pixels already decoded.
  *
- *   node --import tsx packages/phash/scripts/pdq-speed.ts [--rounds 3]
+ *   node --import tsx packages/phash/scripts/pdq-speed.ts [--rounds 3] [--no-kernels]
+ *
+ * --no-kernels: PDQ's WebAssembly kernels turned off (the TypeScript they replace).
  *
  * Decoding (sharp) is timed separately: it is the caller's cost, not the library's.
  * Prints one JSON object.
@@ -9,10 +11,12 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pdqHash, pdqHashDihedral } from '../src/pdq.ts';
+import { usePdqKernels } from '../src/wasm/kernels.ts';
 import { DATA_DIR, decodeRgb } from '../test/data.ts';
 
 const i = process.argv.indexOf('--rounds');
 const rounds = i >= 0 ? Number(process.argv[i + 1]) : 3;
+if (process.argv.includes('--no-kernels')) usePdqKernels(false);
 const dir = join(DATA_DIR, 'photos');
 const files = readdirSync(dir)
   .filter((f) => f.endsWith('.jpg'))
