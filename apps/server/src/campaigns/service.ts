@@ -209,10 +209,11 @@ export function createCampaigns(deps: CampaignsDeps) {
     };
   }
 
-  async function detail(c: ParsedCampaign): Promise<CampaignDetail> {
-    const runs = await runsOf(db.db, c.id);
+  /** The campaign with its runs and funnel, read from `executor` (one snapshot when it is a read transaction). */
+  async function detail(c: ParsedCampaign, executor: Database['db'] | Tx = db.db): Promise<CampaignDetail> {
+    const runs = await runsOf(executor, c.id);
     const counts = await countsOf(
-      db.db,
+      executor,
       runs.map((r) => Number(r.id)),
     );
     const total = emptyFunnel();
@@ -341,7 +342,9 @@ export function createCampaigns(deps: CampaignsDeps) {
     },
 
     async get(actor: BusinessActor, id: string): Promise<CampaignDetail> {
-      return detail(await load(db.db, actor.businessId, id));
+      // One snapshot: a run finishing between reading the campaign and its runs would otherwise
+      // show a finished run beside the campaign's status from before (on PostgreSQL).
+      return db.readTransaction(async (tx) => detail(await load(tx, actor.businessId, id), tx));
     },
 
     /** Schedules the first run: planning starts at its time (now, the time, or the earliest zone's). */
