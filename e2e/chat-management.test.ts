@@ -212,8 +212,12 @@ describe('managing chats in the messenger', { skip: skipBrowser }, () => {
       for (let i = 0; i < 50 && (await alice.client.drafts()).length === 0; i++) await a.page.waitForTimeout(100);
       assert.deepEqual((await alice.client.drafts()).map((d) => d.text), ['an unfinished thought']);
       await a.page.reload();
-      await a.page.getByLabel('Message', { exact: true }).waitFor();
-      assert.equal(await a.page.getByLabel('Message', { exact: true }).inputValue(), 'an unfinished thought');
+      const reloaded = a.page.getByLabel('Message', { exact: true });
+      await reloaded.waitFor();
+      // The drafts come from the server after the page loads (they follow me across devices):
+      // the box fills in once they arrive.
+      for (let i = 0; i < 50 && (await reloaded.inputValue()) === ''; i++) await a.page.waitForTimeout(100);
+      assert.equal(await reloaded.inputValue(), 'an unfinished thought');
 
       await a.page.goto(`${server.url}/chats/${encodeURIComponent(other.id)}`);
       await bubble(a.page, 'see you at noom').waitFor();
