@@ -2,7 +2,7 @@
  * Does robust image matching generalise? Recall per edit and false matches, plain PDQ vs MMD's
  * scheme, on the development and the test split side by side (photo-set.ts).
  *
- *   node --import tsx packages/phash/scripts/generalise-eval.ts [--split development|test]
+ *   node --import tsx packages/phash/scripts/generalise-eval.ts [--split development|test|held-out]
  *     [--cache /tmp/mmd-generalise] [--edits a,b,c]
  *
  * Per split, each photo's reference hash set is matched against:
@@ -109,7 +109,7 @@ export async function hashSplit(
   const { cacheDir, log = () => {} } = options;
   const edits = options.edits ?? ALL_EDITS;
   if (cacheDir) mkdirSync(cacheDir, { recursive: true });
-  const files = splitPhotos(split);
+  const files = splitPhotos(split, log);
   const name = (f: string) => basename(f, extname(f));
   const photos: HashedSplit['photos'] = [];
   const queries: Query[] = [];
@@ -275,7 +275,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const edits = arg('--edits')?.split(',');
   const variants = arg('--variants') ? Number(arg('--variants')) : undefined;
   if (variants !== undefined && !(Number.isInteger(variants) && variants >= 1)) throw new Error('--variants takes a whole number ≥ 1');
-  if (variants !== undefined && splits.includes('test')) throw new Error('--variants is for development probes only');
+  if (variants !== undefined && splits.some((s) => s !== 'development')) throw new Error('--variants is for development probes only');
   const out = [];
   for (const split of splits) {
     const hashed = await hashSplit(split, {

@@ -1,0 +1,114 @@
+/**
+ * A third photo set, held out from all tuning: 25 photographs no MMD session had hashed before
+ * this list was committed (Node only, for the robustness scripts).
+ *
+ * The photos come from Debian's wallpaper packages, fetched with `apt-get download` (Debian's
+ * archive is one of the two places this project may install from) and unpacked with
+ * `dpkg-deb -x` into a cache folder; nothing is copied into the repository. The list was fixed
+ * by looking at the pictures only — every camera photograph of one scene in the packages below,
+ * none of the renders, paintings or abstract art — before any of them was hashed or edited, and
+ * it is not to change after a result is seen. Each file is checked against the start of its
+ * SHA-256, so a changed package is an error, not a silently different benchmark.
+ *
+ * Licences travel with the packages (CC BY-SA for the Lomiri wallpapers, the KDE wallpapers'
+ * own per-image licences); see each package's /usr/share/doc/PACKAGE/copyright.
+ */
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { basename, join } from 'node:path';
+
+/** One photograph: the Debian package, its path inside it, and the start of its SHA-256. */
+interface HeldOutPhoto {
+  readonly pkg: string;
+  readonly path: string;
+  readonly sha256: string;
+}
+
+const LOMIRI_16 = '/usr/share/backgrounds/';
+const KDE = (name: string) => `/usr/share/wallpapers/${name}/contents/images/2560x1600.jpg`;
+
+export const HELD_OUT: readonly HeldOutPhoto[] = [
+  { pkg: 'lomiri-wallpapers-16.04', path: `${LOMIRI_16}Bridge_by_Sander_Klootwijk.jpg`, sha256: 'bd86b081f9975e2b' },
+  { pkg: 'lomiri-wallpapers-16.04', path: `${LOMIRI_16}Dragonfly_by_Bolly.jpg`, sha256: 'af5af17841009732' },
+  { pkg: 'lomiri-wallpapers-16.04', path: `${LOMIRI_16}Picture_0B_by_freespace.jpg`, sha256: 'c8c0ab18e48d9e04' },
+  { pkg: 'lomiri-wallpapers-16.04', path: `${LOMIRI_16}Picture_1A_by_freespace.jpg`, sha256: '89e86af38d04daae' },
+  { pkg: 'lomiri-wallpapers-16.04', path: `${LOMIRI_16}Wine_by_Jakkub_Mede.jpg`, sha256: 'd2e96e6d4da40dd8' },
+  { pkg: 'lomiri-wallpapers-16.04', path: `${LOMIRI_16}aitzgorri_by_Aitzol_Berasategi.jpg`, sha256: '66268e7b48f8854d' },
+  { pkg: 'lomiri-wallpapers-16.04', path: `${LOMIRI_16}free_by_Peter_Nerlich.jpg`, sha256: '85a5453c2fed514c' },
+  { pkg: 'lomiri-wallpapers-16.04', path: `${LOMIRI_16}friends_by_Aitzol_Berasategi.jpg`, sha256: 'cc40e313c74e421e' },
+  { pkg: 'lomiri-wallpapers-16.04', path: `${LOMIRI_16}greentock_by_Peter_Nerlich.jpg`, sha256: 'e7b20e2db9dcd6e2' },
+  { pkg: 'lomiri-wallpapers-16.04', path: `${LOMIRI_16}life_by_Aitzol_Berasategi.jpg`, sha256: '4c119350ead80201' },
+  { pkg: 'lomiri-wallpapers-16.04', path: `${LOMIRI_16}picosdeeuropa_by_Aitzol_Berasategi.jpg`, sha256: '414d0072b2f6f2c5' },
+  { pkg: 'lomiri-wallpapers-16.04', path: `${LOMIRI_16}seeding_by_Clements_Engelhardt.jpg`, sha256: 'a5634d1ab5e41a35' },
+  { pkg: 'lomiri-wallpapers-16.04', path: `${LOMIRI_16}sunset_by_Aitzol_Berasategi.jpg`, sha256: '474dab6a4b9f94dc' },
+  { pkg: 'lomiri-wallpapers-20.04', path: '/usr/share/backgrounds/Kleiber_by_Lukas_Baubkus.jpg', sha256: '6572410c09f4492c' },
+  { pkg: 'plasma-workspace-wallpapers', path: KDE('BytheWater'), sha256: 'c272434ef39f2abf' },
+  { pkg: 'plasma-workspace-wallpapers', path: KDE('ColdRipple'), sha256: '05bef6722fc0ed81' },
+  { pkg: 'plasma-workspace-wallpapers', path: KDE('ColorfulCups'), sha256: '6e0f3a72feb5a4a9' },
+  { pkg: 'plasma-workspace-wallpapers', path: KDE('DarkestHour'), sha256: '8e3703fae3a3c217' },
+  { pkg: 'plasma-workspace-wallpapers', path: KDE('EveningGlow'), sha256: '586682dcb362b9f6' },
+  { pkg: 'plasma-workspace-wallpapers', path: KDE('FallenLeaf'), sha256: '95603a6560c7e8d5' },
+  { pkg: 'plasma-workspace-wallpapers', path: KDE('Grey'), sha256: '88c31d8944b7e693' },
+  { pkg: 'plasma-workspace-wallpapers', path: KDE('Kite'), sha256: 'bdca288ce296a981' },
+  { pkg: 'plasma-workspace-wallpapers', path: KDE('OneStandsOut'), sha256: 'cb507baf1dafdcae' },
+  { pkg: 'plasma-workspace-wallpapers', path: KDE('Path'), sha256: '7477457d7f17b736' },
+  { pkg: 'plasma-workspace-wallpapers', path: KDE('summer_1am'), sha256: 'c868b50789591dd4' },
+];
+
+/** Where the photos are kept between runs (MMD_HELD_OUT_DIR, else the user's cache folder). */
+export function heldOutDir(): string {
+  return process.env.MMD_HELD_OUT_DIR ?? join(os.homedir(), '.cache', 'mmd', 'held-out-photos');
+}
+
+/** The file name a photo is kept under: one per scene (KDE's are all called 2560x1600.jpg). */
+function localName(p: HeldOutPhoto): string {
+  const kde = /\/wallpapers\/([^/]+)\//.exec(p.path);
+  return kde ? `${kde[1]}.jpg` : basename(p.path);
+}
+
+const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+/**
+ * The held-out photos' local paths, fetching the packages first when any is missing. Throws
+ * with the reason when they cannot be had (no apt-get, no network to Debian's archive) or a
+ * file is not the one the list was fixed on.
+ */
+export function heldOutPhotos(log: (m: string) => void = () => {}): string[] {
+  const dir = heldOutDir();
+  const missing = HELD_OUT.filter((p) => !existsSync(join(dir, localName(p))));
+  if (missing.length > 0) {
+    mkdirSync(dir, { recursive: true });
+    const work = mkdtempSync(join(os.tmpdir(), 'mmd-held-out-'));
+    try {
+      for (const pkg of [...new Set(missing.map((p) => p.pkg))]) {
+        log(`held-out photos: apt-get download ${pkg}`);
+        try {
+          execFileSync('apt-get', ['download', pkg], { cwd: work, stdio: ['ignore', 'ignore', 'pipe'] });
+        } catch (e) {
+          throw new Error(`held-out photos: "apt-get download ${pkg}" failed (${(e as Error).message.split('\n')[0]}); they come from Debian's archive`);
+        }
+        const deb = readdirSync(work).find((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'));
+        if (!deb) throw new Error(`held-out photos: apt-get download ${pkg} left no .deb`);
+        const root = join(work, pkg);
+        execFileSync('dpkg-deb', ['-x', join(work, deb), root]);
+        for (const p of missing.filter((m) => m.pkg === pkg)) {
+          const from = join(root, p.path);
+          if (!existsSync(from)) throw new Error(`held-out photos: ${pkg} no longer holds ${p.path}`);
+          // Copied aside and renamed: a run stopped half-way never leaves a half-written photo.
+          const to = join(dir, localName(p));
+          copyFileSync(from, `${to}.${process.pid}.part`);
+          renameSync(`${to}.${process.pid}.part`, to);
+        }
+      }
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }
+  return HELD_OUT.map((p) => {
+    const file = join(dir, localName(p));
+    if (!sha(file).startsWith(p.sha256)) throw new Error(`held-out photos: ${file} is not the file the set was fixed on (SHA-256 ${p.sha256}…)`);
+    return file;
+  });
+}
