@@ -11,6 +11,10 @@ import { pdqDihedralFromIntermediate, pdqIntermediate, pdqIntermediateFromLuma }
 import { coefficientsToHash } from './pdq-bits.ts';
 import type { LumaRegion } from './pdq-downsample.ts';
 import type { PixelImage } from './pixel-image.ts';
+import { equaliseLocally } from './local-equalise.ts';
+import { dct64To16 } from './pdq-dct.ts';
+import { pdqDownsampleLuma } from './pdq-downsample.ts';
+import { pdqQuality } from './pdq-quality.ts';
 import type { LumaPlane } from './working-image.ts';
 import { resizePlane, shrinkLuma, shrinkPlane } from './working-image.ts';
 
@@ -172,6 +176,17 @@ export const ROBUST_PARAMS = {
    * at most this (content-rect.ts); null: the rule before, which trimmed any run of "empty" rows.
    */
   trimMaxRemovedShare: 0.1 as number | null,
+  /**
+   * Development probe, off: equalise the working and anchor planes locally (local-equalise.ts)
+   * after trimming, `[grid, clip]` (`[grid, clip, 'working']`: the working plane only, the
+   * anchors as before; `'window'`: each whole-picture, quarter and centre window on its own, the
+   * anchors as before; `'all'`: as 'window', and each anchored region on its own, 2×2 tiles;
+   * `'small'` / `'small-all'`: as 'window' / 'all', but the 64×64 downsample PDQ makes of each
+   * window is equalised instead of the window, which costs little), so a dark picture's
+   * structure outweighs a shared overlay. Measured in docs/benchmarks.md ("Dark photos under a
+   * shared overlay"); not the default while stored sets carry no scheme version.
+   */
+  equalise: null as readonly [number, number, ('working' | 'both' | 'window' | 'all' | 'small' | 'small-all')?] | null,
 };
 
 /** The picture inside a plane, its surround trimmed by the scheme's rule. */
@@ -200,7 +215,25 @@ function good(it: PdqIntermediate): boolean {
 }
 
 function wholePlane(p: LumaPlane): PdqIntermediate {
-  return pdqIntermediateFromLuma(p.luma, p.width, { x: 0, y: 0, width: p.width, height: p.height });
+  const eq = ROBUST_PARAMS.equalise;
+  const all = { x: 0, y: 0, width: p.width, height: p.height };
+  if (eq && (eq[2] === 'small' || eq[2] === 'small-all')) return equalisedSmall(p.luma, p.width, all, eq[0], eq[1]);
+  const q = eq && (eq[2] === 'window' || eq[2] === 'all') ? equaliseLocally(p, eq[0], eq[1]) : p;
+  return pdqIntermediateFromLuma(q.luma, q.width, { x: 0, y: 0, width: q.width, height: q.height });
+}
+
+/** PDQ of a region with its 64×64 downsample equalised on its own (the 'small' probes). */
+function equalisedSmall(luma: Float32Array, stride: number, r: LumaRegion, grid: number, clip: number): PdqIntermediate {
+  const small = equaliseLocally({ luma: pdqDownsampleLuma(luma, stride, r), width: 64, height: 64 }, grid, clip).luma;
+  return { coefficients: dct64To16(small), quality: pdqQuality(small) };
+}
+
+/** The hash of one window of a plane (equalised on its own in the 'window' probe). */
+function windowHash(p: LumaPlane, r: LumaRegion): PdqIntermediate {
+  const eq = ROBUST_PARAMS.equalise;
+  if (eq && (eq[2] === 'small' || eq[2] === 'small-all')) return equalisedSmall(p.luma, p.width, r, eq[0], eq[1]);
+  if (eq && (eq[2] === 'window' || eq[2] === 'all')) return wholePlane(copyRegion(p, r));
+  return pdqIntermediateFromLuma(p.luma, p.width, r);
 }
 
 /** The planes both hash sets are computed from, made with one pass over the pixels. */
@@ -236,7 +269,13 @@ function planes(image: PixelImage): Planes {
     baseLong > 2 * anchorSide
       ? resizePlane(base, (base.width * 2 * anchorSide) / baseLong, (base.height * 2 * anchorSide) / baseLong)
       : base;
-  return { working, master, content: contentRect(master) };
+  const content = contentRect(master);
+  const eq = ROBUST_PARAMS.equalise;
+  if (eq && (eq[2] === 'working' || eq[2] === 'both' || eq[2] === undefined)) {
+    const m = eq[2] === 'working' ? master : equaliseLocally(master, eq[0], eq[1]);
+    return { working: equaliseLocally(working, eq[0], eq[1]), master: m, content };
+  }
+  return { working, master, content };
 }
 
 /** Anchor hashes of the picture with its longer side scaled to `anchorSide / magnification`. */
@@ -266,7 +305,13 @@ function anchorHashes(
     if (regions.has(a)) return regions.get(a)!;
     // Resample at the sub-pixel anchor so the region is centred on the blob, not the grid.
     const box = { x: a.x + 0.5 - size / 2, y: a.y + 0.5 - size / 2, width: size, height: size };
-    const it = wholePlane(rotatedRegion(plane, box, 0));
+    const raw = rotatedRegion(plane, box, 0);
+    const eq = ROBUST_PARAMS.equalise;
+    const region = eq && eq[2] === 'all' ? equaliseLocally(raw, 2, eq[1]) : raw;
+    const it =
+      eq && eq[2] === 'small-all'
+        ? equalisedSmall(raw.luma, raw.width, { x: 0, y: 0, width: raw.width, height: raw.height }, eq[0], eq[1])
+        : pdqIntermediateFromLuma(region.luma, region.width, { x: 0, y: 0, width: region.width, height: region.height });
     const kept = it.quality >= ROBUST_PARAMS.anchorMinQuality ? it : null;
     regions.set(a, kept);
     return kept;
@@ -371,7 +416,7 @@ function quadrantHashes(working: LumaPlane, picture: LumaRegion): Hash256[] {
     [1, 1],
   ] as const) {
     const quarter = copyRegion(working, { x: picture.x + i * w, y: picture.y + j * h, width: w, height: h });
-    const it = pdqIntermediateFromLuma(quarter.luma, quarter.width, contentRect(quarter));
+    const it = windowHash(quarter, contentRect(quarter));
     if (good(it)) out.push(coefficientsToHash(it.coefficients));
   }
   return out;
@@ -394,9 +439,9 @@ function referenceFrom(p: Planes, pdq: PdqIntermediate): RobustHashes {
   const global: Hash256[] = good(pdq) ? [coefficientsToHash(pdq.coefficients)] : [];
   const centre: Hash256[] = [];
   for (const r of rects) {
-    const g = pdqIntermediateFromLuma(working.luma, working.width, r);
+    const g = windowHash(working, r);
     if (good(g)) global.push(coefficientsToHash(g.coefficients));
-    const c = pdqIntermediateFromLuma(working.luma, working.width, inset(r, ROBUST_PARAMS.centreInset));
+    const c = windowHash(working, inset(r, ROBUST_PARAMS.centreInset));
     if (good(c)) centre.push(coefficientsToHash(c.coefficients));
   }
   for (const r of tiltRects(rects, trimmed)) {
@@ -421,9 +466,9 @@ function queryFrom(p: Planes, pdq: PdqIntermediate): RobustHashes {
   const global: Hash256[] = good(pdq) ? Object.values(pdqDihedralFromIntermediate(pdq).hashes) : [];
   const centre: Hash256[] = [];
   for (const r of rects) {
-    const g = pdqIntermediateFromLuma(working.luma, working.width, r);
+    const g = windowHash(working, r);
     if (good(g)) global.push(...Object.values(pdqDihedralFromIntermediate(g).hashes));
-    const c = pdqIntermediateFromLuma(working.luma, working.width, inset(r, ROBUST_PARAMS.centreInset));
+    const c = windowHash(working, inset(r, ROBUST_PARAMS.centreInset));
     if (good(c)) centre.push(coefficientsToHash(c.coefficients));
   }
   // Quarters of the whole plane: a collage's gutters split its picture rows, so the trimmed
@@ -444,7 +489,7 @@ function queryFrom(p: Planes, pdq: PdqIntermediate): RobustHashes {
     const g = wholePlane(screen);
     if (good(g)) global.push(coefficientsToHash(g.coefficients));
     const whole = { x: 0, y: 0, width: screen.width, height: screen.height };
-    const c = pdqIntermediateFromLuma(screen.luma, screen.width, inset(whole, ROBUST_PARAMS.centreInset));
+    const c = windowHash(screen, inset(whole, ROBUST_PARAMS.centreInset));
     if (good(c)) centre.push(coefficientsToHash(c.coefficients));
   }
   const anchors = ROBUST_PARAMS.queryScales.flatMap((m) =>
