@@ -24,9 +24,13 @@ import { matchRobust } from '../src/robust-match.ts';
 import { applyOverlay, OVERLAYS } from './overlays.ts';
 import { type Split, splitPhotos } from './photo-set.ts';
 
-async function hashed(bytes: Buffer) {
+async function decode(bytes: Buffer) {
   const { data, info } = await sharp(bytes).toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  const image = { data, width: info.width, height: info.height, channels: 3 as const };
+  return { data, width: info.width, height: info.height, channels: 3 as const };
+}
+
+async function hashed(bytes: Buffer) {
+  const image = await decode(bytes);
   const pdq = pdqIntermediate(image);
   const plain = pdq.quality >= 50 ? coefficientsToHash(pdq.coefficients) : null;
   return { quality: pdq.quality, plain, ...robustHashes(image, pdq) };
@@ -74,11 +78,6 @@ export async function darkOverlayNegatives(split: Split, gain: number, cacheDir:
       list.push(`${q.photo} ~ ${r.photo} under ${q.overlay} via ${m.via} (${m.score})`);
     }
   return { split, gain, photos: Object.keys(qualities).length, darkenedPdqQuality: qualities, pairs, plainPdqFalseMatches: plainPdq, falseMatches: list.length, byOverlay, byFamily, list };
-}
-
-async function decode(bytes: Buffer) {
-  const { data, info } = await sharp(bytes).toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  return { data, width: info.width, height: info.height, channels: 3 as const };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
