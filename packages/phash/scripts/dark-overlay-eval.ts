@@ -13,7 +13,7 @@
  * set of one against reference set of the other. A match is a false match; plain PDQ (one
  * full-resolution hash each, distance ≤ 31, quality ≥ 50) is counted beside. Prints JSON.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import sharp from 'sharp';
 import { hammingDistance } from '../src/hamming.ts';
@@ -21,28 +21,15 @@ import { pdqIntermediate } from '../src/pdq.ts';
 import { coefficientsToHash } from '../src/pdq-bits.ts';
 import { ROBUST_PARAMS, robustHashes } from '../src/robust-hashes.ts';
 import { matchRobust } from '../src/robust-match.ts';
+import { cached, decode } from './generalise-eval.ts';
 import { applyOverlay, OVERLAYS } from './overlays.ts';
 import { type Split, splitPhotos } from './photo-set.ts';
-
-async function decode(bytes: Buffer) {
-  const { data, info } = await sharp(bytes).toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  return { data, width: info.width, height: info.height, channels: 3 as const };
-}
 
 async function hashed(bytes: Buffer) {
   const image = await decode(bytes);
   const pdq = pdqIntermediate(image);
   const plain = pdq.quality >= 50 ? coefficientsToHash(pdq.coefficients) : null;
   return { quality: pdq.quality, plain, ...robustHashes(image, pdq) };
-}
-
-async function cached(dir: string, key: string, make: () => Promise<Buffer>): Promise<Buffer> {
-  const file = join(dir, key);
-  if (existsSync(file)) return readFileSync(file);
-  const bytes = await make();
-  writeFileSync(`${file}.${process.pid}.part`, bytes);
-  renameSync(`${file}.${process.pid}.part`, file);
-  return bytes;
 }
 
 /** False matches among one split's photos darkened by `gain`, per overlay and per family. */
@@ -53,11 +40,11 @@ export async function darkOverlayNegatives(split: Split, gain: number, cacheDir:
   for (const file of splitPhotos(split, log)) {
     const name = basename(file, extname(file));
     log(`${split} ×${gain}: ${name}`);
-    const dark = await cached(cacheDir, `${name}--dark${gain}.png`, () => sharp(file).linear(gain, 8).png().toBuffer());
+    const dark = await cached(cacheDir, `${name}--dark${gain}`, () => sharp(file).linear(gain, 8).png().toBuffer(), 'png');
     qualities[name] = pdqIntermediate(await decode(dark)).quality;
     const darkFile = join(cacheDir, `${name}--dark${gain}.png`);
     for (const overlay of OVERLAYS) {
-      const bytes = await cached(cacheDir, `${name}--dark${gain}--${overlay}.jpg`, () => applyOverlay(darkFile, overlay));
+      const bytes = await cached(cacheDir, `${name}--dark${gain}--${overlay}`, () => applyOverlay(darkFile, overlay));
       items.push({ photo: name, overlay, h: await hashed(bytes) });
     }
   }

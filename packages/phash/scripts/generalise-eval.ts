@@ -38,7 +38,7 @@ import { applyTransform, TRANSFORMS } from './transforms.ts';
 /** Every edit measured, in report order; the crop families group several crops each. */
 export const ALL_EDITS: readonly string[] = [...TRANSFORMS, 'crops-plain', 'crops-resized', ...EDITS];
 
-async function decode(input: string | Buffer): Promise<PixelImage> {
+export async function decode(input: string | Buffer): Promise<PixelImage> {
   const { data, info } = await sharp(input)
     .toColourspace('srgb')
     .removeAlpha()
@@ -82,9 +82,10 @@ export interface HashedSplit {
   readonly collageNegatives: Query[];
 }
 
-async function cached(dir: string | undefined, key: string, make: () => Promise<Buffer>): Promise<Buffer> {
+/** An edited image kept in `dir` as `key.ext` (made once; no dir: made every time). */
+export async function cached(dir: string | undefined, key: string, make: () => Promise<Buffer>, ext = 'jpg'): Promise<Buffer> {
   if (!dir) return make();
-  const file = join(dir, `${key}.jpg`);
+  const file = join(dir, `${key}.${ext}`);
   if (existsSync(file)) return readFileSync(file);
   const bytes = await make();
   // Written aside and renamed: two runs sharing a cache never read a half-written image.
