@@ -61,6 +61,8 @@ export function hashImagePixels(image: PixelImage): ImageHashes {
     robust: {
       // As the server's encodeRobust: v3 only above the 64 anchors a v2 set may carry.
       v: robust.anchors.length > 64 ? 3 : 2,
+      // As encodeRobust: scheme 1 unnamed.
+      ...(robust.scheme !== undefined && robust.scheme !== 1 ? { scheme: robust.scheme } : {}),
       global: robust.global.map(hash256ToHex),
       centre: robust.centre.map(hash256ToHex),
       anchors: robust.anchors.map((a) => ({

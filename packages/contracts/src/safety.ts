@@ -340,11 +340,18 @@ const Hex64 = Type.String({ pattern: '^[0-9a-fA-F]{64}$' });
  * `v: 2` marks anchors on the size-normalised plane (with `scale` per anchor); sets without it
  * are from before, and their anchors (on a fixed 1/4-scale plane) are ignored when matching.
  * `v: 3` is the same shape with up to 96 anchors (three reference scales); a set that fits in 64
- * is still written as `v: 2`, which instances that predate v3 accept.
+ * is still written as `v: 2`, which instances that predate v3 accept. `scheme` says how its
+ * windows and regions were hashed (scheme 2: evened out locally first).
  */
 export const RobustHashSet = Type.Object(
   {
     v: Type.Optional(Type.Union([Type.Literal(2), Type.Literal(3)])),
+    /**
+     * The robust scheme the set was made with (@mmd/phash RobustScheme); absent means 1. Sets of
+     * different schemes are compared through their whole-picture hashes only. Instances that
+     * predate schemes reject a set that names one.
+     */
+    scheme: Type.Optional(Type.Union([Type.Literal(1), Type.Literal(2)])),
     global: Type.Array(Hex64, { maxItems: 8 }),
     centre: Type.Array(Hex64, { maxItems: 8 }),
     anchors: Type.Array(

@@ -12,7 +12,8 @@ let curveScratch = new Float32Array(0);
  * bin, the excess spread evenly, then equalised), and every pixel's value is interpolated
  * bilinearly between the curves of the four nearest tile centres. A dark picture's own structure
  * is stretched to the full range while a flat area (a white app bar) stays flat: the clip keeps
- * a spike from becoming a steep curve. Development probe (ROBUST_PARAMS.equalise), off by default.
+ * a spike from becoming a steep curve. Robust scheme 2 equalises each window's and region's
+ * 64×64 PDQ downsample with it (robust-hashes.ts RobustScheme).
  *
  * Each pixel is binned once and the interpolation weights of each column are worked out once, so
  * a 64×64 plane costs a few tens of microseconds.

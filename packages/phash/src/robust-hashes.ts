@@ -89,8 +89,30 @@ export interface AnchorHash {
 /** A strip of the picture a query's unmagnified anchors are also chosen in. */
 export type AnchorPart = 'left' | 'right' | 'top' | 'bottom';
 
+/**
+ * Versions of the robust scheme. Hashes of different schemes are not comparable, except the
+ * whole-picture ones (the full-resolution PDQ hash is in every scheme), so every set says which
+ * it was made with:
+ * - 1: the windows' and regions' PDQ as it is (sets without a `scheme` are scheme 1);
+ * - 2: each window's and region's 64×64 PDQ downsample is evened out locally first
+ *   (local-equalise.ts, 4×4 tiles, clip 2), so a dark or flat picture's own structure outweighs a
+ *   bright overlay it shares with other pictures (app chrome, a caption bar), and a smooth photo's
+ *   regions become usable anchors. The plain full-resolution PDQ hash is not touched. (A clip of 3
+ *   amplified resampling noise enough to lose crops: docs/benchmarks.md.)
+ */
+export type RobustScheme = 1 | 2;
+/** The schemes this build can compute and match, oldest first. */
+export const ROBUST_SCHEMES: readonly RobustScheme[] = [1, 2];
+
+/** The scheme a set was made with (absent: 1, the sets written before schemes had numbers). */
+export function robustSchemeOf(h: Pick<RobustHashes, 'scheme'>): RobustScheme {
+  return h.scheme ?? 1;
+}
+
 /** The hashes of one image for robust matching. */
 export interface RobustHashes {
+  /** The scheme the set was made with; absent means 1. */
+  readonly scheme?: RobustScheme;
   /** Whole-picture hashes (queries: all 8 dihedral variants of each, and the quadrants). */
   readonly global: Hash256[];
   /** Central-window hashes (queries: also after undoing small tilts; references: turned ±8°). */
@@ -177,17 +199,50 @@ export const ROBUST_PARAMS = {
    */
   trimMaxRemovedShare: 0.1 as number | null,
   /**
-   * Development probe, off: equalise the working and anchor planes locally (local-equalise.ts)
-   * after trimming, `[grid, clip]` (`[grid, clip, 'working']`: the working plane only, the
-   * anchors as before; `'window'`: each whole-picture, quarter and centre window on its own, the
-   * anchors as before; `'all'`: as 'window', and each anchored region on its own, 2×2 tiles;
-   * `'small'` / `'small-all'`: as 'window' / 'all', but the 64×64 downsample PDQ makes of each
-   * window is equalised instead of the window, which costs little), so a dark picture's
-   * structure outweighs a shared overlay. Measured in docs/benchmarks.md ("Dark photos under a
-   * shared overlay"); not the default while stored sets carry no scheme version.
+   * The scheme new sets are made with (RobustScheme): 2. The server also makes scheme-1 query
+   * sets while its banks hold scheme-1 sets (robustQueryHashes' `scheme` option).
    */
-  equalise: null as readonly [number, number, ('working' | 'both' | 'window' | 'all' | 'small' | 'small-all')?] | null,
+  scheme: 2 as RobustScheme,
+  /**
+   * Development probe: undefined (the default) equalises as the scheme says; otherwise it
+   * overrides the scheme: null, none; `[grid, clip]` equalises the working and anchor planes
+   * locally (local-equalise.ts) after trimming (`[grid, clip, 'working']`: the working plane
+   * only; `'window'`: each whole-picture, quarter and centre window on its own, the anchors as
+   * before; `'all'`: as 'window', and each anchored region on its own, 2×2 tiles; `'small'` /
+   * `'small-all'`: as 'window' / 'all', but the 64×64 downsample PDQ makes of each window is
+   * equalised instead of the window, which costs little; scheme 2 is `[4, 2, 'small-all']`).
+   * Measured in docs/benchmarks.md ("Dark photos under a shared overlay").
+   */
+  equalise: undefined as EqualiseSetting | null | undefined,
 };
+
+/**
+ * `[grid, clip, mode, regionGrid, regionClip]`: the tiles across (and clip) of windows, and of
+ * anchored regions when regionGrid/regionClip are given (development probes; default: as windows).
+ */
+type EqualiseSetting = readonly [number, number, ('working' | 'both' | 'window' | 'all' | 'small' | 'small-all')?, number?, number?];
+
+/** How each scheme equalises (see RobustScheme). */
+const SCHEME_EQUALISE: Record<RobustScheme, EqualiseSetting | null> = { 1: null, 2: [4, 2, 'small-all'] };
+
+/** The equalisation of the set being computed (set by {@link inScheme} around each computation). */
+let activeEqualise: EqualiseSetting | null = null;
+
+function equaliseSetting(): EqualiseSetting | null {
+  return activeEqualise;
+}
+
+/** Runs a (synchronous) computation in a scheme: its equalisation, unless the probe overrides it. */
+function inScheme<T>(scheme: RobustScheme, compute: () => T): T {
+  const before = activeEqualise;
+  const probe = ROBUST_PARAMS.equalise;
+  activeEqualise = probe === undefined ? SCHEME_EQUALISE[scheme] : probe;
+  try {
+    return compute();
+  } finally {
+    activeEqualise = before;
+  }
+}
 
 /** The picture inside a plane, its surround trimmed by the scheme's rule. */
 function contentRect(plane: LumaPlane): LumaRegion {
@@ -215,7 +270,7 @@ function good(it: PdqIntermediate): boolean {
 }
 
 function wholePlane(p: LumaPlane): PdqIntermediate {
-  const eq = ROBUST_PARAMS.equalise;
+  const eq = equaliseSetting();
   const all = { x: 0, y: 0, width: p.width, height: p.height };
   if (eq && (eq[2] === 'small' || eq[2] === 'small-all')) return equalisedSmall(p.luma, p.width, all, eq[0], eq[1]);
   const q = eq && (eq[2] === 'window' || eq[2] === 'all') ? equaliseLocally(p, eq[0], eq[1]) : p;
@@ -230,7 +285,7 @@ function equalisedSmall(luma: Float32Array, stride: number, r: LumaRegion, grid:
 
 /** The hash of one window of a plane (equalised on its own in the 'window' probe). */
 function windowHash(p: LumaPlane, r: LumaRegion): PdqIntermediate {
-  const eq = ROBUST_PARAMS.equalise;
+  const eq = equaliseSetting();
   if (eq && (eq[2] === 'small' || eq[2] === 'small-all')) return equalisedSmall(p.luma, p.width, r, eq[0], eq[1]);
   if (eq && (eq[2] === 'window' || eq[2] === 'all')) return wholePlane(copyRegion(p, r));
   return pdqIntermediateFromLuma(p.luma, p.width, r);
@@ -270,7 +325,7 @@ function planes(image: PixelImage): Planes {
       ? resizePlane(base, (base.width * 2 * anchorSide) / baseLong, (base.height * 2 * anchorSide) / baseLong)
       : base;
   const content = contentRect(master);
-  const eq = ROBUST_PARAMS.equalise;
+  const eq = equaliseSetting();
   if (eq && (eq[2] === 'working' || eq[2] === 'both' || eq[2] === undefined)) {
     const m = eq[2] === 'working' ? master : equaliseLocally(master, eq[0], eq[1]);
     return { working: equaliseLocally(working, eq[0], eq[1]), master: m, content };
@@ -306,11 +361,11 @@ function anchorHashes(
     // Resample at the sub-pixel anchor so the region is centred on the blob, not the grid.
     const box = { x: a.x + 0.5 - size / 2, y: a.y + 0.5 - size / 2, width: size, height: size };
     const raw = rotatedRegion(plane, box, 0);
-    const eq = ROBUST_PARAMS.equalise;
+    const eq = equaliseSetting();
     const region = eq && eq[2] === 'all' ? equaliseLocally(raw, 2, eq[1]) : raw;
     const it =
       eq && eq[2] === 'small-all'
-        ? equalisedSmall(raw.luma, raw.width, { x: 0, y: 0, width: raw.width, height: raw.height }, eq[0], eq[1])
+        ? equalisedSmall(raw.luma, raw.width, { x: 0, y: 0, width: raw.width, height: raw.height }, eq[3] ?? eq[0], eq[4] ?? eq[1])
         : pdqIntermediateFromLuma(region.luma, region.width, { x: 0, y: 0, width: region.width, height: region.height });
     const kept = it.quality >= ROBUST_PARAMS.anchorMinQuality ? it : null;
     regions.set(a, kept);
@@ -545,6 +600,17 @@ function straightenedCentres(plane: LumaPlane): Hash256[] {
   return out;
 }
 
+/** Which scheme to compute a set in (default: ROBUST_PARAMS.scheme). */
+export interface RobustHashOptions {
+  scheme?: RobustScheme;
+}
+
+function schemeOf(options: RobustHashOptions): RobustScheme {
+  const scheme = options.scheme ?? ROBUST_PARAMS.scheme;
+  if (!ROBUST_SCHEMES.includes(scheme)) throw new RangeError(`unknown robust scheme ${String(scheme)}`);
+  return scheme;
+}
+
 /**
  * Both hash sets of an image at once (the server keeps both for every upload), sharing the one
  * pass over the full-resolution pixels. `pdq` as for {@link robustReferenceHashes}.
@@ -552,9 +618,13 @@ function straightenedCentres(plane: LumaPlane): Hash256[] {
 export function robustHashes(
   image: PixelImage,
   pdq: PdqIntermediate = pdqIntermediate(image),
+  options: RobustHashOptions = {},
 ): { query: RobustHashes; reference: RobustHashes } {
-  const p = planes(image);
-  return { query: queryFrom(p, pdq), reference: referenceFrom(p, pdq) };
+  const scheme = schemeOf(options);
+  return inScheme(scheme, () => {
+    const p = planes(image);
+    return { query: { scheme, ...queryFrom(p, pdq) }, reference: { scheme, ...referenceFrom(p, pdq) } };
+  });
 }
 
 /**
@@ -566,8 +636,10 @@ export function robustHashes(
 export function robustReferenceHashes(
   image: PixelImage,
   pdq: PdqIntermediate = pdqIntermediate(image),
+  options: RobustHashOptions = {},
 ): RobustHashes {
-  return referenceFrom(planes(image), pdq);
+  const scheme = schemeOf(options);
+  return inScheme(scheme, () => ({ scheme, ...referenceFrom(planes(image), pdq) }));
 }
 
 /**
@@ -578,6 +650,8 @@ export function robustReferenceHashes(
 export function robustQueryHashes(
   image: PixelImage,
   pdq: PdqIntermediate = pdqIntermediate(image),
+  options: RobustHashOptions = {},
 ): RobustHashes {
-  return queryFrom(planes(image), pdq);
+  const scheme = schemeOf(options);
+  return inScheme(scheme, () => ({ scheme, ...queryFrom(planes(image), pdq) }));
 }

@@ -1,6 +1,7 @@
 import { hammingDistance } from './hamming.ts';
 import type { Hash256 } from './hash256.ts';
 import type { AnchorHash, RobustHashes } from './robust-hashes.ts';
+import { robustSchemeOf } from './robust-hashes.ts';
 
 /** Thresholds of {@link matchRobust}. */
 export interface RobustMatchOptions {
@@ -148,6 +149,9 @@ export function matchRobust(
   const maxDistance = options.maxDistance ?? 31;
   const g = closest(query.global, reference.global);
   if (g <= maxDistance) return { matched: true, via: 'global', score: g };
+  // Sets of different schemes share only the whole-picture route: the full-resolution PDQ hash
+  // is the same in every scheme, the windows and regions are not (robust-hashes.ts RobustScheme).
+  if (robustSchemeOf(query) !== robustSchemeOf(reference)) return { matched: false, via: null, score: g };
   const c = closest(query.centre, reference.centre);
   if (c <= maxDistance) return { matched: true, via: 'centre', score: c };
   const none: RobustMatch = { matched: false, via: null, score: Math.min(g, c) };

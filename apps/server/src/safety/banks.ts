@@ -25,6 +25,7 @@ import { formatBankFile, parseBankFile } from './formats.ts';
 import type { FileHashes, Hasher } from './hasher.ts';
 import { safetyId } from './ids.ts';
 import type { Matcher } from './matcher.ts';
+import type { SafetyIndexes } from './indexes.ts';
 import { matchStats } from './matches.ts';
 import { queryFrom } from './media-hashes.ts';
 import { type NewSignal, type SignalRow, insertSignals, loadBank, removeSignals, signalCounts, toBank, toSignal } from './store.ts';
@@ -38,6 +39,8 @@ export interface BanksDeps {
   enqueueSweep: (tx: Tx, payload: JobPayloads['safety-sweep'], options?: { runAt?: number }) => Promise<{ id: string }>;
   /** Tells every process's index that signals changed (after the commit): indexes.ts `announce`. */
   announce: () => void;
+  /** Which older robust schemes the banks hold image sets in (a checked file's query is made in them too). */
+  indexes: Pick<SafetyIndexes, 'refresh' | 'olderBankSchemes'>;
 }
 
 /** The signals a hashed file contributes: its exact digests and its perceptual hash. */
@@ -215,7 +218,8 @@ export function createBanks(deps: BanksDeps) {
 
     /** Hashes a file and reports every bank signal it matches under the full scheme. */
     async match(principal: Principal, file: string): Promise<MatchReply> {
-      const hashes = await deps.hasher.hashFile(file);
+      await deps.indexes.refresh();
+      const hashes = await deps.hasher.hashFile(file, { olderSchemes: deps.indexes.olderBankSchemes() });
       const matches = await deps.matcher.matchBanks({ sha256: hashes.sha256, md5: hashes.md5, ...queryFrom(hashes) });
       await appendAudit(db.db, { at: clock(), actorId: principal.accountId, action: 'match.checked', subjectType: undefined, detail: { kind: hashes.kind, sha256: hashes.sha256, matches: matches.map((m) => ({ bank_id: m.bank_id, signal_id: m.signal_id, rule: m.rule })) } });
       return {

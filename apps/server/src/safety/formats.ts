@@ -97,9 +97,13 @@ function isRobustSet(v: unknown): v is RobustHashSet {
   if (typeof v !== 'object' || v === null) return false;
   const r = v as Record<string, unknown>;
   return (
+    (r.v === undefined || r.v === 2 || r.v === 3) &&
+    // An unknown scheme is refused, not stored: its hashes could never be compared.
+    (r.scheme === undefined || r.scheme === 1 || r.scheme === 2) &&
     Array.isArray(r.global) && r.global.length <= 8 && r.global.every(hex) &&
     Array.isArray(r.centre) && r.centre.length <= 8 && r.centre.every(hex) &&
-    Array.isArray(r.anchors) && r.anchors.length <= 64 &&
+    // v3 sets (three reference scales) carry up to 96 anchors, as exports from MMD do.
+    Array.isArray(r.anchors) && r.anchors.length <= (r.v === 3 ? 96 : 64) &&
     r.anchors.every((a: unknown) => typeof a === 'object' && a !== null && hex((a as { hash: unknown }).hash) && Number.isFinite((a as { x: unknown }).x) && Number.isFinite((a as { y: unknown }).y))
   );
 }

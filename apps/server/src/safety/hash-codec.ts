@@ -3,7 +3,7 @@
  * MD5 are lower-case hex; a vPDQ is HMA's compact JSON (`["pdqhex,quality,seconds", …]`), which
  * HMA and python-threatexchange read as they are; a robust hash set is a small JSON object.
  */
-import { decodeVideoSignature, type Hash256, hash256FromHex, hash256ToHex, type RobustHashes, type VideoSignature, videoSignatureIndexHashes, type VpdqFeature } from '@mmd/phash';
+import { decodeVideoSignature, type Hash256, hash256FromHex, hash256ToHex, type RobustHashes, ROBUST_SCHEMES, robustSchemeOf, type VideoSignature, videoSignatureIndexHashes, type VpdqFeature } from '@mmd/phash';
 import type { RobustHashSet, SignalType } from '@mmd/contracts';
 import { AppError } from '../errors.ts';
 
@@ -17,6 +17,8 @@ const HEX = { pdq: /^[0-9a-f]{64}$/, sha256: /^[0-9a-f]{64}$/, md5: /^[0-9a-f]{3
 export function encodeRobust(h: RobustHashes): RobustHashSet {
   return {
     v: robustSetVersion(h.anchors.length),
+    // Scheme 1 unnamed, as every set was written before schemes had numbers.
+    ...(robustSchemeOf(h) !== 1 ? { scheme: robustSchemeOf(h) } : {}),
     global: h.global.map(hash256ToHex),
     centre: h.centre.map(hash256ToHex),
     anchors: h.anchors.map((a) => ({
@@ -34,10 +36,14 @@ export function encodeRobust(h: RobustHashes): RobustHashSet {
  * A stored or sent set as hashes. Sets written before `v: 2` keep their whole-picture and centre
  * hashes; their anchors lay on a fixed 1/4-scale plane that today's anchors (on a plane where
  * the picture has one size) cannot be compared with, so they are dropped: such an image still
- * matches its copies, its crops only once it is hashed again.
+ * matches its copies, its crops only once it is hashed again. A set without `scheme` is scheme 1.
  */
 export function decodeRobust(set: RobustHashSet): RobustHashes {
+  if (set.scheme !== undefined && !ROBUST_SCHEMES.includes(set.scheme)) {
+    throw new AppError('validation_failed', `robust set: unknown scheme ${String(set.scheme)}`, { errors: [{ path: 'robust/scheme', message: 'unknown scheme' }] });
+  }
   return {
+    scheme: set.scheme ?? 1,
     global: set.global.map((h) => hash256FromHex(h)),
     centre: set.centre.map((h) => hash256FromHex(h)),
     anchors:

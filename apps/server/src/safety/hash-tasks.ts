@@ -4,7 +4,7 @@
  * frame. Pure JavaScript, so on the event loop a 12-megapixel photo would stall every request for
  * about a second. Inputs are raw RGB pixels moved here by transfer; outputs are small strings.
  */
-import { hash256ToHex, pdqHash, pdqIntermediate, robustHashes, coefficientsToHash, videoFrameHashes, type VideoFrameHashes, type VideoSignatureRole } from '@mmd/phash';
+import { hash256ToHex, pdqHash, pdqIntermediate, robustHashes, robustQueryHashes, type RobustScheme, coefficientsToHash, videoFrameHashes, type VideoFrameHashes, type VideoSignatureRole } from '@mmd/phash';
 import type { RobustHashSet } from '@mmd/contracts';
 import { decodeImageForHashing, isMediaError, type MediaErrorCode } from '@mmd/media';
 import { transfer } from '../platform/queue/thread-transfer.ts';
@@ -19,10 +19,15 @@ export interface ImageHashResult {
   query: RobustHashSet;
   /** Hashes a bank keeps for a known image (40 anchors). */
   reference: RobustHashSet;
+  /**
+   * Query sets in the older schemes the caller asked for (the banks still hold sets made in
+   * them): each bank set is checked with the query of its own scheme.
+   */
+  olderQueries?: RobustHashSet[];
 }
 
-export function hashImage(pixels: ArrayBuffer, width: number, height: number): ImageHashResult {
-  return hashPixels(new Uint8Array(pixels), width, height);
+export function hashImage(pixels: ArrayBuffer, width: number, height: number, olderSchemes: readonly RobustScheme[] = []): ImageHashResult {
+  return hashPixels(new Uint8Array(pixels), width, height, olderSchemes);
 }
 
 /** A MediaError crossing the thread boundary as a value (thrown errors lose their code there). */
@@ -35,7 +40,7 @@ export interface TaskMediaError {
  * 300 MB of pixels, and handing that to a thread costs the event loop seconds (sharp's buffers
  * cannot be transferred, only copied), so the pixels never reach the main thread at all.
  */
-export async function hashImageFile(file: string, maxPixels: number): Promise<ImageHashResult | TaskMediaError> {
+export async function hashImageFile(file: string, maxPixels: number, olderSchemes: readonly RobustScheme[] = []): Promise<ImageHashResult | TaskMediaError> {
   let decoded: Awaited<ReturnType<typeof decodeImageForHashing>>;
   try {
     decoded = await decodeImageForHashing(file, { maxPixels });
@@ -43,10 +48,10 @@ export async function hashImageFile(file: string, maxPixels: number): Promise<Im
     if (isMediaError(err)) return { mediaError: { code: err.code, message: err.message } };
     throw err;
   }
-  return hashPixels(decoded.data, decoded.width, decoded.height);
+  return hashPixels(decoded.data, decoded.width, decoded.height, olderSchemes);
 }
 
-function hashPixels(data: Uint8Array, width: number, height: number): ImageHashResult {
+function hashPixels(data: Uint8Array, width: number, height: number, olderSchemes: readonly RobustScheme[]): ImageHashResult {
   const image = { data, width, height, channels: 3 as const };
   // One full-resolution PDQ pass serves the plain hash and both robust sets, and the robust sets
   // share their own pass over the pixels.
@@ -57,6 +62,7 @@ function hashPixels(data: Uint8Array, width: number, height: number): ImageHashR
     quality: it.quality,
     query: encodeRobust(query),
     reference: encodeRobust(reference),
+    ...(olderSchemes.length > 0 ? { olderQueries: olderSchemes.map((scheme) => encodeRobust(robustQueryHashes(image, it, { scheme }))) } : {}),
   };
 }
 

@@ -6,7 +6,7 @@
  * already); the pure-JS hashing goes to the thread pool.
  */
 import { MediaError, decodeVideoOutputs, fileDigests, type HashFrame, inspectMedia, type MediaKind } from '@mmd/media';
-import { hash256FromHex, mergeFrames, VIDEO_SIGNATURE_PARAMS, videoFrameHasAnchors, videoSampledFrameCount, videoSampleRate, type VideoFrameHashes, type VideoSignature, type VideoSignatureRole, type VpdqFeature } from '@mmd/phash';
+import { hash256FromHex, mergeFrames, VIDEO_SIGNATURE_PARAMS, videoFrameHasAnchors, videoSampledFrameCount, videoSampleRate, type VideoFrameHashes, type VideoSignature, type VideoSignatureRole, type VpdqFeature, type RobustScheme } from '@mmd/phash';
 import type { ThreadPool } from '../platform/queue/index.ts';
 import type { FrameInput, ImageHashResult, SignatureFrameInput } from './hash-tasks.ts';
 import * as tasks from './hash-tasks.ts';
@@ -47,8 +47,10 @@ export function createHasher(options: HasherOptions) {
   const framesPerTask = options.framesPerTask ?? 4;
 
   /** Decoded and hashed on the pool thread, so no full-resolution pixels cross to the event loop. */
-  async function runImageFile(file: string): Promise<ImageHashResult> {
-    const result = options.pool ? await options.pool.run('hashImageFile', [file, options.maxPixels]) : await tasks.hashImageFile(file, options.maxPixels);
+  async function runImageFile(file: string, olderSchemes: readonly RobustScheme[]): Promise<ImageHashResult> {
+    const result = options.pool
+      ? await options.pool.run('hashImageFile', [file, options.maxPixels, olderSchemes])
+      : await tasks.hashImageFile(file, options.maxPixels, olderSchemes);
     if ('mediaError' in result) throw new MediaError(result.mediaError.code, result.mediaError.message);
     return result;
   }
@@ -200,11 +202,20 @@ export function createHasher(options: HasherOptions) {
      * Hashes a file. `kind` when the caller knows it (media processing does), else it is sniffed;
      * audio and documents get only the exact digests.
      */
-    async hashFile(file: string, known: { kind?: MediaKind; signal?: AbortSignal; role?: VideoSignatureRole } = {}): Promise<FileHashes> {
+    async hashFile(
+      file: string,
+      known: {
+        kind?: MediaKind;
+        signal?: AbortSignal;
+        role?: VideoSignatureRole;
+        /** Older robust schemes to make an image's query set in too (the banks hold sets made in them). */
+        olderSchemes?: readonly RobustScheme[];
+      } = {},
+    ): Promise<FileHashes> {
       const kind = known.kind ?? (await inspectMedia(file, { maxPixels: options.maxPixels, maxVideoSeconds: options.maxVideoSeconds, maxAudioSeconds: options.maxVideoSeconds })).kind;
       const exact = await fileDigests(file);
       if (kind === 'image') {
-        return { kind, ...exact, image: await runImageFile(file) };
+        return { kind, ...exact, image: await runImageFile(file, known.olderSchemes ?? []) };
       }
       if (kind === 'video') {
         return { kind, ...exact, video: await hashVideo(file, known.role ?? 'query', known.signal) };

@@ -16,8 +16,8 @@
  * uploads are removed only by takedowns: the process doing one drops the items at once, others
  * drop them when a search meets a row marked removed.
  */
-import type { Hash256 } from '@mmd/phash';
-import { hash256FromHex } from '@mmd/phash';
+import type { Hash256, RobustScheme } from '@mmd/phash';
+import { hash256FromHex, ROBUST_PARAMS, robustSchemeOf } from '@mmd/phash';
 import type { Database } from '../platform/db/index.ts';
 import type { EventBus } from '../platform/pubsub/index.ts';
 import { decodeHashList, parseRobustJson, parseVideoSignature, parseVpdqAny, sampleFrames, usableFrames, videoSignalKeys } from './hash-codec.ts';
@@ -52,6 +52,12 @@ export function signalIndexHashes(row: { type: string; value: string; robust: st
   return [];
 }
 
+/** The robust scheme of a bank signal's image set; null when it has none (a plain PDQ hash matches in any scheme). */
+export function signalScheme(row: { type: string; robust: string | null }): RobustScheme | null {
+  if (row.type !== 'pdq' || !row.robust) return null;
+  return robustSchemeOf(JSON.parse(row.robust) as { scheme?: RobustScheme });
+}
+
 /** The hashes of a stored upload that go into the index. */
 export function mediaIndexHashes(row: { reference: string | null; query?: string | null; vpdq: string | null; video_keys?: string | null }): Hash256[] {
   const robust = parseRobustJson(row.reference);
@@ -82,6 +88,8 @@ const TOPIC = 'safety-index';
 export function createSafetyIndexes(db: Database, options: { bus?: Pick<EventBus, 'signal' | 'onSignal'> | null; log?: { warn(o: object, m: string): void } } = {}) {
   const banks = new GroupIndex();
   const media = new GroupIndex();
+  /** Bank signals whose image sets were made in a scheme older than this build's (by signal id). */
+  const olderSchemeSignals = new Map<number, RobustScheme>();
   let signalCursor = 0;
   let mediaCursor = 0;
   /** The last removal applied; null until the first load reads where the log stands. */
@@ -99,7 +107,10 @@ export function createSafetyIndexes(db: Database, options: { bus?: Pick<EventBus
     else {
       for (;;) {
         const rows = await db.db.selectFrom('safety_signal_removals').select(['id', 'signal_id']).where('id', '>', removalCursor).orderBy('id').limit(PAGE).execute();
-        for (const r of rows) banks.remove(Number(r.signal_id));
+        for (const r of rows) {
+          banks.remove(Number(r.signal_id));
+          olderSchemeSignals.delete(Number(r.signal_id));
+        }
         if (rows.length > 0) removalCursor = Number(rows[rows.length - 1]!.id);
         if (rows.length < PAGE) break;
       }
@@ -114,6 +125,10 @@ export function createSafetyIndexes(db: Database, options: { bus?: Pick<EventBus
         .execute();
       if (rows.length === 0) break;
       put(banks, rows.map((r) => [Number(r.id), signalIndexHashes(r)] as const));
+      for (const r of rows) {
+        const scheme = signalScheme(r);
+        if (scheme !== null && scheme !== ROBUST_PARAMS.scheme) olderSchemeSignals.set(Number(r.id), scheme);
+      }
       signalCursor = Number(rows[rows.length - 1]!.id);
       if (rows.length < PAGE) break;
     }
@@ -164,11 +179,19 @@ export function createSafetyIndexes(db: Database, options: { bus?: Pick<EventBus
      * read before their caller's commit.
      */
     refresh,
+    /**
+     * The older robust schemes bank signals' image sets were made in (as of the last refresh): an
+     * upload's query set is made in each of them too, so those signals keep matching crops and
+     * edits, not only whole-picture copies. Empty once every such signal is gone.
+     */
+    olderBankSchemes(): RobustScheme[] {
+      return [...new Set(olderSchemeSignals.values())].sort();
+    },
     close(): void {
       stopListening?.();
     },
     stats() {
-      return { signals: banks.size, signalHashes: banks.hashCount, media: media.size, mediaHashes: media.hashCount };
+      return { signals: banks.size, signalHashes: banks.hashCount, media: media.size, mediaHashes: media.hashCount, olderSchemeSignals: olderSchemeSignals.size };
     },
   };
 }

@@ -13,7 +13,7 @@
  *   the index of stored uploads, for takedowns and sweeps.
  */
 import type { BankAction, BankCategory, BankMatch, MatchRule } from '@mmd/contracts';
-import { encodeVideoSignature, hash256FromHex, isVpdqMatch, matchRobust, matchVpdq, type RobustHashes, type VideoSignature, type VpdqFeature } from '@mmd/phash';
+import { encodeVideoSignature, hash256FromHex, isVpdqMatch, matchRobust, matchVpdq, type RobustHashes, robustSchemeOf, type VideoSignature, type VpdqFeature } from '@mmd/phash';
 import { liveMediaWithOriginals } from '../media/index.ts';
 import type { Database } from '../platform/db/index.ts';
 import type { ThreadPool } from '../platform/queue/index.ts';
@@ -31,7 +31,8 @@ import type { SafetyIndexes } from './indexes.ts';
 export interface QueryHashes {
   sha256: string;
   md5: string;
-  image?: { query: RobustHashes };
+  /** The query set in this build's scheme, and in the older schemes bank sets were made in. */
+  image?: { query: RobustHashes; olderQueries?: RobustHashes[] };
   /** vPDQ frames, and the robust signature (query role) when the upload was hashed with it. */
   video?: { frames: VpdqFeature[]; signature?: VideoSignature | null };
 }
@@ -114,12 +115,16 @@ export function createMatcher(deps: { db: Database; indexes: SafetyIndexes; pool
         .execute();
       for (const r of exact) matches.push(toMatch(r, r.type as 'sha256' | 'md5'));
       if (q.image) {
-        const candidates = indexes.banks.search(allHashes(q.image.query), 31);
+        const queries = [q.image.query, ...(q.image.olderQueries ?? [])];
+        const candidates = indexes.banks.search(queries.flatMap(allHashes), 31);
         for (const r of await candidateRows([...candidates.keys()])) {
           if (r.type !== 'pdq') continue;
           const reference = parseRobustJson(r.robust) ?? plainRobust(hash256FromHex(r.value));
+          // Each set is checked with the query of its own scheme; without one (a set newer than
+          // what was asked for), through whole-picture hashes only (matchRobust).
+          const query = queries.find((x) => robustSchemeOf(x) === robustSchemeOf(reference)) ?? q.image.query;
           const threshold = Number(r.pdq_threshold);
-          const m = matchRobust(q.image.query, reference, { maxDistance: threshold, anchorMaxDistance: threshold });
+          const m = matchRobust(query, reference, { maxDistance: threshold, anchorMaxDistance: threshold });
           if (m.matched) matches.push(toMatch(r, VIA_RULE[m.via!], m.via === 'anchors' ? undefined : m.score));
         }
       }

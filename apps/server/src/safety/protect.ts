@@ -181,6 +181,8 @@ function cleanRobust(set: RobustHashSet): RobustHashSet {
   const keep = (h: string) => balancedHash(h);
   return {
     ...(set.v !== undefined ? { v: set.v } : {}),
+    // The scheme the browser hashed in: a scheme-2 set compared as scheme 1 would match nothing but whole copies.
+    ...(set.scheme !== undefined ? { scheme: set.scheme } : {}),
     global: set.global.map((h) => h.toLowerCase()).filter(keep),
     centre: set.centre.map((h) => h.toLowerCase()).filter(keep),
     anchors: set.anchors.map((a) => ({ ...a, hash: a.hash.toLowerCase() })).filter((a) => keep(a.hash)),

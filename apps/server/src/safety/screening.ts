@@ -58,9 +58,12 @@ export function createScreening(deps: {
     const { row } = upload;
     let hashes: Awaited<ReturnType<Hasher['hashFile']>>;
     try {
+      // Bank sets made in an older scheme are checked with a query of their own scheme.
+      await deps.indexes.refresh();
       hashes = await deps.hasher.hashFile(upload.input, {
         kind: upload.kind ?? undefined,
         signal: upload.signal,
+        olderSchemes: deps.indexes.olderBankSchemes(),
       });
     } catch (err) {
       // Fail closed: screening runs before any rendition, so a file that does not decode is

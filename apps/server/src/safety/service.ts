@@ -61,7 +61,7 @@ export function createSafety(deps: SafetyDeps) {
   const removal = createRemoval({ db, write, blobs, indexes, clock, log });
   const hooks = createSafetyHooks(log);
   const takedowns = createTakedowns({ db, write, indexes, matcher, removal, clock, hooks });
-  const banks = createBanks({ db, hasher, matcher, clock, enqueueSweep: deps.enqueueSweep, announce: indexes.announce });
+  const banks = createBanks({ db, hasher, matcher, clock, enqueueSweep: deps.enqueueSweep, announce: indexes.announce, indexes });
   const reviews = createReviews({ db, write, takedowns, clock, spread: deps.spread, hooks });
   const spread = createSpreadReview({ db, write, takedowns, clock, policy: deps.spread, ...(deps.onSuspended ? { onSuspended: deps.onSuspended } : {}) });
   let addressSecret: Promise<Buffer> | null = null;
