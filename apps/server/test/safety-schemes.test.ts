@@ -12,7 +12,23 @@ import { decodeRobust, encodeRobust } from '../src/safety/hash-codec.ts';
 import { createSafetyIndexes } from '../src/safety/indexes.ts';
 import { MmdError } from '@mmd/sdk';
 import { type TestServer, type User, onEachDatabase, startTestServer } from './harness.ts';
-import { crop, noData, signUpModerator, smallPhoto, uploadAndWait } from './safety-fixtures.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { applyOverlay } from '../../../packages/phash/scripts/overlays.ts';
+import { crop, DATA, noData, signUpModerator, smallPhoto, uploadAndWait } from './safety-fixtures.ts';
+
+/** A photo of photos-more/ dimmed to 30 % and shown under light app chrome, as a dark screenshot. */
+async function darkScreenshot(name: string): Promise<Buffer> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'mmd-dark-'));
+  try {
+    const file = path.join(dir, 'dark.png');
+    writeFileSync(file, await sharp(path.join(DATA, 'photos-more', name)).linear(0.3, 8).png().toBuffer());
+    return await applyOverlay(file, 'app-chrome-light');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 async function pixels(image: Buffer): Promise<PixelImage> {
   const { data, info } = await sharp(image).removeAlpha().raw().toBuffer({ resolveWithObject: true });
@@ -105,5 +121,23 @@ onEachDatabase('safety: robust schemes across an upgrade', (dialect) => {
     });
     const stored = await server.db.db.selectFrom('safety_signals').select('id').where('bank_id', '=', bank.id).execute();
     assert.equal(stored.length, 0, 'nothing of the refused file is kept');
+  });
+
+  test('a dark screenshot in a block bank holds, not blocks, another dark screenshot of the same app; its own copy is blocked', { skip: noData, timeout: 120_000 }, async () => {
+    const banked = await darkScreenshot('grass.png');
+    const bank = await mod.client.createBank({ name: 'Dark screenshots', category: 'ncii', action: 'block' });
+    await mod.client.addSignalsFromFile(bank.id, banked, { filename: 'banked.jpg' });
+
+    const other = await darkScreenshot('moon.png');
+    const checked = await mod.client.matchFile(other);
+    assert.deepEqual(checked.matches.map((m) => [m.bank_id, m.rule]), [[bank.id, 'pdq_plain']], 'the plain hash agrees, the evened-out hashes do not');
+    const held = await uploadAndWait(alice.client, other, 'other.jpg');
+    assert.equal(held.status, 'held', 'a moderator decides; nobody is blocked by an overlay alone');
+
+    const copy = await sharp(banked).jpeg({ quality: 70 }).toBuffer();
+    assert.deepEqual((await mod.client.matchFile(copy)).matches.map((m) => [m.bank_id, m.rule]), [[bank.id, 'pdq']]);
+    const blocked = await uploadAndWait(alice.client, copy, 'copy.jpg');
+    assert.equal(blocked.status, 'failed');
+    assert.equal(blocked.reason_code, 'blocked');
   });
 });

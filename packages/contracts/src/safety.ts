@@ -121,7 +121,7 @@ export const ImportReply = Type.Object({
 });
 export type ImportReply = Static<typeof ImportReply>;
 
-export const MATCH_RULES = ['sha256', 'md5', 'pdq', 'pdq_centre', 'pdq_crop', 'vpdq', 'video', 'video_crop'] as const;
+export const MATCH_RULES = ['sha256', 'md5', 'pdq', 'pdq_plain', 'pdq_centre', 'pdq_crop', 'vpdq', 'video', 'video_crop'] as const;
 export type MatchRule = (typeof MATCH_RULES)[number];
 export const BankMatch = Type.Object({
   bank_id: Type.String(),
@@ -130,9 +130,9 @@ export const BankMatch = Type.Object({
   action: BankAction,
   category: BankCategory,
   rule: Type.Enum([...MATCH_RULES], {
-    description: 'sha256/md5: same file; pdq: whole picture (any rotation or mirror); pdq_centre: its middle (captions, borders, tilts); pdq_crop: agreeing regions (crops); vpdq: video frames (plain vPDQ); video: MMD\'s robust video signature (crops, bars, mirrors, speed changes, trims); video_crop: the same through anchored regions only',
+    description: 'sha256/md5: same file; pdq: whole picture (any rotation or mirror); pdq_plain: whole picture through the plain PDQ hash alone, the contrast-evened hashes disagreeing (a dark picture under an overlay another shares); pdq_centre: its middle (captions, borders, tilts); pdq_crop: agreeing regions (crops); vpdq: video frames (plain vPDQ); video: MMD\'s robust video signature (crops, bars, mirrors, speed changes, trims); video_crop: the same through anchored regions only',
   }),
-  distance: Type.Optional(Type.Integer({ minimum: 0, description: 'PDQ distance, for pdq and pdq_centre' })),
+  distance: Type.Optional(Type.Integer({ minimum: 0, description: 'PDQ distance, for pdq, pdq_plain and pdq_centre' })),
 });
 export type BankMatch = Static<typeof BankMatch>;
 export const MatchReply = Type.Object({
@@ -272,7 +272,7 @@ export const Takedown = Type.Object({
   messages_removed: Type.Integer({ minimum: 0 }),
   conversations: Type.Integer({ minimum: 0, description: 'distinct conversations that lost a message' }),
   copies: Type.Array(Type.Object({ media_id: Type.String(), rule: Type.String() })),
-  queued_for_review: Type.Integer({ minimum: 0, description: 'copies found only through anchored regions (rule pdq_crop or video_crop): queued for a moderator, not removed' }),
+  queued_for_review: Type.Integer({ minimum: 0, description: 'copies found only through weaker evidence (rule pdq_crop, pdq_plain or video_crop): queued for a moderator, not removed' }),
   duration_ms: Type.Number({ description: 'from the decision to the last copy gone (rows, events, files)' }),
 });
 export type Takedown = Static<typeof Takedown>;

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { applyOverlay, OVERLAYS } from '../scripts/overlays.ts';
 import { applyTransform, TRANSFORMS } from '../scripts/transforms.ts';
@@ -11,7 +14,9 @@ import { pdqIntermediate } from './pdq.ts';
 import type { PixelImage } from './pixel-image.ts';
 import type { AnchorHash, RobustHashes } from './robust-hashes.ts';
 import { ROBUST_PARAMS, robustQueryHashes, robustReferenceHashes } from './robust-hashes.ts';
-import { matchRobust } from './robust-match.ts';
+import { matchRobust, queryPlainHashes, wholeMatchBeyondPlain } from './robust-match.ts';
+import { coefficientsToHash } from './pdq-bits.ts';
+import { pdqDihedralFromIntermediate } from './pdq.ts';
 import { resizePlane, shrinkLuma } from './working-image.ts';
 import { applyEdit, collage } from '../scripts/edits.ts';
 
@@ -370,4 +375,46 @@ test('anchors spread over cells: strong blobs crowded in one corner take only th
   const spread = findBlobAnchors(plane, { count: 6, margin: 10, cells: 3 });
   for (const b of blobs.slice(9))
     assert.ok(spread.some((a) => Math.hypot(a.x - b.x, a.y - b.y) < 1), `${b.x},${b.y} missing: ${JSON.stringify(spread)}`);
+});
+
+/*
+ * Dark pictures under one overlay: the plain PDQ hash sees mostly the overlay (white app chrome
+ * over a dim photo), so two different dark screenshots agree through it. Scheme 2's evened-out
+ * hashes see the photos, so the agreement stops at the plain hash (wholeMatchBeyondPlain), which
+ * the server turns into a hold (rule pdq_plain) instead of the bank's block.
+ */
+describe('dark photos under a shared overlay', { skip: SKIP_NO_DATA }, () => {
+  test('agree only through the plain hash; a re-encoded copy agrees beyond it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mmd-dark-'));
+    try {
+      const underChrome = async (name: string) => {
+        const file = join(dir, `${name}.png`);
+        writeFileSync(file, await sharp(dataPath('photos-more', name)).linear(0.3, 8).png().toBuffer());
+        return applyOverlay(file, 'app-chrome-light');
+      };
+      const grass = await underChrome('grass.png');
+      const moon = await underChrome('moon.png');
+      const refImage = await decodeBuffer(grass);
+      const refPdq = pdqIntermediate(refImage);
+      const reference = robustReferenceHashes(refImage, refPdq);
+      const referencePlain = coefficientsToHash(refPdq.coefficients);
+      assert.equal(reference.scheme, 2);
+      const beyond = async (bytes: Buffer) => {
+        const image = await decodeBuffer(bytes);
+        const pdq = pdqIntermediate(image);
+        const query = robustQueryHashes(image, pdq);
+        // The plain hashes lead a query's global list (what queryPlainHashes counts).
+        if (pdq.quality >= 50) assert.deepEqual(query.global.slice(0, 8), Object.values(pdqDihedralFromIntermediate(pdq).hashes));
+        return { m: matchRobust(query, reference), beyond: wholeMatchBeyondPlain(query, reference, { queryPlainHashes: queryPlainHashes(pdq.quality), referencePlain }) };
+      };
+      const other = await beyond(moon);
+      assert.equal(other.m.via, 'global', 'the hole: a different dark photo agrees through the whole picture');
+      assert.equal(other.beyond, false, 'but not beyond the plain hash');
+      const copy = await beyond(await sharp(grass).jpeg({ quality: 70 }).toBuffer());
+      assert.equal(copy.m.via, 'global');
+      assert.equal(copy.beyond, true, 'a real copy agrees on the evened-out hashes too');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

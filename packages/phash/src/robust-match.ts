@@ -1,7 +1,7 @@
 import { hammingDistance } from './hamming.ts';
 import type { Hash256 } from './hash256.ts';
 import type { AnchorHash, RobustHashes } from './robust-hashes.ts';
-import { robustSchemeOf } from './robust-hashes.ts';
+import { ROBUST_PARAMS, robustSchemeOf } from './robust-hashes.ts';
 
 /** Thresholds of {@link matchRobust}. */
 export interface RobustMatchOptions {
@@ -237,4 +237,31 @@ function anchorGeometry(
     spreadY: span(agreeing.map((a) => a.y)),
     distances: inliers.map((p) => p.distance).sort((a, b) => a - b),
   };
+}
+
+/**
+ * Whether a whole-picture match also holds on the scheme's own hashes, the plain full-resolution
+ * PDQ hashes set aside (robust-hashes.ts: a query's global list starts with the plain hash's 8
+ * dihedral variants when it has quality ≥ 50, which `queryPlainHashes` gives; a reference holds
+ * the plain hash itself, `referencePlain`, removed by value because a stored set may have lost
+ * entries). From scheme 2 on those hashes are evened out locally, so when only the plain hashes
+ * agree, the likeness is in the light and dark masses (an overlay shared by two dark pictures),
+ * not in what the pictures show. Agreement through the whole picture or the centre counts;
+ * anchored regions alone do not (a shared overlay makes those agree too).
+ */
+export function wholeMatchBeyondPlain(
+  query: RobustHashes,
+  reference: RobustHashes,
+  plain: { queryPlainHashes: number; referencePlain: Hash256 | null },
+  options: RobustMatchOptions = {},
+): boolean {
+  const { referencePlain } = plain;
+  const q = { ...query, anchors: [], global: query.global.slice(plain.queryPlainHashes) };
+  const r = { ...reference, anchors: [], global: referencePlain ? reference.global.filter((h) => hammingDistance(h, referencePlain) !== 0) : reference.global };
+  return matchRobust(q, r, options).matched;
+}
+
+/** How many plain hashes lead a query set made with plain-hash quality `quality` (see {@link wholeMatchBeyondPlain}). */
+export function queryPlainHashes(quality: number): number {
+  return quality >= ROBUST_PARAMS.minQuality ? 8 : 0;
 }

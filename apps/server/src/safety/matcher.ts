@@ -6,14 +6,15 @@
  *   speed changes, trims). The index proposes candidates at distance 31; each is then checked
  *   with the full rule and its bank's own threshold, on every route (anchored regions included).
  * - Every match names its route (`rule`). A match through anchored regions alone (`pdq_crop`,
- *   `video_crop`) is
- *   weaker evidence — two different pictures can share regions (the same app chrome, caption or
- *   watermark) — so it never blocks or removes by itself: see {@link actionFor}.
+ *   `video_crop`) is weaker evidence — two different pictures can share regions (the same app
+ *   chrome, caption or watermark) — and so is a whole-picture match through the plain PDQ hash
+ *   alone when the set's contrast-evened hashes (scheme 2 on) disagree (`pdq_plain`: two dark
+ *   pictures under the same overlay); neither blocks or removes by itself: see {@link actionFor}.
  * - findCopies: which stored uploads are this item (or these hashes)? Same rules, searched over
  *   the index of stored uploads, for takedowns and sweeps.
  */
 import type { BankAction, BankCategory, BankMatch, MatchRule } from '@mmd/contracts';
-import { encodeVideoSignature, hash256FromHex, isVpdqMatch, matchRobust, matchVpdq, type RobustHashes, robustSchemeOf, type VideoSignature, type VpdqFeature } from '@mmd/phash';
+import { encodeVideoSignature, hash256FromHex, isVpdqMatch, matchRobust, matchVpdq, queryPlainHashes, type RobustHashes, type RobustMatch, type RobustMatchOptions, robustSchemeOf, type VideoSignature, type VpdqFeature, wholeMatchBeyondPlain } from '@mmd/phash';
 import { liveMediaWithOriginals } from '../media/index.ts';
 import type { Database } from '../platform/db/index.ts';
 import type { ThreadPool } from '../platform/queue/index.ts';
@@ -31,8 +32,11 @@ import type { SafetyIndexes } from './indexes.ts';
 export interface QueryHashes {
   sha256: string;
   md5: string;
-  /** The query set in this build's scheme, and in the older schemes bank sets were made in. */
-  image?: { query: RobustHashes; olderQueries?: RobustHashes[] };
+  /**
+   * The query set in this build's scheme, and in the older schemes bank sets were made in; the
+   * plain PDQ hash's quality (how many plain hashes lead the global list: wholeMatchBeyondPlain).
+   */
+  image?: { query: RobustHashes; olderQueries?: RobustHashes[]; quality?: number };
   /** vPDQ frames, and the robust signature (query role) when the upload was hashed with it. */
   video?: { frames: VpdqFeature[]; signature?: VideoSignature | null };
 }
@@ -44,9 +48,30 @@ export interface FoundMatch extends BankMatch {
 
 /** The rule of a match made only through anchored regions (a crop, or a shared part of a picture). */
 export const CROP_ONLY_RULE = 'pdq_crop' satisfies MatchRule;
-/** Whether a match was made through anchored regions alone (weaker evidence: see actionFor). */
+/** The rule of a whole-picture match the plain PDQ hash alone makes (wholeMatchBeyondPlain). */
+export const PLAIN_ONLY_RULE = 'pdq_plain' satisfies MatchRule;
+/**
+ * Whether a match is weaker evidence (see actionFor): made through anchored regions alone, or
+ * through the plain PDQ hash alone while the contrast-evened hashes disagree.
+ */
 export function isCropOnly(rule: MatchRule | string | null | undefined): boolean {
-  return rule === CROP_ONLY_RULE || rule === VIDEO_CROP_RULE;
+  return rule === CROP_ONLY_RULE || rule === VIDEO_CROP_RULE || rule === PLAIN_ONLY_RULE;
+}
+
+/**
+ * The rule of an image match: its route, except that a whole-picture match of a set made in
+ * scheme 2 or later that holds only through the plain PDQ hashes is `pdq_plain`.
+ */
+function imageRule(m: RobustMatch, query: RobustHashes, reference: RobustHashes, plain: { queryQuality: number | null; referencePlain: string | null }, options: RobustMatchOptions): MatchRule {
+  const rule = VIA_RULE[m.via!];
+  if (m.via !== 'global' || robustSchemeOf(reference) < 2 || robustSchemeOf(query) !== robustSchemeOf(reference)) return rule;
+  const beyond = wholeMatchBeyondPlain(
+    query,
+    reference,
+    { queryPlainHashes: plain.queryQuality === null ? 0 : queryPlainHashes(plain.queryQuality), referencePlain: plain.referencePlain ? hash256FromHex(plain.referencePlain) : null },
+    options,
+  );
+  return beyond ? rule : PLAIN_ONLY_RULE;
 }
 
 /**
@@ -124,8 +149,11 @@ export function createMatcher(deps: { db: Database; indexes: SafetyIndexes; pool
           // what was asked for), through whole-picture hashes only (matchRobust).
           const query = queries.find((x) => robustSchemeOf(x) === robustSchemeOf(reference)) ?? q.image.query;
           const threshold = Number(r.pdq_threshold);
-          const m = matchRobust(query, reference, { maxDistance: threshold, anchorMaxDistance: threshold });
-          if (m.matched) matches.push(toMatch(r, VIA_RULE[m.via!], m.via === 'anchors' ? undefined : m.score));
+          const options = { maxDistance: threshold, anchorMaxDistance: threshold };
+          const m = matchRobust(query, reference, options);
+          if (!m.matched) continue;
+          const rule = imageRule(m, query, reference, { queryQuality: q.image.quality ?? null, referencePlain: r.value }, options);
+          matches.push(toMatch(r, rule, m.via === 'anchors' ? undefined : m.score));
         }
       }
       if (q.video) {
@@ -159,7 +187,8 @@ export function createMatcher(deps: { db: Database; indexes: SafetyIndexes; pool
     async findCopies(seed: {
       sha256?: string[];
       md5?: string[];
-      images?: Array<{ reference: RobustHashes; query?: RobustHashes; threshold: number }>;
+      /** `plain`: the known image's plain PDQ hash (hex), when the reference set holds it. */
+      images?: Array<{ reference: RobustHashes; query?: RobustHashes; threshold: number; plain?: string | null }>;
       /** vPDQ frames, and the robust reference signature when the known video has one. */
       videos?: Array<{ frames: VpdqFeature[]; reference?: VideoSignature | null }>;
     }): Promise<Map<string, MatchRule>> {
@@ -180,13 +209,13 @@ export function createMatcher(deps: { db: Database; indexes: SafetyIndexes; pool
           }
         }
       }
-      type Stored = { media_id: string; query: string | null; vpdq: string | null; video_signature: string | null };
+      type Stored = { media_id: string; query: string | null; quality: number | string | null; vpdq: string | null; video_signature: string | null };
       const verify = async (ids: number[], check: (row: Stored) => MatchRule | null, video = false) => {
         for (const part of chunks(ids)) {
           // The video signature (large) only when it is what the check reads.
           const rows = await db.db
             .selectFrom('safety_media_hashes')
-            .select(['id', 'media_id', 'query', 'vpdq', 'removed_at'])
+            .select(['id', 'media_id', 'query', 'quality', 'vpdq', 'removed_at'])
             .$if(video, (q) => q.select('video_signature'))
             .where('id', 'in', part)
             .execute();
@@ -206,8 +235,11 @@ export function createMatcher(deps: { db: Database; indexes: SafetyIndexes; pool
         await verify([...candidates.keys()], (row) => {
           const query = parseRobustJson(row.query);
           if (!query) return null;
-          const m = matchRobust(query, image.reference, { maxDistance: image.threshold, anchorMaxDistance: image.threshold });
-          return m.matched ? VIA_RULE[m.via!] : null;
+          const options = { maxDistance: image.threshold, anchorMaxDistance: image.threshold };
+          const m = matchRobust(query, image.reference, options);
+          if (!m.matched) return null;
+          const quality = row.quality === null ? null : Number(row.quality);
+          return imageRule(m, query, image.reference, { queryQuality: quality, referencePlain: image.plain ?? null }, options);
         });
       }
       for (const video of seed.videos ?? []) {

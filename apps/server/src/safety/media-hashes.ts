@@ -88,10 +88,16 @@ export async function loadSeeds(db: Executor, mediaIds: string[]): Promise<Media
 }
 
 /** The query set of hashes an upload was checked with, rebuilt from a match reply's JSON. */
-export function queryFrom(hashes: FileHashes): { image?: { query: RobustHashes; olderQueries?: RobustHashes[] }; video?: { frames: VpdqFeature[]; signature: VideoSignature } } {
+export function queryFrom(hashes: FileHashes): { image?: { query: RobustHashes; olderQueries?: RobustHashes[]; quality: number }; video?: { frames: VpdqFeature[]; signature: VideoSignature } } {
   return {
     ...(hashes.image
-      ? { image: { query: decodeRobust(hashes.image.query), ...(hashes.image.olderQueries ? { olderQueries: hashes.image.olderQueries.map(decodeRobust) } : {}) } }
+      ? {
+          image: {
+            query: decodeRobust(hashes.image.query),
+            quality: hashes.image.quality,
+            ...(hashes.image.olderQueries ? { olderQueries: hashes.image.olderQueries.map(decodeRobust) } : {}),
+          },
+        }
       : {}),
     ...(hashes.video ? { video: { frames: hashes.video.frames, signature: hashes.video.signature } } : {}),
   };

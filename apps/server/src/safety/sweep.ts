@@ -132,7 +132,7 @@ export function createSweeps(deps: {
           const found = await deps.matcher.findCopies({
             sha256: s.type === 'sha256' ? [s.value] : [],
             md5: s.type === 'md5' ? [s.value] : [],
-            images: s.type === 'pdq' ? [{ reference: parseRobustJson(s.robust) ?? plainRobust(hash256FromHex(s.value)), threshold: Number(bank.pdq_threshold) }] : [],
+            images: s.type === 'pdq' ? [{ reference: parseRobustJson(s.robust) ?? plainRobust(hash256FromHex(s.value)), threshold: Number(bank.pdq_threshold), plain: s.value }] : [],
             videos: s.type === 'vpdq' ? [{ frames: parseVpdqAny(s.value), reference: parseVideoSignature(s.robust) }] : [],
           });
           for (const [mediaId, rule] of found) {

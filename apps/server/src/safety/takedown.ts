@@ -94,7 +94,7 @@ export function createTakedowns(deps: { db: Database; write: WriteWithEvents; in
       sha256: [...seeds.map((s) => s.sha256), ...pasted.filter((h) => h.type === 'sha256').map((h) => h.value)],
       md5: [...seeds.flatMap((s) => (s.md5 ? [s.md5] : [])), ...pasted.filter((h) => h.type === 'md5').map((h) => h.value)],
       images: [
-        ...seeds.flatMap((s) => (s.reference ? [{ reference: s.reference, query: s.query ?? undefined, threshold: Number(bank.pdq_threshold) }] : [])),
+        ...seeds.flatMap((s) => (s.reference ? [{ reference: s.reference, query: s.query ?? undefined, threshold: Number(bank.pdq_threshold), plain: s.pdq }] : [])),
         ...pasted.filter((h) => h.type === 'pdq').map((h) => ({ reference: plainRobust(hash256FromHex(h.value)), threshold: Number(bank.pdq_threshold) })),
       ],
       videos: [
