@@ -20,7 +20,7 @@ import { hammingDistance } from '../src/hamming.ts';
 import { pdqIntermediate } from '../src/pdq.ts';
 import { coefficientsToHash } from '../src/pdq-bits.ts';
 import { ROBUST_PARAMS, robustHashes } from '../src/robust-hashes.ts';
-import { matchRobust } from '../src/robust-match.ts';
+import { matchRobust, matchRoute } from '../src/robust-match.ts';
 import { cached, decode } from './generalise-eval.ts';
 import { applyOverlay, OVERLAYS } from './overlays.ts';
 import { type Split, splitPhotos } from './photo-set.ts';
@@ -52,6 +52,8 @@ export async function darkOverlayNegatives(split: Split, gain: number, cacheDir:
   let plainPdq = 0;
   const byOverlay: Record<string, number> = {};
   const byFamily: Record<string, number> = {};
+  /** Per route the server acts on: global and centre take the bank's action, plain and anchors hold. */
+  const byRoute: Record<string, number> = {};
   const list: string[] = [];
   for (const q of items)
     for (const r of items) {
@@ -60,11 +62,14 @@ export async function darkOverlayNegatives(split: Split, gain: number, cacheDir:
       if (q.h.plain && r.h.plain && hammingDistance(q.h.plain, r.h.plain) <= 31) plainPdq++;
       const m = matchRobust(q.h.query, r.h.reference);
       if (!m.matched) continue;
+      // As the server acts: a whole-picture match through the plain hashes alone holds, like anchors.
+      const route = matchRoute(m, q.h.query, r.h.reference, { queryQuality: q.h.quality, referencePlain: r.h.plain });
       byOverlay[q.overlay] = (byOverlay[q.overlay] ?? 0) + 1;
       byFamily[m.via!] = (byFamily[m.via!] ?? 0) + 1;
-      list.push(`${q.photo} ~ ${r.photo} under ${q.overlay} via ${m.via} (${m.score})`);
+      byRoute[route!] = (byRoute[route!] ?? 0) + 1;
+      list.push(`${q.photo} ~ ${r.photo} under ${q.overlay} via ${route} (${m.score})`);
     }
-  return { split, gain, photos: Object.keys(qualities).length, darkenedPdqQuality: qualities, pairs, plainPdqFalseMatches: plainPdq, falseMatches: list.length, byOverlay, byFamily, list };
+  return { split, gain, photos: Object.keys(qualities).length, darkenedPdqQuality: qualities, pairs, plainPdqFalseMatches: plainPdq, falseMatches: list.length, actingAlone: (byRoute.global ?? 0) + (byRoute.centre ?? 0), byOverlay, byFamily, byRoute, list };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -59,7 +59,7 @@ export { imageChannels } from './pixel-image.ts';
 export type { AnchorHash, AnchorPart, RobustHashes, RobustHashOptions, RobustScheme } from './robust-hashes.ts';
 export { ROBUST_PARAMS, ROBUST_SCHEMES, robustHashes, robustQueryHashes, robustReferenceHashes, robustSchemeOf } from './robust-hashes.ts';
 export type { RobustMatch, RobustMatchOptions } from './robust-match.ts';
-export { matchRobust, queryPlainHashes, wholeMatchBeyondPlain } from './robust-match.ts';
+export { matchRobust, matchRoute, queryPlainHashes, wholeMatchBeyondPlain } from './robust-match.ts';
 export { sha256, sha256Hex } from './sha256.ts';
 export type { VideoMatch, VideoMatchOptions } from './video-match.ts';
 export { matchVideo } from './video-match.ts';

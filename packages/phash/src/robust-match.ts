@@ -265,3 +265,21 @@ export function wholeMatchBeyondPlain(
 export function queryPlainHashes(quality: number): number {
   return quality >= ROBUST_PARAMS.minQuality ? 8 : 0;
 }
+
+/**
+ * The route a match takes, as the server acts on it: `plain` is a whole-picture match of sets made
+ * in scheme 2 or later that holds only through the plain PDQ hashes ({@link wholeMatchBeyondPlain}),
+ * weaker evidence like `anchors`; null when `m` did not match.
+ */
+export function matchRoute(
+  m: RobustMatch,
+  query: RobustHashes,
+  reference: RobustHashes,
+  plain: { queryQuality: number | null; referencePlain: Hash256 | null },
+  options: RobustMatchOptions = {},
+): 'global' | 'plain' | 'centre' | 'anchors' | null {
+  if (!m.matched) return null;
+  if (m.via !== 'global' || robustSchemeOf(reference) < 2 || robustSchemeOf(query) !== robustSchemeOf(reference)) return m.via;
+  const queryPlain = plain.queryQuality === null ? 0 : queryPlainHashes(plain.queryQuality);
+  return wholeMatchBeyondPlain(query, reference, { queryPlainHashes: queryPlain, referencePlain: plain.referencePlain }, options) ? 'global' : 'plain';
+}

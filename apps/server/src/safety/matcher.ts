@@ -14,7 +14,7 @@
  *   the index of stored uploads, for takedowns and sweeps.
  */
 import type { BankAction, BankCategory, BankMatch, MatchRule } from '@mmd/contracts';
-import { encodeVideoSignature, hash256FromHex, isVpdqMatch, matchRobust, matchVpdq, queryPlainHashes, type RobustHashes, type RobustMatch, type RobustMatchOptions, robustSchemeOf, type VideoSignature, type VpdqFeature, wholeMatchBeyondPlain } from '@mmd/phash';
+import { encodeVideoSignature, hash256FromHex, isVpdqMatch, matchRobust, matchRoute, matchVpdq, type RobustHashes, type RobustMatch, type RobustMatchOptions, robustSchemeOf, type VideoSignature, type VpdqFeature } from '@mmd/phash';
 import { liveMediaWithOriginals } from '../media/index.ts';
 import type { Database } from '../platform/db/index.ts';
 import type { ThreadPool } from '../platform/queue/index.ts';
@@ -58,20 +58,10 @@ export function isCropOnly(rule: MatchRule | string | null | undefined): boolean
   return rule === CROP_ONLY_RULE || rule === VIDEO_CROP_RULE || rule === PLAIN_ONLY_RULE;
 }
 
-/**
- * The rule of an image match: its route, except that a whole-picture match of a set made in
- * scheme 2 or later that holds only through the plain PDQ hashes is `pdq_plain`.
- */
+/** The rule of an image match: its route (phash matchRoute), a plain-only whole-picture match being `pdq_plain`. */
 function imageRule(m: RobustMatch, query: RobustHashes, reference: RobustHashes, plain: { queryQuality: number | null; referencePlain: string | null }, options: RobustMatchOptions): MatchRule {
-  const rule = VIA_RULE[m.via!];
-  if (m.via !== 'global' || robustSchemeOf(reference) < 2 || robustSchemeOf(query) !== robustSchemeOf(reference)) return rule;
-  const beyond = wholeMatchBeyondPlain(
-    query,
-    reference,
-    { queryPlainHashes: plain.queryQuality === null ? 0 : queryPlainHashes(plain.queryQuality), referencePlain: plain.referencePlain ? hash256FromHex(plain.referencePlain) : null },
-    options,
-  );
-  return beyond ? rule : PLAIN_ONLY_RULE;
+  const route = matchRoute(m, query, reference, { queryQuality: plain.queryQuality, referencePlain: plain.referencePlain ? hash256FromHex(plain.referencePlain) : null }, options);
+  return VIA_RULE[route!];
 }
 
 /**
@@ -83,7 +73,7 @@ export function actionFor(match: { action: BankAction; rule: MatchRule | string 
   return isCropOnly(match.rule) && match.action === 'block' ? 'hold' : match.action;
 }
 
-const VIA_RULE = { global: 'pdq', centre: 'pdq_centre', anchors: 'pdq_crop' } as const satisfies Record<string, MatchRule>;
+const VIA_RULE = { global: 'pdq', plain: 'pdq_plain', centre: 'pdq_centre', anchors: 'pdq_crop' } as const satisfies Record<string, MatchRule>;
 
 function allHashes(r: RobustHashes) {
   return [...r.global, ...r.centre, ...r.anchors.map((a) => a.hash)];
