@@ -12,8 +12,8 @@
  *     in the same run (packages/phash/scripts/index-speed.ts, run as it is).
  *  4. Image matching recall per edit (today's transformations, plain and resized crops, and the
  *     edits of packages/phash/scripts/edits.ts), plain PDQ vs MMD's scheme, development and test
- *     split side by side, and the held-out photographs fetched from Debian's wallpaper packages
- *     (packages/phash/scripts/generalise-eval.ts, held-out-photos.ts).
+ *     split side by side, and the two held-out sets fetched from Debian (wallpaper packages;
+ *     OpenCV's sample photos) (packages/phash/scripts/generalise-eval.ts, held-out-photos.ts).
  *  5. False matches of the same run (edited and untransformed other photos, the same overlay on
  *     different photos, collages of other photos), and the CPU MMD's hash sets add to a
  *     12-megapixel photo (least of 3 warm runs, process CPU time).
@@ -161,34 +161,46 @@ async function benchGeneralisation() {
     const edits = quick ? ALL_EDITS.filter((_, i) => i % 3 === 0) : ALL_EDITS;
     scores[split] = scoreSplit(await hashSplit(split, { edits, log }));
   }
-  // The held-out photographs (Debian's wallpaper packages, fetched on first use): reported when
-  // they can be had, with the reason when not (no apt-get, no route to Debian's archive).
-  let heldOut: ReturnType<typeof scoreSplit> | { notRun: string };
-  try {
-    const edits = quick ? ALL_EDITS.filter((_, i) => i % 3 === 0) : ALL_EDITS;
-    heldOut = scoreSplit(await hashSplit('held-out', { edits, log }));
-  } catch (e) {
-    heldOut = { notRun: (e as Error).message };
-    log(`held-out photos not run: ${heldOut.notRun}`);
-  }
+  // The held-out photographs (Debian's wallpaper packages, and OpenCV's sample photos from
+  // opencv-doc, fetched on first use): reported when they can be had, with the reason when not
+  // (no apt-get, no route to Debian's archive).
+  const heldOutSplit = async (split: 'held-out' | 'held-out-2'): Promise<ReturnType<typeof scoreSplit> | { notRun: string }> => {
+    try {
+      const edits = quick ? ALL_EDITS.filter((_, i) => i % 3 === 0) : ALL_EDITS;
+      return scoreSplit(await hashSplit(split, { edits, log }));
+    } catch (e) {
+      log(`${split} photos not run: ${(e as Error).message}`);
+      return { notRun: (e as Error).message };
+    }
+  };
+  const heldOut = await heldOutSplit('held-out');
+  const heldOut2 = await heldOutSplit('held-out-2');
   const held = 'notRun' in heldOut ? null : heldOut;
+  const held2 = 'notRun' in heldOut2 ? null : heldOut2;
   const dev = scores.development!;
   const test = scores.test!;
   // 4. Recall per edit, plain PDQ vs MMD, development and test side by side.
   const recall = {
-    photos: { development: dev.photos, test: test.photos, heldOut: held ? held.photos : heldOut },
-    overallRecallPercent: { development: dev.overallRecallPercent, test: test.overallRecallPercent, heldOut: held?.overallRecallPercent ?? null },
+    photos: { development: dev.photos, test: test.photos, heldOut: held ? held.photos : heldOut, heldOut2: held2 ? held2.photos : heldOut2 },
+    overallRecallPercent: {
+      development: dev.overallRecallPercent,
+      test: test.overallRecallPercent,
+      heldOut: held?.overallRecallPercent ?? null,
+      heldOut2: held2?.overallRecallPercent ?? null,
+    },
     perEdit: Object.fromEntries(
       Object.keys(dev.perEdit).map((e) => {
         const d = dev.perEdit[e]!;
         const t = test.perEdit[e]!;
         const h = held?.perEdit[e];
+        const h2 = held2?.perEdit[e];
         return [
           e,
           {
             development: { plainPdq: d.plainPdq, mmd: d.mmd, queries: d.queries, via: d.via },
             test: { plainPdq: t.plainPdq, mmd: t.mmd, queries: t.queries, via: t.via, missed: t.missed },
             heldOut: h ? { plainPdq: h.plainPdq, mmd: h.mmd, queries: h.queries, via: h.via, missed: h.missed } : null,
+            heldOut2: h2 ? { plainPdq: h2.plainPdq, mmd: h2.mmd, queries: h2.queries, via: h2.via, missed: h2.missed } : null,
           },
         ];
       }),
@@ -201,6 +213,7 @@ async function benchGeneralisation() {
     development: { total: dev.falseMatches, negatives: dev.negatives, list: dev.falseMatchList },
     test: { total: test.falseMatches, negatives: test.negatives, list: test.falseMatchList },
     heldOut: held ? { total: held.falseMatches, negatives: held.negatives, list: held.falseMatchList } : heldOut,
+    heldOut2: held2 ? { total: held2.falseMatches, negatives: held2.negatives, list: held2.falseMatchList } : heldOut2,
     addedCpuPer12MegapixelPhoto: await addedCpuMs(await twelveMegapixelPhoto(DATA)),
   };
   return { recall, falseMatches };
