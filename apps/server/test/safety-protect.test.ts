@@ -228,6 +228,14 @@ onEachDatabase('safety: hash-only protection, denial and abuse table', (dialect)
         'validation_failed',
       ],
       [
+        'a robust set naming a scheme this server does not know',
+        {
+          images: [{ pdq: good, quality: 90, robust: { v: 2, scheme: 7, global: [good], centre: [], anchors: [] } }],
+        },
+        400,
+        'validation_failed',
+      ],
+      [
         'more images than any request may carry',
         { images: Array(21).fill({ pdq: good, quality: 90 }) },
         400,

@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { applyOverlay } from '../../../packages/phash/scripts/overlays.ts';
-import { crop, DATA, noData, signUpModerator, smallPhoto, uploadAndWait } from './safety-fixtures.ts';
+import { browserHashes, crop, DATA, noData, signUpModerator, smallPhoto, uploadAndWait } from './safety-fixtures.ts';
 
 /** A photo of photos-more/ dimmed to 30 % and shown under light app chrome, as a dark screenshot. */
 async function darkScreenshot(name: string): Promise<Buffer> {
@@ -139,5 +139,23 @@ onEachDatabase('safety: robust schemes across an upgrade', (dialect) => {
     const blocked = await uploadAndWait(alice.client, copy, 'copy.jpg');
     assert.equal(blocked.status, 'failed');
     assert.equal(blocked.reason_code, 'blocked');
+  });
+
+  test("a protection case hashed in a person's browser keeps its scheme", { skip: noData }, async () => {
+    const image = await smallPhoto('Wood.jpg', 700);
+    const h = await browserHashes(image);
+    assert.equal(h.robust.scheme, 2);
+    const res = await server.app.inject({
+      method: 'POST',
+      url: '/v1/safety/protect',
+      remoteAddress: '10.9.0.1',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ images: [{ pdq: h.pdq, quality: h.quality, robust: h.robust }] }),
+    });
+    assert.equal(res.statusCode, 201, res.body);
+    const reference = (JSON.parse(res.body) as { reference: string }).reference;
+    const rows = await server.db.db.selectFrom('safety_signals').select(['type', 'robust']).where('case_ref', '=', reference).execute();
+    const pdq = rows.find((r) => r.type === 'pdq');
+    assert.equal((JSON.parse(pdq!.robust!) as { scheme?: number }).scheme, 2, 'stored as scheme 2, so it is checked with a scheme-2 query');
   });
 });
