@@ -10,6 +10,7 @@ import { matchRobust, pdqIntermediate, coefficientsToHash, hash256ToHex, ROBUST_
 import sharp from 'sharp';
 import { decodeRobust, encodeRobust } from '../src/safety/hash-codec.ts';
 import { createSafetyIndexes } from '../src/safety/indexes.ts';
+import { insertSignals } from '../src/safety/store.ts';
 import { MmdError } from '@mmd/sdk';
 import { type TestServer, type User, onEachDatabase, startTestServer } from './harness.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -157,5 +158,48 @@ onEachDatabase('safety: robust schemes across an upgrade', (dialect) => {
     const rows = await server.db.db.selectFrom('safety_signals').select(['type', 'robust']).where('case_ref', '=', reference).execute();
     const pdq = rows.find((r) => r.type === 'pdq');
     assert.equal((JSON.parse(pdq!.robust!) as { scheme?: number }).scheme, 2, 'stored as scheme 2, so it is checked with a scheme-2 query');
+  });
+
+  test('a protection set in an older scheme keeps only its plain hash: nobody can make every upload be hashed twice', { skip: noData }, async () => {
+    const image = await smallPhoto('Aqua.jpg', 700);
+    const p = await pixels(image);
+    const it = pdqIntermediate(p);
+    const robust = encodeRobust(robustReferenceHashes(p, it, { scheme: 1 }));
+    const res = await server.app.inject({
+      method: 'POST',
+      url: '/v1/safety/protect',
+      remoteAddress: '10.9.0.2',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ images: [{ pdq: hash256ToHex(coefficientsToHash(it.coefficients)), quality: it.quality, robust }] }),
+    });
+    assert.equal(res.statusCode, 201, res.body);
+    const reference = (JSON.parse(res.body) as { reference: string }).reference;
+    const row = await server.db.db.selectFrom('safety_signals').select(['robust']).where('case_ref', '=', reference).where('type', '=', 'pdq').executeTakeFirstOrThrow();
+    assert.equal(row.robust, null);
+    const indexes = createSafetyIndexes(server.db);
+    await indexes.refresh();
+    assert.deepEqual(indexes.olderBankSchemes(), []);
+    indexes.close();
+  });
+
+  test('a stored set this build cannot read is matched by its plain hash, and screening goes on', { skip: noData, timeout: 120_000 }, async () => {
+    const image = await smallPhoto('Garden.jpg', 700);
+    const p = await pixels(image);
+    const it = pdqIntermediate(p);
+    const bank = await mod.client.createBank({ name: 'Written elsewhere', category: 'other', action: 'block' });
+    // As a future version or a broken import might have left it: a scheme this build does not know.
+    const unreadable = JSON.stringify({ ...encodeRobust(robustReferenceHashes(p, it)), scheme: 9 });
+    await server.db.writeTransaction((tx) =>
+      insertSignals(tx, { bankId: bank.id, signals: [{ type: 'pdq', value: hash256ToHex(coefficientsToHash(it.coefficients)), robust: unreadable, origin: 'import' }], createdBy: null, now: Date.now() }),
+    );
+    const indexes = createSafetyIndexes(server.db);
+    await indexes.refresh();
+    assert.deepEqual(indexes.olderBankSchemes(), [], 'an unknown scheme is not taken for an older one');
+    indexes.close();
+    const copy = await uploadAndWait(alice.client, await sharp(image).jpeg({ quality: 75 }).toBuffer(), 'copy.jpg');
+    assert.equal(copy.status, 'failed');
+    assert.equal(copy.reason_code, 'blocked');
+    const other = await uploadAndWait(alice.client, await smallPhoto('Dune.jpg', 700), 'other.jpg');
+    assert.equal(other.status, 'ready');
   });
 });

@@ -348,8 +348,10 @@ export const RobustHashSet = Type.Object(
     v: Type.Optional(Type.Union([Type.Literal(2), Type.Literal(3)])),
     /**
      * The robust scheme the set was made with (@mmd/phash RobustScheme); absent means 1. Sets of
-     * different schemes are compared through their whole-picture hashes only. Instances that
-     * predate schemes reject a set that names one.
+     * different schemes are compared through their whole-picture hashes only, and such a match
+     * counts as plain-hash evidence (rule pdq_plain). Instances that predate schemes refuse a set
+     * that names one at /v1/safety/protect, but their bank-file and peer imports keep it and read
+     * it as scheme 1 (its centre and anchored hashes then match nothing; the plain hash still does).
      */
     scheme: Type.Optional(Type.Union([Type.Literal(1), Type.Literal(2)])),
     global: Type.Array(Hex64, { maxItems: 8 }),

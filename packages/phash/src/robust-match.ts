@@ -267,9 +267,12 @@ export function queryPlainHashes(quality: number): number {
 }
 
 /**
- * The route a match takes, as the server acts on it: `plain` is a whole-picture match of sets made
- * in scheme 2 or later that holds only through the plain PDQ hashes ({@link wholeMatchBeyondPlain}),
- * weaker evidence like `anchors`; null when `m` did not match.
+ * The route a match takes, as the server acts on it: `plain` is a whole-picture match that holds
+ * only through the plain PDQ hashes ({@link wholeMatchBeyondPlain}) where scheme-2 hashes could
+ * have confirmed it — sets of scheme 2 or later, or of different schemes (whose windows are not
+ * comparable) — weaker evidence like `anchors`; null when `m` did not match. Two scheme-1 sets
+ * keep the old rule (a whole-picture match is `global`), and so does a reference that is a plain
+ * PDQ hash alone (no scheme, no centre or anchors: another platform's bank entry).
  */
 export function matchRoute(
   m: RobustMatch,
@@ -279,7 +282,15 @@ export function matchRoute(
   options: RobustMatchOptions = {},
 ): 'global' | 'plain' | 'centre' | 'anchors' | null {
   if (!m.matched) return null;
-  if (m.via !== 'global' || robustSchemeOf(reference) < 2 || robustSchemeOf(query) !== robustSchemeOf(reference)) return m.via;
+  if (m.via !== 'global') return m.via;
+  // A reference of whole-picture hashes alone (a PDQ hash from HMA, ThreatExchange or a pasted
+  // value): the plain hash is all the evidence there is, and PDQ's own rule applies.
+  if (reference.scheme === undefined && reference.centre.length === 0 && reference.anchors.length === 0) return 'global';
+  const schemes = [robustSchemeOf(query), robustSchemeOf(reference)];
+  // Both scheme 1: nothing evened out to ask, the rule as it was.
+  if (schemes[0] === 1 && schemes[1] === 1) return 'global';
+  // Across schemes only the plain hashes are comparable, so the plain hashes are all that agree.
+  if (schemes[0] !== schemes[1]) return 'plain';
   const queryPlain = plain.queryQuality === null ? 0 : queryPlainHashes(plain.queryQuality);
   return wholeMatchBeyondPlain(query, reference, { queryPlainHashes: queryPlain, referencePlain: plain.referencePlain }, options) ? 'global' : 'plain';
 }

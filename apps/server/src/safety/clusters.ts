@@ -15,9 +15,9 @@
  * upload of much-copied content costs more to place. Clusters never merge: an upload matching two
  * joins the older.
  */
-import { encodeVideoSignature, isVpdqMatch, matchRobust, matchVpdq } from '@mmd/phash';
+import { encodeVideoSignature, hash256FromHex, isVpdqMatch, matchRobust, matchRoute, matchVpdq, type RobustHashes, type RobustMatch, robustSchemeOf } from '@mmd/phash';
 import type { Database } from '../platform/db/index.ts';
-import { decodeRobust, parseRobustJson, parseVpdqAny, usableFrames, videoSearchKeys } from './hash-codec.ts';
+import { decodeRobust, parseVpdqAny, readStoredRobust, usableFrames, videoSearchKeys } from './hash-codec.ts';
 import type { FileHashes } from './hasher.ts';
 import type { SafetyIndexes } from './indexes.ts';
 import type { Matcher } from './matcher.ts';
@@ -34,6 +34,18 @@ export const CLUSTER_ANCHOR_DISTANCE = 18;
 const CANDIDATES_VERIFIED = 64;
 /** Stored videos compared by their robust signature per upload (each costs up to a second, on a hashing thread). */
 export const VIDEO_SIGNATURES_COMPARED = 16;
+
+/**
+ * Whether an image match puts two uploads in one cluster. A whole-picture match through the plain
+ * PDQ hash alone (matchRoute `plain`) is the likeness two dark screenshots of one app share: it
+ * never joins two scheme-2 sets (their evened-out hashes disagreed), and across schemes (an upload
+ * stored before scheme 2) it joins only at the stricter anchor distance.
+ */
+function joins(m: RobustMatch, query: RobustHashes, reference: RobustHashes, plain: { queryQuality: number | null; referencePlain: string | null }): boolean {
+  const route = matchRoute(m, query, reference, { queryQuality: plain.queryQuality, referencePlain: plain.referencePlain ? hash256FromHex(plain.referencePlain) : null }, { maxDistance: CLUSTER_PDQ_DISTANCE });
+  if (route !== 'plain') return route !== null;
+  return robustSchemeOf(query) !== robustSchemeOf(reference) && m.score <= CLUSTER_ANCHOR_DISTANCE;
+}
 
 export async function assignCluster(
   db: Database,
@@ -83,7 +95,7 @@ export async function assignCluster(
     if (candidates.length > 0) {
       const rows = await db.db
         .selectFrom('safety_media_hashes')
-        .select(['id', 'cluster_id', 'query', 'reference', 'vpdq', 'removed_at', 'video_signature'])
+        .select(['id', 'cluster_id', 'query', 'reference', 'quality', 'pdq', 'vpdq', 'removed_at', 'video_signature'])
         .where('id', 'in', candidates)
         .orderBy('id')
         .execute();
@@ -98,11 +110,14 @@ export async function assignCluster(
           // reference) or this one a crop of it (this query shows its reference); a query set
           // only tries magnifications of 1 and more.
           const rule = { maxDistance: CLUSTER_PDQ_DISTANCE, anchorMaxDistance: CLUSTER_ANCHOR_DISTANCE };
-          const theirQuery = parseRobustJson(r.query);
-          const theirReference = parseRobustJson(r.reference);
+          const theirQuery = readStoredRobust(r.query);
+          const theirReference = readStoredRobust(r.reference);
+          const theirQuality = r.quality === null ? null : Number(r.quality);
           same =
-            (theirQuery !== null && matchRobust(theirQuery, reference, rule).matched) ||
-            (theirReference !== null && matchRobust(query, theirReference, rule).matched);
+            (theirQuery !== null &&
+              joins(matchRobust(theirQuery, reference, rule), theirQuery, reference, { queryQuality: theirQuality, referencePlain: image?.pdq ?? null })) ||
+            (theirReference !== null &&
+              joins(matchRobust(query, theirReference, rule), query, theirReference, { queryQuality: image?.quality ?? null, referencePlain: r.pdq }));
         } else if (r.vpdq) {
           same = frames.length > 0 && isVpdqMatch(matchVpdq(parseVpdqAny(r.vpdq), frames));
           if (!same && signatureText && compareVideos && r.video_signature && robustCompared < VIDEO_SIGNATURES_COMPARED) {

@@ -69,6 +69,20 @@ export function parseRobustJson(text: string | null): RobustHashes | null {
   return text ? decodeRobust(JSON.parse(text) as RobustHashSet) : null;
 }
 
+/**
+ * A stored set, or null when there is none or it cannot be read (a row written by something
+ * other than this build: an unknown scheme, broken JSON). For the paths that must never stop on
+ * one bad row (the indexes, matching): such a signal is matched by its plain PDQ value alone.
+ */
+export function readStoredRobust(text: string | null | undefined): RobustHashes | null {
+  if (!text) return null;
+  try {
+    return decodeRobust(JSON.parse(text) as RobustHashSet);
+  } catch {
+    return null;
+  }
+}
+
 /** A pasted PDQ hash alone behaves like a robust set with one whole-picture hash. */
 export function plainRobust(pdq: Hash256): RobustHashes {
   return { global: [pdq], centre: [], anchors: [] };

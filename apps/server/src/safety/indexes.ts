@@ -20,7 +20,7 @@ import type { Hash256, RobustScheme } from '@mmd/phash';
 import { hash256FromHex, ROBUST_PARAMS, robustSchemeOf } from '@mmd/phash';
 import type { Database } from '../platform/db/index.ts';
 import type { EventBus } from '../platform/pubsub/index.ts';
-import { decodeHashList, parseRobustJson, parseVideoSignature, parseVpdqAny, sampleFrames, usableFrames, videoSignalKeys } from './hash-codec.ts';
+import { decodeHashList, parseVideoSignature, parseVpdqAny, readStoredRobust, sampleFrames, usableFrames, videoSignalKeys } from './hash-codec.ts';
 import { GroupIndex } from './group-index.ts';
 
 /** Frames of a video kept in an index: enough that a copy shares some, few enough to stay small. */
@@ -40,7 +40,7 @@ const PAGE = 2000;
 /** The hashes of a bank signal that go into the index (exact kinds are looked up in SQL). */
 export function signalIndexHashes(row: { type: string; value: string; robust: string | null }): Hash256[] {
   if (row.type === 'pdq') {
-    const robust = parseRobustJson(row.robust);
+    const robust = readStoredRobust(row.robust);
     if (!robust) return [hash256FromHex(row.value)];
     return [...robust.global, ...robust.centre, ...robust.anchors.map((a) => a.hash)];
   }
@@ -54,16 +54,18 @@ export function signalIndexHashes(row: { type: string; value: string; robust: st
 
 /** The robust scheme of a bank signal's image set; null when it has none (a plain PDQ hash matches in any scheme). */
 export function signalScheme(row: { type: string; robust: string | null }): RobustScheme | null {
-  if (row.type !== 'pdq' || !row.robust) return null;
-  return robustSchemeOf(JSON.parse(row.robust) as { scheme?: RobustScheme });
+  if (row.type !== 'pdq') return null;
+  // An unreadable set (or one of a scheme this build does not know) is matched by its plain value.
+  const robust = readStoredRobust(row.robust);
+  return robust ? robustSchemeOf(robust) : null;
 }
 
 /** The hashes of a stored upload that go into the index. */
 export function mediaIndexHashes(row: { reference: string | null; query?: string | null; vpdq: string | null; video_keys?: string | null }): Hash256[] {
-  const robust = parseRobustJson(row.reference);
+  const robust = readStoredRobust(row.reference);
   if (robust) {
     const magnified = new Map<number, Hash256[]>();
-    for (const a of parseRobustJson(row.query ?? null)?.anchors ?? []) {
+    for (const a of readStoredRobust(row.query ?? null)?.anchors ?? []) {
       if ((a.scale ?? 1) === 1) continue; // the reference's own anchors cover magnification 1
       const list = magnified.get(a.scale!) ?? [];
       if (list.length < INDEXED_MEDIA_QUERY_ANCHORS) magnified.set(a.scale!, [...list, a.hash]);

@@ -18,7 +18,7 @@ import { encodeVideoSignature, hash256FromHex, isVpdqMatch, matchRobust, matchRo
 import { liveMediaWithOriginals } from '../media/index.ts';
 import type { Database } from '../platform/db/index.ts';
 import type { ThreadPool } from '../platform/queue/index.ts';
-import { parseRobustJson, parseVpdqAny, plainRobust, usableFrames, videoSearchKeys } from './hash-codec.ts';
+import { parseVpdqAny, plainRobust, readStoredRobust, usableFrames, videoSearchKeys } from './hash-codec.ts';
 import type { HashTasks } from './hasher.ts';
 import { VIDEO_CROP_RULE, videoRuleOfText } from './video-rule.ts';
 
@@ -134,7 +134,7 @@ export function createMatcher(deps: { db: Database; indexes: SafetyIndexes; pool
         const candidates = indexes.banks.search(queries.flatMap(allHashes), 31);
         for (const r of await candidateRows([...candidates.keys()])) {
           if (r.type !== 'pdq') continue;
-          const reference = parseRobustJson(r.robust) ?? plainRobust(hash256FromHex(r.value));
+          const reference = readStoredRobust(r.robust) ?? plainRobust(hash256FromHex(r.value));
           // Each set is checked with the query of its own scheme; without one (a set newer than
           // what was asked for), through whole-picture hashes only (matchRobust).
           const query = queries.find((x) => robustSchemeOf(x) === robustSchemeOf(reference)) ?? q.image.query;
@@ -223,7 +223,7 @@ export function createMatcher(deps: { db: Database; indexes: SafetyIndexes; pool
         const searched = [...allHashes(image.reference), ...(image.query ? [...image.query.global, ...image.query.centre] : [])];
         const candidates = indexes.media.search(searched, 31);
         await verify([...candidates.keys()], (row) => {
-          const query = parseRobustJson(row.query);
+          const query = readStoredRobust(row.query);
           if (!query) return null;
           const options = { maxDistance: image.threshold, anchorMaxDistance: image.threshold };
           const m = matchRobust(query, image.reference, options);

@@ -8,7 +8,7 @@ import { loadMediaRows } from '../media/index.ts';
 import { type Database, lockScope } from '../platform/db/index.ts';
 import { SAFETY_ORDERED_IDS } from './store.ts';
 import type { Executor } from './audit.ts';
-import { decodeRobust, encodeHashList, formatVpdqCompact, parseRobustJson, parseVideoSignature, parseVpdqAny, videoIndexKeys } from './hash-codec.ts';
+import { decodeRobust, encodeHashList, formatVpdqCompact, readStoredRobust, parseVideoSignature, parseVpdqAny, videoIndexKeys } from './hash-codec.ts';
 import type { FileHashes } from './hasher.ts';
 
 /** What a takedown needs to know about one item to find its copies and bank it. */
@@ -79,8 +79,8 @@ export async function loadSeeds(db: Executor, mediaIds: string[]): Promise<Media
       pdq: r?.pdq ?? null,
       quality: r?.quality === undefined || r?.quality === null ? null : Number(r.quality),
       referenceJson: r?.reference ?? null,
-      reference: parseRobustJson(r?.reference ?? null),
-      query: parseRobustJson(r?.query ?? null),
+      reference: readStoredRobust(r?.reference),
+      query: readStoredRobust(r?.query),
       vpdq: r?.vpdq ? parseVpdqAny(r.vpdq) : null,
       videoSignature: parseVideoSignature(r?.video_signature),
     };

@@ -38,7 +38,7 @@ import type {
   RobustHashSet,
   Takedown,
 } from '@mmd/contracts';
-import { hammingDistance, hash256FromHex } from '@mmd/phash';
+import { hammingDistance, hash256FromHex, ROBUST_PARAMS } from '@mmd/phash';
 import type { Principal } from '../accounts/index.ts';
 import type { Config } from '../config.ts';
 import { AppError, notFound } from '../errors.ts';
@@ -153,7 +153,10 @@ export function protectSignals(body: ProtectBody, reference: string): NewSignal[
       type: 'pdq',
       value: pdq,
       quality: null,
-      robust: image.robust ? JSON.stringify(cleanRobust(image.robust)) : null,
+      // Only a set in this build's scheme: an older one would make every upload also be hashed
+      // in that scheme (indexes.ts olderBankSchemes), a cost anyone could impose; the plain hash
+      // still protects whole copies.
+      robust: image.robust && (image.robust.scheme ?? 1) === ROBUST_PARAMS.scheme ? JSON.stringify(cleanRobust(image.robust)) : null,
       origin: 'protect',
       caseRef: reference,
     });

@@ -12,7 +12,7 @@ import { visibleMessagesAmong } from '../messaging/index.ts';
 import type { Database } from '../platform/db/index.ts';
 import type { WriteWithEvents } from '../sync/index.ts';
 import { appendAudit } from './audit.ts';
-import { parseRobustJson, parseVideoSignature, parseVpdqAny, plainRobust } from './hash-codec.ts';
+import { readStoredRobust, parseVideoSignature, parseVpdqAny, plainRobust } from './hash-codec.ts';
 import { recordCaseItems, trustedBankIds } from './protect.ts';
 import { safetyId } from './ids.ts';
 import { actionFor, isCropOnly, type Matcher } from './matcher.ts';
@@ -43,15 +43,16 @@ export function createSweeps(deps: {
     if (trusted.size === 0 || mediaIds.length === 0) return out;
     const rows = await db.db
       .selectFrom('safety_media_hashes')
-      .select(['media_id', 'sha256', 'md5', 'query', 'vpdq', 'video_signature'])
+      .select(['media_id', 'sha256', 'md5', 'query', 'quality', 'vpdq', 'video_signature'])
       .where('media_id', 'in', mediaIds)
       .execute();
     for (const r of rows) {
-      const query = parseRobustJson(r.query);
+      const query = readStoredRobust(r.query);
       const matches = await deps.matcher.matchBanks({
         sha256: r.sha256,
         md5: r.md5,
-        ...(query ? { image: { query } } : {}),
+        // With its quality: how many plain hashes lead its query set (matcher.ts pdq_plain).
+        ...(query ? { image: { query, ...(r.quality !== null ? { quality: Number(r.quality) } : {}) } } : {}),
         ...(r.vpdq ? { video: { frames: parseVpdqAny(r.vpdq), signature: parseVideoSignature(r.video_signature) } } : {}),
       });
       // A crop-only match is weaker evidence and never acts alone, trusted or not.
@@ -132,7 +133,7 @@ export function createSweeps(deps: {
           const found = await deps.matcher.findCopies({
             sha256: s.type === 'sha256' ? [s.value] : [],
             md5: s.type === 'md5' ? [s.value] : [],
-            images: s.type === 'pdq' ? [{ reference: parseRobustJson(s.robust) ?? plainRobust(hash256FromHex(s.value)), threshold: Number(bank.pdq_threshold), plain: s.value }] : [],
+            images: s.type === 'pdq' ? [{ reference: readStoredRobust(s.robust) ?? plainRobust(hash256FromHex(s.value)), threshold: Number(bank.pdq_threshold), plain: s.value }] : [],
             videos: s.type === 'vpdq' ? [{ frames: parseVpdqAny(s.value), reference: parseVideoSignature(s.robust) }] : [],
           });
           for (const [mediaId, rule] of found) {
