@@ -228,10 +228,6 @@ const SCHEME_EQUALISE: Record<RobustScheme, EqualiseSetting | null> = { 1: null,
 /** The equalisation of the set being computed (set by {@link inScheme} around each computation). */
 let activeEqualise: EqualiseSetting | null = null;
 
-function equaliseSetting(): EqualiseSetting | null {
-  return activeEqualise;
-}
-
 /** Runs a (synchronous) computation in a scheme: its equalisation, unless the probe overrides it. */
 function inScheme<T>(scheme: RobustScheme, compute: () => T): T {
   const before = activeEqualise;
@@ -270,7 +266,7 @@ function good(it: PdqIntermediate): boolean {
 }
 
 function wholePlane(p: LumaPlane): PdqIntermediate {
-  const eq = equaliseSetting();
+  const eq = activeEqualise;
   const all = { x: 0, y: 0, width: p.width, height: p.height };
   if (eq && (eq[2] === 'small' || eq[2] === 'small-all')) return equalisedSmall(p.luma, p.width, all, eq[0], eq[1]);
   const q = eq && (eq[2] === 'window' || eq[2] === 'all') ? equaliseLocally(p, eq[0], eq[1]) : p;
@@ -285,7 +281,7 @@ function equalisedSmall(luma: Float32Array, stride: number, r: LumaRegion, grid:
 
 /** The hash of one window of a plane (equalised on its own in the 'window' probe). */
 function windowHash(p: LumaPlane, r: LumaRegion): PdqIntermediate {
-  const eq = equaliseSetting();
+  const eq = activeEqualise;
   if (eq && (eq[2] === 'small' || eq[2] === 'small-all')) return equalisedSmall(p.luma, p.width, r, eq[0], eq[1]);
   if (eq && (eq[2] === 'window' || eq[2] === 'all')) return wholePlane(copyRegion(p, r));
   return pdqIntermediateFromLuma(p.luma, p.width, r);
@@ -325,7 +321,7 @@ function planes(image: PixelImage): Planes {
       ? resizePlane(base, (base.width * 2 * anchorSide) / baseLong, (base.height * 2 * anchorSide) / baseLong)
       : base;
   const content = contentRect(master);
-  const eq = equaliseSetting();
+  const eq = activeEqualise;
   if (eq && (eq[2] === 'working' || eq[2] === 'both' || eq[2] === undefined)) {
     const m = eq[2] === 'working' ? master : equaliseLocally(master, eq[0], eq[1]);
     return { working: equaliseLocally(working, eq[0], eq[1]), master: m, content };
@@ -361,7 +357,7 @@ function anchorHashes(
     // Resample at the sub-pixel anchor so the region is centred on the blob, not the grid.
     const box = { x: a.x + 0.5 - size / 2, y: a.y + 0.5 - size / 2, width: size, height: size };
     const raw = rotatedRegion(plane, box, 0);
-    const eq = equaliseSetting();
+    const eq = activeEqualise;
     const region = eq && eq[2] === 'all' ? equaliseLocally(raw, 2, eq[1]) : raw;
     const it =
       eq && eq[2] === 'small-all'
