@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
-import type { SegmentRule } from '@mmd/contracts';
+import { MAX_SEGMENT_CONDITIONS, MAX_SEGMENT_DEPTH, type SegmentRule } from '@mmd/contracts';
 import { AppError } from '../src/errors.ts';
 import { type TestDatabase, onEachDatabase, openTestDatabase } from '../src/platform/queue/test-fixtures/test-database.ts';
 import { type AttributeTypeName, checkRule } from '../src/segments/rules.ts';
@@ -131,15 +131,28 @@ const conditionArb: fc.Arbitrary<SegmentRule> = fc.oneof(
   fc.record({ activity: fc.constantFrom('read' as const, 'reply' as const, 'click' as const), op: fc.constantFrom('ever' as const, 'never' as const) }),
 );
 
-const ruleArb: fc.Arbitrary<SegmentRule> = fc.letrec<{ rule: SegmentRule }>((tie) => ({
-  rule: fc.oneof(
-    { depthSize: 'small', withCrossShrink: true },
-    conditionArb,
-    fc.array(tie('rule'), { minLength: 1, maxLength: 3 }).map((all) => ({ all })),
-    fc.array(tie('rule'), { minLength: 1, maxLength: 3 }).map((any) => ({ any })),
-    tie('rule').map((not) => ({ not })),
-  ),
-})).rule;
+/** Conditions in a rule, counted as the checker counts them. */
+function conditionCount(rule: SegmentRule): number {
+  if ('all' in rule) return rule.all.reduce((n, r) => n + conditionCount(r), 0);
+  if ('any' in rule) return rule.any.reduce((n, r) => n + conditionCount(r), 0);
+  if ('not' in rule) return conditionCount(rule.not);
+  return 1;
+}
+
+// Only rules the checker accepts: combinators nest at most MAX_SEGMENT_DEPTH deep (at the limit
+// the first choice, a plain condition, is the only one left) and hold at most
+// MAX_SEGMENT_CONDITIONS conditions. The refusals themselves are tested above.
+const ruleArb: fc.Arbitrary<SegmentRule> = fc
+  .letrec<{ rule: SegmentRule }>((tie) => ({
+    rule: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true, maxDepth: MAX_SEGMENT_DEPTH },
+      conditionArb,
+      fc.array(tie('rule'), { minLength: 1, maxLength: 3 }).map((all) => ({ all })),
+      fc.array(tie('rule'), { minLength: 1, maxLength: 3 }).map((any) => ({ any })),
+      tie('rule').map((not) => ({ not })),
+    ),
+  }))
+  .rule.filter((rule) => conditionCount(rule) <= MAX_SEGMENT_CONDITIONS);
 
 /** The reference reading of a rule for one person (what the SQL must agree with). */
 function holds(rule: SegmentRule, p: Person): boolean {
