@@ -124,6 +124,24 @@ onEachDatabase('safety: robust schemes across an upgrade', (dialect) => {
     assert.equal(stored.length, 0, 'nothing of the refused file is kept');
   });
 
+  test('a bank of v4 sets (up to 192 anchors) exports and imports back whole; a v3 set with more than 96 anchors is refused', { skip: noData, timeout: 120_000 }, async () => {
+    const bank = await mod.client.createBank({ name: 'Many anchors', category: 'other', action: 'hold' });
+    await mod.client.addSignalsFromFile(bank.id, await smallPhoto('Elephants.jpg', 1200), { filename: 'elephants.jpg' });
+    const exported = await mod.client.exportBank(bank.id, 'json');
+    const set = (JSON.parse(exported.body) as { signals: Array<{ type: string; robust?: { v?: number; anchors: unknown[] } }> }).signals.find((s) => s.type === 'pdq')!.robust!;
+    assert.ok(set.anchors.length > 96, `${set.anchors.length} anchors: more than a v3 set carries`);
+    assert.equal(set.v, 4);
+    const copy = await mod.client.createBank({ name: 'Many anchors, imported', category: 'other', action: 'hold' });
+    await mod.client.importBank(copy.id, exported.body, 'json');
+    const row = await server.db.db.selectFrom('safety_signals').select('robust').where('bank_id', '=', copy.id).where('type', '=', 'pdq').executeTakeFirstOrThrow();
+    assert.equal((JSON.parse(row.robust!) as { anchors: unknown[] }).anchors.length, set.anchors.length, 'every anchor kept');
+
+    const hex = 'f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22';
+    const anchors = Array.from({ length: 97 }, (_, i) => ({ hash: hex, x: i, y: i }));
+    const file = JSON.stringify({ signals: [{ type: 'pdq', value: hex, robust: { v: 3, scheme: 2, global: [hex], centre: [], anchors } }] });
+    await assert.rejects(mod.client.importBank(copy.id, file, 'json'), (err: unknown) => err instanceof MmdError && err.code === 'validation_failed' && /signals\/0\/robust/.test(JSON.stringify(err.problem)));
+  });
+
   test('a dark screenshot in a block bank holds, not blocks, another dark screenshot of the same app; its own copy is blocked', { skip: noData, timeout: 120_000 }, async () => {
     const banked = await darkScreenshot('grass.png');
     const bank = await mod.client.createBank({ name: 'Dark screenshots', category: 'ncii', action: 'block' });

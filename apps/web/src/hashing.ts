@@ -59,8 +59,8 @@ export function hashImagePixels(image: PixelImage): ImageHashes {
     pdq: hash256ToHex(coefficientsToHash(it.coefficients)),
     quality: it.quality,
     robust: {
-      // As the server's encodeRobust: v3 only above the 64 anchors a v2 set may carry.
-      v: robust.anchors.length > 64 ? 3 : 2,
+      // As the server's encodeRobust: the oldest version whose anchor limit (64, 96, 192) it fits.
+      v: robust.anchors.length > 96 ? 4 : robust.anchors.length > 64 ? 3 : 2,
       // As encodeRobust: scheme 1 unnamed.
       ...(robust.scheme !== undefined && robust.scheme !== 1 ? { scheme: robust.scheme } : {}),
       global: robust.global.map(hash256ToHex),

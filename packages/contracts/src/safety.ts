@@ -339,13 +339,14 @@ const Hex64 = Type.String({ pattern: '^[0-9a-fA-F]{64}$' });
  * MMD's crop-resistant hash set of one image, as @mmd/phash's robustReferenceHashes computes it.
  * `v: 2` marks anchors on the size-normalised plane (with `scale` per anchor); sets without it
  * are from before, and their anchors (on a fixed 1/4-scale plane) are ignored when matching.
- * `v: 3` is the same shape with up to 96 anchors (three reference scales); a set that fits in 64
- * is still written as `v: 2`, which instances that predate v3 accept. `scheme` says how its
+ * `v: 3` is the same shape with up to 96 anchors (three reference scales), `v: 4` with up to 192
+ * (more anchors per scale); a set is written with the oldest version it fits in, which instances
+ * that predate the newer ones accept. `scheme` says how its
  * windows and regions were hashed (scheme 2: evened out locally first).
  */
 export const RobustHashSet = Type.Object(
   {
-    v: Type.Optional(Type.Union([Type.Literal(2), Type.Literal(3)])),
+    v: Type.Optional(Type.Union([Type.Literal(2), Type.Literal(3), Type.Literal(4)])),
     /**
      * The robust scheme the set was made with (@mmd/phash RobustScheme); absent means 1. Sets of
      * different schemes are compared through their whole-picture hashes only, and such a match
@@ -388,7 +389,7 @@ export const RobustHashSet = Type.Object(
         },
         { additionalProperties: false },
       ),
-      { maxItems: 96 },
+      { maxItems: 192 },
     ),
   },
   { additionalProperties: false },

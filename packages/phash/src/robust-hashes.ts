@@ -137,14 +137,16 @@ export const ROBUST_PARAMS = {
    */
   referenceScales: [1, 1.03, 1.06] as readonly number[],
   /** Anchors per reference scale: the strongest... */
-  referenceAnchors: 24,
+  referenceAnchors: 32,
   /**
    * ...and this many more spread over a grid of `anchorCells`² cells (blob-anchors.ts), so a
    * sticker or emoji over part of a query, whose own strong blobs take that part's slots, still
-   * leaves reference anchors elsewhere. 3 × (24 + 8) = 96 anchors, the most a v3 stored set
-   * carries (hash-codec.ts in the server; v2 sets carried 64).
+   * leaves reference anchors elsewhere, and a small crop (a third of the picture) still holds
+   * enough of them. 3 × (32 + 32) = 192 anchors, the most a v4 stored set carries (hash-codec.ts
+   * in the server; v3 sets carried 96 as 3 × (24 + 8), v2 sets 64). Anchors are chosen, not
+   * hashed differently, so sets with fewer stay comparable: no new scheme.
    */
-  referenceSpreadAnchors: 8,
+  referenceSpreadAnchors: 32,
   /** Cells across and down that spread anchors are chosen from. */
   anchorCells: 3,
   /**

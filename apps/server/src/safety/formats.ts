@@ -12,7 +12,7 @@
 import { decodeVideoSignature } from '@mmd/phash';
 import { BANK_CATEGORIES, type Bank, type BankFormat, type RobustHashSet, type SignalType } from '@mmd/contracts';
 import { AppError } from '../errors.ts';
-import { normaliseSignal } from './hash-codec.ts';
+import { normaliseSignal, ROBUST_SET_MAX_ANCHORS } from './hash-codec.ts';
 import type { SignalRow } from './store.ts';
 
 export interface ImportedEntry {
@@ -97,13 +97,13 @@ function isRobustSet(v: unknown): v is RobustHashSet {
   if (typeof v !== 'object' || v === null) return false;
   const r = v as Record<string, unknown>;
   return (
-    (r.v === undefined || r.v === 2 || r.v === 3) &&
+    (r.v === undefined || r.v === 2 || r.v === 3 || r.v === 4) &&
     // An unknown scheme is refused, not stored: its hashes could never be compared.
     (r.scheme === undefined || r.scheme === 1 || r.scheme === 2) &&
     Array.isArray(r.global) && r.global.length <= 8 && r.global.every(hex) &&
     Array.isArray(r.centre) && r.centre.length <= 8 && r.centre.every(hex) &&
-    // v3 sets (three reference scales) carry up to 96 anchors, as exports from MMD do.
-    Array.isArray(r.anchors) && r.anchors.length <= (r.v === 3 ? 96 : 64) &&
+    // v3 sets (three reference scales) carry up to 96 anchors, v4 sets up to 192, as exports from MMD do.
+    Array.isArray(r.anchors) && r.anchors.length <= ROBUST_SET_MAX_ANCHORS[r.v === 3 || r.v === 4 ? r.v : 2] &&
     r.anchors.every((a: unknown) => typeof a === 'object' && a !== null && hex((a as { hash: unknown }).hash) && Number.isFinite((a as { x: unknown }).x) && Number.isFinite((a as { y: unknown }).y))
   );
 }

@@ -102,15 +102,20 @@ test('a set stored before anchors were size-normalised still matches by its whol
   assert.equal(matchRobust(upload, decoded).via, 'global');
 });
 
-test('a set with more anchors than v2 allows is written as v3, validates and reads back whole; one that fits stays v2', () => {
-  const anchors = Array.from({ length: 90 }, (_, i) => ({ hash: hash256FromHex(hex('e')), x: i, y: 2 * i, scale: i % 3 === 0 ? 1 : 1.03 }));
-  const big = encodeRobust({ global: [hash256FromHex(hex('a'))], centre: [], anchors });
-  assert.equal(big.v, 3);
-  assert.ok(Value.Check(RobustHashSet, big));
-  assert.equal(decodeRobust(JSON.parse(JSON.stringify(big))).anchors.length, 90);
-  const small = encodeRobust({ global: [], centre: [], anchors: anchors.slice(0, 64) });
-  assert.equal(small.v, 2);
-  assert.ok(Value.Check(RobustHashSet, small));
-  // More than even v3 carries is refused by the contract (an import answers validation_failed).
-  assert.equal(Value.Check(RobustHashSet, encodeRobust({ global: [], centre: [], anchors: [...anchors, ...anchors] })), false);
+test('a set is written in the oldest version its anchors fit (v2 64, v3 96, v4 192), validates and reads back whole', () => {
+  const anchors = Array.from({ length: 192 }, (_, i) => ({ hash: hash256FromHex(hex('e')), x: i, y: 2 * i, scale: i % 3 === 0 ? 1 : 1.03 }));
+  for (const [count, v] of [
+    [64, 2],
+    [65, 3],
+    [96, 3],
+    [97, 4],
+    [192, 4],
+  ] as const) {
+    const set = encodeRobust({ global: [hash256FromHex(hex('a'))], centre: [], anchors: anchors.slice(0, count) });
+    assert.equal(set.v, v, `${count} anchors`);
+    assert.ok(Value.Check(RobustHashSet, set), `${count} anchors validate`);
+    assert.equal(decodeRobust(JSON.parse(JSON.stringify(set))).anchors.length, count);
+  }
+  // More than even v4 carries is refused by the contract (an import answers validation_failed).
+  assert.equal(Value.Check(RobustHashSet, encodeRobust({ global: [], centre: [], anchors: [...anchors, anchors[0]!] })), false);
 });

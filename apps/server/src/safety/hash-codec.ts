@@ -11,8 +11,8 @@ const HEX = { pdq: /^[0-9a-f]{64}$/, sha256: /^[0-9a-f]{64}$/, md5: /^[0-9a-f]{3
 
 /**
  * The robust hash set as stored and sent: hex strings, anchor positions kept to 1/100 pixel.
- * `v: 3` only when the anchors exceed the 64 a v2 set may carry (older instances reject more), so
- * a set that fits still imports into them.
+ * `v: 3` only when the anchors exceed the 64 a v2 set may carry, `v: 4` when they exceed v3's 96
+ * (older instances reject more), so a set that fits still imports into them.
  */
 export function encodeRobust(h: RobustHashes): RobustHashSet {
   return {
@@ -47,7 +47,7 @@ export function decodeRobust(set: RobustHashSet): RobustHashes {
     global: set.global.map((h) => hash256FromHex(h)),
     centre: set.centre.map((h) => hash256FromHex(h)),
     anchors:
-      set.v === 2 || set.v === 3
+      set.v === 2 || set.v === 3 || set.v === 4
         ? set.anchors.map((a) => ({
             hash: hash256FromHex(a.hash),
             x: a.x,
@@ -60,9 +60,12 @@ export function decodeRobust(set: RobustHashSet): RobustHashes {
   };
 }
 
-/** The version a set with this many anchors is written as: 3 above v2's limit of 64, else 2. */
-export function robustSetVersion(anchors: number): 2 | 3 {
-  return anchors > 64 ? 3 : 2;
+/** Anchors each version of a stored set may carry. */
+export const ROBUST_SET_MAX_ANCHORS = { 2: 64, 3: 96, 4: 192 } as const;
+
+/** The version a set with this many anchors is written as: the oldest whose limit it fits. */
+export function robustSetVersion(anchors: number): 2 | 3 | 4 {
+  return anchors > ROBUST_SET_MAX_ANCHORS[3] ? 4 : anchors > ROBUST_SET_MAX_ANCHORS[2] ? 3 : 2;
 }
 
 export function parseRobustJson(text: string | null): RobustHashes | null {
