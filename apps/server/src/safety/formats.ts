@@ -92,7 +92,8 @@ function asJson(body: unknown): unknown {
   return body;
 }
 
-function isRobustSet(v: unknown): v is RobustHashSet {
+/** Whether `v` is a robust set within a stored set's limits (its version's anchors, 8 whole-picture and 8 centre hashes). */
+export function isRobustSet(v: unknown): v is RobustHashSet {
   const hex = (h: unknown) => typeof h === 'string' && /^[0-9a-f]{64}$/i.test(h);
   if (typeof v !== 'object' || v === null) return false;
   const r = v as Record<string, unknown>;

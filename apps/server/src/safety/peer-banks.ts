@@ -12,6 +12,7 @@ import type { SpreadPolicy } from '../messaging/index.ts';
 import type { Database, Tx } from '../platform/db/index.ts';
 import type { WriteWithEvents } from '../sync/index.ts';
 import { appendAudit } from './audit.ts';
+import { isRobustSet } from './formats.ts';
 import { normaliseSignal, parseRobustJson, parseVideoSignature } from './hash-codec.ts';
 import type { SharedSignal } from './hooks.ts';
 import { safetyId } from './ids.ts';
@@ -19,12 +20,16 @@ import type { SafetyIndexes } from './indexes.ts';
 import { dismissReview } from './reviews.ts';
 import { type NewSignal, PEER_SOURCE, insertSignals, removeSignals, valueKey } from './store.ts';
 
-/** A peer's signal, checked: a value in its type's form, a robust set that decodes. */
-function checkSignal(s: SharedSignal, i: number): NewSignal {
+/**
+ * A peer's signal, checked: a value in its type's form, a robust set that decodes within a
+ * stored set's limits (hashes and anchors per version, as a bank file's): a peer cannot make
+ * every upload here be compared with thousands of anchors.
+ */
+export function checkSignal(s: SharedSignal, i: number): NewSignal {
   const value = normaliseSignal(s.type, s.value, `/signals/${i}/value`).value;
   let robust = s.robust ?? null;
   if (robust !== null) {
-    const readable = s.type === 'pdq' ? safely(() => parseRobustJson(robust)) !== null : s.type === 'vpdq' ? parseVideoSignature(robust) !== null : false;
+    const readable = s.type === 'pdq' ? safely(() => (isRobustSet(JSON.parse(robust!)) ? parseRobustJson(robust) : null)) !== null : s.type === 'vpdq' ? parseVideoSignature(robust) !== null : false;
     // A robust set on an exact digest means nothing; one that does not decode is refused.
     if (s.type === 'sha256' || s.type === 'md5') robust = null;
     else if (!readable) throw new AppError('validation_failed', 'a signal carries a robust set that cannot be read', { errors: [{ path: `/signals/${i}/robust`, message: 'not a readable robust set' }] });
