@@ -13,7 +13,7 @@ import type { Database, Tx } from '../platform/db/index.ts';
 import type { WriteWithEvents } from '../sync/index.ts';
 import { appendAudit } from './audit.ts';
 import { isRobustSet } from './formats.ts';
-import { normaliseSignal, parseRobustJson, parseVideoSignature } from './hash-codec.ts';
+import { decodeRobust, normaliseSignal, parseVideoSignature } from './hash-codec.ts';
 import type { SharedSignal } from './hooks.ts';
 import { safetyId } from './ids.ts';
 import type { SafetyIndexes } from './indexes.ts';
@@ -29,13 +29,19 @@ export function checkSignal(s: SharedSignal, i: number): NewSignal {
   const value = normaliseSignal(s.type, s.value, `/signals/${i}/value`).value;
   let robust = s.robust ?? null;
   if (robust !== null) {
-    const readable = s.type === 'pdq' ? safely(() => (isRobustSet(JSON.parse(robust!)) ? parseRobustJson(robust) : null)) !== null : s.type === 'vpdq' ? parseVideoSignature(robust) !== null : false;
+    const readable = s.type === 'pdq' ? safely(() => readRobust(robust!)) !== null : s.type === 'vpdq' ? parseVideoSignature(robust) !== null : false;
     // A robust set on an exact digest means nothing; one that does not decode is refused.
     if (s.type === 'sha256' || s.type === 'md5') robust = null;
     else if (!readable) throw new AppError('validation_failed', 'a signal carries a robust set that cannot be read', { errors: [{ path: `/signals/${i}/robust`, message: 'not a readable robust set' }] });
   }
   const quality = typeof s.quality === 'number' && Number.isInteger(s.quality) && s.quality >= 0 && s.quality <= 100 ? s.quality : null;
   return { type: s.type, value, quality, robust, origin: 'peer' };
+}
+
+/** A set read once and decoded, or null when it is past a stored set's limits. */
+function readRobust(text: string) {
+  const set: unknown = JSON.parse(text);
+  return isRobustSet(set) ? decodeRobust(set) : null;
 }
 
 function safely<T>(read: () => T): T | null {
