@@ -10,6 +10,7 @@ import {
   hash256ToHex,
   pdqIntermediate,
   robustReferenceHashes,
+  robustSetVersion,
 } from '@mmd/phash';
 import type { ProtectBody } from '@mmd/sdk';
 
@@ -59,8 +60,8 @@ export function hashImagePixels(image: PixelImage): ImageHashes {
     pdq: hash256ToHex(coefficientsToHash(it.coefficients)),
     quality: it.quality,
     robust: {
-      // As the server's encodeRobust: the oldest version whose anchor limit (64, 96, 192) it fits.
-      v: robust.anchors.length > 96 ? 4 : robust.anchors.length > 64 ? 3 : 2,
+      // As the server's encodeRobust: the oldest version whose anchor limit it fits.
+      v: robustSetVersion(robust.anchors.length),
       // As encodeRobust: scheme 1 unnamed.
       ...(robust.scheme !== undefined && robust.scheme !== 1 ? { scheme: robust.scheme } : {}),
       global: robust.global.map(hash256ToHex),

@@ -57,7 +57,7 @@ export { pdqQuality } from './pdq-quality.ts';
 export type { PixelImage } from './pixel-image.ts';
 export { imageChannels } from './pixel-image.ts';
 export type { AnchorHash, AnchorPart, RobustHashes, RobustHashOptions, RobustScheme } from './robust-hashes.ts';
-export { ROBUST_PARAMS, ROBUST_SCHEMES, robustHashes, robustQueryHashes, robustReferenceHashes, robustSchemeOf } from './robust-hashes.ts';
+export { ROBUST_PARAMS, ROBUST_SCHEMES, ROBUST_SET_MAX_ANCHORS, robustHashes, robustQueryHashes, robustReferenceHashes, robustSchemeOf, robustSetVersion } from './robust-hashes.ts';
 export type { RobustMatch, RobustMatchOptions } from './robust-match.ts';
 export { matchRobust, matchRoute, queryPlainHashes, wholeMatchBeyondPlain } from './robust-match.ts';
 export { sha256, sha256Hex } from './sha256.ts';

@@ -122,6 +122,17 @@ export interface RobustHashes {
 }
 
 /** Tunables of the robust scheme (exported for the evaluation script). */
+/**
+ * Anchors each version of a stored set may carry (the server's bank files, peers and the protect
+ * page write a set in the oldest version whose limit it fits, so older instances still read it).
+ */
+export const ROBUST_SET_MAX_ANCHORS = { 2: 64, 3: 96, 4: 192 } as const;
+
+/** The version a set with this many anchors is written as: the oldest whose limit it fits. */
+export function robustSetVersion(anchors: number): 2 | 3 | 4 {
+  return anchors > ROBUST_SET_MAX_ANCHORS[3] ? 4 : anchors > ROBUST_SET_MAX_ANCHORS[2] ? 3 : 2;
+}
+
 export const ROBUST_PARAMS = {
   /** Longest side of the plane global/centre hashes are computed on. */
   workingSide: 512,

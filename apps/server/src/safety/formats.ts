@@ -9,10 +9,10 @@
  *   bank moved between MMD instances keeps matching crops.
  * Facts about the formats come from facebook/ThreatExchange; the code is MMD's.
  */
-import { decodeVideoSignature } from '@mmd/phash';
+import { decodeVideoSignature, ROBUST_SET_MAX_ANCHORS } from '@mmd/phash';
 import { BANK_CATEGORIES, type Bank, type BankFormat, type RobustHashSet, type SignalType } from '@mmd/contracts';
 import { AppError } from '../errors.ts';
-import { normaliseSignal, ROBUST_SET_MAX_ANCHORS } from './hash-codec.ts';
+import { normaliseSignal } from './hash-codec.ts';
 import type { SignalRow } from './store.ts';
 
 export interface ImportedEntry {

@@ -3,7 +3,7 @@
  * MD5 are lower-case hex; a vPDQ is HMA's compact JSON (`["pdqhex,quality,seconds", …]`), which
  * HMA and python-threatexchange read as they are; a robust hash set is a small JSON object.
  */
-import { decodeVideoSignature, type Hash256, hash256FromHex, hash256ToHex, type RobustHashes, ROBUST_SCHEMES, robustSchemeOf, type VideoSignature, videoSignatureIndexHashes, type VpdqFeature } from '@mmd/phash';
+import { decodeVideoSignature, type Hash256, hash256FromHex, hash256ToHex, type RobustHashes, ROBUST_SCHEMES, robustSchemeOf, robustSetVersion, type VideoSignature, videoSignatureIndexHashes, type VpdqFeature } from '@mmd/phash';
 import type { RobustHashSet, SignalType } from '@mmd/contracts';
 import { AppError } from '../errors.ts';
 
@@ -58,14 +58,6 @@ export function decodeRobust(set: RobustHashSet): RobustHashes {
           }))
         : [],
   };
-}
-
-/** Anchors each version of a stored set may carry. */
-export const ROBUST_SET_MAX_ANCHORS = { 2: 64, 3: 96, 4: 192 } as const;
-
-/** The version a set with this many anchors is written as: the oldest whose limit it fits. */
-export function robustSetVersion(anchors: number): 2 | 3 | 4 {
-  return anchors > ROBUST_SET_MAX_ANCHORS[3] ? 4 : anchors > ROBUST_SET_MAX_ANCHORS[2] ? 3 : 2;
 }
 
 export function parseRobustJson(text: string | null): RobustHashes | null {
