@@ -12,8 +12,8 @@
  *     in the same run (packages/phash/scripts/index-speed.ts, run as it is).
  *  4. Image matching recall per edit (today's transformations, plain and resized crops, and the
  *     edits of packages/phash/scripts/edits.ts), plain PDQ vs MMD's scheme, development and test
- *     split side by side, and the two held-out sets fetched from Debian (wallpaper packages;
- *     OpenCV's sample photos) (packages/phash/scripts/generalise-eval.ts, held-out-photos.ts).
+ *     split side by side, and the three held-out sets fetched from Debian (wallpaper packages;
+ *     OpenCV's sample photos; LXQt's wallpapers, Palapeli's and matplotlib's photographs) (packages/phash/scripts/generalise-eval.ts, held-out-photos.ts).
  *  5. False matches of the same run (edited and untransformed other photos, the same overlay on
  *     different photos, collages of other photos), and the CPU MMD's hash sets add to a
  *     12-megapixel photo (least of 3 warm runs, process CPU time).
@@ -164,7 +164,7 @@ async function benchGeneralisation() {
   // The held-out photographs (Debian's wallpaper packages, and OpenCV's sample photos from
   // opencv-doc, fetched on first use): reported when they can be had, with the reason when not
   // (no apt-get, no route to Debian's archive).
-  const heldOutSplit = async (split: 'held-out' | 'held-out-2'): Promise<ReturnType<typeof scoreSplit> | { notRun: string }> => {
+  const heldOutSplit = async (split: 'held-out' | 'held-out-2' | 'held-out-3'): Promise<ReturnType<typeof scoreSplit> | { notRun: string }> => {
     try {
       const edits = quick ? ALL_EDITS.filter((_, i) => i % 3 === 0) : ALL_EDITS;
       return scoreSplit(await hashSplit(split, { edits, log }));
@@ -175,18 +175,21 @@ async function benchGeneralisation() {
   };
   const heldOut = await heldOutSplit('held-out');
   const heldOut2 = await heldOutSplit('held-out-2');
+  const heldOut3 = await heldOutSplit('held-out-3');
   const held = 'notRun' in heldOut ? null : heldOut;
   const held2 = 'notRun' in heldOut2 ? null : heldOut2;
+  const held3 = 'notRun' in heldOut3 ? null : heldOut3;
   const dev = scores.development!;
   const test = scores.test!;
   // 4. Recall per edit, plain PDQ vs MMD, development and test side by side.
   const recall = {
-    photos: { development: dev.photos, test: test.photos, heldOut: held ? held.photos : heldOut, heldOut2: held2 ? held2.photos : heldOut2 },
+    photos: { development: dev.photos, test: test.photos, heldOut: held ? held.photos : heldOut, heldOut2: held2 ? held2.photos : heldOut2, heldOut3: held3 ? held3.photos : heldOut3 },
     overallRecallPercent: {
       development: dev.overallRecallPercent,
       test: test.overallRecallPercent,
       heldOut: held?.overallRecallPercent ?? null,
       heldOut2: held2?.overallRecallPercent ?? null,
+      heldOut3: held3?.overallRecallPercent ?? null,
     },
     perEdit: Object.fromEntries(
       Object.keys(dev.perEdit).map((e) => {
@@ -194,6 +197,7 @@ async function benchGeneralisation() {
         const t = test.perEdit[e]!;
         const h = held?.perEdit[e];
         const h2 = held2?.perEdit[e];
+        const h3 = held3?.perEdit[e];
         return [
           e,
           {
@@ -201,6 +205,7 @@ async function benchGeneralisation() {
             test: { plainPdq: t.plainPdq, mmd: t.mmd, queries: t.queries, via: t.via, missed: t.missed },
             heldOut: h ? { plainPdq: h.plainPdq, mmd: h.mmd, queries: h.queries, via: h.via, missed: h.missed } : null,
             heldOut2: h2 ? { plainPdq: h2.plainPdq, mmd: h2.mmd, queries: h2.queries, via: h2.via, missed: h2.missed } : null,
+            heldOut3: h3 ? { plainPdq: h3.plainPdq, mmd: h3.mmd, queries: h3.queries, via: h3.via, missed: h3.missed } : null,
           },
         ];
       }),
@@ -214,6 +219,7 @@ async function benchGeneralisation() {
     test: { total: test.falseMatches, negatives: test.negatives, list: test.falseMatchList },
     heldOut: held ? { total: held.falseMatches, negatives: held.negatives, list: held.falseMatchList } : heldOut,
     heldOut2: held2 ? { total: held2.falseMatches, negatives: held2.negatives, list: held2.falseMatchList } : heldOut2,
+    heldOut3: held3 ? { total: held3.falseMatches, negatives: held3.negatives, list: held3.falseMatchList } : heldOut3,
     addedCpuPer12MegapixelPhoto: await addedCpuMs(await twelveMegapixelPhoto(DATA)),
   };
   return { recall, falseMatches };

@@ -1,7 +1,7 @@
 /**
  * False matches between *dark* photos under one shared overlay (Node only).
  *
- *   node --import tsx packages/phash/scripts/dark-overlay-eval.ts [--split development|test|held-out|held-out-2]
+ *   node --import tsx packages/phash/scripts/dark-overlay-eval.ts [--split development|test|held-out|held-out-2|held-out-3]
  *     [--gains 0.3,0.15] [--cache /tmp/mmd-dark-overlay]
  *
  * generalise-eval.ts puts each photo of a split under the same app chrome, caption or watermark

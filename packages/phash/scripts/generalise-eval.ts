@@ -2,7 +2,7 @@
  * Does robust image matching generalise? Recall per edit and false matches, plain PDQ vs MMD's
  * scheme, on the development and the test split side by side (photo-set.ts).
  *
- *   node --import tsx packages/phash/scripts/generalise-eval.ts [--split development|test|held-out|held-out-2]
+ *   node --import tsx packages/phash/scripts/generalise-eval.ts [--split development|test|held-out|held-out-2|held-out-3]
  *     [--cache /tmp/mmd-generalise] [--edits a,b,c]
  *
  * Per split, each photo's reference hash set is matched against:

@@ -12,7 +12,7 @@
  *
  * Licences travel with the packages (CC BY-SA for the Lomiri wallpapers, the KDE wallpapers'
  * own per-image licences, OpenCV's samples theirs); see each package's
- * /usr/share/doc/PACKAGE/copyright. HELD_OUT_2 below is a second set, fixed the same way later.
+ * /usr/share/doc/PACKAGE/copyright. HELD_OUT_2 and HELD_OUT_3 below are a second and a third set, fixed the same way later.
  */
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
@@ -98,6 +98,41 @@ export const HELD_OUT_2: readonly HeldOutPhoto[] = [
   { pkg: 'opencv-doc', path: `${OPENCV}text/scenetext04.jpg`, sha256: '28e08d142a04f92f' },
   { pkg: 'opencv-doc', path: `${OPENCV}text/scenetext05.jpg`, sha256: '63985ac1a9989a83' },
   { pkg: 'opencv-doc', path: `${OPENCV}text/scenetext06.jpg`, sha256: 'e4d64f10bbfb27b2' },
+];
+
+const LXQT = '/usr/share/lxqt/wallpapers/';
+const PALAPELI = '/usr/share/palapeli/collection/';
+
+/**
+ * A third held-out set, 17 photographs, fixed on 2026-12-07 (fourth session) by the same rule
+ * before any was hashed, when `held-out-2` had been looked at twice: every camera photograph of
+ * one scene among LXQt's wallpapers (`lxqt-themes`, CC BY-SA 3.0; none of the origami, triangle,
+ * wave or logo renders, nor `plasma_arch`), the five photographs of Palapeli's puzzle collection
+ * (`palapeli-data`; not its background textures) and matplotlib's one photograph
+ * (`python-matplotlib-data`, grace_hopper). Found by looking through Debian's wallpaper, artwork
+ * and sample-data packages for photographs no MMD set held: `ukui-wallpapers`, `lomiri-wallpapers`
+ * and `gnome-backgrounds` hold only renders, and `mate-backgrounds`' photographs are photos/.
+ * Many are soft, shallow-focus nature shots (a butterfly on a blurred field, fog, clouds):
+ * little texture for anchored regions, the hard case for crops.
+ */
+export const HELD_OUT_3: readonly HeldOutPhoto[] = [
+  { pkg: 'lxqt-themes', path: `${LXQT}Butterfly-Kenneth-Wimer.jpg`, sha256: 'c237c26f6f0b18db' },
+  { pkg: 'lxqt-themes', path: `${LXQT}Valendas.png`, sha256: 'f2d275c51d116942' },
+  { pkg: 'lxqt-themes', path: `${LXQT}after-the-rain.jpg`, sha256: 'e6cb8b3e09b904cc' },
+  { pkg: 'lxqt-themes', path: `${LXQT}appleflower.png`, sha256: 'bae8a8eb8274b295' },
+  { pkg: 'lxqt-themes', path: `${LXQT}beam.png`, sha256: '3d199194b048cb79' },
+  { pkg: 'lxqt-themes', path: `${LXQT}butterfly.png`, sha256: '13175434d99075e0' },
+  { pkg: 'lxqt-themes', path: `${LXQT}cloud.png`, sha256: '522dbf79dfaff751' },
+  { pkg: 'lxqt-themes', path: `${LXQT}drop.png`, sha256: '3b726aea9a6f8af3' },
+  { pkg: 'lxqt-themes', path: `${LXQT}flowers.png`, sha256: '3a935d8be4d6c978' },
+  { pkg: 'lxqt-themes', path: `${LXQT}fog.jpg`, sha256: 'a8235344ee6b5ab1' },
+  { pkg: 'lxqt-themes', path: `${LXQT}this-is-not-windows.jpg`, sha256: '2d885e0438c0ab24' },
+  { pkg: 'palapeli-data', path: `${PALAPELI}castle-maintenon.jpg`, sha256: 'f4a6bf48b97d9771' },
+  { pkg: 'palapeli-data', path: `${PALAPELI}cincinnati-bridge.jpg`, sha256: '09772d09318b34a5' },
+  { pkg: 'palapeli-data', path: `${PALAPELI}citrus-fruits.jpg`, sha256: '0cbd7154a1478980' },
+  { pkg: 'palapeli-data', path: `${PALAPELI}european-honey-bee.jpg`, sha256: '9d54ae706bddd899' },
+  { pkg: 'palapeli-data', path: `${PALAPELI}panther-chameleon-female.jpg`, sha256: 'adb9e2834a8a3db4' },
+  { pkg: 'python-matplotlib-data', path: '/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg', sha256: 'a8ca6d734765703b' },
 ];
 
 /** Where the photos are kept between runs (MMD_HELD_OUT_DIR, else the user's cache folder). */

@@ -2,7 +2,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DATA_DIR } from '../test/data.ts';
-import { HELD_OUT_2, heldOutPhotos } from './held-out-photos.ts';
+import { HELD_OUT_2, HELD_OUT_3, heldOutPhotos } from './held-out-photos.ts';
 
 /** The 14 photos plus the bridge photo from the PDQ vectors: 15 different scenes. */
 export function referencePhotos(): string[] {
@@ -31,16 +31,18 @@ export function negativeSet(): Array<{ file: string; scene: string }> {
  * Which photos a figure comes from: parameters are chosen on `development` only; `test` is the
  * other half of the shared photos; `held-out` is 25 photographs from Debian's wallpaper packages
  * (held-out-photos.ts), added when the test half had been looked at too often to stay unseen;
- * `held-out-2` is 27 of OpenCV's sample photographs, added when `held-out` had been looked at twice.
+ * `held-out-2` is 27 of OpenCV's sample photographs, added when `held-out` had been looked at twice;
+ * `held-out-3` is 17 photographs from LXQt's wallpapers, Palapeli and matplotlib, added when
+ * `held-out-2` had been looked at twice.
  */
-export type Split = 'development' | 'test' | 'held-out' | 'held-out-2';
+export type Split = 'development' | 'test' | 'held-out' | 'held-out-2' | 'held-out-3';
 
 /*
  * The development/test split of photos/, photos-more/ and the bridge photo (one file per scene;
  * Elephants-large is left out as a copy of Elephants). Fixed by name, alternating through each
  * folder, so both halves hold large colour photos and small or greyscale images.
  */
-const SPLIT: Record<Exclude<Split, 'held-out' | 'held-out-2'>, string[]> = {
+const SPLIT: Record<Exclude<Split, 'held-out' | 'held-out-2' | 'held-out-3'>, string[]> = {
   development: [
     'photos/Aqua.jpg',
     'photos/Dune.jpg',
@@ -80,5 +82,6 @@ const SPLIT: Record<Exclude<Split, 'held-out' | 'held-out-2'>, string[]> = {
 export function splitPhotos(split: Split, log?: (m: string) => void): string[] {
   if (split === 'held-out') return heldOutPhotos(log);
   if (split === 'held-out-2') return heldOutPhotos(log, HELD_OUT_2);
+  if (split === 'held-out-3') return heldOutPhotos(log, HELD_OUT_3);
   return SPLIT[split].map((f) => join(DATA_DIR, f));
 }
