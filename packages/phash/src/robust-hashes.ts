@@ -35,7 +35,9 @@ import { resizePlane, shrinkLuma, shrinkPlane } from './working-image.ts';
  *   surround; its sides are found and it is warped back to a rectangle (screen-quad.ts), then
  *   hashed whole and centred like the picture itself;
  * - quadrants (queries only): each quarter of the picture, its own surround trimmed, hashed
- *   whole and compared with the references' global hashes: a photo in a 2×2 collage;
+ *   whole and compared with the references' global hashes, and its central window compared
+ *   with their centre hashes: a photo in a 2×2 collage (a smooth one's whole-picture hash drifts
+ *   once shrunk into a cell and recompressed; its centre drifts less);
  * - anchors: 64×64 regions centred on the strongest blobs (difference-of-Gaussians extrema) of a
  *   copy whose picture (surround trimmed) is scaled to a fixed size. Blob centres move with the
  *   content, so a crop that keeps a blob keeps its region. Because the picture's size is
@@ -185,6 +187,13 @@ export const ROBUST_PARAMS = {
   squarish: 1.2,
   /** Fraction cut from each side for the central window. */
   centreInset: 0.2,
+  /**
+   * Whether a query also hashes the central window of each quarter (its surround trimmed), for
+   * the reference's centre hashes: a smooth photo in a 2×2 collage (development's Storm: its
+   * quarter 40–54 bits from the reference's whole picture, its quarter's centre 16–22 from the
+   * reference's centre). Query-only: sets made before match as they did.
+   */
+  quadrantCentres: true,
   /** Tilts (degrees) a query undoes before hashing its centre. */
   tilts: [-4, -3, -2, -1, 1, 2, 3, 4] as readonly number[],
   /** Whether turned centres are also hashed on the untrimmed plane when trimming cut something. */
@@ -467,9 +476,12 @@ function copyRegion(p: LumaPlane, r: LumaRegion): LumaPlane {
   return { luma, width: r.width, height: r.height };
 }
 
-/** Whole-picture hashes of each quarter of the picture, each with its own surround trimmed. */
-function quadrantHashes(working: LumaPlane, picture: LumaRegion): Hash256[] {
-  const out: Hash256[] = [];
+/**
+ * Whole-picture hashes of each quarter of the picture, each with its own surround trimmed, and
+ * (with `quadrantCentres`) the central window of each trimmed quarter.
+ */
+function quadrantHashes(working: LumaPlane, picture: LumaRegion): { global: Hash256[]; centre: Hash256[] } {
+  const out = { global: [] as Hash256[], centre: [] as Hash256[] };
   const w = Math.floor(picture.width / 2);
   const h = Math.floor(picture.height / 2);
   if (w < 32 || h < 32) return out;
@@ -480,8 +492,12 @@ function quadrantHashes(working: LumaPlane, picture: LumaRegion): Hash256[] {
     [1, 1],
   ] as const) {
     const quarter = copyRegion(working, { x: picture.x + i * w, y: picture.y + j * h, width: w, height: h });
-    const it = windowHash(quarter, contentRect(quarter));
-    if (good(it)) out.push(coefficientsToHash(it.coefficients));
+    const rect = contentRect(quarter);
+    const it = windowHash(quarter, rect);
+    if (good(it)) out.global.push(coefficientsToHash(it.coefficients));
+    if (!ROBUST_PARAMS.quadrantCentres) continue;
+    const c = windowHash(quarter, inset(rect, ROBUST_PARAMS.centreInset));
+    if (good(c)) out.centre.push(coefficientsToHash(c.coefficients));
   }
   return out;
 }
@@ -537,7 +553,9 @@ function queryFrom(p: Planes, pdq: PdqIntermediate): RobustHashes {
   }
   // Quarters of the whole plane: a collage's gutters split its picture rows, so the trimmed
   // rectangle may be one row of cells only.
-  global.push(...quadrantHashes(working, { x: 0, y: 0, width: working.width, height: working.height }));
+  const quadrants = quadrantHashes(working, { x: 0, y: 0, width: working.width, height: working.height });
+  global.push(...quadrants.global);
+  centre.push(...quadrants.centre);
   for (const r of tiltRects(rects, trimmed)) {
     const window = inset(r, ROBUST_PARAMS.centreInset);
     for (const degrees of ROBUST_PARAMS.tilts) {

@@ -274,6 +274,28 @@ describe('crops that were resized, and collages', { skip: SKIP_NO_DATA }, () => 
     assert.equal(matchRobust(robustQueryHashes(await decodeBuffer(without)), reference).matched, false);
   });
 
+  test("a smooth photo in a collage, whose quarter's whole-picture hash drifts, matches through the quarter's centre", async () => {
+    // Storm (a dark road under a grey sky): shrunk into a cell and recompressed with three other
+    // photos, its quarter's whole-picture hash moves 40–54 bits; the quarter's central window
+    // stays within PDQ's 31 of the reference's centre.
+    const storm = dataPath('photos', 'Storm.jpg');
+    // The development split's collage of Storm (generalise-eval.ts): beside Wood, astronaut and camera.
+    const others = [dataPath('photos', 'Wood.jpg'), dataPath('photos-more', 'astronaut.png'), dataPath('photos-more', 'camera.png'), dataPath('photos', 'Dune.jpg')];
+    const reference = robustReferenceHashes(await decodeRgb(storm));
+    const grid = await decodeBuffer(await applyEdit(storm, 'collage', others.slice(0, 3)));
+    const m = matchRobust(robustQueryHashes(grid), reference);
+    assert.equal(m.via, 'centre', JSON.stringify(m));
+    const before = ROBUST_PARAMS.quadrantCentres;
+    ROBUST_PARAMS.quadrantCentres = false;
+    try {
+      assert.equal(matchRobust(robustQueryHashes(grid), reference).matched, false, 'without the quarters\' centres it is missed');
+    } finally {
+      ROBUST_PARAMS.quadrantCentres = before;
+    }
+    const without = await collage(others[0]!, others.slice(1), 'Storm:others');
+    assert.equal(matchRobust(robustQueryHashes(await decodeBuffer(without)), reference).matched, false);
+  });
+
   test('resizing a plane averages areas when shrinking and keeps a flat plane flat', () => {
     const plane = { luma: Float32Array.from({ length: 12 }, (_, i) => (i % 4 < 2 ? 0 : 100)), width: 4, height: 3 };
     const half = resizePlane(plane, 2, 3);
