@@ -161,51 +161,53 @@ async function benchGeneralisation() {
     const edits = quick ? ALL_EDITS.filter((_, i) => i % 3 === 0) : ALL_EDITS;
     scores[split] = scoreSplit(await hashSplit(split, { edits, log }));
   }
-  // The held-out photographs (Debian's wallpaper packages, and OpenCV's sample photos from
-  // opencv-doc, fetched on first use): reported when they can be had, with the reason when not
-  // (no apt-get, no route to Debian's archive).
-  const heldOutSplit = async (split: 'held-out' | 'held-out-2' | 'held-out-3'): Promise<ReturnType<typeof scoreSplit> | { notRun: string }> => {
+  // The held-out photographs (Debian's wallpaper packages, OpenCV's sample photos, and LXQt's,
+  // Palapeli's and matplotlib's photographs, fetched on first use): reported when they can be
+  // had, with the reason when not (no apt-get, no route to Debian's archive).
+  const HELD_OUT_SETS = [
+    ['heldOut', 'held-out'],
+    ['heldOut2', 'held-out-2'],
+    ['heldOut3', 'held-out-3'],
+  ] as const;
+  const heldSets: Array<{ key: (typeof HELD_OUT_SETS)[number][0]; score: ReturnType<typeof scoreSplit> | null; notRun: { notRun: string } | null }> = [];
+  for (const [key, split] of HELD_OUT_SETS) {
     try {
       const edits = quick ? ALL_EDITS.filter((_, i) => i % 3 === 0) : ALL_EDITS;
-      return scoreSplit(await hashSplit(split, { edits, log }));
+      heldSets.push({ key, score: scoreSplit(await hashSplit(split, { edits, log })), notRun: null });
     } catch (e) {
       log(`${split} photos not run: ${(e as Error).message}`);
-      return { notRun: (e as Error).message };
+      heldSets.push({ key, score: null, notRun: { notRun: (e as Error).message } });
     }
-  };
-  const heldOut = await heldOutSplit('held-out');
-  const heldOut2 = await heldOutSplit('held-out-2');
-  const heldOut3 = await heldOutSplit('held-out-3');
-  const held = 'notRun' in heldOut ? null : heldOut;
-  const held2 = 'notRun' in heldOut2 ? null : heldOut2;
-  const held3 = 'notRun' in heldOut3 ? null : heldOut3;
+  }
+  /** One entry per held-out set, keyed heldOut, heldOut2, heldOut3: `of` its score, else `otherwise`. */
+  const perHeld = <T, U>(of: (s: ReturnType<typeof scoreSplit>) => T, otherwise: (h: (typeof heldSets)[number]) => U) =>
+    Object.fromEntries(heldSets.map((h) => [h.key, h.score ? of(h.score) : otherwise(h)]));
   const dev = scores.development!;
   const test = scores.test!;
   // 4. Recall per edit, plain PDQ vs MMD, development and test side by side.
   const recall = {
-    photos: { development: dev.photos, test: test.photos, heldOut: held ? held.photos : heldOut, heldOut2: held2 ? held2.photos : heldOut2, heldOut3: held3 ? held3.photos : heldOut3 },
+    photos: { development: dev.photos, test: test.photos, ...perHeld((s) => s.photos, (h) => h.notRun) },
     overallRecallPercent: {
       development: dev.overallRecallPercent,
       test: test.overallRecallPercent,
-      heldOut: held?.overallRecallPercent ?? null,
-      heldOut2: held2?.overallRecallPercent ?? null,
-      heldOut3: held3?.overallRecallPercent ?? null,
+      ...perHeld((s) => s.overallRecallPercent, () => null),
     },
     perEdit: Object.fromEntries(
       Object.keys(dev.perEdit).map((e) => {
         const d = dev.perEdit[e]!;
         const t = test.perEdit[e]!;
-        const h = held?.perEdit[e];
-        const h2 = held2?.perEdit[e];
-        const h3 = held3?.perEdit[e];
         return [
           e,
           {
             development: { plainPdq: d.plainPdq, mmd: d.mmd, queries: d.queries, via: d.via },
             test: { plainPdq: t.plainPdq, mmd: t.mmd, queries: t.queries, via: t.via, missed: t.missed },
-            heldOut: h ? { plainPdq: h.plainPdq, mmd: h.mmd, queries: h.queries, via: h.via, missed: h.missed } : null,
-            heldOut2: h2 ? { plainPdq: h2.plainPdq, mmd: h2.mmd, queries: h2.queries, via: h2.via, missed: h2.missed } : null,
-            heldOut3: h3 ? { plainPdq: h3.plainPdq, mmd: h3.mmd, queries: h3.queries, via: h3.via, missed: h3.missed } : null,
+            ...perHeld(
+              (s) => {
+                const h = s.perEdit[e];
+                return h ? { plainPdq: h.plainPdq, mmd: h.mmd, queries: h.queries, via: h.via, missed: h.missed } : null;
+              },
+              () => null,
+            ),
           },
         ];
       }),
@@ -217,9 +219,7 @@ async function benchGeneralisation() {
   const falseMatches = {
     development: { total: dev.falseMatches, negatives: dev.negatives, list: dev.falseMatchList },
     test: { total: test.falseMatches, negatives: test.negatives, list: test.falseMatchList },
-    heldOut: held ? { total: held.falseMatches, negatives: held.negatives, list: held.falseMatchList } : heldOut,
-    heldOut2: held2 ? { total: held2.falseMatches, negatives: held2.negatives, list: held2.falseMatchList } : heldOut2,
-    heldOut3: held3 ? { total: held3.falseMatches, negatives: held3.negatives, list: held3.falseMatchList } : heldOut3,
+    ...perHeld((s) => ({ total: s.falseMatches, negatives: s.negatives, list: s.falseMatchList }), (h) => h.notRun),
     addedCpuPer12MegapixelPhoto: await addedCpuMs(await twelveMegapixelPhoto(DATA)),
   };
   return { recall, falseMatches };
