@@ -340,6 +340,7 @@ export async function buildApp(deps: AppDeps) {
     config,
     log: app.log,
     enqueueSweep: (tx, payload, options) => queue.enqueueIn(tx, 'safety-sweep', payload, options),
+    enqueueRehash: (payload, dedupeKey) => queue.enqueue('safety-rehash', payload, { dedupeKey }),
     spread: spreadPolicy,
     bus,
     onSuspended: (accountId) => {
@@ -672,6 +673,7 @@ export async function buildApp(deps: AppDeps) {
         {
           'media-process': processMedia,
           'safety-sweep': (job) => safety.sweeps.run(job.payload),
+          'safety-rehash': (job) => safety.rehash.run(job.payload),
           'automation-run': (job) => automationRunner.run(job.payload, { final: job.attempt >= job.maxAttempts }),
           'automation-webhook': (job) => automationRunner.webhook(job.payload, job.signal),
           'interactive-close': (job) => interactive.closeDue(job.payload.messageId),

@@ -10,6 +10,8 @@ export interface JobPayloads {
   'interactive-close': { messageId: string };
   /** `tag`: whoever queued it hears when it completes (safety's sweepCompleted hook; federation tags its peers' signals). */
   'safety-sweep': { bankId: string; afterSignalId: number; upToSignalId: number; caseRef?: string; tag?: string };
+  /** Re-hash stored uploads whose image sets older parameters made, the page after `afterId` (safety/rehash.ts). */
+  'safety-rehash': { afterId: number };
   /** A business's automation answers one contact message (rules, greeting, away, assistant). */
   'automation-run': { businessId: string; conversationId: string; messageId: string };
   /** One rule webhook call, signed per Standard Webhooks. */
@@ -70,6 +72,7 @@ export const JOB_QUEUE: { [K in keyof JobPayloads]: string } = {
   'media-process': 'core',
   'interactive-close': 'core',
   'safety-sweep': 'core',
+  'safety-rehash': 'core',
   'automation-run': 'core',
   'automation-webhook': 'core',
   'contacts-reply': 'core',

@@ -32,7 +32,7 @@ async function scrape(app: FastifyInstance): Promise<string> {
 
 const noop = async () => null;
 /** Handlers for the core queue that do nothing: a test's jobs are processed without side effects. */
-const coreNoops = { 'media-process': noop, 'safety-sweep': noop, 'automation-run': noop, 'automation-webhook': noop, 'interactive-close': noop, 'contacts-reply': noop };
+const coreNoops = { 'media-process': noop, 'safety-sweep': noop, 'safety-rehash': noop, 'automation-run': noop, 'automation-webhook': noop, 'interactive-close': noop, 'contacts-reply': noop };
 
 /** What the audit needs of a server: a test server or a cluster node. */
 interface Audited {

@@ -182,6 +182,17 @@ export function createSafetyIndexes(db: Database, options: { bus?: Pick<EventBus
      */
     refresh,
     /**
+     * Puts a stored upload's re-hashed sets in place of its old ones in this process's media index
+     * (rehash.ts). A row removed meanwhile that this re-adds is dropped again by the next search
+     * that meets it, as in other processes.
+     */
+    replaceMedia(id: number, row: Parameters<typeof mediaIndexHashes>[0]): void {
+      // Not loaded yet: the first load reads the row as it is now.
+      if (id > mediaCursor) return;
+      media.remove(id);
+      media.add(id, mediaIndexHashes(row));
+    },
+    /**
      * The older robust schemes bank signals' image sets were made in (as of the last refresh): an
      * upload's query set is made in each of them too, so those signals keep matching crops and
      * edits, not only whole-picture copies. Empty once every such signal is gone.

@@ -10,6 +10,7 @@ import { SAFETY_ORDERED_IDS } from './store.ts';
 import type { Executor } from './audit.ts';
 import { decodeRobust, encodeHashList, formatVpdqCompact, readStoredRobust, parseVideoSignature, parseVpdqAny, videoIndexKeys } from './hash-codec.ts';
 import type { FileHashes } from './hasher.ts';
+import { imageHashParams } from './rehash.ts';
 
 /** What a takedown needs to know about one item to find its copies and bank it. */
 export interface MediaSeed {
@@ -53,6 +54,7 @@ export async function saveMediaHashes(db: Database, options: { mediaId: string; 
         video_keys: hashes.video ? encodeHashList(videoIndexKeys(hashes.video.signature)) : null,
         removed_at: null,
         created_at: options.now,
+        hash_params: hashes.image ? imageHashParams() : null,
       })
       .returning('id')
       .executeTakeFirstOrThrow();

@@ -224,4 +224,9 @@ export const safetyMigrations: MigrationSteps = {
     await db.schema.createIndex('safety_erasure_by_account').on('safety_erasure_requests').columns(['account_id', 'created_at']).execute();
     await db.schema.createIndex('safety_erasure_by_case').on('safety_erasure_requests').columns(['case_ref', 'created_at']).execute();
   },
+  // Which parameters an upload's image sets were made with (rehash.ts): a server whose matching
+  // changed re-hashes the uploads stored before, from their files.
+  '202612071830-safety-media-hash-params': async (db: Kysely<unknown>) => {
+    await db.schema.alterTable('safety_media_hashes').addColumn('hash_params', 'text').execute();
+  },
 };

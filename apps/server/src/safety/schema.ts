@@ -67,6 +67,8 @@ export interface SafetyMediaHashesTable {
   created_at: number;
   /** Its near-duplicate cluster (clusters.ts): the id of the cluster's first row; null before it is assigned. */
   cluster_id: number | null;
+  /** Images: the fingerprint of the parameters its sets were made with (rehash.ts); null before fingerprints. */
+  hash_params: string | null;
 }
 
 export interface SafetyReviewsTable {

@@ -31,6 +31,7 @@ import { createScreening } from './screening.ts';
 import { clustersOf } from './clusters.ts';
 import { createSweeps } from './sweep.ts';
 import { createTakedowns } from './takedown.ts';
+import { createRehash, imageHashParams } from './rehash.ts';
 import { failInterrupted, getRecord, listRecords } from './takedown-records.ts';
 
 export interface SafetyDeps {
@@ -42,6 +43,11 @@ export interface SafetyDeps {
   log: { warn(o: object, m: string): void; error(o: object, m: string): void };
   /** Queues a `safety-sweep` job inside the caller's transaction. */
   enqueueSweep: (tx: Tx, payload: JobPayloads['safety-sweep'], options?: { runAt?: number }) => Promise<{ id: string }>;
+  /**
+   * Queues a `safety-rehash` job (at most one per key: its parameters' fingerprint and page).
+   * Without one, stored uploads are never re-hashed (tests that build the service alone).
+   */
+  enqueueRehash?: (payload: JobPayloads['safety-rehash'], dedupeKey: string) => Promise<unknown>;
   /** Hashing threads (default: one per core). */
   hashThreads?: number;
   /** Friction on what spreads too fast (messaging): a released hold shares its messages under it. */
@@ -85,6 +91,14 @@ export function createSafety(deps: SafetyDeps) {
       return write(async (tx, emit) => dismissReview(tx, emit, { review, decidedBy: null, note, now: clock(), spread: deps.spread }));
     },
   });
+  const rehash = createRehash({
+    db,
+    hasher,
+    blobs,
+    indexes,
+    log,
+    enqueue: (payload) => deps.enqueueRehash?.(payload, `safety-rehash:${imageHashParams()}:${payload.afterId}`) ?? Promise.resolve(),
+  });
   const erasure = createErasure({ db, takedowns, matcher, clock, config, unlockCase: (reference, secret) => protection.unlock(reference, secret) });
   protection.listErasure((reference) => erasure.ofCase(reference));
 
@@ -126,9 +140,21 @@ export function createSafety(deps: SafetyDeps) {
         return getRecord(db.db, id);
       },
     },
-    /** Loads the indexes so the first upload does not pay for it, and closes takedowns a stopped process left running. */
+    /** Re-hashes stored uploads whose image sets older parameters made (rehash.ts; the `safety-rehash` job). */
+    rehash,
+    /**
+     * Loads the indexes so the first upload does not pay for it, closes takedowns a stopped process
+     * left running, and queues re-hashing when stored uploads' sets were made with other parameters.
+     */
     async start() {
       await indexes.refresh();
+      // In the background: on a large table the look (no index serves "other parameters") must not hold up the start.
+      if (deps.enqueueRehash) {
+        rehash
+          .needed()
+          .then((needed) => (needed ? rehash.enqueueFirst() : undefined))
+          .catch((err: unknown) => log.warn({ err }, 'could not queue re-hashing of stored uploads'));
+      }
       const interrupted = await failInterrupted(db.db, clock());
       if (interrupted > 0) log.warn({ takedowns: interrupted }, 'takedowns left running by a stopped process marked failed');
     },
