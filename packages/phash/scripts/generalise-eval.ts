@@ -3,7 +3,7 @@
  * scheme, on the development and the test split side by side (photo-set.ts).
  *
  *   node --import tsx packages/phash/scripts/generalise-eval.ts [--split development|test|held-out|held-out-2|held-out-3]
- *     [--cache /tmp/mmd-generalise] [--edits a,b,c]
+ *     [--cache /tmp/mmd-generalise] [--edits a,b,c] [--threads N (default: one per core)]
  *
  * Per split, each photo's reference hash set is matched against:
  * - every edit of it: today's transformations (transforms.ts), plain crops and crops also resized
@@ -20,7 +20,9 @@
  * redone every run. Parameters are chosen on the development split only. Prints JSON.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { basename, extname, join } from 'node:path';
+import { isMainThread, Worker } from 'node:worker_threads';
 import sharp from 'sharp';
 import { hammingDistance } from '../src/hamming.ts';
 import { pdqIntermediate } from '../src/pdq.ts';
@@ -95,65 +97,154 @@ export async function cached(dir: string | undefined, key: string, make: () => P
   return bytes;
 }
 
-/** Hashes the photos of a split, every edit of each, the overlays and the collage negatives. */
-export async function hashSplit(
-  split: Split,
-  options: {
-    cacheDir?: string;
-    edits?: readonly string[];
-    negatives?: boolean;
-    /** Seeded variants per new edit (edits.ts `variant`), development probes only; default 1. */
-    variants?: number;
-    log?: (m: string) => void;
-  } = {},
-): Promise<HashedSplit> {
-  const { cacheDir, log = () => {} } = options;
+/** What {@link hashSplit} takes besides the split. */
+export interface HashSplitOptions {
+  cacheDir?: string;
+  edits?: readonly string[];
+  negatives?: boolean;
+  /** Seeded variants per new edit (edits.ts `variant`), development probes only; default 1. */
+  variants?: number;
+  /**
+   * Worker threads hashing photos side by side (default: one per core). Each photo's edits and
+   * hashes are its own, and the results are put together in photo order, so the report is the
+   * same for any number; 1 hashes on this thread.
+   */
+  threads?: number;
+  log?: (m: string) => void;
+}
+
+/** Everything {@link hashSplit} makes of one photo. */
+interface HashedPhoto {
+  readonly photo: HashedSplit['photos'][number];
+  readonly queries: Query[];
+  readonly overlays: HashedSplit['overlays'];
+  readonly collageNegatives: Query[];
+}
+
+/** Hashes the `i`-th of a split's `files`: the photo, every edit of it, its overlays and its collage negative. */
+export async function hashPhoto(files: readonly string[], i: number, options: Omit<HashSplitOptions, 'threads' | 'log'>): Promise<HashedPhoto> {
+  const { cacheDir } = options;
   const edits = options.edits ?? ALL_EDITS;
-  if (cacheDir) mkdirSync(cacheDir, { recursive: true });
-  const files = splitPhotos(split, log);
   const name = (f: string) => basename(f, extname(f));
-  const photos: HashedSplit['photos'] = [];
+  const file = files[i]!;
+  const n = name(file);
+  const photo = { name: n, original: await hash(file, true) };
   const queries: Query[] = [];
   const overlays: HashedSplit['overlays'] = [];
   const collageNegatives: Query[] = [];
-  for (const [i, file] of files.entries()) {
-    const n = name(file);
-    log(`${split}: ${n}`);
-    photos.push({ name: n, original: await hash(file, true) });
-    const others = [1, 2, 3, 4].map((k) => files[(i + k) % files.length]!);
-    const add = async (edit: string, label: string, shows: string[], make: () => Promise<Buffer>) => {
-      queries.push({ edit, label, shows: new Set(shows), hashed: await hash(await cached(cacheDir, `${n}--${label}`, make)) });
-    };
-    for (const edit of edits) {
-      if (edit === 'crops-plain') {
-        for (const c of CROPS) await add(edit, `crop-${c.name}`, [n], () => applyCrop(file, c));
-      } else if (edit === 'crops-resized') {
-        for (const c of CROPS)
-          for (const s of CROP_RESIZES) await add(edit, `crop-${c.name}@${s}`, [n], () => applyCrop(file, c, s));
-      } else if ((TRANSFORMS as readonly string[]).includes(edit)) {
-        await add(edit, edit, [n], () => applyTransform(file, edit as (typeof TRANSFORMS)[number]));
-      } else {
-        for (let v = 0; v < (options.variants ?? 1); v++) {
-          const label = v === 0 ? edit : `${edit}#${v}`;
-          if (edit === 'collage') {
-            // Another variant puts other photos beside it, too.
-            const beside = [1, 2, 3].map((k) => files[(i + k + 3 * v) % files.length]!);
-            await add(edit, label, [n, ...beside.map(name)], () => applyEdit(file, 'collage', beside, v));
-          } else {
-            await add(edit, label, [n], () => applyEdit(file, edit as (typeof EDITS)[number], [], v));
-          }
+  const others = [1, 2, 3, 4].map((k) => files[(i + k) % files.length]!);
+  const add = async (edit: string, label: string, shows: string[], make: () => Promise<Buffer>) => {
+    queries.push({ edit, label, shows: new Set(shows), hashed: await hash(await cached(cacheDir, `${n}--${label}`, make)) });
+  };
+  for (const edit of edits) {
+    if (edit === 'crops-plain') {
+      for (const c of CROPS) await add(edit, `crop-${c.name}`, [n], () => applyCrop(file, c));
+    } else if (edit === 'crops-resized') {
+      for (const c of CROPS)
+        for (const s of CROP_RESIZES) await add(edit, `crop-${c.name}@${s}`, [n], () => applyCrop(file, c, s));
+    } else if ((TRANSFORMS as readonly string[]).includes(edit)) {
+      await add(edit, edit, [n], () => applyTransform(file, edit as (typeof TRANSFORMS)[number]));
+    } else {
+      for (let v = 0; v < (options.variants ?? 1); v++) {
+        const label = v === 0 ? edit : `${edit}#${v}`;
+        if (edit === 'collage') {
+          // Another variant puts other photos beside it, too.
+          const beside = [1, 2, 3].map((k) => files[(i + k + 3 * v) % files.length]!);
+          await add(edit, label, [n, ...beside.map(name)], () => applyEdit(file, 'collage', beside, v));
+        } else {
+          await add(edit, label, [n], () => applyEdit(file, edit as (typeof EDITS)[number], [], v));
         }
       }
     }
-    // Probes of recall alone may skip the overlay and collage negatives (never a reported run).
-    if (options.negatives === false) continue;
-    for (const o of OVERLAYS)
-      overlays.push({ photo: n, overlay: o, hashed: await hash(await cached(cacheDir, `${n}--overlay-${o}`, () => applyOverlay(file, o)), true) });
-    // Four other photos in a collage, none of them this one.
-    const bytes = await cached(cacheDir, `${n}--collage-of-others`, () => collage(others[0]!, others.slice(1), `${n}:others`));
-    collageNegatives.push({ edit: 'collage-of-others', label: `collage of others (${n})`, shows: new Set(others.map(name)), hashed: await hash(bytes) });
   }
-  return { split, photos, queries, overlays, collageNegatives };
+  // Probes of recall alone may skip the overlay and collage negatives (never a reported run).
+  if (options.negatives === false) return { photo, queries, overlays, collageNegatives };
+  for (const o of OVERLAYS)
+    overlays.push({ photo: n, overlay: o, hashed: await hash(await cached(cacheDir, `${n}--overlay-${o}`, () => applyOverlay(file, o)), true) });
+  // Four other photos in a collage, none of them this one.
+  const bytes = await cached(cacheDir, `${n}--collage-of-others`, () => collage(others[0]!, others.slice(1), `${n}:others`));
+  collageNegatives.push({ edit: 'collage-of-others', label: `collage of others (${n})`, shows: new Set(others.map(name)), hashed: await hash(bytes) });
+  return { photo, queries, overlays, collageNegatives };
+}
+
+// Worker threads do not inherit tsx's hooks (nor does `--import tsx` in their execArgv cover the
+// entry on Node 20): each registers tsx first, as the server's thread pool does.
+const TSX_API = (() => {
+  try {
+    return import.meta.resolve('tsx/esm/api');
+  } catch {
+    return undefined;
+  }
+})();
+const WORKER_BOOTSTRAP = `
+const { workerData } = require('node:worker_threads');
+(workerData.tsxApi ? import(workerData.tsxApi).then((api) => api.register()) : Promise.resolve())
+  .then(() => import(workerData.entry));
+`;
+
+/** Hashes every photo of `files` on `threads` worker threads (generalise-worker.ts), in photo order. */
+async function hashOnWorkers(files: readonly string[], threads: number, options: Omit<HashSplitOptions, 'threads' | 'log'>, log: (m: string) => void, split: Split): Promise<HashedPhoto[]> {
+  const results: HashedPhoto[] = new Array(files.length);
+  let next = 0;
+  const workers = Array.from(
+    { length: threads },
+    // The scheme's parameters go along: a probe that changed them (MMD_ROBUST_PARAMS) hashes with the same ones.
+    () =>
+      new Worker(WORKER_BOOTSTRAP, {
+        eval: true,
+        workerData: { entry: new URL('./generalise-worker.ts', import.meta.url).href, tsxApi: TSX_API, files, options, params: structuredClone(ROBUST_PARAMS) },
+        execArgv: [],
+      }),
+  );
+  try {
+    await Promise.all(
+      workers.map(
+        (worker) =>
+          new Promise<void>((resolve, reject) => {
+            const give = () => {
+              if (next >= files.length) return resolve();
+              const i = next++;
+              log(`${split}: ${basename(files[i]!, extname(files[i]!))}`);
+              worker.postMessage(i);
+            };
+            worker.on('message', (m: { i: number; result?: HashedPhoto; error?: string }) => {
+              if (m.error !== undefined) return reject(new Error(`hashing ${files[m.i]}: ${m.error}`));
+              results[m.i] = m.result!;
+              give();
+            });
+            worker.on('error', reject);
+            give();
+          }),
+      ),
+    );
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+  return results;
+}
+
+/** Hashes the photos of a split, every edit of each, the overlays and the collage negatives. */
+export async function hashSplit(split: Split, options: HashSplitOptions = {}): Promise<HashedSplit> {
+  const { log = () => {}, threads: _threads, ...rest } = options;
+  const { cacheDir } = rest;
+  if (cacheDir) mkdirSync(cacheDir, { recursive: true });
+  const files = splitPhotos(split, log);
+  const threads = Math.max(1, Math.min(options.threads ?? availableParallelism(), files.length));
+  let hashed: HashedPhoto[];
+  if (threads === 1) {
+    hashed = [];
+    for (const [i, file] of files.entries()) {
+      log(`${split}: ${basename(file, extname(file))}`);
+      hashed.push(await hashPhoto(files, i, rest));
+    }
+  } else hashed = await hashOnWorkers(files, threads, rest, log, split);
+  return {
+    split,
+    photos: hashed.map((h) => h.photo),
+    queries: hashed.flatMap((h) => h.queries),
+    overlays: hashed.flatMap((h) => h.overlays),
+    collageNegatives: hashed.flatMap((h) => h.collageNegatives),
+  };
 }
 
 type Matcher = (query: RobustHashes, reference: RobustHashes) => RobustMatch;
@@ -265,7 +356,7 @@ export async function twelveMegapixelPhoto(dataDir: string): Promise<Buffer> {
     .toBuffer();
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMainThread && import.meta.url === `file://${process.argv[1]}`) {
   // Development only: try other parameters without editing the library.
   if (process.env.MMD_ROBUST_PARAMS) Object.assign(ROBUST_PARAMS, JSON.parse(process.env.MMD_ROBUST_PARAMS));
   const arg = (k: string) => {
@@ -283,6 +374,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       cacheDir: arg('--cache'),
       ...(edits ? { edits } : {}),
       ...(variants ? { variants } : {}),
+      ...(arg('--threads') ? { threads: Number(arg('--threads')) } : {}),
       log: (m) => process.stderr.write(`${m}\n`),
     });
     out.push(scoreSplit(hashed));
