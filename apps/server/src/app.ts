@@ -673,7 +673,7 @@ export async function buildApp(deps: AppDeps) {
         {
           'media-process': processMedia,
           'safety-sweep': (job) => safety.sweeps.run(job.payload),
-          'safety-rehash': (job) => safety.rehash.run(job.payload),
+          'safety-rehash': (job) => safety.rehash.run(job.payload, job.signal),
           'automation-run': (job) => automationRunner.run(job.payload, { final: job.attempt >= job.maxAttempts }),
           'automation-webhook': (job) => automationRunner.webhook(job.payload, job.signal),
           'interactive-close': (job) => interactive.closeDue(job.payload.messageId),

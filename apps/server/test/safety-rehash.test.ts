@@ -29,7 +29,7 @@ async function asOlderBuild(server: TestServer, mediaId: string, image: Buffer):
   await server.db.db.updateTable('safety_media_hashes').set({ query, reference, hash_params: null }).where('media_id', '=', mediaId).execute();
   const row = await server.db.db.selectFrom('safety_media_hashes').select('id').where('media_id', '=', mediaId).executeTakeFirstOrThrow();
   // The server's index as a process started on that older build would have loaded it.
-  server.services.safety.indexes.replaceMedia(Number(row.id), { query, reference, vpdq: null });
+  await server.services.safety.indexes.replaceMedia(Number(row.id), { query, reference, vpdq: null });
   return { id: Number(row.id), query, reference };
 }
 
@@ -85,11 +85,6 @@ onEachDatabase('safety: re-hashing stored uploads', (dialect) => {
     assert.deepEqual([...(await createMatcher({ db: server.db, indexes: other }).findCopies(seed)).keys()], [item.id]);
     other.close();
 
-    // A second start with nothing to re-hash queues nothing more.
-    const before = await server.db.db.selectFrom('jobs').select('id').where('type', '=', 'safety-rehash').execute();
-    await server.services.safety.start();
-    const afterStart = await server.db.db.selectFrom('jobs').select('id').where('type', '=', 'safety-rehash').execute();
-    assert.equal(afterStart.length, before.length);
   });
 
   test('pages hand on to the next; an item whose files are gone, or taken down, is left as it is', { skip: noData, timeout: 120_000 }, async () => {
@@ -108,9 +103,10 @@ onEachDatabase('safety: re-hashing stored uploads', (dialect) => {
     await server.db.db.updateTable('safety_media_hashes').set({ removed_at: Date.now() }).where('media_id', '=', items[1]!.id).execute();
 
     const queued: number[] = [];
+    const hasher = createHasher({ maxPixels: 50_000_000, maxVideoSeconds: 60 });
     const rehash = createRehash({
       db: server.db,
-      hasher: createHasher({ maxPixels: 50_000_000, maxVideoSeconds: 60 }),
+      hasher,
       blobs: server.services.blobs,
       indexes: server.services.safety.indexes,
       enqueue: async (p) => void queued.push(p.afterId),
@@ -131,5 +127,51 @@ onEachDatabase('safety: re-hashing stored uploads', (dialect) => {
     assert.equal((await storedRow(server, items[0]!.id)).hash_params, null, 'no file: left unmarked');
     assert.equal((await storedRow(server, items[1]!.id)).hash_params, null, 'taken down: left alone');
     assert.equal((await storedRow(server, items[2]!.id)).hash_params, imageHashParams());
+  });
+
+  test('the original is hashed while its blob is stored; an item taken down while it is hashed is not written back', { skip: noData, timeout: 120_000 }, async () => {
+    const image = await smallPhoto('LadyBird.jpg', 700);
+    const kept = await uploadAndWait(alice.client, image, 'kept.jpg');
+    const fresh = await storedRow(server, kept.id);
+    await asOlderBuild(server, kept.id, image);
+    // The original is dropped after processing by default; an operator who keeps originals has it.
+    const media = await server.db.db.selectFrom('media').select('original_key').where('id', '=', kept.id).executeTakeFirstOrThrow();
+    assert.equal(await server.services.blobs.exists(media.original_key), false);
+    await server.services.blobs.put(media.original_key, image, { contentType: 'image/jpeg' });
+    await server.db.db.updateTable('safety_media_hashes').set({ pdq: '0'.repeat(64) }).where('media_id', '=', kept.id).execute();
+
+    const hasher = createHasher({ maxPixels: 50_000_000, maxVideoSeconds: 60 });
+    const rehashOf = (hashFile: typeof hasher.hashFile) =>
+      createRehash({ db: server.db, hasher: { hashFile }, blobs: server.services.blobs, indexes: server.services.safety.indexes, enqueue: async () => {}, log: { warn() {} }, pageSize: 100 });
+    const id = Number((await server.db.db.selectFrom('safety_media_hashes').select('id').where('media_id', '=', kept.id).executeTakeFirstOrThrow()).id);
+    const done = await rehashOf(hasher.hashFile).run({ afterId: id - 1 });
+    assert.equal(done.fromOriginal, 1);
+    assert.equal((await storedRow(server, kept.id)).pdq, fresh.pdq, 'from the original, the plain hash is written again');
+
+    // Taken down while its file is being hashed: the row stays as the takedown left it, out of the index.
+    const other = await uploadAndWait(alice.client, await smallPhoto('Garden.jpg', 600), 'garden.jpg');
+    const older = await asOlderBuild(server, other.id, await smallPhoto('Garden.jpg', 600));
+    const removedWhileHashing = rehashOf(async (file, known) => {
+      await server.services.safety.takedowns.run(null, { mediaIds: [other.id], reason: 'test' });
+      return hasher.hashFile(file, known);
+    });
+    const raced = await removedWhileHashing.run({ afterId: older.id - 1 });
+    assert.equal(raced.rehashed, 0);
+    assert.equal(raced.skipped, 1);
+    const row = await storedRow(server, other.id);
+    assert.equal(row.hash_params, null, 'not written back');
+    assert.equal(server.services.safety.indexes.media.search(mediaIndexHashes({ query: row.query, reference: row.reference, vpdq: null }), 0).has(older.id), false);
+  });
+
+  test('a walk is named by the parameters and the day it starts: processes starting the same day share it, the next day walks again', async () => {
+    const jobs = async () => (await server.db.db.selectFrom('jobs').select('payload').where('type', '=', 'safety-rehash').execute()).length;
+    const before = await jobs();
+    const day = Date.UTC(2030, 0, 7, 9);
+    await server.services.safety.rehash.enqueueFirst(day);
+    assert.equal(await jobs(), before + 1);
+    await server.services.safety.rehash.enqueueFirst(day + 3 * 3600_000);
+    assert.equal(await jobs(), before + 1, 'the same day: the same walk, queued once');
+    await server.services.safety.rehash.enqueueFirst(day + 24 * 3600_000);
+    assert.equal(await jobs(), before + 2, 'the next day: a new walk, which looks again at what the last one skipped');
   });
 });

@@ -186,11 +186,17 @@ export function createSafetyIndexes(db: Database, options: { bus?: Pick<EventBus
      * (rehash.ts). A row removed meanwhile that this re-adds is dropped again by the next search
      * that meets it, as in other processes.
      */
-    replaceMedia(id: number, row: Parameters<typeof mediaIndexHashes>[0]): void {
-      // Not loaded yet: the first load reads the row as it is now.
-      if (id > mediaCursor) return;
-      media.remove(id);
-      media.add(id, mediaIndexHashes(row));
+    replaceMedia(id: number, row: Parameters<typeof mediaIndexHashes>[0]): Promise<void> {
+      // After any load under way, which may have read the row before the caller's update; a row
+      // past the cursor then is read, as it is now, by the next load.
+      const apply = () => {
+        if (id > mediaCursor) return;
+        media.remove(id);
+        media.add(id, mediaIndexHashes(row));
+      };
+      const done = chain.then(apply, apply);
+      chain = done.catch(() => {});
+      return done;
     },
     /**
      * The older robust schemes bank signals' image sets were made in (as of the last refresh): an

@@ -8,15 +8,15 @@
  * Each row records the fingerprint of the parameters its sets were made with (`hash_params`); at
  * start the server queues this job when any live image row has another (or none), and the job
  * walks those rows in id order, a page per run, each page queueing the next:
- * - the file it hashes is the original when the server keeps originals, else the largest image
- *   rendition (the original is dropped after processing by default; the sets are made on planes of
+ * - the file it hashes is the original while its blob is stored (the operator keeps originals,
+ *   or another item shares its bytes), else the largest image rendition (the original is dropped after processing by default; the sets are made on planes of
  *   at most 512 pixels, so a rendition gives the same sets as the original within the few bits a
  *   re-encode moves them);
  * - the row's query and reference sets are replaced, and from the original its plain PDQ hash too
  *   (a rendition's plain hash is not the original's: the exchange value stays the original's);
- * - an item with no file left (removed, erased) is skipped; it stays unmarked and costs one lookup
- *   at the next run.
- * The process running the job puts the new sets into its own media index at once; other processes
+ * - an item with no file left (removed, erased) is skipped; it stays unmarked, and the next day's
+ *   walk looks at it again (one lookup).
+ * The process running a page puts the new sets into its own media index at once; other processes
  * search with the sets they loaded (older, still comparable) until they restart, and every search
  * verifies against the stored row, so a candidate is judged by its new sets everywhere.
  */
@@ -74,7 +74,7 @@ export function createRehash(deps: {
   hasher: Pick<Hasher, 'hashFile'>;
   blobs: BlobStore;
   indexes: Pick<SafetyIndexes, 'replaceMedia'>;
-  /** Queues the next page (a job of its own: a restart resumes where the last page ended). */
+  /** Queues a page (a job of its own: a restart resumes where the last page ended). */
   enqueue: (payload: JobPayloads['safety-rehash']) => Promise<unknown>;
   log: { warn(o: object, m: string): void };
   /** Rows per run (default REHASH_PAGE). */
@@ -97,18 +97,30 @@ export function createRehash(deps: {
       .limit(limit)
       .execute();
 
-  /** Copies the file to hash into `dir`: the original if it is kept, else the largest image rendition. */
-  async function fetchSource(mediaId: string, dir: string): Promise<{ file: string; original: boolean } | null> {
+  /**
+   * Hashes the item's file: the original while its blob is stored (the operator keeps originals,
+   * or another item shares its bytes), else — or when the original cannot be read or hashed — the
+   * largest image rendition. Null when neither gives image hashes.
+   */
+  async function hashSource(mediaId: string, dir: string, signal?: AbortSignal): Promise<{ hashes: NonNullable<Awaited<ReturnType<Hasher['hashFile']>>['image']>; original: boolean } | null> {
     const [media] = await loadMediaRows(db.db, [mediaId]);
     if (!media || media.status === 'removed') return null;
     const candidates: Array<{ key: string; original: boolean }> = [{ key: media.original_key, original: true }];
     const rendition = largestImageRendition(media.renditions);
     if (rendition) candidates.push({ key: rendition.key, original: false });
     for (const c of candidates) {
-      if (!(await blobs.exists(c.key))) continue;
       const file = path.join(dir, c.original ? 'original' : 'rendition');
-      await pipeline((await blobs.get(c.key)).body, createWriteStream(file));
-      return { file, original: c.original };
+      try {
+        if (!(await blobs.exists(c.key))) continue;
+        await pipeline((await blobs.get(c.key)).body, createWriteStream(file));
+        const hashes = await deps.hasher.hashFile(file, { kind: 'image', ...(signal ? { signal } : {}) });
+        if (hashes.image) return { hashes: hashes.image, original: c.original };
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        deps.log.warn({ err, media: mediaId, original: c.original }, 'rehash: could not read or hash the file');
+      } finally {
+        await rm(file, { force: true });
+      }
     }
     return null;
   }
@@ -119,10 +131,15 @@ export function createRehash(deps: {
     async needed(): Promise<boolean> {
       return (await stale(0, 1)).length > 0;
     },
-    /** Queues the first page (a no-op when a run for these parameters was queued before). */
-    enqueueFirst: () => deps.enqueue({ afterId: 0 }),
-    /** The job: one page of rows after `afterId`; queues the next page when this one was full. */
-    async run(payload: JobPayloads['safety-rehash']): Promise<{ rehashed: number; fromOriginal: number; skipped: number; next: number | null }> {
+    /**
+     * Queues the first page of a walk. A walk is named by the parameters and the day it starts:
+     * processes starting the same day share one walk (the queue keeps one job per page of it), and
+     * rows a walk could not re-hash (a file unreadable for a while) are tried again by the next
+     * day's.
+     */
+    enqueueFirst: (now: number) => deps.enqueue({ afterId: 0, run: `${params}:${new Date(now).toISOString().slice(0, 10)}` }),
+    /** The job: one page of rows after `afterId`; queues the walk's next page when this one was full. */
+    async run(payload: JobPayloads['safety-rehash'], signal?: AbortSignal): Promise<{ rehashed: number; fromOriginal: number; skipped: number; next: number | null }> {
       const rows = await stale(payload.afterId, pageSize);
       let rehashed = 0;
       let fromOriginal = 0;
@@ -130,32 +147,23 @@ export function createRehash(deps: {
       const work = await mkdtemp(path.join(tmpdir(), 'mmd-rehash-'));
       try {
         for (const row of rows) {
-          const source = await fetchSource(row.media_id, work).catch((err: unknown) => {
-            deps.log.warn({ err, media: row.media_id }, 'rehash: could not read the file');
-            return null;
-          });
+          // Stopped (shutdown, lease lost): the rows done are excluded when the page runs again.
+          signal?.throwIfAborted();
+          const source = await hashSource(row.media_id, work, signal);
           if (!source) {
             skipped++;
             continue;
           }
-          const hashes = await deps.hasher.hashFile(source.file, { kind: 'image' }).catch((err: unknown) => {
-            deps.log.warn({ err, media: row.media_id }, 'rehash: could not hash the file');
-            return null;
-          });
-          await rm(source.file, { force: true });
-          if (!hashes?.image) {
-            skipped++;
-            continue;
-          }
-          const query = JSON.stringify(hashes.image.query);
-          const reference = JSON.stringify(hashes.image.reference);
+          const query = JSON.stringify(source.hashes.query);
+          const reference = JSON.stringify(source.hashes.reference);
           const changed = await db.db
             .updateTable('safety_media_hashes')
             .set({
               query,
               reference,
               hash_params: params,
-              ...(source.original ? { pdq: hashes.image.pdq, quality: hashes.image.quality } : {}),
+              // The plain hash and its quality are the original's: other platforms exchange them.
+              ...(source.original ? { pdq: source.hashes.pdq, quality: source.hashes.quality } : {}),
             })
             .where('id', '=', row.id)
             .where('removed_at', 'is', null)
@@ -165,7 +173,7 @@ export function createRehash(deps: {
             skipped++;
             continue;
           }
-          deps.indexes.replaceMedia(Number(row.id), { reference, query, vpdq: null });
+          await deps.indexes.replaceMedia(Number(row.id), { reference, query, vpdq: null });
           rehashed++;
           if (source.original) fromOriginal++;
         }
@@ -173,7 +181,7 @@ export function createRehash(deps: {
         await rm(work, { recursive: true, force: true });
       }
       const next = rows.length === pageSize ? Number(rows[rows.length - 1]!.id) : null;
-      if (next !== null) await deps.enqueue({ afterId: next });
+      if (next !== null) await deps.enqueue({ afterId: next, ...(payload.run ? { run: payload.run } : {}) });
       return { rehashed, fromOriginal, skipped, next };
     },
   };

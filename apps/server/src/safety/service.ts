@@ -44,7 +44,7 @@ export interface SafetyDeps {
   /** Queues a `safety-sweep` job inside the caller's transaction. */
   enqueueSweep: (tx: Tx, payload: JobPayloads['safety-sweep'], options?: { runAt?: number }) => Promise<{ id: string }>;
   /**
-   * Queues a `safety-rehash` job (at most one per key: its parameters' fingerprint and page).
+   * Queues a `safety-rehash` job (at most one per key: its walk and page).
    * Without one, stored uploads are never re-hashed (tests that build the service alone).
    */
   enqueueRehash?: (payload: JobPayloads['safety-rehash'], dedupeKey: string) => Promise<unknown>;
@@ -97,7 +97,7 @@ export function createSafety(deps: SafetyDeps) {
     blobs,
     indexes,
     log,
-    enqueue: (payload) => deps.enqueueRehash?.(payload, `safety-rehash:${imageHashParams()}:${payload.afterId}`) ?? Promise.resolve(),
+    enqueue: (payload) => deps.enqueueRehash?.(payload, `safety-rehash:${payload.run ?? imageHashParams()}:${payload.afterId}`) ?? Promise.resolve(),
   });
   const erasure = createErasure({ db, takedowns, matcher, clock, config, unlockCase: (reference, secret) => protection.unlock(reference, secret) });
   protection.listErasure((reference) => erasure.ofCase(reference));
@@ -152,7 +152,7 @@ export function createSafety(deps: SafetyDeps) {
       if (deps.enqueueRehash) {
         rehash
           .needed()
-          .then((needed) => (needed ? rehash.enqueueFirst() : undefined))
+          .then((needed) => (needed ? rehash.enqueueFirst(clock()) : undefined))
           .catch((err: unknown) => log.warn({ err }, 'could not queue re-hashing of stored uploads'));
       }
       const interrupted = await failInterrupted(db.db, clock());
