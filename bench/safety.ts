@@ -229,7 +229,7 @@ async function benchGeneralisation() {
  * The CPU the scheme adds to a 12-megapixel photo, measured in a process of its own
  * (packages/phash/scripts/cpu-probe.ts: the least of 12 warm runs, four rounds of three). The
  * least of 3 or 6 runs, as measured before at the end of the evaluation, varied from 197 to 294 ms
- * in back-to-back runs on one machine (2026-12-07) while the probe read 175–183.
+ * in back-to-back runs on one machine (2026-12-07) while the probe read 175–188.
  */
 function addedCpuInFreshProcess() {
   const script = path.join(root, 'packages/phash/scripts/cpu-probe.ts');

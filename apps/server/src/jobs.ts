@@ -11,7 +11,7 @@ export interface JobPayloads {
   /** `tag`: whoever queued it hears when it completes (safety's sweepCompleted hook; federation tags its peers' signals). */
   'safety-sweep': { bankId: string; afterSignalId: number; upToSignalId: number; caseRef?: string; tag?: string };
   /** Re-hash stored uploads whose image sets older parameters made, the page after `afterId` (safety/rehash.ts). */
-  'safety-rehash': { afterId: number; /** The walk this page belongs to (rehash.ts enqueueFirst). */ run?: string };
+  'safety-rehash': { afterId: number; /** The walk this page belongs to (rehash.ts enqueueFirst). */ run: string };
   /** A business's automation answers one contact message (rules, greeting, away, assistant). */
   'automation-run': { businessId: string; conversationId: string; messageId: string };
   /** One rule webhook call, signed per Standard Webhooks. */

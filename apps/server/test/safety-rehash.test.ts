@@ -116,13 +116,13 @@ onEachDatabase('safety: re-hashing stored uploads', (dialect) => {
     const idOf = async (mediaId: string) => Number((await server.db.db.selectFrom('safety_media_hashes').select('id').where('media_id', '=', mediaId).executeTakeFirstOrThrow()).id);
     const firstId = await idOf(items[0]!.id);
     const thirdId = await idOf(items[2]!.id);
-    const first = await rehash.run({ afterId: firstId - 1 });
+    const first = await rehash.run({ afterId: firstId - 1, run: 'test' });
     assert.deepEqual(first, { rehashed: 0, fromOriginal: 0, skipped: 1, next: firstId });
     assert.deepEqual(queued, [firstId], 'a full page queues the next');
     // The taken-down row is not a candidate at all: the next page is the third item; then nothing is left.
-    const second = await rehash.run({ afterId: firstId });
+    const second = await rehash.run({ afterId: firstId, run: 'test' });
     assert.deepEqual(second, { rehashed: 1, fromOriginal: 0, skipped: 0, next: thirdId });
-    const third = await rehash.run({ afterId: thirdId });
+    const third = await rehash.run({ afterId: thirdId, run: 'test' });
     assert.deepEqual(third, { rehashed: 0, fromOriginal: 0, skipped: 0, next: null });
     assert.equal((await storedRow(server, items[0]!.id)).hash_params, null, 'no file: left unmarked');
     assert.equal((await storedRow(server, items[1]!.id)).hash_params, null, 'taken down: left alone');
@@ -144,7 +144,7 @@ onEachDatabase('safety: re-hashing stored uploads', (dialect) => {
     const rehashOf = (hashFile: typeof hasher.hashFile) =>
       createRehash({ db: server.db, hasher: { hashFile }, blobs: server.services.blobs, indexes: server.services.safety.indexes, enqueue: async () => {}, log: { warn() {} }, pageSize: 100 });
     const id = Number((await server.db.db.selectFrom('safety_media_hashes').select('id').where('media_id', '=', kept.id).executeTakeFirstOrThrow()).id);
-    const done = await rehashOf(hasher.hashFile).run({ afterId: id - 1 });
+    const done = await rehashOf(hasher.hashFile).run({ afterId: id - 1, run: 'test' });
     assert.equal(done.fromOriginal, 1);
     assert.equal((await storedRow(server, kept.id)).pdq, fresh.pdq, 'from the original, the plain hash is written again');
 
@@ -155,7 +155,7 @@ onEachDatabase('safety: re-hashing stored uploads', (dialect) => {
       await server.services.safety.takedowns.run(null, { mediaIds: [other.id], reason: 'test' });
       return hasher.hashFile(file, known);
     });
-    const raced = await removedWhileHashing.run({ afterId: older.id - 1 });
+    const raced = await removedWhileHashing.run({ afterId: older.id - 1, run: 'test' });
     assert.equal(raced.rehashed, 0);
     assert.equal(raced.skipped, 1);
     const row = await storedRow(server, other.id);

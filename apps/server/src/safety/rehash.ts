@@ -9,9 +9,9 @@
  * start the server queues this job when any live image row has another (or none), and the job
  * walks those rows in id order, a page per run, each page queueing the next:
  * - the file it hashes is the original while its blob is stored (the operator keeps originals,
- *   or another item shares its bytes), else the largest image rendition (the original is dropped after processing by default; the sets are made on planes of
- *   at most 512 pixels, so a rendition gives the same sets as the original within the few bits a
- *   re-encode moves them);
+ *   or another item shares its bytes), else the largest image rendition (the original is dropped
+ *   after processing by default; the sets are made on planes of at most 512 pixels, so a
+ *   rendition gives the same sets as the original within the few bits a re-encode moves them);
  * - the row's query and reference sets are replaced, and from the original its plain PDQ hash too
  *   (a rendition's plain hash is not the original's: the exchange value stays the original's);
  * - an item with no file left (removed, erased) is skipped; it stays unmarked, and the next day's
@@ -181,7 +181,7 @@ export function createRehash(deps: {
         await rm(work, { recursive: true, force: true });
       }
       const next = rows.length === pageSize ? Number(rows[rows.length - 1]!.id) : null;
-      if (next !== null) await deps.enqueue({ afterId: next, ...(payload.run ? { run: payload.run } : {}) });
+      if (next !== null) await deps.enqueue({ afterId: next, run: payload.run });
       return { rehashed, fromOriginal, skipped, next };
     },
   };

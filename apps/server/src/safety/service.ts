@@ -31,7 +31,7 @@ import { createScreening } from './screening.ts';
 import { clustersOf } from './clusters.ts';
 import { createSweeps } from './sweep.ts';
 import { createTakedowns } from './takedown.ts';
-import { createRehash, imageHashParams } from './rehash.ts';
+import { createRehash } from './rehash.ts';
 import { failInterrupted, getRecord, listRecords } from './takedown-records.ts';
 
 export interface SafetyDeps {
@@ -97,7 +97,7 @@ export function createSafety(deps: SafetyDeps) {
     blobs,
     indexes,
     log,
-    enqueue: (payload) => deps.enqueueRehash?.(payload, `safety-rehash:${payload.run ?? imageHashParams()}:${payload.afterId}`) ?? Promise.resolve(),
+    enqueue: (payload) => deps.enqueueRehash?.(payload, `safety-rehash:${payload.run}:${payload.afterId}`) ?? Promise.resolve(),
   });
   const erasure = createErasure({ db, takedowns, matcher, clock, config, unlockCase: (reference, secret) => protection.unlock(reference, secret) });
   protection.listErasure((reference) => erasure.ofCase(reference));
