@@ -129,13 +129,13 @@ describe('mentions and read receipts in the messenger', { skip: skipBrowser }, (
   });
 });
 
-/** Polls until `probe` gives something truthy, for at most ten seconds. */
+/** Polls until `probe` gives something truthy, for at most twenty seconds (a loaded CI run once needed more than ten). */
 async function eventually<T>(probe: () => Promise<T>): Promise<NonNullable<T>> {
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + 20_000;
   for (;;) {
     const value = await probe();
     if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error('condition not met in 10 s');
+    if (Date.now() > deadline) throw new Error('condition not met in 20 s');
     await new Promise((r) => setTimeout(r, 50));
   }
 }
