@@ -164,15 +164,25 @@ describe('the messenger, as a new user finds it', { skip: skipBrowser }, () => {
     await bubble(b.page, 'while at the bottom').waitFor();
     assert.equal(await b.page.getByRole('button', { name: /new message/ }).count(), 0);
 
-    // Scrolled up, the next one is announced by a pill and marked by a divider.
+    // Scrolled up, the next one is announced by a pill and marked by a divider. On a busy machine
+    // the message can arrive before the list's scroll event does: hold that event back until the
+    // pill shows, so the list must judge from where it really is.
     const log = messageLog(b.page);
     await log.evaluate((el) => {
+      const w = window as unknown as { holdScroll: (e: Event) => void };
+      w.holdScroll = (e) => {
+        if (e.target === el) e.stopPropagation();
+      };
+      window.addEventListener('scroll', w.holdScroll, { capture: true });
       el.scrollTop = 0;
     });
     await b.page.waitForTimeout(300);
     await alice.client.send(direct.id, { text: 'arrived while you were up there' });
     const pill = b.page.getByRole('button', { name: /^1 new message/ });
     await pill.waitFor();
+    await b.page.evaluate(() => {
+      window.removeEventListener('scroll', (window as unknown as { holdScroll: (e: Event) => void }).holdScroll, { capture: true });
+    });
     const fresh = bubble(b.page, 'arrived while you were up there');
     const logBox = await log.boundingBox();
     const freshBox = await fresh.boundingBox();

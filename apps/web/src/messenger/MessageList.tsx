@@ -56,6 +56,9 @@ export function MessageList(props: { conversation: Conversation; chat: ChatState
     const el = scroller.current;
     if (!el) return;
     const was = before.current;
+    // Where the reader is now, not where the last scroll event said: a message can arrive after the
+    // list has moved but before its scroll event is delivered (a busy or throttled tab).
+    if (was.last) was.atBottom = was.height - el.scrollTop - el.clientHeight < 80;
     const first = messages[0]?.id ?? '';
     const last = messages.at(-1)?.id ?? '';
     if (!was.last && last && !dividerAt) {
