@@ -85,16 +85,15 @@ export function PrivacySettings() {
       <RadioChoice legend="Who can add me to groups and channels" name="add-me" options={ADD_ME} value={addMe} onChoose={(v) => void choose(v)} disabled={addMe === null} />
       <h3>Read receipts</h3>
       <div className="read-receipts-setting">
-        <label>
-          <input
-            type="checkbox"
-            checked={readReceipts ?? true}
-            disabled={readReceipts === null}
-            aria-describedby="read-receipts-hint"
-            onChange={(e) => void toggleReadReceipts(e.target.checked)}
-          />{' '}
-          Send read receipts
-        </label>
+        {/* No box until the saved choice is known: a box drawn ticked by default would be acted on (by a
+            person or a script) as if that were the choice. */}
+        {readReceipts === null ? (
+          <p className="pane-note">Loading…</p>
+        ) : (
+          <label>
+            <input type="checkbox" checked={readReceipts} aria-describedby="read-receipts-hint" onChange={(e) => void toggleReadReceipts(e.target.checked)} /> Send read receipts
+          </label>
+        )}
         <p className="hint" id="read-receipts-hint">
           When this is off, people you chat with directly do not see when you have read their messages, and you do not see when they have read yours. Groups always show reads.
         </p>
