@@ -52,6 +52,13 @@ export interface ContentRectOptions {
   readonly maxRemovedShare?: number;
   /** Luma difference from the surround that counts a removed pixel as not flat. Default 4. */
   readonly removedPixelThreshold?: number;
+  /**
+   * When set, the rectangle then grows back over each adjacent row (column) whose share of
+   * not-flat pixels exceeds this: a pale sky or a lamp's glow at a photo's edge is within
+   * `PIXEL_THRESHOLD` of a white surround and so looks like surround, and the median test above
+   * cannot see a few such rows among many truly empty ones (a photo in a collage's white cell).
+   */
+  readonly growShare?: number;
 }
 
 /** Median of `share(i)` over the indices of [0, n) outside [start, end); 0 when none are. */
@@ -110,6 +117,13 @@ export function findContentRect(plane: LumaPlane, options: ContentRectOptions = 
   let [x0, x1] = uniformCols ? longestRun(width, (x) => colShare(x, y0, y1) > COLUMN_SHARE) : [0, width];
   if (limit !== undefined && removedShare(width, x0, x1, (x) => colShare(x, y0, y1, notFlat)) > limit)
     [x0, x1] = [0, width];
+  const grow = options.growShare;
+  if (grow !== undefined) {
+    while (y0 > 0 && rowShare(y0 - 1, x0, x1, notFlat) > grow) y0--;
+    while (y1 < height && rowShare(y1, x0, x1, notFlat) > grow) y1++;
+    while (x0 > 0 && colShare(x0 - 1, y0, y1, notFlat) > grow) x0--;
+    while (x1 < width && colShare(x1, y0, y1, notFlat) > grow) x1++;
+  }
   const rect = { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
   if (rect.width < Math.max(16, width * 0.2) || rect.height < Math.max(16, height * 0.1)) return whole;
   return rect;

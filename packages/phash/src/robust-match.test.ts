@@ -54,6 +54,22 @@ test('trims only a flat surround: a pale texture with uniform-looking edges is n
   assert.deepEqual(findContentRect(barred, rule), { x: 0, y: 30, width: 200, height: 100 });
 });
 
+test("grows back over a photo's pale edge that the white surround hid (a sky in a collage's white cell)", () => {
+  // A photo in a wide white surround: its top 12 rows are a pale sky (244–248), within the
+  // loose 10 levels of the white yet not flat; the 60 white rows above outvote them in the
+  // median test, so plain trimming cuts the sky off.
+  const noise = rng(11);
+  const cell = plane(200, 240, (x, y) =>
+    y < 60 || y >= 180 ? 255 : y < 72 ? 246 + (noise() - 0.5) * 4 : texture(x, y),
+  );
+  const rule = { maxRemovedShare: ROBUST_PARAMS.trimMaxRemovedShare ?? 0.1 };
+  assert.deepEqual(findContentRect(cell, rule), { x: 0, y: 72, width: 200, height: 108 });
+  assert.deepEqual(findContentRect(cell, { ...rule, growShare: 0.5 }), { x: 0, y: 60, width: 200, height: 120 });
+  // Bars with a little JPEG-like speckle next to the picture are not grown into.
+  const speckled = plane(200, 240, (x, y) => (y >= 60 && y < 180 ? texture(x, y) : (y === 59 || y === 180) && x % 5 === 0 ? 248 : 255));
+  assert.deepEqual(findContentRect(speckled, { ...rule, growShare: 0.5 }), { x: 0, y: 60, width: 200, height: 120 });
+});
+
 test('blob anchors are found to sub-pixel precision and move with the content', () => {
   const blob = (cx: number, cy: number) => (x: number, y: number) =>
     40 + 150 * Math.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (2 * 4 ** 2));
@@ -274,26 +290,61 @@ describe('crops that were resized, and collages', { skip: SKIP_NO_DATA }, () => 
     assert.equal(matchRobust(robustQueryHashes(await decodeBuffer(without)), reference).matched, false);
   });
 
-  test("a smooth photo in a collage, whose quarter's whole-picture hash drifts, matches through the quarter's centre", async () => {
+  test("a smooth photo in a collage matches through its quarter hashed on the finer plane, or through the quarter's centre", async () => {
     // Storm (a dark road under a grey sky): shrunk into a cell and recompressed with three other
-    // photos, its quarter's whole-picture hash moves 40–54 bits; the quarter's central window
-    // stays within PDQ's 31 of the reference's centre.
+    // photos. On the ≤ 512-px working plane its quarter's whole-picture hash moves 40–54 bits and
+    // only the quarter's central window stays within PDQ's 31 of the reference's centre; on the
+    // ≈ 768-px master plane (the default) the whole quarter matches.
     const storm = dataPath('photos', 'Storm.jpg');
     // The development split's collage of Storm (generalise-eval.ts): beside Wood, astronaut and camera.
     const others = [dataPath('photos', 'Wood.jpg'), dataPath('photos-more', 'astronaut.png'), dataPath('photos-more', 'camera.png'), dataPath('photos', 'Dune.jpg')];
     const reference = robustReferenceHashes(await decodeRgb(storm));
     const grid = await decodeBuffer(await applyEdit(storm, 'collage', others.slice(0, 3)));
-    const m = matchRobust(robustQueryHashes(grid), reference);
-    assert.equal(m.via, 'centre', JSON.stringify(m));
-    const before = ROBUST_PARAMS.quadrantCentres;
-    ROBUST_PARAMS.quadrantCentres = false;
+    assert.equal(matchRobust(robustQueryHashes(grid), reference).via, 'global');
+    const before = { plane: ROBUST_PARAMS.quadrantPlane, centres: ROBUST_PARAMS.quadrantCentres };
     try {
-      assert.equal(matchRobust(robustQueryHashes(grid), reference).matched, false, 'without the quarters\' centres it is missed');
+      ROBUST_PARAMS.quadrantPlane = 'working';
+      const m = matchRobust(robustQueryHashes(grid), reference);
+      assert.equal(m.via, 'centre', JSON.stringify(m));
+      ROBUST_PARAMS.quadrantCentres = false;
+      assert.equal(matchRobust(robustQueryHashes(grid), reference).matched, false, 'on the working plane, without the quarters\' centres, it is missed');
     } finally {
-      ROBUST_PARAMS.quadrantCentres = before;
+      ROBUST_PARAMS.quadrantPlane = before.plane;
+      ROBUST_PARAMS.quadrantCentres = before.centres;
     }
     const without = await collage(others[0]!, others.slice(1), 'Storm:others');
     assert.equal(matchRobust(robustQueryHashes(await decodeBuffer(without)), reference).matched, false);
+  });
+
+  test("a photo whose top is a pale sky, in a white collage cell, is not cut at the sky's edge", async () => {
+    // Dune under a haze that fades from near-white at the top to a pale sky a fifth of the way
+    // down, as a bright sky does: in the collage's white cell the haze looks like the surround
+    // (within 10 levels of white), and trimming the quarter cut it off (the held-out mountain
+    // photo `aitzgorri`: 106 bits away trimmed, 14 with its sky). Alone, the photo is not trimmed
+    // (its haze is not flat), so the reference keeps it.
+    const { width = 0, height = 0 } = await sharp(dune).metadata();
+    const band = Math.round(height / 5);
+    const haze = `<svg width="${width}" height="${band}" xmlns="http://www.w3.org/2000/svg"><defs><linearGradient id="g" x1="0" y1="0" x2="0" y2="1"><stop offset="0" stop-color="#fff" stop-opacity="0.97"/><stop offset="1" stop-color="#fff" stop-opacity="0.8"/></linearGradient></defs><rect width="${width}" height="${band}" fill="url(#g)"/></svg>`;
+    const dir = mkdtempSync(join(tmpdir(), 'mmd-haze-'));
+    try {
+      const hazy = join(dir, 'hazy-dune.png');
+      writeFileSync(hazy, await sharp(dune).composite([{ input: Buffer.from(haze), left: 0, top: 0 }]).png().toBuffer());
+      const others = ['Garden.jpg', 'Aqua.jpg', 'Wood.jpg'].map((f) => dataPath('photos', f));
+      const reference = robustReferenceHashes(await decodeRgb(hazy));
+      const grid = await decodeBuffer(await collage(hazy, others, 'haze'));
+      assert.equal(matchRobust(robustQueryHashes(grid), reference).matched, true);
+      const before = ROBUST_PARAMS.quadrantGrowShare;
+      ROBUST_PARAMS.quadrantGrowShare = null;
+      try {
+        assert.equal(matchRobust(robustQueryHashes(grid), reference).matched, false, 'trimmed at the haze, it is missed');
+      } finally {
+        ROBUST_PARAMS.quadrantGrowShare = before;
+      }
+      const without = await collage(others[0]!, [...others.slice(1), dataPath('photos', 'Storm.jpg')], 'haze:others');
+      assert.equal(matchRobust(robustQueryHashes(await decodeBuffer(without)), reference).matched, false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('resizing a plane averages areas when shrinking and keeps a flat plane flat', () => {
