@@ -21,7 +21,7 @@ import { pdqIntermediate } from '../src/pdq.ts';
 import { coefficientsToHash } from '../src/pdq-bits.ts';
 import { ROBUST_PARAMS, robustHashes } from '../src/robust-hashes.ts';
 import { matchRobust, matchRoute } from '../src/robust-match.ts';
-import { cached, decode } from './generalise-eval.ts';
+import { cacheFile, cached, decode } from './generalise-eval.ts';
 import { applyOverlay, OVERLAYS } from './overlays.ts';
 import { type Split, splitPhotos } from './photo-set.ts';
 
@@ -40,11 +40,11 @@ export async function darkOverlayNegatives(split: Split, gain: number, cacheDir:
   for (const file of splitPhotos(split, log)) {
     const name = basename(file, extname(file));
     log(`${split} ×${gain}: ${name}`);
-    const dark = await cached(cacheDir, `${name}--dark${gain}`, () => sharp(file).linear(gain, 8).png().toBuffer(), 'png');
+    const dark = await cached(cacheDir, `${name}--dark${gain}`, () => sharp(file).linear(gain, 8).png().toBuffer(), 'png', [file]);
     qualities[name] = pdqIntermediate(await decode(dark)).quality;
-    const darkFile = join(cacheDir, `${name}--dark${gain}.png`);
+    const darkFile = cacheFile(cacheDir, `${name}--dark${gain}`, 'png', [file]);
     for (const overlay of OVERLAYS) {
-      const bytes = await cached(cacheDir, `${name}--dark${gain}--${overlay}`, () => applyOverlay(darkFile, overlay));
+      const bytes = await cached(cacheDir, `${name}--dark${gain}--${overlay}`, () => applyOverlay(darkFile, overlay), 'jpg', [file]);
       items.push({ photo: name, overlay, h: await hashed(bytes) });
     }
   }

@@ -19,6 +19,7 @@
  * Edited images are cached in --cache (generating them is slower than hashing); hashing is
  * redone every run. Parameters are chosen on the development split only. Prints JSON.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, extname, join } from 'node:path';
@@ -85,9 +86,15 @@ export interface HashedSplit {
 }
 
 /** An edited image kept in `dir` as `key.ext` (made once; no dir: made every time). */
-export async function cached(dir: string | undefined, key: string, make: () => Promise<Buffer>, ext = 'jpg'): Promise<Buffer> {
+export async function cached(
+  dir: string | undefined,
+  key: string,
+  make: () => Promise<Buffer>,
+  ext = 'jpg',
+  sources: readonly string[] = [],
+): Promise<Buffer> {
   if (!dir) return make();
-  const file = join(dir, `${key}.${ext}`);
+  const file = cacheFile(dir, key, ext, sources);
   if (existsSync(file)) return readFileSync(file);
   const bytes = await make();
   // Written aside and renamed: two runs sharing a cache never read a half-written image.
@@ -95,6 +102,16 @@ export async function cached(dir: string | undefined, key: string, make: () => P
   writeFileSync(part, bytes);
   renameSync(part, file);
   return bytes;
+}
+
+/**
+ * Where {@link cached} keeps an image: named by `key` and a digest of the files it is made from
+ * (their paths), so two sets that both hold a `butterfly` (OpenCV's and LXQt's) never read each
+ * other's edits from one cache folder.
+ */
+export function cacheFile(dir: string, key: string, ext: string, sources: readonly string[] = []): string {
+  const tag = sources.length === 0 ? '' : `--${createHash('sha256').update(sources.join('\n')).digest('hex').slice(0, 10)}`;
+  return join(dir, `${key}${tag}.${ext}`);
 }
 
 /** What {@link hashSplit} takes besides the split. */
@@ -133,8 +150,8 @@ export async function hashPhoto(files: readonly string[], i: number, options: Om
   const overlays: HashedSplit['overlays'] = [];
   const collageNegatives: Query[] = [];
   const others = [1, 2, 3, 4].map((k) => files[(i + k) % files.length]!);
-  const add = async (edit: string, label: string, shows: string[], make: () => Promise<Buffer>) => {
-    queries.push({ edit, label, shows: new Set(shows), hashed: await hash(await cached(cacheDir, `${n}--${label}`, make)) });
+  const add = async (edit: string, label: string, shows: string[], make: () => Promise<Buffer>, sources: readonly string[] = [file]) => {
+    queries.push({ edit, label, shows: new Set(shows), hashed: await hash(await cached(cacheDir, `${n}--${label}`, make, 'jpg', sources)) });
   };
   for (const edit of edits) {
     if (edit === 'crops-plain') {
@@ -150,7 +167,7 @@ export async function hashPhoto(files: readonly string[], i: number, options: Om
         if (edit === 'collage') {
           // Another variant puts other photos beside it, too.
           const beside = [1, 2, 3].map((k) => files[(i + k + 3 * v) % files.length]!);
-          await add(edit, label, [n, ...beside.map(name)], () => applyEdit(file, 'collage', beside, v));
+          await add(edit, label, [n, ...beside.map(name)], () => applyEdit(file, 'collage', beside, v), [file, ...beside]);
         } else {
           await add(edit, label, [n], () => applyEdit(file, edit as (typeof EDITS)[number], [], v));
         }
@@ -160,9 +177,9 @@ export async function hashPhoto(files: readonly string[], i: number, options: Om
   // Probes of recall alone may skip the overlay and collage negatives (never a reported run).
   if (options.negatives === false) return { photo, queries, overlays, collageNegatives };
   for (const o of OVERLAYS)
-    overlays.push({ photo: n, overlay: o, hashed: await hash(await cached(cacheDir, `${n}--overlay-${o}`, () => applyOverlay(file, o)), true) });
+    overlays.push({ photo: n, overlay: o, hashed: await hash(await cached(cacheDir, `${n}--overlay-${o}`, () => applyOverlay(file, o), 'jpg', [file]), true) });
   // Four other photos in a collage, none of them this one.
-  const bytes = await cached(cacheDir, `${n}--collage-of-others`, () => collage(others[0]!, others.slice(1), `${n}:others`));
+  const bytes = await cached(cacheDir, `${n}--collage-of-others`, () => collage(others[0]!, others.slice(1), `${n}:others`), 'jpg', [file, ...others]);
   collageNegatives.push({ edit: 'collage-of-others', label: `collage of others (${n})`, shows: new Set(others.map(name)), hashed: await hash(bytes) });
   return { photo, queries, overlays, collageNegatives };
 }
