@@ -14,7 +14,7 @@
  * full-resolution hash each, distance ≤ 31, quality ≥ 50) is counted beside. Prints JSON.
  */
 import { mkdirSync } from 'node:fs';
-import { basename, extname, join } from 'node:path';
+import { basename, extname } from 'node:path';
 import sharp from 'sharp';
 import { hammingDistance } from '../src/hamming.ts';
 import { pdqIntermediate } from '../src/pdq.ts';
