@@ -36,7 +36,7 @@ import { decodeImageForHashing, locateBinaries } from '@mmd/media';
 import { coefficientsToHash, pdqHash, pdqIntermediate, robustHashes } from '@mmd/phash';
 import { MmdClient, type SyncEvent } from '@mmd/sdk';
 import sharp from 'sharp';
-import { ALL_EDITS, hashSplit, scoreSplit } from '../packages/phash/scripts/generalise-eval.ts';
+import { ALL_EDITS, addedCpuInFreshProcess, hashSplit, scoreSplit } from '../packages/phash/scripts/generalise-eval.ts';
 import { buildApp } from '../apps/server/src/app.ts';
 import { loadConfig } from '../apps/server/src/config.ts';
 import { openDatabase } from '../apps/server/src/platform/db/index.ts';
@@ -223,19 +223,6 @@ async function benchGeneralisation() {
     addedCpuPer12MegapixelPhoto: addedCpuInFreshProcess(),
   };
   return { recall, falseMatches };
-}
-
-/**
- * The CPU the scheme adds to a 12-megapixel photo, measured in a process of its own
- * (packages/phash/scripts/cpu-probe.ts: the least of 12 warm runs, four rounds of three). The
- * least of 3 or 6 runs, as measured before at the end of the evaluation, varied from 197 to 294 ms
- * in back-to-back runs on one machine (2026-12-07) while the probe read 175–188.
- */
-function addedCpuInFreshProcess() {
-  const script = path.join(root, 'packages/phash/scripts/cpu-probe.ts');
-  const out = execFileSync(process.execPath, ['--import', 'tsx', script], { cwd: root, env: { ...process.env, ROUNDS: '4', CONFIGS: '[{}]' } }).toString();
-  const { ms } = JSON.parse(out.trim().split('\n').pop()!) as { ms: number };
-  return { megapixels: 12, queryAndReferenceMs: ms, measuredIn: 'a fresh process (cpu-probe.ts), least of 12 warm runs' };
 }
 
 async function benchTakedown() {

@@ -19,10 +19,12 @@
  * Edited images are cached in --cache (generating them is slower than hashing); hashing is
  * redone every run. Parameters are chosen on the development split only. Prints JSON.
  */
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { isMainThread, Worker } from 'node:worker_threads';
 import sharp from 'sharp';
 import { hammingDistance } from '../src/hamming.ts';
@@ -365,6 +367,22 @@ export async function addedCpuMs(input: string | Buffer, rounds = 3) {
   };
 }
 
+/**
+ * The CPU the scheme adds to a 12-megapixel photo, measured in a process of its own
+ * (cpu-probe.ts: the least of 12 warm runs, four rounds of three) with `params` over the
+ * defaults. The least of 3 or 6 runs at the end of a long evaluation varied from 197 to 294 ms in
+ * back-to-back runs on one machine (2026-12-07) while the probe read 175–188.
+ */
+export function addedCpuInFreshProcess(params: Record<string, unknown> = {}) {
+  const probe = fileURLToPath(new URL('./cpu-probe.ts', import.meta.url));
+  const printed = execFileSync(process.execPath, ['--import', 'tsx', probe], {
+    cwd: fileURLToPath(new URL('../../..', import.meta.url)), // the repo root, where tsx resolves
+    env: { ...process.env, ROUNDS: '4', CONFIGS: JSON.stringify([params]) },
+  }).toString();
+  const { ms } = JSON.parse(printed.trim().split('\n').pop()!) as { ms: number };
+  return { megapixels: 12, queryAndReferenceMs: ms, measuredIn: 'a fresh process (cpu-probe.ts), least of 12 warm runs' };
+}
+
 /** A 12-megapixel photo (4000×3000) made from the shared 5640×3172 Elephants-large.jpg. */
 export async function twelveMegapixelPhoto(dataDir: string): Promise<Buffer> {
   return sharp(join(dataDir, 'photos', 'Elephants-large.jpg'))
@@ -398,16 +416,6 @@ if (isMainThread && import.meta.url === `file://${process.argv[1]}`) {
     });
     out.push(scoreSplit(hashed));
   }
-  // Added CPU as bench:safety takes it: in a process of its own (cpu-probe.ts, the least of 12 warm
-  // runs) with this run's parameters; the least of 3 runs at the end of a long evaluation read
-  // anywhere from 197 to 294 ms on one machine while the probe read 175–188.
-  const { execFileSync } = await import('node:child_process');
-  const { fileURLToPath } = await import('node:url');
-  const probe = fileURLToPath(new URL('./cpu-probe.ts', import.meta.url));
-  const printed = execFileSync(process.execPath, ['--import', 'tsx', probe], {
-    env: { ...process.env, ROUNDS: '4', CONFIGS: `[${process.env.MMD_ROBUST_PARAMS ?? '{}'}]` },
-  }).toString();
-  const { ms } = JSON.parse(printed.trim().split('\n').pop()!) as { ms: number };
-  const cpu = { megapixels: 12, queryAndReferenceMs: ms, measuredIn: 'a fresh process (cpu-probe.ts), least of 12 warm runs' };
+  const cpu = addedCpuInFreshProcess(process.env.MMD_ROBUST_PARAMS ? JSON.parse(process.env.MMD_ROBUST_PARAMS) : {});
   console.log(JSON.stringify({ splits: out, addedCpuPer12MegapixelPhoto: cpu }, null, 2));
 }
