@@ -3,7 +3,7 @@
  * scheme, on the development and the test split side by side (photo-set.ts).
  *
  *   node --import tsx packages/phash/scripts/generalise-eval.ts [--split development|test|held-out|held-out-2|held-out-3]
- *     [--cache /tmp/mmd-generalise] [--edits a,b,c] [--threads N (default: one per core)]
+ *     [--cache /tmp/mmd-generalise] [--edits a,b,c] [--variants N (never on test)] [--threads N (default: one per core)]
  *
  * Per split, each photo's reference hash set is matched against:
  * - every edit of it: today's transformations (transforms.ts), plain crops and crops also resized
@@ -16,8 +16,10 @@
  * - a collage of four other photos — a false match if it matches.
  * Plain PDQ = one full-resolution hash each side, distance ≤ 31, quality ≥ 50, no variants.
  * "Overall" recall is the mean of the per-edit recalls (each edit weighs the same).
- * Edited images are cached in --cache (generating them is slower than hashing); hashing is
- * redone every run. Parameters are chosen on the development split only. Prints JSON.
+ * Edited images are cached in --cache (generating them is slower than hashing), keyed by the
+ * files they are made from, so one folder can serve every split; hashing is redone every run.
+ * Parameters are chosen on the development split, and on the held-out sets once they had been
+ * looked at (docs/benchmarks.md says which); never on the test split. Prints JSON.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';

@@ -498,10 +498,10 @@ function copyRegion(p: LumaPlane, r: LumaRegion): LumaPlane {
  * Whole-picture hashes of each quarter of the picture, each with its own surround trimmed, and
  * (with `quadrantCentres`) the central window of each trimmed quarter.
  */
-function quadrantHashes(working: LumaPlane, picture: LumaRegion): { global: Hash256[]; centre: Hash256[] } {
+function quadrantHashes(plane: LumaPlane): { global: Hash256[]; centre: Hash256[] } {
   const out = { global: [] as Hash256[], centre: [] as Hash256[] };
-  const w = Math.floor(picture.width / 2);
-  const h = Math.floor(picture.height / 2);
+  const w = Math.floor(plane.width / 2);
+  const h = Math.floor(plane.height / 2);
   if (w < 32 || h < 32) return out;
   for (const [i, j] of [
     [0, 0],
@@ -509,7 +509,7 @@ function quadrantHashes(working: LumaPlane, picture: LumaRegion): { global: Hash
     [0, 1],
     [1, 1],
   ] as const) {
-    const quarter = copyRegion(working, { x: picture.x + i * w, y: picture.y + j * h, width: w, height: h });
+    const quarter = copyRegion(plane, { x: i * w, y: j * h, width: w, height: h });
     const rect = contentRect(quarter, ROBUST_PARAMS.quadrantGrowShare);
     const it = windowHash(quarter, rect);
     if (good(it)) out.global.push(coefficientsToHash(it.coefficients));
@@ -571,8 +571,7 @@ function queryFrom(p: Planes, pdq: PdqIntermediate): RobustHashes {
   }
   // Quarters of the whole plane: a collage's gutters split its picture rows, so the trimmed
   // rectangle may be one row of cells only.
-  const qp = ROBUST_PARAMS.quadrantPlane === 'master' ? p.master : working;
-  const quadrants = quadrantHashes(qp, { x: 0, y: 0, width: qp.width, height: qp.height });
+  const quadrants = quadrantHashes(ROBUST_PARAMS.quadrantPlane === 'master' ? p.master : working);
   global.push(...quadrants.global);
   centre.push(...quadrants.centre);
   for (const r of tiltRects(rects, trimmed)) {
