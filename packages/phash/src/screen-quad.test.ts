@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import sharp from 'sharp';
 import { applyEdit } from '../scripts/edits.ts';
@@ -74,6 +77,20 @@ describe('photographed screens', () => {
     assert.equal(findScreenQuad(reflected), null);
   });
 
+  test('a picture dark along most of one edge: that side is the envelope of its edge points, even past a straight dark horizon', () => {
+    // The bottom sixth of the picture is a dark field (level 22, within the edge threshold of
+    // the surround's 18) under a straight horizon, lit only in two patches that reach the
+    // screen's edge (a fifth of its width between them): most bottom scan lines stop on the
+    // horizon, a straight line inside the picture, and the rest on the screen's real edge.
+    const field = (u: number, v: number) => v >= 168 && !((u >= 20 && u < 50) || (u >= 240 && u < 270));
+    assertCorners(findScreenQuad(screenPlane(QUAD, (u, v) => (field(u, v) ? 22 : texture(u, v)))));
+    // A dark field with a ragged top, lit at the edge in two stretches of a fifteenth of the
+    // width each.
+    const ragged = (u: number, v: number) =>
+      v >= 165 + 12 * Math.sin(u / 9) && !((u >= 20 && u < 40) || (u >= 230 && u < 250));
+    assertCorners(findScreenQuad(screenPlane(QUAD, (u, v) => (ragged(u, v) ? 22 : texture(u, v)))));
+  });
+
   test('a plane without a uniform surround has no screen', () => {
     const plain = { luma: new Float32Array(200 * 150), width: 200, height: 150 };
     for (let y = 0; y < 150; y++) for (let x = 0; x < 200; x++) plain.luma[y * 200 + x] = texture(x, y);
@@ -92,5 +109,41 @@ describe('photographed screens', () => {
     assert.equal(m.matched, true, JSON.stringify(m));
     const other = await applyEdit(dataPath('photos', 'Garden.jpg'), 'rephoto-screen');
     assert.equal(matchRobust(robustQueryHashes(await decodeBuffer(other)), reference).matched, false);
+  });
+
+  test('a photo whose foot is nearly black, lit in two stretches, is found on a screen in a dark room; another photo so darkened is not', {
+    skip: SKIP_NO_DATA,
+  }, async () => {
+    // The bottom fifth of a real photo darkened to 6 % (the dark room's level on the screen),
+    // except two stretches an eighth of the width each: the screen's bottom edge shows on about
+    // a quarter of its scan lines, short of the half a side needs unless taken as the envelope.
+    const tmp = mkdtempSync(join(os.tmpdir(), 'mmd-dark-foot-'));
+    try {
+      const darkFoot = async (file: string, out: string) => {
+        const { data, info } = await sharp(file).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+        const { width, height } = info;
+        for (let y = Math.round(height * 0.8); y < height; y++)
+          for (let x = 0; x < width; x++) {
+            const u = x / width;
+            if ((u > 0.2 && u < 0.32) || (u > 0.68 && u < 0.8)) continue;
+            const i = (y * width + x) * 3;
+            for (let k = 0; k < 3; k++) data[i + k] = Math.round(data[i + k]! * 0.06);
+          }
+        await sharp(data, { raw: { width, height, channels: 3 } }).png().toFile(join(tmp, out));
+        return join(tmp, out);
+      };
+      const dune = await darkFoot(dataPath('photos', 'Dune.jpg'), 'dune.png');
+      const reference = robustReferenceHashes(await decodeRgb(dune));
+      for (const variant of [0, 1]) {
+        const query = robustQueryHashes(await decodeBuffer(await applyEdit(dune, 'rephoto-screen', [], variant)));
+        const m = matchRobust(query, reference);
+        assert.equal(m.matched, true, `seed ${variant}: ${JSON.stringify(m)}`);
+      }
+      const garden = await darkFoot(dataPath('photos', 'Garden.jpg'), 'garden.png');
+      const other = robustQueryHashes(await decodeBuffer(await applyEdit(garden, 'rephoto-screen')));
+      assert.equal(matchRobust(other, reference).matched, false);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });

@@ -28,9 +28,13 @@ const MIN_SIDE_SUPPORT = 0.5;
 /**
  * A side with less support still counts when its other scan lines all stop inside the line
  * (the picture's own dark areas can only recess the edge, never push it out), at least this
- * share lie on it, and at most {@link MAX_OUTSIDE} of them stop outside it.
+ * share lie on it, and at most {@link MAX_OUTSIDE} of them stop outside it. Such a side is the
+ * best-supported line with that few scan lines outside it (the envelope of the edge points), not
+ * the best-supported line overall: a photo dark along most of one edge (a night sky, a dark
+ * field at the foot of a wallpaper) leaves a tenth to a third of its scan lines on the screen's
+ * edge, and a straight feature inside the picture can hold more.
  */
-const MIN_RECESSED_SIDE_SUPPORT = 0.3;
+const MIN_RECESSED_SIDE_SUPPORT = 0.1;
 const MAX_OUTSIDE = 0.05;
 /** Sides steeper than this (run over rise) are not a screen seen at a modest angle. */
 const MAX_SLOPE = 0.5;
@@ -45,10 +49,13 @@ function median(values: number[]): number {
 /**
  * A line `across = a + b·along` through scan-line edge points: the line through two points that
  * most points lie within 1.5 px of (a picture's dark border area recesses a long run of points,
- * so a least-squares or median fit would be pulled), then least squares on those points.
+ * so a least-squares or median fit would be pulled), then least squares on those points. With
+ * `maxOutside`, only lines with at most that many points outside them (nearer the border) are
+ * candidates.
  */
 function fitLine(
   points: ReadonlyArray<readonly [number, number]>,
+  maxOutside = Number.POSITIVE_INFINITY,
 ): { a: number; b: number; support: number } | null {
   const n = points.length;
   if (n < 8) return null;
@@ -61,10 +68,16 @@ function fitLine(
       const b = (s1 - s0) / (t1 - t0);
       const a = s0 - b * t0;
       let count = 0;
-      for (const [t, s] of points) if (Math.abs(s - a - b * t) <= LINE_TOLERANCE) count++;
-      if (count > best.count) best = { a, b, count };
+      let outside = 0;
+      for (const [t, s] of points) {
+        const d = s - a - b * t;
+        if (Math.abs(d) <= LINE_TOLERANCE) count++;
+        else if (d < 0) outside++;
+      }
+      if (outside <= maxOutside && count > best.count) best = { a, b, count };
     }
   }
+  if (best.count < 0) return null;
   let { a, b } = best;
   let inliers = points;
   for (let round = 0; round < 3; round++) {
@@ -152,13 +165,26 @@ export function findScreenQuad(plane: LumaPlane): Quad | null {
       const e = edge(l);
       if (e !== null) points.push([l + 0.5, e]);
     }
+    // Distances grow inwards: a recessed scan line lies beyond a line, one outside it before.
+    const outside = (line: { a: number; b: number }) =>
+      points.filter(([t, s]) => s - line.a - line.b * t < -LINE_TOLERANCE).length;
     const fit = fitLine(points);
-    if (!fit || Math.abs(fit.b) > MAX_SLOPE) return null;
-    const on = fit.support * points.length;
-    if (on >= MIN_SIDE_SUPPORT * lines.length) return fit;
-    // Distances grow inwards: a recessed scan line lies beyond the line, one outside it before.
-    const outside = points.filter(([t, s]) => s - fit.a - fit.b * t < -LINE_TOLERANCE).length;
-    return on >= MIN_RECESSED_SIDE_SUPPORT * lines.length && outside <= MAX_OUTSIDE * lines.length ? fit : null;
+    const strong =
+      fit && Math.abs(fit.b) <= MAX_SLOPE && fit.support * points.length >= MIN_SIDE_SUPPORT * lines.length
+        ? fit
+        : null;
+    if (strong && outside(strong) <= MAX_OUTSIDE * lines.length) return strong;
+    // A strong line with scan lines beyond it may be a straight edge inside the picture (a dark
+    // field's horizon): the envelope, when it holds enough of them, is the screen's edge.
+    const envelope = fitLine(points, MAX_OUTSIDE * lines.length);
+    if (
+      envelope &&
+      Math.abs(envelope.b) <= MAX_SLOPE &&
+      envelope.support * points.length >= MIN_RECESSED_SIDE_SUPPORT * lines.length &&
+      outside(envelope) <= MAX_OUTSIDE * lines.length
+    )
+      return envelope;
+    return strong;
   };
   const left = side(rows, (y) => edgeAlong((k) => px(k, y), width, bg));
   const rightIn = side(rows, (y) => edgeAlong((k) => px(width - 1 - k, y), width, bg));
